@@ -1,0 +1,461 @@
+//! # Lending pallet
+//!
+//! A cross-collateral money market (Aave v3 / Compound style) over `fungibles` assets, priced
+//! by an oracle through [`PriceSource`]. It is the pool the liquidation pallet protects.
+//!
+//! - **Markets**, one per asset, are created and changed only by `UpdateOrigin` (root or the
+//!   referenda risk track in the runtime). Their [`MarketParams`] are validated on every change.
+//! - **Accounts** supply (earning interest through a supply index), borrow (owing interest
+//!   through a borrow index), repay (also for another account), withdraw and choose which
+//!   supplies are collateral. An account holds at most `MaxAssetsPerAccount` supplies and as
+//!   many debts, in one storage item ([`Positions`]): one read gives its health.
+//! - **Interest** accrues lazily per market on every touch, from the block timestamp: no
+//!   per-block loop. Reserves take `reserve_factor` of the interest.
+//! - **Health** ([`Pallet::account_health`]) is THE health computation of the chain: the
+//!   liquidation pallet, its offchain worker, transaction validation and the runtime API all
+//!   call it. Withdraw, borrow and disabling collateral are refused if they would leave the
+//!   account below health 1 or above its borrow limit.
+//! - **Prices** older than the runtime's `MaxPriceAge`, missing or zero are refused: every
+//!   operation that needs one fails with [`Error::PriceStale`] or [`Error::PriceMissing`].
+//!   Operations that need no price (supply, repay, withdrawing without debt) never read one.
+//! - **Paused** markets take no new supply or borrow; everything that reduces risk stays open.
+//!
+//! Other pallets use the money market through [`LendingPositions`] (health, seizure of
+//! collateral, repayment on behalf) and learn of every change through `OnPositionChanged`;
+//! this pallet knows nothing of them. Rounding is always in the protocol's favour (see
+//! [`math`]).
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
+#![cfg_attr(
+	not(test),
+	deny(clippy::arithmetic_side_effects, clippy::unwrap_used, clippy::indexing_slicing)
+)]
+
+extern crate alloc;
+
+pub mod math;
+pub mod traits;
+pub mod types;
+pub mod weights;
+
+mod impls;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use pallet::*;
+pub use traits::{
+	LendingPositions, OnPositionChanged, OraclePrices, PriceError, PriceSource, TimestampedPrices,
+};
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// Creates assets and fresh prices for the benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AssetId, AccountId> {
+	/// The `i`-th asset the benchmarks use; distinct for distinct `i`.
+	fn asset(i: u32) -> AssetId;
+	/// Makes `asset` exist, mintable by `fungibles::Mutate::mint_into`.
+	fn create_asset(asset: AssetId);
+	/// Makes `price` the fresh oracle price of `asset`.
+	fn set_price(asset: AssetId, price: sp_arithmetic::FixedU128);
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungibles::{Inspect, Mutate},
+			UnixTime,
+		},
+		PalletId,
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_arithmetic::FixedU128;
+	use sp_runtime::traits::StaticLookup;
+
+	/// Supply and debt positions of one account.
+	pub type PositionsOf<T> =
+		AccountPositions<<T as Config>::AssetId, <T as Config>::MaxAssetsPerAccount>;
+	type AccountIdLookupOf<T> = <<T as frame_system::Config>::Lookup as StaticLookup>::Source;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	/// The lending pallet.
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// Configuration: the pallet sees assets, prices, time and governance only through traits.
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// Identifier of an asset, and so of its market.
+		type AssetId: Parameter
+			+ Member
+			+ Copy
+			+ Ord
+			+ MaxEncodedLen
+			+ sp_runtime::traits::MaybeSerializeDeserialize;
+
+		/// The assets lent and borrowed.
+		type Assets: Inspect<Self::AccountId, AssetId = Self::AssetId, Balance = u128>
+			+ Mutate<Self::AccountId>;
+
+		/// Fresh prices or a refusal.
+		type Prices: PriceSource<Self::AssetId>;
+
+		/// Block time, which interest accrues by.
+		type UnixTime: UnixTime;
+
+		/// May create markets and change their parameters.
+		type UpdateOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Told of every change to an account's positions.
+		type OnPositionChanged: OnPositionChanged<Self::AccountId>;
+
+		/// Account that holds the supplied assets and the reserves.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+
+		/// Most markets one account may supply to, and most it may borrow from.
+		#[pallet::constant]
+		type MaxAssetsPerAccount: Get<u32>;
+
+		/// Highest annual borrow rate a rate model may reach (at full utilisation).
+		#[pallet::constant]
+		type MaxBorrowRate: Get<FixedU128>;
+
+		/// Weights of the calls, from the benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Creates assets and prices for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AssetId, Self::AccountId>;
+	}
+
+	/// Risk parameters of each market: present iff the market exists.
+	#[pallet::storage]
+	pub type Markets<T: Config> = StorageMap<_, Blake2_128Concat, T::AssetId, MarketParams>;
+
+	/// Indexes, totals and reserves of each market, accrued lazily.
+	#[pallet::storage]
+	pub type MarketStates<T: Config> = StorageMap<_, Blake2_128Concat, T::AssetId, MarketState>;
+
+	/// Supplies and debts of each account, in one item so that health is one read.
+	#[pallet::storage]
+	pub type Positions<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, PositionsOf<T>, OptionQuery>;
+
+	/// Markets opened at genesis, validated like `create_market`.
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// `(asset, parameters)` of each market; the asset must exist.
+		pub markets: alloc::vec::Vec<(T::AssetId, MarketParams)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (asset, params) in &self.markets {
+				if let Err(e) = Pallet::<T>::do_create_market(*asset, *params) {
+					panic!("genesis market {asset:?} is invalid: {e:?}");
+				}
+			}
+		}
+	}
+
+	/// Events an indexer or keeper can rely on: every state change, with amounts.
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A market was opened.
+		MarketCreated {
+			/// The market's asset.
+			asset: T::AssetId,
+			/// Its parameters.
+			params: MarketParams,
+		},
+		/// A market's parameters were changed (this includes pausing it).
+		MarketUpdated {
+			/// The market's asset.
+			asset: T::AssetId,
+			/// Its new parameters.
+			params: MarketParams,
+		},
+		/// Interest accrued in a market up to now.
+		InterestAccrued {
+			/// The market's asset.
+			asset: T::AssetId,
+			/// Interest charged to borrowers, in underlying units.
+			interest: u128,
+			/// The part of it credited to reserves.
+			to_reserves: u128,
+			/// The supply index after accrual.
+			supply_index: FixedU128,
+			/// The borrow index after accrual.
+			borrow_index: FixedU128,
+		},
+		/// Assets were supplied.
+		Supplied {
+			/// The supplier.
+			who: T::AccountId,
+			/// The market's asset.
+			asset: T::AssetId,
+			/// Underlying units supplied.
+			amount: u128,
+			/// Supply shares minted.
+			shares: u128,
+		},
+		/// A supply was withdrawn.
+		Withdrawn {
+			/// The supplier.
+			who: T::AccountId,
+			/// The market's asset.
+			asset: T::AssetId,
+			/// Underlying units paid out.
+			amount: u128,
+			/// Supply shares burnt.
+			shares: u128,
+		},
+		/// Assets were borrowed.
+		Borrowed {
+			/// The borrower.
+			who: T::AccountId,
+			/// The market's asset.
+			asset: T::AssetId,
+			/// Underlying units paid out.
+			amount: u128,
+			/// Debt shares added.
+			shares: u128,
+		},
+		/// A debt was (partly) repaid.
+		Repaid {
+			/// Who paid.
+			payer: T::AccountId,
+			/// Whose debt shrank.
+			borrower: T::AccountId,
+			/// The market's asset.
+			asset: T::AssetId,
+			/// Underlying units paid.
+			amount: u128,
+			/// Debt shares burnt.
+			shares: u128,
+		},
+		/// A supply now backs its owner's debt.
+		CollateralEnabled {
+			/// The supplier.
+			who: T::AccountId,
+			/// The market's asset.
+			asset: T::AssetId,
+		},
+		/// A supply no longer backs its owner's debt.
+		CollateralDisabled {
+			/// The supplier.
+			who: T::AccountId,
+			/// The market's asset.
+			asset: T::AssetId,
+		},
+		/// Collateral was seized by a liquidation.
+		CollateralSeized {
+			/// Whose collateral.
+			who: T::AccountId,
+			/// The market's asset.
+			asset: T::AssetId,
+			/// Underlying units taken out of the market.
+			amount: u128,
+			/// Supply shares burnt.
+			shares: u128,
+			/// Who received them.
+			to: T::AccountId,
+		},
+	}
+
+	/// Why a call was refused; state is unchanged in every case.
+	#[pallet::error]
+	pub enum Error<T> {
+		/// An amount of zero (or one that converts to zero shares).
+		ZeroAmount,
+		/// No market for this asset.
+		MarketNotFound,
+		/// A market for this asset exists already.
+		MarketAlreadyExists,
+		/// The asset does not exist.
+		AssetNotFound,
+		/// The market is paused: no new supply or borrow.
+		MarketPaused,
+		/// The supply would exceed the market's supply cap.
+		SupplyCapExceeded,
+		/// The borrow would exceed the market's borrow cap.
+		BorrowCapExceeded,
+		/// The asset may not be borrowed.
+		BorrowNotEnabled,
+		/// The asset may not be collateral.
+		CollateralNotAllowed,
+		/// The supply is collateral already.
+		AlreadyCollateral,
+		/// The supply is not collateral.
+		NotCollateral,
+		/// The account has no supply in this market.
+		NoSupply,
+		/// The account has no debt in this market.
+		NoDebt,
+		/// More than the account's supply.
+		InsufficientSupply,
+		/// The market holds too little of the asset right now.
+		InsufficientLiquidity,
+		/// More than the debt.
+		RepayExceedsDebt,
+		/// The account would owe more than its collateral allows (by collateral factor).
+		BorrowLimitExceeded,
+		/// The account would fall below health 1 (by liquidation threshold).
+		Unhealthy,
+		/// The oracle has no (non-zero) price for an asset this needs.
+		PriceMissing,
+		/// The oracle's price for an asset this needs is older than the maximum age.
+		PriceStale,
+		/// The account holds the maximum number of supplies or debts already.
+		TooManyPositions,
+		/// A result does not fit its type.
+		Overflow,
+		/// Collateral factor is zero for a collateral market, or above the threshold.
+		InvalidCollateralFactor,
+		/// Liquidation threshold is not above the collateral factor of a collateral market.
+		ThresholdNotAboveFactor,
+		/// `liquidation_threshold × (1 + bonus) ≥ 1`: liquidations would seize more than the
+		/// collateral backing the debt is worth.
+		LiquidationBonusTooHigh,
+		/// Close factor of zero.
+		InvalidCloseFactor,
+		/// Reserve factor of 100%: suppliers would earn nothing.
+		InvalidReserveFactor,
+		/// Rate model kink outside `(0, 1]`.
+		InvalidKink,
+		/// The rate model reaches a borrow rate above `MaxBorrowRate`.
+		BorrowRateTooHigh,
+		/// A state the pallet's invariants exclude; reported instead of panicking.
+		Defensive,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::MaxAssetsPerAccount::get() > 0, "MaxAssetsPerAccount must be positive");
+			assert!(T::MaxBorrowRate::get() > FixedU128::zero(), "MaxBorrowRate must be positive");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
+	impl<T: Config> Pallet<T> {
+		/// Opens a market for `asset` with `params`. Origin: `UpdateOrigin`.
+		#[pallet::call_index(0)]
+		pub fn create_market(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			params: MarketParams,
+		) -> DispatchResult {
+			T::UpdateOrigin::ensure_origin(origin)?;
+			Self::do_create_market(asset, params)
+		}
+
+		/// Replaces the parameters of `asset`'s market (interest is accrued under the old ones
+		/// first). Also pauses and unpauses it. Origin: `UpdateOrigin`.
+		#[pallet::call_index(1)]
+		pub fn update_market(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			params: MarketParams,
+		) -> DispatchResult {
+			T::UpdateOrigin::ensure_origin(origin)?;
+			Self::do_update_market(asset, params)
+		}
+
+		/// Supplies `amount` of `asset`, earning interest. The supply is collateral if the
+		/// market allows it (and it is the account's first supply there).
+		#[pallet::call_index(2)]
+		pub fn supply(origin: OriginFor<T>, asset: T::AssetId, amount: u128) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_supply(&who, asset, amount)
+		}
+
+		/// Withdraws `amount` (or all) of the caller's supply of `asset`.
+		#[pallet::call_index(3)]
+		pub fn withdraw(origin: OriginFor<T>, asset: T::AssetId, amount: Amount) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_withdraw(&who, asset, amount)
+		}
+
+		/// Borrows `amount` of `asset` against the caller's collateral.
+		#[pallet::call_index(4)]
+		pub fn borrow(origin: OriginFor<T>, asset: T::AssetId, amount: u128) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_borrow(&who, asset, amount)
+		}
+
+		/// Repays `amount` (or all) of the caller's debt in `asset`.
+		#[pallet::call_index(5)]
+		pub fn repay(origin: OriginFor<T>, asset: T::AssetId, amount: Amount) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_repay(&who, &who, asset, amount)
+		}
+
+		/// Repays `amount` (or all) of `borrower`'s debt in `asset`, paid by the caller.
+		#[pallet::call_index(6)]
+		pub fn repay_on_behalf(
+			origin: OriginFor<T>,
+			borrower: AccountIdLookupOf<T>,
+			asset: T::AssetId,
+			amount: Amount,
+		) -> DispatchResult {
+			let payer = ensure_signed(origin)?;
+			let borrower = T::Lookup::lookup(borrower)?;
+			Self::do_repay(&payer, &borrower, asset, amount)
+		}
+
+		/// Makes the caller's supply of `asset` back its debt.
+		#[pallet::call_index(7)]
+		pub fn enable_collateral(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_collateral(&who, asset, true)
+		}
+
+		/// Stops the caller's supply of `asset` backing its debt; refused if the account would
+		/// then be over its borrow limit.
+		#[pallet::call_index(8)]
+		pub fn disable_collateral(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_collateral(&who, asset, false)
+		}
+	}
+
+	#[pallet::view_functions]
+	impl<T: Config> Pallet<T> {
+		/// Health of `who` now (interest accrued, oracle prices).
+		pub fn health(who: T::AccountId) -> Result<Health, DispatchError> {
+			Self::account_health(&who)
+		}
+
+		/// A market's parameters, totals and rates now.
+		pub fn market(asset: T::AssetId) -> Option<MarketInfo> {
+			Self::market_info(&asset)
+		}
+
+		/// `who`'s positions with interest accrued to now.
+		pub fn positions(who: T::AccountId) -> alloc::vec::Vec<PositionInfo<T::AssetId>> {
+			Self::positions_info(&who)
+		}
+	}
+}

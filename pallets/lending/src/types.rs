@@ -1,0 +1,322 @@
+//! Types of the lending pallet: market parameters and state, account positions, health.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
+use scale_info::TypeInfo;
+use serde::{Deserialize, Serialize};
+use sp_arithmetic::{traits::One, FixedU128, Permill};
+use sp_core::Get;
+
+/// Kinked ("jump rate") interest-rate model, annual rates.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct RateModel {
+	/// Borrow rate at zero utilisation.
+	pub base: FixedU128,
+	/// Added linearly from zero utilisation up to the kink.
+	pub slope1: FixedU128,
+	/// Utilisation where the second slope starts; in `(0, 1]`.
+	pub kink: FixedU128,
+	/// Added linearly from the kink up to full utilisation.
+	pub slope2: FixedU128,
+}
+
+/// Whether a market takes new business.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum MarketStatus {
+	/// Every operation is open.
+	Active,
+	/// No new supply and no new borrow; withdraw, repay, collateral changes and liquidation
+	/// (everything that lets an account leave or reduce risk) stay open.
+	Paused,
+}
+
+/// Risk parameters of one market, set by governance and validated on every change.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketParams {
+	/// Maximum loan-to-value: borrowing stops at `collateral × collateral_factor`.
+	pub collateral_factor: Permill,
+	/// Liquidation starts when debt exceeds `collateral × liquidation_threshold`.
+	pub liquidation_threshold: Permill,
+	/// Discount a liquidator gets on this collateral.
+	pub liquidation_bonus: Permill,
+	/// Largest share of one debt a single liquidation may repay.
+	pub close_factor: Permill,
+	/// Share of borrow interest kept as protocol reserves.
+	pub reserve_factor: Permill,
+	/// Largest total supply, in underlying units.
+	pub supply_cap: u128,
+	/// Largest total borrow, in underlying units.
+	pub borrow_cap: u128,
+	/// How the borrow rate follows utilisation.
+	pub rate_model: RateModel,
+	/// Whether supplies of this asset may back debt.
+	pub collateral_enabled: bool,
+	/// Whether this asset may be borrowed.
+	pub borrow_enabled: bool,
+	/// Whether the market takes new supply and borrows.
+	pub status: MarketStatus,
+}
+
+/// Accounting state of one market, accrued lazily on every touch.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct MarketState {
+	/// Underlying per supply share; starts at 1, never decreases.
+	pub supply_index: FixedU128,
+	/// Underlying owed per debt share; starts at 1, never decreases.
+	pub borrow_index: FixedU128,
+	/// Sum of all accounts' supply shares.
+	pub total_scaled_supply: u128,
+	/// Sum of all accounts' debt shares.
+	pub total_scaled_borrow: u128,
+	/// Interest kept for the protocol, in underlying units.
+	pub reserves: u128,
+	/// Timestamp (ms) interest was last accrued to.
+	pub last_accrued: u64,
+}
+
+impl MarketState {
+	/// A fresh market at time `now` (ms).
+	pub fn new(now: u64) -> Self {
+		Self {
+			supply_index: FixedU128::one(),
+			borrow_index: FixedU128::one(),
+			total_scaled_supply: 0,
+			total_scaled_borrow: 0,
+			reserves: 0,
+			last_accrued: now,
+		}
+	}
+}
+
+/// An account's supply in one market.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct SupplyPosition<AssetId> {
+	/// The market.
+	pub asset: AssetId,
+	/// Supply shares; underlying = shares × supply index.
+	pub scaled: u128,
+	/// Whether this supply backs the account's debt.
+	pub collateral: bool,
+}
+
+/// An account's debt in one market.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct BorrowPosition<AssetId> {
+	/// The market.
+	pub asset: AssetId,
+	/// Debt shares; owed = shares × borrow index.
+	pub scaled: u128,
+}
+
+/// Everything one account has in the money market: one storage read gives its health.
+#[derive(
+	CloneNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(Max))]
+#[codec(mel_bound(AssetId: MaxEncodedLen))]
+pub struct AccountPositions<AssetId, Max: Get<u32>>
+where
+	AssetId: Clone + PartialEq + Eq + core::fmt::Debug,
+{
+	/// Supplies, at most `Max` markets.
+	pub supplies: BoundedVec<SupplyPosition<AssetId>, Max>,
+	/// Debts, at most `Max` markets.
+	pub borrows: BoundedVec<BorrowPosition<AssetId>, Max>,
+}
+
+impl<AssetId, Max: Get<u32>> Default for AccountPositions<AssetId, Max>
+where
+	AssetId: Clone + PartialEq + Eq + core::fmt::Debug,
+{
+	fn default() -> Self {
+		Self { supplies: BoundedVec::default(), borrows: BoundedVec::default() }
+	}
+}
+
+impl<AssetId, Max: Get<u32>> AccountPositions<AssetId, Max>
+where
+	AssetId: Clone + PartialEq + Eq + core::fmt::Debug,
+{
+	/// The supply in `asset`, if any.
+	pub fn supply(&self, asset: &AssetId) -> Option<&SupplyPosition<AssetId>> {
+		self.supplies.iter().find(|p| &p.asset == asset)
+	}
+
+	/// The debt in `asset`, if any.
+	pub fn borrow(&self, asset: &AssetId) -> Option<&BorrowPosition<AssetId>> {
+		self.borrows.iter().find(|p| &p.asset == asset)
+	}
+
+	/// Whether the account has nothing left.
+	pub fn is_empty(&self) -> bool {
+		self.supplies.is_empty() && self.borrows.is_empty()
+	}
+}
+
+/// Health of an account, all values in the oracle's reference unit.
+#[derive(Clone, Copy, Encode, Decode, DecodeWithMemTracking, TypeInfo, PartialEq, Eq, Debug)]
+pub struct Health {
+	/// Value of the supplies enabled as collateral (rounded down).
+	pub collateral_value: u128,
+	/// Collateral weighted by collateral factors: the most the account may owe (rounded down).
+	pub borrow_limit: u128,
+	/// Collateral weighted by liquidation thresholds (rounded down).
+	pub liquidation_value: u128,
+	/// Value of all debts (rounded up).
+	pub debt_value: u128,
+	/// `liquidation_value / debt_value`, rounded down; `FixedU128::max_value()` without debt.
+	/// Below 1 the account may be liquidated.
+	pub factor: FixedU128,
+}
+
+impl Health {
+	/// Whether the account may be liquidated (health factor below 1).
+	pub fn is_liquidatable(&self) -> bool {
+		self.factor < FixedU128::one()
+	}
+
+	/// Whether the account may take this state as the result of its own action: health at
+	/// least 1 and debt within the borrow limit.
+	pub fn is_within_limits(&self) -> bool {
+		!self.is_liquidatable() && self.debt_value <= self.borrow_limit
+	}
+}
+
+/// An amount to withdraw or repay: exact, or everything (the amount accrued at execution).
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum Amount {
+	/// Exactly this many units; more than the position holds is an error, never "all".
+	Exact(u128),
+	/// The whole position as accrued when the call executes.
+	All,
+}
+
+/// A market as the runtime API reports it.
+#[derive(Clone, Encode, Decode, TypeInfo, PartialEq, Eq, Debug)]
+pub struct MarketInfo {
+	/// The market's parameters.
+	pub params: MarketParams,
+	/// Total supplied, with interest, in underlying units.
+	pub total_supplied: u128,
+	/// Total borrowed, with interest, in underlying units.
+	pub total_borrowed: u128,
+	/// Protocol reserves, in underlying units.
+	pub reserves: u128,
+	/// Borrowed over supplied plus reserves.
+	pub utilisation: FixedU128,
+	/// Annual borrow rate now.
+	pub borrow_rate: FixedU128,
+	/// Annual supply rate now: borrow rate × utilisation × (1 − reserve factor).
+	pub supply_rate: FixedU128,
+	/// Supply index accrued to now.
+	pub supply_index: FixedU128,
+	/// Borrow index accrued to now.
+	pub borrow_index: FixedU128,
+}
+
+/// One position of an account as the runtime API reports it, accrued to now.
+#[derive(Clone, Encode, Decode, TypeInfo, PartialEq, Eq, Debug)]
+pub struct PositionInfo<AssetId> {
+	/// The market.
+	pub asset: AssetId,
+	/// Supplied, with interest, in underlying units (rounded down).
+	pub supplied: u128,
+	/// Whether the supply is collateral.
+	pub collateral: bool,
+	/// Owed, with interest, in underlying units (rounded up).
+	pub borrowed: u128,
+}

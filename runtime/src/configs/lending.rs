@@ -1,0 +1,64 @@
+//! The money market: `pallet-lending` over the assets, priced by the oracle.
+
+use super::Price;
+use crate::{governance, AssetId, Assets, Oracle, Runtime, Timestamp};
+use frame_support::{parameter_types, traits::ConstU32, PalletId};
+
+parameter_types! {
+	pub const LendingPalletId: PalletId = PalletId(*b"mc/lend_");
+	/// A price older than this (ms) is refused by lending (and, later, liquidation and the
+	/// breaker): 10 minutes, 100 blocks.
+	pub const MaxPriceAge: u64 = 10 * 60 * 1000;
+	/// No rate model may charge more than 1000% a year.
+	pub MaxBorrowRate: Price = Price::from_u32(10);
+}
+
+/// orml-oracle's combined values, with their timestamps, for lending's price source.
+pub struct OrmlOracle;
+impl pallet_lending::TimestampedPrices<AssetId> for OrmlOracle {
+	fn timestamped_price(asset: &AssetId) -> Option<(Price, u64)> {
+		Oracle::get(asset).map(|v| (v.value, v.timestamp))
+	}
+}
+
+/// Most markets one account may supply to (and borrow from): bounds the work of a health
+/// check, which the benchmarks measure at this bound.
+pub const MAX_ASSETS_PER_ACCOUNT: u32 = 8;
+
+impl pallet_lending::Config for Runtime {
+	type AssetId = AssetId;
+	type Assets = Assets;
+	type Prices = pallet_lending::OraclePrices<OrmlOracle, Timestamp, MaxPriceAge>;
+	type UnixTime = Timestamp;
+	type UpdateOrigin = governance::RiskAdminOrigin;
+	type OnPositionChanged = ();
+	type PalletId = LendingPalletId;
+	type MaxAssetsPerAccount = ConstU32<MAX_ASSETS_PER_ACCOUNT>;
+	type MaxBorrowRate = MaxBorrowRate;
+	type WeightInfo = pallet_lending::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = LendingBenchmarkHelper;
+}
+
+/// Benchmark assets from id 1000 on, created sufficient; prices fed as the oracle's root
+/// operator.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct LendingBenchmarkHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_lending::BenchmarkHelper<AssetId, crate::AccountId> for LendingBenchmarkHelper {
+	fn asset(i: u32) -> AssetId {
+		1000 + i
+	}
+	fn create_asset(asset: AssetId) {
+		use frame_support::traits::fungibles::Create;
+		let admin: crate::AccountId = frame_benchmarking::account("asset-admin", 0, 0);
+		<Assets as Create<crate::AccountId>>::create(asset, admin, true, 1)
+			.expect("benchmark asset is new");
+	}
+	fn set_price(asset: AssetId, price: Price) {
+		<Oracle as orml_traits::DataFeeder<AssetId, Price, crate::AccountId>>::feed_value(
+			None, asset, price,
+		)
+		.expect("the root operator may feed");
+	}
+}

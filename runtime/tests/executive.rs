@@ -1,0 +1,231 @@
+//! The runtime, natively, from the `development` preset's genesis: blocks built through
+//! `Executive` with real signed extrinsics.
+
+use codec::Encode;
+use frame_support::{
+	assert_ok,
+	traits::{fungibles::Inspect as _, Get},
+};
+use margincall_runtime::{
+	assets::{MEME, USDM, XBTC},
+	configs::Price,
+	genesis_config_presets, AccountId, AssetConversion, AssetKind, Assets, Balances, Block,
+	Executive, Header, Oracle, Runtime, RuntimeCall, RuntimeEvent, RuntimeGenesisConfig,
+	SignedPayload, System, TxExtension, UncheckedExtrinsic, SLOT_DURATION, UNIT,
+};
+use serde_json::Value;
+use sp_consensus_aura::{Slot, AURA_ENGINE_ID};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{
+	generic::{Digest, DigestItem, Era},
+	traits::{Block as BlockT, Header as HeaderT},
+	ApplyExtrinsicResult, DispatchError,
+};
+
+/// Genesis time of the tests: 2026-01-01 (ms), a multiple of the slot duration.
+const T0: u64 = 1_767_225_600_000;
+
+fn merge(base: &mut Value, patch: Value) {
+	match (base, patch) {
+		(Value::Object(b), Value::Object(p)) => {
+			for (k, v) in p {
+				merge(b.entry(k).or_insert(Value::Null), v);
+			}
+		},
+		(b, p) => *b = p,
+	}
+}
+
+/// Externalities holding the genesis state of `preset`, as the node builds it: the preset's
+/// patch merged over the default config, then every pallet's genesis build.
+fn genesis(preset: &str) -> sp_io::TestExternalities {
+	let patch: Value = serde_json::from_slice(
+		&genesis_config_presets::get_preset(&preset.into()).expect("preset exists"),
+	)
+	.unwrap();
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	merge(&mut config, patch);
+	let json = serde_json::to_vec(&config).unwrap();
+	let mut ext = sp_io::TestExternalities::new_empty();
+	ext.execute_with(|| {
+		frame_support::genesis_builder_helper::build_state::<RuntimeGenesisConfig>(json)
+			.expect("genesis builds");
+	});
+	ext
+}
+
+fn account(k: Sr25519Keyring) -> AccountId {
+	k.to_account_id()
+}
+
+/// A signed, immortal extrinsic from `who` with its current nonce.
+fn signed(who: Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
+	let nonce = System::account_nonce(account(who));
+	let ext: TxExtension = (
+		frame_system::CheckNonZeroSender::<Runtime>::new(),
+		frame_system::CheckSpecVersion::<Runtime>::new(),
+		frame_system::CheckTxVersion::<Runtime>::new(),
+		frame_system::CheckGenesis::<Runtime>::new(),
+		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
+		frame_system::CheckNonce::<Runtime>::from(nonce),
+		frame_system::CheckWeight::<Runtime>::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
+		frame_system::WeightReclaim::<Runtime>::new(),
+	);
+	let payload = SignedPayload::new(call.clone(), ext.clone()).expect("payload builds");
+	let signature = payload.using_encoded(|p| who.sign(p));
+	UncheckedExtrinsic::new_signed(call, account(who).into(), signature.into(), ext)
+}
+
+/// Builds the next block through `Executive`: Aura pre-digest, the timestamp inherent, then
+/// `xts`, returning each extrinsic's result.
+fn block(xts: Vec<UncheckedExtrinsic>) -> Vec<ApplyExtrinsicResult> {
+	let number = System::block_number() + 1;
+	let now = T0 + SLOT_DURATION * number as u64;
+	let slot = Slot::from(now / SLOT_DURATION);
+	let digest = Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, slot.encode())] };
+	let parent = System::parent_hash();
+	let parent = if number == 1 { Default::default() } else { parent };
+	let header = Header::new(number, Default::default(), Default::default(), parent, digest);
+	Executive::initialize_block(&header);
+	let timestamp =
+		UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(pallet_timestamp::Call::set { now }));
+	assert_ok!(Executive::apply_extrinsic(timestamp).expect("inherent applies"));
+	let results = xts.into_iter().map(Executive::apply_extrinsic).collect();
+	let header = Executive::finalize_block();
+	assert_eq!(*header.number(), number);
+	results
+}
+
+fn events() -> Vec<RuntimeEvent> {
+	System::events().into_iter().map(|r| r.event).collect()
+}
+
+fn asset_balance(asset: u32, who: &AccountId) -> u128 {
+	Assets::balance(asset, who)
+}
+
+#[test]
+fn development_genesis_has_assets_pools_feeders_and_prices() {
+	genesis("development").execute_with(|| {
+		let alice = account(Sr25519Keyring::Alice);
+		for id in [USDM, XBTC, MEME] {
+			assert!(Assets::asset_exists(id), "asset {id} exists");
+			assert!(asset_balance(id, &alice) > 0);
+		}
+		let (usdm, xbtc) =
+			AssetConversion::get_reserves(AssetKind::WithId(USDM), AssetKind::WithId(XBTC))
+				.expect("USDM/XBTC pool exists");
+		assert_eq!((usdm, xbtc), (1_200_000 * UNIT, 20 * UNIT));
+		assert!(
+			AssetConversion::get_reserves(AssetKind::WithId(USDM), AssetKind::WithId(MEME)).is_ok()
+		);
+		let feeders = pallet_membership::Members::<Runtime, pallet_membership::Instance1>::get();
+		assert!(feeders.contains(&alice));
+		assert_eq!(
+			Oracle::get(&XBTC).map(|v| v.value),
+			Some(Price::from_u32(60_000)),
+			"reference price seeded"
+		);
+	})
+}
+
+#[test]
+fn local_testnet_genesis_builds() {
+	genesis("local_testnet").execute_with(|| {
+		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 3);
+	})
+}
+
+#[test]
+fn a_signed_transfer_moves_the_balance() {
+	genesis("development").execute_with(|| {
+		let (alice, bob) = (account(Sr25519Keyring::Alice), account(Sr25519Keyring::Bob));
+		let bob_before = Balances::free_balance(&bob);
+		let amount = 1_234 * UNIT;
+		let call = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: bob.clone().into(),
+			value: amount,
+		});
+		let results = block(vec![signed(Sr25519Keyring::Alice, call)]);
+		assert_ok!(results[0].clone().expect("valid").map_err(|e| e.error));
+		assert_eq!(Balances::free_balance(&bob), bob_before + amount);
+		assert!(events().contains(&RuntimeEvent::Balances(pallet_balances::Event::Transfer {
+			from: alice,
+			to: bob,
+			amount
+		})));
+	})
+}
+
+#[test]
+fn members_feed_the_oracle_and_others_are_refused() {
+	genesis("development").execute_with(|| {
+		let price = Price::from_u32(61_000);
+		let values = frame_support::BoundedVec::truncate_from(vec![(XBTC, price)]);
+		let feed = RuntimeCall::Oracle(orml_oracle::Call::feed_values { values });
+		let results = block(vec![
+			signed(Sr25519Keyring::Alice, feed.clone()),
+			signed(Sr25519Keyring::Dave, feed),
+		]);
+		assert_ok!(results[0].clone().expect("valid").map_err(|e| e.error));
+		let refused = results[1].clone().expect("valid transaction").expect_err("not a member");
+		assert_eq!(refused.error, DispatchError::from(orml_oracle::Error::<Runtime>::NoPermission));
+		let fed = Oracle::get(&XBTC).expect("price");
+		assert_eq!(fed.value, price);
+		assert_eq!(fed.timestamp, T0 + SLOT_DURATION);
+	})
+}
+
+#[test]
+fn a_dex_swap_pays_the_constant_product_quote() {
+	genesis("development").execute_with(|| {
+		let bob = account(Sr25519Keyring::Bob);
+		let (usdm, xbtc) = (AssetKind::WithId(USDM), AssetKind::WithId(XBTC));
+		let (reserve_in, reserve_out) =
+			AssetConversion::get_reserves(usdm.clone(), xbtc.clone()).unwrap();
+		let amount_in = 6_000 * UNIT;
+		// Uniswap v2 with a 0.3% fee, in integers.
+		let lp_fee: u32 = <Runtime as pallet_asset_conversion::Config>::LPFee::get();
+		let with_fee = amount_in * (1000 - lp_fee as u128);
+		let expected = with_fee * reserve_out / (reserve_in * 1000 + with_fee);
+		assert_eq!(
+			AssetConversion::quote_price_exact_tokens_for_tokens(
+				usdm.clone(),
+				xbtc.clone(),
+				amount_in,
+				true
+			),
+			Some(expected)
+		);
+		let usdm_before = asset_balance(USDM, &bob);
+		let xbtc_before = asset_balance(XBTC, &bob);
+		let call = RuntimeCall::AssetConversion(
+			pallet_asset_conversion::Call::swap_exact_tokens_for_tokens {
+				path: vec![Box::new(usdm), Box::new(xbtc)],
+				amount_in,
+				amount_out_min: expected,
+				send_to: bob.clone(),
+				keep_alive: false,
+			},
+		);
+		let results = block(vec![signed(Sr25519Keyring::Bob, call)]);
+		assert_ok!(results[0].clone().expect("valid").map_err(|e| e.error));
+		assert_eq!(asset_balance(USDM, &bob), usdm_before - amount_in);
+		assert_eq!(asset_balance(XBTC, &bob), xbtc_before + expected);
+		assert!(events().iter().any(|e| matches!(
+			e,
+			RuntimeEvent::AssetConversion(pallet_asset_conversion::Event::SwapExecuted {
+				amount_in: i, amount_out: o, ..
+			}) if *i == amount_in && *o == expected
+		)));
+	})
+}
+
+#[test]
+fn block_type_is_the_runtime_block() {
+	// Guards the re-exports the node relies on.
+	fn is_block<B: BlockT>() {}
+	is_block::<Block>();
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds the node and starts a development chain: Alice authors and
+# finalizes alone, state in a temporary directory, JSON-RPC on 127.0.0.1:9944.
+# Extra arguments go to the node (e.g. `--rpc-port 9955`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source scripts/env.sh
+cargo build --workspace --locked
+exec "$NODE_BIN" --dev --rpc-port 9944 --enable-offchain-indexing true "$@"
