@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-cargo build --workspace --locked
+cargo build --workspace --all-targets --locked
 
 steps=${STEPS:-20}
 repeat=${REPEAT:-10}

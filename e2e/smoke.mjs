@@ -1,6 +1,6 @@
 // End-to-end smoke test of a running margincall node through @polkadot/api:
-// connect, read metadata, submit a signed transfer and a DEX swap, and see their events in
-// finalized blocks. Exits non-zero on the first failed check. Bounded: 180 s in all.
+// connect, read metadata, submit a signed transfer, a DEX swap, an oracle feed and a lending
+// supply/borrow, see their events in finalized blocks, and read the borrower's health. Exits non-zero on the first failed check. Bounded: 180 s in all.
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 
 const WS = process.env.MARGINCALL_WS ?? 'ws://127.0.0.1:9944';
@@ -48,7 +48,8 @@ function sendFinalized(api, tx, signer) {
 }
 
 async function main() {
-  const api = await ApiPromise.create({ provider: new WsProvider(WS), noInitWarn: true });
+  const provider = new WsProvider(WS);
+  const api = await ApiPromise.create({ provider, noInitWarn: true });
   const chain = await api.rpc.system.chain();
   const version = api.runtimeVersion;
   console.log(`connected to ${chain}, runtime ${version.specName} v${version.specVersion.toString()}`);
@@ -61,27 +62,23 @@ async function main() {
     check(pallets.includes(p), `metadata lists pallet ${p}`);
   }
   check(api.tx.assetConversion?.swapExactTokensForTokens !== undefined, 'swap call in metadata');
+  const versions = (await api.call.metadata.metadataVersions()).map((v) => v.toNumber());
+  check(versions.some((v) => v >= 15), `runtime serves metadata versions ${versions.join(', ')}`);
+
+  // The lending pallet, through the node's lending_* RPC.
+  const market = await provider.send('lending_marketStatus', [2]);
+  check(market && market.params.collateralFactor === 730000, 'lending_marketStatus(XBTC) returns the genesis market');
+  const health = await provider.send('lending_accountHealth', [ '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY' ]);
+  check(health && health.factor === 'max' && health.debtValue === '0', 'lending_accountHealth(Alice): no debt');
 
   const keyring = new Keyring({ type: 'sr25519' });
-  const alice = keyring.addFromUri('//Alice');
-  const bob = keyring.addFromUri('//Bob');
-
-  // A signed transfer, seen in a finalized block.
-  const amount = 1_234n * UNIT;
-  const bobBefore = (await api.query.system.account(bob.address)).data.free.toBigInt();
-  const transfer = await sendFinalized(api, api.tx.balances.transferKeepAlive(bob.address, amount), alice);
-  const transferEvent = transfer.events.find((e) => api.events.balances.Transfer.is(e));
-  check(transferEvent !== undefined, `Transfer event in finalized block ${transfer.block.toHex()}`);
-  check(
-    transferEvent && transferEvent.data[0].toString() === alice.address &&
-      transferEvent.data[1].toString() === bob.address &&
-      transferEvent.data[2].toBigInt() === amount,
-    'Transfer event has sender, receiver and amount',
+  const [alice, bob, charlie, dave, eve, ferdie] = ['//Alice', '//Bob', '//Charlie', '//Dave', '//Eve', '//Ferdie'].map(
+    (u) => keyring.addFromUri(u),
   );
-  const bobAfter = (await api.query.system.account(bob.address)).data.free.toBigInt();
-  check(bobAfter - bobBefore === amount, 'Bob received exactly the amount');
 
-  // A DEX swap, paying exactly the runtime's quote.
+  // Independent transactions from distinct accounts, in flight together.
+  const amount = 1_234n * UNIT;
+  const ferdieBefore = (await api.query.system.account(ferdie.address)).data.free.toBigInt();
   const usdm = { WithId: USDM };
   const xbtc = { WithId: XBTC };
   const amountIn = 6_000n * UNIT;
@@ -89,11 +86,34 @@ async function main() {
   check(quote.isSome && quote.unwrap().toBigInt() > 0n, `quote for 6,000 USDM: ${quote.toString()}`);
   const expected = quote.unwrap().toBigInt();
   const xbtcBefore = (await api.query.assets.account(XBTC, bob.address)).unwrap().balance.toBigInt();
-  const swap = await sendFinalized(
-    api,
-    api.tx.assetConversion.swapExactTokensForTokens([usdm, xbtc], amountIn, expected, bob.address, false),
-    bob,
+  const E18 = 10n ** 18n;
+  const prices = [[USDM, E18], [XBTC, 60_000n * E18], [3, (5n * E18) / 100n]];
+
+  const [transfer, swap, feed, lend, collateral] = await Promise.all([
+    sendFinalized(api, api.tx.balances.transferKeepAlive(ferdie.address, amount), alice),
+    sendFinalized(
+      api,
+      api.tx.assetConversion.swapExactTokensForTokens([usdm, xbtc], amountIn, expected, bob.address, false),
+      bob,
+    ),
+    sendFinalized(api, api.tx.oracle.feedValues(prices), charlie),
+    sendFinalized(api, api.tx.lending.supply(USDM, 100_000n * UNIT), dave),
+    sendFinalized(api, api.tx.lending.supply(XBTC, 1n * UNIT), eve),
+  ]);
+
+  // The transfer.
+  const transferEvent = transfer.events.find((e) => api.events.balances.Transfer.is(e));
+  check(transferEvent !== undefined, `Transfer event in finalized block ${transfer.block.toHex()}`);
+  check(
+    transferEvent && transferEvent.data[0].toString() === alice.address &&
+      transferEvent.data[1].toString() === ferdie.address &&
+      transferEvent.data[2].toBigInt() === amount,
+    'Transfer event has sender, receiver and amount',
   );
+  const ferdieAfter = (await api.query.system.account(ferdie.address)).data.free.toBigInt();
+  check(ferdieAfter - ferdieBefore === amount, 'Ferdie received exactly the amount');
+
+  // The DEX swap, paying exactly the runtime's quote.
   const swapEvent = swap.events.find((e) => api.events.assetConversion.SwapExecuted.is(e));
   check(swapEvent !== undefined, `SwapExecuted event in finalized block ${swap.block.toHex()}`);
   check(
@@ -102,6 +122,31 @@ async function main() {
   );
   const xbtcAfter = (await api.query.assets.account(XBTC, bob.address)).unwrap().balance.toBigInt();
   check(xbtcAfter - xbtcBefore === expected, 'Bob received the quoted XBTC');
+
+  // Oracle feed and lending supplies.
+  check(feed.events.some((e) => api.events.oracle.NewFeedData.is(e)), 'a feeder fed fresh prices');
+  check(lend.events.some((e) => api.events.lending.Supplied.is(e)), 'Dave supplied 100,000 USDM');
+  check(collateral.events.some((e) => api.events.lending.Supplied.is(e)), 'Eve supplied 1 XBTC');
+
+  // A borrow against fresh prices, then its health through RPC and the runtime API.
+  const borrow = await sendFinalized(api, api.tx.lending.borrow(USDM, 10_000n * UNIT), eve);
+  const borrowed = borrow.events.find((e) => api.events.lending.Borrowed.is(e));
+  check(borrowed && borrowed.data.amount.toBigInt() === 10_000n * UNIT, 'Eve borrowed 10,000 USDM');
+  const eveHealth = await provider.send('lending_accountHealth', [eve.address]);
+  // 1 XBTC at 60,000, threshold 78%: 46,800 against 10,000 of debt, which has accrued a
+  // few blocks of interest since: a factor just below 4.68.
+  const factor = Number(eveHealth.factor);
+  check(
+    eveHealth.collateralValue === (60_000n * UNIT).toString() &&
+      eveHealth.liquidationValue === (46_800n * UNIT).toString() &&
+      BigInt(eveHealth.debtValue) >= 10_000n * UNIT && factor <= 4.68 && factor > 4.67,
+    `lending_accountHealth(Eve): ${JSON.stringify(eveHealth)}`,
+  );
+  const viaApi = await api.call.lendingApi.accountHealth(eve.address);
+  check(
+    viaApi.isOk && viaApi.asOk.debtValue.toBigInt() >= 10_000n * UNIT,
+    `api.call.lendingApi.accountHealth(Eve) debt ${viaApi.isOk ? viaApi.asOk.debtValue.toString() : viaApi.toString()}`,
+  );
 
   await api.disconnect();
 }

@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
-cargo build --workspace --locked
+# The same build as scripts/test.sh (tests included), so the two commands share artefacts.
+cargo build --workspace --all-targets --locked
 exec "$NODE_BIN" --dev --rpc-port 9944 --enable-offchain-indexing true "$@"

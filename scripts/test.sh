@@ -8,10 +8,16 @@ bash scripts/setup.sh
 source scripts/env.sh
 
 start=$(date +%s)
+# `--all-targets` builds the tests and the node in ONE feature resolution (dev-dependencies
+# included), so the node the e2e check runs is built from the same artefacts as the tests and
+# `cargo test` below rebuilds nothing.
+echo "== build: node, runtime, tests"
+cargo build --workspace --all-targets --locked
 echo "== cargo test --workspace"
 cargo test --workspace --locked
-echo "== build the node (same profile and features as the tests)"
-cargo build --workspace --locked
+echo "== the runtime's benchmarks are listed by the node"
+"$NODE_BIN" benchmark pallet --list --chain dev | grep -q 'pallet_lending' \
+  || { echo "benchmark pallet --list does not list pallet_lending" >&2; exit 1; }
 echo "== end-to-end: @polkadot/api against a dev node"
 bash scripts/e2e.sh
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -93,8 +93,11 @@ impl<T: Config> Pallet<T> {
 		T::PalletId::get().into_account_truncating()
 	}
 
-	/// Block time in ms.
+	/// Block time in ms; 0 at genesis (where the timestamp is not set yet).
 	fn now() -> u64 {
+		if frame_system::Pallet::<T>::block_number().is_zero() {
+			return 0;
+		}
 		u64::try_from(T::UnixTime::now().as_millis()).unwrap_or(u64::MAX)
 	}
 
@@ -515,14 +518,16 @@ impl<T: Config> Pallet<T> {
 	/// Checks the pallet's invariants:
 	/// 1. per market, the accounts' supply shares add up to `total_scaled_supply` and their
 	///    debt shares to `total_scaled_borrow`, exactly;
-	/// 2. per market, the pallet account holds at least `supplied − borrowed + reserves`
-	///    (supplied rounded up, borrowed rounded down: the strictest reading);
+	/// 2. per market, the pallet account holds at least `supplied − borrowed + reserves`, exactly
+	///    (shares × index, unrounded);
 	/// 3. both indexes are at least 1 (they start at 1 and never decrease);
 	/// 4. every market has a state and valid parameters; every position refers to a market and
 	///    holds a non-zero number of shares.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
+		use sp_arithmetic::FixedPointNumber;
+		use sp_core::U256;
 		let mut supply: BTreeMap<T::AssetId, u128> = BTreeMap::new();
 		let mut borrow: BTreeMap<T::AssetId, u128> = BTreeMap::new();
 		for (_, positions) in Positions::<T>::iter() {
@@ -553,13 +558,17 @@ impl<T: Config> Pallet<T> {
 			);
 			ensure!(state.supply_index >= FixedU128::one(), "supply index below 1");
 			ensure!(state.borrow_index >= FixedU128::one(), "borrow index below 1");
-			let supplied = math::mul(state.total_scaled_supply, state.supply_index, Rounding::Up)
-				.map_err(|_| "supplied overflows")?;
-			let borrowed = math::mul(state.total_scaled_borrow, state.borrow_index, Rounding::Down)
-				.map_err(|_| "borrowed overflows")?;
-			let owed_cash = supplied.saturating_add(state.reserves).saturating_sub(borrowed);
+			// cash + borrowed ≥ supplied + reserves, exactly: in U256 at 18 decimals, so no
+			// rounding tolerance is needed.
+			let e18 = U256::from(<FixedU128 as FixedPointNumber>::DIV);
+			let cash = U256::from(Self::pallet_cash(asset)).saturating_mul(e18);
+			let borrowed = U256::from(state.total_scaled_borrow)
+				.saturating_mul(U256::from(state.borrow_index.into_inner()));
+			let supplied = U256::from(state.total_scaled_supply)
+				.saturating_mul(U256::from(state.supply_index.into_inner()));
+			let reserves = U256::from(state.reserves).saturating_mul(e18);
 			ensure!(
-				Self::pallet_cash(asset) >= owed_cash,
+				cash.saturating_add(borrowed) >= supplied.saturating_add(reserves),
 				"pallet holds less than supplied - borrowed + reserves"
 			);
 		}

@@ -124,9 +124,11 @@ pub struct Accrual {
 
 /// Accrues `elapsed_ms` of interest on `state` under `params` (simple interest over the
 /// interval, compounding at every accrual): the borrow index grows by
-/// `rate × elapsed ÷ year` (rounded up); the interest that this adds to total borrows is split
-/// into reserves (`reserve_factor`, rounded down) and suppliers, whose index grows by their part
-/// over total supplies (rounded down). Indexes never decrease.
+/// `rate × elapsed ÷ year` (rounded up); the interest this certainly adds to total borrows
+/// (after rounded down, less before rounded up) is split into reserves (`reserve_factor`,
+/// rounded down) and suppliers, whose index grows by their part over total supplies (rounded
+/// down). So suppliers and reserves are never credited more than borrowers owe, and
+/// `cash + borrows ≥ supplies + reserves` holds exactly. Indexes never decrease.
 pub fn accrue(
 	state: &mut MarketState,
 	params: &MarketParams,
@@ -150,7 +152,9 @@ pub fn accrue(
 	.ok_or(MathError::Overflow)?;
 	let factor = FixedU128::one().checked_add(&growth).ok_or(MathError::Overflow)?;
 	let new_borrow_index = mul_fixed(state.borrow_index, factor)?;
-	let borrows_after = mul(state.total_scaled_borrow, new_borrow_index, Rounding::Up)?;
+	// Credit only interest that is certainly owed: total borrows after, rounded down, less
+	// total borrows before, rounded up. The rest (rounding dust) stays with the protocol.
+	let borrows_after = mul(state.total_scaled_borrow, new_borrow_index, Rounding::Down)?;
 	let interest = borrows_after.saturating_sub(borrows_before);
 	let to_reserves = mul_permill(interest, params.reserve_factor, Rounding::Down)?;
 	let to_suppliers = interest.saturating_sub(to_reserves);

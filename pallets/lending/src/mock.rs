@@ -9,7 +9,7 @@ use frame_support::{
 	PalletId,
 };
 use frame_system::{EnsureRoot, EnsureSigned};
-use sp_arithmetic::{FixedU128, Permill};
+use sp_arithmetic::{traits::Zero, FixedU128, Permill};
 use sp_runtime::BuildStorage;
 use std::collections::BTreeMap;
 
@@ -49,8 +49,14 @@ impl pallet_balances::Config for Test {
 	type AccountStore = System;
 }
 
-#[derive_impl(pallet_assets::config_preludes::TestDefaultConfig)]
+// Written out (no `derive_impl`): the prelude's `BenchmarkHelper` is gated on pallet-assets'
+// `runtime-benchmarks` feature, which margincall never enables (see the workspace manifest).
 impl pallet_assets::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type RemoveItemsLimit = ConstU32<5>;
+	type StringLimit = ConstU32<50>;
+	type Extra = ();
+	type WeightInfo = ();
 	type Balance = u128;
 	type AssetId = AssetId;
 	type AssetIdParameter = AssetId;

@@ -2,8 +2,11 @@
 //! test over random sequences of calls.
 
 use crate::{math::MILLIS_PER_YEAR, mock::*, Error, Event, *};
-use frame_support::{assert_noop, assert_ok, traits::fungibles::Inspect};
-use sp_arithmetic::{FixedU128, Permill};
+use frame_support::{assert_noop, assert_ok};
+use sp_arithmetic::{
+	traits::{One, Saturating, Zero},
+	FixedU128, Permill,
+};
 use sp_runtime::{DispatchError, TokenError};
 
 fn signed(who: AccountId) -> RuntimeOrigin {
@@ -739,7 +742,7 @@ mod interest {
 			let rate = div_ceil(4 * E18 / 100 * div_ceil(u * E18, 80 * E18 / 100), E18);
 			let growth = div_ceil(rate * dt, MILLIS_PER_YEAR);
 			self.borrow_index = div_ceil(self.borrow_index * (E18 + growth), E18);
-			let interest = div_ceil(self.scaled_borrow * self.borrow_index, E18) - borrows;
+			let interest = (self.scaled_borrow * self.borrow_index / E18).saturating_sub(borrows);
 			let to_reserves = interest / 10;
 			self.reserves += to_reserves;
 			self.supply_index += (interest - to_reserves) * E18 / self.scaled_supply;
