@@ -224,6 +224,34 @@ fn a_dex_swap_pays_the_constant_product_quote() {
 }
 
 #[test]
+fn new_assets_take_consecutive_ids_from_genesis_next_asset_id() {
+	genesis("development").execute_with(|| {
+		let bob = account(Sr25519Keyring::Bob);
+		let create = |id: u32| {
+			RuntimeCall::Assets(pallet_assets::Call::create {
+				id: id.into(),
+				admin: bob.clone().into(),
+				min_balance: 1,
+			})
+		};
+		let results = block(vec![
+			signed(Sr25519Keyring::Bob, create(100)),
+			signed(Sr25519Keyring::Charlie, create(7)),
+		]);
+		assert_ok!(results[0].clone().expect("valid"));
+		assert_eq!(
+			results[1].clone().expect("valid"),
+			Err(DispatchError::from(
+				pallet_assets::Error::<Runtime, pallet_assets::Instance1>::BadAssetId
+			))
+		);
+		let results = block(vec![signed(Sr25519Keyring::Bob, create(101))]);
+		assert_ok!(results[0].clone().expect("valid"));
+		assert!(Assets::asset_exists(100) && Assets::asset_exists(101));
+	})
+}
+
+#[test]
 fn block_type_is_the_runtime_block() {
 	// Guards the re-exports the node relies on.
 	fn is_block<B: BlockT>() {}

@@ -52,6 +52,8 @@ impl pallet_lending::BenchmarkHelper<AssetId, crate::AccountId> for LendingBench
 	fn create_asset(asset: AssetId) {
 		use frame_support::traits::fungibles::Create;
 		let admin: crate::AccountId = frame_benchmarking::account("asset-admin", 0, 0);
+		// Assets take the next free id; make it the one asked for.
+		pallet_assets::NextAssetId::<Runtime, super::AssetsInstance>::put(asset);
 		<Assets as Create<crate::AccountId>>::create(asset, admin, true, 1)
 			.expect("benchmark asset is new");
 	}

@@ -170,7 +170,9 @@ impl pallet_assets::Config<AssetsInstance> for Runtime {
 	type Holder = ();
 	type Freezer = ();
 	type Extra = ();
-	type CallbackHandle = ();
+	/// New assets take `NextAssetId` (set at genesis), which then moves on: ids cannot be
+	/// squatted.
+	type CallbackHandle = pallet_assets::AutoIncAssetId<Runtime, AssetsInstance>;
 	type WeightInfo = pallet_assets::weights::SubstrateWeight<Runtime>;
 	pallet_assets::runtime_benchmarks_enabled! {
 		type BenchmarkHelper = ();
