@@ -1,5 +1,7 @@
 //! The margincall node.
 #![warn(missing_docs)]
+// sc-cli's and sc-service's error types are large by design; every command returns them.
+#![allow(clippy::result_large_err)]
 
 mod benchmarking;
 mod chain_spec;

@@ -23,6 +23,14 @@ pub mod pallet {
 	use frame_support::traits::tokens::fungible::NativeOrWithId;
 
 	type BalanceOf<T> = <T as pallet_asset_conversion::Config>::Balance;
+	/// `(provider, asset1, asset2, amount1, amount2)`.
+	type PoolSeed<T> = (
+		<T as frame_system::Config>::AccountId,
+		Option<u32>,
+		Option<u32>,
+		BalanceOf<T>,
+		BalanceOf<T>,
+	);
 
 	/// The DEX's configuration, over the native token and `u32` asset ids, and the oracle's.
 	#[pallet::config]
@@ -51,7 +59,7 @@ pub mod pallet {
 	pub struct GenesisConfig<T: Config> {
 		/// `(provider, asset1, asset2, amount1, amount2)`, an asset being `None` for the native
 		/// token: `provider` creates the pool and deposits both amounts, receiving the LP tokens.
-		pub pools: Vec<(T::AccountId, Option<u32>, Option<u32>, BalanceOf<T>, BalanceOf<T>)>,
+		pub pools: Vec<PoolSeed<T>>,
 		/// `(asset, price)` fed as the oracle's root operator.
 		pub prices: Vec<(u32, sp_arithmetic::FixedU128)>,
 	}

@@ -149,7 +149,7 @@ fn a_signed_transfer_moves_the_balance() {
 			value: amount,
 		});
 		let results = block(vec![signed(Sr25519Keyring::Alice, call)]);
-		assert_ok!(results[0].clone().expect("valid"));
+		assert_ok!(results[0].expect("valid"));
 		assert_eq!(Balances::free_balance(&bob), bob_before + amount);
 		assert!(events().contains(&RuntimeEvent::Balances(pallet_balances::Event::Transfer {
 			from: alice,
@@ -169,8 +169,8 @@ fn members_feed_the_oracle_and_others_are_refused() {
 			signed(Sr25519Keyring::Alice, feed.clone()),
 			signed(Sr25519Keyring::Dave, feed),
 		]);
-		assert_ok!(results[0].clone().expect("valid"));
-		let refused = results[1].clone().expect("valid transaction").expect_err("not a member");
+		assert_ok!(results[0].expect("valid"));
+		let refused = results[1].expect("valid transaction").expect_err("not a member");
 		assert_eq!(refused, DispatchError::from(orml_oracle::Error::<Runtime>::NoPermission));
 		let fed = Oracle::get(&XBTC).expect("price");
 		assert_eq!(fed.value, price);
@@ -211,7 +211,7 @@ fn a_dex_swap_pays_the_constant_product_quote() {
 			},
 		);
 		let results = block(vec![signed(Sr25519Keyring::Bob, call)]);
-		assert_ok!(results[0].clone().expect("valid"));
+		assert_ok!(results[0].expect("valid"));
 		assert_eq!(asset_balance(USDM, &bob), usdm_before - amount_in);
 		assert_eq!(asset_balance(XBTC, &bob), xbtc_before + expected);
 		assert!(events().iter().any(|e| matches!(
@@ -238,15 +238,15 @@ fn new_assets_take_consecutive_ids_from_genesis_next_asset_id() {
 			signed(Sr25519Keyring::Bob, create(100)),
 			signed(Sr25519Keyring::Charlie, create(7)),
 		]);
-		assert_ok!(results[0].clone().expect("valid"));
+		assert_ok!(results[0].expect("valid"));
 		assert_eq!(
-			results[1].clone().expect("valid"),
+			results[1].expect("valid"),
 			Err(DispatchError::from(
 				pallet_assets::Error::<Runtime, pallet_assets::Instance1>::BadAssetId
 			))
 		);
 		let results = block(vec![signed(Sr25519Keyring::Bob, create(101))]);
-		assert_ok!(results[0].clone().expect("valid"));
+		assert_ok!(results[0].expect("valid"));
 		assert!(Assets::asset_exists(100) && Assets::asset_exists(101));
 	})
 }

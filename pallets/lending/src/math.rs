@@ -261,7 +261,7 @@ mod tests {
 		s.total_scaled_supply = 1_000_000_000;
 		s.total_scaled_borrow = 500_000_000;
 		let a = accrue(&mut s, &params(), MILLIS_PER_YEAR as u64).unwrap();
-		assert_eq!(s.borrow_index, fx(108_25, 100_00));
+		assert_eq!(s.borrow_index, fx(10_825, 10_000));
 		assert_eq!(a.interest, 41_250_000);
 		assert_eq!(a.to_reserves, 4_125_000);
 		assert_eq!(s.reserves, 4_125_000);

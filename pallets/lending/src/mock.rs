@@ -75,7 +75,7 @@ impl pallet_assets::Config for Test {
 
 thread_local! {
 	static PRICES: RefCell<BTreeMap<AssetId, (FixedU128, u64)>> =
-		RefCell::new(BTreeMap::new());
+		const { RefCell::new(BTreeMap::new()) };
 }
 
 /// An oracle whose values tests set directly.

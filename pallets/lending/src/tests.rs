@@ -731,7 +731,7 @@ mod interest {
 	}
 	const E18: u128 = 1_000_000_000_000_000_000;
 	fn div_ceil(a: u128, b: u128) -> u128 {
-		a / b + u128::from(a % b != 0)
+		a / b + u128::from(!a.is_multiple_of(b))
 	}
 	impl Reference {
 		fn accrue(&mut self, dt: u128) {
@@ -883,6 +883,38 @@ mod views {
 					PositionInfo { asset: USD, supplied: 0, collateral: false, borrowed: 5_000 },
 				]
 			);
+		})
+	}
+}
+
+mod origins {
+	use super::*;
+
+	#[test]
+	fn account_calls_need_a_signed_origin() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_borrows();
+			for origin in [RuntimeOrigin::root(), RuntimeOrigin::none()] {
+				assert_noop!(Lending::supply(origin.clone(), USD, 1), DispatchError::BadOrigin);
+				assert_noop!(
+					Lending::withdraw(origin.clone(), BTC, Amount::All),
+					DispatchError::BadOrigin
+				);
+				assert_noop!(Lending::borrow(origin.clone(), USD, 1), DispatchError::BadOrigin);
+				assert_noop!(
+					Lending::repay(origin.clone(), USD, Amount::All),
+					DispatchError::BadOrigin
+				);
+				assert_noop!(
+					Lending::repay_on_behalf(origin.clone(), ALICE, USD, Amount::All),
+					DispatchError::BadOrigin
+				);
+				assert_noop!(
+					Lending::enable_collateral(origin.clone(), BTC),
+					DispatchError::BadOrigin
+				);
+				assert_noop!(Lending::disable_collateral(origin, BTC), DispatchError::BadOrigin);
+			}
 		})
 	}
 }

@@ -45,9 +45,8 @@ pub mod pallet_custom_origins {
 		type Success = ();
 
 		fn try_origin(o: O) -> Result<Self::Success, O> {
-			match o.caller().try_into() {
-				Ok(Origin::RiskAdmin) => return Ok(()),
-				_ => (),
+			if let Ok(Origin::RiskAdmin) = o.caller().try_into() {
+				return Ok(());
 			}
 			Err(o)
 		}
