@@ -9,8 +9,11 @@ source scripts/env.sh
 [[ -x "$NODE_BIN" ]] || { echo "no node at $NODE_BIN: run scripts/dev-node.sh or scripts/test.sh first" >&2; exit 1; }
 
 dir=${LOCAL_TESTNET_DIR:-$(mktemp -d -t margincall-local.XXXXXX)}
-# Alice's fixed node key, so the others can name her as their bootnode.
+# Fixed node keys (a validator of a non-dev chain needs one); Alice's lets the others name
+# her as their bootnode. Test keys only: never reuse them on a real network.
 alice_key=0000000000000000000000000000000000000000000000000000000000000001
+bob_key=0000000000000000000000000000000000000000000000000000000000000002
+charlie_key=0000000000000000000000000000000000000000000000000000000000000003
 alice_peer=$("$NODE_BIN" key inspect-node-key --file <(printf '%s' "$alice_key"))
 boot="/ip4/127.0.0.1/tcp/30333/p2p/$alice_peer"
 
@@ -23,8 +26,8 @@ start() { # name p2p-port rpc-port extra...
   pids+=($!)
 }
 start alice 30333 9944 --node-key "$alice_key"
-start bob 30334 9945 --bootnodes "$boot"
-start charlie 30335 9946 --bootnodes "$boot"
+start bob 30334 9945 --node-key "$bob_key" --bootnodes "$boot"
+start charlie 30335 9946 --node-key "$charlie_key" --bootnodes "$boot"
 echo "local testnet in $dir (logs: $dir/{alice,bob,charlie}.log)"
 
 finalized() { # rpc-port -> finalized block number, or -1
@@ -49,7 +52,7 @@ if [[ "${1:-}" == "--check" ]]; then
     sleep 1
   done
   echo "local testnet: not finalizing (alice #$a, bob #$b, charlie #$c)" >&2
-  tail -5 "$dir"/*.log >&2
+  for f in "$dir"/*.log; do echo "== $f" >&2; tail -n 5 "$f" >&2; done
   exit 1
 fi
 wait
