@@ -179,14 +179,14 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Refuses a result that leaves `who` over its borrow limit or below health 1. Without
-	/// debt every state is fine and no price is read.
-	fn ensure_within_limits(who: &T::AccountId) -> Result<(), Error<T>> {
-		let positions = Positions::<T>::get(who).unwrap_or_default();
+	/// Refuses `positions` (an account's state after a change, with the touched market's state
+	/// already written) if they leave it over its borrow limit or below health 1. Without debt
+	/// every state is fine and no price is read.
+	fn ensure_within_limits(positions: &PositionsOf<T>) -> Result<(), Error<T>> {
 		if positions.borrows.is_empty() {
 			return Ok(());
 		}
-		let health = Self::health_of(&positions)?;
+		let health = Self::health_of(positions)?;
 		ensure!(!health.is_liquidatable(), Error::<T>::Unhealthy);
 		ensure!(health.debt_value <= health.borrow_limit, Error::<T>::BorrowLimitExceeded);
 		Ok(())
@@ -295,9 +295,8 @@ impl<T: Config> Pallet<T> {
 		state.total_scaled_supply =
 			state.total_scaled_supply.checked_sub(shares).ok_or(Error::<T>::Defensive)?;
 		MarketStates::<T>::insert(asset, state);
-		Positions::<T>::insert(who, positions.clone());
 		if was_collateral {
-			Self::ensure_within_limits(who)?;
+			Self::ensure_within_limits(&positions)?;
 		}
 		if !amount.is_zero() {
 			T::Assets::transfer(asset, &Self::account_id(), who, amount, Preservation::Expendable)?;
@@ -330,8 +329,7 @@ impl<T: Config> Pallet<T> {
 				.map_err(|_| Error::<T>::TooManyPositions)?,
 		}
 		MarketStates::<T>::insert(asset, state);
-		Positions::<T>::insert(who, positions.clone());
-		Self::ensure_within_limits(who)?;
+		Self::ensure_within_limits(&positions)?;
 		T::Assets::transfer(asset, &Self::account_id(), who, amount, Preservation::Expendable)?;
 		Self::changed(who, positions);
 		Self::deposit_event(Event::Borrowed { who: who.clone(), asset, amount, shares });
@@ -400,9 +398,8 @@ impl<T: Config> Pallet<T> {
 			ensure!(position.collateral, Error::<T>::NotCollateral);
 		}
 		position.collateral = enable;
-		Positions::<T>::insert(who, positions.clone());
 		if !enable {
-			Self::ensure_within_limits(who)?;
+			Self::ensure_within_limits(&positions)?;
 		}
 		Self::changed(who, positions);
 		if enable {

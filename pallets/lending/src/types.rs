@@ -257,12 +257,6 @@ impl Health {
 	pub fn is_liquidatable(&self) -> bool {
 		self.factor < FixedU128::one()
 	}
-
-	/// Whether the account may take this state as the result of its own action: health at
-	/// least 1 and debt within the borrow limit.
-	pub fn is_within_limits(&self) -> bool {
-		!self.is_liquidatable() && self.debt_value <= self.borrow_limit
-	}
 }
 
 /// An amount to withdraw or repay: exact, or everything (the amount accrued at execution).
