@@ -101,25 +101,26 @@ impl<T: Config> Pallet<T> {
 		u64::try_from(T::UnixTime::now().as_millis()).unwrap_or(u64::MAX)
 	}
 
-	/// A market's parameters and its state accrued to now, without writing anything.
-	pub fn current(asset: &T::AssetId) -> Result<(MarketParams, MarketState), Error<T>> {
-		let params = Markets::<T>::get(asset).ok_or(Error::<T>::MarketNotFound)?;
-		let mut state = MarketStates::<T>::get(asset).ok_or(Error::<T>::Defensive)?;
-		let now = Self::now();
-		let elapsed = now.saturating_sub(state.last_accrued);
-		math::accrue(&mut state, &params, elapsed).or_err::<T>()?;
-		state.last_accrued = state.last_accrued.max(now);
-		Ok((params, state))
-	}
-
-	/// Accrues `asset`'s market to now and writes it; the start of every call that touches it.
-	pub fn accrue(asset: &T::AssetId) -> Result<(MarketParams, MarketState), Error<T>> {
+	/// A market's parameters and its state accrued to now, with what the accrual added; reads
+	/// only.
+	fn accrued(asset: &T::AssetId) -> Result<(MarketParams, MarketState, math::Accrual), Error<T>> {
 		let params = Markets::<T>::get(asset).ok_or(Error::<T>::MarketNotFound)?;
 		let mut state = MarketStates::<T>::get(asset).ok_or(Error::<T>::Defensive)?;
 		let now = Self::now();
 		let elapsed = now.saturating_sub(state.last_accrued);
 		let accrual = math::accrue(&mut state, &params, elapsed).or_err::<T>()?;
 		state.last_accrued = state.last_accrued.max(now);
+		Ok((params, state, accrual))
+	}
+
+	/// A market's parameters and its state accrued to now, without writing anything.
+	pub fn current(asset: &T::AssetId) -> Result<(MarketParams, MarketState), Error<T>> {
+		Self::accrued(asset).map(|(params, state, _)| (params, state))
+	}
+
+	/// Accrues `asset`'s market to now and writes it; the start of every call that touches it.
+	pub fn accrue(asset: &T::AssetId) -> Result<(MarketParams, MarketState), Error<T>> {
+		let (params, state, accrual) = Self::accrued(asset)?;
 		MarketStates::<T>::insert(asset, state);
 		if !accrual.interest.is_zero() {
 			Self::deposit_event(Event::InterestAccrued {
