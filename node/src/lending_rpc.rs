@@ -67,6 +67,7 @@ fn market_json(m: &MarketInfo) -> Value {
 			"reserveFactor": p.reserve_factor.deconstruct(),
 			"supplyCap": p.supply_cap.to_string(),
 			"borrowCap": p.borrow_cap.to_string(),
+			"minBorrowValue": p.min_borrow_value.to_string(),
 			"rateModel": {
 				"base": fixed(p.rate_model.base),
 				"slope1": fixed(p.rate_model.slope1),
@@ -80,6 +81,7 @@ fn market_json(m: &MarketInfo) -> Value {
 		"totalSupplied": m.total_supplied.to_string(),
 		"totalBorrowed": m.total_borrowed.to_string(),
 		"reserves": m.reserves.to_string(),
+		"badDebt": m.bad_debt.to_string(),
 		"utilisation": fixed(m.utilisation),
 		"borrowRate": fixed(m.borrow_rate),
 		"supplyRate": fixed(m.supply_rate),
@@ -170,7 +172,8 @@ where
 			let positions = client
 				.runtime_api()
 				.positions(best(client, at), who)
-				.map_err(|e| error(-32000, format!("runtime api: {e}")))?;
+				.map_err(|e| error(-32000, format!("runtime api: {e}")))?
+				.map_err(|e| error(-32001, format!("{e:?}")))?;
 			Ok::<Value, ErrorObjectOwned>(Value::Array(
 				positions.iter().map(position_json).collect(),
 			))

@@ -231,7 +231,9 @@ impl_runtime_apis! {
 			Lending::market_info(&asset)
 		}
 
-		fn positions(who: AccountId) -> Vec<pallet_lending::PositionInfo<AssetId>> {
+		fn positions(
+			who: AccountId,
+		) -> Result<Vec<pallet_lending::PositionInfo<AssetId>>, sp_runtime::DispatchError> {
 			Lending::positions_info(&who)
 		}
 	}

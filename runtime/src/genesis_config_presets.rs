@@ -62,6 +62,8 @@ pub fn markets() -> Vec<(u32, MarketParams)> {
 		reserve_factor: pct(10),
 		supply_cap: 50_000_000 * UNIT,
 		borrow_cap: 40_000_000 * UNIT,
+		// USD 100: a smaller debt costs more to liquidate than it pays.
+		min_borrow_value: 100 * UNIT,
 		rate_model: RateModel { base: rate(0), slope1: rate(4), kink: rate(90), slope2: rate(60) },
 		collateral_enabled: true,
 		borrow_enabled: true,
@@ -112,6 +114,7 @@ fn testnet_genesis(
 	root: AccountId,
 ) -> Value {
 	let mm = market_maker();
+	let asset_owner = crate::governance::asset_governance_account();
 	let mut endowed = endowed_accounts;
 	if !endowed.contains(&mm) {
 		endowed.push(mm.clone());
@@ -155,10 +158,12 @@ fn testnet_genesis(
 		sudo: SudoConfig { key: Some(root.clone()) },
 		assets: AssetsConfig {
 			// Sufficient assets: an account may hold them without a native balance.
+			// Owned by the keyless governance account, not the sudo key: the lending pallet
+			// opens markets only for assets no ordinary account can mint or freeze.
 			assets: vec![
-				(USDM, root.clone(), true, 1_000_000u128),
-				(XBTC, root.clone(), true, 1_000u128),
-				(MEME, root.clone(), true, 1_000_000u128),
+				(USDM, asset_owner.clone(), true, 1_000_000u128),
+				(XBTC, asset_owner.clone(), true, 1_000u128),
+				(MEME, asset_owner.clone(), true, 1_000_000u128),
 			],
 			metadata: vec![
 				(USDM, b"margincall USD".to_vec(), b"USDM".to_vec(), DECIMALS),
@@ -175,7 +180,7 @@ fn testnet_genesis(
 				.collect::<Vec<_>>(),
 			prices: genesis_prices(),
 		},
-		lending: LendingConfig { markets: markets() },
+		lending: LendingConfig { markets: markets(), reserves_donor: Some(mm.clone()) },
 		oracle_membership: OracleMembershipConfig {
 			members: frame_support::BoundedVec::truncate_from(feeders()),
 		},

@@ -257,3 +257,96 @@ fn block_type_is_the_runtime_block() {
 	fn is_block<B: BlockT>() {}
 	is_block::<Block>();
 }
+
+/// Lending through `Executive` on the real runtime: feeders feed, a supplier supplies, a
+/// borrower borrows against fresh prices; a borrower asset created by an ordinary account
+/// cannot get a market; then the market's parameters change by root and a risky borrow fails.
+#[test]
+fn lending_through_executive() {
+	genesis("development").execute_with(|| {
+		use margincall_runtime::Lending;
+		let (dave, eve) = (account(Sr25519Keyring::Dave), account(Sr25519Keyring::Eve));
+		let pallet = Lending::account_id();
+		// Genesis: assets owned by the keyless governance account, each market's reserve floor
+		// paid by the market maker, so the pallet account holds exactly the minimum balances.
+		let gov = margincall_runtime::governance::asset_governance_account();
+		for (id, min) in [(USDM, 1_000_000), (XBTC, 1_000), (MEME, 1_000_000)] {
+			assert_eq!(
+				pallet_assets::Asset::<Runtime, pallet_assets::Instance1>::get(id).unwrap().owner,
+				gov
+			);
+			assert_eq!(asset_balance(id, &pallet), min);
+			assert_eq!(Lending::market_info(&id).unwrap().reserves, min);
+		}
+		let prices = frame_support::BoundedVec::truncate_from(vec![
+			(USDM, Price::from_u32(1)),
+			(XBTC, Price::from_u32(60_000)),
+		]);
+		let lending = |c| RuntimeCall::Lending(c);
+		let results = block(vec![
+			signed(
+				Sr25519Keyring::Charlie,
+				RuntimeCall::Oracle(orml_oracle::Call::feed_values { values: prices }),
+			),
+			signed(
+				Sr25519Keyring::Dave,
+				lending(pallet_lending::Call::supply { asset: USDM, amount: 100_000 * UNIT }),
+			),
+			signed(
+				Sr25519Keyring::Eve,
+				lending(pallet_lending::Call::supply { asset: XBTC, amount: UNIT }),
+			),
+		]);
+		for r in results {
+			assert_ok!(r.expect("valid"));
+		}
+		let usdm_before = asset_balance(USDM, &eve);
+		let results = block(vec![
+			signed(
+				Sr25519Keyring::Eve,
+				lending(pallet_lending::Call::borrow { asset: USDM, amount: 30_000 * UNIT }),
+			),
+			// 50 USDM: below the market's 100 USD minimum borrow.
+			signed(
+				Sr25519Keyring::Dave,
+				lending(pallet_lending::Call::borrow { asset: USDM, amount: 50 * UNIT }),
+			),
+		]);
+		assert_ok!(results[0].expect("valid"));
+		assert_eq!(
+			results[1].expect("valid"),
+			Err(pallet_lending::Error::<Runtime>::BorrowTooSmall.into())
+		);
+		assert_eq!(asset_balance(USDM, &eve), usdm_before + 30_000 * UNIT);
+		assert!(events().contains(&RuntimeEvent::Lending(pallet_lending::Event::Borrowed {
+			who: eve.clone(),
+			asset: USDM,
+			amount: 30_000 * UNIT,
+			shares: 30_000 * UNIT,
+		})));
+		let health = Lending::account_health(&eve).expect("fresh prices");
+		// 1 XBTC at 60,000 × 78% against 30,000 of debt.
+		assert_eq!(health.liquidation_value, 46_800 * UNIT);
+		assert!(!health.is_liquidatable());
+		assert_eq!(
+			margincall_runtime::Lending::positions_info(&dave).unwrap()[0].supplied,
+			100_000 * UNIT
+		);
+		// An asset whose admin is an ordinary account gets no market, even by root.
+		let results = block(vec![signed(
+			Sr25519Keyring::Bob,
+			RuntimeCall::Assets(pallet_assets::Call::create {
+				id: 100.into(),
+				admin: account(Sr25519Keyring::Bob).into(),
+				min_balance: 1,
+			}),
+		)]);
+		assert_ok!(results[0].expect("valid"));
+		let params = genesis_config_presets::markets()[0].1;
+		assert_eq!(
+			Lending::create_market(frame_system::RawOrigin::Root.into(), 100, params),
+			Err(pallet_lending::Error::<Runtime>::UntrustedAssetRoles.into())
+		);
+		Lending::do_try_state().expect("lending invariants hold");
+	})
+}

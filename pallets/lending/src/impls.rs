@@ -6,6 +6,7 @@ use crate::{
 	pallet::*,
 	traits::{LendingPositions, OnPositionChanged, PriceError, PriceSource},
 	types::*,
+	weights::WeightInfo,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -13,10 +14,11 @@ use frame_support::{
 	pallet_prelude::*,
 	storage::with_storage_layer,
 	traits::{
-		fungibles::{Inspect, Mutate},
-		tokens::Preservation,
-		UnixTime,
+		fungibles::{roles, Inspect, Mutate},
+		tokens::{Fortitude, Preservation},
+		Contains, UnixTime,
 	},
+	weights::Weight,
 };
 use sp_arithmetic::{
 	traits::{One, Saturating, Zero},
@@ -64,10 +66,9 @@ impl MarketParams {
 				Error::<T>::ThresholdNotAboveFactor
 			);
 		} else {
-			ensure!(
-				self.collateral_factor <= self.liquidation_threshold,
-				Error::<T>::InvalidCollateralFactor
-			);
+			// Collateral turned off gives no borrowing power; the threshold stays for the
+			// supplies that were collateral already.
+			ensure!(self.collateral_factor.is_zero(), Error::<T>::InvalidCollateralFactor);
 		}
 		// threshold × (1 + bonus) < 1, in Permill parts (fits u64).
 		let lt = u64::from(self.liquidation_threshold.deconstruct());
@@ -87,6 +88,16 @@ impl MarketParams {
 	}
 }
 
+/// Which prices a health computation accepts.
+#[derive(Clone, Copy)]
+enum Pricing<'a, AssetId> {
+	/// Every price fresh (at most `MaxPriceAge`): borrowing, withdrawing, views.
+	Strict,
+	/// A liquidation repaying `debt` and seizing `collateral`: see
+	/// [`Pallet::liquidation_health`].
+	Liquidation { debt: &'a AssetId, collateral: &'a AssetId },
+}
+
 impl<T: Config> Pallet<T> {
 	/// The account holding supplies and reserves.
 	pub fn account_id() -> T::AccountId {
@@ -101,73 +112,116 @@ impl<T: Config> Pallet<T> {
 		u64::try_from(T::UnixTime::now().as_millis()).unwrap_or(u64::MAX)
 	}
 
-	/// A market's parameters and its state accrued to now, with what the accrual added; reads
-	/// only.
-	fn accrued(asset: &T::AssetId) -> Result<(MarketParams, MarketState, math::Accrual), Error<T>> {
-		let params = Markets::<T>::get(asset).ok_or(Error::<T>::MarketNotFound)?;
-		let mut state = MarketStates::<T>::get(asset).ok_or(Error::<T>::Defensive)?;
+	/// A market accrued to now, with what the accrual added; reads only.
+	fn accrued(asset: &T::AssetId) -> Result<(Market, math::Accrual), Error<T>> {
+		let mut market = Markets::<T>::get(asset).ok_or(Error::<T>::MarketNotFound)?;
 		let now = Self::now();
-		let elapsed = now.saturating_sub(state.last_accrued);
-		let accrual = math::accrue(&mut state, &params, elapsed).or_err::<T>()?;
-		state.last_accrued = state.last_accrued.max(now);
-		Ok((params, state, accrual))
+		let elapsed = now.saturating_sub(market.state.last_accrued);
+		let accrual = math::accrue(&mut market.state, &market.params, elapsed).or_err::<T>()?;
+		market.state.last_accrued = market.state.last_accrued.max(now);
+		Ok((market, accrual))
 	}
 
-	/// A market's parameters and its state accrued to now, without writing anything.
-	pub fn current(asset: &T::AssetId) -> Result<(MarketParams, MarketState), Error<T>> {
-		Self::accrued(asset).map(|(params, state, _)| (params, state))
+	/// A market accrued to now, without writing anything.
+	pub fn current(asset: &T::AssetId) -> Result<Market, Error<T>> {
+		Self::accrued(asset).map(|(market, _)| market)
 	}
 
 	/// Accrues `asset`'s market to now and writes it; the start of every call that touches it.
-	pub fn accrue(asset: &T::AssetId) -> Result<(MarketParams, MarketState), Error<T>> {
-		let (params, state, accrual) = Self::accrued(asset)?;
-		MarketStates::<T>::insert(asset, state);
+	pub fn accrue(asset: &T::AssetId) -> Result<Market, Error<T>> {
+		let (market, accrual) = Self::accrued(asset)?;
+		Markets::<T>::insert(asset, market);
 		if !accrual.interest.is_zero() {
 			Self::deposit_event(Event::InterestAccrued {
 				asset: *asset,
 				interest: accrual.interest,
 				to_reserves: accrual.to_reserves,
-				supply_index: state.supply_index,
-				borrow_index: state.borrow_index,
+				supply_index: market.state.supply_index,
+				borrow_index: market.state.borrow_index,
 			});
 		}
-		Ok((params, state))
+		Ok(market)
 	}
 
 	/// Health of `who` now: interest accrued (without writing) and fresh prices. Reads a price
-	/// only for assets with a non-zero collateral supply or any debt.
+	/// only for assets with a non-zero collateral supply or any debt. Borrowing, withdrawing
+	/// and disabling collateral are checked with this.
 	pub fn account_health(who: &T::AccountId) -> Result<Health, DispatchError> {
 		let positions = Positions::<T>::get(who).unwrap_or_default();
-		Ok(Self::health_of(&positions)?)
+		Ok(Self::health_of(&positions, Pricing::Strict)?)
 	}
 
-	fn health_of(positions: &PositionsOf<T>) -> Result<Health, Error<T>> {
+	/// Health of `who` for a liquidation repaying `debt_asset` and seizing `collateral_asset`.
+	///
+	/// Those two prices must be fresh (at most `MaxPriceAge`), as for [`Self::account_health`]:
+	/// a liquidation never moves value at a price it could not trust. Every other asset of the
+	/// account is valued at the oracle's latest price as long as it is at most
+	/// `StalePriceGrace` old, neither more nor less than it was last known to be worth. So a
+	/// lapsed feed of a dust supply neither blocks the liquidation of an unhealthy account nor
+	/// makes a healthy one liquidatable. Beyond the grace (or without any price) such a
+	/// collateral counts as worthless: its feed is dead and the market should be paused. A debt
+	/// the liquidation does not repay counts at its latest price whatever its age (it is owed
+	/// all the same); without any price the health cannot be known and is refused.
+	pub fn liquidation_health(
+		who: &T::AccountId,
+		debt_asset: &T::AssetId,
+		collateral_asset: &T::AssetId,
+	) -> Result<Health, DispatchError> {
+		let positions = Positions::<T>::get(who).unwrap_or_default();
+		Ok(Self::health_of(
+			&positions,
+			Pricing::Liquidation { debt: debt_asset, collateral: collateral_asset },
+		)?)
+	}
+
+	fn health_of(
+		positions: &PositionsOf<T>,
+		pricing: Pricing<'_, T::AssetId>,
+	) -> Result<Health, Error<T>> {
 		let (mut collateral_value, mut borrow_limit, mut liquidation_value) = (0u128, 0u128, 0u128);
 		for s in positions.supplies.iter().filter(|s| s.collateral) {
-			let (params, state) = Self::current(&s.asset)?;
-			let amount = math::mul(s.scaled, state.supply_index, Rounding::Down).or_err::<T>()?;
+			let market = Self::current(&s.asset)?;
+			let amount =
+				math::mul(s.scaled, market.state.supply_index, Rounding::Down).or_err::<T>()?;
 			if amount.is_zero() {
 				continue;
 			}
-			let price = T::Prices::price(&s.asset)?;
+			let price = match pricing {
+				Pricing::Liquidation { collateral, .. } if collateral != &s.asset => {
+					match T::Prices::price_within(&s.asset, T::StalePriceGrace::get()) {
+						Ok(price) => price,
+						// A dead feed: this collateral counts for nothing.
+						Err(_) => continue,
+					}
+				},
+				_ => T::Prices::price(&s.asset)?,
+			};
 			let value = math::value(amount, price, Rounding::Down).or_err::<T>()?;
 			collateral_value = math::add(collateral_value, value).or_err::<T>()?;
-			borrow_limit = math::add(
-				borrow_limit,
-				math::mul_permill(value, params.collateral_factor, Rounding::Down)?,
-			)
-			.or_err::<T>()?;
+			if market.params.collateral_enabled {
+				borrow_limit = math::add(
+					borrow_limit,
+					math::mul_permill(value, market.params.collateral_factor, Rounding::Down)?,
+				)
+				.or_err::<T>()?;
+			}
 			liquidation_value = math::add(
 				liquidation_value,
-				math::mul_permill(value, params.liquidation_threshold, Rounding::Down)?,
+				math::mul_permill(value, market.params.liquidation_threshold, Rounding::Down)?,
 			)
 			.or_err::<T>()?;
 		}
 		let mut debt_value = 0u128;
 		for b in positions.borrows.iter() {
-			let (_, state) = Self::current(&b.asset)?;
-			let debt = math::mul(b.scaled, state.borrow_index, Rounding::Up).or_err::<T>()?;
-			let price = T::Prices::price(&b.asset)?;
+			let market = Self::current(&b.asset)?;
+			let debt =
+				math::mul(b.scaled, market.state.borrow_index, Rounding::Up).or_err::<T>()?;
+			let price = match pricing {
+				Pricing::Liquidation { debt: repaid, .. } if repaid != &b.asset => {
+					T::Prices::price_within(&b.asset, u64::MAX)?
+				},
+				_ => T::Prices::price(&b.asset)?,
+			};
 			debt_value =
 				math::add(debt_value, math::value(debt, price, Rounding::Up)?).or_err::<T>()?;
 		}
@@ -187,36 +241,61 @@ impl<T: Config> Pallet<T> {
 		if positions.borrows.is_empty() {
 			return Ok(());
 		}
-		let health = Self::health_of(positions)?;
+		let health = Self::health_of(positions, Pricing::Strict)?;
 		ensure!(!health.is_liquidatable(), Error::<T>::Unhealthy);
 		ensure!(health.debt_value <= health.borrow_limit, Error::<T>::BorrowLimitExceeded);
 		Ok(())
 	}
 
-	fn pallet_cash(asset: T::AssetId) -> u128 {
-		T::Assets::balance(asset, &Self::account_id())
+	/// What the market can pay out of `asset` now: its cash less the asset's minimum balance,
+	/// which keeps the pallet account alive.
+	pub fn available_cash(asset: T::AssetId) -> u128 {
+		T::Assets::reducible_balance(
+			asset,
+			&Self::account_id(),
+			Preservation::Preserve,
+			Fortitude::Polite,
+		)
 	}
 
-	fn changed(who: &T::AccountId, positions: PositionsOf<T>) {
+	/// Pays `amount` of `asset` out of the market to `to`, never reaping the pallet account.
+	fn pay_out(asset: T::AssetId, to: &T::AccountId, amount: u128) -> DispatchResult {
+		if amount.is_zero() {
+			return Ok(());
+		}
+		T::Assets::transfer(asset, &Self::account_id(), to, amount, Preservation::Preserve)?;
+		Ok(())
+	}
+
+	fn changed(who: &T::AccountId, positions: PositionsOf<T>, assets: &[T::AssetId]) {
 		if positions.is_empty() {
 			Positions::<T>::remove(who);
 		} else {
 			Positions::<T>::insert(who, positions);
 		}
-		T::OnPositionChanged::on_position_changed(who);
+		T::OnPositionChanged::on_position_changed(who, assets);
+	}
+
+	/// Whether every role of `asset` (owner, issuer, admin, freezer) is a governance account.
+	fn roles_are_trusted(asset: T::AssetId) -> bool {
+		let trusted = |a: Option<T::AccountId>| a.is_some_and(|a| T::AssetAdmins::contains(&a));
+		trusted(<T::Assets as roles::Inspect<T::AccountId>>::owner(asset))
+			&& trusted(<T::Assets as roles::Inspect<T::AccountId>>::issuer(asset))
+			&& trusted(<T::Assets as roles::Inspect<T::AccountId>>::admin(asset))
+			&& trusted(<T::Assets as roles::Inspect<T::AccountId>>::freezer(asset))
 	}
 
 	pub(crate) fn do_create_market(asset: T::AssetId, params: MarketParams) -> DispatchResult {
 		ensure!(!Markets::<T>::contains_key(asset), Error::<T>::MarketAlreadyExists);
 		ensure!(T::Assets::asset_exists(asset), Error::<T>::AssetNotFound);
+		ensure!(Self::roles_are_trusted(asset), Error::<T>::UntrustedAssetRoles);
 		params.validate::<T>()?;
 		let account = Self::account_id();
 		if !frame_system::Pallet::<T>::account_exists(&account) {
 			// The pallet account must exist to hold assets that are not sufficient.
 			frame_system::Pallet::<T>::inc_providers(&account);
 		}
-		Markets::<T>::insert(asset, params);
-		MarketStates::<T>::insert(asset, MarketState::new(Self::now()));
+		Markets::<T>::insert(asset, Market { params, state: MarketState::new(Self::now()) });
 		Self::deposit_event(Event::MarketCreated { asset, params });
 		Ok(())
 	}
@@ -224,18 +303,26 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_update_market(asset: T::AssetId, params: MarketParams) -> DispatchResult {
 		ensure!(Markets::<T>::contains_key(asset), Error::<T>::MarketNotFound);
 		params.validate::<T>()?;
-		Self::accrue(&asset)?;
-		Markets::<T>::insert(asset, params);
+		let mut market = Self::accrue(&asset)?;
+		market.params = params;
+		Markets::<T>::insert(asset, market);
 		Self::deposit_event(Event::MarketUpdated { asset, params });
 		Ok(())
 	}
 
 	pub(crate) fn do_supply(who: &T::AccountId, asset: T::AssetId, amount: u128) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-		let (params, mut state) = Self::accrue(&asset)?;
+		let mut market = Self::accrue(&asset)?;
+		let params = market.params;
 		ensure!(params.status == MarketStatus::Active, Error::<T>::MarketPaused);
-		let shares = math::div(amount, state.supply_index, Rounding::Down).or_err::<T>()?;
+		// The reserves' floor keeps the pallet account alive: whoever finds it unfilled fills it.
+		let seed = T::Assets::minimum_balance(asset).saturating_sub(market.state.reserves);
+		ensure!(amount > seed, Error::<T>::BelowMinimumBalance);
+		let credited = amount.saturating_sub(seed);
+		let state = &mut market.state;
+		let shares = math::div(credited, state.supply_index, Rounding::Down).or_err::<T>()?;
 		ensure!(!shares.is_zero(), Error::<T>::ZeroAmount);
+		state.reserves = state.reserves.checked_add(seed).ok_or(Error::<T>::Overflow)?;
 		state.total_scaled_supply =
 			state.total_scaled_supply.checked_add(shares).ok_or(Error::<T>::Overflow)?;
 		let total = math::mul(state.total_scaled_supply, state.supply_index, Rounding::Down)
@@ -255,18 +342,23 @@ impl<T: Config> Pallet<T> {
 				.map_err(|_| Error::<T>::TooManyPositions)?,
 		}
 		T::Assets::transfer(asset, who, &Self::account_id(), amount, Preservation::Expendable)?;
-		MarketStates::<T>::insert(asset, state);
-		Self::changed(who, positions);
-		Self::deposit_event(Event::Supplied { who: who.clone(), asset, amount, shares });
+		Markets::<T>::insert(asset, market);
+		Self::changed(who, positions, &[asset]);
+		if !seed.is_zero() {
+			Self::deposit_event(Event::ReservesSeeded { asset, who: who.clone(), amount: seed });
+		}
+		Self::deposit_event(Event::Supplied { who: who.clone(), asset, amount: credited, shares });
 		Ok(())
 	}
 
+	/// Withdraws `amount` of `who`'s supply of `asset`; returns what was paid out.
 	pub(crate) fn do_withdraw(
 		who: &T::AccountId,
 		asset: T::AssetId,
 		amount: Amount,
-	) -> DispatchResult {
-		let (_, mut state) = Self::accrue(&asset)?;
+	) -> Result<u128, DispatchError> {
+		let mut market = Self::accrue(&asset)?;
+		let state = &mut market.state;
 		let mut positions = Positions::<T>::get(who).unwrap_or_default();
 		let index =
 			positions.supplies.iter().position(|p| p.asset == asset).ok_or(Error::<T>::NoSupply)?;
@@ -287,7 +379,7 @@ impl<T: Config> Pallet<T> {
 			},
 			Amount::All => (balance, position.scaled),
 		};
-		ensure!(amount <= Self::pallet_cash(asset), Error::<T>::InsufficientLiquidity);
+		ensure!(amount <= Self::available_cash(asset), Error::<T>::InsufficientLiquidity);
 		let was_collateral = position.collateral;
 		position.scaled = position.scaled.checked_sub(shares).ok_or(Error::<T>::Defensive)?;
 		if position.scaled.is_zero() {
@@ -295,21 +387,21 @@ impl<T: Config> Pallet<T> {
 		}
 		state.total_scaled_supply =
 			state.total_scaled_supply.checked_sub(shares).ok_or(Error::<T>::Defensive)?;
-		MarketStates::<T>::insert(asset, state);
+		Markets::<T>::insert(asset, market);
 		if was_collateral {
 			Self::ensure_within_limits(&positions)?;
 		}
-		if !amount.is_zero() {
-			T::Assets::transfer(asset, &Self::account_id(), who, amount, Preservation::Expendable)?;
-		}
-		Self::changed(who, positions);
+		Self::pay_out(asset, who, amount)?;
+		Self::changed(who, positions, &[asset]);
 		Self::deposit_event(Event::Withdrawn { who: who.clone(), asset, amount, shares });
-		Ok(())
+		Ok(amount)
 	}
 
 	pub(crate) fn do_borrow(who: &T::AccountId, asset: T::AssetId, amount: u128) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-		let (params, mut state) = Self::accrue(&asset)?;
+		let mut market = Self::accrue(&asset)?;
+		let params = market.params;
+		let state = &mut market.state;
 		ensure!(params.status == MarketStatus::Active, Error::<T>::MarketPaused);
 		ensure!(params.borrow_enabled, Error::<T>::BorrowNotEnabled);
 		// Debt shares rounded up: the borrower owes at least what it received.
@@ -319,20 +411,32 @@ impl<T: Config> Pallet<T> {
 		let total =
 			math::mul(state.total_scaled_borrow, state.borrow_index, Rounding::Up).or_err::<T>()?;
 		ensure!(total <= params.borrow_cap, Error::<T>::BorrowCapExceeded);
-		ensure!(amount <= Self::pallet_cash(asset), Error::<T>::InsufficientLiquidity);
+		ensure!(amount <= Self::available_cash(asset), Error::<T>::InsufficientLiquidity);
 
 		let mut positions = Positions::<T>::get(who).unwrap_or_default();
-		match positions.borrows.iter_mut().find(|p| p.asset == asset) {
-			Some(p) => p.scaled = p.scaled.checked_add(shares).ok_or(Error::<T>::Overflow)?,
-			None => positions
-				.borrows
-				.try_push(BorrowPosition { asset, scaled: shares })
-				.map_err(|_| Error::<T>::TooManyPositions)?,
+		let scaled = match positions.borrows.iter_mut().find(|p| p.asset == asset) {
+			Some(p) => {
+				p.scaled = p.scaled.checked_add(shares).ok_or(Error::<T>::Overflow)?;
+				p.scaled
+			},
+			None => {
+				positions
+					.borrows
+					.try_push(BorrowPosition { asset, scaled: shares })
+					.map_err(|_| Error::<T>::TooManyPositions)?;
+				shares
+			},
+		};
+		if !params.min_borrow_value.is_zero() {
+			let debt = math::mul(scaled, state.borrow_index, Rounding::Up).or_err::<T>()?;
+			let price = T::Prices::price(&asset).map_err(Error::<T>::from)?;
+			let value = math::value(debt, price, Rounding::Down).or_err::<T>()?;
+			ensure!(value >= params.min_borrow_value, Error::<T>::BorrowTooSmall);
 		}
-		MarketStates::<T>::insert(asset, state);
+		Markets::<T>::insert(asset, market);
 		Self::ensure_within_limits(&positions)?;
-		T::Assets::transfer(asset, &Self::account_id(), who, amount, Preservation::Expendable)?;
-		Self::changed(who, positions);
+		Self::pay_out(asset, who, amount)?;
+		Self::changed(who, positions, &[asset]);
 		Self::deposit_event(Event::Borrowed { who: who.clone(), asset, amount, shares });
 		Ok(())
 	}
@@ -343,7 +447,8 @@ impl<T: Config> Pallet<T> {
 		asset: T::AssetId,
 		amount: Amount,
 	) -> DispatchResult {
-		let (_, mut state) = Self::accrue(&asset)?;
+		let mut market = Self::accrue(&asset)?;
+		let state = &mut market.state;
 		let mut positions = Positions::<T>::get(borrower).unwrap_or_default();
 		let index =
 			positions.borrows.iter().position(|p| p.asset == asset).ok_or(Error::<T>::NoDebt)?;
@@ -355,12 +460,12 @@ impl<T: Config> Pallet<T> {
 				ensure!(!a.is_zero(), Error::<T>::ZeroAmount);
 				ensure!(a < debt, Error::<T>::RepayExceedsDebt);
 				// Burn debt shares rounded down: a partial repay never clears more than paid.
-				(
-					a,
-					math::div(a, state.borrow_index, Rounding::Down)
-						.or_err::<T>()?
-						.min(position.scaled),
-				)
+				let shares = math::div(a, state.borrow_index, Rounding::Down)
+					.or_err::<T>()?
+					.min(position.scaled);
+				// Paying less than one debt share would clear nothing.
+				ensure!(!shares.is_zero(), Error::<T>::ZeroAmount);
+				(a, shares)
 			},
 			Amount::All => (debt, position.scaled),
 		};
@@ -371,8 +476,8 @@ impl<T: Config> Pallet<T> {
 		state.total_scaled_borrow =
 			state.total_scaled_borrow.checked_sub(shares).ok_or(Error::<T>::Defensive)?;
 		T::Assets::transfer(asset, payer, &Self::account_id(), amount, Preservation::Expendable)?;
-		MarketStates::<T>::insert(asset, state);
-		Self::changed(borrower, positions);
+		Markets::<T>::insert(asset, market);
+		Self::changed(borrower, positions, &[asset]);
 		Self::deposit_event(Event::Repaid {
 			payer: payer.clone(),
 			borrower: borrower.clone(),
@@ -388,7 +493,7 @@ impl<T: Config> Pallet<T> {
 		asset: T::AssetId,
 		enable: bool,
 	) -> DispatchResult {
-		let params = Markets::<T>::get(asset).ok_or(Error::<T>::MarketNotFound)?;
+		let params = Markets::<T>::get(asset).ok_or(Error::<T>::MarketNotFound)?.params;
 		let mut positions = Positions::<T>::get(who).unwrap_or_default();
 		let position =
 			positions.supplies.iter_mut().find(|p| p.asset == asset).ok_or(Error::<T>::NoSupply)?;
@@ -402,7 +507,7 @@ impl<T: Config> Pallet<T> {
 		if !enable {
 			Self::ensure_within_limits(&positions)?;
 		}
-		Self::changed(who, positions);
+		Self::changed(who, positions, &[asset]);
 		if enable {
 			Self::deposit_event(Event::CollateralEnabled { who: who.clone(), asset });
 		} else {
@@ -411,37 +516,47 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Moves supply shares worth `amount` of `who`'s collateral in `asset` to `to`'s supply;
+	/// returns the shares moved. No cash moves, so a lent-out market cannot block it.
 	pub(crate) fn do_seize(
 		who: &T::AccountId,
 		asset: T::AssetId,
 		amount: u128,
 		to: &T::AccountId,
-	) -> DispatchResult {
+	) -> Result<u128, DispatchError> {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-		let (_, mut state) = Self::accrue(&asset)?;
+		ensure!(who != to, Error::<T>::SeizeToSelf);
+		let market = Self::accrue(&asset)?;
 		let mut positions = Positions::<T>::get(who).unwrap_or_default();
 		let index =
 			positions.supplies.iter().position(|p| p.asset == asset).ok_or(Error::<T>::NoSupply)?;
 		let position = positions.supplies.get_mut(index).ok_or(Error::<T>::Defensive)?;
 		ensure!(position.collateral, Error::<T>::NotCollateral);
 		let balance =
-			math::mul(position.scaled, state.supply_index, Rounding::Down).or_err::<T>()?;
+			math::mul(position.scaled, market.state.supply_index, Rounding::Down).or_err::<T>()?;
 		ensure!(amount <= balance, Error::<T>::InsufficientSupply);
-		ensure!(amount <= Self::pallet_cash(asset), Error::<T>::InsufficientLiquidity);
+		// Shares rounded up: the receiver gets at least `amount`.
 		let shares = if amount == balance {
 			position.scaled
 		} else {
-			math::div(amount, state.supply_index, Rounding::Up).or_err::<T>()?.min(position.scaled)
+			math::div(amount, market.state.supply_index, Rounding::Up)
+				.or_err::<T>()?
+				.min(position.scaled)
 		};
 		position.scaled = position.scaled.checked_sub(shares).ok_or(Error::<T>::Defensive)?;
 		if position.scaled.is_zero() {
 			positions.supplies.remove(index);
 		}
-		state.total_scaled_supply =
-			state.total_scaled_supply.checked_sub(shares).ok_or(Error::<T>::Defensive)?;
-		T::Assets::transfer(asset, &Self::account_id(), to, amount, Preservation::Expendable)?;
-		MarketStates::<T>::insert(asset, state);
-		Self::changed(who, positions);
+		let mut received = Positions::<T>::get(to).unwrap_or_default();
+		match received.supplies.iter_mut().find(|p| p.asset == asset) {
+			Some(p) => p.scaled = p.scaled.checked_add(shares).ok_or(Error::<T>::Overflow)?,
+			None => received
+				.supplies
+				.try_push(SupplyPosition { asset, scaled: shares, collateral: false })
+				.map_err(|_| Error::<T>::TooManyPositions)?,
+		}
+		Self::changed(who, positions, &[asset]);
+		Self::changed(to, received, &[asset]);
 		Self::deposit_event(Event::CollateralSeized {
 			who: who.clone(),
 			asset,
@@ -449,17 +564,125 @@ impl<T: Config> Pallet<T> {
 			shares,
 			to: to.clone(),
 		});
+		Ok(shares)
+	}
+
+	/// Forgives `amount` of `who`'s debt in `asset`: the market's reserves above their floor
+	/// absorb it first, then its suppliers through the supply index (rounded against them, so
+	/// the market stays solvent to the unit); only a market whose suppliers are wiped out
+	/// touches the floor.
+	pub(crate) fn do_write_off(
+		who: &T::AccountId,
+		asset: T::AssetId,
+		amount: u128,
+	) -> Result<WriteOff, DispatchError> {
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		let mut market = Self::accrue(&asset)?;
+		let state = &mut market.state;
+		let mut positions = Positions::<T>::get(who).unwrap_or_default();
+		let index =
+			positions.borrows.iter().position(|p| p.asset == asset).ok_or(Error::<T>::NoDebt)?;
+		let position = positions.borrows.get_mut(index).ok_or(Error::<T>::Defensive)?;
+		let debt = math::mul(position.scaled, state.borrow_index, Rounding::Up).or_err::<T>()?;
+		ensure!(amount <= debt, Error::<T>::RepayExceedsDebt);
+		let shares = if amount == debt {
+			position.scaled
+		} else {
+			math::div(amount, state.borrow_index, Rounding::Down)
+				.or_err::<T>()?
+				.min(position.scaled)
+		};
+		ensure!(!shares.is_zero(), Error::<T>::ZeroAmount);
+		position.scaled = position.scaled.checked_sub(shares).ok_or(Error::<T>::Defensive)?;
+		if position.scaled.is_zero() {
+			positions.borrows.remove(index);
+		}
+		state.total_scaled_borrow =
+			state.total_scaled_borrow.checked_sub(shares).ok_or(Error::<T>::Defensive)?;
+
+		// The loss is the whole amount forgiven (at least the debt shares' exact value).
+		let has_suppliers = !state.total_scaled_supply.is_zero();
+		let floor = if has_suppliers { T::Assets::minimum_balance(asset) } else { 0 };
+		let mut from_reserves = amount.min(state.reserves.saturating_sub(floor));
+		let mut rest = amount.saturating_sub(from_reserves);
+		let mut socialised = 0u128;
+		if !rest.is_zero() && has_suppliers {
+			let owned = math::mul(state.total_scaled_supply, state.supply_index, Rounding::Down)
+				.or_err::<T>()?;
+			socialised = rest.min(owned);
+			// The index falls by at least the loss per share.
+			let delta = math::ratio(socialised, state.total_scaled_supply, Rounding::Up)
+				.or_err::<T>()?
+				.min(state.supply_index);
+			state.supply_index = state.supply_index.saturating_sub(delta);
+			rest = rest.saturating_sub(socialised);
+		}
+		// Only when the suppliers are wiped out: the floor itself.
+		from_reserves =
+			from_reserves.saturating_add(rest.min(state.reserves.saturating_sub(from_reserves)));
+		let covered = from_reserves.saturating_add(socialised);
+		ensure!(covered == amount, Error::<T>::Defensive);
+		state.reserves = state.reserves.checked_sub(from_reserves).ok_or(Error::<T>::Defensive)?;
+		state.bad_debt = state.bad_debt.checked_add(socialised).ok_or(Error::<T>::Overflow)?;
+		let supply_index = state.supply_index;
+		Markets::<T>::insert(asset, market);
+		Self::changed(who, positions, &[asset]);
+		Self::deposit_event(Event::DebtWrittenOff {
+			who: who.clone(),
+			asset,
+			amount,
+			shares,
+			from_reserves,
+			socialised,
+			supply_index,
+		});
+		Ok(WriteOff { amount, from_reserves, socialised })
+	}
+
+	pub(crate) fn do_add_reserves(
+		who: &T::AccountId,
+		asset: T::AssetId,
+		amount: u128,
+	) -> DispatchResult {
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		let mut market = Self::accrue(&asset)?;
+		market.state.reserves =
+			market.state.reserves.checked_add(amount).ok_or(Error::<T>::Overflow)?;
+		T::Assets::transfer(asset, who, &Self::account_id(), amount, Preservation::Expendable)?;
+		Markets::<T>::insert(asset, market);
+		Self::deposit_event(Event::ReservesAdded { asset, who: who.clone(), amount });
+		Ok(())
+	}
+
+	pub(crate) fn do_transfer_reserves(
+		asset: T::AssetId,
+		amount: u128,
+		to: &T::AccountId,
+	) -> DispatchResult {
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		let mut market = Self::accrue(&asset)?;
+		let floor = T::Assets::minimum_balance(asset);
+		ensure!(
+			amount <= market.state.reserves.saturating_sub(floor),
+			Error::<T>::InsufficientReserves
+		);
+		ensure!(amount <= Self::available_cash(asset), Error::<T>::InsufficientLiquidity);
+		market.state.reserves =
+			market.state.reserves.checked_sub(amount).ok_or(Error::<T>::Defensive)?;
+		Markets::<T>::insert(asset, market);
+		Self::pay_out(asset, to, amount)?;
+		Self::deposit_event(Event::ReservesTransferred { asset, amount, to: to.clone() });
 		Ok(())
 	}
 
 	/// A market's parameters, totals and rates now, for the runtime API and view functions.
 	pub fn market_info(asset: &T::AssetId) -> Option<MarketInfo> {
-		let (params, state) = Self::current(asset).ok()?;
+		let Market { params, state } = Self::current(asset).ok()?;
 		let total_supplied =
 			math::mul(state.total_scaled_supply, state.supply_index, Rounding::Down).ok()?;
 		let total_borrowed =
 			math::mul(state.total_scaled_borrow, state.borrow_index, Rounding::Up).ok()?;
-		let utilisation = math::utilisation(total_borrowed, total_supplied, state.reserves).ok()?;
+		let utilisation = math::utilisation(total_borrowed, total_supplied).ok()?;
 		let borrow_rate = params.rate_model.borrow_rate(utilisation).ok()?;
 		let supply_rate =
 			borrow_rate.saturating_mul(utilisation).saturating_mul(FixedU128::from_rational(
@@ -471,6 +694,7 @@ impl<T: Config> Pallet<T> {
 			total_supplied,
 			total_borrowed,
 			reserves: state.reserves,
+			bad_debt: state.bad_debt,
 			utilisation,
 			borrow_rate,
 			supply_rate,
@@ -479,15 +703,17 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// `who`'s positions accrued to now, one entry per market it is in.
-	pub fn positions_info(who: &T::AccountId) -> Vec<PositionInfo<T::AssetId>> {
+	/// `who`'s positions accrued to now, one entry per market it is in; an error if a market
+	/// cannot be accrued (never a made-up number).
+	pub fn positions_info(
+		who: &T::AccountId,
+	) -> Result<Vec<PositionInfo<T::AssetId>>, DispatchError> {
 		let positions = Positions::<T>::get(who).unwrap_or_default();
 		let mut out: Vec<PositionInfo<T::AssetId>> = Vec::new();
 		for s in positions.supplies.iter() {
-			let supplied = Self::current(&s.asset)
-				.ok()
-				.and_then(|(_, st)| math::mul(s.scaled, st.supply_index, Rounding::Down).ok())
-				.unwrap_or_default();
+			let market = Self::current(&s.asset)?;
+			let supplied =
+				math::mul(s.scaled, market.state.supply_index, Rounding::Down).or_err::<T>()?;
 			out.push(PositionInfo {
 				asset: s.asset,
 				supplied,
@@ -496,10 +722,9 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		for b in positions.borrows.iter() {
-			let borrowed = Self::current(&b.asset)
-				.ok()
-				.and_then(|(_, st)| math::mul(b.scaled, st.borrow_index, Rounding::Up).ok())
-				.unwrap_or(u128::MAX);
+			let market = Self::current(&b.asset)?;
+			let borrowed =
+				math::mul(b.scaled, market.state.borrow_index, Rounding::Up).or_err::<T>()?;
 			match out.iter_mut().find(|p| p.asset == b.asset) {
 				Some(p) => p.borrowed = borrowed,
 				None => out.push(PositionInfo {
@@ -510,7 +735,7 @@ impl<T: Config> Pallet<T> {
 				}),
 			}
 		}
-		out
+		Ok(out)
 	}
 
 	/// Checks the pallet's invariants:
@@ -518,9 +743,12 @@ impl<T: Config> Pallet<T> {
 	///    debt shares to `total_scaled_borrow`, exactly;
 	/// 2. per market, the pallet account holds at least `supplied − borrowed + reserves`, exactly
 	///    (shares × index, unrounded);
-	/// 3. both indexes are at least 1 (they start at 1 and never decrease);
-	/// 4. every market has a state and valid parameters; every position refers to a market and
-	///    holds a non-zero number of shares.
+	/// 3. the borrow index is at least 1 (it starts at 1 and never decreases); the supply index
+	///    is positive (it falls only by a write-off, recorded in `bad_debt` and an event);
+	/// 4. while a market has suppliers, its reserves are at least the asset's minimum balance
+	///    and the pallet account holds at least that much, so it is never reaped;
+	/// 5. every market has valid parameters; every position refers to a market and holds a
+	///    non-zero number of shares.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
@@ -543,9 +771,8 @@ impl<T: Config> Pallet<T> {
 				*e = e.checked_add(b.scaled).ok_or("debt shares overflow")?;
 			}
 		}
-		for (asset, params) in Markets::<T>::iter() {
+		for (asset, Market { params, state }) in Markets::<T>::iter() {
 			params.validate::<T>().map_err(|_| "invalid market parameters")?;
-			let state = MarketStates::<T>::get(asset).ok_or("market without state")?;
 			ensure!(
 				supply.get(&asset).copied().unwrap_or_default() == state.total_scaled_supply,
 				"supply shares do not add up to the market total"
@@ -554,12 +781,18 @@ impl<T: Config> Pallet<T> {
 				borrow.get(&asset).copied().unwrap_or_default() == state.total_scaled_borrow,
 				"debt shares do not add up to the market total"
 			);
-			ensure!(state.supply_index >= FixedU128::one(), "supply index below 1");
+			ensure!(!state.supply_index.is_zero(), "supply index is zero");
 			ensure!(state.borrow_index >= FixedU128::one(), "borrow index below 1");
+			let cash_units = T::Assets::balance(asset, &Self::account_id());
+			if !state.total_scaled_supply.is_zero() {
+				let floor = T::Assets::minimum_balance(asset);
+				ensure!(state.reserves >= floor, "reserves below their floor with suppliers");
+				ensure!(cash_units >= floor, "pallet account below the minimum balance");
+			}
 			// cash + borrowed ≥ supplied + reserves, exactly: in U256 at 18 decimals, so no
 			// rounding tolerance is needed.
 			let e18 = U256::from(<FixedU128 as FixedPointNumber>::DIV);
-			let cash = U256::from(Self::pallet_cash(asset)).saturating_mul(e18);
+			let cash = U256::from(cash_units).saturating_mul(e18);
 			let borrowed = U256::from(state.total_scaled_borrow)
 				.saturating_mul(U256::from(state.borrow_index.into_inner()));
 			let supplied = U256::from(state.total_scaled_supply)
@@ -581,20 +814,45 @@ impl<T: Config> LendingPositions<T::AccountId> for Pallet<T> {
 		Pallet::<T>::account_health(who)
 	}
 
+	fn liquidation_health(
+		who: &T::AccountId,
+		debt_asset: &T::AssetId,
+		collateral_asset: &T::AssetId,
+	) -> Result<Health, DispatchError> {
+		Pallet::<T>::liquidation_health(who, debt_asset, collateral_asset)
+	}
+
+	fn account_assets(who: &T::AccountId) -> AccountAssets<T::AssetId> {
+		let positions = Positions::<T>::get(who).unwrap_or_default();
+		AccountAssets {
+			supplies: positions.supplies.iter().map(|s| (s.asset, s.collateral)).collect(),
+			debts: positions.borrows.iter().map(|b| b.asset).collect(),
+		}
+	}
+
+	fn market_params(asset: &T::AssetId) -> Option<MarketParams> {
+		Markets::<T>::get(asset).map(|m| m.params)
+	}
+
 	fn supplied(who: &T::AccountId, asset: &T::AssetId) -> Result<u128, DispatchError> {
-		let (_, state) = Self::current(asset)?;
+		let market = Self::current(asset)?;
 		let scaled = Positions::<T>::get(who)
 			.and_then(|p| p.supply(asset).map(|s| s.scaled))
 			.unwrap_or_default();
-		Ok(math::mul(scaled, state.supply_index, Rounding::Down).map_err(Error::<T>::from)?)
+		Ok(math::mul(scaled, market.state.supply_index, Rounding::Down)
+			.map_err(Error::<T>::from)?)
 	}
 
 	fn debt(who: &T::AccountId, asset: &T::AssetId) -> Result<u128, DispatchError> {
-		let (_, state) = Self::current(asset)?;
+		let market = Self::current(asset)?;
 		let scaled = Positions::<T>::get(who)
 			.and_then(|p| p.borrow(asset).map(|b| b.scaled))
 			.unwrap_or_default();
-		Ok(math::mul(scaled, state.borrow_index, Rounding::Up).map_err(Error::<T>::from)?)
+		Ok(math::mul(scaled, market.state.borrow_index, Rounding::Up).map_err(Error::<T>::from)?)
+	}
+
+	fn available_cash(asset: &T::AssetId) -> u128 {
+		Pallet::<T>::available_cash(*asset)
 	}
 
 	fn seize_collateral(
@@ -602,8 +860,16 @@ impl<T: Config> LendingPositions<T::AccountId> for Pallet<T> {
 		asset: &T::AssetId,
 		amount: u128,
 		to: &T::AccountId,
-	) -> DispatchResult {
+	) -> Result<u128, DispatchError> {
 		with_storage_layer(|| Self::do_seize(who, *asset, amount, to))
+	}
+
+	fn withdraw_supply(
+		who: &T::AccountId,
+		asset: &T::AssetId,
+		amount: Amount,
+	) -> Result<u128, DispatchError> {
+		with_storage_layer(|| Self::do_withdraw(who, *asset, amount))
 	}
 
 	fn repay_debt(
@@ -613,5 +879,41 @@ impl<T: Config> LendingPositions<T::AccountId> for Pallet<T> {
 		amount: u128,
 	) -> DispatchResult {
 		with_storage_layer(|| Self::do_repay(payer, who, *asset, Amount::Exact(amount)))
+	}
+
+	fn write_off(
+		who: &T::AccountId,
+		asset: &T::AssetId,
+		amount: u128,
+	) -> Result<WriteOff, DispatchError> {
+		with_storage_layer(|| Self::do_write_off(who, *asset, amount))
+	}
+
+	fn transfer_reserves(asset: &T::AssetId, amount: u128, to: &T::AccountId) -> DispatchResult {
+		with_storage_layer(|| Self::do_transfer_reserves(*asset, amount, to))
+	}
+
+	fn health_weight() -> Weight {
+		T::WeightInfo::account_health(T::MaxAssetsPerAccount::get())
+	}
+
+	fn seize_collateral_weight() -> Weight {
+		T::WeightInfo::seize_collateral()
+	}
+
+	fn withdraw_supply_weight() -> Weight {
+		T::WeightInfo::withdraw()
+	}
+
+	fn repay_debt_weight() -> Weight {
+		T::WeightInfo::repay_debt()
+	}
+
+	fn write_off_weight() -> Weight {
+		T::WeightInfo::write_off()
+	}
+
+	fn transfer_reserves_weight() -> Weight {
+		T::WeightInfo::transfer_reserves()
 	}
 }

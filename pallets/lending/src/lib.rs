@@ -18,12 +18,28 @@
 //! - **Prices** older than the runtime's `MaxPriceAge`, missing or zero are refused: every
 //!   operation that needs one fails with [`Error::PriceStale`] or [`Error::PriceMissing`].
 //!   Operations that need no price (supply, repay, withdrawing without debt) never read one.
+//!   A liquidation's health ([`Pallet::liquidation_health`]) is stricter only where it must
+//!   be: see its documentation for the stale-price rule of assets it does not touch.
 //! - **Paused** markets take no new supply or borrow; everything that reduces risk stays open.
+//! - **Collateral turned off** by governance (`collateral_enabled = false`, which requires a
+//!   collateral factor of 0) gives no borrowing power, but existing collateral supplies keep
+//!   counting at the liquidation threshold, so nobody becomes liquidatable by the switch.
+//! - **The pallet account is never reaped**: every outflow keeps it alive, and a market's
+//!   reserves never fall below the asset's minimum balance while it has suppliers (the first
+//!   supply seeds that floor, [`Event::ReservesSeeded`]), so suppliers can always withdraw all
+//!   they own.
+//! - **Seizure moves supply shares**, not cash (as Aave's aTokens and Compound's cTokens): a
+//!   lent-out market cannot block a liquidation.
+//! - **Bad debt** is written off against the market's reserves, then its suppliers through the
+//!   supply index, which may then fall ([`Event::DebtWrittenOff`]).
+//! - **Markets only for assets governance controls**: `create_market` refuses an asset whose
+//!   owner, issuer, admin or freezer is not one of `AssetAdmins` (such a role could mint
+//!   collateral or freeze the pool).
 //!
 //! Other pallets use the money market through [`LendingPositions`] (health, seizure of
-//! collateral, repayment on behalf) and learn of every change through `OnPositionChanged`;
-//! this pallet knows nothing of them. Rounding is always in the protocol's favour (see
-//! [`math`]).
+//! collateral, repayment on behalf, write-off, reserves) and learn of every change through
+//! `OnPositionChanged`; this pallet knows nothing of them. Rounding is always in the protocol's
+//! favour (see [`math`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
@@ -64,6 +80,8 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	fn create_asset(asset: AssetId);
 	/// Makes `price` the fresh oracle price of `asset`.
 	fn set_price(asset: AssetId, price: sp_arithmetic::FixedU128);
+	/// Moves block time (ms since the epoch) to `now`.
+	fn set_time(now: u64);
 }
 
 #[frame_support::pallet]
@@ -72,8 +90,8 @@ pub mod pallet {
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{
-			fungibles::{Inspect, Mutate},
-			UnixTime,
+			fungibles::{roles, Inspect, Mutate},
+			Contains, UnixTime,
 		},
 		PalletId,
 	};
@@ -107,10 +125,21 @@ pub mod pallet {
 
 		/// The assets lent and borrowed.
 		type Assets: Inspect<Self::AccountId, AssetId = Self::AssetId, Balance = u128>
-			+ Mutate<Self::AccountId>;
+			+ Mutate<Self::AccountId>
+			+ roles::Inspect<Self::AccountId>;
+
+		/// Accounts that may hold an asset's owner, issuer, admin and freezer roles for it to
+		/// get a market (governance-controlled accounts: any other could mint collateral or
+		/// freeze the pool's funds).
+		type AssetAdmins: Contains<Self::AccountId>;
 
 		/// Fresh prices or a refusal.
 		type Prices: PriceSource<Self::AssetId>;
+
+		/// How old (ms) a price of an asset a liquidation does not touch may be and still count
+		/// in its health (see [`Pallet::liquidation_health`]).
+		#[pallet::constant]
+		type StalePriceGrace: Get<u64>;
 
 		/// Block time, which interest accrues by.
 		type UnixTime: UnixTime;
@@ -118,8 +147,8 @@ pub mod pallet {
 		/// May create markets and change their parameters.
 		type UpdateOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
-		/// Told of every change to an account's positions.
-		type OnPositionChanged: OnPositionChanged<Self::AccountId>;
+		/// Told of every change to an account's positions, with the markets it touched.
+		type OnPositionChanged: OnPositionChanged<Self::AccountId, Self::AssetId>;
 
 		/// Account that holds the supplied assets and the reserves.
 		#[pallet::constant]
@@ -141,13 +170,10 @@ pub mod pallet {
 		type BenchmarkHelper: BenchmarkHelper<Self::AssetId, Self::AccountId>;
 	}
 
-	/// Risk parameters of each market: present iff the market exists.
+	/// Each market's risk parameters and accounting state (accrued lazily), in one item so a
+	/// health check reads one item per market: present iff the market exists.
 	#[pallet::storage]
-	pub type Markets<T: Config> = StorageMap<_, Blake2_128Concat, T::AssetId, MarketParams>;
-
-	/// Indexes, totals and reserves of each market, accrued lazily.
-	#[pallet::storage]
-	pub type MarketStates<T: Config> = StorageMap<_, Blake2_128Concat, T::AssetId, MarketState>;
+	pub type Markets<T: Config> = StorageMap<_, Blake2_128Concat, T::AssetId, Market>;
 
 	/// Supplies and debts of each account, in one item so that health is one read.
 	#[pallet::storage]
@@ -160,6 +186,9 @@ pub mod pallet {
 	pub struct GenesisConfig<T: Config> {
 		/// `(asset, parameters)` of each market; the asset must exist.
 		pub markets: alloc::vec::Vec<(T::AssetId, MarketParams)>,
+		/// Pays each genesis market's reserve floor (the asset's minimum balance), so no
+		/// first supplier has to; without it the first supply seeds it.
+		pub reserves_donor: Option<T::AccountId>,
 	}
 
 	#[pallet::genesis_build]
@@ -168,6 +197,12 @@ pub mod pallet {
 			for (asset, params) in &self.markets {
 				if let Err(e) = Pallet::<T>::do_create_market(*asset, *params) {
 					panic!("genesis market {asset:?} is invalid: {e:?}");
+				}
+				if let Some(donor) = &self.reserves_donor {
+					let floor = T::Assets::minimum_balance(*asset);
+					if let Err(e) = Pallet::<T>::do_add_reserves(donor, *asset, floor) {
+						panic!("genesis reserves of {asset:?} cannot be paid: {e:?}");
+					}
 				}
 			}
 		}
@@ -264,16 +299,61 @@ pub mod pallet {
 			/// The market's asset.
 			asset: T::AssetId,
 		},
-		/// Collateral was seized by a liquidation.
+		/// Collateral was seized by a liquidation: supply shares moved from `who` to `to`.
 		CollateralSeized {
 			/// Whose collateral.
 			who: T::AccountId,
 			/// The market's asset.
 			asset: T::AssetId,
-			/// Underlying units taken out of the market.
+			/// Underlying units the shares were worth (rounded down).
 			amount: u128,
-			/// Supply shares burnt.
+			/// Supply shares moved.
 			shares: u128,
+			/// Who received them, as a supply (not collateral unless it was already).
+			to: T::AccountId,
+		},
+		/// The first supply to a market (or the first after its reserves were used up) topped
+		/// its reserves up to the asset's minimum balance, which keeps the pallet account alive.
+		ReservesSeeded {
+			/// The market's asset.
+			asset: T::AssetId,
+			/// The supplier who paid it.
+			who: T::AccountId,
+			/// Underlying units added to reserves (not to the supplier's shares).
+			amount: u128,
+		},
+		/// Bad debt was forgiven: reserves first, then suppliers (the supply index fell).
+		DebtWrittenOff {
+			/// Whose debt.
+			who: T::AccountId,
+			/// The market's asset.
+			asset: T::AssetId,
+			/// Underlying units forgiven.
+			amount: u128,
+			/// Debt shares burnt.
+			shares: u128,
+			/// Charged to the market's reserves.
+			from_reserves: u128,
+			/// Charged to the market's suppliers.
+			socialised: u128,
+			/// The supply index after the write-off.
+			supply_index: FixedU128,
+		},
+		/// Reserves were added to a market by a donor.
+		ReservesAdded {
+			/// The market's asset.
+			asset: T::AssetId,
+			/// Who paid.
+			who: T::AccountId,
+			/// Underlying units added.
+			amount: u128,
+		},
+		/// Reserves left the market (to the insurance treasury, or by governance).
+		ReservesTransferred {
+			/// The market's asset.
+			asset: T::AssetId,
+			/// Underlying units moved.
+			amount: u128,
 			/// Who received them.
 			to: T::AccountId,
 		},
@@ -341,6 +421,17 @@ pub mod pallet {
 		InvalidKink,
 		/// The rate model reaches a borrow rate above `MaxBorrowRate`.
 		BorrowRateTooHigh,
+		/// The debt left after a borrow would be worth less than the market's minimum.
+		BorrowTooSmall,
+		/// The asset's owner, issuer, admin or freezer is not a governance-controlled account.
+		UntrustedAssetRoles,
+		/// Collateral may not be seized to the account it is seized from.
+		SeizeToSelf,
+		/// More than the market's reserves above their floor (the asset's minimum balance).
+		InsufficientReserves,
+		/// The first supply to a market must exceed the asset's minimum balance, which seeds the
+		/// market's reserves.
+		BelowMinimumBalance,
 		/// A state the pallet's invariants exclude; reported instead of panicking.
 		Defensive,
 	}
@@ -349,6 +440,10 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn integrity_test() {
 			assert!(T::MaxAssetsPerAccount::get() > 0, "MaxAssetsPerAccount must be positive");
+			assert!(
+				T::StalePriceGrace::get() > 0,
+				"StalePriceGrace must be positive (prices older than it count as missing)"
+			);
 			assert!(T::MaxBorrowRate::get() > FixedU128::zero(), "MaxBorrowRate must be positive");
 		}
 
@@ -395,7 +490,7 @@ pub mod pallet {
 		#[pallet::call_index(3)]
 		pub fn withdraw(origin: OriginFor<T>, asset: T::AssetId, amount: Amount) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_withdraw(&who, asset, amount)
+			Self::do_withdraw(&who, asset, amount).map(|_| ())
 		}
 
 		/// Borrows `amount` of `asset` against the caller's collateral.
@@ -439,6 +534,33 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			Self::do_set_collateral(&who, asset, false)
 		}
+
+		/// Adds `amount` of the caller's `asset` to the market's reserves (a donation: governance
+		/// or an insurer funding the first-loss buffer, or seeding a new market's floor). Like
+		/// Compound's `_addReserves`, anyone may.
+		#[pallet::call_index(10)]
+		pub fn add_reserves(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			amount: u128,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_add_reserves(&who, asset, amount)
+		}
+
+		/// Moves `amount` of `asset`'s reserves (above their floor, the asset's minimum
+		/// balance) to `to`, e.g. the insurance treasury. Origin: `UpdateOrigin`.
+		#[pallet::call_index(9)]
+		pub fn transfer_reserves(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			amount: u128,
+			to: AccountIdLookupOf<T>,
+		) -> DispatchResult {
+			T::UpdateOrigin::ensure_origin(origin)?;
+			let to = T::Lookup::lookup(to)?;
+			Self::do_transfer_reserves(asset, amount, &to)
+		}
 	}
 
 	#[pallet::view_functions]
@@ -454,7 +576,9 @@ pub mod pallet {
 		}
 
 		/// `who`'s positions with interest accrued to now.
-		pub fn positions(who: T::AccountId) -> alloc::vec::Vec<PositionInfo<T::AssetId>> {
+		pub fn positions(
+			who: T::AccountId,
+		) -> Result<alloc::vec::Vec<PositionInfo<T::AssetId>>, DispatchError> {
 			Self::positions_info(&who)
 		}
 	}

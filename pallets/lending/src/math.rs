@@ -68,14 +68,18 @@ pub fn ratio(a: u128, b: u128, rounding: Rounding) -> MathResult<FixedU128> {
 		.ok_or(MathError::Overflow)
 }
 
-/// Utilisation of a market: `borrows ÷ (supplies + reserves)`, capped at 1 (rounded down; zero
-/// when nothing is supplied).
-pub fn utilisation(borrows: u128, supplies: u128, reserves: u128) -> MathResult<FixedU128> {
-	let base = supplies.checked_add(reserves).ok_or(MathError::Overflow)?;
-	if base == 0 || borrows == 0 {
+/// Utilisation of a market, Compound's: `borrows ÷ supplies` (cash + borrows − reserves),
+/// rounded down and capped at 1; zero without borrows, 1 when borrows are funded by reserves
+/// alone. Reserves are not counted as supply, so the reserve floor that keeps the pallet
+/// account alive does not lower the rate.
+pub fn utilisation(borrows: u128, supplies: u128) -> MathResult<FixedU128> {
+	if borrows == 0 {
 		return Ok(FixedU128::zero());
 	}
-	Ok(ratio(borrows, base, Rounding::Down)?.min(FixedU128::one()))
+	if supplies == 0 {
+		return Ok(FixedU128::one());
+	}
+	Ok(ratio(borrows, supplies, Rounding::Down)?.min(FixedU128::one()))
 }
 
 impl RateModel {
@@ -127,7 +131,8 @@ pub struct Accrual {
 /// `rate × elapsed ÷ year` (rounded up); the interest this certainly adds to total borrows
 /// (after rounded down, less before rounded up) is split into reserves (`reserve_factor`,
 /// rounded down) and suppliers, whose index grows by their part over total supplies (rounded
-/// down). So suppliers and reserves are never credited more than borrowers owe, and
+/// down); without suppliers it all goes to reserves. So suppliers and reserves are never
+/// credited more than borrowers owe, nothing charged is lost, and
 /// `cash + borrows ≥ supplies + reserves` holds exactly. Indexes never decrease.
 pub fn accrue(
 	state: &mut MarketState,
@@ -139,7 +144,7 @@ pub fn accrue(
 	}
 	let borrows_before = mul(state.total_scaled_borrow, state.borrow_index, Rounding::Up)?;
 	let supplies = mul(state.total_scaled_supply, state.supply_index, Rounding::Down)?;
-	let u = utilisation(borrows_before, supplies, state.reserves)?;
+	let u = utilisation(borrows_before, supplies)?;
 	let rate = params.rate_model.borrow_rate(u)?;
 	// growth = rate × elapsed / year, as a fixed-point number rounded up.
 	let growth = multiply_by_rational_with_rounding(
@@ -156,7 +161,12 @@ pub fn accrue(
 	// total borrows before, rounded up. The rest (rounding dust) stays with the protocol.
 	let borrows_after = mul(state.total_scaled_borrow, new_borrow_index, Rounding::Down)?;
 	let interest = borrows_after.saturating_sub(borrows_before);
-	let to_reserves = mul_permill(interest, params.reserve_factor, Rounding::Down)?;
+	// Without suppliers (the loans were funded by reserves) all the interest is the reserves'.
+	let to_reserves = if state.total_scaled_supply == 0 {
+		interest
+	} else {
+		mul_permill(interest, params.reserve_factor, Rounding::Down)?
+	};
 	let to_suppliers = interest.saturating_sub(to_reserves);
 
 	state.borrow_index = new_borrow_index;
@@ -211,6 +221,7 @@ mod tests {
 			reserve_factor: Permill::from_percent(10),
 			supply_cap: u128::MAX,
 			borrow_cap: u128::MAX,
+			min_borrow_value: 0,
 			rate_model: model(),
 			collateral_enabled: true,
 			borrow_enabled: true,
@@ -233,10 +244,11 @@ mod tests {
 
 	#[test]
 	fn utilisation_is_capped_and_zero_when_empty() {
-		assert_eq!(utilisation(0, 0, 0), Ok(FixedU128::zero()));
-		assert_eq!(utilisation(50, 100, 0), Ok(fx(1, 2)));
-		assert_eq!(utilisation(50, 90, 10), Ok(fx(1, 2)));
-		assert_eq!(utilisation(200, 100, 0), Ok(FixedU128::one()));
+		assert_eq!(utilisation(0, 0), Ok(FixedU128::zero()));
+		assert_eq!(utilisation(50, 100), Ok(fx(1, 2)));
+		assert_eq!(utilisation(200, 100), Ok(FixedU128::one()));
+		// Funded by reserves alone.
+		assert_eq!(utilisation(5, 0), Ok(FixedU128::one()));
 	}
 
 	#[test]
@@ -284,6 +296,19 @@ mod tests {
 			let credited = (supplies_after - supplies_before) + (s.reserves - reserves_before);
 			assert!(credited <= a.interest, "credited {credited} > charged {}", a.interest);
 		}
+	}
+
+	#[test]
+	fn interest_without_suppliers_goes_to_reserves() {
+		// Loans funded by reserves alone: no supplier to credit, nothing may be lost.
+		let mut s = MarketState::new(0);
+		s.reserves = 1_000_000_000;
+		s.total_scaled_borrow = 500_000_000;
+		let a = accrue(&mut s, &params(), MILLIS_PER_YEAR as u64).unwrap();
+		assert!(a.interest > 0);
+		assert_eq!(a.to_reserves, a.interest);
+		assert_eq!(s.reserves, 1_000_000_000 + a.interest);
+		assert_eq!(s.supply_index, FixedU128::one());
 	}
 
 	#[test]

@@ -1,5 +1,7 @@
 //! Test runtime: real `pallet-balances`, `pallet-assets` and `pallet-timestamp`, the real
-//! [`OraclePrices`] adapter over an in-memory oracle.
+//! [`OraclePrices`] adapter over an in-memory oracle, and a recording `OnPositionChanged`.
+//! Assets belong to a governance account ([`GOV`]); `ETH` has a realistic minimum balance
+//! (10⁶ base units, as the runtime's USDM), the others 1.
 
 use crate::{self as pallet_lending, *};
 use core::cell::RefCell;
@@ -76,6 +78,19 @@ impl pallet_assets::Config for Test {
 thread_local! {
 	static PRICES: RefCell<BTreeMap<AssetId, (FixedU128, u64)>> =
 		const { RefCell::new(BTreeMap::new()) };
+	static CHANGES: RefCell<Vec<(AccountId, Vec<AssetId>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records every `on_position_changed`.
+pub struct RecordChanges;
+impl OnPositionChanged<AccountId, AssetId> for RecordChanges {
+	fn on_position_changed(who: &AccountId, assets: &[AssetId]) {
+		CHANGES.with(|c| c.borrow_mut().push((*who, assets.to_vec())));
+	}
+}
+/// The position changes recorded since the last call (and forgets them).
+pub fn take_changes() -> Vec<(AccountId, Vec<AssetId>)> {
+	CHANGES.with(|c| core::mem::take(&mut *c.borrow_mut()))
 }
 
 /// An oracle whose values tests set directly.
@@ -111,6 +126,9 @@ parameter_types! {
 	pub const LendingPalletId: PalletId = PalletId(*b"mc/lend_");
 	/// One hour.
 	pub const MaxPriceAge: u64 = 3_600_000;
+	/// Six hours.
+	pub const StalePriceGrace: u64 = 6 * 3_600_000;
+	pub AssetAdmins: Vec<AccountId> = vec![GOV];
 	pub MaxBorrowRate: FixedU128 = FixedU128::from_u32(10);
 }
 
@@ -120,10 +138,12 @@ pub const MAX_ASSETS: u32 = 4;
 impl Config for Test {
 	type AssetId = AssetId;
 	type Assets = Assets;
+	type AssetAdmins = AssetAdminsSet;
 	type Prices = OraclePrices<MockOracle, Timestamp, MaxPriceAge>;
+	type StalePriceGrace = StalePriceGrace;
 	type UnixTime = Timestamp;
 	type UpdateOrigin = EnsureRoot<AccountId>;
-	type OnPositionChanged = ();
+	type OnPositionChanged = RecordChanges;
 	type PalletId = LendingPalletId;
 	type MaxAssetsPerAccount = ConstU32<MAX_ASSETS>;
 	type MaxBorrowRate = MaxBorrowRate;
@@ -141,10 +161,21 @@ impl BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
 		1000 + i
 	}
 	fn create_asset(asset: AssetId) {
-		assert_ok!(Assets::force_create(RuntimeOrigin::root(), asset, 0, true, 1));
+		assert_ok!(Assets::force_create(RuntimeOrigin::root(), asset, GOV, true, 1_000));
 	}
 	fn set_price(asset: AssetId, price: FixedU128) {
 		MockOracle::set(asset, price);
+	}
+	fn set_time(now: u64) {
+		Timestamp::set_timestamp(now);
+	}
+}
+
+/// The governance accounts that may hold asset roles.
+pub struct AssetAdminsSet;
+impl frame_support::traits::Contains<AccountId> for AssetAdminsSet {
+	fn contains(who: &AccountId) -> bool {
+		AssetAdmins::get().contains(who)
 	}
 }
 
@@ -153,13 +184,21 @@ pub const ALICE: AccountId = 1;
 pub const BOB: AccountId = 2;
 pub const CHARLIE: AccountId = 3;
 pub const DAVE: AccountId = 4;
+/// The governance account that owns the assets (and funds each market's reserve floor).
+pub const GOV: AccountId = 100;
 
 // Assets.
 pub const USD: AssetId = 1;
 pub const BTC: AssetId = 2;
 pub const MEME: AssetId = 3;
+/// An asset with a realistic minimum balance ([`ETH_MIN`]) and a market.
+pub const ETH: AssetId = 4;
+/// ETH's minimum balance.
+pub const ETH_MIN: u128 = 1_000_000;
 /// An asset with no market.
 pub const NO_MARKET: AssetId = 9;
+/// An asset whose roles belong to an ordinary account (BOB): no market may be made for it.
+pub const UNTRUSTED: AssetId = 8;
 
 /// Every account starts with this much of every asset.
 pub const START: u128 = 1_000_000_000;
@@ -179,6 +218,7 @@ pub fn usd_params() -> MarketParams {
 		reserve_factor: Permill::from_percent(10),
 		supply_cap: u128::MAX,
 		borrow_cap: u128::MAX,
+		min_borrow_value: 0,
 		rate_model: RateModel {
 			base: FixedU128::zero(),
 			slope1: fx(4, 100),
@@ -236,7 +276,7 @@ impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
 		MockOracle::clear();
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-		let accounts = [ALICE, BOB, CHARLIE, DAVE];
+		let accounts = [ALICE, BOB, CHARLIE, DAVE, GOV];
 		pallet_balances::GenesisConfig::<Test> {
 			balances: accounts.iter().map(|a| (*a, START)).collect(),
 			..Default::default()
@@ -244,9 +284,13 @@ impl ExtBuilder {
 		.assimilate_storage(&mut storage)
 		.unwrap();
 		pallet_assets::GenesisConfig::<Test> {
-			assets: [USD, BTC, MEME, NO_MARKET].iter().map(|id| (*id, ALICE, true, 1)).collect(),
+			assets: [USD, BTC, MEME, NO_MARKET]
+				.iter()
+				.map(|id| (*id, GOV, true, 1))
+				.chain([(ETH, GOV, true, ETH_MIN), (UNTRUSTED, BOB, true, 1)])
+				.collect(),
 			metadata: vec![],
-			accounts: [USD, BTC, MEME, NO_MARKET]
+			accounts: [USD, BTC, MEME, NO_MARKET, ETH, UNTRUSTED]
 				.iter()
 				.flat_map(|id| accounts.iter().map(move |a| (*id, *a, START)))
 				.collect(),
@@ -263,12 +307,22 @@ impl ExtBuilder {
 			MockOracle::set(BTC, FixedU128::from_u32(100));
 			MockOracle::set(MEME, fx(1, 2));
 			MockOracle::set(NO_MARKET, FixedU128::from_u32(1));
+			MockOracle::set(ETH, FixedU128::from_u32(2));
+			MockOracle::set(UNTRUSTED, FixedU128::from_u32(1));
 			if markets {
-				assert_ok!(Lending::create_market(RuntimeOrigin::root(), USD, usd_params()));
-				assert_ok!(Lending::create_market(RuntimeOrigin::root(), BTC, btc_params()));
-				assert_ok!(Lending::create_market(RuntimeOrigin::root(), MEME, meme_params()));
+				for (asset, params, floor) in [
+					(USD, usd_params(), 1),
+					(BTC, btc_params(), 1),
+					(MEME, meme_params(), 1),
+					(ETH, btc_params(), ETH_MIN),
+				] {
+					assert_ok!(Lending::create_market(RuntimeOrigin::root(), asset, params));
+					// Governance funds each market's reserve floor, as on a real chain.
+					assert_ok!(Lending::add_reserves(RuntimeOrigin::signed(GOV), asset, floor));
+				}
 			}
 			System::reset_events();
+			take_changes();
 		});
 		ext
 	}

@@ -5,16 +5,20 @@ use crate::{math::MILLIS_PER_YEAR, mock::*, Error, Event, *};
 use frame_support::{assert_noop, assert_ok};
 use sp_arithmetic::{
 	traits::{One, Saturating, Zero},
-	FixedU128, Permill,
+	FixedPointNumber, FixedU128, Permill,
 };
-use sp_runtime::{DispatchError, TokenError};
+use sp_runtime::{DispatchError, DispatchResult, TokenError};
 
 fn signed(who: AccountId) -> RuntimeOrigin {
 	RuntimeOrigin::signed(who)
 }
 
 fn state(asset: AssetId) -> MarketState {
-	MarketStates::<Test>::get(asset).unwrap()
+	Markets::<Test>::get(asset).unwrap().state
+}
+
+fn params_of(asset: AssetId) -> Option<MarketParams> {
+	Markets::<Test>::get(asset).map(|m| m.params)
 }
 
 fn supply_of(who: AccountId, asset: AssetId) -> Option<SupplyPosition<AssetId>> {
@@ -45,7 +49,7 @@ mod create_market {
 	fn works() {
 		ExtBuilder::default().without_markets().build_and_execute(|| {
 			assert_ok!(Lending::create_market(RuntimeOrigin::root(), USD, usd_params()));
-			assert_eq!(Markets::<Test>::get(USD), Some(usd_params()));
+			assert_eq!(params_of(USD), Some(usd_params()));
 			assert_eq!(state(USD), MarketState::new(T0));
 			assert_eq!(
 				lending_events(),
@@ -177,7 +181,7 @@ mod update_market {
 			advance(MILLIS_PER_YEAR as u64, true);
 			let new = MarketParams { reserve_factor: Permill::from_percent(50), ..usd_params() };
 			assert_ok!(Lending::update_market(RuntimeOrigin::root(), USD, new));
-			assert_eq!(Markets::<Test>::get(USD), Some(new));
+			assert_eq!(params_of(USD), Some(new));
 			// 5,000 of 10,000 borrowed: 50% utilisation, rate 4% × 50/80 = 2.5%: 125 interest,
 			// 10% (the old reserve factor) of it to reserves.
 			let events = lending_events();
@@ -187,7 +191,7 @@ mod update_market {
 				Event::InterestAccrued { asset: USD, interest: 125, to_reserves: 12, .. }
 			));
 			assert_eq!(events[1], Event::MarketUpdated { asset: USD, params: new });
-			assert_eq!(state(USD).reserves, 12);
+			assert_eq!(state(USD).reserves, 1 + 12);
 		})
 	}
 
@@ -240,7 +244,8 @@ mod supply {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Lending::supply(signed(ALICE), USD, 1_000));
 			assert_eq!(balance(USD, ALICE), START - 1_000);
-			assert_eq!(balance(USD, pallet_account()), 1_000);
+			// Beside the reserve floor (1) GOV paid.
+			assert_eq!(balance(USD, pallet_account()), 1_000 + 1);
 			assert_eq!(
 				supply_of(ALICE, USD),
 				Some(SupplyPosition { asset: USD, scaled: 1_000, collateral: true })
@@ -301,8 +306,8 @@ mod supply {
 	fn at_most_max_assets_per_account() {
 		ExtBuilder::default().build_and_execute(|| {
 			for id in [10, 11] {
-				assert_ok!(Assets::force_create(RuntimeOrigin::root(), id, ALICE, true, 1));
-				assert_ok!(Assets::mint(signed(ALICE), id, ALICE, 1_000));
+				assert_ok!(Assets::force_create(RuntimeOrigin::root(), id, GOV, true, 1));
+				assert_ok!(Assets::mint(signed(GOV), id, ALICE, 1_000));
 				assert_ok!(Lending::create_market(RuntimeOrigin::root(), id, usd_params()));
 			}
 			for asset in [USD, BTC, MEME, 10] {
@@ -326,7 +331,8 @@ mod withdraw {
 			assert_eq!(supply_of(ALICE, USD).unwrap().scaled, 600);
 			assert_ok!(Lending::withdraw(signed(ALICE), USD, Amount::All));
 			assert_eq!(balance(USD, ALICE), START);
-			assert_eq!(balance(USD, pallet_account()), 0);
+			// Only the reserve floor is left: the pallet account lives on.
+			assert_eq!(balance(USD, pallet_account()), 1);
 			assert_eq!(Positions::<Test>::get(ALICE), None);
 			assert_eq!(state(USD).total_scaled_supply, 0);
 			assert_eq!(
@@ -429,7 +435,7 @@ mod borrow {
 			System::reset_events();
 			assert_ok!(Lending::borrow(signed(ALICE), USD, 5_000));
 			assert_eq!(balance(USD, ALICE), START + 5_000);
-			assert_eq!(balance(USD, pallet_account()), 5_000);
+			assert_eq!(balance(USD, pallet_account()), 5_000 + 1);
 			assert_eq!(debt_of(ALICE, USD), Some(BorrowPosition { asset: USD, scaled: 5_000 }));
 			assert_eq!(state(USD).total_scaled_borrow, 5_000);
 			assert_eq!(
@@ -543,7 +549,7 @@ mod repay {
 			assert_ok!(Lending::repay(signed(ALICE), USD, Amount::All));
 			assert_eq!(debt_of(ALICE, USD), None);
 			assert_eq!(balance(USD, ALICE), START);
-			assert_eq!(balance(USD, pallet_account()), 10_000);
+			assert_eq!(balance(USD, pallet_account()), 10_000 + 1);
 			assert_eq!(state(USD).total_scaled_borrow, 0);
 			assert_eq!(
 				lending_events(),
@@ -712,11 +718,12 @@ mod interest {
 			assert_ok!(Lending::withdraw(signed(BOB), USD, Amount::All));
 			assert_eq!(balance(USD, ALICE), START + 50_000 - 50_125);
 			assert_eq!(balance(USD, BOB), START + 113);
-			assert_eq!(state(USD).reserves, 12);
+			// The floor (1) and the interest's share (12).
+			assert_eq!(state(USD).reserves, 1 + 12);
 			// What is left in the market is exactly the reserves.
-			assert_eq!(balance(USD, pallet_account()), 12);
+			assert_eq!(balance(USD, pallet_account()), 13);
 			let info = Lending::market_info(&USD).unwrap();
-			assert_eq!((info.total_supplied, info.total_borrowed, info.reserves), (0, 0, 12));
+			assert_eq!((info.total_supplied, info.total_borrowed, info.reserves), (0, 0, 13));
 		})
 	}
 
@@ -737,7 +744,8 @@ mod interest {
 		fn accrue(&mut self, dt: u128) {
 			let borrows = div_ceil(self.scaled_borrow * self.borrow_index, E18);
 			let supplies = self.scaled_supply * self.supply_index / E18;
-			let u = (borrows * E18 / (supplies + self.reserves)).min(E18);
+			// Compound's utilisation: borrows over supplies (reserves are not supply).
+			let u = (borrows * E18 / supplies).min(E18);
 			// USD model: 0 + 4% × u / 80% (u below the kink in this test), rounded up.
 			let rate = div_ceil(4 * E18 / 100 * div_ceil(u * E18, 80 * E18 / 100), E18);
 			let growth = div_ceil(rate * dt, MILLIS_PER_YEAR);
@@ -760,7 +768,8 @@ mod interest {
 				supply_index: E18,
 				scaled_supply: 100_000_000,
 				scaled_borrow: 60_000_000,
-				reserves: 0,
+				// The floor GOV paid.
+				reserves: 1,
 			};
 			let hour = 3_600_000u64;
 			let mut last_borrow_index = state(USD).borrow_index;
@@ -801,10 +810,12 @@ mod rounding {
 			assert_ok!(Lending::borrow(signed(ALICE), USD, 1));
 			let after = state(USD);
 			assert_eq!(after.total_scaled_borrow, s.total_scaled_borrow + 1);
-			// Repaying one unit burns no share (rounded down) once the index is above 1.
-			let shares = debt_of(ALICE, USD).unwrap().scaled;
-			assert_ok!(Lending::repay(signed(ALICE), USD, Amount::Exact(1)));
-			assert_eq!(debt_of(ALICE, USD).unwrap().scaled, shares);
+			// Repaying one unit would burn no share (rounded down) once the index is above 1:
+			// refused rather than taking the unit for nothing.
+			assert_noop!(
+				Lending::repay(signed(ALICE), USD, Amount::Exact(1)),
+				Error::<Test>::ZeroAmount
+			);
 			// Withdrawing one unit burns a whole share (rounded up).
 			let bob_shares = supply_of(BOB, USD).unwrap().scaled;
 			assert_ok!(Lending::withdraw(signed(BOB), USD, Amount::Exact(1)));
@@ -821,13 +832,25 @@ mod lending_positions {
 	use super::*;
 
 	#[test]
-	fn seize_collateral_moves_it_out_of_the_market() {
+	fn seize_collateral_moves_supply_shares_not_cash() {
 		ExtBuilder::default().build_and_execute(|| {
 			alice_borrows();
-			assert_ok!(<Lending as LendingPositions<_>>::seize_collateral(&ALICE, &BTC, 30, &DAVE));
+			let cash = balance(BTC, pallet_account());
+			take_changes();
+			assert_eq!(
+				<Lending as LendingPositions<_>>::seize_collateral(&ALICE, &BTC, 30, &DAVE),
+				Ok(30)
+			);
 			assert_eq!(supply_of(ALICE, BTC).unwrap().scaled, 70);
-			assert_eq!(balance(BTC, DAVE), START + 30);
-			assert_eq!(state(BTC).total_scaled_supply, 70);
+			// DAVE holds the shares as a plain supply; no token moved.
+			assert_eq!(
+				supply_of(DAVE, BTC),
+				Some(SupplyPosition { asset: BTC, scaled: 30, collateral: false })
+			);
+			assert_eq!(balance(BTC, DAVE), START);
+			assert_eq!(balance(BTC, pallet_account()), cash);
+			assert_eq!(state(BTC).total_scaled_supply, 100);
+			assert_eq!(take_changes(), vec![(ALICE, vec![BTC]), (DAVE, vec![BTC])]);
 			assert_eq!(
 				lending_events(),
 				vec![Event::CollateralSeized {
@@ -838,11 +861,59 @@ mod lending_positions {
 					to: DAVE
 				}]
 			);
-			// More than there is changes nothing.
+			// DAVE withdraws them as tokens.
+			assert_ok!(Lending::withdraw(signed(DAVE), BTC, Amount::All));
+			assert_eq!(balance(BTC, DAVE), START + 30);
+		})
+	}
+
+	#[test]
+	fn seizure_works_when_the_market_is_lent_out() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_borrows();
+			// CHARLIE borrows every BTC the market can pay out (all but the reserve floor).
+			assert_ok!(Lending::supply(signed(CHARLIE), USD, 100_000));
+			let available = Lending::available_cash(BTC);
+			assert_eq!(available, 100);
+			assert_ok!(Lending::borrow(signed(CHARLIE), BTC, available));
+			assert_eq!(Lending::available_cash(BTC), 0);
+			// Seizing needs no cash.
+			assert_ok!(<Lending as LendingPositions<_>>::seize_collateral(&ALICE, &BTC, 40, &DAVE));
+			assert_eq!(supply_of(DAVE, BTC).map(|p| p.scaled), Some(40));
+			// DAVE waits for cash to return.
 			assert_noop!(
-				<Lending as LendingPositions<_>>::seize_collateral(&ALICE, &BTC, 71, &DAVE),
-				Error::<Test>::InsufficientSupply
+				Lending::withdraw(signed(DAVE), BTC, Amount::All),
+				Error::<Test>::InsufficientLiquidity
 			);
+			assert_ok!(Lending::repay(signed(CHARLIE), BTC, Amount::All));
+			assert_ok!(Lending::withdraw(signed(DAVE), BTC, Amount::All));
+			assert_eq!(balance(BTC, DAVE), START + 40);
+		})
+	}
+
+	#[test]
+	fn seizure_refusals_by_name() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_borrows();
+			assert_ok!(Lending::supply(signed(ALICE), MEME, 10));
+			assert_ok!(Lending::disable_collateral(signed(ALICE), MEME));
+			type L = Lending;
+			let seize = |who, asset, amount, to| {
+				<L as LendingPositions<AccountId>>::seize_collateral(&who, &asset, amount, &to)
+			};
+			assert_noop!(seize(ALICE, BTC, 0, DAVE), Error::<Test>::ZeroAmount);
+			assert_noop!(seize(ALICE, BTC, 1, ALICE), Error::<Test>::SeizeToSelf);
+			assert_noop!(seize(ALICE, NO_MARKET, 1, DAVE), Error::<Test>::MarketNotFound);
+			assert_noop!(seize(ALICE, ETH, 1, DAVE), Error::<Test>::NoSupply);
+			assert_noop!(seize(ALICE, MEME, 1, DAVE), Error::<Test>::NotCollateral);
+			assert_noop!(seize(ALICE, BTC, 101, DAVE), Error::<Test>::InsufficientSupply);
+			// A receiver that holds the most supplies already cannot take a new one.
+			for asset in [USD, MEME, ETH] {
+				assert_ok!(Lending::supply(signed(DAVE), asset, 2_000_000));
+			}
+			assert_ok!(Lending::create_market(RuntimeOrigin::root(), NO_MARKET, usd_params()));
+			assert_ok!(Lending::supply(signed(DAVE), NO_MARKET, 10));
+			assert_noop!(seize(ALICE, BTC, 1, DAVE), Error::<Test>::TooManyPositions);
 		})
 	}
 
@@ -878,10 +949,10 @@ mod views {
 			assert_eq!(Lending::market_info(&NO_MARKET), None);
 			assert_eq!(
 				Lending::positions_info(&ALICE),
-				vec![
+				Ok(vec![
 					PositionInfo { asset: BTC, supplied: 100, collateral: true, borrowed: 0 },
 					PositionInfo { asset: USD, supplied: 0, collateral: false, borrowed: 5_000 },
-				]
+				])
 			);
 		})
 	}
@@ -934,7 +1005,7 @@ mod integrity {
 	fn try_state_catches_a_broken_total() {
 		ExtBuilder::default().build().execute_with(|| {
 			assert_ok!(Lending::supply(signed(ALICE), USD, 1_000));
-			MarketStates::<Test>::mutate(USD, |s| s.as_mut().unwrap().total_scaled_supply += 1);
+			Markets::<Test>::mutate(USD, |m| m.as_mut().unwrap().state.total_scaled_supply += 1);
 			assert!(Lending::do_try_state().is_err());
 		})
 	}
@@ -942,38 +1013,77 @@ mod integrity {
 
 mod property {
 	use super::*;
-	use proptest::prelude::*;
+	use frame_support::traits::fungibles::Mutate;
+	use proptest::{
+		prelude::*,
+		test_runner::{Config, TestRunner},
+	};
+	use sp_arithmetic::traits::CheckedDiv;
+	use std::{cell::Cell, collections::BTreeMap};
 
 	#[derive(Clone, Debug)]
 	enum Op {
 		Supply(usize, usize, u128),
 		Withdraw(usize, usize, Option<u128>),
 		Borrow(usize, usize, u128),
+		/// Borrow this percentage of the account's remaining borrowing power.
+		BorrowMost(usize, usize, u32),
 		Repay(usize, usize, usize, Option<u128>),
 		Collateral(usize, usize, bool),
+		Seize(usize, usize, u128, usize),
+		WriteOff(usize, usize, u128),
+		/// The same four, on one of the account's own positions (picked by index) and for a
+		/// percentage of it (above 100 to be refused), so that they mostly reach real positions.
+		WithdrawPart(usize, usize, u32),
+		RepayPart(usize, usize, usize, u32),
+		SeizePart(usize, usize, u32, usize),
+		WriteOffPart(usize, usize, u32),
+		Update(usize, u8),
+		AddReserves(usize, usize, u128),
 		Price(usize, u32),
-		Advance(u64),
+		Advance(u64, bool),
 	}
 
-	const WHO: [AccountId; 3] = [ALICE, BOB, CHARLIE];
-	const WHAT: [AssetId; 3] = [USD, BTC, MEME];
+	const WHO: [AccountId; 4] = [ALICE, BOB, CHARLIE, DAVE];
+	const WHAT: [AssetId; 4] = [USD, BTC, MEME, ETH];
 
 	fn amount() -> impl Strategy<Value = u128> {
-		prop_oneof![1u128..10_000, Just(0u128), Just(u128::MAX), 10_000u128..1_000_000_000]
+		prop_oneof![
+			1u128..10_000,
+			Just(0u128),
+			Just(u128::MAX),
+			10_000u128..1_000_000_000,
+			1_000_000u128..2_000_000,
+		]
 	}
 
 	fn op() -> impl Strategy<Value = Op> {
+		let w = 0..WHO.len();
+		let a = 0..WHAT.len();
 		prop_oneof![
-			(0..3usize, 0..3usize, amount()).prop_map(|(w, a, x)| Op::Supply(w, a, x)),
-			(0..3usize, 0..3usize, prop::option::of(amount()))
+			4 => (w.clone(), a.clone(), amount()).prop_map(|(w, a, x)| Op::Supply(w, a, x)),
+			2 => (w.clone(), a.clone(), prop::option::of(amount()))
 				.prop_map(|(w, a, x)| Op::Withdraw(w, a, x)),
-			(0..3usize, 0..3usize, amount()).prop_map(|(w, a, x)| Op::Borrow(w, a, x)),
-			(0..3usize, 0..3usize, 0..3usize, prop::option::of(amount()))
+			2 => (w.clone(), a.clone(), amount()).prop_map(|(w, a, x)| Op::Borrow(w, a, x)),
+			3 => (w.clone(), a.clone(), 50u32..=100).prop_map(|(w, a, p)| Op::BorrowMost(w, a, p)),
+			2 => (w.clone(), w.clone(), a.clone(), prop::option::of(amount()))
 				.prop_map(|(p, w, a, x)| Op::Repay(p, w, a, x)),
-			(0..3usize, 0..3usize, any::<bool>()).prop_map(|(w, a, e)| Op::Collateral(w, a, e)),
+			1 => (w.clone(), a.clone(), any::<bool>()).prop_map(|(w, a, e)| Op::Collateral(w, a, e)),
+			2 => (w.clone(), a.clone(), amount(), w.clone())
+				.prop_map(|(w, a, x, to)| Op::Seize(w, a, x, to)),
+			1 => (w.clone(), a.clone(), amount()).prop_map(|(w, a, x)| Op::WriteOff(w, a, x)),
+			2 => (w.clone(), 0..8usize, 1u32..=110).prop_map(|(w, i, p)| Op::WithdrawPart(w, i, p)),
+			3 => (w.clone(), w.clone(), 0..8usize, 1u32..=110)
+				.prop_map(|(p, w, i, x)| Op::RepayPart(p, w, i, x)),
+			4 => (w.clone(), 0..8usize, 1u32..=110, w.clone())
+				.prop_map(|(w, i, p, to)| Op::SeizePart(w, i, p, to)),
+			1 => (w.clone(), 0..8usize, 1u32..=100).prop_map(|(w, i, p)| Op::WriteOffPart(w, i, p)),
+			1 => (a.clone(), 0u8..5).prop_map(|(a, v)| Op::Update(a, v)),
+			1 => (w.clone(), a.clone(), amount()).prop_map(|(w, a, x)| Op::AddReserves(w, a, x)),
 			// Price in percent of its start: 10% to 300%.
-			(0..3usize, 10u32..300).prop_map(|(a, p)| Op::Price(a, p)),
-			(1u64..30 * 24 * 3_600_000).prop_map(Op::Advance),
+			3 => (a.clone(), 10u32..300).prop_map(|(a, p)| Op::Price(a, p)),
+			2 => (1u64..30 * 24 * 3_600_000, prop::bool::weighted(0.9))
+				.prop_map(|(ms, r)| Op::Advance(ms, r)),
 		]
 	}
 
@@ -981,7 +1091,16 @@ mod property {
 		match asset {
 			USD => FixedU128::one(),
 			BTC => FixedU128::from_u32(100),
+			ETH => FixedU128::from_u32(2),
 			_ => fx(1, 2),
+		}
+	}
+
+	fn start_params(asset: AssetId) -> MarketParams {
+		match asset {
+			USD => usd_params(),
+			MEME => meme_params(),
+			_ => btc_params(),
 		}
 	}
 
@@ -989,48 +1108,752 @@ mod property {
 		x.map(Amount::Exact).unwrap_or(Amount::All)
 	}
 
-	proptest! {
-		#![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+	/// `(asset, amount)` of `who`'s `i`-th supply (modulo their number), with interest.
+	fn supply_pick(who: AccountId, i: usize) -> (AssetId, u128) {
+		let supplies =
+			Positions::<Test>::get(who).map(|p| p.supplies.into_inner()).unwrap_or_default();
+		let Some(asset) = supplies.get(i % supplies.len().max(1)).map(|s| s.asset) else {
+			return (USD, 1);
+		};
+		(asset, <Lending as LendingPositions<_>>::supplied(&who, &asset).unwrap_or_default())
+	}
 
-		#[test]
-		fn invariants_hold_and_nothing_panics(ops in prop::collection::vec(op(), 1..60)) {
-			ExtBuilder::default().build_and_execute(|| {
-				let mut indexes: Vec<(FixedU128, FixedU128)> =
-					WHAT.iter().map(|a| (state(*a).supply_index, state(*a).borrow_index)).collect();
-				for op in ops {
-					// Results may be errors; they must not panic, and errors change nothing.
-					let _ = match op {
-						Op::Supply(w, a, x) => Lending::supply(signed(WHO[w]), WHAT[a], x),
-						Op::Withdraw(w, a, x) =>
-							Lending::withdraw(signed(WHO[w]), WHAT[a], exact(x)),
-						Op::Borrow(w, a, x) => Lending::borrow(signed(WHO[w]), WHAT[a], x),
-						Op::Repay(p, w, a, x) =>
-							Lending::repay_on_behalf(signed(WHO[p]), WHO[w], WHAT[a], exact(x)),
-						Op::Collateral(w, a, true) =>
-							Lending::enable_collateral(signed(WHO[w]), WHAT[a]),
-						Op::Collateral(w, a, false) =>
-							Lending::disable_collateral(signed(WHO[w]), WHAT[a]),
-						Op::Price(a, p) => {
-							MockOracle::set(
-								WHAT[a],
-								start_price(WHAT[a]).saturating_mul(fx(p as u128, 100)),
-							);
-							Ok(())
+	/// `(asset, amount)` of `who`'s `i`-th debt (modulo their number), with interest.
+	fn debt_pick(who: AccountId, i: usize) -> (AssetId, u128) {
+		let debts = Positions::<Test>::get(who).map(|p| p.borrows.into_inner()).unwrap_or_default();
+		let Some(asset) = debts.get(i % debts.len().max(1)).map(|b| b.asset) else {
+			return (USD, 1);
+		};
+		(asset, <Lending as LendingPositions<_>>::debt(&who, &asset).unwrap_or_default())
+	}
+
+	fn part(x: u128, pct: u32) -> u128 {
+		x.saturating_mul(u128::from(pct)) / 100
+	}
+
+	fn root() -> Vec<u8> {
+		sp_io::storage::root(sp_runtime::StateVersion::V1)
+	}
+
+	#[derive(Default, Debug)]
+	struct Reached {
+		steps: Cell<u64>,
+		ok: Cell<u64>,
+		unhealthy: Cell<u64>,
+		seized_from_unhealthy: Cell<u64>,
+		written_off: Cell<u64>,
+		bank_runs: Cell<u64>,
+		/// `(succeeded, failed)` per kind of call.
+		calls: std::cell::RefCell<BTreeMap<String, (u64, u64)>>,
+	}
+
+	fn bump(c: &Cell<u64>) {
+		c.set(c.get() + 1);
+	}
+
+	fn run(ops: Vec<Op>, reached: &Reached) -> Result<(), TestCaseError> {
+		let mut outcome = Ok(());
+		ExtBuilder::default().build_and_execute(|| {
+			// Each account starts with a tenth of its holding of one asset supplied, so there
+			// is collateral to borrow against and cash to borrow.
+			for (who, asset) in WHO.iter().zip(WHAT.iter()) {
+				assert_ok!(Lending::supply(signed(*who), *asset, START / 10));
+			}
+			outcome = steps(ops, reached);
+		});
+		outcome
+	}
+
+	fn steps(ops: Vec<Op>, reached: &Reached) -> Result<(), TestCaseError> {
+		for op in ops {
+			bump(&reached.steps);
+			let before = root();
+			let health_before: Vec<_> = WHO.iter().map(Lending::account_health).collect();
+			let (result, checked): (DispatchResult, Option<AccountId>) = match op.clone() {
+				Op::Supply(w, a, x) => (Lending::supply(signed(WHO[w]), WHAT[a], x), None),
+				Op::Withdraw(w, a, x) => {
+					(Lending::withdraw(signed(WHO[w]), WHAT[a], exact(x)), Some(WHO[w]))
+				},
+				Op::Borrow(w, a, x) => (Lending::borrow(signed(WHO[w]), WHAT[a], x), Some(WHO[w])),
+				Op::BorrowMost(w, a, p) => {
+					let room = Lending::account_health(&WHO[w])
+						.map(|h| h.borrow_limit.saturating_sub(h.debt_value))
+						.unwrap_or_default();
+					let price = MockOracle::all()
+						.into_iter()
+						.find(|(asset, ..)| *asset == WHAT[a])
+						.map(|(_, p, _)| p)
+						.unwrap_or(FixedU128::one());
+					let x = FixedU128::from_rational(room * u128::from(p) / 100, 1)
+						.checked_div(&price)
+						.map(|f| f.into_inner() / FixedU128::DIV)
+						.unwrap_or_default();
+					(Lending::borrow(signed(WHO[w]), WHAT[a], x), Some(WHO[w]))
+				},
+				Op::Repay(p, w, a, x) => {
+					(Lending::repay_on_behalf(signed(WHO[p]), WHO[w], WHAT[a], exact(x)), None)
+				},
+				Op::Collateral(w, a, true) => {
+					(Lending::enable_collateral(signed(WHO[w]), WHAT[a]), None)
+				},
+				Op::Collateral(w, a, false) => {
+					(Lending::disable_collateral(signed(WHO[w]), WHAT[a]), Some(WHO[w]))
+				},
+				Op::Seize(w, a, x, to) => {
+					let unhealthy =
+						Lending::account_health(&WHO[w]).is_ok_and(|h| h.is_liquidatable());
+					let r = <Lending as LendingPositions<_>>::seize_collateral(
+						&WHO[w], &WHAT[a], x, &WHO[to],
+					)
+					.map(|_| ());
+					if r.is_ok() && unhealthy {
+						bump(&reached.seized_from_unhealthy);
+					}
+					(r, None)
+				},
+				Op::WithdrawPart(w, i, p) => {
+					let (asset, x) = supply_pick(WHO[w], i);
+					(
+						Lending::withdraw(signed(WHO[w]), asset, Amount::Exact(part(x, p))),
+						Some(WHO[w]),
+					)
+				},
+				Op::RepayPart(payer, w, i, p) => {
+					let (asset, x) = debt_pick(WHO[w], i);
+					let amount = if p == 100 { Amount::All } else { Amount::Exact(part(x, p)) };
+					(Lending::repay_on_behalf(signed(WHO[payer]), WHO[w], asset, amount), None)
+				},
+				Op::SeizePart(w, i, p, to) => {
+					let (asset, x) = supply_pick(WHO[w], i);
+					let unhealthy =
+						Lending::account_health(&WHO[w]).is_ok_and(|h| h.is_liquidatable());
+					let r = <Lending as LendingPositions<_>>::seize_collateral(
+						&WHO[w],
+						&asset,
+						part(x, p),
+						&WHO[to],
+					)
+					.map(|_| ());
+					if r.is_ok() && unhealthy {
+						bump(&reached.seized_from_unhealthy);
+					}
+					(r, None)
+				},
+				Op::WriteOffPart(w, i, p) => {
+					let (asset, x) = debt_pick(WHO[w], i);
+					let r =
+						<Lending as LendingPositions<_>>::write_off(&WHO[w], &asset, part(x, p))
+							.map(|_| ());
+					if r.is_ok() {
+						bump(&reached.written_off);
+					}
+					(r, None)
+				},
+				Op::WriteOff(w, a, x) => {
+					let r = <Lending as LendingPositions<_>>::write_off(&WHO[w], &WHAT[a], x)
+						.map(|_| ());
+					if r.is_ok() {
+						bump(&reached.written_off);
+					}
+					(r, None)
+				},
+				Op::Update(a, v) => {
+					let base = start_params(WHAT[a]);
+					let params = match v {
+						0 => MarketParams { status: MarketStatus::Paused, ..base },
+						1 => base,
+						2 => MarketParams {
+							collateral_enabled: false,
+							collateral_factor: Permill::zero(),
+							..base
 						},
-						Op::Advance(ms) => {
-							advance(ms, true);
-							Ok(())
-						},
+						3 => MarketParams { reserve_factor: Permill::from_percent(90), ..base },
+						_ => MarketParams { min_borrow_value: 1_000, ..base },
 					};
-					Lending::do_try_state().expect("invariants hold after every step");
-					for (i, a) in WHAT.iter().enumerate() {
-						let s = state(*a);
-						assert!(s.supply_index >= indexes[i].0, "supply index decreased");
-						assert!(s.borrow_index >= indexes[i].1, "borrow index decreased");
-						indexes[i] = (s.supply_index, s.borrow_index);
+					(Lending::update_market(RuntimeOrigin::root(), WHAT[a], params), None)
+				},
+				Op::AddReserves(w, a, x) => {
+					(Lending::add_reserves(signed(WHO[w]), WHAT[a], x), None)
+				},
+				Op::Price(a, p) => {
+					MockOracle::set(
+						WHAT[a],
+						start_price(WHAT[a]).saturating_mul(fx(p as u128, 100)),
+					);
+					(Ok(()), None)
+				},
+				Op::Advance(ms, refresh) => {
+					advance(ms, refresh);
+					(Ok(()), None)
+				},
+			};
+			{
+				let kind = format!("{op:?}");
+				let mut kind = kind.split('(').next().unwrap_or_default().to_string();
+				if let Err(DispatchError::Module(m)) = &result {
+					if std::env::var("LENDING_PROPTEST_ERRORS").is_ok() {
+						kind = format!("{kind}:{}", m.message.unwrap_or_default());
 					}
 				}
-			});
+				let mut calls = reached.calls.borrow_mut();
+				let e = calls.entry(kind).or_default();
+				if result.is_ok() {
+					e.0 += 1
+				} else {
+					e.1 += 1
+				}
+			}
+			match result {
+				Err(_) => prop_assert_eq!(root(), before, "a failed {:?} changed state", op),
+				Ok(()) => {
+					bump(&reached.ok);
+					// A call that could add risk leaves its account within its limits.
+					// (Or, for an account already outside them, e.g. after a seizure, left its
+					// health exactly as it was: withdrawing a supply that is not collateral.)
+					if let Some(who) = checked {
+						if Positions::<Test>::get(who).is_some_and(|p| !p.borrows.is_empty()) {
+							let h = Lending::account_health(&who);
+							let i = WHO.iter().position(|w| *w == who).unwrap_or_default();
+							prop_assert!(
+								h.is_ok_and(
+									|h| !h.is_liquidatable() && h.debt_value <= h.borrow_limit
+								) || h == health_before[i],
+								"{:?} left {} outside its limits",
+								op,
+								who
+							);
+						}
+					}
+				},
+			}
+			if let Err(e) = Lending::do_try_state() {
+				return Err(TestCaseError::fail(format!("after {op:?}: {e:?}")));
+			}
+			for who in WHO {
+				if Lending::account_health(&who).is_ok_and(|h| h.is_liquidatable()) {
+					bump(&reached.unhealthy);
+				}
+			}
 		}
+		bank_run(reached)
+	}
+
+	/// Everyone repays everything (minted what they lack), then withdraws everything: every
+	/// supplier leaves whole, and each market keeps at least its reserves.
+	fn bank_run(reached: &Reached) -> Result<(), TestCaseError> {
+		for who in WHO {
+			for b in Positions::<Test>::get(who).map(|p| p.borrows.into_inner()).unwrap_or_default()
+			{
+				let debt = <Lending as LendingPositions<_>>::debt(&who, &b.asset).unwrap();
+				prop_assert!(Assets::mint_into(b.asset, &who, debt).is_ok());
+				prop_assert!(Lending::repay(signed(who), b.asset, Amount::All).is_ok());
+			}
+		}
+		for who in WHO {
+			for s in
+				Positions::<Test>::get(who).map(|p| p.supplies.into_inner()).unwrap_or_default()
+			{
+				let r = Lending::withdraw(signed(who), s.asset, Amount::All);
+				prop_assert!(r.is_ok(), "{} cannot withdraw all its {}: {:?}", who, s.asset, r);
+			}
+		}
+		for asset in WHAT {
+			let st = state(asset);
+			prop_assert_eq!((st.total_scaled_supply, st.total_scaled_borrow), (0, 0));
+			prop_assert!(balance(asset, pallet_account()) >= st.reserves);
+		}
+		bump(&reached.bank_runs);
+		Ok(())
+	}
+
+	/// Random sequences of every call (and seizure, write-off, governance updates, price moves,
+	/// time with and without fresh prices), checking after each step that a failed call changed
+	/// nothing, a successful risky call left its account within limits, and the invariants hold;
+	/// then a bank run. `LENDING_PROPTEST_CASES` sets the number of sequences (default 300,
+	/// about a minute in a debug build).
+	#[test]
+	fn invariants_hold_and_nothing_panics() {
+		let cases = std::env::var("LENDING_PROPTEST_CASES")
+			.ok()
+			.and_then(|c| c.parse().ok())
+			.unwrap_or(300);
+		let mut runner =
+			TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+		let reached = Reached::default();
+		let result = runner.run(&prop::collection::vec(op(), 1..80), |ops| run(ops, &reached));
+		println!("lending property test, {cases} sequences: {reached:?}");
+		if let Err(e) = result {
+			panic!("{e}");
+		}
+		// The test means nothing if it never got there.
+		assert!(reached.unhealthy.get() > 0, "never reached an unhealthy account");
+		assert!(reached.seized_from_unhealthy.get() > 0, "never seized from an unhealthy one");
+		assert!(reached.written_off.get() > 0, "never wrote a debt off");
+		assert_eq!(reached.bank_runs.get(), u64::from(cases), "a bank run did not complete");
+	}
+}
+
+/// The review findings of the hardening issue, each shown failing before its fix.
+mod hardening {
+	use super::*;
+
+	#[test]
+	fn collateral_turned_off_gives_no_borrowing_power_but_keeps_the_threshold() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_borrows();
+			// Turning collateral off with a non-zero factor is refused: it would keep lending.
+			let off = MarketParams { collateral_enabled: false, ..btc_params() };
+			assert_noop!(
+				Lending::update_market(RuntimeOrigin::root(), BTC, off),
+				Error::<Test>::InvalidCollateralFactor
+			);
+			let off = MarketParams { collateral_factor: Permill::zero(), ..off };
+			assert_ok!(Lending::update_market(RuntimeOrigin::root(), BTC, off));
+			// No borrowing power, the liquidation threshold kept: not liquidatable.
+			let h = Lending::account_health(&ALICE).unwrap();
+			assert_eq!(h.borrow_limit, 0);
+			assert_eq!(h.liquidation_value, 7_500);
+			assert_eq!(h.factor, fx(15, 10));
+			assert_noop!(
+				Lending::borrow(signed(ALICE), USD, 1),
+				Error::<Test>::BorrowLimitExceeded
+			);
+			assert_noop!(
+				Lending::withdraw(signed(ALICE), BTC, Amount::Exact(1)),
+				Error::<Test>::BorrowLimitExceeded
+			);
+			// Topping up keeps the old flag: it counts for health, not for borrowing.
+			assert_ok!(Lending::supply(signed(ALICE), BTC, 10));
+			let h = Lending::account_health(&ALICE).unwrap();
+			assert_eq!((h.borrow_limit, h.liquidation_value), (0, 8_250));
+			// A new supplier's BTC is not collateral and cannot be made so.
+			assert_ok!(Lending::supply(signed(CHARLIE), BTC, 10));
+			assert_eq!(supply_of(CHARLIE, BTC).map(|p| p.collateral), Some(false));
+			assert_noop!(
+				Lending::enable_collateral(signed(CHARLIE), BTC),
+				Error::<Test>::CollateralNotAllowed
+			);
+			// Repaying stays open, and then the collateral may leave.
+			assert_ok!(Lending::repay(signed(ALICE), USD, Amount::All));
+			assert_ok!(Lending::withdraw(signed(ALICE), BTC, Amount::All));
+		})
+	}
+
+	#[test]
+	fn outflows_never_reap_the_pallet_account() {
+		ExtBuilder::default().build_and_execute(|| {
+			// ETH's minimum balance is 10⁶; GOV funded the reserve floor (10⁶).
+			assert_eq!(balance(ETH, pallet_account()), ETH_MIN);
+			assert_ok!(Lending::supply(signed(BOB), ETH, 5_000_000));
+			assert_ok!(Lending::supply(signed(ALICE), USD, 100_000_000));
+			// Borrowing more than leaves the floor is refused, not paid out with the remainder.
+			assert_noop!(
+				Lending::borrow(signed(ALICE), ETH, 5_000_001),
+				Error::<Test>::InsufficientLiquidity
+			);
+			assert_ok!(Lending::borrow(signed(ALICE), ETH, 5_000_000));
+			assert_eq!(balance(ETH, pallet_account()), ETH_MIN);
+			assert_eq!(balance(ETH, ALICE), START + 5_000_000);
+			Lending::do_try_state().unwrap();
+			advance(MILLIS_PER_YEAR as u64, true);
+			assert_ok!(Lending::repay(signed(ALICE), ETH, Amount::All));
+			// BOB takes out everything he owns, interest included; the floor stays.
+			let owed = <Lending as LendingPositions<_>>::supplied(&BOB, &ETH).unwrap();
+			assert!(owed > 5_000_000);
+			assert_ok!(Lending::withdraw(signed(BOB), ETH, Amount::All));
+			assert_eq!(balance(ETH, BOB), START - 5_000_000 + owed);
+			assert!(balance(ETH, pallet_account()) >= ETH_MIN);
+			assert!(state(ETH).reserves >= ETH_MIN);
+		})
+	}
+
+	#[test]
+	fn the_first_supply_seeds_the_reserve_floor() {
+		ExtBuilder::default().without_markets().build_and_execute(|| {
+			assert_ok!(Lending::create_market(RuntimeOrigin::root(), ETH, btc_params()));
+			assert_noop!(
+				Lending::supply(signed(BOB), ETH, ETH_MIN),
+				Error::<Test>::BelowMinimumBalance
+			);
+			assert_ok!(Lending::supply(signed(BOB), ETH, 5_000_000));
+			assert_eq!(state(ETH).reserves, ETH_MIN);
+			assert_eq!(supply_of(BOB, ETH).map(|p| p.scaled), Some(4_000_000));
+			assert_eq!(
+				lending_events(),
+				vec![
+					Event::MarketCreated { asset: ETH, params: btc_params() },
+					Event::ReservesSeeded { asset: ETH, who: BOB, amount: ETH_MIN },
+					Event::Supplied { who: BOB, asset: ETH, amount: 4_000_000, shares: 4_000_000 },
+				]
+			);
+			// The next supply pays nothing more; the last supplier leaves whole.
+			assert_ok!(Lending::supply(signed(CHARLIE), ETH, 1_000));
+			assert_ok!(Lending::withdraw(signed(BOB), ETH, Amount::All));
+			assert_ok!(Lending::withdraw(signed(CHARLIE), ETH, Amount::All));
+			assert_eq!(balance(ETH, CHARLIE), START);
+			assert_eq!(balance(ETH, pallet_account()), ETH_MIN);
+		})
+	}
+
+	fn with_dust_meme() {
+		// ALICE: 100 BTC (10,000) and 2 MEME (1) as collateral, 5,000 USD of debt.
+		alice_borrows();
+		assert_ok!(Lending::supply(signed(ALICE), MEME, 2));
+		System::reset_events();
+	}
+
+	#[test]
+	fn a_stale_price_of_an_untouched_collateral_counts_at_its_last_price_within_the_grace() {
+		ExtBuilder::default().build_and_execute(|| {
+			with_dust_meme();
+			// BTC falls so ALICE is liquidatable: 100 × 60 × 75% + 2 × 0.5 × 50% = 4,500.
+			MockOracle::set(BTC, FixedU128::from_u32(60));
+			// MEME's feed lapses; BTC and USD are fed on.
+			advance(MaxPriceAge::get() + 1, false);
+			MockOracle::set(BTC, FixedU128::from_u32(60));
+			MockOracle::set(USD, FixedU128::one());
+			// Strict health refuses; the liquidation's health does not.
+			assert_noop!(Lending::health(ALICE), Error::<Test>::PriceStale);
+			let h = Lending::liquidation_health(&ALICE, &USD, &BTC).unwrap();
+			assert_eq!(h.liquidation_value, 4_500);
+			assert_eq!(h.collateral_value, 6_001);
+			assert!(h.is_liquidatable());
+			// Seizing MEME itself needs its fresh price.
+			assert_noop!(
+				Lending::liquidation_health(&ALICE, &USD, &MEME),
+				Error::<Test>::PriceStale
+			);
+			// Beyond the grace MEME counts for nothing (a dead feed).
+			advance(StalePriceGrace::get(), false);
+			MockOracle::set(BTC, FixedU128::from_u32(60));
+			MockOracle::set(USD, FixedU128::one());
+			let h = Lending::liquidation_health(&ALICE, &USD, &BTC).unwrap();
+			assert_eq!(h.collateral_value, 6_000);
+			assert_eq!(h.liquidation_value, 4_500);
+		})
+	}
+
+	#[test]
+	fn a_stale_collateral_does_not_make_a_healthy_account_liquidatable() {
+		ExtBuilder::default().build_and_execute(|| {
+			// ALICE's health rests on MEME: 40,000 MEME (20,000 × 50% = 10,000) and 1 BTC.
+			assert_ok!(Lending::supply(signed(BOB), USD, 10_000));
+			assert_ok!(Lending::supply(signed(ALICE), MEME, 40_000));
+			assert_ok!(Lending::supply(signed(ALICE), BTC, 1));
+			assert_ok!(Lending::borrow(signed(ALICE), USD, 7_000));
+			advance(MaxPriceAge::get() + 1, false);
+			MockOracle::set(BTC, FixedU128::from_u32(100));
+			MockOracle::set(USD, FixedU128::one());
+			// Within the grace MEME counts at its last price: 10,075 / 7,000, healthy.
+			let h = Lending::liquidation_health(&ALICE, &USD, &BTC).unwrap();
+			assert_eq!(h.liquidation_value, 10_075);
+			assert!(!h.is_liquidatable());
+			// The repaid debt and the seized collateral need fresh prices.
+			MockOracle::set_at(USD, FixedU128::one(), T0);
+			assert_noop!(
+				Lending::liquidation_health(&ALICE, &USD, &BTC),
+				Error::<Test>::PriceStale
+			);
+			MockOracle::remove(BTC);
+			MockOracle::set(USD, FixedU128::one());
+			assert_noop!(
+				Lending::liquidation_health(&ALICE, &USD, &BTC),
+				Error::<Test>::PriceMissing
+			);
+		})
+	}
+
+	#[test]
+	fn a_stale_debt_not_repaid_counts_at_its_last_price() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_borrows();
+			assert_ok!(Lending::supply(signed(BOB), MEME, 10_000));
+			assert_ok!(Lending::borrow(signed(ALICE), MEME, 1_000));
+			advance(7 * 24 * 3_600_000, false);
+			MockOracle::set(BTC, FixedU128::from_u32(100));
+			MockOracle::set(USD, FixedU128::one());
+			// MEME (a week stale) still counts at 0.5; the debts accrued a week of interest.
+			let h = Lending::liquidation_health(&ALICE, &USD, &BTC).unwrap();
+			let meme_debt = <Lending as LendingPositions<_>>::debt(&ALICE, &MEME).unwrap();
+			let usd_debt = <Lending as LendingPositions<_>>::debt(&ALICE, &USD).unwrap();
+			assert_eq!(h.debt_value, usd_debt + meme_debt.div_ceil(2));
+			MockOracle::remove(MEME);
+			assert_noop!(
+				Lending::liquidation_health(&ALICE, &USD, &BTC),
+				Error::<Test>::PriceMissing
+			);
+		})
+	}
+
+	#[test]
+	fn interest_accrued_without_suppliers_goes_to_reserves() {
+		ExtBuilder::default().build_and_execute(|| {
+			// BTC's market lends only reserves: GOV adds 1,000 BTC of reserves, no supplier.
+			assert_ok!(Lending::add_reserves(signed(GOV), BTC, 1_000));
+			assert_ok!(Lending::supply(signed(ALICE), USD, 1_000_000));
+			assert_ok!(Lending::borrow(signed(ALICE), BTC, 500));
+			let before = state(BTC).reserves;
+			advance(MILLIS_PER_YEAR as u64, true);
+			System::reset_events();
+			assert_ok!(Lending::repay(signed(ALICE), BTC, Amount::All));
+			let Some(Event::InterestAccrued { interest, to_reserves, .. }) =
+				lending_events().into_iter().next()
+			else {
+				panic!("interest accrued first")
+			};
+			assert!(interest > 0);
+			assert_eq!(to_reserves, interest);
+			assert_eq!(state(BTC).reserves, before + interest);
+			// What ALICE paid covers it (her debt rounds up).
+			assert!(balance(BTC, pallet_account()) - 1_001 >= interest);
+		})
+	}
+
+	#[test]
+	fn positions_info_reports_an_error_not_a_number() {
+		ExtBuilder::default().build().execute_with(|| {
+			alice_borrows();
+			// A debt whose value no longer fits: the view says so instead of inventing a number.
+			Positions::<Test>::mutate(ALICE, |p| {
+				p.as_mut().unwrap().borrows[0].scaled = u128::MAX / 2 + 1
+			});
+			Markets::<Test>::mutate(USD, |m| {
+				m.as_mut().unwrap().state.borrow_index = FixedU128::from_u32(2)
+			});
+			assert_eq!(Lending::positions_info(&ALICE), Err(Error::<Test>::Overflow.into()));
+		})
+	}
+
+	#[test]
+	fn a_borrow_below_the_minimum_value_is_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_has_collateral();
+			let params = MarketParams { min_borrow_value: 100, ..usd_params() };
+			assert_ok!(Lending::update_market(RuntimeOrigin::root(), USD, params));
+			assert_noop!(Lending::borrow(signed(ALICE), USD, 99), Error::<Test>::BorrowTooSmall);
+			assert_ok!(Lending::borrow(signed(ALICE), USD, 100));
+			// Adding to a debt above the minimum is fine whatever its size.
+			assert_ok!(Lending::borrow(signed(ALICE), USD, 1));
+			// So is repaying below it: repaying never adds risk.
+			assert_ok!(Lending::repay(signed(ALICE), USD, Amount::Exact(50)));
+		})
+	}
+
+	#[test]
+	fn markets_only_for_assets_governance_controls() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(
+				Lending::create_market(RuntimeOrigin::root(), UNTRUSTED, usd_params()),
+				Error::<Test>::UntrustedAssetRoles
+			);
+			// The admin alone handed to an ordinary account is enough to refuse.
+			assert_ok!(Assets::set_team(signed(GOV), NO_MARKET, GOV, BOB, GOV));
+			assert_noop!(
+				Lending::create_market(RuntimeOrigin::root(), NO_MARKET, usd_params()),
+				Error::<Test>::UntrustedAssetRoles
+			);
+			assert_ok!(Assets::set_team(signed(GOV), NO_MARKET, GOV, GOV, GOV));
+			assert_ok!(Lending::create_market(RuntimeOrigin::root(), NO_MARKET, usd_params()));
+		})
+	}
+
+	#[test]
+	fn every_change_tells_which_account_and_market() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Lending::supply(signed(BOB), USD, 10_000));
+			assert_ok!(Lending::supply(signed(ALICE), BTC, 100));
+			assert_ok!(Lending::borrow(signed(ALICE), USD, 1_000));
+			assert_ok!(Lending::disable_collateral(signed(BOB), USD));
+			assert_ok!(Lending::enable_collateral(signed(BOB), USD));
+			assert_ok!(Lending::repay_on_behalf(signed(DAVE), ALICE, USD, Amount::Exact(10)));
+			assert_ok!(Lending::withdraw(signed(BOB), USD, Amount::Exact(10)));
+			// Refused calls tell nothing.
+			assert_noop!(
+				Lending::borrow(signed(ALICE), USD, 6_100),
+				Error::<Test>::BorrowLimitExceeded
+			);
+			assert_eq!(
+				take_changes(),
+				vec![
+					(BOB, vec![USD]),
+					(ALICE, vec![BTC]),
+					(ALICE, vec![USD]),
+					(BOB, vec![USD]),
+					(BOB, vec![USD]),
+					(ALICE, vec![USD]),
+					(BOB, vec![USD]),
+				]
+			);
+		})
+	}
+}
+
+mod write_off {
+	use super::*;
+
+	fn write_off(who: AccountId, asset: AssetId, amount: u128) -> Result<WriteOff, DispatchError> {
+		<Lending as LendingPositions<AccountId>>::write_off(&who, &asset, amount)
+	}
+
+	#[test]
+	fn reserves_absorb_first_then_suppliers_through_the_index() {
+		ExtBuilder::default().build_and_execute(|| {
+			// BOB supplies 10,000 USD; GOV adds 300 USD to reserves (301 with the floor).
+			alice_borrows();
+			assert_ok!(Lending::add_reserves(signed(GOV), USD, 300));
+			System::reset_events();
+			take_changes();
+			// A 1,000 loss: 300 from reserves (the floor of 1 stays), 700 from BOB's 10,000.
+			assert_eq!(
+				write_off(ALICE, USD, 1_000),
+				Ok(WriteOff { amount: 1_000, from_reserves: 300, socialised: 700 })
+			);
+			let s = state(USD);
+			assert_eq!(s.reserves, 1);
+			assert_eq!(s.bad_debt, 700);
+			assert_eq!(s.supply_index, fx(93, 100));
+			assert_eq!(<Lending as LendingPositions<_>>::supplied(&BOB, &USD), Ok(9_300));
+			assert_eq!(<Lending as LendingPositions<_>>::debt(&ALICE, &USD), Ok(4_000));
+			assert_eq!(Lending::market_info(&USD).unwrap().bad_debt, 700);
+			assert_eq!(take_changes(), vec![(ALICE, vec![USD])]);
+			assert_eq!(
+				lending_events(),
+				vec![Event::DebtWrittenOff {
+					who: ALICE,
+					asset: USD,
+					amount: 1_000,
+					shares: 1_000,
+					from_reserves: 300,
+					socialised: 700,
+					supply_index: fx(93, 100),
+				}]
+			);
+			// The rest of the debt: all of it to the suppliers, the position closes.
+			assert_ok!(write_off(ALICE, USD, 4_000));
+			assert_eq!(debt_of(ALICE, USD), None);
+			assert_eq!(state(USD).total_scaled_borrow, 0);
+			assert_eq!(<Lending as LendingPositions<_>>::supplied(&BOB, &USD), Ok(5_300));
+			// BOB can take out exactly what is left.
+			assert_ok!(Lending::withdraw(signed(BOB), USD, Amount::All));
+			assert_eq!(balance(USD, BOB), START - 10_000 + 5_300);
+		})
+	}
+
+	#[test]
+	fn refusals() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_borrows();
+			assert_noop!(write_off(ALICE, USD, 0), Error::<Test>::ZeroAmount);
+			assert_noop!(write_off(ALICE, USD, 5_001), Error::<Test>::RepayExceedsDebt);
+			assert_noop!(write_off(ALICE, BTC, 1), Error::<Test>::NoDebt);
+			assert_noop!(write_off(ALICE, NO_MARKET, 1), Error::<Test>::MarketNotFound);
+		})
+	}
+}
+
+mod reserves {
+	use super::*;
+
+	#[test]
+	fn transfer_above_the_floor_by_governance_only() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Lending::add_reserves(signed(GOV), USD, 500));
+			assert_eq!(state(USD).reserves, 501);
+			assert_noop!(
+				Lending::transfer_reserves(signed(ALICE), USD, 1, DAVE),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				Lending::transfer_reserves(RuntimeOrigin::root(), USD, 501, DAVE),
+				Error::<Test>::InsufficientReserves
+			);
+			assert_noop!(
+				Lending::transfer_reserves(RuntimeOrigin::root(), USD, 0, DAVE),
+				Error::<Test>::ZeroAmount
+			);
+			assert_noop!(
+				Lending::transfer_reserves(RuntimeOrigin::root(), NO_MARKET, 1, DAVE),
+				Error::<Test>::MarketNotFound
+			);
+			System::reset_events();
+			assert_ok!(Lending::transfer_reserves(RuntimeOrigin::root(), USD, 500, DAVE));
+			assert_eq!(state(USD).reserves, 1);
+			assert_eq!(balance(USD, DAVE), START + 500);
+			assert_eq!(
+				lending_events(),
+				vec![Event::ReservesTransferred { asset: USD, amount: 500, to: DAVE }]
+			);
+		})
+	}
+
+	#[test]
+	fn lent_out_reserves_wait_for_cash() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Lending::add_reserves(signed(GOV), BTC, 100));
+			assert_ok!(Lending::supply(signed(ALICE), USD, 1_000_000));
+			assert_ok!(Lending::borrow(signed(ALICE), BTC, 100));
+			assert_noop!(
+				<Lending as LendingPositions<_>>::transfer_reserves(&BTC, 1, &DAVE),
+				Error::<Test>::InsufficientLiquidity
+			);
+		})
+	}
+
+	#[test]
+	fn anyone_may_add() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(Lending::add_reserves(signed(DAVE), USD, 0), Error::<Test>::ZeroAmount);
+			assert_noop!(
+				Lending::add_reserves(signed(DAVE), NO_MARKET, 1),
+				Error::<Test>::MarketNotFound
+			);
+			assert_ok!(Lending::add_reserves(signed(DAVE), USD, 7));
+			assert_eq!(balance(USD, DAVE), START - 7);
+			assert_eq!(
+				lending_events(),
+				vec![Event::ReservesAdded { asset: USD, who: DAVE, amount: 7 }]
+			);
+		})
+	}
+}
+
+mod long_horizons {
+	use super::*;
+
+	#[test]
+	fn a_market_idle_for_five_years_accrues_simple_interest_over_the_gap() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_borrows();
+			let rate = Lending::market_info(&USD).unwrap().borrow_rate;
+			advance(5 * MILLIS_PER_YEAR as u64, true);
+			assert_ok!(Lending::repay(signed(ALICE), USD, Amount::All));
+			// One accrual over five years: index 1 + 5 × rate, nothing overflows.
+			let index = FixedU128::one() + rate * FixedU128::from_u32(5);
+			assert_eq!(state(USD).borrow_index, index);
+			let owed = (index.into_inner() * 5_000).div_ceil(FixedU128::DIV);
+			assert_eq!(balance(USD, ALICE), START + 5_000 - owed);
+		})
+	}
+
+	#[test]
+	fn above_the_kink_matches_the_reference_model() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Lending::supply(signed(BOB), USD, 10_000));
+			assert_ok!(Lending::supply(signed(ALICE), BTC, 1_000));
+			assert_ok!(Lending::borrow(signed(ALICE), USD, 9_000));
+			// Utilisation 9,000 / 10,000: rate = 4% + 75% × (u − 0.8) / 0.2.
+			let u = fx(9, 10);
+			let reference = fx(4, 100) + fx(75, 100) * (u - fx(8, 10)) / fx(2, 10);
+			let rate = Lending::market_info(&USD).unwrap().borrow_rate;
+			// The model rounds up, the reference to nearest: a few 10⁻¹⁸ apart at most.
+			assert!(rate >= reference && (rate - reference).into_inner() <= 3, "{rate:?}");
+			advance(MILLIS_PER_YEAR as u64, true);
+			assert_ok!(Lending::repay(signed(ALICE), USD, Amount::All));
+			let paid = START + 9_000 - balance(USD, ALICE);
+			let expected = (FixedU128::from_u32(9_000) * (FixedU128::one() + reference))
+				.into_inner()
+				.div_ceil(FixedU128::DIV);
+			assert!(paid == expected || paid == expected + 1, "paid {paid}, reference {expected}");
+		})
 	}
 }

@@ -1,8 +1,8 @@
 //! Traits at the lending pallet's boundaries: what it needs (prices, a position-change hook)
 //! and what it offers other pallets (positions, seizure and repayment for liquidation).
 
-use crate::types::Health;
-use frame_support::pallet_prelude::DispatchResult;
+use crate::types::{AccountAssets, Amount, Health, MarketParams, WriteOff};
+use frame_support::{pallet_prelude::DispatchResult, weights::Weight};
 use sp_arithmetic::{traits::Zero, FixedU128};
 use sp_runtime::DispatchError;
 
@@ -15,12 +15,17 @@ pub enum PriceError {
 	Stale,
 }
 
-/// Prices that are fresh or refused: a consumer never sees a price older than `MaxPriceAge`.
-/// Lending, liquidation and the breaker all read through this, so none of them can use a price
-/// another would refuse.
+/// Prices that are fresh or refused: a consumer never sees a price older than `MaxPriceAge`
+/// unless it asks for an older one by name. Lending, liquidation and the breaker all read
+/// through this, so none of them can use a price another would refuse.
 pub trait PriceSource<AssetId> {
-	/// The value of one base unit of `asset` in the reference unit.
+	/// The value of one base unit of `asset` in the reference unit, at most the maximum price
+	/// age old.
 	fn price(asset: &AssetId) -> Result<FixedU128, PriceError>;
+
+	/// The oracle's latest value for `asset` if it is at most `max_age_ms` old (the liquidation
+	/// health's grace for assets a liquidation does not touch).
+	fn price_within(asset: &AssetId, max_age_ms: u64) -> Result<FixedU128, PriceError>;
 }
 
 /// An oracle's latest value for an asset with the time (ms) it was fed: what orml's
@@ -43,13 +48,17 @@ where
 	MaxAge: frame_support::traits::Get<u64>,
 {
 	fn price(asset: &AssetId) -> Result<FixedU128, PriceError> {
+		Self::price_within(asset, MaxAge::get())
+	}
+
+	fn price_within(asset: &AssetId, max_age_ms: u64) -> Result<FixedU128, PriceError> {
 		let (value, timestamp) = Oracle::timestamped_price(asset).ok_or(PriceError::Missing)?;
 		if value.is_zero() {
 			return Err(PriceError::Missing);
 		}
 		let now = u64::try_from(Now::now().as_millis()).unwrap_or(u64::MAX);
 		// A timestamp from the future is taken as fresh: the oracle stamps with block time.
-		if now.saturating_sub(timestamp) > MaxAge::get() {
+		if now.saturating_sub(timestamp) > max_age_ms {
 			return Err(PriceError::Stale);
 		}
 		Ok(value)
@@ -58,23 +67,39 @@ where
 
 /// Called after every change to an account's position, so an index of positions (the
 /// liquidation pallet's risk index) stays current without scanning.
-pub trait OnPositionChanged<AccountId> {
-	/// `who`'s supplies, debts or collateral flags changed.
-	fn on_position_changed(who: &AccountId);
+pub trait OnPositionChanged<AccountId, AssetId> {
+	/// `who`'s supplies, debts or collateral flags in the markets of `assets` changed.
+	fn on_position_changed(who: &AccountId, assets: &[AssetId]);
 }
 
-impl<AccountId> OnPositionChanged<AccountId> for () {
-	fn on_position_changed(_: &AccountId) {}
+impl<AccountId, AssetId> OnPositionChanged<AccountId, AssetId> for () {
+	fn on_position_changed(_: &AccountId, _: &[AssetId]) {}
 }
 
 /// What a liquidation needs from the money market. Implemented by the lending pallet; the
-/// liquidation pallet depends on this trait, never on the lending pallet.
+/// liquidation pallet depends on this trait, never on the lending pallet's storage.
 pub trait LendingPositions<AccountId> {
 	/// Asset ids of markets.
 	type AssetId;
 
-	/// Health of `who`, with interest accrued to now and prices from the [`PriceSource`].
+	/// Health of `who`, with interest accrued to now and every price fresh (strict: what
+	/// borrowing and withdrawing use).
 	fn account_health(who: &AccountId) -> Result<Health, DispatchError>;
+
+	/// Health of `who` for a liquidation that repays `debt_asset` and seizes
+	/// `collateral_asset`: those two need fresh prices; other assets follow the stale-price rule
+	/// of [`crate::Pallet::liquidation_health`].
+	fn liquidation_health(
+		who: &AccountId,
+		debt_asset: &Self::AssetId,
+		collateral_asset: &Self::AssetId,
+	) -> Result<Health, DispatchError>;
+
+	/// The markets `who` is in.
+	fn account_assets(who: &AccountId) -> AccountAssets<Self::AssetId>;
+
+	/// The parameters of `asset`'s market, if it exists.
+	fn market_params(asset: &Self::AssetId) -> Option<MarketParams>;
 
 	/// `who`'s supply of `asset`, with interest (rounded down).
 	fn supplied(who: &AccountId, asset: &Self::AssetId) -> Result<u128, DispatchError>;
@@ -82,14 +107,28 @@ pub trait LendingPositions<AccountId> {
 	/// `who`'s debt in `asset`, with interest (rounded up).
 	fn debt(who: &AccountId, asset: &Self::AssetId) -> Result<u128, DispatchError>;
 
-	/// Moves `amount` of `who`'s collateral supply of `asset` out of the market to `to`.
+	/// Underlying units of `asset` the market can pay out now (its cash, less what keeps the
+	/// pallet account alive).
+	fn available_cash(asset: &Self::AssetId) -> u128;
+
+	/// Moves supply shares worth `amount` (rounded up, at most the whole supply) of `who`'s
+	/// collateral in `asset` to `to`'s supply, who may withdraw when the market has cash. Needs
+	/// no cash, so a lent-out market never blocks a liquidation. Returns the shares moved.
 	/// Fails, changing nothing, if `who` has less.
 	fn seize_collateral(
 		who: &AccountId,
 		asset: &Self::AssetId,
 		amount: u128,
 		to: &AccountId,
-	) -> DispatchResult;
+	) -> Result<u128, DispatchError>;
+
+	/// `who` withdraws `amount` of its supply of `asset` (the liquidation pallet's own account
+	/// turning seized shares into cash for the DEX). Returns the amount paid out.
+	fn withdraw_supply(
+		who: &AccountId,
+		asset: &Self::AssetId,
+		amount: Amount,
+	) -> Result<u128, DispatchError>;
 
 	/// `payer` repays `amount` of `who`'s debt in `asset`. Fails, changing nothing, if the debt
 	/// is smaller or `payer` cannot pay.
@@ -99,4 +138,28 @@ pub trait LendingPositions<AccountId> {
 		asset: &Self::AssetId,
 		amount: u128,
 	) -> DispatchResult;
+
+	/// Forgives `amount` of `who`'s debt in `asset` (bad debt left after its collateral is
+	/// gone), charged to the market's reserves first and then to its suppliers.
+	fn write_off(
+		who: &AccountId,
+		asset: &Self::AssetId,
+		amount: u128,
+	) -> Result<WriteOff, DispatchError>;
+
+	/// Moves `amount` of `asset`'s reserves to `to` (the insurance treasury).
+	fn transfer_reserves(asset: &Self::AssetId, amount: u128, to: &AccountId) -> DispatchResult;
+
+	/// Weight of [`Self::account_health`] / [`Self::liquidation_health`] at the worst case.
+	fn health_weight() -> Weight;
+	/// Weight of [`Self::seize_collateral`].
+	fn seize_collateral_weight() -> Weight;
+	/// Weight of [`Self::withdraw_supply`].
+	fn withdraw_supply_weight() -> Weight;
+	/// Weight of [`Self::repay_debt`].
+	fn repay_debt_weight() -> Weight;
+	/// Weight of [`Self::write_off`].
+	fn write_off_weight() -> Weight;
+	/// Weight of [`Self::transfer_reserves`].
+	fn transfer_reserves_weight() -> Weight;
 }

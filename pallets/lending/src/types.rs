@@ -75,9 +75,12 @@ pub enum MarketStatus {
 )]
 #[serde(rename_all = "camelCase")]
 pub struct MarketParams {
-	/// Maximum loan-to-value: borrowing stops at `collateral × collateral_factor`.
+	/// Maximum loan-to-value: borrowing stops at `collateral × collateral_factor`. Zero when
+	/// `collateral_enabled` is false: such a supply gives no borrowing power.
 	pub collateral_factor: Permill,
-	/// Liquidation starts when debt exceeds `collateral × liquidation_threshold`.
+	/// Liquidation starts when debt exceeds `collateral × liquidation_threshold`. Kept when
+	/// governance turns collateral off, so existing positions are not made liquidatable at once
+	/// (Aave's "LTV 0" semantics).
 	pub liquidation_threshold: Permill,
 	/// Discount a liquidator gets on this collateral.
 	pub liquidation_bonus: Permill,
@@ -89,9 +92,13 @@ pub struct MarketParams {
 	pub supply_cap: u128,
 	/// Largest total borrow, in underlying units.
 	pub borrow_cap: u128,
+	/// Smallest value (in the oracle's reference unit) a debt in this market may have after a
+	/// borrow: a dust debt costs more to liquidate than it pays. Zero for no minimum.
+	pub min_borrow_value: u128,
 	/// How the borrow rate follows utilisation.
 	pub rate_model: RateModel,
-	/// Whether supplies of this asset may back debt.
+	/// Whether supplies of this asset may back new debt. Turned off, existing collateral
+	/// supplies keep counting at `liquidation_threshold` for health but give no borrowing power.
 	pub collateral_enabled: bool,
 	/// Whether this asset may be borrowed.
 	pub borrow_enabled: bool,
@@ -113,7 +120,8 @@ pub struct MarketParams {
 	Debug,
 )]
 pub struct MarketState {
-	/// Underlying per supply share; starts at 1, never decreases.
+	/// Underlying per supply share; starts at 1, grows with interest and falls only when bad
+	/// debt is socialised ([`crate::Event::DebtWrittenOff`]).
 	pub supply_index: FixedU128,
 	/// Underlying owed per debt share; starts at 1, never decreases.
 	pub borrow_index: FixedU128,
@@ -121,8 +129,12 @@ pub struct MarketState {
 	pub total_scaled_supply: u128,
 	/// Sum of all accounts' debt shares.
 	pub total_scaled_borrow: u128,
-	/// Interest kept for the protocol, in underlying units.
+	/// Interest kept for the protocol, in underlying units. Never below the asset's minimum
+	/// balance while the market has suppliers: that floor keeps the pallet account alive, so
+	/// suppliers can always withdraw everything they own.
 	pub reserves: u128,
+	/// Bad debt socialised to this market's suppliers so far, in underlying units.
+	pub bad_debt: u128,
 	/// Timestamp (ms) interest was last accrued to.
 	pub last_accrued: u64,
 }
@@ -136,9 +148,31 @@ impl MarketState {
 			total_scaled_supply: 0,
 			total_scaled_borrow: 0,
 			reserves: 0,
+			bad_debt: 0,
 			last_accrued: now,
 		}
 	}
+}
+
+/// A market: its governance parameters and its accounting state, in one storage item so that
+/// a health check reads one item per market.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct Market {
+	/// Risk parameters, set by governance.
+	pub params: MarketParams,
+	/// Indexes, totals and reserves, accrued lazily.
+	pub state: MarketState,
 }
 
 /// An account's supply in one market.
@@ -234,6 +268,32 @@ where
 	pub fn is_empty(&self) -> bool {
 		self.supplies.is_empty() && self.borrows.is_empty()
 	}
+
+	/// The markets the account is in, supplies first then debts; an asset in both appears
+	/// twice.
+	pub fn assets(&self) -> impl Iterator<Item = &AssetId> {
+		self.supplies.iter().map(|s| &s.asset).chain(self.borrows.iter().map(|b| &b.asset))
+	}
+}
+
+/// The markets an account is in, for the liquidation pallet to choose from.
+#[derive(Clone, Encode, Decode, TypeInfo, PartialEq, Eq, Debug, Default)]
+pub struct AccountAssets<AssetId> {
+	/// `(asset, collateral)` of each supply.
+	pub supplies: alloc::vec::Vec<(AssetId, bool)>,
+	/// Asset of each debt.
+	pub debts: alloc::vec::Vec<AssetId>,
+}
+
+/// How a bad debt written off was absorbed, in underlying units of its asset.
+#[derive(Clone, Copy, Encode, Decode, TypeInfo, PartialEq, Eq, Debug, Default)]
+pub struct WriteOff {
+	/// Debt forgiven.
+	pub amount: u128,
+	/// Charged to the market's reserves.
+	pub from_reserves: u128,
+	/// Socialised: charged to the market's suppliers through the supply index.
+	pub socialised: u128,
 }
 
 /// Health of an account, all values in the oracle's reference unit.
@@ -290,7 +350,9 @@ pub struct MarketInfo {
 	pub total_borrowed: u128,
 	/// Protocol reserves, in underlying units.
 	pub reserves: u128,
-	/// Borrowed over supplied plus reserves.
+	/// Bad debt socialised to suppliers so far, in underlying units.
+	pub bad_debt: u128,
+	/// Borrowed over supplied, capped at 1 (Compound's utilisation: reserves are not supply).
 	pub utilisation: FixedU128,
 	/// Annual borrow rate now.
 	pub borrow_rate: FixedU128,

@@ -57,6 +57,12 @@ pub trait WeightInfo {
 	fn repay_on_behalf() -> Weight;
 	fn enable_collateral() -> Weight;
 	fn disable_collateral() -> Weight;
+	fn transfer_reserves() -> Weight;
+	fn add_reserves() -> Weight;
+	fn seize_collateral() -> Weight;
+	fn repay_debt() -> Weight;
+	fn write_off() -> Weight;
+	fn account_health(n: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_lending` measured on the reference machine, using the runtime's DB weights.
@@ -237,6 +243,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(26_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	// PROVISIONAL until regenerated: the measured weight of the closest call.
+	fn transfer_reserves() -> Weight { Self::withdraw() }
+	fn add_reserves() -> Weight { Self::supply() }
+	fn seize_collateral() -> Weight { Self::withdraw() }
+	fn repay_debt() -> Weight { Self::repay_on_behalf() }
+	fn write_off() -> Weight { Self::repay_on_behalf() }
+	fn account_health(_n: u32, ) -> Weight { Self::withdraw() }
 }
 
 /// The same weights with RocksDB's DB weights, for tests and mocks.
@@ -416,4 +429,11 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(26_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
+	// PROVISIONAL until regenerated: the measured weight of the closest call.
+	fn transfer_reserves() -> Weight { Self::withdraw() }
+	fn add_reserves() -> Weight { Self::supply() }
+	fn seize_collateral() -> Weight { Self::withdraw() }
+	fn repay_debt() -> Weight { Self::repay_on_behalf() }
+	fn write_off() -> Weight { Self::repay_on_behalf() }
+	fn account_health(_n: u32, ) -> Weight { Self::withdraw() }
 }

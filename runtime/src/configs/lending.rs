@@ -11,6 +11,9 @@ parameter_types! {
 	pub const MaxPriceAge: u64 = 10 * 60 * 1000;
 	/// No rate model may charge more than 1000% a year.
 	pub MaxBorrowRate: Price = Price::from_u32(10);
+	/// A liquidation values assets it does not touch at their latest price up to this age:
+	/// 6 hours. Older, a collateral's feed is taken as dead (worth nothing).
+	pub const StalePriceGrace: u64 = 6 * 60 * 60 * 1000;
 }
 
 /// orml-oracle's combined values, with their timestamps, for lending's price source.
@@ -28,7 +31,9 @@ pub const MAX_ASSETS_PER_ACCOUNT: u32 = 8;
 impl pallet_lending::Config for Runtime {
 	type AssetId = AssetId;
 	type Assets = Assets;
+	type AssetAdmins = governance::AssetGovernance;
 	type Prices = pallet_lending::OraclePrices<OrmlOracle, Timestamp, MaxPriceAge>;
+	type StalePriceGrace = StalePriceGrace;
 	type UnixTime = Timestamp;
 	type UpdateOrigin = governance::RiskAdminOrigin;
 	type OnPositionChanged = ();
@@ -51,11 +56,15 @@ impl pallet_lending::BenchmarkHelper<AssetId, crate::AccountId> for LendingBench
 	}
 	fn create_asset(asset: AssetId) {
 		use frame_support::traits::fungibles::Create;
-		let admin: crate::AccountId = frame_benchmarking::account("asset-admin", 0, 0);
-		// Assets take the next free id; make it the one asked for.
+		let admin = governance::asset_governance_account();
+		// Assets take the next free id; make it the one asked for. The runtime's smallest
+		// minimum balance.
 		pallet_assets::NextAssetId::<Runtime, super::AssetsInstance>::put(asset);
-		<Assets as Create<crate::AccountId>>::create(asset, admin, true, 1)
+		<Assets as Create<crate::AccountId>>::create(asset, admin, true, 1_000)
 			.expect("benchmark asset is new");
+	}
+	fn set_time(now: u64) {
+		pallet_timestamp::Now::<Runtime>::put(now);
 	}
 	fn set_price(asset: AssetId, price: Price) {
 		<Oracle as orml_traits::DataFeeder<AssetId, Price, crate::AccountId>>::feed_value(

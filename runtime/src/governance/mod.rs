@@ -20,3 +20,19 @@ pub use origins::RiskAdmin as EnsureRiskAdminTrack;
 pub type RiskAdminOrigin = EitherOf<frame_system::EnsureRoot<AccountId>, origins::RiskAdmin>;
 
 impl origins::Config for Runtime {}
+
+/// The account that holds the roles (owner, issuer, admin, freezer) of every asset with a
+/// lending market. No key controls it: only root (a referendum, or sudo on dev chains) can act
+/// on those assets, through `pallet-assets`' `force_*` calls.
+pub fn asset_governance_account() -> AccountId {
+	use sp_runtime::traits::AccountIdConversion;
+	frame_support::PalletId(*b"mc/asgov").into_account_truncating()
+}
+
+/// The accounts the lending pallet accepts in an asset's roles: [`asset_governance_account`].
+pub struct AssetGovernance;
+impl frame_support::traits::Contains<AccountId> for AssetGovernance {
+	fn contains(who: &AccountId) -> bool {
+		*who == asset_governance_account()
+	}
+}

@@ -23,7 +23,7 @@ sp_api::decl_runtime_apis! {
 		fn account_health(who: AccountId) -> Result<Health, DispatchError>;
 		/// Parameters, totals, utilisation, rates and reserves of `asset`'s market.
 		fn market_status(asset: AssetId) -> Option<MarketInfo>;
-		/// `who`'s supplies and debts with interest.
-		fn positions(who: AccountId) -> Vec<PositionInfo<AssetId>>;
+		/// `who`'s supplies and debts with interest; an error if a market cannot be accrued.
+		fn positions(who: AccountId) -> Result<Vec<PositionInfo<AssetId>>, DispatchError>;
 	}
 }
