@@ -1,0 +1,172 @@
+//! Pure liquidation math: the dynamic discount and how much to repay so that an account's health
+//! returns to a target (Aave V4's liquidation engine sizes repayments this way). Values are in
+//! the oracle's reference unit; no storage here, every function is unit-tested below.
+//!
+//! Rounding: the discount rounds down (the borrower pays no more than the curve says); the
+//! repayment to reach the target rounds up (the target is reached, not missed by a unit).
+
+use sp_arithmetic::{
+	helpers_128bit::multiply_by_rational_with_rounding,
+	traits::{One, Saturating},
+	FixedPointNumber, FixedU128, PerThing, Permill, Rounding,
+};
+
+/// The discount a liquidator gets at `health`, as a share of the collateral market's
+/// `max_bonus`: `base_share` of it at health 1, growing linearly to all of it at
+/// `health_for_max` and below (Aave V4: `liquidationBonusFactor`, `healthFactorForMaxBonus`).
+/// Rounded down.
+pub fn discount(
+	max_bonus: Permill,
+	base_share: Permill,
+	health_for_max: FixedU128,
+	health: FixedU128,
+) -> Permill {
+	let one = FixedU128::one();
+	if health <= health_for_max {
+		return max_bonus;
+	}
+	if health >= one || health_for_max >= one {
+		return max_bonus.saturating_mul(base_share);
+	}
+	// How far below 1 the account is, as a share of the way to `health_for_max`.
+	let depth = one.saturating_sub(health);
+	let range = one.saturating_sub(health_for_max);
+	let progress = multiply_by_rational_with_rounding(
+		depth.into_inner(),
+		u128::from(Permill::ACCURACY),
+		range.into_inner(),
+		Rounding::Down,
+	)
+	.and_then(|p| u32::try_from(p).ok())
+	.map(Permill::from_parts)
+	.unwrap_or(Permill::one());
+	let share = base_share.saturating_add(base_share.left_from_one().saturating_mul(progress));
+	max_bonus.saturating_mul(share)
+}
+
+/// The debt value to repay so that `liquidation_value / debt_value` becomes `target`, when each
+/// unit of value repaid removes `(1 + discount) × threshold` of liquidation value (the seized
+/// collateral's threshold): `(target × D − L) / (target − (1 + discount) × threshold)`, rounded
+/// up. `None` when the denominator is not positive (the parameters make the target
+/// unreachable by seizing this collateral) or on overflow; zero when the account is at or above
+/// the target already.
+pub fn repay_to_target(
+	debt_value: u128,
+	liquidation_value: u128,
+	target: FixedU128,
+	threshold: Permill,
+	discount: Permill,
+) -> Option<u128> {
+	let needed = target.checked_mul_int(debt_value)?;
+	if needed <= liquidation_value {
+		return Some(0);
+	}
+	let gap = needed.saturating_sub(liquidation_value);
+	// (1 + discount) × threshold, as a fixed-point number.
+	let per_unit = FixedU128::from(threshold)
+		.saturating_mul(FixedU128::one().saturating_add(FixedU128::from(discount)));
+	if target <= per_unit {
+		return None;
+	}
+	let denominator = target.saturating_sub(per_unit);
+	multiply_by_rational_with_rounding(gap, FixedU128::DIV, denominator.into_inner(), Rounding::Up)
+}
+
+/// `value × (1 + discount)`, rounded as asked.
+pub fn with_discount(value: u128, discount: Permill, rounding: Rounding) -> Option<u128> {
+	let extra = multiply_by_rational_with_rounding(
+		value,
+		u128::from(discount.deconstruct()),
+		u128::from(Permill::ACCURACY),
+		rounding,
+	)?;
+	value.checked_add(extra)
+}
+
+/// `value ÷ (1 + discount)`, rounded as asked: the repayment a collateral value pays for.
+pub fn without_discount(value: u128, discount: Permill, rounding: Rounding) -> Option<u128> {
+	multiply_by_rational_with_rounding(
+		value,
+		u128::from(Permill::ACCURACY),
+		u128::from(Permill::ACCURACY).checked_add(u128::from(discount.deconstruct()))?,
+		rounding,
+	)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn fx(n: u128, d: u128) -> FixedU128 {
+		FixedU128::from_rational(n, d)
+	}
+
+	#[test]
+	fn discount_grows_as_health_falls() {
+		let bonus = Permill::from_percent(10);
+		let base = Permill::from_percent(50);
+		let at_max = fx(90, 100);
+		// At health 1 (and just below): half the bonus.
+		assert_eq!(discount(bonus, base, at_max, FixedU128::one()), Permill::from_percent(5));
+		// Half way to 0.9: three quarters of the bonus.
+		assert_eq!(discount(bonus, base, at_max, fx(95, 100)), Permill::from_parts(75_000));
+		// At 0.9 and below: the whole bonus.
+		assert_eq!(discount(bonus, base, at_max, at_max), bonus);
+		assert_eq!(discount(bonus, base, at_max, fx(50, 100)), bonus);
+		// Monotone in between.
+		let mut last = Permill::zero();
+		for h in (900..=1000).rev() {
+			let d = discount(bonus, base, at_max, fx(h, 1000));
+			assert!(d >= last, "discount fell at health {h}/1000");
+			last = d;
+		}
+	}
+
+	#[test]
+	fn repayment_reaches_the_target_exactly_or_just_above() {
+		// D = 10,000, L = 9,000 (health 0.9), threshold 80%, discount 5%, target 1.05:
+		// r = (10,500 − 9,000) / (1.05 − 0.84) = 7,142.857… → 7,143.
+		let r = repay_to_target(
+			10_000,
+			9_000,
+			fx(105, 100),
+			Permill::from_percent(80),
+			Permill::from_percent(5),
+		)
+		.unwrap();
+		assert_eq!(r, 7_143);
+		// Exactly, in ten-thousandths: L' = 9,000 − r × 1.05 × 0.8 against 1.05 × (10,000 − r).
+		let reached = |r: u128| 9_000 * 10_000 - r * 105 * 80 >= (10_000 - r) * 10_500;
+		assert!(reached(r));
+		// A unit less misses the target.
+		assert!(!reached(r - 1));
+		// What is seized for it, rounded up, is within a unit of r × 1.05.
+		assert_eq!(with_discount(r, Permill::from_percent(5), Rounding::Up), Some(7_501));
+	}
+
+	#[test]
+	fn nothing_to_repay_at_the_target_and_none_when_unreachable() {
+		let t = fx(105, 100);
+		assert_eq!(
+			repay_to_target(100, 105, t, Permill::from_percent(80), Permill::zero()),
+			Some(0)
+		);
+		// (1 + 50%) × 80% = 1.2 ≥ 1.05: seizing this collateral lowers health faster than repaying
+		// raises it.
+		assert_eq!(
+			repay_to_target(100, 90, t, Permill::from_percent(80), Permill::from_percent(50)),
+			None
+		);
+	}
+
+	#[test]
+	fn discount_conversions_round_as_asked() {
+		let d = Permill::from_percent(5);
+		assert_eq!(with_discount(1_000, d, Rounding::Down), Some(1_050));
+		assert_eq!(with_discount(999, d, Rounding::Down), Some(1_048));
+		assert_eq!(with_discount(999, d, Rounding::Up), Some(1_049));
+		assert_eq!(without_discount(1_050, d, Rounding::Down), Some(1_000));
+		assert_eq!(without_discount(1_049, d, Rounding::Down), Some(999));
+		assert_eq!(with_discount(u128::MAX, d, Rounding::Down), None);
+	}
+}

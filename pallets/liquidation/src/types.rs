@@ -1,0 +1,173 @@
+//! The liquidation pallet's parameters: one record, changed only by `RiskAdmin`, validated
+//! against documented bounds on every change.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_arithmetic::{traits::One, FixedU128, Permill};
+
+/// Why a parameter set was refused: each bound by name.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ParamsError {
+	/// `target_health` outside `(1, 2]`.
+	TargetHealthOutOfRange,
+	/// `health_for_max_discount` outside `[0.5, 1)`.
+	MaxDiscountHealthOutOfRange,
+	/// `protocol_fee` above 50% of the discount.
+	ProtocolFeeOutOfRange,
+	/// `caller_tip` above 1% of the repaid value, or a cap of zero with a tip.
+	CallerTipOutOfRange,
+	/// `max_slippage` zero or above 20%.
+	MaxSlippageOutOfRange,
+	/// `backstop_discount` above 20%.
+	BackstopDiscountOutOfRange,
+	/// `dust_value` above `max_dust_value`.
+	DustValueOutOfRange,
+}
+
+/// Every governance parameter of liquidation (values in the oracle's reference unit).
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct LiquidationParams {
+	/// Health a liquidation restores (Aave V4's target health factor): repay only what brings
+	/// the account back to it. Bounds: `(1, 2]`.
+	pub target_health: FixedU128,
+	/// Health at and below which the liquidator gets the market's whole liquidation bonus
+	/// (Aave V4 `healthFactorForMaxBonus`). Bounds: `[0.5, 1)`.
+	pub health_for_max_discount: FixedU128,
+	/// Share of the market's bonus a liquidator gets at health 1 (Aave V4
+	/// `liquidationBonusFactor`). Bounds: `[0, 100%]`.
+	pub min_discount_share: Permill,
+	/// Share of the discount that is the protocol's fee, paid to the insurance treasury on
+	/// every route (Aave V4 `liquidationFee`). Bounds: `[0, 50%]`.
+	pub protocol_fee: Permill,
+	/// Share of a settlement's penalty (unused seized collateral) kept by the insurance
+	/// treasury; the rest, less the caller's tip, goes back to the borrower. Bounds: `[0, 100%]`.
+	pub insurance_share: Permill,
+	/// Tip to the caller of a settlement, as a share of the value repaid. Bounds: `[0, 1%]`.
+	pub caller_tip: Permill,
+	/// Most a tip may be worth. Must be positive when `caller_tip` is.
+	pub caller_tip_cap: u128,
+	/// Most the DEX may take above the oracle price to buy the debt. Bounds: `(0, 20%]`.
+	pub max_slippage: Permill,
+	/// Discount at which the insurance treasury buys collateral when the DEX cannot deliver.
+	/// Bounds: `[0, 20%]`.
+	pub backstop_discount: Permill,
+	/// A debt or collateral left worth less than this is liquidated fully (Aave V4 hard-codes
+	/// USD 1,000). Bounds: `[0, max_dust_value]`.
+	pub dust_value: u128,
+}
+
+impl LiquidationParams {
+	/// Checks every bound; `max_dust_value` is the runtime's ceiling for `dust_value`.
+	pub fn validate(&self, max_dust_value: u128) -> Result<(), ParamsError> {
+		let one = FixedU128::one();
+		let two = FixedU128::from_u32(2);
+		if self.target_health <= one || self.target_health > two {
+			return Err(ParamsError::TargetHealthOutOfRange);
+		}
+		if self.health_for_max_discount < FixedU128::from_rational(1, 2)
+			|| self.health_for_max_discount >= one
+		{
+			return Err(ParamsError::MaxDiscountHealthOutOfRange);
+		}
+		if self.protocol_fee > Permill::from_percent(50) {
+			return Err(ParamsError::ProtocolFeeOutOfRange);
+		}
+		if self.caller_tip > Permill::from_percent(1)
+			|| (self.caller_tip > Permill::zero() && self.caller_tip_cap == 0)
+		{
+			return Err(ParamsError::CallerTipOutOfRange);
+		}
+		if self.max_slippage == Permill::zero() || self.max_slippage > Permill::from_percent(20) {
+			return Err(ParamsError::MaxSlippageOutOfRange);
+		}
+		if self.backstop_discount > Permill::from_percent(20) {
+			return Err(ParamsError::BackstopDiscountOutOfRange);
+		}
+		if self.dust_value > max_dust_value {
+			return Err(ParamsError::DustValueOutOfRange);
+		}
+		Ok(())
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn good() -> LiquidationParams {
+		LiquidationParams {
+			target_health: FixedU128::from_rational(105, 100),
+			health_for_max_discount: FixedU128::from_rational(95, 100),
+			min_discount_share: Permill::from_percent(50),
+			protocol_fee: Permill::from_percent(10),
+			insurance_share: Permill::from_percent(50),
+			caller_tip: Permill::from_parts(1_000),
+			caller_tip_cap: 1_000,
+			max_slippage: Permill::from_percent(3),
+			backstop_discount: Permill::from_percent(2),
+			dust_value: 1_000,
+		}
+	}
+
+	#[test]
+	fn every_bound_is_refused_by_name() {
+		assert_eq!(good().validate(10_000), Ok(()));
+		let cases: Vec<(LiquidationParams, ParamsError)> = vec![
+			(
+				LiquidationParams { target_health: FixedU128::one(), ..good() },
+				ParamsError::TargetHealthOutOfRange,
+			),
+			(
+				LiquidationParams { target_health: FixedU128::from_u32(3), ..good() },
+				ParamsError::TargetHealthOutOfRange,
+			),
+			(
+				LiquidationParams { health_for_max_discount: FixedU128::one(), ..good() },
+				ParamsError::MaxDiscountHealthOutOfRange,
+			),
+			(
+				LiquidationParams {
+					health_for_max_discount: FixedU128::from_rational(49, 100),
+					..good()
+				},
+				ParamsError::MaxDiscountHealthOutOfRange,
+			),
+			(
+				LiquidationParams { protocol_fee: Permill::from_percent(51), ..good() },
+				ParamsError::ProtocolFeeOutOfRange,
+			),
+			(
+				LiquidationParams { caller_tip: Permill::from_percent(2), ..good() },
+				ParamsError::CallerTipOutOfRange,
+			),
+			(LiquidationParams { caller_tip_cap: 0, ..good() }, ParamsError::CallerTipOutOfRange),
+			(
+				LiquidationParams { max_slippage: Permill::zero(), ..good() },
+				ParamsError::MaxSlippageOutOfRange,
+			),
+			(
+				LiquidationParams { max_slippage: Permill::from_percent(21), ..good() },
+				ParamsError::MaxSlippageOutOfRange,
+			),
+			(
+				LiquidationParams { backstop_discount: Permill::from_percent(21), ..good() },
+				ParamsError::BackstopDiscountOutOfRange,
+			),
+			(LiquidationParams { dust_value: 10_001, ..good() }, ParamsError::DustValueOutOfRange),
+		];
+		for (params, error) in cases {
+			assert_eq!(params.validate(10_000), Err(error), "{params:?}");
+		}
+	}
+}
