@@ -320,6 +320,9 @@ impl<T: Config> Pallet<T> {
 		ensure!(amount > seed, Error::<T>::BelowMinimumBalance);
 		let credited = amount.saturating_sub(seed);
 		let state = &mut market.state;
+		// A loss that wiped the suppliers out leaves shares worth nothing: no new supply may
+		// join them.
+		ensure!(!state.supply_index.is_zero(), Error::<T>::MarketWipedOut);
 		let shares = math::div(credited, state.supply_index, Rounding::Down).or_err::<T>()?;
 		ensure!(!shares.is_zero(), Error::<T>::ZeroAmount);
 		state.reserves = state.reserves.checked_add(seed).ok_or(Error::<T>::Overflow)?;
@@ -744,7 +747,8 @@ impl<T: Config> Pallet<T> {
 	/// 2. per market, the pallet account holds at least `supplied − borrowed + reserves`, exactly
 	///    (shares × index, unrounded);
 	/// 3. the borrow index is at least 1 (it starts at 1 and never decreases); the supply index
-	///    is positive (it falls only by a write-off, recorded in `bad_debt` and an event);
+	///    falls only by a write-off (recorded in `bad_debt` and an event), to zero only when a
+	///    loss wiped the suppliers out;
 	/// 4. while a market has suppliers, its reserves are at least the asset's minimum balance
 	///    and the pallet account holds at least that much, so it is never reaped;
 	/// 5. every market has valid parameters; every position refers to a market and holds a
@@ -781,7 +785,6 @@ impl<T: Config> Pallet<T> {
 				borrow.get(&asset).copied().unwrap_or_default() == state.total_scaled_borrow,
 				"debt shares do not add up to the market total"
 			);
-			ensure!(!state.supply_index.is_zero(), "supply index is zero");
 			ensure!(state.borrow_index >= FixedU128::one(), "borrow index below 1");
 			let cash_units = T::Assets::balance(asset, &Self::account_id());
 			if !state.total_scaled_supply.is_zero() {

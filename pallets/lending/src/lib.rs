@@ -432,6 +432,8 @@ pub mod pallet {
 		/// The first supply to a market must exceed the asset's minimum balance, which seeds the
 		/// market's reserves.
 		BelowMinimumBalance,
+		/// Bad debt wiped this market's suppliers out (supply index 0): it takes no new supply.
+		MarketWipedOut,
 		/// A state the pallet's invariants exclude; reported instead of panicking.
 		Defensive,
 	}

@@ -1740,6 +1740,28 @@ mod write_off {
 	}
 
 	#[test]
+	fn a_loss_of_everything_wipes_the_suppliers_out_without_breaking_the_market() {
+		ExtBuilder::default().build_and_execute(|| {
+			// BOB's 10,000 USD all lent to ALICE (the floor of 1 stays), then all of it lost.
+			assert_ok!(Lending::supply(signed(BOB), USD, 10_000));
+			assert_ok!(Lending::supply(signed(ALICE), BTC, 1_000));
+			assert_ok!(Lending::borrow(signed(ALICE), USD, 10_000));
+			assert_eq!(
+				write_off(ALICE, USD, 10_000),
+				Ok(WriteOff { amount: 10_000, from_reserves: 0, socialised: 10_000 })
+			);
+			let s = state(USD);
+			assert_eq!((s.supply_index, s.reserves, s.bad_debt), (FixedU128::zero(), 1, 10_000));
+			assert_eq!(<Lending as LendingPositions<_>>::supplied(&BOB, &USD), Ok(0));
+			// No one may join the worthless shares; BOB may leave with what is left: nothing.
+			assert_noop!(Lending::supply(signed(CHARLIE), USD, 100), Error::<Test>::MarketWipedOut);
+			assert_ok!(Lending::withdraw(signed(BOB), USD, Amount::All));
+			assert_eq!(balance(USD, BOB), START - 10_000);
+			assert_eq!(balance(USD, pallet_account()), 1);
+		})
+	}
+
+	#[test]
 	fn refusals() {
 		ExtBuilder::default().build_and_execute(|| {
 			alice_borrows();
