@@ -88,6 +88,9 @@ impl MarketParams {
 	}
 }
 
+/// Below this supply index (10⁻⁹ per share) a market counts as wiped out by bad debt.
+const MIN_SUPPLY_INDEX: FixedU128 = FixedU128::from_inner(1_000_000_000);
+
 /// Which prices a health computation accepts.
 #[derive(Clone, Copy)]
 enum Pricing<'a, AssetId> {
@@ -160,14 +163,19 @@ impl<T: Config> Pallet<T> {
 	/// lapsed feed of a dust supply neither blocks the liquidation of an unhealthy account nor
 	/// makes a healthy one liquidatable. Beyond the grace (or without any price) such a
 	/// collateral counts as worthless: its feed is dead and the market should be paused. A debt
-	/// the liquidation does not repay counts at its latest price whatever its age (it is owed
-	/// all the same); without any price the health cannot be known and is refused.
+	/// the liquidation does not repay counts at its latest price within the same grace; beyond
+	/// it (or without a price) the health cannot be known and is refused (`PriceStale`,
+	/// `PriceMissing`). The account must owe `debt_asset` and hold `collateral_asset` as
+	/// collateral, so the relaxed pricing applies only to a liquidation that can happen.
 	pub fn liquidation_health(
 		who: &T::AccountId,
 		debt_asset: &T::AssetId,
 		collateral_asset: &T::AssetId,
 	) -> Result<Health, DispatchError> {
 		let positions = Positions::<T>::get(who).unwrap_or_default();
+		ensure!(positions.borrow(debt_asset).is_some(), Error::<T>::NoDebt);
+		let supply = positions.supply(collateral_asset).ok_or(Error::<T>::NoSupply)?;
+		ensure!(supply.collateral, Error::<T>::NotCollateral);
 		Ok(Self::health_of(
 			&positions,
 			Pricing::Liquidation { debt: debt_asset, collateral: collateral_asset },
@@ -218,7 +226,7 @@ impl<T: Config> Pallet<T> {
 				math::mul(b.scaled, market.state.borrow_index, Rounding::Up).or_err::<T>()?;
 			let price = match pricing {
 				Pricing::Liquidation { debt: repaid, .. } if repaid != &b.asset => {
-					T::Prices::price_within(&b.asset, u64::MAX)?
+					T::Prices::price_within(&b.asset, T::StalePriceGrace::get())?
 				},
 				_ => T::Prices::price(&b.asset)?,
 			};
@@ -320,9 +328,12 @@ impl<T: Config> Pallet<T> {
 		ensure!(amount > seed, Error::<T>::BelowMinimumBalance);
 		let credited = amount.saturating_sub(seed);
 		let state = &mut market.state;
-		// A loss that wiped the suppliers out leaves shares worth nothing: no new supply may
-		// join them.
-		ensure!(!state.supply_index.is_zero(), Error::<T>::MarketWipedOut);
+		// A loss that wiped the suppliers out leaves shares worth (next to) nothing: no new
+		// supply may join them; once they are all withdrawn, the market starts afresh.
+		if state.total_scaled_supply.is_zero() && state.supply_index < FixedU128::one() {
+			state.supply_index = FixedU128::one();
+		}
+		ensure!(state.supply_index >= MIN_SUPPLY_INDEX, Error::<T>::MarketWipedOut);
 		let shares = math::div(credited, state.supply_index, Rounding::Down).or_err::<T>()?;
 		ensure!(!shares.is_zero(), Error::<T>::ZeroAmount);
 		state.reserves = state.reserves.checked_add(seed).ok_or(Error::<T>::Overflow)?;

@@ -1564,23 +1564,46 @@ mod hardening {
 	}
 
 	#[test]
-	fn a_stale_debt_not_repaid_counts_at_its_last_price() {
+	fn a_stale_debt_not_repaid_counts_at_its_last_price_within_the_grace() {
 		ExtBuilder::default().build_and_execute(|| {
 			alice_borrows();
 			assert_ok!(Lending::supply(signed(BOB), MEME, 10_000));
 			assert_ok!(Lending::borrow(signed(ALICE), MEME, 1_000));
-			advance(7 * 24 * 3_600_000, false);
+			advance(2 * 3_600_000, false);
 			MockOracle::set(BTC, FixedU128::from_u32(100));
 			MockOracle::set(USD, FixedU128::one());
-			// MEME (a week stale) still counts at 0.5; the debts accrued a week of interest.
+			// MEME (two hours stale) still counts at 0.5, the debts with their interest.
 			let h = Lending::liquidation_health(&ALICE, &USD, &BTC).unwrap();
 			let meme_debt = <Lending as LendingPositions<_>>::debt(&ALICE, &MEME).unwrap();
 			let usd_debt = <Lending as LendingPositions<_>>::debt(&ALICE, &USD).unwrap();
 			assert_eq!(h.debt_value, usd_debt + meme_debt.div_ceil(2));
+			// Beyond the grace, a debt's value is unknown: refused, not guessed.
+			advance(StalePriceGrace::get(), false);
+			MockOracle::set(BTC, FixedU128::from_u32(100));
+			MockOracle::set(USD, FixedU128::one());
+			assert_noop!(
+				Lending::liquidation_health(&ALICE, &USD, &BTC),
+				Error::<Test>::PriceStale
+			);
 			MockOracle::remove(MEME);
 			assert_noop!(
 				Lending::liquidation_health(&ALICE, &USD, &BTC),
 				Error::<Test>::PriceMissing
+			);
+		})
+	}
+
+	#[test]
+	fn liquidation_health_only_for_a_debt_owed_and_a_collateral_held() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_borrows();
+			assert_ok!(Lending::supply(signed(ALICE), MEME, 10));
+			assert_ok!(Lending::disable_collateral(signed(ALICE), MEME));
+			assert_noop!(Lending::liquidation_health(&ALICE, &BTC, &BTC), Error::<Test>::NoDebt);
+			assert_noop!(Lending::liquidation_health(&ALICE, &USD, &ETH), Error::<Test>::NoSupply);
+			assert_noop!(
+				Lending::liquidation_health(&ALICE, &USD, &MEME),
+				Error::<Test>::NotCollateral
 			);
 		})
 	}
@@ -1758,6 +1781,10 @@ mod write_off {
 			assert_ok!(Lending::withdraw(signed(BOB), USD, Amount::All));
 			assert_eq!(balance(USD, BOB), START - 10_000);
 			assert_eq!(balance(USD, pallet_account()), 1);
+			// The worthless shares gone, the market starts afresh at index 1.
+			assert_ok!(Lending::supply(signed(CHARLIE), USD, 100));
+			assert_eq!(state(USD).supply_index, FixedU128::one());
+			assert_eq!(<Lending as LendingPositions<_>>::supplied(&CHARLIE, &USD), Ok(100));
 		})
 	}
 
