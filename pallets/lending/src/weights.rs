@@ -80,8 +80,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `668`
 		//  Estimated: `3724`
-		// Minimum execution time: 78_752_000 picoseconds.
-		Weight::from_parts(83_099_000, 3724)
+		// Minimum execution time: 40_132_000 picoseconds.
+		Weight::from_parts(42_778_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -93,8 +93,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `772`
 		//  Estimated: `3724`
-		// Minimum execution time: 61_227_000 picoseconds.
-		Weight::from_parts(96_521_000, 3724)
+		// Minimum execution time: 85_620_000 picoseconds.
+		Weight::from_parts(91_529_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -112,8 +112,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2851`
 		//  Estimated: `6208`
-		// Minimum execution time: 171_736_000 picoseconds.
-		Weight::from_parts(241_921_000, 6208)
+		// Minimum execution time: 146_809_000 picoseconds.
+		Weight::from_parts(219_348_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -133,8 +133,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `7375`
 		//  Estimated: `44734`
-		// Minimum execution time: 323_950_000 picoseconds.
-		Weight::from_parts(355_304_000, 44734)
+		// Minimum execution time: 472_195_000 picoseconds.
+		Weight::from_parts(564_531_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -154,8 +154,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `7375`
 		//  Estimated: `44734`
-		// Minimum execution time: 367_450_000 picoseconds.
-		Weight::from_parts(550_480_000, 44734)
+		// Minimum execution time: 491_997_000 picoseconds.
+		Weight::from_parts(533_048_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -173,8 +173,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2851`
 		//  Estimated: `6208`
-		// Minimum execution time: 202_310_000 picoseconds.
-		Weight::from_parts(222_413_000, 6208)
+		// Minimum execution time: 194_494_000 picoseconds.
+		Weight::from_parts(245_053_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -192,8 +192,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2884`
 		//  Estimated: `6208`
-		// Minimum execution time: 200_572_000 picoseconds.
-		Weight::from_parts(237_805_000, 6208)
+		// Minimum execution time: 189_061_000 picoseconds.
+		Weight::from_parts(207_894_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -205,8 +205,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1510`
 		//  Estimated: `3843`
-		// Minimum execution time: 77_605_000 picoseconds.
-		Weight::from_parts(95_309_000, 3843)
+		// Minimum execution time: 71_385_000 picoseconds.
+		Weight::from_parts(84_026_000, 3843)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -222,8 +222,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6104`
 		//  Estimated: `44734`
-		// Minimum execution time: 236_978_000 picoseconds.
-		Weight::from_parts(252_842_000, 44734)
+		// Minimum execution time: 271_650_000 picoseconds.
+		Weight::from_parts(375_101_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(33_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -241,8 +241,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2077`
 		//  Estimated: `6208`
-		// Minimum execution time: 125_126_000 picoseconds.
-		Weight::from_parts(141_422_000, 6208)
+		// Minimum execution time: 222_103_000 picoseconds.
+		Weight::from_parts(274_409_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -258,8 +258,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2076`
 		//  Estimated: `6208`
-		// Minimum execution time: 129_864_000 picoseconds.
-		Weight::from_parts(177_789_000, 6208)
+		// Minimum execution time: 167_882_000 picoseconds.
+		Weight::from_parts(186_084_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -271,10 +271,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	fn seize_collateral() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1937`
+		//  Measured:  `1756`
 		//  Estimated: `6696`
-		// Minimum execution time: 86_050_000 picoseconds.
-		Weight::from_parts(93_643_000, 6696)
+		// Minimum execution time: 108_471_000 picoseconds.
+		Weight::from_parts(118_785_000, 6696)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -292,8 +292,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2884`
 		//  Estimated: `6208`
-		// Minimum execution time: 215_977_000 picoseconds.
-		Weight::from_parts(232_279_000, 6208)
+		// Minimum execution time: 181_937_000 picoseconds.
+		Weight::from_parts(203_028_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -309,8 +309,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2255`
 		//  Estimated: `3843`
-		// Minimum execution time: 122_602_000 picoseconds.
-		Weight::from_parts(130_258_000, 3843)
+		// Minimum execution time: 125_586_000 picoseconds.
+		Weight::from_parts(138_417_000, 3843)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -327,10 +327,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `437 + n * (712 ±0)`
 		//  Estimated: `3843 + n * (5468 ±0)`
-		// Minimum execution time: 83_217_000 picoseconds.
-		Weight::from_parts(54_648_910, 3843)
-			// Standard Error: 945_750
-			.saturating_add(Weight::from_parts(38_032_608, 0).saturating_mul(n.into()))
+		// Minimum execution time: 49_479_000 picoseconds.
+		Weight::from_parts(73_112_589, 3843)
+			// Standard Error: 1_683_753
+			.saturating_add(Weight::from_parts(24_019_975, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5468).saturating_mul(n.into()))
@@ -351,8 +351,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `668`
 		//  Estimated: `3724`
-		// Minimum execution time: 78_752_000 picoseconds.
-		Weight::from_parts(83_099_000, 3724)
+		// Minimum execution time: 40_132_000 picoseconds.
+		Weight::from_parts(42_778_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -364,8 +364,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `772`
 		//  Estimated: `3724`
-		// Minimum execution time: 61_227_000 picoseconds.
-		Weight::from_parts(96_521_000, 3724)
+		// Minimum execution time: 85_620_000 picoseconds.
+		Weight::from_parts(91_529_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -383,8 +383,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2851`
 		//  Estimated: `6208`
-		// Minimum execution time: 171_736_000 picoseconds.
-		Weight::from_parts(241_921_000, 6208)
+		// Minimum execution time: 146_809_000 picoseconds.
+		Weight::from_parts(219_348_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -404,8 +404,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `7375`
 		//  Estimated: `44734`
-		// Minimum execution time: 323_950_000 picoseconds.
-		Weight::from_parts(355_304_000, 44734)
+		// Minimum execution time: 472_195_000 picoseconds.
+		Weight::from_parts(564_531_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -425,8 +425,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `7375`
 		//  Estimated: `44734`
-		// Minimum execution time: 367_450_000 picoseconds.
-		Weight::from_parts(550_480_000, 44734)
+		// Minimum execution time: 491_997_000 picoseconds.
+		Weight::from_parts(533_048_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -444,8 +444,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2851`
 		//  Estimated: `6208`
-		// Minimum execution time: 202_310_000 picoseconds.
-		Weight::from_parts(222_413_000, 6208)
+		// Minimum execution time: 194_494_000 picoseconds.
+		Weight::from_parts(245_053_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -463,8 +463,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2884`
 		//  Estimated: `6208`
-		// Minimum execution time: 200_572_000 picoseconds.
-		Weight::from_parts(237_805_000, 6208)
+		// Minimum execution time: 189_061_000 picoseconds.
+		Weight::from_parts(207_894_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -476,8 +476,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1510`
 		//  Estimated: `3843`
-		// Minimum execution time: 77_605_000 picoseconds.
-		Weight::from_parts(95_309_000, 3843)
+		// Minimum execution time: 71_385_000 picoseconds.
+		Weight::from_parts(84_026_000, 3843)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -493,8 +493,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6104`
 		//  Estimated: `44734`
-		// Minimum execution time: 236_978_000 picoseconds.
-		Weight::from_parts(252_842_000, 44734)
+		// Minimum execution time: 271_650_000 picoseconds.
+		Weight::from_parts(375_101_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(33_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -512,8 +512,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2077`
 		//  Estimated: `6208`
-		// Minimum execution time: 125_126_000 picoseconds.
-		Weight::from_parts(141_422_000, 6208)
+		// Minimum execution time: 222_103_000 picoseconds.
+		Weight::from_parts(274_409_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -529,8 +529,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2076`
 		//  Estimated: `6208`
-		// Minimum execution time: 129_864_000 picoseconds.
-		Weight::from_parts(177_789_000, 6208)
+		// Minimum execution time: 167_882_000 picoseconds.
+		Weight::from_parts(186_084_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -542,10 +542,10 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	fn seize_collateral() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1937`
+		//  Measured:  `1756`
 		//  Estimated: `6696`
-		// Minimum execution time: 86_050_000 picoseconds.
-		Weight::from_parts(93_643_000, 6696)
+		// Minimum execution time: 108_471_000 picoseconds.
+		Weight::from_parts(118_785_000, 6696)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -563,8 +563,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2884`
 		//  Estimated: `6208`
-		// Minimum execution time: 215_977_000 picoseconds.
-		Weight::from_parts(232_279_000, 6208)
+		// Minimum execution time: 181_937_000 picoseconds.
+		Weight::from_parts(203_028_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -580,8 +580,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2255`
 		//  Estimated: `3843`
-		// Minimum execution time: 122_602_000 picoseconds.
-		Weight::from_parts(130_258_000, 3843)
+		// Minimum execution time: 125_586_000 picoseconds.
+		Weight::from_parts(138_417_000, 3843)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -598,10 +598,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `437 + n * (712 ±0)`
 		//  Estimated: `3843 + n * (5468 ±0)`
-		// Minimum execution time: 83_217_000 picoseconds.
-		Weight::from_parts(54_648_910, 3843)
-			// Standard Error: 945_750
-			.saturating_add(Weight::from_parts(38_032_608, 0).saturating_mul(n.into()))
+		// Minimum execution time: 49_479_000 picoseconds.
+		Weight::from_parts(73_112_589, 3843)
+			// Standard Error: 1_683_753
+			.saturating_add(Weight::from_parts(24_019_975, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5468).saturating_mul(n.into()))
