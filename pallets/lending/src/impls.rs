@@ -275,6 +275,24 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Adds `shares` to the supply in `asset` of `positions`, opening it (collateral or not as
+	/// `collateral_if_new` says) if there is none.
+	fn add_supply(
+		positions: &mut PositionsOf<T>,
+		asset: T::AssetId,
+		shares: u128,
+		collateral_if_new: bool,
+	) -> Result<(), Error<T>> {
+		match positions.supplies.iter_mut().find(|p| p.asset == asset) {
+			Some(p) => p.scaled = p.scaled.checked_add(shares).ok_or(Error::<T>::Overflow)?,
+			None => positions
+				.supplies
+				.try_push(SupplyPosition { asset, scaled: shares, collateral: collateral_if_new })
+				.map_err(|_| Error::<T>::TooManyPositions)?,
+		}
+		Ok(())
+	}
+
 	fn changed(who: &T::AccountId, positions: PositionsOf<T>, assets: &[T::AssetId]) {
 		if positions.is_empty() {
 			Positions::<T>::remove(who);
@@ -344,17 +362,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(total <= params.supply_cap, Error::<T>::SupplyCapExceeded);
 
 		let mut positions = Positions::<T>::get(who).unwrap_or_default();
-		match positions.supplies.iter_mut().find(|p| p.asset == asset) {
-			Some(p) => p.scaled = p.scaled.checked_add(shares).ok_or(Error::<T>::Overflow)?,
-			None => positions
-				.supplies
-				.try_push(SupplyPosition {
-					asset,
-					scaled: shares,
-					collateral: params.collateral_enabled,
-				})
-				.map_err(|_| Error::<T>::TooManyPositions)?,
-		}
+		Self::add_supply(&mut positions, asset, shares, params.collateral_enabled)?;
 		T::Assets::transfer(asset, who, &Self::account_id(), amount, Preservation::Expendable)?;
 		Markets::<T>::insert(asset, market);
 		Self::changed(who, positions, &[asset]);
@@ -562,13 +570,7 @@ impl<T: Config> Pallet<T> {
 			positions.supplies.remove(index);
 		}
 		let mut received = Positions::<T>::get(to).unwrap_or_default();
-		match received.supplies.iter_mut().find(|p| p.asset == asset) {
-			Some(p) => p.scaled = p.scaled.checked_add(shares).ok_or(Error::<T>::Overflow)?,
-			None => received
-				.supplies
-				.try_push(SupplyPosition { asset, scaled: shares, collateral: false })
-				.map_err(|_| Error::<T>::TooManyPositions)?,
-		}
+		Self::add_supply(&mut received, asset, shares, false)?;
 		Self::changed(who, positions, &[asset]);
 		Self::changed(to, received, &[asset]);
 		Self::deposit_event(Event::CollateralSeized {
