@@ -1,17 +1,34 @@
-//! # Liquidation (first slice)
+//! # Liquidation pallet
 //!
-//! The liquidation engine of issue #13 is built in slices. This one holds what every route
-//! (keeper `liquidate`, protocol `settle`, the insurance backstop) computes the same way, as
-//! pure functions with unit tests beside them:
+//! Closes positions of the lending pallet whose health fell below 1: fast, at a fair price,
+//! never touching a healthy position, and accounting for every unit.
 //!
-//! - [`math`]: the dynamic discount (a share of the market's bonus at health 1 growing to all
-//!   of it at a governance "health for the maximum discount", Aave V4's curve) and the
-//!   repayment that brings an account back to a target health instead of a fixed close factor;
-//! - [`types`]: the one validated parameter record governance changes, with every bound
-//!   refused by name.
+//! - **Keeper route** ([`Pallet::liquidate`]): anyone repays part of an unhealthy borrower's
+//!   debt with its own funds and receives the borrower's collateral (as supply shares of the
+//!   lending market, so a lent-out market never blocks it) worth the repayment plus a discount.
+//!   A governance share of the discount (the protocol fee) goes to the insurance treasury.
+//! - **Protocol route** ([`Pallet::settle`]): anyone, with no capital, has the protocol seize
+//!   collateral, buy exactly the debt on the chain's DEX (pallet-asset-conversion's
+//!   [`Swap`]/[`QuotePrice`]) at most `max_slippage` above the oracle price, and repay. The
+//!   unused part of what was due goes partly to the insurance treasury, partly (capped) to the
+//!   caller as a tip, and the rest stays with the borrower. When the DEX cannot deliver within
+//!   the bound, the insurance treasury buys the collateral at the oracle price less the
+//!   backstop discount (the backstop); if it cannot either, nothing happens ([`Error::NoRoute`]).
+//! - **How much** ([`Pallet::plan`]): the repayment that brings the account back to the target
+//!   health (Aave V4), not a fixed close factor; everything when what would remain is dust;
+//!   less when the collateral cannot pay for it. The discount grows as health falls
+//!   ([`math::discount`]).
+//! - **Order**: `settle` repays the largest debt by value and seizes the collateral with the
+//!   highest governance risk rank first, one pair per call.
+//! - **Loss waterfall**: when an account has debt and no collateral left, the insurance
+//!   treasury's holdings of the debt asset repay it, then the lending market's reserves and
+//!   finally its suppliers absorb the rest ([`LendingPositions::write_off`]), each with its
+//!   event; what suppliers absorbed is counted in [`BadDebt`].
+//! - **Insurance treasury**: the account of `InsurancePalletId`; its funds leave only by these
+//!   rules or by `RiskAdmin` ([`Pallet::transfer_insurance`]).
 //!
-//! The FRAME pallet (calls, storage, events, insurance treasury, loss waterfall) is built on
-//! these and on the lending pallet's `LendingPositions` in the next slice.
+//! The pallet reads positions, prices and markets only through the lending pallet's
+//! [`LendingPositions`] and [`PriceSource`], and the DEX only through its traits.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
@@ -20,5 +37,407 @@
 	deny(clippy::arithmetic_side_effects, clippy::unwrap_used, clippy::indexing_slicing)
 )]
 
+extern crate alloc;
+
 pub mod math;
 pub mod types;
+pub mod weights;
+
+mod impls;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use impls::Plan;
+pub use pallet::*;
+pub use pallet_asset_conversion::{QuotePrice, Swap};
+pub use pallet_lending::{Amount, LendingPositions, PriceSource};
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// Sets up what the benchmarks need beyond the lending pallet's helper: DEX pools.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AssetId, AccountId> {
+	/// Makes a pool between `a` and `b` holding `amount_a` and `amount_b`, funded by `lp`
+	/// (which holds enough of both).
+	fn create_pool(lp: &AccountId, a: AssetId, b: AssetId, amount_a: u128, amount_b: u128);
+}
+
+// The call macro's conversions of `DispatchResultWithPostInfo` trip clippy.
+#[allow(clippy::useless_conversion)]
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::fungibles::{Inspect, Mutate},
+		PalletId,
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_runtime::traits::{Convert, StaticLookup};
+
+	type AccountIdLookupOf<T> = <<T as frame_system::Config>::Lookup as StaticLookup>::Source;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	/// The liquidation pallet.
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// Configuration: the money market, prices and the DEX are traits; the runtime wires them.
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// Identifier of an asset (a lending market).
+		type AssetId: Parameter + Member + Copy + Ord + MaxEncodedLen;
+
+		/// The assets: keepers and the insurance treasury pay debts in them.
+		type Assets: Inspect<Self::AccountId, AssetId = Self::AssetId, Balance = u128>
+			+ Mutate<Self::AccountId>;
+
+		/// The money market whose positions are liquidated.
+		type Lending: LendingPositions<Self::AccountId, AssetId = Self::AssetId>;
+
+		/// Fresh prices or a refusal (the same source the lending pallet reads).
+		type Prices: PriceSource<Self::AssetId>;
+
+		/// The DEX's name for an asset.
+		type DexAssetKind: Clone;
+
+		/// Converts a market's asset id to the DEX's.
+		type ToDexAsset: Convert<Self::AssetId, Self::DexAssetKind>;
+
+		/// The chain's DEX (pallet-asset-conversion): swaps and quotes.
+		type Dex: Swap<Self::AccountId, Balance = u128, AssetKind = Self::DexAssetKind>
+			+ QuotePrice<Balance = u128, AssetKind = Self::DexAssetKind>;
+
+		/// May change the parameters and move insurance funds.
+		type RiskAdmin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The pallet's working account: holds seized collateral only within a settlement.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+
+		/// The insurance treasury's account.
+		#[pallet::constant]
+		type InsurancePalletId: Get<PalletId>;
+
+		/// Parameters before governance first sets them.
+		type DefaultParams: Get<LiquidationParams>;
+
+		/// The highest `dust_value` governance may set (reference units).
+		#[pallet::constant]
+		type MaxDustValue: Get<u128>;
+
+		/// Most debts one account may have (the lending pallet's `MaxAssetsPerAccount`): bounds
+		/// the loss waterfall's work.
+		#[pallet::constant]
+		type MaxDebts: Get<u32>;
+
+		/// Weights of the calls, from the benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Pools for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AssetId, Self::AccountId>;
+	}
+
+	/// The parameters before governance set them.
+	#[pallet::type_value]
+	pub fn DefaultParamsOf<T: Config>() -> LiquidationParams {
+		T::DefaultParams::get()
+	}
+
+	/// Every liquidation parameter, in one validated record.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, LiquidationParams, ValueQuery, DefaultParamsOf<T>>;
+
+	/// Governance risk rank of each collateral asset: `settle` seizes the highest first (0 when
+	/// unset; ties by asset id).
+	#[pallet::storage]
+	pub type RiskRank<T: Config> = StorageMap<_, Blake2_128Concat, T::AssetId, u8, ValueQuery>;
+
+	/// Debt socialised to each market's suppliers so far (underlying units).
+	#[pallet::storage]
+	pub type BadDebt<T: Config> = StorageMap<_, Blake2_128Concat, T::AssetId, u128, ValueQuery>;
+
+	/// Events: every liquidation with its route and amounts, every step of the loss waterfall,
+	/// every governance change.
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A keeper liquidated a position with its own funds.
+		Liquidated {
+			/// Whose position.
+			borrower: T::AccountId,
+			/// The keeper.
+			liquidator: T::AccountId,
+			/// The debt repaid.
+			debt_asset: T::AssetId,
+			/// The collateral seized.
+			collateral_asset: T::AssetId,
+			/// Debt units repaid.
+			repaid: u128,
+			/// Collateral units the keeper received (as supply).
+			seized: u128,
+			/// Collateral units the insurance treasury received as the protocol fee.
+			protocol_fee: u128,
+			/// The discount applied.
+			discount: Permill,
+			/// The borrower's liquidation health before.
+			health: FixedU128,
+		},
+		/// The protocol liquidated a position (`settle`). Of the collateral due,
+		/// `sold + to_insurance + tip + returned = collateral_due`.
+		Settled {
+			/// Whose position.
+			borrower: T::AccountId,
+			/// Who called `settle`.
+			caller: T::AccountId,
+			/// The debt repaid.
+			debt_asset: T::AssetId,
+			/// The collateral seized.
+			collateral_asset: T::AssetId,
+			/// How: the DEX, or the backstop and why not the DEX.
+			route: Route,
+			/// Debt units repaid.
+			repaid: u128,
+			/// Collateral units due for the repayment, the discount included.
+			collateral_due: u128,
+			/// Collateral units sold on the DEX.
+			sold: u128,
+			/// Collateral units to the insurance treasury (its share of the penalty, or what it
+			/// bought on the backstop route).
+			to_insurance: u128,
+			/// Collateral units to the caller.
+			tip: u128,
+			/// Collateral units of what was due that the borrower keeps.
+			returned: u128,
+			/// The discount applied.
+			discount: Permill,
+			/// The borrower's liquidation health before.
+			health: FixedU128,
+		},
+		/// First step of the loss waterfall: the insurance treasury repaid debt of an account
+		/// with no collateral left.
+		ShortfallCoveredByInsurance {
+			/// Whose debt.
+			borrower: T::AccountId,
+			/// The debt's asset.
+			asset: T::AssetId,
+			/// Units repaid by the treasury.
+			amount: u128,
+		},
+		/// Second step: the market's reserves absorbed debt of an account with no collateral.
+		ShortfallCoveredByReserves {
+			/// Whose debt.
+			borrower: T::AccountId,
+			/// The debt's asset.
+			asset: T::AssetId,
+			/// Units written off against reserves.
+			amount: u128,
+		},
+		/// Last step: the market's suppliers absorbed debt (the supply index fell).
+		BadDebtSocialised {
+			/// Whose debt.
+			borrower: T::AccountId,
+			/// The debt's asset.
+			asset: T::AssetId,
+			/// Units written off against suppliers.
+			amount: u128,
+		},
+		/// Governance changed the parameters.
+		ParamsUpdated {
+			/// The new parameters.
+			params: LiquidationParams,
+		},
+		/// Governance set a collateral's risk rank.
+		RiskRankSet {
+			/// The asset.
+			asset: T::AssetId,
+			/// Its rank (higher is seized first).
+			rank: u8,
+		},
+		/// Governance moved insurance funds.
+		InsuranceTransferred {
+			/// The asset.
+			asset: T::AssetId,
+			/// Units moved.
+			amount: u128,
+			/// To whom.
+			to: T::AccountId,
+		},
+	}
+
+	/// Every refusal by name; a refused call changes nothing.
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account's health is at least 1: it may not be liquidated.
+		NotLiquidatable,
+		/// A borrower may not liquidate or settle its own position.
+		SelfLiquidation,
+		/// The debt and the collateral must be different assets.
+		SameAsset,
+		/// No lending market for this asset.
+		UnknownMarket,
+		/// An amount of zero.
+		ZeroAmount,
+		/// The account has no debt.
+		NoDebt,
+		/// The account has no collateral to seize (and so nothing but the loss waterfall).
+		NoCollateral,
+		/// The collateral is too small to pay for a single unit of the debt.
+		CollateralTooSmall,
+		/// A partial liquidation would leave a debt or collateral worth less than the dust
+		/// value: repay more (or `All`).
+		LeavesDust,
+		/// The DEX cannot settle within the slippage bound and the insurance treasury cannot
+		/// buy the collateral: the position waits.
+		NoRoute,
+		/// A price needed is older than the oracle's maximum age.
+		PriceStale,
+		/// A price needed is missing.
+		PriceMissing,
+		/// An amount overflowed.
+		Overflow,
+		/// The insurance treasury holds less than asked.
+		InsufficientInsurance,
+		/// `target_health` outside `(1, 2]`.
+		TargetHealthOutOfRange,
+		/// `health_for_max_discount` outside `[0.5, 1)`.
+		MaxDiscountHealthOutOfRange,
+		/// `protocol_fee` above 50%.
+		ProtocolFeeOutOfRange,
+		/// `caller_tip` above 1%, or a tip with a cap of zero.
+		CallerTipOutOfRange,
+		/// `max_slippage` zero or above 20%.
+		MaxSlippageOutOfRange,
+		/// `backstop_discount` above 20%.
+		BackstopDiscountOutOfRange,
+		/// `dust_value` above the runtime's `MaxDustValue`.
+		DustValueOutOfRange,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(
+				T::DefaultParams::get().validate(T::MaxDustValue::get()).is_ok(),
+				"DefaultParams must be valid"
+			);
+			assert!(T::MaxDebts::get() > 0, "MaxDebts must be positive");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Repays up to `max_repay` of `borrower`'s `debt_asset` debt with the caller's funds
+		/// and gives the caller `collateral_asset` collateral (as lending supply) worth the
+		/// repayment plus the discount. How much: what brings the account to the target health,
+		/// everything if the rest would be dust, less if the collateral cannot pay for it.
+		#[pallet::call_index(0)]
+		#[pallet::weight(Pallet::<T>::liquidate_weight())]
+		pub fn liquidate(
+			origin: OriginFor<T>,
+			borrower: AccountIdLookupOf<T>,
+			debt_asset: T::AssetId,
+			collateral_asset: T::AssetId,
+			max_repay: Amount,
+		) -> DispatchResultWithPostInfo {
+			let keeper = ensure_signed(origin)?;
+			let borrower = T::Lookup::lookup(borrower)?;
+			Self::do_liquidate(&keeper, &borrower, debt_asset, collateral_asset, max_repay)
+		}
+
+		/// Liquidates `borrower`'s largest debt against its riskiest collateral through the
+		/// DEX, or the insurance backstop when the DEX cannot within the slippage bound; with no
+		/// collateral left, runs the loss waterfall. The caller needs no capital and gets a tip.
+		#[pallet::call_index(1)]
+		#[pallet::weight(Pallet::<T>::settle_weight())]
+		pub fn settle(
+			origin: OriginFor<T>,
+			borrower: AccountIdLookupOf<T>,
+		) -> DispatchResultWithPostInfo {
+			let caller = ensure_signed(origin)?;
+			let borrower = T::Lookup::lookup(borrower)?;
+			Self::do_settle(&caller, &borrower)
+		}
+
+		/// Replaces the parameters, each checked against its bound. Origin: `RiskAdmin`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::update_params())]
+		pub fn update_params(origin: OriginFor<T>, params: LiquidationParams) -> DispatchResult {
+			T::RiskAdmin::ensure_origin(origin)?;
+			Self::do_update_params(params)
+		}
+
+		/// Sets the risk rank of `asset`'s collateral (higher is seized first by `settle`).
+		/// Origin: `RiskAdmin`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::set_risk_rank())]
+		pub fn set_risk_rank(origin: OriginFor<T>, asset: T::AssetId, rank: u8) -> DispatchResult {
+			T::RiskAdmin::ensure_origin(origin)?;
+			Self::do_set_risk_rank(asset, rank)
+		}
+
+		/// Moves `amount` of the insurance treasury's `asset` to `to`. Origin: `RiskAdmin`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::transfer_insurance())]
+		pub fn transfer_insurance(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			amount: u128,
+			to: AccountIdLookupOf<T>,
+		) -> DispatchResult {
+			T::RiskAdmin::ensure_origin(origin)?;
+			let to = T::Lookup::lookup(to)?;
+			Self::do_transfer_insurance(asset, amount, &to)
+		}
+	}
+
+	#[pallet::view_functions]
+	impl<T: Config> Pallet<T> {
+		/// What `settle(account)` would do now.
+		pub fn preview(account: T::AccountId) -> Result<Preview<T::AssetId>, DispatchError> {
+			Self::do_preview(&account)
+		}
+
+		/// Debt socialised to `asset`'s suppliers so far.
+		pub fn bad_debt(asset: T::AssetId) -> u128 {
+			BadDebt::<T>::get(asset)
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The DEX's name for `asset`.
+		pub(crate) fn dex_asset(asset: T::AssetId) -> T::DexAssetKind {
+			T::ToDexAsset::convert(asset)
+		}
+	}
+}
+
+use frame_support::{traits::Get, PalletId};
+use sp_arithmetic::{FixedU128, Permill};
+use sp_runtime::traits::AccountIdConversion;
+
+impl<T: Config> Pallet<T> {
+	/// The pallet's working account (empty between calls).
+	pub fn account_id() -> T::AccountId {
+		<T::PalletId as Get<PalletId>>::get().into_account_truncating()
+	}
+
+	/// The insurance treasury's account.
+	pub fn insurance_account() -> T::AccountId {
+		<T::InsurancePalletId as Get<PalletId>>::get().into_account_truncating()
+	}
+}

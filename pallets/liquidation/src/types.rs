@@ -101,6 +101,67 @@ impl LiquidationParams {
 	}
 }
 
+/// Why the DEX could not settle a position (the settlement then falls to the insurance
+/// backstop).
+#[derive(Clone, Copy, Encode, Decode, DecodeWithMemTracking, TypeInfo, PartialEq, Eq, Debug)]
+pub enum DexRefusal {
+	/// No pool between the collateral and the debt asset (or it cannot deliver the amount).
+	NoPool,
+	/// The DEX wants more collateral than the oracle price plus the maximum slippage allows:
+	/// a thin or manipulated pool. Nothing was sold.
+	SlippageExceeded {
+		/// Collateral the DEX asked for.
+		quote: u128,
+		/// Most the protocol would pay.
+		max: u128,
+	},
+	/// The collateral market is lent out: not enough cash to sell the collateral.
+	NoCash {
+		/// Cash the sale needed.
+		needed: u128,
+		/// Cash the market had.
+		available: u128,
+	},
+	/// The swap itself failed (e.g. an amount below the asset's minimum balance).
+	SwapFailed,
+}
+
+/// How a settlement was made.
+#[derive(Clone, Copy, Encode, Decode, DecodeWithMemTracking, TypeInfo, PartialEq, Eq, Debug)]
+pub enum Route {
+	/// The seized collateral was sold on the DEX for the debt.
+	Dex,
+	/// The insurance treasury repaid the debt and bought the collateral at the oracle price
+	/// less the backstop discount, because the DEX could not.
+	Backstop {
+		/// Why the DEX could not.
+		dex: DexRefusal,
+	},
+}
+
+/// A dry run of a liquidation step: what `settle` would do now.
+#[derive(Clone, Encode, Decode, TypeInfo, PartialEq, Eq, Debug)]
+pub struct Preview<AssetId> {
+	/// The account's liquidation health for the chosen pair.
+	pub health: FixedU128,
+	/// The debt repaid (the largest by value).
+	pub debt_asset: AssetId,
+	/// The collateral seized (the riskiest first).
+	pub collateral_asset: AssetId,
+	/// Debt units to repay.
+	pub repay: u128,
+	/// Collateral units due for it, the discount included.
+	pub collateral_due: u128,
+	/// The liquidation discount at this health.
+	pub discount: Permill,
+	/// Collateral the DEX would take for the debt, if it has a pool.
+	pub dex_input: Option<u128>,
+	/// The route `settle` would take, or why neither works.
+	pub route: Result<Route, DexRefusal>,
+	/// Collateral units the borrower keeps of what is due (on the route taken).
+	pub returned: u128,
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;

@@ -1,0 +1,313 @@
+//! Benchmarks (frame-benchmarking v2), each at its worst case: the borrower supplies collateral
+//! to `MaxAssetsPerAccount` markets and owes debt in as many others (every health check reads
+//! 2 × `MaxAssetsPerAccount` markets and prices), every market has borrows and an hour passes
+//! after the set-up, so every market touched accrues interest inside the measured call.
+//!
+//! Positions are set up through the lending pallet's calls (the benchmarks, not the pallet,
+//! depend on it); pools through [`BenchmarkHelper`].
+
+use super::*;
+use crate::pallet::{Params, RiskRank};
+use alloc::vec::Vec;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{
+	fungibles::{Inspect, Mutate},
+	EnsureOrigin, Get,
+};
+use frame_system::RawOrigin;
+use pallet_lending::{BenchmarkHelper as _, MarketParams, MarketStatus, RateModel};
+use sp_arithmetic::{FixedU128, Permill};
+use sp_runtime::traits::StaticLookup;
+
+type Lending<T> = pallet_lending::Pallet<T>;
+type LendingHelper<T> = <T as pallet_lending::Config>::BenchmarkHelper;
+
+const LIQUIDITY: u128 = 1_000_000_000_000;
+const COLLATERAL: u128 = 1_000_000_000;
+const DEBT: u128 = 100_000_000;
+const T0: u64 = 1_700_000_000_000;
+const HOUR: u64 = 3_600_000;
+
+fn market_params() -> MarketParams {
+	MarketParams {
+		collateral_factor: Permill::from_percent(70),
+		liquidation_threshold: Permill::from_percent(75),
+		liquidation_bonus: Permill::from_percent(10),
+		close_factor: Permill::from_percent(50),
+		reserve_factor: Permill::from_percent(10),
+		supply_cap: u128::MAX,
+		borrow_cap: u128::MAX,
+		min_borrow_value: 1,
+		rate_model: RateModel {
+			base: FixedU128::from_rational(1, 100),
+			slope1: FixedU128::from_rational(4, 100),
+			kink: FixedU128::from_rational(80, 100),
+			slope2: FixedU128::from_rational(75, 100),
+		},
+		collateral_enabled: true,
+		borrow_enabled: true,
+		status: MarketStatus::Active,
+	}
+}
+
+fn max_assets<T: pallet_lending::Config>() -> u32 {
+	<T as pallet_lending::Config>::MaxAssetsPerAccount::get()
+}
+
+fn start<T: pallet_lending::Config>() {
+	frame_system::Pallet::<T>::set_block_number(1u32.into());
+	LendingHelper::<T>::set_time(T0);
+}
+
+/// A market for the `i`-th benchmark asset at price 1, with `LIQUIDITY` supplied and a tenth
+/// of it borrowed by a lender.
+fn market<T>(i: u32) -> Result<<T as Config>::AssetId, BenchmarkError>
+where
+	T: Config + pallet_lending::Config<AssetId = <T as Config>::AssetId>,
+{
+	let asset = LendingHelper::<T>::asset(i);
+	if <T as Config>::Lending::market_params(&asset).is_some() {
+		return Ok(asset);
+	}
+	LendingHelper::<T>::create_asset(asset);
+	LendingHelper::<T>::set_price(asset, FixedU128::from_u32(1));
+	let admin = <T as pallet_lending::Config>::UpdateOrigin::try_successful_origin()
+		.map_err(|_| BenchmarkError::Weightless)?;
+	Lending::<T>::create_market(admin, asset, market_params())?;
+	let lender: T::AccountId = account("lender", i, 0);
+	<T as Config>::Assets::mint_into(asset, &lender, LIQUIDITY.saturating_mul(2))?;
+	Lending::<T>::supply(RawOrigin::Signed(lender.clone()).into(), asset, LIQUIDITY)?;
+	Lending::<T>::borrow(RawOrigin::Signed(lender).into(), asset, LIQUIDITY / 10)?;
+	Ok(asset)
+}
+
+/// `who` supplies `COLLATERAL` to `MaxAssetsPerAccount` markets and owes `DEBT` in as many
+/// others (twice that in the first). After [`later`] (collaterals at 0.1): health ≈ 0.67, the
+/// whole bonus, and the first collateral cannot cover the first debt (it is taken whole).
+/// Returns `(collaterals, debts)`.
+fn underwater<T>(
+	who: &T::AccountId,
+) -> Result<(Vec<<T as Config>::AssetId>, Vec<<T as Config>::AssetId>), BenchmarkError>
+where
+	T: Config + pallet_lending::Config<AssetId = <T as Config>::AssetId>,
+{
+	let max = max_assets::<T>();
+	let collaterals = (0..max).map(market::<T>).collect::<Result<Vec<_>, _>>()?;
+	let debts = (max..max.saturating_mul(2)).map(market::<T>).collect::<Result<Vec<_>, _>>()?;
+	for asset in collaterals.iter().chain(debts.iter()) {
+		<T as Config>::Assets::mint_into(*asset, who, COLLATERAL.saturating_mul(2))?;
+	}
+	for asset in &collaterals {
+		Lending::<T>::supply(RawOrigin::Signed(who.clone()).into(), *asset, COLLATERAL)?;
+	}
+	for (i, asset) in debts.iter().enumerate() {
+		let amount = if i == 0 { DEBT.saturating_mul(2) } else { DEBT };
+		Lending::<T>::borrow(RawOrigin::Signed(who.clone()).into(), *asset, amount)?;
+	}
+	Ok((collaterals, debts))
+}
+
+/// An hour later (every market accrues in the measured call): collaterals at 0.1, debts at 1,
+/// all fresh. Called after the rest of the set-up.
+fn later<T: pallet_lending::Config>(
+	collaterals: &[<T as pallet_lending::Config>::AssetId],
+	debts: &[<T as pallet_lending::Config>::AssetId],
+) {
+	LendingHelper::<T>::set_time(T0.saturating_add(HOUR));
+	for asset in collaterals {
+		LendingHelper::<T>::set_price(*asset, FixedU128::from_rational(1, 10));
+	}
+	for asset in debts {
+		LendingHelper::<T>::set_price(*asset, FixedU128::from_u32(1));
+	}
+}
+
+/// A pool of `collateral` and `debt` at the oracle's price (10 collateral per debt unit) holding
+/// `debt_depth` of the debt.
+fn pool<T>(collateral: <T as Config>::AssetId, debt: <T as Config>::AssetId, debt_depth: u128)
+where
+	T: Config + pallet_lending::Config<AssetId = <T as Config>::AssetId>,
+{
+	let lp: T::AccountId = account("lp", 0, 0);
+	let collateral_depth = debt_depth.saturating_mul(10);
+	// Twice the depth: adding liquidity keeps the provider's accounts alive.
+	assert!(<T as Config>::Assets::mint_into(collateral, &lp, collateral_depth.saturating_mul(2))
+		.is_ok());
+	assert!(<T as Config>::Assets::mint_into(debt, &lp, debt_depth.saturating_mul(2)).is_ok());
+	<T as Config>::BenchmarkHelper::create_pool(
+		&lp,
+		collateral,
+		debt,
+		collateral_depth,
+		debt_depth,
+	);
+}
+
+/// The first collateral and the first (largest) debt.
+fn first_pair<T: Config>(
+	collaterals: &[<T as Config>::AssetId],
+	debts: &[<T as Config>::AssetId],
+) -> Result<(<T as Config>::AssetId, <T as Config>::AssetId), BenchmarkError> {
+	match (collaterals.first(), debts.first()) {
+		(Some(c), Some(d)) => Ok((*c, *d)),
+		_ => Err(BenchmarkError::Weightless),
+	}
+}
+
+#[benchmarks(where T: pallet_lending::Config<AssetId = <T as Config>::AssetId>)]
+mod benchmarks {
+	use super::*;
+
+	/// A keeper takes the whole first collateral (it cannot cover the target), reading every
+	/// market twice (health, then the position's amounts).
+	#[benchmark]
+	fn liquidate() -> Result<(), BenchmarkError> {
+		start::<T>();
+		let borrower: T::AccountId = account("borrower", 0, 0);
+		let keeper: T::AccountId = whitelisted_caller();
+		let (collaterals, debts) = underwater::<T>(&borrower)?;
+		let (collateral, debt) = first_pair::<T>(&collaterals, &debts)?;
+		<T as Config>::Assets::mint_into(debt, &keeper, COLLATERAL)?;
+		later::<T>(&collaterals, &debts);
+		let lookup = T::Lookup::unlookup(borrower.clone());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(keeper.clone()), lookup, debt, collateral, Amount::All);
+
+		assert_eq!(<T as Config>::Lending::supplied(&borrower, &collateral)?, 0);
+		assert!(<T as Config>::Lending::supplied(&keeper, &collateral)? > 0);
+		Ok(())
+	}
+
+	/// `settle` through the DEX: quote, seize, withdraw, swap, repay, tip, the treasury's share.
+	#[benchmark]
+	fn settle_dex() -> Result<(), BenchmarkError> {
+		start::<T>();
+		let borrower: T::AccountId = account("borrower", 0, 0);
+		let caller: T::AccountId = whitelisted_caller();
+		let (collaterals, debts) = underwater::<T>(&borrower)?;
+		let (collateral, debt) = first_pair::<T>(&collaterals, &debts)?;
+		RiskRank::<T>::insert(collateral, 1);
+		pool::<T>(collateral, debt, LIQUIDITY);
+		later::<T>(&collaterals, &debts);
+		let lookup = T::Lookup::unlookup(borrower.clone());
+		let owed = <T as Config>::Lending::debt(&borrower, &debt)?.saturating_add(1);
+
+		#[extrinsic_call]
+		settle(RawOrigin::Signed(caller), lookup);
+
+		assert!(<T as Config>::Lending::debt(&borrower, &debt)? < owed);
+		assert!(<T as Config>::Lending::supplied(&borrower, &collateral)? < COLLATERAL);
+		Ok(())
+	}
+
+	/// `settle` through the backstop after the DEX refused (a thin pool: quoted, refused).
+	#[benchmark]
+	fn settle_backstop() -> Result<(), BenchmarkError> {
+		start::<T>();
+		let borrower: T::AccountId = account("borrower", 0, 0);
+		let caller: T::AccountId = whitelisted_caller();
+		let (collaterals, debts) = underwater::<T>(&borrower)?;
+		let (collateral, debt) = first_pair::<T>(&collaterals, &debts)?;
+		RiskRank::<T>::insert(collateral, 1);
+		pool::<T>(collateral, debt, DEBT / 2);
+		<T as Config>::Assets::mint_into(debt, &Pallet::<T>::insurance_account(), COLLATERAL)?;
+		later::<T>(&collaterals, &debts);
+		let lookup = T::Lookup::unlookup(borrower.clone());
+
+		#[extrinsic_call]
+		settle(RawOrigin::Signed(caller), lookup);
+
+		assert!(<T as Config>::Lending::supplied(&borrower, &collateral)? < COLLATERAL);
+		assert!(
+			<T as Config>::Lending::supplied(&Pallet::<T>::insurance_account(), &collateral)? > 0
+		);
+		Ok(())
+	}
+
+	/// The loss waterfall over `n` debts of an account with no collateral: each debt partly
+	/// repaid by the treasury and the rest written off against reserves and suppliers.
+	#[benchmark]
+	fn cover_shortfall(n: Linear<1, { T::MaxDebts::get() }>) -> Result<(), BenchmarkError> {
+		start::<T>();
+		let borrower: T::AccountId = account("borrower", 0, 0);
+		let caller: T::AccountId = whitelisted_caller();
+		let (collaterals, debts) = underwater::<T>(&borrower)?;
+		// Repay the debts beyond the first `n`, then strip the collateral.
+		for debt in debts.iter().skip(n as usize) {
+			Lending::<T>::repay(RawOrigin::Signed(borrower.clone()).into(), *debt, Amount::All)?;
+		}
+		let stripper: T::AccountId = account("stripper", 0, 0);
+		for collateral in &collaterals {
+			let all = <T as Config>::Lending::supplied(&borrower, collateral)?;
+			<T as Config>::Lending::seize_collateral(&borrower, collateral, all, &stripper)?;
+		}
+		let treasury = Pallet::<T>::insurance_account();
+		let gov: T::AccountId = account("gov", 0, 0);
+		for debt in debts.iter().take(n as usize) {
+			<T as Config>::Assets::mint_into(*debt, &treasury, DEBT / 4)?;
+			<T as Config>::Assets::mint_into(*debt, &gov, DEBT)?;
+			Lending::<T>::add_reserves(RawOrigin::Signed(gov.clone()).into(), *debt, DEBT / 4)?;
+		}
+		later::<T>(&collaterals, &debts);
+		let lookup = T::Lookup::unlookup(borrower.clone());
+
+		#[extrinsic_call]
+		settle(RawOrigin::Signed(caller), lookup);
+
+		for debt in debts.iter().take(n as usize) {
+			assert_eq!(<T as Config>::Lending::debt(&borrower, debt)?, 0);
+		}
+		Ok(())
+	}
+
+	#[benchmark]
+	fn update_params() -> Result<(), BenchmarkError> {
+		let origin =
+			T::RiskAdmin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let params = LiquidationParams { dust_value: 0, ..T::DefaultParams::get() };
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, params);
+
+		assert_eq!(Params::<T>::get(), params);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_risk_rank() -> Result<(), BenchmarkError> {
+		start::<T>();
+		let origin =
+			T::RiskAdmin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let asset = market::<T>(0)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, asset, 9);
+
+		assert_eq!(RiskRank::<T>::get(asset), 9);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn transfer_insurance() -> Result<(), BenchmarkError> {
+		start::<T>();
+		let origin =
+			T::RiskAdmin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let asset = market::<T>(0)?;
+		<T as Config>::Assets::mint_into(asset, &Pallet::<T>::insurance_account(), DEBT)?;
+		let to: T::AccountId = account("to", 0, 0);
+		let lookup = T::Lookup::unlookup(to.clone());
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, asset, DEBT / 2, lookup);
+
+		assert_eq!(<T as Config>::Assets::balance(asset, &to), DEBT / 2);
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
+}

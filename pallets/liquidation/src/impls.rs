@@ -1,0 +1,721 @@
+//! The liquidation routes, the loss waterfall and the views, behind the calls of `lib.rs`.
+
+use crate::{math, pallet::*, types::*, weights::WeightInfo};
+use alloc::vec;
+use frame_support::{
+	dispatch::{DispatchResultWithPostInfo, PostDispatchInfo},
+	ensure,
+	pallet_prelude::{DispatchError, DispatchResult, Weight},
+	storage::with_storage_layer,
+	traits::{
+		fungibles::{Inspect, Mutate},
+		tokens::{Fortitude, Preservation},
+		Get,
+	},
+};
+use pallet_asset_conversion::{QuotePrice, Swap};
+use pallet_lending::{Amount, Health, LendingPositions, PriceError, PriceSource};
+use sp_arithmetic::{
+	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedPointNumber, FixedU128,
+	PerThing, Permill, Rounding,
+};
+
+/// One liquidation step, sized: repay `repay` of `debt_asset`, take up to `collateral` of
+/// `collateral_asset`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Plan<AssetId> {
+	/// The debt repaid.
+	pub debt_asset: AssetId,
+	/// The collateral seized.
+	pub collateral_asset: AssetId,
+	/// The account's liquidation health for this pair.
+	pub health: Health,
+	/// The discount at this health.
+	pub discount: Permill,
+	/// Debt units to repay.
+	pub repay: u128,
+	/// Collateral units due for them, the discount included (rounded down).
+	pub collateral: u128,
+	/// Collateral units worth `repay` at the oracle, without the discount (rounded down).
+	pub base: u128,
+	/// Oracle price of the debt asset.
+	pub debt_price: FixedU128,
+	/// Oracle price of the collateral asset.
+	pub collateral_price: FixedU128,
+}
+
+/// What a settlement step did, in collateral units (`sold + to_insurance + tip + returned =
+/// plan.collateral`).
+struct Outcome {
+	route: Route,
+	sold: u128,
+	to_insurance: u128,
+	tip: u128,
+}
+
+/// A DEX sale worked out but not made.
+struct DexQuote {
+	input: u128,
+	to_insurance: u128,
+	tip: u128,
+}
+
+fn overflow<T: Config>() -> DispatchError {
+	Error::<T>::Overflow.into()
+}
+
+/// `amount × numerator / denominator` of two prices, rounded as asked.
+fn convert<T: Config>(
+	amount: u128,
+	from: FixedU128,
+	to: FixedU128,
+	rounding: Rounding,
+) -> Result<u128, DispatchError> {
+	multiply_by_rational_with_rounding(amount, from.into_inner(), to.into_inner(), rounding)
+		.ok_or_else(overflow::<T>)
+}
+
+/// The reference value of `amount` units at `price`, rounded down.
+fn value_of(amount: u128, price: FixedU128) -> u128 {
+	price.saturating_mul_int(amount)
+}
+
+impl<T: Config> Pallet<T> {
+	// -----------------------------------------------------------------------------------------
+	// Weights
+	// -----------------------------------------------------------------------------------------
+
+	/// `liquidate` at its worst: the keeper step plus the loss waterfall over every debt.
+	pub fn liquidate_weight() -> Weight {
+		T::WeightInfo::liquidate()
+			.saturating_add(T::WeightInfo::cover_shortfall(T::MaxDebts::get()))
+	}
+
+	/// `settle` at its worst: the heavier route plus the loss waterfall over every debt.
+	pub fn settle_weight() -> Weight {
+		T::WeightInfo::settle_dex()
+			.max(T::WeightInfo::settle_backstop())
+			.saturating_add(T::WeightInfo::cover_shortfall(T::MaxDebts::get()))
+	}
+
+	// -----------------------------------------------------------------------------------------
+	// Sizing
+	// -----------------------------------------------------------------------------------------
+
+	fn price(asset: &T::AssetId) -> Result<FixedU128, DispatchError> {
+		T::Prices::price(asset).map_err(|e| match e {
+			PriceError::Missing => Error::<T>::PriceMissing.into(),
+			PriceError::Stale => Error::<T>::PriceStale.into(),
+		})
+	}
+
+	/// `(debt price × (1 + discount), collateral price)` as integers of one scale, so that
+	/// `r × first / second` is the collateral due for `r` debt units with a single rounding.
+	fn discounted_prices(
+		debt_price: FixedU128,
+		collateral_price: FixedU128,
+		discount: Permill,
+	) -> Result<(u128, u128), DispatchError> {
+		let accuracy = u128::from(Permill::ACCURACY);
+		let with =
+			accuracy.checked_add(u128::from(discount.deconstruct())).ok_or_else(overflow::<T>)?;
+		Ok((
+			debt_price.into_inner().checked_mul(with).ok_or_else(overflow::<T>)?,
+			collateral_price.into_inner().checked_mul(accuracy).ok_or_else(overflow::<T>)?,
+		))
+	}
+
+	/// Sizes a liquidation of `borrower`'s `debt_asset` debt against its `collateral_asset`
+	/// collateral: refuses a healthy account, stale or missing prices of the two assets, and
+	/// dust. `cap` is the keeper's `max_repay`.
+	pub fn plan(
+		borrower: &T::AccountId,
+		debt_asset: T::AssetId,
+		collateral_asset: T::AssetId,
+		cap: Option<u128>,
+	) -> Result<Plan<T::AssetId>, DispatchError> {
+		ensure!(debt_asset != collateral_asset, Error::<T>::SameAsset);
+		ensure!(T::Lending::market_params(&debt_asset).is_some(), Error::<T>::UnknownMarket);
+		let market =
+			T::Lending::market_params(&collateral_asset).ok_or(Error::<T>::UnknownMarket)?;
+		let debt_price = Self::price(&debt_asset)?;
+		let collateral_price = Self::price(&collateral_asset)?;
+		let health = T::Lending::liquidation_health(borrower, &debt_asset, &collateral_asset)?;
+		ensure!(health.is_liquidatable(), Error::<T>::NotLiquidatable);
+		let params = Params::<T>::get();
+		let discount = math::discount(
+			market.liquidation_bonus,
+			params.min_discount_share,
+			params.health_for_max_discount,
+			health.factor,
+		);
+		let owed = T::Lending::debt(borrower, &debt_asset)?;
+		let held = T::Lending::supplied(borrower, &collateral_asset)?;
+		ensure!(!owed.is_zero(), Error::<T>::NoDebt);
+		ensure!(!held.is_zero(), Error::<T>::NoCollateral);
+		let is_dust = |amount: u128, price: FixedU128| value_of(amount, price) < params.dust_value;
+		// Collateral due for `r` debt units, the discount included, and the debt units all of
+		// `c` collateral pays for: each rounded down once (the borrower gives no more than the
+		// curve says; the repayment it buys is not overstated).
+		let (debt_scaled, collateral_scaled) =
+			Self::discounted_prices(debt_price, collateral_price, discount)?;
+		let due = |r: u128| -> Result<u128, DispatchError> {
+			multiply_by_rational_with_rounding(r, debt_scaled, collateral_scaled, Rounding::Down)
+				.ok_or_else(overflow::<T>)
+		};
+
+		// What brings the account to the target health (rounded up), at most the debt; all of
+		// it when the rest would be dust.
+		let mut repay = match math::repay_to_target(
+			health.debt_value,
+			health.liquidation_value,
+			params.target_health,
+			market.liquidation_threshold,
+			discount,
+		) {
+			Some(value) => multiply_by_rational_with_rounding(
+				value,
+				FixedU128::DIV,
+				debt_price.into_inner(),
+				Rounding::Up,
+			)
+			.unwrap_or(owed)
+			.min(owed),
+			None => owed,
+		};
+		if is_dust(owed.saturating_sub(repay), debt_price) {
+			repay = owed;
+		}
+		let mut collateral = due(repay)?;
+		if collateral >= held || is_dust(held.saturating_sub(collateral), collateral_price) {
+			// All the collateral: it pays for `affordable` debt units (rounded down).
+			let affordable = multiply_by_rational_with_rounding(
+				held,
+				collateral_scaled,
+				debt_scaled,
+				Rounding::Down,
+			)
+			.ok_or_else(overflow::<T>)?;
+			if affordable < owed {
+				repay = affordable;
+				collateral = held;
+			} else {
+				repay = owed;
+				collateral = due(owed)?.min(held);
+			}
+		}
+		ensure!(!repay.is_zero(), Error::<T>::CollateralTooSmall);
+
+		if let Some(cap) = cap {
+			if cap < repay {
+				// The keeper takes less: allowed unless it leaves dust (Aave V4).
+				let capped = due(cap)?;
+				ensure!(
+					!is_dust(owed.saturating_sub(cap), debt_price)
+						&& !is_dust(held.saturating_sub(capped), collateral_price),
+					Error::<T>::LeavesDust
+				);
+				repay = cap;
+				collateral = capped;
+			}
+		}
+		ensure!(!collateral.is_zero(), Error::<T>::CollateralTooSmall);
+		let base =
+			convert::<T>(repay, debt_price, collateral_price, Rounding::Down)?.min(collateral);
+		Ok(Plan {
+			debt_asset,
+			collateral_asset,
+			health,
+			discount,
+			repay,
+			collateral,
+			base,
+			debt_price,
+			collateral_price,
+		})
+	}
+
+	// -----------------------------------------------------------------------------------------
+	// Keeper route
+	// -----------------------------------------------------------------------------------------
+
+	pub(crate) fn do_liquidate(
+		keeper: &T::AccountId,
+		borrower: &T::AccountId,
+		debt_asset: T::AssetId,
+		collateral_asset: T::AssetId,
+		max_repay: Amount,
+	) -> DispatchResultWithPostInfo {
+		ensure!(keeper != borrower, Error::<T>::SelfLiquidation);
+		let cap = match max_repay {
+			Amount::Exact(0) => return Err(Error::<T>::ZeroAmount.into()),
+			Amount::Exact(cap) => Some(cap),
+			Amount::All => None,
+		};
+		let plan = Self::plan(borrower, debt_asset, collateral_asset, cap)?;
+		let params = Params::<T>::get();
+		T::Lending::repay_debt(keeper, borrower, &debt_asset, plan.repay)?;
+		// The protocol's share of the discount, rounded up (in its favour).
+		let bonus = plan.collateral.saturating_sub(plan.base);
+		let fee = params.protocol_fee.mul_ceil(bonus);
+		let to_keeper = plan.collateral.saturating_sub(fee);
+		if !to_keeper.is_zero() {
+			T::Lending::seize_collateral(borrower, &collateral_asset, to_keeper, keeper)?;
+		}
+		let fee = Self::seize_rest(borrower, collateral_asset, fee)?;
+		Self::deposit_event(Event::Liquidated {
+			borrower: borrower.clone(),
+			liquidator: keeper.clone(),
+			debt_asset,
+			collateral_asset,
+			repaid: plan.repay,
+			seized: to_keeper,
+			protocol_fee: fee,
+			discount: plan.discount,
+			health: plan.health.factor,
+		});
+		let debts = Self::cover_shortfall(borrower)?;
+		Ok(PostDispatchInfo {
+			actual_weight: Some(
+				T::WeightInfo::liquidate().saturating_add(Self::shortfall_weight(debts)),
+			),
+			pays_fee: frame_support::dispatch::Pays::Yes,
+		})
+	}
+
+	/// Seizes `amount` of `borrower`'s `asset` collateral for the insurance treasury, at most
+	/// what is left of it (the shares seized before were rounded up). Returns what was seized.
+	fn seize_rest(
+		borrower: &T::AccountId,
+		asset: T::AssetId,
+		amount: u128,
+	) -> Result<u128, DispatchError> {
+		if amount.is_zero() {
+			return Ok(0);
+		}
+		let left = T::Lending::supplied(borrower, &asset)?;
+		let amount = amount.min(left);
+		if !amount.is_zero() {
+			T::Lending::seize_collateral(borrower, &asset, amount, &Self::insurance_account())?;
+		}
+		Ok(amount)
+	}
+
+	// -----------------------------------------------------------------------------------------
+	// Protocol route
+	// -----------------------------------------------------------------------------------------
+
+	/// The largest debt by value (fresh prices only) and the collateral supplies, riskiest
+	/// first.
+	fn choose(
+		borrower: &T::AccountId,
+	) -> Result<(T::AssetId, alloc::vec::Vec<T::AssetId>), DispatchError> {
+		let assets = T::Lending::account_assets(borrower);
+		let mut best: Option<(u128, T::AssetId)> = None;
+		let mut first_error = None;
+		for asset in &assets.debts {
+			let value = Self::price(asset).and_then(|price| {
+				T::Lending::debt(borrower, asset).map(|owed| value_of(owed, price))
+			});
+			match value {
+				Ok(value) => {
+					if best.is_none_or(|(v, _)| value > v) {
+						best = Some((value, *asset));
+					}
+				},
+				Err(e) => {
+					first_error.get_or_insert(e);
+				},
+			}
+		}
+		let debt = match (best, first_error) {
+			(Some((_, asset)), _) => asset,
+			(None, Some(e)) => return Err(e),
+			(None, None) => return Err(Error::<T>::NoDebt.into()),
+		};
+		let mut collaterals: alloc::vec::Vec<(u8, T::AssetId)> = assets
+			.supplies
+			.iter()
+			.filter(|(_, collateral)| *collateral)
+			.map(|(asset, _)| (RiskRank::<T>::get(asset), *asset))
+			.collect();
+		// Highest rank first, then by asset id.
+		collaterals.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+		Ok((debt, collaterals.into_iter().map(|(_, asset)| asset).collect()))
+	}
+
+	/// The plan `settle` would carry out: the largest debt against the first collateral in risk
+	/// order that can be liquidated (a collateral whose price is stale is passed over).
+	fn settle_plan(borrower: &T::AccountId) -> Result<Plan<T::AssetId>, DispatchError> {
+		let (debt, collaterals) = Self::choose(borrower)?;
+		let mut first_error = None;
+		for collateral in collaterals {
+			match Self::plan(borrower, debt, collateral, None) {
+				Ok(plan) => return Ok(plan),
+				Err(e) => {
+					first_error.get_or_insert(e);
+				},
+			}
+		}
+		Err(first_error.unwrap_or_else(|| Error::<T>::NoCollateral.into()))
+	}
+
+	/// Works out a DEX sale for `plan` without making it.
+	fn quote_dex(plan: &Plan<T::AssetId>) -> Result<DexQuote, DexRefusal> {
+		let params = Params::<T>::get();
+		let input = T::Dex::quote_price_tokens_for_exact_tokens(
+			Self::dex_asset(plan.collateral_asset),
+			Self::dex_asset(plan.debt_asset),
+			plan.repay,
+			true,
+		)
+		.ok_or(DexRefusal::NoPool)?;
+		// The oracle bound: the collateral worth the debt plus the maximum slippage, and never
+		// more than what is due.
+		let max = math::with_discount(plan.base, params.max_slippage, Rounding::Down)
+			.unwrap_or(u128::MAX)
+			.min(plan.collateral);
+		if input > max {
+			return Err(DexRefusal::SlippageExceeded { quote: input, max });
+		}
+		let penalty = plan.collateral.saturating_sub(input);
+		let to_insurance = params.insurance_share.mul_ceil(penalty);
+		let tip_value = params
+			.caller_tip
+			.mul_floor(value_of(plan.repay, plan.debt_price))
+			.min(params.caller_tip_cap);
+		let tip = multiply_by_rational_with_rounding(
+			tip_value,
+			FixedU128::DIV,
+			plan.collateral_price.into_inner(),
+			Rounding::Down,
+		)
+		.unwrap_or(0)
+		.min(penalty.saturating_sub(to_insurance));
+		let needed = input.saturating_add(tip);
+		let available = T::Lending::available_cash(&plan.collateral_asset);
+		if needed > available {
+			return Err(DexRefusal::NoCash { needed, available });
+		}
+		Ok(DexQuote { input, to_insurance, tip })
+	}
+
+	/// Makes the DEX sale of `quote`; changes nothing if any part fails.
+	fn sell_on_dex(
+		caller: &T::AccountId,
+		borrower: &T::AccountId,
+		plan: &Plan<T::AssetId>,
+		quote: &DexQuote,
+	) -> Result<u128, DispatchError> {
+		with_storage_layer(|| {
+			let account = Self::account_id();
+			let collateral = plan.collateral_asset;
+			let cash = quote.input.saturating_add(quote.tip);
+			T::Lending::seize_collateral(borrower, &collateral, cash, &account)?;
+			let paid = T::Lending::withdraw_supply(&account, &collateral, Amount::Exact(cash))?;
+			ensure!(paid == cash, Error::<T>::Overflow);
+			if !quote.tip.is_zero() {
+				T::Assets::transfer(
+					collateral,
+					&account,
+					caller,
+					quote.tip,
+					Preservation::Expendable,
+				)?;
+			}
+			let sold = T::Dex::swap_tokens_for_exact_tokens(
+				account.clone(),
+				vec![Self::dex_asset(collateral), Self::dex_asset(plan.debt_asset)],
+				plan.repay,
+				Some(quote.input),
+				account.clone(),
+				false,
+			)?;
+			T::Lending::repay_debt(&account, borrower, &plan.debt_asset, plan.repay)?;
+			// The quote is exact for this state; should the DEX take less, the rest is the
+			// treasury's, so the working account ends empty.
+			let unspent = quote.input.saturating_sub(sold);
+			if !unspent.is_zero() {
+				T::Assets::transfer(
+					collateral,
+					&account,
+					&Self::insurance_account(),
+					unspent,
+					Preservation::Expendable,
+				)?;
+			}
+			Ok(sold)
+		})
+	}
+
+	/// The backstop: the insurance treasury repays and takes the collateral at the oracle price
+	/// less the backstop discount (at most what is due). Returns the collateral it took.
+	fn backstop(borrower: &T::AccountId, plan: &Plan<T::AssetId>) -> Result<u128, DispatchError> {
+		let treasury = Self::insurance_account();
+		let take = Self::backstop_take(plan);
+		ensure!(Self::insurance_can_pay(plan.debt_asset, plan.repay), Error::<T>::NoRoute);
+		with_storage_layer(|| {
+			T::Lending::repay_debt(&treasury, borrower, &plan.debt_asset, plan.repay)?;
+			T::Lending::seize_collateral(borrower, &plan.collateral_asset, take, &treasury)?;
+			Ok(take)
+		})
+	}
+
+	fn backstop_take(plan: &Plan<T::AssetId>) -> u128 {
+		let params = Params::<T>::get();
+		let kept = params.backstop_discount.left_from_one();
+		multiply_by_rational_with_rounding(
+			plan.base,
+			u128::from(Permill::ACCURACY),
+			u128::from(kept.deconstruct()),
+			Rounding::Down,
+		)
+		.unwrap_or(plan.collateral)
+		.min(plan.collateral)
+	}
+
+	fn insurance_can_pay(asset: T::AssetId, amount: u128) -> bool {
+		T::Assets::reducible_balance(
+			asset,
+			&Self::insurance_account(),
+			Preservation::Preserve,
+			Fortitude::Polite,
+		) >= amount
+	}
+
+	pub(crate) fn do_settle(
+		caller: &T::AccountId,
+		borrower: &T::AccountId,
+	) -> DispatchResultWithPostInfo {
+		ensure!(caller != borrower, Error::<T>::SelfLiquidation);
+		let assets = T::Lending::account_assets(borrower);
+		ensure!(!assets.debts.is_empty(), Error::<T>::NotLiquidatable);
+		if !assets.supplies.iter().any(|(_, collateral)| *collateral) {
+			// Debt and no collateral: only the loss waterfall is left.
+			let debts = Self::cover_shortfall(borrower)?;
+			ensure!(debts > 0, Error::<T>::NotLiquidatable);
+			return Ok(Some(Self::shortfall_weight(debts)).into());
+		}
+		let plan = Self::settle_plan(borrower)?;
+		let outcome = match Self::quote_dex(&plan) {
+			Ok(quote) => match Self::sell_on_dex(caller, borrower, &plan, &quote) {
+				Ok(sold) => {
+					let to_insurance =
+						Self::seize_rest(borrower, plan.collateral_asset, quote.to_insurance)?;
+					Ok(Outcome { route: Route::Dex, sold, to_insurance, tip: quote.tip })
+				},
+				Err(e) => {
+					log::debug!(target: "runtime::liquidation", "DEX sale failed: {e:?}");
+					Err(DexRefusal::SwapFailed)
+				},
+			},
+			Err(refusal) => Err(refusal),
+		};
+		let (outcome, route_weight) = match outcome {
+			Ok(outcome) => (outcome, T::WeightInfo::settle_dex()),
+			Err(dex) => {
+				let taken = Self::backstop(borrower, &plan)?;
+				(
+					Outcome {
+						route: Route::Backstop { dex },
+						sold: 0,
+						to_insurance: taken,
+						tip: 0,
+					},
+					T::WeightInfo::settle_backstop(),
+				)
+			},
+		};
+		let returned = plan
+			.collateral
+			.checked_sub(outcome.sold)
+			.and_then(|r| r.checked_sub(outcome.to_insurance))
+			.and_then(|r| r.checked_sub(outcome.tip))
+			.ok_or_else(overflow::<T>)?;
+		Self::deposit_event(Event::Settled {
+			borrower: borrower.clone(),
+			caller: caller.clone(),
+			debt_asset: plan.debt_asset,
+			collateral_asset: plan.collateral_asset,
+			route: outcome.route,
+			repaid: plan.repay,
+			collateral_due: plan.collateral,
+			sold: outcome.sold,
+			to_insurance: outcome.to_insurance,
+			tip: outcome.tip,
+			returned,
+			discount: plan.discount,
+			health: plan.health.factor,
+		});
+		let debts = Self::cover_shortfall(borrower)?;
+		Ok(Some(route_weight.saturating_add(Self::shortfall_weight(debts))).into())
+	}
+
+	// -----------------------------------------------------------------------------------------
+	// Loss waterfall
+	// -----------------------------------------------------------------------------------------
+
+	fn shortfall_weight(debts: u32) -> Weight {
+		if debts.is_zero() {
+			Weight::zero()
+		} else {
+			T::WeightInfo::cover_shortfall(debts)
+		}
+	}
+
+	/// When `borrower` has debt and no collateral left, covers each debt: the insurance
+	/// treasury's holdings of the asset, then the market's reserves, then its suppliers.
+	/// Returns how many debts it covered.
+	pub(crate) fn cover_shortfall(borrower: &T::AccountId) -> Result<u32, DispatchError> {
+		let assets = T::Lending::account_assets(borrower);
+		if assets.supplies.iter().any(|(_, collateral)| *collateral) {
+			return Ok(0);
+		}
+		let treasury = Self::insurance_account();
+		let mut covered = 0u32;
+		for asset in assets.debts {
+			let owed = T::Lending::debt(borrower, &asset)?;
+			if owed.is_zero() {
+				continue;
+			}
+			let by_insurance = T::Assets::reducible_balance(
+				asset,
+				&treasury,
+				Preservation::Preserve,
+				Fortitude::Polite,
+			)
+			.min(owed);
+			if !by_insurance.is_zero() {
+				T::Lending::repay_debt(&treasury, borrower, &asset, by_insurance)?;
+				Self::deposit_event(Event::ShortfallCoveredByInsurance {
+					borrower: borrower.clone(),
+					asset,
+					amount: by_insurance,
+				});
+			}
+			let rest = owed.saturating_sub(by_insurance);
+			if !rest.is_zero() {
+				let written = T::Lending::write_off(borrower, &asset, rest)?;
+				ensure!(
+					written.from_reserves.checked_add(written.socialised) == Some(rest),
+					Error::<T>::Overflow
+				);
+				if !written.from_reserves.is_zero() {
+					Self::deposit_event(Event::ShortfallCoveredByReserves {
+						borrower: borrower.clone(),
+						asset,
+						amount: written.from_reserves,
+					});
+				}
+				if !written.socialised.is_zero() {
+					BadDebt::<T>::mutate(asset, |total| {
+						*total = total.saturating_add(written.socialised)
+					});
+					Self::deposit_event(Event::BadDebtSocialised {
+						borrower: borrower.clone(),
+						asset,
+						amount: written.socialised,
+					});
+				}
+			}
+			covered = covered.saturating_add(1);
+		}
+		Ok(covered)
+	}
+
+	// -----------------------------------------------------------------------------------------
+	// Governance
+	// -----------------------------------------------------------------------------------------
+
+	pub(crate) fn do_update_params(params: LiquidationParams) -> DispatchResult {
+		params.validate(T::MaxDustValue::get()).map_err(|e| match e {
+			ParamsError::TargetHealthOutOfRange => Error::<T>::TargetHealthOutOfRange,
+			ParamsError::MaxDiscountHealthOutOfRange => Error::<T>::MaxDiscountHealthOutOfRange,
+			ParamsError::ProtocolFeeOutOfRange => Error::<T>::ProtocolFeeOutOfRange,
+			ParamsError::CallerTipOutOfRange => Error::<T>::CallerTipOutOfRange,
+			ParamsError::MaxSlippageOutOfRange => Error::<T>::MaxSlippageOutOfRange,
+			ParamsError::BackstopDiscountOutOfRange => Error::<T>::BackstopDiscountOutOfRange,
+			ParamsError::DustValueOutOfRange => Error::<T>::DustValueOutOfRange,
+		})?;
+		Params::<T>::put(params);
+		Self::deposit_event(Event::ParamsUpdated { params });
+		Ok(())
+	}
+
+	pub(crate) fn do_set_risk_rank(asset: T::AssetId, rank: u8) -> DispatchResult {
+		ensure!(T::Lending::market_params(&asset).is_some(), Error::<T>::UnknownMarket);
+		RiskRank::<T>::insert(asset, rank);
+		Self::deposit_event(Event::RiskRankSet { asset, rank });
+		Ok(())
+	}
+
+	pub(crate) fn do_transfer_insurance(
+		asset: T::AssetId,
+		amount: u128,
+		to: &T::AccountId,
+	) -> DispatchResult {
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		let treasury = Self::insurance_account();
+		ensure!(Self::insurance_can_pay(asset, amount), Error::<T>::InsufficientInsurance);
+		T::Assets::transfer(asset, &treasury, to, amount, Preservation::Preserve)?;
+		Self::deposit_event(Event::InsuranceTransferred { asset, amount, to: to.clone() });
+		Ok(())
+	}
+
+	// -----------------------------------------------------------------------------------------
+	// Views and invariants
+	// -----------------------------------------------------------------------------------------
+
+	pub(crate) fn do_preview(
+		borrower: &T::AccountId,
+	) -> Result<Preview<T::AssetId>, DispatchError> {
+		let plan = Self::settle_plan(borrower)?;
+		let dex_input = T::Dex::quote_price_tokens_for_exact_tokens(
+			Self::dex_asset(plan.collateral_asset),
+			Self::dex_asset(plan.debt_asset),
+			plan.repay,
+			true,
+		);
+		let (route, returned) = match Self::quote_dex(&plan) {
+			Ok(quote) => (
+				Ok(Route::Dex),
+				plan.collateral
+					.saturating_sub(quote.input)
+					.saturating_sub(quote.to_insurance)
+					.saturating_sub(quote.tip),
+			),
+			Err(dex) if Self::insurance_can_pay(plan.debt_asset, plan.repay) => (
+				Ok(Route::Backstop { dex }),
+				plan.collateral.saturating_sub(Self::backstop_take(&plan)),
+			),
+			Err(dex) => (Err(dex), plan.collateral),
+		};
+		Ok(Preview {
+			health: plan.health.factor,
+			debt_asset: plan.debt_asset,
+			collateral_asset: plan.collateral_asset,
+			repay: plan.repay,
+			collateral_due: plan.collateral,
+			discount: plan.discount,
+			dex_input,
+			route,
+			returned,
+		})
+	}
+
+	/// Invariants: the parameters are valid; the working account holds no lending position
+	/// between calls.
+	#[cfg(any(test, feature = "try-runtime"))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		ensure!(
+			Params::<T>::get().validate(T::MaxDustValue::get()).is_ok(),
+			"liquidation parameters out of their bounds"
+		);
+		let working = T::Lending::account_assets(&Self::account_id());
+		ensure!(
+			working.supplies.is_empty() && working.debts.is_empty(),
+			"the working account holds a lending position between calls"
+		);
+		Ok(())
+	}
+}

@@ -1,0 +1,524 @@
+//! Test runtime: the real lending pallet, `pallet-assets` (with realistic minimum balances),
+//! `pallet-balances`, `pallet-timestamp` and the real DEX (`pallet-asset-conversion`, its pool
+//! tokens in a second `pallet-assets`), prices from an in-memory oracle through the lending
+//! pallet's own `OraclePrices` adapter.
+
+use crate::{self as pallet_liquidation, *};
+use core::cell::RefCell;
+use frame_support::{
+	assert_ok, derive_impl, ord_parameter_types, parameter_types,
+	traits::{
+		fungible::{NativeFromLeft, NativeOrWithId, UnionOf},
+		fungibles::Inspect,
+		AsEnsureOriginWithArg, ConstU128, ConstU32, ConstU64,
+	},
+	PalletId,
+};
+use frame_system::{EnsureRoot, EnsureSigned, EnsureSignedBy};
+use pallet_asset_conversion::{AccountIdConverter, Ascending, Chain, WithFirstAsset};
+use pallet_lending::{MarketParams, MarketStatus, OraclePrices, RateModel, TimestampedPrices};
+use sp_arithmetic::{traits::Zero, FixedU128, Permill};
+use sp_runtime::{traits::AccountIdConversion, BuildStorage};
+use std::collections::BTreeMap;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = u64;
+pub type AssetId = u32;
+pub type AssetKind = NativeOrWithId<AssetId>;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Timestamp: pallet_timestamp,
+		Balances: pallet_balances,
+		Assets: pallet_assets::<Instance1>,
+		PoolAssets: pallet_assets::<Instance2>,
+		AssetConversion: pallet_asset_conversion,
+		Lending: pallet_lending,
+		Liquidation: pallet_liquidation,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountId = AccountId;
+	type Lookup = sp_runtime::traits::IdentityLookup<AccountId>;
+	type AccountData = pallet_balances::AccountData<u128>;
+}
+
+impl pallet_timestamp::Config for Test {
+	type Moment = u64;
+	type OnTimestampSet = ();
+	type MinimumPeriod = ConstU64<1>;
+	type WeightInfo = ();
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = u128;
+	type ExistentialDeposit = ConstU128<1>;
+	type AccountStore = System;
+}
+
+impl pallet_assets::Config<pallet_assets::Instance1> for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type RemoveItemsLimit = ConstU32<5>;
+	type StringLimit = ConstU32<50>;
+	type Extra = ();
+	type WeightInfo = ();
+	type Balance = u128;
+	type AssetId = AssetId;
+	type AssetIdParameter = AssetId;
+	type Currency = Balances;
+	type CreateOrigin = AsEnsureOriginWithArg<EnsureSigned<AccountId>>;
+	type ForceOrigin = EnsureRoot<AccountId>;
+	type AssetDeposit = ConstU128<0>;
+	type AssetAccountDeposit = ConstU128<0>;
+	type MetadataDepositBase = ConstU128<0>;
+	type MetadataDepositPerByte = ConstU128<0>;
+	type ApprovalDeposit = ConstU128<0>;
+	type Freezer = ();
+	type Holder = ();
+	type CallbackHandle = ();
+}
+
+parameter_types! {
+	pub const AssetConversionPalletId: PalletId = PalletId(*b"py/ascon");
+	pub const Native: AssetKind = NativeOrWithId::Native;
+}
+
+ord_parameter_types! {
+	pub const AssetConversionOrigin: AccountId =
+		AccountIdConversion::<AccountId>::into_account_truncating(&AssetConversionPalletId::get());
+}
+
+impl pallet_assets::Config<pallet_assets::Instance2> for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type RemoveItemsLimit = ConstU32<5>;
+	type StringLimit = ConstU32<50>;
+	type Extra = ();
+	type WeightInfo = ();
+	type Balance = u128;
+	type AssetId = u32;
+	type AssetIdParameter = u32;
+	type Currency = Balances;
+	type CreateOrigin = AsEnsureOriginWithArg<EnsureSignedBy<AssetConversionOrigin, AccountId>>;
+	type ForceOrigin = EnsureRoot<AccountId>;
+	type AssetDeposit = ConstU128<0>;
+	type AssetAccountDeposit = ConstU128<0>;
+	type MetadataDepositBase = ConstU128<0>;
+	type MetadataDepositPerByte = ConstU128<0>;
+	type ApprovalDeposit = ConstU128<0>;
+	type Freezer = ();
+	type Holder = ();
+	type CallbackHandle = ();
+}
+
+pub type NativeAndAssets = UnionOf<Balances, Assets, NativeFromLeft, AssetKind, AccountId>;
+pub type PoolIdToAccountId = AccountIdConverter<AssetConversionPalletId, (AssetKind, AssetKind)>;
+pub type PoolLocator = Chain<
+	WithFirstAsset<Native, AccountId, AssetKind, PoolIdToAccountId>,
+	Ascending<AccountId, AssetKind, PoolIdToAccountId>,
+>;
+
+impl pallet_asset_conversion::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Balance = u128;
+	type HigherPrecisionBalance = sp_core::U256;
+	type AssetKind = AssetKind;
+	type Assets = NativeAndAssets;
+	type PoolId = (AssetKind, AssetKind);
+	type PoolLocator = PoolLocator;
+	type PoolAssetId = u32;
+	type PoolAssets = PoolAssets;
+	type PoolSetupFee = ConstU128<0>;
+	type PoolSetupFeeAsset = Native;
+	type PoolSetupFeeTarget = ();
+	type PalletId = AssetConversionPalletId;
+	/// 0.3%, as the runtime.
+	type LPFee = ConstU32<3>;
+	type LiquidityWithdrawalFee = LiquidityWithdrawalFee;
+	type MaxSwapPathLength = ConstU32<4>;
+	type MintMinLiquidity = ConstU128<100>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = pallet_asset_conversion::NativeOrWithIdFactory<AssetId>;
+}
+
+parameter_types! {
+	pub const LiquidityWithdrawalFee: Permill = Permill::zero();
+}
+
+thread_local! {
+	static PRICES: RefCell<BTreeMap<AssetId, (FixedU128, u64)>> =
+		const { RefCell::new(BTreeMap::new()) };
+}
+
+/// An oracle whose values tests set directly.
+pub struct MockOracle;
+impl MockOracle {
+	/// Sets `price` for `asset`, stamped with the current block time.
+	pub fn set(asset: AssetId, price: FixedU128) {
+		Self::set_at(asset, price, Timestamp::get());
+	}
+	/// Sets `price` for `asset`, stamped with `timestamp`.
+	pub fn set_at(asset: AssetId, price: FixedU128, timestamp: u64) {
+		PRICES.with(|p| p.borrow_mut().insert(asset, (price, timestamp)));
+	}
+	/// Removes `asset`'s price.
+	pub fn remove(asset: AssetId) {
+		PRICES.with(|p| p.borrow_mut().remove(&asset));
+	}
+	fn clear() {
+		PRICES.with(|p| p.borrow_mut().clear());
+	}
+}
+impl TimestampedPrices<AssetId> for MockOracle {
+	fn timestamped_price(asset: &AssetId) -> Option<(FixedU128, u64)> {
+		PRICES.with(|p| p.borrow().get(asset).copied())
+	}
+}
+
+parameter_types! {
+	pub const LendingPalletId: PalletId = PalletId(*b"mc/lend_");
+	// Distinct in their first four bytes: a u64 account id keeps only "modl" and those.
+	pub const LiquidationPalletId: PalletId = PalletId(*b"lq/work_");
+	pub const InsurancePalletId: PalletId = PalletId(*b"in/insur");
+	/// One hour.
+	pub const MaxPriceAge: u64 = 3_600_000;
+	/// Six hours.
+	pub const StalePriceGrace: u64 = 6 * 3_600_000;
+	pub MaxBorrowRate: FixedU128 = FixedU128::from_u32(10);
+	pub DefaultParams: LiquidationParams = default_params();
+	pub const MaxDustValue: u128 = 1_000_000;
+}
+
+/// Most markets per account in the mock.
+pub const MAX_ASSETS: u32 = 4;
+
+/// Only `GOV` holds asset roles.
+pub struct AssetAdmins;
+impl frame_support::traits::Contains<AccountId> for AssetAdmins {
+	fn contains(who: &AccountId) -> bool {
+		*who == GOV
+	}
+}
+
+impl pallet_lending::Config for Test {
+	type AssetId = AssetId;
+	type Assets = Assets;
+	type AssetAdmins = AssetAdmins;
+	type Prices = OraclePrices<MockOracle, Timestamp, MaxPriceAge>;
+	type StalePriceGrace = StalePriceGrace;
+	type UnixTime = Timestamp;
+	type UpdateOrigin = EnsureRoot<AccountId>;
+	type OnPositionChanged = ();
+	type PalletId = LendingPalletId;
+	type MaxAssetsPerAccount = ConstU32<MAX_ASSETS>;
+	type MaxBorrowRate = MaxBorrowRate;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MockBenchmarkHelper;
+}
+
+/// A market's asset id as the DEX names it.
+pub struct WithId;
+impl sp_runtime::traits::Convert<AssetId, AssetKind> for WithId {
+	fn convert(asset: AssetId) -> AssetKind {
+		NativeOrWithId::WithId(asset)
+	}
+}
+
+impl Config for Test {
+	type AssetId = AssetId;
+	type Assets = Assets;
+	type Lending = Lending;
+	type Prices = OraclePrices<MockOracle, Timestamp, MaxPriceAge>;
+	type DexAssetKind = AssetKind;
+	type ToDexAsset = WithId;
+	type Dex = AssetConversion;
+	type RiskAdmin = EnsureRoot<AccountId>;
+	type PalletId = LiquidationPalletId;
+	type InsurancePalletId = InsurancePalletId;
+	type DefaultParams = DefaultParams;
+	type MaxDustValue = MaxDustValue;
+	type MaxDebts = ConstU32<MAX_ASSETS>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MockBenchmarkHelper;
+}
+
+/// Benchmarks in the mock.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct MockBenchmarkHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_lending::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
+	fn asset(i: u32) -> AssetId {
+		1000 + i
+	}
+	fn create_asset(asset: AssetId) {
+		assert_ok!(Assets::force_create(RuntimeOrigin::root(), asset, GOV, true, 1_000));
+	}
+	fn set_price(asset: AssetId, price: FixedU128) {
+		MockOracle::set(asset, price);
+	}
+	fn set_time(now: u64) {
+		Timestamp::set_timestamp(now);
+	}
+}
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
+	fn create_pool(lp: &AccountId, a: AssetId, b: AssetId, amount_a: u128, amount_b: u128) {
+		// Pool tokens are not sufficient: the provider needs a native account.
+		assert_ok!(<Balances as frame_support::traits::fungible::Mutate<AccountId>>::mint_into(
+			lp, START
+		));
+		create_pool(*lp, a, b, amount_a, amount_b);
+	}
+}
+
+// Accounts.
+/// The borrower.
+pub const ALICE: AccountId = 1;
+/// A keeper.
+pub const BOB: AccountId = 2;
+/// Calls `settle`.
+pub const CHARLIE: AccountId = 3;
+/// Supplies the lending markets.
+pub const DAVE: AccountId = 4;
+/// Provides DEX liquidity.
+pub const LP: AccountId = 5;
+/// Owns the assets, funds reserve floors.
+pub const GOV: AccountId = 100;
+
+// Assets.
+pub const USD: AssetId = 1;
+pub const BTC: AssetId = 2;
+pub const MEME: AssetId = 3;
+/// An asset with a minimum balance of 10⁶ (as the runtime's USDM).
+pub const ETH: AssetId = 4;
+/// An asset with no market.
+pub const NO_MARKET: AssetId = 9;
+/// Minimum balance of the assets other than ETH.
+pub const MIN: u128 = 1_000;
+pub const ETH_MIN: u128 = 1_000_000;
+
+/// Every account starts with this much of every asset.
+pub const START: u128 = 1_000_000_000_000;
+/// Genesis time (ms).
+pub const T0: u64 = 1_700_000_000_000;
+
+pub fn fx(n: u128, d: u128) -> FixedU128 {
+	FixedU128::from_rational(n, d)
+}
+
+pub fn default_params() -> LiquidationParams {
+	LiquidationParams {
+		target_health: fx(105, 100),
+		health_for_max_discount: fx(90, 100),
+		min_discount_share: Permill::from_percent(50),
+		protocol_fee: Permill::from_percent(10),
+		insurance_share: Permill::from_percent(50),
+		caller_tip: Permill::from_parts(1_000),
+		caller_tip_cap: 10_000,
+		max_slippage: Permill::from_percent(3),
+		backstop_discount: Permill::from_percent(2),
+		dust_value: 1_000,
+	}
+}
+
+fn zero_rates() -> RateModel {
+	RateModel {
+		base: FixedU128::zero(),
+		slope1: fx(4, 100),
+		kink: fx(80, 100),
+		slope2: fx(75, 100),
+	}
+}
+
+pub fn usd_params() -> MarketParams {
+	MarketParams {
+		collateral_factor: Permill::from_percent(80),
+		liquidation_threshold: Permill::from_percent(85),
+		liquidation_bonus: Permill::from_percent(5),
+		close_factor: Permill::from_percent(50),
+		reserve_factor: Permill::from_percent(10),
+		supply_cap: u128::MAX,
+		borrow_cap: u128::MAX,
+		min_borrow_value: 0,
+		rate_model: zero_rates(),
+		collateral_enabled: true,
+		borrow_enabled: true,
+		status: MarketStatus::Active,
+	}
+}
+
+pub fn btc_params() -> MarketParams {
+	MarketParams {
+		collateral_factor: Permill::from_percent(70),
+		liquidation_threshold: Permill::from_percent(75),
+		liquidation_bonus: Permill::from_percent(10),
+		..usd_params()
+	}
+}
+
+pub fn meme_params() -> MarketParams {
+	MarketParams {
+		collateral_factor: Permill::from_percent(40),
+		liquidation_threshold: Permill::from_percent(50),
+		liquidation_bonus: Permill::from_percent(15),
+		..usd_params()
+	}
+}
+
+/// A pool holding `amount_a` of `a` and `amount_b` of `b`, funded by `lp`.
+pub fn create_pool(lp: AccountId, a: AssetId, b: AssetId, amount_a: u128, amount_b: u128) {
+	let (ka, kb) = (Box::new(NativeOrWithId::WithId(a)), Box::new(NativeOrWithId::WithId(b)));
+	assert_ok!(AssetConversion::create_pool(RuntimeOrigin::signed(lp), ka.clone(), kb.clone()));
+	assert_ok!(AssetConversion::add_liquidity(
+		RuntimeOrigin::signed(lp),
+		ka,
+		kb,
+		amount_a,
+		amount_b,
+		amount_a,
+		amount_b,
+		lp,
+	));
+}
+
+/// Initial oracle prices (reference units per base unit).
+pub const USD_PRICE: u128 = 1;
+pub const BTC_PRICE: u128 = 100;
+
+pub struct ExtBuilder {
+	pools: bool,
+}
+
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		Self { pools: true }
+	}
+}
+
+impl ExtBuilder {
+	/// No DEX pools.
+	pub fn without_pools(mut self) -> Self {
+		self.pools = false;
+		self
+	}
+
+	pub fn build(self) -> sp_io::TestExternalities {
+		MockOracle::clear();
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		let accounts = [ALICE, BOB, CHARLIE, DAVE, LP, GOV];
+		pallet_balances::GenesisConfig::<Test> {
+			balances: accounts.iter().map(|a| (*a, START)).collect(),
+			..Default::default()
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		pallet_assets::GenesisConfig::<Test, pallet_assets::Instance1> {
+			assets: [USD, BTC, MEME, NO_MARKET]
+				.iter()
+				.map(|id| (*id, GOV, true, MIN))
+				.chain([(ETH, GOV, true, ETH_MIN)])
+				.collect(),
+			metadata: vec![],
+			accounts: [USD, BTC, MEME, NO_MARKET, ETH]
+				.iter()
+				.flat_map(|id| accounts.iter().map(move |a| (*id, *a, START)))
+				.collect(),
+			next_asset_id: None,
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		let pools = self.pools;
+		ext.execute_with(|| {
+			System::set_block_number(1);
+			Timestamp::set_timestamp(T0);
+			MockOracle::set(USD, FixedU128::from_u32(USD_PRICE as u32));
+			MockOracle::set(BTC, FixedU128::from_u32(BTC_PRICE as u32));
+			MockOracle::set(MEME, fx(1, 2));
+			MockOracle::set(ETH, FixedU128::from_u32(2));
+			MockOracle::set(NO_MARKET, FixedU128::from_u32(1));
+			for (asset, params, floor) in [
+				(USD, usd_params(), MIN),
+				(BTC, btc_params(), MIN),
+				(MEME, meme_params(), MIN),
+				(ETH, btc_params(), ETH_MIN),
+			] {
+				assert_ok!(Lending::create_market(RuntimeOrigin::root(), asset, params));
+				assert_ok!(Lending::add_reserves(RuntimeOrigin::signed(GOV), asset, floor));
+			}
+			// Dave supplies every market, so borrowers have liquidity.
+			for asset in [USD, BTC, MEME, ETH] {
+				assert_ok!(Lending::supply(RuntimeOrigin::signed(DAVE), asset, 100_000_000_000));
+			}
+			if pools {
+				// Pools at the oracle price: 10⁸ BTC against 10¹⁰ USD; 2·10⁹ MEME against 10⁹ USD.
+				create_pool(LP, USD, BTC, 10_000_000_000, 100_000_000);
+				create_pool(LP, USD, MEME, 1_000_000_000, 2_000_000_000);
+			}
+			System::reset_events();
+		});
+		ext
+	}
+
+	/// Runs `test`, then checks both pallets' invariants.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Lending::do_try_state().expect("lending invariants hold after the test");
+			Liquidation::do_try_state().expect("liquidation invariants hold after the test");
+		})
+	}
+}
+
+/// The liquidation events since the last reset.
+pub fn events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| if let RuntimeEvent::Liquidation(e) = r.event { Some(e) } else { None })
+		.collect()
+}
+
+pub fn balance(asset: AssetId, who: AccountId) -> u128 {
+	<Assets as Inspect<AccountId>>::balance(asset, &who)
+}
+
+pub fn supplied(who: AccountId, asset: AssetId) -> u128 {
+	<Lending as LendingPositions<AccountId>>::supplied(&who, &asset).unwrap()
+}
+
+pub fn debt(who: AccountId, asset: AssetId) -> u128 {
+	<Lending as LendingPositions<AccountId>>::debt(&who, &asset).unwrap()
+}
+
+pub fn health(who: AccountId) -> FixedU128 {
+	<Lending as LendingPositions<AccountId>>::account_health(&who).unwrap().factor
+}
+
+pub fn insurance() -> AccountId {
+	Liquidation::insurance_account()
+}
+
+/// Mints `amount` of `asset` to `who`.
+pub fn mint(asset: AssetId, who: AccountId, amount: u128) {
+	assert_ok!(<Assets as frame_support::traits::fungibles::Mutate<AccountId>>::mint_into(
+		asset, &who, amount
+	));
+}
+
+/// Reserves of the pool between `a` and `b`, as `(a, b)`.
+pub fn pool_reserves(a: AssetId, b: AssetId) -> (u128, u128) {
+	AssetConversion::get_reserves(NativeOrWithId::WithId(a), NativeOrWithId::WithId(b)).unwrap()
+}
+
+/// Alice supplies `btc` BTC and borrows `usd` USD.
+pub fn alice_borrows(btc: u128, usd: u128) {
+	assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, btc));
+	assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, usd));
+}

@@ -1,0 +1,729 @@
+//! Every route with exact balances, every refusal by name, the loss waterfall to the unit.
+//!
+//! No time passes in these tests unless one says so, so every lending index is exactly 1 and
+//! supply shares equal underlying units: figures below are exact.
+
+use crate::{mock::*, *};
+use frame_support::{assert_noop, assert_ok, traits::fungible::NativeOrWithId};
+use pallet_lending::Error as LendingError;
+use sp_arithmetic::{
+	traits::{One, Zero},
+	FixedU128, Permill,
+};
+use sp_runtime::DispatchError;
+
+/// Alice: 10,000 BTC (worth 1,000,000) backing 700,000 USD; BTC then falls to `price`.
+fn alice_underwater(price: u128) {
+	alice_borrows(10_000, 700_000);
+	MockOracle::set(BTC, FixedU128::from_u32(price as u32));
+	System::reset_events();
+}
+
+/// Everything a liquidation can move, to compare before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Snapshot {
+	alice_debt: u128,
+	alice_btc: u128,
+	bob_usd: u128,
+	bob_btc_supply: u128,
+	charlie_btc: u128,
+	insurance_usd: u128,
+	insurance_btc_supply: u128,
+	pool: (u128, u128),
+}
+
+fn snapshot() -> Snapshot {
+	Snapshot {
+		alice_debt: debt(ALICE, USD),
+		alice_btc: supplied(ALICE, BTC),
+		bob_usd: balance(USD, BOB),
+		bob_btc_supply: supplied(BOB, BTC),
+		charlie_btc: balance(BTC, CHARLIE),
+		insurance_usd: balance(USD, insurance()),
+		insurance_btc_supply: supplied(insurance(), BTC),
+		pool: pool_reserves(USD, BTC),
+	}
+}
+
+fn last_event() -> Event<Test> {
+	events().pop().expect("an event")
+}
+
+/// Collateral units due for `repay` USD at BTC price `price` with `discount`, rounded down
+/// (independent of the pallet's code: plain integers, the discount in parts per million).
+fn due(repay: u128, price: u128, discount: Permill) -> u128 {
+	let base = repay / price;
+	let with = repay * (1_000_000 + u128::from(discount.deconstruct())) / 1_000_000 / price;
+	assert!(with >= base);
+	with
+}
+
+// ---------------------------------------------------------------------------------------------
+// Only unhealthy positions
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_healthy_account_is_refused_by_every_route() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_borrows(10_000, 700_000);
+		// Health 750,000 / 700,000 > 1.
+		assert!(health(ALICE) > FixedU128::one());
+		mint(USD, insurance(), 1_000_000);
+		assert_noop!(
+			Liquidation::liquidate(RuntimeOrigin::signed(BOB), ALICE, USD, BTC, Amount::All),
+			Error::<Test>::NotLiquidatable
+		);
+		assert_noop!(
+			Liquidation::liquidate(
+				RuntimeOrigin::signed(BOB),
+				ALICE,
+				USD,
+				BTC,
+				Amount::Exact(1_000)
+			),
+			Error::<Test>::NotLiquidatable
+		);
+		assert_noop!(
+			Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE),
+			Error::<Test>::NotLiquidatable
+		);
+		assert!(Liquidation::preview(ALICE).is_err());
+		// An account with no position at all.
+		assert_noop!(
+			Liquidation::settle(RuntimeOrigin::signed(CHARLIE), BOB),
+			Error::<Test>::NotLiquidatable
+		);
+	});
+}
+
+#[test]
+fn stale_and_missing_prices_refuse() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		mint(USD, insurance(), 1_000_000);
+		// An hour and a second later, nobody refreshed the BTC price.
+		let now = Timestamp::get() + 3_601_000;
+		Timestamp::set_timestamp(now);
+		MockOracle::set(USD, FixedU128::one());
+		assert_noop!(
+			Liquidation::liquidate(RuntimeOrigin::signed(BOB), ALICE, USD, BTC, Amount::All),
+			Error::<Test>::PriceStale
+		);
+		assert_noop!(
+			Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE),
+			Error::<Test>::PriceStale
+		);
+		// The debt's price missing.
+		MockOracle::set(BTC, FixedU128::from_u32(90));
+		MockOracle::remove(USD);
+		assert_noop!(
+			Liquidation::liquidate(RuntimeOrigin::signed(BOB), ALICE, USD, BTC, Amount::All),
+			Error::<Test>::PriceMissing
+		);
+		assert_noop!(
+			Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE),
+			Error::<Test>::PriceMissing
+		);
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keeper route
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn keeper_repays_to_the_target_health_and_gets_the_discount() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		// Health 675,000 / 700,000 = 0.9642…
+		let before = snapshot();
+		let health_before = health(ALICE);
+		assert_ok!(Liquidation::liquidate(
+			RuntimeOrigin::signed(BOB),
+			ALICE,
+			USD,
+			BTC,
+			Amount::All
+		));
+		let Event::Liquidated { repaid, seized, protocol_fee, discount, health: h, .. } =
+			last_event()
+		else {
+			panic!("not a liquidation")
+		};
+		// 675,000 / 700,000, rounded down.
+		assert_eq!(h, health_before);
+		assert_eq!(h, FixedU128::from_inner(964_285_714_285_714_285));
+		// A third of the way from health 1 to 0.9: the discount is between half the 10% bonus
+		// and all of it, on Aave V4's line.
+		assert_eq!(
+			discount,
+			math::discount(Permill::from_percent(10), Permill::from_percent(50), fx(9, 10), h)
+		);
+		assert!(discount > Permill::from_parts(67_000) && discount < Permill::from_parts(68_000));
+		// Exact balances: the keeper paid `repaid`, the borrower's debt fell by it; the
+		// collateral due went to the keeper and (the fee: 10% of the bonus, rounded up) to the
+		// insurance treasury, and left the borrower.
+		let collateral = due(repaid, 90, discount);
+		let bonus = collateral - repaid / 90;
+		assert_eq!(protocol_fee, (bonus * 10).div_ceil(100));
+		assert_eq!(seized + protocol_fee, collateral);
+		let after = snapshot();
+		assert_eq!(after.bob_usd, before.bob_usd - repaid);
+		assert_eq!(after.alice_debt, before.alice_debt - repaid);
+		assert_eq!(after.bob_btc_supply, seized);
+		assert_eq!(after.insurance_btc_supply, protocol_fee);
+		assert_eq!(after.alice_btc, before.alice_btc - collateral);
+		assert_eq!(after.pool, before.pool);
+		// Repaid exactly enough to reach the target health 1.05, not a unit more.
+		let target = fx(105, 100);
+		assert!(health(ALICE) >= target, "{:?}", health(ALICE));
+		// The exact repayment for the target: (1.05 × 700,000 − 675,000) / (1.05 − 0.75 × (1 + d)).
+		let d = f64::from(discount.deconstruct()) / 1e6;
+		let exact = (735_000.0 - 675_000.0) / (1.05 - 0.75 * (1.0 + d));
+		assert!((repaid as f64 - exact).abs() < 2.0, "{repaid} vs {exact}");
+		// About 240,000 of the 700,000 debt: nowhere near a fixed half.
+		assert!(repaid > 235_000 && repaid < 245_000, "{repaid}");
+	});
+}
+
+#[test]
+fn the_discount_grows_as_health_falls() {
+	// BTC at 93, 90 and 84: health 0.996, 0.964 and 0.9: a hair above half the 10% bonus, a
+	// point on the line, the whole bonus.
+	let mut seen = vec![];
+	for price in [93, 90, 84] {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_underwater(price);
+			assert_ok!(Liquidation::liquidate(
+				RuntimeOrigin::signed(BOB),
+				ALICE,
+				USD,
+				BTC,
+				Amount::All
+			));
+			let Event::Liquidated { discount, health, .. } = last_event() else { panic!() };
+			seen.push((health, discount));
+		});
+	}
+	let [(h1, d1), (h2, d2), (h3, d3)] = seen[..] else { panic!() };
+	assert!(h1 > h2 && h2 > h3);
+	assert_eq!(h1, FixedU128::from_inner(996_428_571_428_571_428));
+	// 5% + 5% × (0.0357 / 0.1) = 5.178%.
+	assert!(d1 > Permill::from_percent(5) && d1 < Permill::from_parts(52_000), "{d1:?}");
+	assert!(d2 > d1 && d2 < d3, "{d2:?}");
+	assert_eq!(h3, fx(9, 10));
+	assert_eq!(d3, Permill::from_percent(10));
+}
+
+#[test]
+fn a_keeper_may_repay_less_but_never_leave_dust() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		let before = snapshot();
+		assert_ok!(Liquidation::liquidate(
+			RuntimeOrigin::signed(BOB),
+			ALICE,
+			USD,
+			BTC,
+			Amount::Exact(50_000)
+		));
+		let Event::Liquidated { repaid, seized, protocol_fee, discount, .. } = last_event() else {
+			panic!()
+		};
+		assert_eq!(repaid, 50_000);
+		assert_eq!(seized + protocol_fee, due(50_000, 90, discount));
+		assert_eq!(debt(ALICE, USD), before.alice_debt - 50_000);
+		// Still unhealthy: another keeper may go on.
+		assert!(health(ALICE) < FixedU128::one());
+	});
+}
+
+#[test]
+fn dust_is_liquidated_fully() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Dust value 100,000: Alice's 120,000 debt would leave ~85,000 after a target-sized
+		// repayment, so all of it is repaid.
+		let params = LiquidationParams { dust_value: 100_000, ..default_params() };
+		assert_ok!(Liquidation::update_params(RuntimeOrigin::root(), params));
+		alice_borrows(1_800, 120_000);
+		MockOracle::set(BTC, FixedU128::from_u32(88));
+		// Health 1,800 × 88 × 0.75 / 120,000 = 0.99.
+		assert_ok!(Liquidation::liquidate(
+			RuntimeOrigin::signed(BOB),
+			ALICE,
+			USD,
+			BTC,
+			Amount::All
+		));
+		let Event::Liquidated { repaid, seized, protocol_fee, discount, .. } = last_event() else {
+			panic!()
+		};
+		assert_eq!(repaid, 120_000);
+		assert_eq!(debt(ALICE, USD), 0);
+		let collateral = due(120_000, 88, discount);
+		assert_eq!(seized + protocol_fee, collateral);
+		assert_eq!(supplied(ALICE, BTC), 1_800 - collateral);
+	});
+}
+
+#[test]
+fn a_cap_that_leaves_dust_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Dust value 500,000: the plan repays all 700,000, so a keeper capping at 300,000
+		// would leave 400,000 of dust debt.
+		let params = LiquidationParams { dust_value: 500_000, ..default_params() };
+		assert_ok!(Liquidation::update_params(RuntimeOrigin::root(), params));
+		alice_underwater(90);
+		assert_noop!(
+			Liquidation::liquidate(
+				RuntimeOrigin::signed(BOB),
+				ALICE,
+				USD,
+				BTC,
+				Amount::Exact(300_000)
+			),
+			Error::<Test>::LeavesDust
+		);
+		// A cap above the plan is no cap.
+		assert_ok!(Liquidation::liquidate(
+			RuntimeOrigin::signed(BOB),
+			ALICE,
+			USD,
+			BTC,
+			Amount::Exact(800_000)
+		));
+		let Event::Liquidated { repaid, .. } = last_event() else { panic!() };
+		assert_eq!(repaid, 700_000);
+	});
+}
+
+#[test]
+fn collateral_that_cannot_cover_is_taken_whole_and_repays_proportionally_less() {
+	ExtBuilder::default().build_and_execute(|| {
+		// BTC at 70: collateral worth 700,000 against 700,000 debt (health 0.75): the whole
+		// bonus, and the collateral pays for 700,000 / 1.1 = 636,363 of the debt.
+		alice_underwater(70);
+		assert_ok!(Liquidation::liquidate(
+			RuntimeOrigin::signed(BOB),
+			ALICE,
+			USD,
+			BTC,
+			Amount::All
+		));
+		let liquidated = events()
+			.into_iter()
+			.find_map(|e| match e {
+				Event::Liquidated { repaid, seized, protocol_fee, discount, .. } => {
+					Some((repaid, seized, protocol_fee, discount))
+				},
+				_ => None,
+			})
+			.unwrap();
+		let (repaid, seized, fee, discount) = liquidated;
+		assert_eq!(discount, Permill::from_percent(10));
+		assert_eq!(repaid, 10_000 * 70 * 10 / 11);
+		assert_eq!(seized + fee, 10_000);
+		assert_eq!(supplied(ALICE, BTC), 0);
+		// The rest of the debt had no collateral left: the loss waterfall closed it (nothing in
+		// the treasury, no reserves above the floor: the suppliers absorbed it).
+		assert_eq!(debt(ALICE, USD), 0);
+		let shortfall = 700_000 - repaid;
+		assert_eq!(
+			events().last(),
+			Some(&Event::BadDebtSocialised { borrower: ALICE, asset: USD, amount: shortfall })
+		);
+		assert_eq!(BadDebt::<Test>::get(USD), shortfall);
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad inputs
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn bad_inputs_are_refused_by_name() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		let liquidate = |who, borrower, debt, collateral, amount| {
+			Liquidation::liquidate(RuntimeOrigin::signed(who), borrower, debt, collateral, amount)
+		};
+		assert_noop!(liquidate(BOB, ALICE, USD, BTC, Amount::Exact(0)), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			liquidate(BOB, ALICE, NO_MARKET, BTC, Amount::All),
+			Error::<Test>::UnknownMarket
+		);
+		assert_noop!(
+			liquidate(BOB, ALICE, USD, NO_MARKET, Amount::All),
+			Error::<Test>::UnknownMarket
+		);
+		assert_noop!(liquidate(BOB, ALICE, USD, USD, Amount::All), Error::<Test>::SameAsset);
+		assert_noop!(
+			liquidate(ALICE, ALICE, USD, BTC, Amount::All),
+			Error::<Test>::SelfLiquidation
+		);
+		assert_noop!(
+			Liquidation::settle(RuntimeOrigin::signed(ALICE), ALICE),
+			Error::<Test>::SelfLiquidation
+		);
+		// A debt or collateral the borrower does not have.
+		assert_noop!(liquidate(BOB, ALICE, ETH, BTC, Amount::All), LendingError::<Test>::NoDebt);
+		assert_noop!(liquidate(BOB, ALICE, USD, MEME, Amount::All), LendingError::<Test>::NoSupply);
+		// Unsigned and wrong origins.
+		assert_noop!(
+			Liquidation::liquidate(RuntimeOrigin::none(), ALICE, USD, BTC, Amount::All),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Liquidation::update_params(RuntimeOrigin::signed(BOB), default_params()),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Liquidation::set_risk_rank(RuntimeOrigin::signed(BOB), BTC, 1),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Liquidation::transfer_insurance(RuntimeOrigin::signed(BOB), USD, 1, BOB),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Liquidation::set_risk_rank(RuntimeOrigin::root(), NO_MARKET, 1),
+			Error::<Test>::UnknownMarket
+		);
+		assert_noop!(
+			Liquidation::transfer_insurance(RuntimeOrigin::root(), USD, 0, BOB),
+			Error::<Test>::ZeroAmount
+		);
+		assert_noop!(
+			Liquidation::transfer_insurance(RuntimeOrigin::root(), USD, 1, BOB),
+			Error::<Test>::InsufficientInsurance
+		);
+	});
+}
+
+#[test]
+fn out_of_range_parameters_are_refused_by_name() {
+	ExtBuilder::default().build_and_execute(|| {
+		let good = default_params();
+		let cases = [
+			(
+				LiquidationParams { target_health: FixedU128::one(), ..good },
+				Error::<Test>::TargetHealthOutOfRange,
+			),
+			(
+				LiquidationParams { health_for_max_discount: FixedU128::one(), ..good },
+				Error::<Test>::MaxDiscountHealthOutOfRange,
+			),
+			(
+				LiquidationParams { protocol_fee: Permill::from_percent(51), ..good },
+				Error::<Test>::ProtocolFeeOutOfRange,
+			),
+			(
+				LiquidationParams { caller_tip: Permill::from_percent(2), ..good },
+				Error::<Test>::CallerTipOutOfRange,
+			),
+			(
+				LiquidationParams { max_slippage: Permill::zero(), ..good },
+				Error::<Test>::MaxSlippageOutOfRange,
+			),
+			(
+				LiquidationParams { backstop_discount: Permill::from_percent(21), ..good },
+				Error::<Test>::BackstopDiscountOutOfRange,
+			),
+			(
+				LiquidationParams { dust_value: MaxDustValue::get() + 1, ..good },
+				Error::<Test>::DustValueOutOfRange,
+			),
+		];
+		for (params, error) in cases {
+			assert_noop!(Liquidation::update_params(RuntimeOrigin::root(), params), error);
+		}
+		let new = LiquidationParams { max_slippage: Permill::from_percent(5), ..good };
+		assert_ok!(Liquidation::update_params(RuntimeOrigin::root(), new));
+		assert_eq!(Params::<Test>::get(), new);
+		assert_eq!(last_event(), Event::ParamsUpdated { params: new });
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protocol route: DEX
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn settle_sells_on_the_dex_within_the_bound_with_exact_balances() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		// The pool still prices BTC at 100 USD, above the oracle: the DEX needs less BTC than
+		// the oracle says, well within the bound.
+		let before = snapshot();
+		let preview = Liquidation::preview(ALICE).unwrap();
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		let Event::Settled {
+			route,
+			repaid,
+			collateral_due,
+			sold,
+			to_insurance,
+			tip,
+			returned,
+			discount,
+			debt_asset,
+			collateral_asset,
+			..
+		} = last_event()
+		else {
+			panic!()
+		};
+		assert_eq!((debt_asset, collateral_asset, route), (USD, BTC, Route::Dex));
+		// The preview said exactly this.
+		assert_eq!(preview.repay, repaid);
+		assert_eq!(preview.collateral_due, collateral_due);
+		assert_eq!(preview.dex_input, Some(sold));
+		assert_eq!(preview.route, Ok(Route::Dex));
+		assert_eq!(preview.returned, returned);
+		assert_eq!(collateral_due, due(repaid, 90, discount));
+		// Conservation of the collateral due.
+		assert_eq!(sold + to_insurance + tip + returned, collateral_due);
+		// Half the unused collateral (rounded up) to the treasury; the tip is 0.1% of the value
+		// repaid, capped at 10,000, in BTC at the oracle.
+		assert_eq!(to_insurance, (collateral_due - sold).div_ceil(2));
+		assert_eq!(tip, (repaid / 1_000).min(10_000) / 90);
+		let after = snapshot();
+		assert_eq!(after.alice_debt, before.alice_debt - repaid);
+		assert_eq!(after.alice_btc, before.alice_btc - sold - to_insurance - tip);
+		assert_eq!(after.pool, (before.pool.0 - repaid, before.pool.1 + sold));
+		assert_eq!(after.insurance_btc_supply, to_insurance);
+		assert_eq!(after.charlie_btc, before.charlie_btc + tip);
+		assert_eq!(after.bob_usd, before.bob_usd);
+		// The working account ends empty.
+		let working = Liquidation::account_id();
+		assert_eq!((balance(USD, working), balance(BTC, working)), (0, 0));
+		assert!(health(ALICE) >= fx(105, 100));
+	});
+}
+
+#[test]
+fn a_thin_pool_falls_to_the_backstop_and_with_an_empty_treasury_fails_by_name() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		// A pool of 100,000 USD: far too thin for a ~240,000 repayment.
+		create_pool(LP, USD, BTC, 100_000, 1_000);
+		alice_underwater(90);
+		let before = snapshot();
+		assert_noop!(
+			Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE),
+			Error::<Test>::NoRoute
+		);
+		let preview = Liquidation::preview(ALICE).unwrap();
+		assert!(matches!(preview.route, Err(DexRefusal::NoPool)), "{:?}", preview.route);
+		// The treasury holds USD: it buys the collateral at the oracle less 2%.
+		mint(USD, insurance(), 1_000_000);
+		let before = Snapshot { insurance_usd: 1_000_000, ..before };
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		let Event::Settled {
+			route, repaid, collateral_due, sold, to_insurance, tip, returned, ..
+		} = last_event()
+		else {
+			panic!()
+		};
+		assert_eq!(route, Route::Backstop { dex: DexRefusal::NoPool });
+		assert_eq!((sold, tip), (0, 0));
+		assert_eq!(to_insurance, (repaid / 90) * 100 / 98);
+		assert_eq!(to_insurance + returned, collateral_due);
+		let after = snapshot();
+		assert_eq!(after.insurance_usd, before.insurance_usd - repaid);
+		assert_eq!(after.insurance_btc_supply, to_insurance);
+		assert_eq!(after.alice_debt, before.alice_debt - repaid);
+		assert_eq!(after.alice_btc, before.alice_btc - to_insurance);
+		assert_eq!(after.pool, before.pool);
+	});
+}
+
+#[test]
+fn a_manipulated_pool_is_refused_by_the_slippage_bound() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		// Someone dumps BTC into the pool: it now prices BTC far below the oracle's 90.
+		assert_ok!(AssetConversion::swap_exact_tokens_for_tokens(
+			RuntimeOrigin::signed(LP),
+			vec![Box::new(NativeOrWithId::WithId(BTC)), Box::new(NativeOrWithId::WithId(USD))],
+			50_000_000,
+			1,
+			LP,
+			false,
+		));
+		mint(USD, insurance(), 1_000_000);
+		let pool = pool_reserves(USD, BTC);
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		let Event::Settled { route, .. } = last_event() else { panic!() };
+		let Route::Backstop { dex: DexRefusal::SlippageExceeded { quote, max } } = route else {
+			panic!("{route:?}")
+		};
+		assert!(quote > max);
+		// Nothing was sold at the bad price.
+		assert_eq!(pool_reserves(USD, BTC), pool);
+	});
+}
+
+#[test]
+fn a_lent_out_collateral_market_blocks_only_the_dex() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		// Dave keeps 20,000 BTC in the market; Bob borrows all the BTC cash there is.
+		assert_ok!(Lending::withdraw(
+			RuntimeOrigin::signed(DAVE),
+			BTC,
+			Amount::Exact(100_000_000_000 - 20_000)
+		));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(BOB), USD, 100_000_000));
+		let cash = <Lending as LendingPositions<AccountId>>::available_cash(&BTC);
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(BOB), BTC, cash));
+		MockOracle::set(BTC, FixedU128::from_u32(90));
+		mint(USD, insurance(), 1_000_000);
+		let preview = Liquidation::preview(ALICE).unwrap();
+		assert!(
+			matches!(
+				preview.route,
+				Ok(Route::Backstop { dex: DexRefusal::NoCash { available: 0, .. } })
+			),
+			"{preview:?}"
+		);
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		let Event::Settled { route, to_insurance, .. } = last_event() else { panic!() };
+		assert!(matches!(route, Route::Backstop { dex: DexRefusal::NoCash { .. } }));
+		// The treasury holds the collateral as supply shares, to withdraw when cash returns.
+		assert_eq!(supplied(insurance(), BTC), to_insurance);
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Order
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn settle_seizes_collateral_in_risk_order_and_repays_the_largest_debt_first() {
+	ExtBuilder::default().build_and_execute(|| {
+		// The treasury keeps the whole unused penalty, so a collateral taken whole is gone.
+		let params = LiquidationParams { insurance_share: Permill::one(), ..default_params() };
+		assert_ok!(Liquidation::update_params(RuntimeOrigin::root(), params));
+		// Alice: 6,000 BTC (600,000) and 100,000 MEME (50,000), owing 250,000 USD and
+		// 75,000 ETH (worth 150,000).
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, 6_000));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 100_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, 250_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), ETH, 75_000));
+		assert_ok!(Liquidation::set_risk_rank(RuntimeOrigin::root(), MEME, 10));
+		assert_ok!(Liquidation::set_risk_rank(RuntimeOrigin::root(), BTC, 1));
+		// BTC falls to 60: liquidation value 270,000 + 25,000 against 400,000.
+		MockOracle::set(BTC, FixedU128::from_u32(60));
+		let h0 = health(ALICE);
+		assert!(h0 < FixedU128::one());
+		// First the riskier MEME, all of it (it cannot reach the target), for the larger debt.
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		let Event::Settled { debt_asset, collateral_asset, route, returned, .. } = last_event()
+		else {
+			panic!()
+		};
+		assert_eq!((debt_asset, collateral_asset, route, returned), (USD, MEME, Route::Dex, 0));
+		assert_eq!(supplied(ALICE, MEME), 0);
+		let h1 = health(ALICE);
+		assert!(h1 < FixedU128::one());
+		// Then BTC, still for USD (206,500 left against 150,000 of ETH).
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		let Event::Settled { debt_asset, collateral_asset, .. } = last_event() else { panic!() };
+		assert_eq!((debt_asset, collateral_asset), (USD, BTC));
+		// All of the USD debt (the target is out of reach with it alone). Below health
+		// 0.75 × 1.1 a liquidation cannot raise health: each unit repaid removes 0.825 of
+		// liquidation value; only the loss waterfall or more collateral can.
+		assert_eq!(debt(ALICE, USD), 0);
+		assert!(health(ALICE) < h1);
+		assert_eq!(debt(ALICE, ETH), 75_000);
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loss waterfall
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn the_loss_waterfall_runs_treasury_then_reserves_then_suppliers() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(70);
+		// The treasury holds 10,000 USD (and keeps the minimum balance), the market has 20,000
+		// of reserves above its floor.
+		mint(USD, insurance(), 10_000 + MIN);
+		assert_ok!(Lending::add_reserves(RuntimeOrigin::signed(GOV), USD, 20_000));
+		let dave_before = supplied(DAVE, USD);
+		assert_ok!(Liquidation::liquidate(
+			RuntimeOrigin::signed(BOB),
+			ALICE,
+			USD,
+			BTC,
+			Amount::All
+		));
+		let repaid = 10_000 * 70 * 10 / 11;
+		let shortfall = 700_000 - repaid;
+		let socialised = shortfall - 10_000 - 20_000;
+		let tail: Vec<_> = events().into_iter().rev().take(3).collect();
+		assert_eq!(
+			tail,
+			vec![
+				Event::BadDebtSocialised { borrower: ALICE, asset: USD, amount: socialised },
+				Event::ShortfallCoveredByReserves { borrower: ALICE, asset: USD, amount: 20_000 },
+				Event::ShortfallCoveredByInsurance { borrower: ALICE, asset: USD, amount: 10_000 },
+			]
+		);
+		assert_eq!(debt(ALICE, USD), 0);
+		assert_eq!(balance(USD, insurance()), MIN);
+		assert_eq!(BadDebt::<Test>::get(USD), socialised);
+		// Dave, the only other USD supplier (besides the reserves floor), lost the socialised
+		// part, rounded against him by at most a unit.
+		let lost = dave_before - supplied(DAVE, USD);
+		assert!(lost >= socialised && lost <= socialised + 1, "{lost} vs {socialised}");
+	});
+}
+
+#[test]
+fn a_closed_account_is_not_liquidatable() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(70);
+		assert_ok!(Liquidation::liquidate(
+			RuntimeOrigin::signed(BOB),
+			ALICE,
+			USD,
+			BTC,
+			Amount::All
+		));
+		// No collateral and no debt left: the waterfall closed it.
+		assert_noop!(
+			Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE),
+			Error::<Test>::NotLiquidatable
+		);
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Governance
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn governance_sets_ranks_and_moves_insurance_funds() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Liquidation::set_risk_rank(RuntimeOrigin::root(), MEME, 7));
+		assert_eq!(RiskRank::<Test>::get(MEME), 7);
+		assert_eq!(last_event(), Event::RiskRankSet { asset: MEME, rank: 7 });
+		mint(USD, insurance(), 5_000);
+		let bob = balance(USD, BOB);
+		// The treasury keeps its minimum balance.
+		assert_noop!(
+			Liquidation::transfer_insurance(RuntimeOrigin::root(), USD, 5_000, BOB),
+			Error::<Test>::InsufficientInsurance
+		);
+		assert_ok!(Liquidation::transfer_insurance(RuntimeOrigin::root(), USD, 4_000, BOB));
+		assert_eq!(balance(USD, BOB), bob + 4_000);
+		assert_eq!(balance(USD, insurance()), 1_000);
+		assert_eq!(
+			last_event(),
+			Event::InsuranceTransferred { asset: USD, amount: 4_000, to: BOB }
+		);
+		assert!(Zero::is_zero(&BadDebt::<Test>::get(USD)));
+	});
+}
