@@ -1,6 +1,7 @@
 // End-to-end smoke test of a running margincall node through @polkadot/api:
 // connect, read metadata, submit a signed transfer, a DEX swap, an oracle feed and a lending
-// supply/borrow, see their events in finalized blocks, and read the borrower's health. Exits non-zero on the first failed check. Bounded: 180 s in all.
+// supply/borrow, see their events in finalized blocks, and read the borrower's health; then a
+// price drop, liquidationApi.preview, a keeper's liquidate and anyone's settle. Exits non-zero on the first failed check. Bounded: 300 s in all.
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 
 const WS = process.env.MARGINCALL_WS ?? 'ws://127.0.0.1:9944';
@@ -21,9 +22,9 @@ function check(cond, what) {
 }
 
 const deadline = setTimeout(() => {
-  console.log('not ok - e2e timed out after 180 s');
+  console.log('not ok - e2e timed out after 300 s');
   process.exit(1);
-}, 180_000);
+}, 300_000);
 
 /** Signs and sends `tx`, resolving with the events of the extrinsic once its block is finalized. */
 function sendFinalized(api, tx, signer) {
@@ -147,6 +148,45 @@ async function main() {
     viaApi.isOk && viaApi.asOk.debtValue.toBigInt() >= 10_000n * UNIT,
     `api.call.lendingApi.accountHealth(Eve) debt ${viaApi.isOk ? viaApi.asOk.debtValue.toString() : viaApi.toString()}`,
   );
+
+  // Liquidation. The feeders drop XBTC to 12,000: 1 XBTC × 78% = 9,360 against Eve's 10,000.
+  const drop = [[USDM, E18], [XBTC, 12_000n * E18]];
+  await Promise.all([alice, bob, charlie].map((f) => sendFinalized(api, api.tx.oracle.feedValues(drop), f)));
+  const [page] = await api.call.liquidationApi.liquidatable(null, 100);
+  check(
+    page.some(([who, h]) => who.toString() === eve.address && h.toBigInt() < E18),
+    `liquidationApi.liquidatable lists Eve: ${page.toString()}`,
+  );
+  const preview = await api.call.liquidationApi.preview(eve.address);
+  check(preview.isOk && preview.asOk.route.isOk && preview.asOk.route.asOk.isDex,
+    `liquidationApi.preview(Eve): ${preview.toString()}`);
+  const planned = preview.asOk.repay.toBigInt();
+  // A keeper (Dave) repays half of what the preview plans, with its own USDM.
+  const keeper = await sendFinalized(
+    api,
+    api.tx.liquidation.liquidate(eve.address, USDM, XBTC, { Exact: planned / 2n }),
+    dave,
+  );
+  const liquidated = keeper.events.find((e) => api.events.liquidation.Liquidated.is(e));
+  check(
+    liquidated && liquidated.data.repaid.toBigInt() === planned / 2n && liquidated.data.seized.toBigInt() > 0n,
+    `Liquidated event decoded: ${liquidated?.toString()}`,
+  );
+  const between = await api.call.lendingApi.accountHealth(eve.address);
+  check(between.isOk && between.asOk.factor.toBigInt() < E18, 'Eve is still below health 1 after the partial liquidation');
+  // Anyone (Ferdie) settles the rest through the DEX, with no capital.
+  const settled = await sendFinalized(api, api.tx.liquidation.settle(eve.address), ferdie);
+  const settledEvent = settled.events.find((e) => api.events.liquidation.Settled.is(e));
+  check(
+    settledEvent && settledEvent.data.route.isDex && settledEvent.data.repaid.toBigInt() > 0n,
+    `Settled event decoded: ${settledEvent?.toString()}`,
+  );
+  const after = await api.call.lendingApi.accountHealth(eve.address);
+  check(after.isOk && after.asOk.factor.toBigInt() >= (104n * E18) / 100n,
+    `Eve's health restored (target 1.05, less a few blocks of interest): ${after.isOk ? after.asOk.factor.toString() : after.toString()}`);
+  const fund = await api.call.liquidationApi.insuranceFund();
+  check(fund.some(([asset, , supplied]) => asset.toNumber() === XBTC && supplied.toBigInt() > 0n),
+    `liquidationApi.insuranceFund holds XBTC supply: ${fund.toString()}`);
 
   await api.disconnect();
 }

@@ -16,8 +16,11 @@ cargo build --workspace --all-targets --locked
 echo "== cargo test --workspace"
 cargo test --workspace --locked
 echo "== the runtime's benchmarks are listed by the node"
-"$NODE_BIN" benchmark pallet --list --chain dev | grep -q 'pallet_lending' \
-  || { echo "benchmark pallet --list does not list pallet_lending" >&2; exit 1; }
+benchmarks=$("$NODE_BIN" benchmark pallet --list --chain dev)
+for p in pallet_lending pallet_liquidation; do
+  grep -q "$p" <<<"$benchmarks" \
+    || { echo "benchmark pallet --list does not list $p" >&2; exit 1; }
+done
 echo "== end-to-end: @polkadot/api against a dev node"
 bash scripts/e2e.sh
 echo "== all tests passed in $(( $(date +%s) - start )) s"

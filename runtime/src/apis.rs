@@ -18,8 +18,8 @@ use sp_version::RuntimeVersion;
 
 use super::{
 	AccountId, AssetConversion, AssetId, AssetKind, Aura, Balance, Block, Executive, Grandpa,
-	InherentDataExt, Lending, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys,
-	System, TransactionPayment, VERSION,
+	InherentDataExt, Lending, Liquidation, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig,
+	SessionKeys, System, TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -235,6 +235,30 @@ impl_runtime_apis! {
 			who: AccountId,
 		) -> Result<Vec<pallet_lending::PositionInfo<AssetId>>, sp_runtime::DispatchError> {
 			Lending::positions_info(&who)
+		}
+	}
+
+	impl pallet_liquidation_runtime_api::LiquidationApi<Block, AccountId, AssetId> for Runtime {
+		fn preview(
+			account: AccountId,
+		) -> Result<pallet_liquidation::Preview<AssetId>, sp_runtime::DispatchError> {
+			Liquidation::do_preview(&account)
+		}
+
+		fn liquidatable(
+			after: Option<AccountId>,
+			limit: u32,
+		) -> (Vec<(AccountId, sp_arithmetic::FixedU128)>, Option<AccountId>) {
+			// A page is read in one runtime call: at most 1,000 accounts.
+			Liquidation::liquidatable(after, limit.min(1_000))
+		}
+
+		fn insurance_fund() -> Vec<(AssetId, u128, u128)> {
+			Liquidation::insurance_fund()
+		}
+
+		fn bad_debt(asset: AssetId) -> u128 {
+			pallet_liquidation::BadDebt::<Runtime>::get(asset)
 		}
 	}
 

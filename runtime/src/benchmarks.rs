@@ -19,4 +19,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_referenda, Referenda]
 	[pallet_conviction_voting, ConvictionVoting]
 	[pallet_lending, Lending]
+	[pallet_liquidation, Liquidation]
 );

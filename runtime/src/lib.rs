@@ -253,6 +253,8 @@ mod runtime {
 	// The money market.
 	#[runtime::pallet_index(40)]
 	pub type Lending = pallet_lending;
+	#[runtime::pallet_index(41)]
+	pub type Liquidation = pallet_liquidation;
 
 	// Genesis-only: seeds DEX pools and reference prices after every other pallet's genesis.
 	#[runtime::pallet_index(90)]

@@ -350,3 +350,115 @@ fn lending_through_executive() {
 		Lending::do_try_state().expect("lending invariants hold");
 	})
 }
+
+/// Liquidation on the real runtime (assets, DEX, oracle, lending, liquidation) through
+/// `Executive`: a borrower near its limit, the feeders drop XBTC, anyone calls `settle`; the
+/// pool, the borrower's debt and health and the insurance treasury move by exactly what the
+/// `Settled` event reports.
+#[test]
+fn a_price_drop_then_settle_through_the_dex() {
+	genesis("development").execute_with(|| {
+		use margincall_runtime::{Lending, Liquidation};
+		use pallet_lending::LendingPositions;
+		let eve = account(Sr25519Keyring::Eve);
+		let bob = account(Sr25519Keyring::Bob);
+		let feed = |xbtc: u32| {
+			RuntimeCall::Oracle(orml_oracle::Call::feed_values {
+				values: frame_support::BoundedVec::truncate_from(vec![
+					(USDM, Price::from_u32(1)),
+					(XBTC, Price::from_u32(xbtc)),
+				]),
+			})
+		};
+		let lending = |c| RuntimeCall::Lending(c);
+		let results = block(vec![
+			signed(Sr25519Keyring::Alice, feed(60_000)),
+			signed(Sr25519Keyring::Bob, feed(60_000)),
+			signed(Sr25519Keyring::Charlie, feed(60_000)),
+			signed(
+				Sr25519Keyring::Dave,
+				lending(pallet_lending::Call::supply { asset: USDM, amount: 100_000 * UNIT }),
+			),
+			signed(
+				Sr25519Keyring::Eve,
+				lending(pallet_lending::Call::supply { asset: XBTC, amount: UNIT }),
+			),
+		]);
+		for r in results {
+			assert_ok!(r.expect("valid"));
+		}
+		let results = block(vec![signed(
+			Sr25519Keyring::Eve,
+			lending(pallet_lending::Call::borrow { asset: USDM, amount: 40_000 * UNIT }),
+		)]);
+		assert_ok!(results[0].expect("valid"));
+		// Healthy: nobody may settle.
+		let settle = RuntimeCall::Liquidation(pallet_liquidation::Call::settle {
+			borrower: eve.clone().into(),
+		});
+		let results = block(vec![signed(Sr25519Keyring::Bob, settle.clone())]);
+		assert_eq!(
+			results[0].expect("valid"),
+			Err(pallet_liquidation::Error::<Runtime>::NotLiquidatable.into())
+		);
+		// XBTC falls to 50,000: 1 XBTC × 78% = 39,000 against 40,000 of debt.
+		let results = block(vec![
+			signed(Sr25519Keyring::Alice, feed(50_000)),
+			signed(Sr25519Keyring::Bob, feed(50_000)),
+			signed(Sr25519Keyring::Charlie, feed(50_000)),
+		]);
+		for r in results {
+			assert_ok!(r.expect("valid"));
+		}
+		let health = Lending::account_health(&eve).unwrap();
+		assert!(health.is_liquidatable(), "{health:?}");
+		let preview = Liquidation::do_preview(&eve).expect("liquidatable");
+		assert_eq!(preview.route, Ok(pallet_liquidation::Route::Dex));
+		let treasury = Liquidation::insurance_account();
+		let (usdm, xbtc) = (AssetKind::WithId(USDM), AssetKind::WithId(XBTC));
+		let pool_before = AssetConversion::get_reserves(usdm.clone(), xbtc.clone()).unwrap();
+		let bob_xbtc = asset_balance(XBTC, &bob);
+
+		let results = block(vec![signed(Sr25519Keyring::Bob, settle)]);
+		assert_ok!(results[0].expect("valid"));
+
+		let settled = events()
+			.into_iter()
+			.find_map(|e| match e {
+				RuntimeEvent::Liquidation(e @ pallet_liquidation::Event::Settled { .. }) => Some(e),
+				_ => None,
+			})
+			.expect("settled");
+		let pallet_liquidation::Event::Settled {
+			route,
+			repaid,
+			collateral_due,
+			sold,
+			to_insurance,
+			tip,
+			returned,
+			..
+		} = settled
+		else {
+			unreachable!()
+		};
+		assert_eq!(route, pallet_liquidation::Route::Dex);
+		assert_eq!(sold + to_insurance + tip + returned, collateral_due);
+		// The pool paid the debt and took the collateral sold.
+		let pool_after = AssetConversion::get_reserves(usdm, xbtc).unwrap();
+		assert_eq!(pool_after, (pool_before.0 - repaid, pool_before.1 + sold));
+		// The insurance treasury holds its share as XBTC supply; the caller got the tip.
+		assert_eq!(Lending::supplied(&treasury, &XBTC).unwrap(), to_insurance);
+		assert_eq!(asset_balance(XBTC, &bob), bob_xbtc + tip);
+		// The borrower is back above the target health 1.05, not far above it.
+		let after = Lending::account_health(&eve).unwrap();
+		assert!(after.factor >= Price::from_rational(105, 100), "{after:?}");
+		assert!(after.factor < Price::from_rational(110, 100), "{after:?}");
+		assert!(Lending::debt(&eve, &USDM).unwrap() < 40_000 * UNIT - repaid + UNIT);
+		// The working account is empty.
+		let working = Liquidation::account_id();
+		assert_eq!((asset_balance(USDM, &working), asset_balance(XBTC, &working)), (0, 0));
+		Lending::do_try_state().expect("lending invariants hold");
+		Liquidation::do_try_state().expect("liquidation invariants hold");
+	})
+}

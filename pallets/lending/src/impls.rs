@@ -850,6 +850,20 @@ impl<T: Config> LendingPositions<T::AccountId> for Pallet<T> {
 		Markets::<T>::get(asset).map(|m| m.params)
 	}
 
+	fn markets() -> Vec<T::AssetId> {
+		Markets::<T>::iter_keys().collect()
+	}
+
+	fn accounts(after: Option<T::AccountId>, limit: u32) -> Vec<T::AccountId> {
+		let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+		match after {
+			Some(after) => Positions::<T>::iter_keys_from(Positions::<T>::hashed_key_for(after))
+				.take(limit)
+				.collect(),
+			None => Positions::<T>::iter_keys().take(limit).collect(),
+		}
+	}
+
 	fn supplied(who: &T::AccountId, asset: &T::AssetId) -> Result<u128, DispatchError> {
 		let market = Self::current(asset)?;
 		let scaled = Positions::<T>::get(who)

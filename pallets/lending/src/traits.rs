@@ -101,6 +101,13 @@ pub trait LendingPositions<AccountId> {
 	/// The parameters of `asset`'s market, if it exists.
 	fn market_params(asset: &Self::AssetId) -> Option<MarketParams>;
 
+	/// Every market's asset.
+	fn markets() -> alloc::vec::Vec<Self::AssetId>;
+
+	/// Up to `limit` accounts with a position, in storage order, starting after `after` (from
+	/// the first without it): a page of a full scan, for views only (reads `limit` items).
+	fn accounts(after: Option<AccountId>, limit: u32) -> alloc::vec::Vec<AccountId>;
+
 	/// `who`'s supply of `asset`, with interest (rounded down).
 	fn supplied(who: &AccountId, asset: &Self::AssetId) -> Result<u128, DispatchError>;
 

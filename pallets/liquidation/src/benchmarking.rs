@@ -22,6 +22,9 @@ use sp_runtime::traits::StaticLookup;
 type Lending<T> = pallet_lending::Pallet<T>;
 type LendingHelper<T> = <T as pallet_lending::Config>::BenchmarkHelper;
 
+/// Collateral and debt markets of a benchmark account.
+type Markets<T> = (Vec<<T as Config>::AssetId>, Vec<<T as Config>::AssetId>);
+
 const LIQUIDITY: u128 = 1_000_000_000_000;
 const COLLATERAL: u128 = 1_000_000_000;
 const DEBT: u128 = 100_000_000;
@@ -85,9 +88,7 @@ where
 /// others (twice that in the first). After [`later`] (collaterals at 0.1): health ≈ 0.67, the
 /// whole bonus, and the first collateral cannot cover the first debt (it is taken whole).
 /// Returns `(collaterals, debts)`.
-fn underwater<T>(
-	who: &T::AccountId,
-) -> Result<(Vec<<T as Config>::AssetId>, Vec<<T as Config>::AssetId>), BenchmarkError>
+fn underwater<T>(who: &T::AccountId) -> Result<Markets<T>, BenchmarkError>
 where
 	T: Config + pallet_lending::Config<AssetId = <T as Config>::AssetId>,
 {

@@ -666,9 +666,8 @@ impl<T: Config> Pallet<T> {
 	// Views and invariants
 	// -----------------------------------------------------------------------------------------
 
-	pub(crate) fn do_preview(
-		borrower: &T::AccountId,
-	) -> Result<Preview<T::AssetId>, DispatchError> {
+	/// A dry run of `settle(borrower)` (the `preview` view and runtime API).
+	pub fn do_preview(borrower: &T::AccountId) -> Result<Preview<T::AssetId>, DispatchError> {
 		let plan = Self::settle_plan(borrower)?;
 		let dex_input = T::Dex::quote_price_tokens_for_exact_tokens(
 			Self::dex_asset(plan.collateral_asset),
@@ -703,9 +702,44 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
+	/// The insurance treasury's holdings in every market's asset: `(asset, tokens held, lending
+	/// supply held)`.
+	pub fn insurance_fund() -> alloc::vec::Vec<(T::AssetId, u128, u128)> {
+		let treasury = Self::insurance_account();
+		T::Lending::markets()
+			.into_iter()
+			.map(|asset| {
+				let tokens = T::Assets::balance(asset, &treasury);
+				let supplied = T::Lending::supplied(&treasury, &asset).unwrap_or_default();
+				(asset, tokens, supplied)
+			})
+			.collect()
+	}
+
+	/// A page of accounts below health 1 among up to `limit` accounts with positions after
+	/// `after`, with their health, and where the next page starts (`None` at the end). A plain
+	/// scan for keepers and tools; accounts whose health cannot be computed (a stale price) are
+	/// left out.
+	pub fn liquidatable(after: Option<T::AccountId>, limit: u32) -> LiquidatablePage<T::AccountId> {
+		let page = T::Lending::accounts(after, limit);
+		let next = if page.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
+			page.last().cloned()
+		} else {
+			None
+		};
+		let found = page
+			.into_iter()
+			.filter_map(|who| match T::Lending::account_health(&who) {
+				Ok(health) if health.is_liquidatable() => Some((who, health.factor)),
+				_ => None,
+			})
+			.collect();
+		(found, next)
+	}
+
 	/// Invariants: the parameters are valid; the working account holds no lending position
 	/// between calls.
-	#[cfg(any(test, feature = "try-runtime"))]
+	#[cfg(any(test, feature = "std", feature = "try-runtime"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		ensure!(
 			Params::<T>::get().validate(T::MaxDustValue::get()).is_ok(),

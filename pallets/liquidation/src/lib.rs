@@ -50,6 +50,8 @@ mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
+mod property;
+#[cfg(test)]
 mod tests;
 
 pub use impls::Plan;
@@ -415,6 +417,20 @@ pub mod pallet {
 		/// Debt socialised to `asset`'s suppliers so far.
 		pub fn bad_debt(asset: T::AssetId) -> u128 {
 			BadDebt::<T>::get(asset)
+		}
+
+		/// The insurance treasury's `(asset, tokens, lending supply)` in every market.
+		pub fn insurance() -> alloc::vec::Vec<(T::AssetId, u128, u128)> {
+			Self::insurance_fund()
+		}
+
+		/// Accounts below health 1 among a page of `limit` accounts after `after`, and where
+		/// the next page starts.
+		pub fn liquidatable_page(
+			after: Option<T::AccountId>,
+			limit: u32,
+		) -> LiquidatablePage<T::AccountId> {
+			Self::liquidatable(after, limit)
 		}
 	}
 

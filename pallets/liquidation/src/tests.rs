@@ -591,6 +591,24 @@ fn a_lent_out_collateral_market_blocks_only_the_dex() {
 		assert!(matches!(route, Route::Backstop { dex: DexRefusal::NoCash { .. } }));
 		// The treasury holds the collateral as supply shares, to withdraw when cash returns.
 		assert_eq!(supplied(insurance(), BTC), to_insurance);
+		// A keeper too: it receives supply shares, no cash needed.
+		assert!(health(ALICE) >= fx(105, 100));
+		MockOracle::set(BTC, FixedU128::from_u32(70));
+		let before = supplied(BOB, BTC);
+		assert_ok!(Liquidation::liquidate(
+			RuntimeOrigin::signed(BOB),
+			ALICE,
+			USD,
+			BTC,
+			Amount::All
+		));
+		let Event::Liquidated { seized, .. } =
+			events().into_iter().find(|e| matches!(e, Event::Liquidated { .. })).unwrap()
+		else {
+			panic!()
+		};
+		assert_eq!(supplied(BOB, BTC), before + seized);
+		assert_eq!(<Lending as LendingPositions<AccountId>>::available_cash(&BTC), 0);
 	});
 }
 

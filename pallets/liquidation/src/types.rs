@@ -162,6 +162,9 @@ pub struct Preview<AssetId> {
 	pub returned: u128,
 }
 
+/// A page of accounts below health 1 with their health, and where the next page starts.
+pub type LiquidatablePage<AccountId> = (alloc::vec::Vec<(AccountId, FixedU128)>, Option<AccountId>);
+
 #[cfg(test)]
 mod tests {
 	use super::*;

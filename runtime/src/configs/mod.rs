@@ -1,7 +1,9 @@
 //! `Config` of every pallet in the runtime.
 
 mod lending;
+mod liquidation;
 pub use lending::*;
+pub use liquidation::*;
 
 use alloc::vec;
 

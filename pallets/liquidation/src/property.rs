@@ -1,0 +1,368 @@
+//! Property test: random positions, price paths (with pool manipulation and time passing) and
+//! every liquidation call, on the real lending pallet and DEX. After every step:
+//!
+//! - a call on an account that was healthy (strict health ≥ 1) failed;
+//! - a failed call changed nothing (the storage root is the same);
+//! - a settlement's collateral due = sold + to the treasury + tip + returned, and the borrower's
+//!   collateral fell by what left it (to within the lending pallet's share rounding, at most two
+//!   units, always against the borrower);
+//! - every unit of debt that disappeared was repaid by a keeper, the DEX or the backstop, or
+//!   covered by the treasury, the reserves or the suppliers (to within one unit of share rounding
+//!   per repayment);
+//! - both pallets' `try_state` hold.
+//!
+//! It prints how often it reached each route and asserts that it reached all of them.
+//! `LIQUIDATION_PROPTEST_CASES` sets the number of sequences (default 200).
+
+use crate::{mock::*, *};
+use frame_support::{assert_ok, traits::fungible::NativeOrWithId};
+use proptest::{
+	prelude::*,
+	test_runner::{Config as RunnerConfig, TestRunner},
+};
+use sp_arithmetic::{
+	traits::{CheckedDiv, One, Saturating},
+	FixedU128, Permill,
+};
+use sp_runtime::traits::Dispatchable;
+use std::{cell::RefCell, collections::BTreeMap};
+
+const BORROWERS: [AccountId; 2] = [ALICE, CHARLIE];
+const DEBTS: [AssetId; 2] = [USD, ETH];
+const COLLATERALS: [AssetId; 2] = [BTC, MEME];
+
+#[derive(Clone, Debug)]
+enum Op {
+	/// An asset's price in percent of its start.
+	Price(usize, u32),
+	/// `liquidate` by Bob: borrower, debt, collateral, cap in percent of the debt (None: All).
+	Liquidate(usize, usize, usize, Option<u32>),
+	Settle(usize),
+	Advance(u64),
+	/// The treasury receives some of a debt asset.
+	Fund(usize, u128),
+	/// The LP dumps BTC into the USD/BTC pool (percent of its BTC reserve).
+	Dump(u32),
+	/// Governance moves the slippage bound and the treasury's share.
+	Params(u32, u32),
+	/// A borrower borrows more USD (percent of its remaining borrowing power).
+	Borrow(usize, u32),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+	let b = 0..BORROWERS.len();
+	prop_oneof![
+		5 => (0..4usize, 20u32..130).prop_map(|(a, p)| Op::Price(a, p)),
+		5 => (b.clone(), 0..2usize, 0..2usize, prop::option::of(1u32..120))
+			.prop_map(|(b, d, c, x)| Op::Liquidate(b, d, c, x)),
+		6 => b.clone().prop_map(Op::Settle),
+		1 => (1u64..2 * 24 * 3_600_000).prop_map(Op::Advance),
+		1 => (0..2usize, 1u128..2_000_000).prop_map(|(d, x)| Op::Fund(d, x)),
+		1 => (1u32..80).prop_map(Op::Dump),
+		1 => (1u32..=20, 0u32..=100).prop_map(|(s, i)| Op::Params(s, i)),
+		2 => (b, 10u32..=100).prop_map(|(b, p)| Op::Borrow(b, p)),
+	]
+}
+
+#[derive(Clone, Debug)]
+struct Setup {
+	/// Per borrower: BTC, MEME supplied; percent of borrowing power borrowed in USD and ETH.
+	positions: Vec<(u128, u128, u32, u32)>,
+	ranks: (u8, u8),
+}
+
+fn setup() -> impl Strategy<Value = Setup> {
+	(
+		prop::collection::vec((100u128..20_000, 0u128..2_000_000, 40u32..=95, 0u32..=50), 2),
+		(0u8..3, 0u8..3),
+	)
+		.prop_map(|(positions, ranks)| Setup { positions, ranks })
+}
+
+fn start_price(asset: AssetId) -> FixedU128 {
+	match asset {
+		USD => FixedU128::one(),
+		BTC => FixedU128::from_u32(100),
+		ETH => FixedU128::from_u32(2),
+		_ => fx(1, 2),
+	}
+}
+
+fn refresh() {
+	for asset in [USD, BTC, MEME, ETH] {
+		let (price, _) = MockOracle::timestamped_price(&asset).expect("every asset is priced");
+		MockOracle::set(asset, price);
+	}
+}
+
+use pallet_lending::TimestampedPrices;
+
+fn borrow_share(who: AccountId, asset: AssetId, percent: u32) {
+	let Ok(health) = <Lending as LendingPositions<AccountId>>::account_health(&who) else {
+		return;
+	};
+	let room = health.borrow_limit.saturating_sub(health.debt_value);
+	let price = MockOracle::timestamped_price(&asset).unwrap().0;
+	let units = FixedU128::from_inner(room.saturating_mul(u128::from(percent)) / 100)
+		.checked_div(&price)
+		.map(|x| x.into_inner())
+		.unwrap_or(0);
+	let _ = Lending::borrow(RuntimeOrigin::signed(who), asset, units);
+}
+
+#[derive(Default, Debug)]
+struct Counts {
+	keeper: u32,
+	dex: u32,
+	backstop: u32,
+	shortfall: u32,
+	healthy_refused: u32,
+	no_route: u32,
+	other_refused: u32,
+	unhealthy_steps: u32,
+}
+
+fn debts_of(who: AccountId) -> BTreeMap<AssetId, u128> {
+	DEBTS.iter().map(|a| (*a, debt(who, *a))).collect()
+}
+
+fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestCaseError> {
+	ExtBuilder::default().build().execute_with(|| -> Result<(), TestCaseError> {
+		// ETH for the ETH debt's liquidity and the pool.
+		create_pool(LP, USD, ETH, 1_000_000_000, 500_000_000);
+		assert_ok!(Liquidation::set_risk_rank(RuntimeOrigin::root(), BTC, setup.ranks.0));
+		assert_ok!(Liquidation::set_risk_rank(RuntimeOrigin::root(), MEME, setup.ranks.1));
+		for (who, (btc, meme, usd, eth)) in BORROWERS.iter().zip(setup.positions.iter()) {
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(*who), BTC, *btc));
+			if *meme > 0 {
+				assert_ok!(Lending::supply(RuntimeOrigin::signed(*who), MEME, *meme));
+			}
+			borrow_share(*who, USD, *usd);
+			borrow_share(*who, ETH, *eth);
+		}
+		for op in ops {
+			let borrower_of = |i: usize| BORROWERS[i % BORROWERS.len()];
+			let call = match op {
+				Op::Price(a, p) => {
+					let asset = [USD, BTC, MEME, ETH][a];
+					let price = start_price(asset)
+						.saturating_mul(FixedU128::from_rational(u128::from(p), 100));
+					MockOracle::set(asset, price);
+					None
+				},
+				Op::Advance(ms) => {
+					Timestamp::set_timestamp(Timestamp::get() + ms);
+					System::set_block_number(System::block_number() + 1);
+					refresh();
+					None
+				},
+				Op::Fund(d, x) => {
+					// Below the minimum balance of a new holder is refused: then nothing.
+					let _ =
+						<Assets as frame_support::traits::fungibles::Mutate<AccountId>>::mint_into(
+							DEBTS[d],
+							&insurance(),
+							x,
+						);
+					None
+				},
+				Op::Dump(p) => {
+					let (_, btc) = pool_reserves(USD, BTC);
+					let amount = btc * u128::from(p) / 100;
+					if amount > 0 {
+						let _ = AssetConversion::swap_exact_tokens_for_tokens(
+							RuntimeOrigin::signed(LP),
+							vec![
+								Box::new(NativeOrWithId::WithId(BTC)),
+								Box::new(NativeOrWithId::WithId(USD)),
+							],
+							amount,
+							1,
+							LP,
+							false,
+						);
+					}
+					None
+				},
+				Op::Params(s, i) => {
+					let params = LiquidationParams {
+						max_slippage: Permill::from_percent(s),
+						insurance_share: Permill::from_percent(i),
+						..default_params()
+					};
+					assert_ok!(Liquidation::update_params(RuntimeOrigin::root(), params));
+					None
+				},
+				Op::Borrow(b, p) => {
+					borrow_share(borrower_of(b), USD, p);
+					None
+				},
+				Op::Liquidate(b, d, c, cap) => {
+					let borrower = borrower_of(b);
+					let max_repay = match cap {
+						None => Amount::All,
+						Some(p) => {
+							Amount::Exact((debt(borrower, DEBTS[d]) * u128::from(p) / 100).max(1))
+						},
+					};
+					Some((
+						borrower,
+						BOB,
+						RuntimeCall::Liquidation(crate::Call::liquidate {
+							borrower,
+							debt_asset: DEBTS[d],
+							collateral_asset: COLLATERALS[c],
+							max_repay,
+						}),
+					))
+				},
+				Op::Settle(b) => {
+					let borrower = borrower_of(b);
+					Some((borrower, LP, RuntimeCall::Liquidation(crate::Call::settle { borrower })))
+				},
+			};
+			let Some((borrower, caller, call)) = call else { continue };
+
+			let health = <Lending as LendingPositions<AccountId>>::account_health(&borrower);
+			let healthy = matches!(health, Ok(h) if !h.is_liquidatable());
+			if matches!(health, Ok(h) if h.is_liquidatable()) {
+				counts.borrow_mut().unhealthy_steps += 1;
+			}
+			let debts_before = debts_of(borrower);
+			let collateral_before: BTreeMap<AssetId, u128> =
+				COLLATERALS.iter().map(|a| (*a, supplied(borrower, *a))).collect();
+			System::reset_events();
+			let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+
+			let result = call.dispatch(RuntimeOrigin::signed(caller));
+
+			match result {
+				Err(e) => {
+					prop_assert_eq!(
+						sp_io::storage::root(sp_runtime::StateVersion::V1),
+						root,
+						"a failed call changed state: {:?}",
+						e
+					);
+					let mut c = counts.borrow_mut();
+					if healthy {
+						c.healthy_refused += 1;
+					} else if e.error == Error::<Test>::NoRoute.into() {
+						c.no_route += 1;
+					} else {
+						c.other_refused += 1;
+					}
+				},
+				Ok(_) => {
+					prop_assert!(!healthy, "a healthy account was liquidated: {:?}", health);
+					// What left the borrower's collateral, and the debt accounted for.
+					let mut taken: BTreeMap<AssetId, u128> = BTreeMap::new();
+					let mut paid: BTreeMap<AssetId, u128> = BTreeMap::new();
+					let mut repayments = 0u128;
+					for e in events() {
+						match e {
+							Event::Liquidated {
+								debt_asset,
+								collateral_asset,
+								repaid,
+								seized,
+								protocol_fee,
+								..
+							} => {
+								counts.borrow_mut().keeper += 1;
+								*taken.entry(collateral_asset).or_default() +=
+									seized + protocol_fee;
+								*paid.entry(debt_asset).or_default() += repaid;
+								repayments += 1;
+							},
+							Event::Settled {
+								debt_asset,
+								collateral_asset,
+								route,
+								repaid,
+								collateral_due,
+								sold,
+								to_insurance,
+								tip,
+								returned,
+								..
+							} => {
+								prop_assert_eq!(
+									sold + to_insurance + tip + returned,
+									collateral_due
+								);
+								match route {
+									Route::Dex => counts.borrow_mut().dex += 1,
+									Route::Backstop { .. } => counts.borrow_mut().backstop += 1,
+								}
+								*taken.entry(collateral_asset).or_default() +=
+									sold + to_insurance + tip;
+								*paid.entry(debt_asset).or_default() += repaid;
+								repayments += 1;
+							},
+							Event::ShortfallCoveredByInsurance { asset, amount, .. } => {
+								counts.borrow_mut().shortfall += 1;
+								*paid.entry(asset).or_default() += amount;
+								repayments += 1;
+							},
+							Event::ShortfallCoveredByReserves { asset, amount, .. }
+							| Event::BadDebtSocialised { asset, amount, .. } => {
+								counts.borrow_mut().shortfall += 1;
+								*paid.entry(asset).or_default() += amount;
+							},
+							_ => {},
+						}
+					}
+					for (asset, before) in &collateral_before {
+						let gone = before - supplied(borrower, *asset);
+						let expected = taken.get(asset).copied().unwrap_or(0);
+						prop_assert!(
+							gone >= expected && gone <= expected + 2,
+							"collateral {} fell by {} for {} taken",
+							asset,
+							gone,
+							expected
+						);
+					}
+					for (asset, before) in &debts_before {
+						let gone = before - debt(borrower, *asset);
+						let expected = paid.get(asset).copied().unwrap_or(0);
+						prop_assert!(
+							gone + repayments >= expected && gone <= expected + repayments,
+							"debt {} fell by {} for {} accounted",
+							asset,
+							gone,
+							expected
+						);
+					}
+				},
+			}
+			prop_assert!(Lending::do_try_state().is_ok(), "{:?}", Lending::do_try_state());
+			prop_assert!(Liquidation::do_try_state().is_ok(), "{:?}", Liquidation::do_try_state());
+		}
+		Ok(())
+	})
+}
+
+#[test]
+fn random_liquidations_touch_no_healthy_account_and_lose_no_unit() {
+	let cases = std::env::var("LIQUIDATION_PROPTEST_CASES")
+		.ok()
+		.and_then(|v| v.parse().ok())
+		.unwrap_or(200);
+	let counts = RefCell::new(Counts::default());
+	let mut runner = TestRunner::new(RunnerConfig { cases, ..RunnerConfig::default() });
+	runner
+		.run(&(setup(), prop::collection::vec(op(), 1..40)), |(setup, ops)| {
+			run(setup, ops, &counts)
+		})
+		.unwrap();
+	let c = counts.into_inner();
+	println!("{c:#?}");
+	assert!(c.keeper > 0, "no keeper liquidation: {c:?}");
+	assert!(c.dex > 0, "no DEX settlement: {c:?}");
+	assert!(c.backstop > 0, "no backstop: {c:?}");
+	assert!(c.shortfall > 0, "no shortfall covered: {c:?}");
+	assert!(c.healthy_refused > 0, "no healthy account refused: {c:?}");
+	assert!(c.no_route > 0, "no NoRoute: {c:?}");
+}

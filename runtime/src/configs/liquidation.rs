@@ -1,0 +1,86 @@
+//! The liquidation engine: `pallet-liquidation` over the money market, the oracle and the DEX.
+
+use super::lending::{MaxPriceAge, OrmlOracle, MAX_ASSETS_PER_ACCOUNT};
+use crate::{governance, AssetConversion, AssetId, AssetKind, Assets, Lending, Runtime, Timestamp};
+use frame_support::{parameter_types, traits::ConstU32, PalletId};
+use pallet_liquidation::LiquidationParams;
+use sp_arithmetic::{FixedU128, Permill};
+
+/// One US dollar in the oracle's reference unit (USD with 12 decimals).
+pub const USD: u128 = 1_000_000_000_000;
+
+parameter_types! {
+	/// The working account: holds seized collateral only inside a settlement.
+	pub const LiquidationPalletId: PalletId = PalletId(*b"mc/liqdn");
+	/// The insurance treasury.
+	pub const InsurancePalletId: PalletId = PalletId(*b"mc/insur");
+	/// `dust_value` may be set up to USD 100,000.
+	pub const MaxDustValue: u128 = 100_000 * USD;
+	pub DefaultLiquidationParams: LiquidationParams = default_params();
+}
+
+/// The parameters at genesis (governance changes them with `update_params`): repay to health
+/// 1.05; the discount from half the market's bonus at health 1 to all of it at 0.9; 10% of it
+/// to the treasury; half the unused penalty of a settlement to the treasury; a 0.1% tip capped
+/// at USD 100; the DEX may cost 3% over the oracle; the backstop buys 2% under it; a debt or
+/// collateral left under USD 1,000 is closed fully (Aave V4's value).
+pub fn default_params() -> LiquidationParams {
+	LiquidationParams {
+		target_health: FixedU128::from_rational(105, 100),
+		health_for_max_discount: FixedU128::from_rational(90, 100),
+		min_discount_share: Permill::from_percent(50),
+		protocol_fee: Permill::from_percent(10),
+		insurance_share: Permill::from_percent(50),
+		caller_tip: Permill::from_parts(1_000),
+		caller_tip_cap: 100 * USD,
+		max_slippage: Permill::from_percent(3),
+		backstop_discount: Permill::from_percent(2),
+		dust_value: 1_000 * USD,
+	}
+}
+
+/// A market's asset as the DEX names it.
+pub struct DexAsset;
+impl sp_runtime::traits::Convert<AssetId, AssetKind> for DexAsset {
+	fn convert(asset: AssetId) -> AssetKind {
+		AssetKind::WithId(asset)
+	}
+}
+
+impl pallet_liquidation::Config for Runtime {
+	type AssetId = AssetId;
+	type Assets = Assets;
+	type Lending = Lending;
+	type Prices = pallet_lending::OraclePrices<OrmlOracle, Timestamp, MaxPriceAge>;
+	type DexAssetKind = AssetKind;
+	type ToDexAsset = DexAsset;
+	type Dex = AssetConversion;
+	type RiskAdmin = governance::RiskAdminOrigin;
+	type PalletId = LiquidationPalletId;
+	type InsurancePalletId = InsurancePalletId;
+	type DefaultParams = DefaultLiquidationParams;
+	type MaxDustValue = MaxDustValue;
+	type MaxDebts = ConstU32<MAX_ASSETS_PER_ACCOUNT>;
+	type WeightInfo = pallet_liquidation::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = LiquidationBenchmarkHelper;
+}
+
+/// Pools for the benchmarks, made through the DEX's own calls.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct LiquidationBenchmarkHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_liquidation::BenchmarkHelper<AssetId, crate::AccountId> for LiquidationBenchmarkHelper {
+	fn create_pool(lp: &crate::AccountId, a: AssetId, b: AssetId, amount_a: u128, amount_b: u128) {
+		use alloc::boxed::Box;
+		use frame_support::traits::fungible::Mutate;
+		// Pool tokens are not sufficient: the provider needs a native account.
+		crate::Balances::mint_into(lp, 1_000 * crate::UNIT).expect("minting native works");
+		let origin = crate::RuntimeOrigin::signed(lp.clone());
+		let (ka, kb) = (Box::new(AssetKind::WithId(a)), Box::new(AssetKind::WithId(b)));
+		AssetConversion::create_pool(origin.clone(), ka.clone(), kb.clone())
+			.expect("a new pool of two assets");
+		AssetConversion::add_liquidity(origin, ka, kb, amount_a, amount_b, 1, 1, lp.clone())
+			.expect("the provider holds the liquidity");
+	}
+}
