@@ -6,7 +6,7 @@
 use crate::{
 	assets::{MEME, USDM, XBTC},
 	configs::Price,
-	AccountId, AssetsConfig, BalancesConfig, GenesisSeedConfig, LendingConfig,
+	AccountId, AssetsConfig, BalancesConfig, GenesisSeedConfig, LendingConfig, LiquidationConfig,
 	OracleMembershipConfig, RuntimeGenesisConfig, SudoConfig, DECIMALS, UNIT,
 };
 use alloc::{vec, vec::Vec};
@@ -21,6 +21,13 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 /// Native balance of every endowed account.
 pub const ENDOWMENT: u128 = 1_000_000 * UNIT;
+/// USDM the insurance treasury starts with in the presets.
+pub const INSURANCE_USDM: u128 = 100_000 * UNIT;
+
+/// The insurance treasury's account.
+pub fn insurance_account() -> AccountId {
+	pallet_liquidation::Pallet::<crate::Runtime>::insurance_account()
+}
 /// Each dev asset given to every endowed account, in whole tokens.
 pub const ASSET_ENDOWMENT: [(u32, u128); 3] =
 	[(USDM, 1_000_000 * UNIT), (XBTC, 100 * UNIT), (MEME, 10_000_000 * UNIT)];
@@ -143,6 +150,8 @@ fn testnet_genesis(
 				(*id, who.clone(), amount + extra)
 			})
 		})
+		// The insurance treasury starts with USDM to back-stop settlements the DEX cannot make.
+		.chain([(USDM, insurance_account(), INSURANCE_USDM)])
 		.collect::<Vec<_>>();
 
 	build_struct_json_patch!(RuntimeGenesisConfig {
@@ -181,6 +190,8 @@ fn testnet_genesis(
 			prices: genesis_prices(),
 		},
 		lending: LendingConfig { markets: markets(), reserves_donor: Some(mm.clone()) },
+		// The most volatile collateral is seized first.
+		liquidation: LiquidationConfig { risk_ranks: vec![(MEME, 2u8), (XBTC, 1u8), (USDM, 0u8)] },
 		oracle_membership: OracleMembershipConfig {
 			members: frame_support::BoundedVec::truncate_from(feeders()),
 		},

@@ -128,6 +128,11 @@ fn development_genesis_has_assets_pools_feeders_and_prices() {
 			Some(Price::from_u32(60_000)),
 			"reference price seeded"
 		);
+		// The insurance treasury holds USDM; MEME is seized before XBTC.
+		let treasury = margincall_runtime::Liquidation::insurance_account();
+		assert_eq!(asset_balance(USDM, &treasury), genesis_config_presets::INSURANCE_USDM);
+		assert_eq!(pallet_liquidation::RiskRank::<Runtime>::get(MEME), 2);
+		assert_eq!(pallet_liquidation::RiskRank::<Runtime>::get(XBTC), 1);
 	})
 }
 
@@ -418,6 +423,7 @@ fn a_price_drop_then_settle_through_the_dex() {
 		let (usdm, xbtc) = (AssetKind::WithId(USDM), AssetKind::WithId(XBTC));
 		let pool_before = AssetConversion::get_reserves(usdm.clone(), xbtc.clone()).unwrap();
 		let bob_xbtc = asset_balance(XBTC, &bob);
+		let bob_supply = Lending::supplied(&bob, &XBTC).unwrap();
 
 		let results = block(vec![signed(Sr25519Keyring::Bob, settle)]);
 		assert_ok!(results[0].expect("valid"));
@@ -447,9 +453,12 @@ fn a_price_drop_then_settle_through_the_dex() {
 		// The pool paid the debt and took the collateral sold.
 		let pool_after = AssetConversion::get_reserves(usdm, xbtc).unwrap();
 		assert_eq!(pool_after, (pool_before.0 - repaid, pool_before.1 + sold));
-		// The insurance treasury holds its share as XBTC supply; the caller got the tip.
+		// The insurance treasury holds its share as XBTC supply; the caller got the tip, also
+		// as supply.
 		assert_eq!(Lending::supplied(&treasury, &XBTC).unwrap(), to_insurance);
-		assert_eq!(asset_balance(XBTC, &bob), bob_xbtc + tip);
+		assert_eq!(Lending::supplied(&bob, &XBTC).unwrap(), bob_supply + tip);
+		assert!(tip > 0);
+		assert_eq!(asset_balance(XBTC, &bob), bob_xbtc);
 		// The borrower is back above the target health 1.05, not far above it.
 		let after = Lending::account_health(&eve).unwrap();
 		assert!(after.factor >= Price::from_rational(105, 100), "{after:?}");

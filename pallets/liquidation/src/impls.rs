@@ -91,11 +91,31 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(T::WeightInfo::cover_shortfall(T::MaxDebts::get()))
 	}
 
-	/// `settle` at its worst: the heavier route plus the loss waterfall over every debt.
+	/// `settle` at its worst: a plan tried against every collateral but the last (each a health
+	/// check: the benchmarks measure one), then the DEX sale failing at the swap and the
+	/// backstop (or sweeping every collateral as dust), then the loss waterfall over every
+	/// debt.
 	pub fn settle_weight() -> Weight {
-		T::WeightInfo::settle_dex()
-			.max(T::WeightInfo::settle_backstop())
-			.saturating_add(T::WeightInfo::cover_shortfall(T::MaxDebts::get()))
+		let max = T::MaxDebts::get();
+		Self::extra_plans_weight(max.saturating_sub(1))
+			.saturating_add(
+				T::WeightInfo::settle_dex()
+					.saturating_add(T::WeightInfo::settle_backstop())
+					.max(Self::sweep_weight(max)),
+			)
+			.saturating_add(T::WeightInfo::cover_shortfall(max))
+	}
+
+	/// Plans tried beyond the first.
+	fn extra_plans_weight(extra: u32) -> Weight {
+		T::Lending::health_weight().saturating_mul(u64::from(extra))
+	}
+
+	/// Sweeping `n` dust collaterals to the treasury.
+	fn sweep_weight(n: u32) -> Weight {
+		T::Lending::seize_collateral_weight()
+			.saturating_add(T::Lending::health_weight())
+			.saturating_mul(u64::from(n))
 	}
 
 	// -----------------------------------------------------------------------------------------
@@ -347,17 +367,34 @@ impl<T: Config> Pallet<T> {
 	/// The plan `settle` would carry out: the largest debt against the first collateral in risk
 	/// order that can be liquidated (a collateral whose price is stale is passed over).
 	fn settle_plan(borrower: &T::AccountId) -> Result<Plan<T::AssetId>, DispatchError> {
-		let (debt, collaterals) = Self::choose(borrower)?;
+		Self::settle_plan_tried(borrower).0
+	}
+
+	/// [`Self::settle_plan`], with how many plans it tried, and whether every collateral was too
+	/// small to pay for a unit of the debt (dust to sweep).
+	fn settle_plan_tried(
+		borrower: &T::AccountId,
+	) -> (Result<Plan<T::AssetId>, DispatchError>, u32, bool) {
+		let (debt, collaterals) = match Self::choose(borrower) {
+			Ok(chosen) => chosen,
+			Err(e) => return (Err(e), 0, false),
+		};
 		let mut first_error = None;
+		let mut tries = 0u32;
+		let mut all_too_small = !collaterals.is_empty();
 		for collateral in collaterals {
+			tries = tries.saturating_add(1);
 			match Self::plan(borrower, debt, collateral, None) {
-				Ok(plan) => return Ok(plan),
+				Ok(plan) => return (Ok(plan), tries, false),
 				Err(e) => {
+					if e != Error::<T>::CollateralTooSmall.into() {
+						all_too_small = false;
+					}
 					first_error.get_or_insert(e);
 				},
 			}
 		}
-		Err(first_error.unwrap_or_else(|| Error::<T>::NoCollateral.into()))
+		(Err(first_error.unwrap_or_else(|| Error::<T>::NoCollateral.into())), tries, all_too_small)
 	}
 
 	/// Works out a DEX sale for `plan` without making it.
@@ -392,49 +429,44 @@ impl<T: Config> Pallet<T> {
 		)
 		.unwrap_or(0)
 		.min(penalty.saturating_sub(to_insurance));
-		let needed = input.saturating_add(tip);
 		let available = T::Lending::available_cash(&plan.collateral_asset);
-		if needed > available {
-			return Err(DexRefusal::NoCash { needed, available });
+		if input > available {
+			return Err(DexRefusal::NoCash { needed: input, available });
 		}
 		Ok(DexQuote { input, to_insurance, tip })
 	}
 
-	/// Makes the DEX sale of `quote`; changes nothing if any part fails.
+	/// Makes the DEX sale of `quote`: seizes the input into the working account, withdraws it,
+	/// buys exactly the debt and repays it. Returns `(sold, unspent)`; changes nothing if any
+	/// part fails. The working account ends with no tokens and no lending position.
 	fn sell_on_dex(
-		caller: &T::AccountId,
 		borrower: &T::AccountId,
 		plan: &Plan<T::AssetId>,
 		quote: &DexQuote,
-	) -> Result<u128, DispatchError> {
+	) -> Result<(u128, u128), DispatchError> {
 		with_storage_layer(|| {
 			let account = Self::account_id();
 			let collateral = plan.collateral_asset;
-			let cash = quote.input.saturating_add(quote.tip);
-			T::Lending::seize_collateral(borrower, &collateral, cash, &account)?;
-			let paid = T::Lending::withdraw_supply(&account, &collateral, Amount::Exact(cash))?;
-			ensure!(paid == cash, Error::<T>::Overflow);
-			if !quote.tip.is_zero() {
-				T::Assets::transfer(
-					collateral,
-					&account,
-					caller,
-					quote.tip,
-					Preservation::Expendable,
-				)?;
-			}
+			let input = quote.input;
+			// Seizing a whole supply moves all its shares, which (with a supply index below 1)
+			// may be more than the shares of `input`: then withdraw them all (worth `input`).
+			let whole = input == T::Lending::supplied(borrower, &collateral)?;
+			T::Lending::seize_collateral(borrower, &collateral, input, &account)?;
+			let amount = if whole { Amount::All } else { Amount::Exact(input) };
+			let paid = T::Lending::withdraw_supply(&account, &collateral, amount)?;
+			ensure!(paid == input, Error::<T>::Overflow);
 			let sold = T::Dex::swap_tokens_for_exact_tokens(
 				account.clone(),
 				vec![Self::dex_asset(collateral), Self::dex_asset(plan.debt_asset)],
 				plan.repay,
-				Some(quote.input),
+				Some(input),
 				account.clone(),
 				false,
 			)?;
 			T::Lending::repay_debt(&account, borrower, &plan.debt_asset, plan.repay)?;
 			// The quote is exact for this state; should the DEX take less, the rest is the
 			// treasury's, so the working account ends empty.
-			let unspent = quote.input.saturating_sub(sold);
+			let unspent = input.saturating_sub(sold);
 			if !unspent.is_zero() {
 				T::Assets::transfer(
 					collateral,
@@ -444,8 +476,53 @@ impl<T: Config> Pallet<T> {
 					Preservation::Expendable,
 				)?;
 			}
-			Ok(sold)
+			Ok((sold, unspent))
 		})
+	}
+
+	/// Pays the caller's tip as collateral supply (like a keeper's seizure: no cash needed).
+	/// A caller that cannot receive it (e.g. no room for another position) gets none; the
+	/// borrower keeps it.
+	fn pay_tip(
+		caller: &T::AccountId,
+		borrower: &T::AccountId,
+		asset: T::AssetId,
+		tip: u128,
+	) -> u128 {
+		if tip.is_zero() {
+			return 0;
+		}
+		match T::Lending::seize_collateral(borrower, &asset, tip, caller) {
+			Ok(_) => tip,
+			Err(e) => {
+				log::debug!(target: "runtime::liquidation", "tip not paid: {e:?}");
+				0
+			},
+		}
+	}
+
+	/// Seizes every collateral of `borrower` to the insurance treasury: each is too small to
+	/// pay for a unit of its debt, and would otherwise keep the loss waterfall from running.
+	/// Returns how many it swept.
+	fn sweep_dust(borrower: &T::AccountId) -> Result<u32, DispatchError> {
+		let treasury = Self::insurance_account();
+		let mut swept = 0u32;
+		for (asset, collateral) in T::Lending::account_assets(borrower).supplies {
+			if !collateral {
+				continue;
+			}
+			let amount = T::Lending::supplied(borrower, &asset)?;
+			if !amount.is_zero() {
+				T::Lending::seize_collateral(borrower, &asset, amount, &treasury)?;
+			}
+			Self::deposit_event(Event::DustCollateralSwept {
+				borrower: borrower.clone(),
+				asset,
+				amount,
+			});
+			swept = swept.saturating_add(1);
+		}
+		Ok(swept)
 	}
 
 	/// The backstop: the insurance treasury repays and takes the collateral at the oracle price
@@ -496,25 +573,53 @@ impl<T: Config> Pallet<T> {
 			ensure!(debts > 0, Error::<T>::NotLiquidatable);
 			return Ok(Some(Self::shortfall_weight(debts)).into());
 		}
-		let plan = Self::settle_plan(borrower)?;
-		let outcome = match Self::quote_dex(&plan) {
-			Ok(quote) => match Self::sell_on_dex(caller, borrower, &plan, &quote) {
-				Ok(sold) => {
-					let to_insurance =
-						Self::seize_rest(borrower, plan.collateral_asset, quote.to_insurance)?;
-					Ok(Outcome { route: Route::Dex, sold, to_insurance, tip: quote.tip })
-				},
-				Err(e) => {
-					log::debug!(target: "runtime::liquidation", "DEX sale failed: {e:?}");
-					Err(DexRefusal::SwapFailed)
-				},
+		let (plan, tries, all_too_small) = Self::settle_plan_tried(borrower);
+		let plans_weight = Self::extra_plans_weight(tries.saturating_sub(1));
+		let plan = match plan {
+			Ok(plan) => plan,
+			Err(_) if all_too_small => {
+				// Only dust collateral is left (each liquidatable, none worth a unit of the
+				// debt): sweep it to the treasury and close the rest by the waterfall.
+				let swept = Self::sweep_dust(borrower)?;
+				let debts = Self::cover_shortfall(borrower)?;
+				return Ok(Some(
+					plans_weight
+						.saturating_add(Self::sweep_weight(swept))
+						.saturating_add(Self::shortfall_weight(debts)),
+				)
+				.into());
 			},
-			Err(refusal) => Err(refusal),
+			Err(e) => return Err(e.into()),
 		};
-		let (outcome, route_weight) = match outcome {
-			Ok(outcome) => (outcome, T::WeightInfo::settle_dex()),
+		let collateral = plan.collateral_asset;
+		let dex = Self::quote_dex(&plan).and_then(|quote| {
+			Self::sell_on_dex(borrower, &plan, &quote).map(|sold| (quote, sold)).map_err(|e| {
+				log::debug!(target: "runtime::liquidation", "DEX sale failed: {e:?}");
+				DexRefusal::SwapFailed
+			})
+		});
+		let (outcome, route_weight) = match dex {
+			Ok((quote, (sold, unspent))) => {
+				let tip = Self::pay_tip(caller, borrower, collateral, quote.tip);
+				let seized = Self::seize_rest(borrower, collateral, quote.to_insurance)?;
+				(
+					Outcome {
+						route: Route::Dex,
+						sold,
+						to_insurance: seized.saturating_add(unspent),
+						tip,
+					},
+					T::WeightInfo::settle_dex(),
+				)
+			},
 			Err(dex) => {
 				let taken = Self::backstop(borrower, &plan)?;
+				// A sale that failed at the swap did the DEX route's work too.
+				let weight = if dex == DexRefusal::SwapFailed {
+					T::WeightInfo::settle_dex().saturating_add(T::WeightInfo::settle_backstop())
+				} else {
+					T::WeightInfo::settle_backstop()
+				};
 				(
 					Outcome {
 						route: Route::Backstop { dex },
@@ -522,7 +627,7 @@ impl<T: Config> Pallet<T> {
 						to_insurance: taken,
 						tip: 0,
 					},
-					T::WeightInfo::settle_backstop(),
+					weight,
 				)
 			},
 		};
@@ -548,7 +653,10 @@ impl<T: Config> Pallet<T> {
 			health: plan.health.factor,
 		});
 		let debts = Self::cover_shortfall(borrower)?;
-		Ok(Some(route_weight.saturating_add(Self::shortfall_weight(debts))).into())
+		Ok(Some(
+			plans_weight.saturating_add(route_weight).saturating_add(Self::shortfall_weight(debts)),
+		)
+		.into())
 	}
 
 	// -----------------------------------------------------------------------------------------
@@ -578,22 +686,27 @@ impl<T: Config> Pallet<T> {
 			if owed.is_zero() {
 				continue;
 			}
-			let by_insurance = T::Assets::reducible_balance(
+			let available = T::Assets::reducible_balance(
 				asset,
 				&treasury,
 				Preservation::Preserve,
 				Fortitude::Polite,
 			)
 			.min(owed);
-			if !by_insurance.is_zero() {
-				T::Lending::repay_debt(&treasury, borrower, &asset, by_insurance)?;
+			// A repayment that clears no debt share is refused by the market: then the treasury
+			// pays nothing and the rest of the waterfall covers all of it.
+			if !available.is_zero()
+				&& T::Lending::repay_debt(&treasury, borrower, &asset, available).is_ok()
+			{
 				Self::deposit_event(Event::ShortfallCoveredByInsurance {
 					borrower: borrower.clone(),
 					asset,
-					amount: by_insurance,
+					amount: available,
 				});
 			}
-			let rest = owed.saturating_sub(by_insurance);
+			// What is left, read again (a partial repayment rounds in the market's favour), is
+			// written off whole.
+			let rest = T::Lending::debt(borrower, &asset)?;
 			if !rest.is_zero() {
 				let written = T::Lending::write_off(borrower, &asset, rest)?;
 				ensure!(

@@ -96,7 +96,12 @@ pub mod pallet {
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
 		/// Identifier of an asset (a lending market).
-		type AssetId: Parameter + Member + Copy + Ord + MaxEncodedLen;
+		type AssetId: Parameter
+			+ Member
+			+ Copy
+			+ Ord
+			+ MaxEncodedLen
+			+ sp_runtime::traits::MaybeSerializeDeserialize;
 
 		/// The assets: keepers and the insurance treasury pay debts in them.
 		type Assets: Inspect<Self::AccountId, AssetId = Self::AssetId, Balance = u128>
@@ -168,6 +173,26 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type BadDebt<T: Config> = StorageMap<_, Blake2_128Concat, T::AssetId, u128, ValueQuery>;
 
+	/// Risk ranks set at genesis (each market must exist: the lending pallet's genesis runs
+	/// first).
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// `(asset, rank)`: higher is seized first by `settle`.
+		pub risk_ranks: alloc::vec::Vec<(T::AssetId, u8)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (asset, rank) in &self.risk_ranks {
+				if let Err(e) = Pallet::<T>::do_set_risk_rank(*asset, *rank) {
+					panic!("genesis risk rank of {asset:?} is invalid: {e:?}");
+				}
+			}
+		}
+	}
+
 	/// Events: every liquidation with its route and amounts, every step of the loss waterfall,
 	/// every governance change.
 	#[pallet::event]
@@ -224,6 +249,16 @@ pub mod pallet {
 			discount: Permill,
 			/// The borrower's liquidation health before.
 			health: FixedU128,
+		},
+		/// Collateral too small to pay for a unit of the debt was swept to the insurance
+		/// treasury (so that the loss waterfall can close the debt).
+		DustCollateralSwept {
+			/// Whose collateral.
+			borrower: T::AccountId,
+			/// The collateral's asset.
+			asset: T::AssetId,
+			/// Units swept.
+			amount: u128,
 		},
 		/// First step of the loss waterfall: the insurance treasury repaid debt of an account
 		/// with no collateral left.
@@ -363,7 +398,9 @@ pub mod pallet {
 
 		/// Liquidates `borrower`'s largest debt against its riskiest collateral through the
 		/// DEX, or the insurance backstop when the DEX cannot within the slippage bound; with no
-		/// collateral left, runs the loss waterfall. The caller needs no capital and gets a tip.
+		/// collateral left (or only collateral too small to pay for a unit of the debt, which is
+		/// swept to the treasury), runs the loss waterfall. The caller needs no capital and gets
+		/// a tip, as collateral supply.
 		#[pallet::call_index(1)]
 		#[pallet::weight(Pallet::<T>::settle_weight())]
 		pub fn settle(

@@ -27,6 +27,7 @@ struct Snapshot {
 	bob_usd: u128,
 	bob_btc_supply: u128,
 	charlie_btc: u128,
+	charlie_btc_supply: u128,
 	insurance_usd: u128,
 	insurance_btc_supply: u128,
 	pool: (u128, u128),
@@ -39,6 +40,7 @@ fn snapshot() -> Snapshot {
 		bob_usd: balance(USD, BOB),
 		bob_btc_supply: supplied(BOB, BTC),
 		charlie_btc: balance(BTC, CHARLIE),
+		charlie_btc_supply: supplied(CHARLIE, BTC),
 		insurance_usd: balance(USD, insurance()),
 		insurance_btc_supply: supplied(insurance(), BTC),
 		pool: pool_reserves(USD, BTC),
@@ -492,7 +494,9 @@ fn settle_sells_on_the_dex_within_the_bound_with_exact_balances() {
 		assert_eq!(after.alice_btc, before.alice_btc - sold - to_insurance - tip);
 		assert_eq!(after.pool, (before.pool.0 - repaid, before.pool.1 + sold));
 		assert_eq!(after.insurance_btc_supply, to_insurance);
-		assert_eq!(after.charlie_btc, before.charlie_btc + tip);
+		// The tip is paid as collateral supply, like a keeper's seizure.
+		assert_eq!(after.charlie_btc_supply, before.charlie_btc_supply + tip);
+		assert_eq!(after.charlie_btc, before.charlie_btc);
 		assert_eq!(after.bob_usd, before.bob_usd);
 		// The working account ends empty.
 		let working = Liquidation::account_id();
@@ -715,6 +719,64 @@ fn a_closed_account_is_not_liquidatable() {
 			Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE),
 			Error::<Test>::NotLiquidatable
 		);
+	});
+}
+
+#[test]
+fn a_treasury_holding_a_unit_does_not_block_the_waterfall() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_borrows(10_000, 700_000);
+		// A year of interest: the borrow index is well above 1, so one unit clears no share.
+		Timestamp::set_timestamp(Timestamp::get() + 365 * 24 * 3_600_000);
+		MockOracle::set(USD, FixedU128::one());
+		MockOracle::set(BTC, FixedU128::from_u32(70));
+		// Anyone sends the treasury its minimum balance plus one unit of USD.
+		mint(USD, insurance(), MIN + 1);
+		assert_ok!(Liquidation::liquidate(
+			RuntimeOrigin::signed(BOB),
+			ALICE,
+			USD,
+			BTC,
+			Amount::All
+		));
+		// The unit could not be used: the reserves and suppliers closed the whole rest.
+		assert_eq!(debt(ALICE, USD), 0);
+		assert!(!events().iter().any(|e| matches!(e, Event::ShortfallCoveredByInsurance { .. })));
+		assert!(events().iter().any(|e| matches!(e, Event::BadDebtSocialised { .. })));
+		assert_eq!(balance(USD, insurance()), MIN + 1);
+	});
+}
+
+#[test]
+fn dust_collateral_is_swept_so_the_waterfall_can_close_the_debt() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Alice also supplies one unit of MEME (worth 0.5): it cannot pay for a unit of debt.
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 1));
+		alice_underwater(70);
+		assert_ok!(Liquidation::liquidate(
+			RuntimeOrigin::signed(BOB),
+			ALICE,
+			USD,
+			BTC,
+			Amount::All
+		));
+		// The dust collateral keeps the waterfall from running...
+		let owed = debt(ALICE, USD);
+		assert!(owed > 60_000);
+		assert_noop!(
+			Liquidation::liquidate(RuntimeOrigin::signed(BOB), ALICE, USD, MEME, Amount::All),
+			Error::<Test>::CollateralTooSmall
+		);
+		// ... until `settle` sweeps it to the treasury and closes the debt.
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		assert!(events().contains(&Event::DustCollateralSwept {
+			borrower: ALICE,
+			asset: MEME,
+			amount: 1
+		}));
+		assert_eq!(supplied(insurance(), MEME), 1);
+		assert_eq!(debt(ALICE, USD), 0);
+		assert_eq!(BadDebt::<Test>::get(USD), owed);
 	});
 }
 
