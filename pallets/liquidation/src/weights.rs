@@ -76,14 +76,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7541`
+		//  Measured:  `7579`
 		//  Estimated: `44734`
-		// Minimum execution time: 606_420_000 picoseconds.
-		Weight::from_parts(645_962_000, 44734)
+		// Minimum execution time: 680_757_000 picoseconds.
+		Weight::from_parts(703_782_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(40_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
-	/// Storage: `Lending::Positions` (r:3 w:3)
+	/// Storage: `Lending::Positions` (r:4 w:4)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:16 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
@@ -97,16 +97,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:2)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:7 w:7)
+	/// Storage: `Assets::Account` (r:6 w:6)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8048`
+		//  Measured:  `8109`
 		//  Estimated: `44734`
-		// Minimum execution time: 1_159_364_000 picoseconds.
-		Weight::from_parts(1_214_961_000, 44734)
+		// Minimum execution time: 1_249_392_000 picoseconds.
+		Weight::from_parts(1_412_859_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(55_u64))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
 	}
@@ -128,10 +128,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8029`
+		//  Measured:  `8090`
 		//  Estimated: `44734`
-		// Minimum execution time: 568_148_000 picoseconds.
-		Weight::from_parts(825_563_000, 44734)
+		// Minimum execution time: 853_377_000 picoseconds.
+		Weight::from_parts(915_347_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(50_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -150,12 +150,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 8]`.
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1939 + n * (735 ±0)`
+		//  Measured:  `1977 + n * (735 ±0)`
 		//  Estimated: `3843 + n * (5218 ±0)`
-		// Minimum execution time: 162_562_000 picoseconds.
-		Weight::from_parts(59_373_793, 3843)
-			// Standard Error: 5_589_750
-			.saturating_add(Weight::from_parts(161_482_897, 0).saturating_mul(n.into()))
+		// Minimum execution time: 294_124_000 picoseconds.
+		Weight::from_parts(149_973_080, 3843)
+			// Standard Error: 3_267_312
+			.saturating_add(Weight::from_parts(201_603_798, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -168,8 +168,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 11_007_000 picoseconds.
-		Weight::from_parts(13_018_000, 0)
+		// Minimum execution time: 11_593_000 picoseconds.
+		Weight::from_parts(15_448_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:0)
@@ -180,8 +180,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `434`
 		//  Estimated: `3724`
-		// Minimum execution time: 38_316_000 picoseconds.
-		Weight::from_parts(53_904_000, 3724)
+		// Minimum execution time: 28_116_000 picoseconds.
+		Weight::from_parts(32_096_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -195,8 +195,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `664`
 		//  Estimated: `6208`
-		// Minimum execution time: 108_247_000 picoseconds.
-		Weight::from_parts(135_262_000, 6208)
+		// Minimum execution time: 105_168_000 picoseconds.
+		Weight::from_parts(113_847_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -220,14 +220,14 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7541`
+		//  Measured:  `7579`
 		//  Estimated: `44734`
-		// Minimum execution time: 606_420_000 picoseconds.
-		Weight::from_parts(645_962_000, 44734)
+		// Minimum execution time: 680_757_000 picoseconds.
+		Weight::from_parts(703_782_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(40_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
-	/// Storage: `Lending::Positions` (r:3 w:3)
+	/// Storage: `Lending::Positions` (r:4 w:4)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:16 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
@@ -241,16 +241,16 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:2)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:7 w:7)
+	/// Storage: `Assets::Account` (r:6 w:6)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8048`
+		//  Measured:  `8109`
 		//  Estimated: `44734`
-		// Minimum execution time: 1_159_364_000 picoseconds.
-		Weight::from_parts(1_214_961_000, 44734)
+		// Minimum execution time: 1_249_392_000 picoseconds.
+		Weight::from_parts(1_412_859_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(55_u64))
 			.saturating_add(RocksDbWeight::get().writes(15_u64))
 	}
@@ -272,10 +272,10 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8029`
+		//  Measured:  `8090`
 		//  Estimated: `44734`
-		// Minimum execution time: 568_148_000 picoseconds.
-		Weight::from_parts(825_563_000, 44734)
+		// Minimum execution time: 853_377_000 picoseconds.
+		Weight::from_parts(915_347_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(50_u64))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}
@@ -294,12 +294,12 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 8]`.
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1939 + n * (735 ±0)`
+		//  Measured:  `1977 + n * (735 ±0)`
 		//  Estimated: `3843 + n * (5218 ±0)`
-		// Minimum execution time: 162_562_000 picoseconds.
-		Weight::from_parts(59_373_793, 3843)
-			// Standard Error: 5_589_750
-			.saturating_add(Weight::from_parts(161_482_897, 0).saturating_mul(n.into()))
+		// Minimum execution time: 294_124_000 picoseconds.
+		Weight::from_parts(149_973_080, 3843)
+			// Standard Error: 3_267_312
+			.saturating_add(Weight::from_parts(201_603_798, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
@@ -312,8 +312,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 11_007_000 picoseconds.
-		Weight::from_parts(13_018_000, 0)
+		// Minimum execution time: 11_593_000 picoseconds.
+		Weight::from_parts(15_448_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:0)
@@ -324,8 +324,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `434`
 		//  Estimated: `3724`
-		// Minimum execution time: 38_316_000 picoseconds.
-		Weight::from_parts(53_904_000, 3724)
+		// Minimum execution time: 28_116_000 picoseconds.
+		Weight::from_parts(32_096_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -339,8 +339,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `664`
 		//  Estimated: `6208`
-		// Minimum execution time: 108_247_000 picoseconds.
-		Weight::from_parts(135_262_000, 6208)
+		// Minimum execution time: 105_168_000 picoseconds.
+		Weight::from_parts(113_847_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
