@@ -98,6 +98,17 @@ fn block(xts: Vec<UncheckedExtrinsic>) -> Vec<ApplyExtrinsicResult> {
 	results
 }
 
+/// Every pallet's `try_state` (the runtime's tests build it with `try-runtime`: see the
+/// self dev-dependency in `runtime/Cargo.toml`).
+fn every_try_state() {
+	use frame_support::traits::{TryState, TryStateSelect};
+	<margincall_runtime::AllPalletsWithSystem as TryState<u32>>::try_state(
+		System::block_number(),
+		TryStateSelect::All,
+	)
+	.expect("every pallet's try_state holds");
+}
+
 fn events() -> Vec<RuntimeEvent> {
 	System::events().into_iter().map(|r| r.event).collect()
 }
@@ -133,6 +144,7 @@ fn development_genesis_has_assets_pools_feeders_and_prices() {
 		assert_eq!(asset_balance(USDM, &treasury), genesis_config_presets::INSURANCE_USDM);
 		assert_eq!(pallet_liquidation::RiskRank::<Runtime>::get(MEME), 2);
 		assert_eq!(pallet_liquidation::RiskRank::<Runtime>::get(XBTC), 1);
+		every_try_state();
 	})
 }
 
@@ -353,6 +365,7 @@ fn lending_through_executive() {
 			Err(pallet_lending::Error::<Runtime>::UntrustedAssetRoles.into())
 		);
 		Lending::do_try_state().expect("lending invariants hold");
+		every_try_state();
 	})
 }
 
@@ -469,5 +482,34 @@ fn a_price_drop_then_settle_through_the_dex() {
 		assert_eq!((asset_balance(USDM, &working), asset_balance(XBTC, &working)), (0, 0));
 		Lending::do_try_state().expect("lending invariants hold");
 		Liquidation::do_try_state().expect("liquidation invariants hold");
+		every_try_state();
 	})
+}
+
+/// The runtime's `try_state` reaches our pallets: a broken lending total and invalid
+/// liquidation parameters are both caught.
+#[test]
+fn the_runtime_try_state_catches_broken_invariants() {
+	use frame_support::traits::{TryState, TryStateSelect};
+	let all = || {
+		<margincall_runtime::AllPalletsWithSystem as TryState<u32>>::try_state(
+			System::block_number(),
+			TryStateSelect::All,
+		)
+	};
+	genesis("development").execute_with(|| {
+		assert!(all().is_ok());
+		pallet_lending::Markets::<Runtime>::mutate(USDM, |m| {
+			m.as_mut().unwrap().state.total_scaled_supply += 1
+		});
+		assert!(all().is_err(), "a broken lending total is caught");
+	});
+	genesis("development").execute_with(|| {
+		let bad = pallet_liquidation::LiquidationParams {
+			target_health: Price::from_u32(3),
+			..margincall_runtime::configs::default_params()
+		};
+		pallet_liquidation::Params::<Runtime>::put(bad);
+		assert!(all().is_err(), "invalid liquidation parameters are caught");
+	});
 }
