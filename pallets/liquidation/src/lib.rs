@@ -40,6 +40,7 @@
 extern crate alloc;
 
 pub mod math;
+pub mod risk;
 pub mod types;
 pub mod weights;
 
