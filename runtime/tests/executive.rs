@@ -100,13 +100,16 @@ fn block(xts: Vec<UncheckedExtrinsic>) -> Vec<ApplyExtrinsicResult> {
 
 /// Every pallet's `try_state` (the runtime's tests build it with `try-runtime`: see the
 /// self dev-dependency in `runtime/Cargo.toml`).
-fn every_try_state() {
+fn try_state_all() -> Result<(), sp_runtime::TryRuntimeError> {
 	use frame_support::traits::{TryState, TryStateSelect};
 	<margincall_runtime::AllPalletsWithSystem as TryState<u32>>::try_state(
 		System::block_number(),
 		TryStateSelect::All,
 	)
-	.expect("every pallet's try_state holds");
+}
+
+fn every_try_state() {
+	try_state_all().expect("every pallet's try_state holds");
 }
 
 fn events() -> Vec<RuntimeEvent> {
@@ -490,13 +493,7 @@ fn a_price_drop_then_settle_through_the_dex() {
 /// liquidation parameters are both caught.
 #[test]
 fn the_runtime_try_state_catches_broken_invariants() {
-	use frame_support::traits::{TryState, TryStateSelect};
-	let all = || {
-		<margincall_runtime::AllPalletsWithSystem as TryState<u32>>::try_state(
-			System::block_number(),
-			TryStateSelect::All,
-		)
-	};
+	let all = try_state_all;
 	genesis("development").execute_with(|| {
 		assert!(all().is_ok());
 		pallet_lending::Markets::<Runtime>::mutate(USDM, |m| {

@@ -24,6 +24,8 @@ type LendingHelper<T> = <T as pallet_lending::Config>::BenchmarkHelper;
 
 /// Collateral and debt markets of a benchmark account.
 type Markets<T> = (Vec<<T as Config>::AssetId>, Vec<<T as Config>::AssetId>);
+/// A `(collateral, debt)` pair of markets.
+type Pair<T> = (<T as Config>::AssetId, <T as Config>::AssetId);
 
 const LIQUIDITY: u128 = 1_000_000_000_000;
 const COLLATERAL: u128 = 1_000_000_000;
@@ -148,11 +150,28 @@ where
 fn first_pair<T: Config>(
 	collaterals: &[<T as Config>::AssetId],
 	debts: &[<T as Config>::AssetId],
-) -> Result<(<T as Config>::AssetId, <T as Config>::AssetId), BenchmarkError> {
+) -> Result<Pair<T>, BenchmarkError> {
 	match (collaterals.first(), debts.first()) {
 		(Some(c), Some(d)) => Ok((*c, *d)),
 		_ => Err(BenchmarkError::Weightless),
 	}
+}
+
+/// [`underwater`] `who`, with its first collateral ranked riskiest (so `settle` picks it with
+/// the first, largest debt) and a pool between them holding `debt_depth` of the debt. Returns
+/// the markets and that pair; the caller calls [`later`] after the rest of its set-up.
+fn to_settle<T>(
+	who: &T::AccountId,
+	debt_depth: u128,
+) -> Result<(Markets<T>, Pair<T>), BenchmarkError>
+where
+	T: Config + pallet_lending::Config<AssetId = <T as Config>::AssetId>,
+{
+	let (collaterals, debts) = underwater::<T>(who)?;
+	let (collateral, debt) = first_pair::<T>(&collaterals, &debts)?;
+	RiskRank::<T>::insert(collateral, 1);
+	pool::<T>(collateral, debt, debt_depth);
+	Ok(((collaterals, debts), (collateral, debt)))
 }
 
 #[benchmarks(where T: pallet_lending::Config<AssetId = <T as Config>::AssetId>)]
@@ -186,10 +205,7 @@ mod benchmarks {
 		start::<T>();
 		let borrower: T::AccountId = account("borrower", 0, 0);
 		let caller: T::AccountId = whitelisted_caller();
-		let (collaterals, debts) = underwater::<T>(&borrower)?;
-		let (collateral, debt) = first_pair::<T>(&collaterals, &debts)?;
-		RiskRank::<T>::insert(collateral, 1);
-		pool::<T>(collateral, debt, LIQUIDITY);
+		let ((collaterals, debts), (collateral, debt)) = to_settle::<T>(&borrower, LIQUIDITY)?;
 		later::<T>(&collaterals, &debts);
 		let lookup = T::Lookup::unlookup(borrower.clone());
 		let owed = <T as Config>::Lending::debt(&borrower, &debt)?.saturating_add(1);
@@ -208,10 +224,7 @@ mod benchmarks {
 		start::<T>();
 		let borrower: T::AccountId = account("borrower", 0, 0);
 		let caller: T::AccountId = whitelisted_caller();
-		let (collaterals, debts) = underwater::<T>(&borrower)?;
-		let (collateral, debt) = first_pair::<T>(&collaterals, &debts)?;
-		RiskRank::<T>::insert(collateral, 1);
-		pool::<T>(collateral, debt, DEBT / 2);
+		let ((collaterals, debts), (collateral, debt)) = to_settle::<T>(&borrower, DEBT / 2)?;
 		<T as Config>::Assets::mint_into(debt, &Pallet::<T>::insurance_account(), COLLATERAL)?;
 		later::<T>(&collaterals, &debts);
 		let lookup = T::Lookup::unlookup(borrower.clone());

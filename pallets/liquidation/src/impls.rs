@@ -551,13 +551,18 @@ impl<T: Config> Pallet<T> {
 		.min(plan.collateral)
 	}
 
-	fn insurance_can_pay(asset: T::AssetId, amount: u128) -> bool {
+	/// What the insurance treasury can spend of `asset` (it keeps its minimum balance).
+	fn insurance_spendable(asset: T::AssetId) -> u128 {
 		T::Assets::reducible_balance(
 			asset,
 			&Self::insurance_account(),
 			Preservation::Preserve,
 			Fortitude::Polite,
-		) >= amount
+		)
+	}
+
+	fn insurance_can_pay(asset: T::AssetId, amount: u128) -> bool {
+		Self::insurance_spendable(asset) >= amount
 	}
 
 	pub(crate) fn do_settle(
@@ -686,13 +691,7 @@ impl<T: Config> Pallet<T> {
 			if owed.is_zero() {
 				continue;
 			}
-			let available = T::Assets::reducible_balance(
-				asset,
-				&treasury,
-				Preservation::Preserve,
-				Fortitude::Polite,
-			)
-			.min(owed);
+			let available = Self::insurance_spendable(asset).min(owed);
 			// A repayment that clears no debt share is refused by the market: then the treasury
 			// pays nothing and the rest of the waterfall covers all of it.
 			if !available.is_zero()
@@ -782,13 +781,15 @@ impl<T: Config> Pallet<T> {
 	/// A dry run of `settle(borrower)` (the `preview` view and runtime API).
 	pub fn do_preview(borrower: &T::AccountId) -> Result<Preview<T::AssetId>, DispatchError> {
 		let plan = Self::settle_plan(borrower)?;
-		let dex_input = T::Dex::quote_price_tokens_for_exact_tokens(
-			Self::dex_asset(plan.collateral_asset),
-			Self::dex_asset(plan.debt_asset),
-			plan.repay,
-			true,
-		);
-		let (route, returned) = match Self::quote_dex(&plan) {
+		let quote = Self::quote_dex(&plan);
+		// The DEX's quote, read once: every refusal but `NoPool` carries it.
+		let dex_input = match &quote {
+			Ok(quote) => Some(quote.input),
+			Err(DexRefusal::SlippageExceeded { quote, .. }) => Some(*quote),
+			Err(DexRefusal::NoCash { needed, .. }) => Some(*needed),
+			Err(DexRefusal::NoPool | DexRefusal::SwapFailed) => None,
+		};
+		let (route, returned) = match quote {
 			Ok(quote) => (
 				Ok(Route::Dex),
 				plan.collateral

@@ -47,6 +47,11 @@ fn snapshot() -> Snapshot {
 	}
 }
 
+/// Bob, as a keeper, liquidates Alice's USD debt against her BTC.
+fn bob_liquidates_alice(max_repay: Amount) -> frame_support::dispatch::DispatchResultWithPostInfo {
+	Liquidation::liquidate(RuntimeOrigin::signed(BOB), ALICE, USD, BTC, max_repay)
+}
+
 fn last_event() -> Event<Test> {
 	events().pop().expect("an event")
 }
@@ -71,20 +76,8 @@ fn a_healthy_account_is_refused_by_every_route() {
 		// Health 750,000 / 700,000 > 1.
 		assert!(health(ALICE) > FixedU128::one());
 		mint(USD, insurance(), 1_000_000);
-		assert_noop!(
-			Liquidation::liquidate(RuntimeOrigin::signed(BOB), ALICE, USD, BTC, Amount::All),
-			Error::<Test>::NotLiquidatable
-		);
-		assert_noop!(
-			Liquidation::liquidate(
-				RuntimeOrigin::signed(BOB),
-				ALICE,
-				USD,
-				BTC,
-				Amount::Exact(1_000)
-			),
-			Error::<Test>::NotLiquidatable
-		);
+		assert_noop!(bob_liquidates_alice(Amount::All), Error::<Test>::NotLiquidatable);
+		assert_noop!(bob_liquidates_alice(Amount::Exact(1_000)), Error::<Test>::NotLiquidatable);
 		assert_noop!(
 			Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE),
 			Error::<Test>::NotLiquidatable
@@ -107,10 +100,7 @@ fn stale_and_missing_prices_refuse() {
 		let now = Timestamp::get() + 3_601_000;
 		Timestamp::set_timestamp(now);
 		MockOracle::set(USD, FixedU128::one());
-		assert_noop!(
-			Liquidation::liquidate(RuntimeOrigin::signed(BOB), ALICE, USD, BTC, Amount::All),
-			Error::<Test>::PriceStale
-		);
+		assert_noop!(bob_liquidates_alice(Amount::All), Error::<Test>::PriceStale);
 		assert_noop!(
 			Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE),
 			Error::<Test>::PriceStale
@@ -118,10 +108,7 @@ fn stale_and_missing_prices_refuse() {
 		// The debt's price missing.
 		MockOracle::set(BTC, FixedU128::from_u32(90));
 		MockOracle::remove(USD);
-		assert_noop!(
-			Liquidation::liquidate(RuntimeOrigin::signed(BOB), ALICE, USD, BTC, Amount::All),
-			Error::<Test>::PriceMissing
-		);
+		assert_noop!(bob_liquidates_alice(Amount::All), Error::<Test>::PriceMissing);
 		assert_noop!(
 			Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE),
 			Error::<Test>::PriceMissing
@@ -140,13 +127,7 @@ fn keeper_repays_to_the_target_health_and_gets_the_discount() {
 		// Health 675,000 / 700,000 = 0.9642…
 		let before = snapshot();
 		let health_before = health(ALICE);
-		assert_ok!(Liquidation::liquidate(
-			RuntimeOrigin::signed(BOB),
-			ALICE,
-			USD,
-			BTC,
-			Amount::All
-		));
+		assert_ok!(bob_liquidates_alice(Amount::All));
 		let Event::Liquidated { repaid, seized, protocol_fee, discount, health: h, .. } =
 			last_event()
 		else {
@@ -196,13 +177,7 @@ fn the_discount_grows_as_health_falls() {
 	for price in [93, 90, 84] {
 		ExtBuilder::default().build_and_execute(|| {
 			alice_underwater(price);
-			assert_ok!(Liquidation::liquidate(
-				RuntimeOrigin::signed(BOB),
-				ALICE,
-				USD,
-				BTC,
-				Amount::All
-			));
+			assert_ok!(bob_liquidates_alice(Amount::All));
 			let Event::Liquidated { discount, health, .. } = last_event() else { panic!() };
 			seen.push((health, discount));
 		});
@@ -222,13 +197,7 @@ fn a_keeper_may_repay_less_but_never_leave_dust() {
 	ExtBuilder::default().build_and_execute(|| {
 		alice_underwater(90);
 		let before = snapshot();
-		assert_ok!(Liquidation::liquidate(
-			RuntimeOrigin::signed(BOB),
-			ALICE,
-			USD,
-			BTC,
-			Amount::Exact(50_000)
-		));
+		assert_ok!(bob_liquidates_alice(Amount::Exact(50_000)));
 		let Event::Liquidated { repaid, seized, protocol_fee, discount, .. } = last_event() else {
 			panic!()
 		};
@@ -250,13 +219,7 @@ fn dust_is_liquidated_fully() {
 		alice_borrows(1_800, 120_000);
 		MockOracle::set(BTC, FixedU128::from_u32(88));
 		// Health 1,800 × 88 × 0.75 / 120,000 = 0.99.
-		assert_ok!(Liquidation::liquidate(
-			RuntimeOrigin::signed(BOB),
-			ALICE,
-			USD,
-			BTC,
-			Amount::All
-		));
+		assert_ok!(bob_liquidates_alice(Amount::All));
 		let Event::Liquidated { repaid, seized, protocol_fee, discount, .. } = last_event() else {
 			panic!()
 		};
@@ -276,24 +239,9 @@ fn a_cap_that_leaves_dust_is_refused() {
 		let params = LiquidationParams { dust_value: 500_000, ..default_params() };
 		assert_ok!(Liquidation::update_params(RuntimeOrigin::root(), params));
 		alice_underwater(90);
-		assert_noop!(
-			Liquidation::liquidate(
-				RuntimeOrigin::signed(BOB),
-				ALICE,
-				USD,
-				BTC,
-				Amount::Exact(300_000)
-			),
-			Error::<Test>::LeavesDust
-		);
+		assert_noop!(bob_liquidates_alice(Amount::Exact(300_000)), Error::<Test>::LeavesDust);
 		// A cap above the plan is no cap.
-		assert_ok!(Liquidation::liquidate(
-			RuntimeOrigin::signed(BOB),
-			ALICE,
-			USD,
-			BTC,
-			Amount::Exact(800_000)
-		));
+		assert_ok!(bob_liquidates_alice(Amount::Exact(800_000)));
 		let Event::Liquidated { repaid, .. } = last_event() else { panic!() };
 		assert_eq!(repaid, 700_000);
 	});
@@ -305,13 +253,7 @@ fn collateral_that_cannot_cover_is_taken_whole_and_repays_proportionally_less() 
 		// BTC at 70: collateral worth 700,000 against 700,000 debt (health 0.75): the whole
 		// bonus, and the collateral pays for 700,000 / 1.1 = 636,363 of the debt.
 		alice_underwater(70);
-		assert_ok!(Liquidation::liquidate(
-			RuntimeOrigin::signed(BOB),
-			ALICE,
-			USD,
-			BTC,
-			Amount::All
-		));
+		assert_ok!(bob_liquidates_alice(Amount::All));
 		let liquidated = events()
 			.into_iter()
 			.find_map(|e| match e {
@@ -599,13 +541,7 @@ fn a_lent_out_collateral_market_blocks_only_the_dex() {
 		assert!(health(ALICE) >= fx(105, 100));
 		MockOracle::set(BTC, FixedU128::from_u32(70));
 		let before = supplied(BOB, BTC);
-		assert_ok!(Liquidation::liquidate(
-			RuntimeOrigin::signed(BOB),
-			ALICE,
-			USD,
-			BTC,
-			Amount::All
-		));
+		assert_ok!(bob_liquidates_alice(Amount::All));
 		let Event::Liquidated { seized, .. } =
 			events().into_iter().find(|e| matches!(e, Event::Liquidated { .. })).unwrap()
 		else {
@@ -674,13 +610,7 @@ fn the_loss_waterfall_runs_treasury_then_reserves_then_suppliers() {
 		mint(USD, insurance(), 10_000 + MIN);
 		assert_ok!(Lending::add_reserves(RuntimeOrigin::signed(GOV), USD, 20_000));
 		let dave_before = supplied(DAVE, USD);
-		assert_ok!(Liquidation::liquidate(
-			RuntimeOrigin::signed(BOB),
-			ALICE,
-			USD,
-			BTC,
-			Amount::All
-		));
+		assert_ok!(bob_liquidates_alice(Amount::All));
 		let repaid = 10_000 * 70 * 10 / 11;
 		let shortfall = 700_000 - repaid;
 		let socialised = shortfall - 10_000 - 20_000;
@@ -707,13 +637,7 @@ fn the_loss_waterfall_runs_treasury_then_reserves_then_suppliers() {
 fn a_closed_account_is_not_liquidatable() {
 	ExtBuilder::default().build_and_execute(|| {
 		alice_underwater(70);
-		assert_ok!(Liquidation::liquidate(
-			RuntimeOrigin::signed(BOB),
-			ALICE,
-			USD,
-			BTC,
-			Amount::All
-		));
+		assert_ok!(bob_liquidates_alice(Amount::All));
 		// No collateral and no debt left: the waterfall closed it.
 		assert_noop!(
 			Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE),
@@ -732,13 +656,7 @@ fn a_treasury_holding_a_unit_does_not_block_the_waterfall() {
 		MockOracle::set(BTC, FixedU128::from_u32(70));
 		// Anyone sends the treasury its minimum balance plus one unit of USD.
 		mint(USD, insurance(), MIN + 1);
-		assert_ok!(Liquidation::liquidate(
-			RuntimeOrigin::signed(BOB),
-			ALICE,
-			USD,
-			BTC,
-			Amount::All
-		));
+		assert_ok!(bob_liquidates_alice(Amount::All));
 		// The unit could not be used: the reserves and suppliers closed the whole rest.
 		assert_eq!(debt(ALICE, USD), 0);
 		assert!(!events().iter().any(|e| matches!(e, Event::ShortfallCoveredByInsurance { .. })));
@@ -753,13 +671,7 @@ fn dust_collateral_is_swept_so_the_waterfall_can_close_the_debt() {
 		// Alice also supplies one unit of MEME (worth 0.5): it cannot pay for a unit of debt.
 		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 1));
 		alice_underwater(70);
-		assert_ok!(Liquidation::liquidate(
-			RuntimeOrigin::signed(BOB),
-			ALICE,
-			USD,
-			BTC,
-			Amount::All
-		));
+		assert_ok!(bob_liquidates_alice(Amount::All));
 		// The dust collateral keeps the waterfall from running...
 		let owed = debt(ALICE, USD);
 		assert!(owed > 60_000);
