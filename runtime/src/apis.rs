@@ -246,11 +246,11 @@ impl_runtime_apis! {
 		}
 
 		fn liquidatable(
-			after: Option<AccountId>,
+			start: Option<pallet_liquidation::RiskCursor<AssetId, AccountId>>,
 			limit: u32,
-		) -> (Vec<(AccountId, sp_arithmetic::FixedU128)>, Option<AccountId>) {
+		) -> pallet_liquidation::LiquidatablePage<AccountId, AssetId> {
 			// A page is read in one runtime call: at most 1,000 accounts.
-			Liquidation::liquidatable(after, limit.min(1_000))
+			Liquidation::liquidatable(start, limit.min(1_000))
 		}
 
 		fn insurance_fund() -> Vec<(AssetId, u128, u128)> {

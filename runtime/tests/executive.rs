@@ -433,6 +433,11 @@ fn a_price_drop_then_settle_through_the_dex() {
 		}
 		let health = Lending::account_health(&eve).unwrap();
 		assert!(health.is_liquidatable(), "{health:?}");
+		// The risk index (kept through the lending pallet's hook) reports her, and only her.
+		assert_eq!(
+			Liquidation::liquidatable(None, 100),
+			(vec![(eve.clone(), health.factor)], None)
+		);
 		let preview = Liquidation::do_preview(&eve).expect("liquidatable");
 		assert_eq!(preview.route, Ok(pallet_liquidation::Route::Dex));
 		let treasury = Liquidation::insurance_account();

@@ -4,7 +4,7 @@
 use crate::{
 	math::{self, MathError},
 	pallet::*,
-	traits::{LendingPositions, OnPositionChanged, PriceError, PriceSource},
+	traits::{LendingPositions, OnPositionChanged, PriceError, PriceSource, RiskChange},
 	types::*,
 	weights::WeightInfo,
 };
@@ -293,13 +293,18 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	fn changed(who: &T::AccountId, positions: PositionsOf<T>, assets: &[T::AssetId]) {
+	fn changed(
+		who: &T::AccountId,
+		positions: PositionsOf<T>,
+		assets: &[T::AssetId],
+		change: RiskChange,
+	) {
 		if positions.is_empty() {
 			Positions::<T>::remove(who);
 		} else {
 			Positions::<T>::insert(who, positions);
 		}
-		T::OnPositionChanged::on_position_changed(who, assets);
+		T::OnPositionChanged::on_position_changed(who, assets, change);
 	}
 
 	/// Whether every role of `asset` (owner, issuer, admin, freezer) is a governance account.
@@ -365,7 +370,7 @@ impl<T: Config> Pallet<T> {
 		Self::add_supply(&mut positions, asset, shares, params.collateral_enabled)?;
 		T::Assets::transfer(asset, who, &Self::account_id(), amount, Preservation::Expendable)?;
 		Markets::<T>::insert(asset, market);
-		Self::changed(who, positions, &[asset]);
+		Self::changed(who, positions, &[asset], RiskChange::Lowered);
 		if !seed.is_zero() {
 			Self::deposit_event(Event::ReservesSeeded { asset, who: who.clone(), amount: seed });
 		}
@@ -414,7 +419,7 @@ impl<T: Config> Pallet<T> {
 			Self::ensure_within_limits(&positions)?;
 		}
 		Self::pay_out(asset, who, amount)?;
-		Self::changed(who, positions, &[asset]);
+		Self::changed(who, positions, &[asset], RiskChange::Raised);
 		Self::deposit_event(Event::Withdrawn { who: who.clone(), asset, amount, shares });
 		Ok(amount)
 	}
@@ -458,7 +463,7 @@ impl<T: Config> Pallet<T> {
 		Markets::<T>::insert(asset, market);
 		Self::ensure_within_limits(&positions)?;
 		Self::pay_out(asset, who, amount)?;
-		Self::changed(who, positions, &[asset]);
+		Self::changed(who, positions, &[asset], RiskChange::Raised);
 		Self::deposit_event(Event::Borrowed { who: who.clone(), asset, amount, shares });
 		Ok(())
 	}
@@ -499,7 +504,7 @@ impl<T: Config> Pallet<T> {
 			state.total_scaled_borrow.checked_sub(shares).ok_or(Error::<T>::Defensive)?;
 		T::Assets::transfer(asset, payer, &Self::account_id(), amount, Preservation::Expendable)?;
 		Markets::<T>::insert(asset, market);
-		Self::changed(borrower, positions, &[asset]);
+		Self::changed(borrower, positions, &[asset], RiskChange::Lowered);
 		Self::deposit_event(Event::Repaid {
 			payer: payer.clone(),
 			borrower: borrower.clone(),
@@ -529,7 +534,8 @@ impl<T: Config> Pallet<T> {
 		if !enable {
 			Self::ensure_within_limits(&positions)?;
 		}
-		Self::changed(who, positions, &[asset]);
+		let change = if enable { RiskChange::Lowered } else { RiskChange::Raised };
+		Self::changed(who, positions, &[asset], change);
 		if enable {
 			Self::deposit_event(Event::CollateralEnabled { who: who.clone(), asset });
 		} else {
@@ -571,8 +577,8 @@ impl<T: Config> Pallet<T> {
 		}
 		let mut received = Positions::<T>::get(to).unwrap_or_default();
 		Self::add_supply(&mut received, asset, shares, false)?;
-		Self::changed(who, positions, &[asset]);
-		Self::changed(to, received, &[asset]);
+		Self::changed(who, positions, &[asset], RiskChange::Raised);
+		Self::changed(to, received, &[asset], RiskChange::Lowered);
 		Self::deposit_event(Event::CollateralSeized {
 			who: who.clone(),
 			asset,
@@ -642,7 +648,7 @@ impl<T: Config> Pallet<T> {
 		state.bad_debt = state.bad_debt.checked_add(socialised).ok_or(Error::<T>::Overflow)?;
 		let supply_index = state.supply_index;
 		Markets::<T>::insert(asset, market);
-		Self::changed(who, positions, &[asset]);
+		Self::changed(who, positions, &[asset], RiskChange::Lowered);
 		Self::deposit_event(Event::DebtWrittenOff {
 			who: who.clone(),
 			asset,
@@ -844,6 +850,23 @@ impl<T: Config> LendingPositions<T::AccountId> for Pallet<T> {
 			supplies: positions.supplies.iter().map(|s| (s.asset, s.collateral)).collect(),
 			debts: positions.borrows.iter().map(|b| b.asset).collect(),
 		}
+	}
+
+	fn account_shares(who: &T::AccountId) -> AccountShares<T::AssetId> {
+		let positions = Positions::<T>::get(who).unwrap_or_default();
+		AccountShares {
+			collateral: positions
+				.supplies
+				.iter()
+				.filter(|s| s.collateral && !s.scaled.is_zero())
+				.map(|s| (s.asset, s.scaled))
+				.collect(),
+			debts: positions.borrows.iter().map(|b| (b.asset, b.scaled)).collect(),
+		}
+	}
+
+	fn indexes(asset: &T::AssetId) -> Option<(FixedU128, FixedU128)> {
+		Self::current(asset).ok().map(|m| (m.state.supply_index, m.state.borrow_index))
 	}
 
 	fn market_params(asset: &T::AssetId) -> Option<MarketParams> {

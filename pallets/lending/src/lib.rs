@@ -66,7 +66,8 @@ mod tests;
 
 pub use pallet::*;
 pub use traits::{
-	LendingPositions, OnPositionChanged, OraclePrices, PriceError, PriceSource, TimestampedPrices,
+	LendingPositions, OnPositionChanged, OraclePrices, PriceError, PriceSource, RiskChange,
+	TimestampedPrices,
 };
 pub use types::*;
 pub use weights::WeightInfo;
@@ -483,6 +484,8 @@ pub mod pallet {
 		/// Supplies `amount` of `asset`, earning interest. The supply is collateral if the
 		/// market allows it (and it is the account's first supply there).
 		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::supply()
+			.saturating_add(T::OnPositionChanged::weight(RiskChange::Lowered)))]
 		pub fn supply(origin: OriginFor<T>, asset: T::AssetId, amount: u128) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_supply(&who, asset, amount)
@@ -490,6 +493,8 @@ pub mod pallet {
 
 		/// Withdraws `amount` (or all) of the caller's supply of `asset`.
 		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::withdraw()
+			.saturating_add(T::OnPositionChanged::weight(RiskChange::Raised)))]
 		pub fn withdraw(origin: OriginFor<T>, asset: T::AssetId, amount: Amount) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_withdraw(&who, asset, amount).map(|_| ())
@@ -497,6 +502,8 @@ pub mod pallet {
 
 		/// Borrows `amount` of `asset` against the caller's collateral.
 		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::borrow()
+			.saturating_add(T::OnPositionChanged::weight(RiskChange::Raised)))]
 		pub fn borrow(origin: OriginFor<T>, asset: T::AssetId, amount: u128) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_borrow(&who, asset, amount)
@@ -504,6 +511,8 @@ pub mod pallet {
 
 		/// Repays `amount` (or all) of the caller's debt in `asset`.
 		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::repay()
+			.saturating_add(T::OnPositionChanged::weight(RiskChange::Lowered)))]
 		pub fn repay(origin: OriginFor<T>, asset: T::AssetId, amount: Amount) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_repay(&who, &who, asset, amount)
@@ -511,6 +520,8 @@ pub mod pallet {
 
 		/// Repays `amount` (or all) of `borrower`'s debt in `asset`, paid by the caller.
 		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::repay_on_behalf()
+			.saturating_add(T::OnPositionChanged::weight(RiskChange::Lowered)))]
 		pub fn repay_on_behalf(
 			origin: OriginFor<T>,
 			borrower: AccountIdLookupOf<T>,
@@ -524,6 +535,8 @@ pub mod pallet {
 
 		/// Makes the caller's supply of `asset` back its debt.
 		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::enable_collateral()
+			.saturating_add(T::OnPositionChanged::weight(RiskChange::Lowered)))]
 		pub fn enable_collateral(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_set_collateral(&who, asset, true)
@@ -532,6 +545,8 @@ pub mod pallet {
 		/// Stops the caller's supply of `asset` backing its debt; refused if the account would
 		/// then be over its borrow limit.
 		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::disable_collateral()
+			.saturating_add(T::OnPositionChanged::weight(RiskChange::Raised)))]
 		pub fn disable_collateral(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_set_collateral(&who, asset, false)

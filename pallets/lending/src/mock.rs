@@ -78,18 +78,22 @@ impl pallet_assets::Config for Test {
 thread_local! {
 	static PRICES: RefCell<BTreeMap<AssetId, (FixedU128, u64)>> =
 		const { RefCell::new(BTreeMap::new()) };
-	static CHANGES: RefCell<Vec<(AccountId, Vec<AssetId>)>> = const { RefCell::new(Vec::new()) };
+	static CHANGES: RefCell<Vec<(AccountId, Vec<AssetId>, RiskChange)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Records every `on_position_changed`.
 pub struct RecordChanges;
 impl OnPositionChanged<AccountId, AssetId> for RecordChanges {
-	fn on_position_changed(who: &AccountId, assets: &[AssetId]) {
-		CHANGES.with(|c| c.borrow_mut().push((*who, assets.to_vec())));
+	fn on_position_changed(who: &AccountId, assets: &[AssetId], change: RiskChange) {
+		CHANGES.with(|c| c.borrow_mut().push((*who, assets.to_vec(), change)));
+	}
+
+	fn weight(_: RiskChange) -> frame_support::weights::Weight {
+		frame_support::weights::Weight::zero()
 	}
 }
 /// The position changes recorded since the last call (and forgets them).
-pub fn take_changes() -> Vec<(AccountId, Vec<AssetId>)> {
+pub fn take_changes() -> Vec<(AccountId, Vec<AssetId>, RiskChange)> {
 	CHANGES.with(|c| core::mem::take(&mut *c.borrow_mut()))
 }
 

@@ -850,7 +850,13 @@ mod lending_positions {
 			assert_eq!(balance(BTC, DAVE), START);
 			assert_eq!(balance(BTC, pallet_account()), cash);
 			assert_eq!(state(BTC).total_scaled_supply, 100);
-			assert_eq!(take_changes(), vec![(ALICE, vec![BTC]), (DAVE, vec![BTC])]);
+			assert_eq!(
+				take_changes(),
+				vec![
+					(ALICE, vec![BTC], RiskChange::Raised),
+					(DAVE, vec![BTC], RiskChange::Lowered)
+				]
+			);
 			assert_eq!(
 				lending_events(),
 				vec![Event::CollateralSeized {
@@ -1681,7 +1687,7 @@ mod hardening {
 	}
 
 	#[test]
-	fn every_change_tells_which_account_and_market() {
+	fn every_change_tells_which_account_market_and_direction() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Lending::supply(signed(BOB), USD, 10_000));
 			assert_ok!(Lending::supply(signed(ALICE), BTC, 100));
@@ -1698,13 +1704,13 @@ mod hardening {
 			assert_eq!(
 				take_changes(),
 				vec![
-					(BOB, vec![USD]),
-					(ALICE, vec![BTC]),
-					(ALICE, vec![USD]),
-					(BOB, vec![USD]),
-					(BOB, vec![USD]),
-					(ALICE, vec![USD]),
-					(BOB, vec![USD]),
+					(BOB, vec![USD], RiskChange::Lowered),
+					(ALICE, vec![BTC], RiskChange::Lowered),
+					(ALICE, vec![USD], RiskChange::Raised),
+					(BOB, vec![USD], RiskChange::Raised),
+					(BOB, vec![USD], RiskChange::Lowered),
+					(ALICE, vec![USD], RiskChange::Lowered),
+					(BOB, vec![USD], RiskChange::Raised),
 				]
 			);
 		})
@@ -1738,7 +1744,7 @@ mod write_off {
 			assert_eq!(<Lending as LendingPositions<_>>::supplied(&BOB, &USD), Ok(9_300));
 			assert_eq!(<Lending as LendingPositions<_>>::debt(&ALICE, &USD), Ok(4_000));
 			assert_eq!(Lending::market_info(&USD).unwrap().bad_debt, 700);
-			assert_eq!(take_changes(), vec![(ALICE, vec![USD])]);
+			assert_eq!(take_changes(), vec![(ALICE, vec![USD], RiskChange::Lowered)]);
 			assert_eq!(
 				lending_events(),
 				vec![Event::DebtWrittenOff {

@@ -1,7 +1,7 @@
 //! Traits at the lending pallet's boundaries: what it needs (prices, a position-change hook)
 //! and what it offers other pallets (positions, seizure and repayment for liquidation).
 
-use crate::types::{AccountAssets, Amount, Health, MarketParams, WriteOff};
+use crate::types::{AccountAssets, AccountShares, Amount, Health, MarketParams, WriteOff};
 use frame_support::{pallet_prelude::DispatchResult, weights::Weight};
 use sp_arithmetic::{traits::Zero, FixedU128};
 use sp_runtime::DispatchError;
@@ -65,15 +65,35 @@ where
 	}
 }
 
+/// Which way a change moved an account's risk, whatever the prices.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RiskChange {
+	/// Less debt or more collateral (supply, repay, enable collateral, receiving seized
+	/// supply, write-off): no price path makes the account worse off than before.
+	Lowered,
+	/// More debt or less collateral (borrow, withdraw, disable collateral, seizure).
+	Raised,
+}
+
 /// Called after every change to an account's position, so an index of positions (the
 /// liquidation pallet's risk index) stays current without scanning.
 pub trait OnPositionChanged<AccountId, AssetId> {
-	/// `who`'s supplies, debts or collateral flags in the markets of `assets` changed.
-	fn on_position_changed(who: &AccountId, assets: &[AssetId]);
+	/// `who`'s supplies, debts or collateral flags in the markets of `assets` changed, moving
+	/// its risk as `change` says. An index may leave an entry in place when the risk fell (it
+	/// then over-reports, never misses).
+	fn on_position_changed(who: &AccountId, assets: &[AssetId], change: RiskChange);
+
+	/// Weight of one [`Self::on_position_changed`] for `change` at its worst case: every call
+	/// that changes a position adds it to its own.
+	fn weight(change: RiskChange) -> Weight;
 }
 
 impl<AccountId, AssetId> OnPositionChanged<AccountId, AssetId> for () {
-	fn on_position_changed(_: &AccountId, _: &[AssetId]) {}
+	fn on_position_changed(_: &AccountId, _: &[AssetId], _: RiskChange) {}
+
+	fn weight(_: RiskChange) -> Weight {
+		Weight::zero()
+	}
 }
 
 /// What a liquidation needs from the money market. Implemented by the lending pallet; the
@@ -97,6 +117,14 @@ pub trait LendingPositions<AccountId> {
 
 	/// The markets `who` is in.
 	fn account_assets(who: &AccountId) -> AccountAssets<Self::AssetId>;
+
+	/// `who`'s position in shares (scaled units): the collateral supplies with shares and
+	/// every debt. Interest does not change it; one storage read.
+	fn account_shares(who: &AccountId) -> AccountShares<Self::AssetId>;
+
+	/// `asset`'s `(supply index, borrow index)` with interest accrued to now (not written):
+	/// what converts shares to underlying units.
+	fn indexes(asset: &Self::AssetId) -> Option<(FixedU128, FixedU128)>;
 
 	/// The parameters of `asset`'s market, if it exists.
 	fn market_params(asset: &Self::AssetId) -> Option<MarketParams>;
@@ -159,7 +187,9 @@ pub trait LendingPositions<AccountId> {
 
 	/// Weight of [`Self::account_health`] / [`Self::liquidation_health`] at the worst case.
 	fn health_weight() -> Weight;
-	/// Weight of [`Self::seize_collateral`].
+	/// Weight of [`Self::seize_collateral`]. These weights leave out the position-change hook
+	/// (`OnPositionChanged::weight`): the liquidation pallet, the one caller, is the hook and
+	/// files the borrower once at the end of its call instead.
 	fn seize_collateral_weight() -> Weight;
 	/// Weight of [`Self::withdraw_supply`].
 	fn withdraw_supply_weight() -> Weight;

@@ -285,6 +285,15 @@ pub struct AccountAssets<AssetId> {
 	pub debts: alloc::vec::Vec<AssetId>,
 }
 
+/// An account's position in shares, for an index that must not move with interest.
+#[derive(Clone, Encode, Decode, TypeInfo, PartialEq, Eq, Debug, Default)]
+pub struct AccountShares<AssetId> {
+	/// `(asset, supply shares)` of each collateral supply with shares.
+	pub collateral: alloc::vec::Vec<(AssetId, u128)>,
+	/// `(asset, debt shares)` of each debt.
+	pub debts: alloc::vec::Vec<(AssetId, u128)>,
+}
+
 /// How a bad debt written off was absorbed, in underlying units of its asset.
 #[derive(Clone, Copy, Encode, Decode, TypeInfo, PartialEq, Eq, Debug, Default)]
 pub struct WriteOff {

@@ -7,13 +7,14 @@
 //! depend on it); pools through [`BenchmarkHelper`].
 
 use super::*;
-use crate::pallet::{Params, RiskRank};
+use crate::pallet::{Filed, Params, RiskRank};
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::traits::{
 	fungibles::{Inspect, Mutate},
 	EnsureOrigin, Get,
 };
+use frame_support::BoundedVec;
 use frame_system::RawOrigin;
 use pallet_lending::{BenchmarkHelper as _, MarketParams, MarketStatus, RateModel};
 use sp_arithmetic::{FixedU128, Permill};
@@ -122,6 +123,32 @@ fn later<T: pallet_lending::Config>(
 	}
 	for asset in debts {
 		LendingHelper::<T>::set_price(*asset, FixedU128::from_u32(1));
+	}
+}
+
+/// An hour later with every collateral at 1.5 and every debt at 1: an account set up by
+/// [`underwater`] (filed at price 1, health 6.7) must move every entry of its filing, each
+/// collateral key's top rising and each debt key's top falling.
+fn moved<T: pallet_lending::Config>(
+	collaterals: &[<T as pallet_lending::Config>::AssetId],
+	debts: &[<T as pallet_lending::Config>::AssetId],
+) {
+	LendingHelper::<T>::set_time(T0.saturating_add(HOUR));
+	for asset in collaterals {
+		LendingHelper::<T>::set_price(*asset, FixedU128::from_rational(3, 2));
+	}
+	for asset in debts {
+		LendingHelper::<T>::set_price(*asset, FixedU128::from_u32(1));
+	}
+}
+
+/// Whether `after` shares no entry with `before` and has one per market.
+fn all_moved<T: Config>(before: &Option<FilingOf<T>>, after: &Option<FilingOf<T>>) -> bool {
+	match (before, after) {
+		(Some(Filing::Entries(b)), Some(Filing::Entries(a))) => {
+			a.len() == b.len() && a.iter().all(|e| !b.contains(e))
+		},
+		_ => false,
 	}
 }
 
@@ -271,6 +298,77 @@ mod benchmarks {
 
 		for debt in debts.iter().take(n as usize) {
 			assert_eq!(<T as Config>::Lending::debt(&borrower, debt)?, 0);
+		}
+		Ok(())
+	}
+
+	/// The risk index's upkeep after a rise in risk, at its worst: an account in every market
+	/// it may be in (one entry per market) whose every entry moves, each the top of its key.
+	#[benchmark]
+	fn file_position() -> Result<(), BenchmarkError> {
+		start::<T>();
+		let who: T::AccountId = account("borrower", 0, 0);
+		let (collaterals, debts) = underwater::<T>(&who)?;
+		let before = Filed::<T>::get(&who);
+		moved::<T>(&collaterals, &debts);
+
+		#[block]
+		{
+			Pallet::<T>::file(&who);
+		}
+
+		let after = Filed::<T>::get(&who);
+		assert!(all_moved::<T>(&before, &after), "{before:?} -> {after:?}");
+		assert_eq!(after.map(|f| f.entries_len()), Some(max_assets::<T>().saturating_mul(2)));
+		Ok(())
+	}
+
+	/// The common case, for comparison (not charged: `file_position` is): one collateral and
+	/// one debt, the entry moving (a refile after the account doubled its collateral).
+	#[benchmark]
+	fn file_pair() -> Result<(), BenchmarkError> {
+		start::<T>();
+		let who: T::AccountId = account("borrower", 0, 0);
+		let (collateral, debt) = (market::<T>(0)?, market::<T>(1)?);
+		<T as Config>::Assets::mint_into(collateral, &who, COLLATERAL.saturating_mul(3))?;
+		Lending::<T>::supply(RawOrigin::Signed(who.clone()).into(), collateral, COLLATERAL)?;
+		Lending::<T>::borrow(RawOrigin::Signed(who.clone()).into(), debt, DEBT)?;
+		let before = Filed::<T>::get(&who);
+		// A fall in risk leaves the entry where it was.
+		Lending::<T>::supply(RawOrigin::Signed(who.clone()).into(), collateral, COLLATERAL)?;
+		assert_eq!(Filed::<T>::get(&who), before);
+
+		#[block]
+		{
+			Pallet::<T>::file(&who);
+		}
+
+		assert!(all_moved::<T>(&before, &Filed::<T>::get(&who)));
+		Ok(())
+	}
+
+	/// `refile` of `n` accounts, each as in `file_position`.
+	#[benchmark]
+	fn refile(n: Linear<1, { T::MaxRefile::get() }>) -> Result<(), BenchmarkError> {
+		start::<T>();
+		let mut accounts = Vec::new();
+		let mut markets = (Vec::new(), Vec::new());
+		for i in 0..n {
+			let who: T::AccountId = account("borrower", i, 0);
+			markets = underwater::<T>(&who)?;
+			accounts.push(who);
+		}
+		let before: Vec<_> = accounts.iter().map(Filed::<T>::get).collect();
+		moved::<T>(&markets.0, &markets.1);
+		let caller: T::AccountId = whitelisted_caller();
+		let list: BoundedVec<_, _> =
+			accounts.clone().try_into().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), list);
+
+		for (who, before) in accounts.iter().zip(before) {
+			assert!(all_moved::<T>(&before, &Filed::<T>::get(who)));
 		}
 		Ok(())
 	}

@@ -1,7 +1,8 @@
 //! The liquidation routes, the loss waterfall and the views, behind the calls of `lib.rs`.
 
-use crate::{math, pallet::*, types::*, weights::WeightInfo};
+use crate::{index::RiskCursorOf, math, pallet::*, types::*, weights::WeightInfo};
 use alloc::vec;
+use alloc::vec::Vec;
 use frame_support::{
 	dispatch::{DispatchResultWithPostInfo, PostDispatchInfo},
 	ensure,
@@ -830,11 +831,31 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
-	/// A page of accounts below health 1 among up to `limit` accounts with positions after
-	/// `after`, with their health, and where the next page starts (`None` at the end). A plain
-	/// scan for keepers and tools; accounts whose health cannot be computed (a stale price) are
-	/// left out.
-	pub fn liquidatable(after: Option<T::AccountId>, limit: u32) -> LiquidatablePage<T::AccountId> {
+	/// Accounts below health 1 with their health, among up to `limit` accounts the risk index
+	/// reports from `start` (riskiest first), and where the next page starts (`None` at the
+	/// end). Accounts whose health cannot be computed (a stale price) are left out.
+	pub fn liquidatable(
+		start: Option<RiskCursorOf<T>>,
+		limit: u32,
+	) -> LiquidatablePage<T::AccountId, T::AssetId> {
+		let (candidates, next) = Self::at_risk(start, limit);
+		let found = candidates
+			.into_iter()
+			.filter_map(|who| match T::Lending::account_health(&who) {
+				Ok(health) if health.is_liquidatable() => Some((who, health.factor)),
+				_ => None,
+			})
+			.collect();
+		(found, next)
+	}
+
+	/// A page of a full scan: accounts below health 1 among up to `limit` accounts with
+	/// positions after `after`, and where the next page starts. What catches anything the
+	/// index could miss (the offchain worker's slow sweep).
+	pub fn sweep(
+		after: Option<T::AccountId>,
+		limit: u32,
+	) -> (Vec<T::AccountId>, Option<T::AccountId>) {
 		let page = T::Lending::accounts(after, limit);
 		let next = if page.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
 			page.last().cloned()
@@ -843,10 +864,7 @@ impl<T: Config> Pallet<T> {
 		};
 		let found = page
 			.into_iter()
-			.filter_map(|who| match T::Lending::account_health(&who) {
-				Ok(health) if health.is_liquidatable() => Some((who, health.factor)),
-				_ => None,
-			})
+			.filter(|who| T::Lending::account_health(who).is_ok_and(|h| h.is_liquidatable()))
 			.collect();
 		(found, next)
 	}
@@ -864,6 +882,6 @@ impl<T: Config> Pallet<T> {
 			working.supplies.is_empty() && working.debts.is_empty(),
 			"the working account holds a lending position between calls"
 		);
-		Ok(())
+		Self::index_try_state()
 	}
 }

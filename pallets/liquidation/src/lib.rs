@@ -39,6 +39,7 @@
 
 extern crate alloc;
 
+mod index;
 pub mod math;
 pub mod risk;
 pub mod types;
@@ -49,6 +50,8 @@ mod impls;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 #[cfg(test)]
+mod index_property;
+#[cfg(test)]
 mod mock;
 #[cfg(test)]
 mod property;
@@ -56,6 +59,7 @@ mod property;
 mod tests;
 
 pub use impls::Plan;
+pub use index::{FilingOf, RiskCursorOf, RiskKeyOf};
 pub use pallet::*;
 pub use pallet_asset_conversion::{QuotePrice, Swap};
 pub use pallet_lending::{Amount, LendingPositions, PriceSource};
@@ -147,6 +151,15 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxDebts: Get<u32>;
 
+		/// Most entries one account has in the risk index: a collateral and a debt entry per
+		/// market it is in (twice the lending pallet's `MaxAssetsPerAccount`).
+		#[pallet::constant]
+		type MaxRiskEntries: Get<u32>;
+
+		/// Most accounts one `refile` call takes.
+		#[pallet::constant]
+		type MaxRefile: Get<u32>;
+
 		/// Weights of the calls, from the benchmarks.
 		type WeightInfo: WeightInfo;
 
@@ -173,6 +186,40 @@ pub mod pallet {
 	/// Debt socialised to each market's suppliers so far (underlying units).
 	#[pallet::storage]
 	pub type BadDebt<T: Config> = StorageMap<_, Blake2_128Concat, T::AssetId, u128, ValueQuery>;
+
+	/// The risk index: `(key, bucket, account)` for every entry of every account with debt
+	/// ([`crate::risk`] says what a key and a bucket are).
+	#[pallet::storage]
+	pub type RiskIndex<T: Config> = StorageNMap<
+		_,
+		(
+			NMapKey<Blake2_128Concat, RiskKeyOf<T>>,
+			NMapKey<Twox64Concat, i32>,
+			NMapKey<Blake2_128Concat, T::AccountId>,
+		),
+		(),
+		OptionQuery,
+	>;
+
+	/// Every key of the risk index with a bucket at or above its highest entry.
+	#[pallet::storage]
+	pub type RiskKeys<T: Config> = StorageMap<_, Blake2_128Concat, RiskKeyOf<T>, i32, OptionQuery>;
+
+	/// Set only while one of this pallet's liquidations runs: the lending pallet's hook then
+	/// leaves the borrower's filing to the end of the call, which files it once. Set and
+	/// removed within the call, so never written to the database (whitelisted).
+	#[pallet::storage]
+	#[pallet::whitelist_storage]
+	pub(crate) type Deferred<T: Config> = StorageValue<_, bool, ValueQuery>;
+
+	/// Where each account is filed in the risk index.
+	#[pallet::storage]
+	pub type Filed<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, FilingOf<T>, OptionQuery>;
+
+	/// Accounts read on every pass of the index (filed as [`Filing::Watch`]).
+	#[pallet::storage]
+	pub type Watchlist<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, (), OptionQuery>;
 
 	/// Risk ranks set at genesis (each market must exist: the lending pallet's genesis runs
 	/// first).
@@ -310,6 +357,11 @@ pub mod pallet {
 			/// To whom.
 			to: T::AccountId,
 		},
+		/// Accounts were filed anew in the risk index.
+		Refiled {
+			/// The accounts.
+			accounts: alloc::vec::Vec<T::AccountId>,
+		},
 	}
 
 	/// Every refusal by name; a refused call changes nothing.
@@ -369,6 +421,10 @@ pub mod pallet {
 				"DefaultParams must be valid"
 			);
 			assert!(T::MaxDebts::get() > 0, "MaxDebts must be positive");
+			assert!(
+				T::MaxRiskEntries::get() >= T::MaxDebts::get().saturating_mul(2),
+				"MaxRiskEntries must hold a collateral and a debt entry per market"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -394,7 +450,9 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let keeper = ensure_signed(origin)?;
 			let borrower = T::Lookup::lookup(borrower)?;
-			Self::do_liquidate(&keeper, &borrower, debt_asset, collateral_asset, max_repay)
+			Self::deferring(&borrower, || {
+				Self::do_liquidate(&keeper, &borrower, debt_asset, collateral_asset, max_repay)
+			})
 		}
 
 		/// Liquidates `borrower`'s largest debt against its riskiest collateral through the
@@ -410,7 +468,7 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let caller = ensure_signed(origin)?;
 			let borrower = T::Lookup::lookup(borrower)?;
-			Self::do_settle(&caller, &borrower)
+			Self::deferring(&borrower, || Self::do_settle(&caller, &borrower))
 		}
 
 		/// Replaces the parameters, each checked against its bound. Origin: `RiskAdmin`.
@@ -443,6 +501,23 @@ pub mod pallet {
 			let to = T::Lookup::lookup(to)?;
 			Self::do_transfer_insurance(asset, amount, &to)
 		}
+
+		/// Files each of `accounts` in the risk index where it belongs now (an entry left
+		/// above it after its risk fell is moved down; an account without debt leaves the
+		/// index). Anyone may; the offchain worker does it for accounts it found healthy.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::refile(accounts.len().try_into().unwrap_or(u32::MAX)))]
+		pub fn refile(
+			origin: OriginFor<T>,
+			accounts: BoundedVec<T::AccountId, T::MaxRefile>,
+		) -> DispatchResult {
+			ensure_signed(origin)?;
+			for who in &accounts {
+				Self::file(who);
+			}
+			Self::deposit_event(Event::Refiled { accounts: accounts.into_inner() });
+			Ok(())
+		}
 	}
 
 	#[pallet::view_functions]
@@ -462,13 +537,13 @@ pub mod pallet {
 			Self::insurance_fund()
 		}
 
-		/// Accounts below health 1 among a page of `limit` accounts after `after`, and where
-		/// the next page starts.
+		/// Accounts below health 1 with their health, riskiest first, among up to `limit`
+		/// accounts the risk index reports from `start`, and where the next page starts.
 		pub fn liquidatable_page(
-			after: Option<T::AccountId>,
+			start: Option<RiskCursorOf<T>>,
 			limit: u32,
-		) -> LiquidatablePage<T::AccountId> {
-			Self::liquidatable(after, limit)
+		) -> LiquidatablePage<T::AccountId, T::AssetId> {
+			Self::liquidatable(start, limit)
 		}
 	}
 

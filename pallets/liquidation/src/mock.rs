@@ -213,7 +213,7 @@ impl pallet_lending::Config for Test {
 	type StalePriceGrace = StalePriceGrace;
 	type UnixTime = Timestamp;
 	type UpdateOrigin = EnsureRoot<AccountId>;
-	type OnPositionChanged = ();
+	type OnPositionChanged = Liquidation;
 	type PalletId = LendingPalletId;
 	type MaxAssetsPerAccount = ConstU32<MAX_ASSETS>;
 	type MaxBorrowRate = MaxBorrowRate;
@@ -244,6 +244,8 @@ impl Config for Test {
 	type DefaultParams = DefaultParams;
 	type MaxDustValue = MaxDustValue;
 	type MaxDebts = ConstU32<MAX_ASSETS>;
+	type MaxRiskEntries = ConstU32<{ 2 * MAX_ASSETS }>;
+	type MaxRefile = ConstU32<16>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;

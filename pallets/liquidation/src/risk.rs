@@ -1,16 +1,21 @@
-//! The risk index's pure math (issue #14, first slice): the price at which a position falls
-//! below health 1 when one asset's price moves and the rest stay, and the logarithmic price
-//! buckets the index keeps positions in, so that after a move from `p0` to `p1` only the buckets
-//! between them are read. No storage here; the index built on it comes next.
+//! The risk index's pure math: logarithmic buckets of a price variable, and where an account
+//! is filed. Entries are in share units (interest moves the variables, never an entry):
 //!
-//! Buckets are `32 × log2(price)`, floored (each about 2.2% wide), computed with integers only
-//! (five squarings), so every node and the runtime agree to the bucket. Trigger prices round
-//! towards checking early: a collateral's trigger up, a debt's down, so a position is never
-//! filed in a bucket a crossing move would not read.
+//! - one collateral and one debt: the bucket of `debt shares / collateral shares`, compared with
+//!   the pair's variable `(threshold × price × supply index) / (price × borrow index)`: exact;
+//! - several assets: one entry per asset, the account's headroom split between its collateral
+//!   and debt sides ([`split_entries`]): never misses, may over-report.
+//!
+//! An account must be checked when its entry is at or above its key's level (the bucket of the
+//! variable now) less [`SLACK`]; how far above says how deep it is (riskiest first).
+//!
+//! Buckets are `32 × log2(x)`, floored (each about 2.2% wide), computed with integers only
+//! (five squarings), so every node and the runtime agree to the bucket.
 
 use sp_arithmetic::{
-	helpers_128bit::multiply_by_rational_with_rounding, FixedPointNumber, FixedU128, Permill,
-	Rounding,
+	helpers_128bit::multiply_by_rational_with_rounding,
+	traits::{Bounded, CheckedDiv, One, Saturating},
+	FixedPointNumber, FixedU128, Permill, Rounding,
 };
 
 /// Buckets per doubling of the price.
@@ -53,46 +58,89 @@ pub fn buckets_between(from: FixedU128, to: FixedU128) -> core::ops::RangeInclus
 	a.min(b)..=a.max(b)
 }
 
-/// The price of a collateral asset at which the account falls below health 1, the other
-/// prices staying: `(debt − other liquidation value) / (threshold × amount)`, rounded up.
-/// `None` when no fall of this price alone can make it liquidatable (the rest covers the
-/// debt), or when it holds none of the asset.
-pub fn collateral_trigger(
-	debt_value: u128,
-	other_liquidation_value: u128,
-	threshold: Permill,
-	amount: u128,
-) -> Option<FixedU128> {
-	let gap = debt_value.checked_sub(other_liquidation_value).filter(|g| *g > 0)?;
-	let weighted = threshold.mul_floor(amount);
-	if weighted == 0 {
-		return None;
-	}
-	multiply_by_rational_with_rounding(gap, FixedU128::DIV, weighted, Rounding::Up)
-		.map(FixedU128::from_inner)
+/// Buckets below an account's level that are still read: covers the rounding of the lending
+/// pallet's health (units, not percent), so an account exactly at its boundary is never missed.
+pub const SLACK: i32 = 1;
+
+/// A bucket as stored (saturated to `i32`; prices span about ±4,000 buckets).
+pub fn stored(bucket: i64) -> i32 {
+	i32::try_from(bucket).unwrap_or(if bucket < 0 { i32::MIN } else { i32::MAX })
 }
 
-/// The price of a debt asset at which the account falls below health 1, the other prices
-/// staying: `(liquidation value − other debt) / amount`, rounded down. `Some(0)` when it is
-/// liquidatable at any price (the rest of the debt alone exceeds the liquidation value);
-/// `None` when it owes none of the asset.
-pub fn debt_trigger(
-	liquidation_value: u128,
-	other_debt_value: u128,
-	amount: u128,
-) -> Option<FixedU128> {
-	if amount == 0 {
+/// A collateral's price variable: `threshold × price × supply index`, what one supply share
+/// adds to the liquidation value. Interest and threshold changes move it, never an entry.
+pub fn collateral_weight(
+	threshold: Permill,
+	price: FixedU128,
+	supply_index: FixedU128,
+) -> FixedU128 {
+	FixedU128::from(threshold).saturating_mul(price).saturating_mul(supply_index)
+}
+
+/// A debt's price variable: `price × borrow index`, what one debt share adds to the debt value.
+pub fn debt_weight(price: FixedU128, borrow_index: FixedU128) -> FixedU128 {
+	price.saturating_mul(borrow_index)
+}
+
+/// The entry of a one-collateral, one-debt account: the bucket of `debt shares / collateral
+/// shares` rounded up. The account is below health 1 exactly when the pair's variable
+/// (collateral weight over debt weight) is under that ratio.
+pub fn pair_bucket(debt_shares: u128, collateral_shares: u128) -> i32 {
+	let ratio = multiply_by_rational_with_rounding(
+		debt_shares,
+		FixedU128::DIV,
+		collateral_shares,
+		Rounding::Up,
+	)
+	.map(FixedU128::from_inner)
+	.unwrap_or(FixedU128::max_value());
+	stored(bucket(ratio))
+}
+
+/// The level of a pair: the bucket of its variable.
+pub fn pair_level(collateral_weight: FixedU128, debt_weight: FixedU128) -> i32 {
+	let x = collateral_weight.checked_div(&debt_weight).unwrap_or(FixedU128::max_value());
+	stored(bucket(x))
+}
+
+/// The entries of an account with several assets, from each asset's variable now and its
+/// shares: the account's health `h` now is split evenly between its collateral and its debt
+/// side, so that while every collateral's variable stays above `w / √h` and every debt's below
+/// `v × √h`, its health stays at least `h / (√h × √h) = 1` (its liquidation value falls by at
+/// most the largest fall of one collateral, its debt rises by at most the largest rise of one
+/// debt). Collateral entries are `bucket(w / √h)`; debt entries `−bucket(v × √h)`.
+///
+/// `None` when the health is 1 or below (or no debt): such an account goes on the watch list.
+pub fn split_entries(
+	collateral: &[(FixedU128, u128)],
+	debts: &[(FixedU128, u128)],
+) -> Option<(alloc::vec::Vec<i32>, alloc::vec::Vec<i32>)> {
+	let liquidation_value = collateral
+		.iter()
+		.fold(0u128, |acc, (w, shares)| acc.saturating_add(w.saturating_mul_int(*shares)));
+	// Each debt rounded up a unit: the health errs low.
+	let debt_value = debts.iter().fold(0u128, |acc, (v, shares)| {
+		acc.saturating_add(v.saturating_mul_int(*shares)).saturating_add(1)
+	});
+	let health = FixedU128::checked_from_rational(liquidation_value, debt_value)?;
+	if health <= FixedU128::one() {
 		return None;
 	}
-	let room = liquidation_value.saturating_sub(other_debt_value);
-	multiply_by_rational_with_rounding(room, FixedU128::DIV, amount, Rounding::Down)
-		.map(FixedU128::from_inner)
+	let root = health.checked_sqrt()?;
+	let collateral = collateral
+		.iter()
+		.map(|(w, _)| stored(bucket(w.checked_div(&root).unwrap_or_default())))
+		.collect();
+	let debts = debts
+		.iter()
+		.map(|(v, _)| stored(bucket(v.saturating_mul(root))).saturating_neg())
+		.collect();
+	Some((collateral, debts))
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use sp_arithmetic::traits::{Saturating, Zero};
 
 	fn fx(n: u128, d: u128) -> FixedU128 {
 		FixedU128::from_rational(n, d)
@@ -126,28 +174,85 @@ mod tests {
 		assert_eq!(range.count(), 6);
 	}
 
+	/// A small deterministic generator (xorshift) for the sweeps below.
+	fn next(state: &mut u64) -> u64 {
+		*state ^= *state << 13;
+		*state ^= *state >> 7;
+		*state ^= *state << 17;
+		*state
+	}
+
+	fn reached(entry: i32, level: i32) -> bool {
+		entry >= level.saturating_sub(SLACK)
+	}
+
 	#[test]
-	fn triggers_sit_on_the_health_boundary() {
-		// 10,000 units of collateral at threshold 75%, 700,000 of debt, 25,000 of other
-		// liquidation value: trigger (700,000 − 25,000) / 7,500 = 90.
-		let p = collateral_trigger(700_000, 25_000, Permill::from_percent(75), 10_000).unwrap();
-		assert_eq!(p, FixedU128::from_u32(90));
-		let health = |price: FixedU128| {
-			FixedU128::from_rational(25_000 + price.saturating_mul_int(7_500u128), 700_000)
-		};
-		assert!(health(p) >= FixedU128::from_u32(1));
-		assert!(health(p.saturating_mul(fx(9_999, 10_000))) < FixedU128::from_u32(1));
-		// The other collateral covers the debt: no fall of this one alone liquidates.
-		assert_eq!(collateral_trigger(700_000, 700_000, Permill::from_percent(75), 10_000), None);
-		assert_eq!(collateral_trigger(700_000, 0, Permill::from_percent(75), 0), None);
-		// A debt of 100 units, 675,000 of liquidation value, 600,000 of other debt: trigger 750.
-		assert_eq!(debt_trigger(675_000, 600_000, 100), Some(FixedU128::from_u32(750)));
-		assert_eq!(debt_trigger(675_000, 700_000, 100), Some(FixedU128::zero()));
-		assert_eq!(debt_trigger(675_000, 0, 0), None);
-		// Rounding: a collateral's trigger rounds up, a debt's down (check early).
-		let up = collateral_trigger(10, 0, Permill::from_percent(100), 3).unwrap();
-		assert!(up > fx(10, 3));
-		let down = debt_trigger(10, 0, 3).unwrap();
-		assert!(down <= fx(10, 3) && down < up && down > fx(9_999, 3_000));
+	fn a_pair_entry_is_reached_exactly_when_the_account_falls_below_one() {
+		// 10,000 collateral shares, 675,000 debt shares: health 1 at a variable of 67.5.
+		let entry = pair_bucket(675_000, 10_000);
+		assert_eq!(entry, stored(bucket(fx(675, 10))));
+		let health =
+			|x: FixedU128| FixedU128::from_rational(x.saturating_mul_int(10_000u128), 675_000);
+		let mut state = 7u64;
+		for _ in 0..20_000 {
+			let x = fx(u128::from(next(&mut state) % 2_000_000) + 1, 10_000);
+			let level = pair_level(x, FixedU128::one());
+			if health(x) < FixedU128::one() {
+				assert!(reached(entry, level), "missed at {x:?}");
+			}
+			// Two buckets (about 4.4%) above the boundary it is no longer read.
+			if x > fx(675, 10).saturating_mul(fx(105, 100)) {
+				assert!(!reached(entry, level), "over-read at {x:?}");
+			}
+		}
+		// Shares that overflow the ratio are as risky as can be.
+		assert_eq!(pair_bucket(u128::MAX, 1), stored(bucket(FixedU128::max_value())));
+	}
+
+	#[test]
+	fn split_entries_are_reached_before_any_account_falls_below_one() {
+		let mut state = 11u64;
+		let mut fell = 0;
+		for _ in 0..20_000 {
+			let mut pick = |lo: u64, hi: u64| lo + next(&mut state) % (hi - lo);
+			let collateral: Vec<(FixedU128, u128)> = (0..pick(1, 4))
+				.map(|_| {
+					(fx(u128::from(pick(1, 100_000)), 1_000), u128::from(pick(1_000, 1_000_000)))
+				})
+				.collect();
+			let debts: Vec<(FixedU128, u128)> = (0..pick(1, 4))
+				.map(|_| {
+					(fx(u128::from(pick(1, 100_000)), 1_000), u128::from(pick(1_000, 300_000)))
+				})
+				.collect();
+			let value = |c: &[(FixedU128, u128)]| {
+				c.iter().fold(0u128, |a, (w, s)| a + w.saturating_mul_int(*s))
+			};
+			let Some((c_entries, d_entries)) = split_entries(&collateral, &debts) else {
+				// Only a health of 1 or below is refused.
+				assert!(value(&collateral) <= value(&debts) + debts.len() as u128);
+				continue;
+			};
+			// Every variable moves by up to ±60%.
+			let moved = |c: &[(FixedU128, u128)], state: &mut u64| -> Vec<(FixedU128, u128)> {
+				c.iter()
+					.map(|(w, s)| {
+						(w.saturating_mul(fx(u128::from(400 + next(state) % 1_200), 1_000)), *s)
+					})
+					.collect()
+			};
+			let (c1, d1) = (moved(&collateral, &mut state), moved(&debts, &mut state));
+			if value(&c1) < value(&d1) {
+				fell += 1;
+				let any =
+					c1.iter().zip(&c_entries).any(|((w, _), e)| reached(*e, stored(bucket(*w))))
+						|| d1
+							.iter()
+							.zip(&d_entries)
+							.any(|((v, _), e)| reached(*e, -stored(bucket(*v))));
+				assert!(any, "missed: {collateral:?} {debts:?} -> {c1:?} {d1:?}");
+			}
+		}
+		assert!(fell > 400, "the sweep must reach falls: {fell}");
 	}
 }

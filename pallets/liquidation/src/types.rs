@@ -163,7 +163,99 @@ pub struct Preview<AssetId> {
 }
 
 /// A page of accounts below health 1 with their health, and where the next page starts.
-pub type LiquidatablePage<AccountId> = (alloc::vec::Vec<(AccountId, FixedU128)>, Option<AccountId>);
+pub type LiquidatablePage<AccountId, AssetId> =
+	(alloc::vec::Vec<(AccountId, FixedU128)>, Option<RiskCursor<AssetId, AccountId>>);
+
+/// A family of entries of the risk index, each with its own price variable; an entry is a
+/// bucket of that variable ([`crate::risk::bucket`]) at or below which the account must be
+/// checked.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Debug,
+)]
+pub enum RiskKey<AssetId> {
+	/// Accounts with one collateral and one debt: exact. Variable: `threshold × price ×
+	/// supply index` of the collateral over `price × borrow index` of the debt; the account is
+	/// below health 1 exactly when it is under `debt shares / collateral shares`.
+	Pair {
+		/// The collateral asset.
+		collateral: AssetId,
+		/// The debt asset.
+		debt: AssetId,
+	},
+	/// One collateral of an account with several assets. Variable: `threshold × price ×
+	/// supply index`; while every asset of the account stays on its side of its entry, the
+	/// account stays at health 1 or above.
+	Collateral(AssetId),
+	/// One debt of an account with several assets. Variable: `price × borrow index`, stored
+	/// negated (a debt is at risk when its variable rises).
+	Debt(AssetId),
+}
+
+/// Where an account with debt is filed in the risk index.
+#[derive(
+	frame_support::CloneNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	frame_support::PartialEqNoBound,
+	frame_support::EqNoBound,
+	frame_support::RuntimeDebugNoBound,
+)]
+#[scale_info(skip_type_params(Max))]
+#[codec(mel_bound(AssetId: MaxEncodedLen))]
+pub enum Filing<
+	AssetId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Max: frame_support::traits::Get<u32>,
+> {
+	/// Read on every pass: debt without collateral, or a health below 1 or unknown (a price
+	/// missing) when filed.
+	Watch,
+	/// `(key, bucket)` entries.
+	Entries(frame_support::BoundedVec<(RiskKey<AssetId>, i32), Max>),
+}
+
+impl<AssetId: Clone + PartialEq + Eq + core::fmt::Debug, Max: frame_support::traits::Get<u32>>
+	Filing<AssetId, Max>
+{
+	/// How many index entries this filing holds (none for the watch list).
+	pub fn entries_len(&self) -> u32 {
+		match self {
+			Filing::Watch => 0,
+			Filing::Entries(e) => u32::try_from(e.len()).unwrap_or(u32::MAX),
+		}
+	}
+}
+
+/// Where a read of the index stopped, to go on from there.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
+)]
+pub enum RiskCursor<AssetId, AccountId> {
+	/// In the watch list, after this account.
+	Watch(AccountId),
+	/// In this key's bucket, after this account (from its start with `None`).
+	Index {
+		/// The key.
+		key: RiskKey<AssetId>,
+		/// The bucket.
+		bucket: i32,
+		/// The last account read in it.
+		after: Option<AccountId>,
+	},
+}
 
 #[cfg(test)]
 mod tests {

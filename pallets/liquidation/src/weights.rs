@@ -52,6 +52,9 @@ pub trait WeightInfo {
 	fn settle_dex() -> Weight;
 	fn settle_backstop() -> Weight;
 	fn cover_shortfall(n: u32, ) -> Weight;
+	fn file_position() -> Weight;
+	fn file_pair() -> Weight;
+	fn refile(n: u32, ) -> Weight;
 	fn update_params() -> Weight;
 	fn set_risk_rank() -> Weight;
 	fn transfer_insurance() -> Weight;
@@ -74,14 +77,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:1)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:32 w:16)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
+	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7579`
-		//  Estimated: `44734`
-		// Minimum execution time: 680_757_000 picoseconds.
-		Weight::from_parts(703_782_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(40_u64))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
+		//  Measured:  `11504`
+		//  Estimated: `82910`
+		// Minimum execution time: 939_155_000 picoseconds.
+		Weight::from_parts(1_141_516_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(89_u64))
+			.saturating_add(T::DbWeight::get().writes(42_u64))
 	}
 	/// Storage: `Lending::Positions` (r:4 w:4)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -101,14 +112,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:1)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:32 w:16)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
+	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8109`
-		//  Estimated: `44734`
-		// Minimum execution time: 1_249_392_000 picoseconds.
-		Weight::from_parts(1_412_859_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(55_u64))
-			.saturating_add(T::DbWeight::get().writes(15_u64))
+		//  Measured:  `11989`
+		//  Estimated: `82910`
+		// Minimum execution time: 1_280_235_000 picoseconds.
+		Weight::from_parts(1_585_027_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(104_u64))
+			.saturating_add(T::DbWeight::get().writes(49_u64))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:2)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -126,14 +145,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:4 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:1)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:32 w:16)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
+	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8090`
-		//  Estimated: `44734`
-		// Minimum execution time: 853_377_000 picoseconds.
-		Weight::from_parts(915_347_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(50_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+		//  Measured:  `11970`
+		//  Estimated: `82910`
+		// Minimum execution time: 1_723_371_000 picoseconds.
+		Weight::from_parts(1_884_428_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(99_u64))
+			.saturating_add(T::DbWeight::get().writes(41_u64))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -147,20 +174,93 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BadDebt` (r:8 w:8)
 	/// Proof: `Liquidation::BadDebt` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:1)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
+	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 8]`.
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1977 + n * (735 ±0)`
+		//  Measured:  `2340 + n * (735 ±0)`
 		//  Estimated: `3843 + n * (5218 ±0)`
-		// Minimum execution time: 294_124_000 picoseconds.
-		Weight::from_parts(149_973_080, 3843)
-			// Standard Error: 3_267_312
-			.saturating_add(Weight::from_parts(201_603_798, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		// Minimum execution time: 210_648_000 picoseconds.
+		Weight::from_parts(162_147_817, 3843)
+			// Standard Error: 5_689_631
+			.saturating_add(Weight::from_parts(137_379_842, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5218).saturating_mul(n.into()))
+	}
+	/// Storage: `Lending::Positions` (r:1 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:1)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:32 w:32)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	fn file_position() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `10113`
+		//  Estimated: `82910`
+		// Minimum execution time: 641_789_000 picoseconds.
+		Weight::from_parts(693_048_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(83_u64))
+			.saturating_add(T::DbWeight::get().writes(49_u64))
+	}
+	/// Storage: `Lending::Positions` (r:1 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:1)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:2 w:2)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	fn file_pair() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `746`
+		//  Estimated: `6110`
+		// Minimum execution time: 75_973_000 picoseconds.
+		Weight::from_parts(92_603_000, 6110)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+	}
+	/// Storage: `Lending::Positions` (r:16 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:16 w:16)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:176 w:512)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 16]`.
+	fn refile(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `8650 + n * (1458 ±0)`
+		//  Estimated: `60293 + n * (25034 ±0)`
+		// Minimum execution time: 700_796_000 picoseconds.
+		Weight::from_parts(717_091_000, 60293)
+			// Standard Error: 15_432_092
+			.saturating_add(Weight::from_parts(704_686_064, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(72_u64))
+			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(16_u64))
+			.saturating_add(T::DbWeight::get().writes((33_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 25034).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Params` (r:0 w:1)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
@@ -168,8 +268,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 11_593_000 picoseconds.
-		Weight::from_parts(15_448_000, 0)
+		// Minimum execution time: 15_087_000 picoseconds.
+		Weight::from_parts(16_128_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:0)
@@ -180,8 +280,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `434`
 		//  Estimated: `3724`
-		// Minimum execution time: 28_116_000 picoseconds.
-		Weight::from_parts(32_096_000, 3724)
+		// Minimum execution time: 40_843_000 picoseconds.
+		Weight::from_parts(44_610_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -195,8 +295,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `664`
 		//  Estimated: `6208`
-		// Minimum execution time: 105_168_000 picoseconds.
-		Weight::from_parts(113_847_000, 6208)
+		// Minimum execution time: 131_767_000 picoseconds.
+		Weight::from_parts(142_386_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -218,14 +318,22 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:1)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:32 w:16)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
+	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7579`
-		//  Estimated: `44734`
-		// Minimum execution time: 680_757_000 picoseconds.
-		Weight::from_parts(703_782_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(40_u64))
-			.saturating_add(RocksDbWeight::get().writes(8_u64))
+		//  Measured:  `11504`
+		//  Estimated: `82910`
+		// Minimum execution time: 939_155_000 picoseconds.
+		Weight::from_parts(1_141_516_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(89_u64))
+			.saturating_add(RocksDbWeight::get().writes(42_u64))
 	}
 	/// Storage: `Lending::Positions` (r:4 w:4)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -245,14 +353,22 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:1)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:32 w:16)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
+	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8109`
-		//  Estimated: `44734`
-		// Minimum execution time: 1_249_392_000 picoseconds.
-		Weight::from_parts(1_412_859_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(55_u64))
-			.saturating_add(RocksDbWeight::get().writes(15_u64))
+		//  Measured:  `11989`
+		//  Estimated: `82910`
+		// Minimum execution time: 1_280_235_000 picoseconds.
+		Weight::from_parts(1_585_027_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(104_u64))
+			.saturating_add(RocksDbWeight::get().writes(49_u64))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:2)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -270,14 +386,22 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:4 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:1)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:32 w:16)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
+	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8090`
-		//  Estimated: `44734`
-		// Minimum execution time: 853_377_000 picoseconds.
-		Weight::from_parts(915_347_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(50_u64))
-			.saturating_add(RocksDbWeight::get().writes(7_u64))
+		//  Measured:  `11970`
+		//  Estimated: `82910`
+		// Minimum execution time: 1_723_371_000 picoseconds.
+		Weight::from_parts(1_884_428_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(99_u64))
+			.saturating_add(RocksDbWeight::get().writes(41_u64))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -291,20 +415,93 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BadDebt` (r:8 w:8)
 	/// Proof: `Liquidation::BadDebt` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:1)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
+	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 8]`.
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1977 + n * (735 ±0)`
+		//  Measured:  `2340 + n * (735 ±0)`
 		//  Estimated: `3843 + n * (5218 ±0)`
-		// Minimum execution time: 294_124_000 picoseconds.
-		Weight::from_parts(149_973_080, 3843)
-			// Standard Error: 3_267_312
-			.saturating_add(Weight::from_parts(201_603_798, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
+		// Minimum execution time: 210_648_000 picoseconds.
+		Weight::from_parts(162_147_817, 3843)
+			// Standard Error: 5_689_631
+			.saturating_add(Weight::from_parts(137_379_842, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 			.saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5218).saturating_mul(n.into()))
+	}
+	/// Storage: `Lending::Positions` (r:1 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:1)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:32 w:32)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	fn file_position() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `10113`
+		//  Estimated: `82910`
+		// Minimum execution time: 641_789_000 picoseconds.
+		Weight::from_parts(693_048_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(83_u64))
+			.saturating_add(RocksDbWeight::get().writes(49_u64))
+	}
+	/// Storage: `Lending::Positions` (r:1 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:1)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:2 w:2)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	fn file_pair() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `746`
+		//  Estimated: `6110`
+		// Minimum execution time: 75_973_000 picoseconds.
+		Weight::from_parts(92_603_000, 6110)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
+	}
+	/// Storage: `Lending::Positions` (r:16 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:16 w:16)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:176 w:512)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 16]`.
+	fn refile(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `8650 + n * (1458 ±0)`
+		//  Estimated: `60293 + n * (25034 ±0)`
+		// Minimum execution time: 700_796_000 picoseconds.
+		Weight::from_parts(717_091_000, 60293)
+			// Standard Error: 15_432_092
+			.saturating_add(Weight::from_parts(704_686_064, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(72_u64))
+			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(16_u64))
+			.saturating_add(RocksDbWeight::get().writes((33_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 25034).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Params` (r:0 w:1)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
@@ -312,8 +509,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 11_593_000 picoseconds.
-		Weight::from_parts(15_448_000, 0)
+		// Minimum execution time: 15_087_000 picoseconds.
+		Weight::from_parts(16_128_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:0)
@@ -324,8 +521,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `434`
 		//  Estimated: `3724`
-		// Minimum execution time: 28_116_000 picoseconds.
-		Weight::from_parts(32_096_000, 3724)
+		// Minimum execution time: 40_843_000 picoseconds.
+		Weight::from_parts(44_610_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -339,8 +536,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `664`
 		//  Estimated: `6208`
-		// Minimum execution time: 105_168_000 picoseconds.
-		Weight::from_parts(113_847_000, 6208)
+		// Minimum execution time: 131_767_000 picoseconds.
+		Weight::from_parts(142_386_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}

@@ -36,7 +36,7 @@ impl pallet_lending::Config for Runtime {
 	type StalePriceGrace = StalePriceGrace;
 	type UnixTime = Timestamp;
 	type UpdateOrigin = governance::RiskAdminOrigin;
-	type OnPositionChanged = ();
+	type OnPositionChanged = crate::Liquidation;
 	type PalletId = LendingPalletId;
 	type MaxAssetsPerAccount = ConstU32<MAX_ASSETS_PER_ACCOUNT>;
 	type MaxBorrowRate = MaxBorrowRate;

@@ -61,6 +61,8 @@ impl pallet_liquidation::Config for Runtime {
 	type DefaultParams = DefaultLiquidationParams;
 	type MaxDustValue = MaxDustValue;
 	type MaxDebts = ConstU32<MAX_ASSETS_PER_ACCOUNT>;
+	type MaxRiskEntries = ConstU32<{ 2 * MAX_ASSETS_PER_ACCOUNT }>;
+	type MaxRefile = ConstU32<16>;
 	type WeightInfo = pallet_liquidation::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = LiquidationBenchmarkHelper;

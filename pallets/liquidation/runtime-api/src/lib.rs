@@ -9,8 +9,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use codec::Codec;
-pub use pallet_liquidation::{DexRefusal, Preview, Route};
-use sp_arithmetic::FixedU128;
+pub use pallet_liquidation::{DexRefusal, LiquidatablePage, Preview, RiskCursor, RiskKey, Route};
 use sp_runtime::DispatchError;
 
 sp_api::decl_runtime_apis! {
@@ -24,12 +23,13 @@ sp_api::decl_runtime_apis! {
 		/// quote and the route (or why neither route works); an error when the account cannot
 		/// be liquidated (with the reason, e.g. `NotLiquidatable`, `PriceStale`).
 		fn preview(account: AccountId) -> Result<Preview<AssetId>, DispatchError>;
-		/// Accounts below health 1 among up to `limit` accounts with positions after `after`,
-		/// with their health, and the cursor of the next page (`None` at the end).
+		/// Accounts below health 1 with their health, riskiest first, among up to `limit`
+		/// accounts the risk index reports from `start` (`None`: from the riskiest), and the
+		/// cursor of the next page (`None` at the end).
 		fn liquidatable(
-			after: Option<AccountId>,
+			start: Option<RiskCursor<AssetId, AccountId>>,
 			limit: u32,
-		) -> (Vec<(AccountId, FixedU128)>, Option<AccountId>);
+		) -> LiquidatablePage<AccountId, AssetId>;
 		/// The insurance treasury's `(asset, tokens, lending supply)` in every market.
 		fn insurance_fund() -> Vec<(AssetId, u128, u128)>;
 		/// Debt socialised to `asset`'s suppliers so far.

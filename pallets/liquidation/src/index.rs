@@ -1,0 +1,322 @@
+//! The risk index in storage: filing an account when its risk rose, and reading the accounts
+//! at risk, riskiest first. The math is in [`crate::risk`].
+//!
+//! Upkeep happens only when an account's risk rose (borrow, withdraw, disable collateral,
+//! seizure): an entry left in place when the risk fell over-reports and never misses, so
+//! supply and repay pay nothing. Such entries are re-filed by [`Pallet::refile`] (anyone, or
+//! the offchain worker) and after every liquidation of the account.
+
+use crate::{pallet::*, risk, types::*, weights::WeightInfo};
+use alloc::{collections::BTreeSet, vec::Vec};
+use frame_support::BoundedVec;
+use pallet_lending::{LendingPositions, OnPositionChanged, PriceSource, RiskChange};
+use sp_arithmetic::FixedU128;
+
+/// What the index holds for one account.
+pub type FilingOf<T> = Filing<<T as Config>::AssetId, <T as Config>::MaxRiskEntries>;
+/// A key of the index.
+pub type RiskKeyOf<T> = RiskKey<<T as Config>::AssetId>;
+/// Where a read of the index stopped.
+pub type RiskCursorOf<T> =
+	RiskCursor<<T as Config>::AssetId, <T as frame_system::Config>::AccountId>;
+
+impl<T: Config> Pallet<T> {
+	/// A collateral's variable now (`None` without a fresh price or a market).
+	fn collateral_variable(asset: &T::AssetId) -> Option<FixedU128> {
+		let threshold = T::Lending::market_params(asset)?.liquidation_threshold;
+		let (supply_index, _) = T::Lending::indexes(asset)?;
+		Some(risk::collateral_weight(threshold, T::Prices::price(asset).ok()?, supply_index))
+	}
+
+	/// A debt's variable now.
+	fn debt_variable(asset: &T::AssetId) -> Option<FixedU128> {
+		let (_, borrow_index) = T::Lending::indexes(asset)?;
+		Some(risk::debt_weight(T::Prices::price(asset).ok()?, borrow_index))
+	}
+
+	/// The level of `key` now: the bucket of its variable (negated for a debt). `None` when a
+	/// price is missing or stale: nothing under that key can be settled until it is fed.
+	pub fn level(key: &RiskKeyOf<T>) -> Option<i32> {
+		match key {
+			RiskKey::Pair { collateral, debt } => Some(risk::pair_level(
+				Self::collateral_variable(collateral)?,
+				Self::debt_variable(debt)?,
+			)),
+			RiskKey::Collateral(asset) => {
+				Some(risk::stored(risk::bucket(Self::collateral_variable(asset)?)))
+			},
+			RiskKey::Debt(asset) => {
+				Some(risk::stored(risk::bucket(Self::debt_variable(asset)?)).saturating_neg())
+			},
+		}
+	}
+
+	/// Where `who` belongs in the index now (`None` without debt).
+	pub fn filing_of(who: &T::AccountId) -> Option<FilingOf<T>> {
+		let shares = T::Lending::account_shares(who);
+		match (shares.collateral.as_slice(), shares.debts.as_slice()) {
+			(_, []) => None,
+			([], _) => Some(Filing::Watch),
+			([(collateral, collateral_shares)], [(debt, debt_shares)]) => {
+				let entry = (
+					RiskKey::Pair { collateral: *collateral, debt: *debt },
+					risk::pair_bucket(*debt_shares, *collateral_shares),
+				);
+				Some(
+					BoundedVec::try_from(alloc::vec![entry])
+						.map(Filing::Entries)
+						.unwrap_or(Filing::Watch),
+				)
+			},
+			(collateral, debts) => {
+				let variables = |list: &[(T::AssetId, u128)], debt: bool| {
+					list.iter()
+						.map(|(asset, shares)| {
+							let variable = if debt {
+								Self::debt_variable(asset)
+							} else {
+								Self::collateral_variable(asset)
+							};
+							variable.map(|v| (v, *shares))
+						})
+						.collect::<Option<Vec<_>>>()
+				};
+				let entries = variables(collateral, false)
+					.zip(variables(debts, true))
+					.and_then(|(c, d)| risk::split_entries(&c, &d))
+					.map(|(c, d)| {
+						let c = collateral
+							.iter()
+							.zip(c)
+							.map(|((a, _), b)| (RiskKey::Collateral(*a), b));
+						let d = debts.iter().zip(d).map(|((a, _), b)| (RiskKey::Debt(*a), b));
+						c.chain(d).collect::<Vec<_>>()
+					});
+				Some(
+					entries
+						.and_then(|e| BoundedVec::try_from(e).ok())
+						.map(Filing::Entries)
+						.unwrap_or(Filing::Watch),
+				)
+			},
+		}
+	}
+
+	/// Files `who` where it belongs now, moving only the entries that changed.
+	pub fn file(who: &T::AccountId) {
+		let new = Self::filing_of(who);
+		let old = Filed::<T>::get(who);
+		if new == old {
+			return;
+		}
+		let entries = |f: &Option<FilingOf<T>>| match f {
+			Some(Filing::Entries(e)) => e.to_vec(),
+			_ => Vec::new(),
+		};
+		let (old_entries, new_entries) = (entries(&old), entries(&new));
+		for (key, bucket) in old_entries.iter().filter(|e| !new_entries.contains(e)) {
+			RiskIndex::<T>::remove((key, bucket, who));
+			// An emptied top bucket lowers the key's top by one (it stays an upper bound).
+			if RiskKeys::<T>::get(key) == Some(*bucket)
+				&& RiskIndex::<T>::iter_key_prefix((key, bucket)).next().is_none()
+			{
+				RiskKeys::<T>::insert(key, bucket.saturating_sub(1));
+			}
+		}
+		for (key, bucket) in new_entries.iter().filter(|e| !old_entries.contains(e)) {
+			RiskIndex::<T>::insert((key, bucket, who), ());
+			if RiskKeys::<T>::get(key).is_none_or(|top| *bucket > top) {
+				RiskKeys::<T>::insert(key, *bucket);
+			}
+		}
+		let watched = |f: &Option<FilingOf<T>>| matches!(f, Some(Filing::Watch));
+		match (watched(&old), watched(&new)) {
+			(false, true) => Watchlist::<T>::insert(who, ()),
+			(true, false) => Watchlist::<T>::remove(who),
+			_ => {},
+		}
+		Filed::<T>::set(who, new);
+	}
+
+	/// Runs a liquidation of `borrower` with the lending hook's filing deferred, then files the
+	/// borrower once, as it is after.
+	pub(crate) fn deferring(
+		borrower: &T::AccountId,
+		f: impl FnOnce() -> frame_support::dispatch::DispatchResultWithPostInfo,
+	) -> frame_support::dispatch::DispatchResultWithPostInfo {
+		Deferred::<T>::put(true);
+		let result = f();
+		Deferred::<T>::kill();
+		let result = result?;
+		Self::file(borrower);
+		Ok(result)
+	}
+
+	/// Up to `limit` accounts that may be below health 1, riskiest first: the watch list, then
+	/// every key's entries from the deepest below its level (how far the entry is above the
+	/// level) up to [`risk::SLACK`] buckets above it; and where to go on (`None` at the end).
+	/// Keys whose level is unknown (a stale price) are skipped. An account filed under several
+	/// keys appears once per page.
+	pub fn at_risk(
+		start: Option<RiskCursorOf<T>>,
+		limit: u32,
+	) -> (Vec<T::AccountId>, Option<RiskCursorOf<T>>) {
+		let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+		if limit == 0 {
+			return (Vec::new(), start);
+		}
+		let mut found = Vec::new();
+		let mut seen = BTreeSet::new();
+		let mut resume = None;
+		match start {
+			None | Some(RiskCursor::Watch(_)) => {
+				let mut last = match start {
+					Some(RiskCursor::Watch(after)) => Some(after),
+					_ => None,
+				};
+				let watched = match &last {
+					Some(after) => {
+						Watchlist::<T>::iter_keys_from(Watchlist::<T>::hashed_key_for(after))
+					},
+					None => Watchlist::<T>::iter_keys(),
+				};
+				for who in watched {
+					if found.len() >= limit {
+						// `limit > 0`: something was read in this phase, so `last` is set.
+						if let Some(last) = last {
+							return (found, Some(RiskCursor::Watch(last)));
+						}
+					}
+					seen.insert(who.clone());
+					found.push(who.clone());
+					last = Some(who);
+				}
+			},
+			Some(RiskCursor::Index { key, bucket, after }) => resume = Some((key, bucket, after)),
+		}
+		let mut keys: Vec<(RiskKeyOf<T>, i32, i32)> = RiskKeys::<T>::iter()
+			.filter_map(|(key, top)| Some((key, top, Self::level(&key)?)))
+			.collect();
+		keys.sort_by_key(|k| k.0);
+		let depth_of = |bucket: i32, level: i32| bucket.saturating_sub(level);
+		let deepest = keys.iter().map(|(_, top, level)| depth_of(*top, *level)).max();
+		let Some(mut depth) = deepest else { return (found, None) };
+		if let Some((key, bucket, _)) = &resume {
+			match keys.iter().find(|(k, _, _)| k == key) {
+				Some((_, _, level)) => depth = depth.min(depth_of(*bucket, *level)),
+				None => resume = None,
+			}
+		}
+		while depth >= risk::SLACK.saturating_neg() {
+			for (key, top, level) in &keys {
+				let bucket = level.saturating_add(depth);
+				if bucket > *top {
+					continue;
+				}
+				let mut last = None;
+				let accounts = match &resume {
+					Some((k, _, _)) if key < k => continue,
+					Some((k, _, Some(after))) if key == k => {
+						last = Some(after.clone());
+						RiskIndex::<T>::iter_key_prefix_from(
+							(key, bucket),
+							RiskIndex::<T>::hashed_key_for((key, bucket, after)),
+						)
+					},
+					_ => RiskIndex::<T>::iter_key_prefix((key, bucket)),
+				};
+				for who in accounts {
+					if seen.contains(&who) {
+						last = Some(who);
+						continue;
+					}
+					if found.len() >= limit {
+						return (found, Some(RiskCursor::Index { key: *key, bucket, after: last }));
+					}
+					seen.insert(who.clone());
+					found.push(who.clone());
+					last = Some(who);
+				}
+			}
+			resume = None;
+			depth = depth.saturating_sub(1);
+		}
+		(found, None)
+	}
+
+	/// Index invariants: every entry is in its account's filing and back, the watch list is
+	/// the watched filings, every key's top bounds its buckets, and every account with debt is
+	/// filed.
+	#[cfg(any(test, feature = "std", feature = "try-runtime"))]
+	pub(crate) fn index_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use frame_support::ensure;
+		let mut entries = 0usize;
+		for (who, filing) in Filed::<T>::iter() {
+			match filing {
+				Filing::Watch => ensure!(
+					Watchlist::<T>::contains_key(&who),
+					"a watched filing off the watch list"
+				),
+				Filing::Entries(list) => {
+					ensure!(
+						!Watchlist::<T>::contains_key(&who),
+						"a filed account on the watch list"
+					);
+					for (key, bucket) in list.iter() {
+						ensure!(
+							RiskIndex::<T>::contains_key((key, bucket, &who)),
+							"a filing's entry missing from the index"
+						);
+						entries = entries.saturating_add(1);
+					}
+				},
+			}
+		}
+		let mut indexed = 0usize;
+		for (key, bucket, who) in RiskIndex::<T>::iter_keys() {
+			ensure!(
+				RiskKeys::<T>::get(key).is_some_and(|top| bucket <= top),
+				"an entry above its key's top"
+			);
+			indexed = indexed.saturating_add(1);
+			let _ = who;
+		}
+		ensure!(indexed == entries, "index entries that no filing holds");
+		for who in Watchlist::<T>::iter_keys() {
+			ensure!(
+				matches!(Filed::<T>::get(&who), Some(Filing::Watch)),
+				"a watched account not filed as watched"
+			);
+		}
+		let mut after = None;
+		loop {
+			let page = T::Lending::accounts(after.clone(), 1_000);
+			for who in &page {
+				if !T::Lending::account_shares(who).debts.is_empty() {
+					ensure!(Filed::<T>::contains_key(who), "an account with debt not in the index");
+				}
+			}
+			if page.len() < 1_000 {
+				break;
+			}
+			after = page.last().cloned();
+		}
+		Ok(())
+	}
+}
+
+/// The lending pallet's hook: the index follows every rise in an account's risk.
+impl<T: Config> OnPositionChanged<T::AccountId, T::AssetId> for Pallet<T> {
+	fn on_position_changed(who: &T::AccountId, _assets: &[T::AssetId], change: RiskChange) {
+		if change == RiskChange::Raised && !Deferred::<T>::get() {
+			Self::file(who);
+		}
+	}
+
+	fn weight(change: RiskChange) -> frame_support::weights::Weight {
+		match change {
+			RiskChange::Raised => T::WeightInfo::file_position(),
+			RiskChange::Lowered => frame_support::weights::Weight::zero(),
+		}
+	}
+}

@@ -1,0 +1,304 @@
+//! Property test of the risk index against a brute-force scan of every position: random
+//! positions (one collateral and one debt, or several of each), and random lending calls,
+//! prices, interest, governance threshold changes, liquidations and refiles. After every step:
+//!
+//! - every account below health 1 (checked one by one) is among the index's candidates;
+//! - reading the candidates in pages of three with the cursor gives the same accounts;
+//! - after a refile of every account, a one-collateral, one-debt account whose entry is two
+//!   buckets or more above its level is below health 1 (the pair entries are exact);
+//! - both pallets' `try_state` hold (the index's structure among them).
+//!
+//! It prints how selective the index was: accounts read vs accounts below health 1.
+//! `INDEX_PROPTEST_CASES` sets the number of sequences (default 100).
+
+use crate::{mock::*, *};
+use frame_support::assert_ok;
+use pallet_lending::TimestampedPrices;
+use proptest::{
+	prelude::*,
+	test_runner::{Config as RunnerConfig, TestRunner},
+};
+use sp_arithmetic::{
+	traits::{CheckedDiv, Saturating},
+	FixedU128, Permill,
+};
+use std::{cell::RefCell, collections::BTreeSet};
+
+const BORROWERS: [AccountId; 6] = [10, 11, 12, 13, 14, 15];
+const ASSETS: [AssetId; 4] = [USD, BTC, MEME, ETH];
+
+#[derive(Clone, Debug)]
+enum Op {
+	/// An asset's price in percent of its start.
+	Price(usize, u32),
+	Advance(u64),
+	/// Supply of an asset, in percent of the borrower's setup unit.
+	Supply(usize, usize, u32),
+	/// Borrow of an asset, in percent of the remaining borrowing power.
+	Borrow(usize, usize, u32),
+	/// Repay of an asset's debt, in percent (None: all).
+	Repay(usize, usize, Option<u32>),
+	/// Withdraw of an asset's supply, in percent.
+	Withdraw(usize, usize, u32),
+	/// Switches a supply's collateral flag.
+	Toggle(usize, usize),
+	Settle(usize),
+	/// Governance moves a market's liquidation threshold (percent, above its collateral
+	/// factor).
+	Threshold(usize, u32),
+	Refile,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+	let b = 0..BORROWERS.len();
+	let a = 0..ASSETS.len();
+	prop_oneof![
+		6 => (a.clone(), 30u32..150).prop_map(|(a, p)| Op::Price(a, p)),
+		1 => (1u64..30 * 24 * 3_600_000).prop_map(Op::Advance),
+		2 => (b.clone(), a.clone(), 1u32..200).prop_map(|(b, a, p)| Op::Supply(b, a, p)),
+		3 => (b.clone(), a.clone(), 10u32..=100).prop_map(|(b, a, p)| Op::Borrow(b, a, p)),
+		2 => (b.clone(), a.clone(), prop::option::of(1u32..100))
+			.prop_map(|(b, a, p)| Op::Repay(b, a, p)),
+		2 => (b.clone(), a.clone(), 1u32..=100).prop_map(|(b, a, p)| Op::Withdraw(b, a, p)),
+		1 => (b.clone(), a.clone()).prop_map(|(b, a)| Op::Toggle(b, a)),
+		4 => b.prop_map(Op::Settle),
+		1 => (a, 0u32..=15).prop_map(|(a, p)| Op::Threshold(a, p)),
+		2 => Just(Op::Refile),
+	]
+}
+
+/// Per borrower: for each asset, units supplied at the start (0: none) and the percent of
+/// borrowing power borrowed in USD and ETH.
+type Setup = Vec<([u32; 4], u32, u32)>;
+
+fn setup() -> impl Strategy<Value = Setup> {
+	prop::collection::vec(
+		(
+			// Mostly one collateral (BTC), sometimes more.
+			prop_oneof![
+				3 => (1u32..200).prop_map(|b| [0, b, 0, 0]),
+				1 => (0u32..200, 0u32..200, 0u32..200).prop_map(|(b, m, e)| [0, b + 1, m, e]),
+			],
+			20u32..=100,
+			prop_oneof![3 => Just(0u32), 1 => 0u32..=60],
+		),
+		BORROWERS.len(),
+	)
+}
+
+/// A unit of each asset's supply in the setup: worth about 10,000 at the start.
+fn unit(asset: AssetId) -> u128 {
+	match asset {
+		BTC => 100,
+		MEME => 20_000,
+		ETH => ETH_MIN * 5,
+		_ => 10_000,
+	}
+}
+
+fn start_price(asset: AssetId) -> FixedU128 {
+	match asset {
+		USD => FixedU128::from_u32(1),
+		BTC => FixedU128::from_u32(100),
+		ETH => FixedU128::from_u32(2),
+		_ => fx(1, 2),
+	}
+}
+
+fn refresh() {
+	for asset in ASSETS {
+		let (price, _) = MockOracle::timestamped_price(&asset).expect("every asset is priced");
+		MockOracle::set(asset, price);
+	}
+}
+
+fn borrow_share(who: AccountId, asset: AssetId, percent: u32) {
+	let Ok(health) = <Lending as LendingPositions<AccountId>>::account_health(&who) else {
+		return;
+	};
+	let room = health.borrow_limit.saturating_sub(health.debt_value);
+	let Some((price, _)) = MockOracle::timestamped_price(&asset) else { return };
+	let units = FixedU128::from_inner(room.saturating_mul(u128::from(percent)) / 100)
+		.checked_div(&price)
+		.map(|x| x.into_inner())
+		.unwrap_or(0);
+	let _ = Lending::borrow(RuntimeOrigin::signed(who), asset, units);
+}
+
+fn params_of(asset: AssetId) -> pallet_lending::MarketParams {
+	match asset {
+		USD => usd_params(),
+		MEME => meme_params(),
+		_ => btc_params(),
+	}
+}
+
+#[derive(Default, Debug)]
+struct Counts {
+	steps: u64,
+	unhealthy: u64,
+	candidates: u64,
+	pair_checked: u64,
+	settled: u64,
+}
+
+fn candidates() -> BTreeSet<AccountId> {
+	Liquidation::at_risk(None, u32::MAX).0.into_iter().collect()
+}
+
+fn paged(limit: u32) -> BTreeSet<AccountId> {
+	let mut all = BTreeSet::new();
+	let mut cursor = None;
+	for _ in 0..1_000 {
+		let (page, next) = Liquidation::at_risk(cursor, limit);
+		assert!(page.len() <= limit as usize);
+		all.extend(page);
+		match next {
+			Some(next) => cursor = Some(next),
+			None => return all,
+		}
+	}
+	panic!("the cursor never reached the end");
+}
+
+fn unhealthy(who: AccountId) -> Option<bool> {
+	<Lending as LendingPositions<AccountId>>::account_health(&who).ok().map(|h| h.is_liquidatable())
+}
+
+fn check(counts: &RefCell<Counts>, refiled: bool) -> Result<(), TestCaseError> {
+	Lending::do_try_state().map_err(|e| TestCaseError::fail(format!("lending: {e:?}")))?;
+	Liquidation::do_try_state().map_err(|e| TestCaseError::fail(format!("liquidation: {e:?}")))?;
+	let found = candidates();
+	let below: BTreeSet<AccountId> =
+		BORROWERS.iter().copied().filter(|w| unhealthy(*w) == Some(true)).collect();
+	prop_assert!(
+		below.is_subset(&found),
+		"missed {:?} (index: {found:?})",
+		below.difference(&found)
+	);
+	prop_assert_eq!(paged(3), found.clone(), "pages differ from one read");
+	if refiled {
+		for who in BORROWERS {
+			if let Some(Filing::Entries(entries)) = Filed::<Test>::get(who) {
+				if let [(key @ RiskKey::Pair { .. }, bucket)] = entries.as_slice() {
+					if let (Some(level), Some(is_below)) = (Liquidation::level(key), unhealthy(who))
+					{
+						if *bucket >= level + 2 {
+							prop_assert!(
+								is_below,
+								"{who} at entry {bucket} level {level} is healthy"
+							);
+							counts.borrow_mut().pair_checked += 1;
+						}
+					}
+				}
+			}
+		}
+	}
+	let mut c = counts.borrow_mut();
+	c.steps += 1;
+	c.unhealthy += below.len() as u64;
+	c.candidates += found.len() as u64;
+	Ok(())
+}
+
+fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestCaseError> {
+	ExtBuilder::default().build().execute_with(|| -> Result<(), TestCaseError> {
+		create_pool(LP, USD, ETH, 1_000_000_000, 500_000_000);
+		for who in BORROWERS {
+			for asset in ASSETS {
+				mint(asset, who, START);
+			}
+		}
+		for (who, (supplies, usd, eth)) in BORROWERS.iter().zip(setup.iter()) {
+			for (asset, units) in ASSETS.iter().zip(supplies.iter()) {
+				if *units > 0 {
+					let amount = unit(*asset) * u128::from(*units);
+					assert_ok!(Lending::supply(RuntimeOrigin::signed(*who), *asset, amount));
+				}
+			}
+			borrow_share(*who, USD, *usd);
+			borrow_share(*who, ETH, *eth);
+		}
+		check(counts, false)?;
+		for op in ops {
+			let who = |b: usize| BORROWERS[b % BORROWERS.len()];
+			let asset = |a: usize| ASSETS[a % ASSETS.len()];
+			let mut refiled = false;
+			match op {
+				Op::Price(a, p) => {
+					let price = start_price(asset(a))
+						.saturating_mul(FixedU128::from_rational(u128::from(p), 100));
+					MockOracle::set(asset(a), price);
+				},
+				Op::Advance(ms) => {
+					Timestamp::set_timestamp(Timestamp::get() + ms);
+					System::set_block_number(System::block_number() + 1);
+					refresh();
+				},
+				Op::Supply(b, a, p) => {
+					let amount = unit(asset(a)) * u128::from(p) / 10;
+					let _ = Lending::supply(RuntimeOrigin::signed(who(b)), asset(a), amount);
+				},
+				Op::Borrow(b, a, p) => borrow_share(who(b), asset(a), p),
+				Op::Repay(b, a, p) => {
+					let owed = debt(who(b), asset(a));
+					let amount = match p {
+						Some(p) => pallet_lending::Amount::Exact(owed * u128::from(p) / 100),
+						None => pallet_lending::Amount::All,
+					};
+					let _ = Lending::repay(RuntimeOrigin::signed(who(b)), asset(a), amount);
+				},
+				Op::Withdraw(b, a, p) => {
+					let held = supplied(who(b), asset(a));
+					let amount = pallet_lending::Amount::Exact(held * u128::from(p) / 100);
+					let _ = Lending::withdraw(RuntimeOrigin::signed(who(b)), asset(a), amount);
+				},
+				Op::Toggle(b, a) => {
+					let origin = RuntimeOrigin::signed(who(b));
+					if Lending::enable_collateral(origin.clone(), asset(a)).is_err() {
+						let _ = Lending::disable_collateral(origin, asset(a));
+					}
+				},
+				Op::Settle(b) => {
+					if Liquidation::settle(RuntimeOrigin::signed(DAVE), who(b)).is_ok() {
+						counts.borrow_mut().settled += 1;
+					}
+				},
+				Op::Threshold(a, p) => {
+					let mut params = params_of(asset(a));
+					params.liquidation_threshold =
+						params.collateral_factor.saturating_add(Permill::from_percent(p));
+					let _ = Lending::update_market(RuntimeOrigin::root(), asset(a), params);
+				},
+				Op::Refile => {
+					let accounts = BORROWERS.to_vec().try_into().expect("within MaxRefile");
+					assert_ok!(Liquidation::refile(RuntimeOrigin::signed(DAVE), accounts));
+					refiled = true;
+				},
+			}
+			check(counts, refiled)?;
+		}
+		Ok(())
+	})
+}
+
+#[test]
+fn the_index_finds_every_account_a_full_scan_finds() {
+	let cases =
+		std::env::var("INDEX_PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(100);
+	let mut runner = TestRunner::new(RunnerConfig { cases, ..RunnerConfig::default() });
+	let counts = RefCell::new(Counts::default());
+	runner
+		.run(&(setup(), prop::collection::vec(op(), 1..40)), |(setup, ops)| {
+			run(setup, ops, &counts)
+		})
+		.unwrap();
+	let c = counts.into_inner();
+	println!(
+		"index property: {} steps, {} account-steps below health 1, {} read by the index, \
+		 {} pair entries checked exact, {} settlements",
+		c.steps, c.unhealthy, c.candidates, c.pair_checked, c.settled
+	);
+	assert!(c.unhealthy > 0 && c.pair_checked > 0 && c.settled > 0, "{c:?}");
+}
