@@ -1,7 +1,9 @@
 // End-to-end smoke test of a running margincall node through @polkadot/api:
 // connect, read metadata, submit a signed transfer, a DEX swap, an oracle feed and a lending
 // supply/borrow, see their events in finalized blocks, and read the borrower's health; then a
-// price drop, liquidationApi.preview, a keeper's liquidate and anyone's settle. Exits non-zero on the first failed check. Bounded: 300 s in all.
+// price drop that the node's own offchain worker settles within two blocks (the state before
+// read through liquidationApi.liquidatable and preview). Exits non-zero on the first failed
+// check. Bounded: 300 s in all.
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 
 const WS = process.env.MARGINCALL_WS ?? 'ws://127.0.0.1:9944';
@@ -149,41 +151,61 @@ async function main() {
     `api.call.lendingApi.accountHealth(Eve) debt ${viaApi.isOk ? viaApi.asOk.debtValue.toString() : viaApi.toString()}`,
   );
 
-  // Liquidation. The feeders drop XBTC to 12,000: 1 XBTC × 78% = 9,360 against Eve's 10,000.
+  // Liquidation by the node's own offchain worker. The feeders drop XBTC to 12,000: 1 XBTC ×
+  // 78% = 9,360 against Eve's 10,000. Nobody calls anything: the worker finds Eve in the risk
+  // index and submits her settlement as an unsigned transaction.
+  const treasury = api.createType('AccountId32', new Uint8Array([
+    ...new TextEncoder().encode('modl'), ...new TextEncoder().encode('mc/insur'), ...new Uint8Array(20),
+  ])).toString();
+  const settledByWorker = new Promise((resolve) => {
+    const unsub = api.rpc.chain.subscribeNewHeads(async (head) => {
+      const at = await api.at(head.hash);
+      const events = await at.query.system.events();
+      const found = events.find(({ event }) => api.events.liquidation.Settled.is(event) &&
+        event.data.borrower.toString() === eve.address);
+      if (found) {
+        (await unsub)();
+        resolve({ event: found.event, number: head.number.toNumber(), hash: head.hash });
+      }
+    });
+  });
   const drop = [[USDM, E18], [XBTC, 12_000n * E18]];
   await Promise.all([alice, bob, charlie].map((f) => sendFinalized(api, api.tx.oracle.feedValues(drop), f)));
-  const [page] = await api.call.liquidationApi.liquidatable(null, 100);
+  const settled = await settledByWorker;
+  const settledEvent = settled.event;
+  check(
+    settledEvent.data.caller.toString() === treasury && settledEvent.data.route.isDex &&
+      settledEvent.data.repaid.toBigInt() > 0n,
+    `Settled by the offchain worker (caller: the insurance treasury) in block ${settled.number}: ${settledEvent.toString()}`,
+  );
+  // The state just before: Eve below health 1, listed by the index, previewed through the DEX.
+  const parentHash = (await api.rpc.chain.getHeader(settled.hash)).parentHash;
+  const before = await api.at(parentHash);
+  const [page] = await before.call.liquidationApi.liquidatable(null, 100);
   check(
     page.some(([who, h]) => who.toString() === eve.address && h.toBigInt() < E18),
-    `liquidationApi.liquidatable lists Eve: ${page.toString()}`,
+    `liquidationApi.liquidatable listed Eve the block before: ${page.toString()}`,
   );
-  const preview = await api.call.liquidationApi.preview(eve.address);
+  const preview = await before.call.liquidationApi.preview(eve.address);
   check(preview.isOk && preview.asOk.route.isOk && preview.asOk.route.asOk.isDex,
-    `liquidationApi.preview(Eve): ${preview.toString()}`);
-  const planned = preview.asOk.repay.toBigInt();
-  // A keeper (Dave) repays half of what the preview plans, with its own USDM.
-  const keeper = await sendFinalized(
-    api,
-    api.tx.liquidation.liquidate(eve.address, USDM, XBTC, { Exact: planned / 2n }),
-    dave,
-  );
-  const liquidated = keeper.events.find((e) => api.events.liquidation.Liquidated.is(e));
-  check(
-    liquidated && liquidated.data.repaid.toBigInt() === planned / 2n && liquidated.data.seized.toBigInt() > 0n,
-    `Liquidated event decoded: ${liquidated?.toString()}`,
-  );
-  const between = await api.call.lendingApi.accountHealth(eve.address);
-  check(between.isOk && between.asOk.factor.toBigInt() < E18, 'Eve is still below health 1 after the partial liquidation');
-  // Anyone (Ferdie) settles the rest through the DEX, with no capital.
-  const settled = await sendFinalized(api, api.tx.liquidation.settle(eve.address), ferdie);
-  const settledEvent = settled.events.find((e) => api.events.liquidation.Settled.is(e));
-  check(
-    settledEvent && settledEvent.data.route.isDex && settledEvent.data.repaid.toBigInt() > 0n,
-    `Settled event decoded: ${settledEvent?.toString()}`,
-  );
+    `liquidationApi.preview(Eve) the block before: ${preview.toString()}`);
+  // Within two blocks of the first block in which Eve was below health 1.
+  let first = settled.number - 1;
+  let hash = parentHash;
+  for (;;) {
+    const parent = (await api.rpc.chain.getHeader(hash)).parentHash;
+    const health = await (await api.at(parent)).call.lendingApi.accountHealth(eve.address);
+    if (!(health.isOk && health.asOk.factor.toBigInt() < E18)) break;
+    first -= 1;
+    hash = parent;
+  }
+  check(settled.number - first <= 2,
+    `settled in block ${settled.number}, ${settled.number - first} block(s) after Eve fell below 1 (block ${first})`);
   const after = await api.call.lendingApi.accountHealth(eve.address);
   check(after.isOk && after.asOk.factor.toBigInt() >= (104n * E18) / 100n,
     `Eve's health restored (target 1.05, less a few blocks of interest): ${after.isOk ? after.asOk.factor.toString() : after.toString()}`);
+  const [nowListed] = await api.call.liquidationApi.liquidatable(null, 100);
+  check(!nowListed.some(([who]) => who.toString() === eve.address), 'liquidationApi.liquidatable no longer lists Eve');
   const fund = await api.call.liquidationApi.insuranceFund();
   check(fund.some(([asset, , supplied]) => asset.toNumber() === XBTC && supplied.toBigInt() > 0n),
     `liquidationApi.insuranceFund holds XBTC supply: ${fund.toString()}`);

@@ -372,65 +372,129 @@ fn lending_through_executive() {
 	})
 }
 
+/// The node's offchain worker on the real runtime: after the drop it submits Eve's settlement
+/// as an unsigned transaction, the runtime's transaction validation accepts it in the
+/// liquidation band, and the next block settles her through the DEX.
+#[test]
+fn the_offchain_worker_settles_through_the_pool() {
+	use sp_core::offchain::{
+		testing::{TestOffchainExt, TestTransactionPoolExt},
+		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+	};
+	let mut ext = genesis("development");
+	let (offchain, _state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	ext.register_extension(OffchainWorkerExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.execute_with(|| {
+		use codec::Decode;
+		use margincall_runtime::{Lending, Liquidation};
+		use sp_runtime::transaction_validity::TransactionSource;
+		let eve = eve_below_one();
+		let number = System::block_number();
+		let parent = System::block_hash(number - 1);
+		let header =
+			Header::new(number, Default::default(), Default::default(), parent, Default::default());
+		Executive::offchain_worker(&header);
+		let txs = core::mem::take(&mut pool_state.write().transactions);
+		assert_eq!(txs.len(), 1, "one settlement submitted");
+		let xt = UncheckedExtrinsic::decode(&mut &txs[0][..]).expect("an extrinsic");
+		assert_eq!(
+			xt.function,
+			RuntimeCall::Liquidation(pallet_liquidation::Call::settle_unsigned {
+				borrower: eve.clone()
+			})
+		);
+		let valid =
+			Executive::validate_transaction(TransactionSource::Local, xt.clone(), header.hash())
+				.expect("valid");
+		assert_eq!(
+			valid.priority,
+			<margincall_runtime::configs::LiquidationUnsignedPriority as Get<u64>>::get()
+		);
+		let results = block(vec![xt]);
+		assert_ok!(results[0].expect("valid"));
+		let treasury = Liquidation::insurance_account();
+		assert!(events().iter().any(|e| matches!(
+			e,
+			RuntimeEvent::Liquidation(pallet_liquidation::Event::Settled { borrower, caller, route, .. })
+				if borrower == &eve && caller == &treasury && *route == pallet_liquidation::Route::Dex
+		)));
+		let after = Lending::account_health(&eve).unwrap();
+		assert!(after.factor >= Price::from_rational(105, 100), "{after:?}");
+		// The index follows: nothing is below 1 any more.
+		assert_eq!(Liquidation::liquidatable(None, 100), (vec![], None));
+		every_try_state();
+	})
+}
+
 /// Liquidation on the real runtime (assets, DEX, oracle, lending, liquidation) through
 /// `Executive`: a borrower near its limit, the feeders drop XBTC, anyone calls `settle`; the
 /// pool, the borrower's debt and health and the insurance treasury move by exactly what the
 /// `Settled` event reports.
+/// Eve borrows 40,000 USDM against 1 XBTC at 60,000 (refused a settlement while healthy),
+/// then the feeders drop XBTC to 50,000: 1 XBTC × 78% = 39,000 against 40,000 of debt.
+fn eve_below_one() -> AccountId {
+	let eve = account(Sr25519Keyring::Eve);
+	let feed = |xbtc: u32| {
+		RuntimeCall::Oracle(orml_oracle::Call::feed_values {
+			values: frame_support::BoundedVec::truncate_from(vec![
+				(USDM, Price::from_u32(1)),
+				(XBTC, Price::from_u32(xbtc)),
+			]),
+		})
+	};
+	let lending = |c| RuntimeCall::Lending(c);
+	let results = block(vec![
+		signed(Sr25519Keyring::Alice, feed(60_000)),
+		signed(Sr25519Keyring::Bob, feed(60_000)),
+		signed(Sr25519Keyring::Charlie, feed(60_000)),
+		signed(
+			Sr25519Keyring::Dave,
+			lending(pallet_lending::Call::supply { asset: USDM, amount: 100_000 * UNIT }),
+		),
+		signed(
+			Sr25519Keyring::Eve,
+			lending(pallet_lending::Call::supply { asset: XBTC, amount: UNIT }),
+		),
+	]);
+	for r in results {
+		assert_ok!(r.expect("valid"));
+	}
+	let results = block(vec![signed(
+		Sr25519Keyring::Eve,
+		lending(pallet_lending::Call::borrow { asset: USDM, amount: 40_000 * UNIT }),
+	)]);
+	assert_ok!(results[0].expect("valid"));
+	let settle =
+		RuntimeCall::Liquidation(pallet_liquidation::Call::settle { borrower: eve.clone().into() });
+	let results = block(vec![signed(Sr25519Keyring::Bob, settle)]);
+	assert_eq!(
+		results[0].expect("valid"),
+		Err(pallet_liquidation::Error::<Runtime>::NotLiquidatable.into())
+	);
+	let results = block(vec![
+		signed(Sr25519Keyring::Alice, feed(50_000)),
+		signed(Sr25519Keyring::Bob, feed(50_000)),
+		signed(Sr25519Keyring::Charlie, feed(50_000)),
+	]);
+	for r in results {
+		assert_ok!(r.expect("valid"));
+	}
+	eve
+}
+
 #[test]
 fn a_price_drop_then_settle_through_the_dex() {
 	genesis("development").execute_with(|| {
 		use margincall_runtime::{Lending, Liquidation};
 		use pallet_lending::LendingPositions;
-		let eve = account(Sr25519Keyring::Eve);
+		let eve = eve_below_one();
 		let bob = account(Sr25519Keyring::Bob);
-		let feed = |xbtc: u32| {
-			RuntimeCall::Oracle(orml_oracle::Call::feed_values {
-				values: frame_support::BoundedVec::truncate_from(vec![
-					(USDM, Price::from_u32(1)),
-					(XBTC, Price::from_u32(xbtc)),
-				]),
-			})
-		};
-		let lending = |c| RuntimeCall::Lending(c);
-		let results = block(vec![
-			signed(Sr25519Keyring::Alice, feed(60_000)),
-			signed(Sr25519Keyring::Bob, feed(60_000)),
-			signed(Sr25519Keyring::Charlie, feed(60_000)),
-			signed(
-				Sr25519Keyring::Dave,
-				lending(pallet_lending::Call::supply { asset: USDM, amount: 100_000 * UNIT }),
-			),
-			signed(
-				Sr25519Keyring::Eve,
-				lending(pallet_lending::Call::supply { asset: XBTC, amount: UNIT }),
-			),
-		]);
-		for r in results {
-			assert_ok!(r.expect("valid"));
-		}
-		let results = block(vec![signed(
-			Sr25519Keyring::Eve,
-			lending(pallet_lending::Call::borrow { asset: USDM, amount: 40_000 * UNIT }),
-		)]);
-		assert_ok!(results[0].expect("valid"));
-		// Healthy: nobody may settle.
 		let settle = RuntimeCall::Liquidation(pallet_liquidation::Call::settle {
 			borrower: eve.clone().into(),
 		});
-		let results = block(vec![signed(Sr25519Keyring::Bob, settle.clone())]);
-		assert_eq!(
-			results[0].expect("valid"),
-			Err(pallet_liquidation::Error::<Runtime>::NotLiquidatable.into())
-		);
-		// XBTC falls to 50,000: 1 XBTC × 78% = 39,000 against 40,000 of debt.
-		let results = block(vec![
-			signed(Sr25519Keyring::Alice, feed(50_000)),
-			signed(Sr25519Keyring::Bob, feed(50_000)),
-			signed(Sr25519Keyring::Charlie, feed(50_000)),
-		]);
-		for r in results {
-			assert_ok!(r.expect("valid"));
-		}
 		let health = Lending::account_health(&eve).unwrap();
 		assert!(health.is_liquidatable(), "{health:?}");
 		// The risk index (kept through the lending pallet's hook) reports her, and only her.

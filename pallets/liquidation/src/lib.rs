@@ -44,6 +44,7 @@ pub mod math;
 pub mod risk;
 pub mod types;
 pub mod weights;
+mod worker;
 
 mod impls;
 
@@ -65,6 +66,7 @@ pub use pallet_asset_conversion::{QuotePrice, Swap};
 pub use pallet_lending::{Amount, LendingPositions, PriceSource};
 pub use types::*;
 pub use weights::WeightInfo;
+pub use worker::{RunReport, WorkerError};
 
 /// Sets up what the benchmarks need beyond the lending pallet's helper: DEX pools.
 #[cfg(feature = "runtime-benchmarks")]
@@ -99,7 +101,9 @@ pub mod pallet {
 
 	/// Configuration: the money market, prices and the DEX are traits; the runtime wires them.
 	#[pallet::config]
-	pub trait Config: frame_system::Config {
+	pub trait Config:
+		frame_system::Config + frame_system::offchain::CreateBare<Call<Self>>
+	{
 		/// Identifier of an asset (a lending market).
 		type AssetId: Parameter
 			+ Member
@@ -159,6 +163,24 @@ pub mod pallet {
 		/// Most accounts one `refile` call takes.
 		#[pallet::constant]
 		type MaxRefile: Get<u32>;
+
+		/// Priority of the offchain worker's settlements: above ordinary transactions, below
+		/// oracle feeds.
+		#[pallet::constant]
+		type UnsignedPriority: Get<TransactionPriority>;
+
+		/// Blocks an offchain worker's settlement stays valid in the pool (and is not sent
+		/// again by the worker).
+		#[pallet::constant]
+		type UnsignedLongevity: Get<u32>;
+
+		/// Most accounts of the risk index the offchain worker checks in one run.
+		#[pallet::constant]
+		type MaxChecksPerRun: Get<u32>;
+
+		/// Accounts the offchain worker's full sweep checks in one run.
+		#[pallet::constant]
+		type SweepPerRun: Get<u32>;
 
 		/// Weights of the calls, from the benchmarks.
 		type WeightInfo: WeightInfo;
@@ -431,6 +453,48 @@ pub mod pallet {
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
 		}
+
+		/// Finds accounts below health 1 and submits their settlement ([`crate::worker`]).
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			match Self::run_worker(now) {
+				Ok(report) => log::debug!(target: "runtime::liquidation", "worker: {report:?}"),
+				Err(e) => log::debug!(target: "runtime::liquidation", "worker idle: {e:?}"),
+			}
+		}
+	}
+
+	/// The offchain worker's settlements: valid while the settlement would succeed (a dry run
+	/// of it), one per borrower in the pool, in the `UnsignedPriority` band, for
+	/// `UnsignedLongevity` blocks.
+	#[pallet::validate_unsigned]
+	impl<T: Config> ValidateUnsigned for Pallet<T> {
+		type Call = Call<T>;
+
+		fn validate_unsigned(_source: TransactionSource, call: &Self::Call) -> TransactionValidity {
+			let Call::settle_unsigned { borrower } = call else {
+				return InvalidTransaction::Call.into();
+			};
+			if let Err(e) = Self::can_settle(borrower) {
+				log::debug!(target: "runtime::liquidation", "unsigned settle refused: {e:?}");
+				return InvalidTransaction::Stale.into();
+			}
+			ValidTransaction::with_tag_prefix("margincall-liquidation")
+				.priority(T::UnsignedPriority::get())
+				.and_provides(borrower)
+				.longevity(u64::from(T::UnsignedLongevity::get()))
+				.propagate(true)
+				.build()
+		}
+
+		/// At inclusion, the cheap check only (the full one ran at validation): an account
+		/// repaid meanwhile is dropped from the block, not failed in it.
+		fn pre_dispatch(call: &Self::Call) -> Result<(), TransactionValidityError> {
+			match call {
+				Call::settle_unsigned { borrower } if Self::may_settle(borrower) => Ok(()),
+				Call::settle_unsigned { .. } => Err(InvalidTransaction::Stale.into()),
+				_ => Err(InvalidTransaction::Call.into()),
+			}
+		}
 	}
 
 	#[pallet::call]
@@ -500,6 +564,19 @@ pub mod pallet {
 			T::RiskAdmin::ensure_origin(origin)?;
 			let to = T::Lookup::lookup(to)?;
 			Self::do_transfer_insurance(asset, amount, &to)
+		}
+
+		/// `settle(borrower)` by the offchain worker: an unsigned transaction, valid only while
+		/// the settlement would succeed ([`Pallet::can_settle`]). The tip goes to the insurance
+		/// treasury.
+		#[pallet::call_index(6)]
+		#[pallet::weight(Pallet::<T>::settle_weight())]
+		pub fn settle_unsigned(
+			origin: OriginFor<T>,
+			borrower: T::AccountId,
+		) -> DispatchResultWithPostInfo {
+			ensure_none(origin)?;
+			Self::deferring(&borrower, || Self::do_settle(&Self::insurance_account(), &borrower))
 		}
 
 		/// Files each of `accounts` in the risk index where it belongs now (an entry left

@@ -246,9 +246,35 @@ impl Config for Test {
 	type MaxDebts = ConstU32<MAX_ASSETS>;
 	type MaxRiskEntries = ConstU32<{ 2 * MAX_ASSETS }>;
 	type MaxRefile = ConstU32<16>;
+	type UnsignedPriority = ConstU64<{ u64::MAX / 4 }>;
+	type UnsignedLongevity = ConstU32<3>;
+	type MaxChecksPerRun = ConstU32<4>;
+	type SweepPerRun = SweepPerRun;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;
+}
+
+parameter_types! {
+	/// The worker's sweep is off unless a test turns it on.
+	pub static SweepPerRun: u32 = 0;
+}
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = frame_system::mocking::MockUncheckedExtrinsic<Test>;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateBare<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_bare(call: RuntimeCall) -> Self::Extrinsic {
+		frame_system::mocking::MockUncheckedExtrinsic::<Test>::new_bare(call)
+	}
 }
 
 /// Benchmarks in the mock.

@@ -929,3 +929,210 @@ mod index {
 		})
 	}
 }
+
+/// The offchain worker with a test transaction pool: what it submits, how the pool's
+/// validation treats it, the cursor and the no-resubmission rule.
+mod worker {
+	use super::*;
+	use codec::Decode;
+	use codec::Encode;
+	use frame_support::traits::Get;
+	use frame_support::{
+		pallet_prelude::{InvalidTransaction, TransactionSource, ValidateUnsigned},
+		traits::UnfilteredDispatchable,
+	};
+	use sp_core::offchain::{
+		testing::{TestOffchainExt, TestTransactionPoolExt},
+		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+	};
+	use sp_runtime::transaction_validity::TransactionValidity;
+
+	type Extrinsic = frame_system::mocking::MockUncheckedExtrinsic<Test>;
+
+	/// The calls of the encoded extrinsics (each unsigned).
+	fn calls(transactions: Vec<Vec<u8>>) -> Vec<Call<Test>> {
+		transactions
+			.into_iter()
+			.map(|tx| {
+				let xt = Extrinsic::decode(&mut &tx[..]).expect("an extrinsic");
+				assert!(matches!(xt.preamble, sp_runtime::generic::Preamble::Bare(_)), "unsigned");
+				match xt.function {
+					RuntimeCall::Liquidation(call) => call,
+					other => panic!("unexpected call {other:?}"),
+				}
+			})
+			.collect()
+	}
+
+	/// The mock chain with offchain storage and a transaction pool (the test offchain
+	/// externalities count as a validator's); `test` gets what empties the pool.
+	fn with_worker(test: impl FnOnce(&dyn Fn() -> Vec<Call<Test>>)) {
+		let mut ext = ExtBuilder::default().build();
+		let (offchain, _state) = TestOffchainExt::new();
+		let (pool, pool_state) = TestTransactionPoolExt::new();
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+		ext.register_extension(TransactionPoolExt::new(pool));
+		let take = move || calls(core::mem::take(&mut pool_state.write().transactions));
+		ext.execute_with(|| {
+			test(&take);
+			Lending::do_try_state().expect("lending invariants hold");
+			Liquidation::do_try_state().expect("liquidation invariants hold");
+		});
+	}
+
+	fn borrower(call: &Call<Test>) -> AccountId {
+		match call {
+			Call::settle_unsigned { borrower } => *borrower,
+			other => panic!("unexpected call {other:?}"),
+		}
+	}
+
+	/// Borrowers 10.. with 10,000 BTC each, owing `owed[i]` USD.
+	fn borrowers(owed: &[u128]) -> Vec<AccountId> {
+		owed.iter()
+			.enumerate()
+			.map(|(i, owed)| {
+				let who = 10 + i as AccountId;
+				mint(BTC, who, 10_000 + MIN);
+				assert_ok!(Lending::supply(RuntimeOrigin::signed(who), BTC, 10_000));
+				assert_ok!(Lending::borrow(RuntimeOrigin::signed(who), USD, *owed));
+				who
+			})
+			.collect()
+	}
+
+	fn validate(call: &Call<Test>) -> TransactionValidity {
+		<Liquidation as ValidateUnsigned>::validate_unsigned(TransactionSource::Local, call)
+	}
+
+	#[test]
+	fn after_a_drop_the_worker_settles_exactly_the_unhealthy() {
+		with_worker(|take| {
+			// At BTC 85 (liquidation value 637,500) 700,000 and 650,000 are below 1; 500,000
+			// is not.
+			let accounts = borrowers(&[700_000, 650_000, 500_000]);
+			let report = Liquidation::run_worker(1).unwrap();
+			assert!(report.submitted.is_empty());
+			assert!(take().is_empty());
+			MockOracle::set(BTC, FixedU128::from_u32(85));
+			let report = Liquidation::run_worker(1).unwrap();
+			assert_eq!(report.submitted, vec![accounts[0], accounts[1]]);
+			let calls = take();
+			assert_eq!(
+				calls.iter().map(borrower).collect::<Vec<_>>(),
+				vec![accounts[0], accounts[1]]
+			);
+			for call in &calls {
+				let valid = validate(call).expect("valid while it would settle");
+				assert_eq!(valid.priority, <<Test as Config>::UnsignedPriority as Get<u64>>::get());
+				assert_eq!(
+					valid.provides,
+					vec![("margincall-liquidation", borrower(call)).encode()]
+				);
+				assert_eq!(
+					valid.longevity,
+					u64::from(<<Test as Config>::UnsignedLongevity as Get<u32>>::get())
+				);
+				assert_ok!(<Liquidation as ValidateUnsigned>::pre_dispatch(call));
+				assert_ok!(call.clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+				assert!(health(borrower(call)) >= fx(105, 100));
+				// A replay is refused: the account is healthy now.
+				assert_eq!(validate(call), InvalidTransaction::Stale.into());
+			}
+			assert!(health(accounts[2]) >= FixedU128::one());
+			assert_eq!(debt(accounts[2], USD), 500_000);
+			// Only the worker's unsigned origin: a signed one is refused.
+			assert_noop!(
+				Liquidation::settle_unsigned(RuntimeOrigin::signed(BOB), accounts[2]),
+				DispatchError::BadOrigin
+			);
+		})
+	}
+
+	#[test]
+	fn a_second_run_submits_nothing_twice_and_a_recovered_account_is_refused() {
+		with_worker(|take| {
+			let accounts = borrowers(&[700_000]);
+			MockOracle::set(BTC, FixedU128::from_u32(90));
+			assert_eq!(Liquidation::run_worker(1).unwrap().submitted, accounts);
+			let again = Liquidation::run_worker(1).unwrap();
+			assert!(again.submitted.is_empty());
+			assert_eq!(again.already_sent, 1);
+			let calls = take();
+			assert_eq!(calls.len(), 1);
+			// The price recovers before the pool validates it: refused, and not dispatchable.
+			MockOracle::set(BTC, FixedU128::from_u32(100));
+			assert_eq!(validate(&calls[0]), InvalidTransaction::Stale.into());
+			assert_eq!(
+				<Liquidation as ValidateUnsigned>::pre_dispatch(&calls[0]),
+				Err(InvalidTransaction::Stale.into())
+			);
+			// After the longevity it may be sent again (once it is unhealthy again).
+			MockOracle::set(BTC, FixedU128::from_u32(90));
+			let later = 1 + u64::from(<<Test as Config>::UnsignedLongevity as Get<u32>>::get());
+			assert_eq!(Liquidation::run_worker(later).unwrap().submitted, accounts);
+		})
+	}
+
+	#[test]
+	fn the_cursor_reaches_every_account_over_runs() {
+		with_worker(|take| {
+			// More unhealthy accounts than one run checks (MaxChecksPerRun = 4).
+			let owed: Vec<u128> = (0..10).map(|i| 660_000 + 4_000 * i).collect();
+			let accounts = borrowers(&owed);
+			MockOracle::set(BTC, FixedU128::from_u32(85));
+			let mut submitted = Vec::new();
+			let mut runs = 0;
+			while submitted.len() < accounts.len() {
+				runs += 1;
+				assert!(runs <= 5, "the cursor must reach them all: {submitted:?}");
+				let report = Liquidation::run_worker(1).unwrap();
+				assert!(report.submitted.len() <= 4);
+				submitted.extend(report.submitted);
+			}
+			assert_eq!(runs, 3);
+			submitted.sort();
+			assert_eq!(submitted, accounts);
+			assert_eq!(take().len(), accounts.len());
+		})
+	}
+
+	#[test]
+	fn the_sweep_finds_what_the_index_misses() {
+		with_worker(|take| {
+			let accounts = borrowers(&[700_000]);
+			// Take the account out of the index by hand (what a bug would do).
+			for (key, bucket) in match Filed::<Test>::take(accounts[0]) {
+				Some(Filing::Entries(e)) => e.into_inner(),
+				other => panic!("{other:?}"),
+			} {
+				RiskIndex::<Test>::remove((key, bucket, accounts[0]));
+			}
+			MockOracle::set(BTC, FixedU128::from_u32(90));
+			assert!(Liquidation::run_worker(1).unwrap().submitted.is_empty());
+			SweepPerRun::set(100);
+			assert_eq!(Liquidation::run_worker(1).unwrap().submitted, accounts);
+			let calls = take();
+			assert_ok!(calls[0].clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+			// The settlement filed it again.
+			assert!(Filed::<Test>::get(accounts[0]).is_some());
+		})
+	}
+
+	#[test]
+	fn a_run_while_another_holds_the_lock_does_nothing() {
+		with_worker(|take| {
+			borrowers(&[700_000]);
+			MockOracle::set(BTC, FixedU128::from_u32(90));
+			let mut lock = sp_runtime::offchain::storage_lock::StorageLock::<
+				sp_runtime::offchain::storage_lock::Time,
+			>::new(b"margincall/liquidation/worker-lock");
+			let guard = lock.try_lock().expect("free");
+			assert_eq!(Liquidation::run_worker(1), Err(WorkerError::Locked));
+			drop(guard);
+			assert_eq!(Liquidation::run_worker(1).unwrap().submitted.len(), 1);
+			assert_eq!(take().len(), 1);
+		})
+	}
+}

@@ -17,6 +17,28 @@ parameter_types! {
 	/// `dust_value` may be set up to USD 100,000.
 	pub const MaxDustValue: u128 = 100_000 * USD;
 	pub DefaultLiquidationParams: LiquidationParams = default_params();
+	/// The offchain worker's settlements: a quarter of the priority range, above what an
+	/// ordinary transaction gets without a large tip.
+	pub const LiquidationUnsignedPriority: sp_runtime::transaction_validity::TransactionPriority =
+		sp_runtime::transaction_validity::TransactionPriority::MAX / 4;
+}
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Runtime
+where
+	crate::RuntimeCall: From<C>,
+{
+	type Extrinsic = crate::UncheckedExtrinsic;
+	type RuntimeCall = crate::RuntimeCall;
+}
+
+/// Unsigned transactions from offchain workers (the liquidation worker's settlements).
+impl<C> frame_system::offchain::CreateBare<C> for Runtime
+where
+	crate::RuntimeCall: From<C>,
+{
+	fn create_bare(call: crate::RuntimeCall) -> crate::UncheckedExtrinsic {
+		crate::UncheckedExtrinsic::new_bare(call)
+	}
 }
 
 /// The parameters at genesis (governance changes them with `update_params`): repay to health
@@ -63,6 +85,10 @@ impl pallet_liquidation::Config for Runtime {
 	type MaxDebts = ConstU32<MAX_ASSETS_PER_ACCOUNT>;
 	type MaxRiskEntries = ConstU32<{ 2 * MAX_ASSETS_PER_ACCOUNT }>;
 	type MaxRefile = ConstU32<16>;
+	type UnsignedPriority = LiquidationUnsignedPriority;
+	type UnsignedLongevity = ConstU32<3>;
+	type MaxChecksPerRun = ConstU32<1_000>;
+	type SweepPerRun = ConstU32<100>;
 	type WeightInfo = pallet_liquidation::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = LiquidationBenchmarkHelper;
