@@ -24,6 +24,7 @@ pub mod configs;
 pub mod genesis_config_presets;
 pub mod genesis_seed;
 pub mod governance;
+pub mod priority;
 
 extern crate alloc;
 use alloc::vec::Vec;
@@ -166,7 +167,7 @@ pub type TxExtension = (
 	frame_system::CheckEra<Runtime>,
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
-	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	priority::BandedTransactionPayment,
 	frame_metadata_hash_extension::CheckMetadataHash<Runtime>,
 	frame_system::WeightReclaim<Runtime>,
 );

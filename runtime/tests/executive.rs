@@ -60,6 +60,10 @@ fn account(k: Sr25519Keyring) -> AccountId {
 
 /// A signed, immortal extrinsic from `who` with its current nonce.
 fn signed(who: Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
+	signed_with_tip(who, call, 0)
+}
+
+fn signed_with_tip(who: Sr25519Keyring, call: RuntimeCall, tip: u128) -> UncheckedExtrinsic {
 	let nonce = System::account_nonce(account(who));
 	let ext: TxExtension = (
 		frame_system::CheckNonZeroSender::<Runtime>::new(),
@@ -69,7 +73,7 @@ fn signed(who: Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
 		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
 		frame_system::CheckNonce::<Runtime>::from(nonce),
 		frame_system::CheckWeight::<Runtime>::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+		margincall_runtime::priority::BandedTransactionPayment::from(tip),
 		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
 		frame_system::WeightReclaim::<Runtime>::new(),
 	);
@@ -426,6 +430,70 @@ fn the_offchain_worker_settles_through_the_pool() {
 		// The index follows: nothing is below 1 any more.
 		assert_eq!(Liquidation::liquidatable(None, 100), (vec![], None));
 		every_try_state();
+	})
+}
+
+/// The pool's priority bands on the real runtime: an oracle feed above the offchain worker's
+/// settlement, the settlement above any signed transaction however large its tip (the tip
+/// would outbid it without the cap), a larger tip still above a smaller one below the cap.
+#[test]
+fn priority_bands_hold_against_a_large_tip() {
+	use sp_core::offchain::{
+		testing::{TestOffchainExt, TestTransactionPoolExt},
+		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+	};
+	let mut ext = genesis("development");
+	let (offchain, _state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	ext.register_extension(OffchainWorkerExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.execute_with(|| {
+		use codec::Decode;
+		use frame_support::dispatch::GetDispatchInfo;
+		use margincall_runtime::priority::{signed_priority_cap, ORACLE_FEED_PRIORITY};
+		use sp_runtime::transaction_validity::TransactionSource;
+		eve_below_one();
+		let number = System::block_number();
+		let parent = System::block_hash(number - 1);
+		let header =
+			Header::new(number, Default::default(), Default::default(), parent, Default::default());
+		Executive::offchain_worker(&header);
+		let txs = core::mem::take(&mut pool_state.write().transactions);
+		let settlement = UncheckedExtrinsic::decode(&mut &txs[0][..]).expect("an extrinsic");
+		let priority = |xt: UncheckedExtrinsic| {
+			Executive::validate_transaction(TransactionSource::External, xt, header.hash())
+				.expect("valid")
+				.priority
+		};
+		let transfer = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: account(Sr25519Keyring::Ferdie).into(),
+			value: UNIT,
+		});
+		let feed = RuntimeCall::Oracle(orml_oracle::Call::feed_values {
+			values: frame_support::BoundedVec::truncate_from(vec![(XBTC, Price::from_u32(50_000))]),
+		});
+		let whale_tip = 10_000 * UNIT;
+		let p_feed = priority(signed(Sr25519Keyring::Alice, feed));
+		let p_settle = priority(settlement);
+		let p_whale = priority(signed_with_tip(Sr25519Keyring::Dave, transfer.clone(), whale_tip));
+		let p_small =
+			priority(signed_with_tip(Sr25519Keyring::Bob, transfer.clone(), UNIT / 1_000));
+		let p_plain = priority(signed(Sr25519Keyring::Ferdie, transfer.clone()));
+		assert_eq!(p_feed, ORACLE_FEED_PRIORITY);
+		assert_eq!(p_settle, signed_priority_cap() + 1);
+		assert_eq!(p_whale, signed_priority_cap());
+		assert!(p_feed > p_settle && p_settle > p_whale && p_whale > p_small && p_small > p_plain);
+		// What the tip would have bought without the band: more than the settlement.
+		let xt = signed_with_tip(Sr25519Keyring::Dave, transfer.clone(), whale_tip);
+		let uncapped =
+			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::get_priority(
+				&transfer.get_dispatch_info(),
+				xt.encoded_size(),
+				whale_tip,
+				0,
+			);
+		assert!(uncapped > p_settle, "{uncapped} vs {p_settle}");
 	})
 }
 
