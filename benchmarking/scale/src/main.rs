@@ -1,0 +1,237 @@
+//! The risk index at scale (issue #14's benchmark, detection part).
+//!
+//! For each size N: the development genesis of the real runtime (natively), N borrowers each
+//! supplying 0.01 XBTC and borrowing USDM at a health drawn evenly from [1.2, 2.2] (a
+//! deterministic sequence) through the lending pallet's calls (so the risk index is kept by its
+//! hook, as on chain); then the feeders drop XBTC by 20%, which puts every position below
+//! health 1.25 (about 5%) under 1. It measures:
+//!
+//! - the time to find every unhealthy position as the offchain worker does (the index read,
+//!   page by page, and each candidate re-checked with `account_health`), against a full scan;
+//! - how selective the index is: positions read against positions below 1;
+//! - the weight of one settlement and how many fit in a block's normal dispatch weight, and so
+//!   how many blocks settle them all (single settlements: batch settlement is not built yet).
+//!
+//! `cargo run --release -p margincall-scale-bench -- 10000 100000 1000000`
+//! (see README); it prints a table and writes it to `benchmarking/results/scale.txt`.
+
+use frame_support::{traits::fungibles::Mutate, weights::Weight};
+use margincall_runtime::{
+	assets::{USDM, XBTC},
+	configs::Price,
+	genesis_config_presets, AccountId, Lending, Liquidation, Runtime, RuntimeCall,
+	RuntimeGenesisConfig, RuntimeOrigin, UNIT,
+};
+use pallet_liquidation::WeightInfo as _;
+use serde_json::Value;
+use sp_runtime::traits::Dispatchable;
+use std::{fmt::Write as _, time::Instant};
+
+const T0: u64 = 1_767_225_600_000;
+const XBTC_PRICE: u32 = 60_000;
+/// Each borrower's collateral: 0.01 XBTC.
+const COLLATERAL: u128 = UNIT / 100;
+
+fn merge(base: &mut Value, patch: Value) {
+	match (base, patch) {
+		(Value::Object(b), Value::Object(p)) => {
+			for (k, v) in p {
+				merge(b.entry(k).or_insert(Value::Null), v);
+			}
+		},
+		(b, p) => *b = p,
+	}
+}
+
+fn genesis() -> sp_io::TestExternalities {
+	let patch: Value = serde_json::from_slice(
+		&genesis_config_presets::get_preset(&"development".into()).expect("preset exists"),
+	)
+	.expect("preset is json");
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).expect("json");
+	merge(&mut config, patch);
+	let json = serde_json::to_vec(&config).expect("json");
+	let mut ext = sp_io::TestExternalities::new_empty();
+	ext.execute_with(|| {
+		frame_support::genesis_builder_helper::build_state::<RuntimeGenesisConfig>(json)
+			.expect("genesis builds");
+	});
+	ext
+}
+
+fn account(i: u64) -> AccountId {
+	let mut raw = [7u8; 32];
+	raw[..8].copy_from_slice(&i.to_le_bytes());
+	AccountId::new(raw)
+}
+
+fn dispatch(who: Option<&AccountId>, call: RuntimeCall) {
+	let origin = match who {
+		Some(who) => RuntimeOrigin::signed(who.clone()),
+		None => RuntimeOrigin::root(),
+	};
+	if let Err(e) = call.dispatch(origin) {
+		panic!("dispatch failed: {e:?}");
+	}
+}
+
+/// The three dev feeders feed `xbtc` (USDM at 1).
+fn feed(xbtc: u32) {
+	let values = frame_support::BoundedVec::truncate_from(vec![
+		(USDM, Price::from_u32(1)),
+		(XBTC, Price::from_u32(xbtc)),
+	]);
+	for k in [
+		sp_keyring::Sr25519Keyring::Alice,
+		sp_keyring::Sr25519Keyring::Bob,
+		sp_keyring::Sr25519Keyring::Charlie,
+	] {
+		dispatch(
+			Some(&k.to_account_id()),
+			RuntimeCall::Oracle(orml_oracle::Call::feed_values { values: values.clone() }),
+		);
+	}
+}
+
+/// Lifts a market's caps so N positions fit.
+fn uncap(asset: u32) {
+	use pallet_lending::LendingPositions;
+	let mut params = Lending::market_params(&asset).expect("market exists");
+	params.supply_cap = u128::MAX;
+	params.borrow_cap = u128::MAX;
+	dispatch(None, RuntimeCall::Lending(pallet_lending::Call::update_market { asset, params }));
+}
+
+struct Row {
+	n: u64,
+	build_s: f64,
+	unhealthy: u64,
+	read: u64,
+	find_ms: f64,
+	scan_ms: f64,
+	settle: Weight,
+	per_block: usize,
+}
+
+fn run(n: u64) -> Row {
+	let mut ext = genesis();
+	ext.execute_with(|| {
+		frame_system::Pallet::<Runtime>::set_block_number(1);
+		// Aura checks a slot on `set_timestamp`; the benchmark needs only the time.
+		pallet_timestamp::Now::<Runtime>::put(T0);
+		feed(XBTC_PRICE);
+		uncap(USDM);
+		uncap(XBTC);
+		let lender = account(u64::MAX);
+		let liquidity =
+			u128::from(n).saturating_mul(400).saturating_mul(UNIT).max(UNIT * 1_000_000);
+		margincall_runtime::Assets::mint_into(USDM, &lender, liquidity.saturating_mul(2))
+			.expect("mint");
+		dispatch(
+			Some(&lender),
+			RuntimeCall::Lending(pallet_lending::Call::supply { asset: USDM, amount: liquidity }),
+		);
+		// Liquidation value of 0.01 XBTC at 60,000 and 78%: 468 USDM; debt = 468 / health.
+		let liquidation_value = 468u128 * UNIT;
+		let start = Instant::now();
+		for i in 0..n {
+			let who = account(i);
+			margincall_runtime::Assets::mint_into(XBTC, &who, COLLATERAL * 2).expect("mint");
+			dispatch(
+				Some(&who),
+				RuntimeCall::Lending(pallet_lending::Call::supply {
+					asset: XBTC,
+					amount: COLLATERAL,
+				}),
+			);
+			// Health evenly over [1.2, 2.2), in thousandths, by a fixed stride.
+			let health_milli = 1_200 + (i.wrapping_mul(7_919) % 1_000) as u128;
+			let debt = liquidation_value * 1_000 / health_milli;
+			dispatch(
+				Some(&who),
+				RuntimeCall::Lending(pallet_lending::Call::borrow { asset: USDM, amount: debt }),
+			);
+		}
+		let build_s = start.elapsed().as_secs_f64();
+		// The next block (a feeder feeds once a block): XBTC -20%. Below 1: health < 1.25.
+		<margincall_runtime::Oracle as frame_support::traits::OnFinalize<u32>>::on_finalize(1);
+		frame_system::Pallet::<Runtime>::set_block_number(2);
+		pallet_timestamp::Now::<Runtime>::put(T0 + 6_000);
+		feed(XBTC_PRICE / 5 * 4);
+
+		// What the worker does: read the index page by page (1,000 a run) and re-check each.
+		let start = Instant::now();
+		let mut cursor = None;
+		let mut read = 0u64;
+		let mut found = 0u64;
+		loop {
+			let (page, next) = Liquidation::at_risk(cursor, 1_000);
+			read += page.len() as u64;
+			found += page
+				.iter()
+				.filter(|w| Lending::account_health(w).is_ok_and(|h| h.is_liquidatable()))
+				.count() as u64;
+			match next {
+				Some(next) => cursor = Some(next),
+				None => break,
+			}
+		}
+		let find_ms = start.elapsed().as_secs_f64() * 1e3;
+		// A full scan, for comparison (and the truth).
+		let start = Instant::now();
+		let unhealthy = (0..n)
+			.filter(|i| Lending::account_health(&account(*i)).is_ok_and(|h| h.is_liquidatable()))
+			.count() as u64;
+		let scan_ms = start.elapsed().as_secs_f64() * 1e3;
+		assert_eq!(found, unhealthy, "the index must find every unhealthy position");
+		let settle = <Runtime as pallet_liquidation::Config>::WeightInfo::settle_dex();
+		let per_block = pallet_liquidation::Pallet::<Runtime>::settlements_per_block();
+		Row { n, build_s, unhealthy, read, find_ms, scan_ms, settle, per_block }
+	})
+}
+
+fn main() {
+	let sizes: Vec<u64> =
+		std::env::args().skip(1).map(|a| a.parse().expect("sizes are numbers")).collect();
+	let sizes = if sizes.is_empty() { vec![10_000, 100_000] } else { sizes };
+	let mut out = String::new();
+	let cpu = std::fs::read_to_string("/proc/cpuinfo")
+		.ok()
+		.and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.to_string()))
+		.unwrap_or_default();
+	let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+	let _ = writeln!(
+		out,
+		"# margincall-scale-bench {}\n# machine: {cpu}, {cores} cores; native runtime (release), in-memory state\n",
+		sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" ")
+	);
+	let _ = writeln!(
+		out,
+		"| positions | build (s) | below 1 after -20% | read by the index | found in (ms) | full scan (ms) | settle weight (ref_time µs / proof B) | settlements per block | blocks to settle all |"
+	);
+	let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+	for n in sizes {
+		let r = run(n);
+		let blocks = r.unhealthy.div_ceil(r.per_block.max(1) as u64);
+		let line = format!(
+			"| {} | {:.1} | {} | {} ({:.2}x) | {:.1} | {:.1} | {} / {} | {} | {} |",
+			r.n,
+			r.build_s,
+			r.unhealthy,
+			r.read,
+			r.read as f64 / r.unhealthy.max(1) as f64,
+			r.find_ms,
+			r.scan_ms,
+			r.settle.ref_time() / 1_000_000,
+			r.settle.proof_size(),
+			r.per_block,
+			blocks,
+		);
+		println!("{line}");
+		let _ = writeln!(out, "{line}");
+	}
+	print!("{out}");
+	let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../results/scale.txt");
+	std::fs::write(path, &out).expect("results written");
+	println!("written to benchmarking/results/scale.txt");
+}
