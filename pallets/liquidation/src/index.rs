@@ -102,6 +102,11 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Whether filing `who` now would change where it is filed.
+	pub fn needs_refile(who: &T::AccountId) -> bool {
+		Self::filing_of(who) != Filed::<T>::get(who)
+	}
+
 	/// Files `who` where it belongs now, moving only the entries that changed.
 	pub fn file(who: &T::AccountId) {
 		let new = Self::filing_of(who);

@@ -471,19 +471,34 @@ pub mod pallet {
 		type Call = Call<T>;
 
 		fn validate_unsigned(_source: TransactionSource, call: &Self::Call) -> TransactionValidity {
-			let Call::settle_unsigned { borrower } = call else {
-				return InvalidTransaction::Call.into();
-			};
-			if let Err(e) = Self::can_settle(borrower) {
-				log::debug!(target: "runtime::liquidation", "unsigned settle refused: {e:?}");
-				return InvalidTransaction::Stale.into();
+			match call {
+				Call::settle_unsigned { borrower } => {
+					if let Err(e) = Self::can_settle(borrower) {
+						log::debug!(target: "runtime::liquidation", "unsigned settle refused: {e:?}");
+						return InvalidTransaction::Stale.into();
+					}
+					ValidTransaction::with_tag_prefix("margincall-liquidation")
+						.priority(T::UnsignedPriority::get())
+						.and_provides(borrower)
+						.longevity(u64::from(T::UnsignedLongevity::get()))
+						.propagate(true)
+						.build()
+				},
+				Call::refile_unsigned { accounts } => {
+					// Housekeeping: valid only if it moves every account it names, at the
+					// lowest priority.
+					if accounts.is_empty() || !accounts.iter().all(Self::needs_refile) {
+						return InvalidTransaction::Stale.into();
+					}
+					ValidTransaction::with_tag_prefix("margincall-refile")
+						.priority(0)
+						.and_provides(accounts)
+						.longevity(u64::from(T::UnsignedLongevity::get()))
+						.propagate(true)
+						.build()
+				},
+				_ => InvalidTransaction::Call.into(),
 			}
-			ValidTransaction::with_tag_prefix("margincall-liquidation")
-				.priority(T::UnsignedPriority::get())
-				.and_provides(borrower)
-				.longevity(u64::from(T::UnsignedLongevity::get()))
-				.propagate(true)
-				.build()
 		}
 
 		/// At inclusion, the cheap check only (the full one ran at validation): an account
@@ -491,7 +506,10 @@ pub mod pallet {
 		fn pre_dispatch(call: &Self::Call) -> Result<(), TransactionValidityError> {
 			match call {
 				Call::settle_unsigned { borrower } if Self::may_settle(borrower) => Ok(()),
-				Call::settle_unsigned { .. } => Err(InvalidTransaction::Stale.into()),
+				Call::refile_unsigned { accounts } if !accounts.is_empty() => Ok(()),
+				Call::settle_unsigned { .. } | Call::refile_unsigned { .. } => {
+					Err(InvalidTransaction::Stale.into())
+				},
 				_ => Err(InvalidTransaction::Call.into()),
 			}
 		}
@@ -589,6 +607,23 @@ pub mod pallet {
 			accounts: BoundedVec<T::AccountId, T::MaxRefile>,
 		) -> DispatchResult {
 			ensure_signed(origin)?;
+			for who in &accounts {
+				Self::file(who);
+			}
+			Self::deposit_event(Event::Refiled { accounts: accounts.into_inner() });
+			Ok(())
+		}
+
+		/// `refile(accounts)` by the offchain worker, for accounts it read and found at health
+		/// 1 or above: an unsigned transaction at the lowest priority, valid only while it
+		/// moves every account it names.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::refile(accounts.len().try_into().unwrap_or(u32::MAX)))]
+		pub fn refile_unsigned(
+			origin: OriginFor<T>,
+			accounts: BoundedVec<T::AccountId, T::MaxRefile>,
+		) -> DispatchResult {
+			ensure_none(origin)?;
 			for who in &accounts {
 				Self::file(who);
 			}

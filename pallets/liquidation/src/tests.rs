@@ -1014,10 +1014,13 @@ mod worker {
 			let accounts = borrowers(&[700_000, 650_000, 500_000]);
 			let report = Liquidation::run_worker(1).unwrap();
 			assert!(report.submitted.is_empty());
+			assert_eq!((report.checked, report.healthy, report.refused), (0, 0, 0));
 			assert!(take().is_empty());
 			MockOracle::set(BTC, FixedU128::from_u32(85));
 			let report = Liquidation::run_worker(1).unwrap();
 			assert_eq!(report.submitted, vec![accounts[0], accounts[1]]);
+			// The index read only those two: 500,000 sits eleven buckets further.
+			assert_eq!((report.checked, report.healthy, report.refused), (2, 0, 0));
 			let calls = take();
 			assert_eq!(
 				calls.iter().map(borrower).collect::<Vec<_>>(),
@@ -1117,6 +1120,44 @@ mod worker {
 			assert_ok!(calls[0].clone().dispatch_bypass_filter(RuntimeOrigin::none()));
 			// The settlement filed it again.
 			assert!(Filed::<Test>::get(accounts[0]).is_some());
+		})
+	}
+
+	#[test]
+	fn the_worker_refiles_what_over_reports() {
+		with_worker(|take| {
+			let accounts = borrowers(&[700_000]);
+			// She repays most of her debt: her entry stays where it was (it over-reports).
+			assert_ok!(Lending::repay(
+				RuntimeOrigin::signed(accounts[0]),
+				USD,
+				Amount::Exact(400_000)
+			));
+			MockOracle::set(BTC, FixedU128::from_u32(90));
+			let report = Liquidation::run_worker(1).unwrap();
+			assert!(report.submitted.is_empty());
+			assert_eq!((report.checked, report.healthy), (1, 1));
+			assert_eq!(report.to_refile, accounts);
+			assert!(report.refile_submitted);
+			let calls = take();
+			let list: frame_support::BoundedVec<_, _> = accounts.clone().try_into().unwrap();
+			assert_eq!(calls, vec![Call::refile_unsigned { accounts: list }]);
+			let valid = validate(&calls[0]).expect("valid: it moves her entry");
+			assert_eq!(valid.priority, 0);
+			assert_ok!(calls[0].clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+			assert!(!Liquidation::needs_refile(&accounts[0]));
+			// Replayed, it would move nothing: refused.
+			assert_eq!(validate(&calls[0]), InvalidTransaction::Stale.into());
+			// The next run reads nothing.
+			let report = Liquidation::run_worker(2).unwrap();
+			assert_eq!((report.checked, report.healthy, report.refile_submitted), (0, 0, false));
+			assert!(take().is_empty());
+			// Only unsigned.
+			let list: frame_support::BoundedVec<_, _> = accounts.clone().try_into().unwrap();
+			assert_noop!(
+				Liquidation::refile_unsigned(RuntimeOrigin::signed(BOB), list),
+				DispatchError::BadOrigin
+			);
 		})
 	}
 

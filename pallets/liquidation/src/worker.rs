@@ -1,6 +1,6 @@
 //! The offchain worker: every block, every validator's node reads the accounts the risk index
 //! reports (riskiest first, from where its last run stopped), checks each with a dry run of
-//! the settlement itself, and submits the ones that would succeed as unsigned
+//! the settlement itself (after a cheap health check), and submits the ones that would succeed as unsigned
 //! [`Call::settle_unsigned`] transactions. A slow sweep of every account, a page per block,
 //! catches anything the index could miss.
 //!
@@ -62,10 +62,18 @@ pub struct RunReport<AccountId> {
 	pub submitted: Vec<AccountId>,
 	/// Accounts skipped: submitted by an earlier run, still within the longevity.
 	pub already_sent: u32,
-	/// Accounts whose settlement would fail now (healthy, a stale price, no route).
+	/// Accounts read that are not below health 1 (an entry over-reporting, or the boundary
+	/// bucket).
+	pub healthy: u32,
+	/// Accounts below health 1 whose settlement would fail now (a stale price, no route).
 	pub refused: u32,
 	/// Whether the run stopped before the end of its page (the next run reads it again).
 	pub stopped_early: bool,
+	/// Accounts read at health 1 or above whose entries over-report: a `refile_unsigned` of
+	/// the first `MaxRefile` of them is submitted.
+	pub to_refile: Vec<AccountId>,
+	/// Whether that refile was submitted.
+	pub refile_submitted: bool,
 }
 
 impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
@@ -107,6 +115,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 			}
 			Self::consider(who, now, &mut sent, &mut report);
 		}
+		Self::submit_refile(&mut report);
 		match sweep_next {
 			Some(after) => sweep_ref.set(&after),
 			None => sweep_ref.clear(),
@@ -121,6 +130,18 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		Ok(report)
 	}
 
+	/// Submits one `refile_unsigned` of the over-reporting accounts this run read.
+	fn submit_refile(report: &mut RunReport<T::AccountId>) {
+		let max = usize::try_from(T::MaxRefile::get()).unwrap_or(usize::MAX);
+		let accounts: Vec<_> = report.to_refile.iter().take(max).cloned().collect();
+		let Ok(accounts) = frame_support::BoundedVec::try_from(accounts) else { return };
+		if accounts.is_empty() {
+			return;
+		}
+		let xt = T::create_bare(Call::refile_unsigned { accounts }.into());
+		report.refile_submitted = SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_ok();
+	}
+
 	/// Checks `who` and submits its settlement if it would succeed and was not sent lately.
 	fn consider(
 		who: T::AccountId,
@@ -130,6 +151,14 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 	) {
 		if sent.iter().any(|(s, _)| s == &who) {
 			report.already_sent = report.already_sent.saturating_add(1);
+			return;
+		}
+		// The cheap check first (a health check), the dry run only for what it would submit.
+		if !Self::may_settle(&who) {
+			report.healthy = report.healthy.saturating_add(1);
+			if Self::needs_refile(&who) {
+				report.to_refile.push(who);
+			}
 			return;
 		}
 		if Self::can_settle(&who).is_err() {
