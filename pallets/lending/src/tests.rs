@@ -1383,8 +1383,19 @@ mod property {
 			.ok()
 			.and_then(|c| c.parse().ok())
 			.unwrap_or(300);
-		let mut runner =
-			TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+		// A fixed seed (the same sequences every run, so the reach checks below cannot flake);
+		// `PROPTEST_SEED=<n>` draws another set.
+		let seed: u64 =
+			std::env::var("PROPTEST_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+		let mut bytes = [0u8; 32];
+		bytes[..8].copy_from_slice(&seed.to_le_bytes());
+		let mut runner = TestRunner::new_with_rng(
+			Config { cases, failure_persistence: None, ..Config::default() },
+			proptest::test_runner::TestRng::from_seed(
+				proptest::test_runner::RngAlgorithm::ChaCha,
+				&bytes,
+			),
+		);
 		let reached = Reached::default();
 		let result = runner.run(&prop::collection::vec(op(), 1..80), |ops| run(ops, &reached));
 		println!("lending property test, {cases} sequences: {reached:?}");

@@ -9,15 +9,13 @@
 //! - both pallets' `try_state` hold (the index's structure among them).
 //!
 //! It prints how selective the index was: accounts read vs accounts below health 1.
-//! `INDEX_PROPTEST_CASES` sets the number of sequences (default 100).
+//! `INDEX_PROPTEST_CASES` sets the number of sequences (default 100), `PROPTEST_SEED` which
+//! ones (default: a fixed seed, the same every run).
 
 use crate::{mock::*, *};
 use frame_support::assert_ok;
 use pallet_lending::TimestampedPrices;
-use proptest::{
-	prelude::*,
-	test_runner::{Config as RunnerConfig, TestRunner},
-};
+use proptest::prelude::*;
 use sp_arithmetic::{
 	traits::{CheckedDiv, Saturating},
 	FixedU128, Permill,
@@ -285,9 +283,7 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 
 #[test]
 fn the_index_finds_every_account_a_full_scan_finds() {
-	let cases =
-		std::env::var("INDEX_PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(100);
-	let mut runner = TestRunner::new(RunnerConfig { cases, ..RunnerConfig::default() });
+	let mut runner = proptest_runner("INDEX_PROPTEST_CASES", 100);
 	let counts = RefCell::new(Counts::default());
 	runner
 		.run(&(setup(), prop::collection::vec(op(), 1..40)), |(setup, ops)| {

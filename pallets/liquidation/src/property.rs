@@ -12,14 +12,12 @@
 //! - both pallets' `try_state` hold.
 //!
 //! It prints how often it reached each route and asserts that it reached all of them.
-//! `LIQUIDATION_PROPTEST_CASES` sets the number of sequences (default 200).
+//! `LIQUIDATION_PROPTEST_CASES` sets the number of sequences (default 200), `PROPTEST_SEED`
+//! which ones (default: a fixed seed, the same every run).
 
 use crate::{mock::*, *};
 use frame_support::{assert_ok, traits::fungible::NativeOrWithId};
-use proptest::{
-	prelude::*,
-	test_runner::{Config as RunnerConfig, TestRunner},
-};
+use proptest::prelude::*;
 use sp_arithmetic::{
 	traits::{CheckedDiv, One, Saturating},
 	FixedU128, Permill,
@@ -346,12 +344,8 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 
 #[test]
 fn random_liquidations_touch_no_healthy_account_and_lose_no_unit() {
-	let cases = std::env::var("LIQUIDATION_PROPTEST_CASES")
-		.ok()
-		.and_then(|v| v.parse().ok())
-		.unwrap_or(200);
 	let counts = RefCell::new(Counts::default());
-	let mut runner = TestRunner::new(RunnerConfig { cases, ..RunnerConfig::default() });
+	let mut runner = proptest_runner("LIQUIDATION_PROPTEST_CASES", 200);
 	runner
 		.run(&(setup(), prop::collection::vec(op(), 1..40)), |(setup, ops)| {
 			run(setup, ops, &counts)
