@@ -376,11 +376,10 @@ fn lending_through_executive() {
 	})
 }
 
-/// The node's offchain worker on the real runtime: after the drop it submits Eve's settlement
-/// as an unsigned transaction, the runtime's transaction validation accepts it in the
-/// liquidation band, and the next block settles her through the DEX.
-#[test]
-fn the_offchain_worker_settles_through_the_pool() {
+/// The development chain with offchain storage and a test transaction pool: Eve falls below
+/// health 1 ([`eve_below_one`]), the runtime's offchain worker runs on the last block, and
+/// `test` gets Eve, that block's header and the extrinsics the worker put in the pool.
+fn after_the_drop_the_worker_runs(test: impl FnOnce(AccountId, Header, Vec<UncheckedExtrinsic>)) {
 	use sp_core::offchain::{
 		testing::{TestOffchainExt, TestTransactionPoolExt},
 		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
@@ -393,8 +392,6 @@ fn the_offchain_worker_settles_through_the_pool() {
 	ext.register_extension(TransactionPoolExt::new(pool));
 	ext.execute_with(|| {
 		use codec::Decode;
-		use margincall_runtime::{Lending, Liquidation};
-		use sp_runtime::transaction_validity::TransactionSource;
 		let eve = eve_below_one();
 		let number = System::block_number();
 		let parent = System::block_hash(number - 1);
@@ -402,8 +399,24 @@ fn the_offchain_worker_settles_through_the_pool() {
 			Header::new(number, Default::default(), Default::default(), parent, Default::default());
 		Executive::offchain_worker(&header);
 		let txs = core::mem::take(&mut pool_state.write().transactions);
+		let txs = txs
+			.iter()
+			.map(|tx| UncheckedExtrinsic::decode(&mut &tx[..]).expect("an extrinsic"))
+			.collect();
+		test(eve, header, txs);
+	})
+}
+
+/// The node's offchain worker on the real runtime: after the drop it submits Eve's settlement
+/// as an unsigned transaction, the runtime's transaction validation accepts it in the
+/// liquidation band, and the next block settles her through the DEX.
+#[test]
+fn the_offchain_worker_settles_through_the_pool() {
+	after_the_drop_the_worker_runs(|eve, header, txs| {
+		use margincall_runtime::{Lending, Liquidation};
+		use sp_runtime::transaction_validity::TransactionSource;
 		assert_eq!(txs.len(), 1, "one settlement submitted");
-		let xt = UncheckedExtrinsic::decode(&mut &txs[0][..]).expect("an extrinsic");
+		let xt = txs[0].clone();
 		assert_eq!(
 			xt.function,
 			RuntimeCall::Liquidation(pallet_liquidation::Call::settle_unsigned {
@@ -438,29 +451,11 @@ fn the_offchain_worker_settles_through_the_pool() {
 /// would outbid it without the cap), a larger tip still above a smaller one below the cap.
 #[test]
 fn priority_bands_hold_against_a_large_tip() {
-	use sp_core::offchain::{
-		testing::{TestOffchainExt, TestTransactionPoolExt},
-		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
-	};
-	let mut ext = genesis("development");
-	let (offchain, _state) = TestOffchainExt::new();
-	let (pool, pool_state) = TestTransactionPoolExt::new();
-	ext.register_extension(OffchainDbExt::new(offchain.clone()));
-	ext.register_extension(OffchainWorkerExt::new(offchain));
-	ext.register_extension(TransactionPoolExt::new(pool));
-	ext.execute_with(|| {
-		use codec::Decode;
+	after_the_drop_the_worker_runs(|_eve, header, txs| {
 		use frame_support::dispatch::GetDispatchInfo;
 		use margincall_runtime::priority::{signed_priority_cap, ORACLE_FEED_PRIORITY};
 		use sp_runtime::transaction_validity::TransactionSource;
-		eve_below_one();
-		let number = System::block_number();
-		let parent = System::block_hash(number - 1);
-		let header =
-			Header::new(number, Default::default(), Default::default(), parent, Default::default());
-		Executive::offchain_worker(&header);
-		let txs = core::mem::take(&mut pool_state.write().transactions);
-		let settlement = UncheckedExtrinsic::decode(&mut &txs[0][..]).expect("an extrinsic");
+		let settlement = txs[0].clone();
 		let priority = |xt: UncheckedExtrinsic| {
 			Executive::validate_transaction(TransactionSource::External, xt, header.hash())
 				.expect("valid")

@@ -143,6 +143,14 @@ impl<T: Config> Pallet<T> {
 		Filed::<T>::set(who, new);
 	}
 
+	/// Files each of `accounts` anew (`refile`, `refile_unsigned`), with its event.
+	pub(crate) fn do_refile(accounts: BoundedVec<T::AccountId, T::MaxRefile>) {
+		for who in &accounts {
+			Self::file(who);
+		}
+		Self::deposit_event(Event::Refiled { accounts: accounts.into_inner() });
+	}
+
 	/// Runs a liquidation of `borrower` with the lending hook's filing deferred, then files the
 	/// borrower once, as it is after.
 	pub(crate) fn deferring(
@@ -278,13 +286,12 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		let mut indexed = 0usize;
-		for (key, bucket, who) in RiskIndex::<T>::iter_keys() {
+		for (key, bucket, _) in RiskIndex::<T>::iter_keys() {
 			ensure!(
 				RiskKeys::<T>::get(key).is_some_and(|top| bucket <= top),
 				"an entry above its key's top"
 			);
 			indexed = indexed.saturating_add(1);
-			let _ = who;
 		}
 		ensure!(indexed == entries, "index entries that no filing holds");
 		for who in Watchlist::<T>::iter_keys() {

@@ -14,12 +14,8 @@
 
 use crate::{mock::*, *};
 use frame_support::assert_ok;
-use pallet_lending::TimestampedPrices;
 use proptest::prelude::*;
-use sp_arithmetic::{
-	traits::{CheckedDiv, Saturating},
-	FixedU128, Permill,
-};
+use sp_arithmetic::{traits::Saturating, FixedU128, Permill};
 use std::{cell::RefCell, collections::BTreeSet};
 
 const BORROWERS: [AccountId; 6] = [10, 11, 12, 13, 14, 15];
@@ -92,35 +88,6 @@ fn unit(asset: AssetId) -> u128 {
 		ETH => ETH_MIN * 5,
 		_ => 10_000,
 	}
-}
-
-fn start_price(asset: AssetId) -> FixedU128 {
-	match asset {
-		USD => FixedU128::from_u32(1),
-		BTC => FixedU128::from_u32(100),
-		ETH => FixedU128::from_u32(2),
-		_ => fx(1, 2),
-	}
-}
-
-fn refresh() {
-	for asset in ASSETS {
-		let (price, _) = MockOracle::timestamped_price(&asset).expect("every asset is priced");
-		MockOracle::set(asset, price);
-	}
-}
-
-fn borrow_share(who: AccountId, asset: AssetId, percent: u32) {
-	let Ok(health) = <Lending as LendingPositions<AccountId>>::account_health(&who) else {
-		return;
-	};
-	let room = health.borrow_limit.saturating_sub(health.debt_value);
-	let Some((price, _)) = MockOracle::timestamped_price(&asset) else { return };
-	let units = FixedU128::from_inner(room.saturating_mul(u128::from(percent)) / 100)
-		.checked_div(&price)
-		.map(|x| x.into_inner())
-		.unwrap_or(0);
-	let _ = Lending::borrow(RuntimeOrigin::signed(who), asset, units);
 }
 
 fn params_of(asset: AssetId) -> pallet_lending::MarketParams {

@@ -607,10 +607,7 @@ pub mod pallet {
 			accounts: BoundedVec<T::AccountId, T::MaxRefile>,
 		) -> DispatchResult {
 			ensure_signed(origin)?;
-			for who in &accounts {
-				Self::file(who);
-			}
-			Self::deposit_event(Event::Refiled { accounts: accounts.into_inner() });
+			Self::do_refile(accounts);
 			Ok(())
 		}
 
@@ -624,10 +621,7 @@ pub mod pallet {
 			accounts: BoundedVec<T::AccountId, T::MaxRefile>,
 		) -> DispatchResult {
 			ensure_none(origin)?;
-			for who in &accounts {
-				Self::file(who);
-			}
-			Self::deposit_event(Event::Refiled { accounts: accounts.into_inner() });
+			Self::do_refile(accounts);
 			Ok(())
 		}
 	}

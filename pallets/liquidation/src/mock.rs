@@ -565,3 +565,37 @@ pub fn proptest_runner(cases_var: &str, default_cases: u32) -> proptest::test_ru
 		TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
 	)
 }
+
+/// The start price of each market's asset, as [`ExtBuilder`] sets it.
+pub fn start_price(asset: AssetId) -> FixedU128 {
+	match asset {
+		USD => FixedU128::from_u32(USD_PRICE as u32),
+		BTC => FixedU128::from_u32(BTC_PRICE as u32),
+		ETH => FixedU128::from_u32(2),
+		_ => fx(1, 2),
+	}
+}
+
+/// Feeds every market's asset again at its latest price (fresh after time passed).
+pub fn refresh() {
+	for asset in [USD, BTC, MEME, ETH] {
+		let (price, _) = MockOracle::timestamped_price(&asset).expect("every asset is priced");
+		MockOracle::set(asset, price);
+	}
+}
+
+/// `who` borrows `percent` of its remaining borrowing power in `asset` (a refusal is ignored:
+/// the property tests try calls that may fail).
+pub fn borrow_share(who: AccountId, asset: AssetId, percent: u32) {
+	use sp_arithmetic::traits::CheckedDiv;
+	let Ok(health) = <Lending as LendingPositions<AccountId>>::account_health(&who) else {
+		return;
+	};
+	let room = health.borrow_limit.saturating_sub(health.debt_value);
+	let price = MockOracle::timestamped_price(&asset).expect("every asset is priced").0;
+	let units = FixedU128::from_inner(room.saturating_mul(u128::from(percent)) / 100)
+		.checked_div(&price)
+		.map(|x| x.into_inner())
+		.unwrap_or(0);
+	let _ = Lending::borrow(RuntimeOrigin::signed(who), asset, units);
+}

@@ -18,10 +18,7 @@
 use crate::{mock::*, *};
 use frame_support::{assert_ok, traits::fungible::NativeOrWithId};
 use proptest::prelude::*;
-use sp_arithmetic::{
-	traits::{CheckedDiv, One, Saturating},
-	FixedU128, Permill,
-};
+use sp_arithmetic::{traits::Saturating, FixedU128, Permill};
 use sp_runtime::traits::Dispatchable;
 use std::{cell::RefCell, collections::BTreeMap};
 
@@ -75,37 +72,6 @@ fn setup() -> impl Strategy<Value = Setup> {
 		(0u8..3, 0u8..3),
 	)
 		.prop_map(|(positions, ranks)| Setup { positions, ranks })
-}
-
-fn start_price(asset: AssetId) -> FixedU128 {
-	match asset {
-		USD => FixedU128::one(),
-		BTC => FixedU128::from_u32(100),
-		ETH => FixedU128::from_u32(2),
-		_ => fx(1, 2),
-	}
-}
-
-fn refresh() {
-	for asset in [USD, BTC, MEME, ETH] {
-		let (price, _) = MockOracle::timestamped_price(&asset).expect("every asset is priced");
-		MockOracle::set(asset, price);
-	}
-}
-
-use pallet_lending::TimestampedPrices;
-
-fn borrow_share(who: AccountId, asset: AssetId, percent: u32) {
-	let Ok(health) = <Lending as LendingPositions<AccountId>>::account_health(&who) else {
-		return;
-	};
-	let room = health.borrow_limit.saturating_sub(health.debt_value);
-	let price = MockOracle::timestamped_price(&asset).unwrap().0;
-	let units = FixedU128::from_inner(room.saturating_mul(u128::from(percent)) / 100)
-		.checked_div(&price)
-		.map(|x| x.into_inner())
-		.unwrap_or(0);
-	let _ = Lending::borrow(RuntimeOrigin::signed(who), asset, units);
 }
 
 #[derive(Default, Debug)]
