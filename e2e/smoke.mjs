@@ -178,6 +178,17 @@ async function main() {
       settledEvent.data.repaid.toBigInt() > 0n,
     `Settled by the offchain worker (caller: the insurance treasury) in block ${settled.number}: ${settledEvent.toString()}`,
   );
+  // The worker's transaction: an unsigned batch naming Eve, sold in one swap.
+  const settledBlock = await api.rpc.chain.getBlock(settled.hash);
+  const batch = settledBlock.block.extrinsics.find((xt) =>
+    xt.method.section === 'liquidation' && xt.method.method === 'settleBatchUnsigned');
+  check(batch !== undefined && !batch.isSigned &&
+      batch.method.args[0].some((who) => who.toString() === eve.address),
+    `block ${settled.number} holds an unsigned liquidation.settleBatchUnsigned naming Eve: ${batch ? batch.method.toString() : 'none'}`);
+  const settledEvents = await (await api.at(settled.hash)).query.system.events();
+  const sale = settledEvents.find(({ event }) => api.events.liquidation.BatchSold.is(event));
+  check(sale !== undefined && sale.event.data.repaid.toBigInt() === settledEvent.data.repaid.toBigInt(),
+    `one BatchSold for the pair, repaying what Eve's Settled says: ${sale ? sale.event.toString() : 'none'}`);
   // The state just before: Eve below health 1, listed by the index, previewed through the DEX.
   const parentHash = (await api.rpc.chain.getHeader(settled.hash)).parentHash;
   const before = await api.at(parentHash);

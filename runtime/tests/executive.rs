@@ -408,7 +408,7 @@ fn after_the_drop_the_worker_runs(test: impl FnOnce(AccountId, Header, Vec<Unche
 }
 
 /// The node's offchain worker on the real runtime: after the drop it submits Eve's settlement
-/// as an unsigned transaction, the runtime's transaction validation accepts it in the
+/// as an unsigned batch, the runtime's transaction validation accepts it in the
 /// liquidation band, and the next block settles her through the DEX.
 #[test]
 fn the_offchain_worker_settles_through_the_pool() {
@@ -417,11 +417,17 @@ fn the_offchain_worker_settles_through_the_pool() {
 		use sp_runtime::transaction_validity::TransactionSource;
 		assert_eq!(txs.len(), 1, "one settlement submitted");
 		let xt = txs[0].clone();
-		assert_eq!(
-			xt.function,
-			RuntimeCall::Liquidation(pallet_liquidation::Call::settle_unsigned {
-				borrower: eve.clone()
-			})
+		// A batch of one: Eve.
+		assert!(
+			matches!(
+				&xt.function,
+				RuntimeCall::Liquidation(pallet_liquidation::Call::settle_batch_unsigned {
+					borrowers,
+					witness: pallet_liquidation::BatchWitness { pairs: 1, .. },
+				}) if borrowers.to_vec() == vec![eve.clone()]
+			),
+			"{:?}",
+			xt.function
 		);
 		let valid =
 			Executive::validate_transaction(TransactionSource::Local, xt.clone(), header.hash())

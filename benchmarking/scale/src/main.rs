@@ -9,17 +9,28 @@
 //! - the time to find every unhealthy position as the offchain worker does (the index read,
 //!   page by page, and each candidate re-checked with `account_health`), against a full scan;
 //! - how selective the index is: positions read against positions below 1;
-//! - the weight of one settlement and how many fit in a block's normal dispatch weight, and so
-//!   how many blocks settle them all (single settlements: batch settlement is not built yet).
+//! - the weight of one settlement, single (`settle_dex`, by the weights) and batched
+//!   (`settle_batch` per position, a narrow position in a full batch of one pair);
+//! - batches settled for real: the DEX pool is deepened (at the genesis ratio, to about 100
+//!   times what is sold) and an arbitrageur trades it to the oracle's new price after the drop
+//!   and after every block; each block is filled as the offchain worker sizes its
+//!   batches (`batch_prefix`, a dry run, `settle_batch_unsigned`) and as a block builder admits
+//!   them (each declared weight within the normal dispatch weight the block has left after
+//!   the earlier ones' refunds, plus each transaction's base weight), until every unhealthy
+//!   position is settled: settlements in the first (full) block, and blocks to settle all.
 //!
 //! `cargo run --release -p margincall-scale-bench -- 10000 100000 1000000`
 //! (see README); it prints a table and writes it to `benchmarking/results/scale.txt`.
 
-use frame_support::{traits::fungibles::Mutate, weights::Weight};
+use frame_support::{
+	dispatch::DispatchClass,
+	traits::{fungible::Mutate as _, fungibles::Mutate, Get},
+	weights::Weight,
+};
 use margincall_runtime::{
 	assets::{USDM, XBTC},
 	configs::Price,
-	genesis_config_presets, AccountId, Lending, Liquidation, Runtime, RuntimeCall,
+	genesis_config_presets, AccountId, AssetKind, Lending, Liquidation, Runtime, RuntimeCall,
 	RuntimeGenesisConfig, RuntimeOrigin, UNIT,
 };
 use pallet_liquidation::WeightInfo as _;
@@ -111,6 +122,140 @@ struct Row {
 	scan_ms: f64,
 	settle: Weight,
 	per_block: usize,
+	batched: Weight,
+	batch_first_block: u64,
+	batch_blocks: u64,
+	batch_s: f64,
+	singles: u64,
+}
+
+fn pool_assets() -> (Box<AssetKind>, Box<AssetKind>) {
+	(Box::new(AssetKind::WithId(XBTC)), Box::new(AssetKind::WithId(USDM)))
+}
+
+fn whale() -> AccountId {
+	account(u64::MAX - 1)
+}
+
+/// Deepens the XBTC/USDM pool to `xbtc` whole XBTC more at its current ratio; the whale keeps
+/// as much again of each for arbitrage.
+fn deepen_pool(xbtc: u128) {
+	let whale = whale();
+	let (kx, ku) = pool_assets();
+	let (rx, ru) = margincall_runtime::AssetConversion::get_reserves(*kx.clone(), *ku.clone())
+		.expect("the dev pool exists");
+	let add_x = xbtc * UNIT;
+	let add_u = add_x.saturating_mul(ru) / rx;
+	margincall_runtime::Balances::mint_into(&whale, 1_000 * UNIT).expect("mint");
+	margincall_runtime::Assets::mint_into(XBTC, &whale, add_x * 2).expect("mint");
+	margincall_runtime::Assets::mint_into(USDM, &whale, add_u * 2).expect("mint");
+	dispatch(
+		Some(&whale),
+		RuntimeCall::AssetConversion(pallet_asset_conversion::Call::add_liquidity {
+			asset1: kx,
+			asset2: ku,
+			amount1_desired: add_x,
+			amount2_desired: add_u,
+			amount1_min: 1,
+			amount2_min: 1,
+			mint_to: whale.clone(),
+		}),
+	);
+}
+
+/// An arbitrageur trades the pool back to `price` USDM per XBTC (the oracle's), as one would
+/// within a block of the oracle moving or of liquidations selling into the pool.
+fn arbitrage_to(price: u128) {
+	let whale = whale();
+	let (kx, ku) = pool_assets();
+	let (rx, ru) =
+		margincall_runtime::AssetConversion::get_reserves(*kx.clone(), *ku.clone()).expect("pool");
+	// x·y = k: the price ru/rx is `price` where rx = sqrt(k / price).
+	let target_x = ((rx as f64) * (ru as f64) / (price as f64)).sqrt() as u128;
+	let call = if target_x > rx {
+		// XBTC is dear: sell XBTC into the pool (the fee taken from the input).
+		pallet_asset_conversion::Call::swap_exact_tokens_for_tokens {
+			path: vec![kx, ku],
+			amount_in: (target_x - rx) * 1_000 / 997,
+			amount_out_min: 1,
+			send_to: whale.clone(),
+			keep_alive: false,
+		}
+	} else if target_x < rx {
+		// XBTC is cheap: buy it out of the pool.
+		pallet_asset_conversion::Call::swap_tokens_for_exact_tokens {
+			path: vec![ku, kx],
+			amount_out: rx - target_x,
+			amount_in_max: u128::MAX / 4,
+			send_to: whale.clone(),
+			keep_alive: false,
+		}
+	} else {
+		return;
+	};
+	dispatch(Some(&whale), RuntimeCall::AssetConversion(call));
+}
+
+/// Settles `candidates` block by block as the offchain worker and a block builder would.
+/// Returns (settled in the first block, blocks, seconds of native execution, single
+/// settlements).
+fn settle_in_blocks(candidates: Vec<AccountId>, price: u128) -> (u64, u64, f64, u64) {
+	use pallet_liquidation::BatchWitness;
+	let limits = <Runtime as frame_system::Config>::BlockWeights::get();
+	let normal = Liquidation::normal_budget();
+	let base = limits.get(DispatchClass::Normal).base_extrinsic;
+	let mut queue: std::collections::VecDeque<AccountId> = candidates.into();
+	let (mut first, mut blocks, mut singles) = (0u64, 0u64, 0u64);
+	let start = Instant::now();
+	while !queue.is_empty() {
+		blocks += 1;
+		assert!(blocks < 100_000, "settlement does not progress");
+		let mut used = Weight::zero();
+		let mut settled = 0u64;
+		loop {
+			let left = normal.saturating_sub(used).saturating_sub(base);
+			let (take, witness) = Liquidation::batch_prefix(queue.iter(), left);
+			if take == 0 {
+				break;
+			}
+			let chunk: Vec<AccountId> = queue.drain(..take).collect();
+			let dry = Liquidation::try_settle_batch(&chunk, witness).expect("the batch dry-runs");
+			let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide };
+			for (who, why) in dry.skipped {
+				// `settle` on its own (the waterfall, the backstop); counted, not batched.
+				let call = RuntimeCall::Liquidation(pallet_liquidation::Call::settle_unsigned {
+					borrower: who.clone(),
+				});
+				if let Err(e) = call.dispatch(RuntimeOrigin::none()) {
+					panic!("{who:?} skipped ({why:?}) and not settled alone: {e:?}");
+				}
+				singles += 1;
+				used = used.saturating_add(
+					<Runtime as pallet_liquidation::Config>::WeightInfo::settle_dex(),
+				);
+			}
+			if dry.settled.is_empty() {
+				continue;
+			}
+			let n = dry.settled.len() as u64;
+			let declared = Liquidation::settle_batch_weight(n as u32, &witness);
+			assert!(declared.all_lte(normal.saturating_sub(used)), "the batch fits the block");
+			let call = RuntimeCall::Liquidation(pallet_liquidation::Call::settle_batch_unsigned {
+				borrowers: dry.settled.try_into().expect("within MaxSettleBatch"),
+				witness,
+			});
+			let post = call.dispatch(RuntimeOrigin::none()).expect("the batch settles");
+			used = used
+				.saturating_add(post.actual_weight.unwrap_or(declared).min(declared))
+				.saturating_add(base);
+			settled += n;
+		}
+		if blocks == 1 {
+			first = settled;
+		}
+		arbitrage_to(price);
+	}
+	(first, blocks, start.elapsed().as_secs_f64(), singles)
 }
 
 fn run(n: u64) -> Row {
@@ -163,20 +308,21 @@ fn run(n: u64) -> Row {
 		let start = Instant::now();
 		let mut cursor = None;
 		let mut read = 0u64;
-		let mut found = 0u64;
+		let mut found_accounts = Vec::new();
 		loop {
 			let (page, next) = Liquidation::at_risk(cursor, 1_000);
 			read += page.len() as u64;
-			found += page
-				.iter()
-				.filter(|w| Lending::account_health(w).is_ok_and(|h| h.is_liquidatable()))
-				.count() as u64;
+			found_accounts.extend(
+				page.into_iter()
+					.filter(|w| Lending::account_health(w).is_ok_and(|h| h.is_liquidatable())),
+			);
 			match next {
 				Some(next) => cursor = Some(next),
 				None => break,
 			}
 		}
 		let find_ms = start.elapsed().as_secs_f64() * 1e3;
+		let found = found_accounts.len() as u64;
 		// A full scan, for comparison (and the truth).
 		let start = Instant::now();
 		let unhealthy = (0..n)
@@ -186,7 +332,40 @@ fn run(n: u64) -> Row {
 		assert_eq!(found, unhealthy, "the index must find every unhealthy position");
 		let settle = <Runtime as pallet_liquidation::Config>::WeightInfo::settle_dex();
 		let per_block = pallet_liquidation::Pallet::<Runtime>::settlements_per_block();
-		Row { n, build_s, unhealthy, read, find_ms, scan_ms, settle, per_block }
+		// Batched: a narrow position's share of a full batch of one pair.
+		let max: u32 = <Runtime as pallet_liquidation::Config>::MaxSettleBatch::get();
+		let full = <Runtime as pallet_liquidation::Config>::WeightInfo::settle_batch(max - 1, 1);
+		let batched = Weight::from_parts(
+			full.ref_time() / u64::from(max),
+			full.proof_size() / u64::from(max),
+		);
+		// The pool about 100 times what is sold (some 0.006 of an unhealthy position's
+		// 0.01 XBTC each), traded to the oracle's new price after the drop and after every
+		// block.
+		let price = u128::from(XBTC_PRICE / 5 * 4);
+		deepen_pool((unhealthy as u128).max(2_000) / 2);
+		arbitrage_to(price);
+		let (batch_first_block, batch_blocks, batch_s, singles) =
+			settle_in_blocks(found_accounts, price);
+		let left = (0..n)
+			.filter(|i| Lending::account_health(&account(*i)).is_ok_and(|h| h.is_liquidatable()))
+			.count();
+		assert_eq!(left, 0, "every unhealthy position is settled");
+		Row {
+			n,
+			build_s,
+			unhealthy,
+			read,
+			find_ms,
+			scan_ms,
+			settle,
+			per_block,
+			batched,
+			batch_first_block,
+			batch_blocks,
+			batch_s,
+			singles,
+		}
 	})
 }
 
@@ -207,14 +386,14 @@ fn main() {
 	);
 	let _ = writeln!(
 		out,
-		"| positions | build (s) | below 1 after -20% | read by the index | found in (ms) | full scan (ms) | settle weight (ref_time µs / proof B) | settlements per block | blocks to settle all |"
+		"| positions | build (s) | below 1 after -20% | read by the index | found in (ms) | full scan (ms) | single: weight (ref_time µs / proof B) | single: per block | single: blocks | batched: weight per position | batched: settled in block 1 | batched: blocks to settle all (measured) | batched: native execution (s) |"
 	);
-	let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+	let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 	for n in sizes {
 		let r = run(n);
 		let blocks = r.unhealthy.div_ceil(r.per_block.max(1) as u64);
 		let line = format!(
-			"| {} | {:.1} | {} | {} ({:.2}x) | {:.1} | {:.1} | {} / {} | {} | {} |",
+			"| {} | {:.1} | {} | {} ({:.2}x) | {:.1} | {:.1} | {} / {} | {} | {} | {} / {} | {} | {}{} | {:.1} |",
 			r.n,
 			r.build_s,
 			r.unhealthy,
@@ -226,6 +405,12 @@ fn main() {
 			r.settle.proof_size(),
 			r.per_block,
 			blocks,
+			r.batched.ref_time() / 1_000_000,
+			r.batched.proof_size(),
+			r.batch_first_block,
+			r.batch_blocks,
+			if r.singles > 0 { format!(" ({} alone)", r.singles) } else { String::new() },
+			r.batch_s,
 		);
 		println!("{line}");
 		let _ = writeln!(out, "{line}");

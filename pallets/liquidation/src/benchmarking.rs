@@ -245,6 +245,84 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// `settle_batch` of `p` pairs (one collateral, `p` debts, a pool each) with one narrow
+	/// position each, and `n` more narrow positions in the first pair (health 0.75: the whole
+	/// bonus, all the debt repaid that the collateral covers): every position's share seized
+	/// and withdrawn, its tip and the treasury's share seized, its filing moved; one swap per
+	/// pair.
+	#[benchmark]
+	fn settle_batch(
+		n: Linear<0, { T::MaxSettleBatch::get().saturating_sub(T::MaxBatchPairs::get()) }>,
+		p: Linear<1, { T::MaxBatchPairs::get() }>,
+	) -> Result<(), BenchmarkError> {
+		start::<T>();
+		let caller: T::AccountId = whitelisted_caller();
+		let collateral = market::<T>(0)?;
+		let debts = (0..p)
+			.map(|j| market::<T>(max_assets::<T>().saturating_add(j)))
+			.collect::<Result<Vec<_>, _>>()?;
+		for debt in &debts {
+			pool::<T>(collateral, *debt, LIQUIDITY.saturating_mul(10));
+		}
+		let mut borrowers = Vec::new();
+		for i in 0..n.saturating_add(p) {
+			let who: T::AccountId = account("batch", i, 0);
+			// The first `p` borrowers open one pair each; the rest the first pair.
+			let debt = debts.get(i as usize).or(debts.first()).copied();
+			let debt = debt.ok_or(BenchmarkError::Weightless)?;
+			<T as Config>::Assets::mint_into(collateral, &who, COLLATERAL.saturating_mul(2))?;
+			Lending::<T>::supply(RawOrigin::Signed(who.clone()).into(), collateral, COLLATERAL)?;
+			Lending::<T>::borrow(RawOrigin::Signed(who.clone()).into(), debt, DEBT)?;
+			borrowers.push(who);
+		}
+		later::<T>(&[collateral], &debts);
+		let list: BoundedVec<_, _> =
+			borrowers.clone().try_into().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), list, BatchWitness { pairs: p, wide: 0 });
+
+		for who in &borrowers {
+			assert!(<T as Config>::Lending::supplied(who, &collateral)? < COLLATERAL);
+		}
+		Ok(())
+	}
+
+	/// `settle_batch` of `n` wide positions (each in `MaxAssetsPerAccount` collateral and as
+	/// many debt markets, as `settle_dex`), all of one pair: a wide position's weight is this
+	/// benchmark's slope.
+	#[benchmark]
+	fn settle_batch_wide(n: Linear<1, { T::MaxSettleBatch::get() }>) -> Result<(), BenchmarkError> {
+		start::<T>();
+		let caller: T::AccountId = whitelisted_caller();
+		let mut borrowers = Vec::new();
+		let mut markets = (Vec::new(), Vec::new());
+		for i in 0..n {
+			let who: T::AccountId = account("wide", i, 0);
+			markets = underwater::<T>(&who)?;
+			borrowers.push(who);
+		}
+		let (collateral, debt) = first_pair::<T>(&markets.0, &markets.1)?;
+		RiskRank::<T>::insert(collateral, 1);
+		pool::<T>(collateral, debt, LIQUIDITY.saturating_mul(10));
+		later::<T>(&markets.0, &markets.1);
+		let owed: Vec<u128> = borrowers
+			.iter()
+			.map(|who| <T as Config>::Lending::debt(who, &debt))
+			.collect::<Result<_, _>>()?;
+		let list: BoundedVec<_, _> =
+			borrowers.clone().try_into().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		settle_batch(RawOrigin::Signed(caller), list, BatchWitness { pairs: 1, wide: n });
+
+		for (who, owed) in borrowers.iter().zip(owed) {
+			assert!(<T as Config>::Lending::supplied(who, &collateral)? < COLLATERAL);
+			assert!(<T as Config>::Lending::debt(who, &debt)? < owed);
+		}
+		Ok(())
+	}
+
 	/// `settle` through the backstop after the DEX refused (a thin pool: quoted, refused).
 	#[benchmark]
 	fn settle_backstop() -> Result<(), BenchmarkError> {

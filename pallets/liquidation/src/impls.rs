@@ -61,7 +61,7 @@ struct DexQuote {
 	tip: u128,
 }
 
-fn overflow<T: Config>() -> DispatchError {
+pub(crate) fn overflow<T: Config>() -> DispatchError {
 	Error::<T>::Overflow.into()
 }
 
@@ -108,7 +108,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Plans tried beyond the first.
-	fn extra_plans_weight(extra: u32) -> Weight {
+	pub(crate) fn extra_plans_weight(extra: u32) -> Weight {
 		T::Lending::health_weight().saturating_mul(u64::from(extra))
 	}
 
@@ -306,7 +306,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Seizes `amount` of `borrower`'s `asset` collateral for the insurance treasury, at most
 	/// what is left of it (the shares seized before were rounded up). Returns what was seized.
-	fn seize_rest(
+	pub(crate) fn seize_rest(
 		borrower: &T::AccountId,
 		asset: T::AssetId,
 		amount: u128,
@@ -373,7 +373,7 @@ impl<T: Config> Pallet<T> {
 
 	/// [`Self::settle_plan`], with how many plans it tried, and whether every collateral was too
 	/// small to pay for a unit of the debt (dust to sweep).
-	fn settle_plan_tried(
+	pub(crate) fn settle_plan_tried(
 		borrower: &T::AccountId,
 	) -> (Result<Plan<T::AssetId>, DispatchError>, u32, bool) {
 		let (debt, collaterals) = match Self::choose(borrower) {
@@ -408,14 +408,33 @@ impl<T: Config> Pallet<T> {
 			true,
 		)
 		.ok_or(DexRefusal::NoPool)?;
-		// The oracle bound: the collateral worth the debt plus the maximum slippage, and never
-		// more than what is due.
-		let max = math::with_discount(plan.base, params.max_slippage, Rounding::Down)
-			.unwrap_or(u128::MAX)
-			.min(plan.collateral);
+		let max = Self::dex_bound(plan, &params);
 		if input > max {
 			return Err(DexRefusal::SlippageExceeded { quote: input, max });
 		}
+		let (to_insurance, tip) = Self::split_penalty(plan, input, &params);
+		let available = T::Lending::available_cash(&plan.collateral_asset);
+		if input > available {
+			return Err(DexRefusal::NoCash { needed: input, available });
+		}
+		Ok(DexQuote { input, to_insurance, tip })
+	}
+
+	/// The most collateral the DEX may take for `plan`'s repayment: the collateral worth it at
+	/// the oracle plus the maximum slippage, and never more than what is due.
+	pub(crate) fn dex_bound(plan: &Plan<T::AssetId>, params: &LiquidationParams) -> u128 {
+		math::with_discount(plan.base, params.max_slippage, Rounding::Down)
+			.unwrap_or(u128::MAX)
+			.min(plan.collateral)
+	}
+
+	/// Of what is left of `plan`'s collateral due after `input` was sold (the penalty): the
+	/// insurance treasury's share (rounded up) and the caller's tip (capped, at most the rest).
+	pub(crate) fn split_penalty(
+		plan: &Plan<T::AssetId>,
+		input: u128,
+		params: &LiquidationParams,
+	) -> (u128, u128) {
 		let penalty = plan.collateral.saturating_sub(input);
 		let to_insurance = params.insurance_share.mul_ceil(penalty);
 		let tip_value = params
@@ -430,11 +449,7 @@ impl<T: Config> Pallet<T> {
 		)
 		.unwrap_or(0)
 		.min(penalty.saturating_sub(to_insurance));
-		let available = T::Lending::available_cash(&plan.collateral_asset);
-		if input > available {
-			return Err(DexRefusal::NoCash { needed: input, available });
-		}
-		Ok(DexQuote { input, to_insurance, tip })
+		(to_insurance, tip)
 	}
 
 	/// Makes the DEX sale of `quote`: seizes the input into the working account, withdraws it,
@@ -484,7 +499,7 @@ impl<T: Config> Pallet<T> {
 	/// Pays the caller's tip as collateral supply (like a keeper's seizure: no cash needed).
 	/// A caller that cannot receive it (e.g. no room for another position) gets none; the
 	/// borrower keeps it.
-	fn pay_tip(
+	pub(crate) fn pay_tip(
 		caller: &T::AccountId,
 		borrower: &T::AccountId,
 		asset: T::AssetId,

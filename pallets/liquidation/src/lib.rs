@@ -14,6 +14,10 @@
 //!   caller as a tip, and the rest stays with the borrower. When the DEX cannot deliver within
 //!   the bound, the insurance treasury buys the collateral at the oracle price less the
 //!   backstop discount (the backstop); if it cannot either, nothing happens ([`Error::NoRoute`]).
+//! - **Batches** ([`Pallet::settle_batch`], [`crate::batch`]): the protocol route for many
+//!   positions at once, one DEX swap per `(collateral, debt)` pair, each position paying its
+//!   share pro rata (rounded up, the rounding to the insurance treasury); what cannot be settled
+//!   so is skipped with an event and left to `settle`. The offchain worker submits these.
 //! - **How much** ([`Pallet::plan`]): the repayment that brings the account back to the target
 //!   health (Aave V4), not a fixed close factor; everything when what would remain is dust;
 //!   less when the collateral cannot pay for it. The discount grows as health falls
@@ -39,6 +43,7 @@
 
 extern crate alloc;
 
+pub mod batch;
 mod index;
 pub mod math;
 pub mod risk;
@@ -59,6 +64,7 @@ mod property;
 #[cfg(test)]
 mod tests;
 
+pub use batch::BatchReport;
 pub use impls::Plan;
 pub use index::{FilingOf, RiskCursorOf, RiskKeyOf};
 pub use pallet::*;
@@ -181,6 +187,14 @@ pub mod pallet {
 		/// Accounts the offchain worker's full sweep checks in one run.
 		#[pallet::constant]
 		type SweepPerRun: Get<u32>;
+
+		/// Most positions one `settle_batch` takes.
+		#[pallet::constant]
+		type MaxSettleBatch: Get<u32>;
+
+		/// Most `(collateral, debt)` pairs one `settle_batch` sells (one DEX swap each).
+		#[pallet::constant]
+		type MaxBatchPairs: Get<u32>;
 
 		/// Weights of the calls, from the benchmarks.
 		type WeightInfo: WeightInfo;
@@ -379,6 +393,32 @@ pub mod pallet {
 			/// To whom.
 			to: T::AccountId,
 		},
+		/// `settle_batch` sold the collateral seized from `positions` positions of one pair in
+		/// one DEX swap: the DEX took `sold` (the sum of the positions' `sold`) for exactly
+		/// `repaid` of the debt (the sum of theirs). Each position was charged its share rounded
+		/// up; the rounding, `remainder` in all (below a unit per position), is in the
+		/// positions' `to_insurance`. Each position has its own `Settled`.
+		BatchSold {
+			/// The collateral sold.
+			collateral_asset: T::AssetId,
+			/// The debt bought.
+			debt_asset: T::AssetId,
+			/// Positions in the sale.
+			positions: u32,
+			/// Debt units bought and repaid.
+			repaid: u128,
+			/// Collateral units the DEX took.
+			sold: u128,
+			/// Collateral units of rounding the positions paid to the insurance treasury.
+			remainder: u128,
+		},
+		/// `settle_batch` passed over a position (the rest of the batch went on).
+		SettlementSkipped {
+			/// Whose position.
+			borrower: T::AccountId,
+			/// Why.
+			reason: Skipped,
+		},
 		/// Accounts were filed anew in the risk index.
 		Refiled {
 			/// The accounts.
@@ -433,6 +473,13 @@ pub mod pallet {
 		BackstopDiscountOutOfRange,
 		/// `dust_value` above the runtime's `MaxDustValue`.
 		DustValueOutOfRange,
+		/// A batch with no borrowers.
+		EmptyBatch,
+		/// A borrower appears twice in a batch.
+		DuplicateBorrower,
+		/// No position of the batch could be settled (each skipped; the events of a dry run,
+		/// or `preview`, say why).
+		NothingSettled,
 	}
 
 	#[pallet::hooks]
@@ -447,6 +494,8 @@ pub mod pallet {
 				T::MaxRiskEntries::get() >= T::MaxDebts::get().saturating_mul(2),
 				"MaxRiskEntries must hold a collateral and a debt entry per market"
 			);
+			assert!(T::MaxSettleBatch::get() > 0, "MaxSettleBatch must be positive");
+			assert!(T::MaxBatchPairs::get() > 0, "MaxBatchPairs must be positive");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -484,6 +533,26 @@ pub mod pallet {
 						.propagate(true)
 						.build()
 				},
+				Call::settle_batch_unsigned { borrowers, witness } => {
+					// Valid only if every position would be settled in the batch.
+					match Self::try_settle_batch(borrowers, *witness) {
+						Ok(report) if report.skipped.is_empty() => {},
+						outcome => {
+							log::debug!(target: "runtime::liquidation", "unsigned batch refused: {outcome:?}");
+							return InvalidTransaction::Stale.into();
+						},
+					}
+					borrowers
+						.iter()
+						.fold(
+							ValidTransaction::with_tag_prefix("margincall-liquidation"),
+							|tx, borrower| tx.and_provides(borrower),
+						)
+						.priority(T::UnsignedPriority::get())
+						.longevity(u64::from(T::UnsignedLongevity::get()))
+						.propagate(true)
+						.build()
+				},
 				Call::refile_unsigned { accounts } => {
 					// Housekeeping: valid only if it moves every account it names, at the
 					// lowest priority.
@@ -506,10 +575,17 @@ pub mod pallet {
 		fn pre_dispatch(call: &Self::Call) -> Result<(), TransactionValidityError> {
 			match call {
 				Call::settle_unsigned { borrower } if Self::may_settle(borrower) => Ok(()),
-				Call::refile_unsigned { accounts } if !accounts.is_empty() => Ok(()),
-				Call::settle_unsigned { .. } | Call::refile_unsigned { .. } => {
-					Err(InvalidTransaction::Stale.into())
+				// Refused only when no position may be settled any more (stops at the first
+				// that may: usually the first).
+				Call::settle_batch_unsigned { borrowers, .. }
+					if borrowers.iter().any(Self::may_settle) =>
+				{
+					Ok(())
 				},
+				Call::refile_unsigned { accounts } if !accounts.is_empty() => Ok(()),
+				Call::settle_unsigned { .. }
+				| Call::settle_batch_unsigned { .. }
+				| Call::refile_unsigned { .. } => Err(InvalidTransaction::Stale.into()),
 				_ => Err(InvalidTransaction::Call.into()),
 			}
 		}
@@ -624,6 +700,44 @@ pub mod pallet {
 			Self::do_refile(accounts);
 			Ok(())
 		}
+
+		/// Settles each of `borrowers` as `settle` would, selling the collateral seized from all
+		/// positions of one `(collateral, debt)` pair in one DEX swap; each position pays its
+		/// share of the sale pro rata to its repayment, rounded up (the remainder to the
+		/// insurance treasury), within its own oracle bound. Positions that cannot be settled
+		/// this way (healthy by now, no collateral, the pair unsellable) are skipped with an
+		/// event: `settle` takes them on its own routes. `witness` declares the pairs and wide
+		/// positions (more than one collateral or debt), for the weight; positions beyond it
+		/// are skipped. Fails only if nothing was settled.
+		#[pallet::call_index(8)]
+		#[pallet::weight(Pallet::<T>::settle_batch_weight(
+			borrowers.len().try_into().unwrap_or(u32::MAX),
+			witness,
+		))]
+		pub fn settle_batch(
+			origin: OriginFor<T>,
+			borrowers: BoundedVec<T::AccountId, T::MaxSettleBatch>,
+			witness: BatchWitness,
+		) -> DispatchResultWithPostInfo {
+			let caller = ensure_signed(origin)?;
+			Self::settle_batch_call(&caller, &borrowers, witness)
+		}
+
+		/// `settle_batch` by the offchain worker: valid only while every position of it would
+		/// be settled ([`Pallet::try_settle_batch`]). The tips go to the insurance treasury.
+		#[pallet::call_index(9)]
+		#[pallet::weight(Pallet::<T>::settle_batch_weight(
+			borrowers.len().try_into().unwrap_or(u32::MAX),
+			witness,
+		))]
+		pub fn settle_batch_unsigned(
+			origin: OriginFor<T>,
+			borrowers: BoundedVec<T::AccountId, T::MaxSettleBatch>,
+			witness: BatchWitness,
+		) -> DispatchResultWithPostInfo {
+			ensure_none(origin)?;
+			Self::settle_batch_call(&Self::insurance_account(), &borrowers, witness)
+		}
 	}
 
 	#[pallet::view_functions]
@@ -654,6 +768,16 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		fn settle_batch_call(
+			caller: &T::AccountId,
+			borrowers: &[T::AccountId],
+			witness: BatchWitness,
+		) -> DispatchResultWithPostInfo {
+			let report = Self::settle_batch_filed(caller, borrowers, witness)?;
+			ensure!(!report.settled.is_empty(), Error::<T>::NothingSettled);
+			Ok(Some(Self::batch_report_weight(&report)).into())
+		}
+
 		/// The DEX's name for `asset`.
 		pub(crate) fn dex_asset(asset: T::AssetId) -> T::DexAssetKind {
 			T::ToDexAsset::convert(asset)

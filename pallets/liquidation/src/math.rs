@@ -93,6 +93,40 @@ pub fn without_discount(value: u128, discount: Permill, rounding: Rounding) -> O
 	)
 }
 
+/// Splits `total` over `parts` pro rata. Returns `(exact, charged)`: `exact` sums to `total`
+/// exactly (each share rounded down, the remainder given a unit each to the first shares that
+/// were rounded down); `charged[i] = ⌈total × parts[i] / Σ parts⌉ ≥ exact[i]`, which is what
+/// each part pays (in a batch settlement the difference, below a unit per part, goes to the
+/// protocol). `None` when the parts sum to zero or overflow.
+#[allow(clippy::type_complexity)]
+pub fn pro_rata(
+	total: u128,
+	parts: &[u128],
+) -> Option<(alloc::vec::Vec<u128>, alloc::vec::Vec<u128>)> {
+	let sum = parts.iter().try_fold(0u128, |acc, p| acc.checked_add(*p))?;
+	if sum == 0 {
+		return None;
+	}
+	let mut exact = alloc::vec::Vec::with_capacity(parts.len());
+	let mut charged = alloc::vec::Vec::with_capacity(parts.len());
+	for part in parts {
+		exact.push(multiply_by_rational_with_rounding(total, *part, sum, Rounding::Down)?);
+		charged.push(multiply_by_rational_with_rounding(total, *part, sum, Rounding::Up)?);
+	}
+	let floor_sum = exact.iter().try_fold(0u128, |acc, e| acc.checked_add(*e))?;
+	let mut remainder = total.checked_sub(floor_sum)?;
+	for (e, c) in exact.iter_mut().zip(&charged) {
+		if remainder == 0 {
+			break;
+		}
+		if *e < *c {
+			*e = *c;
+			remainder = remainder.checked_sub(1)?;
+		}
+	}
+	(remainder == 0).then_some((exact, charged))
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -168,5 +202,36 @@ mod tests {
 		assert_eq!(without_discount(1_050, d, Rounding::Down), Some(1_000));
 		assert_eq!(without_discount(1_049, d, Rounding::Down), Some(999));
 		assert_eq!(with_discount(u128::MAX, d, Rounding::Down), None);
+	}
+	#[test]
+	fn pro_rata_splits_exactly_and_charges_each_part_rounded_up() {
+		use alloc::vec;
+		// 100 over 1:1:1: exact 34, 33, 33 (the first takes the remainder); each charged 34.
+		assert_eq!(pro_rata(100, &[1, 1, 1]), Some((vec![34, 33, 33], vec![34, 34, 34])));
+		// Exact splits have no remainder.
+		assert_eq!(pro_rata(100, &[1, 3]), Some((vec![25, 75], vec![25, 75])));
+		assert_eq!(pro_rata(0, &[5, 7]), Some((vec![0, 0], vec![0, 0])));
+		assert_eq!(pro_rata(7, &[]), None);
+		assert_eq!(pro_rata(7, &[0, 0]), None);
+		assert_eq!(pro_rata(7, &[u128::MAX, 1]), None);
+		// Over many shapes: the exact shares sum to the total, each is its part rounded down
+		// or up, and each charge is the part rounded up.
+		for total in [1u128, 9, 1_000, 123_456_789, u128::MAX / 3] {
+			for parts in [&[1u128, 2, 3][..], &[7, 7, 7, 7, 7, 7, 7], &[1, 1_000_000], &[999]] {
+				let (exact, charged) = pro_rata(total, parts).unwrap();
+				let sum: u128 = parts.iter().sum();
+				assert_eq!(exact.iter().sum::<u128>(), total);
+				let over = charged.iter().sum::<u128>() - total;
+				assert!(over < parts.len() as u128);
+				for ((e, c), part) in exact.iter().zip(&charged).zip(parts) {
+					let wide = sp_core::U256::from(total) * sp_core::U256::from(*part);
+					let s = sp_core::U256::from(sum);
+					// c − 1 < total × part / sum ≤ c, and e is c or c − 1.
+					assert!(sp_core::U256::from(*c) * s >= wide);
+					assert!(*c == 0 || sp_core::U256::from(*c - 1) * s < wide);
+					assert!(*e == *c || *e + 1 == *c);
+				}
+			}
+		}
 	}
 }

@@ -250,6 +250,8 @@ impl Config for Test {
 	type UnsignedLongevity = ConstU32<3>;
 	type MaxChecksPerRun = ConstU32<4>;
 	type SweepPerRun = SweepPerRun;
+	type MaxSettleBatch = ConstU32<16>;
+	type MaxBatchPairs = ConstU32<2>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;

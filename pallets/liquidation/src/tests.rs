@@ -981,9 +981,11 @@ mod worker {
 		});
 	}
 
-	fn borrower(call: &Call<Test>) -> AccountId {
+	/// The borrowers a settlement call names.
+	fn named(call: &Call<Test>) -> Vec<AccountId> {
 		match call {
-			Call::settle_unsigned { borrower } => *borrower,
+			Call::settle_unsigned { borrower } => vec![*borrower],
+			Call::settle_batch_unsigned { borrowers, .. } => borrowers.to_vec(),
 			other => panic!("unexpected call {other:?}"),
 		}
 	}
@@ -1021,28 +1023,57 @@ mod worker {
 			assert_eq!(report.submitted, vec![accounts[0], accounts[1]]);
 			// The index read only those two: 500,000 sits eleven buckets further.
 			assert_eq!((report.checked, report.healthy, report.refused), (2, 0, 0));
+			// One batch: one pair, no wide position.
+			assert_eq!(report.batches, 1);
 			let calls = take();
+			let list: frame_support::BoundedVec<_, _> =
+				vec![accounts[0], accounts[1]].try_into().unwrap();
 			assert_eq!(
-				calls.iter().map(borrower).collect::<Vec<_>>(),
-				vec![accounts[0], accounts[1]]
+				calls,
+				vec![Call::settle_batch_unsigned {
+					borrowers: list,
+					witness: BatchWitness { pairs: 1, wide: 0 }
+				}]
 			);
-			for call in &calls {
-				let valid = validate(call).expect("valid while it would settle");
-				assert_eq!(valid.priority, <<Test as Config>::UnsignedPriority as Get<u64>>::get());
-				assert_eq!(
-					valid.provides,
-					vec![("margincall-liquidation", borrower(call)).encode()]
-				);
-				assert_eq!(
-					valid.longevity,
-					u64::from(<<Test as Config>::UnsignedLongevity as Get<u32>>::get())
-				);
-				assert_ok!(<Liquidation as ValidateUnsigned>::pre_dispatch(call));
-				assert_ok!(call.clone().dispatch_bypass_filter(RuntimeOrigin::none()));
-				assert!(health(borrower(call)) >= fx(105, 100));
-				// A replay is refused: the account is healthy now.
-				assert_eq!(validate(call), InvalidTransaction::Stale.into());
+			let call = &calls[0];
+			let valid = validate(call).expect("valid while every position would settle");
+			assert_eq!(valid.priority, <<Test as Config>::UnsignedPriority as Get<u64>>::get());
+			// A tag per borrower: a single settlement of either conflicts with the batch.
+			assert_eq!(
+				valid.provides,
+				named(call)
+					.into_iter()
+					.map(|who| ("margincall-liquidation", who).encode())
+					.collect::<Vec<_>>()
+			);
+			let single = Call::settle_unsigned { borrower: accounts[0] };
+			assert_eq!(validate(&single).unwrap().provides[0], valid.provides[0]);
+			assert_eq!(
+				valid.longevity,
+				u64::from(<<Test as Config>::UnsignedLongevity as Get<u32>>::get())
+			);
+			assert_ok!(<Liquidation as ValidateUnsigned>::pre_dispatch(call));
+			System::reset_events();
+			assert_ok!(call.clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+			// Exactly the two were settled, in one swap.
+			let settled: Vec<AccountId> = events()
+				.into_iter()
+				.filter_map(|e| match e {
+					Event::Settled { borrower, .. } => Some(borrower),
+					_ => None,
+				})
+				.collect();
+			assert_eq!(settled, vec![accounts[0], accounts[1]]);
+			assert_eq!(events().iter().filter(|e| matches!(e, Event::BatchSold { .. })).count(), 1);
+			for who in named(call) {
+				assert!(health(who) >= fx(105, 100));
 			}
+			// A replay is refused: the accounts are healthy now.
+			assert_eq!(validate(call), InvalidTransaction::Stale.into());
+			assert_eq!(
+				<Liquidation as ValidateUnsigned>::pre_dispatch(call),
+				Err(InvalidTransaction::Stale.into())
+			);
 			assert!(health(accounts[2]) >= FixedU128::one());
 			assert_eq!(debt(accounts[2], USD), 500_000);
 			// Only the worker's unsigned origin: a signed one is refused.
@@ -1079,6 +1110,52 @@ mod worker {
 	}
 
 	#[test]
+	fn a_batch_with_a_position_healthy_at_validation_is_refused() {
+		with_worker(|take| {
+			let accounts = borrowers(&[700_000, 650_000]);
+			MockOracle::set(BTC, FixedU128::from_u32(85));
+			assert_eq!(Liquidation::run_worker(1).unwrap().submitted, accounts);
+			let calls = take();
+			assert_eq!(calls.len(), 1);
+			assert!(validate(&calls[0]).is_ok());
+			// The second repays enough before the pool validates the batch: the batch no
+			// longer settles every position it names, and is refused.
+			assert_ok!(Lending::repay(
+				RuntimeOrigin::signed(accounts[1]),
+				USD,
+				Amount::Exact(200_000)
+			));
+			assert_eq!(validate(&calls[0]), InvalidTransaction::Stale.into());
+			// Should it be in a block anyway, it settles the first and skips the second.
+			System::reset_events();
+			assert_ok!(<Liquidation as ValidateUnsigned>::pre_dispatch(&calls[0]));
+			assert_ok!(calls[0].clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+			assert!(events().contains(&Event::SettlementSkipped {
+				borrower: accounts[1],
+				reason: Skipped::Healthy
+			}));
+			assert!(health(accounts[0]) >= fx(105, 100));
+			assert_eq!(debt(accounts[1], USD), 450_000);
+		})
+	}
+
+	#[test]
+	fn what_a_batch_passes_over_goes_as_a_single_settlement() {
+		with_worker(|take| {
+			// Debt and no collateral: only `settle`'s loss waterfall can close it.
+			let accounts = borrowers(&[700_000]);
+			let stripped = accounts[0];
+			let all = supplied(stripped, BTC);
+			assert_ok!(<Lending as LendingPositions<AccountId>>::seize_collateral(
+				&stripped, &BTC, all, &BOB
+			));
+			let report = Liquidation::run_worker(1).unwrap();
+			assert_eq!((report.submitted.clone(), report.batches), (accounts.clone(), 0));
+			assert_eq!(take(), vec![Call::settle_unsigned { borrower: stripped }]);
+		})
+	}
+
+	#[test]
 	fn the_cursor_reaches_every_account_over_runs() {
 		with_worker(|take| {
 			// More unhealthy accounts than one run checks (MaxChecksPerRun = 4).
@@ -1097,7 +1174,12 @@ mod worker {
 			assert_eq!(runs, 3);
 			submitted.sort();
 			assert_eq!(submitted, accounts);
-			assert_eq!(take().len(), accounts.len());
+			// One batch per run, every account named once.
+			let calls = take();
+			assert_eq!(calls.len(), 3);
+			let mut named: Vec<AccountId> = calls.iter().flat_map(named).collect();
+			named.sort();
+			assert_eq!(named, accounts);
 		})
 	}
 
@@ -1175,5 +1257,283 @@ mod worker {
 			assert_eq!(Liquidation::run_worker(1).unwrap().submitted.len(), 1);
 			assert_eq!(take().len(), 1);
 		})
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch settlement
+// ---------------------------------------------------------------------------------------------
+
+mod batch {
+	use super::*;
+
+	/// Borrowers 10.. with 10,000 BTC each, owing `owed[i]` USD (BTC at 100: health above 1
+	/// for up to 750,000).
+	fn btc_borrowers(owed: &[u128]) -> Vec<AccountId> {
+		owed.iter()
+			.enumerate()
+			.map(|(i, owed)| {
+				let who = 10 + i as AccountId;
+				mint(BTC, who, 10_000 + MIN);
+				assert_ok!(Lending::supply(RuntimeOrigin::signed(who), BTC, 10_000));
+				assert_ok!(Lending::borrow(RuntimeOrigin::signed(who), USD, *owed));
+				who
+			})
+			.collect()
+	}
+
+	fn list(accounts: &[AccountId]) -> frame_support::BoundedVec<AccountId, ConstU32Of16> {
+		accounts.to_vec().try_into().expect("within MaxSettleBatch")
+	}
+	type ConstU32Of16 = <Test as Config>::MaxSettleBatch;
+
+	fn witness(pairs: u32, wide: u32) -> BatchWitness {
+		BatchWitness { pairs, wide }
+	}
+
+	fn settle_batch(accounts: &[AccountId], w: BatchWitness) -> DispatchResultWithPostInfoOf {
+		Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list(accounts), w)
+	}
+	type DispatchResultWithPostInfoOf = frame_support::dispatch::DispatchResultWithPostInfo;
+
+	/// The `Settled` events, by borrower.
+	fn settled() -> Vec<(AccountId, u128, u128, u128, u128, u128, u128)> {
+		events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::Settled {
+					borrower,
+					repaid,
+					collateral_due,
+					sold,
+					to_insurance,
+					tip,
+					returned,
+					route: Route::Dex,
+					..
+				} => Some((borrower, repaid, collateral_due, sold, to_insurance, tip, returned)),
+				_ => None,
+			})
+			.collect()
+	}
+
+	fn sales() -> Vec<Event<Test>> {
+		events().into_iter().filter(|e| matches!(e, Event::BatchSold { .. })).collect()
+	}
+
+	#[test]
+	fn one_swap_per_pair_pro_rata_shares_and_every_unit_accounted() {
+		ExtBuilder::default().build_and_execute(|| {
+			let accounts = btc_borrowers(&[700_000, 680_000, 660_000]);
+			MockOracle::set(BTC, FixedU128::from_u32(85));
+			System::reset_events();
+			let before: Vec<(u128, u128)> =
+				accounts.iter().map(|a| (supplied(*a, BTC), debt(*a, USD))).collect();
+			let pool = pool_reserves(USD, BTC);
+			let (ins_tokens, ins_supply, charlie_supply) =
+				(balance(BTC, insurance()), supplied(insurance(), BTC), supplied(CHARLIE, BTC));
+
+			assert_ok!(settle_batch(&accounts, witness(1, 0)));
+
+			// One sale for the pair.
+			let sales = sales();
+			assert_eq!(sales.len(), 1);
+			let Event::BatchSold {
+				collateral_asset,
+				debt_asset,
+				positions,
+				repaid,
+				sold,
+				remainder,
+			} = sales[0].clone()
+			else {
+				panic!()
+			};
+			assert_eq!((collateral_asset, debt_asset, positions), (BTC, USD, 3));
+			// The DEX was swapped once: exactly the debt out, exactly `sold` in.
+			assert_eq!(pool_reserves(USD, BTC), (pool.0 - repaid, pool.1 + sold));
+			assert!(remainder < 3, "{remainder}");
+
+			let settled = settled();
+			assert_eq!(settled.iter().map(|s| s.0).collect::<Vec<_>>(), accounts);
+			let mut shares = 0;
+			let mut repaid_sum = 0;
+			let (mut ins_sum, mut tip_sum) = (0, 0);
+			for ((who, r, due_, share, ins, tip, returned), (btc0, debt0)) in
+				settled.iter().zip(&before)
+			{
+				// Per position, to the unit: what was due is sold, to the treasury, tipped or
+				// the borrower's.
+				assert_eq!(share + ins + tip + returned, *due_);
+				assert_eq!(supplied(*who, BTC), btc0 - share - ins - tip);
+				assert_eq!(debt(*who, USD), debt0 - r);
+				// The share is the sale's input pro rata to the repayment (rounded down or up).
+				assert!(*share == sold * r / repaid || *share == (sold * r).div_ceil(repaid));
+				// Within the position's own bound: its debt's worth at the oracle plus 3%.
+				assert!(*share <= r / 85 * 103 / 100 + 1);
+				assert!(health(*who) >= fx(105, 100));
+				shares += share;
+				repaid_sum += r;
+				ins_sum += ins;
+				tip_sum += tip;
+			}
+			// The positions' shares are exactly what the DEX took.
+			assert_eq!(shares, sold);
+			assert_eq!(repaid_sum, repaid);
+			// The treasury got its shares of the penalties with the rounding as supply, no
+			// tokens; the caller its tips as supply.
+			assert_eq!(balance(BTC, insurance()), ins_tokens);
+			assert_eq!(supplied(insurance(), BTC), ins_supply + ins_sum);
+			assert_eq!(supplied(CHARLIE, BTC), charlie_supply + tip_sum);
+			let working = Liquidation::account_id();
+			assert_eq!((balance(USD, working), balance(BTC, working)), (0, 0));
+		});
+	}
+
+	#[test]
+	fn a_position_healthy_by_now_is_skipped_not_failed() {
+		ExtBuilder::default().build_and_execute(|| {
+			let accounts = btc_borrowers(&[700_000, 500_000, 680_000]);
+			MockOracle::set(BTC, FixedU128::from_u32(85));
+			System::reset_events();
+			let healthy = accounts[1];
+			let before = (supplied(healthy, BTC), debt(healthy, USD));
+			assert_ok!(settle_batch(&accounts, witness(1, 0)));
+			assert_eq!(
+				settled().iter().map(|s| s.0).collect::<Vec<_>>(),
+				vec![accounts[0], accounts[2]]
+			);
+			assert!(events().contains(&Event::SettlementSkipped {
+				borrower: healthy,
+				reason: Skipped::Healthy
+			}));
+			assert_eq!((supplied(healthy, BTC), debt(healthy, USD)), before);
+		});
+	}
+
+	#[test]
+	fn bad_batches_are_refused_by_name_and_change_nothing() {
+		ExtBuilder::default().build_and_execute(|| {
+			let accounts = btc_borrowers(&[700_000, 500_000]);
+			MockOracle::set(BTC, FixedU128::from_u32(85));
+			assert_noop!(settle_batch(&[], witness(1, 0)), Error::<Test>::EmptyBatch);
+			assert_noop!(
+				settle_batch(&[accounts[0], accounts[0]], witness(1, 0)),
+				Error::<Test>::DuplicateBorrower
+			);
+			assert_noop!(
+				settle_batch(&[accounts[0], CHARLIE], witness(1, 0)),
+				Error::<Test>::SelfLiquidation
+			);
+			// Only healthy positions (or nobody with debt): nothing settled, nothing changed.
+			assert_noop!(
+				settle_batch(&[accounts[1], BOB], witness(1, 0)),
+				Error::<Test>::NothingSettled
+			);
+			// A witness of no pairs sells nothing.
+			assert_noop!(
+				settle_batch(&[accounts[0]], witness(0, 0)),
+				Error::<Test>::NothingSettled
+			);
+			assert_noop!(
+				Liquidation::settle_batch_unsigned(
+					RuntimeOrigin::signed(BOB),
+					list(&accounts),
+					witness(1, 0)
+				),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				Liquidation::settle_batch(RuntimeOrigin::none(), list(&accounts), witness(1, 0)),
+				DispatchError::BadOrigin
+			);
+		});
+	}
+
+	#[test]
+	fn pairs_and_wide_positions_beyond_the_witness_are_skipped() {
+		ExtBuilder::default().build_and_execute(|| {
+			let btc = btc_borrowers(&[700_000])[0];
+			// 11: MEME only (4,000,000 at 0.5 backing 780,000 USD, threshold 50%): below 1
+			// when MEME falls to 0.38. 12: BTC and MEME, both collateral.
+			let meme = 11;
+			mint(MEME, meme, 4_000_000 + MIN);
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(meme), MEME, 4_000_000));
+			assert_ok!(Lending::borrow(RuntimeOrigin::signed(meme), USD, 780_000));
+			let wide = 12;
+			mint(BTC, wide, 5_000 + MIN);
+			mint(MEME, wide, 2_000_000 + MIN);
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(wide), BTC, 5_000));
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(wide), MEME, 2_000_000));
+			assert_ok!(Lending::borrow(RuntimeOrigin::signed(wide), USD, 700_000));
+			MockOracle::set(BTC, FixedU128::from_u32(85));
+			MockOracle::set(MEME, fx(38, 100));
+			assert!(health(btc) < FixedU128::one());
+			assert!(health(meme) < FixedU128::one());
+			assert!(health(wide) < FixedU128::one());
+			System::reset_events();
+			let all = [btc, meme, wide];
+			let state = || all.map(|a| (supplied(a, BTC), supplied(a, MEME), debt(a, USD)));
+			let before = state();
+
+			// One pair, no wide position declared: only the first.
+			assert_ok!(settle_batch(&all, witness(1, 0)));
+			assert_eq!(settled().iter().map(|s| s.0).collect::<Vec<_>>(), vec![btc]);
+			let skipped: Vec<_> = events()
+				.into_iter()
+				.filter_map(|e| match e {
+					Event::SettlementSkipped { borrower, reason } => Some((borrower, reason)),
+					_ => None,
+				})
+				.collect();
+			assert_eq!(skipped, vec![(meme, Skipped::OverWitness), (wide, Skipped::OverWitness)]);
+			let after = state();
+			assert_eq!(&after[1..], &before[1..]);
+
+			// Declared: two pairs, one wide position. MEME sells in a swap of its own.
+			MockOracle::set(BTC, FixedU128::from_u32(85));
+			System::reset_events();
+			assert_ok!(settle_batch(&[meme, wide], witness(2, 1)));
+			assert_eq!(settled().iter().map(|s| s.0).collect::<Vec<_>>(), vec![meme, wide]);
+			assert_eq!(sales().len(), 2);
+		});
+	}
+
+	#[test]
+	fn a_pair_the_dex_cannot_sell_is_skipped_and_settle_takes_the_backstop() {
+		ExtBuilder::default().without_pools().build_and_execute(|| {
+			let accounts = btc_borrowers(&[700_000]);
+			MockOracle::set(BTC, FixedU128::from_u32(85));
+			mint(USD, insurance(), 1_000_000);
+			assert_noop!(settle_batch(&accounts, witness(1, 0)), Error::<Test>::NothingSettled);
+			let dry = Liquidation::try_settle_batch(&accounts, witness(1, 0)).unwrap();
+			assert_eq!(dry.skipped, vec![(accounts[0], Skipped::Dex(DexRefusal::NoPool))]);
+			assert!(dry.settled.is_empty());
+			assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), accounts[0]));
+			assert!(matches!(
+				last_event(),
+				Event::Settled { route: Route::Backstop { dex: DexRefusal::NoPool }, .. }
+			));
+		});
+	}
+
+	#[test]
+	fn the_weight_is_declared_from_the_witness_and_refunded_to_what_was_done() {
+		ExtBuilder::default().build_and_execute(|| {
+			let accounts = btc_borrowers(&[700_000, 500_000, 680_000]);
+			MockOracle::set(BTC, FixedU128::from_u32(85));
+			let call =
+				Call::<Test>::settle_batch { borrowers: list(&accounts), witness: witness(2, 1) };
+			use frame_support::dispatch::GetDispatchInfo;
+			let declared = call.get_dispatch_info().call_weight;
+			assert_eq!(declared, Liquidation::settle_batch_weight(3, &witness(2, 1)));
+			let post = settle_batch(&accounts, witness(2, 1)).unwrap();
+			let actual = post.actual_weight.expect("refunded");
+			// Two narrow positions settled in one pair, the healthy one planned: three narrow
+			// positions of one pair.
+			let done = BatchReport::<AccountId> { narrow: 3, pairs: 1, ..Default::default() };
+			assert_eq!(actual, Liquidation::batch_report_weight(&done));
+			assert!(actual.all_lte(declared) && actual != declared);
+		});
 	}
 }

@@ -139,6 +139,46 @@ pub enum Route {
 	},
 }
 
+/// Why `settle_batch` passed over a position (it is not failed: the rest of the batch goes
+/// on).
+#[derive(Clone, Copy, Encode, Decode, DecodeWithMemTracking, TypeInfo, PartialEq, Eq, Debug)]
+pub enum Skipped {
+	/// At health 1 or above, or no debt: nothing to settle.
+	Healthy,
+	/// No collateral left, only dust collateral, or a stale or missing price: `settle` handles
+	/// the position on its own (the loss waterfall, the dust sweep) or it waits for prices.
+	NoPlan(sp_runtime::DispatchError),
+	/// Its pair's collateral could not be sold on the DEX within the oracle bound; `settle`
+	/// (with the insurance backstop) handles it on its own.
+	Dex(DexRefusal),
+	/// Beyond what the call's witness declared (its pairs or its wide positions), or beyond
+	/// `MaxBatchPairs` pairs.
+	OverWitness,
+}
+
+/// What the caller of `settle_batch` declares about its batch, for the call's weight: the
+/// number of distinct `(collateral, debt)` pairs, and of wide positions (anything but one
+/// collateral and one debt). Positions beyond it are skipped ([`Skipped::OverWitness`]).
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct BatchWitness {
+	/// Distinct `(collateral, debt)` pairs the batch sells (at most `MaxBatchPairs` count).
+	pub pairs: u32,
+	/// Positions with more than one collateral or more than one debt.
+	pub wide: u32,
+}
+
 /// A dry run of a liquidation step: what `settle` would do now.
 #[derive(Clone, Encode, Decode, TypeInfo, PartialEq, Eq, Debug)]
 pub struct Preview<AssetId> {

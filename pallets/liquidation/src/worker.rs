@@ -1,26 +1,35 @@
 //! The offchain worker: every block, every validator's node reads the accounts the risk index
-//! reports (riskiest first, from where its last run stopped), checks each with a dry run of
-//! the settlement itself (after a cheap health check), and submits the ones that would succeed as unsigned
-//! [`Call::settle_unsigned`] transactions. A slow sweep of every account, a page per block,
-//! catches anything the index could miss.
+//! reports (riskiest first, from where its last run stopped), keeps those a cheap health check
+//! finds below 1, and submits their settlement as unsigned transactions: batches
+//! ([`Call::settle_batch_unsigned`]) of the positions a dry run of the batch itself settles,
+//! each sized to the block's normal dispatch weight left by the run's earlier submissions, and
+//! [`Call::settle_unsigned`] (after a dry run of it) for each position a batch passes over
+//! (the backstop, the loss waterfall). A slow sweep of every account, a page per block, catches
+//! anything the index could miss.
 //!
 //! - An offchain `StorageLock` keeps two runs of one node (forks, a slow run) from overlapping.
 //! - Persistent offchain storage keeps the index cursor, the sweep cursor and the accounts
 //!   submitted within the transaction longevity (never submitted twice meanwhile).
 //! - A run checks at most `MaxChecksPerRun` accounts and submits at most what one block's
-//!   normal dispatch weight can settle; when it stops early, the next run reads the same page
-//!   again (what it submitted is skipped), so every account is reached.
+//!   normal dispatch weight can settle (by the calls' declared weights); when it stops early,
+//!   the next run reads the same page again (what it submitted is skipped), so every account
+//!   is reached.
 //!
 //! Submission is `CreateBare` + `ValidateUnsigned`: the validity (and its priority band,
 //! tags and longevity) is the pallet's own, with no transaction extension to add to the
 //! runtime and nothing for clients to learn; `#[pallet::authorize]` would need
 //! `frame_system::AuthorizeCall` in the runtime's extension pipeline for the same result.
 
-use crate::{index::RiskCursorOf, pallet::*, weights::WeightInfo};
-use alloc::vec::Vec;
+use crate::{index::RiskCursorOf, pallet::*, types::BatchWitness, weights::WeightInfo};
+use alloc::{
+	collections::{BTreeMap, VecDeque},
+	vec::Vec,
+};
 use frame_support::{
+	pallet_prelude::Weight,
 	storage::{with_transaction, TransactionOutcome},
 	traits::Get,
+	BoundedVec,
 };
 use frame_system::{
 	offchain::{CreateBare, SubmitTransaction},
@@ -41,6 +50,9 @@ const LOCK: &[u8] = b"margincall/liquidation/worker-lock";
 const CURSOR: &[u8] = b"margincall/liquidation/cursor";
 const SWEEP: &[u8] = b"margincall/liquidation/sweep";
 const SENT: &[u8] = b"margincall/liquidation/sent";
+
+/// Accounts submitted lately, with the block they were submitted at.
+type Sent<T> = BTreeMap<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
 /// A run that takes longer than this lets the next one start.
 const LOCK_MS: u64 = 20_000;
 
@@ -60,6 +72,9 @@ pub struct RunReport<AccountId> {
 	pub checked: u32,
 	/// Accounts a settlement was submitted for.
 	pub submitted: Vec<AccountId>,
+	/// How many `settle_batch_unsigned` were submitted (the rest of `submitted` went as
+	/// `settle_unsigned`).
+	pub batches: u32,
 	/// Accounts skipped: submitted by an earlier run, still within the longevity.
 	pub already_sent: u32,
 	/// Accounts read that are not below health 1 (an entry over-reporting, or the boundary
@@ -88,33 +103,35 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		let mut cursor_ref = StorageValueRef::persistent(CURSOR);
 		let cursor: Option<RiskCursorOf<T>> = cursor_ref.get().ok().flatten();
 		let sent_ref = StorageValueRef::persistent(SENT);
-		let mut sent: Vec<(T::AccountId, BlockNumberFor<T>)> =
-			sent_ref.get().ok().flatten().unwrap_or_default();
+		// Encoded as a sequence of `(account, block)` pairs.
+		let mut sent: Sent<T> = sent_ref.get().ok().flatten().unwrap_or_default();
 		let longevity = BlockNumberFor::<T>::from(T::UnsignedLongevity::get());
-		sent.retain(|(_, at)| now < at.saturating_add(longevity));
+		sent.retain(|_, at| now < at.saturating_add(longevity));
 
 		let mut report = RunReport::default();
-		let budget = Self::settlements_per_block();
 		let (page, next) = Self::at_risk(cursor.clone(), T::MaxChecksPerRun::get());
+		let mut candidates = Vec::new();
 		for who in page {
-			if report.submitted.len() >= budget {
-				report.stopped_early = true;
-				break;
-			}
 			report.checked = report.checked.saturating_add(1);
-			Self::consider(who, now, &mut sent, &mut report);
+			if Self::screen(&who, &sent, &mut report) {
+				candidates.push(who);
+			}
 		}
+		let from_index = candidates.len();
 		// The sweep: a page of every account, for what the index could miss.
 		let mut sweep_ref = StorageValueRef::persistent(SWEEP);
 		let after: Option<T::AccountId> = sweep_ref.get().ok().flatten();
 		let (swept, sweep_next) = Self::sweep(after, T::SweepPerRun::get());
 		report.checked = report.checked.saturating_add(T::SweepPerRun::get());
 		for who in swept {
-			if report.submitted.len() >= budget {
-				break;
+			if !candidates.contains(&who) && Self::screen(&who, &sent, &mut report) {
+				candidates.push(who);
 			}
-			Self::consider(who, now, &mut sent, &mut report);
 		}
+		let reached = Self::submit_settlements(candidates, now, &mut sent, &mut report);
+		// Stopped by the block's weight before the index's candidates were all handled: the
+		// next run reads this page again.
+		report.stopped_early = reached < from_index;
 		Self::submit_refile(&mut report);
 		match sweep_next {
 			Some(after) => sweep_ref.set(&after),
@@ -142,40 +159,122 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		report.refile_submitted = SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_ok();
 	}
 
-	/// Checks `who` and submits its settlement if it would succeed and was not sent lately.
-	fn consider(
-		who: T::AccountId,
-		now: BlockNumberFor<T>,
-		sent: &mut Vec<(T::AccountId, BlockNumberFor<T>)>,
-		report: &mut RunReport<T::AccountId>,
-	) {
-		if sent.iter().any(|(s, _)| s == &who) {
+	/// Whether `who` is a candidate: not sent lately, and below health 1 by the cheap check
+	/// (those at 1 or above are counted, and queued for a refile if they over-report).
+	fn screen(who: &T::AccountId, sent: &Sent<T>, report: &mut RunReport<T::AccountId>) -> bool {
+		if sent.contains_key(who) {
 			report.already_sent = report.already_sent.saturating_add(1);
-			return;
+			return false;
 		}
-		// The cheap check first (a health check), the dry run only for what it would submit.
-		if !Self::may_settle(&who) {
+		if !Self::may_settle(who) {
 			report.healthy = report.healthy.saturating_add(1);
-			if Self::needs_refile(&who) {
-				report.to_refile.push(who);
+			if Self::needs_refile(who) {
+				report.to_refile.push(who.clone());
 			}
-			return;
+			return false;
 		}
-		if Self::can_settle(&who).is_err() {
-			report.refused = report.refused.saturating_add(1);
-			return;
+		true
+	}
+
+	/// Submits the settlement of `candidates`, in order, within one block's normal dispatch
+	/// weight: batches of what a dry run of the batch settles, `settle_unsigned` for what a
+	/// batch passes over and a dry run of `settle` settles. Returns how many candidates it
+	/// handled (all of them unless the weight ran out).
+	fn submit_settlements(
+		candidates: Vec<T::AccountId>,
+		now: BlockNumberFor<T>,
+		sent: &mut Sent<T>,
+		report: &mut RunReport<T::AccountId>,
+	) -> usize {
+		let total = candidates.len();
+		let mut budget = Self::normal_budget();
+		let mut queue: VecDeque<T::AccountId> = candidates.into();
+		while !queue.is_empty() {
+			let (take, witness) = Self::batch_prefix(queue.iter(), budget);
+			if take == 0 {
+				break;
+			}
+			let chunk: Vec<T::AccountId> = queue.drain(..take).collect();
+			let dry = Self::try_settle_batch(&chunk, witness);
+			let (settled, passed_over) = match dry {
+				Ok(dry) => {
+					let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide };
+					(
+						Some((dry.settled, witness)),
+						dry.skipped.into_iter().map(|(w, _)| w).collect(),
+					)
+				},
+				Err(_) => (None, chunk),
+			};
+			if let Some((settled, witness)) = settled {
+				let n = u32::try_from(settled.len()).unwrap_or(u32::MAX);
+				if let Ok(borrowers) = BoundedVec::try_from(settled.clone()) {
+					if !settled.is_empty() {
+						let call = Call::settle_batch_unsigned { borrowers, witness };
+						if Self::submit(call) {
+							budget = budget.saturating_sub(Self::settle_batch_weight(n, &witness));
+							report.batches = report.batches.saturating_add(1);
+							sent.extend(settled.iter().map(|who| (who.clone(), now)));
+							report.submitted.extend(settled);
+						}
+					}
+				}
+			}
+			for who in passed_over {
+				if Self::can_settle(&who).is_err() {
+					report.refused = report.refused.saturating_add(1);
+					continue;
+				}
+				let one = T::WeightInfo::settle_dex();
+				if one.any_gt(budget) {
+					// Back to the queue's head: the next run reads it again.
+					queue.push_front(who);
+					return total.saturating_sub(queue.len());
+				}
+				if Self::submit(Call::settle_unsigned { borrower: who.clone() }) {
+					budget = budget.saturating_sub(one);
+					sent.insert(who.clone(), now);
+					report.submitted.push(who);
+				}
+			}
 		}
-		let call = Call::settle_unsigned { borrower: who.clone() };
+		total.saturating_sub(queue.len())
+	}
+
+	/// How many of `candidates`, from the first, one batch takes within `budget` (at most
+	/// `MaxSettleBatch`, its declared weight within the budget with each position counted at
+	/// its worst: a pair of its own up to `MaxBatchPairs`), and the witness to dry-run it with.
+	pub fn batch_prefix<'a>(
+		candidates: impl Iterator<Item = &'a T::AccountId>,
+		budget: Weight,
+	) -> (usize, BatchWitness)
+	where
+		T::AccountId: 'a,
+	{
+		let max_batch = T::MaxSettleBatch::get();
+		let max_pairs = T::MaxBatchPairs::get();
+		let mut n = 0u32;
+		let mut wide = 0u32;
+		for who in candidates {
+			let w = wide.saturating_add(u32::from(Self::is_wide(who)));
+			let next = n.saturating_add(1);
+			let declared =
+				Self::settle_batch_weight(next, &BatchWitness { pairs: max_pairs, wide: w });
+			if next > max_batch || declared.any_gt(budget) {
+				break;
+			}
+			(n, wide) = (next, w);
+		}
+		(usize::try_from(n).unwrap_or(usize::MAX), BatchWitness { pairs: max_pairs, wide })
+	}
+
+	fn submit(call: Call<T>) -> bool {
 		let xt = T::create_bare(call.into());
-		match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
-			Ok(()) => {
-				sent.push((who.clone(), now));
-				report.submitted.push(who);
-			},
-			Err(()) => {
-				log::debug!(target: "runtime::liquidation", "submission refused by the pool")
-			},
+		let done = SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_ok();
+		if !done {
+			log::debug!(target: "runtime::liquidation", "submission refused by the pool");
 		}
+		done
 	}
 }
 
@@ -200,14 +299,26 @@ impl<T: Config> Pallet<T> {
 				|| T::Lending::account_health(borrower).is_ok_and(|h| h.is_liquidatable()))
 	}
 
-	/// How many settlements one block's normal dispatch weight holds, at the weight of a DEX
-	/// settlement (what a settlement is refunded to).
-	pub fn settlements_per_block() -> usize {
+	/// Whether `who` has more than one collateral or more than one debt (a wide position for
+	/// `settle_batch`'s witness).
+	pub fn is_wide(who: &T::AccountId) -> bool {
+		let assets = T::Lending::account_assets(who);
+		assets.debts.len() > 1 || assets.supplies.iter().filter(|(_, c)| *c).count() > 1
+	}
+
+	/// One block's normal dispatch weight.
+	pub fn normal_budget() -> Weight {
 		let limits = <T as frame_system::Config>::BlockWeights::get();
-		let normal = limits
+		limits
 			.get(frame_support::dispatch::DispatchClass::Normal)
 			.max_total
-			.unwrap_or(limits.max_block);
+			.unwrap_or(limits.max_block)
+	}
+
+	/// How many single settlements one block's normal dispatch weight holds, at the weight of
+	/// a DEX settlement (what a settlement is refunded to).
+	pub fn settlements_per_block() -> usize {
+		let normal = Self::normal_budget();
 		let one = T::WeightInfo::settle_dex();
 		let by_time = normal.ref_time().checked_div(one.ref_time()).unwrap_or(0);
 		let by_proof = normal.proof_size().checked_div(one.proof_size()).unwrap_or(u64::MAX);

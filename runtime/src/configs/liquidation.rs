@@ -87,8 +87,10 @@ impl pallet_liquidation::Config for Runtime {
 	type MaxRefile = ConstU32<16>;
 	type UnsignedPriority = LiquidationUnsignedPriority;
 	type UnsignedLongevity = ConstU32<3>;
-	type MaxChecksPerRun = ConstU32<1_000>;
+	type MaxChecksPerRun = ConstU32<5_000>;
 	type SweepPerRun = ConstU32<100>;
+	type MaxSettleBatch = ConstU32<256>;
+	type MaxBatchPairs = ConstU32<{ MAX_ASSETS_PER_ACCOUNT }>;
 	type WeightInfo = pallet_liquidation::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = LiquidationBenchmarkHelper;

@@ -1,0 +1,390 @@
+//! Batch settlement ([`Pallet::settle_batch`]): many positions, one DEX sale per
+//! `(collateral, debt)` pair.
+//!
+//! - Each position is planned as `settle` plans it: its largest debt against its riskiest
+//!   collateral, repaid to the target health, the discount by its own health.
+//! - The positions of one pair are sold together: the DEX is asked for the collateral that buys
+//!   the sum of their repayments, and each position pays a share of it pro rata to its
+//!   repayment, rounded up ([`math::pro_rata`]). Of each charge, the sale gets the exact
+//!   split (the shares rounded down, the remainder a unit each to the first positions
+//!   rounded), and the rounding difference (a unit at most) goes to the insurance treasury:
+//!   the protocol's favour, deterministically.
+//! - Each share must be within the position's own oracle bound (the collateral worth its
+//!   repayment plus `max_slippage`) and what it owes; positions over it leave the sale and the
+//!   rest is quoted again. The rest of each position's collateral due is split as in `settle`
+//!   (the treasury's share of the penalty, the caller's tip, the borrower's part), and each
+//!   position gets its own [`Event::Settled`], conserving value to the unit as `settle` does.
+//! - A position healthy by now, or without a plan (no collateral, only dust, a stale price), or
+//!   whose pair cannot be sold within the bounds, or beyond the call's [`BatchWitness`], is
+//!   skipped with [`Event::SettlementSkipped`], never failed: `settle` takes it on its own
+//!   routes (the insurance backstop, the dust sweep, the loss waterfall).
+//! - A position left with debt and no collateral is filed on the watch list; its loss waterfall
+//!   runs in `settle` (the offchain worker submits it the next block). That keeps the
+//!   waterfall's weight (a multiple of the debts) out of every batched position's weight.
+//!
+//! The weight is declared from the witness (pairs, wide positions) and refunded to what was
+//! done: narrow positions (one collateral, one debt) at `settle_batch`'s measured rate, wide
+//! ones at `settle_batch_wide`'s.
+
+use crate::{
+	impls::{overflow, Plan},
+	math,
+	pallet::*,
+	types::*,
+	weights::WeightInfo,
+};
+use alloc::{vec, vec::Vec};
+use frame_support::{
+	ensure,
+	pallet_prelude::{DispatchError, Weight},
+	storage::with_storage_layer,
+	traits::Get,
+};
+use pallet_asset_conversion::{QuotePrice, Swap};
+use pallet_lending::{Amount, LendingPositions};
+use sp_arithmetic::traits::Zero;
+
+/// A position planned for a batch.
+struct Member<T: Config> {
+	borrower: T::AccountId,
+	plan: Plan<T::AssetId>,
+}
+
+/// The positions of one `(collateral, debt)` pair.
+type Group<T> = ((<T as Config>::AssetId, <T as Config>::AssetId), Vec<Member<T>>);
+
+/// What a batch did: its settled and skipped positions, and what its weight is made of.
+#[derive(Clone, PartialEq, Eq, Debug, frame_support::DefaultNoBound)]
+pub struct BatchReport<AccountId> {
+	/// Positions settled, in the order given.
+	pub settled: Vec<AccountId>,
+	/// Positions skipped, and why.
+	pub skipped: Vec<(AccountId, Skipped)>,
+	/// Narrow positions (one collateral, one debt) planned.
+	pub narrow: u32,
+	/// Wide positions planned.
+	pub wide: u32,
+	/// Pairs put up for sale.
+	pub pairs: u32,
+	/// Plans tried beyond each position's first (wide positions whose riskiest collateral
+	/// could not be planned).
+	pub extra_plans: u32,
+	/// Positions passed over before a plan (no debt, no collateral, beyond the witness).
+	pub unplanned: u32,
+}
+
+impl<T: Config> Pallet<T> {
+	/// The weight `settle_batch` reserves for `n` positions and `witness`: every position
+	/// planned and settled, as many pairs as declared (at most `MaxBatchPairs`, at least one),
+	/// every wide position trying every collateral.
+	pub fn settle_batch_weight(n: u32, witness: &BatchWitness) -> Weight {
+		let wide = witness.wide.min(n);
+		let pairs = witness.pairs.min(T::MaxBatchPairs::get()).min(n).max(1);
+		let extra = wide.saturating_mul(T::MaxDebts::get().saturating_sub(1));
+		Self::batch_weight(n.saturating_sub(wide), wide, pairs, extra, 0)
+	}
+
+	/// The weight of what a batch did.
+	pub fn batch_report_weight(report: &BatchReport<T::AccountId>) -> Weight {
+		Self::batch_weight(
+			report.narrow,
+			report.wide,
+			report.pairs.max(1),
+			report.extra_plans,
+			report.unplanned,
+		)
+	}
+
+	/// `settle_batch(n, p)` measures `p` pairs of one narrow position each and `n` more narrow
+	/// positions; `settle_batch_wide(w)` `w` wide positions of one pair (its slope is a wide
+	/// position's weight).
+	fn batch_weight(
+		narrow: u32,
+		wide: u32,
+		pairs: u32,
+		extra_plans: u32,
+		unplanned: u32,
+	) -> Weight {
+		let wide_weight = T::WeightInfo::settle_batch_wide(wide)
+			.saturating_sub(T::WeightInfo::settle_batch_wide(0));
+		T::WeightInfo::settle_batch(narrow.saturating_sub(pairs), pairs)
+			.saturating_add(wide_weight)
+			.saturating_add(Self::extra_plans_weight(extra_plans))
+			.saturating_add(T::Lending::health_weight().saturating_mul(u64::from(unplanned)))
+	}
+
+	/// `settle_batch` with the borrowers' index filing deferred to the end (each settled
+	/// borrower filed once).
+	pub(crate) fn settle_batch_filed(
+		caller: &T::AccountId,
+		borrowers: &[T::AccountId],
+		witness: BatchWitness,
+	) -> Result<BatchReport<T::AccountId>, DispatchError> {
+		Deferred::<T>::put(true);
+		let result = Self::do_settle_batch(caller, borrowers, witness);
+		Deferred::<T>::kill();
+		let report = result?;
+		for who in &report.settled {
+			Self::file(who);
+		}
+		Ok(report)
+	}
+
+	pub(crate) fn do_settle_batch(
+		caller: &T::AccountId,
+		borrowers: &[T::AccountId],
+		witness: BatchWitness,
+	) -> Result<BatchReport<T::AccountId>, DispatchError> {
+		ensure!(!borrowers.is_empty(), Error::<T>::EmptyBatch);
+		ensure!(!borrowers.contains(caller), Error::<T>::SelfLiquidation);
+		let mut sorted: Vec<&T::AccountId> = borrowers.iter().collect();
+		sorted.sort();
+		ensure!(
+			sorted.iter().zip(sorted.iter().skip(1)).all(|(a, b)| a != b),
+			Error::<T>::DuplicateBorrower
+		);
+
+		let max_pairs = usize::try_from(witness.pairs.min(T::MaxBatchPairs::get())).unwrap_or(0);
+		let mut wide_left = witness.wide;
+		let mut report = BatchReport::default();
+		let skip = |report: &mut BatchReport<T::AccountId>, who: &T::AccountId, why| {
+			Self::deposit_event(Event::SettlementSkipped { borrower: who.clone(), reason: why });
+			report.skipped.push((who.clone(), why));
+		};
+		// Pairs in the order they first appear: the batch's outcome depends only on its input.
+		let mut groups: Vec<Group<T>> = Vec::new();
+		for borrower in borrowers {
+			let assets = T::Lending::account_assets(borrower);
+			let collaterals = assets.supplies.iter().filter(|(_, collateral)| *collateral).count();
+			let why = if assets.debts.is_empty() {
+				Some(Skipped::Healthy)
+			} else if collaterals == 0 {
+				Some(Skipped::NoPlan(Error::<T>::NoCollateral.into()))
+			} else {
+				None
+			};
+			if let Some(why) = why {
+				report.unplanned = report.unplanned.saturating_add(1);
+				skip(&mut report, borrower, why);
+				continue;
+			}
+			if collaterals > 1 || assets.debts.len() > 1 {
+				if wide_left.is_zero() {
+					report.unplanned = report.unplanned.saturating_add(1);
+					skip(&mut report, borrower, Skipped::OverWitness);
+					continue;
+				}
+				wide_left = wide_left.saturating_sub(1);
+				report.wide = report.wide.saturating_add(1);
+			} else {
+				report.narrow = report.narrow.saturating_add(1);
+			}
+			let (plan, tries, _) = Self::settle_plan_tried(borrower);
+			report.extra_plans = report.extra_plans.saturating_add(tries.saturating_sub(1));
+			let plan = match plan {
+				Ok(plan) => plan,
+				Err(e) if e == Error::<T>::NotLiquidatable.into() => {
+					skip(&mut report, borrower, Skipped::Healthy);
+					continue;
+				},
+				Err(e) => {
+					skip(&mut report, borrower, Skipped::NoPlan(e));
+					continue;
+				},
+			};
+			let pair = (plan.collateral_asset, plan.debt_asset);
+			let member = Member { borrower: borrower.clone(), plan };
+			let count = groups.len();
+			match groups.iter_mut().find(|(p, _)| *p == pair) {
+				Some((_, members)) => members.push(member),
+				None if count < max_pairs => groups.push((pair, vec![member])),
+				None => skip(&mut report, borrower, Skipped::OverWitness),
+			}
+		}
+		report.pairs = u32::try_from(groups.len()).unwrap_or(u32::MAX);
+		for ((collateral, debt), members) in groups {
+			for (who, outcome) in Self::sell_pair(caller, collateral, debt, members)? {
+				match outcome {
+					Ok(()) => report.settled.push(who),
+					Err(why) => skip(&mut report, &who, why),
+				}
+			}
+		}
+		Ok(report)
+	}
+
+	/// Sells the seized collateral of `members` (all of one pair) in one DEX swap and settles
+	/// each; returns each member's outcome (an error only for an arithmetic overflow, which
+	/// fails the call).
+	#[allow(clippy::type_complexity)]
+	fn sell_pair(
+		caller: &T::AccountId,
+		collateral: T::AssetId,
+		debt: T::AssetId,
+		mut members: Vec<Member<T>>,
+	) -> Result<Vec<(T::AccountId, Result<(), Skipped>)>, DispatchError> {
+		let params = Params::<T>::get();
+		let mut outcomes = Vec::new();
+		// Quote the pair's total; positions whose share exceeds their own bound leave the sale
+		// and the rest is quoted again (each round removes one at least).
+		let (total, input, exact, charged) = loop {
+			if members.is_empty() {
+				return Ok(outcomes);
+			}
+			let repays: Vec<u128> = members.iter().map(|m| m.plan.repay).collect();
+			let total = repays
+				.iter()
+				.try_fold(0u128, |sum, r| sum.checked_add(*r))
+				.ok_or_else(overflow::<T>)?;
+			let Some(input) = T::Dex::quote_price_tokens_for_exact_tokens(
+				Self::dex_asset(collateral),
+				Self::dex_asset(debt),
+				total,
+				true,
+			) else {
+				outcomes.extend(
+					members
+						.into_iter()
+						.map(|m| (m.borrower, Err(Skipped::Dex(DexRefusal::NoPool)))),
+				);
+				return Ok(outcomes);
+			};
+			let (exact, charged) = math::pro_rata(input, &repays).ok_or_else(overflow::<T>)?;
+			let before = members.len();
+			let mut kept = Vec::with_capacity(before);
+			for (member, charge) in members.into_iter().zip(charged.iter()) {
+				let max = Self::dex_bound(&member.plan, &params);
+				if *charge > max {
+					let why = Skipped::Dex(DexRefusal::SlippageExceeded { quote: *charge, max });
+					outcomes.push((member.borrower, Err(why)));
+				} else {
+					kept.push(member);
+				}
+			}
+			members = kept;
+			if members.len() == before {
+				break (total, input, exact, charged);
+			}
+		};
+		let available = T::Lending::available_cash(&collateral);
+		if input > available {
+			let why = Skipped::Dex(DexRefusal::NoCash { needed: input, available });
+			outcomes.extend(members.into_iter().map(|m| (m.borrower, Err(why))));
+			return Ok(outcomes);
+		}
+
+		let sale = Self::swap_pair(collateral, debt, &members, &exact, total, input);
+		let sold = match sale {
+			Ok(done) => done,
+			Err(e) => {
+				log::debug!(target: "runtime::liquidation", "batch sale failed: {e:?}");
+				let why = Skipped::Dex(DexRefusal::SwapFailed);
+				outcomes.extend(members.into_iter().map(|m| (m.borrower, Err(why))));
+				return Ok(outcomes);
+			},
+		};
+		let positions = u32::try_from(members.len()).unwrap_or(u32::MAX);
+		let mut remainder = 0u128;
+		for ((member, share), charge) in members.into_iter().zip(exact).zip(charged) {
+			let plan = member.plan;
+			let borrower = member.borrower;
+			// The penalty after the charge rounded up; the rounding to the treasury.
+			let (to_insurance, tip) = Self::split_penalty(&plan, charge, &params);
+			let rounding = charge.saturating_sub(share);
+			remainder = remainder.saturating_add(rounding);
+			let tip = Self::pay_tip(caller, &borrower, collateral, tip);
+			let to_insurance =
+				Self::seize_rest(&borrower, collateral, to_insurance.saturating_add(rounding))?;
+			let returned = plan
+				.collateral
+				.checked_sub(share)
+				.and_then(|r| r.checked_sub(to_insurance))
+				.and_then(|r| r.checked_sub(tip))
+				.ok_or_else(overflow::<T>)?;
+			Self::deposit_event(Event::Settled {
+				borrower: borrower.clone(),
+				caller: caller.clone(),
+				debt_asset: debt,
+				collateral_asset: collateral,
+				route: Route::Dex,
+				repaid: plan.repay,
+				collateral_due: plan.collateral,
+				sold: share,
+				to_insurance,
+				tip,
+				returned,
+				discount: plan.discount,
+				health: plan.health.factor,
+			});
+			outcomes.push((borrower, Ok(())));
+		}
+		Self::deposit_event(Event::BatchSold {
+			collateral_asset: collateral,
+			debt_asset: debt,
+			positions,
+			repaid: total,
+			sold,
+			remainder,
+		});
+		Ok(outcomes)
+	}
+
+	/// The pair's sale, all or nothing: seizes each position's exact share into the working
+	/// account and withdraws it (as `settle` does, so no share is left over), buys exactly
+	/// `total` of the debt with the lot (`input`, the shares' sum) and repays each position.
+	/// Returns what the DEX took. The working account ends with no tokens and no position.
+	fn swap_pair(
+		collateral: T::AssetId,
+		debt: T::AssetId,
+		members: &[Member<T>],
+		shares: &[u128],
+		total: u128,
+		input: u128,
+	) -> Result<u128, DispatchError> {
+		with_storage_layer(|| {
+			let account = Self::account_id();
+			let mut paid = 0u128;
+			for (member, share) in members.iter().zip(shares) {
+				if share.is_zero() {
+					continue;
+				}
+				// Seizing a whole supply moves all its shares: then withdraw them all.
+				let whole = *share == T::Lending::supplied(&member.borrower, &collateral)?;
+				T::Lending::seize_collateral(&member.borrower, &collateral, *share, &account)?;
+				let amount = if whole { Amount::All } else { Amount::Exact(*share) };
+				let out = T::Lending::withdraw_supply(&account, &collateral, amount)?;
+				ensure!(out == *share, Error::<T>::Overflow);
+				paid = paid.checked_add(out).ok_or_else(overflow::<T>)?;
+			}
+			ensure!(paid == input, Error::<T>::Overflow);
+			let sold = T::Dex::swap_tokens_for_exact_tokens(
+				account.clone(),
+				vec![Self::dex_asset(collateral), Self::dex_asset(debt)],
+				total,
+				Some(input),
+				account.clone(),
+				false,
+			)?;
+			// The quote is exact for this state: anything else is refused (an unspent rest
+			// below the minimum balance would be lost).
+			ensure!(sold == input, Error::<T>::Overflow);
+			for member in members {
+				T::Lending::repay_debt(&account, &member.borrower, &debt, member.plan.repay)?;
+			}
+			Ok(sold)
+		})
+	}
+
+	/// Whether `settle_batch_unsigned(borrowers, witness)` would settle every position now: a
+	/// dry run of the batch itself, rolled back. What the worker and the transaction validity
+	/// both use; returns the dry run's report.
+	pub fn try_settle_batch(
+		borrowers: &[T::AccountId],
+		witness: BatchWitness,
+	) -> Result<BatchReport<T::AccountId>, DispatchError> {
+		frame_support::storage::with_transaction(|| {
+			let result = Self::settle_batch_filed(&Self::insurance_account(), borrowers, witness);
+			frame_support::storage::TransactionOutcome::Rollback(result)
+		})
+	}
+}
