@@ -245,7 +245,7 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// `settle_batch` of `p` pairs (one collateral, `p` debts, a pool each) with one narrow
+	/// `settle_batch` of `p` pairs (`p` collaterals against `p` debts, a pool each) with one narrow
 	/// position each, and `n` more narrow positions in the first pair (health 0.75: the whole
 	/// bonus, all the debt repaid that the collateral covers): every position's share seized
 	/// and withdrawn, its tip and the treasury's share seized, its filing moved; one swap per
@@ -257,33 +257,43 @@ mod benchmarks {
 	) -> Result<(), BenchmarkError> {
 		start::<T>();
 		let caller: T::AccountId = whitelisted_caller();
-		let collateral = market::<T>(0)?;
-		let debts = (0..p)
-			.map(|j| market::<T>(max_assets::<T>().saturating_add(j)))
-			.collect::<Result<Vec<_>, _>>()?;
-		for debt in &debts {
-			pool::<T>(collateral, *debt, LIQUIDITY.saturating_mul(10));
+		// Pair j: collateral market j against debt market `MaxAssetsPerAccount + j`, a pool
+		// each (every pair reads its own markets, prices, pool and asset accounts).
+		let pairs = (0..p)
+			.map(|j| Ok((market::<T>(j)?, market::<T>(max_assets::<T>().saturating_add(j))?)))
+			.collect::<Result<Vec<_>, BenchmarkError>>()?;
+		for (collateral, debt) in &pairs {
+			pool::<T>(*collateral, *debt, LIQUIDITY.saturating_mul(10));
 		}
 		let mut borrowers = Vec::new();
 		for i in 0..n.saturating_add(p) {
 			let who: T::AccountId = account("batch", i, 0);
 			// The first `p` borrowers open one pair each; the rest the first pair.
-			let debt = debts.get(i as usize).or(debts.first()).copied();
-			let debt = debt.ok_or(BenchmarkError::Weightless)?;
+			let (collateral, debt) = pairs
+				.get(i as usize)
+				.or(pairs.first())
+				.copied()
+				.ok_or(BenchmarkError::Weightless)?;
 			<T as Config>::Assets::mint_into(collateral, &who, COLLATERAL.saturating_mul(2))?;
 			Lending::<T>::supply(RawOrigin::Signed(who.clone()).into(), collateral, COLLATERAL)?;
 			Lending::<T>::borrow(RawOrigin::Signed(who.clone()).into(), debt, DEBT)?;
-			borrowers.push(who);
+			borrowers.push((who, collateral));
 		}
-		later::<T>(&[collateral], &debts);
-		let list: BoundedVec<_, _> =
-			borrowers.clone().try_into().map_err(|_| BenchmarkError::Weightless)?;
+		let collaterals: Vec<_> = pairs.iter().map(|(c, _)| *c).collect();
+		let debts: Vec<_> = pairs.iter().map(|(_, d)| *d).collect();
+		later::<T>(&collaterals, &debts);
+		let list: BoundedVec<_, _> = borrowers
+			.iter()
+			.map(|(who, _)| who.clone())
+			.collect::<Vec<_>>()
+			.try_into()
+			.map_err(|_| BenchmarkError::Weightless)?;
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), list, BatchWitness { pairs: p, wide: 0 });
 
-		for who in &borrowers {
-			assert!(<T as Config>::Lending::supplied(who, &collateral)? < COLLATERAL);
+		for (who, collateral) in &borrowers {
+			assert!(<T as Config>::Lending::supplied(who, collateral)? < COLLATERAL);
 		}
 		Ok(())
 	}

@@ -534,7 +534,11 @@ pub mod pallet {
 						.build()
 				},
 				Call::settle_batch_unsigned { borrowers, witness } => {
-					// Valid only if every position would be settled in the batch.
+					// Borrowers in strictly ascending order (one transaction per set of
+					// borrowers), and valid only if every position would be settled.
+					if !borrowers.iter().zip(borrowers.iter().skip(1)).all(|(a, b)| a < b) {
+						return InvalidTransaction::Call.into();
+					}
 					match Self::try_settle_batch(borrowers, *witness) {
 						Ok(report) if report.skipped.is_empty() => {},
 						outcome => {
@@ -774,8 +778,15 @@ pub mod pallet {
 			witness: BatchWitness,
 		) -> DispatchResultWithPostInfo {
 			let report = Self::settle_batch_filed(caller, borrowers, witness)?;
-			ensure!(!report.settled.is_empty(), Error::<T>::NothingSettled);
-			Ok(Some(Self::batch_report_weight(&report)).into())
+			let actual = Some(Self::batch_report_weight(&report));
+			if report.settled.is_empty() {
+				// Rolled back, and charged what was checked (not the whole reservation).
+				return Err(frame_support::dispatch::DispatchErrorWithPostInfo {
+					post_info: actual.into(),
+					error: Error::<T>::NothingSettled.into(),
+				});
+			}
+			Ok(actual.into())
 		}
 
 		/// The DEX's name for `asset`.

@@ -1036,6 +1036,14 @@ mod worker {
 				}]
 			);
 			let call = &calls[0];
+			// Borrowers out of order: refused before any dry run.
+			let reversed: frame_support::BoundedVec<_, _> =
+				vec![accounts[1], accounts[0]].try_into().unwrap();
+			let unsorted = Call::settle_batch_unsigned {
+				borrowers: reversed,
+				witness: BatchWitness { pairs: 1, wide: 0 },
+			};
+			assert_eq!(validate(&unsorted), InvalidTransaction::Call.into());
 			let valid = validate(call).expect("valid while every position would settle");
 			assert_eq!(valid.priority, <<Test as Config>::UnsignedPriority as Get<u64>>::get());
 			// A tag per borrower: a single settlement of either conflicts with the batch.
@@ -1296,6 +1304,16 @@ mod batch {
 	}
 	type DispatchResultWithPostInfoOf = frame_support::dispatch::DispatchResultWithPostInfo;
 
+	/// `call` fails with `NothingSettled` (charged only what it checked) and changes nothing.
+	fn assert_nothing_settled(call: impl FnOnce() -> DispatchResultWithPostInfoOf) {
+		let mut call = Some(call);
+		let result = core::cell::RefCell::new(None);
+		frame_support::assert_storage_noop!(*result.borrow_mut() = call.take().map(|c| c()));
+		let err = result.into_inner().unwrap().expect_err("nothing settled");
+		assert_eq!(err.error, Error::<Test>::NothingSettled.into());
+		assert!(err.post_info.actual_weight.is_some(), "refunded to what was checked");
+	}
+
 	/// The `Settled` events, by borrower.
 	fn settled() -> Vec<(AccountId, u128, u128, u128, u128, u128, u128)> {
 		events()
@@ -1391,6 +1409,29 @@ mod batch {
 	}
 
 	#[test]
+	fn a_share_below_the_minimum_balance_rides_with_the_larger_ones() {
+		ExtBuilder::default().build_and_execute(|| {
+			let big = btc_borrowers(&[700_000])[0];
+			// 20 BTC backing 1,400 USD: at 85 its whole share is some 17 BTC, below BTC's
+			// minimum balance (1,000): alone, the working account could not receive it.
+			let tiny = 50;
+			mint(BTC, tiny, 20 + MIN);
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(tiny), BTC, 20));
+			assert_ok!(Lending::borrow(RuntimeOrigin::signed(tiny), USD, 1_400));
+			MockOracle::set(BTC, FixedU128::from_u32(85));
+			assert!(health(tiny) < FixedU128::one());
+			System::reset_events();
+			// Given first, it is still withdrawn after the large share and repaid first.
+			assert_ok!(settle_batch(&[tiny, big], witness(1, 0)));
+			let settled = settled();
+			assert_eq!(settled.iter().map(|s| s.0).collect::<Vec<_>>(), vec![tiny, big]);
+			let tiny_sold = settled[0].3;
+			assert!(tiny_sold > 0 && tiny_sold < MIN, "{tiny_sold}");
+			assert!(debt(tiny, USD) < 1_400);
+		});
+	}
+
+	#[test]
 	fn a_position_healthy_by_now_is_skipped_not_failed() {
 		ExtBuilder::default().build_and_execute(|| {
 			let accounts = btc_borrowers(&[700_000, 500_000, 680_000]);
@@ -1426,15 +1467,9 @@ mod batch {
 				Error::<Test>::SelfLiquidation
 			);
 			// Only healthy positions (or nobody with debt): nothing settled, nothing changed.
-			assert_noop!(
-				settle_batch(&[accounts[1], BOB], witness(1, 0)),
-				Error::<Test>::NothingSettled
-			);
+			assert_nothing_settled(|| settle_batch(&[accounts[1], BOB], witness(1, 0)));
 			// A witness of no pairs sells nothing.
-			assert_noop!(
-				settle_batch(&[accounts[0]], witness(0, 0)),
-				Error::<Test>::NothingSettled
-			);
+			assert_nothing_settled(|| settle_batch(&[accounts[0]], witness(0, 0)));
 			assert_noop!(
 				Liquidation::settle_batch_unsigned(
 					RuntimeOrigin::signed(BOB),
@@ -1505,7 +1540,7 @@ mod batch {
 			let accounts = btc_borrowers(&[700_000]);
 			MockOracle::set(BTC, FixedU128::from_u32(85));
 			mint(USD, insurance(), 1_000_000);
-			assert_noop!(settle_batch(&accounts, witness(1, 0)), Error::<Test>::NothingSettled);
+			assert_nothing_settled(|| settle_batch(&accounts, witness(1, 0)));
 			let dry = Liquidation::try_settle_batch(&accounts, witness(1, 0)).unwrap();
 			assert_eq!(dry.skipped, vec![(accounts[0], Skipped::Dex(DexRefusal::NoPool))]);
 			assert!(dry.settled.is_empty());

@@ -91,8 +91,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11504`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_547_769_000 picoseconds.
-		Weight::from_parts(1_715_535_000, 82910)
+		// Minimum execution time: 884_670_000 picoseconds.
+		Weight::from_parts(931_706_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().writes(42_u64))
 	}
@@ -126,26 +126,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11989`
 		//  Estimated: `82910`
-		// Minimum execution time: 2_096_427_000 picoseconds.
-		Weight::from_parts(3_834_636_000, 82910)
+		// Minimum execution time: 1_222_783_000 picoseconds.
+		Weight::from_parts(1_293_731_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(104_u64))
 			.saturating_add(T::DbWeight::get().writes(49_u64))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:9 w:0)
+	/// Storage: `Oracle::Values` (r:16 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:9 w:9)
+	/// Storage: `Lending::Markets` (r:16 w:16)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskRank` (r:1 w:0)
+	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:9 w:9)
+	/// Storage: `Assets::Asset` (r:16 w:16)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:34 w:34)
+	/// Storage: `Assets::Account` (r:48 w:48)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -159,22 +159,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1974 + n * (183 ±0) + p * (1502 ±0)`
-		//  Estimated: `9549 + n * (2853 ±0) + p * (10436 ±0)`
-		// Minimum execution time: 5_019_282_000 picoseconds.
-		Weight::from_parts(5_619_696_000, 9549)
-			// Standard Error: 3_964_021
-			.saturating_add(Weight::from_parts(234_936_303, 0).saturating_mul(n.into()))
-			// Standard Error: 119_570_792
-			.saturating_add(Weight::from_parts(245_958_277, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(11_u64))
+		//  Measured:  `2477 + n * (177 ±0) + p * (2133 ±0)`
+		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
+		// Minimum execution time: 3_661_465_000 picoseconds.
+		Weight::from_parts(3_693_682_000, 9549)
+			// Standard Error: 5_157_264
+			.saturating_add(Weight::from_parts(280_412_719, 0).saturating_mul(n.into()))
+			// Standard Error: 155_563_802
+			.saturating_add(Weight::from_parts(253_289_360, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
+			.saturating_add(T::DbWeight::get().reads((18_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes((11_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes((15_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(0, 10436).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(0, 15654).saturating_mul(p.into()))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -207,10 +207,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11857 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_219_303_000 picoseconds.
-		Weight::from_parts(5_930_069_844, 44734)
-			// Standard Error: 33_804_394
-			.saturating_add(Weight::from_parts(964_758_476, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_151_066_000 picoseconds.
+		Weight::from_parts(1_200_352_000, 44734)
+			// Standard Error: 23_283_203
+			.saturating_add(Weight::from_parts(1_046_581_715, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(86_u64))
 			.saturating_add(T::DbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(30_u64))
@@ -245,8 +245,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11970`
 		//  Estimated: `82910`
-		// Minimum execution time: 973_583_000 picoseconds.
-		Weight::from_parts(1_018_952_000, 82910)
+		// Minimum execution time: 1_446_003_000 picoseconds.
+		Weight::from_parts(1_719_578_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(99_u64))
 			.saturating_add(T::DbWeight::get().writes(41_u64))
 	}
@@ -271,10 +271,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2340 + n * (735 ±0)`
 		//  Estimated: `3843 + n * (5218 ±0)`
-		// Minimum execution time: 197_631_000 picoseconds.
-		Weight::from_parts(144_135_492, 3843)
-			// Standard Error: 1_718_755
-			.saturating_add(Weight::from_parts(100_549_978, 0).saturating_mul(n.into()))
+		// Minimum execution time: 197_340_000 picoseconds.
+		Weight::from_parts(119_089_891, 3843)
+			// Standard Error: 4_853_927
+			.saturating_add(Weight::from_parts(222_996_180, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -299,8 +299,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `10113`
 		//  Estimated: `82910`
-		// Minimum execution time: 626_909_000 picoseconds.
-		Weight::from_parts(694_082_000, 82910)
+		// Minimum execution time: 664_498_000 picoseconds.
+		Weight::from_parts(786_803_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(83_u64))
 			.saturating_add(T::DbWeight::get().writes(49_u64))
 	}
@@ -316,8 +316,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `746`
 		//  Estimated: `6110`
-		// Minimum execution time: 52_045_000 picoseconds.
-		Weight::from_parts(56_293_000, 6110)
+		// Minimum execution time: 53_469_000 picoseconds.
+		Weight::from_parts(57_599_000, 6110)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -339,11 +339,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `8650 + n * (1458 ±0)`
-		//  Estimated: `60293 + n * (25034 ±0)`
-		// Minimum execution time: 668_797_000 picoseconds.
-		Weight::from_parts(683_985_157, 60293)
-			// Standard Error: 13_766_501
-			.saturating_add(Weight::from_parts(414_031_866, 0).saturating_mul(n.into()))
+		//  Estimated: `60293 + n * (25034 ±82)`
+		// Minimum execution time: 838_749_000 picoseconds.
+		Weight::from_parts(29_074_539, 60293)
+			// Standard Error: 28_384_091
+			.saturating_add(Weight::from_parts(648_110_206, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(72_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
@@ -356,8 +356,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 7_304_000 picoseconds.
-		Weight::from_parts(7_894_000, 0)
+		// Minimum execution time: 12_781_000 picoseconds.
+		Weight::from_parts(15_604_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:0)
@@ -368,8 +368,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `434`
 		//  Estimated: `3724`
-		// Minimum execution time: 19_390_000 picoseconds.
-		Weight::from_parts(20_914_000, 3724)
+		// Minimum execution time: 32_449_000 picoseconds.
+		Weight::from_parts(34_622_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -383,8 +383,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `664`
 		//  Estimated: `6208`
-		// Minimum execution time: 68_559_000 picoseconds.
-		Weight::from_parts(72_552_000, 6208)
+		// Minimum execution time: 107_072_000 picoseconds.
+		Weight::from_parts(113_826_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -418,8 +418,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `11504`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_547_769_000 picoseconds.
-		Weight::from_parts(1_715_535_000, 82910)
+		// Minimum execution time: 884_670_000 picoseconds.
+		Weight::from_parts(931_706_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().writes(42_u64))
 	}
@@ -453,26 +453,26 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `11989`
 		//  Estimated: `82910`
-		// Minimum execution time: 2_096_427_000 picoseconds.
-		Weight::from_parts(3_834_636_000, 82910)
+		// Minimum execution time: 1_222_783_000 picoseconds.
+		Weight::from_parts(1_293_731_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(104_u64))
 			.saturating_add(RocksDbWeight::get().writes(49_u64))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:9 w:0)
+	/// Storage: `Oracle::Values` (r:16 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:9 w:9)
+	/// Storage: `Lending::Markets` (r:16 w:16)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskRank` (r:1 w:0)
+	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:9 w:9)
+	/// Storage: `Assets::Asset` (r:16 w:16)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:34 w:34)
+	/// Storage: `Assets::Account` (r:48 w:48)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -486,22 +486,22 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1974 + n * (183 ±0) + p * (1502 ±0)`
-		//  Estimated: `9549 + n * (2853 ±0) + p * (10436 ±0)`
-		// Minimum execution time: 5_019_282_000 picoseconds.
-		Weight::from_parts(5_619_696_000, 9549)
-			// Standard Error: 3_964_021
-			.saturating_add(Weight::from_parts(234_936_303, 0).saturating_mul(n.into()))
-			// Standard Error: 119_570_792
-			.saturating_add(Weight::from_parts(245_958_277, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(11_u64))
+		//  Measured:  `2477 + n * (177 ±0) + p * (2133 ±0)`
+		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
+		// Minimum execution time: 3_661_465_000 picoseconds.
+		Weight::from_parts(3_693_682_000, 9549)
+			// Standard Error: 5_157_264
+			.saturating_add(Weight::from_parts(280_412_719, 0).saturating_mul(n.into()))
+			// Standard Error: 155_563_802
+			.saturating_add(Weight::from_parts(253_289_360, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(p.into())))
-			.saturating_add(RocksDbWeight::get().writes(8_u64))
+			.saturating_add(RocksDbWeight::get().reads((18_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes((11_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().writes((15_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(0, 10436).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(0, 15654).saturating_mul(p.into()))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -534,10 +534,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `11857 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_219_303_000 picoseconds.
-		Weight::from_parts(5_930_069_844, 44734)
-			// Standard Error: 33_804_394
-			.saturating_add(Weight::from_parts(964_758_476, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_151_066_000 picoseconds.
+		Weight::from_parts(1_200_352_000, 44734)
+			// Standard Error: 23_283_203
+			.saturating_add(Weight::from_parts(1_046_581_715, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(86_u64))
 			.saturating_add(RocksDbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(30_u64))
@@ -572,8 +572,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `11970`
 		//  Estimated: `82910`
-		// Minimum execution time: 973_583_000 picoseconds.
-		Weight::from_parts(1_018_952_000, 82910)
+		// Minimum execution time: 1_446_003_000 picoseconds.
+		Weight::from_parts(1_719_578_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(99_u64))
 			.saturating_add(RocksDbWeight::get().writes(41_u64))
 	}
@@ -598,10 +598,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2340 + n * (735 ±0)`
 		//  Estimated: `3843 + n * (5218 ±0)`
-		// Minimum execution time: 197_631_000 picoseconds.
-		Weight::from_parts(144_135_492, 3843)
-			// Standard Error: 1_718_755
-			.saturating_add(Weight::from_parts(100_549_978, 0).saturating_mul(n.into()))
+		// Minimum execution time: 197_340_000 picoseconds.
+		Weight::from_parts(119_089_891, 3843)
+			// Standard Error: 4_853_927
+			.saturating_add(Weight::from_parts(222_996_180, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -626,8 +626,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `10113`
 		//  Estimated: `82910`
-		// Minimum execution time: 626_909_000 picoseconds.
-		Weight::from_parts(694_082_000, 82910)
+		// Minimum execution time: 664_498_000 picoseconds.
+		Weight::from_parts(786_803_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(83_u64))
 			.saturating_add(RocksDbWeight::get().writes(49_u64))
 	}
@@ -643,8 +643,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `746`
 		//  Estimated: `6110`
-		// Minimum execution time: 52_045_000 picoseconds.
-		Weight::from_parts(56_293_000, 6110)
+		// Minimum execution time: 53_469_000 picoseconds.
+		Weight::from_parts(57_599_000, 6110)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -666,11 +666,11 @@ impl WeightInfo for () {
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `8650 + n * (1458 ±0)`
-		//  Estimated: `60293 + n * (25034 ±0)`
-		// Minimum execution time: 668_797_000 picoseconds.
-		Weight::from_parts(683_985_157, 60293)
-			// Standard Error: 13_766_501
-			.saturating_add(Weight::from_parts(414_031_866, 0).saturating_mul(n.into()))
+		//  Estimated: `60293 + n * (25034 ±82)`
+		// Minimum execution time: 838_749_000 picoseconds.
+		Weight::from_parts(29_074_539, 60293)
+			// Standard Error: 28_384_091
+			.saturating_add(Weight::from_parts(648_110_206, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(72_u64))
 			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(16_u64))
@@ -683,8 +683,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 7_304_000 picoseconds.
-		Weight::from_parts(7_894_000, 0)
+		// Minimum execution time: 12_781_000 picoseconds.
+		Weight::from_parts(15_604_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:0)
@@ -695,8 +695,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `434`
 		//  Estimated: `3724`
-		// Minimum execution time: 19_390_000 picoseconds.
-		Weight::from_parts(20_914_000, 3724)
+		// Minimum execution time: 32_449_000 picoseconds.
+		Weight::from_parts(34_622_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -710,8 +710,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `664`
 		//  Estimated: `6208`
-		// Minimum execution time: 68_559_000 picoseconds.
-		Weight::from_parts(72_552_000, 6208)
+		// Minimum execution time: 107_072_000 picoseconds.
+		Weight::from_parts(113_826_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}

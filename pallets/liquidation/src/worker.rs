@@ -20,9 +20,14 @@
 //! runtime and nothing for clients to learn; `#[pallet::authorize]` would need
 //! `frame_system::AuthorizeCall` in the runtime's extension pipeline for the same result.
 
-use crate::{index::RiskCursorOf, pallet::*, types::BatchWitness, weights::WeightInfo};
+use crate::{
+	index::RiskCursorOf,
+	pallet::*,
+	types::{BatchWitness, Skipped},
+	weights::WeightInfo,
+};
 use alloc::{
-	collections::{BTreeMap, VecDeque},
+	collections::{BTreeMap, BTreeSet, VecDeque},
 	vec::Vec,
 };
 use frame_support::{
@@ -117,7 +122,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 				candidates.push(who);
 			}
 		}
-		let from_index = candidates.len();
+		let from_index: BTreeSet<T::AccountId> = candidates.iter().cloned().collect();
 		// The sweep: a page of every account, for what the index could miss.
 		let mut sweep_ref = StorageValueRef::persistent(SWEEP);
 		let after: Option<T::AccountId> = sweep_ref.get().ok().flatten();
@@ -128,10 +133,10 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 				candidates.push(who);
 			}
 		}
-		let reached = Self::submit_settlements(candidates, now, &mut sent, &mut report);
-		// Stopped by the block's weight before the index's candidates were all handled: the
-		// next run reads this page again.
-		report.stopped_early = reached < from_index;
+		let unhandled = Self::submit_settlements(candidates, now, &mut sent, &mut report);
+		// Stopped by the block's weight (or the pool) before the index's candidates were all
+		// handled: the next run reads this page again.
+		report.stopped_early = unhandled.iter().any(|who| from_index.contains(who));
 		Self::submit_refile(&mut report);
 		match sweep_next {
 			Some(after) => sweep_ref.set(&after),
@@ -178,67 +183,129 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 
 	/// Submits the settlement of `candidates`, in order, within one block's normal dispatch
 	/// weight: batches of what a dry run of the batch settles, `settle_unsigned` for what a
-	/// batch passes over and a dry run of `settle` settles. Returns how many candidates it
-	/// handled (all of them unless the weight ran out).
+	/// batch passes over and a dry run of `settle` settles. The dry runs build on each other
+	/// (a batch sees the pool and the cash the earlier ones used) inside one layer that is
+	/// rolled back at the end. Returns the candidates it could not handle (the weight ran
+	/// out, or the pool refused them).
 	fn submit_settlements(
 		candidates: Vec<T::AccountId>,
 		now: BlockNumberFor<T>,
 		sent: &mut Sent<T>,
 		report: &mut RunReport<T::AccountId>,
-	) -> usize {
-		let total = candidates.len();
+	) -> Vec<T::AccountId> {
+		with_transaction(|| {
+			let unhandled = Self::plan_and_submit(candidates, now, sent, report);
+			TransactionOutcome::Rollback(Ok::<_, DispatchError>(unhandled))
+		})
+		.unwrap_or_default()
+	}
+
+	fn plan_and_submit(
+		candidates: Vec<T::AccountId>,
+		now: BlockNumberFor<T>,
+		sent: &mut Sent<T>,
+		report: &mut RunReport<T::AccountId>,
+	) -> Vec<T::AccountId> {
 		let mut budget = Self::normal_budget();
 		let mut queue: VecDeque<T::AccountId> = candidates.into();
+		let mut unhandled = Vec::new();
 		while !queue.is_empty() {
 			let (take, witness) = Self::batch_prefix(queue.iter(), budget);
 			if take == 0 {
 				break;
 			}
-			let chunk: Vec<T::AccountId> = queue.drain(..take).collect();
-			let dry = Self::try_settle_batch(&chunk, witness);
-			let (settled, passed_over) = match dry {
-				Ok(dry) => {
-					let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide };
-					(
-						Some((dry.settled, witness)),
-						dry.skipped.into_iter().map(|(w, _)| w).collect(),
-					)
-				},
-				Err(_) => (None, chunk),
+			// Sorted: an unsigned batch must name its borrowers in order (one transaction per
+			// set of borrowers in the pool).
+			let mut chunk: Vec<T::AccountId> = queue.drain(..take).collect();
+			chunk.sort();
+			// The dry run, kept for the next ones when it settles something.
+			let dry = with_transaction(|| {
+				match Self::settle_batch_filed(&Self::insurance_account(), &chunk, witness) {
+					Ok(dry) if !dry.settled.is_empty() => TransactionOutcome::Commit(Ok(Some(dry))),
+					Ok(dry) => TransactionOutcome::Rollback(Ok(Some(dry))),
+					Err(e) => {
+						log::debug!(target: "runtime::liquidation", "batch dry run failed: {e:?}");
+						TransactionOutcome::Rollback(Ok::<_, DispatchError>(None))
+					},
+				}
+			})
+			.ok()
+			.flatten();
+			let Some(dry) = dry else {
+				// Each on its own.
+				Self::submit_singles(chunk, now, sent, report, &mut budget, &mut unhandled);
+				continue;
 			};
-			if let Some((settled, witness)) = settled {
-				let n = u32::try_from(settled.len()).unwrap_or(u32::MAX);
-				if let Ok(borrowers) = BoundedVec::try_from(settled.clone()) {
-					if !settled.is_empty() {
-						let call = Call::settle_batch_unsigned { borrowers, witness };
-						if Self::submit(call) {
-							budget = budget.saturating_sub(Self::settle_batch_weight(n, &witness));
-							report.batches = report.batches.saturating_add(1);
-							sent.extend(settled.iter().map(|who| (who.clone(), now)));
-							report.submitted.extend(settled);
-						}
+			if !dry.settled.is_empty() {
+				let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide };
+				let n = u32::try_from(dry.settled.len()).unwrap_or(u32::MAX);
+				let mut settled = dry.settled;
+				settled.sort();
+				let submitted = BoundedVec::try_from(settled.clone()).is_ok_and(|borrowers| {
+					Self::submit(Call::settle_batch_unsigned { borrowers, witness })
+				});
+				if submitted {
+					budget = budget.saturating_sub(Self::settle_batch_weight(n, &witness));
+					report.batches = report.batches.saturating_add(1);
+					for who in &settled {
+						sent.insert(who.clone(), now);
 					}
+					report.submitted.extend(settled);
+				} else {
+					unhandled.extend(settled);
 				}
 			}
-			for who in passed_over {
-				if Self::can_settle(&who).is_err() {
-					report.refused = report.refused.saturating_add(1);
-					continue;
+			let mut singles = Vec::new();
+			for (who, why) in dry.skipped {
+				match why {
+					// Beyond the batch's pairs: the next batch takes it.
+					Skipped::OverWitness => queue.push_back(who),
+					// Healthy by now: nothing to do.
+					Skipped::Healthy => report.refused = report.refused.saturating_add(1),
+					_ => singles.push(who),
 				}
-				let one = T::WeightInfo::settle_dex();
-				if one.any_gt(budget) {
-					// Back to the queue's head: the next run reads it again.
-					queue.push_front(who);
-					return total.saturating_sub(queue.len());
-				}
-				if Self::submit(Call::settle_unsigned { borrower: who.clone() }) {
-					budget = budget.saturating_sub(one);
-					sent.insert(who.clone(), now);
-					report.submitted.push(who);
-				}
+			}
+			Self::submit_singles(singles, now, sent, report, &mut budget, &mut unhandled);
+		}
+		unhandled.extend(queue);
+		unhandled
+	}
+
+	/// `settle_unsigned` for each of `accounts` whose dry run settles, within `budget`; what
+	/// does not fit is left in `unhandled`.
+	fn submit_singles(
+		accounts: Vec<T::AccountId>,
+		now: BlockNumberFor<T>,
+		sent: &mut Sent<T>,
+		report: &mut RunReport<T::AccountId>,
+		budget: &mut Weight,
+		unhandled: &mut Vec<T::AccountId>,
+	) {
+		let one = T::WeightInfo::settle_dex();
+		for who in accounts {
+			if one.any_gt(*budget) {
+				unhandled.push(who);
+				continue;
+			}
+			// The dry run, kept for the next ones when it settles.
+			let settles =
+				with_transaction(|| match Self::do_settle(&Self::insurance_account(), &who) {
+					Ok(_) => TransactionOutcome::Commit(Ok::<_, DispatchError>(true)),
+					Err(_) => TransactionOutcome::Rollback(Ok(false)),
+				})
+				.unwrap_or(false);
+			if !settles {
+				report.refused = report.refused.saturating_add(1);
+				continue;
+			}
+			if Self::submit(Call::settle_unsigned { borrower: who.clone() }) {
+				*budget = budget.saturating_sub(one);
+				sent.insert(who.clone(), now);
+				report.submitted.push(who);
+			} else {
+				unhandled.push(who);
 			}
 		}
-		total.saturating_sub(queue.len())
 	}
 
 	/// How many of `candidates`, from the first, one batch takes within `budget` (at most
