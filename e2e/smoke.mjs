@@ -221,6 +221,12 @@ async function main() {
   check(fund.some(([asset, , supplied]) => asset.toNumber() === XBTC && supplied.toBigInt() > 0n),
     `liquidationApi.insuranceFund holds XBTC supply: ${fund.toString()}`);
 
+  // The breaker's measured volatility followed the feeds: the drop is its latest sample.
+  const vol = await api.query.breaker.volatility(XBTC);
+  check(vol.isSome && vol.unwrap().samples.toNumber() >= 1 &&
+      vol.unwrap().price.toBigInt() === 12_000n * E18 && vol.unwrap().variance.toBigInt() > 0n,
+    `breaker.volatility(XBTC) sampled the drop: ${vol.toString()}`);
+
   await api.disconnect();
 }
 

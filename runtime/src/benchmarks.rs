@@ -20,4 +20,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_conviction_voting, ConvictionVoting]
 	[pallet_lending, Lending]
 	[pallet_liquidation, Liquidation]
+	[pallet_breaker, Breaker]
 );

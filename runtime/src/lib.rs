@@ -256,6 +256,8 @@ mod runtime {
 	pub type Lending = pallet_lending;
 	#[runtime::pallet_index(41)]
 	pub type Liquidation = pallet_liquidation;
+	#[runtime::pallet_index(42)]
+	pub type Breaker = pallet_breaker;
 
 	// Genesis-only: seeds DEX pools and reference prices after every other pallet's genesis.
 	#[runtime::pallet_index(90)]

@@ -648,3 +648,53 @@ fn the_runtime_try_state_catches_broken_invariants() {
 		assert!(all().is_err(), "invalid liquidation parameters are caught");
 	});
 }
+
+/// The breaker on the real runtime: the three feeders' feeds of a block are one sample of the
+/// oracle's combined (median) price, taken at the end of the block; the estimate follows the
+/// log returns between blocks.
+#[test]
+fn the_breaker_samples_the_combined_price_once_a_block() {
+	genesis("development").execute_with(|| {
+		use margincall_runtime::Breaker;
+		let feed = |who: Sr25519Keyring, xbtc: u32| {
+			signed(
+				who,
+				RuntimeCall::Oracle(orml_oracle::Call::feed_values {
+					values: frame_support::BoundedVec::truncate_from(vec![(
+						XBTC,
+						Price::from_u32(xbtc),
+					)]),
+				}),
+			)
+		};
+		use Sr25519Keyring::{Alice, Bob, Charlie};
+		// Block 1 samples genesis's seeded references; block 2 the median of 60,000, 61,000,
+		// 59,000: 60,000.
+		block(vec![]);
+		for r in block(vec![feed(Alice, 60_000), feed(Bob, 61_000), feed(Charlie, 59_000)]) {
+			assert_ok!(r.expect("valid"));
+		}
+		let first = pallet_breaker::Volatility::<Runtime>::get(XBTC).expect("sampled");
+		assert_eq!(first.price, Price::from_u32(60_000));
+		// Block 3: the median moves to 54,000 (−10%): one return over one 6 s block.
+		for r in block(vec![feed(Alice, 54_000), feed(Bob, 54_000), feed(Charlie, 70_000)]) {
+			assert_ok!(r.expect("valid"));
+		}
+		let after = pallet_breaker::Volatility::<Runtime>::get(XBTC).expect("sampled");
+		assert_eq!(after.price, Price::from_u32(54_000));
+		assert_eq!(after.samples, first.samples + 1);
+		assert_eq!(after.at - first.at, SLOT_DURATION);
+		let r = (0.9f64).ln();
+		let tau = pallet_breaker::vol::tau(3_600) as f64;
+		let want = (first.variance.into_inner() as f64 / 1e18 * tau + r * r) / (tau + 6.0);
+		let got = after.variance.into_inner() as f64 / 1e18;
+		assert!((got - want).abs() < want * 1e-9, "{got} vs {want}");
+		let view = Breaker::volatility(XBTC).expect("reported");
+		assert!(view.annualised > Price::from_u32(1), "a 10% move a block is wild: {view:?}");
+		assert!(events().iter().any(|e| matches!(
+			e,
+			RuntimeEvent::Breaker(pallet_breaker::Event::VolatilityUpdated { asset, .. }) if *asset == XBTC
+		)));
+		every_try_state();
+	})
+}

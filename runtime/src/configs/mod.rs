@@ -1,5 +1,6 @@
 //! `Config` of every pallet in the runtime.
 
+mod breaker;
 mod lending;
 mod liquidation;
 pub use lending::*;
@@ -277,7 +278,8 @@ parameter_types! {
 }
 
 impl orml_oracle::Config for Runtime {
-	type OnNewData = ();
+	/// The breaker samples each asset that got data, at the end of the block.
+	type OnNewData = breaker::NoteNewData;
 	type CombineData =
 		orml_oracle::DefaultCombineData<Runtime, MinimumOracleCount, OracleValueExpiresIn, ()>;
 	type Time = Timestamp;

@@ -1,0 +1,92 @@
+//! Test runtime: `frame_system`, `pallet_timestamp` and the breaker, prices from an in-memory
+//! oracle that tests set directly (each with the time it was set).
+
+use crate::{self as pallet_breaker, *};
+use core::cell::RefCell;
+use frame_support::{derive_impl, parameter_types, traits::ConstU32};
+use frame_system::EnsureRoot;
+use sp_runtime::BuildStorage;
+use std::collections::BTreeMap;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AssetId = u32;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Breaker: pallet_breaker,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+}
+
+thread_local! {
+	static PRICES: RefCell<BTreeMap<AssetId, (FixedU128, u64)>> =
+		const { RefCell::new(BTreeMap::new()) };
+}
+
+/// An oracle whose values tests set: `feed` also notes the asset, as the runtime's
+/// `OnNewData` wiring does.
+pub struct MockOracle;
+impl MockOracle {
+	pub fn feed(asset: AssetId, price: FixedU128, at: u64) {
+		PRICES.with(|p| p.borrow_mut().insert(asset, (price, at)));
+		Breaker::note_new_data(&asset);
+	}
+}
+impl LatestPrice<AssetId> for MockOracle {
+	fn latest(asset: &AssetId) -> Option<(FixedU128, u64)> {
+		PRICES.with(|p| p.borrow().get(asset).copied())
+	}
+}
+
+parameter_types! {
+	/// One hour.
+	pub DefaultParams: VolatilityParams = VolatilityParams { half_life_secs: 3_600 };
+}
+
+/// Most assets noted per block in the mock.
+pub const MAX_ASSETS: u32 = 3;
+
+impl Config for Test {
+	type AssetId = AssetId;
+	type Prices = MockOracle;
+	type AdminOrigin = EnsureRoot<u64>;
+	type DefaultParams = DefaultParams;
+	type MaxAssets = ConstU32<MAX_ASSETS>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MockBenchmarkHelper;
+}
+
+/// Benchmarks in the mock.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct MockBenchmarkHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl BenchmarkHelper<AssetId> for MockBenchmarkHelper {
+	fn asset(i: u32) -> AssetId {
+		1000 + i
+	}
+	fn set_price(asset: AssetId, price: FixedU128, at: u64) {
+		MockOracle::feed(asset, price, at);
+	}
+}
+
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	PRICES.with(|p| p.borrow_mut().clear());
+	let storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// The breaker's events since the last reset.
+pub fn events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| if let RuntimeEvent::Breaker(e) = r.event { Some(e) } else { None })
+		.collect()
+}
