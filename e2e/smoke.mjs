@@ -226,6 +226,10 @@ async function main() {
   check(vol.isSome && vol.unwrap().samples.toNumber() >= 1 &&
       vol.unwrap().price.toBigInt() === 12_000n * E18 && vol.unwrap().variance.toBigInt() > 0n,
     `breaker.volatility(XBTC) sampled the drop: ${vol.toString()}`);
+  const volViaApi = await api.call.breakerApi.volatility(XBTC);
+  check(volViaApi.isSome && volViaApi.unwrap().annualised.toBigInt() > 0n &&
+      volViaApi.unwrap().samples.toNumber() === vol.unwrap().samples.toNumber(),
+    `api.call.breakerApi.volatility(XBTC) reports it annualised: ${volViaApi.toString()}`);
 
   await api.disconnect();
 }

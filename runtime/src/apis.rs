@@ -238,6 +238,16 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_breaker_runtime_api::BreakerApi<Block, AssetId> for Runtime {
+		fn volatility(asset: AssetId) -> Option<pallet_breaker::AssetVolatility> {
+			crate::Breaker::asset_volatility(&asset)
+		}
+
+		fn volatilities() -> Vec<(AssetId, pallet_breaker::AssetVolatility)> {
+			crate::Breaker::all_volatilities()
+		}
+	}
+
 	impl pallet_liquidation_runtime_api::LiquidationApi<Block, AccountId, AssetId> for Runtime {
 		fn preview(
 			account: AccountId,

@@ -310,6 +310,13 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
+	/// Every sampled asset's measured volatility (one entry per oracle asset ever fed).
+	pub fn all_volatilities() -> alloc::vec::Vec<(T::AssetId, AssetVolatility)> {
+		Volatility::<T>::iter_keys()
+			.filter_map(|asset| Self::asset_volatility(&asset).map(|v| (asset, v)))
+			.collect()
+	}
+
 	/// `asset`'s measured volatility, if it was sampled.
 	pub fn asset_volatility(asset: &T::AssetId) -> Option<AssetVolatility> {
 		Volatility::<T>::get(asset).map(|s| AssetVolatility {

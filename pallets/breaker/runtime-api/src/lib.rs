@@ -1,0 +1,26 @@
+//! `BreakerApi`: what a wallet, keeper or governance tool reads from the breaker pallet through
+//! `state_call` (polkadot.js: `api.call.breakerApi.*`). Every type is in the runtime's
+//! metadata, so nothing needs a custom type definition.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use codec::Codec;
+pub use pallet_breaker::AssetVolatility;
+
+sp_api::decl_runtime_apis! {
+	/// Reads of cascade control, at the block's state.
+	pub trait BreakerApi<AssetId>
+	where
+		AssetId: Codec,
+	{
+		/// `asset`'s measured volatility (annualised, samples, last price and its time), if the
+		/// oracle has fed it since genesis.
+		fn volatility(asset: AssetId) -> Option<AssetVolatility>;
+		/// Every sampled asset's measured volatility.
+		fn volatilities() -> Vec<(AssetId, AssetVolatility)>;
+	}
+}
