@@ -41,7 +41,7 @@ use frame_support::{
 	traits::Get,
 };
 use pallet_asset_conversion::{QuotePrice, Swap};
-use pallet_lending::{Amount, LendingPositions};
+use pallet_lending::LendingPositions;
 use sp_arithmetic::traits::Zero;
 
 /// Quotes per pair: the lot, then the lot without the positions over their bound.
@@ -374,12 +374,7 @@ impl<T: Config> Pallet<T> {
 				if share.is_zero() {
 					continue;
 				}
-				// Seizing a whole supply moves all its shares: then withdraw them all.
-				let whole = share == T::Lending::supplied(&member.borrower, &collateral)?;
-				T::Lending::seize_collateral(&member.borrower, &collateral, share, &account)?;
-				let amount = if whole { Amount::All } else { Amount::Exact(share) };
-				let out = T::Lending::withdraw_supply(&account, &collateral, amount)?;
-				ensure!(out == share, Error::<T>::Overflow);
+				let out = Self::seize_and_withdraw(&member.borrower, collateral, share, &account)?;
 				paid = paid.checked_add(out).ok_or_else(overflow::<T>)?;
 			}
 			ensure!(paid == input, Error::<T>::Overflow);

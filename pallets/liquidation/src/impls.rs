@@ -464,13 +464,7 @@ impl<T: Config> Pallet<T> {
 			let account = Self::account_id();
 			let collateral = plan.collateral_asset;
 			let input = quote.input;
-			// Seizing a whole supply moves all its shares, which (with a supply index below 1)
-			// may be more than the shares of `input`: then withdraw them all (worth `input`).
-			let whole = input == T::Lending::supplied(borrower, &collateral)?;
-			T::Lending::seize_collateral(borrower, &collateral, input, &account)?;
-			let amount = if whole { Amount::All } else { Amount::Exact(input) };
-			let paid = T::Lending::withdraw_supply(&account, &collateral, amount)?;
-			ensure!(paid == input, Error::<T>::Overflow);
+			Self::seize_and_withdraw(borrower, collateral, input, &account)?;
 			let sold = T::Dex::swap_tokens_for_exact_tokens(
 				account.clone(),
 				vec![Self::dex_asset(collateral), Self::dex_asset(plan.debt_asset)],
@@ -494,6 +488,24 @@ impl<T: Config> Pallet<T> {
 			}
 			Ok((sold, unspent))
 		})
+	}
+
+	/// Seizes `amount` of `borrower`'s `collateral` supply into the working `account` and
+	/// withdraws exactly that many tokens, leaving the account no supply. Seizing a whole
+	/// supply moves all its shares, which (with a supply index below 1) may be more than the
+	/// shares of `amount`: then all of them are withdrawn (worth `amount`).
+	pub(crate) fn seize_and_withdraw(
+		borrower: &T::AccountId,
+		collateral: T::AssetId,
+		amount: u128,
+		account: &T::AccountId,
+	) -> Result<u128, DispatchError> {
+		let whole = amount == T::Lending::supplied(borrower, &collateral)?;
+		T::Lending::seize_collateral(borrower, &collateral, amount, account)?;
+		let exact = if whole { Amount::All } else { Amount::Exact(amount) };
+		let paid = T::Lending::withdraw_supply(account, &collateral, exact)?;
+		ensure!(paid == amount, Error::<T>::Overflow);
+		Ok(paid)
 	}
 
 	/// Pays the caller's tip as collateral supply (like a keeper's seizure: no cash needed).

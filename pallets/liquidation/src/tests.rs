@@ -19,6 +19,21 @@ fn alice_underwater(price: u128) {
 	System::reset_events();
 }
 
+/// Borrowers 10.. with 10,000 BTC each, owing `owed[i]` USD (BTC at 100: health above 1 for
+/// up to 750,000).
+fn borrowers(owed: &[u128]) -> Vec<AccountId> {
+	owed.iter()
+		.enumerate()
+		.map(|(i, owed)| {
+			let who = 10 + i as AccountId;
+			mint(BTC, who, 10_000 + MIN);
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(who), BTC, 10_000));
+			assert_ok!(Lending::borrow(RuntimeOrigin::signed(who), USD, *owed));
+			who
+		})
+		.collect()
+}
+
 /// Everything a liquidation can move, to compare before and after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Snapshot {
@@ -990,20 +1005,6 @@ mod worker {
 		}
 	}
 
-	/// Borrowers 10.. with 10,000 BTC each, owing `owed[i]` USD.
-	fn borrowers(owed: &[u128]) -> Vec<AccountId> {
-		owed.iter()
-			.enumerate()
-			.map(|(i, owed)| {
-				let who = 10 + i as AccountId;
-				mint(BTC, who, 10_000 + MIN);
-				assert_ok!(Lending::supply(RuntimeOrigin::signed(who), BTC, 10_000));
-				assert_ok!(Lending::borrow(RuntimeOrigin::signed(who), USD, *owed));
-				who
-			})
-			.collect()
-	}
-
 	fn validate(call: &Call<Test>) -> TransactionValidity {
 		<Liquidation as ValidateUnsigned>::validate_unsigned(TransactionSource::Local, call)
 	}
@@ -1275,25 +1276,10 @@ mod worker {
 mod batch {
 	use super::*;
 
-	/// Borrowers 10.. with 10,000 BTC each, owing `owed[i]` USD (BTC at 100: health above 1
-	/// for up to 750,000).
-	fn btc_borrowers(owed: &[u128]) -> Vec<AccountId> {
-		owed.iter()
-			.enumerate()
-			.map(|(i, owed)| {
-				let who = 10 + i as AccountId;
-				mint(BTC, who, 10_000 + MIN);
-				assert_ok!(Lending::supply(RuntimeOrigin::signed(who), BTC, 10_000));
-				assert_ok!(Lending::borrow(RuntimeOrigin::signed(who), USD, *owed));
-				who
-			})
-			.collect()
-	}
-
-	fn list(accounts: &[AccountId]) -> frame_support::BoundedVec<AccountId, ConstU32Of16> {
+	fn list(accounts: &[AccountId]) -> frame_support::BoundedVec<AccountId, MaxBatch> {
 		accounts.to_vec().try_into().expect("within MaxSettleBatch")
 	}
-	type ConstU32Of16 = <Test as Config>::MaxSettleBatch;
+	type MaxBatch = <Test as Config>::MaxSettleBatch;
 
 	fn witness(pairs: u32, wide: u32) -> BatchWitness {
 		BatchWitness { pairs, wide }
@@ -1342,7 +1328,7 @@ mod batch {
 	#[test]
 	fn one_swap_per_pair_pro_rata_shares_and_every_unit_accounted() {
 		ExtBuilder::default().build_and_execute(|| {
-			let accounts = btc_borrowers(&[700_000, 680_000, 660_000]);
+			let accounts = borrowers(&[700_000, 680_000, 660_000]);
 			MockOracle::set(BTC, FixedU128::from_u32(85));
 			System::reset_events();
 			let before: Vec<(u128, u128)> =
@@ -1411,7 +1397,7 @@ mod batch {
 	#[test]
 	fn a_share_below_the_minimum_balance_rides_with_the_larger_ones() {
 		ExtBuilder::default().build_and_execute(|| {
-			let big = btc_borrowers(&[700_000])[0];
+			let big = borrowers(&[700_000])[0];
 			// 20 BTC backing 1,400 USD: at 85 its whole share is some 17 BTC, below BTC's
 			// minimum balance (1,000): alone, the working account could not receive it.
 			let tiny = 50;
@@ -1434,7 +1420,7 @@ mod batch {
 	#[test]
 	fn a_position_healthy_by_now_is_skipped_not_failed() {
 		ExtBuilder::default().build_and_execute(|| {
-			let accounts = btc_borrowers(&[700_000, 500_000, 680_000]);
+			let accounts = borrowers(&[700_000, 500_000, 680_000]);
 			MockOracle::set(BTC, FixedU128::from_u32(85));
 			System::reset_events();
 			let healthy = accounts[1];
@@ -1455,7 +1441,7 @@ mod batch {
 	#[test]
 	fn bad_batches_are_refused_by_name_and_change_nothing() {
 		ExtBuilder::default().build_and_execute(|| {
-			let accounts = btc_borrowers(&[700_000, 500_000]);
+			let accounts = borrowers(&[700_000, 500_000]);
 			MockOracle::set(BTC, FixedU128::from_u32(85));
 			assert_noop!(settle_batch(&[], witness(1, 0)), Error::<Test>::EmptyBatch);
 			assert_noop!(
@@ -1488,7 +1474,7 @@ mod batch {
 	#[test]
 	fn pairs_and_wide_positions_beyond_the_witness_are_skipped() {
 		ExtBuilder::default().build_and_execute(|| {
-			let btc = btc_borrowers(&[700_000])[0];
+			let btc = borrowers(&[700_000])[0];
 			// 11: MEME only (4,000,000 at 0.5 backing 780,000 USD, threshold 50%): below 1
 			// when MEME falls to 0.38. 12: BTC and MEME, both collateral.
 			let meme = 11;
@@ -1537,7 +1523,7 @@ mod batch {
 	#[test]
 	fn a_pair_the_dex_cannot_sell_is_skipped_and_settle_takes_the_backstop() {
 		ExtBuilder::default().without_pools().build_and_execute(|| {
-			let accounts = btc_borrowers(&[700_000]);
+			let accounts = borrowers(&[700_000]);
 			MockOracle::set(BTC, FixedU128::from_u32(85));
 			mint(USD, insurance(), 1_000_000);
 			assert_nothing_settled(|| settle_batch(&accounts, witness(1, 0)));
@@ -1555,7 +1541,7 @@ mod batch {
 	#[test]
 	fn the_weight_is_declared_from_the_witness_and_refunded_to_what_was_done() {
 		ExtBuilder::default().build_and_execute(|| {
-			let accounts = btc_borrowers(&[700_000, 500_000, 680_000]);
+			let accounts = borrowers(&[700_000, 500_000, 680_000]);
 			MockOracle::set(BTC, FixedU128::from_u32(85));
 			let call =
 				Call::<Test>::settle_batch { borrowers: list(&accounts), witness: witness(2, 1) };
