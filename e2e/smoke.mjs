@@ -1,8 +1,9 @@
 // End-to-end smoke test of a running margincall node through @polkadot/api:
 // connect, read metadata, submit a signed transfer, a DEX swap, an oracle feed and a lending
 // supply/borrow, see their events in finalized blocks, and read the borrower's health; then a
-// price drop that the node's own offchain worker settles within two blocks (the state before
-// read through liquidationApi.liquidatable and preview). Exits non-zero on the first failed
+// price drop that the circuit breaker holds (oracle guard) and halts (DEX sales), and that the
+// node's own offchain worker settles through the insurance backstop within two blocks of the
+// drop's confirmation (the state before read through liquidationApi and breakerApi). Exits non-zero on the first failed
 // check. Bounded: 300 s in all.
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 
@@ -151,9 +152,12 @@ async function main() {
     `api.call.lendingApi.accountHealth(Eve) debt ${viaApi.isOk ? viaApi.asOk.debtValue.toString() : viaApi.toString()}`,
   );
 
-  // Liquidation by the node's own offchain worker. The feeders drop XBTC to 12,000: 1 XBTC ×
-  // 78% = 9,360 against Eve's 10,000. Nobody calls anything: the worker finds Eve in the risk
-  // index and submits her settlement as an unsigned transaction.
+  // Liquidation by the node's own offchain worker, through the circuit breaker. The feeders
+  // drop XBTC to 12,000 (1 XBTC × 78% = 9,360 against Eve's 10,000) while the DEX still prices
+  // it near 60,000. The oracle guard holds the jump (no sale on it until a later feed confirms
+  // it) and the breaker halts XBTC's DEX sales (an 80% move, a gap to the DEX far past 15%).
+  // The feeders confirm the price; the worker then settles Eve, unsigned, through the
+  // insurance backstop. Nobody else calls anything.
   const treasury = api.createType('AccountId32', new Uint8Array([
     ...new TextEncoder().encode('modl'), ...new TextEncoder().encode('mc/insur'), ...new Uint8Array(20),
   ])).toString();
@@ -171,25 +175,45 @@ async function main() {
   });
   const drop = [[USDM, E18], [XBTC, 12_000n * E18]];
   await Promise.all([alice, bob, charlie].map((f) => sendFinalized(api, api.tx.oracle.feedValues(drop), f)));
+  // The block in which the guard held the drop (the feeds may land in one block or two).
+  let heldAt = null;
+  for (let hash = (await api.rpc.chain.getFinalizedHead()), n = 0; n < 30 && heldAt === null; n += 1) {
+    const events = await (await api.at(hash)).query.system.events();
+    if (events.some(({ event }) => api.events.breaker.PriceHeld.is(event) && event.data.asset.toNumber() === XBTC &&
+        event.data.price.toBigInt() === 12_000n * E18)) {
+      heldAt = hash;
+    }
+    hash = (await api.rpc.chain.getHeader(hash)).parentHash;
+  }
+  check(heldAt !== null, 'breaker.PriceHeld(XBTC, 12,000): the oracle guard held the drop');
+  const atHeld = await api.at(heldAt);
+  const held = await atHeld.call.breakerApi.breaker(XBTC);
+  check(held.level.isHalted && held.heldPrice.isSome && held.heldPrice.unwrap().toBigInt() === 12_000n * E18,
+    `api.call.breakerApi.breaker(XBTC) after the drop: halted, the jump held: ${held.toString()}`);
+  const heldPreview = await atHeld.call.liquidationApi.preview(eve.address);
+  check(heldPreview.isOk && heldPreview.asOk.route.isErr && heldPreview.asOk.route.asErr.isPriceUnconfirmed,
+    `liquidationApi.preview(Eve) while the price is held: no route (${heldPreview.toString()})`);
+  // The feeders confirm the price in a later block.
+  await Promise.all([alice, bob].map((f) => sendFinalized(api, api.tx.oracle.feedValues(drop), f)));
   const settled = await settledByWorker;
   const settledEvent = settled.event;
   check(
-    settledEvent.data.caller.toString() === treasury && settledEvent.data.route.isDex &&
+    settledEvent.data.caller.toString() === treasury && settledEvent.data.route.isBackstop &&
+      settledEvent.data.route.asBackstop.dex.isHalted && settledEvent.data.sold.toBigInt() === 0n &&
       settledEvent.data.repaid.toBigInt() > 0n,
-    `Settled by the offchain worker (caller: the insurance treasury) in block ${settled.number}: ${settledEvent.toString()}`,
+    `Settled by the offchain worker through the backstop (DEX halted) in block ${settled.number}: ${settledEvent.toString()}`,
   );
-  // The worker's transaction: an unsigned batch naming Eve, sold in one swap.
+  // The worker's transaction: an unsigned single settlement naming Eve (its batch route is
+  // halted).
   const settledBlock = await api.rpc.chain.getBlock(settled.hash);
-  const batch = settledBlock.block.extrinsics.find((xt) =>
-    xt.method.section === 'liquidation' && xt.method.method === 'settleBatchUnsigned');
-  check(batch !== undefined && !batch.isSigned &&
-      batch.method.args[0].some((who) => who.toString() === eve.address),
-    `block ${settled.number} holds an unsigned liquidation.settleBatchUnsigned naming Eve: ${batch ? batch.method.toString() : 'none'}`);
+  const single = settledBlock.block.extrinsics.find((xt) =>
+    xt.method.section === 'liquidation' && xt.method.method === 'settleUnsigned');
+  check(single !== undefined && !single.isSigned && single.method.args[0].toString() === eve.address,
+    `block ${settled.number} holds an unsigned liquidation.settleUnsigned naming Eve: ${single ? single.method.toString() : 'none'}`);
   const settledEvents = await (await api.at(settled.hash)).query.system.events();
-  const sale = settledEvents.find(({ event }) => api.events.liquidation.BatchSold.is(event));
-  check(sale !== undefined && sale.event.data.repaid.toBigInt() === settledEvent.data.repaid.toBigInt(),
-    `one BatchSold for the pair, repaying what Eve's Settled says: ${sale ? sale.event.toString() : 'none'}`);
-  // The state just before: Eve below health 1, listed by the index, previewed through the DEX.
+  check(!settledEvents.some(({ event }) => api.events.liquidation.BatchSold.is(event)),
+    'nothing sold on the DEX in that block');
+  // The state just before: Eve below health 1, listed by the index, previewed to the backstop.
   const parentHash = (await api.rpc.chain.getHeader(settled.hash)).parentHash;
   const before = await api.at(parentHash);
   const [page] = await before.call.liquidationApi.liquidatable(null, 100);
@@ -198,20 +222,20 @@ async function main() {
     `liquidationApi.liquidatable listed Eve the block before: ${page.toString()}`,
   );
   const preview = await before.call.liquidationApi.preview(eve.address);
-  check(preview.isOk && preview.asOk.route.isOk && preview.asOk.route.asOk.isDex,
+  check(preview.isOk && preview.asOk.route.isOk && preview.asOk.route.asOk.isBackstop,
     `liquidationApi.preview(Eve) the block before: ${preview.toString()}`);
-  // Within two blocks of the first block in which Eve was below health 1.
-  let first = settled.number - 1;
-  let hash = parentHash;
-  for (;;) {
-    const parent = (await api.rpc.chain.getHeader(hash)).parentHash;
-    const health = await (await api.at(parent)).call.lendingApi.accountHealth(eve.address);
-    if (!(health.isOk && health.asOk.factor.toBigInt() < E18)) break;
-    first -= 1;
-    hash = parent;
+  // Within two blocks of the block whose price confirmed the drop.
+  let confirmed = null;
+  let hash = settled.hash;
+  for (let n = settled.number; n > 0 && confirmed === null; n -= 1) {
+    const events = await (await api.at(hash)).query.system.events();
+    if (events.some(({ event }) => api.events.breaker.PriceConfirmed.is(event) && event.data.asset.toNumber() === XBTC)) {
+      confirmed = n;
+    }
+    hash = (await api.rpc.chain.getHeader(hash)).parentHash;
   }
-  check(settled.number - first <= 2,
-    `settled in block ${settled.number}, ${settled.number - first} block(s) after Eve fell below 1 (block ${first})`);
+  check(confirmed !== null && settled.number - confirmed <= 2,
+    `settled in block ${settled.number}, ${confirmed === null ? '?' : settled.number - confirmed} block(s) after the guard confirmed the drop (block ${confirmed})`);
   const after = await api.call.lendingApi.accountHealth(eve.address);
   check(after.isOk && after.asOk.factor.toBigInt() >= (104n * E18) / 100n,
     `Eve's health restored (target 1.05, less a few blocks of interest): ${after.isOk ? after.asOk.factor.toString() : after.toString()}`);
@@ -226,6 +250,10 @@ async function main() {
   check(vol.isSome && vol.unwrap().samples.toNumber() >= 1 &&
       vol.unwrap().price.toBigInt() === 12_000n * E18 && vol.unwrap().variance.toBigInt() > 0n,
     `breaker.volatility(XBTC) sampled the drop: ${vol.toString()}`);
+  const breakerNow = await api.call.breakerApi.breaker(XBTC);
+  check(breakerNow.level.isHalted && breakerNow.heldPrice.isNone && breakerNow.divergence.isSome &&
+      breakerNow.divergence.unwrap().toNumber() >= 150_000,
+    `api.call.breakerApi.breaker(XBTC): halted while the DEX is far from the oracle: ${breakerNow.toString()}`);
   const volViaApi = await api.call.breakerApi.volatility(XBTC);
   check(volViaApi.isSome && volViaApi.unwrap().annualised.toBigInt() > 0n &&
       volViaApi.unwrap().samples.toNumber() === vol.unwrap().samples.toNumber(),

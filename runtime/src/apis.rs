@@ -246,6 +246,10 @@ impl_runtime_apis! {
 		fn volatilities() -> Vec<(AssetId, pallet_breaker::AssetVolatility)> {
 			crate::Breaker::all_volatilities()
 		}
+
+		fn breaker(asset: AssetId) -> pallet_breaker::AssetBreaker {
+			crate::Breaker::asset_breaker(&asset)
+		}
 	}
 
 	impl pallet_liquidation_runtime_api::LiquidationApi<Block, AccountId, AssetId> for Runtime {

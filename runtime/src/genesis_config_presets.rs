@@ -6,8 +6,8 @@
 use crate::{
 	assets::{MEME, USDM, XBTC},
 	configs::Price,
-	AccountId, AssetsConfig, BalancesConfig, GenesisSeedConfig, LendingConfig, LiquidationConfig,
-	OracleMembershipConfig, RuntimeGenesisConfig, SudoConfig, DECIMALS, UNIT,
+	AccountId, AssetsConfig, BalancesConfig, BreakerConfig, GenesisSeedConfig, LendingConfig,
+	LiquidationConfig, OracleMembershipConfig, RuntimeGenesisConfig, SudoConfig, DECIMALS, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -119,6 +119,7 @@ fn testnet_genesis(
 	initial_authorities: Vec<(AuraId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
+	feed_quorum: u32,
 ) -> Value {
 	let mm = market_maker();
 	let asset_owner = crate::governance::asset_governance_account();
@@ -195,6 +196,7 @@ fn testnet_genesis(
 		oracle_membership: OracleMembershipConfig {
 			members: frame_support::BoundedVec::truncate_from(feeders()),
 		},
+		breaker: BreakerConfig { feed_quorum },
 	})
 }
 
@@ -212,6 +214,8 @@ pub fn development_config_genesis() -> Value {
 			Sr25519Keyring::BobStash.to_account_id(),
 		],
 		Sr25519Keyring::Alice.to_account_id(),
+		// One fresh feeder sets a price: a development chain.
+		1,
 	)
 }
 
@@ -228,6 +232,8 @@ pub fn local_config_genesis() -> Value {
 			.map(|v| v.to_account_id())
 			.collect::<Vec<_>>(),
 		Sr25519Keyring::Alice.to_account_id(),
+		// A price needs two of the three feeders, fresh.
+		2,
 	)
 }
 

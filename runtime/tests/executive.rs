@@ -162,6 +162,39 @@ fn local_testnet_genesis_builds() {
 	})
 }
 
+/// The feed quorum per chain spec: one feeder sets a price on the development chain; on the
+/// local test network a price needs two fresh feeders (one alone leaves the old price).
+#[test]
+fn a_price_needs_the_chain_specs_quorum_of_fresh_feeders() {
+	let feed = |who, xbtc: u32| {
+		signed(
+			who,
+			RuntimeCall::Oracle(orml_oracle::Call::feed_values {
+				values: frame_support::BoundedVec::truncate_from(vec![(
+					XBTC,
+					Price::from_u32(xbtc),
+				)]),
+			}),
+		)
+	};
+	let combined = || <Oracle as orml_traits::DataProvider<u32, Price>>::get(&XBTC);
+	genesis("development").execute_with(|| {
+		assert_eq!(margincall_runtime::Breaker::feed_quorum(), 1);
+		block(vec![]);
+		assert_ok!(block(vec![feed(Sr25519Keyring::Alice, 61_000)])[0].expect("valid"));
+		assert_eq!(combined(), Some(Price::from_u32(61_000)));
+	});
+	genesis("local_testnet").execute_with(|| {
+		assert_eq!(margincall_runtime::Breaker::feed_quorum(), 2);
+		block(vec![]);
+		let before = combined();
+		assert_ok!(block(vec![feed(Sr25519Keyring::Alice, 61_000)])[0].expect("valid"));
+		assert_eq!(combined(), before, "one feeder alone moves nothing");
+		assert_ok!(block(vec![feed(Sr25519Keyring::Bob, 61_000)])[0].expect("valid"));
+		assert_eq!(combined(), Some(Price::from_u32(61_000)));
+	});
+}
+
 #[test]
 fn a_signed_transfer_moves_the_balance() {
 	genesis("development").execute_with(|| {
@@ -504,7 +537,30 @@ fn priority_bands_hold_against_a_large_tip() {
 /// `Settled` event reports.
 /// Eve borrows 40,000 USDM against 1 XBTC at 60,000 (refused a settlement while healthy),
 /// then the feeders drop XBTC to 50,000: 1 XBTC × 78% = 39,000 against 40,000 of debt.
+///
+/// The DEX pool still prices XBTC at 60,000: a 20% oracle/DEX gap, which the breaker's
+/// default triggers halt. These tests are about the routes, so the breaker's triggers are set
+/// out of reach first; [`an_unconfirmed_drop_halts_dex_sales_and_the_backstop_settles`] keeps
+/// the defaults.
 fn eve_below_one() -> AccountId {
+	let mut params = pallet_breaker::LevelParams::<Runtime>::get();
+	let out_of_reach = pallet_breaker::Triggers {
+		volatility: Price::from_u32(1_000_000),
+		moved: sp_runtime::Permill::one(),
+		divergence: sp_runtime::Permill::one(),
+	};
+	params.throttle = out_of_reach;
+	params.halt = out_of_reach;
+	params.jump = sp_runtime::Permill::one();
+	assert_ok!(margincall_runtime::Breaker::set_breaker_params(
+		margincall_runtime::RuntimeOrigin::root(),
+		params
+	));
+	eve_below_one_breaker_on()
+}
+
+/// [`eve_below_one`] with the breaker's default triggers.
+fn eve_below_one_breaker_on() -> AccountId {
 	let eve = account(Sr25519Keyring::Eve);
 	let feed = |xbtc: u32| {
 		RuntimeCall::Oracle(orml_oracle::Call::feed_values {
@@ -696,5 +752,98 @@ fn the_breaker_samples_the_combined_price_once_a_block() {
 			RuntimeEvent::Breaker(pallet_breaker::Event::VolatilityUpdated { asset, .. }) if *asset == XBTC
 		)));
 		every_try_state();
+	})
+}
+
+/// The breaker on the real runtime with its default triggers: the feeders drop XBTC 60,000 →
+/// 50,000 (−17%) while the DEX still prices it at 60,000. The oracle guard holds the jump (no
+/// sale at all, not even to the backstop, until a later feed confirms it) and the breaker
+/// halts XBTC at the end of that block (a 20% oracle/DEX gap, with its event). New borrows
+/// against XBTC are refused; repaying is not. Once the next feed confirms the price, `settle`
+/// goes to the insurance backstop (the DEX route stays halted while the gap lasts).
+#[test]
+fn an_unconfirmed_drop_halts_dex_sales_and_the_backstop_settles() {
+	genesis("development").execute_with(|| {
+		use margincall_runtime::{Breaker, Liquidation};
+		use pallet_breaker::{Cause, Level};
+		let eve = eve_below_one_breaker_on();
+		assert_eq!(Breaker::held_price(&XBTC), Some(Price::from_u32(50_000)));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			RuntimeEvent::Breaker(pallet_breaker::Event::PriceHeld { asset, .. }) if *asset == XBTC
+		)));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			RuntimeEvent::Breaker(pallet_breaker::Event::LevelChanged {
+				asset,
+				from: Level::Normal,
+				to: Level::Halted,
+				cause: Cause::Divergence,
+			}) if *asset == XBTC
+		)));
+		assert_eq!(
+			Liquidation::do_preview(&eve).expect("liquidatable").route,
+			Err(pallet_liquidation::DexRefusal::PriceUnconfirmed)
+		);
+		let settle = RuntimeCall::Liquidation(pallet_liquidation::Call::settle {
+			borrower: eve.clone().into(),
+		});
+		assert_eq!(
+			block(vec![signed(Sr25519Keyring::Bob, settle.clone())])[0].expect("valid"),
+			Err(pallet_liquidation::Error::<Runtime>::PriceUnconfirmed.into())
+		);
+		assert_eq!(Breaker::effective_level(&XBTC), Level::Halted);
+		let view = Breaker::asset_breaker(&XBTC);
+		assert_eq!((view.level, view.sale_left), (Level::Halted, 0));
+		assert!(view.divergence.unwrap() >= sp_runtime::Permill::from_percent(15), "{view:?}");
+		// New borrows against XBTC: refused by name (Ferdie supplies XBTC and asks for USDM).
+		let lending = |c| RuntimeCall::Lending(c);
+		let ferdie = |call| block(vec![signed(Sr25519Keyring::Ferdie, lending(call))])[0];
+		assert_ok!(
+			ferdie(pallet_lending::Call::supply { asset: XBTC, amount: UNIT }).expect("valid")
+		);
+		assert_eq!(
+			ferdie(pallet_lending::Call::borrow { asset: USDM, amount: 1_000 * UNIT })
+				.expect("valid"),
+			Err(pallet_lending::Error::<Runtime>::BorrowLimitExceeded.into())
+		);
+		assert_eq!(
+			ferdie(pallet_lending::Call::borrow { asset: XBTC, amount: 1_000 }).expect("valid"),
+			Err(pallet_lending::Error::<Runtime>::AssetHalted.into())
+		);
+		// A later feed confirms the price.
+		let confirm = RuntimeCall::Oracle(orml_oracle::Call::feed_values {
+			values: frame_support::BoundedVec::truncate_from(vec![(XBTC, Price::from_u32(50_000))]),
+		});
+		assert_ok!(block(vec![signed(Sr25519Keyring::Alice, confirm)])[0].expect("valid"));
+		assert_eq!(Breaker::held_price(&XBTC), None);
+		// The preview and the settlement: the backstop, nothing through the pool.
+		let preview = Liquidation::do_preview(&eve).expect("liquidatable");
+		assert_eq!(
+			preview.route,
+			Ok(pallet_liquidation::Route::Backstop { dex: pallet_liquidation::DexRefusal::Halted })
+		);
+		let (usdm, xbtc) = (AssetKind::WithId(USDM), AssetKind::WithId(XBTC));
+		let pool = AssetConversion::get_reserves(usdm.clone(), xbtc.clone()).unwrap();
+		let results = block(vec![signed(Sr25519Keyring::Bob, settle)]);
+		assert_ok!(results[0].expect("valid"));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			RuntimeEvent::Liquidation(pallet_liquidation::Event::Settled {
+				route: pallet_liquidation::Route::Backstop {
+					dex: pallet_liquidation::DexRefusal::Halted
+				},
+				sold: 0,
+				..
+			})
+		)));
+		assert_eq!(AssetConversion::get_reserves(usdm, xbtc).unwrap(), pool);
+		assert!(!margincall_runtime::Lending::account_health(&eve).unwrap().is_liquidatable());
+		// Repaying is never blocked.
+		let repay = lending(pallet_lending::Call::repay {
+			asset: USDM,
+			amount: pallet_lending::Amount::Exact(UNIT),
+		});
+		assert_ok!(block(vec![signed(Sr25519Keyring::Eve, repay)])[0].expect("valid"));
 	})
 }

@@ -3,22 +3,74 @@
 use super::*;
 use frame_benchmarking::v2::*;
 use frame_support::traits::{EnsureOrigin, Get, Hooks};
+use levels::{Level, WINDOW_BUCKETS};
+use sp_arithmetic::Permill;
+
+/// Triggers any benchmark move reaches (the lowest the bounds allow).
+fn hair_trigger<T: Config>() -> BreakerParams {
+	let mut params = T::DefaultBreakerParams::get();
+	let low = Triggers {
+		volatility: levels::MIN_VOLATILITY_TRIGGER,
+		moved: levels::MIN_PERMILL_TRIGGER,
+		divergence: levels::MIN_PERMILL_TRIGGER,
+	};
+	params.throttle = low;
+	params.halt = Triggers { moved: Permill::from_percent(1), ..low };
+	params.min_samples = 0;
+	params.jump = levels::MIN_PERMILL_TRIGGER;
+	params.window_blocks = levels::WINDOW_RANGE.1;
+	params
+}
+
+/// `Raised` full of other assets, but for `keep`.
+fn fill_raised<T: Config>(keep: Option<T::AssetId>) {
+	let assets = (0..T::MaxAssets::get())
+		.map(|i| T::BenchmarkHelper::asset(i.saturating_add(500)))
+		.take(T::MaxAssets::get().saturating_sub(u32::from(keep.is_some())) as usize)
+		.chain(keep);
+	for asset in assets.clone() {
+		Levels::<T>::insert(
+			asset,
+			LevelState { level: Level::Throttled, since: 1, calm_since: None, forced: false },
+		);
+	}
+	Pallet::<T>::put_raised(assets.collect());
+}
 
 #[benchmarks]
 mod benchmarks {
 	use super::*;
 
-	/// `on_finalize` sampling `n` assets, each with an estimate already (a return computed and
-	/// the variance updated).
+	/// `on_finalize` sampling and evaluating `n` assets, each with an estimate already (a
+	/// return computed and the variance updated), a full price window, a DEX pool to compare
+	/// with, and its level raised (written, an event).
 	#[benchmark]
 	fn on_finalize(n: Linear<0, { T::MaxAssets::get() }>) -> Result<(), BenchmarkError> {
 		// From an empty set (a genesis may have noted its seeded prices).
 		Touched::<T>::kill();
+		Raised::<T>::kill();
+		LevelParams::<T>::put(hair_trigger::<T>());
 		let assets: alloc::vec::Vec<_> = (0..n).map(T::BenchmarkHelper::asset).collect();
+		let bucket = levels::WINDOW_RANGE.1 / WINDOW_BUCKETS;
 		for asset in &assets {
+			T::BenchmarkHelper::set_spot(*asset, FixedU128::from_u32(100));
 			T::BenchmarkHelper::set_price(*asset, FixedU128::from_u32(100), 1_000_000);
 		}
 		Pallet::<T>::sample_touched();
+		// Full windows: a price in each bucket.
+		for asset in &assets {
+			Windows::<T>::mutate(asset, |w| {
+				for b in 0..WINDOW_BUCKETS {
+					levels::observe(
+						w,
+						b.saturating_mul(bucket),
+						FixedU128::from_u32(100),
+						levels::WINDOW_RANGE.1,
+					);
+				}
+			});
+		}
+		frame_system::Pallet::<T>::set_block_number(WINDOW_BUCKETS.saturating_mul(bucket).into());
 		for asset in &assets {
 			T::BenchmarkHelper::set_price(*asset, FixedU128::from_u32(97), 1_006_000);
 		}
@@ -31,7 +83,10 @@ mod benchmarks {
 
 		for asset in &assets {
 			assert_eq!(Volatility::<T>::get(asset).map(|s| s.samples), Some(1));
+			assert_eq!(Pallet::<T>::effective_level(asset), Level::Halted);
+			assert!(Pallet::<T>::held_price(asset).is_some());
 		}
+		assert_eq!(Raised::<T>::get().len(), n as usize);
 		Ok(())
 	}
 
@@ -45,6 +100,76 @@ mod benchmarks {
 		_(origin as T::RuntimeOrigin, params);
 
 		assert_eq!(Params::<T>::get(), params);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_breaker_params() -> Result<(), BenchmarkError> {
+		let origin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let params = hair_trigger::<T>();
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, params);
+
+		assert_eq!(LevelParams::<T>::get(), params);
+		Ok(())
+	}
+
+	/// Forcing a raised asset (taken out of a full `Raised`).
+	#[benchmark]
+	fn force_level() -> Result<(), BenchmarkError> {
+		let origin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let asset = T::BenchmarkHelper::asset(0);
+		fill_raised::<T>(Some(asset));
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, asset, Level::Halted);
+
+		assert_eq!(Pallet::<T>::effective_level(&asset), Level::Halted);
+		assert!(!Raised::<T>::get().contains(&asset));
+		Ok(())
+	}
+
+	/// Resetting a raised asset (taken out of a full `Raised`).
+	#[benchmark]
+	fn reset_level() -> Result<(), BenchmarkError> {
+		let origin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let asset = T::BenchmarkHelper::asset(0);
+		fill_raised::<T>(Some(asset));
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, asset);
+
+		assert_eq!(Levels::<T>::get(asset), None);
+		assert!(!Raised::<T>::get().contains(&asset));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_emergency() -> Result<(), BenchmarkError> {
+		let origin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, true);
+
+		assert!(Emergency::<T>::get());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_feed_quorum() -> Result<(), BenchmarkError> {
+		let origin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let quorum = T::MaxFeeders::get();
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, quorum);
+
+		assert_eq!(FeedQuorum::<T>::get(), quorum);
 		Ok(())
 	}
 

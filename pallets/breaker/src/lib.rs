@@ -13,7 +13,20 @@
 //!   [`LatestPrice`] at `on_finalize`, once per asset and block (several feeders' feeds of one
 //!   block are one sample).
 //!
-//! Breaker levels, the oracle guard and the Dutch auction come next (issue #15).
+//! - **Breaker levels** ([`levels`]): each asset is `Normal`, `Throttled` or `Halted`, moved at
+//!   the end of each block by its measured volatility, its price's range over a rolling window
+//!   of blocks and the divergence of the oracle from the DEX spot ([`DexSpot`]), against
+//!   governance triggers ([`BreakerParams`]); up at once, down one step after a calm period
+//!   below a release point (hysteresis). `RiskAdmin` may force a level, reset one, or set the
+//!   chain-wide emergency (every asset `Halted`). Every change is an event.
+//! - **Effects** are applied by the pallets that sell and lend, through traits they declare
+//!   and the runtime wires to [`Pallet::effective_level`], [`Pallet::sale_left`] and
+//!   [`Pallet::note_sale`]: a `Throttled` asset's DEX sales are capped per block
+//!   ([`BreakerParams::sale_cap`], collateral value), a `Halted` one's stopped, and new borrows
+//!   against a `Halted` asset refused. Repayments, deposits and keepers' own-funds
+//!   liquidations are never blocked.
+//!
+//! The oracle guard and the Dutch auction come next (issue #15).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
@@ -24,6 +37,7 @@
 
 extern crate alloc;
 
+pub mod levels;
 pub mod vol;
 pub mod weights;
 
@@ -38,8 +52,21 @@ pub use pallet::*;
 pub use weights::WeightInfo;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+pub use levels::{BreakerParams, Cause, GuardState, Level, LevelState, PriceWindow, Triggers};
 use scale_info::TypeInfo;
-use sp_arithmetic::FixedU128;
+use sp_arithmetic::{FixedU128, Permill};
+
+/// The DEX's spot price of an asset, in the oracle's units (the breaker compares the two).
+pub trait DexSpot<AssetId> {
+	/// The spot price, or `None` when there is no pool to compare with.
+	fn spot(asset: &AssetId) -> Option<FixedU128>;
+}
+
+impl<AssetId> DexSpot<AssetId> for () {
+	fn spot(_: &AssetId) -> Option<FixedU128> {
+		None
+	}
+}
 
 /// The latest combined oracle price of an asset and when it was set (ms): what the pallet
 /// samples.
@@ -55,6 +82,8 @@ pub trait BenchmarkHelper<AssetId> {
 	fn asset(i: u32) -> AssetId;
 	/// Makes `price` the asset's latest price at `at` (ms).
 	fn set_price(asset: AssetId, price: FixedU128, at: u64);
+	/// Gives the asset a DEX pool whose spot is `price` (the divergence input's reads).
+	fn set_spot(asset: AssetId, price: FixedU128);
 }
 
 /// What the pallet keeps per asset.
@@ -92,6 +121,27 @@ pub struct AssetVolatility {
 	pub price: FixedU128,
 	/// When it was set (ms).
 	pub at: u64,
+}
+
+/// An asset's breaker state and the inputs it was decided on, as the view reports them.
+#[derive(Clone, Copy, Encode, Decode, TypeInfo, PartialEq, Eq, Debug)]
+pub struct AssetBreaker {
+	/// The level in force (`Halted` everywhere in an emergency).
+	pub level: Level,
+	/// The asset's own level, forced or automatic, and since when.
+	pub state: LevelState,
+	/// Annualised volatility, once the estimate has `min_samples` returns.
+	pub volatility: Option<FixedU128>,
+	/// The price's range over the window.
+	pub moved: Permill,
+	/// The oracle/DEX divergence, if there is a pool.
+	pub divergence: Option<Permill>,
+	/// Collateral value of the asset the DEX may still be sold this block (`u128::MAX` when not
+	/// `Throttled`, 0 when `Halted`).
+	pub sale_left: u128,
+	/// A price jump the oracle guard holds (no DEX sales, no new borrows on it) until a later
+	/// price confirms it.
+	pub held_price: Option<FixedU128>,
 }
 
 /// Governance parameters of the volatility estimate.
@@ -148,8 +198,18 @@ pub mod pallet {
 		/// Parameters before governance first sets them.
 		type DefaultParams: Get<VolatilityParams>;
 
-		/// Most assets that get new data in one block (the oracle's `MaxFeedValues`): bounds
-		/// `on_finalize`.
+		/// The DEX's spot prices (for the divergence trigger).
+		type Spot: DexSpot<Self::AssetId>;
+
+		/// Breaker parameters before governance first sets them.
+		type DefaultBreakerParams: Get<BreakerParams>;
+
+		/// Most feeders the oracle may have: bounds the feed quorum.
+		#[pallet::constant]
+		type MaxFeeders: Get<u32>;
+
+		/// Most assets that get new data in one block (the oracle's `MaxFeedValues`), and most
+		/// assets above `Normal` under automatic control: bounds `on_finalize`.
 		#[pallet::constant]
 		type MaxAssets: Get<u32>;
 
@@ -167,6 +227,12 @@ pub mod pallet {
 		T::DefaultParams::get()
 	}
 
+	/// The breaker parameters before governance set them.
+	#[pallet::type_value]
+	pub fn DefaultBreakerParamsOf<T: Config>() -> BreakerParams {
+		T::DefaultBreakerParams::get()
+	}
+
 	/// The volatility estimate's parameters.
 	#[pallet::storage]
 	pub type Params<T: Config> = StorageValue<_, VolatilityParams, ValueQuery, DefaultParamsOf<T>>;
@@ -180,6 +246,73 @@ pub mod pallet {
 	/// there).
 	#[pallet::storage]
 	pub type Touched<T: Config> = StorageValue<_, BoundedVec<T::AssetId, T::MaxAssets>, ValueQuery>;
+
+	/// The breaker's triggers, release, windows and sale cap.
+	#[pallet::storage]
+	pub type LevelParams<T: Config> =
+		StorageValue<_, BreakerParams, ValueQuery, DefaultBreakerParamsOf<T>>;
+
+	/// Each asset's level (absent: `Normal`, automatic).
+	#[pallet::storage]
+	pub type Levels<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, LevelState, OptionQuery>;
+
+	/// Assets above `Normal` under automatic control: evaluated every block (recovery needs no
+	/// new data).
+	#[pallet::storage]
+	pub type Raised<T: Config> = StorageValue<_, BoundedVec<T::AssetId, T::MaxAssets>, ValueQuery>;
+
+	/// Each asset's price window (low and high per bucket of blocks).
+	#[pallet::storage]
+	pub type Windows<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, PriceWindow, ValueQuery>;
+
+	/// The chain-wide emergency: every asset `Halted`, no new borrows anywhere.
+	#[pallet::storage]
+	pub type Emergency<T: Config> = StorageValue<_, bool, ValueQuery>;
+
+	/// The oracle guard of each sampled asset.
+	#[pallet::storage]
+	pub type Guard<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, GuardState, OptionQuery>;
+
+	/// Fresh feeders the oracle needs to combine a price (its `MinimumOracleCount`, which the
+	/// runtime reads from here): set per chain spec, changed by `AdminOrigin`.
+	#[pallet::storage]
+	pub type FeedQuorum<T: Config> = StorageValue<_, u32, ValueQuery, QuorumOfOne>;
+
+	/// One feeder: the quorum before genesis or governance set it.
+	#[pallet::type_value]
+	pub fn QuorumOfOne() -> u32 {
+		1
+	}
+
+	/// The feed quorum at genesis (1 on a development chain; 2 of 3 on a test network).
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Fresh feeders needed for a combined price.
+		pub feed_quorum: u32,
+		#[doc(hidden)]
+		#[serde(skip)]
+		pub _phantom: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			if self.feed_quorum != 0 {
+				if let Err(e) = Pallet::<T>::do_set_feed_quorum(self.feed_quorum) {
+					panic!("genesis feed quorum {} is invalid: {e:?}", self.feed_quorum);
+				}
+			}
+		}
+	}
+
+	/// Collateral value of each asset sold on the DEX in a block: `(block, value)`.
+	#[pallet::storage]
+	pub type Sold<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, (u32, u128), OptionQuery>;
 
 	/// Events: every sample, every parameter change.
 	#[pallet::event]
@@ -201,6 +334,58 @@ pub mod pallet {
 			/// The new parameters.
 			params: VolatilityParams,
 		},
+		/// An asset's breaker level changed.
+		LevelChanged {
+			/// The asset.
+			asset: T::AssetId,
+			/// The level before.
+			from: Level,
+			/// The level now.
+			to: Level,
+			/// What moved it.
+			cause: Cause,
+		},
+		/// Governance changed the breaker parameters.
+		BreakerParamsSet {
+			/// The new parameters.
+			params: BreakerParams,
+		},
+		/// The chain-wide emergency was set or lifted.
+		EmergencySet {
+			/// Whether it is on.
+			on: bool,
+		},
+		/// The oracle guard holds a price that jumped from the last accepted one: no DEX sales
+		/// of the asset and no new borrows on it until a later price confirms it.
+		PriceHeld {
+			/// The asset.
+			asset: T::AssetId,
+			/// The price held.
+			price: FixedU128,
+			/// The last accepted price.
+			accepted: FixedU128,
+		},
+		/// A later price confirmed the held jump: accepted.
+		PriceConfirmed {
+			/// The asset.
+			asset: T::AssetId,
+			/// The price accepted.
+			price: FixedU128,
+		},
+		/// A later price came back near the accepted one: the held price was dropped.
+		PriceDropped {
+			/// The asset.
+			asset: T::AssetId,
+			/// The price dropped.
+			dropped: FixedU128,
+			/// The price accepted now.
+			price: FixedU128,
+		},
+		/// The feed quorum changed.
+		FeedQuorumSet {
+			/// Fresh feeders needed now.
+			quorum: u32,
+		},
 	}
 
 	/// Every refusal by name; a refused call changes nothing.
@@ -208,6 +393,29 @@ pub mod pallet {
 	pub enum Error<T> {
 		/// `half_life_secs` outside `[MIN_HALF_LIFE, MAX_HALF_LIFE]`.
 		HalfLifeOutOfRange,
+		/// A trigger below its floor ([`levels::MIN_VOLATILITY_TRIGGER`],
+		/// [`levels::MIN_PERMILL_TRIGGER`]).
+		TriggerTooLow,
+		/// A `halt` trigger below the matching `throttle` trigger.
+		HaltBelowThrottle,
+		/// `release` outside `[MIN_RELEASE, MAX_RELEASE]`.
+		ReleaseOutOfRange,
+		/// `calm_blocks` zero or above `MAX_CALM_BLOCKS`.
+		CalmOutOfRange,
+		/// `window_blocks` outside `WINDOW_RANGE`.
+		WindowOutOfRange,
+		/// `min_samples` above `MAX_MIN_SAMPLES`.
+		MinSamplesOutOfRange,
+		/// `sale_cap` zero (force `Halted` to stop sales).
+		ZeroSaleCap,
+		/// The asset is already forced to that level.
+		LevelUnchanged,
+		/// The asset is already `Normal` under automatic control.
+		NothingToReset,
+		/// The emergency is already in that state.
+		EmergencyUnchanged,
+		/// A feed quorum of zero or above `MaxFeeders`.
+		QuorumOutOfRange,
 	}
 
 	#[pallet::hooks]
@@ -217,16 +425,23 @@ pub mod pallet {
 				Self::validate(&T::DefaultParams::get()).is_ok(),
 				"DefaultParams must be valid"
 			);
+			assert!(
+				T::DefaultBreakerParams::get().validate().is_ok(),
+				"DefaultBreakerParams must be valid"
+			);
 		}
 
-		/// Reserves `on_finalize` at its worst: every asset sampled.
+		/// Reserves `on_finalize` at its worst: every asset sampled and evaluated, and as many
+		/// raised assets evaluated (each costs less than a sampled one).
 		fn on_initialize(_n: BlockNumberFor<T>) -> Weight {
-			T::WeightInfo::on_finalize(T::MaxAssets::get())
+			T::WeightInfo::on_finalize(T::MaxAssets::get()).saturating_mul(2)
 		}
 
-		/// Samples every asset that got new data in this block.
+		/// Samples every asset that got new data in this block, then moves the levels of
+		/// those and of every raised asset.
 		fn on_finalize(_n: BlockNumberFor<T>) {
-			Self::sample_touched();
+			let sampled = Self::sample_touched();
+			Self::evaluate_levels(sampled);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -245,6 +460,54 @@ pub mod pallet {
 			T::AdminOrigin::ensure_origin(origin)?;
 			Self::do_set_params(params)
 		}
+
+		/// Replaces the breaker parameters, each checked against its bound. Origin:
+		/// `AdminOrigin`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::set_breaker_params())]
+		pub fn set_breaker_params(origin: OriginFor<T>, params: BreakerParams) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_breaker_params(params)
+		}
+
+		/// Forces `asset` to `level` until reset: the inputs no longer move it. Origin:
+		/// `AdminOrigin`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::force_level())]
+		pub fn force_level(
+			origin: OriginFor<T>,
+			asset: T::AssetId,
+			level: Level,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_force_level(asset, level)
+		}
+
+		/// Puts `asset` back under automatic control at `Normal` (the next block's inputs may
+		/// raise it again). Origin: `AdminOrigin`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::reset_level())]
+		pub fn reset_level(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_reset_level(asset)
+		}
+
+		/// Sets or lifts the chain-wide emergency. Origin: `AdminOrigin`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::set_emergency())]
+		pub fn set_emergency(origin: OriginFor<T>, on: bool) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_emergency(on)
+		}
+
+		/// Sets how many fresh feeders the oracle needs to combine a price, in
+		/// `[1, MaxFeeders]`. Origin: `AdminOrigin`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::set_feed_quorum())]
+		pub fn set_feed_quorum(origin: OriginFor<T>, quorum: u32) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_feed_quorum(quorum)
+		}
 	}
 
 	#[pallet::view_functions]
@@ -253,11 +516,17 @@ pub mod pallet {
 		pub fn volatility(asset: T::AssetId) -> Option<AssetVolatility> {
 			Self::asset_volatility(&asset)
 		}
+
+		/// `asset`'s breaker level and the inputs it is decided on.
+		pub fn breaker(asset: T::AssetId) -> AssetBreaker {
+			Self::asset_breaker(&asset)
+		}
 	}
 }
 
-use frame_support::{ensure, pallet_prelude::DispatchResult};
+use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get, BoundedVec};
 use sp_arithmetic::traits::Zero;
+use sp_runtime::SaturatedConversion;
 
 impl<T: Config> Pallet<T> {
 	/// The oracle accepted new data for `asset` in this block: it is sampled at the end of the
@@ -270,17 +539,30 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Samples every asset noted in this block.
-	pub(crate) fn sample_touched() {
-		for asset in Touched::<T>::take() {
-			Self::sample(asset);
+	/// Samples every asset noted in this block; returns them.
+	pub(crate) fn sample_touched() -> BoundedVec<T::AssetId, T::MaxAssets> {
+		let touched = Touched::<T>::take();
+		for asset in &touched {
+			Self::sample(*asset);
 		}
+		touched
 	}
 
-	/// Folds `asset`'s latest price into its estimate: the first price only starts it; a
-	/// price with the timestamp of the last one (no time elapsed) is not a return.
+	/// The current block as a `u32` (levels and windows count blocks).
+	fn now() -> u32 {
+		frame_system::Pallet::<T>::block_number().saturated_into()
+	}
+
+	/// Folds `asset`'s latest price into its estimate (the first price only starts it; a
+	/// price with the timestamp of the last one, no time elapsed, is not a return) and into
+	/// its price window.
 	fn sample(asset: T::AssetId) {
 		let Some((price, at)) = T::Prices::latest(&asset) else { return };
+		let params = LevelParams::<T>::get();
+		Windows::<T>::mutate(asset, |w| {
+			levels::observe(w, Self::now(), price, params.window_blocks)
+		});
+		Self::guard(asset, price, params.jump);
 		let tau = vol::tau(Params::<T>::get().half_life_secs);
 		let state = match Volatility::<T>::get(asset) {
 			None => VolState { price, at, variance: FixedU128::default(), samples: 0 },
@@ -327,6 +609,230 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
+	/// The oracle guard: holds a jump, confirms or drops a held price.
+	fn guard(asset: T::AssetId, price: FixedU128, jump: Permill) {
+		let (state, outcome) = levels::guard(Guard::<T>::get(asset), price, jump);
+		Guard::<T>::insert(asset, state);
+		let event = match outcome {
+			levels::GuardOutcome::Accepted => return,
+			levels::GuardOutcome::Held => {
+				Event::PriceHeld { asset, price, accepted: state.accepted }
+			},
+			levels::GuardOutcome::Confirmed => Event::PriceConfirmed { asset, price },
+			levels::GuardOutcome::Dropped(dropped) => Event::PriceDropped { asset, dropped, price },
+		};
+		Self::deposit_event(event);
+	}
+
+	/// The price the oracle guard holds for `asset`, if any.
+	pub fn held_price(asset: &T::AssetId) -> Option<FixedU128> {
+		Guard::<T>::get(asset).and_then(|g| g.pending)
+	}
+
+	/// Fresh feeders the oracle needs to combine a price.
+	pub fn feed_quorum() -> u32 {
+		FeedQuorum::<T>::get()
+	}
+
+	pub(crate) fn do_set_feed_quorum(quorum: u32) -> DispatchResult {
+		ensure!((1..=T::MaxFeeders::get()).contains(&quorum), Error::<T>::QuorumOutOfRange);
+		FeedQuorum::<T>::put(quorum);
+		Self::deposit_event(Event::FeedQuorumSet { quorum });
+		Ok(())
+	}
+
+	// -----------------------------------------------------------------------------------------
+	// Levels
+	// -----------------------------------------------------------------------------------------
+
+	/// What `asset`'s level is decided on now.
+	pub fn inputs(asset: &T::AssetId) -> levels::Inputs {
+		let params = LevelParams::<T>::get();
+		let now = Self::now();
+		let state = Volatility::<T>::get(asset);
+		let volatility = state
+			.filter(|s| s.samples >= params.min_samples)
+			.and_then(|s| vol::annualised(s.variance));
+		let moved = levels::moved(&Windows::<T>::get(asset), now, params.window_blocks);
+		let divergence = state
+			.map(|s| s.price)
+			.zip(T::Spot::spot(asset))
+			.map(|(oracle, spot)| levels::divergence(spot, oracle));
+		levels::Inputs { volatility, moved, divergence }
+	}
+
+	/// Moves the level of each of `sampled` and of every raised asset (each once).
+	pub(crate) fn evaluate_levels(sampled: BoundedVec<T::AssetId, T::MaxAssets>) {
+		let params = LevelParams::<T>::get();
+		let now = Self::now();
+		let raised = Raised::<T>::get();
+		let mut seen = alloc::collections::BTreeSet::new();
+		let mut raised_now = alloc::vec::Vec::new();
+		for asset in sampled.iter().chain(raised.iter()) {
+			if !seen.insert(*asset) {
+				continue;
+			}
+			let state = Levels::<T>::get(asset).unwrap_or_default();
+			if state.forced {
+				continue;
+			}
+			let (next, cause) = levels::step(state, &Self::inputs(asset), &params, now);
+			if next.level != Level::Normal {
+				raised_now.push(*asset);
+			}
+			if next == state {
+				continue;
+			}
+			if next.level == Level::Normal {
+				Levels::<T>::remove(asset);
+			} else {
+				Levels::<T>::insert(asset, next);
+			}
+			if let (true, Some(cause)) = (next.level != state.level, cause) {
+				Self::deposit_event(Event::LevelChanged {
+					asset: *asset,
+					from: state.level,
+					to: next.level,
+					cause,
+				});
+			}
+		}
+		Self::put_raised(raised_now);
+	}
+
+	/// Stores the raised set; beyond `MaxAssets` an asset keeps its level but waits for
+	/// `RiskAdmin` to reset it (never lowered silently).
+	fn put_raised(mut assets: alloc::vec::Vec<T::AssetId>) {
+		assets.sort();
+		assets.dedup();
+		let max = T::MaxAssets::get() as usize;
+		if assets.len() > max {
+			log::warn!(target: "runtime::breaker", "more raised assets than MaxAssets");
+			assets.truncate(max);
+		}
+		Raised::<T>::put(BoundedVec::truncate_from(assets));
+	}
+
+	/// Whether the chain-wide emergency is on.
+	pub fn is_emergency() -> bool {
+		Emergency::<T>::get()
+	}
+
+	/// The level in force for `asset`: `Halted` in an emergency, else its own.
+	pub fn effective_level(asset: &T::AssetId) -> Level {
+		if Emergency::<T>::get() {
+			return Level::Halted;
+		}
+		Levels::<T>::get(asset).map(|s| s.level).unwrap_or_default()
+	}
+
+	/// Collateral value of `asset` the DEX may still be sold this block: unlimited when
+	/// `Normal`, the rest of the cap when `Throttled`, nothing when `Halted`.
+	pub fn sale_left(asset: &T::AssetId) -> u128 {
+		match Self::effective_level(asset) {
+			Level::Normal => u128::MAX,
+			Level::Halted => 0,
+			Level::Throttled => {
+				let cap = LevelParams::<T>::get().sale_cap;
+				match Sold::<T>::get(asset) {
+					Some((block, sold)) if block == Self::now() => cap.saturating_sub(sold),
+					_ => cap,
+				}
+			},
+		}
+	}
+
+	/// Counts a DEX sale of `value` (collateral value) of `asset` against this block's cap
+	/// (only while `Throttled`: nothing is written otherwise).
+	pub fn note_sale(asset: &T::AssetId, value: u128) {
+		if Self::effective_level(asset) != Level::Throttled {
+			return;
+		}
+		let now = Self::now();
+		Sold::<T>::mutate(asset, |sold| {
+			let before = match sold {
+				Some((block, v)) if *block == now => *v,
+				_ => 0,
+			};
+			*sold = Some((now, before.saturating_add(value)));
+		});
+	}
+
+	/// `asset`'s annualised volatility once its estimate has `min_samples` returns: the
+	/// liquidation pallet seizes the most volatile collateral first.
+	pub fn ranked_volatility(asset: &T::AssetId) -> Option<FixedU128> {
+		let min = LevelParams::<T>::get().min_samples;
+		Volatility::<T>::get(asset)
+			.filter(|s| s.samples >= min)
+			.and_then(|s| vol::annualised(s.variance))
+	}
+
+	/// `asset`'s breaker state and inputs.
+	pub fn asset_breaker(asset: &T::AssetId) -> AssetBreaker {
+		let inputs = Self::inputs(asset);
+		AssetBreaker {
+			level: Self::effective_level(asset),
+			state: Levels::<T>::get(asset).unwrap_or_default(),
+			volatility: inputs.volatility,
+			moved: inputs.moved,
+			divergence: inputs.divergence,
+			sale_left: Self::sale_left(asset),
+			held_price: Self::held_price(asset),
+		}
+	}
+
+	pub(crate) fn do_set_breaker_params(params: BreakerParams) -> DispatchResult {
+		params.validate().map_err(|e| match e {
+			levels::ParamsError::TriggerTooLow => Error::<T>::TriggerTooLow,
+			levels::ParamsError::HaltBelowThrottle => Error::<T>::HaltBelowThrottle,
+			levels::ParamsError::ReleaseOutOfRange => Error::<T>::ReleaseOutOfRange,
+			levels::ParamsError::CalmOutOfRange => Error::<T>::CalmOutOfRange,
+			levels::ParamsError::WindowOutOfRange => Error::<T>::WindowOutOfRange,
+			levels::ParamsError::MinSamplesOutOfRange => Error::<T>::MinSamplesOutOfRange,
+			levels::ParamsError::ZeroSaleCap => Error::<T>::ZeroSaleCap,
+		})?;
+		LevelParams::<T>::put(params);
+		Self::deposit_event(Event::BreakerParamsSet { params });
+		Ok(())
+	}
+
+	pub(crate) fn do_force_level(asset: T::AssetId, level: Level) -> DispatchResult {
+		let state = Levels::<T>::get(asset).unwrap_or_default();
+		ensure!(!(state.forced && state.level == level), Error::<T>::LevelUnchanged);
+		Levels::<T>::insert(
+			asset,
+			LevelState { level, since: Self::now(), calm_since: None, forced: true },
+		);
+		Self::put_raised(Raised::<T>::get().into_iter().filter(|a| *a != asset).collect());
+		Self::deposit_event(Event::LevelChanged {
+			asset,
+			from: state.level,
+			to: level,
+			cause: Cause::Forced,
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_reset_level(asset: T::AssetId) -> DispatchResult {
+		let state = Levels::<T>::get(asset).ok_or(Error::<T>::NothingToReset)?;
+		Levels::<T>::remove(asset);
+		Self::put_raised(Raised::<T>::get().into_iter().filter(|a| *a != asset).collect());
+		Self::deposit_event(Event::LevelChanged {
+			asset,
+			from: state.level,
+			to: Level::Normal,
+			cause: Cause::Reset,
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_set_emergency(on: bool) -> DispatchResult {
+		ensure!(Emergency::<T>::get() != on, Error::<T>::EmergencyUnchanged);
+		Emergency::<T>::put(on);
+		Self::deposit_event(Event::EmergencySet { on });
+		Ok(())
+	}
+
 	fn validate(params: &VolatilityParams) -> Result<(), Error<T>> {
 		ensure!(
 			(MIN_HALF_LIFE..=MAX_HALF_LIFE).contains(&params.half_life_secs),
@@ -350,6 +856,16 @@ impl<T: Config> Pallet<T> {
 		ensure!(
 			Volatility::<T>::iter_values().all(|s| s.samples == 0 || !s.price.is_zero()),
 			"an estimate without a price"
+		);
+		ensure!(LevelParams::<T>::get().validate().is_ok(), "breaker parameters out of bounds");
+		ensure!(
+			Levels::<T>::iter_values().all(|s| s.forced || s.level != Level::Normal),
+			"an automatic Normal level stored"
+		);
+		let raised = Raised::<T>::get();
+		ensure!(
+			raised.iter().all(|a| Levels::<T>::get(a).is_some_and(|s| !s.forced)),
+			"a raised asset that is forced or Normal"
 		);
 		Ok(())
 	}

@@ -5,6 +5,7 @@ use crate::{self as pallet_breaker, *};
 use core::cell::RefCell;
 use frame_support::{derive_impl, parameter_types, traits::ConstU32};
 use frame_system::EnsureRoot;
+use sp_arithmetic::Permill;
 use sp_runtime::BuildStorage;
 use std::collections::BTreeMap;
 
@@ -26,6 +27,20 @@ impl frame_system::Config for Test {
 thread_local! {
 	static PRICES: RefCell<BTreeMap<AssetId, (FixedU128, u64)>> =
 		const { RefCell::new(BTreeMap::new()) };
+	static SPOTS: RefCell<BTreeMap<AssetId, FixedU128>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// A DEX whose spot prices tests set.
+pub struct MockDex;
+impl MockDex {
+	pub fn set(asset: AssetId, price: FixedU128) {
+		SPOTS.with(|p| p.borrow_mut().insert(asset, price));
+	}
+}
+impl DexSpot<AssetId> for MockDex {
+	fn spot(asset: &AssetId) -> Option<FixedU128> {
+		SPOTS.with(|p| p.borrow().get(asset).copied())
+	}
 }
 
 /// An oracle whose values tests set: `feed` also notes the asset, as the runtime's
@@ -46,6 +61,27 @@ impl LatestPrice<AssetId> for MockOracle {
 parameter_types! {
 	/// One hour.
 	pub DefaultParams: VolatilityParams = VolatilityParams { half_life_secs: 3_600 };
+	/// Throttled at 150% volatility, a 10% range over 20 blocks or a 5% divergence; halted at
+	/// 400%, 25%, 15%; released below 80% of a trigger after 5 calm blocks; 10,000 of value
+	/// sold per block while throttled.
+	pub DefaultBreakerParams: BreakerParams = BreakerParams {
+		throttle: Triggers {
+			volatility: FixedU128::from_rational(3, 2),
+			moved: Permill::from_percent(10),
+			divergence: Permill::from_percent(5),
+		},
+		halt: Triggers {
+			volatility: FixedU128::from_u32(4),
+			moved: Permill::from_percent(25),
+			divergence: Permill::from_percent(15),
+		},
+		release: Permill::from_percent(80),
+		calm_blocks: 5,
+		window_blocks: 20,
+		min_samples: 3,
+		sale_cap: 10_000,
+		jump: Permill::from_percent(10),
+	};
 }
 
 /// Most assets noted per block in the mock.
@@ -54,6 +90,9 @@ pub const MAX_ASSETS: u32 = 3;
 impl Config for Test {
 	type AssetId = AssetId;
 	type Prices = MockOracle;
+	type Spot = MockDex;
+	type DefaultBreakerParams = DefaultBreakerParams;
+	type MaxFeeders = ConstU32<5>;
 	type AdminOrigin = EnsureRoot<u64>;
 	type DefaultParams = DefaultParams;
 	type MaxAssets = ConstU32<MAX_ASSETS>;
@@ -73,10 +112,14 @@ impl BenchmarkHelper<AssetId> for MockBenchmarkHelper {
 	fn set_price(asset: AssetId, price: FixedU128, at: u64) {
 		MockOracle::feed(asset, price, at);
 	}
+	fn set_spot(asset: AssetId, price: FixedU128) {
+		MockDex::set(asset, price);
+	}
 }
 
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	PRICES.with(|p| p.borrow_mut().clear());
+	SPOTS.with(|p| p.borrow_mut().clear());
 	let storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| System::set_block_number(1));

@@ -50,6 +50,11 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn on_finalize(n: u32, ) -> Weight;
 	fn set_params() -> Weight;
+	fn set_breaker_params() -> Weight;
+	fn force_level() -> Weight;
+	fn reset_level() -> Weight;
+	fn set_emergency() -> Weight;
+	fn set_feed_quorum() -> Weight;
 }
 
 /// Weights for `pallet_breaker` measured on the reference machine, using the runtime's DB weights.
@@ -57,26 +62,40 @@ pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Breaker::Touched` (r:1 w:1)
 	/// Proof: `Breaker::Touched` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Storage: `Oracle::Values` (r:17 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Windows` (r:16 w:16)
+	/// Proof: `Breaker::Windows` (`max_values`: None, `max_size`: Some(309), added: 2784, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:16 w:16)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Params` (r:1 w:0)
 	/// Proof: `Breaker::Params` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:16 w:16)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Raised` (r:1 w:1)
+	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:16 w:16)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:17 w:0)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:32 w:0)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 16]`.
 	fn on_finalize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `245 + n * (116 ±0)`
-		//  Estimated: `1550 + n * (2539 ±0)`
-		// Minimum execution time: 3_773_000 picoseconds.
-		Weight::from_parts(21_936_852, 1550)
-			// Standard Error: 239_530
-			.saturating_add(Weight::from_parts(28_940_935, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2539).saturating_mul(n.into()))
+		//  Measured:  `1100 + n * (942 ±0)`
+		//  Estimated: `3675 + n * (5218 ±0)`
+		// Minimum execution time: 15_129_000 picoseconds.
+		Weight::from_parts(15_792_000, 3675)
+			// Standard Error: 1_419_088
+			.saturating_add(Weight::from_parts(124_625_991, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5218).saturating_mul(n.into()))
 	}
 	/// Storage: `Breaker::Params` (r:0 w:1)
 	/// Proof: `Breaker::Params` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -84,8 +103,65 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 12_579_000 picoseconds.
-		Weight::from_parts(14_776_000, 0)
+		// Minimum execution time: 15_093_000 picoseconds.
+		Weight::from_parts(18_989_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Breaker::LevelParams` (r:0 w:1)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	fn set_breaker_params() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 15_652_000 picoseconds.
+		Weight::from_parts(18_464_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Breaker::Levels` (r:1 w:1)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Raised` (r:1 w:1)
+	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
+	fn force_level() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `460`
+		//  Estimated: `3496`
+		// Minimum execution time: 49_984_000 picoseconds.
+		Weight::from_parts(56_792_000, 3496)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
+	/// Storage: `Breaker::Levels` (r:1 w:1)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Raised` (r:1 w:1)
+	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
+	fn reset_level() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `460`
+		//  Estimated: `3496`
+		// Minimum execution time: 47_446_000 picoseconds.
+		Weight::from_parts(52_090_000, 3496)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
+	/// Storage: `Breaker::Emergency` (r:1 w:1)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	fn set_emergency() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `65`
+		//  Estimated: `1486`
+		// Minimum execution time: 19_092_000 picoseconds.
+		Weight::from_parts(21_887_000, 1486)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Breaker::FeedQuorum` (r:0 w:1)
+	/// Proof: `Breaker::FeedQuorum` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	fn set_feed_quorum() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 7_064_000 picoseconds.
+		Weight::from_parts(8_414_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -94,26 +170,40 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 impl WeightInfo for () {
 	/// Storage: `Breaker::Touched` (r:1 w:1)
 	/// Proof: `Breaker::Touched` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Storage: `Oracle::Values` (r:17 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Windows` (r:16 w:16)
+	/// Proof: `Breaker::Windows` (`max_values`: None, `max_size`: Some(309), added: 2784, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:16 w:16)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Params` (r:1 w:0)
 	/// Proof: `Breaker::Params` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:16 w:16)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Raised` (r:1 w:1)
+	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:16 w:16)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:17 w:0)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:32 w:0)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 16]`.
 	fn on_finalize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `245 + n * (116 ±0)`
-		//  Estimated: `1550 + n * (2539 ±0)`
-		// Minimum execution time: 3_773_000 picoseconds.
-		Weight::from_parts(21_936_852, 1550)
-			// Standard Error: 239_530
-			.saturating_add(Weight::from_parts(28_940_935, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
-			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2539).saturating_mul(n.into()))
+		//  Measured:  `1100 + n * (942 ±0)`
+		//  Estimated: `3675 + n * (5218 ±0)`
+		// Minimum execution time: 15_129_000 picoseconds.
+		Weight::from_parts(15_792_000, 3675)
+			// Standard Error: 1_419_088
+			.saturating_add(Weight::from_parts(124_625_991, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
+			.saturating_add(RocksDbWeight::get().reads((8_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
+			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5218).saturating_mul(n.into()))
 	}
 	/// Storage: `Breaker::Params` (r:0 w:1)
 	/// Proof: `Breaker::Params` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -121,8 +211,65 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 12_579_000 picoseconds.
-		Weight::from_parts(14_776_000, 0)
+		// Minimum execution time: 15_093_000 picoseconds.
+		Weight::from_parts(18_989_000, 0)
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Breaker::LevelParams` (r:0 w:1)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	fn set_breaker_params() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 15_652_000 picoseconds.
+		Weight::from_parts(18_464_000, 0)
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Breaker::Levels` (r:1 w:1)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Raised` (r:1 w:1)
+	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
+	fn force_level() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `460`
+		//  Estimated: `3496`
+		// Minimum execution time: 49_984_000 picoseconds.
+		Weight::from_parts(56_792_000, 3496)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
+	}
+	/// Storage: `Breaker::Levels` (r:1 w:1)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Raised` (r:1 w:1)
+	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
+	fn reset_level() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `460`
+		//  Estimated: `3496`
+		// Minimum execution time: 47_446_000 picoseconds.
+		Weight::from_parts(52_090_000, 3496)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
+	}
+	/// Storage: `Breaker::Emergency` (r:1 w:1)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	fn set_emergency() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `65`
+		//  Estimated: `1486`
+		// Minimum execution time: 19_092_000 picoseconds.
+		Weight::from_parts(21_887_000, 1486)
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Breaker::FeedQuorum` (r:0 w:1)
+	/// Proof: `Breaker::FeedQuorum` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	fn set_feed_quorum() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 7_064_000 picoseconds.
+		Weight::from_parts(8_414_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }

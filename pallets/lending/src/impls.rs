@@ -4,7 +4,9 @@
 use crate::{
 	math::{self, MathError},
 	pallet::*,
-	traits::{LendingPositions, OnPositionChanged, PriceError, PriceSource, RiskChange},
+	traits::{
+		BorrowBreaker, LendingPositions, OnPositionChanged, PriceError, PriceSource, RiskChange,
+	},
 	types::*,
 	weights::WeightInfo,
 };
@@ -94,8 +96,11 @@ const MIN_SUPPLY_INDEX: FixedU128 = FixedU128::from_inner(1_000_000_000);
 /// Which prices a health computation accepts.
 #[derive(Clone, Copy)]
 enum Pricing<'a, AssetId> {
-	/// Every price fresh (at most `MaxPriceAge`): borrowing, withdrawing, views.
+	/// Every price fresh (at most `MaxPriceAge`): withdrawing, views.
 	Strict,
+	/// As `Strict`, and a collateral the circuit breaker halted adds nothing to the borrow
+	/// limit: a new borrow.
+	Borrow,
 	/// A liquidation repaying `debt` and seizing `collateral`: see
 	/// [`Pallet::liquidation_health`].
 	Liquidation { debt: &'a AssetId, collateral: &'a AssetId },
@@ -206,7 +211,8 @@ impl<T: Config> Pallet<T> {
 			};
 			let value = math::value(amount, price, Rounding::Down).or_err::<T>()?;
 			collateral_value = math::add(collateral_value, value).or_err::<T>()?;
-			if market.params.collateral_enabled {
+			let halted = matches!(pricing, Pricing::Borrow) && T::Breaker::halted(&s.asset);
+			if market.params.collateral_enabled && !halted {
 				borrow_limit = math::add(
 					borrow_limit,
 					math::mul_permill(value, market.params.collateral_factor, Rounding::Down)?,
@@ -246,10 +252,17 @@ impl<T: Config> Pallet<T> {
 	/// already written) if they leave it over its borrow limit or below health 1. Without debt
 	/// every state is fine and no price is read.
 	fn ensure_within_limits(positions: &PositionsOf<T>) -> Result<(), Error<T>> {
+		Self::ensure_within(positions, Pricing::Strict)
+	}
+
+	fn ensure_within(
+		positions: &PositionsOf<T>,
+		pricing: Pricing<'_, T::AssetId>,
+	) -> Result<(), Error<T>> {
 		if positions.borrows.is_empty() {
 			return Ok(());
 		}
-		let health = Self::health_of(positions, Pricing::Strict)?;
+		let health = Self::health_of(positions, pricing)?;
 		ensure!(!health.is_liquidatable(), Error::<T>::Unhealthy);
 		ensure!(health.debt_value <= health.borrow_limit, Error::<T>::BorrowLimitExceeded);
 		Ok(())
@@ -431,6 +444,8 @@ impl<T: Config> Pallet<T> {
 		let state = &mut market.state;
 		ensure!(params.status == MarketStatus::Active, Error::<T>::MarketPaused);
 		ensure!(params.borrow_enabled, Error::<T>::BorrowNotEnabled);
+		ensure!(!T::Breaker::emergency(), Error::<T>::BorrowsHalted);
+		ensure!(!T::Breaker::halted(&asset), Error::<T>::AssetHalted);
 		// Debt shares rounded up: the borrower owes at least what it received.
 		let shares = math::div(amount, state.borrow_index, Rounding::Up).or_err::<T>()?;
 		state.total_scaled_borrow =
@@ -461,7 +476,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(value >= params.min_borrow_value, Error::<T>::BorrowTooSmall);
 		}
 		Markets::<T>::insert(asset, market);
-		Self::ensure_within_limits(&positions)?;
+		Self::ensure_within(&positions, Pricing::Borrow)?;
 		Self::pay_out(asset, who, amount)?;
 		Self::changed(who, positions, &[asset], RiskChange::Raised);
 		Self::deposit_event(Event::Borrowed { who: who.clone(), asset, amount, shares });

@@ -134,6 +134,20 @@ parameter_types! {
 	pub const StalePriceGrace: u64 = 6 * 3_600_000;
 	pub AssetAdmins: Vec<AccountId> = vec![GOV];
 	pub MaxBorrowRate: FixedU128 = FixedU128::from_u32(10);
+	/// The mock breaker's emergency and halted assets, set by tests.
+	pub static BreakerEmergency: bool = false;
+	pub static HaltedAssets: Vec<AssetId> = vec![];
+}
+
+/// A circuit breaker whose state tests set.
+pub struct MockBreaker;
+impl BorrowBreaker<AssetId> for MockBreaker {
+	fn emergency() -> bool {
+		BreakerEmergency::get()
+	}
+	fn halted(asset: &AssetId) -> bool {
+		HaltedAssets::get().contains(asset)
+	}
 }
 
 /// Most markets per account in the mock.
@@ -148,6 +162,7 @@ impl Config for Test {
 	type UnixTime = Timestamp;
 	type UpdateOrigin = EnsureRoot<AccountId>;
 	type OnPositionChanged = RecordChanges;
+	type Breaker = MockBreaker;
 	type PalletId = LendingPalletId;
 	type MaxAssetsPerAccount = ConstU32<MAX_ASSETS>;
 	type MaxBorrowRate = MaxBorrowRate;
@@ -278,6 +293,8 @@ impl ExtBuilder {
 	}
 
 	pub fn build(self) -> sp_io::TestExternalities {
+		BreakerEmergency::set(false);
+		HaltedAssets::set(vec![]);
 		MockOracle::clear();
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		let accounts = [ALICE, BOB, CHARLIE, DAVE, GOV];

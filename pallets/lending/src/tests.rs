@@ -1923,3 +1923,45 @@ mod long_horizons {
 		})
 	}
 }
+
+mod breaker {
+	use super::*;
+
+	#[test]
+	fn a_halted_asset_is_not_borrowed_nor_backs_a_new_borrow_but_nothing_else_is_blocked() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_borrows();
+			assert_ok!(Lending::supply(signed(BOB), BTC, 1_000));
+			assert_ok!(Lending::supply(signed(ALICE), MEME, 1_000));
+			HaltedAssets::set(vec![BTC]);
+			// BTC itself may not be borrowed.
+			assert_noop!(Lending::borrow(signed(CHARLIE), BTC, 1), Error::<Test>::AssetHalted);
+			// Alice's BTC backs no new borrow: her MEME alone cannot carry 5,001 USD.
+			assert_noop!(
+				Lending::borrow(signed(ALICE), USD, 1),
+				Error::<Test>::BorrowLimitExceeded
+			);
+			// Repaying, supplying and withdrawing are not blocked; her BTC still counts for
+			// her health (a withdrawal is checked as before).
+			assert_ok!(Lending::repay(signed(ALICE), USD, Amount::Exact(1_000)));
+			assert_ok!(Lending::supply(signed(ALICE), BTC, 10));
+			assert_ok!(Lending::withdraw(signed(ALICE), BTC, Amount::Exact(10)));
+			assert_eq!(debt_of(ALICE, USD).map(|p| p.scaled), Some(4_000));
+			// Released: borrowing against BTC again.
+			HaltedAssets::set(vec![]);
+			assert_ok!(Lending::borrow(signed(ALICE), USD, 1_000));
+		});
+	}
+
+	#[test]
+	fn the_emergency_stops_every_new_borrow_by_name() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_has_collateral();
+			BreakerEmergency::set(true);
+			assert_noop!(Lending::borrow(signed(ALICE), USD, 1_000), Error::<Test>::BorrowsHalted);
+			assert_ok!(Lending::supply(signed(ALICE), BTC, 10));
+			BreakerEmergency::set(false);
+			assert_ok!(Lending::borrow(signed(ALICE), USD, 1_000));
+		});
+	}
+}

@@ -75,6 +75,26 @@ pub enum RiskChange {
 	Raised,
 }
 
+/// The circuit breaker, as the lending pallet needs it (the runtime wires `pallet-breaker`):
+/// which assets may not be borrowed or back new borrows. Repayments, deposits, withdrawals and
+/// liquidations never ask it.
+pub trait BorrowBreaker<AssetId> {
+	/// The chain-wide emergency: no new borrows at all.
+	fn emergency() -> bool;
+	/// `asset` is halted: it may not be borrowed, and as collateral it backs no new borrow.
+	fn halted(asset: &AssetId) -> bool;
+}
+
+/// No breaker.
+impl<AssetId> BorrowBreaker<AssetId> for () {
+	fn emergency() -> bool {
+		false
+	}
+	fn halted(_: &AssetId) -> bool {
+		false
+	}
+}
+
 /// Called after every change to an account's position, so an index of positions (the
 /// liquidation pallet's risk index) stays current without scanning.
 pub trait OnPositionChanged<AccountId, AssetId> {

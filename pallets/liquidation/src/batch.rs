@@ -238,6 +238,19 @@ impl<T: Config> Pallet<T> {
 	) -> Result<Vec<(T::AccountId, Result<(), Skipped>)>, DispatchError> {
 		let params = Params::<T>::get();
 		let mut outcomes = Vec::new();
+		let gate = T::Breaker::sale_gate(&collateral);
+		let refused = match (gate, T::Breaker::sale_gate(&debt)) {
+			(_, SaleGate::Unconfirmed) | (SaleGate::Unconfirmed, _) => {
+				Some(DexRefusal::PriceUnconfirmed)
+			},
+			(SaleGate::Halted, _) => Some(DexRefusal::Halted),
+			_ => None,
+		};
+		if let Some(refusal) = refused {
+			let why = Skipped::Dex(refusal);
+			outcomes.extend(members.into_iter().map(|m| (m.borrower, Err(why))));
+			return Ok(outcomes);
+		}
 		// Quote the pair's total; positions whose share exceeds their own bound leave the sale
 		// and the rest is quoted again, once: a lot still over a bound then is not sold
 		// (bounded work: two quotes a pair, as the benchmarks assume at most).
@@ -293,6 +306,18 @@ impl<T: Config> Pallet<T> {
 			outcomes.extend(members.into_iter().map(|m| (m.borrower, Err(why))));
 			return Ok(outcomes);
 		}
+		// A throttled collateral: the lot within the block's cap, and no queue waiting
+		// (queued positions go first, one by one through `settle`).
+		let price = members.first().map(|m| m.plan.collateral_price).unwrap_or_default();
+		let value = Self::sale_value(input, price);
+		if let SaleGate::Capped(left) = gate {
+			let left = if Self::live_queue(&collateral).is_empty() { left } else { 0 };
+			if value > left {
+				let why = Skipped::Dex(DexRefusal::Throttled { value, left });
+				outcomes.extend(members.into_iter().map(|m| (m.borrower, Err(why))));
+				return Ok(outcomes);
+			}
+		}
 
 		let sale = Self::swap_pair(collateral, debt, &members, &exact, total, input);
 		let sold = match sale {
@@ -304,6 +329,7 @@ impl<T: Config> Pallet<T> {
 				return Ok(outcomes);
 			},
 		};
+		T::Breaker::note_sale(&collateral, value);
 		let positions = u32::try_from(members.len()).unwrap_or(u32::MAX);
 		let mut remainder = 0u128;
 		for ((member, share), charge) in members.into_iter().zip(exact).zip(charged) {

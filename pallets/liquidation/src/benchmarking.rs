@@ -7,7 +7,7 @@
 //! depend on it); pools through [`BenchmarkHelper`].
 
 use super::*;
-use crate::pallet::{Filed, Params, RiskRank};
+use crate::pallet::{Filed, Params, RiskRank, SaleQueue};
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::traits::{
@@ -17,7 +17,7 @@ use frame_support::traits::{
 use frame_support::BoundedVec;
 use frame_system::RawOrigin;
 use pallet_lending::{BenchmarkHelper as _, MarketParams, MarketStatus, RateModel};
-use sp_arithmetic::{FixedU128, Permill};
+use sp_arithmetic::{traits::Zero, FixedU128, Permill};
 use sp_runtime::traits::StaticLookup;
 
 type Lending<T> = pallet_lending::Pallet<T>;
@@ -201,6 +201,21 @@ where
 	Ok(((collaterals, debts), (collateral, debt)))
 }
 
+/// `asset`'s sale queue full: `head` first (health 0), the rest less risky.
+fn full_queue<T: Config>(asset: T::AssetId, head: &T::AccountId) {
+	let since = Pallet::<T>::block_number_u32();
+	let rest = (1..T::MaxSaleQueue::get()).map(|i| QueueEntry {
+		health: FixedU128::from_rational(99, 100),
+		borrower: account("queued", i, 0),
+		since,
+	});
+	let entries =
+		core::iter::once(QueueEntry { health: FixedU128::zero(), borrower: head.clone(), since })
+			.chain(rest)
+			.collect::<Vec<_>>();
+	SaleQueue::<T>::insert(asset, BoundedVec::truncate_from(entries));
+}
+
 #[benchmarks(where T: pallet_lending::Config<AssetId = <T as Config>::AssetId>)]
 mod benchmarks {
 	use super::*;
@@ -234,6 +249,10 @@ mod benchmarks {
 		let caller: T::AccountId = whitelisted_caller();
 		let ((collaterals, debts), (collateral, debt)) = to_settle::<T>(&borrower, LIQUIDITY)?;
 		later::<T>(&collaterals, &debts);
+		// The breaker at its most work: the collateral throttled, its sale queue full, the
+		// borrower at its head (the sale is counted and the queue rewritten).
+		<T as Config>::BenchmarkHelper::throttle(collateral);
+		full_queue::<T>(collateral, &borrower);
 		let lookup = T::Lookup::unlookup(borrower.clone());
 		let owed = <T as Config>::Lending::debt(&borrower, &debt)?.saturating_add(1);
 
@@ -242,6 +261,7 @@ mod benchmarks {
 
 		assert!(<T as Config>::Lending::debt(&borrower, &debt)? < owed);
 		assert!(<T as Config>::Lending::supplied(&borrower, &collateral)? < COLLATERAL);
+		assert!(!SaleQueue::<T>::get(collateral).iter().any(|e| e.borrower == borrower));
 		Ok(())
 	}
 
@@ -264,6 +284,8 @@ mod benchmarks {
 			.collect::<Result<Vec<_>, BenchmarkError>>()?;
 		for (collateral, debt) in &pairs {
 			pool::<T>(*collateral, *debt, LIQUIDITY.saturating_mul(10));
+			// Every pair's collateral throttled: the breaker's reads and the sale counted.
+			<T as Config>::BenchmarkHelper::throttle(*collateral);
 		}
 		let mut borrowers = Vec::new();
 		for i in 0..n.saturating_add(p) {

@@ -13,6 +13,7 @@ use frame_support::{
 		tokens::{Fortitude, Preservation},
 		Get,
 	},
+	BoundedVec,
 };
 use pallet_asset_conversion::{QuotePrice, Swap};
 use pallet_lending::{Amount, Health, LendingPositions, PriceError, PriceSource};
@@ -59,6 +60,8 @@ struct DexQuote {
 	input: u128,
 	to_insurance: u128,
 	tip: u128,
+	/// The input's value at the oracle (rounded up): what the breaker's cap counts.
+	value: u128,
 }
 
 pub(crate) fn overflow<T: Config>() -> DispatchError {
@@ -354,15 +357,16 @@ impl<T: Config> Pallet<T> {
 			(None, Some(e)) => return Err(e),
 			(None, None) => return Err(Error::<T>::NoDebt.into()),
 		};
-		let mut collaterals: alloc::vec::Vec<(u8, T::AssetId)> = assets
+		let mut collaterals: alloc::vec::Vec<(Option<FixedU128>, u8, T::AssetId)> = assets
 			.supplies
 			.iter()
 			.filter(|(_, collateral)| *collateral)
-			.map(|(asset, _)| (RiskRank::<T>::get(asset), *asset))
+			.map(|(asset, _)| (T::Breaker::volatility(asset), RiskRank::<T>::get(asset), *asset))
 			.collect();
-		// Highest rank first, then by asset id.
-		collaterals.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-		Ok((debt, collaterals.into_iter().map(|(_, asset)| asset).collect()))
+		// Most volatile first (measured; an asset not yet measured after every measured one),
+		// then the highest governance rank, then by asset id.
+		collaterals.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+		Ok((debt, collaterals.into_iter().map(|(_, _, asset)| asset).collect()))
 	}
 
 	/// The plan `settle` would carry out: the largest debt against the first collateral in risk
@@ -398,8 +402,9 @@ impl<T: Config> Pallet<T> {
 		(Err(first_error.unwrap_or_else(|| Error::<T>::NoCollateral.into())), tries, all_too_small)
 	}
 
-	/// Works out a DEX sale for `plan` without making it.
-	fn quote_dex(plan: &Plan<T::AssetId>) -> Result<DexQuote, DexRefusal> {
+	/// Works out a DEX sale of `borrower`'s `plan` without making it: within the oracle bound,
+	/// the market's cash and the circuit breaker's gate.
+	fn quote_dex(borrower: &T::AccountId, plan: &Plan<T::AssetId>) -> Result<DexQuote, DexRefusal> {
 		let params = Params::<T>::get();
 		let input = T::Dex::quote_price_tokens_for_exact_tokens(
 			Self::dex_asset(plan.collateral_asset),
@@ -417,7 +422,122 @@ impl<T: Config> Pallet<T> {
 		if input > available {
 			return Err(DexRefusal::NoCash { needed: input, available });
 		}
-		Ok(DexQuote { input, to_insurance, tip })
+		let value = Self::sale_value(input, plan.collateral_price);
+		Self::breaker_gate(borrower, plan, value)?;
+		Ok(DexQuote { input, to_insurance, tip, value })
+	}
+
+	/// The value at the oracle of selling `input` collateral, rounded up (the breaker's cap
+	/// counts a sale at no less than it is).
+	pub(crate) fn sale_value(input: u128, price: FixedU128) -> u128 {
+		multiply_by_rational_with_rounding(input, price.into_inner(), FixedU128::DIV, Rounding::Up)
+			.unwrap_or(u128::MAX)
+	}
+
+	/// The live entries of `asset`'s sale queue (those younger than `MaxQueueAge`).
+	pub(crate) fn live_queue(asset: &T::AssetId) -> Vec<QueueEntry<T::AccountId>> {
+		let now = Self::block_number_u32();
+		SaleQueue::<T>::get(asset)
+			.into_iter()
+			.filter(|e| e.since.saturating_add(T::MaxQueueAge::get()) > now)
+			.collect()
+	}
+
+	/// The current block number as a `u32` (the queue's ages).
+	pub(crate) fn block_number_u32() -> u32 {
+		use sp_runtime::SaturatedConversion;
+		frame_system::Pallet::<T>::block_number().saturated_into()
+	}
+
+	/// The circuit breaker's say on a DEX sale of `value` of `plan`'s collateral for
+	/// `borrower`: open, halted, or throttled (within the block's cap, and only for the head of
+	/// the collateral's queue or a position riskier than it).
+	fn breaker_gate(
+		borrower: &T::AccountId,
+		plan: &Plan<T::AssetId>,
+		value: u128,
+	) -> Result<(), DexRefusal> {
+		// A held price of the debt asset is as untrustworthy as one of the collateral.
+		if T::Breaker::sale_gate(&plan.debt_asset) == SaleGate::Unconfirmed {
+			return Err(DexRefusal::PriceUnconfirmed);
+		}
+		match T::Breaker::sale_gate(&plan.collateral_asset) {
+			SaleGate::Open => Ok(()),
+			SaleGate::Halted => Err(DexRefusal::Halted),
+			SaleGate::Unconfirmed => Err(DexRefusal::PriceUnconfirmed),
+			SaleGate::Capped(left) => {
+				let behind = Self::live_queue(&plan.collateral_asset).first().is_some_and(|head| {
+					head.borrower != *borrower && plan.health.factor > head.health
+				});
+				if behind {
+					return Err(DexRefusal::Throttled { value, left: 0 });
+				}
+				if value > left {
+					return Err(DexRefusal::Throttled { value, left });
+				}
+				Ok(())
+			},
+		}
+	}
+
+	/// Puts `borrower` in `plan`'s collateral queue, riskiest first; a full queue gives the
+	/// place of its least risky entry to a riskier position. Expired entries are dropped.
+	fn enqueue(borrower: &T::AccountId, plan: &Plan<T::AssetId>) -> DispatchResult {
+		let asset = plan.collateral_asset;
+		let mut queue = Self::live_queue(&asset);
+		ensure!(!queue.iter().any(|e| e.borrower == *borrower), Error::<T>::AwaitingSale);
+		let health = plan.health.factor;
+		let place = queue.partition_point(|e| e.health <= health);
+		let max = T::MaxSaleQueue::get() as usize;
+		if queue.len() >= max {
+			ensure!(place < queue.len(), Error::<T>::SaleQueueFull);
+			if let Some(out) = queue.pop() {
+				Self::deposit_event(Event::Dequeued {
+					borrower: out.borrower,
+					collateral_asset: asset,
+				});
+			}
+		}
+		queue.insert(
+			place,
+			QueueEntry { health, borrower: borrower.clone(), since: Self::block_number_u32() },
+		);
+		let bounded = BoundedVec::try_from(queue).map_err(|_| Error::<T>::SaleQueueFull)?;
+		SaleQueue::<T>::insert(asset, bounded);
+		Self::deposit_event(Event::SaleQueued {
+			borrower: borrower.clone(),
+			collateral_asset: asset,
+			health,
+			position: u32::try_from(place).unwrap_or(u32::MAX),
+		});
+		Ok(())
+	}
+
+	/// Takes `borrower` out of `asset`'s queue, if it is there (expired entries go too).
+	/// Returns whether it was.
+	fn dequeue(borrower: &T::AccountId, asset: T::AssetId) -> bool {
+		let queue = SaleQueue::<T>::get(asset);
+		if queue.is_empty() {
+			return false;
+		}
+		let before = queue.len();
+		let mut live = Self::live_queue(&asset);
+		let was = live.iter().any(|e| e.borrower == *borrower);
+		live.retain(|e| e.borrower != *borrower);
+		if live.len() != before {
+			if live.is_empty() {
+				SaleQueue::<T>::remove(asset);
+			} else {
+				SaleQueue::<T>::insert(asset, BoundedVec::truncate_from(live));
+			}
+		}
+		if was {
+			Self::deposit_event(Event::Dequeued {
+				borrower: borrower.clone(),
+				collateral_asset: asset,
+			});
+		}
+		was
 	}
 
 	/// The most collateral the DEX may take for `plan`'s repayment: the collateral worth it at
@@ -610,6 +730,17 @@ impl<T: Config> Pallet<T> {
 		let plans_weight = Self::extra_plans_weight(tries.saturating_sub(1));
 		let plan = match plan {
 			Ok(plan) => plan,
+			Err(e) if e == Error::<T>::NotLiquidatable.into() => {
+				// Healthy again while queued (repaid, topped up, prices back): it leaves the
+				// queue of the collateral it would be seized first, or the call fails.
+				let first = Self::choose(borrower).ok().and_then(|(_, c)| c.first().copied());
+				if first.is_some_and(|asset| Self::dequeue(borrower, asset)) {
+					return Ok(
+						Some(plans_weight.saturating_add(T::WeightInfo::settle_dex())).into()
+					);
+				}
+				return Err(e.into());
+			},
 			Err(_) if all_too_small => {
 				// Only dust collateral is left (each liquidatable, none worth a unit of the
 				// debt): sweep it to the treasury and close the rest by the waterfall.
@@ -625,7 +756,7 @@ impl<T: Config> Pallet<T> {
 			Err(e) => return Err(e.into()),
 		};
 		let collateral = plan.collateral_asset;
-		let dex = Self::quote_dex(&plan).and_then(|quote| {
+		let dex = Self::quote_dex(borrower, &plan).and_then(|quote| {
 			Self::sell_on_dex(borrower, &plan, &quote).map(|sold| (quote, sold)).map_err(|e| {
 				log::debug!(target: "runtime::liquidation", "DEX sale failed: {e:?}");
 				DexRefusal::SwapFailed
@@ -633,6 +764,7 @@ impl<T: Config> Pallet<T> {
 		});
 		let (outcome, route_weight) = match dex {
 			Ok((quote, (sold, unspent))) => {
+				T::Breaker::note_sale(&collateral, quote.value);
 				let tip = Self::pay_tip(caller, borrower, collateral, quote.tip);
 				let seized = Self::seize_rest(borrower, collateral, quote.to_insurance)?;
 				(
@@ -645,8 +777,22 @@ impl<T: Config> Pallet<T> {
 					T::WeightInfo::settle_dex(),
 				)
 			},
+			// A price the oracle guard holds drives no sale at all, not even to the backstop:
+			// the next feeds confirm or drop it.
+			Err(DexRefusal::PriceUnconfirmed) => return Err(Error::<T>::PriceUnconfirmed.into()),
 			Err(dex) => {
-				let taken = Self::backstop(borrower, &plan)?;
+				let taken = match Self::backstop(borrower, &plan) {
+					Ok(taken) => taken,
+					Err(e) if dex.is_breaker() && e == Error::<T>::NoRoute.into() => {
+						// Held back by the breaker, not taken by the backstop: it waits its
+						// turn (riskiest first) for a later block's sale.
+						Self::enqueue(borrower, &plan)?;
+						return Ok(
+							Some(plans_weight.saturating_add(T::WeightInfo::settle_dex())).into()
+						);
+					},
+					Err(e) => return Err(e.into()),
+				};
 				// A sale that failed at the swap did the DEX route's work too.
 				let weight = if dex == DexRefusal::SwapFailed {
 					T::WeightInfo::settle_dex().saturating_add(T::WeightInfo::settle_backstop())
@@ -685,6 +831,7 @@ impl<T: Config> Pallet<T> {
 			discount: plan.discount,
 			health: plan.health.factor,
 		});
+		Self::dequeue(borrower, collateral);
 		let debts = Self::cover_shortfall(borrower)?;
 		Ok(Some(
 			plans_weight.saturating_add(route_weight).saturating_add(Self::shortfall_weight(debts)),
@@ -809,13 +956,19 @@ impl<T: Config> Pallet<T> {
 	/// A dry run of `settle(borrower)` (the `preview` view and runtime API).
 	pub fn do_preview(borrower: &T::AccountId) -> Result<Preview<T::AssetId>, DispatchError> {
 		let plan = Self::settle_plan(borrower)?;
-		let quote = Self::quote_dex(&plan);
-		// The DEX's quote, read once: every refusal but `NoPool` carries it.
+		let quote = Self::quote_dex(borrower, &plan);
+		// The DEX's quote, read once: the refusals of the quote carry it.
 		let dex_input = match &quote {
 			Ok(quote) => Some(quote.input),
 			Err(DexRefusal::SlippageExceeded { quote, .. }) => Some(*quote),
 			Err(DexRefusal::NoCash { needed, .. }) => Some(*needed),
-			Err(DexRefusal::NoPool | DexRefusal::SwapFailed) => None,
+			Err(
+				DexRefusal::NoPool
+				| DexRefusal::SwapFailed
+				| DexRefusal::Halted
+				| DexRefusal::PriceUnconfirmed
+				| DexRefusal::Throttled { .. },
+			) => None,
 		};
 		let (route, returned) = match quote {
 			Ok(quote) => (
@@ -825,10 +978,15 @@ impl<T: Config> Pallet<T> {
 					.saturating_sub(quote.to_insurance)
 					.saturating_sub(quote.tip),
 			),
-			Err(dex) if Self::insurance_can_pay(plan.debt_asset, plan.repay) => (
-				Ok(Route::Backstop { dex }),
-				plan.collateral.saturating_sub(Self::backstop_take(&plan)),
-			),
+			Err(dex)
+				if dex != DexRefusal::PriceUnconfirmed
+					&& Self::insurance_can_pay(plan.debt_asset, plan.repay) =>
+			{
+				(
+					Ok(Route::Backstop { dex }),
+					plan.collateral.saturating_sub(Self::backstop_take(&plan)),
+				)
+			},
 			Err(dex) => (Err(dex), plan.collateral),
 		};
 		Ok(Preview {

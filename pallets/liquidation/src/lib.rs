@@ -22,8 +22,16 @@
 //!   health (Aave V4), not a fixed close factor; everything when what would remain is dust;
 //!   less when the collateral cannot pay for it. The discount grows as health falls
 //!   ([`math::discount`]).
-//! - **Order**: `settle` repays the largest debt by value and seizes the collateral with the
-//!   highest governance risk rank first, one pair per call.
+//! - **Order**: `settle` repays the largest debt by value and seizes the most volatile
+//!   collateral first (measured on chain by the circuit breaker, [`CascadeBreaker`]; then the
+//!   governance risk rank, then the asset id), one pair per call.
+//! - **Circuit breaker** ([`CascadeBreaker`], the runtime wires `pallet-breaker`): a
+//!   `Throttled` collateral sells at most the block's cap of value on the DEX, and the
+//!   positions it holds back (that the backstop cannot buy) wait in [`SaleQueue`], riskiest
+//!   first: the head, or a position riskier than it, sells first. A `Halted` collateral is not
+//!   sold on the DEX at all (the backstop still may buy it). A price the oracle guard holds
+//!   drives no sale ([`Error::PriceUnconfirmed`]). Keepers' own-funds `liquidate` is never
+//!   gated.
 //! - **Loss waterfall**: when an account has debt and no collateral left, the insurance
 //!   treasury's holdings of the debt asset repay it, then the lending market's reserves and
 //!   finally its suppliers absorb the rest ([`LendingPositions::write_off`]), each with its
@@ -80,6 +88,9 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 	/// Makes a pool between `a` and `b` holding `amount_a` and `amount_b`, funded by `lp`
 	/// (which holds enough of both).
 	fn create_pool(lp: &AccountId, a: AssetId, b: AssetId, amount_a: u128, amount_b: u128);
+	/// Puts `asset` in the circuit breaker's `Throttled` level (the gate's reads and writes at
+	/// their worst).
+	fn throttle(asset: AssetId);
 }
 
 // The call macro's conversions of `DispatchResultWithPostInfo` trip clippy.
@@ -196,6 +207,17 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxBatchPairs: Get<u32>;
 
+		/// The circuit breaker: DEX sales per block and the seizure order.
+		type Breaker: CascadeBreaker<Self::AssetId>;
+
+		/// Most positions queued per collateral for a DEX sale the breaker held back.
+		#[pallet::constant]
+		type MaxSaleQueue: Get<u32>;
+
+		/// Blocks a queued position keeps its place.
+		#[pallet::constant]
+		type MaxQueueAge: Get<u32>;
+
 		/// Weights of the calls, from the benchmarks.
 		type WeightInfo: WeightInfo;
 
@@ -252,6 +274,18 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Filed<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, FilingOf<T>, OptionQuery>;
+
+	/// Per collateral, positions waiting for a DEX sale the circuit breaker held back (and the
+	/// backstop could not take), riskiest first: while it is not empty, a throttled sale of
+	/// that collateral goes to its head, or to a position riskier than its head.
+	#[pallet::storage]
+	pub type SaleQueue<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AssetId,
+		BoundedVec<QueueEntry<T::AccountId>, T::MaxSaleQueue>,
+		ValueQuery,
+	>;
 
 	/// Accounts read on every pass of the index (filed as [`Filing::Watch`]).
 	#[pallet::storage]
@@ -377,6 +411,26 @@ pub mod pallet {
 			/// The new parameters.
 			params: LiquidationParams,
 		},
+		/// The circuit breaker held back a position's DEX sale and the backstop could not take
+		/// it: it waits in its collateral's queue.
+		SaleQueued {
+			/// The borrower.
+			borrower: T::AccountId,
+			/// The collateral it waits to sell.
+			collateral_asset: T::AssetId,
+			/// Its liquidation health.
+			health: FixedU128,
+			/// Its place in the queue (0: next).
+			position: u32,
+		},
+		/// A position left its collateral's sale queue: settled, healthy again, or displaced
+		/// by a riskier one from a full queue.
+		Dequeued {
+			/// The borrower.
+			borrower: T::AccountId,
+			/// The collateral it waited to sell.
+			collateral_asset: T::AssetId,
+		},
 		/// Governance set a collateral's risk rank.
 		RiskRankSet {
 			/// The asset.
@@ -431,6 +485,14 @@ pub mod pallet {
 	pub enum Error<T> {
 		/// The account's health is at least 1: it may not be liquidated.
 		NotLiquidatable,
+		/// The position is already queued for a sale the circuit breaker holds back, and its
+		/// turn has not come.
+		AwaitingSale,
+		/// The collateral's sale queue is full of riskier positions.
+		SaleQueueFull,
+		/// The oracle guard holds the collateral's or the debt's latest price (a jump not yet
+		/// confirmed by a later feed): `settle` waits for it; a keeper may still liquidate.
+		PriceUnconfirmed,
 		/// A borrower may not liquidate or settle its own position.
 		SelfLiquidation,
 		/// The debt and the collateral must be different assets.

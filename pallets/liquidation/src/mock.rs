@@ -153,6 +153,68 @@ parameter_types! {
 thread_local! {
 	static PRICES: RefCell<BTreeMap<AssetId, (FixedU128, u64)>> =
 		const { RefCell::new(BTreeMap::new()) };
+	static BREAKER: RefCell<MockBreakerState> = RefCell::new(MockBreakerState::default());
+}
+
+/// What the mock breaker holds: per asset a gate (absent: open), the value sold in each block,
+/// and measured volatilities.
+#[derive(Default)]
+pub struct MockBreakerState {
+	/// `Some(cap)`: throttled with that cap per block; `None`: halted.
+	pub gates: BTreeMap<AssetId, Option<u128>>,
+	/// `(asset, block) -> value sold`.
+	pub sold: BTreeMap<(AssetId, u64), u128>,
+	pub volatility: BTreeMap<AssetId, FixedU128>,
+	/// Assets whose latest price the guard holds.
+	pub held: Vec<AssetId>,
+}
+
+/// A circuit breaker whose levels tests set (the real one is tested in `pallet-breaker` and,
+/// wired, in the runtime).
+pub struct MockBreaker;
+impl MockBreaker {
+	pub fn throttle(asset: AssetId, cap: u128) {
+		BREAKER.with(|b| b.borrow_mut().gates.insert(asset, Some(cap)));
+	}
+	pub fn halt(asset: AssetId) {
+		BREAKER.with(|b| b.borrow_mut().gates.insert(asset, None));
+	}
+	pub fn open(asset: AssetId) {
+		BREAKER.with(|b| b.borrow_mut().gates.remove(&asset));
+	}
+	pub fn hold(asset: AssetId) {
+		BREAKER.with(|b| b.borrow_mut().held.push(asset));
+	}
+	pub fn set_volatility(asset: AssetId, annualised: FixedU128) {
+		BREAKER.with(|b| b.borrow_mut().volatility.insert(asset, annualised));
+	}
+	/// Value of `asset` sold in this block.
+	pub fn sold(asset: AssetId) -> u128 {
+		let now = System::block_number();
+		BREAKER.with(|b| b.borrow().sold.get(&(asset, now)).copied().unwrap_or(0))
+	}
+	pub fn clear() {
+		BREAKER.with(|b| *b.borrow_mut() = MockBreakerState::default());
+	}
+}
+impl crate::CascadeBreaker<AssetId> for MockBreaker {
+	fn sale_gate(asset: &AssetId) -> crate::SaleGate {
+		if BREAKER.with(|b| b.borrow().held.contains(asset)) {
+			return crate::SaleGate::Unconfirmed;
+		}
+		match BREAKER.with(|b| b.borrow().gates.get(asset).copied()) {
+			None => crate::SaleGate::Open,
+			Some(None) => crate::SaleGate::Halted,
+			Some(Some(cap)) => crate::SaleGate::Capped(cap.saturating_sub(Self::sold(*asset))),
+		}
+	}
+	fn note_sale(asset: &AssetId, value: u128) {
+		let now = System::block_number();
+		BREAKER.with(|b| *b.borrow_mut().sold.entry((*asset, now)).or_default() += value);
+	}
+	fn volatility(asset: &AssetId) -> Option<FixedU128> {
+		BREAKER.with(|b| b.borrow().volatility.get(asset).copied())
+	}
 }
 
 /// An oracle whose values tests set directly.
@@ -214,6 +276,7 @@ impl pallet_lending::Config for Test {
 	type UnixTime = Timestamp;
 	type UpdateOrigin = EnsureRoot<AccountId>;
 	type OnPositionChanged = Liquidation;
+	type Breaker = ();
 	type PalletId = LendingPalletId;
 	type MaxAssetsPerAccount = ConstU32<MAX_ASSETS>;
 	type MaxBorrowRate = MaxBorrowRate;
@@ -252,6 +315,9 @@ impl Config for Test {
 	type SweepPerRun = SweepPerRun;
 	type MaxSettleBatch = ConstU32<16>;
 	type MaxBatchPairs = ConstU32<2>;
+	type Breaker = MockBreaker;
+	type MaxSaleQueue = ConstU32<3>;
+	type MaxQueueAge = ConstU32<10>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;
@@ -305,6 +371,9 @@ impl crate::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
 			lp, START
 		));
 		create_pool(*lp, a, b, amount_a, amount_b);
+	}
+	fn throttle(asset: AssetId) {
+		MockBreaker::throttle(asset, u128::MAX);
 	}
 }
 
@@ -441,6 +510,7 @@ impl ExtBuilder {
 
 	pub fn build(self) -> sp_io::TestExternalities {
 		MockOracle::clear();
+		MockBreaker::clear();
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		let accounts = [ALICE, BOB, CHARLIE, DAVE, LP, GOV];
 		pallet_balances::GenesisConfig::<Test> {

@@ -124,6 +124,78 @@ pub enum DexRefusal {
 	},
 	/// The swap itself failed (e.g. an amount below the asset's minimum balance).
 	SwapFailed,
+	/// The circuit breaker halted DEX sales of the collateral (or the chain-wide emergency is
+	/// on).
+	Halted,
+	/// The oracle guard holds the collateral's or the debt's latest price (a jump not yet
+	/// confirmed by a later feed): no sale on it, not even to the backstop.
+	PriceUnconfirmed,
+	/// The collateral is `Throttled`: the sale's value is above what this block's cap has
+	/// left, or riskier positions are queued before it (`left` is then 0).
+	Throttled {
+		/// Collateral value of the sale (reference units, rounded up).
+		value: u128,
+		/// What the cap allows this position now.
+		left: u128,
+	},
+}
+
+impl DexRefusal {
+	/// Whether the circuit breaker refused the sale (then a position the backstop cannot take
+	/// is queued).
+	pub fn is_breaker(&self) -> bool {
+		matches!(self, Self::Halted | Self::PriceUnconfirmed | Self::Throttled { .. })
+	}
+}
+
+/// What the circuit breaker allows of an asset's DEX sales in this block.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SaleGate {
+	/// No limit.
+	Open,
+	/// Up to this collateral value (reference units) more in this block.
+	Capped(u128),
+	/// None.
+	Halted,
+	/// None: the asset's latest oracle price is a jump not yet confirmed.
+	Unconfirmed,
+}
+
+/// The circuit breaker, as the liquidation pallet needs it (the runtime wires
+/// `pallet-breaker`): what may be sold on the DEX, and how volatile each collateral is.
+pub trait CascadeBreaker<AssetId> {
+	/// What may be sold of `asset` on the DEX in this block.
+	fn sale_gate(asset: &AssetId) -> SaleGate;
+	/// A DEX sale of `value` (collateral value, reference units) of `asset` was made.
+	fn note_sale(asset: &AssetId, value: u128);
+	/// `asset`'s measured volatility (annualised), once it is reliable: the most volatile
+	/// collateral is seized first.
+	fn volatility(asset: &AssetId) -> Option<sp_arithmetic::FixedU128>;
+}
+
+/// No breaker: every sale open, no volatility (seizure by risk rank alone).
+impl<AssetId> CascadeBreaker<AssetId> for () {
+	fn sale_gate(_: &AssetId) -> SaleGate {
+		SaleGate::Open
+	}
+	fn note_sale(_: &AssetId, _: u128) {}
+	fn volatility(_: &AssetId) -> Option<sp_arithmetic::FixedU128> {
+		None
+	}
+}
+
+/// A position waiting for its DEX sale of a throttled or halted collateral.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
+)]
+pub struct QueueEntry<AccountId> {
+	/// Its liquidation health when queued (the queue is riskiest first).
+	pub health: sp_arithmetic::FixedU128,
+	/// The borrower.
+	pub borrower: AccountId,
+	/// The block it was queued: an entry older than `MaxQueueAge` blocks is dropped (a
+	/// position made healthy by other means does not hold the queue).
+	pub since: u32,
 }
 
 /// How a settlement was made.

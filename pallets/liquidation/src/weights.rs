@@ -91,8 +91,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11504`
 		//  Estimated: `82910`
-		// Minimum execution time: 884_670_000 picoseconds.
-		Weight::from_parts(931_706_000, 82910)
+		// Minimum execution time: 887_878_000 picoseconds.
+		Weight::from_parts(950_726_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().writes(42_u64))
 	}
@@ -104,6 +104,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Volatility` (r:8 w:0)
+	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -112,6 +116,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:6 w:6)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:2 w:0)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:2 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Sold` (r:1 w:1)
+	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::SaleQueue` (r:1 w:1)
+	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
@@ -124,12 +138,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11989`
+		//  Measured:  `15593`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_222_783_000 picoseconds.
-		Weight::from_parts(1_293_731_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(104_u64))
-			.saturating_add(T::DbWeight::get().writes(49_u64))
+		// Minimum execution time: 1_375_893_000 picoseconds.
+		Weight::from_parts(1_409_658_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(120_u64))
+			.saturating_add(T::DbWeight::get().writes(51_u64))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -139,14 +153,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:16)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Volatility` (r:8 w:0)
+	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:16 w:0)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:16 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Sold` (r:8 w:8)
+	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:16 w:16)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:48 w:48)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::SaleQueue` (r:8 w:0)
+	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:256 w:256)
@@ -159,20 +187,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2477 + n * (177 ±0) + p * (2133 ±0)`
+		//  Measured:  `2689 + n * (177 ±0) + p * (2166 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_661_465_000 picoseconds.
-		Weight::from_parts(3_693_682_000, 9549)
-			// Standard Error: 5_157_264
-			.saturating_add(Weight::from_parts(280_412_719, 0).saturating_mul(n.into()))
-			// Standard Error: 155_563_802
-			.saturating_add(Weight::from_parts(253_289_360, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(5_u64))
+		// Minimum execution time: 4_033_472_000 picoseconds.
+		Weight::from_parts(6_615_181_671, 9549)
+			// Standard Error: 14_613_092
+			.saturating_add(Weight::from_parts(330_312_253, 0).saturating_mul(n.into()))
+			// Standard Error: 491_892_962
+			.saturating_add(Weight::from_parts(469_599_470, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().reads((18_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().reads((25_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes((15_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes((16_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 15654).saturating_mul(p.into()))
 	}
@@ -184,10 +212,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Volatility` (r:8 w:0)
+	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:2 w:0)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:2 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:2)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:6 w:6)
@@ -205,13 +243,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 256]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11857 + n * (1455 ±0)`
+		//  Measured:  `11942 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_151_066_000 picoseconds.
-		Weight::from_parts(1_200_352_000, 44734)
-			// Standard Error: 23_283_203
-			.saturating_add(Weight::from_parts(1_046_581_715, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(86_u64))
+		// Minimum execution time: 1_978_591_000 picoseconds.
+		Weight::from_parts(21_148_200_241, 44734)
+			// Standard Error: 41_885_342
+			.saturating_add(Weight::from_parts(1_004_052_964, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(100_u64))
 			.saturating_add(T::DbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(30_u64))
 			.saturating_add(T::DbWeight::get().writes((19_u64).saturating_mul(n.into())))
@@ -225,6 +263,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Volatility` (r:8 w:0)
+	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -233,6 +275,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:4 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::SaleQueue` (r:1 w:0)
+	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
@@ -243,11 +287,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11970`
+		//  Measured:  `12036`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_446_003_000 picoseconds.
-		Weight::from_parts(1_719_578_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(99_u64))
+		// Minimum execution time: 968_779_000 picoseconds.
+		Weight::from_parts(1_117_290_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(109_u64))
 			.saturating_add(T::DbWeight::get().writes(41_u64))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:1)
@@ -271,10 +315,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2340 + n * (735 ±0)`
 		//  Estimated: `3843 + n * (5218 ±0)`
-		// Minimum execution time: 197_340_000 picoseconds.
-		Weight::from_parts(119_089_891, 3843)
-			// Standard Error: 4_853_927
-			.saturating_add(Weight::from_parts(222_996_180, 0).saturating_mul(n.into()))
+		// Minimum execution time: 215_216_000 picoseconds.
+		Weight::from_parts(190_339_037, 3843)
+			// Standard Error: 3_064_600
+			.saturating_add(Weight::from_parts(175_475_437, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -299,8 +343,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `10113`
 		//  Estimated: `82910`
-		// Minimum execution time: 664_498_000 picoseconds.
-		Weight::from_parts(786_803_000, 82910)
+		// Minimum execution time: 1_080_828_000 picoseconds.
+		Weight::from_parts(1_275_638_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(83_u64))
 			.saturating_add(T::DbWeight::get().writes(49_u64))
 	}
@@ -316,8 +360,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `746`
 		//  Estimated: `6110`
-		// Minimum execution time: 53_469_000 picoseconds.
-		Weight::from_parts(57_599_000, 6110)
+		// Minimum execution time: 125_536_000 picoseconds.
+		Weight::from_parts(200_898_000, 6110)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -339,11 +383,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `8650 + n * (1458 ±0)`
-		//  Estimated: `60293 + n * (25034 ±82)`
-		// Minimum execution time: 838_749_000 picoseconds.
-		Weight::from_parts(29_074_539, 60293)
-			// Standard Error: 28_384_091
-			.saturating_add(Weight::from_parts(648_110_206, 0).saturating_mul(n.into()))
+		//  Estimated: `60293 + n * (25034 ±0)`
+		// Minimum execution time: 865_171_000 picoseconds.
+		Weight::from_parts(473_491_530, 60293)
+			// Standard Error: 27_863_963
+			.saturating_add(Weight::from_parts(642_398_646, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(72_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
@@ -356,8 +400,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 12_781_000 picoseconds.
-		Weight::from_parts(15_604_000, 0)
+		// Minimum execution time: 8_466_000 picoseconds.
+		Weight::from_parts(9_114_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:0)
@@ -368,8 +412,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `434`
 		//  Estimated: `3724`
-		// Minimum execution time: 32_449_000 picoseconds.
-		Weight::from_parts(34_622_000, 3724)
+		// Minimum execution time: 21_082_000 picoseconds.
+		Weight::from_parts(26_532_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -383,8 +427,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `664`
 		//  Estimated: `6208`
-		// Minimum execution time: 107_072_000 picoseconds.
-		Weight::from_parts(113_826_000, 6208)
+		// Minimum execution time: 85_608_000 picoseconds.
+		Weight::from_parts(98_757_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -418,8 +462,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `11504`
 		//  Estimated: `82910`
-		// Minimum execution time: 884_670_000 picoseconds.
-		Weight::from_parts(931_706_000, 82910)
+		// Minimum execution time: 887_878_000 picoseconds.
+		Weight::from_parts(950_726_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().writes(42_u64))
 	}
@@ -431,6 +475,10 @@ impl WeightInfo for () {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Volatility` (r:8 w:0)
+	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -439,6 +487,16 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:6 w:6)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:2 w:0)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:2 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Sold` (r:1 w:1)
+	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::SaleQueue` (r:1 w:1)
+	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
@@ -451,12 +509,12 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11989`
+		//  Measured:  `15593`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_222_783_000 picoseconds.
-		Weight::from_parts(1_293_731_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(104_u64))
-			.saturating_add(RocksDbWeight::get().writes(49_u64))
+		// Minimum execution time: 1_375_893_000 picoseconds.
+		Weight::from_parts(1_409_658_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(120_u64))
+			.saturating_add(RocksDbWeight::get().writes(51_u64))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -466,14 +524,28 @@ impl WeightInfo for () {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:16)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Volatility` (r:8 w:0)
+	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:16 w:0)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:16 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Sold` (r:8 w:8)
+	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:16 w:16)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:48 w:48)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::SaleQueue` (r:8 w:0)
+	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:256 w:256)
@@ -486,20 +558,20 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2477 + n * (177 ±0) + p * (2133 ±0)`
+		//  Measured:  `2689 + n * (177 ±0) + p * (2166 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_661_465_000 picoseconds.
-		Weight::from_parts(3_693_682_000, 9549)
-			// Standard Error: 5_157_264
-			.saturating_add(Weight::from_parts(280_412_719, 0).saturating_mul(n.into()))
-			// Standard Error: 155_563_802
-			.saturating_add(Weight::from_parts(253_289_360, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(5_u64))
+		// Minimum execution time: 4_033_472_000 picoseconds.
+		Weight::from_parts(6_615_181_671, 9549)
+			// Standard Error: 14_613_092
+			.saturating_add(Weight::from_parts(330_312_253, 0).saturating_mul(n.into()))
+			// Standard Error: 491_892_962
+			.saturating_add(Weight::from_parts(469_599_470, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().reads((18_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().reads((25_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes((15_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().writes((16_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 15654).saturating_mul(p.into()))
 	}
@@ -511,10 +583,20 @@ impl WeightInfo for () {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Volatility` (r:8 w:0)
+	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:2 w:0)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:2 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:2)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:6 w:6)
@@ -532,13 +614,13 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 256]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11857 + n * (1455 ±0)`
+		//  Measured:  `11942 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_151_066_000 picoseconds.
-		Weight::from_parts(1_200_352_000, 44734)
-			// Standard Error: 23_283_203
-			.saturating_add(Weight::from_parts(1_046_581_715, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(86_u64))
+		// Minimum execution time: 1_978_591_000 picoseconds.
+		Weight::from_parts(21_148_200_241, 44734)
+			// Standard Error: 41_885_342
+			.saturating_add(Weight::from_parts(1_004_052_964, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(100_u64))
 			.saturating_add(RocksDbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(30_u64))
 			.saturating_add(RocksDbWeight::get().writes((19_u64).saturating_mul(n.into())))
@@ -552,6 +634,10 @@ impl WeightInfo for () {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Volatility` (r:8 w:0)
+	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -560,6 +646,8 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:4 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::SaleQueue` (r:1 w:0)
+	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
@@ -570,11 +658,11 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11970`
+		//  Measured:  `12036`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_446_003_000 picoseconds.
-		Weight::from_parts(1_719_578_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(99_u64))
+		// Minimum execution time: 968_779_000 picoseconds.
+		Weight::from_parts(1_117_290_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(109_u64))
 			.saturating_add(RocksDbWeight::get().writes(41_u64))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:1)
@@ -598,10 +686,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2340 + n * (735 ±0)`
 		//  Estimated: `3843 + n * (5218 ±0)`
-		// Minimum execution time: 197_340_000 picoseconds.
-		Weight::from_parts(119_089_891, 3843)
-			// Standard Error: 4_853_927
-			.saturating_add(Weight::from_parts(222_996_180, 0).saturating_mul(n.into()))
+		// Minimum execution time: 215_216_000 picoseconds.
+		Weight::from_parts(190_339_037, 3843)
+			// Standard Error: 3_064_600
+			.saturating_add(Weight::from_parts(175_475_437, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -626,8 +714,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `10113`
 		//  Estimated: `82910`
-		// Minimum execution time: 664_498_000 picoseconds.
-		Weight::from_parts(786_803_000, 82910)
+		// Minimum execution time: 1_080_828_000 picoseconds.
+		Weight::from_parts(1_275_638_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(83_u64))
 			.saturating_add(RocksDbWeight::get().writes(49_u64))
 	}
@@ -643,8 +731,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `746`
 		//  Estimated: `6110`
-		// Minimum execution time: 53_469_000 picoseconds.
-		Weight::from_parts(57_599_000, 6110)
+		// Minimum execution time: 125_536_000 picoseconds.
+		Weight::from_parts(200_898_000, 6110)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -666,11 +754,11 @@ impl WeightInfo for () {
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `8650 + n * (1458 ±0)`
-		//  Estimated: `60293 + n * (25034 ±82)`
-		// Minimum execution time: 838_749_000 picoseconds.
-		Weight::from_parts(29_074_539, 60293)
-			// Standard Error: 28_384_091
-			.saturating_add(Weight::from_parts(648_110_206, 0).saturating_mul(n.into()))
+		//  Estimated: `60293 + n * (25034 ±0)`
+		// Minimum execution time: 865_171_000 picoseconds.
+		Weight::from_parts(473_491_530, 60293)
+			// Standard Error: 27_863_963
+			.saturating_add(Weight::from_parts(642_398_646, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(72_u64))
 			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(16_u64))
@@ -683,8 +771,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 12_781_000 picoseconds.
-		Weight::from_parts(15_604_000, 0)
+		// Minimum execution time: 8_466_000 picoseconds.
+		Weight::from_parts(9_114_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:0)
@@ -695,8 +783,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `434`
 		//  Estimated: `3724`
-		// Minimum execution time: 32_449_000 picoseconds.
-		Weight::from_parts(34_622_000, 3724)
+		// Minimum execution time: 21_082_000 picoseconds.
+		Weight::from_parts(26_532_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -710,8 +798,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `664`
 		//  Estimated: `6208`
-		// Minimum execution time: 107_072_000 picoseconds.
-		Weight::from_parts(113_826_000, 6208)
+		// Minimum execution time: 85_608_000 picoseconds.
+		Weight::from_parts(98_757_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}

@@ -1,19 +1,101 @@
 //! Cascade control: `pallet-breaker` measures every oracle asset's volatility.
 
-use super::{lending::OrmlOracle, MaxFeedValues, Price};
-use crate::{governance, AccountId, AssetId, Breaker, Runtime};
+use super::{lending::OrmlOracle, liquidation::USD, AssetKind, MaxFeedValues, Price};
+use crate::{assets::USDM, governance, AccountId, AssetConversion, AssetId, Breaker, Runtime};
 use frame_support::parameter_types;
-use pallet_breaker::VolatilityParams;
+use pallet_breaker::{BreakerParams, Level, Triggers, VolatilityParams};
+use sp_arithmetic::{traits::Saturating, FixedPointNumber, FixedU128, Permill};
 
 parameter_types! {
 	/// A sample's weight halves in an hour (600 blocks): the estimate follows a crash within
 	/// minutes and forgets it within hours.
 	pub DefaultVolatilityParams: VolatilityParams = VolatilityParams { half_life_secs: 3_600 };
+	/// The oracle guard holds a price more than 10% away from the last accepted one until a
+	/// later block's price confirms it.
+	///
+	/// Throttled at 400% annualised volatility (one 5% jump in a block reads ~390%), an 8% range
+	/// over 100 blocks (10 minutes) or a 5% oracle/DEX gap; halted at 1,500% (a ~19% jump), a
+	/// 20% range or a 15% gap. A level falls a step after 50 blocks (5 minutes) with every
+	/// input below 80% of its trigger; volatility counts from 10 returns. A throttled asset
+	/// sells at most USD 500,000 of collateral on the DEX per block.
+	pub DefaultBreakerParams: BreakerParams = BreakerParams {
+		throttle: Triggers {
+			volatility: FixedU128::from_u32(4),
+			moved: Permill::from_percent(8),
+			divergence: Permill::from_percent(5),
+		},
+		halt: Triggers {
+			volatility: FixedU128::from_u32(15),
+			moved: Permill::from_percent(20),
+			divergence: Permill::from_percent(15),
+		},
+		release: Permill::from_percent(80),
+		calm_blocks: 50,
+		window_blocks: 100,
+		min_samples: 10,
+		sale_cap: 500_000 * USD,
+		jump: Permill::from_percent(10),
+	};
+}
+
+/// The DEX's spot price of an asset in the oracle's units: its pool against USDM, times
+/// USDM's oracle price (per base unit, so decimals need no care).
+pub struct PoolSpot;
+impl pallet_breaker::DexSpot<AssetId> for PoolSpot {
+	fn spot(asset: &AssetId) -> Option<Price> {
+		if *asset == USDM {
+			return None;
+		}
+		let (in_asset, in_usdm) =
+			AssetConversion::get_reserves(AssetKind::WithId(*asset), AssetKind::WithId(USDM))
+				.ok()?;
+		let (usdm_price, _) =
+			<OrmlOracle as pallet_lending::TimestampedPrices<AssetId>>::timestamped_price(&USDM)?;
+		FixedU128::checked_from_rational(in_usdm, in_asset)
+			.map(|spot| spot.saturating_mul(usdm_price))
+	}
+}
+
+/// The breaker's effects, as the lending and liquidation pallets ask for them.
+pub struct BreakerEffects;
+impl pallet_liquidation::CascadeBreaker<AssetId> for BreakerEffects {
+	fn sale_gate(asset: &AssetId) -> pallet_liquidation::SaleGate {
+		if Breaker::held_price(asset).is_some() {
+			return pallet_liquidation::SaleGate::Unconfirmed;
+		}
+		match Breaker::effective_level(asset) {
+			Level::Normal => pallet_liquidation::SaleGate::Open,
+			Level::Throttled => pallet_liquidation::SaleGate::Capped(Breaker::sale_left(asset)),
+			Level::Halted => pallet_liquidation::SaleGate::Halted,
+		}
+	}
+	fn note_sale(asset: &AssetId, value: u128) {
+		Breaker::note_sale(asset, value)
+	}
+	fn volatility(asset: &AssetId) -> Option<Price> {
+		Breaker::ranked_volatility(asset)
+	}
+}
+impl pallet_lending::BorrowBreaker<AssetId> for BreakerEffects {
+	fn emergency() -> bool {
+		Breaker::is_emergency()
+	}
+	fn halted(asset: &AssetId) -> bool {
+		Breaker::effective_level(asset) == Level::Halted || Breaker::held_price(asset).is_some()
+	}
 }
 
 impl pallet_breaker::LatestPrice<AssetId> for OrmlOracle {
 	fn latest(asset: &AssetId) -> Option<(Price, u64)> {
 		<OrmlOracle as pallet_lending::TimestampedPrices<AssetId>>::timestamped_price(asset)
+	}
+}
+
+/// The oracle's `MinimumOracleCount`: the breaker's feed quorum (set per chain spec).
+pub struct OracleQuorum;
+impl frame_support::traits::Get<u32> for OracleQuorum {
+	fn get() -> u32 {
+		Breaker::feed_quorum()
 	}
 }
 
@@ -29,6 +111,9 @@ impl orml_oracle::OnNewData<AccountId, AssetId, Price> for NoteNewData {
 impl pallet_breaker::Config for Runtime {
 	type AssetId = AssetId;
 	type Prices = OrmlOracle;
+	type Spot = PoolSpot;
+	type DefaultBreakerParams = DefaultBreakerParams;
+	type MaxFeeders = super::MaxFeeders;
 	type AdminOrigin = governance::RiskAdminOrigin;
 	type DefaultParams = DefaultVolatilityParams;
 	type MaxAssets = MaxFeedValues;
@@ -51,5 +136,19 @@ impl pallet_breaker::BenchmarkHelper<AssetId> for BreakerBenchmarkHelper {
 			None, asset, price,
 		)
 		.expect("the root operator may feed");
+	}
+	fn set_spot(asset: AssetId, price: Price) {
+		use frame_support::traits::fungibles::{Inspect, Mutate};
+		use pallet_lending::BenchmarkHelper as _;
+		use pallet_liquidation::BenchmarkHelper;
+		let lp: AccountId = frame_benchmarking::account("spot-lp", asset, 0);
+		if !<crate::Assets as Inspect<AccountId>>::asset_exists(asset) {
+			super::lending::LendingBenchmarkHelper::create_asset(asset);
+		}
+		let amount = 1_000_000 * crate::UNIT;
+		let usdm = price.saturating_mul_int(amount);
+		crate::Assets::mint_into(asset, &lp, amount * 2).expect("mintable");
+		crate::Assets::mint_into(USDM, &lp, usdm * 2).expect("mintable");
+		super::liquidation::LiquidationBenchmarkHelper::create_pool(&lp, asset, USDM, amount, usdm);
 	}
 }

@@ -37,6 +37,7 @@ impl pallet_lending::Config for Runtime {
 	type UnixTime = Timestamp;
 	type UpdateOrigin = governance::RiskAdminOrigin;
 	type OnPositionChanged = crate::Liquidation;
+	type Breaker = super::breaker::BreakerEffects;
 	type PalletId = LendingPalletId;
 	type MaxAssetsPerAccount = ConstU32<MAX_ASSETS_PER_ACCOUNT>;
 	type MaxBorrowRate = MaxBorrowRate;
@@ -65,6 +66,9 @@ impl pallet_lending::BenchmarkHelper<AssetId, crate::AccountId> for LendingBench
 	}
 	fn set_time(now: u64) {
 		pallet_timestamp::Now::<Runtime>::put(now);
+	}
+	fn mute_position_hook() {
+		crate::Liquidation::defer_filing();
 	}
 	fn set_price(asset: AssetId, price: Price) {
 		<Oracle as orml_traits::DataFeeder<AssetId, Price, crate::AccountId>>::feed_value(

@@ -91,6 +91,9 @@ impl pallet_liquidation::Config for Runtime {
 	type SweepPerRun = ConstU32<100>;
 	type MaxSettleBatch = ConstU32<256>;
 	type MaxBatchPairs = ConstU32<{ MAX_ASSETS_PER_ACCOUNT }>;
+	type Breaker = super::breaker::BreakerEffects;
+	type MaxSaleQueue = ConstU32<64>;
+	type MaxQueueAge = ConstU32<20>;
 	type WeightInfo = pallet_liquidation::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = LiquidationBenchmarkHelper;
@@ -112,5 +115,20 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, crate::AccountId> for Liquidat
 			.expect("a new pool of two assets");
 		AssetConversion::add_liquidity(origin, ka, kb, amount_a, amount_b, 1, 1, lp.clone())
 			.expect("the provider holds the liquidity");
+	}
+	fn throttle(asset: AssetId) {
+		// A cap no benchmark sale reaches: the sale goes through and is counted.
+		let params = pallet_breaker::BreakerParams {
+			sale_cap: u128::MAX,
+			..crate::configs::breaker::DefaultBreakerParams::get()
+		};
+		crate::Breaker::set_breaker_params(crate::RuntimeOrigin::root(), params)
+			.expect("valid parameters");
+		crate::Breaker::force_level(
+			crate::RuntimeOrigin::root(),
+			asset,
+			pallet_breaker::Level::Throttled,
+		)
+		.expect("root may force a level");
 	}
 }

@@ -1,6 +1,6 @@
 //! `Config` of every pallet in the runtime.
 
-mod breaker;
+pub mod breaker;
 mod lending;
 mod liquidation;
 pub use lending::*;
@@ -269,9 +269,8 @@ pub type Price = FixedU128;
 parameter_types! {
 	/// A value older than this is not combined into the oracle's answer (ms).
 	pub const OracleValueExpiresIn: u64 = 10 * 60 * 1000;
-	/// Fewer fresh values than this and the oracle keeps its previous combined value; the
-	/// lending pallet then refuses it once it is older than `MaxPriceAge`.
-	pub const MinimumOracleCount: u32 = 1;
+	/// Most oracle feeders (the membership's bound; the feed quorum's upper bound).
+	pub const MaxFeeders: u32 = 32;
 	pub const MaxFeedValues: u32 = 16;
 	pub OracleRootOperator: AccountId =
 		AccountIdConversion::<AccountId>::into_account_truncating(&PalletId(*b"mc/orcle"));
@@ -281,7 +280,10 @@ impl orml_oracle::Config for Runtime {
 	/// The breaker samples each asset that got data, at the end of the block.
 	type OnNewData = breaker::NoteNewData;
 	type CombineData =
-		orml_oracle::DefaultCombineData<Runtime, MinimumOracleCount, OracleValueExpiresIn, ()>;
+		orml_oracle::DefaultCombineData<Runtime, breaker::OracleQuorum, OracleValueExpiresIn, ()>;
+	// (`OracleQuorum`: fewer fresh values than the breaker's feed quorum, set per chain spec,
+	// and the oracle keeps its previous combined value; the lending pallet then refuses it once
+	// it is older than `MaxPriceAge`.)
 	type Time = Timestamp;
 	type OracleKey = AssetId;
 	type OracleValue = Price;
@@ -318,7 +320,7 @@ impl pallet_membership::Config<OracleMembershipInstance> for Runtime {
 	type MembershipInitialized = ();
 	/// Removing a feeder drops its raw values from the oracle.
 	type MembershipChanged = Oracle;
-	type MaxMembers = ConstU32<32>;
+	type MaxMembers = MaxFeeders;
 	type WeightInfo = pallet_membership::weights::SubstrateWeight<Runtime>;
 }
 

@@ -9,7 +9,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use codec::Codec;
-pub use pallet_breaker::AssetVolatility;
+pub use pallet_breaker::{AssetBreaker, AssetVolatility};
 
 sp_api::decl_runtime_apis! {
 	/// Reads of cascade control, at the block's state.
@@ -22,5 +22,8 @@ sp_api::decl_runtime_apis! {
 		fn volatility(asset: AssetId) -> Option<AssetVolatility>;
 		/// Every sampled asset's measured volatility.
 		fn volatilities() -> Vec<(AssetId, AssetVolatility)>;
+		/// `asset`'s breaker level (in force, and its own: forced or automatic, since when),
+		/// the inputs it is decided on, and the DEX sale value left in this block.
+		fn breaker(asset: AssetId) -> AssetBreaker;
 	}
 }

@@ -1,0 +1,550 @@
+//! The cascade benchmark (issue #15): does the circuit breaker slow a liquidation spiral?
+//!
+//! The development genesis of the real runtime, natively (assets, the DEX, the oracle, lending,
+//! liquidation, the breaker; their calls and hooks), driven block by block through a price
+//! scenario read from a CSV file (`block,asset,price`; the last price holds until the next
+//! row). A population of positions (XBTC collateral, USDM debt, health spread evenly over
+//! [1.08, 1.80]; a whale in the scenarios that ask for one) borrows first. Each block:
+//!
+//! 1. the three dev feeders feed the scenario's price (every block, as a feeder does);
+//! 2. the keepers' offchain worker logic settles what is below health 1: candidates from the
+//!    risk index, batches sized to the block (`batch_prefix`, a dry run,
+//!    `settle_batch_unsigned`), the positions a batch skips one by one (`settle_unsigned`),
+//!    within the block's normal weight;
+//! 3. an arbitrageur trades the XBTC/USDM pool toward the oracle, within a per-block capacity;
+//! 4. the end of the block: the oracle's and the breaker's `on_finalize` (the breaker samples,
+//!    guards the price, moves the level).
+//!
+//! Each scenario runs with the breaker off (triggers and the guard out of reach) and on (the
+//! runtime's defaults). Reported: bad debt socialised, insurance USDM used, the worst DEX-vs-
+//! oracle gap, positions liquidated, healthy positions harmed (a settlement of a position at
+//! health 1 or above: must be 0), positions liquidated that would have been healthy at the
+//! scenario's last price, and blocks to recovery (from the first move until no position is
+//! below 1 and the pool is within 2% of the oracle). Plots per scenario (SVG, `plotters`):
+//! DEX price vs oracle, collateral sold on the DEX, positions queued, insurance fund and bad
+//! debt per block, breaker off and on.
+//!
+//! `cargo run --release -p margincall-scale-bench --bin margincall-cascade-bench` (see
+//! `benchmarking/README.md`); writes `benchmarking/results/cascade.txt` and
+//! `benchmarking/results/cascade/<scenario>.svg`.
+
+use frame_support::{
+	dispatch::DispatchClass,
+	traits::{fungibles::Inspect, fungibles::Mutate, OnFinalize},
+	weights::Weight,
+};
+use margincall_runtime::{
+	assets::{USDM, XBTC},
+	AccountId, AssetConversion, Breaker, Lending, Liquidation, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeOrigin, UNIT,
+};
+use margincall_scale_bench::*;
+use pallet_breaker::Level;
+use pallet_liquidation::{BatchWitness, WeightInfo as _};
+use sp_runtime::traits::Dispatchable;
+use std::{collections::BTreeMap, fmt::Write as _};
+
+/// Positions in each run.
+const POSITIONS: u64 = 300;
+/// Each position's collateral: 0.1 XBTC.
+const POSITION_XBTC: u128 = UNIT / 10;
+/// The whale's collateral, as a share of the pool's XBTC.
+const WHALE_SHARE: u128 = 30;
+/// USDM the arbitrageur may trade per block.
+const ARBITRAGE_CAPACITY: u128 = 200_000 * UNIT;
+/// Blocks simulated after the scenario's last row (recovery, the breaker's calm periods).
+const TAIL_BLOCKS: u32 = 150;
+/// XBTC's liquidation threshold in the dev preset (78%), for the "would have recovered" count.
+const XBTC_LT: f64 = 0.78;
+
+struct Scenario {
+	name: String,
+	/// `block -> XBTC price`.
+	path: BTreeMap<u32, u32>,
+	whale: bool,
+}
+
+fn load(path: &std::path::Path) -> Scenario {
+	let text = std::fs::read_to_string(path).expect("scenario readable");
+	let mut rows = BTreeMap::new();
+	let mut whale = false;
+	for line in text.lines().map(str::trim) {
+		if line == "# whale" {
+			whale = true;
+		}
+		if line.is_empty() || line.starts_with('#') || line.starts_with("block") {
+			continue;
+		}
+		let cols: Vec<&str> = line.split(',').map(str::trim).collect();
+		assert_eq!(cols.len(), 3, "block,asset,price: {line}");
+		assert!(cols[1] == "XBTC" || cols[1] == XBTC.to_string(), "only XBTC moves: {line}");
+		rows.insert(cols[0].parse().expect("block"), cols[2].parse().expect("price"));
+	}
+	let name = path.file_stem().expect("a file").to_string_lossy().into_owned();
+	Scenario { name, path: rows, whale }
+}
+
+/// One block's readings.
+#[derive(Clone, Default)]
+struct Sample {
+	block: u32,
+	oracle: f64,
+	/// The pool's price after the keepers' sales, before the arbitrageur's trade.
+	dex: f64,
+	/// XBTC sold on the DEX by liquidations in the block.
+	sold: f64,
+	queued: u32,
+	insurance_usdm: f64,
+	bad_debt: f64,
+	/// 0 Normal, 1 Throttled, 2 Halted; +10 while the guard holds the price.
+	level: u8,
+	below_one: u32,
+}
+
+#[derive(Default)]
+struct Outcome {
+	bad_debt: f64,
+	insurance_used: f64,
+	worst_gap: f64,
+	/// Worst `1 − DEX / oracle`: the pool sold below the oracle.
+	worst_below: f64,
+	liquidated: usize,
+	harmed: usize,
+	would_recover: usize,
+	recovery_blocks: Option<u32>,
+	samples: Vec<Sample>,
+}
+
+fn breaker_off() {
+	let mut params = pallet_breaker::LevelParams::<Runtime>::get();
+	let never = pallet_breaker::Triggers {
+		volatility: margincall_runtime::configs::Price::from_u32(1_000_000),
+		moved: sp_runtime::Permill::one(),
+		divergence: sp_runtime::Permill::one(),
+	};
+	params.throttle = never;
+	params.halt = never;
+	params.jump = sp_runtime::Permill::one();
+	dispatch(None, RuntimeCall::Breaker(pallet_breaker::Call::set_breaker_params { params }));
+}
+
+fn spot() -> f64 {
+	let (x, u) = AssetConversion::get_reserves(
+		margincall_runtime::AssetKind::WithId(XBTC),
+		margincall_runtime::AssetKind::WithId(USDM),
+	)
+	.expect("pool");
+	u as f64 / x as f64
+}
+
+fn pool_xbtc() -> u128 {
+	AssetConversion::get_reserves(
+		margincall_runtime::AssetKind::WithId(XBTC),
+		margincall_runtime::AssetKind::WithId(USDM),
+	)
+	.expect("pool")
+	.0
+}
+
+fn price_at(path: &BTreeMap<u32, u32>, block: u32) -> u32 {
+	path.range(..=block).next_back().map(|(_, p)| *p).unwrap_or(XBTC_PRICE)
+}
+
+/// Opens a position of `xbtc` collateral at `health` (at the current 60,000).
+fn open(who: &AccountId, xbtc: u128, health: f64) {
+	margincall_runtime::Assets::mint_into(XBTC, who, xbtc * 2).expect("mint");
+	dispatch(
+		Some(who),
+		RuntimeCall::Lending(pallet_lending::Call::supply { asset: XBTC, amount: xbtc }),
+	);
+	let value = xbtc as f64 * f64::from(XBTC_PRICE) * XBTC_LT;
+	let debt = (value / health) as u128;
+	dispatch(
+		Some(who),
+		RuntimeCall::Lending(pallet_lending::Call::borrow { asset: USDM, amount: debt }),
+	);
+}
+
+/// The keepers' worker for one block: batches then singles, within the normal weight.
+/// Returns the settlements' events' data: `(borrower, health, sold)`.
+fn keep(events_before: usize) -> Vec<(AccountId, f64, u128)> {
+	let limits = <Runtime as frame_system::Config>::BlockWeights::get();
+	let normal = Liquidation::normal_budget();
+	let base = limits.get(DispatchClass::Normal).base_extrinsic;
+	let mut candidates = Vec::new();
+	let mut cursor = None;
+	loop {
+		let (page, next) = Liquidation::at_risk(cursor, 1_000);
+		candidates.extend(
+			page.into_iter()
+				.filter(|w| Lending::account_health(w).is_ok_and(|h| h.is_liquidatable())),
+		);
+		match next {
+			Some(next) => cursor = Some(next),
+			None => break,
+		}
+	}
+	let mut queue: std::collections::VecDeque<AccountId> = candidates.into();
+	let mut used = Weight::zero();
+	let single = <Runtime as pallet_liquidation::Config>::WeightInfo::settle_dex();
+	while !queue.is_empty() {
+		let left = normal.saturating_sub(used).saturating_sub(base);
+		let (take, witness) = Liquidation::batch_prefix(queue.iter(), left);
+		if take == 0 {
+			break;
+		}
+		let chunk: Vec<AccountId> = queue.drain(..take).collect();
+		let Ok(dry) = Liquidation::try_settle_batch(&chunk, witness) else { continue };
+		for (who, _why) in dry.skipped {
+			if !single.all_lte(normal.saturating_sub(used)) {
+				break;
+			}
+			let call = RuntimeCall::Liquidation(pallet_liquidation::Call::settle_unsigned {
+				borrower: who,
+			});
+			// Refusals (a held price, a queue turn not come, no route) are the breaker's and the
+			// routes' answers; the worker's dry run would not have sent them.
+			if call.dispatch(RuntimeOrigin::none()).is_ok() {
+				used = used.saturating_add(single).saturating_add(base);
+			}
+		}
+		if dry.settled.is_empty() {
+			continue;
+		}
+		let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide };
+		let declared = Liquidation::settle_batch_weight(dry.settled.len() as u32, &witness);
+		if !declared.all_lte(normal.saturating_sub(used)) {
+			break;
+		}
+		let call = RuntimeCall::Liquidation(pallet_liquidation::Call::settle_batch_unsigned {
+			borrowers: dry.settled.try_into().expect("within MaxSettleBatch"),
+			witness,
+		});
+		if let Ok(post) = call.dispatch(RuntimeOrigin::none()) {
+			used = used
+				.saturating_add(post.actual_weight.unwrap_or(declared).min(declared))
+				.saturating_add(base);
+		}
+	}
+	frame_system::Pallet::<Runtime>::events()
+		.into_iter()
+		.skip(events_before)
+		.filter_map(|r| match r.event {
+			RuntimeEvent::Liquidation(pallet_liquidation::Event::Settled {
+				borrower,
+				health,
+				sold,
+				..
+			}) => Some((borrower, health.into_inner() as f64 / 1e18, sold)),
+			_ => None,
+		})
+		.collect()
+}
+
+/// An arbitrageur's trade toward the oracle, at most `ARBITRAGE_CAPACITY` USDM of it.
+fn arbitrage(price: u32) {
+	let now = spot();
+	let target = f64::from(price);
+	// Move at most the capacity: aim at the price the capacity reaches.
+	let (x, u) = (pool_xbtc() as f64, now * pool_xbtc() as f64);
+	let k = x * u;
+	let cap = ARBITRAGE_CAPACITY as f64;
+	let reach = if target > now {
+		// Buying XBTC with USDM: u grows by at most cap.
+		let u2 = (u + cap).min((k * target).sqrt());
+		u2 * u2 / k
+	} else {
+		let u2 = (u - cap).max((k * target).sqrt());
+		u2 * u2 / k
+	};
+	arbitrage_to(reach.max(1.0) as u128);
+}
+
+fn simulate(scenario: &Scenario, breaker: bool) -> Outcome {
+	let mut ext = genesis();
+	ext.execute_with(|| {
+		frame_system::Pallet::<Runtime>::set_block_number(1);
+		pallet_timestamp::Now::<Runtime>::put(T0);
+		feed(XBTC_PRICE);
+		uncap(USDM);
+		uncap(XBTC);
+		if !breaker {
+			breaker_off();
+		}
+		<margincall_runtime::Oracle as OnFinalize<u32>>::on_finalize(1);
+		<Breaker as OnFinalize<u32>>::on_finalize(1);
+		// The arbitrageur's inventory (its trades are capped per block, not by its funds).
+		let arb = whale();
+		<margincall_runtime::Balances as frame_support::traits::fungible::Mutate<AccountId>>::mint_into(
+			&arb,
+			1_000 * UNIT,
+		)
+		.expect("mint");
+		margincall_runtime::Assets::mint_into(XBTC, &arb, 1_000 * UNIT).expect("mint");
+		margincall_runtime::Assets::mint_into(USDM, &arb, 100_000_000 * UNIT).expect("mint");
+		let lender = account(u64::MAX);
+		let liquidity = 20_000_000 * UNIT;
+		margincall_runtime::Assets::mint_into(USDM, &lender, liquidity * 2).expect("mint");
+		dispatch(
+			Some(&lender),
+			RuntimeCall::Lending(pallet_lending::Call::supply { asset: USDM, amount: liquidity }),
+		);
+		let mut positions: Vec<(AccountId, u128, f64)> = Vec::new();
+		for i in 0..POSITIONS {
+			let who = account(i);
+			let health = 1.08 + 0.72 * (i as f64) / (POSITIONS as f64);
+			open(&who, POSITION_XBTC, health);
+			positions.push((who, POSITION_XBTC, health));
+		}
+		if scenario.whale {
+			let who = account(u64::MAX - 2);
+			let xbtc = pool_xbtc() * WHALE_SHARE / 100;
+			open(&who, xbtc, 1.12);
+			positions.push((who, xbtc, 1.12));
+		}
+		let treasury = Liquidation::insurance_account();
+		let insurance0 =
+			<margincall_runtime::Assets as Inspect<AccountId>>::balance(USDM, &treasury) as f64;
+		let first_move =
+			scenario.path.iter().find(|(_, p)| **p != XBTC_PRICE).map(|(b, _)| *b).unwrap_or(2);
+		let last_row = scenario.path.keys().next_back().copied().unwrap_or(2);
+		let final_price = f64::from(price_at(&scenario.path, last_row));
+		let mut out = Outcome::default();
+		let mut liquidated = std::collections::BTreeSet::new();
+		let mut last_unrecovered = None;
+		for block in 2..=last_row + TAIL_BLOCKS {
+			frame_system::Pallet::<Runtime>::reset_events();
+			frame_system::Pallet::<Runtime>::set_block_number(block);
+			pallet_timestamp::Now::<Runtime>::put(T0 + u64::from(block - 1) * 6_000);
+			let price = price_at(&scenario.path, block);
+			feed(price);
+			// What the block starts with: positions below 1 at the new price.
+			let below_one = positions
+				.iter()
+				.filter(|(w, _, _)| Lending::account_health(w).is_ok_and(|h| h.is_liquidatable()))
+				.count() as u32;
+			let settled = keep(frame_system::Pallet::<Runtime>::events().len());
+			// The gap the keepers' sales leave (and the oracle's move opens) before the
+			// arbitrageur trades.
+			let dex = spot();
+			let gap = (dex / f64::from(price) - 1.0).abs();
+			// The cascade's signature: the pool sold below the oracle.
+			out.worst_below = out.worst_below.max(1.0 - dex / f64::from(price));
+			let mut sold = 0u128;
+			for (who, health, s) in settled {
+				if health >= 1.0 {
+					out.harmed += 1;
+				}
+				sold += s;
+				liquidated.insert(who);
+			}
+			arbitrage(price);
+			<margincall_runtime::Oracle as OnFinalize<u32>>::on_finalize(block);
+			<Breaker as OnFinalize<u32>>::on_finalize(block);
+			out.worst_gap = out.worst_gap.max(gap);
+			let queued = pallet_liquidation::SaleQueue::<Runtime>::get(XBTC).len() as u32;
+			if block >= first_move && (below_one > 0 || queued > 0 || gap > 0.02) {
+				last_unrecovered = Some(block);
+			}
+			let level = match Breaker::effective_level(&XBTC) {
+				Level::Normal => 0,
+				Level::Throttled => 1,
+				Level::Halted => 2,
+			} + if Breaker::held_price(&XBTC).is_some() { 10 } else { 0 };
+			out.samples.push(Sample {
+				block,
+				oracle: f64::from(price),
+				dex,
+				sold: sold as f64 / UNIT as f64,
+				queued,
+				insurance_usdm: <margincall_runtime::Assets as Inspect<AccountId>>::balance(
+					USDM, &treasury,
+				) as f64 / UNIT as f64,
+				bad_debt: pallet_liquidation::BadDebt::<Runtime>::get(USDM) as f64 / UNIT as f64,
+				level,
+				below_one,
+			});
+		}
+		out.bad_debt = pallet_liquidation::BadDebt::<Runtime>::get(USDM) as f64 / UNIT as f64;
+		out.insurance_used = (insurance0
+			- <margincall_runtime::Assets as Inspect<AccountId>>::balance(USDM, &treasury) as f64)
+			/ UNIT as f64;
+		out.liquidated = liquidated.len();
+		out.would_recover = positions
+			.iter()
+			.filter(|(w, _, h)| {
+				liquidated.contains(w) && h * final_price / f64::from(XBTC_PRICE) >= 1.0
+			})
+			.count();
+		out.recovery_blocks = match last_unrecovered {
+			Some(b) if b >= last_row + TAIL_BLOCKS => None,
+			Some(b) => Some(b + 1 - first_move),
+			None => Some(0),
+		};
+		out
+	})
+}
+
+fn plot(name: &str, off: &Outcome, on: &Outcome) -> Result<(), Box<dyn std::error::Error>> {
+	use plotters::prelude::*;
+	let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../results/cascade");
+	std::fs::create_dir_all(dir)?;
+	let path = format!("{dir}/{name}.svg");
+	let root = SVGBackend::new(&path, (1000, 1200)).into_drawing_area();
+	root.fill(&WHITE)?;
+	let panels = root.split_evenly((4, 1));
+	let last = off.samples.last().map(|s| s.block).unwrap_or(2);
+	type Pick = fn(&Sample) -> f64;
+	type Line<'a> = (&'a str, &'a Outcome, Pick, RGBColor);
+	let series: [(&str, Vec<Line>); 4] = [
+		(
+			"XBTC price (USD): oracle, DEX breaker off, DEX breaker on",
+			vec![
+				("oracle", off, |s| s.oracle, BLACK),
+				("DEX, breaker off", off, |s| s.dex, RED),
+				("DEX, breaker on", on, |s| s.dex, BLUE),
+			],
+		),
+		(
+			"XBTC sold on the DEX per block",
+			vec![("breaker off", off, |s| s.sold, RED), ("breaker on", on, |s| s.sold, BLUE)],
+		),
+		(
+			"positions below health 1 (solid) and queued (breaker on, green)",
+			vec![
+				("below 1, breaker off", off, |s| f64::from(s.below_one), RED),
+				("below 1, breaker on", on, |s| f64::from(s.below_one), BLUE),
+				("queued, breaker on", on, |s| f64::from(s.queued), GREEN),
+			],
+		),
+		(
+			"insurance fund USDM (solid) and bad debt USDM (magenta/cyan)",
+			vec![
+				("insurance, breaker off", off, |s| s.insurance_usdm, RED),
+				("insurance, breaker on", on, |s| s.insurance_usdm, BLUE),
+				("bad debt, breaker off", off, |s| s.bad_debt, MAGENTA),
+				("bad debt, breaker on", on, |s| s.bad_debt, CYAN),
+			],
+		),
+	];
+	for (panel, (title, lines)) in panels.iter().zip(series.iter()) {
+		let values = lines.iter().flat_map(|(_, o, f, _)| o.samples.iter().map(*f));
+		let (lo, hi) = values.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+		let (lo, hi) = if hi > lo { (lo.min(0.0).min(lo), hi * 1.05) } else { (0.0, 1.0) };
+		let lo = if lines.len() == 3 && title.starts_with("XBTC price") { lo.max(0.0) } else { lo };
+		let mut chart = ChartBuilder::on(panel)
+			.caption(*title, ("sans-serif", 16))
+			.margin(10)
+			.x_label_area_size(25)
+			.y_label_area_size(70)
+			.build_cartesian_2d(0u32..last, lo..hi)?;
+		chart.configure_mesh().x_desc("block").draw()?;
+		for (label, outcome, pick, color) in lines {
+			let color = *color;
+			chart
+				.draw_series(LineSeries::new(
+					outcome.samples.iter().map(|s| (s.block, pick(s))),
+					&color,
+				))?
+				.label(*label)
+				.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+		}
+		chart
+			.configure_series_labels()
+			.background_style(WHITE.mix(0.8))
+			.border_style(BLACK)
+			.draw()?;
+	}
+	root.present()?;
+	Ok(())
+}
+
+/// Every block's readings, breaker off and on, as CSV beside the plot.
+fn write_blocks(name: &str, off: &Outcome, on: &Outcome) {
+	let mut csv = String::from(
+		"block,oracle,dex_off,dex_on,sold_off,sold_on,below_one_off,below_one_on,queued_on,insurance_off,insurance_on,bad_debt_off,bad_debt_on,level_on\n",
+	);
+	for (a, b) in off.samples.iter().zip(&on.samples) {
+		let _ = writeln!(
+			csv,
+			"{},{},{:.2},{:.2},{:.4},{:.4},{},{},{},{:.0},{:.0},{:.0},{:.0},{}",
+			a.block,
+			a.oracle,
+			a.dex,
+			b.dex,
+			a.sold,
+			b.sold,
+			a.below_one,
+			b.below_one,
+			b.queued,
+			a.insurance_usdm,
+			b.insurance_usdm,
+			a.bad_debt,
+			b.bad_debt,
+			b.level
+		);
+	}
+	let path = format!("{}/../results/cascade/{name}.csv", env!("CARGO_MANIFEST_DIR"));
+	std::fs::write(path, csv).expect("block readings written");
+}
+
+fn main() {
+	let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"));
+	let mut files: Vec<_> = std::fs::read_dir(&dir)
+		.expect("scenarios")
+		.filter_map(|e| e.ok().map(|e| e.path()))
+		.filter(|p| p.extension().is_some_and(|x| x == "csv"))
+		.collect();
+	files.sort();
+	let only: Vec<String> = std::env::args().skip(1).collect();
+	let mut out = String::new();
+	let cpu = std::fs::read_to_string("/proc/cpuinfo")
+		.ok()
+		.and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.to_string()))
+		.unwrap_or_default();
+	let _ = writeln!(
+		out,
+		"# margincall-cascade-bench: {POSITIONS} positions of 0.1 XBTC (health 1.08-1.80) against the dev pool (20 XBTC / 1.2 M USDM), arbitrage {} USDM a block\n# machine: {cpu}; native runtime (release), in-memory state\n",
+		ARBITRAGE_CAPACITY / UNIT
+	);
+	let _ = writeln!(
+		out,
+		"| scenario | breaker | bad debt (USDM) | insurance used (USDM) | worst DEX-vs-oracle gap (DEX below the oracle) | positions liquidated | healthy harmed | liquidated that would have recovered | blocks to recovery |"
+	);
+	let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
+	for file in files {
+		let scenario = load(&file);
+		if !only.is_empty() && !only.contains(&scenario.name) {
+			continue;
+		}
+		let off = simulate(&scenario, false);
+		let on = simulate(&scenario, true);
+		for (label, o) in [("off", &off), ("on", &on)] {
+			let line = format!(
+				"| {} | {label} | {:.0} | {:.0} | {:.1}% ({:.1}%) | {} | {} | {} | {} |",
+				scenario.name,
+				o.bad_debt,
+				o.insurance_used,
+				o.worst_gap * 100.0,
+				o.worst_below.max(0.0) * 100.0,
+				o.liquidated,
+				o.harmed,
+				o.would_recover,
+				o.recovery_blocks
+					.map(|b| b.to_string())
+					.unwrap_or_else(|| "not within the run".into()),
+			);
+			println!("{line}");
+			let _ = writeln!(out, "{line}");
+			assert_eq!(o.harmed, 0, "a healthy position was liquidated");
+		}
+		if let Err(e) = plot(&scenario.name, &off, &on) {
+			eprintln!("plot of {} failed: {e}", scenario.name);
+		}
+		write_blocks(&scenario.name, &off, &on);
+	}
+	print!("{out}");
+	let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../results/cascade.txt");
+	std::fs::write(path, &out).expect("results written");
+	println!("written to benchmarking/results/cascade.txt and benchmarking/results/cascade/*.svg");
+}
