@@ -221,6 +221,10 @@ impl<T: Config> Pallet<T> {
 			)
 			.ok_or_else(overflow::<T>)?;
 			if affordable < owed {
+				// Insolvent: all the collateral for part of the debt. Collateral worth less than
+				// the dust value cannot be sold (a unit left over by an earlier sale, say): it is
+				// too small, and `settle` sweeps it so the loss waterfall closes the debt.
+				ensure!(!is_dust(held, collateral_price), Error::<T>::CollateralTooSmall);
 				repay = affordable;
 				collateral = held;
 			} else {
@@ -425,6 +429,42 @@ impl<T: Config> Pallet<T> {
 		let value = Self::sale_value(input, plan.collateral_price);
 		Self::breaker_gate(borrower, plan, value)?;
 		Ok(DexQuote { input, to_insurance, tip, value })
+	}
+
+	/// The DEX sale `settle` makes of `plan`: as planned; or, when the collateral is
+	/// `Throttled` and the block's cap has less left than the sale's value, the repayment
+	/// scaled down to what is left (2% below it, for the pool's price impact; planned again, so
+	/// a rest below the dust value refuses it, and a cut below the collateral's minimum
+	/// balance is not made). Returns the plan the sale is for and its quote,
+	/// or the original plan and the refusal.
+	fn dex_sale(
+		borrower: &T::AccountId,
+		plan: Plan<T::AssetId>,
+	) -> (Plan<T::AssetId>, Result<DexQuote, DexRefusal>) {
+		match Self::quote_dex(borrower, &plan) {
+			Err(DexRefusal::Throttled { value, left }) if !left.is_zero() => {
+				let repay = multiply_by_rational_with_rounding(
+					plan.repay,
+					u128::from(Permill::from_percent(98).deconstruct()).saturating_mul(left),
+					u128::from(Permill::ACCURACY).saturating_mul(value),
+					Rounding::Down,
+				)
+				.unwrap_or(0);
+				let smaller = (!repay.is_zero())
+					.then(|| {
+						Self::plan(borrower, plan.debt_asset, plan.collateral_asset, Some(repay))
+							.ok()
+					})
+					.flatten();
+				let min = T::Assets::minimum_balance(plan.collateral_asset);
+				match smaller.map(|p| (p, Self::quote_dex(borrower, &p))) {
+					// A cut below the collateral's minimum balance could not be withdrawn.
+					Some((smaller, Ok(quote))) if quote.input >= min => (smaller, Ok(quote)),
+					_ => (plan, Err(DexRefusal::Throttled { value, left })),
+				}
+			},
+			quote => (plan, quote),
+		}
 	}
 
 	/// The value at the oracle of selling `input` collateral, rounded up (the breaker's cap
@@ -756,7 +796,15 @@ impl<T: Config> Pallet<T> {
 			Err(e) => return Err(e.into()),
 		};
 		let collateral = plan.collateral_asset;
-		let dex = Self::quote_dex(borrower, &plan).and_then(|quote| {
+		let planned = plan.repay;
+		let (plan, quote) = Self::dex_sale(borrower, plan);
+		// A sale cut to the breaker's cap planned once more.
+		let plans_weight = if plan.repay == planned {
+			plans_weight
+		} else {
+			plans_weight.saturating_add(Self::extra_plans_weight(1))
+		};
+		let dex = quote.and_then(|quote| {
 			Self::sell_on_dex(borrower, &plan, &quote).map(|sold| (quote, sold)).map_err(|e| {
 				log::debug!(target: "runtime::liquidation", "DEX sale failed: {e:?}");
 				DexRefusal::SwapFailed
@@ -955,8 +1003,7 @@ impl<T: Config> Pallet<T> {
 
 	/// A dry run of `settle(borrower)` (the `preview` view and runtime API).
 	pub fn do_preview(borrower: &T::AccountId) -> Result<Preview<T::AssetId>, DispatchError> {
-		let plan = Self::settle_plan(borrower)?;
-		let quote = Self::quote_dex(borrower, &plan);
+		let (plan, quote) = Self::dex_sale(borrower, Self::settle_plan(borrower)?);
 		// The DEX's quote, read once: the refusals of the quote carry it.
 		let dex_input = match &quote {
 			Ok(quote) => Some(quote.input),

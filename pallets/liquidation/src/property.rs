@@ -264,6 +264,9 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 								*paid.entry(debt_asset).or_default() += repaid;
 								repayments += 1;
 							},
+							Event::DustCollateralSwept { asset, amount, .. } => {
+								*taken.entry(asset).or_default() += amount;
+							},
 							Event::ShortfallCoveredByInsurance { asset, amount, .. } => {
 								counts.borrow_mut().shortfall += 1;
 								*paid.entry(asset).or_default() += amount;

@@ -10,14 +10,18 @@ parameter_types! {
 	/// A sample's weight halves in an hour (600 blocks): the estimate follows a crash within
 	/// minutes and forgets it within hours.
 	pub DefaultVolatilityParams: VolatilityParams = VolatilityParams { half_life_secs: 3_600 };
-	/// The oracle guard holds a price more than 10% away from the last accepted one until a
-	/// later block's price confirms it.
+	/// The oracle guard holds a price more than 5% away from the last accepted one (a move a
+	/// 6-second block rarely sees) until a later block's price confirms it.
 	///
 	/// Throttled at 400% annualised volatility (one 5% jump in a block reads ~390%), an 8% range
-	/// over 100 blocks (10 minutes) or a 5% oracle/DEX gap; halted at 1,500% (a ~19% jump), a
-	/// 20% range or a 15% gap. A level falls a step after 50 blocks (5 minutes) with every
-	/// input below 80% of its trigger; volatility counts from 10 returns. A throttled asset
-	/// sells at most USD 500,000 of collateral on the DEX per block.
+	/// over 100 blocks (10 minutes) or a 5% oracle/DEX gap: then at most USD 100,000 of the
+	/// asset's collateral is sold on the DEX per block (8% of the dev pool's depth), the rest
+	/// queued riskiest first. Halted at a 15% oracle/DEX gap (the pool cannot be trusted to sell
+	/// into), or at 4,000% volatility or a 50% range (a market in free fall): halting sales
+	/// only because prices move fast would let positions sink (measured by the cascade
+	/// benchmark: halting on a 20% range drained the backstop and stalled a 40% crash). A level
+	/// falls a step after 50 blocks (5 minutes) with every input below 80% of its trigger;
+	/// volatility counts from 10 returns.
 	pub DefaultBreakerParams: BreakerParams = BreakerParams {
 		throttle: Triggers {
 			volatility: FixedU128::from_u32(4),
@@ -25,16 +29,16 @@ parameter_types! {
 			divergence: Permill::from_percent(5),
 		},
 		halt: Triggers {
-			volatility: FixedU128::from_u32(15),
-			moved: Permill::from_percent(20),
+			volatility: FixedU128::from_u32(40),
+			moved: Permill::from_percent(50),
 			divergence: Permill::from_percent(15),
 		},
 		release: Permill::from_percent(80),
 		calm_blocks: 50,
 		window_blocks: 100,
 		min_samples: 10,
-		sale_cap: 500_000 * USD,
-		jump: Permill::from_percent(10),
+		sale_cap: 100_000 * USD,
+		jump: Permill::from_percent(5),
 	};
 }
 
