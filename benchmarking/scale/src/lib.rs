@@ -87,6 +87,26 @@ pub fn uncap(asset: u32) {
 	dispatch(None, RuntimeCall::Lending(pallet_lending::Call::update_market { asset, params }));
 }
 
+/// Opens a position: `who` is minted twice `xbtc`, supplies `xbtc` and borrows `debt` USDM
+/// through the lending pallet's calls (so the risk index is kept by its hook, as on chain).
+pub fn open_position(who: &AccountId, xbtc: u128, debt: u128) {
+	margincall_runtime::Assets::mint_into(XBTC, who, xbtc * 2).expect("mint");
+	dispatch(
+		Some(who),
+		RuntimeCall::Lending(pallet_lending::Call::supply { asset: XBTC, amount: xbtc }),
+	);
+	dispatch(
+		Some(who),
+		RuntimeCall::Lending(pallet_lending::Call::borrow { asset: USDM, amount: debt }),
+	);
+}
+
+/// The XBTC/USDM pool's reserves: `(XBTC, USDM)`.
+pub fn pool_reserves() -> (u128, u128) {
+	let (kx, ku) = pool_assets();
+	margincall_runtime::AssetConversion::get_reserves(*kx, *ku).expect("the dev pool exists")
+}
+
 pub fn pool_assets() -> (Box<AssetKind>, Box<AssetKind>) {
 	(Box::new(AssetKind::WithId(XBTC)), Box::new(AssetKind::WithId(USDM)))
 }
@@ -100,8 +120,7 @@ pub fn whale() -> AccountId {
 pub fn deepen_pool(xbtc: u128) {
 	let whale = whale();
 	let (kx, ku) = pool_assets();
-	let (rx, ru) = margincall_runtime::AssetConversion::get_reserves(*kx.clone(), *ku.clone())
-		.expect("the dev pool exists");
+	let (rx, ru) = pool_reserves();
 	let add_x = xbtc * UNIT;
 	let add_u = add_x.saturating_mul(ru) / rx;
 	margincall_runtime::Balances::mint_into(&whale, 1_000 * UNIT).expect("mint");
@@ -126,8 +145,7 @@ pub fn deepen_pool(xbtc: u128) {
 pub fn arbitrage_to(price: u128) {
 	let whale = whale();
 	let (kx, ku) = pool_assets();
-	let (rx, ru) =
-		margincall_runtime::AssetConversion::get_reserves(*kx.clone(), *ku.clone()).expect("pool");
+	let (rx, ru) = pool_reserves();
 	// x·y = k: the price ru/rx is `price` where rx = sqrt(k / price).
 	let target_x = ((rx as f64) * (ru as f64) / (price as f64)).sqrt() as u128;
 	let call = if target_x > rx {

@@ -141,21 +141,9 @@ fn run(n: u64) -> Row {
 		let start = Instant::now();
 		for i in 0..n {
 			let who = account(i);
-			margincall_runtime::Assets::mint_into(XBTC, &who, COLLATERAL * 2).expect("mint");
-			dispatch(
-				Some(&who),
-				RuntimeCall::Lending(pallet_lending::Call::supply {
-					asset: XBTC,
-					amount: COLLATERAL,
-				}),
-			);
 			// Health evenly over [1.2, 2.2), in thousandths, by a fixed stride.
 			let health_milli = 1_200 + (i.wrapping_mul(7_919) % 1_000) as u128;
-			let debt = liquidation_value * 1_000 / health_milli;
-			dispatch(
-				Some(&who),
-				RuntimeCall::Lending(pallet_lending::Call::borrow { asset: USDM, amount: debt }),
-			);
+			open_position(&who, COLLATERAL, liquidation_value * 1_000 / health_milli);
 		}
 		let build_s = start.elapsed().as_secs_f64();
 		// The next block (a feeder feeds once a block): XBTC -20%. Below 1: health < 1.25.

@@ -648,12 +648,9 @@ impl<T: Config> Pallet<T> {
 	/// What `asset`'s level is decided on now.
 	pub fn inputs(asset: &T::AssetId) -> levels::Inputs {
 		let params = LevelParams::<T>::get();
-		let now = Self::now();
 		let state = Volatility::<T>::get(asset);
-		let volatility = state
-			.filter(|s| s.samples >= params.min_samples)
-			.and_then(|s| vol::annualised(s.variance));
-		let moved = levels::moved(&Windows::<T>::get(asset), now, params.window_blocks);
+		let volatility = state.and_then(|s| Self::counted_volatility(&s, &params));
+		let moved = levels::moved(&Windows::<T>::get(asset), Self::now(), params.window_blocks);
 		let divergence = state
 			.map(|s| s.price)
 			.zip(T::Spot::spot(asset))
@@ -718,6 +715,11 @@ impl<T: Config> Pallet<T> {
 		Emergency::<T>::get()
 	}
 
+	/// Takes `asset` out of the raised set (forced or reset: no longer evaluated as raised).
+	fn unraise(asset: &T::AssetId) {
+		Self::put_raised(Raised::<T>::get().into_iter().filter(|a| a != asset).collect());
+	}
+
 	/// The level in force for `asset`: `Halted` in an emergency, else its own.
 	pub fn effective_level(asset: &T::AssetId) -> Level {
 		if Emergency::<T>::get() {
@@ -761,10 +763,13 @@ impl<T: Config> Pallet<T> {
 	/// `asset`'s annualised volatility once its estimate has `min_samples` returns: the
 	/// liquidation pallet seizes the most volatile collateral first.
 	pub fn ranked_volatility(asset: &T::AssetId) -> Option<FixedU128> {
-		let min = LevelParams::<T>::get().min_samples;
 		Volatility::<T>::get(asset)
-			.filter(|s| s.samples >= min)
-			.and_then(|s| vol::annualised(s.variance))
+			.and_then(|s| Self::counted_volatility(&s, &LevelParams::<T>::get()))
+	}
+
+	/// An estimate's annualised volatility, once it has `min_samples` returns.
+	fn counted_volatility(state: &VolState, params: &BreakerParams) -> Option<FixedU128> {
+		(state.samples >= params.min_samples).then(|| vol::annualised(state.variance)).flatten()
 	}
 
 	/// `asset`'s breaker state and inputs.
@@ -803,7 +808,7 @@ impl<T: Config> Pallet<T> {
 			asset,
 			LevelState { level, since: Self::now(), calm_since: None, forced: true },
 		);
-		Self::put_raised(Raised::<T>::get().into_iter().filter(|a| *a != asset).collect());
+		Self::unraise(&asset);
 		Self::deposit_event(Event::LevelChanged {
 			asset,
 			from: state.level,
@@ -816,7 +821,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_reset_level(asset: T::AssetId) -> DispatchResult {
 		let state = Levels::<T>::get(asset).ok_or(Error::<T>::NothingToReset)?;
 		Levels::<T>::remove(asset);
-		Self::put_raised(Raised::<T>::get().into_iter().filter(|a| *a != asset).collect());
+		Self::unraise(&asset);
 		Self::deposit_event(Event::LevelChanged {
 			asset,
 			from: state.level,

@@ -238,19 +238,14 @@ impl<T: Config> Pallet<T> {
 	) -> Result<Vec<(T::AccountId, Result<(), Skipped>)>, DispatchError> {
 		let params = Params::<T>::get();
 		let mut outcomes = Vec::new();
-		let gate = T::Breaker::sale_gate(&collateral);
-		let refused = match (gate, T::Breaker::sale_gate(&debt)) {
-			(_, SaleGate::Unconfirmed) | (SaleGate::Unconfirmed, _) => {
-				Some(DexRefusal::PriceUnconfirmed)
+		let cap = match Self::pair_gate(&collateral, &debt) {
+			Ok(cap) => cap,
+			Err(refusal) => {
+				let why = Skipped::Dex(refusal);
+				outcomes.extend(members.into_iter().map(|m| (m.borrower, Err(why))));
+				return Ok(outcomes);
 			},
-			(SaleGate::Halted, _) => Some(DexRefusal::Halted),
-			_ => None,
 		};
-		if let Some(refusal) = refused {
-			let why = Skipped::Dex(refusal);
-			outcomes.extend(members.into_iter().map(|m| (m.borrower, Err(why))));
-			return Ok(outcomes);
-		}
 		// Quote the pair's total; positions whose share exceeds their own bound leave the sale
 		// and the rest is quoted again, once: a lot still over a bound then is not sold
 		// (bounded work: two quotes a pair, as the benchmarks assume at most).
@@ -310,7 +305,7 @@ impl<T: Config> Pallet<T> {
 		// (queued positions go first, one by one through `settle`).
 		let price = members.first().map(|m| m.plan.collateral_price).unwrap_or_default();
 		let value = Self::sale_value(input, price);
-		if let SaleGate::Capped(left) = gate {
+		if let Some(left) = cap {
 			let left = if Self::live_queue(&collateral).is_empty() { left } else { 0 };
 			if value > left {
 				let why = Skipped::Dex(DexRefusal::Throttled { value, left });

@@ -476,11 +476,14 @@ impl<T: Config> Pallet<T> {
 
 	/// The live entries of `asset`'s sale queue (those younger than `MaxQueueAge`).
 	pub(crate) fn live_queue(asset: &T::AssetId) -> Vec<QueueEntry<T::AccountId>> {
+		Self::live(SaleQueue::<T>::get(asset).into_inner())
+	}
+
+	/// Of `entries`, those younger than `MaxQueueAge`.
+	fn live(mut entries: Vec<QueueEntry<T::AccountId>>) -> Vec<QueueEntry<T::AccountId>> {
 		let now = Self::block_number_u32();
-		SaleQueue::<T>::get(asset)
-			.into_iter()
-			.filter(|e| e.since.saturating_add(T::MaxQueueAge::get()) > now)
-			.collect()
+		entries.retain(|e| e.since.saturating_add(T::MaxQueueAge::get()) > now);
+		entries
 	}
 
 	/// The current block number as a `u32` (the queue's ages).
@@ -497,26 +500,37 @@ impl<T: Config> Pallet<T> {
 		plan: &Plan<T::AssetId>,
 		value: u128,
 	) -> Result<(), DexRefusal> {
-		// A held price of the debt asset is as untrustworthy as one of the collateral.
-		if T::Breaker::sale_gate(&plan.debt_asset) == SaleGate::Unconfirmed {
+		let Some(left) = Self::pair_gate(&plan.collateral_asset, &plan.debt_asset)? else {
+			return Ok(());
+		};
+		let behind = Self::live_queue(&plan.collateral_asset)
+			.first()
+			.is_some_and(|head| head.borrower != *borrower && plan.health.factor > head.health);
+		if behind {
+			return Err(DexRefusal::Throttled { value, left: 0 });
+		}
+		if value > left {
+			return Err(DexRefusal::Throttled { value, left });
+		}
+		Ok(())
+	}
+
+	/// The breaker's say on selling `collateral` for `debt` in this block, before a sale's
+	/// value is known: refused (a held price of either asset — one of the debt is as
+	/// untrustworthy as one of the collateral — or a halted collateral), unlimited (`None`), or
+	/// up to what the block's cap has left (`Some(left)`). `settle` and the batches both ask it.
+	pub(crate) fn pair_gate(
+		collateral: &T::AssetId,
+		debt: &T::AssetId,
+	) -> Result<Option<u128>, DexRefusal> {
+		if T::Breaker::sale_gate(debt) == SaleGate::Unconfirmed {
 			return Err(DexRefusal::PriceUnconfirmed);
 		}
-		match T::Breaker::sale_gate(&plan.collateral_asset) {
-			SaleGate::Open => Ok(()),
+		match T::Breaker::sale_gate(collateral) {
+			SaleGate::Open => Ok(None),
 			SaleGate::Halted => Err(DexRefusal::Halted),
 			SaleGate::Unconfirmed => Err(DexRefusal::PriceUnconfirmed),
-			SaleGate::Capped(left) => {
-				let behind = Self::live_queue(&plan.collateral_asset).first().is_some_and(|head| {
-					head.borrower != *borrower && plan.health.factor > head.health
-				});
-				if behind {
-					return Err(DexRefusal::Throttled { value, left: 0 });
-				}
-				if value > left {
-					return Err(DexRefusal::Throttled { value, left });
-				}
-				Ok(())
-			},
+			SaleGate::Capped(left) => Ok(Some(left)),
 		}
 	}
 
@@ -561,7 +575,7 @@ impl<T: Config> Pallet<T> {
 			return false;
 		}
 		let before = queue.len();
-		let mut live = Self::live_queue(&asset);
+		let mut live = Self::live(queue.into_inner());
 		let was = live.iter().any(|e| e.borrower == *borrower);
 		live.retain(|e| e.borrower != *borrower);
 		if live.len() != before {

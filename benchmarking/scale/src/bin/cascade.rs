@@ -35,8 +35,8 @@ use frame_support::{
 };
 use margincall_runtime::{
 	assets::{USDM, XBTC},
-	AccountId, AssetConversion, Breaker, Lending, Liquidation, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeOrigin, UNIT,
+	AccountId, Breaker, Lending, Liquidation, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin,
+	UNIT,
 };
 use margincall_scale_bench::*;
 use pallet_breaker::Level;
@@ -129,21 +129,8 @@ fn breaker_off() {
 }
 
 fn spot() -> f64 {
-	let (x, u) = AssetConversion::get_reserves(
-		margincall_runtime::AssetKind::WithId(XBTC),
-		margincall_runtime::AssetKind::WithId(USDM),
-	)
-	.expect("pool");
+	let (x, u) = pool_reserves();
 	u as f64 / x as f64
-}
-
-fn pool_xbtc() -> u128 {
-	AssetConversion::get_reserves(
-		margincall_runtime::AssetKind::WithId(XBTC),
-		margincall_runtime::AssetKind::WithId(USDM),
-	)
-	.expect("pool")
-	.0
 }
 
 fn price_at(path: &BTreeMap<u32, u32>, block: u32) -> u32 {
@@ -152,17 +139,8 @@ fn price_at(path: &BTreeMap<u32, u32>, block: u32) -> u32 {
 
 /// Opens a position of `xbtc` collateral at `health` (at the current 60,000).
 fn open(who: &AccountId, xbtc: u128, health: f64) {
-	margincall_runtime::Assets::mint_into(XBTC, who, xbtc * 2).expect("mint");
-	dispatch(
-		Some(who),
-		RuntimeCall::Lending(pallet_lending::Call::supply { asset: XBTC, amount: xbtc }),
-	);
 	let value = xbtc as f64 * f64::from(XBTC_PRICE) * XBTC_LT;
-	let debt = (value / health) as u128;
-	dispatch(
-		Some(who),
-		RuntimeCall::Lending(pallet_lending::Call::borrow { asset: USDM, amount: debt }),
-	);
+	open_position(who, xbtc, (value / health) as u128);
 }
 
 /// The keepers' worker for one block: batches then singles, within the normal weight.
@@ -243,10 +221,11 @@ fn keep(events_before: usize) -> Vec<(AccountId, f64, u128)> {
 
 /// An arbitrageur's trade toward the oracle, at most `ARBITRAGE_CAPACITY` USDM of it.
 fn arbitrage(price: u32) {
-	let now = spot();
+	let (x, u) = pool_reserves();
+	let (x, u) = (x as f64, u as f64);
+	let now = u / x;
 	let target = f64::from(price);
 	// Move at most the capacity: aim at the price the capacity reaches.
-	let (x, u) = (pool_xbtc() as f64, now * pool_xbtc() as f64);
 	let k = x * u;
 	let cap = ARBITRAGE_CAPACITY as f64;
 	let reach = if target > now {
@@ -298,7 +277,7 @@ fn simulate(scenario: &Scenario, breaker: bool) -> Outcome {
 		}
 		if scenario.whale {
 			let who = account(u64::MAX - 2);
-			let xbtc = pool_xbtc() * WHALE_SHARE / 100;
+			let xbtc = pool_reserves().0 * WHALE_SHARE / 100;
 			open(&who, xbtc, 1.12);
 			positions.push((who, xbtc, 1.12));
 		}
