@@ -14,7 +14,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-cargo build --release -p margincall-node --locked
+# With the scale benchmarks: one feature resolution for both, so building either later
+# rebuilds nothing (the node alone resolves the runtime's dependencies differently).
+cargo build --release -p margincall-node -p margincall-scale-bench --locked
 
 node="$CARGO_TARGET_DIR/release/margincall-node"
 wasm="$CARGO_TARGET_DIR/release/wbuild/margincall-runtime/margincall_runtime.compact.compressed.wasm"

@@ -258,6 +258,11 @@ async function main() {
   check(volViaApi.isSome && volViaApi.unwrap().annualised.toBigInt() > 0n &&
       volViaApi.unwrap().samples.toNumber() === vol.unwrap().samples.toNumber(),
     `api.call.breakerApi.volatility(XBTC) reports it annualised: ${volViaApi.toString()}`);
+  // The backstop took Eve's position: no Dutch auction was needed (the runtime's Executive
+  // tests drive one); the runtime API decodes with the metadata's types alone.
+  const auctions = await api.call.liquidationApi.auctions();
+  check(Array.isArray(auctions.toJSON()) && auctions.length === 0,
+    `api.call.liquidationApi.auctions() decodes: ${auctions.toString()}`);
 
   await api.disconnect();
 }

@@ -274,6 +274,10 @@ impl_runtime_apis! {
 		fn bad_debt(asset: AssetId) -> u128 {
 			pallet_liquidation::BadDebt::<Runtime>::get(asset)
 		}
+
+		fn auctions() -> Vec<pallet_liquidation::AuctionStatus<AccountId, AssetId>> {
+			Liquidation::auction_statuses()
+		}
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

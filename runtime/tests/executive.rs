@@ -847,3 +847,113 @@ fn an_unconfirmed_drop_halts_dex_sales_and_the_backstop_settles() {
 		assert_ok!(block(vec![signed(Sr25519Keyring::Eve, repay)])[0].expect("valid"));
 	})
 }
+
+/// The Dutch auction fallback on the real runtime: XBTC halted by the breaker (the DEX far
+/// from the oracle after a drop) and an empty insurance treasury, so `settle` can neither sell
+/// nor have the backstop buy: it starts an auction. Its price falls each block; a taker with
+/// its own USDM buys the lot once it is below the oracle, repaying Eve's debt, and the treasury
+/// takes half the unsold lot as the auction ends.
+#[test]
+fn a_halted_drop_with_an_empty_treasury_goes_to_auction_and_a_taker_buys_it() {
+	genesis("development").execute_with(|| {
+		use frame_support::traits::{
+			fungibles::Inspect,
+			tokens::{Fortitude, Preservation},
+		};
+		use margincall_runtime::{Lending, Liquidation};
+		let eve = eve_below_one_breaker_on();
+		let confirm = RuntimeCall::Oracle(orml_oracle::Call::feed_values {
+			values: frame_support::BoundedVec::truncate_from(vec![(XBTC, Price::from_u32(50_000))]),
+		});
+		assert_ok!(block(vec![signed(Sr25519Keyring::Alice, confirm)])[0].expect("valid"));
+		let treasury = Liquidation::insurance_account();
+		let spendable =
+			Assets::reducible_balance(USDM, &treasury, Preservation::Preserve, Fortitude::Polite);
+		assert_ok!(Liquidation::transfer_insurance(
+			margincall_runtime::RuntimeOrigin::root(),
+			USDM,
+			spendable,
+			account(Sr25519Keyring::Alice).into(),
+		));
+		let preview = Liquidation::do_preview(&eve).expect("liquidatable");
+		assert_eq!(
+			preview.route,
+			Ok(pallet_liquidation::Route::Auction { dex: pallet_liquidation::DexRefusal::Halted })
+		);
+		let settle = RuntimeCall::Liquidation(pallet_liquidation::Call::settle {
+			borrower: eve.clone().into(),
+		});
+		assert_ok!(block(vec![signed(Sr25519Keyring::Bob, settle)])[0].expect("valid"));
+		let started = events().into_iter().find_map(|e| match e {
+			RuntimeEvent::Liquidation(pallet_liquidation::Event::AuctionStarted {
+				id,
+				lot,
+				tab,
+				top,
+				..
+			}) => Some((id, lot, tab, top)),
+			_ => None,
+		});
+		let (id, lot, tab, top) = started.expect("an auction started");
+		// As previewed a block earlier, but for that block's interest.
+		assert!(tab >= preview.repay && tab - preview.repay < preview.repay / 10_000);
+		assert!(lot >= preview.collateral_due && lot - preview.collateral_due < lot / 10_000);
+		// 5% above the oracle's 50,000 USDM per XBTC.
+		assert_eq!(top, Price::from_u32(52_500));
+		// Blocks pass (the feeders keep the price fresh); the price falls 1% a block.
+		for _ in 0..8 {
+			let feed = RuntimeCall::Oracle(orml_oracle::Call::feed_values {
+				values: frame_support::BoundedVec::truncate_from(vec![
+					(USDM, Price::from_u32(1)),
+					(XBTC, Price::from_u32(50_000)),
+				]),
+			});
+			assert_ok!(block(vec![signed(Sr25519Keyring::Alice, feed)])[0].expect("valid"));
+		}
+		let status = Liquidation::auction_statuses();
+		assert_eq!(status.len(), 1);
+		let price = status[0].price;
+		assert!(price < Price::from_u32(50_000) && status[0].needs_reset == Some(false));
+		let ferdie = account(Sr25519Keyring::Ferdie);
+		let usdm_before = asset_balance(USDM, &ferdie);
+		let debt = |who: &AccountId| {
+			<Lending as pallet_lending::LendingPositions<AccountId>>::debt(who, &USDM).unwrap()
+		};
+		let debt_before = debt(&eve);
+		let take = RuntimeCall::Liquidation(pallet_liquidation::Call::take {
+			id,
+			max_collateral: u128::MAX,
+			max_price: price,
+		});
+		assert_ok!(block(vec![signed(Sr25519Keyring::Ferdie, take)])[0].expect("valid"));
+		let (bought, paid) = events()
+			.into_iter()
+			.find_map(|e| match e {
+				RuntimeEvent::Liquidation(pallet_liquidation::Event::AuctionTaken {
+					bought,
+					paid,
+					..
+				}) => Some((bought, paid)),
+				_ => None,
+			})
+			.expect("taken");
+		assert_eq!(paid, tab);
+		assert!(events().iter().any(|e| matches!(
+			e,
+			RuntimeEvent::Liquidation(pallet_liquidation::Event::AuctionEnded {
+				reason: pallet_liquidation::AuctionEnd::Paid,
+				..
+			})
+		)));
+		assert_eq!(asset_balance(USDM, &ferdie), usdm_before - paid);
+		// Less the repayment, plus one block's interest.
+		let left = debt(&eve);
+		assert!(left >= debt_before - paid && left - (debt_before - paid) < paid / 100_000);
+		let supplied =
+			<Lending as pallet_lending::LendingPositions<AccountId>>::supplied(&ferdie, &XBTC);
+		assert!(supplied.unwrap() >= bought);
+		assert!(!Lending::account_health(&eve).unwrap().is_liquidatable());
+		assert!(Liquidation::auction_statuses().is_empty());
+		every_try_state();
+	})
+}

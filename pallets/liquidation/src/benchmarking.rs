@@ -7,7 +7,9 @@
 //! depend on it); pools through [`BenchmarkHelper`].
 
 use super::*;
-use crate::pallet::{Filed, Params, RiskRank, SaleQueue};
+use crate::pallet::{
+	AuctionParameters, Auctions, BorrowerAuction, Filed, Params, RiskRank, SaleQueue,
+};
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::traits::{
@@ -373,6 +375,95 @@ mod benchmarks {
 		assert!(
 			<T as Config>::Lending::supplied(&Pallet::<T>::insurance_account(), &collateral)? > 0
 		);
+		Ok(())
+	}
+
+	/// `settle` starting an auction: the DEX refused (a thin pool: quoted, refused), the empty
+	/// treasury cannot buy, and the borrower leaves a full sale queue.
+	#[benchmark]
+	fn settle_auction() -> Result<(), BenchmarkError> {
+		start::<T>();
+		let borrower: T::AccountId = account("borrower", 0, 0);
+		let caller: T::AccountId = whitelisted_caller();
+		let ((collaterals, debts), (collateral, _)) = to_settle::<T>(&borrower, DEBT / 2)?;
+		later::<T>(&collaterals, &debts);
+		full_queue::<T>(collateral, &borrower);
+		let lookup = T::Lookup::unlookup(borrower.clone());
+
+		#[extrinsic_call]
+		settle(RawOrigin::Signed(caller), lookup);
+
+		assert_eq!(BorrowerAuction::<T>::get(&borrower), Some(0));
+		// Nothing seized (the supply grew by the hour's interest).
+		assert!(<T as Config>::Lending::supplied(&borrower, &collateral)? >= COLLATERAL);
+		Ok(())
+	}
+
+	/// `take` of a whole auction at its starting price: the taker pays the whole tab (the lot
+	/// is cut to what it buys), receives the collateral, and the treasury takes its share of
+	/// the unsold lot as the auction ends. (Its declared weight adds the loss waterfall, for a
+	/// lot sold out with debt left.)
+	#[benchmark]
+	fn take() -> Result<(), BenchmarkError> {
+		start::<T>();
+		let borrower: T::AccountId = account("borrower", 0, 0);
+		let taker: T::AccountId = whitelisted_caller();
+		let ((collaterals, debts), (collateral, debt)) = to_settle::<T>(&borrower, DEBT / 2)?;
+		later::<T>(&collaterals, &debts);
+		Pallet::<T>::settle(
+			RawOrigin::Signed(account("caller", 0, 0)).into(),
+			T::Lookup::unlookup(borrower.clone()),
+		)?;
+		<T as Config>::Assets::mint_into(debt, &taker, COLLATERAL)?;
+		let tab = Auctions::<T>::get(0).ok_or(BenchmarkError::Weightless)?.tab;
+		let owed = <T as Config>::Lending::debt(&borrower, &debt)?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(taker.clone()), 0, u128::MAX, FixedU128::from_u32(1_000));
+
+		assert_eq!(Auctions::<T>::count(), 0);
+		assert_eq!(<T as Config>::Lending::debt(&borrower, &debt)?, owed.saturating_sub(tab));
+		assert!(<T as Config>::Lending::supplied(&taker, &collateral)? > 0);
+		assert!(
+			<T as Config>::Lending::supplied(&Pallet::<T>::insurance_account(), &collateral)? > 0
+		);
+		Ok(())
+	}
+
+	/// `redo` resetting an auction older than its tail: the borrower's health read, both
+	/// prices, the auction rewritten.
+	#[benchmark]
+	fn redo() -> Result<(), BenchmarkError> {
+		start::<T>();
+		let borrower: T::AccountId = account("borrower", 0, 0);
+		let caller: T::AccountId = whitelisted_caller();
+		let ((collaterals, debts), _) = to_settle::<T>(&borrower, DEBT / 2)?;
+		later::<T>(&collaterals, &debts);
+		Pallet::<T>::settle(
+			RawOrigin::Signed(account("caller", 0, 0)).into(),
+			T::Lookup::unlookup(borrower.clone()),
+		)?;
+		let tail = AuctionParameters::<T>::get().tail;
+		frame_system::Pallet::<T>::set_block_number(tail.saturating_add(2).into());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), 0);
+
+		let auction = Auctions::<T>::get(0).ok_or(BenchmarkError::Weightless)?;
+		assert_eq!(auction.resets, 1);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_auction_params() -> Result<(), BenchmarkError> {
+		let origin =
+			T::RiskAdmin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let params = AuctionParams { tail: 7, ..T::DefaultAuctionParams::get() };
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, params);
+
+		assert_eq!(AuctionParameters::<T>::get(), params);
 		Ok(())
 	}
 

@@ -80,7 +80,7 @@ fn convert<T: Config>(
 }
 
 /// The reference value of `amount` units at `price`, rounded down.
-fn value_of(amount: u128, price: FixedU128) -> u128 {
+pub(crate) fn value_of(amount: u128, price: FixedU128) -> u128 {
 	price.saturating_mul_int(amount)
 }
 
@@ -97,16 +97,15 @@ impl<T: Config> Pallet<T> {
 
 	/// `settle` at its worst: a plan tried against every collateral but the last (each a health
 	/// check: the benchmarks measure one), then the DEX sale failing at the swap and the
-	/// backstop (or sweeping every collateral as dust), then the loss waterfall over every
-	/// debt.
+	/// backstop, or an auction started (or sweeping every collateral as dust), then the loss
+	/// waterfall over every debt.
 	pub fn settle_weight() -> Weight {
 		let max = T::MaxDebts::get();
+		let route = T::WeightInfo::settle_backstop()
+			.max(T::WeightInfo::settle_auction())
+			.saturating_add(T::WeightInfo::settle_dex());
 		Self::extra_plans_weight(max.saturating_sub(1))
-			.saturating_add(
-				T::WeightInfo::settle_dex()
-					.saturating_add(T::WeightInfo::settle_backstop())
-					.max(Self::sweep_weight(max)),
-			)
+			.saturating_add(route.max(Self::sweep_weight(max)))
 			.saturating_add(T::WeightInfo::cover_shortfall(max))
 	}
 
@@ -126,7 +125,7 @@ impl<T: Config> Pallet<T> {
 	// Sizing
 	// -----------------------------------------------------------------------------------------
 
-	fn price(asset: &T::AssetId) -> Result<FixedU128, DispatchError> {
+	pub(crate) fn price(asset: &T::AssetId) -> Result<FixedU128, DispatchError> {
 		T::Prices::price(asset).map_err(|e| match e {
 			PriceError::Missing => Error::<T>::PriceMissing.into(),
 			PriceError::Stale => Error::<T>::PriceStale.into(),
@@ -843,24 +842,32 @@ impl<T: Config> Pallet<T> {
 			// the next feeds confirm or drop it.
 			Err(DexRefusal::PriceUnconfirmed) => return Err(Error::<T>::PriceUnconfirmed.into()),
 			Err(dex) => {
+				// A sale that failed at the swap did the DEX route's work too.
+				let dex_weight = if dex == DexRefusal::SwapFailed {
+					T::WeightInfo::settle_dex()
+				} else {
+					Weight::zero()
+				};
 				let taken = match Self::backstop(borrower, &plan) {
 					Ok(taken) => taken,
-					Err(e) if dex.is_breaker() && e == Error::<T>::NoRoute.into() => {
-						// Held back by the breaker, not taken by the backstop: it waits its
-						// turn (riskiest first) for a later block's sale.
-						Self::enqueue(borrower, &plan)?;
-						return Ok(
-							Some(plans_weight.saturating_add(T::WeightInfo::settle_dex())).into()
-						);
+					Err(e) if e == Error::<T>::NoRoute.into() => {
+						let weight = if matches!(dex, DexRefusal::Throttled { .. }) {
+							// Held back by the block's cap, not taken by the backstop: it
+							// waits its turn (riskiest first) for a later block's sale.
+							Self::enqueue(borrower, &plan)?;
+							T::WeightInfo::settle_dex()
+						} else {
+							// Not sellable on the DEX at all (halted, beyond the bound, no
+							// cash, no pool): the seizure goes to a Dutch auction.
+							Self::dequeue(borrower, collateral);
+							Self::start_auction(borrower, &plan, dex)?;
+							dex_weight.saturating_add(T::WeightInfo::settle_auction())
+						};
+						return Ok(Some(plans_weight.saturating_add(weight)).into());
 					},
 					Err(e) => return Err(e.into()),
 				};
-				// A sale that failed at the swap did the DEX route's work too.
-				let weight = if dex == DexRefusal::SwapFailed {
-					T::WeightInfo::settle_dex().saturating_add(T::WeightInfo::settle_backstop())
-				} else {
-					T::WeightInfo::settle_backstop()
-				};
+				let weight = dex_weight.saturating_add(T::WeightInfo::settle_backstop());
 				(
 					Outcome {
 						route: Route::Backstop { dex },
@@ -905,7 +912,7 @@ impl<T: Config> Pallet<T> {
 	// Loss waterfall
 	// -----------------------------------------------------------------------------------------
 
-	fn shortfall_weight(debts: u32) -> Weight {
+	pub(crate) fn shortfall_weight(debts: u32) -> Weight {
 		if debts.is_zero() {
 			Weight::zero()
 		} else {
@@ -1048,6 +1055,12 @@ impl<T: Config> Pallet<T> {
 					plan.collateral.saturating_sub(Self::backstop_take(&plan)),
 				)
 			},
+			Err(dex)
+				if !matches!(dex, DexRefusal::PriceUnconfirmed | DexRefusal::Throttled { .. })
+					&& Self::may_start_auction(borrower).is_ok() =>
+			{
+				(Ok(Route::Auction { dex }), plan.collateral)
+			},
 			Err(dex) => (Err(dex), plan.collateral),
 		};
 		Ok(Preview {
@@ -1115,13 +1128,24 @@ impl<T: Config> Pallet<T> {
 		(found, next)
 	}
 
-	/// Invariants: the parameters are valid; the working account holds no lending position
-	/// between calls.
+	/// Invariants: the parameters are valid; every auction and its borrower point at each
+	/// other; the working account holds no lending position between calls.
 	#[cfg(any(test, feature = "std", feature = "try-runtime"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		ensure!(
 			Params::<T>::get().validate(T::MaxDustValue::get()).is_ok(),
 			"liquidation parameters out of their bounds"
+		);
+		for (id, auction) in Auctions::<T>::iter() {
+			ensure!(
+				BorrowerAuction::<T>::get(&auction.borrower) == Some(id),
+				"an auction's borrower does not point back to it"
+			);
+		}
+		ensure!(
+			u32::try_from(BorrowerAuction::<T>::iter().count()).ok()
+				== Some(Auctions::<T>::count()),
+			"a borrower points to an auction that does not exist"
 		);
 		let working = T::Lending::account_assets(&Self::account_id());
 		ensure!(

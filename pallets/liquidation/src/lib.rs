@@ -51,6 +51,7 @@
 
 extern crate alloc;
 
+pub mod auction;
 pub mod batch;
 mod index;
 pub mod math;
@@ -72,6 +73,7 @@ mod property;
 #[cfg(test)]
 mod tests;
 
+pub use auction::{Auction, AuctionEnd, AuctionParams, AuctionStatus};
 pub use batch::BatchReport;
 pub use impls::Plan;
 pub use index::{FilingOf, RiskCursorOf, RiskKeyOf};
@@ -218,6 +220,14 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxQueueAge: Get<u32>;
 
+		/// Auction parameters before governance first sets them.
+		type DefaultAuctionParams: Get<AuctionParams>;
+
+		/// Most auctions live at once (beyond it, a position neither the DEX nor the backstop
+		/// can settle waits: [`Error::NoRoute`]).
+		#[pallet::constant]
+		type MaxAuctions: Get<u32>;
+
 		/// Weights of the calls, from the benchmarks.
 		type WeightInfo: WeightInfo;
 
@@ -286,6 +296,31 @@ pub mod pallet {
 		BoundedVec<QueueEntry<T::AccountId>, T::MaxSaleQueue>,
 		ValueQuery,
 	>;
+
+	/// The auction parameters before governance set them.
+	#[pallet::type_value]
+	pub fn DefaultAuctionParamsOf<T: Config>() -> AuctionParams {
+		T::DefaultAuctionParams::get()
+	}
+
+	/// The Dutch auctions' parameters ([`crate::auction`]).
+	#[pallet::storage]
+	pub type AuctionParameters<T: Config> =
+		StorageValue<_, AuctionParams, ValueQuery, DefaultAuctionParamsOf<T>>;
+
+	/// Live Dutch auctions by id ([`crate::auction`]).
+	#[pallet::storage]
+	pub type Auctions<T: Config> =
+		CountedStorageMap<_, Twox64Concat, u32, Auction<T::AccountId, T::AssetId>, OptionQuery>;
+
+	/// The live auction of each borrower in one (at most one each).
+	#[pallet::storage]
+	pub type BorrowerAuction<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u32, OptionQuery>;
+
+	/// The next auction's id.
+	#[pallet::storage]
+	pub type NextAuctionId<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// Accounts read on every pass of the index (filed as [`Filing::Watch`]).
 	#[pallet::storage]
@@ -473,6 +508,82 @@ pub mod pallet {
 			/// Why.
 			reason: Skipped,
 		},
+		/// Neither the DEX nor the backstop could carry out a settlement: its seizure, `lot`
+		/// collateral for `tab` debt, is auctioned from `top` falling to `floor` (debt units per
+		/// collateral unit).
+		AuctionStarted {
+			/// The auction's id.
+			id: u32,
+			/// Whose collateral.
+			borrower: T::AccountId,
+			/// The collateral sold.
+			collateral_asset: T::AssetId,
+			/// The debt repaid.
+			debt_asset: T::AssetId,
+			/// Collateral units for sale.
+			lot: u128,
+			/// Debt units to repay.
+			tab: u128,
+			/// The starting price.
+			top: FixedU128,
+			/// The lowest price.
+			floor: FixedU128,
+			/// Why the DEX could not.
+			dex: DexRefusal,
+			/// The borrower's liquidation health.
+			health: FixedU128,
+		},
+		/// A taker bought part or all of an auction's lot.
+		AuctionTaken {
+			/// The auction.
+			id: u32,
+			/// Who bought.
+			taker: T::AccountId,
+			/// Collateral units it received (as lending supply).
+			bought: u128,
+			/// Debt units it repaid.
+			paid: u128,
+			/// The price.
+			price: FixedU128,
+			/// Collateral units left for sale.
+			lot_left: u128,
+			/// Debt units left to repay.
+			tab_left: u128,
+		},
+		/// A stale auction started again from the oracle.
+		AuctionReset {
+			/// The auction.
+			id: u32,
+			/// Its new starting price.
+			top: FixedU128,
+			/// Its new lowest price.
+			floor: FixedU128,
+			/// Collateral units for sale.
+			lot: u128,
+			/// Debt units to repay.
+			tab: u128,
+		},
+		/// An auction ended.
+		AuctionEnded {
+			/// The auction.
+			id: u32,
+			/// Whose collateral.
+			borrower: T::AccountId,
+			/// How.
+			reason: AuctionEnd,
+			/// Collateral units of the unsold lot to the insurance treasury (its share of the
+			/// penalty, when the tab was paid).
+			to_insurance: u128,
+			/// Collateral units of the unsold lot the borrower keeps.
+			returned: u128,
+			/// Debt units of the tab not repaid by the auction.
+			unpaid: u128,
+		},
+		/// Governance set the auction parameters.
+		AuctionParamsSet {
+			/// The new parameters.
+			params: AuctionParams,
+		},
 		/// Accounts were filed anew in the risk index.
 		Refiled {
 			/// The accounts.
@@ -510,9 +621,34 @@ pub mod pallet {
 		/// A partial liquidation would leave a debt or collateral worth less than the dust
 		/// value: repay more (or `All`).
 		LeavesDust,
-		/// The DEX cannot settle within the slippage bound and the insurance treasury cannot
-		/// buy the collateral: the position waits.
+		/// The DEX cannot settle within the slippage bound, the insurance treasury cannot buy
+		/// the collateral, and no auction can start (`MaxAuctions` are live): the position
+		/// waits.
 		NoRoute,
+		/// The borrower's collateral is already in an auction (`take` from it; `redo` resets or
+		/// closes it).
+		InAuction,
+		/// No live auction with this id.
+		UnknownAuction,
+		/// The auction's price is above the taker's `max_price`.
+		AuctionPriceTooHigh,
+		/// The auction is too old or its price too far below the oracle: `redo` it first.
+		AuctionNeedsReset,
+		/// The auction is neither too old nor priced too far below the oracle.
+		AuctionNotStale,
+		/// The auction has nothing left to sell or to repay (the borrower repaid, or its
+		/// collateral went by other means): `redo` closes it.
+		AuctionOver,
+		/// Auction `buf` above 50%.
+		AuctionBufOutOfRange,
+		/// Auction `step` zero or above 20%.
+		AuctionStepOutOfRange,
+		/// Auction `floor` zero or above 90%.
+		AuctionFloorOutOfRange,
+		/// Auction `cusp` not above `floor`, or 100%.
+		AuctionCuspOutOfRange,
+		/// Auction `tail` zero or above 100,000 blocks.
+		AuctionTailOutOfRange,
 		/// A price needed is older than the oracle's maximum age.
 		PriceStale,
 		/// A price needed is missing.
@@ -558,6 +694,11 @@ pub mod pallet {
 			);
 			assert!(T::MaxSettleBatch::get() > 0, "MaxSettleBatch must be positive");
 			assert!(T::MaxBatchPairs::get() > 0, "MaxBatchPairs must be positive");
+			assert!(
+				T::DefaultAuctionParams::get().validate().is_ok(),
+				"DefaultAuctionParams must be valid"
+			);
+			assert!(T::MaxAuctions::get() > 0, "MaxAuctions must be positive");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -804,10 +945,52 @@ pub mod pallet {
 			ensure_none(origin)?;
 			Self::settle_batch_call(&Self::insurance_account(), &borrowers, witness)
 		}
+
+		/// Buys up to `max_collateral` of auction `id`'s lot at its current price, if that is at
+		/// most `max_price` (debt units per collateral unit), repaying the borrower's debt with
+		/// the caller's funds; the caller receives the collateral as lending supply. The slice
+		/// is cut to what the rest of the tab buys; a partial take may not leave dust. Refused
+		/// while the auction needs a reset, on a stale price, or once the borrower is healthy.
+		#[pallet::call_index(10)]
+		#[pallet::weight(Pallet::<T>::take_weight())]
+		pub fn take(
+			origin: OriginFor<T>,
+			id: u32,
+			max_collateral: u128,
+			max_price: FixedU128,
+		) -> DispatchResultWithPostInfo {
+			let taker = ensure_signed(origin)?;
+			let borrower = Auctions::<T>::get(id).ok_or(Error::<T>::UnknownAuction)?.borrower;
+			Self::deferring(&borrower, || Self::do_take(&taker, id, max_collateral, max_price))
+		}
+
+		/// Resets auction `id` when it is too old or its price is too far below the oracle (it
+		/// starts again from the oracle), or closes it when there is nothing left to do (the
+		/// borrower healthy again, its debt repaid or its collateral gone). Anyone may.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::redo())]
+		pub fn redo(origin: OriginFor<T>, id: u32) -> DispatchResult {
+			ensure_signed(origin)?;
+			Self::do_redo(id)
+		}
+
+		/// Replaces the auction parameters, each checked against its bound. Origin:
+		/// `RiskAdmin`.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::set_auction_params())]
+		pub fn set_auction_params(origin: OriginFor<T>, params: AuctionParams) -> DispatchResult {
+			T::RiskAdmin::ensure_origin(origin)?;
+			Self::do_set_auction_params(params)
+		}
 	}
 
 	#[pallet::view_functions]
 	impl<T: Config> Pallet<T> {
+		/// Every live auction with its price now and whether it needs a reset.
+		pub fn auctions() -> alloc::vec::Vec<AuctionStatus<T::AccountId, T::AssetId>> {
+			Self::auction_statuses()
+		}
+
 		/// What `settle(account)` would do now.
 		pub fn preview(account: T::AccountId) -> Result<Preview<T::AssetId>, DispatchError> {
 			Self::do_preview(&account)

@@ -254,6 +254,15 @@ parameter_types! {
 	pub MaxBorrowRate: FixedU128 = FixedU128::from_u32(10);
 	pub DefaultParams: LiquidationParams = default_params();
 	pub const MaxDustValue: u128 = 1_000_000;
+	/// Start 10% above the oracle, 1% lower each block, floor 20% below, reset beyond 30%
+	/// below the oracle or after 100 blocks.
+	pub DefaultAuctionParams: AuctionParams = AuctionParams {
+		buf: Permill::from_percent(10),
+		step: Permill::from_percent(1),
+		floor: Permill::from_percent(20),
+		cusp: Permill::from_percent(30),
+		tail: 100,
+	};
 }
 
 /// Most markets per account in the mock.
@@ -318,6 +327,8 @@ impl Config for Test {
 	type Breaker = MockBreaker;
 	type MaxSaleQueue = ConstU32<3>;
 	type MaxQueueAge = ConstU32<10>;
+	type DefaultAuctionParams = DefaultAuctionParams;
+	type MaxAuctions = ConstU32<3>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;

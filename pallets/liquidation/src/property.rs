@@ -11,6 +11,9 @@
 //!   per repayment);
 //! - both pallets' `try_state` hold.
 //!
+//! Auctions: `take` (any share of the lot, at any price) and `redo` are among the calls; a
+//! take's collateral and repayment are counted like a keeper's.
+//!
 //! It prints how often it reached each route and asserts that it reached all of them.
 //! `LIQUIDATION_PROPTEST_CASES` sets the number of sequences (default 200), `PROPTEST_SEED`
 //! which ones (default: a fixed seed, the same every run).
@@ -42,6 +45,10 @@ enum Op {
 	Params(u32, u32),
 	/// A borrower borrows more USD (percent of its remaining borrowing power).
 	Borrow(usize, u32),
+	/// Bob takes from a borrower's auction (percent of its lot) at any price.
+	Take(usize, u32),
+	/// Lp resets or closes a borrower's auction.
+	Redo(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -55,7 +62,9 @@ fn op() -> impl Strategy<Value = Op> {
 		1 => (0..2usize, 1u128..2_000_000).prop_map(|(d, x)| Op::Fund(d, x)),
 		1 => (1u32..80).prop_map(Op::Dump),
 		1 => (1u32..=20, 0u32..=100).prop_map(|(s, i)| Op::Params(s, i)),
-		2 => (b, 10u32..=100).prop_map(|(b, p)| Op::Borrow(b, p)),
+		2 => (b.clone(), 10u32..=100).prop_map(|(b, p)| Op::Borrow(b, p)),
+		3 => (b.clone(), 1u32..=110).prop_map(|(b, p)| Op::Take(b, p)),
+		1 => b.prop_map(Op::Redo),
 	]
 }
 
@@ -81,7 +90,9 @@ struct Counts {
 	backstop: u32,
 	shortfall: u32,
 	healthy_refused: u32,
-	no_route: u32,
+	auctions: u32,
+	takes: u32,
+	auctions_ended: u32,
 	other_refused: u32,
 	unhealthy_steps: u32,
 }
@@ -184,8 +195,35 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 					let borrower = borrower_of(b);
 					Some((borrower, LP, RuntimeCall::Liquidation(crate::Call::settle { borrower })))
 				},
+				Op::Take(b, p) => {
+					let borrower = borrower_of(b);
+					BorrowerAuction::<Test>::get(borrower).and_then(Auctions::<Test>::get).map(
+						|a| {
+							let max_collateral = (a.lot * u128::from(p) / 100).max(1);
+							let id = BorrowerAuction::<Test>::get(borrower).unwrap();
+							(
+								borrower,
+								BOB,
+								RuntimeCall::Liquidation(crate::Call::take {
+									id,
+									max_collateral,
+									max_price: FixedU128::from_u32(u32::MAX),
+								}),
+							)
+						},
+					)
+				},
+				Op::Redo(b) => {
+					let borrower = borrower_of(b);
+					BorrowerAuction::<Test>::get(borrower).map(|id| {
+						(borrower, LP, RuntimeCall::Liquidation(crate::Call::redo { id }))
+					})
+				},
 			};
 			let Some((borrower, caller, call)) = call else { continue };
+			// `redo` liquidates nothing: it may close the auction of a healthy account.
+			let liquidates = !matches!(call, RuntimeCall::Liquidation(crate::Call::redo { .. }));
+			let auction = BorrowerAuction::<Test>::get(borrower).and_then(Auctions::<Test>::get);
 
 			let health = <Lending as LendingPositions<AccountId>>::account_health(&borrower);
 			let healthy = matches!(health, Ok(h) if !h.is_liquidatable());
@@ -211,14 +249,16 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 					let mut c = counts.borrow_mut();
 					if healthy {
 						c.healthy_refused += 1;
-					} else if e.error == Error::<Test>::NoRoute.into() {
-						c.no_route += 1;
 					} else {
 						c.other_refused += 1;
 					}
 				},
 				Ok(_) => {
-					prop_assert!(!healthy, "a healthy account was liquidated: {:?}", health);
+					prop_assert!(
+						!healthy || !liquidates,
+						"a healthy account was liquidated: {:?}",
+						health
+					);
 					// What left the borrower's collateral, and the debt accounted for.
 					let mut taken: BTreeMap<AssetId, u128> = BTreeMap::new();
 					let mut paid: BTreeMap<AssetId, u128> = BTreeMap::new();
@@ -258,11 +298,27 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 								match route {
 									Route::Dex => counts.borrow_mut().dex += 1,
 									Route::Backstop { .. } => counts.borrow_mut().backstop += 1,
+									Route::Auction { .. } => {
+										prop_assert!(false, "a settlement on the auction route")
+									},
 								}
 								*taken.entry(collateral_asset).or_default() +=
 									sold + to_insurance + tip;
 								*paid.entry(debt_asset).or_default() += repaid;
 								repayments += 1;
+							},
+							Event::AuctionStarted { .. } => counts.borrow_mut().auctions += 1,
+							Event::AuctionTaken { bought, paid: repaid, .. } => {
+								let a = auction.clone().expect("a take from a live auction");
+								counts.borrow_mut().takes += 1;
+								*taken.entry(a.collateral_asset).or_default() += bought;
+								*paid.entry(a.debt_asset).or_default() += repaid;
+								repayments += 1;
+							},
+							Event::AuctionEnded { to_insurance, .. } => {
+								let a = auction.clone().expect("an end of a live auction");
+								counts.borrow_mut().auctions_ended += 1;
+								*taken.entry(a.collateral_asset).or_default() += to_insurance;
 							},
 							Event::DustCollateralSwept { asset, amount, .. } => {
 								*taken.entry(asset).or_default() += amount;
@@ -327,5 +383,7 @@ fn random_liquidations_touch_no_healthy_account_and_lose_no_unit() {
 	assert!(c.backstop > 0, "no backstop: {c:?}");
 	assert!(c.shortfall > 0, "no shortfall covered: {c:?}");
 	assert!(c.healthy_refused > 0, "no healthy account refused: {c:?}");
-	assert!(c.no_route > 0, "no NoRoute: {c:?}");
+	assert!(c.auctions > 0, "no auction: {c:?}");
+	assert!(c.takes > 0, "no take: {c:?}");
+	assert!(c.auctions_ended > 0, "no auction ended: {c:?}");
 }

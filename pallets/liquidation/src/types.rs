@@ -140,14 +140,6 @@ pub enum DexRefusal {
 	},
 }
 
-impl DexRefusal {
-	/// Whether the circuit breaker refused the sale (then a position the backstop cannot take
-	/// is queued).
-	pub fn is_breaker(&self) -> bool {
-		matches!(self, Self::Halted | Self::PriceUnconfirmed | Self::Throttled { .. })
-	}
-}
-
 /// What the circuit breaker allows of an asset's DEX sales in this block.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum SaleGate {
@@ -184,7 +176,7 @@ impl<AssetId> CascadeBreaker<AssetId> for () {
 	}
 }
 
-/// A position waiting for its DEX sale of a throttled or halted collateral.
+/// A position waiting for its DEX sale of a throttled collateral.
 #[derive(
 	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
 )]
@@ -206,6 +198,12 @@ pub enum Route {
 	/// The insurance treasury repaid the debt and bought the collateral at the oracle price
 	/// less the backstop discount, because the DEX could not.
 	Backstop {
+		/// Why the DEX could not.
+		dex: DexRefusal,
+	},
+	/// Neither the DEX nor the backstop could: the seizure goes to a Dutch auction
+	/// ([`crate::auction`]; only in `preview`: a started auction is `AuctionStarted`).
+	Auction {
 		/// Why the DEX could not.
 		dex: DexRefusal,
 	},

@@ -60,6 +60,10 @@ pub trait WeightInfo {
 	fn update_params() -> Weight;
 	fn set_risk_rank() -> Weight;
 	fn transfer_insurance() -> Weight;
+	fn settle_auction() -> Weight;
+	fn take() -> Weight;
+	fn redo() -> Weight;
+	fn set_auction_params() -> Weight;
 }
 
 /// Weights for `pallet_liquidation` measured on the reference machine, using the runtime's DB weights.
@@ -432,6 +436,45 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
+	// Provisional (copied from `settle_backstop`) until the next benchmark run.
+	fn settle_auction() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `12036`
+		//  Estimated: `82910`
+		// Minimum execution time: 968_779_000 picoseconds.
+		Weight::from_parts(1_117_290_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(109_u64))
+			.saturating_add(T::DbWeight::get().writes(41_u64))
+	}
+	// Provisional (copied from `liquidate`) until the next benchmark run.
+	fn take() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `11504`
+		//  Estimated: `82910`
+		// Minimum execution time: 887_878_000 picoseconds.
+		Weight::from_parts(950_726_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(89_u64))
+			.saturating_add(T::DbWeight::get().writes(42_u64))
+	}
+	// Provisional (copied from `set_risk_rank`) until the next benchmark run.
+	fn redo() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `434`
+		//  Estimated: `3724`
+		// Minimum execution time: 21_082_000 picoseconds.
+		Weight::from_parts(26_532_000, 3724)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	// Provisional (copied from `update_params`) until the next benchmark run.
+	fn set_auction_params() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 8_466_000 picoseconds.
+		Weight::from_parts(9_114_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
 }
 
 /// The same weights with RocksDB's DB weights, for tests and mocks.
@@ -802,5 +845,44 @@ impl WeightInfo for () {
 		Weight::from_parts(98_757_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
+	}
+	// Provisional (copied from `settle_backstop`) until the next benchmark run.
+	fn settle_auction() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `12036`
+		//  Estimated: `82910`
+		// Minimum execution time: 968_779_000 picoseconds.
+		Weight::from_parts(1_117_290_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(109_u64))
+			.saturating_add(RocksDbWeight::get().writes(41_u64))
+	}
+	// Provisional (copied from `liquidate`) until the next benchmark run.
+	fn take() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `11504`
+		//  Estimated: `82910`
+		// Minimum execution time: 887_878_000 picoseconds.
+		Weight::from_parts(950_726_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(89_u64))
+			.saturating_add(RocksDbWeight::get().writes(42_u64))
+	}
+	// Provisional (copied from `set_risk_rank`) until the next benchmark run.
+	fn redo() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `434`
+		//  Estimated: `3724`
+		// Minimum execution time: 21_082_000 picoseconds.
+		Weight::from_parts(26_532_000, 3724)
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	// Provisional (copied from `update_params`) until the next benchmark run.
+	fn set_auction_params() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 8_466_000 picoseconds.
+		Weight::from_parts(9_114_000, 0)
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }

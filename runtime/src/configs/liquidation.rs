@@ -17,6 +17,16 @@ parameter_types! {
 	/// `dust_value` may be set up to USD 100,000.
 	pub const MaxDustValue: u128 = 100_000 * USD;
 	pub DefaultLiquidationParams: LiquidationParams = default_params();
+	/// Dutch auctions (governance changes them with `set_auction_params`): start 5% above the
+	/// oracle, 1% lower each 6 s block, floor 20% below it (reached in ~27 blocks); reset
+	/// after 200 blocks (20 min) or once the price is more than 30% below the oracle.
+	pub DefaultAuctionParams: pallet_liquidation::AuctionParams = pallet_liquidation::AuctionParams {
+		buf: Permill::from_percent(5),
+		step: Permill::from_percent(1),
+		floor: Permill::from_percent(20),
+		cusp: Permill::from_percent(30),
+		tail: 200,
+	};
 	/// The offchain worker's settlements: a quarter of the priority range, above what an
 	/// ordinary transaction gets without a large tip.
 	pub const LiquidationUnsignedPriority: sp_runtime::transaction_validity::TransactionPriority =
@@ -94,6 +104,8 @@ impl pallet_liquidation::Config for Runtime {
 	type Breaker = super::breaker::BreakerEffects;
 	type MaxSaleQueue = ConstU32<64>;
 	type MaxQueueAge = ConstU32<20>;
+	type DefaultAuctionParams = DefaultAuctionParams;
+	type MaxAuctions = ConstU32<256>;
 	type WeightInfo = pallet_liquidation::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = LiquidationBenchmarkHelper;

@@ -11,8 +11,11 @@
 //!    risk index, batches sized to the block (`batch_prefix`, a dry run,
 //!    `settle_batch_unsigned`), the positions a batch skips one by one (`settle_unsigned`),
 //!    within the block's normal weight;
-//! 3. an arbitrageur trades the XBTC/USDM pool toward the oracle, within a per-block capacity;
-//! 4. the end of the block: the oracle's and the breaker's `on_finalize` (the breaker samples,
+//! 3. an auction taker (an outside buyer who resells at the oracle elsewhere) resets stale Dutch
+//!    auctions and takes from those priced at least 3% below the oracle, within a per-block
+//!    capacity of USDM;
+//! 4. an arbitrageur trades the XBTC/USDM pool toward the oracle, within a per-block capacity;
+//! 5. the end of the block: the oracle's and the breaker's `on_finalize` (the breaker samples,
 //!    guards the price, moves the level).
 //!
 //! Each scenario runs with the breaker off (triggers and the guard out of reach) and on (the
@@ -52,6 +55,10 @@ const POSITION_XBTC: u128 = UNIT / 10;
 const WHALE_SHARE: u128 = 30;
 /// USDM the arbitrageur may trade per block.
 const ARBITRAGE_CAPACITY: u128 = 200_000 * UNIT;
+/// USDM the auction taker may spend per block.
+const TAKER_CAPACITY: u128 = 200_000 * UNIT;
+/// The taker takes at most at the oracle less this (its margin for reselling elsewhere).
+const TAKER_MARGIN: f64 = 0.03;
 /// Blocks simulated after the scenario's last row (recovery, the breaker's calm periods).
 const TAIL_BLOCKS: u32 = 150;
 /// XBTC's liquidation threshold in the dev preset (78%), for the "would have recovered" count.
@@ -93,7 +100,11 @@ struct Sample {
 	dex: f64,
 	/// XBTC sold on the DEX by liquidations in the block.
 	sold: f64,
+	/// XBTC bought from auctions in the block.
+	taken: f64,
 	queued: u32,
+	/// Live auctions at the end of the block.
+	auctions: u32,
 	insurance_usdm: f64,
 	bad_debt: f64,
 	/// 0 Normal, 1 Throttled, 2 Halted; +10 while the guard holds the price.
@@ -109,6 +120,10 @@ struct Outcome {
 	/// Worst `1 − DEX / oracle`: the pool sold below the oracle.
 	worst_below: f64,
 	liquidated: usize,
+	/// Auctions started.
+	auctions: usize,
+	/// XBTC bought from auctions.
+	taken: f64,
 	harmed: usize,
 	would_recover: usize,
 	recovery_blocks: Option<u32>,
@@ -219,6 +234,54 @@ fn keep(events_before: usize) -> Vec<(AccountId, f64, u128)> {
 		.collect()
 }
 
+/// The auction taker for one block: resets what needs it (a reset auction is priced again from
+/// the next block), then takes from each auction priced at least `TAKER_MARGIN` below the
+/// oracle, within `TAKER_CAPACITY` USDM. Returns `(borrower, health before, XBTC bought)`.
+fn take_auctions(taker: &AccountId, oracle: u32) -> Vec<(AccountId, f64, u128)> {
+	let mut budget = TAKER_CAPACITY;
+	let mut bought = Vec::new();
+	for status in Liquidation::auction_statuses() {
+		let id = status.id;
+		if status.needs_reset == Some(true) {
+			let call = RuntimeCall::Liquidation(pallet_liquidation::Call::redo { id });
+			let _ = call.dispatch(RuntimeOrigin::signed(taker.clone()));
+			continue;
+		}
+		let price = status.price.into_inner() as f64 / 1e18;
+		if price > f64::from(oracle) * (1.0 - TAKER_MARGIN) {
+			continue;
+		}
+		let max_collateral = (budget as f64 / price) as u128;
+		if max_collateral == 0 {
+			break;
+		}
+		let borrower = status.auction.borrower.clone();
+		let health =
+			Lending::account_health(&borrower).map(|h| h.factor.into_inner() as f64 / 1e18);
+		let before = frame_system::Pallet::<Runtime>::events().len();
+		let call = RuntimeCall::Liquidation(pallet_liquidation::Call::take {
+			id,
+			max_collateral,
+			max_price: status.price,
+		});
+		if call.dispatch(RuntimeOrigin::signed(taker.clone())).is_err() {
+			continue;
+		}
+		for r in frame_system::Pallet::<Runtime>::events().into_iter().skip(before) {
+			if let RuntimeEvent::Liquidation(pallet_liquidation::Event::AuctionTaken {
+				bought: xbtc,
+				paid,
+				..
+			}) = r.event
+			{
+				budget = budget.saturating_sub(paid);
+				bought.push((borrower.clone(), health.unwrap_or(0.0), xbtc));
+			}
+		}
+	}
+	bought
+}
+
 /// An arbitrageur's trade toward the oracle, at most `ARBITRAGE_CAPACITY` USDM of it.
 fn arbitrage(price: u32) {
 	let (x, u) = pool_reserves();
@@ -261,6 +324,13 @@ fn simulate(scenario: &Scenario, breaker: bool) -> Outcome {
 		.expect("mint");
 		margincall_runtime::Assets::mint_into(XBTC, &arb, 1_000 * UNIT).expect("mint");
 		margincall_runtime::Assets::mint_into(USDM, &arb, 100_000_000 * UNIT).expect("mint");
+		let taker = account(u64::MAX - 3);
+		<margincall_runtime::Balances as frame_support::traits::fungible::Mutate<AccountId>>::mint_into(
+			&taker,
+			1_000 * UNIT,
+		)
+		.expect("mint");
+		margincall_runtime::Assets::mint_into(USDM, &taker, 100_000_000 * UNIT).expect("mint");
 		let lender = account(u64::MAX);
 		let liquidity = 20_000_000 * UNIT;
 		margincall_runtime::Assets::mint_into(USDM, &lender, liquidity * 2).expect("mint");
@@ -302,7 +372,27 @@ fn simulate(scenario: &Scenario, breaker: bool) -> Outcome {
 				.iter()
 				.filter(|(w, _, _)| Lending::account_health(w).is_ok_and(|h| h.is_liquidatable()))
 				.count() as u32;
-			let settled = keep(frame_system::Pallet::<Runtime>::events().len());
+			let events_before = frame_system::Pallet::<Runtime>::events().len();
+			let settled = keep(events_before);
+			out.auctions += frame_system::Pallet::<Runtime>::events()
+				.iter()
+				.skip(events_before)
+				.filter(|r| {
+					matches!(
+						r.event,
+						RuntimeEvent::Liquidation(pallet_liquidation::Event::AuctionStarted { .. })
+					)
+				})
+				.count();
+			let mut taken = 0u128;
+			for (who, health, xbtc) in take_auctions(&taker, price) {
+				if health >= 1.0 {
+					out.harmed += 1;
+				}
+				taken += xbtc;
+				liquidated.insert(who);
+			}
+			out.taken += taken as f64 / UNIT as f64;
 			// The gap the keepers' sales leave (and the oracle's move opens) before the
 			// arbitrageur trades.
 			let dex = spot();
@@ -322,7 +412,8 @@ fn simulate(scenario: &Scenario, breaker: bool) -> Outcome {
 			<Breaker as OnFinalize<u32>>::on_finalize(block);
 			out.worst_gap = out.worst_gap.max(gap);
 			let queued = pallet_liquidation::SaleQueue::<Runtime>::get(XBTC).len() as u32;
-			if block >= first_move && (below_one > 0 || queued > 0 || gap > 0.02) {
+			let auctions = pallet_liquidation::Auctions::<Runtime>::count();
+			if block >= first_move && (below_one > 0 || queued > 0 || auctions > 0 || gap > 0.02) {
 				last_unrecovered = Some(block);
 			}
 			let level = match Breaker::effective_level(&XBTC) {
@@ -335,7 +426,9 @@ fn simulate(scenario: &Scenario, breaker: bool) -> Outcome {
 				oracle: f64::from(price),
 				dex,
 				sold: sold as f64 / UNIT as f64,
+				taken: taken as f64 / UNIT as f64,
 				queued,
+				auctions,
 				insurance_usdm: <margincall_runtime::Assets as Inspect<AccountId>>::balance(
 					USDM, &treasury,
 				) as f64 / UNIT as f64,
@@ -385,15 +478,22 @@ fn plot(name: &str, off: &Outcome, on: &Outcome) -> Result<(), Box<dyn std::erro
 			],
 		),
 		(
-			"XBTC sold on the DEX per block",
-			vec![("breaker off", off, |s| s.sold, RED), ("breaker on", on, |s| s.sold, BLUE)],
+			"XBTC per block: sold on the DEX (red/blue), bought from auctions (magenta/cyan)",
+			vec![
+				("DEX, breaker off", off, |s| s.sold, RED),
+				("DEX, breaker on", on, |s| s.sold, BLUE),
+				("auctions, breaker off", off, |s| s.taken, MAGENTA),
+				("auctions, breaker on", on, |s| s.taken, CYAN),
+			],
 		),
 		(
-			"positions below health 1 (solid) and queued (breaker on, green)",
+			"positions below health 1, queued (on, green), live auctions (magenta/cyan)",
 			vec![
 				("below 1, breaker off", off, |s| f64::from(s.below_one), RED),
 				("below 1, breaker on", on, |s| f64::from(s.below_one), BLUE),
 				("queued, breaker on", on, |s| f64::from(s.queued), GREEN),
+				("auctions, breaker off", off, |s| f64::from(s.auctions), MAGENTA),
+				("auctions, breaker on", on, |s| f64::from(s.auctions), CYAN),
 			],
 		),
 		(
@@ -441,21 +541,25 @@ fn plot(name: &str, off: &Outcome, on: &Outcome) -> Result<(), Box<dyn std::erro
 /// Every block's readings, breaker off and on, as CSV beside the plot.
 fn write_blocks(name: &str, off: &Outcome, on: &Outcome) {
 	let mut csv = String::from(
-		"block,oracle,dex_off,dex_on,sold_off,sold_on,below_one_off,below_one_on,queued_on,insurance_off,insurance_on,bad_debt_off,bad_debt_on,level_on\n",
+		"block,oracle,dex_off,dex_on,sold_off,sold_on,taken_off,taken_on,below_one_off,below_one_on,queued_on,auctions_off,auctions_on,insurance_off,insurance_on,bad_debt_off,bad_debt_on,level_on\n",
 	);
 	for (a, b) in off.samples.iter().zip(&on.samples) {
 		let _ = writeln!(
 			csv,
-			"{},{},{:.2},{:.2},{:.4},{:.4},{},{},{},{:.0},{:.0},{:.0},{:.0},{}",
+			"{},{},{:.2},{:.2},{:.4},{:.4},{:.4},{:.4},{},{},{},{},{},{:.0},{:.0},{:.0},{:.0},{}",
 			a.block,
 			a.oracle,
 			a.dex,
 			b.dex,
 			a.sold,
 			b.sold,
+			a.taken,
+			b.taken,
 			a.below_one,
 			b.below_one,
 			b.queued,
+			a.auctions,
+			b.auctions,
 			a.insurance_usdm,
 			b.insurance_usdm,
 			a.bad_debt,
@@ -483,14 +587,15 @@ fn main() {
 		.unwrap_or_default();
 	let _ = writeln!(
 		out,
-		"# margincall-cascade-bench: {POSITIONS} positions of 0.1 XBTC (health 1.08-1.80) against the dev pool (20 XBTC / 1.2 M USDM), arbitrage {} USDM a block\n# machine: {cpu}; native runtime (release), in-memory state\n",
-		ARBITRAGE_CAPACITY / UNIT
+		"# margincall-cascade-bench: {POSITIONS} positions of 0.1 XBTC (health 1.08-1.80) against the dev pool (20 XBTC / 1.2 M USDM), arbitrage {} USDM a block, auction taker {} USDM a block at 3% below the oracle\n# machine: {cpu}; native runtime (release), in-memory state\n",
+		ARBITRAGE_CAPACITY / UNIT,
+		TAKER_CAPACITY / UNIT
 	);
 	let _ = writeln!(
 		out,
-		"| scenario | breaker | bad debt (USDM) | insurance used (USDM) | worst DEX-vs-oracle gap (DEX below the oracle) | positions liquidated | healthy harmed | liquidated that would have recovered | blocks to recovery |"
+		"| scenario | breaker | bad debt (USDM) | insurance used (USDM) | worst DEX-vs-oracle gap (DEX below the oracle) | positions liquidated | auctions started (XBTC bought) | healthy harmed | liquidated that would have recovered | blocks to recovery |"
 	);
-	let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
+	let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
 	for file in files {
 		let scenario = load(&file);
 		if !only.is_empty() && !only.contains(&scenario.name) {
@@ -500,13 +605,15 @@ fn main() {
 		let on = simulate(&scenario, true);
 		for (label, o) in [("off", &off), ("on", &on)] {
 			let line = format!(
-				"| {} | {label} | {:.0} | {:.0} | {:.1}% ({:.1}%) | {} | {} | {} | {} |",
+				"| {} | {label} | {:.0} | {:.0} | {:.1}% ({:.1}%) | {} | {} ({:.2}) | {} | {} | {} |",
 				scenario.name,
 				o.bad_debt,
 				o.insurance_used,
 				o.worst_gap * 100.0,
 				o.worst_below.max(0.0) * 100.0,
 				o.liquidated,
+				o.auctions,
+				o.taken,
 				o.harmed,
 				o.would_recover,
 				o.recovery_blocks

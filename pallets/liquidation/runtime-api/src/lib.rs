@@ -9,7 +9,9 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use codec::Codec;
-pub use pallet_liquidation::{DexRefusal, LiquidatablePage, Preview, RiskCursor, RiskKey, Route};
+pub use pallet_liquidation::{
+	Auction, AuctionStatus, DexRefusal, LiquidatablePage, Preview, RiskCursor, RiskKey, Route,
+};
 use sp_runtime::DispatchError;
 
 sp_api::decl_runtime_apis! {
@@ -34,5 +36,8 @@ sp_api::decl_runtime_apis! {
 		fn insurance_fund() -> Vec<(AssetId, u128, u128)>;
 		/// Debt socialised to `asset`'s suppliers so far.
 		fn bad_debt(asset: AssetId) -> u128;
+		/// Every live Dutch auction with its price now (debt units per collateral unit) and
+		/// whether it needs a reset before a take (`None` while a price is stale).
+		fn auctions() -> Vec<AuctionStatus<AccountId, AssetId>>;
 	}
 }
