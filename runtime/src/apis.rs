@@ -250,6 +250,10 @@ impl_runtime_apis! {
 		fn breaker(asset: AssetId) -> pallet_breaker::AssetBreaker {
 			crate::Breaker::asset_breaker(&asset)
 		}
+
+		fn suggestion(asset: AssetId) -> Option<pallet_breaker::Suggestion> {
+			crate::configs::breaker::suggestion(asset)
+		}
 	}
 
 	impl pallet_liquidation_runtime_api::LiquidationApi<Block, AccountId, AssetId> for Runtime {

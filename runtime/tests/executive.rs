@@ -957,3 +957,46 @@ fn a_halted_drop_with_an_empty_treasury_goes_to_auction_and_a_taker_buys_it() {
 		every_try_state();
 	})
 }
+
+/// The volatility view's suggestion on the real runtime: none until the estimate has its
+/// minimum of returns (10), then the collateral factor and liquidation threshold that XBTC's
+/// measured volatility and its market's bonus give, lower than a calm asset's would be.
+#[test]
+fn the_measured_volatility_suggests_risk_parameters() {
+	genesis("development").execute_with(|| {
+		use margincall_runtime::configs::breaker::{suggestion, suggestion_params};
+		let feed = |xbtc: u32| {
+			RuntimeCall::Oracle(orml_oracle::Call::feed_values {
+				values: frame_support::BoundedVec::truncate_from(vec![
+					(USDM, Price::from_u32(1)),
+					(XBTC, Price::from_u32(xbtc)),
+				]),
+			})
+		};
+		// ±1% a block (within the guard's 5%).
+		for i in 0..12u32 {
+			assert_eq!(suggestion(XBTC).is_some(), i > 10, "block {i}");
+			let price = if i % 2 == 0 { 60_000 } else { 60_600 };
+			assert_ok!(block(vec![signed(Sr25519Keyring::Alice, feed(price))])[0].expect("valid"));
+		}
+		let s = suggestion(XBTC).expect("10 returns measured");
+		let bonus = <margincall_runtime::Lending as pallet_lending::LendingPositions<AccountId>>::market_params(&XBTC)
+			.expect("a market")
+			.liquidation_bonus;
+		assert_eq!(s, pallet_breaker::suggest::suggest(s.volatility, bonus, &suggestion_params()));
+		// 1% every 6 s, measured over a 1-hour half-life from a standing start: about 250%
+		// a year. A day's 99% fall of ~31% leaves a collateral factor below the preset's.
+		let market = <margincall_runtime::Lending as pallet_lending::LendingPositions<AccountId>>::market_params(&XBTC)
+			.expect("a market");
+		assert!(s.volatility > Price::from_u32(2), "{s:?}");
+		assert!(s.collateral_factor < market.collateral_factor, "{s:?} vs {market:?}");
+		assert!(s.collateral_factor < s.liquidation_threshold);
+		let calm = pallet_breaker::suggest::suggest(
+			Price::from_rational(1, 2),
+			bonus,
+			&suggestion_params(),
+		);
+		assert!(calm.liquidation_threshold > s.liquidation_threshold);
+		assert_eq!(suggestion(42), None);
+	})
+}

@@ -38,6 +38,7 @@
 extern crate alloc;
 
 pub mod levels;
+pub mod suggest;
 pub mod vol;
 pub mod weights;
 
@@ -55,6 +56,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 pub use levels::{BreakerParams, Cause, GuardState, Level, LevelState, PriceWindow, Triggers};
 use scale_info::TypeInfo;
 use sp_arithmetic::{FixedU128, Permill};
+pub use suggest::{Suggestion, SuggestionParams};
 
 /// The DEX's spot price of an asset, in the oracle's units (the breaker compares the two).
 pub trait DexSpot<AssetId> {

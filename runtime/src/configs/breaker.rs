@@ -96,6 +96,25 @@ impl pallet_breaker::LatestPrice<AssetId> for OrmlOracle {
 }
 
 /// The oracle's `MinimumOracleCount`: the breaker's feed quorum (set per chain spec).
+/// What a suggestion assumes: a 99% one-sided fall (2.33 standard deviations) within an hour
+/// for a liquidation, within a day for a new borrow.
+pub fn suggestion_params() -> pallet_breaker::SuggestionParams {
+	pallet_breaker::SuggestionParams {
+		z: FixedU128::from_rational(233, 100),
+		liquidation_horizon: 3_600,
+		borrow_horizon: 86_400,
+	}
+}
+
+/// The risk parameters `asset`'s measured volatility suggests for its market's bonus (the
+/// breaker measures, the lending pallet holds the bonus: the runtime joins them).
+pub fn suggestion(asset: AssetId) -> Option<pallet_breaker::Suggestion> {
+	use pallet_lending::LendingPositions;
+	let sigma = Breaker::asset_breaker(&asset).volatility?;
+	let market = <crate::Lending as LendingPositions<AccountId>>::market_params(&asset)?;
+	Some(pallet_breaker::suggest::suggest(sigma, market.liquidation_bonus, &suggestion_params()))
+}
+
 pub struct OracleQuorum;
 impl frame_support::traits::Get<u32> for OracleQuorum {
 	fn get() -> u32 {

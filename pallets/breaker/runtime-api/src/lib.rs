@@ -9,7 +9,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use codec::Codec;
-pub use pallet_breaker::{AssetBreaker, AssetVolatility};
+pub use pallet_breaker::{AssetBreaker, AssetVolatility, Suggestion};
 
 sp_api::decl_runtime_apis! {
 	/// Reads of cascade control, at the block's state.
@@ -25,5 +25,10 @@ sp_api::decl_runtime_apis! {
 		/// `asset`'s breaker level (in force, and its own: forced or automatic, since when),
 		/// the inputs it is decided on, and the DEX sale value left in this block.
 		fn breaker(asset: AssetId) -> AssetBreaker;
+		/// The collateral factor and liquidation threshold `asset`'s measured volatility
+		/// suggests for its market's bonus (`pallet_breaker::suggest`: a 99% one-sided fall
+		/// over a 1-hour liquidation and a 1-day borrowing horizon); `None` until the estimate
+		/// has its minimum of returns, or for an asset without a market.
+		fn suggestion(asset: AssetId) -> Option<Suggestion>;
 	}
 }
