@@ -98,8 +98,9 @@ const MIN_SUPPLY_INDEX: FixedU128 = FixedU128::from_inner(1_000_000_000);
 enum Pricing<'a, AssetId> {
 	/// Every price fresh (at most `MaxPriceAge`): withdrawing, views.
 	Strict,
-	/// As `Strict`, and a collateral the circuit breaker halted adds nothing to the borrow
-	/// limit: a new borrow.
+	/// As `Strict`, and a collateral the circuit breaker halted (or whose latest price its
+	/// oracle guard holds) adds nothing to the borrow limit: a new borrow, a withdrawal, a
+	/// collateral disabled (nothing leaves on a price not yet confirmed).
 	Borrow,
 	/// A liquidation repaying `debt` and seizing `collateral`: see
 	/// [`Pallet::liquidation_health`].
@@ -248,11 +249,12 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Refuses `positions` (an account's state after a change, with the touched market's state
-	/// already written) if they leave it over its borrow limit or below health 1. Without debt
-	/// every state is fine and no price is read.
+	/// Refuses `positions` (an account's state after a withdrawal or a collateral disabled,
+	/// with the touched market's state already written) if they leave it over its borrow limit
+	/// (without the collateral the breaker halted or whose price it holds) or below health 1.
+	/// Without debt every state is fine and no price is read.
 	fn ensure_within_limits(positions: &PositionsOf<T>) -> Result<(), Error<T>> {
-		Self::ensure_within(positions, Pricing::Strict)
+		Self::ensure_within(positions, Pricing::Borrow)
 	}
 
 	fn ensure_within(

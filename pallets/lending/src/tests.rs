@@ -1928,7 +1928,7 @@ mod breaker {
 	use super::*;
 
 	#[test]
-	fn a_halted_asset_is_not_borrowed_nor_backs_a_new_borrow_but_nothing_else_is_blocked() {
+	fn a_halted_asset_is_not_borrowed_nor_backs_a_borrow_or_a_withdrawal_but_repaying_is_open() {
 		ExtBuilder::default().build_and_execute(|| {
 			alice_borrows();
 			assert_ok!(Lending::supply(signed(BOB), BTC, 1_000));
@@ -1941,14 +1941,30 @@ mod breaker {
 				Lending::borrow(signed(ALICE), USD, 1),
 				Error::<Test>::BorrowLimitExceeded
 			);
-			// Repaying, supplying and withdrawing are not blocked; her BTC still counts for
-			// her health (a withdrawal is checked as before).
+			// Nor a withdrawal, of it or of another collateral, nor disabling one: nothing
+			// leaves on a halted (or unconfirmed) price.
+			assert_noop!(
+				Lending::withdraw(signed(ALICE), BTC, Amount::Exact(10)),
+				Error::<Test>::BorrowLimitExceeded
+			);
+			assert_noop!(
+				Lending::withdraw(signed(ALICE), MEME, Amount::Exact(10)),
+				Error::<Test>::BorrowLimitExceeded
+			);
+			assert_noop!(
+				Lending::disable_collateral(signed(ALICE), MEME),
+				Error::<Test>::BorrowLimitExceeded
+			);
+			// Repaying and supplying are never blocked; her BTC still counts for her health.
 			assert_ok!(Lending::repay(signed(ALICE), USD, Amount::Exact(1_000)));
 			assert_ok!(Lending::supply(signed(ALICE), BTC, 10));
-			assert_ok!(Lending::withdraw(signed(ALICE), BTC, Amount::Exact(10)));
 			assert_eq!(debt_of(ALICE, USD).map(|p| p.scaled), Some(4_000));
-			// Released: borrowing against BTC again.
+			assert!(!Lending::account_health(&ALICE).unwrap().is_liquidatable());
+			// Bob, with no debt, withdraws his halted BTC freely.
+			assert_ok!(Lending::withdraw(signed(BOB), BTC, Amount::Exact(10)));
+			// Released: withdrawing and borrowing against BTC again.
 			HaltedAssets::set(vec![]);
+			assert_ok!(Lending::withdraw(signed(ALICE), BTC, Amount::Exact(10)));
 			assert_ok!(Lending::borrow(signed(ALICE), USD, 1_000));
 		});
 	}

@@ -81,7 +81,8 @@ pub enum RiskChange {
 pub trait BorrowBreaker<AssetId> {
 	/// The chain-wide emergency: no new borrows at all.
 	fn emergency() -> bool;
-	/// `asset` is halted: it may not be borrowed, and as collateral it backs no new borrow.
+	/// `asset` is halted: it may not be borrowed, and as collateral it backs no new borrow, no
+	/// withdrawal and no other collateral disabled.
 	fn halted(asset: &AssetId) -> bool;
 }
 

@@ -80,8 +80,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `668`
 		//  Estimated: `3724`
-		// Minimum execution time: 41_333_000 picoseconds.
-		Weight::from_parts(45_025_000, 3724)
+		// Minimum execution time: 74_948_000 picoseconds.
+		Weight::from_parts(88_340_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -93,8 +93,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `772`
 		//  Estimated: `3724`
-		// Minimum execution time: 56_779_000 picoseconds.
-		Weight::from_parts(78_145_000, 3724)
+		// Minimum execution time: 104_044_000 picoseconds.
+		Weight::from_parts(125_926_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -112,8 +112,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2851`
 		//  Estimated: `6208`
-		// Minimum execution time: 115_474_000 picoseconds.
-		Weight::from_parts(133_296_000, 6208)
+		// Minimum execution time: 227_531_000 picoseconds.
+		Weight::from_parts(238_638_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -129,13 +129,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:16 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:8 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:8 w:0)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7375`
+		//  Measured:  `7460`
 		//  Estimated: `44734`
-		// Minimum execution time: 335_159_000 picoseconds.
-		Weight::from_parts(468_476_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(37_u64))
+		// Minimum execution time: 575_859_000 picoseconds.
+		Weight::from_parts(704_043_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(54_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Lending::Markets` (r:16 w:1)
@@ -160,8 +166,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `7460`
 		//  Estimated: `44734`
-		// Minimum execution time: 363_305_000 picoseconds.
-		Weight::from_parts(415_712_000, 44734)
+		// Minimum execution time: 648_559_000 picoseconds.
+		Weight::from_parts(672_949_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(56_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -179,8 +185,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2851`
 		//  Estimated: `6208`
-		// Minimum execution time: 117_380_000 picoseconds.
-		Weight::from_parts(129_889_000, 6208)
+		// Minimum execution time: 221_493_000 picoseconds.
+		Weight::from_parts(231_897_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -198,8 +204,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2884`
 		//  Estimated: `6208`
-		// Minimum execution time: 121_969_000 picoseconds.
-		Weight::from_parts(131_459_000, 6208)
+		// Minimum execution time: 237_197_000 picoseconds.
+		Weight::from_parts(307_504_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -211,8 +217,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1510`
 		//  Estimated: `3843`
-		// Minimum execution time: 45_800_000 picoseconds.
-		Weight::from_parts(64_574_000, 3843)
+		// Minimum execution time: 84_543_000 picoseconds.
+		Weight::from_parts(95_734_000, 3843)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -224,13 +230,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:15 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:7 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:7 w:0)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	fn disable_collateral() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6104`
+		//  Measured:  `6189`
 		//  Estimated: `44734`
-		// Minimum execution time: 231_017_000 picoseconds.
-		Weight::from_parts(294_606_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(33_u64))
+		// Minimum execution time: 450_782_000 picoseconds.
+		Weight::from_parts(635_758_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(48_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:1)
@@ -247,8 +259,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2077`
 		//  Estimated: `6208`
-		// Minimum execution time: 141_304_000 picoseconds.
-		Weight::from_parts(155_712_000, 6208)
+		// Minimum execution time: 211_540_000 picoseconds.
+		Weight::from_parts(243_652_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -264,8 +276,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2076`
 		//  Estimated: `6208`
-		// Minimum execution time: 108_417_000 picoseconds.
-		Weight::from_parts(114_473_000, 6208)
+		// Minimum execution time: 204_991_000 picoseconds.
+		Weight::from_parts(211_422_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -279,8 +291,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1756`
 		//  Estimated: `6696`
-		// Minimum execution time: 76_757_000 picoseconds.
-		Weight::from_parts(110_903_000, 6696)
+		// Minimum execution time: 111_818_000 picoseconds.
+		Weight::from_parts(131_880_000, 6696)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -298,8 +310,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2884`
 		//  Estimated: `6208`
-		// Minimum execution time: 189_428_000 picoseconds.
-		Weight::from_parts(201_111_000, 6208)
+		// Minimum execution time: 203_502_000 picoseconds.
+		Weight::from_parts(225_195_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -315,8 +327,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2255`
 		//  Estimated: `3843`
-		// Minimum execution time: 75_808_000 picoseconds.
-		Weight::from_parts(125_596_000, 3843)
+		// Minimum execution time: 122_378_000 picoseconds.
+		Weight::from_parts(134_105_000, 3843)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -333,10 +345,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `437 + n * (712 ±0)`
 		//  Estimated: `3843 + n * (5468 ±0)`
-		// Minimum execution time: 72_804_000 picoseconds.
-		Weight::from_parts(78_507_877, 3843)
-			// Standard Error: 976_487
-			.saturating_add(Weight::from_parts(16_953_116, 0).saturating_mul(n.into()))
+		// Minimum execution time: 76_591_000 picoseconds.
+		Weight::from_parts(45_790_764, 3843)
+			// Standard Error: 1_002_907
+			.saturating_add(Weight::from_parts(44_342_553, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5468).saturating_mul(n.into()))
@@ -357,8 +369,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `668`
 		//  Estimated: `3724`
-		// Minimum execution time: 41_333_000 picoseconds.
-		Weight::from_parts(45_025_000, 3724)
+		// Minimum execution time: 74_948_000 picoseconds.
+		Weight::from_parts(88_340_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -370,8 +382,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `772`
 		//  Estimated: `3724`
-		// Minimum execution time: 56_779_000 picoseconds.
-		Weight::from_parts(78_145_000, 3724)
+		// Minimum execution time: 104_044_000 picoseconds.
+		Weight::from_parts(125_926_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -389,8 +401,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2851`
 		//  Estimated: `6208`
-		// Minimum execution time: 115_474_000 picoseconds.
-		Weight::from_parts(133_296_000, 6208)
+		// Minimum execution time: 227_531_000 picoseconds.
+		Weight::from_parts(238_638_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -406,13 +418,19 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:16 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:8 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:8 w:0)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7375`
+		//  Measured:  `7460`
 		//  Estimated: `44734`
-		// Minimum execution time: 335_159_000 picoseconds.
-		Weight::from_parts(468_476_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(37_u64))
+		// Minimum execution time: 575_859_000 picoseconds.
+		Weight::from_parts(704_043_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(54_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Lending::Markets` (r:16 w:1)
@@ -437,8 +455,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `7460`
 		//  Estimated: `44734`
-		// Minimum execution time: 363_305_000 picoseconds.
-		Weight::from_parts(415_712_000, 44734)
+		// Minimum execution time: 648_559_000 picoseconds.
+		Weight::from_parts(672_949_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(56_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -456,8 +474,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2851`
 		//  Estimated: `6208`
-		// Minimum execution time: 117_380_000 picoseconds.
-		Weight::from_parts(129_889_000, 6208)
+		// Minimum execution time: 221_493_000 picoseconds.
+		Weight::from_parts(231_897_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -475,8 +493,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2884`
 		//  Estimated: `6208`
-		// Minimum execution time: 121_969_000 picoseconds.
-		Weight::from_parts(131_459_000, 6208)
+		// Minimum execution time: 237_197_000 picoseconds.
+		Weight::from_parts(307_504_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -488,8 +506,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1510`
 		//  Estimated: `3843`
-		// Minimum execution time: 45_800_000 picoseconds.
-		Weight::from_parts(64_574_000, 3843)
+		// Minimum execution time: 84_543_000 picoseconds.
+		Weight::from_parts(95_734_000, 3843)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -501,13 +519,19 @@ impl WeightInfo for () {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:15 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:7 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:7 w:0)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	fn disable_collateral() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6104`
+		//  Measured:  `6189`
 		//  Estimated: `44734`
-		// Minimum execution time: 231_017_000 picoseconds.
-		Weight::from_parts(294_606_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(33_u64))
+		// Minimum execution time: 450_782_000 picoseconds.
+		Weight::from_parts(635_758_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(48_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:1)
@@ -524,8 +548,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2077`
 		//  Estimated: `6208`
-		// Minimum execution time: 141_304_000 picoseconds.
-		Weight::from_parts(155_712_000, 6208)
+		// Minimum execution time: 211_540_000 picoseconds.
+		Weight::from_parts(243_652_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -541,8 +565,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2076`
 		//  Estimated: `6208`
-		// Minimum execution time: 108_417_000 picoseconds.
-		Weight::from_parts(114_473_000, 6208)
+		// Minimum execution time: 204_991_000 picoseconds.
+		Weight::from_parts(211_422_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -556,8 +580,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1756`
 		//  Estimated: `6696`
-		// Minimum execution time: 76_757_000 picoseconds.
-		Weight::from_parts(110_903_000, 6696)
+		// Minimum execution time: 111_818_000 picoseconds.
+		Weight::from_parts(131_880_000, 6696)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -575,8 +599,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2884`
 		//  Estimated: `6208`
-		// Minimum execution time: 189_428_000 picoseconds.
-		Weight::from_parts(201_111_000, 6208)
+		// Minimum execution time: 203_502_000 picoseconds.
+		Weight::from_parts(225_195_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -592,8 +616,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2255`
 		//  Estimated: `3843`
-		// Minimum execution time: 75_808_000 picoseconds.
-		Weight::from_parts(125_596_000, 3843)
+		// Minimum execution time: 122_378_000 picoseconds.
+		Weight::from_parts(134_105_000, 3843)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -610,10 +634,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `437 + n * (712 ±0)`
 		//  Estimated: `3843 + n * (5468 ±0)`
-		// Minimum execution time: 72_804_000 picoseconds.
-		Weight::from_parts(78_507_877, 3843)
-			// Standard Error: 976_487
-			.saturating_add(Weight::from_parts(16_953_116, 0).saturating_mul(n.into()))
+		// Minimum execution time: 76_591_000 picoseconds.
+		Weight::from_parts(45_790_764, 3843)
+			// Standard Error: 1_002_907
+			.saturating_add(Weight::from_parts(44_342_553, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5468).saturating_mul(n.into()))

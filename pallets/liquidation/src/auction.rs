@@ -10,7 +10,8 @@
 //! blocks, or whose price is more than `cusp` below the current oracle, must be reset
 //! ([`redo`](crate::Pallet::redo)) before anyone takes from it: its price starts again from the
 //! oracle. `redo` also closes an auction with nothing left to do (the borrower healthy again,
-//! its debt repaid or its collateral gone).
+//! its debt repaid or its collateral gone). Anyone may `redo`; the offchain worker submits
+//! `redo_unsigned` for every auction a dry run shows due.
 //!
 //! The lot stays in the borrower's account until taken: the borrower's health stays exact, a
 //! take requires it to be below 1 (an auction never sells a healthy position), and the borrower
@@ -175,6 +176,8 @@ pub struct AuctionStatus<AccountId, AssetId> {
 	pub price: FixedU128,
 	/// Whether it needs a reset before a take (`None` when a price is stale or missing).
 	pub needs_reset: Option<bool>,
+	/// Whether `redo` would reset or close it now (the offchain worker submits it).
+	pub redo_due: bool,
 }
 
 /// The auction `settle` would start, or why not.
@@ -395,6 +398,16 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Whether `redo(id)` would succeed now (a dry run, rolled back): a reset is due, or there
+	/// is nothing left to do and the auction may be closed.
+	pub fn redo_due(id: u32) -> bool {
+		frame_support::storage::with_transaction(|| {
+			let due = Self::do_redo(id).is_ok();
+			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(due))
+		})
+		.unwrap_or(false)
+	}
+
 	/// `take` at its worst: the take that sells out the lot, then the loss waterfall over
 	/// every debt.
 	pub fn take_weight() -> Weight {
@@ -412,7 +425,7 @@ impl<T: Config> Pallet<T> {
 					Self::oracle_ratio(&auction.collateral_asset, &auction.debt_asset)
 						.ok()
 						.map(|oracle| auction.needs_reset(&params, now, oracle));
-				AuctionStatus { id, auction, price, needs_reset }
+				AuctionStatus { id, auction, price, needs_reset, redo_due: Self::redo_due(id) }
 			})
 			.collect()
 	}

@@ -62,9 +62,13 @@ fn max_assets<T: pallet_lending::Config>() -> u32 {
 	<T as pallet_lending::Config>::MaxAssetsPerAccount::get()
 }
 
-fn start<T: pallet_lending::Config>() {
+/// Block 1 at `T0`, and no dust value: the benchmarks' amounts are small against a runtime's
+/// dust value (USD 1,000), which would make every insolvent collateral "too small" and send
+/// each settlement to the dust sweep instead of the path measured.
+fn start<T: Config + pallet_lending::Config>() {
 	frame_system::Pallet::<T>::set_block_number(1u32.into());
 	LendingHelper::<T>::set_time(T0);
+	Params::<T>::mutate(|p| p.dust_value = 0);
 }
 
 /// A market for the `i`-th benchmark asset at price 1, with `LIQUIDITY` supplied and a tenth

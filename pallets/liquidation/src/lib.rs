@@ -773,6 +773,17 @@ pub mod pallet {
 						.propagate(true)
 						.build()
 				},
+				Call::redo_unsigned { id } => {
+					if !Self::redo_due(*id) {
+						return InvalidTransaction::Stale.into();
+					}
+					ValidTransaction::with_tag_prefix("margincall-auction")
+						.priority(T::UnsignedPriority::get())
+						.and_provides(id)
+						.longevity(u64::from(T::UnsignedLongevity::get()))
+						.propagate(true)
+						.build()
+				},
 				_ => InvalidTransaction::Call.into(),
 			}
 		}
@@ -790,9 +801,11 @@ pub mod pallet {
 					Ok(())
 				},
 				Call::refile_unsigned { accounts } if !accounts.is_empty() => Ok(()),
+				Call::redo_unsigned { id } if Auctions::<T>::contains_key(id) => Ok(()),
 				Call::settle_unsigned { .. }
 				| Call::settle_batch_unsigned { .. }
-				| Call::refile_unsigned { .. } => Err(InvalidTransaction::Stale.into()),
+				| Call::refile_unsigned { .. }
+				| Call::redo_unsigned { .. } => Err(InvalidTransaction::Stale.into()),
 				_ => Err(InvalidTransaction::Call.into()),
 			}
 		}
@@ -971,6 +984,15 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::redo())]
 		pub fn redo(origin: OriginFor<T>, id: u32) -> DispatchResult {
 			ensure_signed(origin)?;
+			Self::do_redo(id)
+		}
+
+		/// `redo(id)` by the offchain worker: an unsigned transaction, valid only while the
+		/// reset or the close would succeed ([`Pallet::redo_due`]).
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::redo())]
+		pub fn redo_unsigned(origin: OriginFor<T>, id: u32) -> DispatchResult {
+			ensure_none(origin)?;
 			Self::do_redo(id)
 		}
 

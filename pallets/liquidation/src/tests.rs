@@ -1034,6 +1034,50 @@ mod worker {
 	}
 
 	#[test]
+	fn the_worker_resets_a_stale_auction_and_closes_a_finished_one_unsigned() {
+		with_worker(|take| {
+			alice_underwater(90);
+			MockBreaker::halt(BTC);
+			assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+			assert!(Auctions::<Test>::contains_key(0));
+			let redo = Call::redo_unsigned { id: 0 };
+			// Fresh: nothing due, nothing submitted, refused by the pool.
+			let report = Liquidation::run_worker(1).unwrap();
+			assert!(report.redos.is_empty());
+			assert!(!take().iter().any(|c| matches!(c, Call::redo_unsigned { .. })));
+			assert_eq!(validate(&redo), InvalidTransaction::Stale.into());
+			assert!(!Liquidation::auctions()[0].redo_due);
+			// Older than the tail: a reset is due.
+			System::set_block_number(102);
+			let report = Liquidation::run_worker(102).unwrap();
+			assert_eq!(report.redos, vec![0]);
+			assert!(take().contains(&redo));
+			assert!(validate(&redo).is_ok());
+			assert!(Liquidation::auctions()[0].redo_due);
+			assert_ok!(redo.clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+			assert!(matches!(last_event(), Event::AuctionReset { id: 0, .. }));
+			assert_eq!(validate(&redo), InvalidTransaction::Stale.into());
+			// Alice healthy again: the worker closes it.
+			MockOracle::set(BTC, FixedU128::from_u32(100));
+			let report = Liquidation::run_worker(103).unwrap();
+			assert_eq!(report.redos, vec![0]);
+			assert!(take().contains(&redo));
+			assert_ok!(redo.clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+			assert!(matches!(
+				last_event(),
+				Event::AuctionEnded { id: 0, reason: AuctionEnd::Closed, .. }
+			));
+			// Gone: refused at validation and at inclusion; a signed origin is refused.
+			assert_eq!(validate(&redo), InvalidTransaction::Stale.into());
+			assert!(<Liquidation as ValidateUnsigned>::pre_dispatch(&redo).is_err());
+			assert_noop!(
+				Liquidation::redo_unsigned(RuntimeOrigin::signed(BOB), 0),
+				DispatchError::BadOrigin
+			);
+		});
+	}
+
+	#[test]
 	fn after_a_drop_the_worker_settles_exactly_the_unhealthy() {
 		with_worker(|take| {
 			// At BTC 85 (liquidation value 637,500) 700,000 and 650,000 are below 1; 500,000

@@ -53,6 +53,10 @@ pub trait WeightInfo {
 	fn settle_batch(n: u32, p: u32, ) -> Weight;
 	fn settle_batch_wide(n: u32, ) -> Weight;
 	fn settle_backstop() -> Weight;
+	fn settle_auction() -> Weight;
+	fn take() -> Weight;
+	fn redo() -> Weight;
+	fn set_auction_params() -> Weight;
 	fn cover_shortfall(n: u32, ) -> Weight;
 	fn file_position() -> Weight;
 	fn file_pair() -> Weight;
@@ -60,10 +64,6 @@ pub trait WeightInfo {
 	fn update_params() -> Weight;
 	fn set_risk_rank() -> Weight;
 	fn transfer_insurance() -> Weight;
-	fn settle_auction() -> Weight;
-	fn take() -> Weight;
-	fn redo() -> Weight;
-	fn set_auction_params() -> Weight;
 }
 
 /// Weights for `pallet_liquidation` measured on the reference machine, using the runtime's DB weights.
@@ -93,10 +93,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11504`
+		//  Measured:  `11582`
 		//  Estimated: `82910`
-		// Minimum execution time: 887_878_000 picoseconds.
-		Weight::from_parts(950_726_000, 82910)
+		// Minimum execution time: 1_429_829_000 picoseconds.
+		Weight::from_parts(1_467_782_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().writes(42_u64))
 	}
@@ -108,8 +108,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
@@ -126,6 +124,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Levels` (r:2 w:0)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Sold` (r:1 w:1)
 	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:1 w:1)
@@ -142,10 +142,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15593`
+		//  Measured:  `15671`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_375_893_000 picoseconds.
-		Weight::from_parts(1_409_658_000, 82910)
+		// Minimum execution time: 1_316_048_000 picoseconds.
+		Weight::from_parts(1_371_940_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(120_u64))
 			.saturating_add(T::DbWeight::get().writes(51_u64))
 	}
@@ -157,8 +157,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:16)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
@@ -171,6 +169,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Levels` (r:16 w:0)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Sold` (r:8 w:8)
 	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:16 w:16)
@@ -191,14 +191,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2689 + n * (177 ±0) + p * (2166 ±0)`
+		//  Measured:  `2767 + n * (177 ±0) + p * (2166 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 4_033_472_000 picoseconds.
-		Weight::from_parts(6_615_181_671, 9549)
-			// Standard Error: 14_613_092
-			.saturating_add(Weight::from_parts(330_312_253, 0).saturating_mul(n.into()))
-			// Standard Error: 491_892_962
-			.saturating_add(Weight::from_parts(469_599_470, 0).saturating_mul(p.into()))
+		// Minimum execution time: 4_067_727_000 picoseconds.
+		Weight::from_parts(2_435_815_936, 9549)
+			// Standard Error: 10_076_561
+			.saturating_add(Weight::from_parts(295_777_992, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((25_u64).saturating_mul(p.into())))
@@ -216,8 +214,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
@@ -247,13 +243,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 256]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11942 + n * (1455 ±0)`
+		//  Measured:  `12020 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_978_591_000 picoseconds.
-		Weight::from_parts(21_148_200_241, 44734)
-			// Standard Error: 41_885_342
-			.saturating_add(Weight::from_parts(1_004_052_964, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(100_u64))
+		// Minimum execution time: 1_368_394_000 picoseconds.
+		Weight::from_parts(1_935_687_000, 44734)
+			// Standard Error: 15_315_003
+			.saturating_add(Weight::from_parts(1_098_701_972, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(99_u64))
 			.saturating_add(T::DbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(30_u64))
 			.saturating_add(T::DbWeight::get().writes((19_u64).saturating_mul(n.into())))
@@ -267,8 +263,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
@@ -291,12 +285,129 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12036`
+		//  Measured:  `12114`
 		//  Estimated: `82910`
-		// Minimum execution time: 968_779_000 picoseconds.
-		Weight::from_parts(1_117_290_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(109_u64))
+		// Minimum execution time: 1_104_469_000 picoseconds.
+		Weight::from_parts(1_164_935_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(108_u64))
 			.saturating_add(T::DbWeight::get().writes(41_u64))
+	}
+	/// Storage: `Lending::Positions` (r:1 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Volatility` (r:8 w:0)
+	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
+	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:2 w:0)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:3 w:0)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::SaleQueue` (r:1 w:1)
+	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BorrowerAuction` (r:1 w:1)
+	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
+	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
+	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Auctions` (r:1 w:1)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:1)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:32 w:16)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
+	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	fn settle_auction() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `15305`
+		//  Estimated: `82910`
+		// Minimum execution time: 1_014_320_000 picoseconds.
+		Weight::from_parts(1_062_713_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(111_u64))
+			.saturating_add(T::DbWeight::get().writes(39_u64))
+	}
+	/// Storage: `Liquidation::Auctions` (r:1 w:1)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
+	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:2)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Positions` (r:3 w:3)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:2 w:2)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:0)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BorrowerAuction` (r:0 w:1)
+	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	fn take() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `8357`
+		//  Estimated: `44734`
+		// Minimum execution time: 569_250_000 picoseconds.
+		Weight::from_parts(656_190_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(44_u64))
+			.saturating_add(T::DbWeight::get().writes(11_u64))
+	}
+	/// Storage: `Liquidation::Auctions` (r:1 w:1)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Positions` (r:1 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:2 w:0)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:2 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
+	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	fn redo() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `6411`
+		//  Estimated: `44734`
+		// Minimum execution time: 354_924_000 picoseconds.
+		Weight::from_parts(456_657_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(41_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Liquidation::AuctionParameters` (r:0 w:1)
+	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	fn set_auction_params() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 9_686_000 picoseconds.
+		Weight::from_parts(10_772_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -319,10 +430,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2340 + n * (735 ±0)`
 		//  Estimated: `3843 + n * (5218 ±0)`
-		// Minimum execution time: 215_216_000 picoseconds.
-		Weight::from_parts(190_339_037, 3843)
-			// Standard Error: 3_064_600
-			.saturating_add(Weight::from_parts(175_475_437, 0).saturating_mul(n.into()))
+		// Minimum execution time: 211_677_000 picoseconds.
+		Weight::from_parts(72_025_326, 3843)
+			// Standard Error: 6_579_626
+			.saturating_add(Weight::from_parts(178_759_912, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -345,10 +456,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn file_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10113`
+		//  Measured:  `10114`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_080_828_000 picoseconds.
-		Weight::from_parts(1_275_638_000, 82910)
+		// Minimum execution time: 716_450_000 picoseconds.
+		Weight::from_parts(878_806_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(83_u64))
 			.saturating_add(T::DbWeight::get().writes(49_u64))
 	}
@@ -362,10 +473,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn file_pair() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `746`
+		//  Measured:  `747`
 		//  Estimated: `6110`
-		// Minimum execution time: 125_536_000 picoseconds.
-		Weight::from_parts(200_898_000, 6110)
+		// Minimum execution time: 62_650_000 picoseconds.
+		Weight::from_parts(84_981_000, 6110)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -386,12 +497,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 16]`.
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8650 + n * (1458 ±0)`
+		//  Measured:  `8651 + n * (1458 ±0)`
 		//  Estimated: `60293 + n * (25034 ±0)`
-		// Minimum execution time: 865_171_000 picoseconds.
-		Weight::from_parts(473_491_530, 60293)
-			// Standard Error: 27_863_963
-			.saturating_add(Weight::from_parts(642_398_646, 0).saturating_mul(n.into()))
+		// Minimum execution time: 997_761_000 picoseconds.
+		Weight::from_parts(926_483_507, 60293)
+			// Standard Error: 27_060_318
+			.saturating_add(Weight::from_parts(595_446_863, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(72_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
@@ -404,8 +515,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 8_466_000 picoseconds.
-		Weight::from_parts(9_114_000, 0)
+		// Minimum execution time: 10_247_000 picoseconds.
+		Weight::from_parts(14_344_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:0)
@@ -416,8 +527,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `434`
 		//  Estimated: `3724`
-		// Minimum execution time: 21_082_000 picoseconds.
-		Weight::from_parts(26_532_000, 3724)
+		// Minimum execution time: 28_494_000 picoseconds.
+		Weight::from_parts(33_927_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -431,49 +542,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `664`
 		//  Estimated: `6208`
-		// Minimum execution time: 85_608_000 picoseconds.
-		Weight::from_parts(98_757_000, 6208)
+		// Minimum execution time: 107_368_000 picoseconds.
+		Weight::from_parts(118_294_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
-	}
-	// Provisional (copied from `settle_backstop`) until the next benchmark run.
-	fn settle_auction() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `12036`
-		//  Estimated: `82910`
-		// Minimum execution time: 968_779_000 picoseconds.
-		Weight::from_parts(1_117_290_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(109_u64))
-			.saturating_add(T::DbWeight::get().writes(41_u64))
-	}
-	// Provisional (copied from `liquidate`) until the next benchmark run.
-	fn take() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `11504`
-		//  Estimated: `82910`
-		// Minimum execution time: 887_878_000 picoseconds.
-		Weight::from_parts(950_726_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(89_u64))
-			.saturating_add(T::DbWeight::get().writes(42_u64))
-	}
-	// Provisional (copied from `set_risk_rank`) until the next benchmark run.
-	fn redo() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `434`
-		//  Estimated: `3724`
-		// Minimum execution time: 21_082_000 picoseconds.
-		Weight::from_parts(26_532_000, 3724)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-	}
-	// Provisional (copied from `update_params`) until the next benchmark run.
-	fn set_auction_params() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 8_466_000 picoseconds.
-		Weight::from_parts(9_114_000, 0)
-			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
 
@@ -503,10 +575,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11504`
+		//  Measured:  `11582`
 		//  Estimated: `82910`
-		// Minimum execution time: 887_878_000 picoseconds.
-		Weight::from_parts(950_726_000, 82910)
+		// Minimum execution time: 1_429_829_000 picoseconds.
+		Weight::from_parts(1_467_782_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().writes(42_u64))
 	}
@@ -518,8 +590,6 @@ impl WeightInfo for () {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
@@ -536,6 +606,8 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Levels` (r:2 w:0)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Sold` (r:1 w:1)
 	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:1 w:1)
@@ -552,10 +624,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15593`
+		//  Measured:  `15671`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_375_893_000 picoseconds.
-		Weight::from_parts(1_409_658_000, 82910)
+		// Minimum execution time: 1_316_048_000 picoseconds.
+		Weight::from_parts(1_371_940_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(120_u64))
 			.saturating_add(RocksDbWeight::get().writes(51_u64))
 	}
@@ -567,8 +639,6 @@ impl WeightInfo for () {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:16)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
@@ -581,6 +651,8 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Levels` (r:16 w:0)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Sold` (r:8 w:8)
 	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:16 w:16)
@@ -601,14 +673,12 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2689 + n * (177 ±0) + p * (2166 ±0)`
+		//  Measured:  `2767 + n * (177 ±0) + p * (2166 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 4_033_472_000 picoseconds.
-		Weight::from_parts(6_615_181_671, 9549)
-			// Standard Error: 14_613_092
-			.saturating_add(Weight::from_parts(330_312_253, 0).saturating_mul(n.into()))
-			// Standard Error: 491_892_962
-			.saturating_add(Weight::from_parts(469_599_470, 0).saturating_mul(p.into()))
+		// Minimum execution time: 4_067_727_000 picoseconds.
+		Weight::from_parts(2_435_815_936, 9549)
+			// Standard Error: 10_076_561
+			.saturating_add(Weight::from_parts(295_777_992, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((25_u64).saturating_mul(p.into())))
@@ -626,8 +696,6 @@ impl WeightInfo for () {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
@@ -657,13 +725,13 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 256]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11942 + n * (1455 ±0)`
+		//  Measured:  `12020 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_978_591_000 picoseconds.
-		Weight::from_parts(21_148_200_241, 44734)
-			// Standard Error: 41_885_342
-			.saturating_add(Weight::from_parts(1_004_052_964, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(100_u64))
+		// Minimum execution time: 1_368_394_000 picoseconds.
+		Weight::from_parts(1_935_687_000, 44734)
+			// Standard Error: 15_315_003
+			.saturating_add(Weight::from_parts(1_098_701_972, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(99_u64))
 			.saturating_add(RocksDbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(30_u64))
 			.saturating_add(RocksDbWeight::get().writes((19_u64).saturating_mul(n.into())))
@@ -677,8 +745,6 @@ impl WeightInfo for () {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
@@ -701,12 +767,129 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12036`
+		//  Measured:  `12114`
 		//  Estimated: `82910`
-		// Minimum execution time: 968_779_000 picoseconds.
-		Weight::from_parts(1_117_290_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(109_u64))
+		// Minimum execution time: 1_104_469_000 picoseconds.
+		Weight::from_parts(1_164_935_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(108_u64))
 			.saturating_add(RocksDbWeight::get().writes(41_u64))
+	}
+	/// Storage: `Lending::Positions` (r:1 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Volatility` (r:8 w:0)
+	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
+	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:2 w:0)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:3 w:0)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::SaleQueue` (r:1 w:1)
+	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BorrowerAuction` (r:1 w:1)
+	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
+	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
+	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Auctions` (r:1 w:1)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:1)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:32 w:16)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
+	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	fn settle_auction() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `15305`
+		//  Estimated: `82910`
+		// Minimum execution time: 1_014_320_000 picoseconds.
+		Weight::from_parts(1_062_713_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(111_u64))
+			.saturating_add(RocksDbWeight::get().writes(39_u64))
+	}
+	/// Storage: `Liquidation::Auctions` (r:1 w:1)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
+	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:2)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Positions` (r:3 w:3)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:2 w:2)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:0)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BorrowerAuction` (r:0 w:1)
+	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	fn take() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `8357`
+		//  Estimated: `44734`
+		// Minimum execution time: 569_250_000 picoseconds.
+		Weight::from_parts(656_190_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(44_u64))
+			.saturating_add(RocksDbWeight::get().writes(11_u64))
+	}
+	/// Storage: `Liquidation::Auctions` (r:1 w:1)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Positions` (r:1 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:2 w:0)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:2 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
+	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	fn redo() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `6411`
+		//  Estimated: `44734`
+		// Minimum execution time: 354_924_000 picoseconds.
+		Weight::from_parts(456_657_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(41_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Liquidation::AuctionParameters` (r:0 w:1)
+	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	fn set_auction_params() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 9_686_000 picoseconds.
+		Weight::from_parts(10_772_000, 0)
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -729,10 +912,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2340 + n * (735 ±0)`
 		//  Estimated: `3843 + n * (5218 ±0)`
-		// Minimum execution time: 215_216_000 picoseconds.
-		Weight::from_parts(190_339_037, 3843)
-			// Standard Error: 3_064_600
-			.saturating_add(Weight::from_parts(175_475_437, 0).saturating_mul(n.into()))
+		// Minimum execution time: 211_677_000 picoseconds.
+		Weight::from_parts(72_025_326, 3843)
+			// Standard Error: 6_579_626
+			.saturating_add(Weight::from_parts(178_759_912, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -755,10 +938,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn file_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10113`
+		//  Measured:  `10114`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_080_828_000 picoseconds.
-		Weight::from_parts(1_275_638_000, 82910)
+		// Minimum execution time: 716_450_000 picoseconds.
+		Weight::from_parts(878_806_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(83_u64))
 			.saturating_add(RocksDbWeight::get().writes(49_u64))
 	}
@@ -772,10 +955,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn file_pair() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `746`
+		//  Measured:  `747`
 		//  Estimated: `6110`
-		// Minimum execution time: 125_536_000 picoseconds.
-		Weight::from_parts(200_898_000, 6110)
+		// Minimum execution time: 62_650_000 picoseconds.
+		Weight::from_parts(84_981_000, 6110)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -796,12 +979,12 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 16]`.
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8650 + n * (1458 ±0)`
+		//  Measured:  `8651 + n * (1458 ±0)`
 		//  Estimated: `60293 + n * (25034 ±0)`
-		// Minimum execution time: 865_171_000 picoseconds.
-		Weight::from_parts(473_491_530, 60293)
-			// Standard Error: 27_863_963
-			.saturating_add(Weight::from_parts(642_398_646, 0).saturating_mul(n.into()))
+		// Minimum execution time: 997_761_000 picoseconds.
+		Weight::from_parts(926_483_507, 60293)
+			// Standard Error: 27_060_318
+			.saturating_add(Weight::from_parts(595_446_863, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(72_u64))
 			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(16_u64))
@@ -814,8 +997,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 8_466_000 picoseconds.
-		Weight::from_parts(9_114_000, 0)
+		// Minimum execution time: 10_247_000 picoseconds.
+		Weight::from_parts(14_344_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:0)
@@ -826,8 +1009,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `434`
 		//  Estimated: `3724`
-		// Minimum execution time: 21_082_000 picoseconds.
-		Weight::from_parts(26_532_000, 3724)
+		// Minimum execution time: 28_494_000 picoseconds.
+		Weight::from_parts(33_927_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -841,48 +1024,9 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `664`
 		//  Estimated: `6208`
-		// Minimum execution time: 85_608_000 picoseconds.
-		Weight::from_parts(98_757_000, 6208)
+		// Minimum execution time: 107_368_000 picoseconds.
+		Weight::from_parts(118_294_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
-	}
-	// Provisional (copied from `settle_backstop`) until the next benchmark run.
-	fn settle_auction() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `12036`
-		//  Estimated: `82910`
-		// Minimum execution time: 968_779_000 picoseconds.
-		Weight::from_parts(1_117_290_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(109_u64))
-			.saturating_add(RocksDbWeight::get().writes(41_u64))
-	}
-	// Provisional (copied from `liquidate`) until the next benchmark run.
-	fn take() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `11504`
-		//  Estimated: `82910`
-		// Minimum execution time: 887_878_000 picoseconds.
-		Weight::from_parts(950_726_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(89_u64))
-			.saturating_add(RocksDbWeight::get().writes(42_u64))
-	}
-	// Provisional (copied from `set_risk_rank`) until the next benchmark run.
-	fn redo() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `434`
-		//  Estimated: `3724`
-		// Minimum execution time: 21_082_000 picoseconds.
-		Weight::from_parts(26_532_000, 3724)
-			.saturating_add(RocksDbWeight::get().reads(1_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
-	}
-	// Provisional (copied from `update_params`) until the next benchmark run.
-	fn set_auction_params() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 8_466_000 picoseconds.
-		Weight::from_parts(9_114_000, 0)
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }

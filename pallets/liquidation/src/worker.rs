@@ -5,7 +5,8 @@
 //! each sized to the block's normal dispatch weight left by the run's earlier submissions, and
 //! [`Call::settle_unsigned`] (after a dry run of it) for each position a batch passes over
 //! (the backstop, the loss waterfall). A slow sweep of every account, a page per block, catches
-//! anything the index could miss.
+//! anything the index could miss. Each run also submits [`Call::redo_unsigned`] for every
+//! Dutch auction due a reset or a close.
 //!
 //! - An offchain `StorageLock` keeps two runs of one node (forks, a slow run) from overlapping.
 //! - Persistent offchain storage keeps the index cursor, the sweep cursor and the accounts
@@ -94,6 +95,8 @@ pub struct RunReport<AccountId> {
 	pub to_refile: Vec<AccountId>,
 	/// Whether that refile was submitted.
 	pub refile_submitted: bool,
+	/// Auctions a `redo_unsigned` was submitted for (a reset due, or nothing left to do).
+	pub redos: Vec<u32>,
 }
 
 impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
@@ -138,6 +141,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		// handled: the next run reads this page again.
 		report.stopped_early = unhandled.iter().any(|who| from_index.contains(who));
 		Self::submit_refile(&mut report);
+		Self::submit_redos(&mut report);
 		match sweep_next {
 			Some(after) => sweep_ref.set(&after),
 			None => sweep_ref.clear(),
@@ -162,6 +166,17 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		}
 		let xt = T::create_bare(Call::refile_unsigned { accounts }.into());
 		report.refile_submitted = SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_ok();
+	}
+
+	/// Submits `redo_unsigned` for each live auction (at most `MaxAuctions`) a dry run shows
+	/// due: a stale one reset, one with nothing left to do closed. The pool keeps one per
+	/// auction (its tag); a repeat in a later run is refused there.
+	fn submit_redos(report: &mut RunReport<T::AccountId>) {
+		for id in Auctions::<T>::iter_keys() {
+			if Self::redo_due(id) && Self::submit(Call::redo_unsigned { id }) {
+				report.redos.push(id);
+			}
+		}
 	}
 
 	/// Whether `who` is a candidate: not sent lately, and below health 1 by the cheap check

@@ -11,15 +11,17 @@
 //!    risk index, batches sized to the block (`batch_prefix`, a dry run,
 //!    `settle_batch_unsigned`), the positions a batch skips one by one (`settle_unsigned`),
 //!    within the block's normal weight;
-//! 3. an auction taker (an outside buyer who resells at the oracle elsewhere) resets stale Dutch
-//!    auctions and takes from those priced at least 3% below the oracle, within a per-block
-//!    capacity of USDM;
+//! 3. the worker resets or closes the Dutch auctions due it (`redo_unsigned`), and an auction
+//!    taker (an outside buyer who resells at the oracle elsewhere) takes from those priced at
+//!    least 3% below the oracle, within a per-block capacity of USDM;
 //! 4. an arbitrageur trades the XBTC/USDM pool toward the oracle, within a per-block capacity;
 //! 5. the end of the block: the oracle's and the breaker's `on_finalize` (the breaker samples,
 //!    guards the price, moves the level).
 //!
 //! Each scenario runs with the breaker off (triggers and the guard out of reach) and on (the
-//! runtime's defaults). Reported: bad debt socialised, insurance USDM used, the worst DEX-vs-
+//! runtime's defaults), then on with the oracle guard's jump bound widened to 10% and with no
+//! guard (the guard's trade-off between a wick and a crash; the plots show off and on).
+//! Reported: bad debt socialised, insurance USDM used, the worst DEX-vs-
 //! oracle gap, positions liquidated, healthy positions harmed (a settlement of a position at
 //! health 1 or above: must be 0), positions liquidated that would have been healthy at the
 //! scenario's last price, and blocks to recovery (from the first move until no position is
@@ -234,17 +236,19 @@ fn keep(events_before: usize) -> Vec<(AccountId, f64, u128)> {
 		.collect()
 }
 
-/// The auction taker for one block: resets what needs it (a reset auction is priced again from
-/// the next block), then takes from each auction priced at least `TAKER_MARGIN` below the
+/// The auction taker for one block: the worker's `redo_unsigned` of what is due (a reset
+/// auction is priced again from the next block), then the taker takes from each auction priced at least `TAKER_MARGIN` below the
 /// oracle, within `TAKER_CAPACITY` USDM. Returns `(borrower, health before, XBTC bought)`.
 fn take_auctions(taker: &AccountId, oracle: u32) -> Vec<(AccountId, f64, u128)> {
 	let mut budget = TAKER_CAPACITY;
 	let mut bought = Vec::new();
 	for status in Liquidation::auction_statuses() {
 		let id = status.id;
-		if status.needs_reset == Some(true) {
-			let call = RuntimeCall::Liquidation(pallet_liquidation::Call::redo { id });
-			let _ = call.dispatch(RuntimeOrigin::signed(taker.clone()));
+		if status.redo_due {
+			// As the offchain worker does (`redo_unsigned`): reset a stale auction, close one
+			// with nothing left to do.
+			let call = RuntimeCall::Liquidation(pallet_liquidation::Call::redo_unsigned { id });
+			let _ = call.dispatch(RuntimeOrigin::none());
 			continue;
 		}
 		let price = status.price.into_inner() as f64 / 1e18;
@@ -302,7 +306,35 @@ fn arbitrage(price: u32) {
 	arbitrage_to(reach.max(1.0) as u128);
 }
 
-fn simulate(scenario: &Scenario, breaker: bool) -> Outcome {
+/// How a run sets the breaker.
+#[derive(Clone, Copy)]
+enum Setting {
+	/// Triggers and the guard out of reach.
+	Off,
+	/// The runtime's defaults.
+	On,
+	/// The defaults with the oracle guard's jump bound at this many percent (100: no guard).
+	Guard(u32),
+}
+
+impl Setting {
+	fn label(&self) -> String {
+		match self {
+			Self::Off => "off".into(),
+			Self::On => "on".into(),
+			Self::Guard(100) => "on, no guard".into(),
+			Self::Guard(p) => format!("on, guard {p}%"),
+		}
+	}
+}
+
+fn with_jump(percent: u32) {
+	let mut params = pallet_breaker::LevelParams::<Runtime>::get();
+	params.jump = sp_runtime::Permill::from_percent(percent);
+	dispatch(None, RuntimeCall::Breaker(pallet_breaker::Call::set_breaker_params { params }));
+}
+
+fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 	let mut ext = genesis();
 	ext.execute_with(|| {
 		frame_system::Pallet::<Runtime>::set_block_number(1);
@@ -310,8 +342,10 @@ fn simulate(scenario: &Scenario, breaker: bool) -> Outcome {
 		feed(XBTC_PRICE);
 		uncap(USDM);
 		uncap(XBTC);
-		if !breaker {
-			breaker_off();
+		match setting {
+			Setting::Off => breaker_off(),
+			Setting::On => {},
+			Setting::Guard(p) => with_jump(p),
 		}
 		<margincall_runtime::Oracle as OnFinalize<u32>>::on_finalize(1);
 		<Breaker as OnFinalize<u32>>::on_finalize(1);
@@ -601,9 +635,17 @@ fn main() {
 		if !only.is_empty() && !only.contains(&scenario.name) {
 			continue;
 		}
-		let off = simulate(&scenario, false);
-		let on = simulate(&scenario, true);
-		for (label, o) in [("off", &off), ("on", &on)] {
+		let off = simulate(&scenario, Setting::Off);
+		let on = simulate(&scenario, Setting::On);
+		// The guard's bound tried wider: what it costs the wick, what it saves the crash.
+		let variants: Vec<(String, Outcome)> = [Setting::Guard(10), Setting::Guard(100)]
+			.into_iter()
+			.map(|s| (s.label(), simulate(&scenario, s)))
+			.collect();
+		let runs = [(Setting::Off.label(), &off), (Setting::On.label(), &on)]
+			.into_iter()
+			.chain(variants.iter().map(|(l, o)| (l.clone(), o)));
+		for (label, o) in runs {
 			let line = format!(
 				"| {} | {label} | {:.0} | {:.0} | {:.1}% ({:.1}%) | {} | {} ({:.2}) | {} | {} | {} |",
 				scenario.name,
