@@ -99,12 +99,19 @@ pub fn suggest(sigma: FixedU128, bonus: Permill, params: &SuggestionParams) -> S
 			.unwrap_or_else(Permill::zero)
 	};
 	let kept = u128::from(liquidation_drop.left_from_one().deconstruct());
-	let liquidation_threshold = parts(kept, one.saturating_add(u128::from(bonus.deconstruct())));
+	// Strictly below `1 / (1 + bonus)` and the factor strictly below the threshold (1 ppm):
+	// what the lending pallet accepts.
+	let liquidation_threshold = Permill::from_parts(
+		parts(kept, one.saturating_add(u128::from(bonus.deconstruct())))
+			.deconstruct()
+			.saturating_sub(1),
+	);
 	let collateral_factor = parts(
 		u128::from(liquidation_threshold.deconstruct())
 			.saturating_mul(u128::from(borrow_drop.left_from_one().deconstruct())),
 		one.saturating_mul(one),
-	);
+	)
+	.min(Permill::from_parts(liquidation_threshold.deconstruct().saturating_sub(1)));
 	Suggestion {
 		volatility: sigma,
 		liquidation_drop,
@@ -150,11 +157,12 @@ mod tests {
 				(f(s.borrow_drop), db),
 				(f(s.collateral_factor), cf),
 			] {
-				// Within the roundings: at most 1 ppm each, three on the factor's path.
-				assert!((got - want).abs() <= 3e-6, "σ {sigma}: {got} vs {want}");
+				// Within the roundings (1 ppm each) and the 1 ppm margins.
+				assert!((got - want).abs() <= 5e-6, "σ {sigma}: {got} vs {want}");
 			}
 			// Rounded in the protocol's favour.
-			assert!(f(s.liquidation_drop) >= dl && f(s.liquidation_threshold) <= lt + 1e-12);
+			assert!(f(s.liquidation_drop) >= dl && f(s.liquidation_threshold) < lt);
+			assert!(s.collateral_factor < s.liquidation_threshold);
 		}
 	}
 
@@ -170,10 +178,11 @@ mod tests {
 		let extreme = at(100.0);
 		assert_eq!(extreme.borrow_drop, Permill::one());
 		assert_eq!(extreme.collateral_factor, Permill::zero());
-		// No volatility: the threshold is what the bonus leaves, the factor the same.
+		// No volatility: the threshold just below what the bonus leaves (1 / 1.05 = 0.952380…),
+		// the factor just below the threshold (the lending pallet wants both strict).
 		let none = suggest(FixedU128::from_u32(0), Permill::from_percent(5), &params());
 		assert_eq!(none.liquidation_drop, Permill::zero());
-		assert_eq!(none.liquidation_threshold, Permill::from_parts(952_380));
-		assert_eq!(none.collateral_factor, none.liquidation_threshold);
+		assert_eq!(none.liquidation_threshold, Permill::from_parts(952_379));
+		assert_eq!(none.collateral_factor, Permill::from_parts(952_378));
 	}
 }

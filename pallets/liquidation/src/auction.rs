@@ -160,8 +160,8 @@ pub enum AuctionEnd {
 	/// The lot was sold out with debt left (the loss waterfall covers it once the account has
 	/// no collateral).
 	LotSold,
-	/// Closed by `redo`: the borrower was healthy again, or had repaid the debt or lost the
-	/// collateral by other means.
+	/// Closed by `redo`: the borrower was healthy again, had repaid the debt or lost the
+	/// collateral by other means, or what was left of the tab bought less than one unit.
 	Closed,
 }
 
@@ -271,7 +271,9 @@ impl<T: Config> Pallet<T> {
 		let price = auction.price(params.step, now);
 		ensure!(price <= max_price, Error::<T>::AuctionPriceTooHigh);
 		let (collateral, debt) = (auction.collateral_asset, auction.debt_asset);
-		// Fails closed on a stale price: a take is a sale of the borrower's collateral.
+		// Fails closed on a stale price or one the oracle guard holds: a take is a sale of the
+		// borrower's collateral (a keeper's own `liquidate` is the route that is never gated).
+		ensure!(!Self::price_held(&collateral, &debt), Error::<T>::PriceUnconfirmed);
 		let (collateral_price, debt_price) = (Self::price(&collateral)?, Self::price(&debt)?);
 		let oracle = collateral_price.checked_div(&debt_price).ok_or_else(overflow::<T>)?;
 		ensure!(!auction.needs_reset(&params, now, oracle), Error::<T>::AuctionNeedsReset);
@@ -291,16 +293,12 @@ impl<T: Config> Pallet<T> {
 		)
 		.ok_or_else(overflow::<T>)?;
 		if owe >= tab {
+			// Never more than the taker asked for (with a price below 1 the tab can buy more
+			// units than the slice asked).
 			owe = tab;
-			slice = multiply_by_rational_with_rounding(
-				tab,
-				FixedU128::DIV,
-				price.into_inner(),
-				Rounding::Down,
-			)
-			.ok_or_else(overflow::<T>)?
-			.min(lot);
-			ensure!(!slice.is_zero(), Error::<T>::CollateralTooSmall);
+			slice = Self::tab_buys(tab, price)?.min(slice);
+			// A tab that buys less than a unit cannot be taken: `redo` closes the auction.
+			ensure!(!slice.is_zero(), Error::<T>::AuctionOver);
 		} else if slice < lot {
 			// A partial take leaves neither a tab nor a lot worth less than the dust value.
 			let dust = Params::<T>::get().dust_value;
@@ -325,43 +323,63 @@ impl<T: Config> Pallet<T> {
 			lot_left: auction.lot,
 			tab_left: auction.tab,
 		});
-		let debts = if auction.tab.is_zero() {
-			Self::end_auction(id, auction, AuctionEnd::Paid)?;
-			0
+		let end = if auction.tab.is_zero() {
+			Some(AuctionEnd::Paid)
 		} else if auction.lot.is_zero() {
-			Self::end_auction(id, auction, AuctionEnd::LotSold)?;
-			Self::cover_shortfall(&borrower)?
+			Some(AuctionEnd::LotSold)
 		} else {
-			Auctions::<T>::insert(id, auction);
-			0
+			None
+		};
+		let debts = match end {
+			Some(reason) => {
+				Self::end_auction(id, auction, reason)?;
+				// No collateral left (a lot that was all of it, or the treasury's share taking
+				// the last unit): the loss waterfall closes the rest of the debt.
+				Self::cover_shortfall(&borrower)?
+			},
+			None => {
+				Auctions::<T>::insert(id, auction);
+				0
+			},
 		};
 		Ok(Some(T::WeightInfo::take().saturating_add(Self::shortfall_weight(debts))).into())
 	}
 
+	/// Collateral units `tab` buys at `price`, rounded down.
+	fn tab_buys(tab: u128, price: FixedU128) -> Result<u128, DispatchError> {
+		multiply_by_rational_with_rounding(tab, FixedU128::DIV, price.into_inner(), Rounding::Down)
+			.ok_or_else(overflow::<T>)
+	}
+
+	/// Whether the oracle guard holds the latest price of `collateral` or `debt`.
+	fn price_held(collateral: &T::AssetId, debt: &T::AssetId) -> bool {
+		T::Breaker::sale_gate(collateral) == SaleGate::Unconfirmed
+			|| T::Breaker::sale_gate(debt) == SaleGate::Unconfirmed
+	}
+
 	/// `redo`: closes auction `id` when there is nothing left to do (the borrower healthy
-	/// again, its debt repaid or its collateral gone), or resets a stale one (too old, or its
-	/// price too far below the oracle) to start again from the oracle.
+	/// again, its debt repaid or its collateral gone, or a tab left that buys less than one
+	/// unit at the auction's price), or resets a stale one (too old, or its price too far below
+	/// the oracle) to start again from the oracle.
 	pub(crate) fn do_redo(id: u32) -> DispatchResult {
 		let mut auction = Auctions::<T>::get(id).ok_or(Error::<T>::UnknownAuction)?;
 		let (collateral, debt) = (auction.collateral_asset, auction.debt_asset);
 		let (tab, lot) = Self::remaining(&auction)?;
-		let healthy = tab.is_zero()
+		let params = AuctionParameters::<T>::get();
+		let now = Self::block_number_u32();
+		let over = tab.is_zero()
 			|| lot.is_zero()
 			|| !T::Lending::liquidation_health(&auction.borrower, &debt, &collateral)?
-				.is_liquidatable();
-		if healthy {
+				.is_liquidatable()
+			|| Self::tab_buys(tab, auction.price(params.step, now))?.is_zero();
+		if over {
+			// What is left of the debt is the borrower's again, for `settle` to plan anew.
 			auction.tab = tab;
 			auction.lot = lot;
 			return Self::end_auction(id, auction, AuctionEnd::Closed);
 		}
 		// A reset prices the lot from the oracle: not from a price the oracle guard holds.
-		ensure!(
-			T::Breaker::sale_gate(&collateral) != SaleGate::Unconfirmed
-				&& T::Breaker::sale_gate(&debt) != SaleGate::Unconfirmed,
-			Error::<T>::PriceUnconfirmed
-		);
-		let params = AuctionParameters::<T>::get();
-		let now = Self::block_number_u32();
+		ensure!(!Self::price_held(&collateral, &debt), Error::<T>::PriceUnconfirmed);
 		let oracle = Self::oracle_ratio(&collateral, &debt)?;
 		ensure!(auction.needs_reset(&params, now, oracle), Error::<T>::AuctionNotStale);
 		let (top, floor) = params.start_prices(oracle);
@@ -412,6 +430,11 @@ impl<T: Config> Pallet<T> {
 	/// every debt.
 	pub fn take_weight() -> Weight {
 		T::WeightInfo::take().saturating_add(T::WeightInfo::cover_shortfall(T::MaxDebts::get()))
+	}
+
+	/// `redo` at its worst: a reset or a close (each benchmarked).
+	pub fn redo_weight() -> Weight {
+		T::WeightInfo::redo().max(T::WeightInfo::redo_close())
 	}
 
 	/// Every live auction with its price now and whether it needs a reset.

@@ -382,15 +382,17 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// `settle` starting an auction: the DEX refused (a thin pool: quoted, refused), the empty
+	/// `settle` starting an auction: the DEX refused at its last check (quoted within the
+	/// bound, the cash there, then the breaker's gate: the collateral halted), the empty
 	/// treasury cannot buy, and the borrower leaves a full sale queue.
 	#[benchmark]
 	fn settle_auction() -> Result<(), BenchmarkError> {
 		start::<T>();
 		let borrower: T::AccountId = account("borrower", 0, 0);
 		let caller: T::AccountId = whitelisted_caller();
-		let ((collaterals, debts), (collateral, _)) = to_settle::<T>(&borrower, DEBT / 2)?;
+		let ((collaterals, debts), (collateral, _)) = to_settle::<T>(&borrower, LIQUIDITY)?;
 		later::<T>(&collaterals, &debts);
+		<T as Config>::BenchmarkHelper::halt(collateral);
 		full_queue::<T>(collateral, &borrower);
 		let lookup = T::Lookup::unlookup(borrower.clone());
 
@@ -455,6 +457,31 @@ mod benchmarks {
 
 		let auction = Auctions::<T>::get(0).ok_or(BenchmarkError::Weightless)?;
 		assert_eq!(auction.resets, 1);
+		Ok(())
+	}
+
+	/// `redo` closing an auction whose borrower is healthy again (its collateral's price back
+	/// up): the borrower's health over 16 markets, the auction and its borrower's entry removed.
+	#[benchmark]
+	fn redo_close() -> Result<(), BenchmarkError> {
+		start::<T>();
+		let borrower: T::AccountId = account("borrower", 0, 0);
+		let caller: T::AccountId = whitelisted_caller();
+		let ((collaterals, debts), _) = to_settle::<T>(&borrower, DEBT / 2)?;
+		later::<T>(&collaterals, &debts);
+		Pallet::<T>::settle(
+			RawOrigin::Signed(account("caller", 0, 0)).into(),
+			T::Lookup::unlookup(borrower.clone()),
+		)?;
+		for asset in &collaterals {
+			LendingHelper::<T>::set_price(*asset, FixedU128::from_u32(1));
+		}
+
+		#[extrinsic_call]
+		redo(RawOrigin::Signed(caller), 0);
+
+		assert_eq!(Auctions::<T>::count(), 0);
+		assert_eq!(BorrowerAuction::<T>::get(&borrower), None);
 		Ok(())
 	}
 

@@ -386,6 +386,9 @@ impl crate::BenchmarkHelper<AssetId, AccountId> for MockBenchmarkHelper {
 	fn throttle(asset: AssetId) {
 		MockBreaker::throttle(asset, u128::MAX);
 	}
+	fn halt(asset: AssetId) {
+		MockBreaker::halt(asset);
+	}
 }
 
 // Accounts.

@@ -1056,7 +1056,9 @@ mod worker {
 			assert!(Liquidation::auctions()[0].redo_due);
 			assert_ok!(redo.clone().dispatch_bypass_filter(RuntimeOrigin::none()));
 			assert!(matches!(last_event(), Event::AuctionReset { id: 0, .. }));
+			// No longer due: refused at validation and dropped at inclusion.
 			assert_eq!(validate(&redo), InvalidTransaction::Stale.into());
+			assert!(<Liquidation as ValidateUnsigned>::pre_dispatch(&redo).is_err());
 			// Alice healthy again: the worker closes it.
 			MockOracle::set(BTC, FixedU128::from_u32(100));
 			let report = Liquidation::run_worker(103).unwrap();
@@ -2252,6 +2254,59 @@ mod auctions {
 				Liquidation::redo(RuntimeOrigin::signed(CHARLIE), 0),
 				Error::<Test>::UnknownAuction
 			);
+		});
+	}
+
+	#[test]
+	fn a_held_price_stops_takes_fail_closed_for_selling() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_auctioned(90);
+			for held in [BTC, USD] {
+				MockBreaker::hold(held);
+				assert_noop!(take(BOB, 1_000, any_price()), Error::<Test>::PriceUnconfirmed);
+				MockBreaker::clear();
+				MockBreaker::halt(BTC);
+			}
+			// Repaying is never held.
+			MockBreaker::hold(BTC);
+			assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::Exact(1_000)));
+		});
+	}
+
+	#[test]
+	fn a_tab_that_buys_less_than_a_unit_is_closed_not_stuck() {
+		ExtBuilder::default().build_and_execute(|| {
+			// No dust value: a partial take may leave any tab.
+			let params = LiquidationParams { dust_value: 0, ..default_params() };
+			assert_ok!(Liquidation::update_params(RuntimeOrigin::root(), params));
+			// Insolvent at 60: the auction (top 66) is for all of Alice's collateral.
+			let auction = alice_auctioned(60);
+			assert_eq!(auction.top, FixedU128::from_u32(66));
+			// Take what leaves a tab below 66, i.e. less than one BTC's price.
+			let slice = auction.tab / 66;
+			assert!(!auction.tab.is_multiple_of(66));
+			assert_ok!(take(BOB, slice, any_price()));
+			let left = Auctions::<Test>::get(0).unwrap();
+			assert_eq!(left.tab, auction.tab % 66);
+			assert!(health(ALICE) < FixedU128::one());
+			// Nothing can be bought with it: no take, and `redo` (the worker's too) closes it.
+			assert_noop!(take(BOB, 1_000, any_price()), Error::<Test>::AuctionOver);
+			assert!(Liquidation::redo_due(0));
+			assert_ok!(Liquidation::redo(RuntimeOrigin::signed(CHARLIE), 0));
+			assert_eq!(
+				last_event(),
+				Event::AuctionEnded {
+					id: 0,
+					borrower: ALICE,
+					reason: AuctionEnd::Closed,
+					to_insurance: 0,
+					returned: left.lot,
+					unpaid: left.tab,
+				}
+			);
+			// The rest is `settle`'s again (still halted, the treasury empty: a new auction).
+			assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+			assert!(matches!(last_event(), Event::AuctionStarted { id: 1, .. }));
 		});
 	}
 

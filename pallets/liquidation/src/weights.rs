@@ -56,6 +56,7 @@ pub trait WeightInfo {
 	fn settle_auction() -> Weight;
 	fn take() -> Weight;
 	fn redo() -> Weight;
+	fn redo_close() -> Weight;
 	fn set_auction_params() -> Weight;
 	fn cover_shortfall(n: u32, ) -> Weight;
 	fn file_position() -> Weight;
@@ -308,8 +309,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:0)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:3 w:0)
+	/// Storage: `Assets::Account` (r:4 w:0)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:2 w:0)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:2 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:1 w:1)
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BorrowerAuction` (r:1 w:1)
@@ -332,11 +339,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_auction() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15305`
+		//  Measured:  `15434`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_014_320_000 picoseconds.
-		Weight::from_parts(1_062_713_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(111_u64))
+		// Minimum execution time: 1_713_277_000 picoseconds.
+		Weight::from_parts(1_799_069_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(117_u64))
 			.saturating_add(T::DbWeight::get().writes(39_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -380,6 +387,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
+	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:16 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Guard` (r:2 w:0)
@@ -388,14 +397,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Levels` (r:2 w:0)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
-	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn redo() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `6411`
 		//  Estimated: `44734`
-		// Minimum execution time: 354_924_000 picoseconds.
-		Weight::from_parts(456_657_000, 44734)
+		// Minimum execution time: 513_710_000 picoseconds.
+		Weight::from_parts(540_701_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(41_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -546,6 +553,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(118_294_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
+	}
+	/// Storage: `Liquidation::Auctions` (r:1 w:1)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Positions` (r:1 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
+	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BorrowerAuction` (r:0 w:1)
+	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	fn redo_close() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `6342`
+		//  Estimated: `44734`
+		// Minimum execution time: 455_362_000 picoseconds.
+		Weight::from_parts(478_891_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(37_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 }
 
@@ -790,8 +822,14 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:0)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:3 w:0)
+	/// Storage: `Assets::Account` (r:4 w:0)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:2 w:0)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:2 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:1 w:1)
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BorrowerAuction` (r:1 w:1)
@@ -814,11 +852,11 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_auction() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15305`
+		//  Measured:  `15434`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_014_320_000 picoseconds.
-		Weight::from_parts(1_062_713_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(111_u64))
+		// Minimum execution time: 1_713_277_000 picoseconds.
+		Weight::from_parts(1_799_069_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(117_u64))
 			.saturating_add(RocksDbWeight::get().writes(39_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -862,6 +900,8 @@ impl WeightInfo for () {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
+	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:16 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Guard` (r:2 w:0)
@@ -870,14 +910,12 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Levels` (r:2 w:0)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
-	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn redo() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `6411`
 		//  Estimated: `44734`
-		// Minimum execution time: 354_924_000 picoseconds.
-		Weight::from_parts(456_657_000, 44734)
+		// Minimum execution time: 513_710_000 picoseconds.
+		Weight::from_parts(540_701_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(41_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1028,5 +1066,30 @@ impl WeightInfo for () {
 		Weight::from_parts(118_294_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
+	}
+	/// Storage: `Liquidation::Auctions` (r:1 w:1)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Positions` (r:1 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
+	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BorrowerAuction` (r:0 w:1)
+	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	fn redo_close() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `6342`
+		//  Estimated: `44734`
+		// Minimum execution time: 455_362_000 picoseconds.
+		Weight::from_parts(478_891_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(37_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 }

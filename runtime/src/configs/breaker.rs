@@ -95,7 +95,6 @@ impl pallet_breaker::LatestPrice<AssetId> for OrmlOracle {
 	}
 }
 
-/// The oracle's `MinimumOracleCount`: the breaker's feed quorum (set per chain spec).
 /// What a suggestion assumes: a 99% one-sided fall (2.33 standard deviations) within an hour
 /// for a liquidation, within a day for a new borrow.
 pub fn suggestion_params() -> pallet_breaker::SuggestionParams {
@@ -115,6 +114,7 @@ pub fn suggestion(asset: AssetId) -> Option<pallet_breaker::Suggestion> {
 	Some(pallet_breaker::suggest::suggest(sigma, market.liquidation_bonus, &suggestion_params()))
 }
 
+/// The oracle's `MinimumOracleCount`: the breaker's feed quorum (set per chain spec).
 pub struct OracleQuorum;
 impl frame_support::traits::Get<u32> for OracleQuorum {
 	fn get() -> u32 {

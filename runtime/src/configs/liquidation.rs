@@ -143,4 +143,12 @@ impl pallet_liquidation::BenchmarkHelper<AssetId, crate::AccountId> for Liquidat
 		)
 		.expect("root may force a level");
 	}
+	fn halt(asset: AssetId) {
+		crate::Breaker::force_level(
+			crate::RuntimeOrigin::root(),
+			asset,
+			pallet_breaker::Level::Halted,
+		)
+		.expect("root may force a level");
+	}
 }
