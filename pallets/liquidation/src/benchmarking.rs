@@ -222,6 +222,23 @@ fn full_queue<T: Config>(asset: T::AssetId, head: &T::AccountId) {
 	SaleQueue::<T>::insert(asset, BoundedVec::truncate_from(entries));
 }
 
+/// [`to_settle`] `who` with a thin pool (the DEX refuses) and an empty treasury, an hour
+/// later, settled: auction 0 is for its first collateral against its first debt. Returns the
+/// markets and that pair.
+fn auctioned<T>(who: &T::AccountId) -> Result<(Markets<T>, Pair<T>), BenchmarkError>
+where
+	T: Config + pallet_lending::Config<AssetId = <T as Config>::AssetId>,
+{
+	start::<T>();
+	let ((collaterals, debts), pair) = to_settle::<T>(who, DEBT / 2)?;
+	later::<T>(&collaterals, &debts);
+	Pallet::<T>::settle(
+		RawOrigin::Signed(account("caller", 0, 0)).into(),
+		T::Lookup::unlookup(who.clone()),
+	)?;
+	Ok(((collaterals, debts), pair))
+}
+
 #[benchmarks(where T: pallet_lending::Config<AssetId = <T as Config>::AssetId>)]
 mod benchmarks {
 	use super::*;
@@ -411,15 +428,9 @@ mod benchmarks {
 	/// lot sold out with debt left.)
 	#[benchmark]
 	fn take() -> Result<(), BenchmarkError> {
-		start::<T>();
 		let borrower: T::AccountId = account("borrower", 0, 0);
 		let taker: T::AccountId = whitelisted_caller();
-		let ((collaterals, debts), (collateral, debt)) = to_settle::<T>(&borrower, DEBT / 2)?;
-		later::<T>(&collaterals, &debts);
-		Pallet::<T>::settle(
-			RawOrigin::Signed(account("caller", 0, 0)).into(),
-			T::Lookup::unlookup(borrower.clone()),
-		)?;
+		let (_, (collateral, debt)) = auctioned::<T>(&borrower)?;
 		<T as Config>::Assets::mint_into(debt, &taker, COLLATERAL)?;
 		let tab = Auctions::<T>::get(0).ok_or(BenchmarkError::Weightless)?.tab;
 		let owed = <T as Config>::Lending::debt(&borrower, &debt)?;
@@ -440,15 +451,9 @@ mod benchmarks {
 	/// prices, the auction rewritten.
 	#[benchmark]
 	fn redo() -> Result<(), BenchmarkError> {
-		start::<T>();
 		let borrower: T::AccountId = account("borrower", 0, 0);
 		let caller: T::AccountId = whitelisted_caller();
-		let ((collaterals, debts), _) = to_settle::<T>(&borrower, DEBT / 2)?;
-		later::<T>(&collaterals, &debts);
-		Pallet::<T>::settle(
-			RawOrigin::Signed(account("caller", 0, 0)).into(),
-			T::Lookup::unlookup(borrower.clone()),
-		)?;
+		auctioned::<T>(&borrower)?;
 		let tail = AuctionParameters::<T>::get().tail;
 		frame_system::Pallet::<T>::set_block_number(tail.saturating_add(2).into());
 
@@ -464,15 +469,9 @@ mod benchmarks {
 	/// up): the borrower's health over 16 markets, the auction and its borrower's entry removed.
 	#[benchmark]
 	fn redo_close() -> Result<(), BenchmarkError> {
-		start::<T>();
 		let borrower: T::AccountId = account("borrower", 0, 0);
 		let caller: T::AccountId = whitelisted_caller();
-		let ((collaterals, debts), _) = to_settle::<T>(&borrower, DEBT / 2)?;
-		later::<T>(&collaterals, &debts);
-		Pallet::<T>::settle(
-			RawOrigin::Signed(account("caller", 0, 0)).into(),
-			T::Lookup::unlookup(borrower.clone()),
-		)?;
+		let ((collaterals, _), _) = auctioned::<T>(&borrower)?;
 		for asset in &collaterals {
 			LendingHelper::<T>::set_price(*asset, FixedU128::from_u32(1));
 		}
