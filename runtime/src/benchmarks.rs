@@ -11,6 +11,8 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_balances, Balances]
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
+	[pallet_utility, Utility]
+	[pallet_proxy, Proxy]
 	[pallet_asset_conversion, AssetConversion]
 	[orml_oracle, Oracle]
 	[pallet_membership, OracleMembership]

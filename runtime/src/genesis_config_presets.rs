@@ -6,8 +6,9 @@
 use crate::{
 	assets::{MEME, USDM, XBTC},
 	configs::Price,
-	AccountId, AssetsConfig, BalancesConfig, BreakerConfig, GenesisSeedConfig, LendingConfig,
-	LiquidationConfig, OracleMembershipConfig, RuntimeGenesisConfig, SudoConfig, DECIMALS, UNIT,
+	AccountId, AssetsConfig, BalancesConfig, BreakerConfig, GenesisSeedConfig,
+	GuardianMembershipConfig, LendingConfig, LiquidationConfig, OracleMembershipConfig,
+	RuntimeGenesisConfig, SudoConfig, DECIMALS, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -104,6 +105,11 @@ pub fn markets() -> Vec<(u32, MarketParams)> {
 	vec![(USDM, usdm), (XBTC, xbtc), (MEME, meme)]
 }
 
+/// The dev chains' guardian (`guardianMembership`): Ferdie.
+pub fn guardian() -> AccountId {
+	Sr25519Keyring::Ferdie.to_account_id()
+}
+
 /// The oracle's feeders in the presets.
 pub fn feeders() -> Vec<AccountId> {
 	let mut f = vec![
@@ -195,6 +201,11 @@ fn testnet_genesis(
 		liquidation: LiquidationConfig { risk_ranks: vec![(MEME, 2u8), (XBTC, 1u8), (USDM, 0u8)] },
 		oracle_membership: OracleMembershipConfig {
 			members: frame_support::BoundedVec::truncate_from(feeders()),
+		},
+		// The guardian pauses markets and halts DEX routes, nothing else (a multisig on a real
+		// network).
+		guardian_membership: GuardianMembershipConfig {
+			members: frame_support::BoundedVec::truncate_from(vec![guardian()]),
 		},
 		breaker: BreakerConfig { feed_quorum },
 	})

@@ -224,6 +224,10 @@ mod runtime {
 	pub type TransactionPayment = pallet_transaction_payment;
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
+	#[runtime::pallet_index(7)]
+	pub type Utility = pallet_utility;
+	#[runtime::pallet_index(8)]
+	pub type Proxy = pallet_proxy;
 
 	// Assets and the DEX.
 	#[runtime::pallet_index(10)]
@@ -238,6 +242,8 @@ mod runtime {
 	pub type Oracle = orml_oracle;
 	#[runtime::pallet_index(21)]
 	pub type OracleMembership = pallet_membership<Instance1>;
+	#[runtime::pallet_index(22)]
+	pub type GuardianMembership = pallet_membership<Instance2>;
 
 	// Governance.
 	#[runtime::pallet_index(30)]

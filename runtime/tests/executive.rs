@@ -1000,3 +1000,307 @@ fn the_measured_volatility_suggests_risk_parameters() {
 		assert_eq!(suggestion(42), None);
 	})
 }
+
+// ---------------------------------------------------------------------------------------------
+// Governance: a real referendum on the `risk_admin` track, and the guard rails at enactment
+// ---------------------------------------------------------------------------------------------
+
+use sp_runtime::Saturating as _;
+
+/// `lending.update_market(XBTC, f(current))` as a call.
+fn update_xbtc(f: impl FnOnce(&mut pallet_lending::MarketParams)) -> RuntimeCall {
+	let mut params = xbtc_params();
+	f(&mut params);
+	RuntimeCall::Lending(pallet_lending::Call::update_market { asset: XBTC, params })
+}
+
+fn xbtc_params() -> pallet_lending::MarketParams {
+	pallet_lending::Markets::<Runtime>::get(XBTC).expect("XBTC market").params
+}
+
+/// Alice notes the preimage of `call`, submits it on the risk track (enactment asked 10 blocks
+/// after approval) and places the decision deposit; Alice, Bob, Charlie and Dave vote aye with
+/// 900,000 MCL each, without conviction. Returns the referendum's index.
+fn propose_on_the_risk_track(call: RuntimeCall) -> u32 {
+	use frame_support::traits::{schedule::DispatchTime, Bounded};
+	use margincall_runtime::{governance::origins::Origin, OriginCaller};
+	use pallet_conviction_voting::{AccountVote, Conviction, Vote};
+	use sp_runtime::traits::Hash;
+	let bytes = call.encode();
+	let hash = <Runtime as frame_system::Config>::Hashing::hash(&bytes);
+	let len = bytes.len() as u32;
+	let index = pallet_referenda::ReferendumCount::<Runtime>::get();
+	let submit = |k| {
+		signed(
+			k,
+			RuntimeCall::Referenda(pallet_referenda::Call::submit {
+				proposal_origin: Box::new(OriginCaller::Origins(Origin::RiskAdmin)),
+				proposal: Bounded::Lookup { hash, len },
+				enactment_moment: DispatchTime::After(10),
+			}),
+		)
+	};
+	let note = signed(
+		Sr25519Keyring::Alice,
+		RuntimeCall::Preimage(pallet_preimage::Call::note_preimage { bytes }),
+	);
+	for r in block(vec![note]) {
+		assert_ok!(r.expect("valid"));
+	}
+	assert!(pallet_preimage::RequestStatusFor::<Runtime>::contains_key(hash), "preimage noted");
+	for r in block(vec![submit(Sr25519Keyring::Alice)]) {
+		assert_ok!(r.expect("valid"));
+	}
+	let deposit = signed(
+		Sr25519Keyring::Alice,
+		RuntimeCall::Referenda(pallet_referenda::Call::place_decision_deposit { index }),
+	);
+	let votes =
+		[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie, Sr25519Keyring::Dave]
+			.into_iter()
+			.map(|k| {
+				signed(
+					k,
+					RuntimeCall::ConvictionVoting(pallet_conviction_voting::Call::vote {
+						poll_index: index,
+						vote: AccountVote::Standard {
+							vote: Vote { aye: true, conviction: Conviction::None },
+							balance: 900_000 * UNIT,
+						},
+					}),
+				)
+			});
+	assert_ok!(block(vec![deposit])[0].expect("valid"));
+	for r in block(votes.collect()) {
+		assert_ok!(r.expect("valid"));
+	}
+	index
+}
+
+/// Builds empty blocks until `done` holds of the events so far (at most `max` blocks); returns
+/// every event seen and the blocks built.
+fn blocks_until(max: u32, done: impl Fn(&[RuntimeEvent]) -> bool) -> (Vec<RuntimeEvent>, u32) {
+	let mut seen = Vec::new();
+	for n in 1..=max {
+		block(vec![]);
+		seen.extend(events());
+		if done(&seen) {
+			return (seen, n);
+		}
+	}
+	let governance: Vec<_> = seen
+		.iter()
+		.filter(|e| matches!(e, RuntimeEvent::Referenda(..) | RuntimeEvent::Scheduler(..)))
+		.collect();
+	panic!("not done within {max} blocks; governance events: {governance:?}");
+}
+
+/// The scheduler's result of dispatching the confirmed referendum's call: its named task
+/// after `Confirmed` (the referenda's own alarms are anonymous tasks).
+fn enacted(seen: &[RuntimeEvent]) -> Option<sp_runtime::DispatchResult> {
+	let confirmed = seen.iter().position(|e| {
+		matches!(e, RuntimeEvent::Referenda(pallet_referenda::Event::Confirmed { .. }))
+	})?;
+	seen.get(confirmed..)?.iter().find_map(|e| match e {
+		RuntimeEvent::Scheduler(pallet_scheduler::Event::Dispatched {
+			id: Some(_),
+			result,
+			..
+		}) => Some(*result),
+		_ => None,
+	})
+}
+
+/// A referendum on the `risk_admin` track moves XBTC's collateral factor by 5 points (its step):
+/// preimage, submission, decision deposit, votes, the track's prepare (10 min), confirm (1 h)
+/// and enactment (10 min) periods, all through `Executive`; the market changes at enactment.
+#[test]
+fn a_referendum_on_the_risk_track_changes_a_market_within_its_guard_rails() {
+	genesis("development").execute_with(|| {
+		let before = xbtc_params();
+		let call = update_xbtc(|p| {
+			p.collateral_factor = p.collateral_factor.saturating_sub(sp_runtime::Permill::from_percent(5))
+		});
+		let index = propose_on_the_risk_track(call);
+		let start = System::block_number();
+		let (seen, _) = blocks_until(1_000, |seen| enacted(seen).is_some());
+		let at = System::block_number();
+		assert_eq!(enacted(&seen), Some(Ok(())));
+		assert!(seen.iter().any(|e| matches!(e,
+			RuntimeEvent::Referenda(pallet_referenda::Event::DecisionStarted { index: i, track: 1, .. }) if *i == index)));
+		assert!(seen.iter().any(|e| matches!(e,
+			RuntimeEvent::Referenda(pallet_referenda::Event::Confirmed { index: i, .. }) if *i == index)));
+		assert!(matches!(
+			pallet_referenda::ReferendumInfoFor::<Runtime>::get(index),
+			Some(pallet_referenda::ReferendumInfo::Approved(..))
+		));
+		let after = xbtc_params();
+		assert_eq!(after.collateral_factor, sp_runtime::Permill::from_percent(68));
+		assert_eq!(after, pallet_lending::MarketParams { collateral_factor: after.collateral_factor, ..before });
+		assert!(seen.contains(&RuntimeEvent::Lending(pallet_lending::Event::MarketUpdated {
+			asset: XBTC,
+			params: after
+		})));
+		assert_eq!(pallet_lending::LastRiskChange::<Runtime>::get(XBTC), Some(at));
+		// The track's periods: 100 blocks of preparation, 600 of confirmation, 100 before
+		// enactment (and a few for the alarms).
+		let took = at - start;
+		assert!((790..=810).contains(&took), "enacted {took} blocks after the votes");
+		every_try_state();
+	})
+}
+
+/// A referendum on the risk track that moves the collateral factor by 10 points passes the vote
+/// but fails at enactment with `CollateralFactorStepTooLarge` (the market unchanged); the same
+/// change by root succeeds; and a bounded change within a day of it (the risk track's origin,
+/// dispatched directly: a second referendum takes 800 more blocks) fails `ChangeTooSoon`.
+#[test]
+fn a_referendum_beyond_the_guard_rails_fails_at_enactment_by_name() {
+	genesis("development").execute_with(|| {
+		let before = xbtc_params();
+		let ten_down = update_xbtc(|p| {
+			p.collateral_factor =
+				p.collateral_factor.saturating_sub(sp_runtime::Permill::from_percent(10))
+		});
+		propose_on_the_risk_track(ten_down.clone());
+		let (seen, _) = blocks_until(1_000, |seen| enacted(seen).is_some());
+		assert_eq!(
+			enacted(&seen),
+			Some(Err(pallet_lending::Error::<Runtime>::CollateralFactorStepTooLarge.into()))
+		);
+		assert_eq!(xbtc_params(), before);
+		assert_eq!(pallet_lending::LastRiskChange::<Runtime>::get(XBTC), None);
+
+		// Root (sudo on the dev chain, the root track on a real network): bounds only.
+		let sudo = |call: RuntimeCall| {
+			signed(
+				Sr25519Keyring::Alice,
+				RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(call) }),
+			)
+		};
+		assert_ok!(block(vec![sudo(ten_down)])[0].expect("valid"));
+		assert!(events()
+			.contains(&RuntimeEvent::Sudo(pallet_sudo::Event::Sudid { sudo_result: Ok(()) })));
+		assert_eq!(xbtc_params().collateral_factor, sp_runtime::Permill::from_percent(63));
+
+		// Within its step, but less than a day after root's change.
+		let within = update_xbtc(|p| {
+			p.reserve_factor = p.reserve_factor.saturating_add(sp_runtime::Permill::from_percent(5))
+		});
+		let risk_track: margincall_runtime::RuntimeOrigin =
+			margincall_runtime::OriginCaller::Origins(
+				margincall_runtime::governance::origins::Origin::RiskAdmin,
+			)
+			.into();
+		use sp_runtime::traits::Dispatchable;
+		assert_eq!(
+			within.dispatch(risk_track).map_err(|e| e.error),
+			Err(pallet_lending::Error::<Runtime>::ChangeTooSoon.into())
+		);
+		assert_eq!(xbtc_params().reserve_factor, before.reserve_factor);
+		every_try_state();
+	})
+}
+
+/// The guardian (Ferdie on the dev chains) pauses a market and halts an asset's DEX route at
+/// once, and can do nothing else; root (or the risk track) lifts both. A keeper proxy acts
+/// for a cold account: it may settle, but not transfer the cold account's funds; `utility.batch`
+/// runs several calls in one.
+#[test]
+fn the_guardian_pauses_a_keeper_proxy_acts_and_batches_run() {
+	genesis("development").execute_with(|| {
+		use margincall_runtime::configs::ProxyType;
+		let ferdie = Sr25519Keyring::Ferdie;
+		let pause = RuntimeCall::Lending(pallet_lending::Call::pause_market { asset: XBTC });
+		let halt = RuntimeCall::Breaker(pallet_breaker::Call::halt { asset: XBTC });
+		assert_ok!(block(vec![signed(ferdie, pause.clone())])[0].expect("valid"));
+		assert_ok!(block(vec![signed(ferdie, halt)])[0].expect("valid"));
+		assert_eq!(xbtc_params().status, pallet_lending::MarketStatus::Paused);
+		assert_eq!(
+			margincall_runtime::Breaker::effective_level(&XBTC),
+			pallet_breaker::Level::Halted
+		);
+		// Not Eve; and the guardian cannot unpause, nor lift the halt.
+		let eve = Sr25519Keyring::Eve;
+		for (who, call) in [
+			(eve, pause),
+			(ferdie, update_xbtc(|p| p.status = pallet_lending::MarketStatus::Active)),
+			(ferdie, RuntimeCall::Breaker(pallet_breaker::Call::reset_level { asset: XBTC })),
+		] {
+			assert_eq!(
+				block(vec![signed(who, call)])[0].expect("valid"),
+				Err(DispatchError::BadOrigin)
+			);
+		}
+		let sudo = |call: RuntimeCall| {
+			signed(
+				Sr25519Keyring::Alice,
+				RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(call) }),
+			)
+		};
+		block(vec![sudo(update_xbtc(|p| p.status = pallet_lending::MarketStatus::Active))]);
+		block(vec![sudo(RuntimeCall::Breaker(pallet_breaker::Call::reset_level { asset: XBTC }))]);
+		assert_eq!(xbtc_params().status, pallet_lending::MarketStatus::Active);
+		assert_eq!(
+			margincall_runtime::Breaker::effective_level(&XBTC),
+			pallet_breaker::Level::Normal
+		);
+
+		// Eve (cold) names Dave her keeper proxy.
+		let add = RuntimeCall::Proxy(pallet_proxy::Call::add_proxy {
+			delegate: account(Sr25519Keyring::Dave).into(),
+			proxy_type: ProxyType::Keeper,
+			delay: 0,
+		});
+		assert_ok!(block(vec![signed(eve, add)])[0].expect("valid"));
+		let as_eve = |call: RuntimeCall| {
+			signed(
+				Sr25519Keyring::Dave,
+				RuntimeCall::Proxy(pallet_proxy::Call::proxy {
+					real: account(eve).into(),
+					force_proxy_type: None,
+					call: Box::new(call),
+				}),
+			)
+		};
+		// A settle of a healthy account runs as Eve and fails by its own name; a transfer of
+		// Eve's USDM is filtered out.
+		let settle = RuntimeCall::Liquidation(pallet_liquidation::Call::settle {
+			borrower: account(Sr25519Keyring::Bob).into(),
+		});
+		let transfer = RuntimeCall::Assets(pallet_assets::Call::transfer {
+			id: codec::Compact(USDM),
+			target: account(Sr25519Keyring::Dave).into(),
+			amount: UNIT,
+		});
+		let eve_usdm = asset_balance(USDM, &account(eve));
+		let mut results = Vec::new();
+		for call in [settle, transfer] {
+			assert_ok!(block(vec![as_eve(call)])[0].expect("valid"));
+			results.extend(events().into_iter().filter_map(|e| match e {
+				RuntimeEvent::Proxy(pallet_proxy::Event::ProxyExecuted { result }) => Some(result),
+				_ => None,
+			}));
+		}
+		assert_eq!(results.len(), 2);
+		assert_eq!(results[0], Err(pallet_liquidation::Error::<Runtime>::NotLiquidatable.into()));
+		assert_eq!(results[1], Err(frame_system::Error::<Runtime>::CallFiltered.into()));
+		assert_eq!(asset_balance(USDM, &account(eve)), eve_usdm);
+
+		// A batch: two supplies in one extrinsic, all or nothing.
+		let batch = RuntimeCall::Utility(pallet_utility::Call::batch_all {
+			calls: vec![
+				RuntimeCall::Lending(pallet_lending::Call::supply {
+					asset: USDM,
+					amount: 1_000 * UNIT,
+				}),
+				RuntimeCall::Lending(pallet_lending::Call::supply { asset: XBTC, amount: UNIT }),
+			],
+		});
+		assert_ok!(block(vec![signed(eve, batch)])[0].expect("valid"));
+		assert!(events().contains(&RuntimeEvent::Utility(pallet_utility::Event::BatchCompleted)));
+		let positions = pallet_lending::Positions::<Runtime>::get(account(eve)).expect("supplied");
+		assert_eq!(positions.supplies.len(), 2);
+		every_try_state();
+	})
+}

@@ -49,8 +49,31 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
+pub use margincall_rails::{Authority, ParamRails};
 pub use pallet::*;
 pub use weights::WeightInfo;
+
+/// A record of parameters governance changes as a whole, each on its own interval.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum ParamRecord {
+	/// [`VolatilityParams`].
+	Volatility,
+	/// [`BreakerParams`].
+	Breaker,
+	/// The feed quorum.
+	FeedQuorum,
+}
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 pub use levels::{BreakerParams, Cause, GuardState, Level, LevelState, PriceWindow, Triggers};
@@ -194,8 +217,20 @@ pub mod pallet {
 		/// The oracle's combined prices.
 		type Prices: LatestPrice<Self::AssetId>;
 
-		/// May change the parameters.
-		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// May change the parameters, force and reset levels and set the emergency:
+		/// [`Authority::Bounded`] changes parameters within [`Config::Rails`] (a referendum on the
+		/// risk track), [`Authority::Unbounded`] within the absolute bounds only (root). Forcing
+		/// a level and the emergency are not bounded (they are the brakes).
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin, Success = Authority>;
+
+		/// May halt an asset at once (a guardian), besides `AdminOrigin`: its collateral is then
+		/// sold on no DEX and backs no new borrow. Only `AdminOrigin` lifts it (`reset_level`).
+		type GuardianOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// How far and how often a bounded change may move each parameter record (the
+		/// volatility parameters, the breaker parameters, the feed quorum).
+		#[pallet::constant]
+		type Rails: Get<ParamRails>;
 
 		/// Parameters before governance first sets them.
 		type DefaultParams: Get<VolatilityParams>;
@@ -278,6 +313,12 @@ pub mod pallet {
 	pub type Guard<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AssetId, GuardState, OptionQuery>;
 
+	/// The block of the last change to each parameter record (by either authority): a bounded
+	/// change waits [`ParamRails::min_interval`] after it.
+	#[pallet::storage]
+	pub type LastParamsChange<T: Config> =
+		StorageMap<_, Twox64Concat, ParamRecord, BlockNumberFor<T>>;
+
 	/// Fresh feeders the oracle needs to combine a price (its `MinimumOracleCount`, which the
 	/// runtime reads from here): set per chain spec, changed by `AdminOrigin`.
 	#[pallet::storage]
@@ -303,10 +344,14 @@ pub mod pallet {
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
+			// Not a change: the rails' interval starts with governance's first one.
 			if self.feed_quorum != 0 {
-				if let Err(e) = Pallet::<T>::do_set_feed_quorum(self.feed_quorum) {
-					panic!("genesis feed quorum {} is invalid: {e:?}", self.feed_quorum);
-				}
+				assert!(
+					(1..=T::MaxFeeders::get()).contains(&self.feed_quorum),
+					"genesis feed quorum {} is invalid",
+					self.feed_quorum
+				);
+				FeedQuorum::<T>::put(self.feed_quorum);
 			}
 		}
 	}
@@ -418,6 +463,13 @@ pub mod pallet {
 		EmergencyUnchanged,
 		/// A feed quorum of zero or above `MaxFeeders`.
 		QuorumOutOfRange,
+		/// A bounded change (the risk track) came sooner than `Rails::min_interval` after the
+		/// record's last change: wait, or ask root.
+		ChangeTooSoon,
+		/// A bounded change moves a value beyond its step in `Rails` (a trigger or share by
+		/// `points`, a volatility trigger by `share` of itself, a count or amount by `factor`);
+		/// the node's log names it.
+		StepTooLarge,
 	}
 
 	#[pallet::hooks]
@@ -459,8 +511,8 @@ pub mod pallet {
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::set_params())]
 		pub fn set_params(origin: OriginFor<T>, params: VolatilityParams) -> DispatchResult {
-			T::AdminOrigin::ensure_origin(origin)?;
-			Self::do_set_params(params)
+			let authority = T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_params(params, authority)
 		}
 
 		/// Replaces the breaker parameters, each checked against its bound. Origin:
@@ -468,8 +520,8 @@ pub mod pallet {
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::set_breaker_params())]
 		pub fn set_breaker_params(origin: OriginFor<T>, params: BreakerParams) -> DispatchResult {
-			T::AdminOrigin::ensure_origin(origin)?;
-			Self::do_set_breaker_params(params)
+			let authority = T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_breaker_params(params, authority)
 		}
 
 		/// Forces `asset` to `level` until reset: the inputs no longer move it. Origin:
@@ -507,8 +559,21 @@ pub mod pallet {
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::set_feed_quorum())]
 		pub fn set_feed_quorum(origin: OriginFor<T>, quorum: u32) -> DispatchResult {
-			T::AdminOrigin::ensure_origin(origin)?;
-			Self::do_set_feed_quorum(quorum)
+			let authority = T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_feed_quorum(quorum, authority)
+		}
+
+		/// Halts `asset` at once, as `force_level(asset, Halted)` does: its collateral is sold
+		/// on no DEX (the backstop or an auction settles it) and backs no new borrow, and it may
+		/// not be borrowed. Origin: `GuardianOrigin` (or `AdminOrigin`); only `AdminOrigin`
+		/// lifts it (`reset_level`, `force_level`).
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::force_level())]
+		pub fn halt(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
+			T::GuardianOrigin::ensure_origin(origin.clone())
+				.map(|_| ())
+				.or_else(|_| T::AdminOrigin::ensure_origin(origin).map(|_| ()))?;
+			Self::do_force_level(asset, Level::Halted)
 		}
 	}
 
@@ -636,8 +701,12 @@ impl<T: Config> Pallet<T> {
 		FeedQuorum::<T>::get()
 	}
 
-	pub(crate) fn do_set_feed_quorum(quorum: u32) -> DispatchResult {
+	pub(crate) fn do_set_feed_quorum(quorum: u32, authority: Authority) -> DispatchResult {
 		ensure!((1..=T::MaxFeeders::get()).contains(&quorum), Error::<T>::QuorumOutOfRange);
+		let old = FeedQuorum::<T>::get();
+		Self::on_rails(ParamRecord::FeedQuorum, authority, |s| {
+			s.amount("quorum", old.into(), quorum.into())
+		})?;
 		FeedQuorum::<T>::put(quorum);
 		Self::deposit_event(Event::FeedQuorumSet { quorum });
 		Ok(())
@@ -788,7 +857,31 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	pub(crate) fn do_set_breaker_params(params: BreakerParams) -> DispatchResult {
+	/// Checks a change of `record` by `authority` against the rails (nothing for root), and
+	/// records it: the interval since the record's last change, then each value's step.
+	pub(crate) fn on_rails(
+		record: ParamRecord,
+		authority: Authority,
+		steps: impl FnOnce(margincall_rails::Steps) -> margincall_rails::Steps,
+	) -> DispatchResult {
+		let now = frame_system::Pallet::<T>::block_number();
+		let last = LastParamsChange::<T>::get(record).map(|b| b.saturated_into());
+		margincall_rails::check(authority, last, now.saturated_into(), T::Rails::get(), steps)
+			.map_err(|refusal| match refusal {
+				margincall_rails::Refusal::TooSoon => Error::<T>::ChangeTooSoon,
+				margincall_rails::Refusal::Step(name) => {
+					log::debug!(target: "runtime::breaker", "{record:?}: {name} beyond its step");
+					Error::<T>::StepTooLarge
+				},
+			})?;
+		LastParamsChange::<T>::insert(record, now);
+		Ok(())
+	}
+
+	pub(crate) fn do_set_breaker_params(
+		params: BreakerParams,
+		authority: Authority,
+	) -> DispatchResult {
 		params.validate().map_err(|e| match e {
 			levels::ParamsError::TriggerTooLow => Error::<T>::TriggerTooLow,
 			levels::ParamsError::HaltBelowThrottle => Error::<T>::HaltBelowThrottle,
@@ -797,6 +890,22 @@ impl<T: Config> Pallet<T> {
 			levels::ParamsError::WindowOutOfRange => Error::<T>::WindowOutOfRange,
 			levels::ParamsError::MinSamplesOutOfRange => Error::<T>::MinSamplesOutOfRange,
 			levels::ParamsError::ZeroSaleCap => Error::<T>::ZeroSaleCap,
+		})?;
+		let old = LevelParams::<T>::get();
+		let (o, n) = (old, params);
+		Self::on_rails(ParamRecord::Breaker, authority, |s| {
+			s.fixed("throttle.volatility", o.throttle.volatility, n.throttle.volatility)
+				.points("throttle.moved", o.throttle.moved, n.throttle.moved)
+				.points("throttle.divergence", o.throttle.divergence, n.throttle.divergence)
+				.fixed("halt.volatility", o.halt.volatility, n.halt.volatility)
+				.points("halt.moved", o.halt.moved, n.halt.moved)
+				.points("halt.divergence", o.halt.divergence, n.halt.divergence)
+				.points("release", o.release, n.release)
+				.amount("calm_blocks", o.calm_blocks.into(), n.calm_blocks.into())
+				.amount("window_blocks", o.window_blocks.into(), n.window_blocks.into())
+				.amount("min_samples", o.min_samples.into(), n.min_samples.into())
+				.amount("sale_cap", o.sale_cap, n.sale_cap)
+				.points("jump", o.jump, n.jump)
 		})?;
 		LevelParams::<T>::put(params);
 		Self::deposit_event(Event::BreakerParamsSet { params });
@@ -848,8 +957,12 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_set_params(params: VolatilityParams) -> DispatchResult {
+	pub(crate) fn do_set_params(params: VolatilityParams, authority: Authority) -> DispatchResult {
 		Self::validate(&params)?;
+		let old = Params::<T>::get();
+		Self::on_rails(ParamRecord::Volatility, authority, |s| {
+			s.amount("half_life_secs", old.half_life_secs.into(), params.half_life_secs.into())
+		})?;
 		Params::<T>::put(params);
 		Self::deposit_event(Event::ParamsSet { params });
 		Ok(())

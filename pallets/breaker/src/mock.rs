@@ -86,6 +86,36 @@ parameter_types! {
 
 /// Most assets noted per block in the mock.
 pub const MAX_ASSETS: u32 = 3;
+/// Stands for a referendum on the risk track: changes within the rails.
+pub const STEWARD: u64 = 90;
+/// The guardian: halts assets.
+pub const GUARDIAN: u64 = 91;
+
+frame_support::ord_parameter_types! {
+	pub const Steward: u64 = STEWARD;
+	pub const Guardian: u64 = GUARDIAN;
+}
+
+parameter_types! {
+	pub const Bounded: Authority = Authority::Bounded;
+	pub const Unbounded: Authority = Authority::Unbounded;
+	/// The runtime's rails, with a 10-block interval.
+	pub const Rails: ParamRails = ParamRails {
+		min_interval: 10,
+		points: Permill::from_percent(5),
+		share: Permill::from_percent(10),
+		factor: 2,
+	};
+}
+
+/// Root changes within absolute bounds; [`STEWARD`] (the risk track) within the rails too.
+pub type AdminOrigin = frame_support::traits::EitherOf<
+	frame_support::traits::MapSuccess<EnsureRoot<u64>, sp_runtime::traits::Replace<Unbounded>>,
+	frame_support::traits::MapSuccess<
+		frame_system::EnsureSignedBy<Steward, u64>,
+		sp_runtime::traits::Replace<Bounded>,
+	>,
+>;
 
 impl Config for Test {
 	type AssetId = AssetId;
@@ -93,7 +123,9 @@ impl Config for Test {
 	type Spot = MockDex;
 	type DefaultBreakerParams = DefaultBreakerParams;
 	type MaxFeeders = ConstU32<5>;
-	type AdminOrigin = EnsureRoot<u64>;
+	type AdminOrigin = AdminOrigin;
+	type GuardianOrigin = frame_system::EnsureSignedBy<Guardian, u64>;
+	type Rails = Rails;
 	type DefaultParams = DefaultParams;
 	type MaxAssets = ConstU32<MAX_ASSETS>;
 	type WeightInfo = ();

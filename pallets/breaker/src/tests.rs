@@ -452,3 +452,91 @@ fn the_feed_quorum_is_bounded_by_name_and_only_for_the_admin() {
 		assert_eq!(events(), vec![Event::FeedQuorumSet { quorum: 2 }]);
 	});
 }
+
+/// Guard rails: a bounded change (the risk track, [`STEWARD`] here) of each record moves each
+/// value within its step and waits the record's interval; root only within the absolute
+/// bounds; the guardian halts an asset and only governance lifts it.
+#[test]
+fn risk_track_changes_stay_on_the_rails() {
+	new_test_ext().execute_with(|| {
+		System::set_block_number(100);
+		let steward = || RuntimeOrigin::signed(STEWARD);
+		let p = DefaultBreakerParams::get();
+		// volatility triggers by 10% of themselves, shares by 5 points, counts and amounts ×2.
+		let refused = [
+			BreakerParams { throttle: Triggers { volatility: fx(1.66), ..p.throttle }, ..p },
+			BreakerParams { halt: Triggers { moved: Permill::from_parts(300_001), ..p.halt }, ..p },
+			BreakerParams { release: Permill::from_parts(749_999), ..p },
+			BreakerParams { calm_blocks: 11, ..p },
+			BreakerParams { window_blocks: 9, ..p },
+			BreakerParams { sale_cap: 20_001, ..p },
+			BreakerParams { jump: Permill::from_parts(150_001), ..p },
+		];
+		for params in refused {
+			assert_noop!(
+				Breaker::set_breaker_params(steward(), params),
+				Error::<Test>::StepTooLarge
+			);
+		}
+		let stepped = BreakerParams {
+			throttle: Triggers { volatility: fx(1.65), ..p.throttle },
+			calm_blocks: 10,
+			sale_cap: 20_000,
+			jump: Permill::from_percent(15),
+			..p
+		};
+		assert_ok!(Breaker::set_breaker_params(steward(), stepped));
+		assert_eq!(LevelParams::<Test>::get(), stepped);
+		assert_eq!(LastParamsChange::<Test>::get(ParamRecord::Breaker), Some(100));
+		System::set_block_number(109);
+		assert_noop!(Breaker::set_breaker_params(steward(), p), Error::<Test>::ChangeTooSoon);
+		// Root: absolute bounds only.
+		let far = BreakerParams { sale_cap: 1, jump: Permill::from_percent(50), ..p };
+		assert_ok!(Breaker::set_breaker_params(RuntimeOrigin::root(), far));
+		assert_noop!(
+			Breaker::set_breaker_params(RuntimeOrigin::root(), BreakerParams { sale_cap: 0, ..p }),
+			Error::<Test>::ZeroSaleCap
+		);
+
+		// The volatility parameters and the quorum are records of their own.
+		assert_noop!(
+			Breaker::set_params(steward(), VolatilityParams { half_life_secs: 7_201 }),
+			Error::<Test>::StepTooLarge
+		);
+		assert_ok!(Breaker::set_params(steward(), VolatilityParams { half_life_secs: 7_200 }));
+		assert_noop!(Breaker::set_feed_quorum(steward(), 3), Error::<Test>::StepTooLarge);
+		assert_ok!(Breaker::set_feed_quorum(steward(), 2));
+		assert_noop!(Breaker::set_feed_quorum(steward(), 1), Error::<Test>::ChangeTooSoon);
+		assert_ok!(Breaker::set_feed_quorum(RuntimeOrigin::root(), 5));
+
+		// The guardian halts at once; it cannot lift the halt nor change anything else.
+		assert_noop!(Breaker::halt(RuntimeOrigin::signed(1), 1), DispatchError::BadOrigin);
+		assert_ok!(Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 1));
+		assert_eq!(Breaker::effective_level(&1), Level::Halted);
+		System::assert_last_event(
+			Event::<Test>::LevelChanged {
+				asset: 1,
+				from: Level::Normal,
+				to: Level::Halted,
+				cause: Cause::Forced,
+			}
+			.into(),
+		);
+		assert_noop!(
+			Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 1),
+			Error::<Test>::LevelUnchanged
+		);
+		assert_noop!(
+			Breaker::reset_level(RuntimeOrigin::signed(GUARDIAN), 1),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Breaker::set_breaker_params(RuntimeOrigin::signed(GUARDIAN), p),
+			DispatchError::BadOrigin
+		);
+		// The brakes are not bounded: the risk track lifts it at once.
+		assert_ok!(Breaker::reset_level(steward(), 1));
+		assert_eq!(Breaker::effective_level(&1), Level::Normal);
+		assert_ok!(Breaker::halt(steward(), 2));
+	})
+}

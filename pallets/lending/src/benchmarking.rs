@@ -143,6 +143,22 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn pause_market() -> Result<(), BenchmarkError> {
+		start::<T>();
+		let origin =
+			T::PauseOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let caller: T::AccountId = whitelisted_caller();
+		let (_, asset) = full_account::<T>(&caller);
+		an_hour_later::<T>();
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, asset);
+
+		assert_eq!(Markets::<T>::get(asset).map(|m| m.params.status), Some(MarketStatus::Paused));
+		Ok(())
+	}
+
+	#[benchmark]
 	fn supply() {
 		start::<T>();
 		let caller: T::AccountId = whitelisted_caller();

@@ -22,11 +22,12 @@ use frame_support::{
 	},
 	weights::Weight,
 };
+use margincall_rails::Authority;
 use sp_arithmetic::{
 	traits::{One, Saturating, Zero},
 	FixedU128, PerThing, Permill, Rounding,
 };
-use sp_runtime::traits::AccountIdConversion;
+use sp_runtime::{traits::AccountIdConversion, SaturatedConversion};
 
 impl<T: Config> From<MathError> for Error<T> {
 	fn from(e: MathError) -> Self {
@@ -86,6 +87,69 @@ impl MarketParams {
 		ensure!(kink > FixedU128::zero() && kink <= FixedU128::one(), Error::<T>::InvalidKink);
 		let max_rate = self.rate_model.max_rate().map_err(|_| Error::<T>::BorrowRateTooHigh)?;
 		ensure!(max_rate <= T::MaxBorrowRate::get(), Error::<T>::BorrowRateTooHigh);
+		Ok(())
+	}
+
+	/// Whether `new` changes a risk parameter of `self` (anything but the status).
+	pub fn risk_differs(&self, new: &MarketParams) -> bool {
+		MarketParams { status: new.status, ..*self } != *new
+	}
+
+	/// Checks that a bounded change from `self` to `new` moves each value within its step.
+	pub fn check_steps<T: Config>(
+		&self,
+		new: &MarketParams,
+		rails: &MarketRails,
+	) -> Result<(), Error<T>> {
+		use margincall_rails::{within_factor, within_fixed, within_points};
+		let points =
+			|old, new, step, err| if within_points(old, new, step) { Ok(()) } else { Err(err) };
+		points(
+			self.collateral_factor,
+			new.collateral_factor,
+			rails.factor_step,
+			Error::<T>::CollateralFactorStepTooLarge,
+		)?;
+		points(
+			self.liquidation_threshold,
+			new.liquidation_threshold,
+			rails.factor_step,
+			Error::<T>::LiquidationThresholdStepTooLarge,
+		)?;
+		points(
+			self.liquidation_bonus,
+			new.liquidation_bonus,
+			rails.bonus_step,
+			Error::<T>::LiquidationBonusStepTooLarge,
+		)?;
+		points(
+			self.close_factor,
+			new.close_factor,
+			rails.share_step,
+			Error::<T>::CloseFactorStepTooLarge,
+		)?;
+		points(
+			self.reserve_factor,
+			new.reserve_factor,
+			rails.share_step,
+			Error::<T>::ReserveFactorStepTooLarge,
+		)?;
+		let (a, b) = (self.rate_model, new.rate_model);
+		let rates =
+			[(a.base, b.base), (a.slope1, b.slope1), (a.slope2, b.slope2), (a.kink, b.kink)];
+		ensure!(
+			rates.iter().all(|&(x, y)| within_fixed(x, y, rails.rate_step)),
+			Error::<T>::RateModelStepTooLarge
+		);
+		ensure!(
+			within_factor(self.supply_cap, new.supply_cap, rails.amount_factor)
+				&& within_factor(self.borrow_cap, new.borrow_cap, rails.amount_factor),
+			Error::<T>::CapStepTooLarge
+		);
+		ensure!(
+			within_factor(self.min_borrow_value, new.min_borrow_value, rails.amount_factor),
+			Error::<T>::MinBorrowValueStepTooLarge
+		);
 		Ok(())
 	}
 }
@@ -346,13 +410,46 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_update_market(asset: T::AssetId, params: MarketParams) -> DispatchResult {
-		ensure!(Markets::<T>::contains_key(asset), Error::<T>::MarketNotFound);
+	pub(crate) fn do_update_market(
+		asset: T::AssetId,
+		params: MarketParams,
+		authority: Authority,
+	) -> DispatchResult {
+		let old = Markets::<T>::get(asset).ok_or(Error::<T>::MarketNotFound)?.params;
 		params.validate::<T>()?;
+		// Read by either authority, so that the benchmark (root) measures the bounded path's
+		// storage too.
+		let last = LastRiskChange::<T>::get(asset);
+		let now = frame_system::Pallet::<T>::block_number();
+		let risk_changed = old.risk_differs(&params);
+		if risk_changed && authority.bounded() {
+			let rails = T::Rails::get();
+			ensure!(
+				margincall_rails::interval_passed(
+					last.map(|b| b.saturated_into()),
+					now.saturated_into(),
+					rails.min_interval.into(),
+				),
+				Error::<T>::ChangeTooSoon
+			);
+			old.check_steps::<T>(&params, &rails)?;
+		}
 		let mut market = Self::accrue(&asset)?;
 		market.params = params;
 		Markets::<T>::insert(asset, market);
+		if risk_changed {
+			LastRiskChange::<T>::insert(asset, now);
+		}
 		Self::deposit_event(Event::MarketUpdated { asset, params });
+		Ok(())
+	}
+
+	pub(crate) fn do_pause_market(asset: T::AssetId) -> DispatchResult {
+		let mut market = Self::accrue(&asset)?;
+		ensure!(market.params.status != MarketStatus::Paused, Error::<T>::AlreadyPaused);
+		market.params.status = MarketStatus::Paused;
+		Markets::<T>::insert(asset, market);
+		Self::deposit_event(Event::MarketPaused { asset });
 		Ok(())
 	}
 

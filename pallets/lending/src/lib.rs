@@ -69,6 +69,7 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
+pub use margincall_rails::Authority;
 pub use pallet::*;
 pub use traits::{
 	BorrowBreaker, LendingPositions, OnPositionChanged, OraclePrices, PriceError, PriceSource,
@@ -154,8 +155,18 @@ pub mod pallet {
 		/// Block time, which interest accrues by.
 		type UnixTime: UnixTime;
 
-		/// May create markets and change their parameters.
-		type UpdateOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// May create markets and change their parameters: [`Authority::Bounded`] within
+		/// [`Config::Rails`] (a referendum on the risk track), [`Authority::Unbounded`] within
+		/// the absolute bounds only (root).
+		type UpdateOrigin: EnsureOrigin<Self::RuntimeOrigin, Success = Authority>;
+
+		/// May pause a market at once (a guardian), besides `UpdateOrigin`. Unpausing is
+		/// `update_market`'s, by governance.
+		type PauseOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// How far and how often a bounded change may move a market's parameters.
+		#[pallet::constant]
+		type Rails: Get<MarketRails>;
 
 		/// Told of every change to an account's positions, with the markets it touched.
 		type OnPositionChanged: OnPositionChanged<Self::AccountId, Self::AssetId>;
@@ -192,6 +203,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Positions<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, PositionsOf<T>, OptionQuery>;
+
+	/// The block of the last change to each market's risk parameters (anything but its
+	/// status), by either authority: a bounded change waits [`MarketRails::min_interval`] after it.
+	#[pallet::storage]
+	pub type LastRiskChange<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, BlockNumberFor<T>>;
 
 	/// Markets opened at genesis, validated like `create_market`.
 	#[pallet::genesis_config]
@@ -238,6 +255,12 @@ pub mod pallet {
 			asset: T::AssetId,
 			/// Its new parameters.
 			params: MarketParams,
+		},
+		/// A market was paused (by a guardian or governance): no new supply or borrow until
+		/// governance unpauses it with `update_market`.
+		MarketPaused {
+			/// The market's asset.
+			asset: T::AssetId,
 		},
 		/// Interest accrued in a market up to now.
 		InterestAccrued {
@@ -453,6 +476,30 @@ pub mod pallet {
 		MarketWipedOut,
 		/// A state the pallet's invariants exclude; reported instead of panicking.
 		Defensive,
+		/// A bounded change (the risk track) came sooner than `Rails::min_interval` after the
+		/// market's last change: wait, or ask root.
+		ChangeTooSoon,
+		/// A bounded change moves the collateral factor by more than `Rails::factor_step`.
+		CollateralFactorStepTooLarge,
+		/// A bounded change moves the liquidation threshold by more than `Rails::factor_step`.
+		LiquidationThresholdStepTooLarge,
+		/// A bounded change moves the liquidation bonus by more than `Rails::bonus_step`.
+		LiquidationBonusStepTooLarge,
+		/// A bounded change moves the close factor by more than `Rails::share_step`.
+		CloseFactorStepTooLarge,
+		/// A bounded change moves the reserve factor by more than `Rails::share_step`.
+		ReserveFactorStepTooLarge,
+		/// A bounded change moves a rate model value (base, a slope, the kink) by more than
+		/// `Rails::rate_step`.
+		RateModelStepTooLarge,
+		/// A bounded change moves the supply or borrow cap by more than `Rails::amount_factor`
+		/// either way (a zero or unlimited cap moves only by root).
+		CapStepTooLarge,
+		/// A bounded change moves the minimum borrow value by more than
+		/// `Rails::amount_factor` either way (from zero only by root).
+		MinBorrowValueStepTooLarge,
+		/// The market is paused already.
+		AlreadyPaused,
 	}
 
 	#[pallet::hooks]
@@ -486,15 +533,28 @@ pub mod pallet {
 		}
 
 		/// Replaces the parameters of `asset`'s market (interest is accrued under the old ones
-		/// first). Also pauses and unpauses it. Origin: `UpdateOrigin`.
+		/// first). Also pauses and unpauses it. Origin: `UpdateOrigin`; a bounded one moves each
+		/// value by at most its step in [`Config::Rails`], at most once per `min_interval` (a
+		/// change of the status alone is not bounded).
 		#[pallet::call_index(1)]
 		pub fn update_market(
 			origin: OriginFor<T>,
 			asset: T::AssetId,
 			params: MarketParams,
 		) -> DispatchResult {
-			T::UpdateOrigin::ensure_origin(origin)?;
-			Self::do_update_market(asset, params)
+			let authority = T::UpdateOrigin::ensure_origin(origin)?;
+			Self::do_update_market(asset, params, authority)
+		}
+
+		/// Pauses `asset`'s market at once: no new supply or borrow (repay, withdraw and
+		/// liquidation stay open). Origin: `PauseOrigin` (a guardian) or `UpdateOrigin`. Only
+		/// `update_market` unpauses.
+		#[pallet::call_index(11)]
+		pub fn pause_market(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
+			T::PauseOrigin::ensure_origin(origin.clone())
+				.map(|_| ())
+				.or_else(|_| T::UpdateOrigin::ensure_origin(origin).map(|_| ()))?;
+			Self::do_pause_market(asset)
 		}
 
 		/// Supplies `amount` of `asset`, earning interest. The supply is collateral if the

@@ -6,12 +6,13 @@
 use crate::{self as pallet_lending, *};
 use core::cell::RefCell;
 use frame_support::{
-	assert_ok, derive_impl, parameter_types,
-	traits::{AsEnsureOriginWithArg, ConstU128, ConstU32, ConstU64},
+	assert_ok, derive_impl, ord_parameter_types, parameter_types,
+	traits::{AsEnsureOriginWithArg, ConstU128, ConstU32, ConstU64, EitherOf, MapSuccess},
 	PalletId,
 };
-use frame_system::{EnsureRoot, EnsureSigned};
+use frame_system::{EnsureRoot, EnsureSigned, EnsureSignedBy};
 use sp_arithmetic::{traits::Zero, FixedU128, Permill};
+use sp_runtime::traits::Replace;
 use sp_runtime::BuildStorage;
 use std::collections::BTreeMap;
 
@@ -137,7 +138,31 @@ parameter_types! {
 	/// The mock breaker's emergency and halted assets, set by tests.
 	pub static BreakerEmergency: bool = false;
 	pub static HaltedAssets: Vec<AssetId> = vec![];
+	pub const Bounded: Authority = Authority::Bounded;
+	pub const Unbounded: Authority = Authority::Unbounded;
+	/// The rails of a bounded change (the runtime's, with a 10-block interval).
+	pub const Rails: MarketRails = MarketRails {
+		min_interval: 10,
+		factor_step: Permill::from_percent(5),
+		bonus_step: Permill::from_percent(2),
+		share_step: Permill::from_percent(10),
+		rate_step: FixedU128::from_rational(10, 100),
+		amount_factor: 2,
+	};
 }
+
+ord_parameter_types! {
+	/// The account whose calls stand for a referendum on the risk track (bounded).
+	pub const Steward: AccountId = STEWARD;
+	/// The guardian: may pause a market, nothing else.
+	pub const Guardian: AccountId = GUARDIAN;
+}
+
+/// Root changes within absolute bounds; [`STEWARD`] (the risk track) within the rails too.
+pub type UpdateOrigin = EitherOf<
+	MapSuccess<EnsureRoot<AccountId>, Replace<Unbounded>>,
+	MapSuccess<EnsureSignedBy<Steward, AccountId>, Replace<Bounded>>,
+>;
 
 /// A circuit breaker whose state tests set.
 pub struct MockBreaker;
@@ -160,7 +185,9 @@ impl Config for Test {
 	type Prices = OraclePrices<MockOracle, Timestamp, MaxPriceAge>;
 	type StalePriceGrace = StalePriceGrace;
 	type UnixTime = Timestamp;
-	type UpdateOrigin = EnsureRoot<AccountId>;
+	type UpdateOrigin = UpdateOrigin;
+	type PauseOrigin = EnsureSignedBy<Guardian, AccountId>;
+	type Rails = Rails;
 	type OnPositionChanged = RecordChanges;
 	type Breaker = MockBreaker;
 	type PalletId = LendingPalletId;
@@ -205,6 +232,10 @@ pub const CHARLIE: AccountId = 3;
 pub const DAVE: AccountId = 4;
 /// The governance account that owns the assets (and funds each market's reserve floor).
 pub const GOV: AccountId = 100;
+/// Stands for a referendum on the risk track: changes within the rails.
+pub const STEWARD: AccountId = 90;
+/// The guardian: pauses markets.
+pub const GUARDIAN: AccountId = 91;
 
 // Assets.
 pub const USD: AssetId = 1;

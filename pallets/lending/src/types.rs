@@ -106,6 +106,25 @@ pub struct MarketParams {
 	pub status: MarketStatus,
 }
 
+/// How far and how often a bounded change ([`crate::Authority::Bounded`], the risk track) may
+/// move a market's parameters. Absolute bounds are [`MarketParams`]' own validation, for
+/// every authority.
+#[derive(Clone, Copy, Encode, Decode, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug)]
+pub struct MarketRails {
+	/// Blocks between two changes of one market's risk parameters.
+	pub min_interval: u32,
+	/// Largest move of the collateral factor and of the liquidation threshold, in points.
+	pub factor_step: Permill,
+	/// Largest move of the liquidation bonus.
+	pub bonus_step: Permill,
+	/// Largest move of the close factor and of the reserve factor.
+	pub share_step: Permill,
+	/// Largest move of each rate model value (base, slopes, a year's rate; the kink).
+	pub rate_step: FixedU128,
+	/// Largest factor by which a cap or the minimum borrow value may grow or shrink.
+	pub amount_factor: u32,
+}
+
 /// Accounting state of one market, accrued lazily on every touch.
 #[derive(
 	Clone,

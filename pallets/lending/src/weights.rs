@@ -50,6 +50,7 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn create_market() -> Weight;
 	fn update_market() -> Weight;
+	fn pause_market() -> Weight;
 	fn supply() -> Weight;
 	fn withdraw() -> Weight;
 	fn borrow() -> Weight;
@@ -90,6 +91,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn update_market() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `772`
+		//  Estimated: `3724`
+		// Minimum execution time: 104_044_000 picoseconds.
+		Weight::from_parts(125_926_000, 3724)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	fn pause_market() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `772`
 		//  Estimated: `3724`
@@ -379,6 +389,15 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn update_market() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `772`
+		//  Estimated: `3724`
+		// Minimum execution time: 104_044_000 picoseconds.
+		Weight::from_parts(125_926_000, 3724)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn pause_market() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `772`
 		//  Estimated: `3724`

@@ -28,6 +28,7 @@ use frame_support::{
 	pallet_prelude::{DispatchError, DispatchResult, Weight},
 	traits::Get,
 };
+use margincall_rails::Authority;
 use pallet_lending::LendingPositions;
 use scale_info::TypeInfo;
 use sp_arithmetic::{
@@ -453,13 +454,24 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
-	pub(crate) fn do_set_auction_params(params: AuctionParams) -> DispatchResult {
+	pub(crate) fn do_set_auction_params(
+		params: AuctionParams,
+		authority: Authority,
+	) -> DispatchResult {
 		params.validate().map_err(|e| match e {
 			AuctionParamsError::Buf => Error::<T>::AuctionBufOutOfRange,
 			AuctionParamsError::Step => Error::<T>::AuctionStepOutOfRange,
 			AuctionParamsError::Floor => Error::<T>::AuctionFloorOutOfRange,
 			AuctionParamsError::Cusp => Error::<T>::AuctionCuspOutOfRange,
 			AuctionParamsError::Tail => Error::<T>::AuctionTailOutOfRange,
+		})?;
+		let old = AuctionParameters::<T>::get();
+		Self::on_rails(ParamRecord::Auction, authority, |s| {
+			s.points("buf", old.buf, params.buf)
+				.points("step", old.step, params.step)
+				.points("floor", old.floor, params.floor)
+				.points("cusp", old.cusp, params.cusp)
+				.amount("tail", old.tail.into(), params.tail.into())
 		})?;
 		AuctionParameters::<T>::put(params);
 		Self::deposit_event(Event::AuctionParamsSet { params });

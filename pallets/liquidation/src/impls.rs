@@ -15,12 +15,14 @@ use frame_support::{
 	},
 	BoundedVec,
 };
+use margincall_rails::Authority;
 use pallet_asset_conversion::{QuotePrice, Swap};
 use pallet_lending::{Amount, Health, LendingPositions, PriceError, PriceSource};
 use sp_arithmetic::{
 	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedPointNumber, FixedU128,
 	PerThing, Permill, Rounding,
 };
+use sp_runtime::SaturatedConversion;
 
 /// One liquidation step, sized: repay `repay` of `debt_asset`, take up to `collateral` of
 /// `collateral_asset`.
@@ -983,7 +985,31 @@ impl<T: Config> Pallet<T> {
 	// Governance
 	// -----------------------------------------------------------------------------------------
 
-	pub(crate) fn do_update_params(params: LiquidationParams) -> DispatchResult {
+	/// Checks a change of `record` by `authority` against the rails (nothing for root), and
+	/// records it: the interval since the record's last change, then each value's step.
+	pub(crate) fn on_rails(
+		record: ParamRecord,
+		authority: Authority,
+		steps: impl FnOnce(margincall_rails::Steps) -> margincall_rails::Steps,
+	) -> DispatchResult {
+		let now = frame_system::Pallet::<T>::block_number();
+		let last = LastParamsChange::<T>::get(record).map(|b| b.saturated_into());
+		margincall_rails::check(authority, last, now.saturated_into(), T::Rails::get(), steps)
+			.map_err(|refusal| match refusal {
+				margincall_rails::Refusal::TooSoon => Error::<T>::ChangeTooSoon,
+				margincall_rails::Refusal::Step(name) => {
+					log::debug!(target: "runtime::liquidation", "{record:?}: {name} beyond its step");
+					Error::<T>::StepTooLarge
+				},
+			})?;
+		LastParamsChange::<T>::insert(record, now);
+		Ok(())
+	}
+
+	pub(crate) fn do_update_params(
+		params: LiquidationParams,
+		authority: Authority,
+	) -> DispatchResult {
 		params.validate(T::MaxDustValue::get()).map_err(|e| match e {
 			ParamsError::TargetHealthOutOfRange => Error::<T>::TargetHealthOutOfRange,
 			ParamsError::MaxDiscountHealthOutOfRange => Error::<T>::MaxDiscountHealthOutOfRange,
@@ -992,6 +1018,23 @@ impl<T: Config> Pallet<T> {
 			ParamsError::MaxSlippageOutOfRange => Error::<T>::MaxSlippageOutOfRange,
 			ParamsError::BackstopDiscountOutOfRange => Error::<T>::BackstopDiscountOutOfRange,
 			ParamsError::DustValueOutOfRange => Error::<T>::DustValueOutOfRange,
+		})?;
+		let old = Params::<T>::get();
+		Self::on_rails(ParamRecord::Liquidation, authority, |s| {
+			s.fixed("target_health", old.target_health, params.target_health)
+				.fixed(
+					"health_for_max_discount",
+					old.health_for_max_discount,
+					params.health_for_max_discount,
+				)
+				.points("min_discount_share", old.min_discount_share, params.min_discount_share)
+				.points("protocol_fee", old.protocol_fee, params.protocol_fee)
+				.points("insurance_share", old.insurance_share, params.insurance_share)
+				.points("caller_tip", old.caller_tip, params.caller_tip)
+				.amount("caller_tip_cap", old.caller_tip_cap, params.caller_tip_cap)
+				.points("max_slippage", old.max_slippage, params.max_slippage)
+				.points("backstop_discount", old.backstop_discount, params.backstop_discount)
+				.amount("dust_value", old.dust_value, params.dust_value)
 		})?;
 		Params::<T>::put(params);
 		Self::deposit_event(Event::ParamsUpdated { params });

@@ -77,6 +77,7 @@ pub use auction::{Auction, AuctionEnd, AuctionParams, AuctionStatus};
 pub use batch::BatchReport;
 pub use impls::Plan;
 pub use index::{FilingOf, RiskCursorOf, RiskKeyOf};
+pub use margincall_rails::{Authority, ParamRails};
 pub use pallet::*;
 pub use pallet_asset_conversion::{QuotePrice, Swap};
 pub use pallet_lending::{Amount, LendingPositions, PriceSource};
@@ -154,8 +155,15 @@ pub mod pallet {
 		type Dex: Swap<Self::AccountId, Balance = u128, AssetKind = Self::DexAssetKind>
 			+ QuotePrice<Balance = u128, AssetKind = Self::DexAssetKind>;
 
-		/// May change the parameters and move insurance funds.
-		type RiskAdmin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// May change the parameters and move insurance funds: [`Authority::Bounded`] within
+		/// [`Config::Rails`] (a referendum on the risk track), [`Authority::Unbounded`] within
+		/// the absolute bounds only (root).
+		type RiskAdmin: EnsureOrigin<Self::RuntimeOrigin, Success = Authority>;
+
+		/// How far and how often a bounded change may move the liquidation and auction
+		/// parameters (each record on its own interval).
+		#[pallet::constant]
+		type Rails: Get<ParamRails>;
 
 		/// The pallet's working account: holds seized collateral only within a settlement.
 		#[pallet::constant]
@@ -248,6 +256,12 @@ pub mod pallet {
 	/// Every liquidation parameter, in one validated record.
 	#[pallet::storage]
 	pub type Params<T: Config> = StorageValue<_, LiquidationParams, ValueQuery, DefaultParamsOf<T>>;
+
+	/// The block of the last change to each parameter record (by either authority): a bounded
+	/// change waits [`ParamRails::min_interval`] after it.
+	#[pallet::storage]
+	pub type LastParamsChange<T: Config> =
+		StorageMap<_, Twox64Concat, ParamRecord, BlockNumberFor<T>>;
 
 	/// Governance risk rank of each collateral asset: `settle` seizes the highest first (0 when
 	/// unset; ties by asset id).
@@ -652,6 +666,12 @@ pub mod pallet {
 		AuctionCuspOutOfRange,
 		/// Auction `tail` zero or above 100,000 blocks.
 		AuctionTailOutOfRange,
+		/// A bounded change (the risk track) came sooner than `Rails::min_interval` after the
+		/// record's last change: wait, or ask root.
+		ChangeTooSoon,
+		/// A bounded change moves a value beyond its step in `Rails` (a rate by `points`, a
+		/// health by `share` of itself, an amount by `factor`); the node's log names it.
+		StepTooLarge,
 		/// A price needed is older than the oracle's maximum age.
 		PriceStale,
 		/// A price needed is missing.
@@ -858,8 +878,8 @@ pub mod pallet {
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::update_params())]
 		pub fn update_params(origin: OriginFor<T>, params: LiquidationParams) -> DispatchResult {
-			T::RiskAdmin::ensure_origin(origin)?;
-			Self::do_update_params(params)
+			let authority = T::RiskAdmin::ensure_origin(origin)?;
+			Self::do_update_params(params, authority)
 		}
 
 		/// Sets the risk rank of `asset`'s collateral (higher is seized first by `settle`).
@@ -1006,8 +1026,8 @@ pub mod pallet {
 		#[pallet::call_index(12)]
 		#[pallet::weight(T::WeightInfo::set_auction_params())]
 		pub fn set_auction_params(origin: OriginFor<T>, params: AuctionParams) -> DispatchResult {
-			T::RiskAdmin::ensure_origin(origin)?;
-			Self::do_set_auction_params(params)
+			let authority = T::RiskAdmin::ensure_origin(origin)?;
+			Self::do_set_auction_params(params, authority)
 		}
 	}
 

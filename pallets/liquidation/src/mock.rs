@@ -91,7 +91,45 @@ parameter_types! {
 ord_parameter_types! {
 	pub const AssetConversionOrigin: AccountId =
 		AccountIdConversion::<AccountId>::into_account_truncating(&AssetConversionPalletId::get());
+	/// The account whose calls stand for a referendum on the risk track (bounded).
+	pub const Steward: AccountId = STEWARD;
+	/// The guardian: may pause a market.
+	pub const Guardian: AccountId = GUARDIAN;
 }
+
+parameter_types! {
+	pub const Bounded: Authority = Authority::Bounded;
+	pub const Unbounded: Authority = Authority::Unbounded;
+	/// The rails of a bounded change of a market (the runtime's, with a 10-block interval).
+	pub const MarketRails: pallet_lending::MarketRails = pallet_lending::MarketRails {
+		min_interval: 10,
+		factor_step: Permill::from_percent(5),
+		bonus_step: Permill::from_percent(2),
+		share_step: Permill::from_percent(10),
+		rate_step: FixedU128::from_rational(10, 100),
+		amount_factor: 2,
+	};
+	/// The rails of a bounded change of the liquidation and auction parameters (the
+	/// runtime's, with a 10-block interval).
+	pub const ParamRails: margincall_rails::ParamRails = margincall_rails::ParamRails {
+		min_interval: 10,
+		points: Permill::from_percent(5),
+		share: Permill::from_percent(5),
+		factor: 2,
+	};
+}
+
+/// Root changes within absolute bounds; [`STEWARD`] (the risk track) within the rails too.
+pub type RiskAdmin = frame_support::traits::EitherOf<
+	frame_support::traits::MapSuccess<
+		EnsureRoot<AccountId>,
+		sp_runtime::traits::Replace<Unbounded>,
+	>,
+	frame_support::traits::MapSuccess<
+		EnsureSignedBy<Steward, AccountId>,
+		sp_runtime::traits::Replace<Bounded>,
+	>,
+>;
 
 impl pallet_assets::Config<pallet_assets::Instance2> for Test {
 	type RuntimeEvent = RuntimeEvent;
@@ -283,7 +321,9 @@ impl pallet_lending::Config for Test {
 	type Prices = OraclePrices<MockOracle, Timestamp, MaxPriceAge>;
 	type StalePriceGrace = StalePriceGrace;
 	type UnixTime = Timestamp;
-	type UpdateOrigin = EnsureRoot<AccountId>;
+	type UpdateOrigin = RiskAdmin;
+	type PauseOrigin = EnsureSignedBy<Guardian, AccountId>;
+	type Rails = MarketRails;
 	type OnPositionChanged = Liquidation;
 	type Breaker = ();
 	type PalletId = LendingPalletId;
@@ -310,7 +350,8 @@ impl Config for Test {
 	type DexAssetKind = AssetKind;
 	type ToDexAsset = WithId;
 	type Dex = AssetConversion;
-	type RiskAdmin = EnsureRoot<AccountId>;
+	type RiskAdmin = RiskAdmin;
+	type Rails = ParamRails;
 	type PalletId = LiquidationPalletId;
 	type InsurancePalletId = InsurancePalletId;
 	type DefaultParams = DefaultParams;
@@ -404,6 +445,10 @@ pub const DAVE: AccountId = 4;
 pub const LP: AccountId = 5;
 /// Owns the assets, funds reserve floors.
 pub const GOV: AccountId = 100;
+/// Stands for a referendum on the risk track: changes within the rails.
+pub const STEWARD: AccountId = 90;
+/// The guardian: pauses markets.
+pub const GUARDIAN: AccountId = 91;
 
 // Assets.
 pub const USD: AssetId = 1;

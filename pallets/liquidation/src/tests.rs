@@ -2385,3 +2385,87 @@ mod auctions {
 		});
 	}
 }
+
+/// Guard rails: a bounded change (the risk track, [`STEWARD`] here) of the liquidation or the
+/// auction parameters moves each value within its step and waits the record's interval; root
+/// only within the absolute bounds.
+#[test]
+fn risk_track_changes_of_liquidation_and_auction_parameters_stay_on_the_rails() {
+	ExtBuilder::default().build_and_execute(|| {
+		System::set_block_number(100);
+		let steward = || RuntimeOrigin::signed(STEWARD);
+		let p = default_params();
+		// target health 1.05 may move by 5% of itself (0.0525); rates by 5 points; amounts ×2.
+		let refused = [
+			LiquidationParams { target_health: fx(11025, 10000) + FixedU128::from_inner(1), ..p },
+			LiquidationParams { health_for_max_discount: fx(85, 100), ..p },
+			LiquidationParams { protocol_fee: Permill::from_parts(150_001), ..p },
+			LiquidationParams { insurance_share: Permill::from_parts(449_999), ..p },
+			LiquidationParams { max_slippage: Permill::from_parts(80_001), ..p },
+			LiquidationParams { caller_tip_cap: 20_001, ..p },
+			LiquidationParams { dust_value: 499, ..p },
+		];
+		for params in refused {
+			assert_noop!(
+				Liquidation::update_params(steward(), params),
+				Error::<Test>::StepTooLarge
+			);
+		}
+		// Absolute bounds first, for the risk track as for root.
+		let out = LiquidationParams { protocol_fee: Permill::from_percent(51), ..p };
+		assert_noop!(
+			Liquidation::update_params(steward(), out),
+			Error::<Test>::ProtocolFeeOutOfRange
+		);
+		let stepped = LiquidationParams {
+			target_health: fx(11025, 10000),
+			health_for_max_discount: fx(855, 1000),
+			protocol_fee: Permill::from_percent(15),
+			caller_tip_cap: 20_000,
+			dust_value: 500,
+			..p
+		};
+		assert_ok!(Liquidation::update_params(steward(), stepped));
+		assert_eq!(Params::<Test>::get(), stepped);
+		assert_eq!(LastParamsChange::<Test>::get(ParamRecord::Liquidation), Some(100));
+		System::assert_last_event(Event::<Test>::ParamsUpdated { params: stepped }.into());
+		// The next bounded change waits 10 blocks; root does not, and restarts the interval.
+		System::set_block_number(109);
+		assert_noop!(Liquidation::update_params(steward(), p), Error::<Test>::ChangeTooSoon);
+		let far = LiquidationParams { max_slippage: Permill::from_percent(15), ..p };
+		assert_ok!(Liquidation::update_params(RuntimeOrigin::root(), far));
+		System::set_block_number(118);
+		assert_noop!(Liquidation::update_params(steward(), p), Error::<Test>::ChangeTooSoon);
+		System::set_block_number(119);
+		assert_noop!(Liquidation::update_params(steward(), p), Error::<Test>::StepTooLarge);
+		assert_ok!(Liquidation::update_params(
+			steward(),
+			LiquidationParams { max_slippage: Permill::from_percent(10), ..p }
+		));
+		assert_noop!(
+			Liquidation::update_params(RuntimeOrigin::signed(GUARDIAN), p),
+			DispatchError::BadOrigin
+		);
+
+		// The auction parameters are a record of their own (its own interval).
+		let a = DefaultAuctionParams::get();
+		let refused = [
+			AuctionParams { buf: Permill::from_parts(150_001), ..a },
+			AuctionParams { floor: Permill::from_parts(250_001), ..a },
+			AuctionParams { cusp: Permill::from_parts(249_999), ..a },
+			AuctionParams { tail: 201, ..a },
+			AuctionParams { tail: 49, ..a },
+		];
+		for params in refused {
+			assert_noop!(
+				Liquidation::set_auction_params(steward(), params),
+				Error::<Test>::StepTooLarge
+			);
+		}
+		let stepped = AuctionParams { buf: Permill::from_percent(15), tail: 200, ..a };
+		assert_ok!(Liquidation::set_auction_params(steward(), stepped));
+		assert_eq!(AuctionParameters::<Test>::get(), stepped);
+		assert_noop!(Liquidation::set_auction_params(steward(), a), Error::<Test>::ChangeTooSoon);
+		assert_ok!(Liquidation::set_auction_params(RuntimeOrigin::root(), a));
+	})
+}

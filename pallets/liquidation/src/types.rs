@@ -437,3 +437,23 @@ mod tests {
 		}
 	}
 }
+
+/// A record of parameters governance changes as a whole, each on its own interval.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum ParamRecord {
+	/// [`LiquidationParams`].
+	Liquidation,
+	/// [`crate::AuctionParams`].
+	Auction,
+}

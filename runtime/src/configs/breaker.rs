@@ -138,6 +138,8 @@ impl pallet_breaker::Config for Runtime {
 	type DefaultBreakerParams = DefaultBreakerParams;
 	type MaxFeeders = super::MaxFeeders;
 	type AdminOrigin = governance::RiskAdminOrigin;
+	type GuardianOrigin = governance::GuardianOrigin;
+	type Rails = super::ParamRails;
 	type DefaultParams = DefaultVolatilityParams;
 	type MaxAssets = MaxFeedValues;
 	type WeightInfo = pallet_breaker::weights::SubstrateWeight<Runtime>;

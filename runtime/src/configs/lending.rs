@@ -24,6 +24,22 @@ impl pallet_lending::TimestampedPrices<AssetId> for OrmlOracle {
 	}
 }
 
+frame_support::parameter_types! {
+	/// A referendum on the risk track may move a market's collateral factor and liquidation
+	/// threshold by at most 5 points, its bonus by 2, its close and reserve factors by 10, each
+	/// rate model value by 0.10 (10 points a year; the kink by 0.10), its caps and minimum
+	/// borrow value by a factor of 2, once a day; root (the root track) within the absolute
+	/// bounds only.
+	pub const MarketRails: pallet_lending::MarketRails = pallet_lending::MarketRails {
+		min_interval: crate::DAYS,
+		factor_step: sp_runtime::Permill::from_percent(5),
+		bonus_step: sp_runtime::Permill::from_percent(2),
+		share_step: sp_runtime::Permill::from_percent(10),
+		rate_step: sp_arithmetic::FixedU128::from_rational(10, 100),
+		amount_factor: 2,
+	};
+}
+
 /// Most markets one account may supply to (and borrow from): bounds the work of a health
 /// check, which the benchmarks measure at this bound.
 pub const MAX_ASSETS_PER_ACCOUNT: u32 = 8;
@@ -36,6 +52,8 @@ impl pallet_lending::Config for Runtime {
 	type StalePriceGrace = StalePriceGrace;
 	type UnixTime = Timestamp;
 	type UpdateOrigin = governance::RiskAdminOrigin;
+	type PauseOrigin = governance::GuardianOrigin;
+	type Rails = MarketRails;
 	type OnPositionChanged = crate::Liquidation;
 	type Breaker = super::breaker::BreakerEffects;
 	type PalletId = LendingPalletId;

@@ -79,6 +79,18 @@ impl sp_runtime::traits::Convert<AssetId, AssetKind> for DexAsset {
 	}
 }
 
+frame_support::parameter_types! {
+	/// The rails of the liquidation engine's and the breaker's parameters: a referendum on the
+	/// risk track moves a rate or share by at most 5 points, a health or volatility value by at
+	/// most 10% of itself, an amount or count by a factor of 2, each record once a day.
+	pub const ParamRails: margincall_rails::ParamRails = margincall_rails::ParamRails {
+		min_interval: crate::DAYS,
+		points: sp_runtime::Permill::from_percent(5),
+		share: sp_runtime::Permill::from_percent(10),
+		factor: 2,
+	};
+}
+
 impl pallet_liquidation::Config for Runtime {
 	type AssetId = AssetId;
 	type Assets = Assets;
@@ -88,6 +100,7 @@ impl pallet_liquidation::Config for Runtime {
 	type ToDexAsset = DexAsset;
 	type Dex = AssetConversion;
 	type RiskAdmin = governance::RiskAdminOrigin;
+	type Rails = ParamRails;
 	type PalletId = LiquidationPalletId;
 	type InsurancePalletId = InsurancePalletId;
 	type DefaultParams = DefaultLiquidationParams;

@@ -1,8 +1,10 @@
 //! `Config` of every pallet in the runtime.
 
+mod accounts;
 pub mod breaker;
 mod lending;
 mod liquidation;
+pub use accounts::ProxyType;
 pub use lending::*;
 pub use liquidation::*;
 
@@ -321,6 +323,22 @@ impl pallet_membership::Config<OracleMembershipInstance> for Runtime {
 	/// Removing a feeder drops its raw values from the oracle.
 	type MembershipChanged = Oracle;
 	type MaxMembers = MaxFeeders;
+	type WeightInfo = pallet_membership::weights::SubstrateWeight<Runtime>;
+}
+
+/// The guardians: may pause a market and halt an asset's DEX route, nothing else
+/// (`governance::GuardianOrigin`); changed by root or the risk track.
+pub type GuardianMembershipInstance = pallet_membership::Instance2;
+impl pallet_membership::Config<GuardianMembershipInstance> for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type AddOrigin = governance::RiskAdminOrigin;
+	type RemoveOrigin = governance::RiskAdminOrigin;
+	type SwapOrigin = governance::RiskAdminOrigin;
+	type ResetOrigin = governance::RiskAdminOrigin;
+	type PrimeOrigin = governance::RiskAdminOrigin;
+	type MembershipInitialized = ();
+	type MembershipChanged = ();
+	type MaxMembers = ConstU32<16>;
 	type WeightInfo = pallet_membership::weights::SubstrateWeight<Runtime>;
 }
 

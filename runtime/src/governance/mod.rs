@@ -11,13 +11,34 @@ pub mod origins;
 pub mod tracks;
 
 use crate::{AccountId, Runtime};
-use frame_support::traits::EitherOf;
+use frame_support::{
+	parameter_types,
+	traits::{EitherOf, MapSuccess},
+};
+use margincall_rails::Authority;
+use sp_runtime::traits::Replace;
 
 pub use origins::RiskAdmin as EnsureRiskAdminTrack;
 
-/// The origin that may change risk parameters: root (sudo on dev chains, the root track) or a
-/// referendum on the risk track.
-pub type RiskAdminOrigin = EitherOf<frame_system::EnsureRoot<AccountId>, origins::RiskAdmin>;
+parameter_types! {
+	/// A referendum on the risk track: within the guard rails.
+	pub const BoundedAuthority: Authority = Authority::Bounded;
+	/// Root: within the absolute bounds only.
+	pub const UnboundedAuthority: Authority = Authority::Unbounded;
+}
+
+/// The origin that may change risk parameters: root (sudo on dev chains, the root track; the
+/// absolute bounds only) or a referendum on the risk track (the guard rails too: steps and
+/// intervals, `margincall_rails`).
+pub type RiskAdminOrigin = EitherOf<
+	MapSuccess<frame_system::EnsureRoot<AccountId>, Replace<UnboundedAuthority>>,
+	MapSuccess<origins::RiskAdmin, Replace<BoundedAuthority>>,
+>;
+
+/// The guardians (`guardianMembership`, changed by [`RiskAdminOrigin`]): may pause a lending
+/// market (`lending.pauseMarket`) and halt an asset's DEX route (`breaker.halt`) at once, and
+/// nothing else; only governance lifts either.
+pub type GuardianOrigin = frame_system::EnsureSignedBy<crate::GuardianMembership, AccountId>;
 
 impl origins::Config for Runtime {}
 
