@@ -1,33 +1,78 @@
 #!/usr/bin/env bash
-# Starts a dev node from the built binary on a free port, runs e2e/smoke.mjs against it
-# (connect, metadata, a signed transfer, a DEX swap, events in finalized blocks), stops it.
+# Starts a dev node from the built binary on a free port and runs against it: e2e/papi.sh (a
+# typed client generated from the node's metadata with polkadot-api), e2e/smoke.mjs (connect,
+# metadata, a signed transfer, a DEX swap, events in finalized blocks, a liquidation by the
+# node's offchain worker) and e2e/metrics.mjs (the node's `margincall_*` Prometheus metrics
+# against the runtime APIs after that liquidation); stops it.
+# Then starts a second dev node without offchain workers (so that the node's own worker does
+# not settle before the keeper) and runs e2e/keeper.mjs against it: the clients in clients/
+# (the price feeder, the keeper bot liquidating with its own funds and settling), and stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 [[ -x "$NODE_BIN" ]] || { echo "e2e: no node at $NODE_BIN; build it first" >&2; exit 1; }
-(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
-
-port=${E2E_RPC_PORT:-19944}
-log=$(mktemp -t margincall-e2e-node.XXXXXX.log)
-"$NODE_BIN" --dev --rpc-port "$port" --port 0 --no-prometheus --no-telemetry \
-  >"$log" 2>&1 &
-node_pid=$!
-trap 'kill $node_pid 2>/dev/null; wait $node_pid 2>/dev/null || true' EXIT
-
-# A debug node takes tens of seconds to reach genesis: wait for RPC, not a fixed sleep.
-for _ in $(seq 1 180); do
-  if curl -s -H 'Content-Type: application/json' \
-    -d '{"id":1,"jsonrpc":"2.0","method":"system_health","params":[]}' \
-    "http://127.0.0.1:$port" >/dev/null 2>&1; then
-    break
-  fi
-  if ! kill -0 $node_pid 2>/dev/null; then
-    echo "e2e: node exited; its log:" >&2; tail -50 "$log" >&2; exit 1
-  fi
-  sleep 1
+# One install per folder, each from its committed lockfile (the same @polkadot/api 16.5.6).
+for dir in e2e clients/feeder clients/keeper; do
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 done
 
+port=${E2E_RPC_PORT:-19944}
+keeper_port=${E2E_KEEPER_RPC_PORT:-$((port + 1))}
+prom_port=${E2E_PROMETHEUS_PORT:-$((port + 2))}
+node_pid=
+log=
+trap '[[ -n "$node_pid" ]] && { kill $node_pid 2>/dev/null; wait $node_pid 2>/dev/null || true; }' EXIT
+
+# Starts a dev node (extra flags in "$@") with RPC on port $1, its log in $log.
+start_node() {
+  local rpc=$1
+  shift
+  log=$(mktemp -t margincall-e2e-node.XXXXXX.log)
+  "$NODE_BIN" --dev --rpc-port "$rpc" --port 0 --no-telemetry "$@" \
+    >"$log" 2>&1 &
+  node_pid=$!
+  # A debug node takes tens of seconds to reach genesis: wait for RPC, not a fixed sleep.
+  for _ in $(seq 1 180); do
+    if curl -s -H 'Content-Type: application/json' \
+      -d '{"id":1,"jsonrpc":"2.0","method":"system_health","params":[]}' \
+      "http://127.0.0.1:$rpc" >/dev/null 2>&1; then
+      return 0
+    fi
+    if ! kill -0 $node_pid 2>/dev/null; then
+      echo "e2e: node exited; its log:" >&2; tail -50 "$log" >&2; exit 1
+    fi
+    sleep 1
+  done
+  echo "e2e: no RPC on port $rpc after 180 s; node log tail:" >&2; tail -30 "$log" >&2; exit 1
+}
+
+# Stops the node after a passing run, and drops its log (a failure exits first and keeps it).
+stop_node() {
+  kill $node_pid 2>/dev/null || true
+  wait $node_pid 2>/dev/null || true
+  node_pid=
+  rm -f "$log"
+}
+
+start_node "$port" --prometheus-port "$prom_port"
+# Typed client (polkadot-api): descriptors generated from this node's metadata; before smoke,
+# whose XBTC crash halts the borrowing this check does.
+if ! MARGINCALL_WS="ws://127.0.0.1:$port" bash e2e/papi.sh; then
+  echo "e2e: papi typed-client check failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
+fi
 if ! MARGINCALL_WS="ws://127.0.0.1:$port" node e2e/smoke.mjs; then
   echo "e2e: failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
 fi
+if ! MARGINCALL_WS="ws://127.0.0.1:$port" MARGINCALL_METRICS="http://127.0.0.1:$prom_port/metrics" \
+  node e2e/metrics.mjs; then
+  echo "e2e: metrics failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
+fi
+stop_node
+
+# The clients, on a fresh chain whose validator runs no offchain worker.
+start_node "$keeper_port" --offchain-worker never --no-prometheus
+if ! MARGINCALL_WS="ws://127.0.0.1:$keeper_port" node e2e/keeper.mjs; then
+  echo "e2e: keeper failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
+fi
+stop_node

@@ -8,6 +8,7 @@ mod chain_spec;
 mod cli;
 mod command;
 mod lending_rpc;
+mod metrics;
 mod rpc;
 mod service;
 

@@ -218,6 +218,13 @@ pub fn new_full<
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
 
+	// The liquidation engine's metrics (`margincall_*`), read on every new best block.
+	if let Some(task) = crate::metrics::task(client.clone(), prometheus_registry.as_ref())
+		.map_err(|e| ServiceError::Other(format!("margincall metrics: {e}")))?
+	{
+		task_manager.spawn_handle().spawn("margincall-metrics", None, task);
+	}
+
 	let rpc_extensions_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();

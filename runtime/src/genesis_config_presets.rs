@@ -1,5 +1,5 @@
-//! Genesis presets: `development` (one validator, Alice) and `local_testnet` (Alice, Bob and
-//! Charlie). Both create the dev assets with metadata, fund the test accounts, seed the DEX
+//! Genesis presets: `development` (one validator, Alice) and `local_testnet` (Alice, Bob,
+//! Charlie and Dave). Both create the dev assets with metadata, fund the test accounts, seed the DEX
 //! pools of each asset against USDM with real depth, and set the oracle's feeders and first
 //! prices.
 
@@ -230,13 +230,16 @@ pub fn development_config_genesis() -> Value {
 	)
 }
 
-/// The `local_testnet` preset: Alice, Bob and Charlie author and finalize.
+/// The `local_testnet` preset: Alice, Bob, Charlie and Dave author and finalize. Four, not
+/// three: GRANDPA finalizes with more than two thirds of its voters, so three equal voters
+/// need all three, and four keep finalizing through one validator's outage.
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
 		vec![
 			(Sr25519Keyring::Alice.public().into(), Ed25519Keyring::Alice.public().into()),
 			(Sr25519Keyring::Bob.public().into(), Ed25519Keyring::Bob.public().into()),
 			(Sr25519Keyring::Charlie.public().into(), Ed25519Keyring::Charlie.public().into()),
+			(Sr25519Keyring::Dave.public().into(), Ed25519Keyring::Dave.public().into()),
 		],
 		Sr25519Keyring::iter()
 			.filter(|v| v != &Sr25519Keyring::One && v != &Sr25519Keyring::Two)
