@@ -50,10 +50,17 @@ async function main() {
     const res = await fetch(METRICS);
     samples = res.ok ? parse(await res.text()) : [];
     best = metric(samples, 'margincall_best_block');
-    if (best !== undefined && best > 0) break;
+    // Counters follow finality: wait for smoke's settlement to be counted.
+    const counted = metric(samples, 'margincall_liquidations_total', { route: 'backstop' });
+    if (best !== undefined && best > 0 && counted >= 1) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
   check(best > 0, `margincall_best_block = ${best}`);
+  const finalized = metric(samples, 'margincall_finalized_block');
+  check(finalized > 0 && finalized <= best, `margincall_finalized_block = ${finalized} (counters hold its events)`);
+  check(metric(samples, 'margincall_metrics_errors_total', { part: 'events' }) === undefined &&
+    metric(samples, 'margincall_metrics_errors_total', { part: 'gauges' }) === undefined,
+  'no margincall_metrics_errors_total');
   const hash = await api.rpc.chain.getBlockHash(best);
   const at = await api.at(hash);
 

@@ -1,15 +1,18 @@
 //! Prometheus metrics of the liquidation engine, under the `margincall_` prefix, beside the
 //! node's own `substrate_*` metrics (on `--prometheus-port`, default 9615).
 //!
-//! On every imported block that becomes the new best, the node reads the runtime APIs at that
-//! block (`LiquidationApi`, `BreakerApi`) and its events and timestamp from its state, and
-//! sets:
+//! Gauges follow the best block: on each new best block the node reads the runtime APIs at it
+//! (`LiquidationApi`, `BreakerApi`) and its timestamp. Counters follow finality: the events of
+//! every finalized block are counted once (no re-organisation can count a block twice). Both
+//! run on blocking threads, off the import path; a gauge update skips ahead to the latest
+//! best block when it falls behind.
 //!
 //! | metric | kind | labels | what |
 //! |---|---|---|---|
-//! | `margincall_best_block` | gauge | | the block the metrics were read at |
+//! | `margincall_best_block` | gauge | | the block the gauges were read at |
+//! | `margincall_finalized_block` | gauge | | the last block whose events the counters hold |
 //! | `margincall_positions_below_one` | gauge | | accounts the risk index finds below health 1 (`LiquidationApi::liquidatable`, up to 20,000) |
-//! | `margincall_liquidations_total` | counter | `route` | positions liquidated: `keeper` (`liquidate`), `dex`, `backstop`, `auction` (a `settle` that started one), `auction_take` |
+//! | `margincall_liquidations_total` | counter | `route` | `keeper` (`liquidate`), `dex`, `backstop` (`Settled`), `auction` (a settle that started one), `auction_take` |
 //! | `margincall_debt_repaid_total` | counter | `asset` | debt repaid by liquidations and auction takes, in tokens (12 decimals) |
 //! | `margincall_bad_debt_socialised` | gauge | `asset` | debt socialised to the market's suppliers so far, tokens (`LiquidationApi::bad_debt`) |
 //! | `margincall_insurance_fund` | gauge | `asset`, `held` | the insurance treasury's `tokens` and lending `supply`, tokens |
@@ -17,20 +20,19 @@
 //! | `margincall_oracle_price` | gauge | `asset` | the oracle's latest combined price the breaker sampled, USD |
 //! | `margincall_oracle_price_age_seconds` | gauge | `asset` | block time minus that price's timestamp |
 //! | `margincall_auctions_live` | gauge | | Dutch auctions in progress |
-//!
-//! Counters count the events of each new best block once; a re-organisation may count a
-//! replaced block's events as well (Aura + GRANDPA rarely re-organise).
+//! | `margincall_metrics_errors_total` | counter | `part` | reads that failed (`gauges`; `events`: a block whose events this node cannot decode, e.g. after a runtime upgrade it does not know) |
 
 use std::{collections::BTreeSet, sync::Arc};
 
 use codec::Decode;
-use futures::StreamExt;
+use futures::{future::BoxFuture, FutureExt, StreamExt};
 use margincall_runtime::{opaque::Block, AccountId, AssetId, RuntimeEvent};
 use pallet_breaker_runtime_api::BreakerApi;
 use pallet_liquidation::Route;
 use pallet_liquidation_runtime_api::LiquidationApi;
 use sc_client_api::{BlockchainEvents, StorageProvider};
 use sp_api::ProvideRuntimeApi;
+use sp_blockchain::HeaderBackend;
 use sp_core::storage::StorageKey;
 use sp_runtime::traits::{Block as BlockT, Header as _};
 use substrate_prometheus_endpoint::{
@@ -47,6 +49,8 @@ const MAX_PAGES: usize = 20;
 /// The metrics, registered once.
 struct Metrics {
 	best_block: Gauge<U64>,
+	finalized_block: Gauge<U64>,
+	errors: CounterVec<U64>,
 	below_one: Gauge<U64>,
 	liquidations: CounterVec<U64>,
 	debt_repaid: CounterVec<F64>,
@@ -65,6 +69,17 @@ impl Metrics {
 		Ok(Self {
 			best_block: register(
 				gauge("margincall_best_block", "Block the margincall metrics were read at")?,
+				registry,
+			)?,
+			finalized_block: register(
+				gauge("margincall_finalized_block", "Last block the margincall counters hold")?,
+				registry,
+			)?,
+			errors: register(
+				CounterVec::new(
+					vec("margincall_metrics_errors_total", "Metrics reads that failed"),
+					&["part"],
+				)?,
 				registry,
 			)?,
 			below_one: register(
@@ -136,41 +151,144 @@ fn fixed(x: sp_runtime::FixedU128) -> f64 {
 	x.into_inner() as f64 / 1e18
 }
 
+/// The tasks that keep the metrics (gauges on new best blocks, counters on finality), or none
+/// when the node runs without Prometheus. Spawn them as blocking tasks: they run the runtime.
+#[allow(clippy::type_complexity)]
+pub fn tasks<C, BE>(
+	client: Arc<C>,
+	registry: Option<&Registry>,
+) -> Result<Vec<(&'static str, BoxFuture<'static, ()>)>, PrometheusError>
+where
+	BE: sc_client_api::Backend<Block> + 'static,
+	C: ProvideRuntimeApi<Block> + BlockchainEvents<Block> + StorageProvider<Block, BE>,
+	C: HeaderBackend<Block> + Send + Sync + 'static,
+	C::Api: LiquidationApi<Block, AccountId, AssetId> + BreakerApi<Block, AssetId>,
+{
+	let Some(registry) = registry else { return Ok(vec![]) };
+	let metrics = Arc::new(Metrics::register(registry)?);
+	let (c, m) = (client.clone(), metrics.clone());
+	let gauge_task = async move {
+		let mut blocks = c.import_notification_stream();
+		while let Some(mut block) = blocks.next().await {
+			// Behind? Skip to the latest new best block.
+			while let Some(Some(next)) = blocks.next().now_or_never() {
+				if next.is_new_best || !block.is_new_best {
+					block = next;
+				}
+			}
+			if !block.is_new_best {
+				continue;
+			}
+			match gauges(&*c, &m, block.hash) {
+				Ok(()) => m.best_block.set((*block.header.number()).into()),
+				Err(e) => {
+					m.errors.with_label_values(&["gauges"]).inc();
+					log::warn!(target: "margincall::metrics", "gauges at {}: {e}", block.hash);
+				},
+			}
+		}
+	};
+	let counter_task = async move {
+		let mut finalized = client.finality_notification_stream();
+		while let Some(note) = finalized.next().await {
+			for hash in note.tree_route.iter().chain(core::iter::once(&note.hash)) {
+				if let Err(e) = counters(&*client, &metrics, *hash) {
+					metrics.errors.with_label_values(&["events"]).inc();
+					log::warn!(target: "margincall::metrics", "events of {hash}: {e}");
+				}
+			}
+			metrics.finalized_block.set((*note.header.number()).into());
+		}
+	};
+	Ok(vec![
+		("margincall-metrics-gauges", gauge_task.boxed()),
+		("margincall-metrics-counters", counter_task.boxed()),
+	])
+}
+
 /// The key of the storage value `item` of `pallet`.
 fn value_key(pallet: &str, item: &str) -> Vec<u8> {
 	[sp_core::twox_128(pallet.as_bytes()), sp_core::twox_128(item.as_bytes())].concat()
 }
 
-/// Spawns nothing itself: returns the future that updates the metrics on every new best
-/// block, or `None` when the node runs without Prometheus.
-pub fn task<C, BE>(
-	client: Arc<C>,
-	registry: Option<&Registry>,
-) -> Result<Option<impl std::future::Future<Output = ()>>, PrometheusError>
+/// The raw storage value at `key` in block `at`.
+fn read<C, BE>(client: &C, at: Hash, key: Vec<u8>) -> Option<Vec<u8>>
 where
 	BE: sc_client_api::Backend<Block> + 'static,
-	C: ProvideRuntimeApi<Block> + BlockchainEvents<Block> + StorageProvider<Block, BE>,
-	C: Send + Sync + 'static,
-	C::Api: LiquidationApi<Block, AccountId, AssetId> + BreakerApi<Block, AssetId>,
+	C: StorageProvider<Block, BE>,
 {
-	let Some(registry) = registry else { return Ok(None) };
-	let metrics = Metrics::register(registry)?;
-	Ok(Some(async move {
-		let mut blocks = client.import_notification_stream();
-		while let Some(block) = blocks.next().await {
-			if block.is_new_best {
-				let number: u32 = *block.header.number();
-				if let Err(e) = update(&*client, &metrics, block.hash, block.header.parent_hash) {
-					log::debug!(target: "margincall::metrics", "block {number}: {e}");
-				}
-				metrics.best_block.set(number.into());
-			}
-		}
-	}))
+	client.storage(at, &StorageKey(key)).ok().flatten().map(|d| d.0)
 }
 
-/// Reads block `at` (child of `parent`) and sets the metrics.
-fn update<C, BE>(client: &C, m: &Metrics, at: Hash, parent: Hash) -> Result<(), String>
+/// Counts the liquidations of block `at` from its events.
+fn counters<C, BE>(client: &C, m: &Metrics, at: Hash) -> Result<(), String>
+where
+	BE: sc_client_api::Backend<Block> + 'static,
+	C: ProvideRuntimeApi<Block> + StorageProvider<Block, BE> + HeaderBackend<Block>,
+	C::Api: LiquidationApi<Block, AccountId, AssetId> + BreakerApi<Block, AssetId>,
+{
+	let events = read(client, at, value_key("System", "Events"))
+		.and_then(|raw| {
+			Vec::<frame_system::EventRecord<RuntimeEvent, sp_core::H256>>::decode(&mut &raw[..])
+				.ok()
+		})
+		.ok_or("events undecodable (a runtime newer than the node?)")?;
+	// Debt assets of the auctions taken in this block: started in it, or live before it.
+	let mut auctions: Vec<(u32, AssetId)> = events
+		.iter()
+		.filter_map(|r| match &r.event {
+			RuntimeEvent::Liquidation(pallet_liquidation::Event::AuctionStarted {
+				id,
+				debt_asset,
+				..
+			}) => Some((*id, *debt_asset)),
+			_ => None,
+		})
+		.collect();
+	let mut read_live = false;
+	for record in events {
+		let RuntimeEvent::Liquidation(event) = record.event else { continue };
+		use pallet_liquidation::Event as E;
+		let (route, repaid) = match event {
+			E::Liquidated { debt_asset, repaid, .. } => ("keeper", Some((debt_asset, repaid))),
+			E::Settled { debt_asset, repaid, route, .. } => {
+				let route = match route {
+					Route::Dex => "dex",
+					Route::Backstop { .. } => "backstop",
+					Route::Auction { .. } => "auction",
+				};
+				(route, Some((debt_asset, repaid)))
+			},
+			// Its debt is repaid by the takes.
+			E::AuctionStarted { .. } => ("auction", None),
+			E::AuctionTaken { id, paid, .. } => {
+				if !auctions.iter().any(|(i, _)| *i == id) && !read_live {
+					read_live = true;
+					// A fresh API instance: one instance serves one block.
+					let parent = client
+						.header(at)
+						.ok()
+						.flatten()
+						.map(|h| h.parent_hash)
+						.ok_or("no header")?;
+					let live = client.runtime_api().auctions(parent).map_err(|e| e.to_string())?;
+					auctions.extend(live.into_iter().map(|s| (s.id, s.auction.debt_asset)));
+				}
+				let asset = auctions.iter().find(|(i, _)| *i == id).map(|(_, a)| *a);
+				("auction_take", asset.map(|a| (a, paid)))
+			},
+			_ => continue,
+		};
+		m.liquidations.with_label_values(&[route]).inc();
+		if let Some((asset, amount)) = repaid {
+			m.debt_repaid.with_label_values(&[&asset.to_string()]).inc_by(tokens(amount));
+		}
+	}
+	Ok(())
+}
+
+/// Reads block `at` and sets the gauges.
+fn gauges<C, BE>(client: &C, m: &Metrics, at: Hash) -> Result<(), String>
 where
 	BE: sc_client_api::Backend<Block> + 'static,
 	C: ProvideRuntimeApi<Block> + StorageProvider<Block, BE>,
@@ -192,54 +310,10 @@ where
 	}
 	m.below_one.set(below);
 
-	// The block's events.
-	let read = |key: Vec<u8>| -> Option<Vec<u8>> {
-		client.storage(at, &StorageKey(key)).ok().flatten().map(|d| d.0)
-	};
-	let events = read(value_key("System", "Events"))
-		.and_then(|raw| {
-			Vec::<frame_system::EventRecord<RuntimeEvent, sp_core::H256>>::decode(&mut &raw[..])
-				.ok()
-		})
-		.ok_or("events undecodable (a runtime newer than the node?)")?;
-	let mut auction_debt: Option<Vec<(u32, AssetId)>> = None;
-	for record in events {
-		let RuntimeEvent::Liquidation(event) = record.event else { continue };
-		use pallet_liquidation::Event as E;
-		let (route, asset, repaid) = match event {
-			E::Liquidated { debt_asset, repaid, .. } => ("keeper", debt_asset, repaid),
-			E::Settled { debt_asset, repaid, route, .. } => {
-				let route = match route {
-					Route::Dex => "dex",
-					Route::Backstop { .. } => "backstop",
-					Route::Auction { .. } => "auction",
-				};
-				(route, debt_asset, repaid)
-			},
-			E::AuctionTaken { id, paid, .. } => {
-				// The auction's debt asset, from the state before the block.
-				let live = auction_debt.get_or_insert_with(|| {
-					api.auctions(parent)
-						.unwrap_or_default()
-						.into_iter()
-						.map(|s| (s.id, s.auction.debt_asset))
-						.collect()
-				});
-				let Some(asset) = live.iter().find(|(i, _)| *i == id).map(|(_, a)| *a) else {
-					continue;
-				};
-				("auction_take", asset, paid)
-			},
-			_ => continue,
-		};
-		m.liquidations.with_label_values(&[route]).inc();
-		m.debt_repaid.with_label_values(&[&asset.to_string()]).inc_by(tokens(repaid));
-	}
-
 	// Insurance, bad debt, breaker levels, oracle prices and their age.
-	let now: u64 = read(value_key("Timestamp", "Now"))
+	let now = read(client, at, value_key("Timestamp", "Now"))
 		.and_then(|raw| u64::decode(&mut &raw[..]).ok())
-		.unwrap_or_default();
+		.ok_or("no timestamp")?;
 	let mut assets = BTreeSet::new();
 	for (asset, held, supply) in api.insurance_fund(at).map_err(e)? {
 		let a = asset.to_string();

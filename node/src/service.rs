@@ -218,11 +218,12 @@ pub fn new_full<
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
 
-	// The liquidation engine's metrics (`margincall_*`), read on every new best block.
-	if let Some(task) = crate::metrics::task(client.clone(), prometheus_registry.as_ref())
+	// The liquidation engine's metrics (`margincall_*`): gauges on new best blocks, counters
+	// on finality, on blocking threads (they run the runtime).
+	for (name, task) in crate::metrics::tasks(client.clone(), prometheus_registry.as_ref())
 		.map_err(|e| ServiceError::Other(format!("margincall metrics: {e}")))?
 	{
-		task_manager.spawn_handle().spawn("margincall-metrics", None, task);
+		task_manager.spawn_handle().spawn_blocking(name, None, task);
 	}
 
 	let rpc_extensions_builder = {

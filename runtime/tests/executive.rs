@@ -1226,7 +1226,7 @@ fn the_guardian_pauses_a_keeper_proxy_acts_and_batches_run() {
 		let eve = Sr25519Keyring::Eve;
 		for (who, call) in [
 			(eve, pause),
-			(ferdie, update_xbtc(|p| p.status = pallet_lending::MarketStatus::Active)),
+			(ferdie, RuntimeCall::Lending(pallet_lending::Call::resume_market { asset: XBTC })),
 			(ferdie, RuntimeCall::Breaker(pallet_breaker::Call::reset_level { asset: XBTC })),
 		] {
 			assert_eq!(
@@ -1240,7 +1240,9 @@ fn the_guardian_pauses_a_keeper_proxy_acts_and_batches_run() {
 				RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(call) }),
 			)
 		};
-		block(vec![sudo(update_xbtc(|p| p.status = pallet_lending::MarketStatus::Active))]);
+		block(vec![sudo(RuntimeCall::Lending(pallet_lending::Call::resume_market {
+			asset: XBTC,
+		}))]);
 		block(vec![sudo(RuntimeCall::Breaker(pallet_breaker::Call::reset_level { asset: XBTC }))]);
 		assert_eq!(xbtc_params().status, pallet_lending::MarketStatus::Active);
 		assert_eq!(

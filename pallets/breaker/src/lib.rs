@@ -470,6 +470,11 @@ pub mod pallet {
 		/// `points`, a volatility trigger by `share` of itself, a count or amount by `factor`);
 		/// the node's log names it.
 		StepTooLarge,
+		/// Only root (the root track) may do this: force an asset `Normal` (its automatic
+		/// breaker off).
+		RootOnly,
+		/// The oracle has no price of this asset.
+		UnknownAsset,
 	}
 
 	#[pallet::hooks]
@@ -525,7 +530,8 @@ pub mod pallet {
 		}
 
 		/// Forces `asset` to `level` until reset: the inputs no longer move it. Origin:
-		/// `AdminOrigin`.
+		/// `AdminOrigin`; forcing `Normal` (the automatic breaker off for the asset) only
+		/// unbounded (root).
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::force_level())]
 		pub fn force_level(
@@ -533,7 +539,8 @@ pub mod pallet {
 			asset: T::AssetId,
 			level: Level,
 		) -> DispatchResult {
-			T::AdminOrigin::ensure_origin(origin)?;
+			let authority = T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(level != Level::Normal || !authority.bounded(), Error::<T>::RootOnly);
 			Self::do_force_level(asset, level)
 		}
 
@@ -573,6 +580,7 @@ pub mod pallet {
 			T::GuardianOrigin::ensure_origin(origin.clone())
 				.map(|_| ())
 				.or_else(|_| T::AdminOrigin::ensure_origin(origin).map(|_| ()))?;
+			ensure!(T::Prices::latest(&asset).is_some(), Error::<T>::UnknownAsset);
 			Self::do_force_level(asset, Level::Halted)
 		}
 	}

@@ -510,6 +510,8 @@ fn risk_track_changes_stay_on_the_rails() {
 		assert_ok!(Breaker::set_feed_quorum(RuntimeOrigin::root(), 5));
 
 		// The guardian halts at once; it cannot lift the halt nor change anything else.
+		MockOracle::feed(1, fx(1.0), 600_000);
+		MockOracle::feed(2, fx(2.0), 600_000);
 		assert_noop!(Breaker::halt(RuntimeOrigin::signed(1), 1), DispatchError::BadOrigin);
 		assert_ok!(Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 1));
 		assert_eq!(Breaker::effective_level(&1), Level::Halted);
@@ -534,9 +536,17 @@ fn risk_track_changes_stay_on_the_rails() {
 			Breaker::set_breaker_params(RuntimeOrigin::signed(GUARDIAN), p),
 			DispatchError::BadOrigin
 		);
-		// The brakes are not bounded: the risk track lifts it at once.
+		// The brakes are not bounded: the risk track lifts it at once (back to automatic
+		// control); turning an asset's automatic breaker off (forced `Normal`) is root's.
 		assert_ok!(Breaker::reset_level(steward(), 1));
 		assert_eq!(Breaker::effective_level(&1), Level::Normal);
+		assert_noop!(Breaker::force_level(steward(), 1, Level::Normal), Error::<Test>::RootOnly);
+		assert_ok!(Breaker::force_level(steward(), 1, Level::Throttled));
+		assert_ok!(Breaker::force_level(RuntimeOrigin::root(), 1, Level::Normal));
+		assert_noop!(
+			Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 77),
+			Error::<Test>::UnknownAsset
+		);
 		assert_ok!(Breaker::halt(steward(), 2));
 	})
 }

@@ -85,37 +85,43 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 16]`.
 	fn on_finalize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1100 + n * (942 ±0)`
+		//  Measured:  `1171 + n * (942 ±0)`
 		//  Estimated: `3675 + n * (5218 ±0)`
-		// Minimum execution time: 15_129_000 picoseconds.
-		Weight::from_parts(15_792_000, 3675)
-			// Standard Error: 1_419_088
-			.saturating_add(Weight::from_parts(124_625_991, 0).saturating_mul(n.into()))
+		// Minimum execution time: 9_888_000 picoseconds.
+		Weight::from_parts(10_893_000, 3675)
+			// Standard Error: 2_926_869
+			.saturating_add(Weight::from_parts(123_828_059, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5218).saturating_mul(n.into()))
 	}
-	/// Storage: `Breaker::Params` (r:0 w:1)
+	/// Storage: `Breaker::Params` (r:1 w:1)
 	/// Proof: `Breaker::Params` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LastParamsChange` (r:1 w:1)
+	/// Proof: `Breaker::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 15_093_000 picoseconds.
-		Weight::from_parts(18_989_000, 0)
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		//  Measured:  `136`
+		//  Estimated: `3478`
+		// Minimum execution time: 28_915_000 picoseconds.
+		Weight::from_parts(31_445_000, 3478)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
-	/// Storage: `Breaker::LevelParams` (r:0 w:1)
+	/// Storage: `Breaker::LevelParams` (r:1 w:1)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LastParamsChange` (r:1 w:1)
+	/// Proof: `Breaker::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn set_breaker_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 15_652_000 picoseconds.
-		Weight::from_parts(18_464_000, 0)
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		//  Measured:  `136`
+		//  Estimated: `3478`
+		// Minimum execution time: 30_223_000 picoseconds.
+		Weight::from_parts(32_263_000, 3478)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Breaker::Levels` (r:1 w:1)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
@@ -123,10 +129,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	fn force_level() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `460`
+		//  Measured:  `531`
 		//  Estimated: `3496`
-		// Minimum execution time: 49_984_000 picoseconds.
-		Weight::from_parts(56_792_000, 3496)
+		// Minimum execution time: 42_887_000 picoseconds.
+		Weight::from_parts(48_175_000, 3496)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -136,10 +142,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	fn reset_level() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `460`
+		//  Measured:  `531`
 		//  Estimated: `3496`
-		// Minimum execution time: 47_446_000 picoseconds.
-		Weight::from_parts(52_090_000, 3496)
+		// Minimum execution time: 40_509_000 picoseconds.
+		Weight::from_parts(45_521_000, 3496)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -147,22 +153,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	fn set_emergency() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `65`
+		//  Measured:  `136`
 		//  Estimated: `1486`
-		// Minimum execution time: 19_092_000 picoseconds.
-		Weight::from_parts(21_887_000, 1486)
+		// Minimum execution time: 18_029_000 picoseconds.
+		Weight::from_parts(21_398_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Breaker::FeedQuorum` (r:0 w:1)
+	/// Storage: `Breaker::FeedQuorum` (r:1 w:1)
 	/// Proof: `Breaker::FeedQuorum` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LastParamsChange` (r:1 w:1)
+	/// Proof: `Breaker::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn set_feed_quorum() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 7_064_000 picoseconds.
-		Weight::from_parts(8_414_000, 0)
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		//  Measured:  `136`
+		//  Estimated: `3478`
+		// Minimum execution time: 28_866_000 picoseconds.
+		Weight::from_parts(32_031_000, 3478)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 }
 
@@ -193,37 +202,43 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[0, 16]`.
 	fn on_finalize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1100 + n * (942 ±0)`
+		//  Measured:  `1171 + n * (942 ±0)`
 		//  Estimated: `3675 + n * (5218 ±0)`
-		// Minimum execution time: 15_129_000 picoseconds.
-		Weight::from_parts(15_792_000, 3675)
-			// Standard Error: 1_419_088
-			.saturating_add(Weight::from_parts(124_625_991, 0).saturating_mul(n.into()))
+		// Minimum execution time: 9_888_000 picoseconds.
+		Weight::from_parts(10_893_000, 3675)
+			// Standard Error: 2_926_869
+			.saturating_add(Weight::from_parts(123_828_059, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5218).saturating_mul(n.into()))
 	}
-	/// Storage: `Breaker::Params` (r:0 w:1)
+	/// Storage: `Breaker::Params` (r:1 w:1)
 	/// Proof: `Breaker::Params` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LastParamsChange` (r:1 w:1)
+	/// Proof: `Breaker::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 15_093_000 picoseconds.
-		Weight::from_parts(18_989_000, 0)
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		//  Measured:  `136`
+		//  Estimated: `3478`
+		// Minimum execution time: 28_915_000 picoseconds.
+		Weight::from_parts(31_445_000, 3478)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
-	/// Storage: `Breaker::LevelParams` (r:0 w:1)
+	/// Storage: `Breaker::LevelParams` (r:1 w:1)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LastParamsChange` (r:1 w:1)
+	/// Proof: `Breaker::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn set_breaker_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 15_652_000 picoseconds.
-		Weight::from_parts(18_464_000, 0)
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		//  Measured:  `136`
+		//  Estimated: `3478`
+		// Minimum execution time: 30_223_000 picoseconds.
+		Weight::from_parts(32_263_000, 3478)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Breaker::Levels` (r:1 w:1)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
@@ -231,10 +246,10 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	fn force_level() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `460`
+		//  Measured:  `531`
 		//  Estimated: `3496`
-		// Minimum execution time: 49_984_000 picoseconds.
-		Weight::from_parts(56_792_000, 3496)
+		// Minimum execution time: 42_887_000 picoseconds.
+		Weight::from_parts(48_175_000, 3496)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -244,10 +259,10 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	fn reset_level() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `460`
+		//  Measured:  `531`
 		//  Estimated: `3496`
-		// Minimum execution time: 47_446_000 picoseconds.
-		Weight::from_parts(52_090_000, 3496)
+		// Minimum execution time: 40_509_000 picoseconds.
+		Weight::from_parts(45_521_000, 3496)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -255,21 +270,24 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	fn set_emergency() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `65`
+		//  Measured:  `136`
 		//  Estimated: `1486`
-		// Minimum execution time: 19_092_000 picoseconds.
-		Weight::from_parts(21_887_000, 1486)
+		// Minimum execution time: 18_029_000 picoseconds.
+		Weight::from_parts(21_398_000, 1486)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Breaker::FeedQuorum` (r:0 w:1)
+	/// Storage: `Breaker::FeedQuorum` (r:1 w:1)
 	/// Proof: `Breaker::FeedQuorum` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LastParamsChange` (r:1 w:1)
+	/// Proof: `Breaker::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn set_feed_quorum() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 7_064_000 picoseconds.
-		Weight::from_parts(8_414_000, 0)
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		//  Measured:  `136`
+		//  Estimated: `3478`
+		// Minimum execution time: 28_866_000 picoseconds.
+		Weight::from_parts(32_031_000, 3478)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 }

@@ -22,6 +22,7 @@ use frame_support::{
 	},
 	weights::Weight,
 };
+use frame_system::pallet_prelude::OriginFor;
 use margincall_rails::Authority;
 use sp_arithmetic::{
 	traits::{One, Saturating, Zero},
@@ -416,6 +417,7 @@ impl<T: Config> Pallet<T> {
 		authority: Authority,
 	) -> DispatchResult {
 		let old = Markets::<T>::get(asset).ok_or(Error::<T>::MarketNotFound)?.params;
+		ensure!(params.status == old.status, Error::<T>::StatusChanged);
 		params.validate::<T>()?;
 		// Read by either authority, so that the benchmark (root) measures the bounded path's
 		// storage too.
@@ -433,6 +435,7 @@ impl<T: Config> Pallet<T> {
 				Error::<T>::ChangeTooSoon
 			);
 			old.check_steps::<T>(&params, &rails)?;
+			ensure!(!params.borrow_enabled || old.borrow_enabled, Error::<T>::RootOnly);
 		}
 		let mut market = Self::accrue(&asset)?;
 		market.params = params;
@@ -444,12 +447,22 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_pause_market(asset: T::AssetId) -> DispatchResult {
+	pub(crate) fn do_set_status(asset: T::AssetId, status: MarketStatus) -> DispatchResult {
 		let mut market = Self::accrue(&asset)?;
-		ensure!(market.params.status != MarketStatus::Paused, Error::<T>::AlreadyPaused);
-		market.params.status = MarketStatus::Paused;
+		ensure!(market.params.status != status, Error::<T>::StatusUnchanged);
+		market.params.status = status;
 		Markets::<T>::insert(asset, market);
-		Self::deposit_event(Event::MarketPaused { asset });
+		Self::deposit_event(match status {
+			MarketStatus::Paused => Event::MarketPaused { asset },
+			MarketStatus::Active => Event::MarketResumed { asset },
+		});
+		Ok(())
+	}
+
+	/// `UpdateOrigin` as root ([`Authority::Unbounded`]), or `BadOrigin` / `RootOnly`.
+	pub(crate) fn ensure_unbounded(origin: OriginFor<T>) -> DispatchResult {
+		let authority = T::UpdateOrigin::ensure_origin(origin)?;
+		ensure!(!authority.bounded(), Error::<T>::RootOnly);
 		Ok(())
 	}
 

@@ -257,8 +257,13 @@ pub mod pallet {
 			params: MarketParams,
 		},
 		/// A market was paused (by a guardian or governance): no new supply or borrow until
-		/// governance unpauses it with `update_market`.
+		/// governance resumes it.
 		MarketPaused {
+			/// The market's asset.
+			asset: T::AssetId,
+		},
+		/// A paused market was resumed by governance.
+		MarketResumed {
 			/// The market's asset.
 			asset: T::AssetId,
 		},
@@ -498,8 +503,13 @@ pub mod pallet {
 		/// A bounded change moves the minimum borrow value by more than
 		/// `Rails::amount_factor` either way (from zero only by root).
 		MinBorrowValueStepTooLarge,
-		/// The market is paused already.
-		AlreadyPaused,
+		/// The market is in that status already (paused, or active).
+		StatusUnchanged,
+		/// `update_market` does not change a market's status: `pause_market`, `resume_market`.
+		StatusChanged,
+		/// Only root (the root track) may do this: open a market, move reserves out, turn
+		/// borrowing on.
+		RootOnly,
 	}
 
 	#[pallet::hooks]
@@ -521,21 +531,23 @@ pub mod pallet {
 
 	#[pallet::call(weight(<T as Config>::WeightInfo))]
 	impl<T: Config> Pallet<T> {
-		/// Opens a market for `asset` with `params`. Origin: `UpdateOrigin`.
+		/// Opens a market for `asset` with `params`. Origin: `UpdateOrigin`, unbounded (root):
+		/// a new market has no previous values for the rails to step from.
 		#[pallet::call_index(0)]
 		pub fn create_market(
 			origin: OriginFor<T>,
 			asset: T::AssetId,
 			params: MarketParams,
 		) -> DispatchResult {
-			T::UpdateOrigin::ensure_origin(origin)?;
+			Self::ensure_unbounded(origin)?;
 			Self::do_create_market(asset, params)
 		}
 
-		/// Replaces the parameters of `asset`'s market (interest is accrued under the old ones
-		/// first). Also pauses and unpauses it. Origin: `UpdateOrigin`; a bounded one moves each
-		/// value by at most its step in [`Config::Rails`], at most once per `min_interval` (a
-		/// change of the status alone is not bounded).
+		/// Replaces the risk parameters of `asset`'s market (interest is accrued under the old
+		/// ones first). Origin: `UpdateOrigin`; a bounded one moves each value by at most its
+		/// step in [`Config::Rails`], at most once per `min_interval`, and may turn borrowing off
+		/// but not on. The status is not changed here (`StatusChanged`: a proposal drafted
+		/// before a pause must not lift it): `pause_market`, `resume_market`.
 		#[pallet::call_index(1)]
 		pub fn update_market(
 			origin: OriginFor<T>,
@@ -554,7 +566,16 @@ pub mod pallet {
 			T::PauseOrigin::ensure_origin(origin.clone())
 				.map(|_| ())
 				.or_else(|_| T::UpdateOrigin::ensure_origin(origin).map(|_| ()))?;
-			Self::do_pause_market(asset)
+			Self::do_set_status(asset, MarketStatus::Paused)
+		}
+
+		/// Resumes a paused market. Origin: `UpdateOrigin` (either authority: lifting a pause
+		/// must not wait for the root track).
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::pause_market())]
+		pub fn resume_market(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
+			T::UpdateOrigin::ensure_origin(origin)?;
+			Self::do_set_status(asset, MarketStatus::Active)
 		}
 
 		/// Supplies `amount` of `asset`, earning interest. The supply is collateral if the
@@ -642,7 +663,8 @@ pub mod pallet {
 		}
 
 		/// Moves `amount` of `asset`'s reserves (above their floor, the asset's minimum
-		/// balance) to `to`, e.g. the insurance treasury. Origin: `UpdateOrigin`.
+		/// balance) to `to`, e.g. the insurance treasury. Origin: `UpdateOrigin`, unbounded
+		/// (root): funds leaving the protocol have no step.
 		#[pallet::call_index(9)]
 		pub fn transfer_reserves(
 			origin: OriginFor<T>,
@@ -650,7 +672,7 @@ pub mod pallet {
 			amount: u128,
 			to: AccountIdLookupOf<T>,
 		) -> DispatchResult {
-			T::UpdateOrigin::ensure_origin(origin)?;
+			Self::ensure_unbounded(origin)?;
 			let to = T::Lookup::lookup(to)?;
 			Self::do_transfer_reserves(asset, amount, &to)
 		}

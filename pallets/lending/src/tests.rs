@@ -221,16 +221,13 @@ mod update_market {
 	fn a_paused_market_takes_no_new_business_but_lets_accounts_leave() {
 		ExtBuilder::default().build_and_execute(|| {
 			alice_borrows();
-			assert_ok!(Lending::update_market(
-				RuntimeOrigin::root(),
-				USD,
-				MarketParams { status: MarketStatus::Paused, ..usd_params() }
-			));
+			assert_ok!(Lending::pause_market(RuntimeOrigin::root(), USD));
 			assert_noop!(Lending::supply(signed(CHARLIE), USD, 10), Error::<Test>::MarketPaused);
 			assert_noop!(Lending::borrow(signed(ALICE), USD, 10), Error::<Test>::MarketPaused);
 			assert_ok!(Lending::repay(signed(ALICE), USD, Amount::Exact(1_000)));
 			assert_ok!(Lending::withdraw(signed(BOB), USD, Amount::Exact(1_000)));
-			assert_ok!(Lending::update_market(RuntimeOrigin::root(), USD, usd_params()));
+			assert_ok!(Lending::resume_market(RuntimeOrigin::root(), USD));
+			System::assert_last_event(Event::<Test>::MarketResumed { asset: USD }.into());
 			assert_ok!(Lending::supply(signed(CHARLIE), USD, 10));
 		})
 	}
@@ -422,35 +419,47 @@ mod rails {
 	}
 
 	#[test]
-	fn a_status_change_alone_is_not_bounded_and_keeps_the_interval() {
+	fn the_status_is_not_update_markets_and_a_stale_proposal_does_not_unpause() {
 		ExtBuilder::default().build_and_execute(|| {
 			let p = bounded_btc();
-			assert_ok!(Lending::update_market(
-				steward(),
-				BTC,
-				MarketParams { reserve_factor: Permill::from_percent(25), ..p }
-			));
-			let paused = MarketParams {
-				reserve_factor: Permill::from_percent(25),
-				status: MarketStatus::Paused,
-				..p
-			};
-			System::set_block_number(111);
-			assert_ok!(Lending::update_market(steward(), BTC, paused));
-			assert_ok!(Lending::update_market(
-				steward(),
-				BTC,
-				MarketParams { status: MarketStatus::Active, ..paused }
-			));
-			assert_eq!(LastRiskChange::<Test>::get(BTC), Some(110));
-			// A risk change with the status is still bounded.
+			// A proposal drafted while the market was active, enacted after a pause.
+			let stale = MarketParams { reserve_factor: Permill::from_percent(25), ..p };
+			assert_ok!(Lending::pause_market(signed(GUARDIAN), BTC));
 			assert_noop!(
-				Lending::update_market(
-					steward(),
-					BTC,
-					MarketParams { reserve_factor: Permill::from_percent(30), ..paused }
-				),
-				Error::<Test>::ChangeTooSoon
+				Lending::update_market(steward(), BTC, stale),
+				Error::<Test>::StatusChanged
+			);
+			assert_noop!(
+				Lending::update_market(RuntimeOrigin::root(), BTC, stale),
+				Error::<Test>::StatusChanged
+			);
+			// A risk change made while paused keeps it paused; resuming is not a risk change.
+			let paused = MarketParams { status: MarketStatus::Paused, ..stale };
+			assert_ok!(Lending::update_market(steward(), BTC, paused));
+			System::set_block_number(111);
+			assert_ok!(Lending::resume_market(steward(), BTC));
+			assert_noop!(Lending::resume_market(steward(), BTC), Error::<Test>::StatusUnchanged);
+			assert_eq!(params_of(BTC), Some(stale));
+			assert_eq!(LastRiskChange::<Test>::get(BTC), Some(110));
+		})
+	}
+
+	#[test]
+	fn the_risk_track_may_turn_borrowing_off_not_on_nor_open_markets_or_move_reserves() {
+		ExtBuilder::default().build_and_execute(|| {
+			let p = bounded_btc();
+			let off = MarketParams { borrow_enabled: false, ..p };
+			assert_ok!(Lending::update_market(steward(), BTC, off));
+			System::set_block_number(200);
+			assert_noop!(Lending::update_market(steward(), BTC, p), Error::<Test>::RootOnly);
+			assert_ok!(Lending::update_market(RuntimeOrigin::root(), BTC, p));
+			assert_noop!(
+				Lending::create_market(steward(), NO_MARKET, usd_params()),
+				Error::<Test>::RootOnly
+			);
+			assert_noop!(
+				Lending::transfer_reserves(steward(), USD, 1, ALICE),
+				Error::<Test>::RootOnly
 			);
 		})
 	}
@@ -469,18 +478,19 @@ mod rails {
 			assert_eq!(params_of(USD).map(|m| m.status), Some(MarketStatus::Paused));
 			assert_noop!(
 				Lending::pause_market(signed(GUARDIAN), USD),
-				Error::<Test>::AlreadyPaused
+				Error::<Test>::StatusUnchanged
 			);
 			assert_noop!(Lending::supply(signed(CHARLIE), USD, 10), Error::<Test>::MarketPaused);
 			// Leaving stays open.
 			assert_ok!(Lending::repay(signed(ALICE), USD, Amount::Exact(1_000)));
-			// The guardian cannot unpause (nor change anything else).
+			// The guardian cannot resume (nor change anything else).
+			assert_noop!(Lending::resume_market(signed(GUARDIAN), USD), DispatchError::BadOrigin);
 			assert_noop!(
 				Lending::update_market(signed(GUARDIAN), USD, usd_params()),
 				DispatchError::BadOrigin
 			);
 			// Governance can, on either track; and may pause too.
-			assert_ok!(Lending::update_market(steward(), USD, usd_params()));
+			assert_ok!(Lending::resume_market(steward(), USD));
 			assert_ok!(Lending::supply(signed(CHARLIE), USD, 10));
 			assert_ok!(Lending::pause_market(RuntimeOrigin::root(), USD));
 			assert_ok!(Lending::pause_market(steward(), BTC));
@@ -1515,10 +1525,24 @@ mod property {
 					}
 					(r, None)
 				},
+				Op::Update(a, 0) => {
+					// Pause an active market, resume a paused one.
+					let r = match Markets::<Test>::get(WHAT[a]).map(|m| m.params.status) {
+						Some(MarketStatus::Active) => {
+							Lending::pause_market(RuntimeOrigin::root(), WHAT[a])
+						},
+						_ => Lending::resume_market(RuntimeOrigin::root(), WHAT[a]),
+					};
+					(r, None)
+				},
 				Op::Update(a, v) => {
-					let base = start_params(WHAT[a]);
+					// `update_market` keeps the status.
+					let status = Markets::<Test>::get(WHAT[a]).map(|m| m.params.status);
+					let base = MarketParams {
+						status: status.unwrap_or(MarketStatus::Active),
+						..start_params(WHAT[a])
+					};
 					let params = match v {
-						0 => MarketParams { status: MarketStatus::Paused, ..base },
 						1 => base,
 						2 => MarketParams {
 							collateral_enabled: false,

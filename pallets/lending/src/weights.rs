@@ -79,33 +79,41 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn create_market() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `668`
+		//  Measured:  `702`
 		//  Estimated: `3724`
-		// Minimum execution time: 74_948_000 picoseconds.
-		Weight::from_parts(88_340_000, 3724)
+		// Minimum execution time: 82_052_000 picoseconds.
+		Weight::from_parts(87_905_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:1)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::LastRiskChange` (r:1 w:1)
+	/// Proof: `Lending::LastRiskChange` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn update_market() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `772`
+		//  Measured:  `806`
 		//  Estimated: `3724`
-		// Minimum execution time: 104_044_000 picoseconds.
-		Weight::from_parts(125_926_000, 3724)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Minimum execution time: 78_102_000 picoseconds.
+		Weight::from_parts(105_472_000, 3724)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
+	/// Storage: `GuardianMembership::Members` (r:1 w:0)
+	/// Proof: `GuardianMembership::Members` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn pause_market() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `772`
+		//  Measured:  `941`
 		//  Estimated: `3724`
-		// Minimum execution time: 104_044_000 picoseconds.
-		Weight::from_parts(125_926_000, 3724)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		// Minimum execution time: 61_983_000 picoseconds.
+		Weight::from_parts(90_601_000, 3724)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:1)
@@ -120,10 +128,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn supply() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2851`
+		//  Measured:  `2885`
 		//  Estimated: `6208`
-		// Minimum execution time: 227_531_000 picoseconds.
-		Weight::from_parts(238_638_000, 6208)
+		// Minimum execution time: 156_044_000 picoseconds.
+		Weight::from_parts(174_935_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -147,10 +155,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7460`
+		//  Measured:  `7564`
 		//  Estimated: `44734`
-		// Minimum execution time: 575_859_000 picoseconds.
-		Weight::from_parts(704_043_000, 44734)
+		// Minimum execution time: 417_376_000 picoseconds.
+		Weight::from_parts(538_931_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(54_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -174,10 +182,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	fn borrow() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7460`
+		//  Measured:  `7564`
 		//  Estimated: `44734`
-		// Minimum execution time: 648_559_000 picoseconds.
-		Weight::from_parts(672_949_000, 44734)
+		// Minimum execution time: 408_894_000 picoseconds.
+		Weight::from_parts(593_778_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(56_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -193,10 +201,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn repay() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2851`
+		//  Measured:  `2885`
 		//  Estimated: `6208`
-		// Minimum execution time: 221_493_000 picoseconds.
-		Weight::from_parts(231_897_000, 6208)
+		// Minimum execution time: 145_492_000 picoseconds.
+		Weight::from_parts(254_555_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -212,10 +220,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn repay_on_behalf() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2884`
+		//  Measured:  `2918`
 		//  Estimated: `6208`
-		// Minimum execution time: 237_197_000 picoseconds.
-		Weight::from_parts(307_504_000, 6208)
+		// Minimum execution time: 150_104_000 picoseconds.
+		Weight::from_parts(247_547_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -225,10 +233,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	fn enable_collateral() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1510`
+		//  Measured:  `1544`
 		//  Estimated: `3843`
-		// Minimum execution time: 84_543_000 picoseconds.
-		Weight::from_parts(95_734_000, 3843)
+		// Minimum execution time: 107_295_000 picoseconds.
+		Weight::from_parts(120_675_000, 3843)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -248,10 +256,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	fn disable_collateral() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6189`
+		//  Measured:  `6293`
 		//  Estimated: `44734`
-		// Minimum execution time: 450_782_000 picoseconds.
-		Weight::from_parts(635_758_000, 44734)
+		// Minimum execution time: 581_038_000 picoseconds.
+		Weight::from_parts(650_950_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(48_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -267,10 +275,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn transfer_reserves() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2077`
+		//  Measured:  `2111`
 		//  Estimated: `6208`
-		// Minimum execution time: 211_540_000 picoseconds.
-		Weight::from_parts(243_652_000, 6208)
+		// Minimum execution time: 142_011_000 picoseconds.
+		Weight::from_parts(244_520_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -284,10 +292,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn add_reserves() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2076`
+		//  Measured:  `2110`
 		//  Estimated: `6208`
-		// Minimum execution time: 204_991_000 picoseconds.
-		Weight::from_parts(211_422_000, 6208)
+		// Minimum execution time: 154_687_000 picoseconds.
+		Weight::from_parts(217_926_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -299,10 +307,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	fn seize_collateral() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1756`
+		//  Measured:  `1790`
 		//  Estimated: `6696`
-		// Minimum execution time: 111_818_000 picoseconds.
-		Weight::from_parts(131_880_000, 6696)
+		// Minimum execution time: 72_123_000 picoseconds.
+		Weight::from_parts(145_624_000, 6696)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -318,10 +326,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn repay_debt() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2884`
+		//  Measured:  `2918`
 		//  Estimated: `6208`
-		// Minimum execution time: 203_502_000 picoseconds.
-		Weight::from_parts(225_195_000, 6208)
+		// Minimum execution time: 229_475_000 picoseconds.
+		Weight::from_parts(281_623_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -335,10 +343,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn write_off() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2255`
+		//  Measured:  `2289`
 		//  Estimated: `3843`
-		// Minimum execution time: 122_378_000 picoseconds.
-		Weight::from_parts(134_105_000, 3843)
+		// Minimum execution time: 103_808_000 picoseconds.
+		Weight::from_parts(135_054_000, 3843)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -353,12 +361,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 8]`.
 	fn account_health(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `437 + n * (712 ±0)`
+		//  Measured:  `471 + n * (712 ±0)`
 		//  Estimated: `3843 + n * (5468 ±0)`
-		// Minimum execution time: 76_591_000 picoseconds.
-		Weight::from_parts(45_790_764, 3843)
-			// Standard Error: 1_002_907
-			.saturating_add(Weight::from_parts(44_342_553, 0).saturating_mul(n.into()))
+		// Minimum execution time: 66_046_000 picoseconds.
+		Weight::from_parts(30_418_032, 3843)
+			// Standard Error: 1_532_863
+			.saturating_add(Weight::from_parts(48_106_943, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5468).saturating_mul(n.into()))
@@ -377,33 +385,41 @@ impl WeightInfo for () {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn create_market() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `668`
+		//  Measured:  `702`
 		//  Estimated: `3724`
-		// Minimum execution time: 74_948_000 picoseconds.
-		Weight::from_parts(88_340_000, 3724)
+		// Minimum execution time: 82_052_000 picoseconds.
+		Weight::from_parts(87_905_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:1)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::LastRiskChange` (r:1 w:1)
+	/// Proof: `Lending::LastRiskChange` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn update_market() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `772`
+		//  Measured:  `806`
 		//  Estimated: `3724`
-		// Minimum execution time: 104_044_000 picoseconds.
-		Weight::from_parts(125_926_000, 3724)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		// Minimum execution time: 78_102_000 picoseconds.
+		Weight::from_parts(105_472_000, 3724)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
+	/// Storage: `GuardianMembership::Members` (r:1 w:0)
+	/// Proof: `GuardianMembership::Members` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn pause_market() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `772`
+		//  Measured:  `941`
 		//  Estimated: `3724`
-		// Minimum execution time: 104_044_000 picoseconds.
-		Weight::from_parts(125_926_000, 3724)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
+		// Minimum execution time: 61_983_000 picoseconds.
+		Weight::from_parts(90_601_000, 3724)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:1)
@@ -418,10 +434,10 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn supply() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2851`
+		//  Measured:  `2885`
 		//  Estimated: `6208`
-		// Minimum execution time: 227_531_000 picoseconds.
-		Weight::from_parts(238_638_000, 6208)
+		// Minimum execution time: 156_044_000 picoseconds.
+		Weight::from_parts(174_935_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -445,10 +461,10 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7460`
+		//  Measured:  `7564`
 		//  Estimated: `44734`
-		// Minimum execution time: 575_859_000 picoseconds.
-		Weight::from_parts(704_043_000, 44734)
+		// Minimum execution time: 417_376_000 picoseconds.
+		Weight::from_parts(538_931_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(54_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -472,10 +488,10 @@ impl WeightInfo for () {
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	fn borrow() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7460`
+		//  Measured:  `7564`
 		//  Estimated: `44734`
-		// Minimum execution time: 648_559_000 picoseconds.
-		Weight::from_parts(672_949_000, 44734)
+		// Minimum execution time: 408_894_000 picoseconds.
+		Weight::from_parts(593_778_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(56_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -491,10 +507,10 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn repay() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2851`
+		//  Measured:  `2885`
 		//  Estimated: `6208`
-		// Minimum execution time: 221_493_000 picoseconds.
-		Weight::from_parts(231_897_000, 6208)
+		// Minimum execution time: 145_492_000 picoseconds.
+		Weight::from_parts(254_555_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -510,10 +526,10 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn repay_on_behalf() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2884`
+		//  Measured:  `2918`
 		//  Estimated: `6208`
-		// Minimum execution time: 237_197_000 picoseconds.
-		Weight::from_parts(307_504_000, 6208)
+		// Minimum execution time: 150_104_000 picoseconds.
+		Weight::from_parts(247_547_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -523,10 +539,10 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	fn enable_collateral() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1510`
+		//  Measured:  `1544`
 		//  Estimated: `3843`
-		// Minimum execution time: 84_543_000 picoseconds.
-		Weight::from_parts(95_734_000, 3843)
+		// Minimum execution time: 107_295_000 picoseconds.
+		Weight::from_parts(120_675_000, 3843)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -546,10 +562,10 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	fn disable_collateral() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6189`
+		//  Measured:  `6293`
 		//  Estimated: `44734`
-		// Minimum execution time: 450_782_000 picoseconds.
-		Weight::from_parts(635_758_000, 44734)
+		// Minimum execution time: 581_038_000 picoseconds.
+		Weight::from_parts(650_950_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(48_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -565,10 +581,10 @@ impl WeightInfo for () {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn transfer_reserves() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2077`
+		//  Measured:  `2111`
 		//  Estimated: `6208`
-		// Minimum execution time: 211_540_000 picoseconds.
-		Weight::from_parts(243_652_000, 6208)
+		// Minimum execution time: 142_011_000 picoseconds.
+		Weight::from_parts(244_520_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -582,10 +598,10 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn add_reserves() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2076`
+		//  Measured:  `2110`
 		//  Estimated: `6208`
-		// Minimum execution time: 204_991_000 picoseconds.
-		Weight::from_parts(211_422_000, 6208)
+		// Minimum execution time: 154_687_000 picoseconds.
+		Weight::from_parts(217_926_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -597,10 +613,10 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	fn seize_collateral() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1756`
+		//  Measured:  `1790`
 		//  Estimated: `6696`
-		// Minimum execution time: 111_818_000 picoseconds.
-		Weight::from_parts(131_880_000, 6696)
+		// Minimum execution time: 72_123_000 picoseconds.
+		Weight::from_parts(145_624_000, 6696)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -616,10 +632,10 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn repay_debt() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2884`
+		//  Measured:  `2918`
 		//  Estimated: `6208`
-		// Minimum execution time: 203_502_000 picoseconds.
-		Weight::from_parts(225_195_000, 6208)
+		// Minimum execution time: 229_475_000 picoseconds.
+		Weight::from_parts(281_623_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -633,10 +649,10 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn write_off() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2255`
+		//  Measured:  `2289`
 		//  Estimated: `3843`
-		// Minimum execution time: 122_378_000 picoseconds.
-		Weight::from_parts(134_105_000, 3843)
+		// Minimum execution time: 103_808_000 picoseconds.
+		Weight::from_parts(135_054_000, 3843)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -651,12 +667,12 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 8]`.
 	fn account_health(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `437 + n * (712 ±0)`
+		//  Measured:  `471 + n * (712 ±0)`
 		//  Estimated: `3843 + n * (5468 ±0)`
-		// Minimum execution time: 76_591_000 picoseconds.
-		Weight::from_parts(45_790_764, 3843)
-			// Standard Error: 1_002_907
-			.saturating_add(Weight::from_parts(44_342_553, 0).saturating_mul(n.into()))
+		// Minimum execution time: 66_046_000 picoseconds.
+		Weight::from_parts(30_418_032, 3843)
+			// Standard Error: 1_532_863
+			.saturating_add(Weight::from_parts(48_106_943, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5468).saturating_mul(n.into()))

@@ -672,6 +672,8 @@ pub mod pallet {
 		/// A bounded change moves a value beyond its step in `Rails` (a rate by `points`, a
 		/// health by `share` of itself, an amount by `factor`); the node's log names it.
 		StepTooLarge,
+		/// Only root (the root track) may do this: move insurance funds out.
+		RootOnly,
 		/// A price needed is older than the oracle's maximum age.
 		PriceStale,
 		/// A price needed is missing.
@@ -891,7 +893,8 @@ pub mod pallet {
 			Self::do_set_risk_rank(asset, rank)
 		}
 
-		/// Moves `amount` of the insurance treasury's `asset` to `to`. Origin: `RiskAdmin`.
+		/// Moves `amount` of the insurance treasury's `asset` to `to`. Origin: `RiskAdmin`,
+		/// unbounded (root): funds leaving the treasury have no step.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::transfer_insurance())]
 		pub fn transfer_insurance(
@@ -900,7 +903,8 @@ pub mod pallet {
 			amount: u128,
 			to: AccountIdLookupOf<T>,
 		) -> DispatchResult {
-			T::RiskAdmin::ensure_origin(origin)?;
+			let authority = T::RiskAdmin::ensure_origin(origin)?;
+			ensure!(!authority.bounded(), Error::<T>::RootOnly);
 			let to = T::Lookup::lookup(to)?;
 			Self::do_transfer_insurance(asset, amount, &to)
 		}

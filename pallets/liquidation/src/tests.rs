@@ -2446,6 +2446,11 @@ fn risk_track_changes_of_liquidation_and_auction_parameters_stay_on_the_rails() 
 			Liquidation::update_params(RuntimeOrigin::signed(GUARDIAN), p),
 			DispatchError::BadOrigin
 		);
+		// Funds leave the treasury only by root.
+		assert_noop!(
+			Liquidation::transfer_insurance(steward(), USD, 1, BOB),
+			Error::<Test>::RootOnly
+		);
 
 		// The auction parameters are a record of their own (its own interval).
 		let a = DefaultAuctionParams::get();

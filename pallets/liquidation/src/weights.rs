@@ -94,10 +94,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11582`
+		//  Measured:  `11616`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_429_829_000 picoseconds.
-		Weight::from_parts(1_467_782_000, 82910)
+		// Minimum execution time: 1_092_541_000 picoseconds.
+		Weight::from_parts(1_642_593_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().writes(42_u64))
 	}
@@ -143,10 +143,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15671`
+		//  Measured:  `15808`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_316_048_000 picoseconds.
-		Weight::from_parts(1_371_940_000, 82910)
+		// Minimum execution time: 1_530_895_000 picoseconds.
+		Weight::from_parts(1_755_840_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(120_u64))
 			.saturating_add(T::DbWeight::get().writes(51_u64))
 	}
@@ -192,12 +192,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2767 + n * (177 ±0) + p * (2166 ±0)`
+		//  Measured:  `2904 + n * (177 ±0) + p * (2166 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 4_067_727_000 picoseconds.
-		Weight::from_parts(2_435_815_936, 9549)
-			// Standard Error: 10_076_561
-			.saturating_add(Weight::from_parts(295_777_992, 0).saturating_mul(n.into()))
+		// Minimum execution time: 7_606_826_000 picoseconds.
+		Weight::from_parts(25_266_224_536, 9549)
+			// Standard Error: 13_047_614
+			.saturating_add(Weight::from_parts(379_788_462, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((25_u64).saturating_mul(p.into())))
@@ -244,12 +244,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 256]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12020 + n * (1455 ±0)`
+		//  Measured:  `12124 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_368_394_000 picoseconds.
-		Weight::from_parts(1_935_687_000, 44734)
-			// Standard Error: 15_315_003
-			.saturating_add(Weight::from_parts(1_098_701_972, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_379_497_000 picoseconds.
+		Weight::from_parts(31_774_478_034, 44734)
+			// Standard Error: 49_279_424
+			.saturating_add(Weight::from_parts(1_102_247_358, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(99_u64))
 			.saturating_add(T::DbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(30_u64))
@@ -286,10 +286,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12114`
+		//  Measured:  `12219`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_104_469_000 picoseconds.
-		Weight::from_parts(1_164_935_000, 82910)
+		// Minimum execution time: 1_194_297_000 picoseconds.
+		Weight::from_parts(1_409_034_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(108_u64))
 			.saturating_add(T::DbWeight::get().writes(41_u64))
 	}
@@ -339,10 +339,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_auction() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15434`
+		//  Measured:  `15538`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_713_277_000 picoseconds.
-		Weight::from_parts(1_799_069_000, 82910)
+		// Minimum execution time: 1_162_523_000 picoseconds.
+		Weight::from_parts(1_300_591_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(117_u64))
 			.saturating_add(T::DbWeight::get().writes(39_u64))
 	}
@@ -350,6 +350,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:2 w:0)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:2 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:16 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -372,11 +378,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8357`
+		//  Measured:  `8546`
 		//  Estimated: `44734`
-		// Minimum execution time: 569_250_000 picoseconds.
-		Weight::from_parts(656_190_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(44_u64))
+		// Minimum execution time: 929_641_000 picoseconds.
+		Weight::from_parts(1_108_877_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(49_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -399,22 +405,50 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	fn redo() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6411`
+		//  Measured:  `6515`
 		//  Estimated: `44734`
-		// Minimum execution time: 513_710_000 picoseconds.
-		Weight::from_parts(540_701_000, 44734)
+		// Minimum execution time: 305_686_000 picoseconds.
+		Weight::from_parts(412_326_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(41_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Liquidation::AuctionParameters` (r:0 w:1)
+	/// Storage: `Liquidation::Auctions` (r:1 w:1)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Positions` (r:1 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BorrowerAuction` (r:0 w:1)
+	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	fn redo_close() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `6376`
+		//  Estimated: `44734`
+		// Minimum execution time: 291_352_000 picoseconds.
+		Weight::from_parts(311_632_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(37_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `Liquidation::AuctionParameters` (r:1 w:1)
+	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::LastParamsChange` (r:1 w:1)
+	/// Proof: `Liquidation::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn set_auction_params() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 9_686_000 picoseconds.
-		Weight::from_parts(10_772_000, 0)
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		//  Estimated: `3478`
+		// Minimum execution time: 13_274_000 picoseconds.
+		Weight::from_parts(13_880_000, 3478)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -435,12 +469,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 8]`.
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2340 + n * (735 ±0)`
+		//  Measured:  `2374 + n * (735 ±0)`
 		//  Estimated: `3843 + n * (5218 ±0)`
-		// Minimum execution time: 211_677_000 picoseconds.
-		Weight::from_parts(72_025_326, 3843)
-			// Standard Error: 6_579_626
-			.saturating_add(Weight::from_parts(178_759_912, 0).saturating_mul(n.into()))
+		// Minimum execution time: 248_988_000 picoseconds.
+		Weight::from_parts(352_601_000, 3843)
+			// Standard Error: 5_876_410
+			.saturating_add(Weight::from_parts(165_567_333, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -463,10 +497,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn file_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10114`
+		//  Measured:  `10148`
 		//  Estimated: `82910`
-		// Minimum execution time: 716_450_000 picoseconds.
-		Weight::from_parts(878_806_000, 82910)
+		// Minimum execution time: 1_287_847_000 picoseconds.
+		Weight::from_parts(1_347_477_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(83_u64))
 			.saturating_add(T::DbWeight::get().writes(49_u64))
 	}
@@ -480,10 +514,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn file_pair() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `747`
+		//  Measured:  `781`
 		//  Estimated: `6110`
-		// Minimum execution time: 62_650_000 picoseconds.
-		Weight::from_parts(84_981_000, 6110)
+		// Minimum execution time: 104_217_000 picoseconds.
+		Weight::from_parts(111_717_000, 6110)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -504,27 +538,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 16]`.
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8651 + n * (1458 ±0)`
-		//  Estimated: `60293 + n * (25034 ±0)`
-		// Minimum execution time: 997_761_000 picoseconds.
-		Weight::from_parts(926_483_507, 60293)
-			// Standard Error: 27_060_318
-			.saturating_add(Weight::from_parts(595_446_863, 0).saturating_mul(n.into()))
+		//  Measured:  `8685 + n * (1458 ±0)`
+		//  Estimated: `60293 + n * (25034 ±82)`
+		// Minimum execution time: 1_221_021_000 picoseconds.
+		Weight::from_parts(302_208_139, 60293)
+			// Standard Error: 11_556_285
+			.saturating_add(Weight::from_parts(954_880_779, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(72_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
 			.saturating_add(T::DbWeight::get().writes((33_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 25034).saturating_mul(n.into()))
 	}
-	/// Storage: `Liquidation::Params` (r:0 w:1)
+	/// Storage: `Liquidation::Params` (r:1 w:1)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::LastParamsChange` (r:1 w:1)
+	/// Proof: `Liquidation::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn update_params() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 10_247_000 picoseconds.
-		Weight::from_parts(14_344_000, 0)
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		//  Estimated: `3478`
+		// Minimum execution time: 25_326_000 picoseconds.
+		Weight::from_parts(30_749_000, 3478)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:0)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
@@ -532,10 +569,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn set_risk_rank() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `434`
+		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 28_494_000 picoseconds.
-		Weight::from_parts(33_927_000, 3724)
+		// Minimum execution time: 39_149_000 picoseconds.
+		Weight::from_parts(41_876_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -549,35 +586,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `664`
 		//  Estimated: `6208`
-		// Minimum execution time: 107_368_000 picoseconds.
-		Weight::from_parts(118_294_000, 6208)
+		// Minimum execution time: 147_553_000 picoseconds.
+		Weight::from_parts(163_826_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
-	}
-	/// Storage: `Liquidation::Auctions` (r:1 w:1)
-	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Timestamp::Now` (r:1 w:0)
-	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Positions` (r:1 w:0)
-	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
-	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
-	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::BorrowerAuction` (r:0 w:1)
-	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	fn redo_close() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `6342`
-		//  Estimated: `44734`
-		// Minimum execution time: 455_362_000 picoseconds.
-		Weight::from_parts(478_891_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(37_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 }
 
@@ -607,10 +619,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11582`
+		//  Measured:  `11616`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_429_829_000 picoseconds.
-		Weight::from_parts(1_467_782_000, 82910)
+		// Minimum execution time: 1_092_541_000 picoseconds.
+		Weight::from_parts(1_642_593_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().writes(42_u64))
 	}
@@ -656,10 +668,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15671`
+		//  Measured:  `15808`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_316_048_000 picoseconds.
-		Weight::from_parts(1_371_940_000, 82910)
+		// Minimum execution time: 1_530_895_000 picoseconds.
+		Weight::from_parts(1_755_840_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(120_u64))
 			.saturating_add(RocksDbWeight::get().writes(51_u64))
 	}
@@ -705,12 +717,12 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2767 + n * (177 ±0) + p * (2166 ±0)`
+		//  Measured:  `2904 + n * (177 ±0) + p * (2166 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 4_067_727_000 picoseconds.
-		Weight::from_parts(2_435_815_936, 9549)
-			// Standard Error: 10_076_561
-			.saturating_add(Weight::from_parts(295_777_992, 0).saturating_mul(n.into()))
+		// Minimum execution time: 7_606_826_000 picoseconds.
+		Weight::from_parts(25_266_224_536, 9549)
+			// Standard Error: 13_047_614
+			.saturating_add(Weight::from_parts(379_788_462, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((25_u64).saturating_mul(p.into())))
@@ -757,12 +769,12 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 256]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12020 + n * (1455 ±0)`
+		//  Measured:  `12124 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_368_394_000 picoseconds.
-		Weight::from_parts(1_935_687_000, 44734)
-			// Standard Error: 15_315_003
-			.saturating_add(Weight::from_parts(1_098_701_972, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_379_497_000 picoseconds.
+		Weight::from_parts(31_774_478_034, 44734)
+			// Standard Error: 49_279_424
+			.saturating_add(Weight::from_parts(1_102_247_358, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(99_u64))
 			.saturating_add(RocksDbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(30_u64))
@@ -799,10 +811,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12114`
+		//  Measured:  `12219`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_104_469_000 picoseconds.
-		Weight::from_parts(1_164_935_000, 82910)
+		// Minimum execution time: 1_194_297_000 picoseconds.
+		Weight::from_parts(1_409_034_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(108_u64))
 			.saturating_add(RocksDbWeight::get().writes(41_u64))
 	}
@@ -852,10 +864,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_auction() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15434`
+		//  Measured:  `15538`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_713_277_000 picoseconds.
-		Weight::from_parts(1_799_069_000, 82910)
+		// Minimum execution time: 1_162_523_000 picoseconds.
+		Weight::from_parts(1_300_591_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(117_u64))
 			.saturating_add(RocksDbWeight::get().writes(39_u64))
 	}
@@ -863,6 +875,12 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Guard` (r:2 w:0)
+	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:2 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:16 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -885,11 +903,11 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8357`
+		//  Measured:  `8546`
 		//  Estimated: `44734`
-		// Minimum execution time: 569_250_000 picoseconds.
-		Weight::from_parts(656_190_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(44_u64))
+		// Minimum execution time: 929_641_000 picoseconds.
+		Weight::from_parts(1_108_877_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(49_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -912,22 +930,50 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	fn redo() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6411`
+		//  Measured:  `6515`
 		//  Estimated: `44734`
-		// Minimum execution time: 513_710_000 picoseconds.
-		Weight::from_parts(540_701_000, 44734)
+		// Minimum execution time: 305_686_000 picoseconds.
+		Weight::from_parts(412_326_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(41_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Liquidation::AuctionParameters` (r:0 w:1)
+	/// Storage: `Liquidation::Auctions` (r:1 w:1)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Positions` (r:1 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
+	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BorrowerAuction` (r:0 w:1)
+	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	fn redo_close() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `6376`
+		//  Estimated: `44734`
+		// Minimum execution time: 291_352_000 picoseconds.
+		Weight::from_parts(311_632_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(37_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
+	}
+	/// Storage: `Liquidation::AuctionParameters` (r:1 w:1)
+	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::LastParamsChange` (r:1 w:1)
+	/// Proof: `Liquidation::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn set_auction_params() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 9_686_000 picoseconds.
-		Weight::from_parts(10_772_000, 0)
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		//  Estimated: `3478`
+		// Minimum execution time: 13_274_000 picoseconds.
+		Weight::from_parts(13_880_000, 3478)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -948,12 +994,12 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 8]`.
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2340 + n * (735 ±0)`
+		//  Measured:  `2374 + n * (735 ±0)`
 		//  Estimated: `3843 + n * (5218 ±0)`
-		// Minimum execution time: 211_677_000 picoseconds.
-		Weight::from_parts(72_025_326, 3843)
-			// Standard Error: 6_579_626
-			.saturating_add(Weight::from_parts(178_759_912, 0).saturating_mul(n.into()))
+		// Minimum execution time: 248_988_000 picoseconds.
+		Weight::from_parts(352_601_000, 3843)
+			// Standard Error: 5_876_410
+			.saturating_add(Weight::from_parts(165_567_333, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -976,10 +1022,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn file_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10114`
+		//  Measured:  `10148`
 		//  Estimated: `82910`
-		// Minimum execution time: 716_450_000 picoseconds.
-		Weight::from_parts(878_806_000, 82910)
+		// Minimum execution time: 1_287_847_000 picoseconds.
+		Weight::from_parts(1_347_477_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(83_u64))
 			.saturating_add(RocksDbWeight::get().writes(49_u64))
 	}
@@ -993,10 +1039,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn file_pair() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `747`
+		//  Measured:  `781`
 		//  Estimated: `6110`
-		// Minimum execution time: 62_650_000 picoseconds.
-		Weight::from_parts(84_981_000, 6110)
+		// Minimum execution time: 104_217_000 picoseconds.
+		Weight::from_parts(111_717_000, 6110)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -1017,27 +1063,30 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 16]`.
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8651 + n * (1458 ±0)`
-		//  Estimated: `60293 + n * (25034 ±0)`
-		// Minimum execution time: 997_761_000 picoseconds.
-		Weight::from_parts(926_483_507, 60293)
-			// Standard Error: 27_060_318
-			.saturating_add(Weight::from_parts(595_446_863, 0).saturating_mul(n.into()))
+		//  Measured:  `8685 + n * (1458 ±0)`
+		//  Estimated: `60293 + n * (25034 ±82)`
+		// Minimum execution time: 1_221_021_000 picoseconds.
+		Weight::from_parts(302_208_139, 60293)
+			// Standard Error: 11_556_285
+			.saturating_add(Weight::from_parts(954_880_779, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(72_u64))
 			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(16_u64))
 			.saturating_add(RocksDbWeight::get().writes((33_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 25034).saturating_mul(n.into()))
 	}
-	/// Storage: `Liquidation::Params` (r:0 w:1)
+	/// Storage: `Liquidation::Params` (r:1 w:1)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::LastParamsChange` (r:1 w:1)
+	/// Proof: `Liquidation::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn update_params() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 10_247_000 picoseconds.
-		Weight::from_parts(14_344_000, 0)
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		//  Estimated: `3478`
+		// Minimum execution time: 25_326_000 picoseconds.
+		Weight::from_parts(30_749_000, 3478)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Lending::Markets` (r:1 w:0)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
@@ -1045,10 +1094,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn set_risk_rank() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `434`
+		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 28_494_000 picoseconds.
-		Weight::from_parts(33_927_000, 3724)
+		// Minimum execution time: 39_149_000 picoseconds.
+		Weight::from_parts(41_876_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1062,34 +1111,9 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `664`
 		//  Estimated: `6208`
-		// Minimum execution time: 107_368_000 picoseconds.
-		Weight::from_parts(118_294_000, 6208)
+		// Minimum execution time: 147_553_000 picoseconds.
+		Weight::from_parts(163_826_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
-	}
-	/// Storage: `Liquidation::Auctions` (r:1 w:1)
-	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Timestamp::Now` (r:1 w:0)
-	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Positions` (r:1 w:0)
-	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
-	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
-	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::BorrowerAuction` (r:0 w:1)
-	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	fn redo_close() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `6342`
-		//  Estimated: `44734`
-		// Minimum execution time: 455_362_000 picoseconds.
-		Weight::from_parts(478_891_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(37_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 }

@@ -34,14 +34,16 @@ pub enum ProxyType {
 	/// Anything.
 	#[default]
 	Any,
-	/// Anything but moving tokens away (balances, assets, DEX swaps, repaying another's
-	/// debt).
+	/// The account's own lending and governance, nothing that moves its tokens to another
+	/// account: lending (supply, withdraw, borrow, repay its own debt, collateral switches),
+	/// `settle`/`redo`/`refile` (no capital), referenda, votes, preimages, oracle feeds (a
+	/// feeder's hot key), batches of these.
 	NonTransfer,
-	/// Governance: referenda, votes, preimages.
+	/// Governance: referenda, votes, preimages, batches of these.
 	Governance,
 	/// A keeper bot: liquidate with the account's funds, settle, buy from auctions, refile,
-	/// and withdraw the collateral supply it received (to the account itself); batches of
-	/// these.
+	/// and withdraw supply (to the account itself); batches of these. `take` pays up to the
+	/// `max_price` the proxy names: the account trusts the bot with its prices.
 	Keeper,
 }
 
@@ -49,35 +51,56 @@ impl InstanceFilter<RuntimeCall> for ProxyType {
 	fn filter(&self, c: &RuntimeCall) -> bool {
 		use pallet_lending::Call as Lending;
 		use pallet_liquidation::Call as Liquidation;
+		use pallet_utility::Call as Utility;
+		// Batches only (no `as_derivative`, no `dispatch_as`): each call in one is filtered.
+		let batch = matches!(
+			c,
+			RuntimeCall::Utility(
+				Utility::batch { .. } | Utility::batch_all { .. } | Utility::force_batch { .. }
+			)
+		);
+		let governance = matches!(
+			c,
+			RuntimeCall::Referenda(..)
+				| RuntimeCall::ConvictionVoting(..)
+				| RuntimeCall::Preimage(..)
+		);
 		match self {
 			ProxyType::Any => true,
-			ProxyType::NonTransfer => !matches!(
-				c,
-				RuntimeCall::Balances(..)
-					| RuntimeCall::Assets(..)
-					| RuntimeCall::PoolAssets(..)
-					| RuntimeCall::AssetConversion(..)
-					| RuntimeCall::Lending(Lending::repay_on_behalf { .. })
-			),
-			ProxyType::Governance => matches!(
-				c,
-				RuntimeCall::Referenda(..)
-					| RuntimeCall::ConvictionVoting(..)
-					| RuntimeCall::Preimage(..)
-					| RuntimeCall::Utility(..)
-			),
-			ProxyType::Keeper => matches!(
-				c,
-				RuntimeCall::Liquidation(
-					Liquidation::liquidate { .. }
-						| Liquidation::settle { .. }
-						| Liquidation::settle_batch { .. }
-						| Liquidation::take { .. }
-						| Liquidation::redo { .. }
-						| Liquidation::refile { .. }
-				) | RuntimeCall::Lending(Lending::withdraw { .. })
-					| RuntimeCall::Utility(..)
-			),
+			ProxyType::NonTransfer => {
+				batch
+					|| governance || matches!(
+					c,
+					RuntimeCall::Lending(
+						Lending::supply { .. }
+							| Lending::withdraw { .. }
+							| Lending::borrow { .. }
+							| Lending::repay { .. }
+							| Lending::enable_collateral { .. }
+							| Lending::disable_collateral { .. }
+					) | RuntimeCall::Liquidation(
+						Liquidation::settle { .. }
+							| Liquidation::settle_batch { .. }
+							| Liquidation::redo { .. }
+							| Liquidation::refile { .. }
+					) | RuntimeCall::Oracle(orml_oracle::Call::feed_values { .. })
+				)
+			},
+			ProxyType::Governance => batch || governance,
+			ProxyType::Keeper => {
+				batch
+					|| matches!(
+						c,
+						RuntimeCall::Liquidation(
+							Liquidation::liquidate { .. }
+								| Liquidation::settle { .. }
+								| Liquidation::settle_batch { .. }
+								| Liquidation::take { .. }
+								| Liquidation::redo { .. }
+								| Liquidation::refile { .. }
+						) | RuntimeCall::Lending(Lending::withdraw { .. })
+					)
+			},
 		}
 	}
 
@@ -86,7 +109,7 @@ impl InstanceFilter<RuntimeCall> for ProxyType {
 			(x, y) if x == y => true,
 			(ProxyType::Any, _) => true,
 			(_, ProxyType::Any) => false,
-			(ProxyType::NonTransfer, ProxyType::Governance | ProxyType::Keeper) => true,
+			(ProxyType::NonTransfer, ProxyType::Governance) => true,
 			_ => false,
 		}
 	}

@@ -317,7 +317,8 @@ impl pallet_membership::Config<OracleMembershipInstance> for Runtime {
 	type AddOrigin = governance::RiskAdminOrigin;
 	type RemoveOrigin = governance::RiskAdminOrigin;
 	type SwapOrigin = governance::RiskAdminOrigin;
-	type ResetOrigin = governance::RiskAdminOrigin;
+	/// Replacing every feeder at once (any price the new set feeds) is root's.
+	type ResetOrigin = EnsureRoot<AccountId>;
 	type PrimeOrigin = governance::RiskAdminOrigin;
 	type MembershipInitialized = ();
 	/// Removing a feeder drops its raw values from the oracle.
