@@ -105,8 +105,9 @@ async function main() {
   check(vols.length >= 2, `prices of ${vols.length} assets`);
   const auctions = await at.call.liquidationApi.auctions();
   check(metric(samples, 'margincall_auctions_live') === auctions.length, `margincall_auctions_live = ${auctions.length}`);
-  // The node's own metrics sit beside them.
-  check(metric(samples, 'substrate_block_height', { status: 'best' }) >= best, 'substrate_block_height{status="best"} beside them');
+  // The node's own metrics sit beside them (updated on their own clock, every few seconds:
+  // present, not compared).
+  check(metric(samples, 'substrate_block_height', { status: 'best' }) > 0, 'substrate_block_height{status="best"} beside them');
 
   await api.disconnect();
   console.log(`# metrics: ${failed === 0 ? 'all passed' : `${failed} failed`}`);
