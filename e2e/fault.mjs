@@ -12,6 +12,7 @@
 // `GRANDPA voters=4 total=4 threshold=3 without_charlie=3 finalizes_without_charlie=yes`
 // (the supermajority of finality-grandpa's `VoterSet`: total − ⌊(total − 1) / 3⌋).
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
+import { sendInBlock } from './tx.mjs';
 
 const WS = process.env.MARGINCALL_WS ?? 'ws://127.0.0.1:9944';
 const REQUIRE_FINALIZED = process.env.FAULT_REQUIRE_FINALIZED === '1';
@@ -41,40 +42,6 @@ const deadline = setTimeout(() => {
   console.log(`not ok - fault.mjs timed out after ${TIMEOUT_S} s`);
   process.exit(1);
 }, TIMEOUT_S * 1000);
-
-function errorText(api, dispatchError) {
-  return dispatchError.isModule
-    ? (({ section, name }) => `${section}.${name}`)(api.registry.findMetaError(dispatchError.asModule))
-    : dispatchError.toString();
-}
-
-/**
- * Signs and sends `tx`, resolving once its block is in the best chain with the extrinsic's
- * events, its block and whether it failed (`error`: a failed dispatch is included too, it
- * is not rejected when `allowFailure`).
- */
-function sendInBlock(api, tx, signer, { allowFailure = false } = {}) {
-  return new Promise((resolve, reject) => {
-    let unsub;
-    let done = false;
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (done) return;
-      if (status.isInvalid || status.isDropped || status.isUsurped) {
-        done = true;
-        reject(new Error(`transaction ${status.type}`));
-      } else if (status.isInBlock) {
-        done = true;
-        if (unsub) unsub();
-        const error = dispatchError ? errorText(api, dispatchError) : null;
-        if (error && !allowFailure) reject(new Error(`dispatch failed: ${error}`));
-        else resolve({ events: events.map((r) => r.event), block: status.asInBlock, error });
-      }
-    }).then((u) => {
-      unsub = u;
-      if (done) u();
-    }, reject);
-  });
-}
 
 async function numberOf(api, hash) {
   return (await api.rpc.chain.getHeader(hash)).number.toNumber();

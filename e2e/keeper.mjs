@@ -19,6 +19,7 @@ import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
+import { sendInBlock } from './tx.mjs';
 // The pure modules only: the programs themselves load @polkadot/api from their own folders.
 import { E18, USD, decide } from '../clients/keeper/decide.mjs';
 import { MAX_STEP, randomWalk } from '../clients/feeder/path.mjs';
@@ -54,31 +55,8 @@ const deadline = setTimeout(() => {
 /** JSON with bigints as strings. */
 const json = (v) => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : x));
 
-/**
- * Signs and sends `tx`, resolving with the extrinsic's events and its block once it is in a
- * block (best, not finalized: the clients act on best blocks too); a dispatch error rejects
- * by name.
- */
-function sendInBlock(api, tx, signer) {
-  return new Promise((resolve, reject) => {
-    let unsub;
-    tx.signAndSend(signer, { nonce: -1 }, ({ status, events, dispatchError }) => {
-      if (status.isInvalid || status.isDropped || status.isUsurped) {
-        reject(new Error(`transaction ${status.type}`));
-      }
-      if (status.isInBlock) {
-        if (unsub) unsub();
-        if (dispatchError) {
-          const msg = dispatchError.isModule
-            ? (({ section, name }) => `${section}.${name}`)(api.registry.findMetaError(dispatchError.asModule))
-            : dispatchError.toString();
-          reject(new Error(`dispatch failed: ${msg}`));
-        }
-        resolve({ events: events.map((r) => r.event), block: status.asInBlock });
-      }
-    }).then((u) => { unsub = u; }, reject);
-  });
-}
+/** `sendInBlock` with the nonce the runtime reports (`nonce: -1`). */
+const send = (api, tx, signer) => sendInBlock(api, tx, signer, { options: { nonce: -1 } });
 
 /** Runs `node script args`; resolves with its exit code, its stdout's JSON lines and its stderr. */
 function run(script, args, timeoutMs = 90_000) {
@@ -168,12 +146,12 @@ async function main() {
   // 3. Two borrowers, near their limit, against the fresh prices the feeder just fed. Alice
   // supplies the USDM they borrow; Bob funds the fresh keeper with MCL only.
   await Promise.all([
-    sendInBlock(api, api.tx.lending.supply(USDM, 200_000n * UNIT), alice),
-    sendInBlock(api, api.tx.lending.supply(XBTC, UNIT), eve),
-    sendInBlock(api, api.tx.lending.supply(XBTC, UNIT), ferdie),
-    sendInBlock(api, api.tx.balances.transferKeepAlive(fresh.address, 1_000n * UNIT), bob),
+    send(api, api.tx.lending.supply(USDM, 200_000n * UNIT), alice),
+    send(api, api.tx.lending.supply(XBTC, UNIT), eve),
+    send(api, api.tx.lending.supply(XBTC, UNIT), ferdie),
+    send(api, api.tx.balances.transferKeepAlive(fresh.address, 1_000n * UNIT), bob),
   ]);
-  const borrows = await Promise.all([eve, ferdie].map((b) => sendInBlock(api, api.tx.lending.borrow(USDM, BORROW), b)));
+  const borrows = await Promise.all([eve, ferdie].map((b) => send(api, api.tx.lending.borrow(USDM, BORROW), b)));
   check(borrows.every((r) => r.events.some((e) => api.events.lending.Borrowed.is(e))), 'Eve and Ferdie borrowed 43,000 USDM each');
   const freshUsdm = await api.query.assets.account(USDM, fresh.address);
   check(freshUsdm.isNone || freshUsdm.unwrap().balance.toBigInt() === 0n, 'the fresh keeper holds MCL and no USDM');
@@ -199,7 +177,7 @@ async function main() {
   /** All three feeders feed `prices` in one block; resolves with the breaker's guard for XBTC after it. */
   const feed = async (prices) => {
     if (Date.now() - lastHead > 3_000) await new Promise((r) => heads.push(r));
-    const landed = await Promise.all(feeders.map((f) => sendInBlock(api, api.tx.oracle.feedValues(prices), f)));
+    const landed = await Promise.all(feeders.map((f) => send(api, api.tx.oracle.feedValues(prices), f)));
     const blocks = new Set(landed.map((r) => r.block.toHex()));
     if (blocks.size > 1) console.log(`# the feeds of ${json(prices)} landed in ${blocks.size} blocks`);
     return (await api.query.breaker.guard(XBTC)).unwrap();
@@ -256,7 +234,7 @@ async function main() {
   const xbtcKind = { WithId: XBTC };
   const usdmKind = { WithId: USDM };
   const out = (await api.call.assetConversionApi.quotePriceExactTokensForTokens(xbtcKind, usdmKind, sell, true)).unwrap();
-  await sendInBlock(api, api.tx.assetConversion.swapExactTokensForTokens([xbtcKind, usdmKind], sell, out.toBigInt(), bob.address, false), bob);
+  await send(api, api.tx.assetConversion.swapExactTokensForTokens([xbtcKind, usdmKind], sell, out.toBigInt(), bob.address, false), bob);
   const [inX, inU] = (await api.call.assetConversionApi.getReserves(xbtcKind, usdmKind)).unwrap();
   const spot = (inU.toBigInt() * 1000n) / inX.toBigInt(); // USDM per XBTC, thousandths
   const level = (await api.call.breakerApi.breaker(XBTC)).level;
