@@ -8,4 +8,7 @@ bash scripts/setup.sh
 source scripts/env.sh
 # The same build as scripts/test.sh (tests included), so the two commands share artefacts.
 cargo build --workspace --all-targets --locked
-exec "$NODE_BIN" --dev --rpc-port 9944 --enable-offchain-indexing true "$@"
+# RPC on 9944 unless the arguments name a port (the node takes `--rpc-port` once).
+args=("$@")
+[[ " $* " == *" --rpc-port"* ]] || args=(--rpc-port 9944 "${args[@]}")
+exec "$NODE_BIN" --dev --enable-offchain-indexing true "${args[@]}"
