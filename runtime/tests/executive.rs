@@ -511,7 +511,18 @@ fn priority_bands_hold_against_a_large_tip() {
 		});
 		let whale_tip = 10_000 * UNIT;
 		let p_feed = priority(signed(Sr25519Keyring::Alice, feed));
-		let p_settle = priority(settlement);
+		// The worker's settlement is valid from the local node only (its own worker): from the
+		// network it is refused before anything is read.
+		assert!(Executive::validate_transaction(
+			TransactionSource::External,
+			settlement.clone(),
+			header.hash()
+		)
+		.is_err());
+		let p_settle =
+			Executive::validate_transaction(TransactionSource::Local, settlement, header.hash())
+				.expect("valid")
+				.priority;
 		let p_whale = priority(signed_with_tip(Sr25519Keyring::Dave, transfer.clone(), whale_tip));
 		let p_small =
 			priority(signed_with_tip(Sr25519Keyring::Bob, transfer.clone(), UNIT / 1_000));

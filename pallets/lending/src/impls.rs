@@ -170,6 +170,9 @@ enum Pricing<'a, AssetId> {
 	/// A liquidation repaying `debt` and seizing `collateral`: see
 	/// [`Pallet::liquidation_health`].
 	Liquidation { debt: &'a AssetId, collateral: &'a AssetId },
+	/// Every asset as a liquidation values the assets it does not touch: see
+	/// [`Pallet::grace_health`].
+	Grace,
 }
 
 impl<T: Config> Pallet<T> {
@@ -253,6 +256,17 @@ impl<T: Config> Pallet<T> {
 		)?)
 	}
 
+	/// Health of `who` with every asset priced as [`Self::liquidation_health`] prices the
+	/// assets a liquidation does not touch: the latest price within `StalePriceGrace`, a
+	/// collateral beyond it worth nothing, a debt beyond it refused. Its factor is the factor
+	/// `liquidation_health` gives for any pair whose two prices are fresh: what tells whether
+	/// a liquidation can find the account below 1 (the offchain worker, the views and the
+	/// unsigned transactions' validity all use it, so they predict what a liquidation does).
+	pub fn grace_health(who: &T::AccountId) -> Result<Health, DispatchError> {
+		let positions = Positions::<T>::get(who).unwrap_or_default();
+		Ok(Self::health_of(&positions, Pricing::Grace)?)
+	}
+
 	fn health_of(
 		positions: &PositionsOf<T>,
 		pricing: Pricing<'_, T::AssetId>,
@@ -266,6 +280,12 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			let price = match pricing {
+				Pricing::Grace => {
+					match T::Prices::price_within(&s.asset, T::StalePriceGrace::get()) {
+						Ok(price) => price,
+						Err(_) => continue,
+					}
+				},
 				Pricing::Liquidation { collateral, .. } if collateral != &s.asset => {
 					match T::Prices::price_within(&s.asset, T::StalePriceGrace::get()) {
 						Ok(price) => price,
@@ -297,6 +317,7 @@ impl<T: Config> Pallet<T> {
 			let debt =
 				math::mul(b.scaled, market.state.borrow_index, Rounding::Up).or_err::<T>()?;
 			let price = match pricing {
+				Pricing::Grace => T::Prices::price_within(&b.asset, T::StalePriceGrace::get())?,
 				Pricing::Liquidation { debt: repaid, .. } if repaid != &b.asset => {
 					T::Prices::price_within(&b.asset, T::StalePriceGrace::get())?
 				},
@@ -642,6 +663,61 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Repays `amount` of `who`'s `asset` debt from its `asset` collateral supply: supply
+	/// shares rounded up, debt shares rounded down (both against the borrower), no tokens
+	/// moved. The market's cash is unchanged, its supply and borrows fall together.
+	pub(crate) fn do_net(who: &T::AccountId, asset: T::AssetId, amount: u128) -> DispatchResult {
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		let mut market = Self::accrue(&asset)?;
+		let state = &mut market.state;
+		let mut positions = Positions::<T>::get(who).unwrap_or_default();
+		let s_index =
+			positions.supplies.iter().position(|p| p.asset == asset).ok_or(Error::<T>::NoSupply)?;
+		let b_index =
+			positions.borrows.iter().position(|p| p.asset == asset).ok_or(Error::<T>::NoDebt)?;
+		let supply = positions.supplies.get_mut(s_index).ok_or(Error::<T>::Defensive)?;
+		ensure!(supply.collateral, Error::<T>::NotCollateral);
+		let balance = math::mul(supply.scaled, state.supply_index, Rounding::Down).or_err::<T>()?;
+		ensure!(amount <= balance, Error::<T>::InsufficientSupply);
+		let supply_shares = if amount == balance {
+			supply.scaled
+		} else {
+			math::div(amount, state.supply_index, Rounding::Up).or_err::<T>()?.min(supply.scaled)
+		};
+		supply.scaled = supply.scaled.checked_sub(supply_shares).ok_or(Error::<T>::Defensive)?;
+		let supply_gone = supply.scaled.is_zero();
+		let borrow = positions.borrows.get_mut(b_index).ok_or(Error::<T>::Defensive)?;
+		let debt = math::mul(borrow.scaled, state.borrow_index, Rounding::Up).or_err::<T>()?;
+		ensure!(amount <= debt, Error::<T>::RepayExceedsDebt);
+		let debt_shares = if amount == debt {
+			borrow.scaled
+		} else {
+			math::div(amount, state.borrow_index, Rounding::Down).or_err::<T>()?.min(borrow.scaled)
+		};
+		ensure!(!debt_shares.is_zero(), Error::<T>::ZeroAmount);
+		borrow.scaled = borrow.scaled.checked_sub(debt_shares).ok_or(Error::<T>::Defensive)?;
+		if borrow.scaled.is_zero() {
+			positions.borrows.remove(b_index);
+		}
+		if supply_gone {
+			positions.supplies.remove(s_index);
+		}
+		state.total_scaled_supply =
+			state.total_scaled_supply.checked_sub(supply_shares).ok_or(Error::<T>::Defensive)?;
+		state.total_scaled_borrow =
+			state.total_scaled_borrow.checked_sub(debt_shares).ok_or(Error::<T>::Defensive)?;
+		Markets::<T>::insert(asset, market);
+		Self::changed(who, positions, &[asset], RiskChange::Raised);
+		Self::deposit_event(Event::PositionNetted {
+			who: who.clone(),
+			asset,
+			amount,
+			supply_shares,
+			debt_shares,
+		});
+		Ok(())
+	}
+
 	pub(crate) fn do_set_collateral(
 		who: &T::AccountId,
 		asset: T::AssetId,
@@ -971,6 +1047,10 @@ impl<T: Config> LendingPositions<T::AccountId> for Pallet<T> {
 		Pallet::<T>::liquidation_health(who, debt_asset, collateral_asset)
 	}
 
+	fn grace_health(who: &T::AccountId) -> Result<Health, DispatchError> {
+		Pallet::<T>::grace_health(who)
+	}
+
 	fn account_assets(who: &T::AccountId) -> AccountAssets<T::AssetId> {
 		let positions = Positions::<T>::get(who).unwrap_or_default();
 		AccountAssets {
@@ -1059,6 +1139,10 @@ impl<T: Config> LendingPositions<T::AccountId> for Pallet<T> {
 		amount: u128,
 	) -> DispatchResult {
 		with_storage_layer(|| Self::do_repay(payer, who, *asset, Amount::Exact(amount)))
+	}
+
+	fn net(who: &T::AccountId, asset: &T::AssetId, amount: u128) -> DispatchResult {
+		with_storage_layer(|| Self::do_net(who, *asset, amount))
 	}
 
 	fn write_off(

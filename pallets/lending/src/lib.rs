@@ -363,6 +363,20 @@ pub mod pallet {
 			/// Underlying units added to reserves (not to the supplier's shares).
 			amount: u128,
 		},
+		/// A liquidation repaid `who`'s debt in `asset` from its own collateral supply of the
+		/// same asset (netting): no tokens moved, both the supply and the debt fell.
+		PositionNetted {
+			/// Whose position.
+			who: T::AccountId,
+			/// The market's asset.
+			asset: T::AssetId,
+			/// Underlying units of debt repaid (and of supply used).
+			amount: u128,
+			/// Supply shares burnt (rounded up: against the borrower).
+			supply_shares: u128,
+			/// Debt shares burnt (rounded down: against the borrower).
+			debt_shares: u128,
+		},
 		/// Bad debt was forgiven: reserves first, then suppliers (the supply index fell).
 		DebtWrittenOff {
 			/// Whose debt.

@@ -136,6 +136,12 @@ pub trait LendingPositions<AccountId> {
 		collateral_asset: &Self::AssetId,
 	) -> Result<Health, DispatchError>;
 
+	/// Health of `who` with every asset priced as `liquidation_health` prices the assets the
+	/// liquidation does not touch (the latest price within the stale-price grace; a collateral
+	/// beyond it worth nothing; a debt beyond it refused): the factor `liquidation_health`
+	/// gives for any pair whose prices are fresh, without naming a pair.
+	fn grace_health(who: &AccountId) -> Result<Health, DispatchError>;
+
 	/// The markets `who` is in.
 	fn account_assets(who: &AccountId) -> AccountAssets<Self::AssetId>;
 
@@ -195,6 +201,13 @@ pub trait LendingPositions<AccountId> {
 		amount: u128,
 	) -> DispatchResult;
 
+	/// Repays `amount` of `who`'s debt in `asset` from its collateral supply of the same asset
+	/// (netting a same-asset position): supply shares worth `amount` (rounded up) and debt
+	/// shares worth it (rounded down) are burnt; no tokens move, so a lent-out market never
+	/// blocks it. Fails, changing nothing, if the supply or the debt is smaller, or the supply
+	/// is not collateral.
+	fn net(who: &AccountId, asset: &Self::AssetId, amount: u128) -> DispatchResult;
+
 	/// Forgives `amount` of `who`'s debt in `asset` (bad debt left after its collateral is
 	/// gone), charged to the market's reserves first and then to its suppliers.
 	fn write_off(
@@ -216,6 +229,11 @@ pub trait LendingPositions<AccountId> {
 	fn withdraw_supply_weight() -> Weight;
 	/// Weight of [`Self::repay_debt`].
 	fn repay_debt_weight() -> Weight;
+	/// Weight of [`Self::net`]: bounded by a seizure plus a repayment (it reads and writes the
+	/// same market and position once, and moves no tokens).
+	fn net_weight() -> Weight {
+		Self::seize_collateral_weight().saturating_add(Self::repay_debt_weight())
+	}
 	/// Weight of [`Self::write_off`].
 	fn write_off_weight() -> Weight;
 	/// Weight of [`Self::transfer_reserves`].

@@ -144,12 +144,14 @@ impl<AccountId, AssetId> Auction<AccountId, AssetId> {
 		self.top.saturating_mul(kept).max(self.floor)
 	}
 
-	/// Whether the auction must be reset before anyone takes from it: older than `tail`, or
-	/// its price more than `cusp` below the oracle's `oracle` (debt units per collateral unit).
+	/// Whether the auction must be reset before anyone takes from it: older than `tail`, its
+	/// price more than `cusp` below the oracle's `oracle` (debt units per collateral unit), or
+	/// the oracle below its floor (a falling market: the auction could never again ask less
+	/// than the market, and nobody would take).
 	pub fn needs_reset(&self, params: &AuctionParams, now: u32, oracle: FixedU128) -> bool {
 		let too_old = now.saturating_sub(self.started) > params.tail;
 		let lowest = oracle.saturating_mul(FixedU128::from(params.cusp.left_from_one()));
-		too_old || self.price(params.step, now) < lowest
+		too_old || self.price(params.step, now) < lowest || oracle < self.floor
 	}
 }
 
@@ -246,13 +248,37 @@ impl<T: Config> Pallet<T> {
 		Ok(id)
 	}
 
-	/// What is left of `auction` against the borrower's account now: `(tab, lot)`, each at most
-	/// what the borrower owes and holds (a repayment or another liquidation may have reduced
-	/// them).
-	fn remaining(auction: &AuctionOf<T>) -> Result<(u128, u128), DispatchError> {
+	/// What is left of `auction` against the borrower's account now: `(tab, lot)`. The tab is
+	/// at most what the borrower owes (a repayment or another liquidation may have reduced it),
+	/// and the lot shrinks with it in proportion (rounded up): the lot was the collateral due
+	/// for the tab, and a paid tab gives the treasury its share of what is left of the lot. The
+	/// lot is at most what the borrower holds as collateral (none once the borrower, healthy
+	/// again, took the asset out of its collateral).
+	pub(crate) fn remaining(auction: &AuctionOf<T>) -> Result<(u128, u128), DispatchError> {
 		let owed = T::Lending::debt(&auction.borrower, &auction.debt_asset)?;
-		let held = T::Lending::supplied(&auction.borrower, &auction.collateral_asset)?;
-		Ok((auction.tab.min(owed), auction.lot.min(held)))
+		let held = Self::held_lot(auction)?;
+		let tab = auction.tab.min(owed);
+		let lot = if tab < auction.tab {
+			multiply_by_rational_with_rounding(auction.lot, tab, auction.tab, Rounding::Up)
+				.ok_or_else(overflow::<T>)?
+		} else {
+			auction.lot
+		};
+		Ok((tab, lot.min(held)))
+	}
+
+	/// The auction's collateral the borrower holds as collateral now (none once it took the
+	/// asset out of its collateral: it can no longer be seized).
+	fn held_lot(auction: &AuctionOf<T>) -> Result<u128, DispatchError> {
+		let is_collateral = T::Lending::account_assets(&auction.borrower)
+			.supplies
+			.iter()
+			.any(|(asset, collateral)| *asset == auction.collateral_asset && *collateral);
+		if is_collateral {
+			T::Lending::supplied(&auction.borrower, &auction.collateral_asset)
+		} else {
+			Ok(0)
+		}
 	}
 
 	/// `take`: buys up to `max_collateral` of auction `id`'s lot at its current price, if that
@@ -374,9 +400,10 @@ impl<T: Config> Pallet<T> {
 				.is_liquidatable()
 			|| Self::tab_buys(tab, auction.price(params.step, now))?.is_zero();
 		if over {
-			// What is left of the debt is the borrower's again, for `settle` to plan anew.
+			// What is left of the debt is the borrower's again, for `settle` to plan anew, and
+			// so is the lot (what of it the borrower still holds as collateral).
 			auction.tab = tab;
-			auction.lot = lot;
+			auction.lot = auction.lot.min(Self::held_lot(&auction)?);
 			return Self::end_auction(id, auction, AuctionEnd::Closed);
 		}
 		// A reset prices the lot from the oracle: not from a price the oracle guard holds.
@@ -566,5 +593,9 @@ mod tests {
 		assert!(a.needs_reset(&p, 10 + 50, FixedU128::from_u32(103)));
 		// Early on the price is still high: no reset at that oracle.
 		assert!(!a.needs_reset(&p, 10, FixedU128::from_u32(103)));
+		// The oracle fell through the floor (72): nobody would take at the floor any more.
+		assert!(!a.needs_reset(&p, 10 + 50, FixedU128::from_u32(72)));
+		assert!(a.needs_reset(&p, 10 + 50, FixedU128::from_rational(7_199, 100)));
+		assert!(a.needs_reset(&p, 10, FixedU128::from_u32(60)));
 	}
 }

@@ -205,6 +205,11 @@ impl<T: Config> Pallet<T> {
 					continue;
 				},
 			};
+			if plan.collateral_asset == plan.debt_asset {
+				// Nothing to sell: `settle` nets it from the borrower's own supply.
+				skip(&mut report, borrower, Skipped::NoPlan(Error::<T>::SameAsset.into()));
+				continue;
+			}
 			let pair = (plan.collateral_asset, plan.debt_asset);
 			let member = Member { borrower: borrower.clone(), plan };
 			let count = groups.len();

@@ -159,7 +159,6 @@ impl<T: Config> Pallet<T> {
 		collateral_asset: T::AssetId,
 		cap: Option<u128>,
 	) -> Result<Plan<T::AssetId>, DispatchError> {
-		ensure!(debt_asset != collateral_asset, Error::<T>::SameAsset);
 		ensure!(T::Lending::market_params(&debt_asset).is_some(), Error::<T>::UnknownMarket);
 		let market =
 			T::Lending::market_params(&collateral_asset).ok_or(Error::<T>::UnknownMarket)?;
@@ -168,16 +167,24 @@ impl<T: Config> Pallet<T> {
 		let health = T::Lending::liquidation_health(borrower, &debt_asset, &collateral_asset)?;
 		ensure!(health.is_liquidatable(), Error::<T>::NotLiquidatable);
 		let params = Params::<T>::get();
-		let discount = math::discount(
-			market.liquidation_bonus,
-			params.min_discount_share,
-			params.health_for_max_discount,
-			health.factor,
-		);
+		// A same-asset position is netted (its own supply repays its debt): nothing is sold,
+		// so there is no discount to pay.
+		let discount = if debt_asset == collateral_asset {
+			Permill::zero()
+		} else {
+			math::discount(
+				market.liquidation_bonus,
+				params.min_discount_share,
+				params.health_for_max_discount,
+				health.factor,
+			)
+		};
 		let owed = T::Lending::debt(borrower, &debt_asset)?;
 		let held = T::Lending::supplied(borrower, &collateral_asset)?;
 		ensure!(!owed.is_zero(), Error::<T>::NoDebt);
-		ensure!(!held.is_zero(), Error::<T>::NoCollateral);
+		// Shares worth no unit (a supply index below 1 after a socialised loss): too small to
+		// pay for anything, so `settle` sweeps them and the loss waterfall runs.
+		ensure!(!held.is_zero(), Error::<T>::CollateralTooSmall);
 		let is_dust = |amount: u128, price: FixedU128| value_of(amount, price) < params.dust_value;
 		// Collateral due for `r` debt units, the discount included, and the debt units all of
 		// `c` collateral pays for: each rounded down once (the borrower gives no more than the
@@ -222,10 +229,10 @@ impl<T: Config> Pallet<T> {
 			)
 			.ok_or_else(overflow::<T>)?;
 			if affordable < owed {
-				// Insolvent: all the collateral for part of the debt. Collateral worth less than
-				// the dust value cannot be sold (a unit left over by an earlier sale, say): it is
-				// too small, and `settle` sweeps it so the loss waterfall closes the debt.
-				ensure!(!is_dust(held, collateral_price), Error::<T>::CollateralTooSmall);
+				// This collateral cannot pay the whole debt: all of it for what it pays. The dust
+				// rule is the account's (what a liquidation leaves), never a collateral's: a
+				// small collateral of a solvent account is liquidated like any other, and only
+				// one that pays for no unit of the debt is too small (refused below).
 				repay = affordable;
 				collateral = held;
 			} else {
@@ -276,6 +283,9 @@ impl<T: Config> Pallet<T> {
 		max_repay: Amount,
 	) -> DispatchResultWithPostInfo {
 		ensure!(keeper != borrower, Error::<T>::SelfLiquidation);
+		// A same-asset position is netted by `settle`, for no discount: a keeper has nothing
+		// to buy.
+		ensure!(debt_asset != collateral_asset, Error::<T>::SameAsset);
 		let cap = match max_repay {
 			Amount::Exact(0) => return Err(Error::<T>::ZeroAmount.into()),
 			Amount::Exact(cap) => Some(cap),
@@ -385,10 +395,16 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn settle_plan_tried(
 		borrower: &T::AccountId,
 	) -> (Result<Plan<T::AssetId>, DispatchError>, u32, bool) {
-		let (debt, collaterals) = match Self::choose(borrower) {
+		let (debt, mut collaterals) = match Self::choose(borrower) {
 			Ok(chosen) => chosen,
 			Err(e) => return (Err(e), 0, false),
 		};
+		// A supply of the debt's own asset nets it first: nothing is sold, no discount paid,
+		// no price risk taken.
+		if let Some(i) = collaterals.iter().position(|c| *c == debt) {
+			collaterals.remove(i);
+			collaterals.insert(0, debt);
+		}
 		let mut first_error = None;
 		let mut tries = 0u32;
 		let mut all_too_small = !collaterals.is_empty();
@@ -715,9 +731,11 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			let amount = T::Lending::supplied(borrower, &asset)?;
-			if !amount.is_zero() {
-				T::Lending::seize_collateral(borrower, &asset, amount, &treasury)?;
+			if amount.is_zero() {
+				// Shares worth no unit: nothing to move (they count as no collateral).
+				continue;
 			}
+			T::Lending::seize_collateral(borrower, &asset, amount, &treasury)?;
 			Self::deposit_event(Event::DustCollateralSwept {
 				borrower: borrower.clone(),
 				asset,
@@ -726,6 +744,63 @@ impl<T: Config> Pallet<T> {
 			swept = swept.saturating_add(1);
 		}
 		Ok(swept)
+	}
+
+	/// Whether `borrower` holds a collateral worth at least one unit (shares worth no unit, as
+	/// a supply index below 1 can leave, count as none: they can neither be sold nor keep the
+	/// loss waterfall from closing the debt). A supply that cannot be read counts as held.
+	pub(crate) fn has_collateral(borrower: &T::AccountId) -> bool {
+		T::Lending::account_assets(borrower).supplies.iter().any(|(asset, collateral)| {
+			*collateral && T::Lending::supplied(borrower, asset).map_or(true, |a| !a.is_zero())
+		})
+	}
+
+	/// Whether `borrower`, as `plan` found it, is insolvent with all its collateral worth less
+	/// than the dust value (the account's dust rule), every collateral priced fresh (a
+	/// collateral whose feed is dead counts for nothing in the health, and is not swept).
+	fn is_dust_account(borrower: &T::AccountId, plan: &Plan<T::AssetId>) -> bool {
+		let health = &plan.health;
+		health.collateral_value < Params::<T>::get().dust_value
+			&& health.collateral_value < health.debt_value
+			&& T::Lending::account_assets(borrower)
+				.supplies
+				.iter()
+				.filter(|(_, collateral)| *collateral)
+				.all(|(asset, _)| Self::price(asset).is_ok())
+	}
+
+	/// The netting route of `settle`: `plan`'s repayment comes from the borrower's own supply
+	/// of the debt's asset (no sale, no discount, no tip).
+	fn net(
+		caller: &T::AccountId,
+		borrower: &T::AccountId,
+		plan: &Plan<T::AssetId>,
+		plans_weight: Weight,
+	) -> DispatchResultWithPostInfo {
+		T::Lending::net(borrower, &plan.debt_asset, plan.repay)?;
+		Self::deposit_event(Event::Settled {
+			borrower: borrower.clone(),
+			caller: caller.clone(),
+			debt_asset: plan.debt_asset,
+			collateral_asset: plan.collateral_asset,
+			route: Route::Net,
+			repaid: plan.repay,
+			collateral_due: plan.collateral,
+			sold: plan.collateral,
+			to_insurance: 0,
+			tip: 0,
+			returned: 0,
+			discount: plan.discount,
+			health: plan.health.factor,
+		});
+		Self::dequeue(borrower, plan.collateral_asset);
+		let debts = Self::cover_shortfall(borrower)?;
+		Ok(Some(
+			plans_weight
+				.saturating_add(T::Lending::net_weight())
+				.saturating_add(Self::shortfall_weight(debts)),
+		)
+		.into())
 	}
 
 	/// The backstop: the insurance treasury repays and takes the collateral at the oracle price
@@ -775,7 +850,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(caller != borrower, Error::<T>::SelfLiquidation);
 		let assets = T::Lending::account_assets(borrower);
 		ensure!(!assets.debts.is_empty(), Error::<T>::NotLiquidatable);
-		if !assets.supplies.iter().any(|(_, collateral)| *collateral) {
+		if !Self::has_collateral(borrower) {
 			// Debt and no collateral: only the loss waterfall is left.
 			let debts = Self::cover_shortfall(borrower)?;
 			ensure!(debts > 0, Error::<T>::NotLiquidatable);
@@ -810,6 +885,9 @@ impl<T: Config> Pallet<T> {
 			},
 			Err(e) => return Err(e.into()),
 		};
+		if plan.debt_asset == plan.collateral_asset {
+			return Self::net(caller, borrower, &plan, plans_weight);
+		}
 		let collateral = plan.collateral_asset;
 		let planned = plan.repay;
 		let (plan, quote) = Self::dex_sale(borrower, plan);
@@ -858,6 +936,21 @@ impl<T: Config> Pallet<T> {
 							// waits its turn (riskiest first) for a later block's sale.
 							Self::enqueue(borrower, &plan)?;
 							T::WeightInfo::settle_dex()
+						} else if Self::is_dust_account(borrower, &plan) {
+							// Insolvent with all its collateral worth less than the dust
+							// value: no taker would bid for such a lot, and an auction would
+							// hold its slot for ever. The collateral goes to the treasury and
+							// the loss waterfall closes the debt (what it socialises beyond
+							// the deficit is below the dust value).
+							let swept = Self::sweep_dust(borrower)?;
+							let debts = Self::cover_shortfall(borrower)?;
+							return Ok(Some(
+								plans_weight
+									.saturating_add(dex_weight)
+									.saturating_add(Self::sweep_weight(swept))
+									.saturating_add(Self::shortfall_weight(debts)),
+							)
+							.into());
 						} else {
 							// Not sellable on the DEX at all (halted, beyond the bound, no
 							// cash, no pool): the seizure goes to a Dutch auction.
@@ -926,10 +1019,10 @@ impl<T: Config> Pallet<T> {
 	/// treasury's holdings of the asset, then the market's reserves, then its suppliers.
 	/// Returns how many debts it covered.
 	pub(crate) fn cover_shortfall(borrower: &T::AccountId) -> Result<u32, DispatchError> {
-		let assets = T::Lending::account_assets(borrower);
-		if assets.supplies.iter().any(|(_, collateral)| *collateral) {
+		if Self::has_collateral(borrower) {
 			return Ok(0);
 		}
+		let assets = T::Lending::account_assets(borrower);
 		let treasury = Self::insurance_account();
 		let mut covered = 0u32;
 		for asset in assets.debts {
@@ -1067,7 +1160,21 @@ impl<T: Config> Pallet<T> {
 
 	/// A dry run of `settle(borrower)` (the `preview` view and runtime API).
 	pub fn do_preview(borrower: &T::AccountId) -> Result<Preview<T::AssetId>, DispatchError> {
-		let (plan, quote) = Self::dex_sale(borrower, Self::settle_plan(borrower)?);
+		let plan = Self::settle_plan(borrower)?;
+		if plan.debt_asset == plan.collateral_asset {
+			return Ok(Preview {
+				health: plan.health.factor,
+				debt_asset: plan.debt_asset,
+				collateral_asset: plan.collateral_asset,
+				repay: plan.repay,
+				collateral_due: plan.collateral,
+				discount: plan.discount,
+				dex_input: None,
+				route: Ok(Route::Net),
+				returned: 0,
+			});
+		}
+		let (plan, quote) = Self::dex_sale(borrower, plan);
 		// The DEX's quote, read once: the refusals of the quote carry it.
 		let dex_input = match &quote {
 			Ok(quote) => Some(quote.input),
@@ -1143,10 +1250,7 @@ impl<T: Config> Pallet<T> {
 		let (candidates, next) = Self::at_risk(start, limit);
 		let found = candidates
 			.into_iter()
-			.filter_map(|who| match T::Lending::account_health(&who) {
-				Ok(health) if health.is_liquidatable() => Some((who, health.factor)),
-				_ => None,
-			})
+			.filter_map(|who| Self::liquidatable_health(&who).map(|factor| (who, factor)))
 			.collect();
 		(found, next)
 	}
@@ -1164,10 +1268,7 @@ impl<T: Config> Pallet<T> {
 		} else {
 			None
 		};
-		let found = page
-			.into_iter()
-			.filter(|who| T::Lending::account_health(who).is_ok_and(|h| h.is_liquidatable()))
-			.collect();
+		let found = page.into_iter().filter(|who| Self::may_settle(who)).collect();
 		(found, next)
 	}
 

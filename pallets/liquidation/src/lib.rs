@@ -740,100 +740,77 @@ pub mod pallet {
 		}
 	}
 
-	/// The offchain worker's settlements: valid while the settlement would succeed (a dry run
-	/// of it), one per borrower in the pool, in the `UnsignedPriority` band, for
-	/// `UnsignedLongevity` blocks.
+	/// The offchain worker's transactions. Each is valid only from the local node (its own
+	/// worker, `TransactionSource::Local`) or in a block (`InBlock`): a transaction from the
+	/// network is refused before anything is read, so no one can make a validator validate,
+	/// include or propagate unsigned calls it did not make itself; the block's author
+	/// includes its own worker's settlements. Validity is the same cheap check
+	/// `pre_dispatch` makes at inclusion (a few reads per account: [`Pallet::may_settle`],
+	/// [`Pallet::needs_refile`], [`Pallet::redo_due`]), never a dry run of the call; the
+	/// worker dry-runs before it submits, and dispatch is charged its weight (refunded to what
+	/// it did). One tag per borrower, account or auction: two transactions naming the same
+	/// one cannot both be in the pool.
 	#[pallet::validate_unsigned]
 	impl<T: Config> ValidateUnsigned for Pallet<T> {
 		type Call = Call<T>;
 
-		fn validate_unsigned(_source: TransactionSource, call: &Self::Call) -> TransactionValidity {
-			match call {
-				Call::settle_unsigned { borrower } => {
-					if let Err(e) = Self::can_settle(borrower) {
-						log::debug!(target: "runtime::liquidation", "unsigned settle refused: {e:?}");
-						return InvalidTransaction::Stale.into();
-					}
-					ValidTransaction::with_tag_prefix("margincall-liquidation")
-						.priority(T::UnsignedPriority::get())
-						.and_provides(borrower)
-						.longevity(u64::from(T::UnsignedLongevity::get()))
-						.propagate(true)
-						.build()
-				},
-				Call::settle_batch_unsigned { borrowers, witness } => {
-					// Borrowers in strictly ascending order (one transaction per set of
-					// borrowers), and valid only if every position would be settled.
-					if !borrowers.iter().zip(borrowers.iter().skip(1)).all(|(a, b)| a < b) {
-						return InvalidTransaction::Call.into();
-					}
-					match Self::try_settle_batch(borrowers, *witness) {
-						Ok(report) if report.skipped.is_empty() => {},
-						outcome => {
-							log::debug!(target: "runtime::liquidation", "unsigned batch refused: {outcome:?}");
-							return InvalidTransaction::Stale.into();
-						},
-					}
-					borrowers
-						.iter()
-						.fold(
-							ValidTransaction::with_tag_prefix("margincall-liquidation"),
-							|tx, borrower| tx.and_provides(borrower),
-						)
-						.priority(T::UnsignedPriority::get())
-						.longevity(u64::from(T::UnsignedLongevity::get()))
-						.propagate(true)
-						.build()
+		fn validate_unsigned(source: TransactionSource, call: &Self::Call) -> TransactionValidity {
+			if !matches!(source, TransactionSource::Local | TransactionSource::InBlock) {
+				return InvalidTransaction::Call.into();
+			}
+			if let Err(e) = Self::pre_dispatch(call) {
+				log::debug!(target: "runtime::liquidation", "unsigned call refused: {e:?}");
+				return Err(e);
+			}
+			let (prefix, priority) = match call {
+				Call::refile_unsigned { .. } => ("margincall-refile", 0),
+				Call::redo_unsigned { .. } => ("margincall-auction", T::UnsignedPriority::get()),
+				_ => ("margincall-liquidation", T::UnsignedPriority::get()),
+			};
+			let tx = ValidTransaction::with_tag_prefix(prefix);
+			let tx = match call {
+				Call::settle_unsigned { borrower } => tx.and_provides(borrower),
+				Call::settle_batch_unsigned { borrowers, .. } => {
+					borrowers.iter().fold(tx, |tx, borrower| tx.and_provides(borrower))
 				},
 				Call::refile_unsigned { accounts } => {
-					// Housekeeping: valid only if it moves every account it names, at the
-					// lowest priority.
-					if accounts.is_empty() || !accounts.iter().all(Self::needs_refile) {
-						return InvalidTransaction::Stale.into();
-					}
-					ValidTransaction::with_tag_prefix("margincall-refile")
-						.priority(0)
-						.and_provides(accounts)
-						.longevity(u64::from(T::UnsignedLongevity::get()))
-						.propagate(true)
-						.build()
+					accounts.iter().fold(tx, |tx, account| tx.and_provides(account))
 				},
-				Call::redo_unsigned { id } => {
-					if !Self::redo_due(*id) {
-						return InvalidTransaction::Stale.into();
-					}
-					ValidTransaction::with_tag_prefix("margincall-auction")
-						.priority(T::UnsignedPriority::get())
-						.and_provides(id)
-						.longevity(u64::from(T::UnsignedLongevity::get()))
-						.propagate(true)
-						.build()
-				},
-				_ => InvalidTransaction::Call.into(),
-			}
+				Call::redo_unsigned { id } => tx.and_provides(id),
+				_ => return InvalidTransaction::Call.into(),
+			};
+			tx.priority(priority)
+				.longevity(u64::from(T::UnsignedLongevity::get()))
+				.propagate(false)
+				.build()
 		}
 
-		/// At inclusion, the cheap check only (the full one ran at validation): an account
-		/// repaid meanwhile is dropped from the block, not failed in it.
+		/// The check at validation and at inclusion alike: an account repaid meanwhile is
+		/// dropped from the block, not failed in it.
 		fn pre_dispatch(call: &Self::Call) -> Result<(), TransactionValidityError> {
-			match call {
-				Call::settle_unsigned { borrower } if Self::may_settle(borrower) => Ok(()),
-				// Refused only when no position may be settled any more (stops at the first
-				// that may: usually the first).
-				Call::settle_batch_unsigned { borrowers, .. }
-					if borrowers.iter().any(Self::may_settle) =>
-				{
-					Ok(())
+			let valid = match call {
+				Call::settle_unsigned { borrower } => Self::may_settle(borrower),
+				// Borrowers in strictly ascending order (one transaction per set: otherwise
+				// malformed), each liquidatable now.
+				Call::settle_batch_unsigned { borrowers, .. } => {
+					if borrowers.is_empty()
+						|| !borrowers.iter().zip(borrowers.iter().skip(1)).all(|(a, b)| a < b)
+					{
+						return Err(InvalidTransaction::Call.into());
+					}
+					borrowers.iter().all(Self::may_settle)
 				},
-				Call::refile_unsigned { accounts } if !accounts.is_empty() => Ok(()),
-				// The dry run again (about one `redo`, which the call is charged anyway): a
-				// redo no longer due (a signed one earlier in the block) is dropped, not failed.
-				Call::redo_unsigned { id } if Self::redo_due(*id) => Ok(()),
-				Call::settle_unsigned { .. }
-				| Call::settle_batch_unsigned { .. }
-				| Call::refile_unsigned { .. }
-				| Call::redo_unsigned { .. } => Err(InvalidTransaction::Stale.into()),
-				_ => Err(InvalidTransaction::Call.into()),
+				// Housekeeping: valid only if it moves every account it names.
+				Call::refile_unsigned { accounts } => {
+					!accounts.is_empty() && accounts.iter().all(Self::needs_refile)
+				},
+				Call::redo_unsigned { id } => Self::redo_due(*id),
+				_ => return Err(InvalidTransaction::Call.into()),
+			};
+			if valid {
+				Ok(())
+			} else {
+				Err(InvalidTransaction::Stale.into())
 			}
 		}
 	}
@@ -909,9 +886,9 @@ pub mod pallet {
 			Self::do_transfer_insurance(asset, amount, &to)
 		}
 
-		/// `settle(borrower)` by the offchain worker: an unsigned transaction, valid only while
-		/// the settlement would succeed ([`Pallet::can_settle`]). The tip goes to the insurance
-		/// treasury.
+		/// `settle(borrower)` by the offchain worker: an unsigned transaction from the local node
+		/// only, valid while the borrower is liquidatable ([`Pallet::may_settle`]; the worker
+		/// dry-runs it first, [`Pallet::can_settle`]). The tip goes to the insurance treasury.
 		#[pallet::call_index(6)]
 		#[pallet::weight(Pallet::<T>::settle_weight())]
 		pub fn settle_unsigned(
@@ -972,8 +949,9 @@ pub mod pallet {
 			Self::settle_batch_call(&caller, &borrowers, witness)
 		}
 
-		/// `settle_batch` by the offchain worker: valid only while every position of it would
-		/// be settled ([`Pallet::try_settle_batch`]). The tips go to the insurance treasury.
+		/// `settle_batch` by the offchain worker: from the local node only, valid while every
+		/// borrower of it is liquidatable ([`Pallet::may_settle`]; the worker dry-runs the batch
+		/// first, [`Pallet::try_settle_batch`]). The tips go to the insurance treasury.
 		#[pallet::call_index(9)]
 		#[pallet::weight(Pallet::<T>::settle_batch_weight(
 			borrowers.len().try_into().unwrap_or(u32::MAX),

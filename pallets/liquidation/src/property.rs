@@ -88,6 +88,7 @@ struct Counts {
 	keeper: u32,
 	dex: u32,
 	backstop: u32,
+	net: u32,
 	shortfall: u32,
 	healthy_refused: u32,
 	auctions: u32,
@@ -298,6 +299,7 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 								match route {
 									Route::Dex => counts.borrow_mut().dex += 1,
 									Route::Backstop { .. } => counts.borrow_mut().backstop += 1,
+									Route::Net => counts.borrow_mut().net += 1,
 									Route::Auction { .. } => {
 										prop_assert!(false, "a settlement on the auction route")
 									},

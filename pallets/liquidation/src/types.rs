@@ -201,6 +201,9 @@ pub enum Route {
 		/// Why the DEX could not.
 		dex: DexRefusal,
 	},
+	/// A same-asset position: the borrower's own supply of the debt's asset repaid it
+	/// (nothing sold, no discount; `sold` is the supply used).
+	Net,
 	/// Neither the DEX nor the backstop could: the seizure goes to a Dutch auction
 	/// ([`crate::auction`]; only in `preview`: a started auction is `AuctionStarted`).
 	Auction {

@@ -296,7 +296,8 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		budget: &mut Weight,
 		unhandled: &mut Vec<T::AccountId>,
 	) {
-		let one = T::WeightInfo::settle_dex();
+		// What each `settle_unsigned` reserves of the block (not what it is refunded to).
+		let one = Self::settle_weight();
 		for who in accounts {
 			if one.any_gt(*budget) {
 				unhandled.push(who);
@@ -372,13 +373,30 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// The cheap check at block inclusion: the account has debt and either no collateral (the
-	/// loss waterfall) or a health below 1.
-	pub fn may_settle(borrower: &T::AccountId) -> bool {
+	/// The one rule of who may be liquidated, for the offchain worker, the views and the
+	/// unsigned transactions' validity alike (a few reads per account, no dry run): the
+	/// account has debt and either no collateral worth a unit (the loss waterfall) or a health
+	/// below 1 as a liquidation computes it ([`LendingPositions::grace_health`]: an asset the
+	/// liquidation does not touch may be up to the stale-price grace old) with at least one
+	/// debt and one collateral priced fresh (the pair a liquidation needs). Returns the health.
+	pub fn liquidatable_health(borrower: &T::AccountId) -> Option<sp_arithmetic::FixedU128> {
 		let assets = T::Lending::account_assets(borrower);
-		!assets.debts.is_empty()
-			&& (!assets.supplies.iter().any(|(_, collateral)| *collateral)
-				|| T::Lending::account_health(borrower).is_ok_and(|h| h.is_liquidatable()))
+		if assets.debts.is_empty() {
+			return None;
+		}
+		if !Self::has_collateral(borrower) {
+			return Some(sp_arithmetic::FixedU128::from_inner(0));
+		}
+		let health = T::Lending::grace_health(borrower).ok().filter(|h| h.is_liquidatable())?;
+		let fresh = |asset: &T::AssetId| Self::price(asset).is_ok();
+		let pair = assets.debts.iter().any(fresh)
+			&& assets.supplies.iter().any(|(asset, collateral)| *collateral && fresh(asset));
+		pair.then_some(health.factor)
+	}
+
+	/// Whether [`Self::liquidatable_health`] finds `borrower` liquidatable.
+	pub fn may_settle(borrower: &T::AccountId) -> bool {
+		Self::liquidatable_health(borrower).is_some()
 	}
 
 	/// Whether `who` has more than one collateral or more than one debt (a wide position for

@@ -1,0 +1,505 @@
+//! Liquidation correctness under states a borrower can build on purpose: the reproductions of
+//! the review's findings (each failed before its fix), with exact outcomes.
+
+use super::*;
+use frame_support::pallet_prelude::{InvalidTransaction, TransactionSource, ValidateUnsigned};
+use sp_runtime::transaction_validity::TransactionValidity;
+
+fn socialised() -> u128 {
+	events()
+		.iter()
+		.map(|e| match e {
+			Event::BadDebtSocialised { amount, .. } => *amount,
+			_ => 0,
+		})
+		.sum()
+}
+
+/// Alice: BTC 9 and MEME 1,900 (worth 900 + 950) backing USD 1,000; then BTC → 80 and MEME →
+/// 0.4: collateral worth 1,480, each collateral worth less than the dust value (1,000),
+/// health 0.92.
+fn alice_with_small_collaterals() {
+	assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, 9));
+	assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 1_900));
+	assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, 1_000));
+	MockOracle::set(BTC, FixedU128::from_u32(80));
+	MockOracle::set(MEME, fx(4, 10));
+	assert_eq!(health(ALICE), fx(920, 1_000));
+	System::reset_events();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. No solvent account is written off
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_keeper_liquidates_a_solvent_account_whose_collaterals_are_each_below_the_dust_value() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_with_small_collaterals();
+		// Before: `CollateralTooSmall` for every pair, and `settle` socialised all 1,000.
+		assert_ok!(bob_liquidates_alice(Amount::All));
+		let Event::Liquidated { repaid, seized, protocol_fee, .. } =
+			events().into_iter().find(|e| matches!(e, Event::Liquidated { .. })).unwrap()
+		else {
+			unreachable!()
+		};
+		// All 9 BTC (it cannot pay the whole debt) for what they pay at the discount.
+		assert_eq!(seized + protocol_fee, 9);
+		assert_eq!(supplied(ALICE, BTC), 0);
+		assert!(repaid > 600 && repaid < 720, "{repaid}");
+		assert_eq!(debt(ALICE, USD), 1_000 - repaid);
+		assert_eq!(socialised(), 0);
+		assert_eq!(BadDebt::<Test>::get(USD), 0);
+		// The MEME left still backs the rest: no write-off, no waterfall.
+		assert_eq!(supplied(ALICE, MEME), 1_900);
+	});
+}
+
+#[test]
+fn settle_never_socialises_the_debt_of_a_solvent_account() {
+	for funded in [false, true] {
+		ExtBuilder::default().build_and_execute(|| {
+			if funded {
+				mint(USD, insurance(), 1_000_000);
+			}
+			alice_with_small_collaterals();
+			let before = debt(ALICE, USD);
+			// Every step `settle` can make until Alice is healthy or in an auction.
+			for _ in 0..4 {
+				if Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE).is_err() {
+					break;
+				}
+			}
+			assert_eq!(socialised(), 0, "funded: {funded}");
+			assert_eq!(BadDebt::<Test>::get(USD), 0);
+			// Something happened: a sale (the backstop, with a funded treasury) or an auction.
+			let settled = events().iter().any(|e| matches!(e, Event::Settled { .. }));
+			let auctioned = events().iter().any(|e| matches!(e, Event::AuctionStarted { .. }));
+			assert!(settled || auctioned, "funded: {funded}: {:?}", events());
+			if funded {
+				assert!(settled);
+				assert!(debt(ALICE, USD) < before);
+			}
+		});
+	}
+}
+
+#[test]
+fn an_insolvent_account_with_a_small_collateral_socialises_only_the_deficit_when_it_can_be_sold() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Alice: 5 MEME (worth 2.5) left after her BTC was taken, debt > 60,000.
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 5));
+		alice_underwater(70);
+		assert_ok!(bob_liquidates_alice(Amount::All));
+		let owed = debt(ALICE, USD);
+		// Before: `CollateralTooSmall` (worth less than the dust value), swept for nothing and
+		// the whole debt socialised. The treasury can buy the MEME (the backstop): it pays 2
+		// USD for 4 of it (the oracle less its discount); the last unit pays for no unit of
+		// debt and is swept, then the waterfall closes the rest (the treasury's 8 USD first).
+		mint(USD, insurance(), MIN + 10);
+		System::reset_events();
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::Settled {
+				route: Route::Backstop { .. },
+				repaid: 2,
+				collateral_due: 5,
+				to_insurance: 4,
+				returned: 1,
+				..
+			}
+		)));
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		assert!(events().contains(&Event::DustCollateralSwept {
+			borrower: ALICE,
+			asset: MEME,
+			amount: 1
+		}));
+		assert_eq!(supplied(insurance(), MEME), 5);
+		assert_eq!(debt(ALICE, USD), 0);
+		assert!(events().contains(&Event::ShortfallCoveredByInsurance {
+			borrower: ALICE,
+			asset: USD,
+			amount: 8
+		}));
+		assert_eq!(socialised() + 8 + 2, owed);
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Same-asset positions are netted
+// ---------------------------------------------------------------------------------------------
+
+/// Alice supplies USD 1,000,000 and borrows USD 790,000; governance lowers USD's threshold to
+/// 75%: health 0.95.
+fn alice_same_asset() {
+	assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), USD, 1_000_000));
+	assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, 790_000));
+	let params = pallet_lending::MarketParams {
+		collateral_factor: Permill::from_percent(70),
+		liquidation_threshold: Permill::from_percent(75),
+		..usd_params()
+	};
+	assert_ok!(Lending::update_market(RuntimeOrigin::root(), USD, params));
+	assert!(health(ALICE) < FixedU128::one());
+	System::reset_events();
+}
+
+#[test]
+fn a_same_asset_position_is_netted_from_its_own_supply_moving_no_token() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_same_asset();
+		// Before: `SameAsset` from every route, listed as liquidatable for ever.
+		assert_eq!(Liquidation::liquidatable(None, 10).0.len(), 1);
+		let preview = Liquidation::preview(ALICE).unwrap();
+		assert_eq!(preview.route, Ok(Route::Net));
+		assert_eq!(preview.discount, Permill::zero());
+		let pallet_usd = balance(USD, Lending::account_id());
+		let (charlie, insurance_usd) = (supplied(CHARLIE, USD), balance(USD, insurance()));
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		// 1.05 × 790,000 − 0.75 × 1,000,000 = 79,500 to close, 0.3 per unit netted.
+		let repay = 265_000;
+		assert_eq!(preview.repay, repay);
+		assert_eq!(
+			last_event(),
+			Event::Settled {
+				borrower: ALICE,
+				caller: CHARLIE,
+				debt_asset: USD,
+				collateral_asset: USD,
+				route: Route::Net,
+				repaid: repay,
+				collateral_due: repay,
+				sold: repay,
+				to_insurance: 0,
+				tip: 0,
+				returned: 0,
+				discount: Permill::zero(),
+				health: preview.health,
+			}
+		);
+		assert_eq!(debt(ALICE, USD), 790_000 - repay);
+		assert_eq!(supplied(ALICE, USD), 1_000_000 - repay);
+		assert_eq!(health(ALICE), fx(105, 100));
+		// No token moved: no cash needed, no tip, nothing to the treasury.
+		assert_eq!(balance(USD, Lending::account_id()), pallet_usd);
+		assert_eq!((supplied(CHARLIE, USD), balance(USD, insurance())), (charlie, insurance_usd));
+		assert!(Liquidation::liquidatable(None, 10).0.is_empty());
+		// A keeper has nothing to buy.
+		assert_noop!(
+			Liquidation::liquidate(RuntimeOrigin::signed(BOB), ALICE, USD, USD, Amount::All),
+			Error::<Test>::SameAsset
+		);
+	});
+}
+
+#[test]
+fn netting_goes_first_and_needs_no_cash_in_a_lent_out_market() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Alice also holds BTC as collateral: netting her USD is still the first step.
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, 100));
+		alice_same_asset();
+		// Bob borrows almost all the USD cash left (against his BTC).
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(BOB), BTC, 2_000_000_000));
+		let cash = Lending::available_cash(USD);
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(BOB), USD, cash - 10));
+		assert!(health(ALICE) < FixedU128::one());
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		assert!(matches!(last_event(), Event::Settled { route: Route::Net, .. }));
+		assert_eq!(supplied(ALICE, BTC), 100);
+		assert!(health(ALICE) >= FixedU128::one());
+	});
+}
+
+#[test]
+fn a_batch_passes_a_same_asset_position_to_settle() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_same_asset();
+		let borrowers = frame_support::BoundedVec::try_from(vec![ALICE]).unwrap();
+		let dry = Liquidation::try_settle_batch(&borrowers, BatchWitness { pairs: 1, wide: 0 });
+		assert_eq!(
+			dry.unwrap().skipped,
+			vec![(ALICE, Skipped::NoPlan(Error::<Test>::SameAsset.into()))]
+		);
+		let result = Liquidation::settle_batch(
+			RuntimeOrigin::signed(CHARLIE),
+			borrowers,
+			BatchWitness { pairs: 1, wide: 0 },
+		);
+		assert_eq!(result.unwrap_err().error, Error::<Test>::NothingSettled.into());
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3-5. Auctions: the lot shrinks with the tab, a disabled collateral closes them, a falling
+// market resets them
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_tab_repaid_outside_the_auction_shrinks_its_lot_and_a_paid_auction_takes_no_more() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Alice: 10,000 BTC backing USD 400,000 and ETH 100,000 (worth 200,000).
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, 10_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, 400_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), ETH, 100_000));
+		MockOracle::set(BTC, FixedU128::from_u32(78));
+		MockBreaker::halt(BTC);
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		let auction = Auctions::<Test>::get(0).expect("an auction of BTC for USD");
+		assert_eq!(auction.debt_asset, USD);
+		// Alice repays all her USD debt but 5,000 (healthy), then ETH triples: unhealthy
+		// again, with the auction's tab now 5,000.
+		assert_ok!(Lending::repay(
+			RuntimeOrigin::signed(ALICE),
+			USD,
+			Amount::Exact(400_000 - 5_000)
+		));
+		MockOracle::set(ETH, FixedU128::from_u32(6));
+		assert!(health(ALICE) < FixedU128::one());
+		let lot = (auction.lot * 5_000).div_ceil(auction.tab);
+		System::set_block_number(System::block_number() + 3);
+		System::reset_events();
+		let alice_btc = supplied(ALICE, BTC);
+		assert_ok!(Liquidation::take(RuntimeOrigin::signed(BOB), 0, auction.lot, fx(1_000, 1)));
+		let Some(Event::AuctionTaken { bought, paid, lot_left, tab_left, .. }) =
+			events().into_iter().find(|e| matches!(e, Event::AuctionTaken { .. }))
+		else {
+			panic!("a take")
+		};
+		assert_eq!((paid, tab_left), (5_000, 0));
+		assert_eq!(lot_left, lot - bought);
+		// Before: the treasury took half the whole unsold lot (~4,900 BTC of 10,000).
+		let to_insurance = lot_left.div_ceil(2);
+		assert!(events().contains(&Event::AuctionEnded {
+			id: 0,
+			borrower: ALICE,
+			reason: AuctionEnd::Paid,
+			to_insurance,
+			returned: lot_left - to_insurance,
+			unpaid: 0,
+		}));
+		assert_eq!(supplied(ALICE, BTC), alice_btc - bought - to_insurance);
+		// The treasury's gain: within the discount and the auction's buffer on what was repaid.
+		let gain = to_insurance * 78;
+		assert!(gain <= 5_000 * 20 / 100 + 78, "{gain}");
+		// Alice is solvent still: her collateral is worth more than her debts.
+		let h = <Lending as LendingPositions<AccountId>>::account_health(&ALICE).unwrap();
+		assert!(h.collateral_value > h.debt_value);
+	});
+}
+
+#[test]
+fn a_borrower_that_takes_the_auctioned_asset_out_of_its_collateral_ends_the_auction() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		MockBreaker::halt(BTC);
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		assert!(Auctions::<Test>::get(0).is_some());
+		// Alice recovers with MEME, then takes BTC out of her collateral.
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 4_000_000));
+		assert_ok!(Lending::disable_collateral(RuntimeOrigin::signed(ALICE), BTC));
+		// Before: `take` and `redo` failed with `NotCollateral` for ever, holding the slot.
+		assert_noop!(
+			Liquidation::take(RuntimeOrigin::signed(BOB), 0, 1_000, fx(1_000, 1)),
+			Error::<Test>::AuctionOver
+		);
+		assert_ok!(Liquidation::redo(RuntimeOrigin::signed(CHARLIE), 0));
+		assert!(matches!(
+			last_event(),
+			Event::AuctionEnded { id: 0, reason: AuctionEnd::Closed, to_insurance: 0, .. }
+		));
+		assert_eq!(Auctions::<Test>::count(), 0);
+		assert_eq!(BorrowerAuction::<Test>::get(ALICE), None);
+		assert_eq!(supplied(ALICE, BTC), 10_000);
+	});
+}
+
+#[test]
+fn an_oracle_falling_through_the_floor_resets_the_auction() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		MockBreaker::halt(BTC);
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		// The floor is 72; BTC falls to 60.
+		MockOracle::set(BTC, FixedU128::from_u32(60));
+		assert_eq!(Liquidation::auctions()[0].needs_reset, Some(true));
+		// Before: nobody would take at 72, `redo` refused (`AuctionNotStale`) for 100 blocks.
+		assert_noop!(
+			Liquidation::take(RuntimeOrigin::signed(BOB), 0, 1_000, fx(1_000, 1)),
+			Error::<Test>::AuctionNeedsReset
+		);
+		assert_ok!(Liquidation::redo(RuntimeOrigin::signed(CHARLIE), 0));
+		let auction = Auctions::<Test>::get(0).unwrap();
+		assert_eq!(
+			(auction.top, auction.floor),
+			(FixedU128::from_u32(66), FixedU128::from_u32(48))
+		);
+		assert_eq!(auction.resets, 1);
+		// At 66, falling: takeable.
+		assert_ok!(Liquidation::take(RuntimeOrigin::signed(BOB), 0, 1_000, fx(66, 1)));
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. One rule of who is liquidatable
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn an_account_with_a_stale_small_collateral_is_found_and_settled() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 100));
+		alice_underwater(70);
+		// Two hours later MEME's feed has lapsed (within the 6-hour grace); USD and BTC are fed.
+		Timestamp::set_timestamp(Timestamp::get() + 2 * 3_600_000);
+		MockOracle::set(USD, FixedU128::one());
+		MockOracle::set(BTC, FixedU128::from_u32(70));
+		assert!(<Lending as LendingPositions<AccountId>>::account_health(&ALICE).is_err());
+		// Before: the worker's check, `liquidatable` and the sweep used strict prices and never
+		// found her, though `settle` works.
+		assert!(Liquidation::may_settle(&ALICE));
+		assert_eq!(Liquidation::liquidatable(None, 10).0.len(), 1);
+		assert_eq!(Liquidation::sweep(None, 10).0, vec![ALICE]);
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		assert!(!Liquidation::may_settle(&ALICE));
+		// BTC's last price is two hours old and low: below 1 within the grace, but no
+		// collateral is priced fresh, so no liquidation can happen, and nothing says it can.
+		MockOracle::set_at(BTC, FixedU128::from_u32(40), Timestamp::get() - 2 * 3_600_000);
+		assert!(<Lending as LendingPositions<AccountId>>::grace_health(&ALICE)
+			.unwrap()
+			.is_liquidatable());
+		assert!(!Liquidation::may_settle(&ALICE));
+		assert!(Liquidation::liquidatable(None, 10).0.is_empty());
+		assert!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE).is_err());
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Unsigned transactions: the local node's only, the same check at validation and inclusion
+// ---------------------------------------------------------------------------------------------
+
+fn validate(source: TransactionSource, call: &Call<Test>) -> TransactionValidity {
+	<Liquidation as ValidateUnsigned>::validate_unsigned(source, call)
+}
+
+#[test]
+fn unsigned_calls_from_the_network_are_refused_before_anything_is_read() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(70);
+		let list = |v: Vec<AccountId>| frame_support::BoundedVec::try_from(v).unwrap();
+		let calls = [
+			Call::settle_unsigned { borrower: ALICE },
+			Call::settle_batch_unsigned {
+				borrowers: list(vec![ALICE]),
+				witness: BatchWitness { pairs: 1, wide: 0 },
+			},
+			Call::refile_unsigned { accounts: list(vec![ALICE]) },
+			Call::redo_unsigned { id: 0 },
+		];
+		for call in &calls {
+			assert_eq!(
+				validate(TransactionSource::External, call),
+				InvalidTransaction::Call.into(),
+				"{call:?}"
+			);
+		}
+		// From the local node, the same settlement is valid, not propagated, tagged by borrower.
+		let valid = validate(TransactionSource::Local, &calls[0]).unwrap();
+		assert!(!valid.propagate);
+		assert!(validate(TransactionSource::InBlock, &calls[0]).is_ok());
+		let batch = validate(TransactionSource::Local, &calls[1]).unwrap();
+		assert_eq!(batch.provides, valid.provides, "one tag per borrower");
+	});
+}
+
+#[test]
+fn refiles_are_tagged_per_account_so_a_reordering_is_the_same_transaction() {
+	ExtBuilder::default().build_and_execute(|| {
+		let accounts = borrowers(&[700_000, 650_000]);
+		// Both repay: their entries are left in place (over-reporting), a refile moves each.
+		for who in &accounts {
+			assert_ok!(Lending::repay(RuntimeOrigin::signed(*who), USD, Amount::Exact(300_000)));
+		}
+		assert!(accounts.iter().all(Liquidation::needs_refile));
+		let list = |v: Vec<AccountId>| frame_support::BoundedVec::try_from(v).unwrap();
+		let one = validate(
+			TransactionSource::Local,
+			&Call::refile_unsigned { accounts: list(vec![accounts[0]]) },
+		)
+		.unwrap();
+		let both = validate(
+			TransactionSource::Local,
+			&Call::refile_unsigned { accounts: list(vec![accounts[1], accounts[0]]) },
+		)
+		.unwrap();
+		// Before: tagged by the whole vector, `[A]`, `[A, A]`, `[B, A]` were distinct.
+		assert!(one.provides.iter().all(|tag| both.provides.contains(tag)));
+		// An account that needs no refile makes the call invalid, at validation and inclusion.
+		let healthy = Call::refile_unsigned { accounts: list(vec![accounts[0], DAVE]) };
+		assert_eq!(validate(TransactionSource::Local, &healthy), InvalidTransaction::Stale.into());
+		assert_eq!(
+			<Liquidation as ValidateUnsigned>::pre_dispatch(&healthy),
+			Err(InvalidTransaction::Stale.into())
+		);
+	});
+}
+
+#[test]
+fn validity_and_inclusion_agree_and_a_settled_borrower_is_not_valid_again() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(85);
+		let call = Call::settle_unsigned { borrower: ALICE };
+		assert!(validate(TransactionSource::Local, &call).is_ok());
+		assert_ok!(<Liquidation as ValidateUnsigned>::pre_dispatch(&call));
+		assert_ok!(frame_support::traits::UnfilteredDispatchable::dispatch_bypass_filter(
+			call.clone(),
+			RuntimeOrigin::none()
+		));
+		// Healthy at the target now: a second copy is invalid at both.
+		assert_eq!(validate(TransactionSource::Local, &call), InvalidTransaction::Stale.into());
+		assert_eq!(
+			<Liquidation as ValidateUnsigned>::pre_dispatch(&call),
+			Err(InvalidTransaction::Stale.into())
+		);
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. Collateral shares worth no unit do not keep the waterfall from running
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn collateral_shares_worth_no_unit_after_a_socialised_loss_do_not_block_the_waterfall() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Alice: one MEME unit (one share while the index is 1) beside her BTC.
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 1));
+		alice_borrows(10_000, 700_000);
+		// Charlie borrows MEME and defaults: MEME's suppliers absorb a loss, the supply index
+		// falls below 1, and Alice's share is worth no unit.
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(CHARLIE), BTC, 100));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(CHARLIE), MEME, 10_000));
+		MockOracle::set(MEME, FixedU128::from_u32(5));
+		assert_ok!(Liquidation::liquidate(
+			RuntimeOrigin::signed(BOB),
+			CHARLIE,
+			MEME,
+			BTC,
+			Amount::All
+		));
+		assert!(BadDebt::<Test>::get(MEME) > 0);
+		assert_eq!(supplied(ALICE, MEME), 0);
+		MockOracle::set(MEME, fx(1, 2));
+		// Alice is insolvent: a keeper takes all her BTC, and the waterfall closes the rest in
+		// the same call. Before: the worthless MEME share kept it from running, and `settle`
+		// answered `NoCollateral` for ever.
+		MockOracle::set(BTC, FixedU128::from_u32(60));
+		System::reset_events();
+		assert_ok!(bob_liquidates_alice(Amount::All));
+		assert_eq!(debt(ALICE, USD), 0);
+		assert!(socialised() > 0);
+		assert_noop!(
+			Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE),
+			Error::<Test>::NotLiquidatable
+		);
+	});
+}
