@@ -385,8 +385,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// `redo`: closes auction `id` when there is nothing left to do (the borrower healthy
-	/// again, its debt repaid or its collateral gone, or a tab left that buys less than one
-	/// unit at the auction's price), or resets a stale one (too old, or its price too far below
+	/// again, its debt repaid or its collateral gone, a tab left that buys less than one unit
+	/// at the auction's price or whose repayment would clear no debt share), or resets a stale one (too old, or its price too far below
 	/// the oracle) to start again from the oracle.
 	pub(crate) fn do_redo(id: u32) -> DispatchResult {
 		let mut auction = Auctions::<T>::get(id).ok_or(Error::<T>::UnknownAuction)?;
@@ -396,6 +396,7 @@ impl<T: Config> Pallet<T> {
 		let now = Self::block_number_u32();
 		let over = tab.is_zero()
 			|| lot.is_zero()
+			|| Self::clears_no_share(&debt, tab, T::Lending::debt(&auction.borrower, &debt)?)
 			|| !T::Lending::liquidation_health(&auction.borrower, &debt, &collateral)?
 				.is_liquidatable()
 			|| Self::tab_buys(tab, auction.price(params.step, now))?.is_zero();
@@ -457,7 +458,9 @@ impl<T: Config> Pallet<T> {
 	/// `take` at its worst: the take that sells out the lot, then the loss waterfall over
 	/// every debt.
 	pub fn take_weight() -> Weight {
-		T::WeightInfo::take().saturating_add(T::WeightInfo::cover_shortfall(T::MaxDebts::get()))
+		T::WeightInfo::take()
+			.saturating_add(T::WeightInfo::cover_shortfall(T::MaxDebts::get()))
+			.saturating_add(Self::treasury_extra_weight())
 	}
 
 	/// `redo` at its worst: a reset or a close (each benchmarked).

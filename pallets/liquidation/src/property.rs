@@ -9,7 +9,21 @@
 //! - every unit of debt that disappeared was repaid by a keeper, the DEX or the backstop, or
 //!   covered by the treasury, the reserves or the suppliers (to within one unit of share rounding
 //!   per repayment);
-//! - both pallets' `try_state` hold.
+//! - both pallets' `try_state` hold;
+//! - no write-off beyond the deficit: what a call socialises (in value) is at most what the
+//!   account's debt exceeded its collateral by, at the worst price a route may sell at (70% of
+//!   the oracle: an auction's price just above its `cusp`), plus rounding; plus the dust value
+//!   when the call swept an insolvent account's dust (its collateral worth less than it);
+//! - liveness: every borrower the one rule finds liquidatable ([`Pallet::may_settle`]) has a
+//!   route that succeeds in a dry run: `settle`, a keeper's `liquidate` on some pair, or a
+//!   `take` or `redo` of its auction;
+//! - the unsigned settlement's validity and its check at inclusion agree;
+//! - the treasury's gain in a call is at most (the largest discount + the auction's buffer) ×
+//!   the value repaid, plus rounding (collateral swept from an insolvent account excepted).
+//!
+//! The op set builds the states a borrower can build on purpose: same-asset positions,
+//! collateral toggled (mid-auction too), repayments during an auction, small collaterals,
+//! prices through auction floors, governance moving a threshold.
 //!
 //! Auctions: `take` (any share of the lot, at any price) and `redo` are among the calls; a
 //! take's collateral and repayment are counted like a keeper's.
@@ -20,8 +34,9 @@
 
 use crate::{mock::*, *};
 use frame_support::{assert_ok, traits::fungible::NativeOrWithId};
+use pallet_lending::TimestampedPrices;
 use proptest::prelude::*;
-use sp_arithmetic::{traits::Saturating, FixedU128, Permill};
+use sp_arithmetic::{traits::Saturating, FixedPointNumber, FixedU128, Permill};
 use sp_runtime::traits::Dispatchable;
 use std::{cell::RefCell, collections::BTreeMap};
 
@@ -49,6 +64,18 @@ enum Op {
 	Take(usize, u32),
 	/// Lp resets or closes a borrower's auction.
 	Redo(usize),
+	/// A borrower supplies USD (thousands) and borrows USD (percent of its borrowing power):
+	/// a same-asset position.
+	SameAsset(usize, u128, u32),
+	/// A borrower toggles a collateral (refusals ignored).
+	Toggle(usize, usize),
+	/// A borrower repays a share (percent) of a debt (refusals ignored).
+	Repay(usize, usize, u32),
+	/// A borrower supplies a few units of a collateral.
+	Small(usize, usize, u128),
+	/// Governance (root) sets BTC's liquidation threshold (percent; the collateral factor 5
+	/// points below).
+	Threshold(u32),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -64,7 +91,12 @@ fn op() -> impl Strategy<Value = Op> {
 		1 => (1u32..=20, 0u32..=100).prop_map(|(s, i)| Op::Params(s, i)),
 		2 => (b.clone(), 10u32..=100).prop_map(|(b, p)| Op::Borrow(b, p)),
 		3 => (b.clone(), 1u32..=110).prop_map(|(b, p)| Op::Take(b, p)),
-		1 => b.prop_map(Op::Redo),
+		1 => b.clone().prop_map(Op::Redo),
+		1 => (b.clone(), 1u128..2_000, 10u32..=100).prop_map(|(b, k, p)| Op::SameAsset(b, k, p)),
+		1 => (b.clone(), 0..2usize).prop_map(|(b, c)| Op::Toggle(b, c)),
+		2 => (b.clone(), 0..2usize, 1u32..=100).prop_map(|(b, d, p)| Op::Repay(b, d, p)),
+		1 => (b.clone(), 0..2usize, 1u128..50).prop_map(|(b, c, n)| Op::Small(b, c, n)),
+		1 => (60u32..=85).prop_map(Op::Threshold),
 	]
 }
 
@@ -85,6 +117,8 @@ fn setup() -> impl Strategy<Value = Setup> {
 
 #[derive(Default, Debug)]
 struct Counts {
+	/// Operations run (every step of every sequence).
+	ops: u64,
 	keeper: u32,
 	dex: u32,
 	backstop: u32,
@@ -94,6 +128,9 @@ struct Counts {
 	auctions: u32,
 	takes: u32,
 	auctions_ended: u32,
+	swept: u32,
+	socialised: u32,
+	liveness_checks: u32,
 	other_refused: u32,
 	unhealthy_steps: u32,
 }
@@ -117,6 +154,7 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 			borrow_share(*who, ETH, *eth);
 		}
 		for op in ops {
+			counts.borrow_mut().ops += 1;
 			let borrower_of = |i: usize| BORROWERS[i % BORROWERS.len()];
 			let call = match op {
 				Op::Price(a, p) => {
@@ -173,6 +211,50 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 					borrow_share(borrower_of(b), USD, p);
 					None
 				},
+				Op::SameAsset(b, k, p) => {
+					let who = borrower_of(b);
+					let _ = Lending::supply(RuntimeOrigin::signed(who), USD, k * 1_000);
+					borrow_share(who, USD, p);
+					None
+				},
+				Op::Toggle(b, c) => {
+					let (who, asset) = (borrower_of(b), COLLATERALS[c]);
+					let enabled = <Lending as LendingPositions<AccountId>>::account_assets(&who)
+						.supplies
+						.contains(&(asset, true));
+					let _ = if enabled {
+						Lending::disable_collateral(RuntimeOrigin::signed(who), asset)
+					} else {
+						Lending::enable_collateral(RuntimeOrigin::signed(who), asset)
+					};
+					None
+				},
+				Op::Repay(b, d, p) => {
+					let who = borrower_of(b);
+					let amount = debt(who, DEBTS[d]) * u128::from(p) / 100;
+					if amount > 0 {
+						let _ = Lending::repay(
+							RuntimeOrigin::signed(who),
+							DEBTS[d],
+							Amount::Exact(amount),
+						);
+					}
+					None
+				},
+				Op::Small(b, c, n) => {
+					let _ =
+						Lending::supply(RuntimeOrigin::signed(borrower_of(b)), COLLATERALS[c], n);
+					None
+				},
+				Op::Threshold(t) => {
+					let params = pallet_lending::MarketParams {
+						liquidation_threshold: Permill::from_percent(t),
+						collateral_factor: Permill::from_percent(t - 5),
+						..btc_params()
+					};
+					let _ = Lending::update_market(RuntimeOrigin::root(), BTC, params);
+					None
+				},
 				Op::Liquidate(b, d, c, cap) => {
 					let borrower = borrower_of(b);
 					let max_repay = match cap {
@@ -221,12 +303,17 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 					})
 				},
 			};
-			let Some((borrower, caller, call)) = call else { continue };
+			let Some((borrower, caller, call)) = call else {
+				check_liveness(counts)?;
+				continue;
+			};
 			// `redo` liquidates nothing: it may close the auction of a healthy account.
 			let liquidates = !matches!(call, RuntimeCall::Liquidation(crate::Call::redo { .. }));
 			let auction = BorrowerAuction::<Test>::get(borrower).and_then(Auctions::<Test>::get);
 
 			let health = <Lending as LendingPositions<AccountId>>::account_health(&borrower);
+			// The account's deficit before the call, as a liquidation values it.
+			let grace = <Lending as LendingPositions<AccountId>>::grace_health(&borrower).ok();
 			let healthy = matches!(health, Ok(h) if !h.is_liquidatable());
 			if matches!(health, Ok(h) if h.is_liquidatable()) {
 				counts.borrow_mut().unhealthy_steps += 1;
@@ -236,6 +323,7 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 				COLLATERALS.iter().map(|a| (*a, supplied(borrower, *a))).collect();
 			System::reset_events();
 			let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+			let treasury_before = treasury_value();
 
 			let result = call.dispatch(RuntimeOrigin::signed(caller));
 
@@ -264,7 +352,31 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 					let mut taken: BTreeMap<AssetId, u128> = BTreeMap::new();
 					let mut paid: BTreeMap<AssetId, u128> = BTreeMap::new();
 					let mut repayments = 0u128;
+					let mut socialised_value = 0u128;
+					let mut swept = false;
+					// The value a liquidation repaid (keepers, settlements, takes), not the
+					// waterfall's.
+					let mut repaid_value = 0u128;
 					for e in events() {
+						if let Event::BadDebtSocialised { asset, amount, .. } = &e {
+							let price = MockOracle::timestamped_price(asset).unwrap().0;
+							socialised_value += price.saturating_mul_int(*amount);
+						}
+						if matches!(e, Event::DustCollateralSwept { .. }) {
+							swept = true;
+						}
+						let repaid_by = match &e {
+							Event::Liquidated { debt_asset, repaid, .. }
+							| Event::Settled { debt_asset, repaid, .. } => Some((*debt_asset, *repaid)),
+							Event::AuctionTaken { paid, .. } => {
+								auction.as_ref().map(|a| (a.debt_asset, *paid))
+							},
+							_ => None,
+						};
+						if let Some((asset, amount)) = repaid_by {
+							let price = MockOracle::timestamped_price(&asset).unwrap().0;
+							repaid_value += price.saturating_mul_int(amount);
+						}
 						match e {
 							Event::Liquidated {
 								debt_asset,
@@ -310,6 +422,10 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 								repayments += 1;
 							},
 							Event::AuctionStarted { .. } => counts.borrow_mut().auctions += 1,
+							Event::DustCollateralSwept { asset, amount, .. } => {
+								counts.borrow_mut().swept += 1;
+								*taken.entry(asset).or_default() += amount;
+							},
 							Event::AuctionTaken { bought, paid: repaid, .. } => {
 								let a = auction.clone().expect("a take from a live auction");
 								counts.borrow_mut().takes += 1;
@@ -321,9 +437,6 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 								let a = auction.clone().expect("an end of a live auction");
 								counts.borrow_mut().auctions_ended += 1;
 								*taken.entry(a.collateral_asset).or_default() += to_insurance;
-							},
-							Event::DustCollateralSwept { asset, amount, .. } => {
-								*taken.entry(asset).or_default() += amount;
 							},
 							Event::ShortfallCoveredByInsurance { asset, amount, .. } => {
 								counts.borrow_mut().shortfall += 1;
@@ -337,6 +450,36 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 							},
 							_ => {},
 						}
+					}
+					if socialised_value > 0 {
+						counts.borrow_mut().socialised += 1;
+						let h = grace.expect("a write-off of an account whose health was known");
+						let worst = h.collateral_value * 7 / 10;
+						let dust = if swept { default_params().dust_value } else { 0 };
+						prop_assert!(
+							socialised_value <= h.debt_value.saturating_sub(worst) + dust + 2,
+							"socialised {} of an account with debt {} and collateral {}",
+							socialised_value,
+							h.debt_value,
+							h.collateral_value
+						);
+					}
+					// The treasury's gain in the call: at most the largest discount and the
+					// auction's buffer on what was repaid, plus a unit of value per asset it holds
+					// (except collateral swept from an insolvent account, which it gets for
+					// nothing).
+					if !swept {
+						let gain = treasury_value().saturating_sub(treasury_before);
+						let max_bonus = Permill::from_percent(15);
+						let buf = AuctionParameters::<Test>::get().buf;
+						let bound = max_bonus.saturating_add(buf).mul_ceil(repaid_value) + 4 * 100;
+						prop_assert!(
+							gain <= bound,
+							"the treasury gained {} on {} repaid (bound {})",
+							gain,
+							repaid_value,
+							bound
+						);
 					}
 					for (asset, before) in &collateral_before {
 						let gone = before - supplied(borrower, *asset);
@@ -364,9 +507,86 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 			}
 			prop_assert!(Lending::do_try_state().is_ok(), "{:?}", Lending::do_try_state());
 			prop_assert!(Liquidation::do_try_state().is_ok(), "{:?}", Liquidation::do_try_state());
+			check_liveness(counts)?;
 		}
 		Ok(())
 	})
+}
+
+/// The insurance treasury's tokens and lending supply of every asset, at the oracle.
+fn treasury_value() -> u128 {
+	[USD, BTC, MEME, ETH]
+		.into_iter()
+		.map(|asset| {
+			let price = MockOracle::timestamped_price(&asset).unwrap().0;
+			price.saturating_mul_int(balance(asset, insurance()) + supplied(insurance(), asset))
+		})
+		.sum()
+}
+
+/// Every borrower the one rule finds liquidatable has a route that succeeds in a dry run, and
+/// the unsigned settlement's validity agrees with its check at inclusion.
+fn check_liveness(counts: &RefCell<Counts>) -> Result<(), TestCaseError> {
+	use frame_support::{
+		pallet_prelude::{TransactionSource, ValidateUnsigned},
+		storage::{with_transaction, TransactionOutcome},
+	};
+	for borrower in BORROWERS {
+		let unsigned = crate::Call::<Test>::settle_unsigned { borrower };
+		prop_assert_eq!(
+			Liquidation::validate_unsigned(TransactionSource::Local, &unsigned).is_ok(),
+			Liquidation::pre_dispatch(&unsigned).is_ok()
+		);
+		if !Liquidation::may_settle(&borrower) {
+			continue;
+		}
+		counts.borrow_mut().liveness_checks += 1;
+		let mut routes = vec![(LP, RuntimeCall::Liquidation(crate::Call::settle { borrower }))];
+		for debt_asset in [USD, ETH] {
+			for collateral_asset in [BTC, MEME, USD] {
+				routes.push((
+					BOB,
+					RuntimeCall::Liquidation(crate::Call::liquidate {
+						borrower,
+						debt_asset,
+						collateral_asset,
+						max_repay: Amount::All,
+					}),
+				));
+			}
+		}
+		if let Some(id) = BorrowerAuction::<Test>::get(borrower) {
+			let lot = Auctions::<Test>::get(id).map(|a| a.lot).unwrap_or(1).max(1);
+			routes.push((
+				BOB,
+				RuntimeCall::Liquidation(crate::Call::take {
+					id,
+					max_collateral: lot,
+					max_price: FixedU128::from_u32(u32::MAX),
+				}),
+			));
+			routes.push((LP, RuntimeCall::Liquidation(crate::Call::redo { id })));
+		}
+		let mut errors = Vec::new();
+		let found = routes.into_iter().any(|(caller, call)| {
+			with_transaction(|| {
+				let result = call.dispatch(RuntimeOrigin::signed(caller));
+				if let Err(e) = &result {
+					errors.push(e.error);
+				}
+				TransactionOutcome::Rollback(Ok::<_, sp_runtime::DispatchError>(result.is_ok()))
+			})
+			.unwrap_or(false)
+		});
+		prop_assert!(
+			found,
+			"borrower {} is liquidatable ({:?}) but no route succeeds: {:?}",
+			borrower,
+			Liquidation::liquidatable_health(&borrower),
+			errors
+		);
+	}
+	Ok(())
 }
 
 #[test]
@@ -388,4 +608,7 @@ fn random_liquidations_touch_no_healthy_account_and_lose_no_unit() {
 	assert!(c.auctions > 0, "no auction: {c:?}");
 	assert!(c.takes > 0, "no take: {c:?}");
 	assert!(c.auctions_ended > 0, "no auction ended: {c:?}");
+	assert!(c.net > 0, "no same-asset position netted: {c:?}");
+	assert!(c.socialised > 0, "no write-off checked against its bound: {c:?}");
+	assert!(c.liveness_checks > 0, "no liveness checked: {c:?}");
 }

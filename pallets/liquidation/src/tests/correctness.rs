@@ -364,7 +364,7 @@ fn an_account_with_a_stale_small_collateral_is_found_and_settled() {
 		assert!(!Liquidation::may_settle(&ALICE));
 		// BTC's last price is two hours old and low: below 1 within the grace, but no
 		// collateral is priced fresh, so no liquidation can happen, and nothing says it can.
-		MockOracle::set_at(BTC, FixedU128::from_u32(40), Timestamp::get() - 2 * 3_600_000);
+		MockOracle::set_at(BTC, FixedU128::from_u32(10), Timestamp::get() - 2 * 3_600_000);
 		assert!(<Lending as LendingPositions<AccountId>>::grace_health(&ALICE)
 			.unwrap()
 			.is_liquidatable());
@@ -501,5 +501,101 @@ fn collateral_shares_worth_no_unit_after_a_socialised_loss_do_not_block_the_wate
 			Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE),
 			Error::<Test>::NotLiquidatable
 		);
+	});
+}
+
+#[test]
+fn a_repayment_that_clears_no_debt_share_passes_to_the_next_collateral() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Alice supplies one USD unit as collateral beside her BTC and borrows USD: the
+		// netting plan comes first and would repay one unit.
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), USD, 1));
+		alice_borrows(10_000, 700_000);
+		// A year of interest: the borrow index is above 1, one unit clears no debt share.
+		Timestamp::set_timestamp(Timestamp::get() + 365 * 24 * 3_600_000);
+		refresh();
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		assert!(health(ALICE) < FixedU128::one());
+		System::reset_events();
+		// Before: `settle` reverted (the market refused the repayment) for ever, and the
+		// worker's dry run refused it every block.
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::Settled { collateral_asset: BTC, debt_asset: USD, route: Route::Dex, .. }
+		)));
+		assert_eq!(supplied(ALICE, USD), 1);
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. The treasury: never blocks a seizure, and what it holds funds the backstop and waterfall
+// ---------------------------------------------------------------------------------------------
+
+/// A fifth market (the mock's accounts hold at most four): `NO_MARKET`'s asset, priced 1.
+fn fifth_market() {
+	assert_ok!(Lending::create_market(RuntimeOrigin::root(), NO_MARKET, btc_params()));
+	assert_ok!(Lending::add_reserves(RuntimeOrigin::signed(GOV), NO_MARKET, MIN));
+	// Dave supplies four markets already: LP supplies this one.
+	assert_ok!(Lending::supply(RuntimeOrigin::signed(LP), NO_MARKET, 100_000_000_000));
+}
+
+#[test]
+fn a_treasury_holding_supply_in_every_market_it_may_still_receives_seizures() {
+	ExtBuilder::default().build_and_execute(|| {
+		fifth_market();
+		// The treasury holds supply in four markets (as many as an account may here).
+		for asset in [USD, BTC, MEME, ETH] {
+			let amount = if asset == ETH { 10 * ETH_MIN } else { 10 * MIN };
+			mint(asset, insurance(), amount + if asset == ETH { ETH_MIN } else { MIN });
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(insurance()), asset, amount));
+		}
+		// Alice borrows against the fifth asset, which then falls.
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), NO_MARKET, 1_000_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, 700_000));
+		MockOracle::set(NO_MARKET, fx(9, 10));
+		System::reset_events();
+		// Before: the protocol fee's seizure to the treasury failed (`TooManyPositions`) and
+		// with it the keeper's liquidation.
+		assert_ok!(Liquidation::liquidate(
+			RuntimeOrigin::signed(BOB),
+			ALICE,
+			USD,
+			NO_MARKET,
+			Amount::All
+		));
+		let Some(Event::Liquidated { protocol_fee, .. }) =
+			events().into_iter().find(|e| matches!(e, Event::Liquidated { .. }))
+		else {
+			panic!("a liquidation")
+		};
+		assert!(protocol_fee > MIN, "{protocol_fee}");
+		// It arrived as tokens: the treasury's positions are unchanged.
+		assert_eq!(balance(NO_MARKET, insurance()), protocol_fee);
+		assert_eq!(supplied(insurance(), NO_MARKET), 0);
+	});
+}
+
+#[test]
+fn the_treasurys_supply_of_the_debt_funds_the_backstop_and_the_waterfall() {
+	ExtBuilder::default().build_and_execute(|| {
+		// The treasury holds USD only as lending supply (seized collateral, say).
+		mint(USD, insurance(), 1_000_000 + MIN);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(insurance()), USD, 1_000_000));
+		assert_eq!(balance(USD, insurance()), MIN);
+		alice_underwater(90);
+		MockBreaker::halt(BTC);
+		// Before: the backstop saw no tokens and the seizure went to an auction.
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		let Some(Event::Settled { route, repaid, .. }) =
+			events().into_iter().find(|e| matches!(e, Event::Settled { .. }))
+		else {
+			panic!("a settlement")
+		};
+		assert_eq!(route, Route::Backstop { dex: DexRefusal::Halted });
+		assert_eq!(Auctions::<Test>::count(), 0);
+		// It withdrew exactly what it paid.
+		assert_eq!(supplied(insurance(), USD), 1_000_000 - repaid);
+		assert_eq!(balance(USD, insurance()), MIN);
 	});
 }
