@@ -682,10 +682,12 @@ fn a_price_drop_then_settle_through_the_dex() {
 		assert_eq!(Lending::supplied(&bob, &XBTC).unwrap(), bob_supply + tip);
 		assert!(tip > 0);
 		assert_eq!(asset_balance(XBTC, &bob), bob_xbtc);
-		// The borrower is back above the target health 1.05, not far above it.
+		// The borrower is back above the target health 1.05, not far above it (a little, as
+		// the pool still priced XBTC above the oracle: what the sale saved beyond the discount
+		// stays with the borrower).
 		let after = Lending::account_health(&eve).unwrap();
 		assert!(after.factor >= Price::from_rational(105, 100), "{after:?}");
-		assert!(after.factor < Price::from_rational(110, 100), "{after:?}");
+		assert!(after.factor < Price::from_rational(115, 100), "{after:?}");
 		assert!(Lending::debt(&eve, &USDM).unwrap() < 40_000 * UNIT - repaid + UNIT);
 		// The working account is empty.
 		let working = Liquidation::account_id();
