@@ -791,14 +791,16 @@ pub mod pallet {
 			let valid = match call {
 				Call::settle_unsigned { borrower } => Self::may_settle(borrower),
 				// Borrowers in strictly ascending order (one transaction per set: otherwise
-				// malformed), each liquidatable now.
+				// malformed), any of them liquidatable now: one borrower that recovers (or is
+				// settled earlier in the block) cannot hold back the rest, which dispatch
+				// settles while it skips that one.
 				Call::settle_batch_unsigned { borrowers, .. } => {
 					if borrowers.is_empty()
 						|| !borrowers.iter().zip(borrowers.iter().skip(1)).all(|(a, b)| a < b)
 					{
 						return Err(InvalidTransaction::Call.into());
 					}
-					borrowers.iter().all(Self::may_settle)
+					borrowers.iter().any(Self::may_settle)
 				},
 				// Housekeeping: valid only if it moves every account it names.
 				Call::refile_unsigned { accounts } => {
@@ -949,7 +951,7 @@ pub mod pallet {
 			Self::settle_batch_call(&caller, &borrowers, witness)
 		}
 
-		/// `settle_batch` by the offchain worker: from the local node only, valid while every
+		/// `settle_batch` by the offchain worker: from the local node only, valid while any
 		/// borrower of it is liquidatable ([`Pallet::may_settle`]; the worker dry-runs the batch
 		/// first, [`Pallet::try_settle_batch`]). The tips go to the insurance treasury.
 		#[pallet::call_index(9)]

@@ -1196,7 +1196,7 @@ mod worker {
 	}
 
 	#[test]
-	fn a_batch_with_a_position_healthy_at_validation_is_refused() {
+	fn a_borrower_that_recovers_cannot_hold_back_the_rest_of_its_batch() {
 		with_worker(|take| {
 			let accounts = borrowers(&[700_000, 650_000]);
 			MockOracle::set(BTC, FixedU128::from_u32(85));
@@ -1204,20 +1204,18 @@ mod worker {
 			let calls = take();
 			assert_eq!(calls.len(), 1);
 			assert!(validate(&calls[0]).is_ok());
-			// The second repays enough before the pool validates the batch: the batch no
-			// longer settles every position it names, and is refused.
+			// The second repays enough before the batch is included. Were the batch dropped
+			// for it, one borrower's repayment would hold back every other position of the
+			// batch (the worker does not resubmit them within the longevity): it stays valid
+			// while any position it names is liquidatable, at validation and inclusion alike.
 			assert_ok!(Lending::repay(
 				RuntimeOrigin::signed(accounts[1]),
 				USD,
 				Amount::Exact(200_000)
 			));
-			assert_eq!(validate(&calls[0]), InvalidTransaction::Stale.into());
-			// The same check at inclusion: the block's author drops it.
-			assert_eq!(
-				<Liquidation as ValidateUnsigned>::pre_dispatch(&calls[0]),
-				Err(InvalidTransaction::Stale.into())
-			);
-			// Were it dispatched anyway, it settles the first and skips the second.
+			assert!(validate(&calls[0]).is_ok());
+			assert_ok!(<Liquidation as ValidateUnsigned>::pre_dispatch(&calls[0]));
+			// It settles the first and skips the second.
 			System::reset_events();
 			assert_ok!(calls[0].clone().dispatch_bypass_filter(RuntimeOrigin::none()));
 			assert!(events().contains(&Event::SettlementSkipped {
@@ -1226,6 +1224,12 @@ mod worker {
 			}));
 			assert!(health(accounts[0]) >= fx(105, 100));
 			assert_eq!(debt(accounts[1], USD), 450_000);
+			// Once neither is liquidatable, it is invalid at both.
+			assert_eq!(validate(&calls[0]), InvalidTransaction::Stale.into());
+			assert_eq!(
+				<Liquidation as ValidateUnsigned>::pre_dispatch(&calls[0]),
+				Err(InvalidTransaction::Stale.into())
+			);
 		})
 	}
 
