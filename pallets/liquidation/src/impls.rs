@@ -896,10 +896,9 @@ impl<T: Config> Pallet<T> {
 		.min(plan.collateral)
 	}
 
-	/// What the insurance treasury can spend of `asset`: its tokens (less the minimum balance
-	/// it keeps) and its lending supply of the asset as far as the market has the cash to pay
-	/// it out (seized collateral funds the backstop and the waterfall too).
-	fn insurance_spendable(asset: T::AssetId) -> u128 {
+	/// The treasury's spendable tokens of `asset` (less the minimum balance it keeps), and what
+	/// a withdrawal into it leaves behind: the first minimum balance, when it holds none.
+	fn treasury_tokens(asset: T::AssetId) -> (u128, u128) {
 		let treasury = Self::insurance_account();
 		let tokens = T::Assets::reducible_balance(
 			asset,
@@ -907,39 +906,36 @@ impl<T: Config> Pallet<T> {
 			Preservation::Preserve,
 			Fortitude::Polite,
 		);
-		let supply = T::Lending::supplied(&treasury, &asset)
-			.unwrap_or(0)
-			.min(T::Lending::available_cash(&asset));
-		if supply.is_zero() {
-			return tokens;
-		}
-		// Withdrawn into an account holding none, the first minimum balance stays there.
 		let kept = if T::Assets::balance(asset, &treasury).is_zero() {
 			T::Assets::minimum_balance(asset)
 		} else {
 			0
 		};
+		(tokens, kept)
+	}
+
+	/// What the insurance treasury can spend of `asset`: its tokens (less the minimum balance
+	/// it keeps) and its lending supply of the asset as far as the market has the cash to pay
+	/// it out (seized collateral funds the backstop and the waterfall too).
+	fn insurance_spendable(asset: T::AssetId) -> u128 {
+		let (tokens, kept) = Self::treasury_tokens(asset);
+		let supply = T::Lending::supplied(&Self::insurance_account(), &asset)
+			.unwrap_or(0)
+			.min(T::Lending::available_cash(&asset));
+		if supply.is_zero() {
+			return tokens;
+		}
 		tokens.saturating_add(supply.saturating_sub(kept))
 	}
 
 	/// Withdraws enough of the treasury's `asset` supply that it can spend `amount` of its
 	/// tokens (nothing when its tokens suffice).
 	pub(crate) fn fund_treasury(asset: T::AssetId, amount: u128) -> DispatchResult {
-		let treasury = Self::insurance_account();
-		let tokens = T::Assets::reducible_balance(
-			asset,
-			&treasury,
-			Preservation::Preserve,
-			Fortitude::Polite,
-		);
+		let (tokens, kept) = Self::treasury_tokens(asset);
 		if tokens >= amount {
 			return Ok(());
 		}
-		let kept = if T::Assets::balance(asset, &treasury).is_zero() {
-			T::Assets::minimum_balance(asset)
-		} else {
-			0
-		};
+		let treasury = Self::insurance_account();
 		let need = amount.saturating_sub(tokens).saturating_add(kept);
 		let supply = T::Lending::supplied(&treasury, &asset)?;
 		ensure!(need <= supply, Error::<T>::InsufficientInsurance);
