@@ -8,12 +8,14 @@
 #
 #   benchmarking/soak.sh [TARGET_OPS] [FIRST_SEED]     # default 10,000,000 ops from seed 1
 #
-# Not part of CI (CI runs the same test with a fixed seed and 200 sequences). Runs seed after
-# seed (each 2,000 sequences of up to 40 operations) until TARGET_OPS operations have run or a
-# seed fails; prints each seed's operations and rate, and writes the summary to
+# Not part of CI (CI runs the same test with a fixed seed and 200 sequences). Builds the test
+# once in the `soak` profile (optimised, with debug assertions and overflow checks: see
+# Cargo.toml), then runs that binary seed after seed (each SOAK_CASES = 2,000 sequences of up to
+# 40 operations) until TARGET_OPS operations have run or a seed fails; prints each seed's
+# operations and rate, and appends the summary, with the commit tested, to
 # benchmarking/results/soak.txt. A failing seed prints proptest's minimal failing sequence and
-# stops: rerun it with `PROPTEST_SEED=<seed> LIQUIDATION_PROPTEST_CASES=2000 cargo test -p
-# pallet-liquidation random_liquidations -- --nocapture`.
+# stops: rerun it with `PROPTEST_SEED=<seed> LIQUIDATION_PROPTEST_CASES=2000 cargo test
+# --profile soak -p pallet-liquidation random_liquidations -- --nocapture`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -21,21 +23,30 @@ target=${1:-10000000}
 seed=${2:-1}
 cases=${SOAK_CASES:-2000}
 out=benchmarking/results/soak.txt
-cargo test -p pallet-liquidation --locked --no-run >/dev/null 2>&1
+bin=$(SKIP_WASM_BUILD=1 cargo test --profile soak -p pallet-liquidation --locked --no-run \
+  --message-format=json 2>/dev/null \
+  | python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "pallet_liquidation" \
+            and m["profile"]["test"] and m.get("executable"):
+        print(m["executable"])')
+[ -x "$bin" ] || { echo "soak: the test binary did not build" >&2; exit 1; }
+commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- pallets || echo "+uncommitted")
 total=0
 start=$(date +%s)
 log=$(mktemp)
 {
-  echo "# soak: $(date -u +%FT%TZ), $(nproc) cores, $(uname -m), debug test profile"
+  echo "# soak: $(date -u +%FT%TZ), $(nproc) cores, $(uname -m), soak profile (optimised, debug assertions and overflow checks on), commit $commit"
   echo "# command: benchmarking/soak.sh $target $seed (SOAK_CASES=$cases)"
 } >"$out.tmp"
 while (( total < target )); do
   t0=$(date +%s)
-  if ! PROPTEST_SEED=$seed LIQUIDATION_PROPTEST_CASES=$cases cargo test -p pallet-liquidation \
-      --locked random_liquidations_touch_no_healthy_account -- --nocapture >"$log" 2>&1; then
+  if ! PROPTEST_SEED=$seed LIQUIDATION_PROPTEST_CASES=$cases "$bin" \
+      random_liquidations_touch_no_healthy_account --nocapture >"$log" 2>&1; then
     cat "$log"
     echo "seed $seed: FAILED after $total operations" | tee -a "$out.tmp"
-    mv "$out.tmp" "$out"
+    { echo; cat "$out.tmp"; } >>"$out" && rm "$out.tmp"
     exit 1
   fi
   ops=$(grep -m1 -oE 'ops: [0-9]+' "$log" | grep -oE '[0-9]+')
@@ -47,4 +58,4 @@ while (( total < target )); do
 done
 elapsed=$(( $(date +%s) - start ))
 echo "soak: $total operations in ${elapsed} s ($(( total / (elapsed > 0 ? elapsed : 1) )) ops/s), 0 violations" | tee -a "$out.tmp"
-mv "$out.tmp" "$out"
+{ echo; cat "$out.tmp"; } >>"$out" && rm "$out.tmp"

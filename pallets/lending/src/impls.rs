@@ -1076,6 +1076,14 @@ impl<T: Config> LendingPositions<T::AccountId> for Pallet<T> {
 		Self::current(asset).ok().map(|m| (m.state.supply_index, m.state.borrow_index))
 	}
 
+	fn repay_clears_share(asset: &T::AssetId, amount: u128, owed: u128) -> bool {
+		amount >= owed
+			|| Self::current(asset)
+				.ok()
+				.and_then(|m| math::div(amount, m.state.borrow_index, Rounding::Down).ok())
+				.is_some_and(|shares| !shares.is_zero())
+	}
+
 	fn market_params(asset: &T::AssetId) -> Option<MarketParams> {
 		Markets::<T>::get(asset).map(|m| m.params)
 	}

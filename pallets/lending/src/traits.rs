@@ -201,6 +201,11 @@ pub trait LendingPositions<AccountId> {
 		amount: u128,
 	) -> DispatchResult;
 
+	/// Whether `repay_debt` of `amount` against a debt of `owed` in `asset` would clear at least
+	/// one debt share, as it requires (a partial repayment burns shares rounded down; a
+	/// repayment of all of it always clears).
+	fn repay_clears_share(asset: &Self::AssetId, amount: u128, owed: u128) -> bool;
+
 	/// Repays `amount` of `who`'s debt in `asset` from its collateral supply of the same asset
 	/// (netting a same-asset position): supply shares worth `amount` (rounded up) and debt
 	/// shares worth it (rounded down) are burnt; no tokens move, so a lent-out market never

@@ -20,7 +20,7 @@
 //! rest; when the lot is sold out with debt left, the loss waterfall covers it once the account
 //! has no collateral.
 
-use crate::{impls::overflow, pallet::*, types::*, weights::WeightInfo};
+use crate::{pallet::*, plan::overflow, types::*, weights::WeightInfo};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
 	dispatch::DispatchResultWithPostInfo,
@@ -330,8 +330,8 @@ impl<T: Config> Pallet<T> {
 			// A partial take leaves neither a tab nor a lot worth less than the dust value.
 			let dust = Params::<T>::get().dust_value;
 			ensure!(
-				crate::impls::value_of(tab.saturating_sub(owe), debt_price) >= dust
-					&& crate::impls::value_of(lot.saturating_sub(slice), collateral_price) >= dust,
+				crate::plan::value_of(tab.saturating_sub(owe), debt_price) >= dust
+					&& crate::plan::value_of(lot.saturating_sub(slice), collateral_price) >= dust,
 				Error::<T>::LeavesDust
 			);
 		}

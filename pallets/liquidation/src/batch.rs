@@ -27,9 +27,9 @@
 //! ones at `settle_batch_wide`'s.
 
 use crate::{
-	impls::{overflow, Plan},
 	math,
 	pallet::*,
+	plan::{overflow, Plan},
 	types::*,
 	weights::WeightInfo,
 };

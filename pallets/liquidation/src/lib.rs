@@ -41,6 +41,17 @@
 //!
 //! The pallet reads positions, prices and markets only through the lending pallet's
 //! [`LendingPositions`] and [`PriceSource`], and the DEX only through its traits.
+//!
+//! ## Where things are
+//! - `plan.rs`: prices, the plan of one step ([`Pallet::plan`]) and the pair `settle` picks.
+//! - `keeper.rs`: `liquidate`. `settle.rs`: `settle`'s routes in turn (netting, DEX, backstop,
+//!   auction, waterfall). `dex.rs`: the DEX sale, the breaker's gates and sale queue, the
+//!   penalty split. `treasury.rs`: the insurance treasury and the backstop. `waterfall.rs`:
+//!   the dust sweep and the loss waterfall. [`auction`]: Dutch auctions. [`batch`]:
+//!   `settle_batch`.
+//! - `index.rs` and [`risk`]: the risk index. `worker.rs`: the offchain worker and the one
+//!   rule of who is liquidatable. `governance.rs`: parameters within the rails. `views.rs`:
+//!   the runtime API's views and `try_state`. [`math`]: pure math, with its unit tests.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
@@ -60,7 +71,15 @@ pub mod types;
 pub mod weights;
 mod worker;
 
-mod impls;
+// The routes and what they share, by role.
+mod dex;
+mod governance;
+mod keeper;
+mod plan;
+mod settle;
+mod treasury;
+mod views;
+mod waterfall;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
@@ -75,12 +94,12 @@ mod tests;
 
 pub use auction::{Auction, AuctionEnd, AuctionParams, AuctionStatus};
 pub use batch::BatchReport;
-pub use impls::Plan;
 pub use index::{FilingOf, RiskCursorOf, RiskKeyOf};
 pub use margincall_rails::{Authority, ParamRails};
 pub use pallet::*;
 pub use pallet_asset_conversion::{QuotePrice, Swap};
 pub use pallet_lending::{Amount, LendingPositions, PriceSource};
+pub use plan::Plan;
 pub use types::*;
 pub use weights::WeightInfo;
 pub use worker::{RunReport, WorkerError};

@@ -1,0 +1,335 @@
+//! The DEX route: a seizure sold through the chain's DEX within the oracle bound, the breaker's
+//! gates and sale queue, and how the discount is split between tip, treasury and borrower.
+
+use crate::{
+	math,
+	pallet::*,
+	plan::{value_of, Plan},
+	types::*,
+};
+use alloc::vec;
+use alloc::vec::Vec;
+use frame_support::{
+	ensure,
+	pallet_prelude::{DispatchError, DispatchResult},
+	storage::with_storage_layer,
+	traits::{
+		fungibles::{Inspect, Mutate},
+		tokens::Preservation,
+		Get,
+	},
+	BoundedVec,
+};
+use pallet_asset_conversion::{QuotePrice, Swap};
+use pallet_lending::{Amount, LendingPositions};
+use sp_arithmetic::{
+	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedPointNumber, FixedU128,
+	PerThing, Permill, Rounding,
+};
+
+/// A DEX sale worked out but not made.
+pub(crate) struct DexQuote {
+	pub(crate) input: u128,
+	pub(crate) to_insurance: u128,
+	pub(crate) tip: u128,
+	/// The input's value at the oracle (rounded up): what the breaker's cap counts.
+	pub(crate) value: u128,
+}
+
+impl<T: Config> Pallet<T> {
+	/// Works out a DEX sale of `borrower`'s `plan` without making it: within the oracle bound,
+	/// the market's cash and the circuit breaker's gate.
+	fn quote_dex(borrower: &T::AccountId, plan: &Plan<T::AssetId>) -> Result<DexQuote, DexRefusal> {
+		let params = Params::<T>::get();
+		let input = T::Dex::quote_price_tokens_for_exact_tokens(
+			Self::dex_asset(plan.collateral_asset),
+			Self::dex_asset(plan.debt_asset),
+			plan.repay,
+			true,
+		)
+		.ok_or(DexRefusal::NoPool)?;
+		let max = Self::dex_bound(plan, &params);
+		if input > max {
+			return Err(DexRefusal::SlippageExceeded { quote: input, max });
+		}
+		let (to_insurance, tip) = Self::split_penalty(plan, input, &params);
+		let available = T::Lending::available_cash(&plan.collateral_asset);
+		if input > available {
+			return Err(DexRefusal::NoCash { needed: input, available });
+		}
+		let value = Self::sale_value(input, plan.collateral_price);
+		Self::breaker_gate(borrower, plan, value)?;
+		Ok(DexQuote { input, to_insurance, tip, value })
+	}
+
+	/// The DEX sale `settle` makes of `plan`: as planned; or, when the collateral is
+	/// `Throttled` and the block's cap has less left than the sale's value, the repayment
+	/// scaled down to what is left (2% below it, for the pool's price impact; planned again, so
+	/// a rest below the dust value refuses it, and a cut below the collateral's minimum
+	/// balance is not made). Returns the plan the sale is for and its quote,
+	/// or the original plan and the refusal.
+	pub(crate) fn dex_sale(
+		borrower: &T::AccountId,
+		plan: Plan<T::AssetId>,
+	) -> (Plan<T::AssetId>, Result<DexQuote, DexRefusal>) {
+		match Self::quote_dex(borrower, &plan) {
+			Err(DexRefusal::Throttled { value, left }) if !left.is_zero() => {
+				let repay = multiply_by_rational_with_rounding(
+					plan.repay,
+					u128::from(Permill::from_percent(98).deconstruct()).saturating_mul(left),
+					u128::from(Permill::ACCURACY).saturating_mul(value),
+					Rounding::Down,
+				)
+				.unwrap_or(0);
+				let smaller = (!repay.is_zero())
+					.then(|| {
+						Self::plan(borrower, plan.debt_asset, plan.collateral_asset, Some(repay))
+							.ok()
+					})
+					.flatten();
+				let min = T::Assets::minimum_balance(plan.collateral_asset);
+				match smaller.map(|p| (p, Self::quote_dex(borrower, &p))) {
+					// A cut below the collateral's minimum balance could not be withdrawn.
+					Some((smaller, Ok(quote))) if quote.input >= min => (smaller, Ok(quote)),
+					_ => (plan, Err(DexRefusal::Throttled { value, left })),
+				}
+			},
+			quote => (plan, quote),
+		}
+	}
+
+	/// The value at the oracle of selling `input` collateral, rounded up (the breaker's cap
+	/// counts a sale at no less than it is).
+	pub(crate) fn sale_value(input: u128, price: FixedU128) -> u128 {
+		multiply_by_rational_with_rounding(input, price.into_inner(), FixedU128::DIV, Rounding::Up)
+			.unwrap_or(u128::MAX)
+	}
+
+	/// The live entries of `asset`'s sale queue (those younger than `MaxQueueAge`).
+	pub(crate) fn live_queue(asset: &T::AssetId) -> Vec<QueueEntry<T::AccountId>> {
+		Self::live(SaleQueue::<T>::get(asset).into_inner())
+	}
+
+	/// Of `entries`, those younger than `MaxQueueAge`.
+	fn live(mut entries: Vec<QueueEntry<T::AccountId>>) -> Vec<QueueEntry<T::AccountId>> {
+		let now = Self::block_number_u32();
+		entries.retain(|e| e.since.saturating_add(T::MaxQueueAge::get()) > now);
+		entries
+	}
+
+	/// The circuit breaker's say on a DEX sale of `value` of `plan`'s collateral for
+	/// `borrower`: open, halted, or throttled (within the block's cap, and only for the head of
+	/// the collateral's queue or a position riskier than it).
+	fn breaker_gate(
+		borrower: &T::AccountId,
+		plan: &Plan<T::AssetId>,
+		value: u128,
+	) -> Result<(), DexRefusal> {
+		let Some(left) = Self::pair_gate(&plan.collateral_asset, &plan.debt_asset)? else {
+			return Ok(());
+		};
+		let behind = Self::live_queue(&plan.collateral_asset)
+			.first()
+			.is_some_and(|head| head.borrower != *borrower && plan.health.factor > head.health);
+		if behind {
+			return Err(DexRefusal::Throttled { value, left: 0 });
+		}
+		if value > left {
+			return Err(DexRefusal::Throttled { value, left });
+		}
+		Ok(())
+	}
+
+	/// The breaker's say on selling `collateral` for `debt` in this block, before a sale's
+	/// value is known: refused (a held price of either asset — one of the debt is as
+	/// untrustworthy as one of the collateral — or a halted collateral), unlimited (`None`), or
+	/// up to what the block's cap has left (`Some(left)`). `settle` and the batches both ask it.
+	pub(crate) fn pair_gate(
+		collateral: &T::AssetId,
+		debt: &T::AssetId,
+	) -> Result<Option<u128>, DexRefusal> {
+		if T::Breaker::sale_gate(debt) == SaleGate::Unconfirmed {
+			return Err(DexRefusal::PriceUnconfirmed);
+		}
+		match T::Breaker::sale_gate(collateral) {
+			SaleGate::Open => Ok(None),
+			SaleGate::Halted => Err(DexRefusal::Halted),
+			SaleGate::Unconfirmed => Err(DexRefusal::PriceUnconfirmed),
+			SaleGate::Capped(left) => Ok(Some(left)),
+		}
+	}
+
+	/// Puts `borrower` in `plan`'s collateral queue, riskiest first; a full queue gives the
+	/// place of its least risky entry to a riskier position. Expired entries are dropped.
+	pub(crate) fn enqueue(borrower: &T::AccountId, plan: &Plan<T::AssetId>) -> DispatchResult {
+		let asset = plan.collateral_asset;
+		let mut queue = Self::live_queue(&asset);
+		ensure!(!queue.iter().any(|e| e.borrower == *borrower), Error::<T>::AwaitingSale);
+		let health = plan.health.factor;
+		let place = queue.partition_point(|e| e.health <= health);
+		let max = T::MaxSaleQueue::get() as usize;
+		if queue.len() >= max {
+			ensure!(place < queue.len(), Error::<T>::SaleQueueFull);
+			if let Some(out) = queue.pop() {
+				Self::deposit_event(Event::Dequeued {
+					borrower: out.borrower,
+					collateral_asset: asset,
+				});
+			}
+		}
+		queue.insert(
+			place,
+			QueueEntry { health, borrower: borrower.clone(), since: Self::block_number_u32() },
+		);
+		let bounded = BoundedVec::try_from(queue).map_err(|_| Error::<T>::SaleQueueFull)?;
+		SaleQueue::<T>::insert(asset, bounded);
+		Self::deposit_event(Event::SaleQueued {
+			borrower: borrower.clone(),
+			collateral_asset: asset,
+			health,
+			position: u32::try_from(place).unwrap_or(u32::MAX),
+		});
+		Ok(())
+	}
+
+	/// Takes `borrower` out of `asset`'s queue, if it is there (expired entries go too).
+	/// Returns whether it was.
+	pub(crate) fn dequeue(borrower: &T::AccountId, asset: T::AssetId) -> bool {
+		let queue = SaleQueue::<T>::get(asset);
+		if queue.is_empty() {
+			return false;
+		}
+		let before = queue.len();
+		let mut live = Self::live(queue.into_inner());
+		let was = live.iter().any(|e| e.borrower == *borrower);
+		live.retain(|e| e.borrower != *borrower);
+		if live.len() != before {
+			if live.is_empty() {
+				SaleQueue::<T>::remove(asset);
+			} else {
+				SaleQueue::<T>::insert(asset, BoundedVec::truncate_from(live));
+			}
+		}
+		if was {
+			Self::deposit_event(Event::Dequeued {
+				borrower: borrower.clone(),
+				collateral_asset: asset,
+			});
+		}
+		was
+	}
+
+	/// The most collateral the DEX may take for `plan`'s repayment: the collateral worth it at
+	/// the oracle plus the maximum slippage, and never more than what is due.
+	pub(crate) fn dex_bound(plan: &Plan<T::AssetId>, params: &LiquidationParams) -> u128 {
+		math::with_discount(plan.base, params.max_slippage, Rounding::Down)
+			.unwrap_or(u128::MAX)
+			.min(plan.collateral)
+	}
+
+	/// Of what is left of `plan`'s collateral due after `input` was sold (the penalty): the
+	/// insurance treasury's share (rounded up) of the penalty up to the discount, and the
+	/// caller's tip (capped, at most the rest).
+	pub(crate) fn split_penalty(
+		plan: &Plan<T::AssetId>,
+		input: u128,
+		params: &LiquidationParams,
+	) -> (u128, u128) {
+		let penalty = plan.collateral.saturating_sub(input);
+		// The treasury's share is of the discount at most: what a pool priced above the
+		// oracle saves beyond it is the borrower's (found by the property test: a pool left
+		// at the old price gave the treasury half the gap).
+		let bonus = plan.collateral.saturating_sub(plan.base);
+		let to_insurance = params.insurance_share.mul_ceil(penalty.min(bonus));
+		let tip_value = params
+			.caller_tip
+			.mul_floor(value_of(plan.repay, plan.debt_price))
+			.min(params.caller_tip_cap);
+		let tip = multiply_by_rational_with_rounding(
+			tip_value,
+			FixedU128::DIV,
+			plan.collateral_price.into_inner(),
+			Rounding::Down,
+		)
+		.unwrap_or(0)
+		.min(penalty.saturating_sub(to_insurance));
+		(to_insurance, tip)
+	}
+
+	/// Makes the DEX sale of `quote`: seizes the input into the working account, withdraws it,
+	/// buys exactly the debt and repays it. Returns `(sold, unspent)`; changes nothing if any
+	/// part fails. The working account ends with no tokens and no lending position.
+	pub(crate) fn sell_on_dex(
+		borrower: &T::AccountId,
+		plan: &Plan<T::AssetId>,
+		quote: &DexQuote,
+	) -> Result<(u128, u128), DispatchError> {
+		with_storage_layer(|| {
+			let account = Self::account_id();
+			let collateral = plan.collateral_asset;
+			let input = quote.input;
+			Self::seize_and_withdraw(borrower, collateral, input, &account)?;
+			let sold = T::Dex::swap_tokens_for_exact_tokens(
+				account.clone(),
+				vec![Self::dex_asset(collateral), Self::dex_asset(plan.debt_asset)],
+				plan.repay,
+				Some(input),
+				account.clone(),
+				false,
+			)?;
+			T::Lending::repay_debt(&account, borrower, &plan.debt_asset, plan.repay)?;
+			// The quote is exact for this state; should the DEX take less, the rest is the
+			// treasury's, so the working account ends empty.
+			let unspent = input.saturating_sub(sold);
+			if !unspent.is_zero() {
+				T::Assets::transfer(
+					collateral,
+					&account,
+					&Self::insurance_account(),
+					unspent,
+					Preservation::Expendable,
+				)?;
+			}
+			Ok((sold, unspent))
+		})
+	}
+
+	/// Seizes `amount` of `borrower`'s `collateral` supply into the working `account` and
+	/// withdraws exactly that many tokens, leaving the account no supply. Seizing a whole
+	/// supply moves all its shares, which (with a supply index below 1) may be more than the
+	/// shares of `amount`: then all of them are withdrawn (worth `amount`).
+	pub(crate) fn seize_and_withdraw(
+		borrower: &T::AccountId,
+		collateral: T::AssetId,
+		amount: u128,
+		account: &T::AccountId,
+	) -> Result<u128, DispatchError> {
+		let whole = amount == T::Lending::supplied(borrower, &collateral)?;
+		T::Lending::seize_collateral(borrower, &collateral, amount, account)?;
+		let exact = if whole { Amount::All } else { Amount::Exact(amount) };
+		let paid = T::Lending::withdraw_supply(account, &collateral, exact)?;
+		ensure!(paid == amount, Error::<T>::Overflow);
+		Ok(paid)
+	}
+
+	/// Pays the caller's tip as collateral supply (like a keeper's seizure: no cash needed).
+	/// A caller that cannot receive it (e.g. no room for another position) gets none; the
+	/// borrower keeps it.
+	pub(crate) fn pay_tip(
+		caller: &T::AccountId,
+		borrower: &T::AccountId,
+		asset: T::AssetId,
+		tip: u128,
+	) -> u128 {
+		if tip.is_zero() {
+			return 0;
+		}
+		match T::Lending::seize_collateral(borrower, &asset, tip, caller) {
+			Ok(_) => tip,
+			Err(e) => {
+				log::debug!(target: "runtime::liquidation", "tip not paid: {e:?}");
+				0
+			},
+		}
+	}
+}

@@ -1,0 +1,86 @@
+//! The keeper route: `liquidate`, a keeper's own funds repaying the debt for the collateral and
+//! its discount.
+
+use crate::{pallet::*, weights::WeightInfo};
+use frame_support::{
+	dispatch::{DispatchResultWithPostInfo, PostDispatchInfo},
+	ensure,
+	pallet_prelude::{DispatchError, Weight},
+	traits::Get,
+};
+use pallet_lending::{Amount, LendingPositions};
+use sp_arithmetic::traits::Zero;
+
+impl<T: Config> Pallet<T> {
+	/// `liquidate` at its worst: the keeper step plus the loss waterfall over every debt.
+	pub fn liquidate_weight() -> Weight {
+		T::WeightInfo::liquidate()
+			.saturating_add(T::WeightInfo::cover_shortfall(T::MaxDebts::get()))
+			.saturating_add(Self::treasury_extra_weight())
+	}
+
+	pub(crate) fn do_liquidate(
+		keeper: &T::AccountId,
+		borrower: &T::AccountId,
+		debt_asset: T::AssetId,
+		collateral_asset: T::AssetId,
+		max_repay: Amount,
+	) -> DispatchResultWithPostInfo {
+		ensure!(keeper != borrower, Error::<T>::SelfLiquidation);
+		// A same-asset position is netted by `settle`, for no discount: a keeper has nothing
+		// to buy.
+		ensure!(debt_asset != collateral_asset, Error::<T>::SameAsset);
+		let cap = match max_repay {
+			Amount::Exact(0) => return Err(Error::<T>::ZeroAmount.into()),
+			Amount::Exact(cap) => Some(cap),
+			Amount::All => None,
+		};
+		let plan = Self::plan(borrower, debt_asset, collateral_asset, cap)?;
+		let params = Params::<T>::get();
+		T::Lending::repay_debt(keeper, borrower, &debt_asset, plan.repay)?;
+		// The protocol's share of the discount, rounded up (in its favour).
+		let bonus = plan.collateral.saturating_sub(plan.base);
+		let fee = params.protocol_fee.mul_ceil(bonus);
+		let to_keeper = plan.collateral.saturating_sub(fee);
+		if !to_keeper.is_zero() {
+			T::Lending::seize_collateral(borrower, &collateral_asset, to_keeper, keeper)?;
+		}
+		let fee = Self::seize_rest(borrower, collateral_asset, fee)?;
+		Self::deposit_event(Event::Liquidated {
+			borrower: borrower.clone(),
+			liquidator: keeper.clone(),
+			debt_asset,
+			collateral_asset,
+			repaid: plan.repay,
+			seized: to_keeper,
+			protocol_fee: fee,
+			discount: plan.discount,
+			health: plan.health.factor,
+		});
+		let debts = Self::cover_shortfall(borrower)?;
+		Ok(PostDispatchInfo {
+			actual_weight: Some(
+				T::WeightInfo::liquidate().saturating_add(Self::shortfall_weight(debts)),
+			),
+			pays_fee: frame_support::dispatch::Pays::Yes,
+		})
+	}
+
+	/// Seizes `amount` of `borrower`'s `asset` collateral for the insurance treasury, at most
+	/// what is left of it (the shares seized before were rounded up). Returns what was seized.
+	pub(crate) fn seize_rest(
+		borrower: &T::AccountId,
+		asset: T::AssetId,
+		amount: u128,
+	) -> Result<u128, DispatchError> {
+		if amount.is_zero() {
+			return Ok(0);
+		}
+		let left = T::Lending::supplied(borrower, &asset)?;
+		let amount = amount.min(left);
+		if !amount.is_zero() {
+			Self::seize_to_treasury(borrower, asset, amount)?;
+		}
+		Ok(amount)
+	}
+}

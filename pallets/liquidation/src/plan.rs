@@ -1,0 +1,295 @@
+//! Sizing a liquidation: the oracle prices it uses, the plan of one step (how much debt, how
+//! much collateral, at what discount) and the choice of the pair `settle` takes, shared by every
+//! route.
+
+use crate::{math, pallet::*, types::*};
+use frame_support::{ensure, pallet_prelude::DispatchError};
+use pallet_lending::{Health, LendingPositions, PriceError, PriceSource};
+use sp_arithmetic::{
+	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedPointNumber, FixedU128,
+	PerThing, Permill, Rounding,
+};
+
+/// One liquidation step, sized: repay `repay` of `debt_asset`, take up to `collateral` of
+/// `collateral_asset`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Plan<AssetId> {
+	/// The debt repaid.
+	pub debt_asset: AssetId,
+	/// The collateral seized.
+	pub collateral_asset: AssetId,
+	/// The account's liquidation health for this pair.
+	pub health: Health,
+	/// The discount at this health.
+	pub discount: Permill,
+	/// Debt units to repay.
+	pub repay: u128,
+	/// Collateral units due for them, the discount included (rounded down).
+	pub collateral: u128,
+	/// Collateral units worth `repay` at the oracle, without the discount (rounded down).
+	pub base: u128,
+	/// Oracle price of the debt asset.
+	pub debt_price: FixedU128,
+	/// Oracle price of the collateral asset.
+	pub collateral_price: FixedU128,
+}
+
+pub(crate) fn overflow<T: Config>() -> DispatchError {
+	Error::<T>::Overflow.into()
+}
+
+/// `amount × numerator / denominator` of two prices, rounded as asked.
+fn convert<T: Config>(
+	amount: u128,
+	from: FixedU128,
+	to: FixedU128,
+	rounding: Rounding,
+) -> Result<u128, DispatchError> {
+	multiply_by_rational_with_rounding(amount, from.into_inner(), to.into_inner(), rounding)
+		.ok_or_else(overflow::<T>)
+}
+
+/// The reference value of `amount` units at `price`, rounded down.
+pub(crate) fn value_of(amount: u128, price: FixedU128) -> u128 {
+	price.saturating_mul_int(amount)
+}
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn price(asset: &T::AssetId) -> Result<FixedU128, DispatchError> {
+		T::Prices::price(asset).map_err(|e| match e {
+			PriceError::Missing => Error::<T>::PriceMissing.into(),
+			PriceError::Stale => Error::<T>::PriceStale.into(),
+		})
+	}
+
+	/// `(debt price × (1 + discount), collateral price)` as integers of one scale, so that
+	/// `r × first / second` is the collateral due for `r` debt units with a single rounding.
+	fn discounted_prices(
+		debt_price: FixedU128,
+		collateral_price: FixedU128,
+		discount: Permill,
+	) -> Result<(u128, u128), DispatchError> {
+		let accuracy = u128::from(Permill::ACCURACY);
+		let with =
+			accuracy.checked_add(u128::from(discount.deconstruct())).ok_or_else(overflow::<T>)?;
+		Ok((
+			debt_price.into_inner().checked_mul(with).ok_or_else(overflow::<T>)?,
+			collateral_price.into_inner().checked_mul(accuracy).ok_or_else(overflow::<T>)?,
+		))
+	}
+
+	/// Sizes a liquidation of `borrower`'s `debt_asset` debt against its `collateral_asset`
+	/// collateral: refuses a healthy account, stale or missing prices of the two assets, and
+	/// dust. `cap` is the keeper's `max_repay`.
+	pub fn plan(
+		borrower: &T::AccountId,
+		debt_asset: T::AssetId,
+		collateral_asset: T::AssetId,
+		cap: Option<u128>,
+	) -> Result<Plan<T::AssetId>, DispatchError> {
+		ensure!(T::Lending::market_params(&debt_asset).is_some(), Error::<T>::UnknownMarket);
+		let market =
+			T::Lending::market_params(&collateral_asset).ok_or(Error::<T>::UnknownMarket)?;
+		let debt_price = Self::price(&debt_asset)?;
+		let collateral_price = Self::price(&collateral_asset)?;
+		let health = T::Lending::liquidation_health(borrower, &debt_asset, &collateral_asset)?;
+		ensure!(health.is_liquidatable(), Error::<T>::NotLiquidatable);
+		let params = Params::<T>::get();
+		// A same-asset position is netted (its own supply repays its debt): nothing is sold,
+		// so there is no discount to pay.
+		let discount = if debt_asset == collateral_asset {
+			Permill::zero()
+		} else {
+			math::discount(
+				market.liquidation_bonus,
+				params.min_discount_share,
+				params.health_for_max_discount,
+				health.factor,
+			)
+		};
+		let owed = T::Lending::debt(borrower, &debt_asset)?;
+		let held = T::Lending::supplied(borrower, &collateral_asset)?;
+		ensure!(!owed.is_zero(), Error::<T>::NoDebt);
+		// Shares worth no unit (a supply index below 1 after a socialised loss): too small to
+		// pay for anything, so `settle` sweeps them and the loss waterfall runs.
+		ensure!(!held.is_zero(), Error::<T>::CollateralTooSmall);
+		let is_dust = |amount: u128, price: FixedU128| value_of(amount, price) < params.dust_value;
+		// Collateral due for `r` debt units, the discount included, and the debt units all of
+		// `c` collateral pays for: each rounded down once (the borrower gives no more than the
+		// curve says; the repayment it buys is not overstated).
+		let (debt_scaled, collateral_scaled) =
+			Self::discounted_prices(debt_price, collateral_price, discount)?;
+		let due = |r: u128| -> Result<u128, DispatchError> {
+			multiply_by_rational_with_rounding(r, debt_scaled, collateral_scaled, Rounding::Down)
+				.ok_or_else(overflow::<T>)
+		};
+
+		// What brings the account to the target health (rounded up), at most the debt; all of
+		// it when the rest would be dust.
+		let mut repay = match math::repay_to_target(
+			health.debt_value,
+			health.liquidation_value,
+			params.target_health,
+			market.liquidation_threshold,
+			discount,
+		) {
+			Some(value) => multiply_by_rational_with_rounding(
+				value,
+				FixedU128::DIV,
+				debt_price.into_inner(),
+				Rounding::Up,
+			)
+			.unwrap_or(owed)
+			.min(owed),
+			None => owed,
+		};
+		if is_dust(owed.saturating_sub(repay), debt_price) {
+			repay = owed;
+		}
+		let mut collateral = due(repay)?;
+		if collateral >= held || is_dust(held.saturating_sub(collateral), collateral_price) {
+			// All the collateral: it pays for `affordable` debt units (rounded down).
+			let affordable = multiply_by_rational_with_rounding(
+				held,
+				collateral_scaled,
+				debt_scaled,
+				Rounding::Down,
+			)
+			.ok_or_else(overflow::<T>)?;
+			if affordable < owed {
+				// This collateral cannot pay the whole debt: all of it for what it pays. The dust
+				// rule is the account's (what a liquidation leaves), never a collateral's: a
+				// small collateral of a solvent account is liquidated like any other, and only
+				// one that pays for no unit of the debt is too small (refused below).
+				repay = affordable;
+				collateral = held;
+			} else {
+				repay = owed;
+				collateral = due(owed)?.min(held);
+			}
+		}
+		ensure!(!repay.is_zero(), Error::<T>::CollateralTooSmall);
+
+		if let Some(cap) = cap {
+			if cap < repay {
+				// The keeper takes less: allowed unless it leaves dust (Aave V4).
+				let capped = due(cap)?;
+				ensure!(
+					!is_dust(owed.saturating_sub(cap), debt_price)
+						&& !is_dust(held.saturating_sub(capped), collateral_price),
+					Error::<T>::LeavesDust
+				);
+				repay = cap;
+				collateral = capped;
+			}
+		}
+		ensure!(!collateral.is_zero(), Error::<T>::CollateralTooSmall);
+		// A partial repayment that clears no debt share cannot be made (the market refuses
+		// it): the collateral is too small, and `settle` goes on to the next (or sweeps).
+		ensure!(!Self::clears_no_share(&debt_asset, repay, owed), Error::<T>::CollateralTooSmall);
+		let base =
+			convert::<T>(repay, debt_price, collateral_price, Rounding::Down)?.min(collateral);
+		Ok(Plan {
+			debt_asset,
+			collateral_asset,
+			health,
+			discount,
+			repay,
+			collateral,
+			base,
+			debt_price,
+			collateral_price,
+		})
+	}
+
+	/// Whether repaying `amount` of a debt of `owed` in `asset` would clear no debt share (a
+	/// partial repayment below one share's worth; the lending pallet refuses it).
+	pub(crate) fn clears_no_share(asset: &T::AssetId, amount: u128, owed: u128) -> bool {
+		!T::Lending::repay_clears_share(asset, amount, owed)
+	}
+
+	/// The largest debt by value (fresh prices only) and the collateral supplies, riskiest
+	/// first.
+	pub(crate) fn choose(
+		borrower: &T::AccountId,
+	) -> Result<(T::AssetId, alloc::vec::Vec<T::AssetId>), DispatchError> {
+		let assets = T::Lending::account_assets(borrower);
+		let mut best: Option<(u128, T::AssetId)> = None;
+		let mut first_error = None;
+		for asset in &assets.debts {
+			let value = Self::price(asset).and_then(|price| {
+				T::Lending::debt(borrower, asset).map(|owed| value_of(owed, price))
+			});
+			match value {
+				Ok(value) => {
+					if best.is_none_or(|(v, _)| value > v) {
+						best = Some((value, *asset));
+					}
+				},
+				Err(e) => {
+					first_error.get_or_insert(e);
+				},
+			}
+		}
+		let debt = match (best, first_error) {
+			(Some((_, asset)), _) => asset,
+			(None, Some(e)) => return Err(e),
+			(None, None) => return Err(Error::<T>::NoDebt.into()),
+		};
+		let mut collaterals: alloc::vec::Vec<(Option<FixedU128>, u8, T::AssetId)> = assets
+			.supplies
+			.iter()
+			.filter(|(_, collateral)| *collateral)
+			.map(|(asset, _)| (T::Breaker::volatility(asset), RiskRank::<T>::get(asset), *asset))
+			.collect();
+		// Most volatile first (measured; an asset not yet measured after every measured one),
+		// then the highest governance rank, then by asset id.
+		collaterals.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+		Ok((debt, collaterals.into_iter().map(|(_, _, asset)| asset).collect()))
+	}
+
+	/// The plan `settle` would carry out: the largest debt against the first collateral in risk
+	/// order that can be liquidated (a collateral whose price is stale is passed over).
+	pub(crate) fn settle_plan(borrower: &T::AccountId) -> Result<Plan<T::AssetId>, DispatchError> {
+		Self::settle_plan_tried(borrower).0
+	}
+
+	/// [`Self::settle_plan`], with how many plans it tried, and whether every collateral was too
+	/// small to pay for a unit of the debt (dust to sweep).
+	pub(crate) fn settle_plan_tried(
+		borrower: &T::AccountId,
+	) -> (Result<Plan<T::AssetId>, DispatchError>, u32, bool) {
+		let (debt, mut collaterals) = match Self::choose(borrower) {
+			Ok(chosen) => chosen,
+			Err(e) => return (Err(e), 0, false),
+		};
+		// A supply of the debt's own asset nets it first: nothing is sold, no discount paid,
+		// no price risk taken.
+		if let Some(i) = collaterals.iter().position(|c| *c == debt) {
+			collaterals.remove(i);
+			collaterals.insert(0, debt);
+		}
+		let mut first_error = None;
+		let mut tries = 0u32;
+		let mut all_too_small = !collaterals.is_empty();
+		for collateral in collaterals {
+			tries = tries.saturating_add(1);
+			match Self::plan(borrower, debt, collateral, None) {
+				Ok(plan) => return (Ok(plan), tries, false),
+				Err(e) => {
+					if e != Error::<T>::CollateralTooSmall.into() {
+						all_too_small = false;
+					}
+					first_error.get_or_insert(e);
+				},
+			}
+		}
+		(Err(first_error.unwrap_or_else(|| Error::<T>::NoCollateral.into())), tries, all_too_small)
+	}
+
+	/// The current block number as a `u32` (the queue's ages).
+	pub(crate) fn block_number_u32() -> u32 {
+		use sp_runtime::SaturatedConversion;
+		frame_system::Pallet::<T>::block_number().saturated_into()
+	}
+}

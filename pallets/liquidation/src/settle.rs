@@ -1,0 +1,241 @@
+//! `settle`: the protocol's own route, trying netting, the DEX, the backstop and the auction
+//! in turn, then the loss waterfall; and its weights.
+
+use crate::{
+	pallet::*,
+	plan::{overflow, Plan},
+	types::*,
+	weights::WeightInfo,
+};
+use frame_support::{
+	dispatch::DispatchResultWithPostInfo, ensure, pallet_prelude::Weight, traits::Get,
+};
+use pallet_lending::LendingPositions;
+
+/// What a settlement step did, in collateral units (`sold + to_insurance + tip + returned =
+/// plan.collateral`).
+pub(crate) struct Outcome {
+	pub(crate) route: Route,
+	pub(crate) sold: u128,
+	pub(crate) to_insurance: u128,
+	pub(crate) tip: u128,
+}
+
+impl<T: Config> Pallet<T> {
+	/// `settle` at its worst: a plan tried against every collateral but the last (each a health
+	/// check: the benchmarks measure one), then the DEX sale failing at the swap and the
+	/// backstop, or an auction started (or sweeping every collateral as dust), then the loss
+	/// waterfall over every debt.
+	pub fn settle_weight() -> Weight {
+		let max = T::MaxDebts::get();
+		let route = T::WeightInfo::settle_backstop()
+			.max(T::WeightInfo::settle_auction())
+			.saturating_add(T::WeightInfo::settle_dex());
+		Self::extra_plans_weight(max.saturating_sub(1))
+			.saturating_add(route.max(Self::sweep_weight(max)))
+			.saturating_add(T::WeightInfo::cover_shortfall(max))
+			.saturating_add(Self::treasury_extra_weight())
+	}
+
+	/// Plans tried beyond the first.
+	pub(crate) fn extra_plans_weight(extra: u32) -> Weight {
+		T::Lending::health_weight().saturating_mul(u64::from(extra))
+	}
+
+	/// The netting route of `settle`: `plan`'s repayment comes from the borrower's own supply
+	/// of the debt's asset (no sale, no discount, no tip).
+	fn net(
+		caller: &T::AccountId,
+		borrower: &T::AccountId,
+		plan: &Plan<T::AssetId>,
+		plans_weight: Weight,
+	) -> DispatchResultWithPostInfo {
+		T::Lending::net(borrower, &plan.debt_asset, plan.repay)?;
+		Self::deposit_event(Event::Settled {
+			borrower: borrower.clone(),
+			caller: caller.clone(),
+			debt_asset: plan.debt_asset,
+			collateral_asset: plan.collateral_asset,
+			route: Route::Net,
+			repaid: plan.repay,
+			collateral_due: plan.collateral,
+			sold: plan.collateral,
+			to_insurance: 0,
+			tip: 0,
+			returned: 0,
+			discount: plan.discount,
+			health: plan.health.factor,
+		});
+		Self::dequeue(borrower, plan.collateral_asset);
+		let debts = Self::cover_shortfall(borrower)?;
+		// At least a DEX settlement's measured weight (its planning and filing are the same);
+		// `settle_weight` reserves more.
+		Ok(Some(
+			plans_weight
+				.saturating_add(T::Lending::net_weight().max(T::WeightInfo::settle_dex()))
+				.saturating_add(Self::shortfall_weight(debts)),
+		)
+		.into())
+	}
+
+	pub(crate) fn do_settle(
+		caller: &T::AccountId,
+		borrower: &T::AccountId,
+	) -> DispatchResultWithPostInfo {
+		ensure!(caller != borrower, Error::<T>::SelfLiquidation);
+		let assets = T::Lending::account_assets(borrower);
+		ensure!(!assets.debts.is_empty(), Error::<T>::NotLiquidatable);
+		if !Self::has_collateral(borrower) {
+			// Debt and no collateral: only the loss waterfall is left.
+			let debts = Self::cover_shortfall(borrower)?;
+			ensure!(debts > 0, Error::<T>::NotLiquidatable);
+			return Ok(Some(Self::shortfall_weight(debts)).into());
+		}
+		let (plan, tries, all_too_small) = Self::settle_plan_tried(borrower);
+		let plans_weight = Self::extra_plans_weight(tries.saturating_sub(1));
+		let plan = match plan {
+			Ok(plan) => plan,
+			Err(e) if e == Error::<T>::NotLiquidatable.into() => {
+				// Healthy again while queued (repaid, topped up, prices back): it leaves the
+				// queue of the collateral it would be seized first, or the call fails.
+				let first = Self::choose(borrower).ok().and_then(|(_, c)| c.first().copied());
+				if first.is_some_and(|asset| Self::dequeue(borrower, asset)) {
+					return Ok(
+						Some(plans_weight.saturating_add(T::WeightInfo::settle_dex())).into()
+					);
+				}
+				return Err(e.into());
+			},
+			Err(_) if all_too_small => {
+				// Only dust collateral is left (each liquidatable, none worth a unit of the
+				// debt): sweep it to the treasury and close the rest by the waterfall.
+				let swept = Self::sweep_dust(borrower)?;
+				let debts = Self::cover_shortfall(borrower)?;
+				return Ok(Some(
+					plans_weight
+						.saturating_add(Self::sweep_weight(swept))
+						.saturating_add(Self::shortfall_weight(debts)),
+				)
+				.into());
+			},
+			Err(e) => return Err(e.into()),
+		};
+		if plan.debt_asset == plan.collateral_asset {
+			return Self::net(caller, borrower, &plan, plans_weight);
+		}
+		let collateral = plan.collateral_asset;
+		let planned = plan.repay;
+		let (plan, quote) = Self::dex_sale(borrower, plan);
+		// A sale cut to the breaker's cap planned once more.
+		let plans_weight = if plan.repay == planned {
+			plans_weight
+		} else {
+			plans_weight.saturating_add(Self::extra_plans_weight(1))
+		};
+		let dex = quote.and_then(|quote| {
+			Self::sell_on_dex(borrower, &plan, &quote).map(|sold| (quote, sold)).map_err(|e| {
+				log::debug!(target: "runtime::liquidation", "DEX sale failed: {e:?}");
+				DexRefusal::SwapFailed
+			})
+		});
+		let (outcome, route_weight) = match dex {
+			Ok((quote, (sold, unspent))) => {
+				T::Breaker::note_sale(&collateral, quote.value);
+				let tip = Self::pay_tip(caller, borrower, collateral, quote.tip);
+				let seized = Self::seize_rest(borrower, collateral, quote.to_insurance)?;
+				(
+					Outcome {
+						route: Route::Dex,
+						sold,
+						to_insurance: seized.saturating_add(unspent),
+						tip,
+					},
+					T::WeightInfo::settle_dex(),
+				)
+			},
+			// A price the oracle guard holds drives no sale at all, not even to the backstop:
+			// the next feeds confirm or drop it.
+			Err(DexRefusal::PriceUnconfirmed) => return Err(Error::<T>::PriceUnconfirmed.into()),
+			Err(dex) => {
+				// A sale that failed at the swap did the DEX route's work too.
+				let dex_weight = if dex == DexRefusal::SwapFailed {
+					T::WeightInfo::settle_dex()
+				} else {
+					Weight::zero()
+				};
+				let taken = match Self::backstop(borrower, &plan) {
+					Ok(taken) => taken,
+					Err(e) if e == Error::<T>::NoRoute.into() => {
+						let weight = if matches!(dex, DexRefusal::Throttled { .. }) {
+							// Held back by the block's cap, not taken by the backstop: it
+							// waits its turn (riskiest first) for a later block's sale.
+							Self::enqueue(borrower, &plan)?;
+							T::WeightInfo::settle_dex()
+						} else if Self::is_dust_account(borrower, &plan) {
+							// Insolvent with all its collateral worth less than the dust
+							// value: no taker would bid for such a lot, and an auction would
+							// hold its slot for ever. The collateral goes to the treasury and
+							// the loss waterfall closes the debt (what it socialises beyond
+							// the deficit is below the dust value).
+							let swept = Self::sweep_dust(borrower)?;
+							let debts = Self::cover_shortfall(borrower)?;
+							return Ok(Some(
+								plans_weight
+									.saturating_add(T::WeightInfo::settle_dex())
+									.saturating_add(T::WeightInfo::settle_backstop())
+									.saturating_add(Self::sweep_weight(swept))
+									.saturating_add(Self::shortfall_weight(debts)),
+							)
+							.into());
+						} else {
+							// Not sellable on the DEX at all (halted, beyond the bound, no
+							// cash, no pool): the seizure goes to a Dutch auction.
+							Self::dequeue(borrower, collateral);
+							Self::start_auction(borrower, &plan, dex)?;
+							dex_weight.saturating_add(T::WeightInfo::settle_auction())
+						};
+						return Ok(Some(plans_weight.saturating_add(weight)).into());
+					},
+					Err(e) => return Err(e.into()),
+				};
+				let weight = dex_weight.saturating_add(T::WeightInfo::settle_backstop());
+				(
+					Outcome {
+						route: Route::Backstop { dex },
+						sold: 0,
+						to_insurance: taken,
+						tip: 0,
+					},
+					weight,
+				)
+			},
+		};
+		let returned = plan
+			.collateral
+			.checked_sub(outcome.sold)
+			.and_then(|r| r.checked_sub(outcome.to_insurance))
+			.and_then(|r| r.checked_sub(outcome.tip))
+			.ok_or_else(overflow::<T>)?;
+		Self::deposit_event(Event::Settled {
+			borrower: borrower.clone(),
+			caller: caller.clone(),
+			debt_asset: plan.debt_asset,
+			collateral_asset: plan.collateral_asset,
+			route: outcome.route,
+			repaid: plan.repay,
+			collateral_due: plan.collateral,
+			sold: outcome.sold,
+			to_insurance: outcome.to_insurance,
+			tip: outcome.tip,
+			returned,
+			discount: plan.discount,
+			health: plan.health.factor,
+		});
+		Self::dequeue(borrower, collateral);
+		let debts = Self::cover_shortfall(borrower)?;
+		Ok(Some(
+			plans_weight.saturating_add(route_weight).saturating_add(Self::shortfall_weight(debts)),
+		)
+		.into())
+	}
+}

@@ -1,0 +1,275 @@
+use super::*;
+
+fn list(accounts: &[AccountId]) -> frame_support::BoundedVec<AccountId, MaxBatch> {
+	accounts.to_vec().try_into().expect("within MaxSettleBatch")
+}
+type MaxBatch = <Test as Config>::MaxSettleBatch;
+
+fn witness(pairs: u32, wide: u32) -> BatchWitness {
+	BatchWitness { pairs, wide }
+}
+
+fn settle_batch(accounts: &[AccountId], w: BatchWitness) -> DispatchResultWithPostInfoOf {
+	Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list(accounts), w)
+}
+type DispatchResultWithPostInfoOf = frame_support::dispatch::DispatchResultWithPostInfo;
+
+/// `call` fails with `NothingSettled` (charged only what it checked) and changes nothing.
+fn assert_nothing_settled(call: impl FnOnce() -> DispatchResultWithPostInfoOf) {
+	let mut call = Some(call);
+	let result = core::cell::RefCell::new(None);
+	frame_support::assert_storage_noop!(*result.borrow_mut() = call.take().map(|c| c()));
+	let err = result.into_inner().unwrap().expect_err("nothing settled");
+	assert_eq!(err.error, Error::<Test>::NothingSettled.into());
+	assert!(err.post_info.actual_weight.is_some(), "refunded to what was checked");
+}
+
+/// The `Settled` events, by borrower.
+fn settled() -> Vec<(AccountId, u128, u128, u128, u128, u128, u128)> {
+	events()
+		.into_iter()
+		.filter_map(|e| match e {
+			Event::Settled {
+				borrower,
+				repaid,
+				collateral_due,
+				sold,
+				to_insurance,
+				tip,
+				returned,
+				route: Route::Dex,
+				..
+			} => Some((borrower, repaid, collateral_due, sold, to_insurance, tip, returned)),
+			_ => None,
+		})
+		.collect()
+}
+
+fn sales() -> Vec<Event<Test>> {
+	events().into_iter().filter(|e| matches!(e, Event::BatchSold { .. })).collect()
+}
+
+#[test]
+fn one_swap_per_pair_pro_rata_shares_and_every_unit_accounted() {
+	ExtBuilder::default().build_and_execute(|| {
+		let accounts = borrowers(&[700_000, 680_000, 660_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		System::reset_events();
+		let before: Vec<(u128, u128)> =
+			accounts.iter().map(|a| (supplied(*a, BTC), debt(*a, USD))).collect();
+		let pool = pool_reserves(USD, BTC);
+		let (ins_tokens, ins_supply, charlie_supply) =
+			(balance(BTC, insurance()), supplied(insurance(), BTC), supplied(CHARLIE, BTC));
+
+		assert_ok!(settle_batch(&accounts, witness(1, 0)));
+
+		// One sale for the pair.
+		let sales = sales();
+		assert_eq!(sales.len(), 1);
+		let Event::BatchSold { collateral_asset, debt_asset, positions, repaid, sold, remainder } =
+			sales[0].clone()
+		else {
+			panic!()
+		};
+		assert_eq!((collateral_asset, debt_asset, positions), (BTC, USD, 3));
+		// The DEX was swapped once: exactly the debt out, exactly `sold` in.
+		assert_eq!(pool_reserves(USD, BTC), (pool.0 - repaid, pool.1 + sold));
+		assert!(remainder < 3, "{remainder}");
+
+		let settled = settled();
+		assert_eq!(settled.iter().map(|s| s.0).collect::<Vec<_>>(), accounts);
+		let mut shares = 0;
+		let mut repaid_sum = 0;
+		let (mut ins_sum, mut tip_sum) = (0, 0);
+		for ((who, r, due_, share, ins, tip, returned), (btc0, debt0)) in
+			settled.iter().zip(&before)
+		{
+			// Per position, to the unit: what was due is sold, to the treasury, tipped or
+			// the borrower's.
+			assert_eq!(share + ins + tip + returned, *due_);
+			assert_eq!(supplied(*who, BTC), btc0 - share - ins - tip);
+			assert_eq!(debt(*who, USD), debt0 - r);
+			// The share is the sale's input pro rata to the repayment (rounded down or up).
+			assert!(*share == sold * r / repaid || *share == (sold * r).div_ceil(repaid));
+			// Within the position's own bound: its debt's worth at the oracle plus 3%.
+			assert!(*share <= r / 85 * 103 / 100 + 1);
+			assert!(health(*who) >= fx(105, 100));
+			shares += share;
+			repaid_sum += r;
+			ins_sum += ins;
+			tip_sum += tip;
+		}
+		// The positions' shares are exactly what the DEX took.
+		assert_eq!(shares, sold);
+		assert_eq!(repaid_sum, repaid);
+		// The treasury got its shares of the penalties with the rounding as supply, no
+		// tokens; the caller its tips as supply.
+		assert_eq!(balance(BTC, insurance()), ins_tokens);
+		assert_eq!(supplied(insurance(), BTC), ins_supply + ins_sum);
+		assert_eq!(supplied(CHARLIE, BTC), charlie_supply + tip_sum);
+		let working = Liquidation::account_id();
+		assert_eq!((balance(USD, working), balance(BTC, working)), (0, 0));
+	});
+}
+
+#[test]
+fn a_share_below_the_minimum_balance_rides_with_the_larger_ones() {
+	ExtBuilder::default().build_and_execute(|| {
+		let big = borrowers(&[700_000])[0];
+		// 20 BTC backing 1,400 USD: at 85 its whole share is some 17 BTC, below BTC's
+		// minimum balance (1,000): alone, the working account could not receive it.
+		let tiny = 50;
+		mint(BTC, tiny, 20 + MIN);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(tiny), BTC, 20));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(tiny), USD, 1_400));
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		assert!(health(tiny) < FixedU128::one());
+		System::reset_events();
+		// Given first, it is still withdrawn after the large share and repaid first.
+		assert_ok!(settle_batch(&[tiny, big], witness(1, 0)));
+		let settled = settled();
+		assert_eq!(settled.iter().map(|s| s.0).collect::<Vec<_>>(), vec![tiny, big]);
+		let tiny_sold = settled[0].3;
+		assert!(tiny_sold > 0 && tiny_sold < MIN, "{tiny_sold}");
+		assert!(debt(tiny, USD) < 1_400);
+	});
+}
+
+#[test]
+fn a_position_healthy_by_now_is_skipped_not_failed() {
+	ExtBuilder::default().build_and_execute(|| {
+		let accounts = borrowers(&[700_000, 500_000, 680_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		System::reset_events();
+		let healthy = accounts[1];
+		let before = (supplied(healthy, BTC), debt(healthy, USD));
+		assert_ok!(settle_batch(&accounts, witness(1, 0)));
+		assert_eq!(
+			settled().iter().map(|s| s.0).collect::<Vec<_>>(),
+			vec![accounts[0], accounts[2]]
+		);
+		assert!(events()
+			.contains(&Event::SettlementSkipped { borrower: healthy, reason: Skipped::Healthy }));
+		assert_eq!((supplied(healthy, BTC), debt(healthy, USD)), before);
+	});
+}
+
+#[test]
+fn bad_batches_are_refused_by_name_and_change_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		let accounts = borrowers(&[700_000, 500_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		assert_noop!(settle_batch(&[], witness(1, 0)), Error::<Test>::EmptyBatch);
+		assert_noop!(
+			settle_batch(&[accounts[0], accounts[0]], witness(1, 0)),
+			Error::<Test>::DuplicateBorrower
+		);
+		assert_noop!(
+			settle_batch(&[accounts[0], CHARLIE], witness(1, 0)),
+			Error::<Test>::SelfLiquidation
+		);
+		// Only healthy positions (or nobody with debt): nothing settled, nothing changed.
+		assert_nothing_settled(|| settle_batch(&[accounts[1], BOB], witness(1, 0)));
+		// A witness of no pairs sells nothing.
+		assert_nothing_settled(|| settle_batch(&[accounts[0]], witness(0, 0)));
+		assert_noop!(
+			Liquidation::settle_batch_unsigned(
+				RuntimeOrigin::signed(BOB),
+				list(&accounts),
+				witness(1, 0)
+			),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Liquidation::settle_batch(RuntimeOrigin::none(), list(&accounts), witness(1, 0)),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn pairs_and_wide_positions_beyond_the_witness_are_skipped() {
+	ExtBuilder::default().build_and_execute(|| {
+		let btc = borrowers(&[700_000])[0];
+		// 11: MEME only (4,000,000 at 0.5 backing 780,000 USD, threshold 50%): below 1
+		// when MEME falls to 0.38. 12: BTC and MEME, both collateral.
+		let meme = 11;
+		mint(MEME, meme, 4_000_000 + MIN);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(meme), MEME, 4_000_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(meme), USD, 780_000));
+		let wide = 12;
+		mint(BTC, wide, 5_000 + MIN);
+		mint(MEME, wide, 2_000_000 + MIN);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(wide), BTC, 5_000));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(wide), MEME, 2_000_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(wide), USD, 700_000));
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		MockOracle::set(MEME, fx(38, 100));
+		assert!(health(btc) < FixedU128::one());
+		assert!(health(meme) < FixedU128::one());
+		assert!(health(wide) < FixedU128::one());
+		System::reset_events();
+		let all = [btc, meme, wide];
+		let state = || all.map(|a| (supplied(a, BTC), supplied(a, MEME), debt(a, USD)));
+		let before = state();
+
+		// One pair, no wide position declared: only the first.
+		assert_ok!(settle_batch(&all, witness(1, 0)));
+		assert_eq!(settled().iter().map(|s| s.0).collect::<Vec<_>>(), vec![btc]);
+		let skipped: Vec<_> = events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::SettlementSkipped { borrower, reason } => Some((borrower, reason)),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(skipped, vec![(meme, Skipped::OverWitness), (wide, Skipped::OverWitness)]);
+		let after = state();
+		assert_eq!(&after[1..], &before[1..]);
+
+		// Declared: two pairs, one wide position. MEME sells in a swap of its own.
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		System::reset_events();
+		assert_ok!(settle_batch(&[meme, wide], witness(2, 1)));
+		assert_eq!(settled().iter().map(|s| s.0).collect::<Vec<_>>(), vec![meme, wide]);
+		assert_eq!(sales().len(), 2);
+	});
+}
+
+#[test]
+fn a_pair_the_dex_cannot_sell_is_skipped_and_settle_takes_the_backstop() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		let accounts = borrowers(&[700_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		mint(USD, insurance(), 1_000_000);
+		assert_nothing_settled(|| settle_batch(&accounts, witness(1, 0)));
+		let dry = Liquidation::try_settle_batch(&accounts, witness(1, 0)).unwrap();
+		assert_eq!(dry.skipped, vec![(accounts[0], Skipped::Dex(DexRefusal::NoPool))]);
+		assert!(dry.settled.is_empty());
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), accounts[0]));
+		assert!(matches!(
+			last_event(),
+			Event::Settled { route: Route::Backstop { dex: DexRefusal::NoPool }, .. }
+		));
+	});
+}
+
+#[test]
+fn the_weight_is_declared_from_the_witness_and_refunded_to_what_was_done() {
+	ExtBuilder::default().build_and_execute(|| {
+		let accounts = borrowers(&[700_000, 500_000, 680_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		let call =
+			Call::<Test>::settle_batch { borrowers: list(&accounts), witness: witness(2, 1) };
+		use frame_support::dispatch::GetDispatchInfo;
+		let declared = call.get_dispatch_info().call_weight;
+		assert_eq!(declared, Liquidation::settle_batch_weight(3, &witness(2, 1)));
+		let post = settle_batch(&accounts, witness(2, 1)).unwrap();
+		let actual = post.actual_weight.expect("refunded");
+		// Two narrow positions settled in one pair, the healthy one planned: three narrow
+		// positions of one pair.
+		let done = BatchReport::<AccountId> { narrow: 3, pairs: 1, ..Default::default() };
+		assert_eq!(actual, Liquidation::batch_report_weight(&done));
+		assert!(actual.all_lte(declared) && actual != declared);
+	});
+}

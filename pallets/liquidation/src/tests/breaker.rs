@@ -1,0 +1,302 @@
+use super::*;
+
+fn settle(who: AccountId) -> frame_support::dispatch::DispatchResultWithPostInfo {
+	Liquidation::settle(RuntimeOrigin::signed(CHARLIE), who)
+}
+
+fn queue(asset: AssetId) -> Vec<AccountId> {
+	SaleQueue::<Test>::get(asset).into_iter().map(|e| e.borrower).collect()
+}
+
+/// The collateral value (at BTC `price`, rounded up) of what the next `settle` of `who`
+/// would sell.
+fn sale_value(who: AccountId, price: u128) -> u128 {
+	Liquidation::preview(who).unwrap().dex_input.unwrap() * price
+}
+
+fn next_block() {
+	System::set_block_number(System::block_number() + 1);
+}
+
+#[test]
+fn a_halted_collateral_is_not_sold_the_backstop_takes_it_or_it_goes_to_auction() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		MockBreaker::halt(BTC);
+		let preview = Liquidation::preview(ALICE).unwrap();
+		assert_eq!(preview.route, Ok(Route::Auction { dex: DexRefusal::Halted }));
+		// No treasury funds: an auction starts; nothing sold, nothing repaid yet.
+		let before = snapshot();
+		assert_ok!(settle(ALICE));
+		assert!(matches!(
+			last_event(),
+			Event::AuctionStarted { id: 0, borrower: ALICE, dex: DexRefusal::Halted, .. }
+		));
+		assert_eq!(snapshot(), before);
+		assert!(queue(BTC).is_empty());
+		assert_noop!(settle(ALICE), Error::<Test>::InAuction);
+		// A keeper with its own funds may always liquidate.
+		assert_ok!(bob_liquidates_alice(Amount::Exact(1_000)));
+		// The treasury funded: the backstop buys at the oracle less its discount.
+		mint(USD, insurance(), 1_000_000);
+		assert_ok!(settle(ALICE));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::Settled { route: Route::Backstop { dex: DexRefusal::Halted }, sold: 0, .. }
+		)));
+		assert_eq!(pool_reserves(USD, BTC), before.pool, "nothing sold on the DEX");
+		assert_eq!(MockBreaker::sold(BTC), 0);
+		// Healthy again: the auction is closed by `redo`, nothing more taken.
+		assert!(health(ALICE) >= FixedU128::one());
+		assert_ok!(Liquidation::redo(RuntimeOrigin::signed(CHARLIE), 0));
+		assert!(matches!(
+			last_event(),
+			Event::AuctionEnded { id: 0, reason: AuctionEnd::Closed, to_insurance: 0, .. }
+		));
+		assert_eq!(Auctions::<Test>::count(), 0);
+		assert!(BorrowerAuction::<Test>::get(ALICE).is_none());
+	});
+}
+
+#[test]
+fn a_throttled_collateral_sells_within_the_block_cap_and_queues_the_rest_riskiest_first() {
+	ExtBuilder::default().build_and_execute(|| {
+		// At 85: healths 0.996, 0.966, 0.9375 (the last the riskiest).
+		let [low, mid, high]: [AccountId; 3] =
+			borrowers(&[640_000, 660_000, 680_000]).try_into().unwrap();
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		assert!(health(high) < health(mid) && health(mid) < health(low));
+		assert!(health(low) < FixedU128::one());
+		// The cap: exactly the riskiest position's sale per block.
+		let cap = sale_value(high, 85);
+		let low_value = sale_value(low, 85);
+		MockBreaker::throttle(BTC, cap);
+		System::reset_events();
+
+		// The riskiest sells; the cap is spent to the unit.
+		assert_ok!(settle(high));
+		let Event::Settled { route, sold, .. } = last_event() else { panic!() };
+		assert_eq!(route, Route::Dex);
+		assert_eq!(MockBreaker::sold(BTC), sold * 85);
+		assert_eq!(MockBreaker::sold(BTC), cap);
+		// The others wait: queued riskiest first, whatever order they came in.
+		let pool = pool_reserves(USD, BTC);
+		let preview = Liquidation::preview(low).unwrap();
+		assert_eq!(preview.route, Err(DexRefusal::Throttled { value: low_value, left: 0 }));
+		assert_ok!(settle(low));
+		assert_ok!(settle(mid));
+		assert_eq!(
+			last_event(),
+			Event::SaleQueued {
+				borrower: mid,
+				collateral_asset: BTC,
+				health: health(mid),
+				position: 0
+			}
+		);
+		assert_eq!(queue(BTC), vec![mid, low]);
+		assert_eq!(pool_reserves(USD, BTC), pool);
+
+		// Next block, a new cap: the head first. `low` is behind it.
+		next_block();
+		assert_noop!(settle(low), Error::<Test>::AwaitingSale);
+		assert_ok!(settle(mid));
+		assert!(events().contains(&Event::Dequeued { borrower: mid, collateral_asset: BTC }));
+		assert_eq!(queue(BTC), vec![low]);
+		// What the cap has left is too little for `low`'s sale, or for a cut one (below
+		// the collateral's minimum balance): it waits another block.
+		assert_noop!(settle(low), Error::<Test>::AwaitingSale);
+		let mut blocks = 0;
+		while health(low) < FixedU128::one() {
+			next_block();
+			assert_ok!(settle(low));
+			blocks += 1;
+			assert!(blocks < 5);
+		}
+		assert!(queue(BTC).is_empty());
+		for who in [low, mid, high] {
+			assert!(health(who) >= FixedU128::one(), "each settled in turn");
+		}
+	});
+}
+
+#[test]
+fn a_throttled_sale_is_cut_to_what_the_blocks_cap_has_left() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		let full = Liquidation::preview(ALICE).unwrap();
+		let value = Liquidation::sale_value(full.dex_input.unwrap(), FixedU128::from_u32(90));
+		// A cap of 60% of the sale: the repayment cut to fit it (2% under, for the pool's
+		// price impact), within the cap to the unit.
+		let cap = value * 6 / 10;
+		MockBreaker::throttle(BTC, cap);
+		let cut = Liquidation::preview(ALICE).unwrap();
+		assert_eq!(cut.route, Ok(Route::Dex));
+		assert!(cut.repay < full.repay * 61 / 100 && cut.repay > full.repay * 55 / 100);
+		assert_ok!(settle(ALICE));
+		let Event::Settled { repaid, sold, route, .. } = last_event() else { panic!() };
+		assert_eq!((route, repaid, Some(sold)), (Route::Dex, cut.repay, cut.dex_input));
+		assert_eq!(MockBreaker::sold(BTC), Liquidation::sale_value(sold, FixedU128::from_u32(90)));
+		assert!(MockBreaker::sold(BTC) <= cap);
+		// 60% of the way to the target health of 1.05 is past 1 here; a position still
+		// below 1 would sell its next cut in the next block.
+		assert!(health(ALICE) > full.health);
+		let mut blocks = 0;
+		while health(ALICE) < FixedU128::one() {
+			next_block();
+			assert_ok!(settle(ALICE));
+			assert!(MockBreaker::sold(BTC) <= cap);
+			blocks += 1;
+			assert!(blocks < 10, "settled a cut a block");
+		}
+		assert!(queue(BTC).is_empty());
+	});
+}
+
+#[test]
+fn a_riskier_position_goes_before_the_queue_and_takes_a_full_queues_last_place() {
+	ExtBuilder::default().build_and_execute(|| {
+		let accounts = borrowers(&[640_000, 645_000, 650_000, 680_000, 639_000, 700_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		// Throttled with nothing left this block: every sale waits.
+		MockBreaker::throttle(BTC, 0);
+		// MaxSaleQueue = 3.
+		for who in &accounts[..3] {
+			assert_ok!(settle(*who));
+		}
+		assert_eq!(queue(BTC), vec![accounts[2], accounts[1], accounts[0]]);
+		// Less risky than every entry of a full queue: refused by name.
+		assert_noop!(settle(accounts[4]), Error::<Test>::SaleQueueFull);
+		// Riskier: it takes the least risky entry's place.
+		System::reset_events();
+		assert_ok!(settle(accounts[3]));
+		assert_eq!(events()[0], Event::Dequeued { borrower: accounts[0], collateral_asset: BTC });
+		assert_eq!(queue(BTC), vec![accounts[3], accounts[2], accounts[1]]);
+		// Throttled with room: a position riskier than the head sells at once.
+		let riskiest = accounts[5];
+		MockBreaker::throttle(BTC, u128::MAX);
+		assert_ok!(settle(riskiest));
+		assert!(matches!(last_event(), Event::Settled { route: Route::Dex, .. }));
+		assert_eq!(queue(BTC), vec![accounts[3], accounts[2], accounts[1]]);
+		// After MaxQueueAge blocks the entries no longer hold their place.
+		MockBreaker::throttle(BTC, 0);
+		System::set_block_number(System::block_number() + 10);
+		assert_ok!(settle(accounts[0]));
+		assert_eq!(queue(BTC), vec![accounts[0]]);
+	});
+}
+
+#[test]
+fn a_held_price_of_either_asset_stops_dex_sales_fail_closed_for_selling_only() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		mint(USD, insurance(), 1_000_000);
+		// Either asset's price held: no sale, not to the DEX, not to the funded backstop.
+		for held in [BTC, USD] {
+			MockBreaker::hold(held);
+			let preview = Liquidation::preview(ALICE).unwrap();
+			assert_eq!(preview.route, Err(DexRefusal::PriceUnconfirmed), "{held}");
+			assert_noop!(settle(ALICE), Error::<Test>::PriceUnconfirmed);
+			MockBreaker::clear();
+		}
+		// Batches skip it too.
+		MockBreaker::hold(BTC);
+		let w = BatchWitness { pairs: 1, wide: 0 };
+		let report = Liquidation::try_settle_batch(&[ALICE], w).unwrap();
+		assert_eq!(report.skipped, vec![(ALICE, Skipped::Dex(DexRefusal::PriceUnconfirmed))]);
+		// Repaying is never held, and a keeper with its own funds may liquidate.
+		assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::Exact(1_000)));
+		assert_ok!(bob_liquidates_alice(Amount::Exact(1_000)));
+		// Confirmed (released by the guard): the DEX route is back.
+		MockBreaker::clear();
+		assert_ok!(settle(ALICE));
+		assert!(matches!(last_event(), Event::Settled { route: Route::Dex, .. }));
+	});
+}
+
+#[test]
+fn a_queued_position_healthy_again_leaves_the_queue() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		MockBreaker::throttle(BTC, 0);
+		assert_ok!(settle(ALICE));
+		assert_eq!(queue(BTC), vec![ALICE]);
+		MockOracle::set(BTC, FixedU128::from_u32(100));
+		System::reset_events();
+		assert_ok!(settle(ALICE));
+		assert_eq!(events(), vec![Event::Dequeued { borrower: ALICE, collateral_asset: BTC }]);
+		assert!(queue(BTC).is_empty());
+		assert_noop!(settle(ALICE), Error::<Test>::NotLiquidatable);
+	});
+}
+
+#[test]
+fn a_batch_sells_a_throttled_pair_only_within_the_cap_and_never_a_halted_one() {
+	ExtBuilder::default().build_and_execute(|| {
+		let accounts = borrowers(&[680_000, 690_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		let list: frame_support::BoundedVec<AccountId, <Test as Config>::MaxSettleBatch> =
+			accounts.clone().try_into().unwrap();
+		let w = BatchWitness { pairs: 1, wide: 0 };
+		let batch = || Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list.clone(), w);
+		let lot = sale_value(accounts[0], 85) + sale_value(accounts[1], 85);
+		MockBreaker::halt(BTC);
+		let report = Liquidation::try_settle_batch(&accounts, w).unwrap();
+		assert!(report.skipped.iter().all(|(_, why)| *why == Skipped::Dex(DexRefusal::Halted)));
+		let nothing = || {
+			let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+			assert_eq!(batch().unwrap_err().error, Error::<Test>::NothingSettled.into());
+			assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
+		};
+		nothing();
+		// Throttled below the lot's value: skipped, nothing sold.
+		MockBreaker::throttle(BTC, lot / 2);
+		let report = Liquidation::try_settle_batch(&accounts, w).unwrap();
+		assert!(matches!(
+			report.skipped[0].1,
+			Skipped::Dex(DexRefusal::Throttled { left, .. }) if left == lot / 2
+		));
+		nothing();
+		// With room for the lot: one swap, its value counted against the cap.
+		MockBreaker::throttle(BTC, 2 * lot);
+		assert_ok!(batch());
+		let sold: u128 = events()
+			.iter()
+			.filter_map(|e| match e {
+				Event::BatchSold { sold, .. } => Some(*sold),
+				_ => None,
+			})
+			.sum();
+		assert!(sold > 0);
+		assert_eq!(MockBreaker::sold(BTC), Liquidation::sale_value(sold, FixedU128::from_u32(85)));
+	});
+}
+
+#[test]
+fn the_most_volatile_collateral_is_seized_first_then_the_governance_rank() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, 6_000));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 100_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, 250_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), ETH, 75_000));
+		MockOracle::set(BTC, FixedU128::from_u32(60));
+		let first = || Liquidation::preview(ALICE).unwrap().collateral_asset;
+		// Ranks alone: MEME (rank 10) first.
+		assert_ok!(Liquidation::set_risk_rank(RuntimeOrigin::root(), MEME, 10));
+		assert_eq!(first(), MEME);
+		// Measured: BTC at 120% a year beats MEME unmeasured, whatever the ranks.
+		MockBreaker::set_volatility(BTC, fx(120, 100));
+		assert_eq!(first(), BTC);
+		// Both measured: the more volatile first.
+		MockBreaker::set_volatility(MEME, fx(150, 100));
+		assert_eq!(first(), MEME);
+		MockBreaker::set_volatility(MEME, fx(90, 100));
+		assert_eq!(first(), BTC);
+		// Equal volatility: the rank decides.
+		MockBreaker::set_volatility(MEME, fx(120, 100));
+		assert_eq!(first(), MEME);
+		assert_ok!(settle(ALICE));
+		let Event::Settled { collateral_asset, .. } = last_event() else { panic!() };
+		assert_eq!(collateral_asset, MEME);
+	});
+}

@@ -1,0 +1,208 @@
+//! The risk index: where a change files an account, what a read returns, how the index follows
+//! liquidations and refiles.
+
+use super::*;
+use crate::risk;
+use frame_support::BoundedVec;
+
+const PAIR: RiskKey<AssetId> = RiskKey::Pair { collateral: BTC, debt: USD };
+
+fn read() -> Vec<AccountId> {
+	Liquidation::at_risk(None, 100).0
+}
+
+fn entries(who: AccountId) -> Vec<(RiskKey<AssetId>, i32)> {
+	match Filed::<Test>::get(who) {
+		Some(Filing::Entries(e)) => e.into_inner(),
+		other => panic!("{who} is filed as {other:?}"),
+	}
+}
+
+fn refile(accounts: Vec<AccountId>) {
+	let accounts: BoundedVec<_, _> = accounts.try_into().unwrap();
+	assert_ok!(Liquidation::refile(RuntimeOrigin::signed(DAVE), accounts.clone()));
+	assert_eq!(last_event(), Event::Refiled { accounts: accounts.into_inner() });
+}
+
+fn set_btc(price: u32) {
+	MockOracle::set(BTC, FixedU128::from_u32(price));
+}
+
+#[test]
+fn a_borrow_files_the_account_by_its_shares_and_a_fall_below_one_reaches_it() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_borrows(10_000, 700_000);
+		// Indexes are 1: the entry is the bucket of 700,000 / 10,000 = 70. The pair's
+		// variable is 75% × BTC's price: health 1 at BTC 93.33.
+		let entry = risk::stored(risk::bucket(FixedU128::from_u32(70)));
+		assert_eq!(entries(ALICE), vec![(PAIR, entry)]);
+		assert!(RiskIndex::<Test>::contains_key((PAIR, entry, ALICE)));
+		assert_eq!(RiskKeys::<Test>::get(PAIR), Some(entry));
+		assert_eq!(Liquidation::level(&PAIR), Some(risk::stored(risk::bucket(fx(75, 1)))));
+		// Dave only supplies: not in the index.
+		assert_eq!(Filed::<Test>::get(DAVE), None);
+		assert!(read().is_empty());
+		assert_eq!(Liquidation::liquidatable(None, 100), (vec![], None));
+		// BTC 94 (health 1.007): in the boundary bucket, read, but not liquidatable.
+		set_btc(94);
+		assert_eq!(read(), vec![ALICE]);
+		assert_eq!(Liquidation::liquidatable(None, 100), (vec![], None));
+		// BTC 90 (health 0.964): read and listed with its health.
+		set_btc(90);
+		assert_eq!(read(), vec![ALICE]);
+		let (page, next) = Liquidation::liquidatable(None, 100);
+		assert_eq!((page, next), (vec![(ALICE, health(ALICE))], None));
+		assert!(health(ALICE) < FixedU128::one());
+		// A stale price: the key's level is unknown, nothing is read under it.
+		Timestamp::set_timestamp(T0 + 2 * 3_600_000);
+		assert_eq!(Liquidation::level(&PAIR), None);
+		assert!(read().is_empty());
+	})
+}
+
+#[test]
+fn a_fall_in_risk_moves_nothing_until_refiled_and_no_debt_leaves_the_index() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_borrows(10_000, 700_000);
+		let before = entries(ALICE);
+		// Twice the collateral: no upkeep, the entry over-reports.
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, 10_000));
+		assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::Exact(1_000)));
+		assert_eq!(entries(ALICE), before);
+		set_btc(90);
+		assert_eq!(read(), vec![ALICE]);
+		assert_eq!(Liquidation::liquidatable(None, 100).0, vec![]);
+		// A refile puts it where it belongs: 699,000 / 20,000 = 34.95.
+		refile(vec![ALICE]);
+		let entry = risk::pair_bucket(699_000, 20_000);
+		assert_eq!(entries(ALICE), vec![(PAIR, entry)]);
+		assert!(read().is_empty());
+		// The emptied top bucket lowered the key's top.
+		assert_eq!(RiskKeys::<Test>::get(PAIR), Some(before[0].1 - 1));
+		// No debt: a refile takes it out of the index.
+		assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::All));
+		refile(vec![ALICE, BOB]);
+		assert_eq!(Filed::<Test>::get(ALICE), None);
+		assert_eq!(RiskIndex::<Test>::iter_keys().count(), 0);
+		// Only signed origins; a refile of accounts not in the index changes nothing.
+		let accounts: BoundedVec<_, _> = vec![ALICE].try_into().unwrap();
+		assert_noop!(
+			Liquidation::refile(RuntimeOrigin::none(), accounts),
+			DispatchError::BadOrigin
+		);
+	})
+}
+
+#[test]
+fn several_assets_file_one_entry_per_asset_and_any_move_below_one_reaches_them() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Alice: 10,000 BTC (1,000,000) and 200,000 MEME (100,000); she owes 500,000 USD
+		// and 50,000 ETH (100,000). Liquidation value 750,000 + 50,000 = 800,000 against
+		// 600,000: health 1.333.
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, 10_000));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 200_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, 500_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), ETH, 50_000));
+		let keys: Vec<_> = entries(ALICE).into_iter().map(|(k, _)| k).collect();
+		assert_eq!(
+			keys,
+			vec![
+				RiskKey::Collateral(BTC),
+				RiskKey::Collateral(MEME),
+				RiskKey::Debt(USD),
+				RiskKey::Debt(ETH)
+			]
+		);
+		assert!(read().is_empty());
+		// Each move alone that takes it below 1 reaches it: BTC −30%, ETH ×5.
+		let healthy = || {
+			!<Lending as LendingPositions<AccountId>>::account_health(&ALICE)
+				.unwrap()
+				.is_liquidatable()
+		};
+		set_btc(70);
+		assert!(!healthy());
+		assert_eq!(read(), vec![ALICE]);
+		set_btc(100);
+		MockOracle::set(ETH, FixedU128::from_u32(10));
+		assert!(!healthy());
+		assert_eq!(read(), vec![ALICE]);
+		// Half the headroom (√1.333 = 1.155) on each side: BTC's entry is at 100 / 1.155 =
+		// 86.6; −5% alone stays unread.
+		MockOracle::set(ETH, FixedU128::from_u32(2));
+		set_btc(95);
+		assert!(healthy());
+		assert!(read().is_empty());
+	})
+}
+
+#[test]
+fn debt_without_collateral_is_watched_until_the_waterfall_closes_it() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_borrows(10_000, 700_000);
+		assert_ok!(<Lending as LendingPositions<AccountId>>::seize_collateral(
+			&ALICE, &BTC, 10_000, &CHARLIE
+		));
+		assert_eq!(Filed::<Test>::get(ALICE), Some(Filing::Watch));
+		assert!(Watchlist::<Test>::contains_key(ALICE));
+		assert_eq!(RiskIndex::<Test>::iter_keys().count(), 0);
+		assert_eq!(read(), vec![ALICE]);
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(DAVE), ALICE));
+		assert_eq!(debt(ALICE, USD), 0);
+		assert_eq!(Filed::<Test>::get(ALICE), None);
+		assert!(!Watchlist::<Test>::contains_key(ALICE));
+		assert!(read().is_empty());
+	})
+}
+
+#[test]
+fn a_liquidation_files_the_borrower_as_it_is_after() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		assert_eq!(read(), vec![ALICE]);
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		let shares = <Lending as LendingPositions<AccountId>>::account_shares(&ALICE);
+		let (collateral, debt) = (shares.collateral[0].1, shares.debts[0].1);
+		assert_eq!(entries(ALICE), vec![(PAIR, risk::pair_bucket(debt, collateral))]);
+		assert!(read().is_empty());
+		// A keeper's partial liquidation too.
+		set_btc(80);
+		assert_eq!(read(), vec![ALICE]);
+		assert_ok!(bob_liquidates_alice(Amount::Exact(1_000)));
+		let shares = <Lending as LendingPositions<AccountId>>::account_shares(&ALICE);
+		let (collateral, debt) = (shares.collateral[0].1, shares.debts[0].1);
+		assert_eq!(entries(ALICE), vec![(PAIR, risk::pair_bucket(debt, collateral))]);
+		assert_eq!(read(), vec![ALICE]);
+	})
+}
+
+#[test]
+fn reads_go_riskiest_first_in_pages() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Three borrowers on 10,000 BTC each owing 650,000, 600,000 and 700,000 (entries
+		// three buckets apart).
+		for (who, owed) in [(10, 650_000), (11, 600_000), (12, 700_000)] {
+			mint(BTC, who, 10_000 + MIN);
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(who), BTC, 10_000));
+			assert_ok!(Lending::borrow(RuntimeOrigin::signed(who), USD, owed));
+		}
+		set_btc(70);
+		assert_eq!(read(), vec![12, 10, 11]);
+		let mut cursor = None;
+		let mut pages = vec![];
+		loop {
+			let (page, next) = Liquidation::at_risk(cursor, 1);
+			pages.push(page);
+			match next {
+				Some(next) => cursor = Some(next),
+				None => break,
+			}
+		}
+		assert_eq!(pages.concat(), vec![12, 10, 11]);
+		// The view re-checks each and keeps the order.
+		let listed: Vec<_> =
+			Liquidation::liquidatable(None, 10).0.into_iter().map(|(w, _)| w).collect();
+		assert_eq!(listed, vec![12, 10, 11]);
+		assert_eq!(Liquidation::at_risk(None, 0), (vec![], None));
+	})
+}

@@ -1,0 +1,368 @@
+//! The offchain worker with a test transaction pool: what it submits, how the pool's
+//! validation treats it, the cursor and the no-resubmission rule.
+
+use super::*;
+use codec::Decode;
+use codec::Encode;
+use frame_support::traits::Get;
+use frame_support::{
+	pallet_prelude::{InvalidTransaction, TransactionSource, ValidateUnsigned},
+	traits::UnfilteredDispatchable,
+};
+use sp_core::offchain::{
+	testing::{TestOffchainExt, TestTransactionPoolExt},
+	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+};
+use sp_runtime::transaction_validity::TransactionValidity;
+
+type Extrinsic = frame_system::mocking::MockUncheckedExtrinsic<Test>;
+
+/// The calls of the encoded extrinsics (each unsigned).
+fn calls(transactions: Vec<Vec<u8>>) -> Vec<Call<Test>> {
+	transactions
+		.into_iter()
+		.map(|tx| {
+			let xt = Extrinsic::decode(&mut &tx[..]).expect("an extrinsic");
+			assert!(matches!(xt.preamble, sp_runtime::generic::Preamble::Bare(_)), "unsigned");
+			match xt.function {
+				RuntimeCall::Liquidation(call) => call,
+				other => panic!("unexpected call {other:?}"),
+			}
+		})
+		.collect()
+}
+
+/// The mock chain with offchain storage and a transaction pool (the test offchain
+/// externalities count as a validator's); `test` gets what empties the pool.
+fn with_worker(test: impl FnOnce(&dyn Fn() -> Vec<Call<Test>>)) {
+	let mut ext = ExtBuilder::default().build();
+	let (offchain, _state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	ext.register_extension(OffchainWorkerExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	let take = move || calls(core::mem::take(&mut pool_state.write().transactions));
+	ext.execute_with(|| {
+		test(&take);
+		Lending::do_try_state().expect("lending invariants hold");
+		Liquidation::do_try_state().expect("liquidation invariants hold");
+	});
+}
+
+/// The borrowers a settlement call names.
+fn named(call: &Call<Test>) -> Vec<AccountId> {
+	match call {
+		Call::settle_unsigned { borrower } => vec![*borrower],
+		Call::settle_batch_unsigned { borrowers, .. } => borrowers.to_vec(),
+		other => panic!("unexpected call {other:?}"),
+	}
+}
+
+fn validate(call: &Call<Test>) -> TransactionValidity {
+	<Liquidation as ValidateUnsigned>::validate_unsigned(TransactionSource::Local, call)
+}
+
+#[test]
+fn the_worker_resets_a_stale_auction_and_closes_a_finished_one_unsigned() {
+	with_worker(|take| {
+		alice_underwater(90);
+		MockBreaker::halt(BTC);
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		assert!(Auctions::<Test>::contains_key(0));
+		let redo = Call::redo_unsigned { id: 0 };
+		// Fresh: nothing due, nothing submitted, refused by the pool.
+		let report = Liquidation::run_worker(1).unwrap();
+		assert!(report.redos.is_empty());
+		assert!(!take().iter().any(|c| matches!(c, Call::redo_unsigned { .. })));
+		assert_eq!(validate(&redo), InvalidTransaction::Stale.into());
+		assert!(!Liquidation::auctions()[0].redo_due);
+		// Older than the tail: a reset is due.
+		System::set_block_number(102);
+		let report = Liquidation::run_worker(102).unwrap();
+		assert_eq!(report.redos, vec![0]);
+		assert!(take().contains(&redo));
+		assert!(validate(&redo).is_ok());
+		assert!(Liquidation::auctions()[0].redo_due);
+		assert_ok!(redo.clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+		assert!(matches!(last_event(), Event::AuctionReset { id: 0, .. }));
+		// No longer due: refused at validation and dropped at inclusion.
+		assert_eq!(validate(&redo), InvalidTransaction::Stale.into());
+		assert!(<Liquidation as ValidateUnsigned>::pre_dispatch(&redo).is_err());
+		// Alice healthy again: the worker closes it.
+		MockOracle::set(BTC, FixedU128::from_u32(100));
+		let report = Liquidation::run_worker(103).unwrap();
+		assert_eq!(report.redos, vec![0]);
+		assert!(take().contains(&redo));
+		assert_ok!(redo.clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+		assert!(matches!(
+			last_event(),
+			Event::AuctionEnded { id: 0, reason: AuctionEnd::Closed, .. }
+		));
+		// Gone: refused at validation and at inclusion; a signed origin is refused.
+		assert_eq!(validate(&redo), InvalidTransaction::Stale.into());
+		assert!(<Liquidation as ValidateUnsigned>::pre_dispatch(&redo).is_err());
+		assert_noop!(
+			Liquidation::redo_unsigned(RuntimeOrigin::signed(BOB), 0),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn after_a_drop_the_worker_settles_exactly_the_unhealthy() {
+	with_worker(|take| {
+		// At BTC 85 (liquidation value 637,500) 700,000 and 650,000 are below 1; 500,000
+		// is not.
+		let accounts = borrowers(&[700_000, 650_000, 500_000]);
+		let report = Liquidation::run_worker(1).unwrap();
+		assert!(report.submitted.is_empty());
+		assert_eq!((report.checked, report.healthy, report.refused), (0, 0, 0));
+		assert!(take().is_empty());
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		let report = Liquidation::run_worker(1).unwrap();
+		assert_eq!(report.submitted, vec![accounts[0], accounts[1]]);
+		// The index read only those two: 500,000 sits eleven buckets further.
+		assert_eq!((report.checked, report.healthy, report.refused), (2, 0, 0));
+		// One batch: one pair, no wide position.
+		assert_eq!(report.batches, 1);
+		let calls = take();
+		let list: frame_support::BoundedVec<_, _> =
+			vec![accounts[0], accounts[1]].try_into().unwrap();
+		assert_eq!(
+			calls,
+			vec![Call::settle_batch_unsigned {
+				borrowers: list,
+				witness: BatchWitness { pairs: 1, wide: 0 }
+			}]
+		);
+		let call = &calls[0];
+		// Borrowers out of order: refused before any dry run.
+		let reversed: frame_support::BoundedVec<_, _> =
+			vec![accounts[1], accounts[0]].try_into().unwrap();
+		let unsorted = Call::settle_batch_unsigned {
+			borrowers: reversed,
+			witness: BatchWitness { pairs: 1, wide: 0 },
+		};
+		assert_eq!(validate(&unsorted), InvalidTransaction::Call.into());
+		let valid = validate(call).expect("valid while every position would settle");
+		assert_eq!(valid.priority, <<Test as Config>::UnsignedPriority as Get<u64>>::get());
+		// A tag per borrower: a single settlement of either conflicts with the batch.
+		assert_eq!(
+			valid.provides,
+			named(call)
+				.into_iter()
+				.map(|who| ("margincall-liquidation", who).encode())
+				.collect::<Vec<_>>()
+		);
+		let single = Call::settle_unsigned { borrower: accounts[0] };
+		assert_eq!(validate(&single).unwrap().provides[0], valid.provides[0]);
+		assert_eq!(
+			valid.longevity,
+			u64::from(<<Test as Config>::UnsignedLongevity as Get<u32>>::get())
+		);
+		assert_ok!(<Liquidation as ValidateUnsigned>::pre_dispatch(call));
+		System::reset_events();
+		assert_ok!(call.clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+		// Exactly the two were settled, in one swap.
+		let settled: Vec<AccountId> = events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::Settled { borrower, .. } => Some(borrower),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(settled, vec![accounts[0], accounts[1]]);
+		assert_eq!(events().iter().filter(|e| matches!(e, Event::BatchSold { .. })).count(), 1);
+		for who in named(call) {
+			assert!(health(who) >= fx(105, 100));
+		}
+		// A replay is refused: the accounts are healthy now.
+		assert_eq!(validate(call), InvalidTransaction::Stale.into());
+		assert_eq!(
+			<Liquidation as ValidateUnsigned>::pre_dispatch(call),
+			Err(InvalidTransaction::Stale.into())
+		);
+		assert!(health(accounts[2]) >= FixedU128::one());
+		assert_eq!(debt(accounts[2], USD), 500_000);
+		// Only the worker's unsigned origin: a signed one is refused.
+		assert_noop!(
+			Liquidation::settle_unsigned(RuntimeOrigin::signed(BOB), accounts[2]),
+			DispatchError::BadOrigin
+		);
+	})
+}
+
+#[test]
+fn a_second_run_submits_nothing_twice_and_a_recovered_account_is_refused() {
+	with_worker(|take| {
+		let accounts = borrowers(&[700_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(90));
+		assert_eq!(Liquidation::run_worker(1).unwrap().submitted, accounts);
+		let again = Liquidation::run_worker(1).unwrap();
+		assert!(again.submitted.is_empty());
+		assert_eq!(again.already_sent, 1);
+		let calls = take();
+		assert_eq!(calls.len(), 1);
+		// The price recovers before the pool validates it: refused, and not dispatchable.
+		MockOracle::set(BTC, FixedU128::from_u32(100));
+		assert_eq!(validate(&calls[0]), InvalidTransaction::Stale.into());
+		assert_eq!(
+			<Liquidation as ValidateUnsigned>::pre_dispatch(&calls[0]),
+			Err(InvalidTransaction::Stale.into())
+		);
+		// After the longevity it may be sent again (once it is unhealthy again).
+		MockOracle::set(BTC, FixedU128::from_u32(90));
+		let later = 1 + u64::from(<<Test as Config>::UnsignedLongevity as Get<u32>>::get());
+		assert_eq!(Liquidation::run_worker(later).unwrap().submitted, accounts);
+	})
+}
+
+#[test]
+fn a_borrower_that_recovers_cannot_hold_back_the_rest_of_its_batch() {
+	with_worker(|take| {
+		let accounts = borrowers(&[700_000, 650_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		assert_eq!(Liquidation::run_worker(1).unwrap().submitted, accounts);
+		let calls = take();
+		assert_eq!(calls.len(), 1);
+		assert!(validate(&calls[0]).is_ok());
+		// The second repays enough before the batch is included. Were the batch dropped
+		// for it, one borrower's repayment would hold back every other position of the
+		// batch (the worker does not resubmit them within the longevity): it stays valid
+		// while any position it names is liquidatable, at validation and inclusion alike.
+		assert_ok!(Lending::repay(RuntimeOrigin::signed(accounts[1]), USD, Amount::Exact(200_000)));
+		assert!(validate(&calls[0]).is_ok());
+		assert_ok!(<Liquidation as ValidateUnsigned>::pre_dispatch(&calls[0]));
+		// It settles the first and skips the second.
+		System::reset_events();
+		assert_ok!(calls[0].clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+		assert!(events().contains(&Event::SettlementSkipped {
+			borrower: accounts[1],
+			reason: Skipped::Healthy
+		}));
+		assert!(health(accounts[0]) >= fx(105, 100));
+		assert_eq!(debt(accounts[1], USD), 450_000);
+		// Once neither is liquidatable, it is invalid at both.
+		assert_eq!(validate(&calls[0]), InvalidTransaction::Stale.into());
+		assert_eq!(
+			<Liquidation as ValidateUnsigned>::pre_dispatch(&calls[0]),
+			Err(InvalidTransaction::Stale.into())
+		);
+	})
+}
+
+#[test]
+fn what_a_batch_passes_over_goes_as_a_single_settlement() {
+	with_worker(|take| {
+		// Debt and no collateral: only `settle`'s loss waterfall can close it.
+		let accounts = borrowers(&[700_000]);
+		let stripped = accounts[0];
+		let all = supplied(stripped, BTC);
+		assert_ok!(<Lending as LendingPositions<AccountId>>::seize_collateral(
+			&stripped, &BTC, all, &BOB
+		));
+		let report = Liquidation::run_worker(1).unwrap();
+		assert_eq!((report.submitted.clone(), report.batches), (accounts.clone(), 0));
+		assert_eq!(take(), vec![Call::settle_unsigned { borrower: stripped }]);
+	})
+}
+
+#[test]
+fn the_cursor_reaches_every_account_over_runs() {
+	with_worker(|take| {
+		// More unhealthy accounts than one run checks (MaxChecksPerRun = 4).
+		let owed: Vec<u128> = (0..10).map(|i| 660_000 + 4_000 * i).collect();
+		let accounts = borrowers(&owed);
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		let mut submitted = Vec::new();
+		let mut runs = 0;
+		while submitted.len() < accounts.len() {
+			runs += 1;
+			assert!(runs <= 5, "the cursor must reach them all: {submitted:?}");
+			let report = Liquidation::run_worker(1).unwrap();
+			assert!(report.submitted.len() <= 4);
+			submitted.extend(report.submitted);
+		}
+		assert_eq!(runs, 3);
+		submitted.sort();
+		assert_eq!(submitted, accounts);
+		// One batch per run, every account named once.
+		let calls = take();
+		assert_eq!(calls.len(), 3);
+		let mut named: Vec<AccountId> = calls.iter().flat_map(named).collect();
+		named.sort();
+		assert_eq!(named, accounts);
+	})
+}
+
+#[test]
+fn the_sweep_finds_what_the_index_misses() {
+	with_worker(|take| {
+		let accounts = borrowers(&[700_000]);
+		// Take the account out of the index by hand (what a bug would do).
+		for (key, bucket) in match Filed::<Test>::take(accounts[0]) {
+			Some(Filing::Entries(e)) => e.into_inner(),
+			other => panic!("{other:?}"),
+		} {
+			RiskIndex::<Test>::remove((key, bucket, accounts[0]));
+		}
+		MockOracle::set(BTC, FixedU128::from_u32(90));
+		assert!(Liquidation::run_worker(1).unwrap().submitted.is_empty());
+		SweepPerRun::set(100);
+		assert_eq!(Liquidation::run_worker(1).unwrap().submitted, accounts);
+		let calls = take();
+		assert_ok!(calls[0].clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+		// The settlement filed it again.
+		assert!(Filed::<Test>::get(accounts[0]).is_some());
+	})
+}
+
+#[test]
+fn the_worker_refiles_what_over_reports() {
+	with_worker(|take| {
+		let accounts = borrowers(&[700_000]);
+		// She repays most of her debt: her entry stays where it was (it over-reports).
+		assert_ok!(Lending::repay(RuntimeOrigin::signed(accounts[0]), USD, Amount::Exact(400_000)));
+		MockOracle::set(BTC, FixedU128::from_u32(90));
+		let report = Liquidation::run_worker(1).unwrap();
+		assert!(report.submitted.is_empty());
+		assert_eq!((report.checked, report.healthy), (1, 1));
+		assert_eq!(report.to_refile, accounts);
+		assert!(report.refile_submitted);
+		let calls = take();
+		let list: frame_support::BoundedVec<_, _> = accounts.clone().try_into().unwrap();
+		assert_eq!(calls, vec![Call::refile_unsigned { accounts: list }]);
+		let valid = validate(&calls[0]).expect("valid: it moves her entry");
+		assert_eq!(valid.priority, 0);
+		assert_ok!(calls[0].clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+		assert!(!Liquidation::needs_refile(&accounts[0]));
+		// Replayed, it would move nothing: refused.
+		assert_eq!(validate(&calls[0]), InvalidTransaction::Stale.into());
+		// The next run reads nothing.
+		let report = Liquidation::run_worker(2).unwrap();
+		assert_eq!((report.checked, report.healthy, report.refile_submitted), (0, 0, false));
+		assert!(take().is_empty());
+		// Only unsigned.
+		let list: frame_support::BoundedVec<_, _> = accounts.clone().try_into().unwrap();
+		assert_noop!(
+			Liquidation::refile_unsigned(RuntimeOrigin::signed(BOB), list),
+			DispatchError::BadOrigin
+		);
+	})
+}
+
+#[test]
+fn a_run_while_another_holds_the_lock_does_nothing() {
+	with_worker(|take| {
+		borrowers(&[700_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(90));
+		let mut lock = sp_runtime::offchain::storage_lock::StorageLock::<
+			sp_runtime::offchain::storage_lock::Time,
+		>::new(b"margincall/liquidation/worker-lock");
+		let guard = lock.try_lock().expect("free");
+		assert_eq!(Liquidation::run_worker(1), Err(WorkerError::Locked));
+		drop(guard);
+		assert_eq!(Liquidation::run_worker(1).unwrap().submitted.len(), 1);
+		assert_eq!(take().len(), 1);
+	})
+}
