@@ -15,7 +15,8 @@
 # operations and rate, and appends the summary, with the commit tested, to
 # benchmarking/results/soak.txt. A failing seed prints proptest's minimal failing sequence and
 # stops: rerun it with `PROPTEST_SEED=<seed> LIQUIDATION_PROPTEST_CASES=2000 cargo test
-# --profile soak -p pallet-liquidation random_liquidations -- --nocapture`.
+# --profile soak -p pallet-liquidation random_liquidations -- --nocapture` (proptest warns that it
+# ignores PROPTEST_SEED: the test's own runner reads it, see mock.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh

@@ -153,6 +153,9 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 			borrow_share(*who, USD, *usd);
 			borrow_share(*who, ETH, *eth);
 		}
+		// The value each auction's takes repaid in earlier calls: the call that ends an auction
+		// hands the treasury its share of the whole auction's unsold lot.
+		let mut auction_repaid: BTreeMap<u32, u128> = BTreeMap::new();
 		for op in ops {
 			counts.borrow_mut().ops += 1;
 			let borrower_of = |i: usize| BORROWERS[i % BORROWERS.len()];
@@ -357,6 +360,9 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 					// The value a liquidation repaid (keepers, settlements, takes), not the
 					// waterfall's.
 					let mut repaid_value = 0u128;
+					// This call's takes, by auction, and the auctions it ended.
+					let mut takes_now: BTreeMap<u32, u128> = BTreeMap::new();
+					let mut ended = Vec::new();
 					for e in events() {
 						if let Event::BadDebtSocialised { asset, amount, .. } = &e {
 							let price = MockOracle::timestamped_price(asset).unwrap().0;
@@ -375,7 +381,14 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 						};
 						if let Some((asset, amount)) = repaid_by {
 							let price = MockOracle::timestamped_price(&asset).unwrap().0;
-							repaid_value += price.saturating_mul_int(amount);
+							let value = price.saturating_mul_int(amount);
+							repaid_value += value;
+							if let Event::AuctionTaken { id, .. } = &e {
+								*takes_now.entry(*id).or_default() += value;
+							}
+						}
+						if let Event::AuctionEnded { id, .. } = &e {
+							ended.push(*id);
 						}
 						match e {
 							Event::Liquidated {
@@ -465,9 +478,18 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 						);
 					}
 					// The treasury's gain in the call: at most the largest discount and the
-					// auction's buffer on what was repaid, plus a unit of value per asset it holds
-					// (except collateral swept from an insolvent account, which it gets for
-					// nothing).
+					// auction's buffer on what was repaid (for a call that ends an auction, what
+					// the whole auction repaid: its unsold lot's share is of all of it), plus a
+					// unit of value per asset it holds (except collateral swept from an insolvent
+					// account, which it gets for nothing).
+					for id in &ended {
+						repaid_value += auction_repaid.remove(id).unwrap_or(0);
+					}
+					for (id, value) in takes_now {
+						if !ended.contains(&id) {
+							*auction_repaid.entry(id).or_default() += value;
+						}
+					}
 					if !swept {
 						let gain = treasury_value().saturating_sub(treasury_before);
 						let max_bonus = Permill::from_percent(15);
@@ -611,4 +633,26 @@ fn random_liquidations_touch_no_healthy_account_and_lose_no_unit() {
 	assert!(c.net > 0, "no same-asset position netted: {c:?}");
 	assert!(c.socialised > 0, "no write-off checked against its bound: {c:?}");
 	assert!(c.liveness_checks > 0, "no liveness checked: {c:?}");
+}
+
+/// Found by the soak (seed 7): an auction whose takes paid its tab at the top price leaves part
+/// of its lot unsold, and the take that ends it hands the treasury its share of that remainder,
+/// the discount on the whole auction's repayment, not on the last take's. The checks bound that
+/// share by what the whole auction repaid.
+#[test]
+fn the_treasurys_share_at_an_auctions_end_is_bounded_by_the_whole_auction() {
+	let counts = RefCell::new(Counts::default());
+	let setup = Setup { positions: vec![(100, 0, 40, 0), (4567, 22500, 58, 12)], ranks: (0, 0) };
+	let ops = vec![
+		Op::Dump(21),
+		Op::Price(1, 30),
+		Op::Dump(53),
+		Op::Settle(1),
+		Op::Take(1, 78),
+		Op::Take(1, 22),
+	];
+	let result = run(setup, ops, &counts);
+	assert!(result.is_ok(), "{result:?}");
+	let c = counts.into_inner();
+	assert_eq!((c.auctions, c.takes, c.auctions_ended), (1, 2, 1), "{c:?}");
 }
