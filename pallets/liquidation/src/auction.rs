@@ -413,12 +413,25 @@ impl<T: Config> Pallet<T> {
 		ensure!(auction.needs_reset(&params, now, oracle), Error::<T>::AuctionNotStale);
 		let (top, floor) = params.start_prices(oracle);
 		auction.tab = tab;
-		auction.lot = lot;
+		// The lot sized again from the oracle: what the tab buys at it plus the market's bonus
+		// (rounded up), at most what was left. A lot sized at the old prices, after the market
+		// moved for the borrower (its collateral up or its debt down), would leave an unsold
+		// remainder beyond the penalty, of which a paid end hands the treasury its share.
+		let bonus =
+			T::Lending::market_params(&collateral).map(|m| m.liquidation_bonus).unwrap_or_default();
+		let base = multiply_by_rational_with_rounding(
+			tab,
+			FixedU128::DIV,
+			oracle.into_inner(),
+			Rounding::Up,
+		)
+		.ok_or_else(overflow::<T>)?;
+		auction.lot = lot.min(base.saturating_add(bonus.mul_ceil(base)));
 		auction.top = top;
 		auction.floor = floor;
 		auction.started = now;
 		auction.resets = auction.resets.saturating_add(1);
-		Self::deposit_event(Event::AuctionReset { id, top, floor, lot, tab });
+		Self::deposit_event(Event::AuctionReset { id, top, floor, lot: auction.lot, tab });
 		Auctions::<T>::insert(id, auction);
 		Ok(())
 	}

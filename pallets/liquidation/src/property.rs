@@ -656,3 +656,28 @@ fn the_treasurys_share_at_an_auctions_end_is_bounded_by_the_whole_auction() {
 	let c = counts.into_inner();
 	assert_eq!((c.auctions, c.takes, c.auctions_ended), (1, 2, 1), "{c:?}");
 }
+
+/// Found by the soak (seed 21): an auction reset after the debt's price fell to a fifth kept
+/// the lot sized at the old prices; the take that then paid the tab left most of the lot
+/// unsold, and the treasury took its share of all of it (463 on 191 repaid). A reset sizes
+/// the lot again from the oracle.
+#[test]
+fn a_reset_auction_is_sized_from_the_oracle_so_the_treasury_takes_no_more_than_the_penalty() {
+	let counts = RefCell::new(Counts::default());
+	let setup = Setup { positions: vec![(100, 0, 40, 0), (341, 1773, 60, 7)], ranks: (0, 0) };
+	let ops = vec![
+		Op::Price(1, 20),
+		Op::Price(2, 124),
+		Op::Liquidate(1, 0, 0, None),
+		Op::Settle(1),
+		Op::Price(0, 20),
+		Op::Redo(1),
+		// The soak's take of 16% of the old lot paid the whole tab; of the lot sized again it
+		// would leave dust (refused): the whole lot.
+		Op::Take(1, 100),
+	];
+	let result = run(setup, ops, &counts);
+	assert!(result.is_ok(), "{result:?}");
+	let c = counts.into_inner();
+	assert_eq!((c.auctions, c.takes, c.auctions_ended), (1, 1, 1), "{c:?}");
+}
