@@ -87,6 +87,13 @@ impl<T: Config> Pallet<T> {
 		Self::batch_weight(n.saturating_sub(wide), wide, pairs, extra, 0)
 	}
 
+	/// The weight `settle_batch_unsigned` reserves: the batch's, and its validity check at
+	/// inclusion (`validate_settle_batch`: every borrower read at its worst).
+	pub fn settle_batch_unsigned_weight(n: u32, witness: &BatchWitness) -> Weight {
+		Self::settle_batch_weight(n, witness)
+			.saturating_add(T::WeightInfo::validate_settle_batch(n))
+	}
+
 	/// The weight of what a batch did.
 	pub fn batch_report_weight(report: &BatchReport<T::AccountId>) -> Weight {
 		Self::batch_weight(

@@ -16,7 +16,10 @@ use frame_support::traits::{
 	fungibles::{Inspect, Mutate},
 	EnsureOrigin, Get,
 };
-use frame_support::BoundedVec;
+use frame_support::{
+	pallet_prelude::{TransactionSource, ValidateUnsigned},
+	BoundedVec,
+};
 use frame_system::RawOrigin;
 use pallet_lending::{BenchmarkHelper as _, MarketParams, MarketStatus, RateModel};
 use sp_arithmetic::{traits::Zero, FixedU128, Permill};
@@ -101,6 +104,15 @@ fn underwater<T>(who: &T::AccountId) -> Result<Markets<T>, BenchmarkError>
 where
 	T: Config + pallet_lending::Config<AssetId = <T as Config>::AssetId>,
 {
+	wide::<T>(who, DEBT)
+}
+
+/// `who` supplies `COLLATERAL` to `MaxAssetsPerAccount` markets and owes `debt` in as many
+/// others (twice that in the first). Returns `(collaterals, debts)`.
+fn wide<T>(who: &T::AccountId, debt: u128) -> Result<Markets<T>, BenchmarkError>
+where
+	T: Config + pallet_lending::Config<AssetId = <T as Config>::AssetId>,
+{
 	let max = max_assets::<T>();
 	let collaterals = (0..max).map(market::<T>).collect::<Result<Vec<_>, _>>()?;
 	let debts = (max..max.saturating_mul(2)).map(market::<T>).collect::<Result<Vec<_>, _>>()?;
@@ -111,7 +123,7 @@ where
 		Lending::<T>::supply(RawOrigin::Signed(who.clone()).into(), *asset, COLLATERAL)?;
 	}
 	for (i, asset) in debts.iter().enumerate() {
-		let amount = if i == 0 { DEBT.saturating_mul(2) } else { DEBT };
+		let amount = if i == 0 { debt.saturating_mul(2) } else { debt };
 		Lending::<T>::borrow(RawOrigin::Signed(who.clone()).into(), *asset, amount)?;
 	}
 	Ok((collaterals, debts))
@@ -601,6 +613,69 @@ mod benchmarks {
 		for (who, before) in accounts.iter().zip(before) {
 			assert!(all_moved::<T>(&before, &Filed::<T>::get(who)));
 		}
+		Ok(())
+	}
+
+	/// What validating an unsigned `settle_batch_unsigned` of `n` borrowers costs the node that
+	/// made it (and `pre_dispatch` the block that includes it), at its worst: every borrower
+	/// wide (`MaxAssetsPerAccount` collaterals and debts), all healthy but the last, so the
+	/// check ([`Pallet::may_settle`]: prices, positions, health) reads every one. The slope is
+	/// the validation cost of a position; `settle_batch_unsigned` is charged it.
+	#[benchmark]
+	fn validate_settle_batch(
+		n: Linear<1, { T::MaxSettleBatch::get() }>,
+	) -> Result<(), BenchmarkError> {
+		start::<T>();
+		let mut borrowers: Vec<T::AccountId> = (0..n).map(|i| account("validate", i, 0)).collect();
+		borrowers.sort();
+		let mut markets = (Vec::new(), Vec::new());
+		for (i, who) in borrowers.iter().enumerate() {
+			let last = i.saturating_add(1) == borrowers.len();
+			markets = wide::<T>(who, if last { DEBT } else { DEBT / 100 })?;
+		}
+		later::<T>(&markets.0, &markets.1);
+		let last = borrowers.last().cloned().ok_or(BenchmarkError::Weightless)?;
+		assert!(borrowers.iter().filter(|who| Pallet::<T>::may_settle(who)).eq([&last]));
+		let call = Call::<T>::settle_batch_unsigned {
+			borrowers: borrowers.try_into().map_err(|_| BenchmarkError::Weightless)?,
+			witness: BatchWitness { pairs: 1, wide: n },
+		};
+		let validity;
+
+		#[block]
+		{
+			validity = Pallet::<T>::validate_unsigned(TransactionSource::Local, &call);
+		}
+
+		assert!(validity.is_ok());
+		Ok(())
+	}
+
+	/// Validating an unsigned `refile_unsigned` of `n` accounts at its worst: each wide and
+	/// each of its entries due to move (as `refile`), so [`Pallet::needs_refile`] reads all.
+	#[benchmark]
+	fn validate_refile(n: Linear<1, { T::MaxRefile::get() }>) -> Result<(), BenchmarkError> {
+		start::<T>();
+		let mut accounts = Vec::new();
+		let mut markets = (Vec::new(), Vec::new());
+		for i in 0..n {
+			let who: T::AccountId = account("borrower", i, 0);
+			markets = underwater::<T>(&who)?;
+			accounts.push(who);
+		}
+		moved::<T>(&markets.0, &markets.1);
+		assert!(accounts.iter().all(Pallet::<T>::needs_refile));
+		let call = Call::<T>::refile_unsigned {
+			accounts: accounts.try_into().map_err(|_| BenchmarkError::Weightless)?,
+		};
+		let validity;
+
+		#[block]
+		{
+			validity = Pallet::<T>::validate_unsigned(TransactionSource::Local, &call);
+		}
+
+		assert!(validity.is_ok());
 		Ok(())
 	}
 

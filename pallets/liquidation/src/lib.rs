@@ -911,13 +911,16 @@ pub mod pallet {
 		/// only, valid while the borrower is liquidatable ([`Pallet::may_settle`]; the worker
 		/// dry-runs it first, [`Pallet::can_settle`]). The tip goes to the insurance treasury.
 		#[pallet::call_index(6)]
-		#[pallet::weight(Pallet::<T>::settle_weight())]
+		#[pallet::weight(Pallet::<T>::settle_unsigned_weight())]
 		pub fn settle_unsigned(
 			origin: OriginFor<T>,
 			borrower: T::AccountId,
 		) -> DispatchResultWithPostInfo {
 			ensure_none(origin)?;
-			Self::deferring(&borrower, || Self::do_settle(&Self::insurance_account(), &borrower))
+			let result = Self::deferring(&borrower, || {
+				Self::do_settle(&Self::insurance_account(), &borrower)
+			});
+			Self::with_validation(result, T::WeightInfo::validate_settle_batch(1))
 		}
 
 		/// Files each of `accounts` in the risk index where it belongs now (an entry left
@@ -938,7 +941,10 @@ pub mod pallet {
 		/// 1 or above: an unsigned transaction at the lowest priority, valid only while it
 		/// moves every account it names.
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::refile(accounts.len().try_into().unwrap_or(u32::MAX)))]
+		#[pallet::weight({
+			let n = accounts.len().try_into().unwrap_or(u32::MAX);
+			T::WeightInfo::refile(n).saturating_add(T::WeightInfo::validate_refile(n))
+		})]
 		pub fn refile_unsigned(
 			origin: OriginFor<T>,
 			accounts: BoundedVec<T::AccountId, T::MaxRefile>,
@@ -974,7 +980,7 @@ pub mod pallet {
 		/// borrower of it is liquidatable ([`Pallet::may_settle`]; the worker dry-runs the batch
 		/// first, [`Pallet::try_settle_batch`]). The tips go to the insurance treasury.
 		#[pallet::call_index(9)]
-		#[pallet::weight(Pallet::<T>::settle_batch_weight(
+		#[pallet::weight(Pallet::<T>::settle_batch_unsigned_weight(
 			borrowers.len().try_into().unwrap_or(u32::MAX),
 			witness,
 		))]
@@ -984,7 +990,9 @@ pub mod pallet {
 			witness: BatchWitness,
 		) -> DispatchResultWithPostInfo {
 			ensure_none(origin)?;
-			Self::settle_batch_call(&Self::insurance_account(), &borrowers, witness)
+			let n = borrowers.len().try_into().unwrap_or(u32::MAX);
+			let result = Self::settle_batch_call(&Self::insurance_account(), &borrowers, witness);
+			Self::with_validation(result, T::WeightInfo::validate_settle_batch(n))
 		}
 
 		/// Buys up to `max_collateral` of auction `id`'s lot at its current price, if that is at
@@ -1082,6 +1090,23 @@ pub mod pallet {
 				});
 			}
 			Ok(actual.into())
+		}
+
+		/// An unsigned call's `result` charged `check` more, what its validity check cost at
+		/// inclusion (`pre_dispatch`); a result without an actual weight is charged the whole
+		/// reservation, which includes it.
+		fn with_validation(
+			result: DispatchResultWithPostInfo,
+			check: Weight,
+		) -> DispatchResultWithPostInfo {
+			let add = |mut post: frame_support::dispatch::PostDispatchInfo| {
+				post.actual_weight = post.actual_weight.map(|w| w.saturating_add(check));
+				post
+			};
+			result.map(add).map_err(|mut e| {
+				e.post_info = add(e.post_info);
+				e
+			})
 		}
 
 		/// The DEX's name for `asset`.

@@ -37,6 +37,11 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(Self::treasury_extra_weight())
 	}
 
+	/// What `settle_unsigned` reserves: `settle`'s weight and its validity check at inclusion.
+	pub fn settle_unsigned_weight() -> Weight {
+		Self::settle_weight().saturating_add(T::WeightInfo::validate_settle_batch(1))
+	}
+
 	/// Plans tried beyond the first.
 	pub(crate) fn extra_plans_weight(extra: u32) -> Weight {
 		T::Lending::health_weight().saturating_mul(u64::from(extra))

@@ -62,6 +62,8 @@ pub trait WeightInfo {
 	fn file_position() -> Weight;
 	fn file_pair() -> Weight;
 	fn refile(n: u32, ) -> Weight;
+	fn validate_settle_batch(n: u32, ) -> Weight;
+	fn validate_refile(n: u32, ) -> Weight;
 	fn update_params() -> Weight;
 	fn set_risk_rank() -> Weight;
 	fn transfer_insurance() -> Weight;
@@ -96,8 +98,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11616`
 		//  Estimated: `82910`
-		// Minimum execution time: 690_173_000 picoseconds.
-		Weight::from_parts(694_800_000, 82910)
+		// Minimum execution time: 683_994_000 picoseconds.
+		Weight::from_parts(693_498_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(89_u64))
 			.saturating_add(T::DbWeight::get().writes(42_u64))
 	}
@@ -145,8 +147,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `15808`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_013_883_000 picoseconds.
-		Weight::from_parts(1_019_211_000, 82910)
+		// Minimum execution time: 1_020_933_000 picoseconds.
+		Weight::from_parts(1_032_771_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(120_u64))
 			.saturating_add(T::DbWeight::get().writes(51_u64))
 	}
@@ -194,12 +196,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2904 + n * (177 ±0) + p * (2166 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_055_950_000 picoseconds.
-		Weight::from_parts(3_078_604_000, 9549)
-			// Standard Error: 347_372
-			.saturating_add(Weight::from_parts(197_887_058, 0).saturating_mul(n.into()))
-			// Standard Error: 10_478_136
-			.saturating_add(Weight::from_parts(104_421_943, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_122_258_000 picoseconds.
+		Weight::from_parts(3_250_541, 9549)
+			// Standard Error: 277_272
+			.saturating_add(Weight::from_parts(209_857_151, 0).saturating_mul(n.into()))
+			// Standard Error: 9_333_286
+			.saturating_add(Weight::from_parts(382_043_680, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((25_u64).saturating_mul(p.into())))
@@ -248,10 +250,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12124 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 990_458_000 picoseconds.
-		Weight::from_parts(999_842_000, 44734)
-			// Standard Error: 2_010_983
-			.saturating_add(Weight::from_parts(702_828_301, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_002_306_000 picoseconds.
+		Weight::from_parts(1_006_462_000, 44734)
+			// Standard Error: 1_498_731
+			.saturating_add(Weight::from_parts(712_829_422, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(99_u64))
 			.saturating_add(T::DbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(30_u64))
@@ -290,8 +292,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12219`
 		//  Estimated: `82910`
-		// Minimum execution time: 814_838_000 picoseconds.
-		Weight::from_parts(828_278_000, 82910)
+		// Minimum execution time: 822_419_000 picoseconds.
+		Weight::from_parts(838_302_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(108_u64))
 			.saturating_add(T::DbWeight::get().writes(41_u64))
 	}
@@ -343,8 +345,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `15616`
 		//  Estimated: `82910`
-		// Minimum execution time: 770_912_000 picoseconds.
-		Weight::from_parts(791_594_000, 82910)
+		// Minimum execution time: 781_628_000 picoseconds.
+		Weight::from_parts(791_363_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(119_u64))
 			.saturating_add(T::DbWeight::get().writes(39_u64))
 	}
@@ -382,8 +384,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8546`
 		//  Estimated: `44734`
-		// Minimum execution time: 446_241_000 picoseconds.
-		Weight::from_parts(452_121_000, 44734)
+		// Minimum execution time: 452_110_000 picoseconds.
+		Weight::from_parts(456_246_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(49_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -409,8 +411,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6515`
 		//  Estimated: `44734`
-		// Minimum execution time: 224_633_000 picoseconds.
-		Weight::from_parts(229_070_000, 44734)
+		// Minimum execution time: 227_848_000 picoseconds.
+		Weight::from_parts(232_725_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(41_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -434,8 +436,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6376`
 		//  Estimated: `44734`
-		// Minimum execution time: 214_588_000 picoseconds.
-		Weight::from_parts(218_704_000, 44734)
+		// Minimum execution time: 217_273_000 picoseconds.
+		Weight::from_parts(219_956_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -447,8 +449,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 8_593_000 picoseconds.
-		Weight::from_parts(8_963_000, 3478)
+		// Minimum execution time: 8_503_000 picoseconds.
+		Weight::from_parts(8_663_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -473,10 +475,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2413 + n * (735 ±0)`
 		//  Estimated: `6696 + n * (5218 ±0)`
-		// Minimum execution time: 158_354_000 picoseconds.
-		Weight::from_parts(63_738_567, 6696)
-			// Standard Error: 321_326
-			.saturating_add(Weight::from_parts(101_506_390, 0).saturating_mul(n.into()))
+		// Minimum execution time: 165_325_000 picoseconds.
+		Weight::from_parts(66_687_760, 6696)
+			// Standard Error: 207_111
+			.saturating_add(Weight::from_parts(106_357_917, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -501,8 +503,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `10148`
 		//  Estimated: `82910`
-		// Minimum execution time: 538_328_000 picoseconds.
-		Weight::from_parts(541_372_000, 82910)
+		// Minimum execution time: 529_765_000 picoseconds.
+		Weight::from_parts(533_691_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(83_u64))
 			.saturating_add(T::DbWeight::get().writes(49_u64))
 	}
@@ -518,8 +520,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `781`
 		//  Estimated: `6110`
-		// Minimum execution time: 39_399_000 picoseconds.
-		Weight::from_parts(40_520_000, 6110)
+		// Minimum execution time: 38_968_000 picoseconds.
+		Weight::from_parts(39_719_000, 6110)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -542,15 +544,59 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8685 + n * (1458 ±0)`
 		//  Estimated: `60293 + n * (25034 ±82)`
-		// Minimum execution time: 553_079_000 picoseconds.
-		Weight::from_parts(170_215_841, 60293)
-			// Standard Error: 1_485_286
-			.saturating_add(Weight::from_parts(367_294_020, 0).saturating_mul(n.into()))
+		// Minimum execution time: 552_580_000 picoseconds.
+		Weight::from_parts(193_107_037, 60293)
+			// Standard Error: 1_411_340
+			.saturating_add(Weight::from_parts(362_321_931, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(72_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
 			.saturating_add(T::DbWeight::get().writes((33_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 25034).saturating_mul(n.into()))
+	}
+	/// Storage: `Lending::Positions` (r:256 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 256]`.
+	fn validate_settle_batch(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `5892 + n * (386 ±0)`
+		//  Estimated: `44734 + n * (2853 ±0)`
+		// Minimum execution time: 175_030_000 picoseconds.
+		Weight::from_parts(77_230_938, 44734)
+			// Standard Error: 53_958
+			.saturating_add(Weight::from_parts(96_064_033, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(33_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
+	}
+	/// Storage: `Lending::Positions` (r:16 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:16 w:0)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 16]`.
+	fn validate_refile(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `6279 + n * (592 ±0)`
+		//  Estimated: `44734 + n * (2853 ±0)`
+		// Minimum execution time: 184_113_000 picoseconds.
+		Weight::from_parts(75_490_681, 44734)
+			// Standard Error: 218_107
+			.saturating_add(Weight::from_parts(108_586_942, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(33_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:1)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
@@ -560,8 +606,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_344_000 picoseconds.
-		Weight::from_parts(9_615_000, 3478)
+		// Minimum execution time: 9_003_000 picoseconds.
+		Weight::from_parts(9_494_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -573,8 +619,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 13_400_000 picoseconds.
-		Weight::from_parts(13_940_000, 3724)
+		// Minimum execution time: 13_681_000 picoseconds.
+		Weight::from_parts(14_262_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -594,8 +640,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 74_971_000 picoseconds.
-		Weight::from_parts(75_972_000, 8817)
+		// Minimum execution time: 77_615_000 picoseconds.
+		Weight::from_parts(79_769_000, 8817)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -629,8 +675,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `11616`
 		//  Estimated: `82910`
-		// Minimum execution time: 690_173_000 picoseconds.
-		Weight::from_parts(694_800_000, 82910)
+		// Minimum execution time: 683_994_000 picoseconds.
+		Weight::from_parts(693_498_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(89_u64))
 			.saturating_add(RocksDbWeight::get().writes(42_u64))
 	}
@@ -678,8 +724,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `15808`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_013_883_000 picoseconds.
-		Weight::from_parts(1_019_211_000, 82910)
+		// Minimum execution time: 1_020_933_000 picoseconds.
+		Weight::from_parts(1_032_771_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(120_u64))
 			.saturating_add(RocksDbWeight::get().writes(51_u64))
 	}
@@ -727,12 +773,12 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2904 + n * (177 ±0) + p * (2166 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_055_950_000 picoseconds.
-		Weight::from_parts(3_078_604_000, 9549)
-			// Standard Error: 347_372
-			.saturating_add(Weight::from_parts(197_887_058, 0).saturating_mul(n.into()))
-			// Standard Error: 10_478_136
-			.saturating_add(Weight::from_parts(104_421_943, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_122_258_000 picoseconds.
+		Weight::from_parts(3_250_541, 9549)
+			// Standard Error: 277_272
+			.saturating_add(Weight::from_parts(209_857_151, 0).saturating_mul(n.into()))
+			// Standard Error: 9_333_286
+			.saturating_add(Weight::from_parts(382_043_680, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((25_u64).saturating_mul(p.into())))
@@ -781,10 +827,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12124 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 990_458_000 picoseconds.
-		Weight::from_parts(999_842_000, 44734)
-			// Standard Error: 2_010_983
-			.saturating_add(Weight::from_parts(702_828_301, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_002_306_000 picoseconds.
+		Weight::from_parts(1_006_462_000, 44734)
+			// Standard Error: 1_498_731
+			.saturating_add(Weight::from_parts(712_829_422, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(99_u64))
 			.saturating_add(RocksDbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(30_u64))
@@ -823,8 +869,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12219`
 		//  Estimated: `82910`
-		// Minimum execution time: 814_838_000 picoseconds.
-		Weight::from_parts(828_278_000, 82910)
+		// Minimum execution time: 822_419_000 picoseconds.
+		Weight::from_parts(838_302_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(108_u64))
 			.saturating_add(RocksDbWeight::get().writes(41_u64))
 	}
@@ -876,8 +922,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `15616`
 		//  Estimated: `82910`
-		// Minimum execution time: 770_912_000 picoseconds.
-		Weight::from_parts(791_594_000, 82910)
+		// Minimum execution time: 781_628_000 picoseconds.
+		Weight::from_parts(791_363_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(119_u64))
 			.saturating_add(RocksDbWeight::get().writes(39_u64))
 	}
@@ -915,8 +961,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8546`
 		//  Estimated: `44734`
-		// Minimum execution time: 446_241_000 picoseconds.
-		Weight::from_parts(452_121_000, 44734)
+		// Minimum execution time: 452_110_000 picoseconds.
+		Weight::from_parts(456_246_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(49_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
@@ -942,8 +988,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6515`
 		//  Estimated: `44734`
-		// Minimum execution time: 224_633_000 picoseconds.
-		Weight::from_parts(229_070_000, 44734)
+		// Minimum execution time: 227_848_000 picoseconds.
+		Weight::from_parts(232_725_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(41_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -967,8 +1013,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6376`
 		//  Estimated: `44734`
-		// Minimum execution time: 214_588_000 picoseconds.
-		Weight::from_parts(218_704_000, 44734)
+		// Minimum execution time: 217_273_000 picoseconds.
+		Weight::from_parts(219_956_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -980,8 +1026,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 8_593_000 picoseconds.
-		Weight::from_parts(8_963_000, 3478)
+		// Minimum execution time: 8_503_000 picoseconds.
+		Weight::from_parts(8_663_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1006,10 +1052,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2413 + n * (735 ±0)`
 		//  Estimated: `6696 + n * (5218 ±0)`
-		// Minimum execution time: 158_354_000 picoseconds.
-		Weight::from_parts(63_738_567, 6696)
-			// Standard Error: 321_326
-			.saturating_add(Weight::from_parts(101_506_390, 0).saturating_mul(n.into()))
+		// Minimum execution time: 165_325_000 picoseconds.
+		Weight::from_parts(66_687_760, 6696)
+			// Standard Error: 207_111
+			.saturating_add(Weight::from_parts(106_357_917, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -1034,8 +1080,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `10148`
 		//  Estimated: `82910`
-		// Minimum execution time: 538_328_000 picoseconds.
-		Weight::from_parts(541_372_000, 82910)
+		// Minimum execution time: 529_765_000 picoseconds.
+		Weight::from_parts(533_691_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(83_u64))
 			.saturating_add(RocksDbWeight::get().writes(49_u64))
 	}
@@ -1051,8 +1097,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `781`
 		//  Estimated: `6110`
-		// Minimum execution time: 39_399_000 picoseconds.
-		Weight::from_parts(40_520_000, 6110)
+		// Minimum execution time: 38_968_000 picoseconds.
+		Weight::from_parts(39_719_000, 6110)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -1075,15 +1121,59 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8685 + n * (1458 ±0)`
 		//  Estimated: `60293 + n * (25034 ±82)`
-		// Minimum execution time: 553_079_000 picoseconds.
-		Weight::from_parts(170_215_841, 60293)
-			// Standard Error: 1_485_286
-			.saturating_add(Weight::from_parts(367_294_020, 0).saturating_mul(n.into()))
+		// Minimum execution time: 552_580_000 picoseconds.
+		Weight::from_parts(193_107_037, 60293)
+			// Standard Error: 1_411_340
+			.saturating_add(Weight::from_parts(362_321_931, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(72_u64))
 			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(16_u64))
 			.saturating_add(RocksDbWeight::get().writes((33_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 25034).saturating_mul(n.into()))
+	}
+	/// Storage: `Lending::Positions` (r:256 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 256]`.
+	fn validate_settle_batch(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `5892 + n * (386 ±0)`
+		//  Estimated: `44734 + n * (2853 ±0)`
+		// Minimum execution time: 175_030_000 picoseconds.
+		Weight::from_parts(77_230_938, 44734)
+			// Standard Error: 53_958
+			.saturating_add(Weight::from_parts(96_064_033, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(33_u64))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
+	}
+	/// Storage: `Lending::Positions` (r:16 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:16 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:16 w:0)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 16]`.
+	fn validate_refile(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `6279 + n * (592 ±0)`
+		//  Estimated: `44734 + n * (2853 ±0)`
+		// Minimum execution time: 184_113_000 picoseconds.
+		Weight::from_parts(75_490_681, 44734)
+			// Standard Error: 218_107
+			.saturating_add(Weight::from_parts(108_586_942, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(33_u64))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:1)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
@@ -1093,8 +1183,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_344_000 picoseconds.
-		Weight::from_parts(9_615_000, 3478)
+		// Minimum execution time: 9_003_000 picoseconds.
+		Weight::from_parts(9_494_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1106,8 +1196,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 13_400_000 picoseconds.
-		Weight::from_parts(13_940_000, 3724)
+		// Minimum execution time: 13_681_000 picoseconds.
+		Weight::from_parts(14_262_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1127,8 +1217,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 74_971_000 picoseconds.
-		Weight::from_parts(75_972_000, 8817)
+		// Minimum execution time: 77_615_000 picoseconds.
+		Weight::from_parts(79_769_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}

@@ -260,7 +260,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 					Self::submit(Call::settle_batch_unsigned { borrowers, witness })
 				});
 				if submitted {
-					budget = budget.saturating_sub(Self::settle_batch_weight(n, &witness));
+					budget = budget.saturating_sub(Self::settle_batch_unsigned_weight(n, &witness));
 					report.batches = report.batches.saturating_add(1);
 					for who in &settled {
 						sent.insert(who.clone(), now);
@@ -297,7 +297,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		unhandled: &mut Vec<T::AccountId>,
 	) {
 		// What each `settle_unsigned` reserves of the block (not what it is refunded to).
-		let one = Self::settle_weight();
+		let one = Self::settle_unsigned_weight();
 		for who in accounts {
 			if one.any_gt(*budget) {
 				unhandled.push(who);
@@ -341,8 +341,8 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		for who in candidates {
 			let w = wide.saturating_add(u32::from(Self::is_wide(who)));
 			let next = n.saturating_add(1);
-			let declared =
-				Self::settle_batch_weight(next, &BatchWitness { pairs: max_pairs, wide: w });
+			let witness = BatchWitness { pairs: max_pairs, wide: w };
+			let declared = Self::settle_batch_unsigned_weight(next, &witness);
 			if next > max_batch || declared.any_gt(budget) {
 				break;
 			}

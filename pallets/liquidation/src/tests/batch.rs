@@ -273,3 +273,29 @@ fn the_weight_is_declared_from_the_witness_and_refunded_to_what_was_done() {
 		assert!(actual.all_lte(declared) && actual != declared);
 	});
 }
+
+#[test]
+fn the_unsigned_batch_is_also_charged_its_validity_check() {
+	ExtBuilder::default().build_and_execute(|| {
+		let accounts = borrowers(&[700_000, 500_000, 680_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		let call = Call::<Test>::settle_batch_unsigned {
+			borrowers: list(&accounts),
+			witness: witness(2, 1),
+		};
+		use frame_support::dispatch::GetDispatchInfo;
+		let check = <<Test as Config>::WeightInfo as WeightInfo>::validate_settle_batch(3);
+		assert!(check.ref_time() > 0);
+		let declared = call.get_dispatch_info().call_weight;
+		assert_eq!(declared, Liquidation::settle_batch_weight(3, &witness(2, 1)) + check);
+		let post = Liquidation::settle_batch_unsigned(
+			RuntimeOrigin::none(),
+			list(&accounts),
+			witness(2, 1),
+		)
+		.unwrap();
+		// What the signed batch is refunded to, and the check `pre_dispatch` made at inclusion.
+		let done = BatchReport::<AccountId> { narrow: 3, pairs: 1, ..Default::default() };
+		assert_eq!(post.actual_weight, Some(Liquidation::batch_report_weight(&done) + check));
+	});
+}
