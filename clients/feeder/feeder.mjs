@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // A dev price feeder for margincall's oracle (orml-oracle): feeds a price path, a CSV or a
-// seeded random walk, as the dev feeders (Alice, Bob, Charlie), one round every `--every`
-// blocks, and logs one JSON line per asset fed.
+// seeded random walk, as the oracle's feeders among `--signers` (default alice,bob,charlie: the
+// local test network's three; the dev chain's one, Alice), one round every `--every` blocks,
+// and logs one JSON line per asset fed.
 //
 //   node clients/feeder/feeder.mjs [--ws URL] [--csv FILE | --seed N] [--assets 1,2,3]
 //     [--every BLOCKS] [--blocks N] [--signers alice,bob,charlie] [--vol 2=0.6,3=1.2] [--speed X]
@@ -17,10 +18,13 @@
 // How the chain takes a feed (runtime/src/configs/mod.rs, pallets/breaker):
 // - `oracle.feedValues([[asset, price]])`, price a FixedU128 (18 decimals) of USD per base unit;
 //   each feeder may feed once per block (`AlreadyFeeded`).
+// - Only a member of `oracleMembership` may feed, and only assets with a lending market: the
+//   chain refuses anything else before inclusion (signers that are not feeders are skipped).
 // - The oracle's value is the MEDIAN of the feeders' raw values fed in the last 10 minutes,
-//   needing at least the breaker's feed quorum of them (1 on the dev chain). So one feeder
-//   alone does not move the price while the two others fed within 10 minutes: every round is
-//   fed by EVERY signer, in the same block, and the median is the round's price.
+//   needing at least the breaker's feed quorum of them, a strict majority of the feeders (1 of
+//   1 on the dev chain, 2 of 3 on the local network). So one feeder alone does not move the
+//   price while the others fed within 10 minutes: every round is fed by EVERY signer, in the
+//   same block, and the median is the round's price.
 // - The breaker's oracle guard holds a combined price more than 5% away from the last
 //   accepted one (`breaker.PriceHeld`: no DEX sale, no borrow on it) until a later block's
 //   feed confirms it. The feeder confirms its own held jumps: when `breaker.guard(asset)` holds
@@ -155,7 +159,7 @@ function sendInBlock(api, tx, signer, onNonce) {
 export function runFeeder(api, opts, log = (s) => console.log(s), warn = (s) => console.error(s)) {
   const keyring = new Keyring({ type: 'sr25519' });
   // `nonce`: the nonce of the signer's feed in flight (`-1` while it is being submitted).
-  const signers = opts.signers.map((name) => ({ name, pair: keyring.addFromUri(signerUri(name)), nonce: null }));
+  let signers = opts.signers.map((name) => ({ name, pair: keyring.addFromUri(signerUri(name)), nonce: null }));
   const inFlight = new Set();
   let stopping = false;
   let stopResolve;
@@ -194,10 +198,13 @@ export function runFeeder(api, opts, log = (s) => console.log(s), warn = (s) => 
       nextStep = () => w.next();
       warn(`feeder: walk from ${assets.map((a) => `${ASSETS[a] ?? a} ${formatFixed(start[a])}`).join(', ')}, seed ${opts.seed}`);
     }
+    // The chain refuses a stranger's feed before inclusion: feed as the signers that are feeders.
     const members = (await api.query.oracleMembership.members()).map(String);
     for (const s of signers) {
-      if (!members.includes(s.pair.address)) warn(`feeder: ${s.name} (${s.pair.address}) is not an oracle feeder: its feeds fail`);
+      if (!members.includes(s.pair.address)) warn(`feeder: ${s.name} (${s.pair.address}) is not an oracle feeder: skipped`);
     }
+    signers = signers.filter((s) => members.includes(s.pair.address));
+    if (signers.length === 0) throw new Error('feeder: none of the signers is an oracle feeder');
 
     let step = -1;
     let last = null; // the values of the last round

@@ -110,8 +110,13 @@ pub fn guardian() -> AccountId {
 	Sr25519Keyring::Ferdie.to_account_id()
 }
 
-/// The oracle's feeders in the presets.
-pub fn feeders() -> Vec<AccountId> {
+/// The oracle's feeders of the development chain: Alice alone (one of one is a majority).
+pub fn dev_feeders() -> Vec<AccountId> {
+	vec![Sr25519Keyring::Alice.to_account_id()]
+}
+
+/// The oracle's feeders of the local test network: Alice, Bob and Charlie (a price needs two).
+pub fn local_feeders() -> Vec<AccountId> {
 	let mut f = vec![
 		Sr25519Keyring::Alice.to_account_id(),
 		Sr25519Keyring::Bob.to_account_id(),
@@ -125,6 +130,7 @@ fn testnet_genesis(
 	initial_authorities: Vec<(AuraId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
+	feeders: Vec<AccountId>,
 	feed_quorum: u32,
 ) -> Value {
 	let mm = market_maker();
@@ -200,7 +206,7 @@ fn testnet_genesis(
 		// The most volatile collateral is seized first.
 		liquidation: LiquidationConfig { risk_ranks: vec![(MEME, 2u8), (XBTC, 1u8), (USDM, 0u8)] },
 		oracle_membership: OracleMembershipConfig {
-			members: frame_support::BoundedVec::truncate_from(feeders()),
+			members: frame_support::BoundedVec::truncate_from(feeders),
 		},
 		// The guardian pauses markets and halts DEX routes, nothing else (a multisig on a real
 		// network).
@@ -225,7 +231,9 @@ pub fn development_config_genesis() -> Value {
 			Sr25519Keyring::BobStash.to_account_id(),
 		],
 		Sr25519Keyring::Alice.to_account_id(),
-		// One fresh feeder sets a price: a development chain.
+		// One feeder, Alice: her feed is the price (the quorum in force is a strict majority
+		// of the feeders, so a chain with more feeders needs more of them).
+		dev_feeders(),
 		1,
 	)
 }
@@ -247,6 +255,7 @@ pub fn local_config_genesis() -> Value {
 			.collect::<Vec<_>>(),
 		Sr25519Keyring::Alice.to_account_id(),
 		// A price needs two of the three feeders, fresh.
+		local_feeders(),
 		2,
 	)
 }

@@ -21,6 +21,7 @@ pub mod apis;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarks;
 pub mod configs;
+pub mod feeds;
 pub mod genesis_config_presets;
 pub mod genesis_seed;
 pub mod governance;

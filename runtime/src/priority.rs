@@ -10,7 +10,9 @@
 //! (`tip × transactions of its size that fit in a block`), so without a cap a tip of a few
 //! hundred units would outbid the settlements of a crash. [`BandedTransactionPayment`] is
 //! `ChargeTransactionPayment` (same identifier, same tip, same fees and refunds) with the
-//! priority moved into its band; clients sign exactly as before.
+//! priority moved into its band; clients sign exactly as before. It also refuses, before
+//! inclusion, an oracle feed from a non-feeder or of an asset with no market
+//! ([`crate::feeds::check_feed`]).
 
 use crate::{configs::LiquidationUnsignedPriority, Runtime, RuntimeCall};
 use codec::{Decode, DecodeWithMemTracking, Encode};
@@ -19,8 +21,8 @@ use pallet_transaction_payment::ChargeTransactionPayment;
 use scale_info::TypeInfo;
 use sp_runtime::{
 	traits::{
-		DispatchInfoOf, DispatchOriginOf, Implication, PostDispatchInfoOf, TransactionExtension,
-		ValidateResult,
+		AsSystemOriginSigner, DispatchInfoOf, DispatchOriginOf, Implication, PostDispatchInfoOf,
+		TransactionExtension, ValidateResult,
 	},
 	transaction_validity::{TransactionPriority, TransactionValidityError},
 	DispatchResult,
@@ -74,6 +76,14 @@ impl TransactionExtension<RuntimeCall> for BandedTransactionPayment {
 		inherited_implication: &impl Implication,
 		source: TransactionSource,
 	) -> ValidateResult<Self::Val, RuntimeCall> {
+		// A feed from a stranger, or of an asset with no market, never reaches the pool or a
+		// block (this runs at validation and again at inclusion): see `crate::feeds`.
+		if let RuntimeCall::Oracle(orml_oracle::Call::feed_values { values }) = call {
+			crate::feeds::check_feed(
+				origin.as_system_origin_signer(),
+				values.iter().map(|(asset, _)| asset),
+			)?;
+		}
 		let (mut valid, val, origin) = self.0.validate(
 			origin,
 			call,

@@ -60,19 +60,16 @@ pub fn dispatch(who: Option<&AccountId>, call: RuntimeCall) {
 	}
 }
 
-/// The three dev feeders feed `xbtc` (USDM at 1).
+/// Every oracle feeder of the chain (the development chain's: Alice) feeds `xbtc` (USDM at 1).
 pub fn feed(xbtc: u32) {
 	let values = frame_support::BoundedVec::truncate_from(vec![
 		(USDM, Price::from_u32(1)),
 		(XBTC, Price::from_u32(xbtc)),
 	]);
-	for k in [
-		sp_keyring::Sr25519Keyring::Alice,
-		sp_keyring::Sr25519Keyring::Bob,
-		sp_keyring::Sr25519Keyring::Charlie,
-	] {
+	use frame_support::traits::SortedMembers;
+	for feeder in margincall_runtime::OracleMembership::sorted_members() {
 		dispatch(
-			Some(&k.to_account_id()),
+			Some(&feeder),
 			RuntimeCall::Oracle(orml_oracle::Call::feed_values { values: values.clone() }),
 		);
 	}

@@ -164,7 +164,9 @@ mod benchmarks {
 	fn set_feed_quorum() -> Result<(), BenchmarkError> {
 		let origin =
 			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
-		let quorum = T::MaxFeeders::get();
+		let feeders = T::FeederCount::get();
+		let quorum = feeders.max(1).min(T::MaxFeeders::get());
+		assert!(Pallet::<T>::valid_quorum(quorum, feeders), "no valid quorum of {feeders}");
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, quorum);

@@ -245,6 +245,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxFeeders: Get<u32>;
 
+		/// How many feeders the oracle has now (its membership): the quorum in force is more
+		/// than half of them and at most all of them, whatever was set before the set changed.
+		type FeederCount: Get<u32>;
+
 		/// Most assets that get new data in one block (the oracle's `MaxFeedValues`), and most
 		/// assets above `Normal` under automatic control: bounds `on_finalize`.
 		#[pallet::constant]
@@ -461,7 +465,8 @@ pub mod pallet {
 		NothingToReset,
 		/// The emergency is already in that state.
 		EmergencyUnchanged,
-		/// A feed quorum of zero or above `MaxFeeders`.
+		/// A feed quorum that is not a strict majority of the feeders, or more than there are
+		/// (or above `MaxFeeders`): a minority of feeders could set prices, or none could.
 		QuorumOutOfRange,
 		/// A bounded change (the risk track) came sooner than `Rails::min_interval` after the
 		/// record's last change: wait, or ask root.
@@ -471,7 +476,7 @@ pub mod pallet {
 		/// the node's log names it.
 		StepTooLarge,
 		/// Only root (the root track) may do this: force an asset `Normal` (its automatic
-		/// breaker off).
+		/// breaker off), or set the feed quorum.
 		RootOnly,
 		/// The oracle has no price of this asset.
 		UnknownAsset,
@@ -561,8 +566,9 @@ pub mod pallet {
 			Self::do_set_emergency(on)
 		}
 
-		/// Sets how many fresh feeders the oracle needs to combine a price, in
-		/// `[1, MaxFeeders]`. Origin: `AdminOrigin`.
+		/// Sets how many fresh feeders the oracle needs to combine a price: more than half the
+		/// feeders and at most all of them (and at most `MaxFeeders`). Origin: root only (an
+		/// `AdminOrigin` with unbounded authority): who sets prices is not a risk parameter.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::set_feed_quorum())]
 		pub fn set_feed_quorum(origin: OriginFor<T>, quorum: u32) -> DispatchResult {
@@ -602,6 +608,11 @@ pub mod pallet {
 use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get, BoundedVec};
 use sp_arithmetic::traits::Zero;
 use sp_runtime::SaturatedConversion;
+
+/// The smallest strict majority of `n` feeders (1 of none).
+pub fn majority(n: u32) -> u32 {
+	n.saturating_div(2).saturating_add(1)
+}
 
 impl<T: Config> Pallet<T> {
 	/// The oracle accepted new data for `asset` in this block: it is sampled at the end of the
@@ -704,13 +715,23 @@ impl<T: Config> Pallet<T> {
 		Guard::<T>::get(asset).and_then(|g| g.pending)
 	}
 
-	/// Fresh feeders the oracle needs to combine a price.
+	/// Fresh feeders the oracle needs to combine a price: the quorum set, raised to a strict
+	/// majority of the feeders and lowered to all of them when the set changed since (so a
+	/// minority never sets a price, and a price can always be set).
 	pub fn feed_quorum() -> u32 {
-		FeedQuorum::<T>::get()
+		let feeders = T::FeederCount::get();
+		FeedQuorum::<T>::get().max(majority(feeders)).min(feeders.max(1))
+	}
+
+	/// Whether `quorum` is a strict majority of `feeders`, at most all of them (at least one)
+	/// and at most `MaxFeeders`.
+	pub fn valid_quorum(quorum: u32, feeders: u32) -> bool {
+		quorum >= majority(feeders) && quorum <= feeders.max(1) && quorum <= T::MaxFeeders::get()
 	}
 
 	pub(crate) fn do_set_feed_quorum(quorum: u32, authority: Authority) -> DispatchResult {
-		ensure!((1..=T::MaxFeeders::get()).contains(&quorum), Error::<T>::QuorumOutOfRange);
+		ensure!(!authority.bounded(), Error::<T>::RootOnly);
+		ensure!(Self::valid_quorum(quorum, T::FeederCount::get()), Error::<T>::QuorumOutOfRange);
 		let old = FeedQuorum::<T>::get();
 		Self::on_rails(ParamRecord::FeedQuorum, authority, |s| {
 			s.amount("quorum", old.into(), quorum.into())

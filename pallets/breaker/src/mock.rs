@@ -97,6 +97,8 @@ frame_support::ord_parameter_types! {
 }
 
 parameter_types! {
+	/// The oracle's feeders (tests change it).
+	pub static Feeders: u32 = 3;
 	pub const Bounded: Authority = Authority::Bounded;
 	pub const Unbounded: Authority = Authority::Unbounded;
 	/// The runtime's rails, with a 10-block interval.
@@ -123,6 +125,7 @@ impl Config for Test {
 	type Spot = MockDex;
 	type DefaultBreakerParams = DefaultBreakerParams;
 	type MaxFeeders = ConstU32<5>;
+	type FeederCount = Feeders;
 	type AdminOrigin = AdminOrigin;
 	type GuardianOrigin = frame_system::EnsureSignedBy<Guardian, u64>;
 	type Rails = Rails;

@@ -433,23 +433,47 @@ fn the_guard_holds_a_jump_until_a_later_block_confirms_or_drops_it() {
 	});
 }
 
+/// The feed quorum is a strict majority of the feeders and at most all of them, set by root
+/// only (#26: the risk track could halve it and hand every price to one feeder; a quorum above
+/// the member count stopped every price); a change of the feeder set moves the quorum in force
+/// into that range without a call.
 #[test]
-fn the_feed_quorum_is_bounded_by_name_and_only_for_the_admin() {
+fn the_feed_quorum_is_a_majority_of_the_feeders_set_by_root_only() {
 	new_test_ext().execute_with(|| {
-		assert_eq!(Breaker::feed_quorum(), 1);
+		System::set_block_number(100);
+		Feeders::set(3);
+		// One is not a majority of three: the quorum in force is two.
+		assert_eq!(Breaker::feed_quorum(), 2);
 		assert_noop!(
 			Breaker::set_feed_quorum(RuntimeOrigin::signed(1), 2),
 			DispatchError::BadOrigin
 		);
-		for bad in [0, 6] {
+		assert_noop!(
+			Breaker::set_feed_quorum(RuntimeOrigin::signed(STEWARD), 3),
+			Error::<Test>::RootOnly
+		);
+		// Zero, one of three (a minority), four of three (no price ever), six (> MaxFeeders).
+		for bad in [0, 1, 4, 6] {
 			assert_noop!(
 				Breaker::set_feed_quorum(RuntimeOrigin::root(), bad),
 				Error::<Test>::QuorumOutOfRange
 			);
 		}
-		assert_ok!(Breaker::set_feed_quorum(RuntimeOrigin::root(), 2));
-		assert_eq!(Breaker::feed_quorum(), 2);
-		assert_eq!(events(), vec![Event::FeedQuorumSet { quorum: 2 }]);
+		assert_ok!(Breaker::set_feed_quorum(RuntimeOrigin::root(), 3));
+		assert_eq!(Breaker::feed_quorum(), 3);
+		assert_eq!(events(), vec![Event::FeedQuorumSet { quorum: 3 }]);
+		// Two feeders removed: all (one) of them, not three that no longer exist.
+		Feeders::set(1);
+		assert_eq!(Breaker::feed_quorum(), 1);
+		// Five added: three is still a majority of five; of six it is not (four).
+		Feeders::set(5);
+		assert_eq!(Breaker::feed_quorum(), 3);
+		Feeders::set(6);
+		assert_eq!(Breaker::feed_quorum(), 4);
+		// No feeder: one (nothing to combine, and the quorum stays valid).
+		Feeders::set(0);
+		assert_eq!(Breaker::feed_quorum(), 1);
+		assert_ok!(Breaker::set_feed_quorum(RuntimeOrigin::root(), 1));
 	});
 }
 
@@ -498,16 +522,15 @@ fn risk_track_changes_stay_on_the_rails() {
 			Error::<Test>::ZeroSaleCap
 		);
 
-		// The volatility parameters and the quorum are records of their own.
+		// The volatility parameters are a record of their own.
 		assert_noop!(
 			Breaker::set_params(steward(), VolatilityParams { half_life_secs: 7_201 }),
 			Error::<Test>::StepTooLarge
 		);
 		assert_ok!(Breaker::set_params(steward(), VolatilityParams { half_life_secs: 7_200 }));
-		assert_noop!(Breaker::set_feed_quorum(steward(), 3), Error::<Test>::StepTooLarge);
-		assert_ok!(Breaker::set_feed_quorum(steward(), 2));
-		assert_noop!(Breaker::set_feed_quorum(steward(), 1), Error::<Test>::ChangeTooSoon);
-		assert_ok!(Breaker::set_feed_quorum(RuntimeOrigin::root(), 5));
+		// The feed quorum is root's alone (not a risk parameter), within the feeders (three).
+		assert_noop!(Breaker::set_feed_quorum(steward(), 2), Error::<Test>::RootOnly);
+		assert_ok!(Breaker::set_feed_quorum(RuntimeOrigin::root(), 3));
 
 		// The guardian halts at once; it cannot lift the halt nor change anything else.
 		MockOracle::feed(1, fx(1.0), 600_000);

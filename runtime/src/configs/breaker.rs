@@ -122,6 +122,16 @@ impl frame_support::traits::Get<u32> for OracleQuorum {
 	}
 }
 
+/// How many feeders the oracle has (the breaker keeps the quorum a strict majority of them).
+pub struct FeederCount;
+impl frame_support::traits::Get<u32> for FeederCount {
+	fn get() -> u32 {
+		pallet_membership::Members::<Runtime, super::OracleMembershipInstance>::decode_len()
+			.and_then(|n| u32::try_from(n).ok())
+			.unwrap_or(0)
+	}
+}
+
 /// orml-oracle's `OnNewData`: the breaker notes each asset fed (sampled once at the end of the
 /// block, whichever feeders fed it).
 pub struct NoteNewData;
@@ -137,6 +147,7 @@ impl pallet_breaker::Config for Runtime {
 	type Spot = PoolSpot;
 	type DefaultBreakerParams = DefaultBreakerParams;
 	type MaxFeeders = super::MaxFeeders;
+	type FeederCount = FeederCount;
 	type AdminOrigin = governance::RiskAdminOrigin;
 	type GuardianOrigin = governance::GuardianOrigin;
 	type Rails = super::ParamRails;

@@ -78,6 +78,8 @@ impl frame_system::Config for Runtime {
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
 	type MaxConsumers = ConstU32<16>;
+	/// Oracle feeds only of assets with a market, however nested (`crate::feeds`).
+	type BaseCallFilter = crate::feeds::ListedFeeds;
 }
 
 impl pallet_aura::Config for Runtime {
@@ -310,16 +312,17 @@ impl orml_oracle::BenchmarkHelper<AssetId, Price, MaxFeedValues> for OracleBench
 	}
 }
 
-/// The oracle's feeders: changed by root or the risk track.
+/// The oracle's feeders: changed by root only (the root track, sudo on dev chains). Who sets
+/// the prices every liquidation runs on is not a risk parameter: on the risk track, one
+/// `batch_all` could swap feeders and halve the quorum, handing every price to one account.
 pub type OracleMembershipInstance = pallet_membership::Instance1;
 impl pallet_membership::Config<OracleMembershipInstance> for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	type AddOrigin = governance::RiskAdminOrigin;
-	type RemoveOrigin = governance::RiskAdminOrigin;
-	type SwapOrigin = governance::RiskAdminOrigin;
-	/// Replacing every feeder at once (any price the new set feeds) is root's.
+	type AddOrigin = EnsureRoot<AccountId>;
+	type RemoveOrigin = EnsureRoot<AccountId>;
+	type SwapOrigin = EnsureRoot<AccountId>;
 	type ResetOrigin = EnsureRoot<AccountId>;
-	type PrimeOrigin = governance::RiskAdminOrigin;
+	type PrimeOrigin = EnsureRoot<AccountId>;
 	type MembershipInitialized = ();
 	/// Removing a feeder drops its raw values from the oracle.
 	type MembershipChanged = Oracle;

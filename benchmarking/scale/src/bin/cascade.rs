@@ -6,7 +6,7 @@
 //! row). A population of positions (XBTC collateral, USDM debt, health spread evenly over
 //! [1.08, 1.80]; a whale in the scenarios that ask for one) borrows first. Each block:
 //!
-//! 1. the three dev feeders feed the scenario's price (every block, as a feeder does);
+//! 1. the dev feeder (every member of the oracle) feeds the scenario's price (every block, as a feeder does);
 //! 2. the keepers' offchain worker logic settles what is below health 1: candidates from the
 //!    risk index, batches sized to the block (`batch_prefix`, a dry run,
 //!    `settle_batch_unsigned`), the positions a batch skips one by one (`settle_unsigned`),
