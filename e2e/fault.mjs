@@ -103,8 +103,8 @@ async function liquidation(api, provider) {
     `Eve's health ${healthy.factor} (46,800 / 42,000)`);
 
   // 3. The drop: the oracle guard holds it. (Fed in one block or two: with one feeder at
-  // 50,000 and the other still at 60,000 the median of two is 60,000, so the jump shows once
-  // both have fed.)
+  // 50,000 and the other still at 60,000 the two are the price's ends, a jump the feeds
+  // disagree on; it is held at 50,000 from the block both have fed.)
   const drop = [[USDM, E18], [XBTC, DROP * E18]];
   const dropped = await Promise.all(feeders.map((f) => sendInBlock(api, api.tx.oracle.feedValues(drop), f)));
   const dropBlocks = await Promise.all(dropped.map((r) => numberOf(api, r.block)));
@@ -121,9 +121,9 @@ async function liquidation(api, provider) {
   check(held.heldPrice.isSome && held.heldPrice.unwrap().toBigInt() === DROP * E18,
     `breakerApi.breaker(XBTC) holds ${DROP} (level ${held.level.type})`);
   const heldPreview = await atHeld.call.liquidationApi.preview(eve.address);
-  check(heldPreview.isOk && heldPreview.asOk.health.toBigInt() < E18 && heldPreview.asOk.route.isErr &&
-      heldPreview.asOk.route.asErr.isPriceUnconfirmed,
-    `while held: Eve below health 1 (${heldPreview.isOk ? heldPreview.asOk.health.toString() : '?'}), no settlement route (PriceUnconfirmed)`);
+  check(heldPreview.isErr && heldPreview.asErr.isModule &&
+      api.registry.findMetaError(heldPreview.asErr.asModule).name === 'NotLiquidatable',
+    `while held: Eve is not liquidatable on the held price (a liquidation takes the borrower's end): ${heldPreview.toString()}`);
   const heldEvents = (await eventsBetween(api, Math.min(...dropBlocks), heldAt.n)).flatMap(([, , e]) => e);
   check(!heldEvents.some(({ event }) => api.events.liquidation.Settled.is(event) || api.events.liquidation.Liquidated.is(event)),
     'nothing settled Eve on the held price');

@@ -140,8 +140,11 @@ pub struct BreakerParams {
 	/// block.
 	pub sale_cap: u128,
 	/// The oracle guard: a price more than this away from the last accepted one is held (no
-	/// DEX sales, no new borrows on it) until a later block's price confirms it.
+	/// DEX sales, no new borrows on it) until the DEX spot or a later block's feeds confirm it
+	/// ([`crate::quote`]); fresh feeds further apart than this are disputed (no borrow on them).
 	pub jump: Permill,
+	/// The longest a jump is held, in blocks: then it is accepted. In `[1, MAX_HOLD_BLOCKS]`.
+	pub max_hold_blocks: u32,
 }
 
 /// Lowest `release` (a level is left at half its trigger at the latest).
@@ -154,6 +157,8 @@ pub const MAX_CALM_BLOCKS: u32 = 14_400;
 pub const WINDOW_RANGE: (u32, u32) = (2, 600);
 /// Most samples `min_samples` may ask for.
 pub const MAX_MIN_SAMPLES: u32 = 1_000;
+/// Longest hold of a price jump: 10 blocks (a minute).
+pub const MAX_HOLD_BLOCKS: u32 = 10;
 /// Lowest volatility trigger (annualised 10%): below it an ordinary market would halt.
 pub const MIN_VOLATILITY_TRIGGER: FixedU128 = FixedU128::from_rational(1, 10);
 /// Lowest move and divergence triggers: 0.5%.
@@ -176,6 +181,8 @@ pub enum ParamsError {
 	MinSamplesOutOfRange,
 	/// `sale_cap` zero (use `Halted` to stop sales).
 	ZeroSaleCap,
+	/// `max_hold_blocks` zero or above `MAX_HOLD_BLOCKS`.
+	HoldOutOfRange,
 }
 
 impl BreakerParams {
@@ -212,6 +219,9 @@ impl BreakerParams {
 		}
 		if self.jump < MIN_PERMILL_TRIGGER {
 			return Err(ParamsError::TriggerTooLow);
+		}
+		if !(1..=MAX_HOLD_BLOCKS).contains(&self.max_hold_blocks) {
+			return Err(ParamsError::HoldOutOfRange);
 		}
 		Ok(())
 	}
@@ -397,56 +407,6 @@ pub fn moved(w: &PriceWindow, now: u32, window: u32) -> Permill {
 	}
 }
 
-/// The oracle guard of an asset: the last accepted price and a jump waiting for confirmation.
-#[derive(
-	Clone,
-	Copy,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	PartialEq,
-	Eq,
-	Debug,
-)]
-pub struct GuardState {
-	/// The last price accepted.
-	pub accepted: FixedU128,
-	/// A price that jumped more than `jump` from it, held until confirmed.
-	pub pending: Option<FixedU128>,
-}
-
-/// What the guard did with a new price.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum GuardOutcome {
-	/// Within `jump` of the accepted price (or the first): accepted.
-	Accepted,
-	/// A jump: held.
-	Held,
-	/// Within `jump` of the held price: the jump is confirmed and accepted.
-	Confirmed,
-	/// Back within `jump` of the accepted price: the held price is dropped.
-	Dropped(FixedU128),
-}
-
-/// The guard's next state for `price`.
-pub fn guard(
-	state: Option<GuardState>,
-	price: FixedU128,
-	jump: Permill,
-) -> (GuardState, GuardOutcome) {
-	let accept = GuardState { accepted: price, pending: None };
-	let Some(state) = state else { return (accept, GuardOutcome::Accepted) };
-	let near = |a: FixedU128| divergence(price, a) <= jump;
-	match state.pending {
-		Some(held) if near(held) => (accept, GuardOutcome::Confirmed),
-		Some(held) if near(state.accepted) => (accept, GuardOutcome::Dropped(held)),
-		None if near(state.accepted) => (accept, GuardOutcome::Accepted),
-		_ => (GuardState { accepted: state.accepted, pending: Some(price) }, GuardOutcome::Held),
-	}
-}
-
 /// `|spot − oracle| / oracle`, saturating at 100%; zero against a zero oracle price.
 pub fn divergence(spot: FixedU128, oracle: FixedU128) -> Permill {
 	if oracle.is_zero() {
@@ -481,6 +441,7 @@ mod tests {
 			min_samples: 5,
 			sale_cap: 1_000,
 			jump: Permill::from_percent(10),
+			max_hold_blocks: 3,
 		}
 	}
 
@@ -589,31 +550,6 @@ mod tests {
 	}
 
 	#[test]
-	fn the_guard_holds_a_jump_until_a_later_price_confirms_or_drops_it() {
-		let px = FixedU128::from_u32;
-		let jump = Permill::from_percent(10);
-		let (s, o) = guard(None, px(100), jump);
-		assert_eq!(
-			(s, o),
-			(GuardState { accepted: px(100), pending: None }, GuardOutcome::Accepted)
-		);
-		let (s, o) = guard(Some(s), px(95), jump);
-		assert_eq!((s.accepted, s.pending, o), (px(95), None, GuardOutcome::Accepted));
-		// −20%: held.
-		let (s, o) = guard(Some(s), px(76), jump);
-		assert_eq!((s.accepted, s.pending, o), (px(95), Some(px(76)), GuardOutcome::Held));
-		// Confirmed by a price near it.
-		let (c, o) = guard(Some(s), px(78), jump);
-		assert_eq!((c.accepted, c.pending, o), (px(78), None, GuardOutcome::Confirmed));
-		// Or dropped by one back near the accepted price (a wick or a manipulation).
-		let (d, o) = guard(Some(s), px(94), jump);
-		assert_eq!((d.accepted, d.pending, o), (px(94), None, GuardOutcome::Dropped(px(76))));
-		// Or still far from both: the newest is held.
-		let (h, o) = guard(Some(s), px(50), jump);
-		assert_eq!((h.accepted, h.pending, o), (px(95), Some(px(50)), GuardOutcome::Held));
-	}
-
-	#[test]
 	fn divergence_is_relative_to_the_oracle_and_saturates() {
 		let px = FixedU128::from_u32;
 		assert_eq!(divergence(px(95), px(100)), Permill::from_percent(5));
@@ -650,5 +586,10 @@ mod tests {
 		let mut bad = p;
 		bad.jump = Permill::from_parts(4_999);
 		assert_eq!(bad.validate(), Err(ParamsError::TriggerTooLow));
+		for hold in [0, MAX_HOLD_BLOCKS + 1] {
+			let mut bad = p;
+			bad.max_hold_blocks = hold;
+			assert_eq!(bad.validate(), Err(ParamsError::HoldOutOfRange));
+		}
 	}
 }

@@ -26,7 +26,15 @@
 //!   against a `Halted` asset refused. Repayments, deposits and keepers' own-funds
 //!   liquidations are never blocked.
 //!
-//! The oracle guard and the Dutch auction come next (issue #15).
+//! - **Checked prices** ([`quote`]): the oracle combines its feeds through
+//!   [`Pallet::combine`] (the runtime's orml `CombineData`), so the guard acts when a price is
+//!   fed, before any call of the block reads it: of a strict majority of fresh feeders, the
+//!   lower and upper median (two ends with an even count), a jump beyond
+//!   [`BreakerParams::jump`] held until the DEX spot or a later block's feeds confirm it (at
+//!   most [`BreakerParams::max_hold_blocks`]). Lending and liquidation read the two ends
+//!   ([`Pallet::bounds`]): a new borrow with collateral at the low end and debt at the high
+//!   one, a liquidation the other way round. Only accepted prices reach the oracle's stored
+//!   value, hence the volatility and the window.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
@@ -38,6 +46,7 @@
 extern crate alloc;
 
 pub mod levels;
+pub mod quote;
 pub mod suggest;
 pub mod vol;
 pub mod weights;
@@ -76,7 +85,8 @@ pub enum ParamRecord {
 }
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-pub use levels::{BreakerParams, Cause, GuardState, Level, LevelState, PriceWindow, Triggers};
+pub use levels::{BreakerParams, Cause, Level, LevelState, PriceWindow, Triggers};
+pub use quote::{Held, Quote};
 use scale_info::TypeInfo;
 use sp_arithmetic::{FixedU128, Permill};
 pub use suggest::{Suggestion, SuggestionParams};
@@ -312,10 +322,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Emergency<T: Config> = StorageValue<_, bool, ValueQuery>;
 
-	/// The oracle guard of each sampled asset.
+	/// Each fed asset's checked price: the accepted ends of its fresh feeds and a jump held
+	/// ([`Pallet::combine`] writes it when the oracle combines a feed).
 	#[pallet::storage]
-	pub type Guard<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AssetId, GuardState, OptionQuery>;
+	pub type Quotes<T: Config> = StorageMap<_, Blake2_128Concat, T::AssetId, Quote, OptionQuery>;
 
 	/// The block of the last change to each parameter record (by either authority): a bounded
 	/// change waits [`ParamRails::min_interval`] after it.
@@ -416,7 +426,24 @@ pub mod pallet {
 			/// The last accepted price.
 			accepted: FixedU128,
 		},
-		/// A later price confirmed the held jump: accepted.
+		/// The feeds agreed on a jump and the DEX spot moved the same way: accepted at once.
+		PriceCorroborated {
+			/// The asset.
+			asset: T::AssetId,
+			/// The price accepted.
+			price: FixedU128,
+		},
+		/// The fresh feeds disagree (their ends further apart than half the guard's jump): the
+		/// last agreed price stays (and ages); no borrow against the asset, no DEX sale of it.
+		PriceDisputed {
+			/// The asset.
+			asset: T::AssetId,
+			/// The lower median of the fresh feeds.
+			low: FixedU128,
+			/// The upper median.
+			high: FixedU128,
+		},
+		/// A feeder re-stated the held jump in a later block, or its hold ran out: accepted.
 		PriceConfirmed {
 			/// The asset.
 			asset: T::AssetId,
@@ -459,6 +486,8 @@ pub mod pallet {
 		MinSamplesOutOfRange,
 		/// `sale_cap` zero (force `Halted` to stop sales).
 		ZeroSaleCap,
+		/// `max_hold_blocks` zero or above [`levels::MAX_HOLD_BLOCKS`].
+		HoldOutOfRange,
 		/// The asset is already forced to that level.
 		LevelUnchanged,
 		/// The asset is already `Normal` under automatic control.
@@ -648,7 +677,6 @@ impl<T: Config> Pallet<T> {
 		Windows::<T>::mutate(asset, |w| {
 			levels::observe(w, Self::now(), price, params.window_blocks)
 		});
-		Self::guard(asset, price, params.jump);
 		let tau = vol::tau(Params::<T>::get().half_life_secs);
 		let state = match Volatility::<T>::get(asset) {
 			None => VolState { price, at, variance: FixedU128::default(), samples: 0 },
@@ -695,24 +723,106 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// The oracle guard: holds a jump, confirms or drops a held price.
-	fn guard(asset: T::AssetId, price: FixedU128, jump: Permill) {
-		let (state, outcome) = levels::guard(Guard::<T>::get(asset), price, jump);
-		Guard::<T>::insert(asset, state);
+	/// Combines `asset`'s feeds `(price, fed at ms)` at `now_ms` as the oracle's `CombineData`:
+	/// the non-zero feeds fresher than `expires_in` ms, if at least the feed quorum, give two
+	/// ends (lower and upper median). Ends that disagree ([`quote::agreement`]) leave the
+	/// accepted quote as it was, marked disputed; agreeing ends go through the guard
+	/// ([`quote::step`]). The quote is stored; every decision but a plain acceptance is an
+	/// event. Returns what the oracle stores as its value: the accepted middle, fed when the
+	/// quorum-th newest feed was (`None` without an agreeing quorum: the oracle keeps its
+	/// previous value, which ages).
+	pub fn combine(
+		asset: &T::AssetId,
+		feeds: impl IntoIterator<Item = (FixedU128, u64)>,
+		now_ms: u64,
+		expires_in: u64,
+	) -> Option<(FixedU128, u64)> {
+		let fresh: alloc::vec::Vec<(FixedU128, u64)> = feeds
+			.into_iter()
+			.filter(|(price, fed)| !price.is_zero() && fed.saturating_add(expires_in) > now_ms)
+			.collect();
+		let quorum = usize::try_from(Self::feed_quorum()).unwrap_or(usize::MAX).max(1);
+		// When the quorum had fed: the quorum-th newest feed.
+		let mut times: alloc::vec::Vec<u64> = fresh.iter().map(|(_, fed)| *fed).collect();
+		times.sort_unstable_by(|a, b| b.cmp(a));
+		let at = *times.get(quorum.checked_sub(1)?)?;
+		let mut prices: alloc::vec::Vec<FixedU128> = fresh.iter().map(|(p, _)| *p).collect();
+		let (low, high) = quote::medians(&mut prices)?;
+		let params = LevelParams::<T>::get();
+		let before = Quotes::<T>::get(asset);
+		if quote::apart(low, high) > quote::agreement(params.jump) {
+			if let Some(q) = before.filter(|q| !q.disputed) {
+				Quotes::<T>::insert(asset, Quote { disputed: true, ..q });
+				Self::deposit_event(Event::PriceDisputed { asset: *asset, low, high });
+			}
+			return None;
+		}
+		let (next, outcome) = quote::step(
+			before,
+			(low, high),
+			at,
+			&fresh,
+			|| T::Spot::spot(asset),
+			params.jump,
+			(Self::now(), now_ms),
+			params.max_hold_blocks,
+		);
+		Quotes::<T>::insert(asset, next);
+		let (asset, price) = (*asset, next.mid());
 		let event = match outcome {
-			levels::GuardOutcome::Accepted => return,
-			levels::GuardOutcome::Held => {
-				Event::PriceHeld { asset, price, accepted: state.accepted }
-			},
-			levels::GuardOutcome::Confirmed => Event::PriceConfirmed { asset, price },
-			levels::GuardOutcome::Dropped(dropped) => Event::PriceDropped { asset, dropped, price },
+			quote::Outcome::Accepted => None,
+			quote::Outcome::Held => next.held.map(|h| Event::PriceHeld {
+				asset,
+				price: quote::mid(h.low, h.high),
+				accepted: price,
+			}),
+			quote::Outcome::Corroborated => Some(Event::PriceCorroborated { asset, price }),
+			quote::Outcome::Confirmed => Some(Event::PriceConfirmed { asset, price }),
+			quote::Outcome::Dropped(dropped) => Some(Event::PriceDropped { asset, dropped, price }),
 		};
-		Self::deposit_event(event);
+		if let Some(event) = event {
+			Self::deposit_event(event);
+		}
+		Some((price, next.at))
 	}
 
-	/// The price the oracle guard holds for `asset`, if any.
+	/// `(low, high, fed at ms)` of `asset` as lending and liquidation use it now: the accepted
+	/// ends widened to a held jump's, a hold past `max_hold_blocks` accepted. An asset the
+	/// guard has not combined yet (a genesis price) reads the oracle's value at both ends.
+	pub fn bounds(asset: &T::AssetId) -> Option<(FixedU128, FixedU128, u64)> {
+		match Quotes::<T>::get(asset) {
+			Some(q) => {
+				let (low, high) = q.bounds(Self::now(), LevelParams::<T>::get().max_hold_blocks);
+				Some((low, high, q.at))
+			},
+			None => T::Prices::latest(asset).map(|(price, at)| (price, price, at)),
+		}
+	}
+
+	/// Benchmarks only: accepts `price` at `at` for `asset` at once, held or not (a benchmark
+	/// measures a call on a price already accepted, as a later block would have).
+	#[cfg(feature = "runtime-benchmarks")]
+	pub fn accept_for_benchmarks(asset: &T::AssetId, price: FixedU128, at: u64) {
+		Quotes::<T>::insert(
+			asset,
+			Quote { low: price, high: price, at, held: None, disputed: false },
+		);
+	}
+
+	/// The price the oracle guard holds for `asset`, if any (the middle of the held ends).
 	pub fn held_price(asset: &T::AssetId) -> Option<FixedU128> {
-		Guard::<T>::get(asset).and_then(|g| g.pending)
+		let hold = LevelParams::<T>::get().max_hold_blocks;
+		Quotes::<T>::get(asset)
+			.and_then(|q| q.resolved(Self::now(), hold).held)
+			.map(|h| quote::mid(h.low, h.high))
+	}
+
+	/// Whether `asset`'s price is not settled: a jump held, or the latest fresh feeds
+	/// disputed. Nothing is sold on the DEX on it and nothing new borrowed against it.
+	pub fn price_unsettled(asset: &T::AssetId) -> bool {
+		let hold = LevelParams::<T>::get().max_hold_blocks;
+		Quotes::<T>::get(asset)
+			.is_some_and(|q| q.disputed || q.resolved(Self::now(), hold).held.is_some())
 	}
 
 	/// Fresh feeders the oracle needs to combine a price: the quorum set, raised to a strict
@@ -919,6 +1029,7 @@ impl<T: Config> Pallet<T> {
 			levels::ParamsError::WindowOutOfRange => Error::<T>::WindowOutOfRange,
 			levels::ParamsError::MinSamplesOutOfRange => Error::<T>::MinSamplesOutOfRange,
 			levels::ParamsError::ZeroSaleCap => Error::<T>::ZeroSaleCap,
+			levels::ParamsError::HoldOutOfRange => Error::<T>::HoldOutOfRange,
 		})?;
 		let old = LevelParams::<T>::get();
 		let (o, n) = (old, params);
@@ -935,6 +1046,7 @@ impl<T: Config> Pallet<T> {
 				.amount("min_samples", o.min_samples.into(), n.min_samples.into())
 				.amount("sale_cap", o.sale_cap, n.sale_cap)
 				.points("jump", o.jump, n.jump)
+				.amount("max_hold_blocks", o.max_hold_blocks.into(), n.max_hold_blocks.into())
 		})?;
 		LevelParams::<T>::put(params);
 		Self::deposit_event(Event::BreakerParamsSet { params });

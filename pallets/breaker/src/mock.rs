@@ -81,6 +81,7 @@ parameter_types! {
 		min_samples: 3,
 		sale_cap: 10_000,
 		jump: Permill::from_percent(10),
+		max_hold_blocks: 3,
 	};
 }
 

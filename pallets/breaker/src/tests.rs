@@ -378,6 +378,8 @@ fn breaker_parameters_are_bounded_by_name_and_only_for_the_admin() {
 			(|p| p.window_blocks = 601, Error::WindowOutOfRange),
 			(|p| p.min_samples = 1_001, Error::MinSamplesOutOfRange),
 			(|p| p.sale_cap = 0, Error::ZeroSaleCap),
+			(|p| p.max_hold_blocks = 0, Error::HoldOutOfRange),
+			(|p| p.max_hold_blocks = levels::MAX_HOLD_BLOCKS + 1, Error::HoldOutOfRange),
 		];
 		for (change, error) in cases {
 			let mut bad = ok;
@@ -396,41 +398,179 @@ fn breaker_parameters_are_bounded_by_name_and_only_for_the_admin() {
 // The oracle guard and the feed quorum
 // ---------------------------------------------------------------------------------------------
 
+/// Ten minutes, as the runtime's `OracleValueExpiresIn`.
+const EXPIRES: u64 = 600_000;
+
+/// The oracle combining `prices`, each fed at `at` ms, in block `block` at `at`.
+fn combine(block: u64, prices: &[f64], at: u64) -> Option<(FixedU128, u64)> {
+	System::set_block_number(block);
+	Breaker::combine(&1, prices.iter().map(|p| (fx(*p), at)), at, EXPIRES)
+}
+
+fn ends() -> (FixedU128, FixedU128) {
+	Breaker::bounds(&1).map(|(low, high, _)| (low, high)).unwrap()
+}
+
+/// #26: the guard ran at the end of the block, after every call of the block had used the
+/// jump. It now acts when the oracle combines the feeds: what a call reads in the jump's own
+/// block is the span of the accepted and the held price, never the jump alone.
 #[test]
-fn the_guard_holds_a_jump_until_a_later_block_confirms_or_drops_it() {
+fn a_jump_is_held_when_it_is_fed_and_a_later_block_confirms_or_drops_it() {
 	new_test_ext().execute_with(|| {
-		feed_and_end(1, 100.0, 1);
-		feed_and_end(1, 99.0, 2);
-		assert_eq!(Breaker::held_price(&1), None);
-		// −30% in a block (jump bound 10%): held, with the last accepted price.
+		assert_eq!(combine(1, &[100.0, 100.0, 100.0], 6_000), Some((fx(100.0), 6_000)));
+		assert_eq!(ends(), (fx(100.0), fx(100.0)));
+		// −30% (the bound is 10%): held at once; the oracle keeps the accepted price with the
+		// new feeds' time; a borrow values the collateral at 70, a liquidation at 100.
 		System::reset_events();
-		feed_and_end(1, 69.3, 3);
-		assert!(events().contains(&Event::PriceHeld {
-			asset: 1,
-			price: fx(69.3),
-			accepted: fx(99.0)
-		}));
-		assert_eq!(Breaker::breaker(1).held_price, Some(fx(69.3)));
-		// Still held in the blocks after, until a later price (the next feed) decides.
-		end_block(4);
-		assert_eq!(Breaker::held_price(&1), Some(fx(69.3)));
+		assert_eq!(combine(2, &[70.0, 70.0, 70.0], 12_000), Some((fx(100.0), 12_000)));
+		assert_eq!(
+			events(),
+			vec![Event::PriceHeld { asset: 1, price: fx(70.0), accepted: fx(100.0) }]
+		);
+		assert_eq!(ends(), (fx(70.0), fx(100.0)));
+		assert_eq!(Breaker::held_price(&1), Some(fx(70.0)));
+		assert!(Breaker::price_unsettled(&1));
+		assert_eq!(Breaker::breaker(1).held_price, Some(fx(70.0)));
+		// The next block's feeds move the same way: accepted.
 		System::reset_events();
-		feed_and_end(1, 70.0, 5);
-		assert!(events().contains(&Event::PriceConfirmed { asset: 1, price: fx(70.0) }));
-		assert_eq!(Breaker::held_price(&1), None);
-		assert_eq!(Guard::<Test>::get(1).unwrap().accepted, fx(70.0));
-		// A wick: held, then the next price is back near the accepted one: dropped.
-		feed_and_end(1, 50.0, 6);
-		assert_eq!(Breaker::held_price(&1), Some(fx(50.0)));
+		assert_eq!(combine(3, &[69.0, 69.0, 69.0], 18_000), Some((fx(69.0), 18_000)));
+		assert_eq!(events(), vec![Event::PriceConfirmed { asset: 1, price: fx(69.0) }]);
+		assert_eq!(ends(), (fx(69.0), fx(69.0)));
+		assert!(!Breaker::price_unsettled(&1));
+		// A wick: held, then back near the accepted price: dropped.
+		combine(4, &[50.0, 50.0, 50.0], 24_000);
 		System::reset_events();
-		feed_and_end(1, 69.0, 7);
-		assert!(events().contains(&Event::PriceDropped {
-			asset: 1,
-			dropped: fx(50.0),
-			price: fx(69.0)
-		}));
+		combine(5, &[68.0, 68.0, 68.0], 30_000);
+		assert_eq!(
+			events(),
+			vec![Event::PriceDropped { asset: 1, dropped: fx(50.0), price: fx(68.0) }]
+		);
+		assert_eq!(ends(), (fx(68.0), fx(68.0)));
+		// Held, and no feed after: read as accepted `max_hold_blocks` (3) later.
+		combine(6, &[40.0, 40.0, 40.0], 36_000);
+		System::set_block_number(8);
+		assert_eq!(ends(), (fx(40.0), fx(68.0)));
+		System::set_block_number(9);
+		assert_eq!(ends(), (fx(40.0), fx(40.0)));
 		assert_eq!(Breaker::held_price(&1), None);
 	});
+}
+
+#[test]
+fn a_jump_the_dex_spot_followed_is_accepted_in_its_own_block() {
+	new_test_ext().execute_with(|| {
+		combine(1, &[100.0, 100.0, 100.0], 6_000);
+		MockDex::set(1, fx(84.0));
+		System::reset_events();
+		assert_eq!(combine(2, &[70.0, 70.0, 70.0], 12_000), Some((fx(70.0), 12_000)));
+		assert_eq!(events(), vec![Event::PriceCorroborated { asset: 1, price: fx(70.0) }]);
+		assert_eq!(ends(), (fx(70.0), fx(70.0)));
+		// A pool that moved less than half the way vouches for nothing.
+		MockDex::set(1, fx(62.0));
+		combine(3, &[50.0, 50.0, 50.0], 18_000);
+		assert_eq!(ends(), (fx(50.0), fx(70.0)));
+	});
+}
+
+/// #26: with one of three feeders stale, orml's median was the upper of the two fresh values:
+/// the other feeder alone moved the price a borrow used. Now the two are the ends, and a
+/// borrow values collateral at the lower one; two that disagree are no price at all (the last
+/// agreed one stays and ages); a zero is no feed.
+#[test]
+fn with_two_fresh_feeders_neither_alone_moves_the_end_a_borrow_uses() {
+	new_test_ext().execute_with(|| {
+		combine(1, &[100.0, 100.0, 100.0], 6_000);
+		// The third feeder's value is older than the expiry: two fresh, the quorum (2 of 3).
+		let feeds = |p: f64, at: u64| [(fx(100.0), at), (fx(p), at), (fx(100.0), 0)];
+		System::set_block_number(2);
+		assert!(Breaker::combine(&1, feeds(104.9, 700_000), 700_000, EXPIRES).is_some());
+		assert_eq!(ends(), (fx(100.0), fx(104.9)));
+		assert!(!Breaker::price_unsettled(&1));
+		// +50%: the two disagree (more than half the guard's 10% apart). Whatever the DEX
+		// says and however long it lasts, the quote stays the last agreed one, not refreshed,
+		// and unsettled (no borrow, no sale on it).
+		MockDex::set(1, fx(150.0));
+		System::reset_events();
+		for block in 3..=8 {
+			System::set_block_number(block);
+			let at = 700_000 + block * 6_000;
+			assert_eq!(Breaker::combine(&1, feeds(150.0, at), at, EXPIRES), None);
+			assert_eq!(Breaker::bounds(&1), Some((fx(100.0), fx(104.9), 700_000)));
+			assert!(Breaker::price_unsettled(&1));
+		}
+		assert_eq!(
+			events(),
+			vec![Event::PriceDisputed { asset: 1, low: fx(100.0), high: fx(150.0) }]
+		);
+		// A zero is no feed: with it, one fresh feeder is below the quorum.
+		let quote = Quotes::<Test>::get(1);
+		let zero = [(fx(0.0), 760_000), (fx(100.0), 760_000), (fx(100.0), 0)];
+		assert_eq!(Breaker::combine(&1, zero, 760_000, EXPIRES), None);
+		assert_eq!(Quotes::<Test>::get(1), quote);
+		// The two agree again: accepted, the dispute over.
+		let again = [(fx(101.0), 766_000), (fx(102.0), 766_000), (fx(100.0), 0)];
+		assert!(Breaker::combine(&1, again, 766_000, EXPIRES).is_some());
+		assert_eq!(ends(), (fx(101.0), fx(102.0)));
+		assert!(!Breaker::price_unsettled(&1));
+	});
+}
+
+/// The quote is as fresh as the quorum's feeds: one feeder feeding now does not refresh a
+/// quote whose other feeds are nine minutes old.
+#[test]
+fn a_quote_is_as_fresh_as_the_quorum_th_newest_feed() {
+	new_test_ext().execute_with(|| {
+		System::set_block_number(1);
+		let feeds = [(fx(100.0), 10_000), (fx(100.0), 550_000), (fx(100.0), 0)];
+		assert_eq!(Breaker::combine(&1, feeds, 550_000, EXPIRES), Some((fx(100.0), 10_000)));
+		assert_eq!(Breaker::bounds(&1).map(|(_, _, at)| at), Some(10_000));
+	});
+}
+
+/// The property behind the last test, over random feeds: whatever one feeder sends, with a
+/// strict majority of the feeders fresh, the end a borrow values collateral at never rises
+/// above every honest feed, and the end a liquidation values it at never falls below them.
+#[test]
+fn no_single_feeder_moves_the_ends_beyond_the_honest_feeds() {
+	let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+	let mut next = move |n: u64| {
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		seed % n
+	};
+	for feeders in 2..=5u32 {
+		Feeders::set(feeders);
+		new_test_ext().execute_with(|| {
+			let (mut lowest, mut highest) = (fx(100.0), fx(100.0));
+			let mut at = 0u64;
+			for block in 1..=400u64 {
+				at += 6_000;
+				System::set_block_number(block);
+				let honest = fx(90.0 + next(21) as f64);
+				lowest = lowest.min(honest);
+				highest = highest.max(honest);
+				let attacker = match next(3) {
+					0 => fx(1.0),
+					1 => fx(1_000.0),
+					_ => fx(next(200) as f64 + 1.0),
+				};
+				// The attacker always fresh, each honest feeder fresh or not, at random.
+				let mut feeds = vec![(attacker, at)];
+				for _ in 1..feeders {
+					let fed = if next(3) == 0 { 0 } else { at };
+					feeds.push((honest, fed));
+				}
+				if Breaker::combine(&1, feeds, at, EXPIRES).is_none() {
+					continue;
+				}
+				let (low, high) = ends();
+				assert!(low <= highest, "{feeders} feeders, block {block}: low {low:?}");
+				assert!(high >= lowest, "{feeders} feeders, block {block}: high {high:?}");
+			}
+		});
+	}
+	Feeders::set(3);
 }
 
 /// The feed quorum is a strict majority of the feeders and at most all of them, set by root
@@ -495,6 +635,7 @@ fn risk_track_changes_stay_on_the_rails() {
 			BreakerParams { window_blocks: 9, ..p },
 			BreakerParams { sale_cap: 20_001, ..p },
 			BreakerParams { jump: Permill::from_parts(150_001), ..p },
+			BreakerParams { max_hold_blocks: 7, ..p },
 		];
 		for params in refused {
 			assert_noop!(
@@ -507,6 +648,7 @@ fn risk_track_changes_stay_on_the_rails() {
 			calm_blocks: 10,
 			sale_cap: 20_000,
 			jump: Permill::from_percent(15),
+			max_hold_blocks: 6,
 			..p
 		};
 		assert_ok!(Breaker::set_breaker_params(steward(), stepped));

@@ -161,14 +161,15 @@ const MIN_SUPPLY_INDEX: FixedU128 = FixedU128::from_inner(1_000_000_000);
 /// Which prices a health computation accepts.
 #[derive(Clone, Copy)]
 enum Pricing<'a, AssetId> {
-	/// Every price fresh (at most `MaxPriceAge`): withdrawing, views.
+	/// Every price fresh (at most `MaxPriceAge`), at the protocol's end of a two-ended price
+	/// (collateral low, debt high): views.
 	Strict,
 	/// As `Strict`, and a collateral the circuit breaker halted (or whose latest price its
 	/// oracle guard holds) adds nothing to the borrow limit: a new borrow, a withdrawal, a
 	/// collateral disabled (nothing leaves on a price not yet confirmed).
 	Borrow,
-	/// A liquidation repaying `debt` and seizing `collateral`: see
-	/// [`Pallet::liquidation_health`].
+	/// A liquidation repaying `debt` and seizing `collateral`, at the borrower's end of a
+	/// two-ended price (collateral high, debt low): see [`Pallet::liquidation_health`].
 	Liquidation { debt: &'a AssetId, collateral: &'a AssetId },
 	/// Every asset as a liquidation values the assets it does not touch: see
 	/// [`Pallet::grace_health`].
@@ -272,6 +273,10 @@ impl<T: Config> Pallet<T> {
 		pricing: Pricing<'_, T::AssetId>,
 	) -> Result<Health, Error<T>> {
 		let (mut collateral_value, mut borrow_limit, mut liquidation_value) = (0u128, 0u128, 0u128);
+		// Where a price has two ends (feeds that differ, a jump the breaker holds), a
+		// liquidation takes the ends that favour the borrower and everything else the ends
+		// that favour the protocol: uncertainty never lets a borrow out nor a liquidation in.
+		let borrowers_end = matches!(pricing, Pricing::Liquidation { .. } | Pricing::Grace);
 		for s in positions.supplies.iter().filter(|s| s.collateral) {
 			let market = Self::current(&s.asset)?;
 			let amount =
@@ -279,22 +284,23 @@ impl<T: Config> Pallet<T> {
 			if amount.is_zero() {
 				continue;
 			}
-			let price = match pricing {
+			let (low, high) = match pricing {
 				Pricing::Grace => {
-					match T::Prices::price_within(&s.asset, T::StalePriceGrace::get()) {
-						Ok(price) => price,
+					match T::Prices::bounds_within(&s.asset, T::StalePriceGrace::get()) {
+						Ok(ends) => ends,
 						Err(_) => continue,
 					}
 				},
 				Pricing::Liquidation { collateral, .. } if collateral != &s.asset => {
-					match T::Prices::price_within(&s.asset, T::StalePriceGrace::get()) {
-						Ok(price) => price,
+					match T::Prices::bounds_within(&s.asset, T::StalePriceGrace::get()) {
+						Ok(ends) => ends,
 						// A dead feed: this collateral counts for nothing.
 						Err(_) => continue,
 					}
 				},
-				_ => T::Prices::price(&s.asset)?,
+				_ => T::Prices::bounds(&s.asset)?,
 			};
+			let price = if borrowers_end { high } else { low };
 			let value = math::value(amount, price, Rounding::Down).or_err::<T>()?;
 			collateral_value = math::add(collateral_value, value).or_err::<T>()?;
 			let halted = matches!(pricing, Pricing::Borrow) && T::Breaker::halted(&s.asset);
@@ -316,13 +322,17 @@ impl<T: Config> Pallet<T> {
 			let market = Self::current(&b.asset)?;
 			let debt =
 				math::mul(b.scaled, market.state.borrow_index, Rounding::Up).or_err::<T>()?;
-			let price = match pricing {
-				Pricing::Grace => T::Prices::price_within(&b.asset, T::StalePriceGrace::get())?,
+			let (low, high) = match pricing {
+				Pricing::Grace => T::Prices::bounds_within(&b.asset, T::StalePriceGrace::get())?,
 				Pricing::Liquidation { debt: repaid, .. } if repaid != &b.asset => {
-					T::Prices::price_within(&b.asset, T::StalePriceGrace::get())?
+					T::Prices::bounds_within(&b.asset, T::StalePriceGrace::get())?
 				},
-				_ => T::Prices::price(&b.asset)?,
+				_ => T::Prices::bounds(&b.asset)?,
 			};
+			// An asset that is also the account's collateral has one price on both sides (the
+			// collateral's end): a looped position is neither helped nor hurt by the spread.
+			let pledged = positions.supplies.iter().any(|s| s.collateral && s.asset == b.asset);
+			let price = if borrowers_end != pledged { low } else { high };
 			debt_value =
 				math::add(debt_value, math::value(debt, price, Rounding::Up)?).or_err::<T>()?;
 		}

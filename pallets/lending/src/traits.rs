@@ -26,6 +26,22 @@ pub trait PriceSource<AssetId> {
 	/// The oracle's latest value for `asset` if it is at most `max_age_ms` old (the liquidation
 	/// health's grace for assets a liquidation does not touch).
 	fn price_within(asset: &AssetId, max_age_ms: u64) -> Result<FixedU128, PriceError>;
+
+	/// The two ends `(low, high)` of `asset`'s price, at most the maximum price age old: a
+	/// source that knows only one price gives it twice. Whoever the uncertainty would favour
+	/// gets the other end: a new borrow values collateral at `low` and debt at `high`, a
+	/// liquidation collateral at `high` and debt at `low`.
+	fn bounds(asset: &AssetId) -> Result<(FixedU128, FixedU128), PriceError> {
+		Self::price(asset).map(|p| (p, p))
+	}
+
+	/// [`Self::bounds`] at most `max_age_ms` old.
+	fn bounds_within(
+		asset: &AssetId,
+		max_age_ms: u64,
+	) -> Result<(FixedU128, FixedU128), PriceError> {
+		Self::price_within(asset, max_age_ms).map(|p| (p, p))
+	}
 }
 
 /// An oracle's latest value for an asset with the time (ms) it was fed: what orml's
@@ -35,6 +51,12 @@ pub trait PriceSource<AssetId> {
 pub trait TimestampedPrices<AssetId> {
 	/// `(price, timestamp in ms)` of `asset`, if the oracle has one.
 	fn timestamped_price(asset: &AssetId) -> Option<(FixedU128, u64)>;
+
+	/// `(low, high, timestamp in ms)`: the two ends of the price where the source has them
+	/// (the breaker's checked quote), the one price twice otherwise.
+	fn timestamped_bounds(asset: &AssetId) -> Option<(FixedU128, FixedU128, u64)> {
+		Self::timestamped_price(asset).map(|(p, at)| (p, p, at))
+	}
 }
 
 /// [`PriceSource`] over an oracle, refusing prices that are missing, zero, or older than
@@ -53,7 +75,29 @@ where
 
 	fn price_within(asset: &AssetId, max_age_ms: u64) -> Result<FixedU128, PriceError> {
 		let (value, timestamp) = Oracle::timestamped_price(asset).ok_or(PriceError::Missing)?;
-		if value.is_zero() {
+		Self::checked((value, value, timestamp), max_age_ms).map(|(p, _)| p)
+	}
+
+	fn bounds(asset: &AssetId) -> Result<(FixedU128, FixedU128), PriceError> {
+		Self::bounds_within(asset, MaxAge::get())
+	}
+
+	fn bounds_within(
+		asset: &AssetId,
+		max_age_ms: u64,
+	) -> Result<(FixedU128, FixedU128), PriceError> {
+		let quote = Oracle::timestamped_bounds(asset).ok_or(PriceError::Missing)?;
+		Self::checked(quote, max_age_ms)
+	}
+}
+
+impl<Oracle, Now: frame_support::traits::UnixTime, MaxAge> OraclePrices<Oracle, Now, MaxAge> {
+	/// `(low, high)` of a quote at most `max_age_ms` old with no zero end.
+	fn checked(
+		(low, high, timestamp): (FixedU128, FixedU128, u64),
+		max_age_ms: u64,
+	) -> Result<(FixedU128, FixedU128), PriceError> {
+		if low.is_zero() || high.is_zero() {
 			return Err(PriceError::Missing);
 		}
 		let now = u64::try_from(Now::now().as_millis()).unwrap_or(u64::MAX);
@@ -61,7 +105,7 @@ where
 		if now.saturating_sub(timestamp) > max_age_ms {
 			return Err(PriceError::Stale);
 		}
-		Ok(value)
+		Ok((low, high))
 	}
 }
 

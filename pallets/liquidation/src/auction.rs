@@ -193,8 +193,7 @@ impl<T: Config> Pallet<T> {
 		collateral: &T::AssetId,
 		debt: &T::AssetId,
 	) -> Result<FixedU128, DispatchError> {
-		let collateral = Self::price(collateral)?;
-		let debt = Self::price(debt)?;
+		let (debt, collateral) = Self::pair_prices(debt, collateral)?;
 		collateral.checked_div(&debt).ok_or_else(overflow::<T>)
 	}
 
@@ -301,7 +300,7 @@ impl<T: Config> Pallet<T> {
 		// Fails closed on a stale price or one the oracle guard holds: a take is a sale of the
 		// borrower's collateral (a keeper's own `liquidate` is the route that is never gated).
 		ensure!(!Self::price_held(&collateral, &debt), Error::<T>::PriceUnconfirmed);
-		let (collateral_price, debt_price) = (Self::price(&collateral)?, Self::price(&debt)?);
+		let (debt_price, collateral_price) = Self::pair_prices(&debt, &collateral)?;
 		let oracle = collateral_price.checked_div(&debt_price).ok_or_else(overflow::<T>)?;
 		ensure!(!auction.needs_reset(&params, now, oracle), Error::<T>::AuctionNeedsReset);
 		let (tab, lot) = Self::remaining(&auction)?;

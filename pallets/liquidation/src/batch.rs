@@ -91,7 +91,7 @@ impl<T: Config> Pallet<T> {
 	/// inclusion (`validate_settle_batch`: every borrower read at its worst).
 	pub fn settle_batch_unsigned_weight(n: u32, witness: &BatchWitness) -> Weight {
 		Self::settle_batch_weight(n, witness)
-			.saturating_add(T::WeightInfo::validate_settle_batch(n))
+			.saturating_add(Self::inclusion_check(T::WeightInfo::validate_settle_batch(n)))
 	}
 
 	/// The weight of what a batch did.

@@ -124,12 +124,16 @@ pub trait BenchmarkHelper<AssetId, AccountId> {
 pub mod pallet {
 	use super::*;
 	use frame_support::{
+		dispatch::GetDispatchInfo,
 		pallet_prelude::*,
 		traits::fungibles::{Inspect, Mutate},
 		PalletId,
 	};
 	use frame_system::pallet_prelude::*;
-	use sp_runtime::traits::{Convert, StaticLookup};
+	use sp_runtime::{
+		traits::{Convert, StaticLookup},
+		Perbill,
+	};
 
 	type AccountIdLookupOf<T> = <<T as frame_system::Config>::Lookup as StaticLookup>::Source;
 
@@ -223,6 +227,13 @@ pub mod pallet {
 		#[pallet::constant]
 		type UnsignedLongevity: Get<u32>;
 
+		/// The share of a block's normal dispatch weight the pallet's unsigned calls may
+		/// declare together (a block builder skips the one beyond it): in a cascade the rest
+		/// keeps room for the signed calls the routes depend on (repayments, DEX swaps,
+		/// auction takes, keepers' own liquidations).
+		#[pallet::constant]
+		type UnsignedShare: Get<Perbill>;
+
 		/// Most accounts of the risk index the offchain worker checks in one run.
 		#[pallet::constant]
 		type MaxChecksPerRun: Get<u32>;
@@ -286,6 +297,12 @@ pub mod pallet {
 	/// unset; ties by asset id).
 	#[pallet::storage]
 	pub type RiskRank<T: Config> = StorageMap<_, Blake2_128Concat, T::AssetId, u8, ValueQuery>;
+
+	/// Weight the pallet's unsigned calls declared in a block so far: `(block, weight)`
+	/// (another block's entry counts as none), at most [`Config::UnsignedShare`] of the
+	/// normal class.
+	#[pallet::storage]
+	pub type UnsignedUsed<T: Config> = StorageValue<_, (u32, Weight), ValueQuery>;
 
 	/// Debt socialised to each market's suppliers so far (underlying units).
 	#[pallet::storage]
@@ -777,7 +794,9 @@ pub mod pallet {
 			if !matches!(source, TransactionSource::Local | TransactionSource::InBlock) {
 				return InvalidTransaction::Call.into();
 			}
-			if let Err(e) = Self::pre_dispatch(call) {
+			// Validity is the inclusion check, less the block's unsigned count (of the block
+			// being built, not of this state: a full block leaves it for the next).
+			if let Err(e) = Self::check_unsigned(call) {
 				log::debug!(target: "runtime::liquidation", "unsigned call refused: {e:?}");
 				return Err(e);
 			}
@@ -804,9 +823,18 @@ pub mod pallet {
 				.build()
 		}
 
-		/// The check at validation and at inclusion alike: an account repaid meanwhile is
-		/// dropped from the block, not failed in it.
+		/// The check at validation, and the count of the block's unsigned weight: an account
+		/// repaid meanwhile is dropped from the block, not failed in it; a call beyond the
+		/// unsigned share waits for a later block.
 		fn pre_dispatch(call: &Self::Call) -> Result<(), TransactionValidityError> {
+			Self::check_unsigned(call)?;
+			Self::claim_unsigned(call.get_dispatch_info().call_weight)
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// Whether an unsigned call is valid now (validation and inclusion alike).
+		pub(crate) fn check_unsigned(call: &Call<T>) -> Result<(), TransactionValidityError> {
 			let valid = match call {
 				Call::settle_unsigned { borrower } => Self::may_settle(borrower),
 				// Borrowers in strictly ascending order (one transaction per set: otherwise
@@ -920,7 +948,10 @@ pub mod pallet {
 			let result = Self::deferring(&borrower, || {
 				Self::do_settle(&Self::insurance_account(), &borrower)
 			});
-			Self::with_validation(result, T::WeightInfo::validate_settle_batch(1))
+			Self::with_validation(
+				result,
+				Self::inclusion_check(T::WeightInfo::validate_settle_batch(1)),
+			)
 		}
 
 		/// Files each of `accounts` in the risk index where it belongs now (an entry left
@@ -943,7 +974,8 @@ pub mod pallet {
 		#[pallet::call_index(7)]
 		#[pallet::weight({
 			let n = accounts.len().try_into().unwrap_or(u32::MAX);
-			T::WeightInfo::refile(n).saturating_add(T::WeightInfo::validate_refile(n))
+			T::WeightInfo::refile(n)
+				.saturating_add(Pallet::<T>::inclusion_check(T::WeightInfo::validate_refile(n)))
 		})]
 		pub fn refile_unsigned(
 			origin: OriginFor<T>,
@@ -992,7 +1024,10 @@ pub mod pallet {
 			ensure_none(origin)?;
 			let n = borrowers.len().try_into().unwrap_or(u32::MAX);
 			let result = Self::settle_batch_call(&Self::insurance_account(), &borrowers, witness);
-			Self::with_validation(result, T::WeightInfo::validate_settle_batch(n))
+			Self::with_validation(
+				result,
+				Self::inclusion_check(T::WeightInfo::validate_settle_batch(n)),
+			)
 		}
 
 		/// Buys up to `max_collateral` of auction `id`'s lot at its current price, if that is at
@@ -1026,7 +1061,10 @@ pub mod pallet {
 		/// `redo(id)` by the offchain worker: an unsigned transaction, valid only while the
 		/// reset or the close would succeed ([`Pallet::redo_due`]).
 		#[pallet::call_index(13)]
-		#[pallet::weight(Pallet::<T>::redo_weight())]
+		#[pallet::weight(
+			// And the count of the block's unsigned weight its inclusion reads and writes.
+			Pallet::<T>::inclusion_check(Pallet::<T>::redo_weight())
+		)]
 		pub fn redo_unsigned(origin: OriginFor<T>, id: u32) -> DispatchResult {
 			ensure_none(origin)?;
 			Self::do_redo(id)

@@ -84,6 +84,7 @@ impl pallet_assets::Config<pallet_assets::Instance1> for Test {
 }
 
 parameter_types! {
+	pub const UnsignedShare: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(50);
 	pub const AssetConversionPalletId: PalletId = PalletId(*b"py/ascon");
 	pub const Native: AssetKind = NativeOrWithId::Native;
 }
@@ -361,6 +362,8 @@ impl Config for Test {
 	type MaxRefile = ConstU32<16>;
 	type UnsignedPriority = ConstU64<{ u64::MAX / 4 }>;
 	type UnsignedLongevity = ConstU32<3>;
+	/// Half the normal class: the other half is the signed calls' in a cascade.
+	type UnsignedShare = UnsignedShare;
 	type MaxChecksPerRun = ConstU32<4>;
 	type SweepPerRun = SweepPerRun;
 	type MaxSettleBatch = ConstU32<16>;

@@ -56,10 +56,30 @@ pub(crate) fn value_of(amount: u128, price: FixedU128) -> u128 {
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn price(asset: &T::AssetId) -> Result<FixedU128, DispatchError> {
-		T::Prices::price(asset).map_err(|e| match e {
+		T::Prices::price(asset).map_err(Self::price_error)
+	}
+
+	fn price_error(e: PriceError) -> DispatchError {
+		match e {
 			PriceError::Missing => Error::<T>::PriceMissing.into(),
 			PriceError::Stale => Error::<T>::PriceStale.into(),
-		})
+		}
+	}
+
+	/// `(debt price, collateral price)` a liquidation values a pair at: of a two-ended price
+	/// (feeds that differ, a jump the breaker holds), the ends that favour the borrower, the
+	/// debt's low and the collateral's high, as its health is computed (fewest units seized).
+	pub(crate) fn pair_prices(
+		debt: &T::AssetId,
+		collateral: &T::AssetId,
+	) -> Result<(FixedU128, FixedU128), DispatchError> {
+		let (_, collateral_high) = T::Prices::bounds(collateral).map_err(Self::price_error)?;
+		if debt == collateral {
+			// One asset, one price (netting repays units with units).
+			return Ok((collateral_high, collateral_high));
+		}
+		let (debt_low, _) = T::Prices::bounds(debt).map_err(Self::price_error)?;
+		Ok((debt_low, collateral_high))
 	}
 
 	/// `(debt price × (1 + discount), collateral price)` as integers of one scale, so that
@@ -90,8 +110,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(T::Lending::market_params(&debt_asset).is_some(), Error::<T>::UnknownMarket);
 		let market =
 			T::Lending::market_params(&collateral_asset).ok_or(Error::<T>::UnknownMarket)?;
-		let debt_price = Self::price(&debt_asset)?;
-		let collateral_price = Self::price(&collateral_asset)?;
+		let (debt_price, collateral_price) = Self::pair_prices(&debt_asset, &collateral_asset)?;
 		let health = T::Lending::liquidation_health(borrower, &debt_asset, &collateral_asset)?;
 		ensure!(health.is_liquidatable(), Error::<T>::NotLiquidatable);
 		let params = Params::<T>::get();

@@ -39,7 +39,8 @@ impl<T: Config> Pallet<T> {
 
 	/// What `settle_unsigned` reserves: `settle`'s weight and its validity check at inclusion.
 	pub fn settle_unsigned_weight() -> Weight {
-		Self::settle_weight().saturating_add(T::WeightInfo::validate_settle_batch(1))
+		Self::settle_weight()
+			.saturating_add(Self::inclusion_check(T::WeightInfo::validate_settle_batch(1)))
 	}
 
 	/// Plans tried beyond the first.

@@ -49,6 +49,7 @@ use sp_runtime::{
 		Duration,
 	},
 	traits::Saturating,
+	transaction_validity::{InvalidTransaction, TransactionValidityError},
 	DispatchError,
 };
 
@@ -221,7 +222,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		sent: &mut Sent<T>,
 		report: &mut RunReport<T::AccountId>,
 	) -> Vec<T::AccountId> {
-		let mut budget = Self::normal_budget();
+		let mut budget = Self::unsigned_budget();
 		let mut queue: VecDeque<T::AccountId> = candidates.into();
 		let mut unhandled = Vec::new();
 		while !queue.is_empty() {
@@ -415,10 +416,41 @@ impl<T: Config> Pallet<T> {
 			.unwrap_or(limits.max_block)
 	}
 
-	/// How many single settlements one block's normal dispatch weight holds, at the weight of
-	/// a DEX settlement (what a settlement is refunded to).
-	pub fn settlements_per_block() -> usize {
+	/// What the pallet's unsigned calls may declare in one block: `UnsignedShare` of the
+	/// normal class (the worker plans within it; a block builder skips a call beyond it).
+	pub fn unsigned_budget() -> Weight {
 		let normal = Self::normal_budget();
+		let share = T::UnsignedShare::get();
+		Weight::from_parts(share.mul_floor(normal.ref_time()), share.mul_floor(normal.proof_size()))
+	}
+
+	/// `validation` and the count of the block's unsigned weight at inclusion (a read and a
+	/// write): what an unsigned call's check costs the block that includes it.
+	pub fn inclusion_check(validation: Weight) -> Weight {
+		validation.saturating_add(T::DbWeight::get().reads_writes(1, 1))
+	}
+
+	/// Counts an unsigned call declaring `weight` against this block's [`Self::unsigned_budget`]
+	/// (at inclusion; at validation the count is of a block that is not built, and is
+	/// dropped): beyond it the call waits for a later block (`ExhaustsResources`).
+	pub(crate) fn claim_unsigned(weight: Weight) -> Result<(), TransactionValidityError> {
+		let now = Self::block_number_u32();
+		let used = match UnsignedUsed::<T>::get() {
+			(block, used) if block == now => used,
+			_ => Weight::default(),
+		};
+		let used = used.saturating_add(weight);
+		if used.any_gt(Self::unsigned_budget()) {
+			return Err(InvalidTransaction::ExhaustsResources.into());
+		}
+		UnsignedUsed::<T>::put((now, used));
+		Ok(())
+	}
+
+	/// How many single settlements the unsigned share of one block holds, at the weight of a
+	/// DEX settlement (what a settlement is refunded to).
+	pub fn settlements_per_block() -> usize {
+		let normal = Self::unsigned_budget();
 		let one = T::WeightInfo::settle_dex();
 		let by_time = normal.ref_time().checked_div(one.ref_time()).unwrap_or(0);
 		let by_proof = normal.proof_size().checked_div(one.proof_size()).unwrap_or(u64::MAX);

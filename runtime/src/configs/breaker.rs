@@ -11,7 +11,8 @@ parameter_types! {
 	/// minutes and forgets it within hours.
 	pub DefaultVolatilityParams: VolatilityParams = VolatilityParams { half_life_secs: 3_600 };
 	/// The oracle guard holds a price more than 5% away from the last accepted one (a move a
-	/// 6-second block rarely sees) until a later block's price confirms it.
+	/// 6-second block rarely sees) until the DEX spot follows it (at once), a later block's
+	/// feeds move the same way, or 3 blocks pass; fresh feeds more than 5% apart are disputed.
 	///
 	/// Throttled at 400% annualised volatility (one 5% jump in a block reads ~390%), an 8% range
 	/// over 100 blocks (10 minutes) or a 5% oracle/DEX gap: then at most USD 100,000 of the
@@ -39,6 +40,7 @@ parameter_types! {
 		min_samples: 10,
 		sale_cap: 100_000 * USD,
 		jump: Permill::from_percent(5),
+		max_hold_blocks: 3,
 	};
 }
 
@@ -64,7 +66,7 @@ impl pallet_breaker::DexSpot<AssetId> for PoolSpot {
 pub struct BreakerEffects;
 impl pallet_liquidation::CascadeBreaker<AssetId> for BreakerEffects {
 	fn sale_gate(asset: &AssetId) -> pallet_liquidation::SaleGate {
-		if Breaker::held_price(asset).is_some() {
+		if Breaker::price_unsettled(asset) {
 			return pallet_liquidation::SaleGate::Unconfirmed;
 		}
 		match Breaker::effective_level(asset) {
@@ -85,7 +87,7 @@ impl pallet_lending::BorrowBreaker<AssetId> for BreakerEffects {
 		Breaker::is_emergency()
 	}
 	fn halted(asset: &AssetId) -> bool {
-		Breaker::effective_level(asset) == Level::Halted || Breaker::held_price(asset).is_some()
+		Breaker::effective_level(asset) == Level::Halted || Breaker::price_unsettled(asset)
 	}
 }
 
@@ -114,14 +116,6 @@ pub fn suggestion(asset: AssetId) -> Option<pallet_breaker::Suggestion> {
 	Some(pallet_breaker::suggest::suggest(sigma, market.liquidation_bonus, &suggestion_params()))
 }
 
-/// The oracle's `MinimumOracleCount`: the breaker's feed quorum (set per chain spec).
-pub struct OracleQuorum;
-impl frame_support::traits::Get<u32> for OracleQuorum {
-	fn get() -> u32 {
-		Breaker::feed_quorum()
-	}
-}
-
 /// How many feeders the oracle has (the breaker keeps the quorum a strict majority of them).
 pub struct FeederCount;
 impl frame_support::traits::Get<u32> for FeederCount {
@@ -129,6 +123,59 @@ impl frame_support::traits::Get<u32> for FeederCount {
 		pallet_membership::Members::<Runtime, super::OracleMembershipInstance>::decode_len()
 			.and_then(|n| u32::try_from(n).ok())
 			.unwrap_or(0)
+	}
+}
+
+/// The prices lending and liquidation read: the breaker's checked quote (two ends; a held
+/// jump widens them), at its middle where one price is asked for.
+pub struct CheckedPrices;
+impl pallet_lending::TimestampedPrices<AssetId> for CheckedPrices {
+	fn timestamped_price(asset: &AssetId) -> Option<(Price, u64)> {
+		Breaker::bounds(asset).map(|(low, high, at)| (pallet_breaker::quote::mid(low, high), at))
+	}
+	fn timestamped_bounds(asset: &AssetId) -> Option<(Price, Price, u64)> {
+		Breaker::bounds(asset)
+	}
+}
+
+/// orml-oracle's `CombineData`: the breaker combines the feeders' values when a feed arrives
+/// (a strict majority fresh, two ends, the guard), before any call of the block reads the
+/// price; orml stores the accepted middle.
+pub struct BreakerCombine;
+impl orml_traits::CombineData<AssetId, orml_oracle::TimestampedValue<Price, u64>>
+	for BreakerCombine
+{
+	fn combine_data(
+		asset: &AssetId,
+		values: alloc::vec::Vec<orml_oracle::TimestampedValue<Price, u64>>,
+		prev_value: Option<orml_oracle::TimestampedValue<Price, u64>>,
+	) -> Option<orml_oracle::TimestampedValue<Price, u64>> {
+		let now = <crate::Timestamp as frame_support::traits::Time>::now();
+		let feeds = values.into_iter().map(|v| (v.value, v.timestamp));
+		match Breaker::combine(asset, feeds, now, super::OracleValueExpiresIn::get()) {
+			Some((value, timestamp)) => Some(orml_oracle::TimestampedValue { value, timestamp }),
+			None => prev_value,
+		}
+	}
+}
+
+/// orml-oracle's weights: its own (measured upstream) plus, per value fed, the breaker's
+/// combination of every feeder's value (measured at `MaxFeeders`), orml's read of those values
+/// (the feeders' and its root operator's, with the member list) and the breaker's note of
+/// the asset for the end of the block (a read and a write).
+pub struct OracleWeights;
+impl orml_oracle::WeightInfo for OracleWeights {
+	fn feed_values(c: u32) -> frame_support::weights::Weight {
+		use pallet_breaker::WeightInfo as _;
+		let feeders = super::MaxFeeders::get();
+		let db = <Runtime as frame_system::Config>::DbWeight::get();
+		let per_value = pallet_breaker::weights::SubstrateWeight::<Runtime>::combine(feeders)
+			.saturating_add(db.reads_writes(u64::from(feeders).saturating_add(3), 1));
+		<() as orml_oracle::WeightInfo>::feed_values(c)
+			.saturating_add(per_value.saturating_mul(c.into()))
+	}
+	fn on_finalize() -> frame_support::weights::Weight {
+		<() as orml_oracle::WeightInfo>::on_finalize()
 	}
 }
 

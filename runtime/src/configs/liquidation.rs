@@ -1,6 +1,6 @@
 //! The liquidation engine: `pallet-liquidation` over the money market, the oracle and the DEX.
 
-use super::lending::{MaxPriceAge, OrmlOracle, MAX_ASSETS_PER_ACCOUNT};
+use super::lending::{MaxPriceAge, MAX_ASSETS_PER_ACCOUNT};
 use crate::{governance, AssetConversion, AssetId, AssetKind, Assets, Lending, Runtime, Timestamp};
 use frame_support::{parameter_types, traits::ConstU32, PalletId};
 use pallet_liquidation::LiquidationParams;
@@ -31,6 +31,8 @@ parameter_types! {
 	/// ordinary transaction gets without a large tip.
 	pub const LiquidationUnsignedPriority: sp_runtime::transaction_validity::TransactionPriority =
 		sp_runtime::transaction_validity::TransactionPriority::MAX / 4;
+	/// The worker's unsigned calls declare at most half of a block's normal class together.
+	pub const UnsignedShare: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(50);
 }
 
 impl<C> frame_system::offchain::CreateTransactionBase<C> for Runtime
@@ -95,7 +97,8 @@ impl pallet_liquidation::Config for Runtime {
 	type AssetId = AssetId;
 	type Assets = Assets;
 	type Lending = Lending;
-	type Prices = pallet_lending::OraclePrices<OrmlOracle, Timestamp, MaxPriceAge>;
+	type Prices =
+		pallet_lending::OraclePrices<super::breaker::CheckedPrices, Timestamp, MaxPriceAge>;
 	type DexAssetKind = AssetKind;
 	type ToDexAsset = DexAsset;
 	type Dex = AssetConversion;
@@ -110,6 +113,8 @@ impl pallet_liquidation::Config for Runtime {
 	type MaxRefile = ConstU32<16>;
 	type UnsignedPriority = LiquidationUnsignedPriority;
 	type UnsignedLongevity = ConstU32<3>;
+	/// Half the normal class: the other half is the signed calls' in a cascade.
+	type UnsignedShare = UnsignedShare;
 	type MaxChecksPerRun = ConstU32<5_000>;
 	type SweepPerRun = ConstU32<100>;
 	type MaxSettleBatch = ConstU32<256>;

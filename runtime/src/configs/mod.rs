@@ -283,17 +283,16 @@ parameter_types! {
 impl orml_oracle::Config for Runtime {
 	/// The breaker samples each asset that got data, at the end of the block.
 	type OnNewData = breaker::NoteNewData;
-	type CombineData =
-		orml_oracle::DefaultCombineData<Runtime, breaker::OracleQuorum, OracleValueExpiresIn, ()>;
-	// (`OracleQuorum`: fewer fresh values than the breaker's feed quorum, set per chain spec,
-	// and the oracle keeps its previous combined value; the lending pallet then refuses it once
-	// it is older than `MaxPriceAge`.)
+	/// The breaker combines (and guards) when a value is fed: fewer fresh values than its feed
+	/// quorum (a strict majority of the feeders) and the oracle keeps its previous value,
+	/// which lending refuses once older than `MaxPriceAge`.
+	type CombineData = breaker::BreakerCombine;
 	type Time = Timestamp;
 	type OracleKey = AssetId;
 	type OracleValue = Price;
 	type RootOperatorAccountId = OracleRootOperator;
 	type Members = OracleMembership;
-	type WeightInfo = ();
+	type WeightInfo = breaker::OracleWeights;
 	type MaxHasDispatchedSize = ConstU32<32>;
 	type MaxFeedValues = MaxFeedValues;
 	#[cfg(feature = "runtime-benchmarks")]

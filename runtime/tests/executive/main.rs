@@ -750,21 +750,22 @@ fn the_breaker_samples_the_combined_price_once_a_block() {
 		}
 		let first = pallet_breaker::Volatility::<Runtime>::get(XBTC).expect("sampled");
 		assert_eq!(first.price, Price::from_u32(60_000));
-		// Block 3: the median moves to 54,000 (−10%): one return over one 6 s block.
-		for r in block(vec![feed(Alice, 54_000), feed(Bob, 54_000), feed(Charlie, 70_000)]) {
+		// Block 3: the median moves to 57,000 (−5%, within the oracle guard's jump, through
+		// 59,000 after the first feed of the block): one return over one 6 s block.
+		for r in block(vec![feed(Alice, 57_000), feed(Bob, 57_000), feed(Charlie, 70_000)]) {
 			assert_ok!(r.expect("valid"));
 		}
 		let after = pallet_breaker::Volatility::<Runtime>::get(XBTC).expect("sampled");
-		assert_eq!(after.price, Price::from_u32(54_000));
+		assert_eq!(after.price, Price::from_u32(57_000));
 		assert_eq!(after.samples, first.samples + 1);
 		assert_eq!(after.at - first.at, SLOT_DURATION);
-		let r = (0.9f64).ln();
+		let r = (0.95f64).ln();
 		let tau = pallet_breaker::vol::tau(3_600) as f64;
 		let want = (first.variance.into_inner() as f64 / 1e18 * tau + r * r) / (tau + 6.0);
 		let got = after.variance.into_inner() as f64 / 1e18;
 		assert!((got - want).abs() < want * 1e-9, "{got} vs {want}");
 		let view = Breaker::volatility(XBTC).expect("reported");
-		assert!(view.annualised > Price::from_u32(1), "a 10% move a block is wild: {view:?}");
+		assert!(view.annualised > Price::from_u32(1), "a 5% move a block is wild: {view:?}");
 		assert!(events().iter().any(|e| matches!(
 			e,
 			RuntimeEvent::Breaker(pallet_breaker::Event::VolatilityUpdated { asset, .. }) if *asset == XBTC
@@ -774,11 +775,12 @@ fn the_breaker_samples_the_combined_price_once_a_block() {
 }
 
 /// The breaker on the real runtime with its default triggers: the feeders drop XBTC 60,000 →
-/// 50,000 (−17%) while the DEX still prices it at 60,000. The oracle guard holds the jump (no
-/// sale at all, not even to the backstop, until a later feed confirms it) and the breaker
-/// halts XBTC at the end of that block (a 20% oracle/DEX gap, with its event). New borrows
-/// against XBTC are refused; repaying is not. Once the next feed confirms the price, `settle`
-/// goes to the insurance backstop (the DEX route stays halted while the gap lasts).
+/// 50,000 (−17%) while the DEX still prices it at 60,000. The oracle guard holds the jump when
+/// it is fed: a liquidation values XBTC at the accepted 60,000 (Eve is not liquidatable on the
+/// held price, by any route), new borrows against XBTC are refused, repaying is not. Once the
+/// next block's feed confirms the price, the breaker halts XBTC at the end of that block (a 20%
+/// oracle/DEX gap, with its event) and `settle` goes to the insurance backstop (the DEX route
+/// stays halted while the gap lasts).
 #[test]
 fn an_unconfirmed_drop_halts_dex_sales_and_the_backstop_settles() {
 	genesis("development").execute_with(|| {
@@ -790,6 +792,59 @@ fn an_unconfirmed_drop_halts_dex_sales_and_the_backstop_settles() {
 			e,
 			RuntimeEvent::Breaker(pallet_breaker::Event::PriceHeld { asset, .. }) if *asset == XBTC
 		)));
+		// The breaker's levels move on accepted prices only.
+		assert_eq!(Breaker::effective_level(&XBTC), Level::Normal);
+		assert!(Breaker::price_unsettled(&XBTC));
+		let not_liquidatable: sp_runtime::DispatchError =
+			pallet_liquidation::Error::<Runtime>::NotLiquidatable.into();
+		assert_eq!(Liquidation::do_preview(&eve).map(|p| p.route), Err(not_liquidatable));
+		// In the next block (the hold lasts at most 3): a settlement, a keeper's own-funds
+		// liquidation, and new borrows against XBTC (Ferdie supplies XBTC, asks for USDM).
+		let settle = RuntimeCall::Liquidation(pallet_liquidation::Call::settle {
+			borrower: eve.clone().into(),
+		});
+		let liquidate = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate {
+			borrower: eve.clone().into(),
+			debt_asset: USDM,
+			collateral_asset: XBTC,
+			max_repay: pallet_lending::Amount::All,
+		});
+		let lending = |c| RuntimeCall::Lending(c);
+		let ferdie = |call| signed(Sr25519Keyring::Ferdie, lending(call));
+		let results = block(vec![
+			signed(Sr25519Keyring::Bob, settle.clone()),
+			signed(Sr25519Keyring::Dave, liquidate),
+			ferdie(pallet_lending::Call::supply { asset: XBTC, amount: UNIT }),
+		]);
+		assert_eq!(results[0].expect("valid"), Err(not_liquidatable));
+		assert_eq!(
+			results[1].expect("valid"),
+			Err(not_liquidatable),
+			"a keeper's own funds liquidate no one on a held price either"
+		);
+		assert_ok!(results[2].expect("valid"));
+		let results = block(vec![
+			ferdie(pallet_lending::Call::borrow { asset: USDM, amount: 1_000 * UNIT }),
+			// (Another account: one signed transaction per account and block here.)
+			signed(
+				Sr25519Keyring::Charlie,
+				lending(pallet_lending::Call::borrow { asset: XBTC, amount: 1_000 }),
+			),
+		]);
+		assert_eq!(
+			results[0].expect("valid"),
+			Err(pallet_lending::Error::<Runtime>::BorrowLimitExceeded.into())
+		);
+		assert_eq!(
+			results[1].expect("valid"),
+			Err(pallet_lending::Error::<Runtime>::AssetHalted.into())
+		);
+		// A later feed confirms the price.
+		let confirm = RuntimeCall::Oracle(orml_oracle::Call::feed_values {
+			values: frame_support::BoundedVec::truncate_from(vec![(XBTC, Price::from_u32(50_000))]),
+		});
+		assert_ok!(block(vec![signed(Sr25519Keyring::Alice, confirm)])[0].expect("valid"));
+		assert_eq!(Breaker::held_price(&XBTC), None);
 		assert!(events().iter().any(|e| matches!(
 			e,
 			RuntimeEvent::Breaker(pallet_breaker::Event::LevelChanged {
@@ -799,42 +854,9 @@ fn an_unconfirmed_drop_halts_dex_sales_and_the_backstop_settles() {
 				cause: Cause::Divergence,
 			}) if *asset == XBTC
 		)));
-		assert_eq!(
-			Liquidation::do_preview(&eve).expect("liquidatable").route,
-			Err(pallet_liquidation::DexRefusal::PriceUnconfirmed)
-		);
-		let settle = RuntimeCall::Liquidation(pallet_liquidation::Call::settle {
-			borrower: eve.clone().into(),
-		});
-		assert_eq!(
-			block(vec![signed(Sr25519Keyring::Bob, settle.clone())])[0].expect("valid"),
-			Err(pallet_liquidation::Error::<Runtime>::PriceUnconfirmed.into())
-		);
-		assert_eq!(Breaker::effective_level(&XBTC), Level::Halted);
 		let view = Breaker::asset_breaker(&XBTC);
 		assert_eq!((view.level, view.sale_left), (Level::Halted, 0));
 		assert!(view.divergence.unwrap() >= sp_runtime::Permill::from_percent(15), "{view:?}");
-		// New borrows against XBTC: refused by name (Ferdie supplies XBTC and asks for USDM).
-		let lending = |c| RuntimeCall::Lending(c);
-		let ferdie = |call| block(vec![signed(Sr25519Keyring::Ferdie, lending(call))])[0];
-		assert_ok!(
-			ferdie(pallet_lending::Call::supply { asset: XBTC, amount: UNIT }).expect("valid")
-		);
-		assert_eq!(
-			ferdie(pallet_lending::Call::borrow { asset: USDM, amount: 1_000 * UNIT })
-				.expect("valid"),
-			Err(pallet_lending::Error::<Runtime>::BorrowLimitExceeded.into())
-		);
-		assert_eq!(
-			ferdie(pallet_lending::Call::borrow { asset: XBTC, amount: 1_000 }).expect("valid"),
-			Err(pallet_lending::Error::<Runtime>::AssetHalted.into())
-		);
-		// A later feed confirms the price.
-		let confirm = RuntimeCall::Oracle(orml_oracle::Call::feed_values {
-			values: frame_support::BoundedVec::truncate_from(vec![(XBTC, Price::from_u32(50_000))]),
-		});
-		assert_ok!(block(vec![signed(Sr25519Keyring::Alice, confirm)])[0].expect("valid"));
-		assert_eq!(Breaker::held_price(&XBTC), None);
 		// The preview and the settlement: the backstop, nothing through the pool.
 		let preview = Liquidation::do_preview(&eve).expect("liquidatable");
 		assert_eq!(

@@ -109,3 +109,144 @@ fn only_root_changes_the_feeders_and_the_quorum_is_a_majority() {
 		every_try_state();
 	})
 }
+
+fn prices(xbtc: u32) -> RuntimeCall {
+	feed(vec![(USDM, Price::from_u32(1)), (XBTC, Price::from_u32(xbtc))])
+}
+
+fn lending(call: pallet_lending::Call<Runtime>) -> RuntimeCall {
+	RuntimeCall::Lending(call)
+}
+
+/// Dave lends 100,000 USDM; Eve supplies 1 XBTC at 60,000 as collateral.
+fn eve_holds_one_xbtc(feeders: &[Sr25519Keyring]) {
+	let mut xts: Vec<_> = feeders.iter().map(|f| signed(*f, prices(60_000))).collect();
+	xts.push(signed(
+		Sr25519Keyring::Dave,
+		lending(pallet_lending::Call::supply { asset: USDM, amount: 100_000 * UNIT }),
+	));
+	xts.push(signed(
+		Sr25519Keyring::Eve,
+		lending(pallet_lending::Call::supply { asset: XBTC, amount: UNIT }),
+	));
+	for r in block(xts) {
+		assert_ok!(r.expect("valid"));
+	}
+}
+
+/// #26, the guard blind in the jump's own block: it ran at the end of the block, so a feed of
+/// +50% and a borrow against it in one block both succeeded (Eve borrowed 45,000 USDM on 1
+/// XBTC worth 60,000, whose limit is 43,800). Now the guard acts when the feed is combined: the borrow in that block
+/// sees the price held and counts the XBTC for nothing new; the oracle's value stays at the
+/// accepted price. The feeders' next block confirms the move, and the borrow then goes through.
+#[test]
+fn a_jump_and_a_borrow_against_it_in_one_block_lend_nothing_on_the_jump() {
+	genesis("development").execute_with(|| {
+		use margincall_runtime::Lending;
+		block(vec![]);
+		eve_holds_one_xbtc(&[Sr25519Keyring::Alice]);
+		let eve = account(Sr25519Keyring::Eve);
+		// 73% of 90,000 is 65,700: enough only at the jumped price (73% of 60,000 is 43,800;
+		// at 78%, 46,800 keeps the account above health 1 at 60,000).
+		let borrow = || {
+			signed(
+				Sr25519Keyring::Eve,
+				lending(pallet_lending::Call::borrow { asset: USDM, amount: 45_000 * UNIT }),
+			)
+		};
+		let results = block(vec![signed(Sr25519Keyring::Alice, prices(90_000)), borrow()]);
+		assert_ok!(results[0].expect("valid"));
+		assert_eq!(
+			results[1].expect("valid"),
+			Err(pallet_lending::Error::<Runtime>::BorrowLimitExceeded.into())
+		);
+		assert_eq!(Lending::account_health(&eve).unwrap().debt_value, 0);
+		assert_eq!(Breaker::held_price(&XBTC), Some(Price::from_u32(90_000)));
+		assert_eq!(
+			<Oracle as orml_traits::DataProvider<u32, Price>>::get(&XBTC),
+			Some(Price::from_u32(60_000))
+		);
+		assert!(events().iter().any(|e| matches!(
+			e,
+			RuntimeEvent::Breaker(pallet_breaker::Event::PriceHeld { asset, .. }) if *asset == XBTC
+		)));
+		// The next block's feed moves the same way: accepted, and the borrow it allows is made.
+		let results = block(vec![signed(Sr25519Keyring::Alice, prices(90_000)), borrow()]);
+		assert_ok!(results[0].expect("valid"));
+		assert_ok!(results[1].expect("valid"));
+		assert_eq!(Breaker::held_price(&XBTC), None);
+		assert_eq!(
+			<Oracle as orml_traits::DataProvider<u32, Price>>::get(&XBTC),
+			Some(Price::from_u32(90_000))
+		);
+		every_try_state();
+	})
+}
+
+/// #26, one feeder setting the price whenever an even number are fresh: on `local` (quorum 2
+/// of 3) with Charlie's feed expired, orml's median was the upper of Alice's and Bob's, so Bob
+/// alone lifted XBTC by 4.9% (under the guard's 5%) and Eve borrowed against it. Now the two
+/// fresh feeds are the price's two ends: Eve's borrow limit counts the lower, a liquidation of
+/// Eve the upper; two feeds further apart than 2.5% (half the guard's jump) are no price at
+/// all: Bob's +4.9% moves nothing, and the price it disputes ages until the feeders agree.
+#[test]
+fn with_two_fresh_feeders_one_alone_lifts_no_borrow_limit() {
+	genesis("local_testnet").execute_with(|| {
+		use margincall_runtime::Lending;
+		use Sr25519Keyring::{Alice, Bob, Charlie};
+		block(vec![]);
+		eve_holds_one_xbtc(&[Alice, Bob, Charlie]);
+		let eve = account(Sr25519Keyring::Eve);
+		let cf = genesis_config_presets::markets()
+			.into_iter()
+			.find(|(asset, _)| *asset == XBTC)
+			.unwrap()
+			.1
+			.collateral_factor;
+		// Eleven minutes on: Charlie's feed has expired (ten), Alice and Bob are the quorum.
+		System::set_block_number(System::block_number() + 110);
+		let results = block(vec![signed(Alice, prices(60_000)), signed(Bob, prices(61_200))]);
+		for r in results {
+			assert_ok!(r.expect("valid"));
+		}
+		let health = Lending::account_health(&eve).unwrap();
+		assert_eq!(health.collateral_value, 60_000 * UNIT);
+		assert_eq!(health.borrow_limit, cf * (60_000 * UNIT));
+		let grace = Lending::grace_health(&eve).unwrap();
+		assert_eq!(grace.collateral_value, 61_200 * UNIT);
+		// A borrow the upper end would allow and the lower does not.
+		let over = cf * (60_000 * UNIT) + 500 * UNIT;
+		assert!(over <= cf * (61_200 * UNIT));
+		let borrow = || {
+			signed(
+				Sr25519Keyring::Eve,
+				lending(pallet_lending::Call::borrow { asset: USDM, amount: over }),
+			)
+		};
+		let results =
+			block(vec![signed(Alice, prices(60_000)), signed(Bob, prices(61_200)), borrow()]);
+		assert_eq!(
+			results[2].expect("valid"),
+			Err(pallet_lending::Error::<Runtime>::BorrowLimitExceeded.into())
+		);
+		// Bob alone at +4.9%: disputed, the quote is the last agreed one.
+		let quote = pallet_breaker::Quotes::<Runtime>::get(XBTC).unwrap();
+		let results =
+			block(vec![signed(Alice, prices(60_000)), signed(Bob, prices(62_940)), borrow()]);
+		assert!(events().iter().any(|e| matches!(
+			e,
+			RuntimeEvent::Breaker(pallet_breaker::Event::PriceDisputed { asset, .. }) if *asset == XBTC
+		)));
+		assert_eq!(
+			results[2].expect("valid"),
+			Err(pallet_lending::Error::<Runtime>::BorrowLimitExceeded.into())
+		);
+		let now = pallet_breaker::Quotes::<Runtime>::get(XBTC).unwrap();
+		assert_eq!(
+			(now.low, now.high, now.at, now.disputed),
+			(quote.low, quote.high, quote.at, true)
+		);
+		assert!(Breaker::price_unsettled(&XBTC));
+		every_try_state();
+	})
+}

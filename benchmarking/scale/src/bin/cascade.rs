@@ -160,11 +160,11 @@ fn open(who: &AccountId, xbtc: u128, health: f64) {
 	open_position(who, xbtc, (value / health) as u128);
 }
 
-/// The keepers' worker for one block: batches then singles, within the normal weight.
-/// Returns the settlements' events' data: `(borrower, health, sold)`.
+/// The keepers' worker for one block: batches then singles, within the unsigned share of the
+/// normal weight. Returns the settlements' events' data: `(borrower, health, sold)`.
 fn keep(events_before: usize) -> Vec<(AccountId, f64, u128)> {
 	let limits = <Runtime as frame_system::Config>::BlockWeights::get();
-	let normal = Liquidation::normal_budget();
+	let normal = Liquidation::unsigned_budget();
 	let base = limits.get(DispatchClass::Normal).base_extrinsic;
 	let mut candidates = Vec::new();
 	let mut cursor = None;

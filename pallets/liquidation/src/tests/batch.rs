@@ -284,7 +284,9 @@ fn the_unsigned_batch_is_also_charged_its_validity_check() {
 			witness: witness(2, 1),
 		};
 		use frame_support::dispatch::GetDispatchInfo;
-		let check = <<Test as Config>::WeightInfo as WeightInfo>::validate_settle_batch(3);
+		let check = Liquidation::inclusion_check(
+			<<Test as Config>::WeightInfo as WeightInfo>::validate_settle_batch(3),
+		);
 		assert!(check.ref_time() > 0);
 		let declared = call.get_dispatch_info().call_weight;
 		assert_eq!(declared, Liquidation::settle_batch_weight(3, &witness(2, 1)) + check);
@@ -297,5 +299,55 @@ fn the_unsigned_batch_is_also_charged_its_validity_check() {
 		// What the signed batch is refunded to, and the check `pre_dispatch` made at inclusion.
 		let done = BatchReport::<AccountId> { narrow: 3, pairs: 1, ..Default::default() };
 		assert_eq!(post.actual_weight, Some(Liquidation::batch_report_weight(&done) + check));
+	});
+}
+
+/// #26: the worker could fill the whole normal class with unsigned settlements while every
+/// signed call the routes depend on (repayments, swaps, auction takes) waited. Unsigned calls
+/// now declare at most `UnsignedShare` (half) of the normal class together in a block: the one
+/// beyond it is left for a later block (`ExhaustsResources`), and the worker plans within it.
+#[test]
+fn unsigned_calls_take_at_most_their_share_of_a_block() {
+	use frame_support::{dispatch::GetDispatchInfo, pallet_prelude::ValidateUnsigned};
+	use sp_runtime::transaction_validity::InvalidTransaction;
+	ExtBuilder::default().build_and_execute(|| {
+		let accounts = borrowers(&[700_000, 680_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		let budget = Liquidation::unsigned_budget();
+		let normal = Liquidation::normal_budget();
+		assert_eq!(budget.ref_time(), normal.ref_time() / 2);
+		let first = Call::<Test>::settle_unsigned { borrower: accounts[0] };
+		let second = Call::<Test>::settle_unsigned { borrower: accounts[1] };
+		let one = first.get_dispatch_info().call_weight;
+		// Earlier unsigned calls of this block declared all but less than one more.
+		let now = System::block_number() as u32;
+		UnsignedUsed::<Test>::put((
+			now,
+			budget.saturating_sub(one) + frame_support::weights::Weight::from_parts(1, 0),
+		));
+		assert_eq!(
+			<Liquidation as ValidateUnsigned>::pre_dispatch(&first),
+			Err(InvalidTransaction::ExhaustsResources.into())
+		);
+		// Room for exactly one: the first is counted, the second waits.
+		UnsignedUsed::<Test>::put((now, budget.saturating_sub(one)));
+		assert_ok!(<Liquidation as ValidateUnsigned>::pre_dispatch(&first));
+		assert_eq!(UnsignedUsed::<Test>::get(), (now, budget));
+		assert_eq!(
+			<Liquidation as ValidateUnsigned>::pre_dispatch(&second),
+			Err(InvalidTransaction::ExhaustsResources.into())
+		);
+		// A new block's count starts from nothing.
+		System::set_block_number(System::block_number() + 1);
+		assert_ok!(<Liquidation as ValidateUnsigned>::pre_dispatch(&second));
+		assert_eq!(UnsignedUsed::<Test>::get(), (now + 1, one));
+		// Pool validation is not refused by the block's count (it is of the block being built).
+		UnsignedUsed::<Test>::put((now + 1, budget));
+		System::set_block_number(System::block_number() + 1);
+		assert!(<Liquidation as ValidateUnsigned>::validate_unsigned(
+			sp_runtime::transaction_validity::TransactionSource::Local,
+			&first
+		)
+		.is_ok());
 	});
 }
