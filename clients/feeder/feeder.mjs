@@ -26,10 +26,11 @@
 //   price while the others fed within 10 minutes: every round is fed by EVERY signer, in the
 //   same block, and the median is the round's price.
 // - The breaker's oracle guard holds a combined price more than 5% away from the last
-//   accepted one (`breaker.PriceHeld`: no DEX sale, no borrow on it) until a later block's
-//   feed confirms it. The feeder confirms its own held jumps: when `breaker.guard(asset)` holds
-//   the price it fed last, the next block's round feeds the same values again (kind
-//   `confirm`) before the path goes on. A random walk keeps its steps within 4%.
+//   accepted one (`breaker.PriceHeld`: no DEX sale, no borrow on it) until the DEX follows or
+//   a feeder re-states it in a later block. The feeder confirms its own held jumps: when
+//   `breaker.quotes(asset)` holds the price it fed last, the next block's round feeds the same
+//   values again (kind `confirm`) before the path goes on. A random walk keeps its steps
+//   within 4%.
 //
 // A log line: {"block":12,"step":3,"kind":"step","asset":2,"symbol":"XBTC","price":"59995.44",
 //   "raw":"59995440399000000000000","feeders":["alice","bob","charlie"],"held":false}
@@ -262,9 +263,12 @@ export function runFeeder(api, opts, log = (s) => console.log(s), warn = (s) => 
         // A jump of ours the guard holds: confirm it with the same values first.
         let confirm = false;
         if (last !== null) {
-          const guards = await Promise.all(assets.map((a) => at.query.breaker.guard(a)));
-          confirm = guards.some((g, i) => g.isSome && g.unwrap().pending.isSome &&
-            g.unwrap().pending.unwrap().toBigInt() === last[assets[i]]);
+          const quotes = await Promise.all(assets.map((a) => at.query.breaker.quotes(a)));
+          confirm = quotes.some((q, i) => {
+            if (q.isNone || q.unwrap().held.isNone) return false;
+            const held = q.unwrap().held.unwrap();
+            return held.low.toBigInt() <= last[assets[i]] && last[assets[i]] <= held.high.toBigInt();
+          });
         }
         if (stopping) return;
         if ((confirm || due) && free.length === 0) {
