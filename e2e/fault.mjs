@@ -1,7 +1,9 @@
 // The liquidation half of `scripts/local-testnet.sh --fault`: run against Alice's RPC on the
 // `local` chain (validators Alice, Bob, Charlie, Dave) while Charlie is down. Fresh prices from
-// two of the three feeders (the local chain's feed quorum), a borrower (Eve) near her limit, a
-// price drop the oracle guard holds and a later feed confirms, then a settlement by the
+// two of the three feeders (the local chain's feed quorum), a borrower (Eve) near her limit,
+// one feeder's +50% feed that changes no price and no borrow limit (the two fresh feeds
+// disagree: disputed), a price drop the oracle guard holds and a later feed confirms, then a
+// settlement by the
 // validators' offchain workers or a keeper's (Dave's) `liquidation.liquidate`, whichever comes
 // first. Every step is waited for in a block of the best chain; with FAULT_REQUIRE_FINALIZED=1
 // (what `--fault` sets when GRANDPA's supermajority holds without Charlie, as with four equal
@@ -101,6 +103,29 @@ async function liquidation(api, provider) {
   const healthy = await provider.send('lending_accountHealth', [eve.address]);
   check(Number(healthy.factor) > 1.1 && Number(healthy.factor) < 1.12,
     `Eve's health ${healthy.factor} (46,800 / 42,000)`);
+
+  // 2b. One feeder alone (#26): Bob feeds XBTC +50% while only he and Alice are fresh. The two
+  // feeds are the price's ends and disagree: no price at all. The oracle keeps 60,000, the
+  // breaker's quote is the last agreed one (marked disputed), Eve's borrow limit is unchanged
+  // and a new borrow against XBTC is refused. Both feeding 60,000 again ends the dispute.
+  const lone = await sendInBlock(api, api.tx.oracle.feedValues([[XBTC, (START * 3n / 2n) * E18]]), bob);
+  check(lone.events.some((e) => api.events.breaker.PriceDisputed.is(e) && e.data.asset.toNumber() === XBTC),
+    `Bob alone at ${START * 3n / 2n}: breaker.PriceDisputed in #${await numberOf(api, lone.block)}`);
+  const disputed = (await api.query.breaker.quotes(XBTC)).unwrap();
+  const oracleXbtc = (await api.query.oracle.values(XBTC)).unwrap().value.toBigInt();
+  check(disputed.disputed.isTrue && disputed.low.toBigInt() === START * E18 && disputed.high.toBigInt() === START * E18 &&
+      oracleXbtc === START * E18,
+    `the quote stays ${START} (disputed), the oracle's value ${oracleXbtc / E18}`);
+  const during = await provider.send('lending_accountHealth', [eve.address]);
+  check(during.borrowLimit === healthy.borrowLimit,
+    `Eve's borrow limit unchanged: ${during.borrowLimit} (was ${healthy.borrowLimit})`);
+  const more = await sendInBlock(api, api.tx.lending.borrow(USDM, 1_000n * UNIT), eve, { allowFailure: true });
+  check(more.error !== null && more.error.includes('BorrowLimitExceeded'),
+    `a further 1,000 USDM against XBTC refused while disputed: ${more.error}`);
+  await Promise.all(feeders.map((f) => sendInBlock(api, api.tx.oracle.feedValues(prices), f)));
+  const settled = (await api.query.breaker.quotes(XBTC)).unwrap();
+  check(settled.disputed.isFalse && settled.low.toBigInt() === START * E18,
+    `Alice and Bob agree on ${START} again: the dispute is over`);
 
   // 3. The drop: the oracle guard holds it. (Fed in one block or two: with one feeder at
   // 50,000 and the other still at 60,000 the two are the price's ends, a jump the feeds

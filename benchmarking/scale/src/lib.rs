@@ -146,10 +146,15 @@ pub fn arbitrage_to(price: u128) {
 	// x·y = k: the price ru/rx is `price` where rx = sqrt(k / price).
 	let target_x = ((rx as f64) * (ru as f64) / (price as f64)).sqrt() as u128;
 	let call = if target_x > rx {
-		// XBTC is dear: sell XBTC into the pool (the fee taken from the input).
+		// XBTC is dear: sell XBTC into the pool (the fee taken from the input); the whale
+		// holds it (an arbitrageur with inventory, before the pool was deepened too).
+		let amount_in = (target_x - rx) * 1_000 / 997;
+		if margincall_runtime::Assets::balance(XBTC, &whale) < amount_in {
+			margincall_runtime::Assets::mint_into(XBTC, &whale, amount_in).expect("mint");
+		}
 		pallet_asset_conversion::Call::swap_exact_tokens_for_tokens {
 			path: vec![kx, ku],
-			amount_in: (target_x - rx) * 1_000 / 997,
+			amount_in,
 			amount_out_min: 1,
 			send_to: whale.clone(),
 			keep_alive: false,

@@ -49,13 +49,13 @@ use core::marker::PhantomData;
 /// Weight functions needed for `pallet_breaker`.
 pub trait WeightInfo {
 	fn on_finalize(n: u32, ) -> Weight;
+	fn combine(n: u32, ) -> Weight;
 	fn set_params() -> Weight;
 	fn set_breaker_params() -> Weight;
 	fn force_level() -> Weight;
 	fn reset_level() -> Weight;
 	fn set_emergency() -> Weight;
 	fn set_feed_quorum() -> Weight;
-	fn combine(n: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_breaker` measured on the reference machine, using the runtime's DB weights.
@@ -66,11 +66,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Oracle::Values` (r:17 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Windows` (r:16 w:16)
 	/// Proof: `Breaker::Windows` (`max_values`: None, `max_size`: Some(309), added: 2784, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Guard` (r:16 w:16)
-	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Params` (r:1 w:0)
 	/// Proof: `Breaker::Params` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:16 w:16)
@@ -86,17 +84,41 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 16]`.
 	fn on_finalize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1171 + n * (942 ±0)`
+		//  Measured:  `1188 + n * (901 ±0)`
 		//  Estimated: `3675 + n * (5218 ±0)`
 		// Minimum execution time: 6_359_000 picoseconds.
-		Weight::from_parts(19_438_290, 3675)
-			// Standard Error: 147_010
-			.saturating_add(Weight::from_parts(53_063_595, 0).saturating_mul(n.into()))
+		Weight::from_parts(5_199_350, 3675)
+			// Standard Error: 621_827
+			.saturating_add(Weight::from_parts(52_266_052, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5218).saturating_mul(n.into()))
+	}
+	/// Storage: `OracleMembership::Members` (r:1 w:0)
+	/// Proof: `OracleMembership::Members` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::FeedQuorum` (r:1 w:0)
+	/// Proof: `Breaker::FeedQuorum` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:1 w:1)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:2 w:0)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:2 w:0)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:1 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 32]`.
+	fn combine(_n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1994`
+		//  Estimated: `6360`
+		// Minimum execution time: 48_161_000 picoseconds.
+		Weight::from_parts(52_206_828, 6360)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Breaker::Params` (r:1 w:1)
 	/// Proof: `Breaker::Params` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -104,23 +126,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `136`
+		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_467_000 picoseconds.
-		Weight::from_parts(11_797_000, 3478)
+		// Minimum execution time: 11_667_000 picoseconds.
+		Weight::from_parts(12_078_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Breaker::LevelParams` (r:1 w:1)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LastParamsChange` (r:1 w:1)
 	/// Proof: `Breaker::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn set_breaker_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `136`
+		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_948_000 picoseconds.
-		Weight::from_parts(12_208_000, 3478)
+		// Minimum execution time: 11_988_000 picoseconds.
+		Weight::from_parts(12_538_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -130,10 +152,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	fn force_level() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `531`
+		//  Measured:  `564`
 		//  Estimated: `3496`
-		// Minimum execution time: 17_365_000 picoseconds.
-		Weight::from_parts(18_177_000, 3496)
+		// Minimum execution time: 17_556_000 picoseconds.
+		Weight::from_parts(18_327_000, 3496)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -143,10 +165,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	fn reset_level() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `531`
+		//  Measured:  `564`
 		//  Estimated: `3496`
-		// Minimum execution time: 16_825_000 picoseconds.
-		Weight::from_parts(17_266_000, 3496)
+		// Minimum execution time: 17_096_000 picoseconds.
+		Weight::from_parts(17_947_000, 3496)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -154,10 +176,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	fn set_emergency() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `136`
+		//  Measured:  `169`
 		//  Estimated: `1486`
-		// Minimum execution time: 7_882_000 picoseconds.
-		Weight::from_parts(8_232_000, 1486)
+		// Minimum execution time: 8_232_000 picoseconds.
+		Weight::from_parts(8_382_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -169,19 +191,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn set_feed_quorum() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `271`
+		//  Measured:  `304`
 		//  Estimated: `3478`
-		// Minimum execution time: 15_002_000 picoseconds.
-		Weight::from_parts(15_583_000, 3478)
+		// Minimum execution time: 14_892_000 picoseconds.
+		Weight::from_parts(15_503_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
-	}
-	/// Placeholder until `benchmarking/regenerate-weights.sh breaker` measures it.
-	fn combine(n: u32, ) -> Weight {
-		Weight::from_parts(40_000_000, 6000)
-			.saturating_add(Weight::from_parts(1_000_000, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
 
@@ -192,11 +207,9 @@ impl WeightInfo for () {
 	/// Storage: `Oracle::Values` (r:17 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Windows` (r:16 w:16)
 	/// Proof: `Breaker::Windows` (`max_values`: None, `max_size`: Some(309), added: 2784, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Guard` (r:16 w:16)
-	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Params` (r:1 w:0)
 	/// Proof: `Breaker::Params` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:16 w:16)
@@ -212,17 +225,41 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[0, 16]`.
 	fn on_finalize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1171 + n * (942 ±0)`
+		//  Measured:  `1188 + n * (901 ±0)`
 		//  Estimated: `3675 + n * (5218 ±0)`
 		// Minimum execution time: 6_359_000 picoseconds.
-		Weight::from_parts(19_438_290, 3675)
-			// Standard Error: 147_010
-			.saturating_add(Weight::from_parts(53_063_595, 0).saturating_mul(n.into()))
+		Weight::from_parts(5_199_350, 3675)
+			// Standard Error: 621_827
+			.saturating_add(Weight::from_parts(52_266_052, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
-			.saturating_add(RocksDbWeight::get().reads((8_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
-			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5218).saturating_mul(n.into()))
+	}
+	/// Storage: `OracleMembership::Members` (r:1 w:0)
+	/// Proof: `OracleMembership::Members` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::FeedQuorum` (r:1 w:0)
+	/// Proof: `Breaker::FeedQuorum` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:1 w:1)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:2 w:0)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:2 w:0)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:1 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 32]`.
+	fn combine(_n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1994`
+		//  Estimated: `6360`
+		// Minimum execution time: 48_161_000 picoseconds.
+		Weight::from_parts(52_206_828, 6360)
+			.saturating_add(RocksDbWeight::get().reads(9_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Breaker::Params` (r:1 w:1)
 	/// Proof: `Breaker::Params` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -230,23 +267,23 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `136`
+		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_467_000 picoseconds.
-		Weight::from_parts(11_797_000, 3478)
+		// Minimum execution time: 11_667_000 picoseconds.
+		Weight::from_parts(12_078_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Breaker::LevelParams` (r:1 w:1)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LastParamsChange` (r:1 w:1)
 	/// Proof: `Breaker::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn set_breaker_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `136`
+		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_948_000 picoseconds.
-		Weight::from_parts(12_208_000, 3478)
+		// Minimum execution time: 11_988_000 picoseconds.
+		Weight::from_parts(12_538_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -256,10 +293,10 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	fn force_level() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `531`
+		//  Measured:  `564`
 		//  Estimated: `3496`
-		// Minimum execution time: 17_365_000 picoseconds.
-		Weight::from_parts(18_177_000, 3496)
+		// Minimum execution time: 17_556_000 picoseconds.
+		Weight::from_parts(18_327_000, 3496)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -269,10 +306,10 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	fn reset_level() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `531`
+		//  Measured:  `564`
 		//  Estimated: `3496`
-		// Minimum execution time: 16_825_000 picoseconds.
-		Weight::from_parts(17_266_000, 3496)
+		// Minimum execution time: 17_096_000 picoseconds.
+		Weight::from_parts(17_947_000, 3496)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -280,10 +317,10 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	fn set_emergency() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `136`
+		//  Measured:  `169`
 		//  Estimated: `1486`
-		// Minimum execution time: 7_882_000 picoseconds.
-		Weight::from_parts(8_232_000, 1486)
+		// Minimum execution time: 8_232_000 picoseconds.
+		Weight::from_parts(8_382_000, 1486)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -295,18 +332,11 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn set_feed_quorum() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `271`
+		//  Measured:  `304`
 		//  Estimated: `3478`
-		// Minimum execution time: 15_002_000 picoseconds.
-		Weight::from_parts(15_583_000, 3478)
+		// Minimum execution time: 14_892_000 picoseconds.
+		Weight::from_parts(15_503_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
-	}
-	/// Placeholder until `benchmarking/regenerate-weights.sh breaker` measures it.
-	fn combine(n: u32, ) -> Weight {
-		Weight::from_parts(40_000_000, 6000)
-			.saturating_add(Weight::from_parts(1_000_000, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(8_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }
