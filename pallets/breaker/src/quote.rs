@@ -179,8 +179,9 @@ pub fn step(
 ) -> (Quote, Outcome) {
 	let accept = Quote { low, high, at, held: None, disputed: false };
 	let Some(before) = quote else { return (accept, Outcome::Accepted) };
-	let expired = before.held.is_some() && before.resolved(now, max_hold).held.is_none();
-	let q = Quote { disputed: false, ..before.resolved(now, max_hold) };
+	let q = before.resolved(now, max_hold);
+	let expired = before.held.is_some() && q.held.is_none();
+	let q = Quote { disputed: false, ..q };
 	let (reference, new) = (q.mid(), mid(low, high));
 	if reference.is_zero() || divergence(new, reference) <= jump {
 		let outcome = match q.held {

@@ -450,10 +450,10 @@ impl<T: Config> Pallet<T> {
 	/// How many single settlements the unsigned share of one block holds, at the weight of a
 	/// DEX settlement (what a settlement is refunded to).
 	pub fn settlements_per_block() -> usize {
-		let normal = Self::unsigned_budget();
+		let budget = Self::unsigned_budget();
 		let one = T::WeightInfo::settle_dex();
-		let by_time = normal.ref_time().checked_div(one.ref_time()).unwrap_or(0);
-		let by_proof = normal.proof_size().checked_div(one.proof_size()).unwrap_or(u64::MAX);
+		let by_time = budget.ref_time().checked_div(one.ref_time()).unwrap_or(0);
+		let by_proof = budget.proof_size().checked_div(one.proof_size()).unwrap_or(u64::MAX);
 		usize::try_from(by_time.min(by_proof)).unwrap_or(usize::MAX)
 	}
 }
