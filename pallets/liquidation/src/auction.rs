@@ -297,9 +297,10 @@ impl<T: Config> Pallet<T> {
 		let price = auction.price(params.step, now);
 		ensure!(price <= max_price, Error::<T>::AuctionPriceTooHigh);
 		let (collateral, debt) = (auction.collateral_asset, auction.debt_asset);
-		// Fails closed on a stale price or one the oracle guard holds: a take is a sale of the
-		// borrower's collateral (a keeper's own `liquidate` is the route that is never gated).
-		ensure!(!Self::price_held(&collateral, &debt), Error::<T>::PriceUnconfirmed);
+		// A held or disputed price does not stop a take (as Maker's Clipper stays takeable
+		// while its breaker is tripped): the take is at the auction's price, and the oracle
+		// checks below read the span's ends that favour the borrower, so nothing is priced at
+		// the unconfirmed end. A stale price fails closed.
 		let (debt_price, collateral_price) = Self::pair_prices(&debt, &collateral)?;
 		let oracle = collateral_price.checked_div(&debt_price).ok_or_else(overflow::<T>)?;
 		ensure!(!auction.needs_reset(&params, now, oracle), Error::<T>::AuctionNeedsReset);
@@ -377,12 +378,6 @@ impl<T: Config> Pallet<T> {
 			.ok_or_else(overflow::<T>)
 	}
 
-	/// Whether the oracle guard holds the latest price of `collateral` or `debt`.
-	fn price_held(collateral: &T::AssetId, debt: &T::AssetId) -> bool {
-		T::Breaker::sale_gate(collateral) == SaleGate::Unconfirmed
-			|| T::Breaker::sale_gate(debt) == SaleGate::Unconfirmed
-	}
-
 	/// `redo`: closes auction `id` when there is nothing left to do (the borrower healthy
 	/// again, its debt repaid or its collateral gone, a tab left that buys less than one unit
 	/// at the auction's price or whose repayment would clear no debt share), or resets a stale one (too old, or its price too far below
@@ -406,8 +401,9 @@ impl<T: Config> Pallet<T> {
 			auction.lot = auction.lot.min(Self::held_lot(&auction)?);
 			return Self::end_auction(id, auction, AuctionEnd::Closed);
 		}
-		// A reset prices the lot from the oracle: not from a price the oracle guard holds.
-		ensure!(!Self::price_held(&collateral, &debt), Error::<T>::PriceUnconfirmed);
+		// A reset prices the lot from the oracle: not from a price the oracle guard holds or
+		// disputes.
+		ensure!(!Self::pair_unsettled(&collateral, &debt), Error::<T>::PriceUnconfirmed);
 		let oracle = Self::oracle_ratio(&collateral, &debt)?;
 		ensure!(auction.needs_reset(&params, now, oracle), Error::<T>::AuctionNotStale);
 		let (top, floor) = params.start_prices(oracle);

@@ -250,7 +250,7 @@ impl<T: Config> Pallet<T> {
 	) -> Result<Vec<(T::AccountId, Result<(), Skipped>)>, DispatchError> {
 		let params = Params::<T>::get();
 		let mut outcomes = Vec::new();
-		let cap = match Self::pair_gate(&collateral, &debt) {
+		let cap = match Self::pair_gate(&collateral) {
 			Ok(cap) => cap,
 			Err(refusal) => {
 				let why = Skipped::Dex(refusal);

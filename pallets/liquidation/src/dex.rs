@@ -125,7 +125,7 @@ impl<T: Config> Pallet<T> {
 		plan: &Plan<T::AssetId>,
 		value: u128,
 	) -> Result<(), DexRefusal> {
-		let Some(left) = Self::pair_gate(&plan.collateral_asset, &plan.debt_asset)? else {
+		let Some(left) = Self::pair_gate(&plan.collateral_asset)? else {
 			return Ok(());
 		};
 		let behind = Self::live_queue(&plan.collateral_asset)
@@ -140,23 +140,28 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// The breaker's say on selling `collateral` for `debt` in this block, before a sale's
-	/// value is known: refused (a held price of either asset — one of the debt is as
-	/// untrustworthy as one of the collateral — or a halted collateral), unlimited (`None`), or
-	/// up to what the block's cap has left (`Some(left)`). `settle` and the batches both ask it.
-	pub(crate) fn pair_gate(
-		collateral: &T::AssetId,
-		debt: &T::AssetId,
-	) -> Result<Option<u128>, DexRefusal> {
-		if T::Breaker::sale_gate(debt) == SaleGate::Unconfirmed {
-			return Err(DexRefusal::PriceUnconfirmed);
-		}
+	/// The breaker's say on selling `collateral` in this block, before a sale's value is
+	/// known: refused (a halted collateral), unlimited (`None`), or up to what the block's cap
+	/// has left (`Some(left)`). `settle` and the batches both ask it. A held or disputed price
+	/// does not close it: the plan already values the pair at the span's ends that favour the
+	/// borrower ([`Self::pair_unsettled`]).
+	pub(crate) fn pair_gate(collateral: &T::AssetId) -> Result<Option<u128>, DexRefusal> {
 		match T::Breaker::sale_gate(collateral) {
 			SaleGate::Open => Ok(None),
 			SaleGate::Halted => Err(DexRefusal::Halted),
-			SaleGate::Unconfirmed => Err(DexRefusal::PriceUnconfirmed),
 			SaleGate::Capped(left) => Ok(Some(left)),
 		}
+	}
+
+	/// Whether the oracle guard holds or disputes the price of `collateral` or `debt` (one of
+	/// the debt is as untrustworthy as one of the collateral). Then a position is liquidated
+	/// only when it is liquidatable at the span's ends that favour the borrower (at every
+	/// price the feeds allow: the severity bound), and only by routes that price nothing at the
+	/// unconfirmed end: a keeper's own funds, a DEX sale within the bound at those ends, a take
+	/// of a running auction. The insurance backstop, a new auction and an auction's reset wait
+	/// for the price (at most the guard's `max_hold_blocks`).
+	pub(crate) fn pair_unsettled(collateral: &T::AssetId, debt: &T::AssetId) -> bool {
+		T::Breaker::price_unsettled(collateral) || T::Breaker::price_unsettled(debt)
 	}
 
 	/// Puts `borrower` in `plan`'s collateral queue, riskiest first; a full queue gives the

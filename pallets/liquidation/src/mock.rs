@@ -224,6 +224,12 @@ impl MockBreaker {
 	pub fn hold(asset: AssetId) {
 		BREAKER.with(|b| b.borrow_mut().held.push(asset));
 	}
+	pub fn release(asset: AssetId) {
+		BREAKER.with(|b| b.borrow_mut().held.retain(|a| *a != asset));
+	}
+	pub fn is_held(asset: AssetId) -> bool {
+		BREAKER.with(|b| b.borrow().held.contains(&asset))
+	}
 	pub fn set_volatility(asset: AssetId, annualised: FixedU128) {
 		BREAKER.with(|b| b.borrow_mut().volatility.insert(asset, annualised));
 	}
@@ -238,14 +244,14 @@ impl MockBreaker {
 }
 impl crate::CascadeBreaker<AssetId> for MockBreaker {
 	fn sale_gate(asset: &AssetId) -> crate::SaleGate {
-		if BREAKER.with(|b| b.borrow().held.contains(asset)) {
-			return crate::SaleGate::Unconfirmed;
-		}
 		match BREAKER.with(|b| b.borrow().gates.get(asset).copied()) {
 			None => crate::SaleGate::Open,
 			Some(None) => crate::SaleGate::Halted,
 			Some(Some(cap)) => crate::SaleGate::Capped(cap.saturating_sub(Self::sold(*asset))),
 		}
+	}
+	fn price_unsettled(asset: &AssetId) -> bool {
+		BREAKER.with(|b| b.borrow().held.contains(asset))
 	}
 	fn note_sale(asset: &AssetId, value: u128) {
 		let now = System::block_number();

@@ -76,6 +76,9 @@ enum Op {
 	/// Governance (root) sets BTC's liquidation threshold (percent; the collateral factor 5
 	/// points below).
 	Threshold(u32),
+	/// The oracle guard holds an asset's price (until time advances: a hold lasts a few
+	/// blocks at most).
+	Hold(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -97,6 +100,7 @@ fn op() -> impl Strategy<Value = Op> {
 		2 => (b.clone(), 0..2usize, 1u32..=100).prop_map(|(b, d, p)| Op::Repay(b, d, p)),
 		1 => (b.clone(), 0..2usize, 1u128..50).prop_map(|(b, c, n)| Op::Small(b, c, n)),
 		1 => (60u32..=85).prop_map(Op::Threshold),
+		1 => (0..4usize).prop_map(Op::Hold),
 	]
 }
 
@@ -133,6 +137,10 @@ struct Counts {
 	liveness_checks: u32,
 	other_refused: u32,
 	unhealthy_steps: u32,
+	/// Calls made on a pair whose price the guard held that sold on the DEX, and that were
+	/// refused for it.
+	held_sold: u32,
+	held_refused: u32,
 }
 
 fn debts_of(who: AccountId) -> BTreeMap<AssetId, u128> {
@@ -167,9 +175,16 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 					MockOracle::set(asset, price);
 					None
 				},
+				Op::Hold(a) => {
+					MockBreaker::hold([USD, BTC, MEME, ETH][a]);
+					None
+				},
 				Op::Advance(ms) => {
 					Timestamp::set_timestamp(Timestamp::get() + ms);
 					System::set_block_number(System::block_number() + 1);
+					for asset in [USD, BTC, MEME, ETH] {
+						MockBreaker::release(asset);
+					}
 					refresh();
 					None
 				},
@@ -339,6 +354,9 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 						e
 					);
 					let mut c = counts.borrow_mut();
+					if e == Error::<Test>::PriceUnconfirmed.into() {
+						c.held_refused += 1;
+					}
 					if healthy {
 						c.healthy_refused += 1;
 					} else {
@@ -422,8 +440,22 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 									collateral_due
 								);
 								match route {
-									Route::Dex => counts.borrow_mut().dex += 1,
-									Route::Backstop { .. } => counts.borrow_mut().backstop += 1,
+									Route::Dex => {
+										if MockBreaker::is_held(collateral_asset)
+											|| MockBreaker::is_held(debt_asset)
+										{
+											counts.borrow_mut().held_sold += 1;
+										}
+										counts.borrow_mut().dex += 1
+									},
+									Route::Backstop { .. } => {
+										prop_assert!(
+											!MockBreaker::is_held(collateral_asset)
+												&& !MockBreaker::is_held(debt_asset),
+											"the backstop bought on a held price"
+										);
+										counts.borrow_mut().backstop += 1
+									},
 									Route::Net => counts.borrow_mut().net += 1,
 									Route::Auction { .. } => {
 										prop_assert!(false, "a settlement on the auction route")
@@ -434,7 +466,23 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 								*paid.entry(debt_asset).or_default() += repaid;
 								repayments += 1;
 							},
-							Event::AuctionStarted { .. } => counts.borrow_mut().auctions += 1,
+							Event::AuctionReset { .. } => {
+								let pair =
+									auction.as_ref().map(|a| (a.collateral_asset, a.debt_asset));
+								prop_assert!(
+									pair.is_some_and(|(c, d)| !MockBreaker::is_held(c)
+										&& !MockBreaker::is_held(d)),
+									"an auction reset on a held price"
+								);
+							},
+							Event::AuctionStarted { collateral_asset, debt_asset, .. } => {
+								prop_assert!(
+									!MockBreaker::is_held(collateral_asset)
+										&& !MockBreaker::is_held(debt_asset),
+									"an auction started on a held price"
+								);
+								counts.borrow_mut().auctions += 1
+							},
 							Event::DustCollateralSwept { asset, amount, .. } => {
 								counts.borrow_mut().swept += 1;
 								*taken.entry(asset).or_default() += amount;
@@ -640,6 +688,8 @@ fn random_liquidations_touch_no_healthy_account_and_lose_no_unit() {
 	assert!(c.net > 0, "no same-asset position netted: {c:?}");
 	assert!(c.socialised > 0, "no write-off checked against its bound: {c:?}");
 	assert!(c.liveness_checks > 0, "no liveness checked: {c:?}");
+	assert!(c.held_sold > 0, "no sale on a held price: {c:?}");
+	assert!(c.held_refused > 0, "no settlement waiting for a held price: {c:?}");
 }
 
 /// Found by the soak (seed 7): an auction whose takes paid its tab at the top price leaves part

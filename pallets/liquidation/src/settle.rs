@@ -130,6 +130,9 @@ impl<T: Config> Pallet<T> {
 			return Self::net(caller, borrower, &plan, plans_weight);
 		}
 		let collateral = plan.collateral_asset;
+		// The guard first: with a held or disputed price, the plan (at the ends that favour the
+		// borrower) may be sold on the DEX within its bound, and nothing else is tried.
+		let unsettled = Self::pair_unsettled(&collateral, &plan.debt_asset);
 		let planned = plan.repay;
 		let (plan, quote) = Self::dex_sale(borrower, plan);
 		// A sale cut to the breaker's cap planned once more.
@@ -159,9 +162,10 @@ impl<T: Config> Pallet<T> {
 					T::WeightInfo::settle_dex(),
 				)
 			},
-			// A price the oracle guard holds drives no sale at all, not even to the backstop:
-			// the next feeds confirm or drop it.
-			Err(DexRefusal::PriceUnconfirmed) => return Err(Error::<T>::PriceUnconfirmed.into()),
+			// No backstop, no auction, no queue on a price the guard holds or disputes: the
+			// insurance would buy, and an auction start, at a price nobody confirmed. The next
+			// feeds accept or drop it within `max_hold_blocks`.
+			Err(_) if unsettled => return Err(Error::<T>::PriceUnconfirmed.into()),
 			Err(dex) => {
 				// A sale that failed at the swap did the DEX route's work too.
 				let dex_weight = if dex == DexRefusal::SwapFailed {

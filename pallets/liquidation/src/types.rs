@@ -127,8 +127,10 @@ pub enum DexRefusal {
 	/// The circuit breaker halted DEX sales of the collateral (or the chain-wide emergency is
 	/// on).
 	Halted,
-	/// The oracle guard holds the collateral's or the debt's latest price (a jump not yet
-	/// confirmed by a later feed): no sale on it, not even to the backstop.
+	/// The oracle guard holds or disputes the collateral's or the debt's price (a jump not
+	/// yet accepted, feeds that disagree) and the DEX could not sell within the bound at the
+	/// ends that favour the borrower: nothing else is tried (no backstop, no auction) until
+	/// the price is settled.
 	PriceUnconfirmed,
 	/// The collateral is `Throttled`: the sale's value is above what this block's cap has
 	/// left, or riskier positions are queued before it (`left` is then 0).
@@ -149,15 +151,18 @@ pub enum SaleGate {
 	Capped(u128),
 	/// None.
 	Halted,
-	/// None: the asset's latest oracle price is a jump not yet confirmed.
-	Unconfirmed,
 }
 
 /// The circuit breaker, as the liquidation pallet needs it (the runtime wires
 /// `pallet-breaker`): what may be sold on the DEX, and how volatile each collateral is.
 pub trait CascadeBreaker<AssetId> {
-	/// What may be sold of `asset` on the DEX in this block.
+	/// What may be sold of `asset` on the DEX in this block (by its level: open, capped,
+	/// halted).
 	fn sale_gate(asset: &AssetId) -> SaleGate;
+	/// Whether the oracle guard holds or disputes `asset`'s price: the prices read are then a
+	/// span (the accepted and the unconfirmed ends), and only what is liquidatable at every
+	/// price in it is liquidated, by routes that price nothing at the unconfirmed end.
+	fn price_unsettled(asset: &AssetId) -> bool;
 	/// A DEX sale of `value` (collateral value, reference units) of `asset` was made.
 	fn note_sale(asset: &AssetId, value: u128);
 	/// `asset`'s measured volatility (annualised), once it is reliable: the most volatile
@@ -169,6 +174,9 @@ pub trait CascadeBreaker<AssetId> {
 impl<AssetId> CascadeBreaker<AssetId> for () {
 	fn sale_gate(_: &AssetId) -> SaleGate {
 		SaleGate::Open
+	}
+	fn price_unsettled(_: &AssetId) -> bool {
+		false
 	}
 	fn note_sale(_: &AssetId, _: u128) {}
 	fn volatility(_: &AssetId) -> Option<sp_arithmetic::FixedU128> {

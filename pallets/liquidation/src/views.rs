@@ -48,17 +48,16 @@ impl<T: Config> Pallet<T> {
 					.saturating_sub(quote.to_insurance)
 					.saturating_sub(quote.tip),
 			),
-			Err(dex)
-				if dex != DexRefusal::PriceUnconfirmed
-					&& Self::insurance_can_pay(plan.debt_asset, plan.repay) =>
-			{
-				(
-					Ok(Route::Backstop { dex }),
-					plan.collateral.saturating_sub(Self::backstop_take(&plan)),
-				)
+			// The guard holds or disputes a price: only the DEX may sell, within its bound.
+			Err(_) if Self::pair_unsettled(&plan.collateral_asset, &plan.debt_asset) => {
+				(Err(DexRefusal::PriceUnconfirmed), plan.collateral)
 			},
+			Err(dex) if Self::insurance_can_pay(plan.debt_asset, plan.repay) => (
+				Ok(Route::Backstop { dex }),
+				plan.collateral.saturating_sub(Self::backstop_take(&plan)),
+			),
 			Err(dex)
-				if !matches!(dex, DexRefusal::PriceUnconfirmed | DexRefusal::Throttled { .. })
+				if !matches!(dex, DexRefusal::Throttled { .. })
 					&& Self::may_start_auction(borrower).is_ok() =>
 			{
 				(Ok(Route::Auction { dex }), plan.collateral)

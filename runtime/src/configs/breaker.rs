@@ -66,14 +66,14 @@ impl pallet_breaker::DexSpot<AssetId> for PoolSpot {
 pub struct BreakerEffects;
 impl pallet_liquidation::CascadeBreaker<AssetId> for BreakerEffects {
 	fn sale_gate(asset: &AssetId) -> pallet_liquidation::SaleGate {
-		if Breaker::price_unsettled(asset) {
-			return pallet_liquidation::SaleGate::Unconfirmed;
-		}
 		match Breaker::effective_level(asset) {
 			Level::Normal => pallet_liquidation::SaleGate::Open,
 			Level::Throttled => pallet_liquidation::SaleGate::Capped(Breaker::sale_left(asset)),
 			Level::Halted => pallet_liquidation::SaleGate::Halted,
 		}
+	}
+	fn price_unsettled(asset: &AssetId) -> bool {
+		Breaker::price_unsettled(asset)
 	}
 	fn note_sale(asset: &AssetId, value: u128) {
 		Breaker::note_sale(asset, value)

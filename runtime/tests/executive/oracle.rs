@@ -250,3 +250,103 @@ fn with_two_fresh_feeders_one_alone_lifts_no_borrow_limit() {
 		every_try_state();
 	})
 }
+
+/// The breaker's level triggers out of reach, the oracle guard's jump (5%) kept: the test below
+/// is about what a held price lets each route do, not about halts.
+fn guard_only() {
+	let mut params = pallet_breaker::LevelParams::<Runtime>::get();
+	let out_of_reach = pallet_breaker::Triggers {
+		volatility: Price::from_u32(1_000_000),
+		moved: sp_runtime::Permill::one(),
+		divergence: sp_runtime::Permill::one(),
+	};
+	params.throttle = out_of_reach;
+	params.halt = out_of_reach;
+	assert_ok!(Breaker::set_breaker_params(RuntimeOrigin::root(), params));
+}
+
+/// #26, severity while a price is held: a jump the guard holds delayed every liquidation by
+/// `settle` (`PriceUnconfirmed`), the deepest ones included. Now a held price is a span, and a
+/// position liquidatable at every price in it (at the end that favours the borrower) is
+/// settled through the DEX in the feed's own block; one that only the held price would make
+/// unhealthy waits, by every route; the insurance backstop buys nothing on it.
+///
+/// XBTC falls 60,000 → 50,500 in accepted steps under the 5% jump: Eve (40,000 USDM on 1 XBTC,
+/// 78% threshold: below 1 under 51,282) is below 1; Ferdie (36,000: below 1 under 46,154) is
+/// not. Then a feed of 45,000 (−10.9%) is held, and in its block Eve is settled through the
+/// pool, Ferdie is not liquidatable.
+#[test]
+fn a_held_drop_settles_positions_below_one_at_both_ends_and_holds_back_the_rest() {
+	genesis("development").execute_with(|| {
+		use margincall_runtime::{Lending, Liquidation};
+		use pallet_lending::LendingPositions;
+		use pallet_liquidation::{Event as Liq, Route};
+		use Sr25519Keyring::{Alice, Bob, Charlie, Dave, Eve, Ferdie};
+		block(vec![]);
+		guard_only();
+		eve_holds_one_xbtc(&[Alice]);
+		let (eve, ferdie) = (account(Eve), account(Ferdie));
+		let borrow = |amount| lending(pallet_lending::Call::borrow { asset: USDM, amount });
+		let results = block(vec![
+			signed(Eve, borrow(40_000 * UNIT)),
+			signed(Ferdie, lending(pallet_lending::Call::supply { asset: XBTC, amount: UNIT })),
+		]);
+		for r in results {
+			assert_ok!(r.expect("valid"));
+		}
+		assert_ok!(block(vec![signed(Ferdie, borrow(36_000 * UNIT))])[0].expect("valid"));
+		for step in [57_500, 55_000, 52_500, 50_500] {
+			assert_ok!(block(vec![signed(Alice, prices(step))])[0].expect("valid"));
+			assert!(!Breaker::price_unsettled(&XBTC), "{step} is accepted");
+		}
+		assert!(Lending::account_health(&eve).unwrap().is_liquidatable());
+		assert!(!Lending::account_health(&ferdie).unwrap().is_liquidatable());
+
+		let settle = |who: &AccountId| {
+			RuntimeCall::Liquidation(pallet_liquidation::Call::settle {
+				borrower: who.clone().into(),
+			})
+		};
+		let liquidate = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate {
+			borrower: ferdie.clone().into(),
+			debt_asset: USDM,
+			collateral_asset: XBTC,
+			max_repay: pallet_lending::Amount::All,
+		});
+		let treasury = Liquidation::insurance_account();
+		let insurance = asset_balance(USDM, &treasury);
+		let eve_debt = Lending::debt(&eve, &USDM).unwrap();
+		let results = block(vec![
+			signed(Alice, prices(45_000)),
+			signed(Bob, settle(&eve)),
+			signed(Charlie, settle(&ferdie)),
+			signed(Dave, liquidate),
+		]);
+		assert_ok!(results[0].expect("valid"));
+		assert_eq!(Breaker::held_price(&XBTC), Some(Price::from_u32(45_000)));
+		assert!(Breaker::price_unsettled(&XBTC));
+		assert_ok!(results[1].expect("valid"));
+		let not_liquidatable: DispatchError =
+			pallet_liquidation::Error::<Runtime>::NotLiquidatable.into();
+		assert_eq!(results[2].expect("valid"), Err(not_liquidatable));
+		assert_eq!(results[3].expect("valid"), Err(not_liquidatable));
+		let repaid = events()
+			.into_iter()
+			.find_map(|e| match e {
+				RuntimeEvent::Liquidation(Liq::Settled { borrower, route, repaid, .. })
+					if borrower == eve =>
+				{
+					assert_eq!(route, Route::Dex);
+					Some(repaid)
+				},
+				_ => None,
+			})
+			.expect("Eve settled");
+		// (Less a block's interest, accrued as the settlement reads the debt.)
+		let after = Lending::debt(&eve, &USDM).unwrap();
+		assert!(after >= eve_debt - repaid && after < eve_debt - repaid + UNIT, "{after}");
+		assert_eq!(Liquidation::do_preview(&eve).map(|p| p.route), Err(not_liquidatable));
+		assert_eq!(asset_balance(USDM, &treasury), insurance, "the backstop bought nothing");
+		every_try_state();
+	})
+}

@@ -186,31 +186,76 @@ fn a_riskier_position_goes_before_the_queue_and_takes_a_full_queues_last_place()
 	});
 }
 
+/// #26, "`settle` consults the guard last": the DEX's refusals (`SlippageExceeded`, `NoCash`,
+/// `NoPool`) were returned before the breaker was asked, so a held price still drove the
+/// insurance backstop (the wick: 5,062 of insurance spent with nothing sold). The guard is now
+/// asked first: with either asset's price held, a position liquidatable at the span's ends
+/// that favour the borrower (the mock's one price) is sold on the DEX within its bound, and
+/// when the DEX refuses, nothing else is tried: no backstop, no auction, no queue.
 #[test]
-fn a_held_price_of_either_asset_stops_dex_sales_fail_closed_for_selling_only() {
+fn a_held_price_lets_the_dex_sell_within_its_bound_and_nothing_else() {
 	ExtBuilder::default().build_and_execute(|| {
 		alice_underwater(90);
 		mint(USD, insurance(), 1_000_000);
-		// Either asset's price held: no sale, not to the DEX, not to the funded backstop.
+		// Someone dumps BTC into the pool: it prices BTC far below the oracle (beyond the
+		// slippage bound). Unheld, the funded backstop would buy (as
+		// `a_manipulated_pool_is_refused_by_the_slippage_bound` shows).
+		let dump = |amount| {
+			AssetConversion::swap_exact_tokens_for_tokens(
+				RuntimeOrigin::signed(LP),
+				vec![Box::new(NativeOrWithId::WithId(BTC)), Box::new(NativeOrWithId::WithId(USD))],
+				amount,
+				1,
+				LP,
+				false,
+			)
+		};
+		assert_ok!(dump(50_000_000));
 		for held in [BTC, USD] {
 			MockBreaker::hold(held);
 			let preview = Liquidation::preview(ALICE).unwrap();
 			assert_eq!(preview.route, Err(DexRefusal::PriceUnconfirmed), "{held}");
+			let before = snapshot();
 			assert_noop!(settle(ALICE), Error::<Test>::PriceUnconfirmed);
+			assert_eq!(snapshot(), before);
+			// Halted and an empty treasury: no auction on the held price either.
+			MockBreaker::halt(BTC);
+			assert_noop!(settle(ALICE), Error::<Test>::PriceUnconfirmed);
+			assert_eq!(Auctions::<Test>::count(), 0);
 			MockBreaker::clear();
 		}
-		// Batches skip it too.
+		// Throttled with nothing left: not queued on a held price.
+		MockBreaker::hold(BTC);
+		MockBreaker::throttle(BTC, 0);
+		assert_noop!(settle(ALICE), Error::<Test>::PriceUnconfirmed);
+		assert!(queue(BTC).is_empty());
+		MockBreaker::clear();
+		// A pool back at the oracle: held or not, the DEX sells within its bound.
+		let (usd, btc) = pool_reserves(USD, BTC);
+		assert_ok!(AssetConversion::swap_tokens_for_exact_tokens(
+			RuntimeOrigin::signed(LP),
+			vec![Box::new(NativeOrWithId::WithId(USD)), Box::new(NativeOrWithId::WithId(BTC))],
+			btc - (btc * usd / 90).isqrt(),
+			u128::MAX,
+			LP,
+			false,
+		));
+		MockBreaker::hold(USD);
+		let insurance_usd = balance(USD, insurance());
+		assert_eq!(Liquidation::preview(ALICE).unwrap().route, Ok(Route::Dex));
+		assert_ok!(settle(ALICE));
+		assert!(matches!(last_event(), Event::Settled { route: Route::Dex, .. }));
+		assert_eq!(balance(USD, insurance()), insurance_usd, "the backstop bought nothing");
+		// Repaying is never held, and a keeper with its own funds may liquidate.
+		MockOracle::set(BTC, FixedU128::from_u32(80));
+		assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::Exact(1_000)));
+		assert_ok!(bob_liquidates_alice(Amount::Exact(1_000)));
+		// Batches sell it too.
 		MockBreaker::hold(BTC);
 		let w = BatchWitness { pairs: 1, wide: 0 };
 		let report = Liquidation::try_settle_batch(&[ALICE], w).unwrap();
-		assert_eq!(report.skipped, vec![(ALICE, Skipped::Dex(DexRefusal::PriceUnconfirmed))]);
-		// Repaying is never held, and a keeper with its own funds may liquidate.
-		assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::Exact(1_000)));
-		assert_ok!(bob_liquidates_alice(Amount::Exact(1_000)));
-		// Confirmed (released by the guard): the DEX route is back.
-		MockBreaker::clear();
-		assert_ok!(settle(ALICE));
-		assert!(matches!(last_event(), Event::Settled { route: Route::Dex, .. }));
+		assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+		assert_eq!(report.settled, vec![ALICE]);
 	});
 }
 
