@@ -176,7 +176,19 @@ fn pool<T>(collateral: <T as Config>::AssetId, debt: <T as Config>::AssetId, deb
 where
 	T: Config + pallet_lending::Config<AssetId = <T as Config>::AssetId>,
 {
-	let lp: T::AccountId = account("lp", 0, 0);
+	pool_from::<T>(0, collateral, debt, debt_depth)
+}
+
+/// [`pool`], funded by the `lp`-th provider (an account holds a bounded number of assets).
+fn pool_from<T>(
+	lp: u32,
+	collateral: <T as Config>::AssetId,
+	debt: <T as Config>::AssetId,
+	debt_depth: u128,
+) where
+	T: Config + pallet_lending::Config<AssetId = <T as Config>::AssetId>,
+{
+	let lp: T::AccountId = account("lp", lp, 0);
 	let collateral_depth = debt_depth.saturating_mul(10);
 	// Twice the depth: adding liquidity keeps the provider's accounts alive.
 	assert!(<T as Config>::Assets::mint_into(collateral, &lp, collateral_depth.saturating_mul(2))
@@ -510,23 +522,41 @@ mod benchmarks {
 	}
 
 	/// The loss waterfall over `n` debts of an account with no collateral: each debt partly
-	/// repaid by the treasury and the rest written off against reserves and suppliers.
+	/// repaid by the treasury's holdings of it, partly by what it sells of another holding on
+	/// the DEX (one sale a debt, chosen among as many holdings as an account may have), and
+	/// the rest written off against reserves and suppliers.
 	#[benchmark]
 	fn cover_shortfall(n: Linear<1, { T::MaxDebts::get() }>) -> Result<(), BenchmarkError> {
 		start::<T>();
 		let borrower: T::AccountId = account("borrower", 0, 0);
 		let caller: T::AccountId = whitelisted_caller();
 		let (collaterals, debts) = underwater::<T>(&borrower)?;
-		// Repay the debts beyond the first `n`, then strip the collateral.
+		// Repay the debts beyond the first `n`, then move the collateral to the treasury (its
+		// holdings to sell), with a pool of each holding against each debt.
 		for debt in debts.iter().skip(n as usize) {
 			Lending::<T>::repay(RawOrigin::Signed(borrower.clone()).into(), *debt, Amount::All)?;
 		}
-		let stripper: T::AccountId = account("stripper", 0, 0);
+		let treasury = Pallet::<T>::insurance_account();
 		for collateral in &collaterals {
 			let all = <T as Config>::Lending::supplied(&borrower, collateral)?;
-			<T as Config>::Lending::seize_collateral(&borrower, collateral, all, &stripper)?;
+			<T as Config>::Lending::seize_collateral(&borrower, collateral, all, &treasury)?;
 		}
-		let treasury = Pallet::<T>::insurance_account();
+		// The first holding the largest by far: it covers each debt exactly (the sale that
+		// quotes twice), through a deep pool against each.
+		let first = collaterals.first().copied().ok_or(BenchmarkError::Stop("no market"))?;
+		let more = COLLATERAL.saturating_mul(100);
+		// (Held as lending supply, as seized collateral is: the sale withdraws it first.)
+		let min = <T as Config>::Assets::minimum_balance(first);
+		<T as Config>::Assets::mint_into(first, &treasury, more.saturating_add(min))?;
+		Lending::<T>::supply(RawOrigin::Signed(treasury.clone()).into(), first, more)?;
+		for (i, debt) in debts.iter().take(n as usize).enumerate() {
+			let lp = u32::try_from(i).unwrap_or(u32::MAX).saturating_add(1);
+			pool_from::<T>(lp, first, *debt, DEBT.saturating_mul(100));
+		}
+		let held: u128 = collaterals
+			.iter()
+			.map(|c| <T as Config>::Lending::supplied(&treasury, c).unwrap_or(0))
+			.sum();
 		let gov: T::AccountId = account("gov", 0, 0);
 		for debt in debts.iter().take(n as usize) {
 			<T as Config>::Assets::mint_into(*debt, &treasury, DEBT / 4)?;
@@ -542,6 +572,11 @@ mod benchmarks {
 		for debt in debts.iter().take(n as usize) {
 			assert_eq!(<T as Config>::Lending::debt(&borrower, debt)?, 0);
 		}
+		let left: u128 = collaterals
+			.iter()
+			.map(|c| <T as Config>::Lending::supplied(&treasury, c).unwrap_or(0))
+			.sum();
+		assert!(left < held, "the treasury sold: {left} of {held}");
 		Ok(())
 	}
 

@@ -528,6 +528,19 @@ pub mod pallet {
 			/// Its rank (higher is seized first).
 			rank: u8,
 		},
+		/// The insurance treasury sold `sold` of its `asset` on the DEX for `bought` of
+		/// `for_asset`, to cover a shortfall in it (the loss waterfall, before anything is
+		/// socialised).
+		InsuranceSold {
+			/// The holding sold.
+			asset: T::AssetId,
+			/// Units sold.
+			sold: u128,
+			/// The debt's asset bought.
+			for_asset: T::AssetId,
+			/// Units bought.
+			bought: u128,
+		},
 		/// Governance moved insurance funds.
 		InsuranceTransferred {
 			/// The asset.

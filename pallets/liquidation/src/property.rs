@@ -29,7 +29,7 @@
 //! take's collateral and repayment are counted like a keeper's.
 //!
 //! It prints how often it reached each route and asserts that it reached all of them.
-//! `LIQUIDATION_PROPTEST_CASES` sets the number of sequences (default 200), `PROPTEST_SEED`
+//! `LIQUIDATION_PROPTEST_CASES` sets the number of sequences (default 300), `PROPTEST_SEED`
 //! which ones (default: a fixed seed, the same every run).
 
 use crate::{mock::*, *};
@@ -76,6 +76,8 @@ enum Op {
 	/// Governance (root) sets BTC's liquidation threshold (percent; the collateral factor 5
 	/// points below).
 	Threshold(u32),
+	/// The treasury receives collateral supply (seized, say): units of BTC or MEME.
+	Seized(usize, u128),
 	/// The oracle guard holds an asset's price (until time advances: a hold lasts a few
 	/// blocks at most).
 	Hold(usize),
@@ -101,6 +103,7 @@ fn op() -> impl Strategy<Value = Op> {
 		1 => (b.clone(), 0..2usize, 1u128..50).prop_map(|(b, c, n)| Op::Small(b, c, n)),
 		1 => (60u32..=85).prop_map(Op::Threshold),
 		1 => (0..4usize).prop_map(Op::Hold),
+		1 => (0..2usize, 1u128..20_000).prop_map(|(c, n)| Op::Seized(c, n)),
 	]
 }
 
@@ -141,6 +144,8 @@ struct Counts {
 	/// refused for it.
 	held_sold: u32,
 	held_refused: u32,
+	/// The treasury's sales of its holdings to cover a shortfall.
+	treasury_sold: u32,
 }
 
 fn debts_of(who: AccountId) -> BTreeMap<AssetId, u128> {
@@ -173,6 +178,17 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 					let price = start_price(asset)
 						.saturating_mul(FixedU128::from_rational(u128::from(p), 100));
 					MockOracle::set(asset, price);
+					None
+				},
+				Op::Seized(c, n) => {
+					let asset = COLLATERALS[c];
+					let _ =
+						<Assets as frame_support::traits::fungibles::Mutate<AccountId>>::mint_into(
+							asset,
+							&insurance(),
+							n + MIN,
+						);
+					let _ = Lending::supply(RuntimeOrigin::signed(insurance()), asset, n);
 					None
 				},
 				Op::Hold(a) => {
@@ -466,6 +482,14 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 								*paid.entry(debt_asset).or_default() += repaid;
 								repayments += 1;
 							},
+							Event::InsuranceSold { asset, for_asset, .. } => {
+								prop_assert!(
+									!MockBreaker::is_held(asset)
+										&& !MockBreaker::is_held(for_asset),
+									"the treasury sold on a held price"
+								);
+								counts.borrow_mut().treasury_sold += 1
+							},
 							Event::AuctionReset { .. } => {
 								let pair =
 									auction.as_ref().map(|a| (a.collateral_asset, a.debt_asset));
@@ -669,7 +693,7 @@ fn check_liveness(counts: &RefCell<Counts>) -> Result<(), TestCaseError> {
 #[test]
 fn random_liquidations_touch_no_healthy_account_and_lose_no_unit() {
 	let counts = RefCell::new(Counts::default());
-	let mut runner = proptest_runner("LIQUIDATION_PROPTEST_CASES", 200);
+	let mut runner = proptest_runner("LIQUIDATION_PROPTEST_CASES", 300);
 	runner
 		.run(&(setup(), prop::collection::vec(op(), 1..40)), |(setup, ops)| {
 			run(setup, ops, &counts)
@@ -690,6 +714,7 @@ fn random_liquidations_touch_no_healthy_account_and_lose_no_unit() {
 	assert!(c.liveness_checks > 0, "no liveness checked: {c:?}");
 	assert!(c.held_sold > 0, "no sale on a held price: {c:?}");
 	assert!(c.held_refused > 0, "no settlement waiting for a held price: {c:?}");
+	assert!(c.treasury_sold > 0, "no treasury sale: {c:?}");
 }
 
 /// Found by the soak (seed 7): an auction whose takes paid its tab at the top price leaves part

@@ -89,7 +89,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The treasury's spendable tokens of `asset` (less the minimum balance it keeps), and what
 	/// a withdrawal into it leaves behind: the first minimum balance, when it holds none.
-	fn treasury_tokens(asset: T::AssetId) -> (u128, u128) {
+	pub(crate) fn treasury_tokens(asset: T::AssetId) -> (u128, u128) {
 		let treasury = Self::insurance_account();
 		let tokens = T::Assets::reducible_balance(
 			asset,

@@ -1,14 +1,32 @@
-//! The loss waterfall: dust accounts swept, and a shortfall covered by the treasury before the
-//! rest is socialised to the market's suppliers.
+//! The loss waterfall: dust accounts swept, and a shortfall covered by the treasury (its
+//! holdings of the debt's asset, then what it sells of its other holdings on the DEX within the
+//! oracle bound) before the rest is socialised to the market's suppliers.
 
-use crate::{pallet::*, plan::Plan, weights::WeightInfo};
+use crate::{math, pallet::*, plan::Plan, types::CascadeBreaker, weights::WeightInfo};
+use alloc::vec;
 use frame_support::{
 	ensure,
 	pallet_prelude::{DispatchError, Weight},
 	storage::with_storage_layer,
 };
+use pallet_asset_conversion::{QuotePrice, Swap};
 use pallet_lending::LendingPositions;
-use sp_arithmetic::traits::Zero;
+use sp_arithmetic::{
+	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedU128, PerThing, Rounding,
+};
+
+/// A sale of the treasury's holdings worked out but not made.
+struct TreasurySale<AssetId> {
+	asset: AssetId,
+	/// Units of `asset` sold (exact when `exact_out` is `None`, at most otherwise).
+	input: u128,
+	/// Exactly this much of the debt bought (`Some`), or all of `input` sold for at least
+	/// `min_out` (`None`).
+	exact_out: Option<u128>,
+	min_out: u128,
+	/// `input`'s value at the oracle, for the breaker's cap.
+	value: u128,
+}
 
 impl<T: Config> Pallet<T> {
 	/// Sweeping `n` dust collaterals to the treasury.
@@ -89,6 +107,13 @@ impl<T: Config> Pallet<T> {
 			if owed.is_zero() {
 				continue;
 			}
+			// Short of the debt's asset: the treasury sells what it holds of another.
+			let held = Self::insurance_spendable(asset);
+			if held < owed {
+				// Plus the minimum balance a treasury holding none of it keeps.
+				let (_, kept) = Self::treasury_tokens(asset);
+				Self::sell_insurance_for(asset, owed.saturating_sub(held).saturating_add(kept));
+			}
 			let available = Self::insurance_spendable(asset).min(owed);
 			// A repayment that clears no debt share is refused by the market: then the treasury
 			// pays nothing and the rest of the waterfall covers all of it.
@@ -135,5 +160,121 @@ impl<T: Config> Pallet<T> {
 			covered = covered.saturating_add(1);
 		}
 		Ok(covered)
+	}
+
+	/// Sells the insurance treasury's largest other holding (by value at the oracle; its
+	/// lending supplies, as far as their markets have the cash) for up to `need` of `debt` on
+	/// the DEX, within the oracle bound (`max_slippage`, the pair valued at the ends that favour
+	/// the seller) and the breaker's gates: not a halted asset, not beyond a throttled one's
+	/// cap, not on a price the guard holds or disputes. One sale a debt (bounded work). Returns
+	/// the debt units bought; a sale that cannot be made changes nothing and the waterfall goes
+	/// on as before.
+	pub(crate) fn sell_insurance_for(debt: T::AssetId, need: u128) -> u128 {
+		let Some(sale) = Self::treasury_sale(debt, need) else { return 0 };
+		let treasury = Self::insurance_account();
+		let path = vec![Self::dex_asset(sale.asset), Self::dex_asset(debt)];
+		let made = with_storage_layer(|| -> Result<u128, DispatchError> {
+			Self::fund_treasury(sale.asset, sale.input)?;
+			match sale.exact_out {
+				Some(out) => {
+					let sold = T::Dex::swap_tokens_for_exact_tokens(
+						treasury.clone(),
+						path,
+						out,
+						Some(sale.input),
+						treasury.clone(),
+						true,
+					)?;
+					Ok((sold, out))
+				},
+				None => {
+					let out = T::Dex::swap_exact_tokens_for_tokens(
+						treasury.clone(),
+						path,
+						sale.input,
+						Some(sale.min_out),
+						treasury.clone(),
+						true,
+					)?;
+					Ok((sale.input, out))
+				},
+			}
+			.map(|(sold, bought)| {
+				Self::deposit_event(Event::InsuranceSold {
+					asset: sale.asset,
+					sold,
+					for_asset: debt,
+					bought,
+				});
+				bought
+			})
+		});
+		match made {
+			Ok(bought) => {
+				T::Breaker::note_sale(&sale.asset, sale.value);
+				bought
+			},
+			Err(e) => {
+				log::debug!(target: "runtime::liquidation", "treasury sale failed: {e:?}");
+				0
+			},
+		}
+	}
+
+	/// The sale [`Self::sell_insurance_for`] would make, if any.
+	fn treasury_sale(debt: T::AssetId, need: u128) -> Option<TreasurySale<T::AssetId>> {
+		if need.is_zero() {
+			return None;
+		}
+		let treasury = Self::insurance_account();
+		let (asset, spendable, debt_price, price) = T::Lending::account_assets(&treasury)
+			.supplies
+			.into_iter()
+			.filter(|(asset, _)| *asset != debt && !Self::pair_unsettled(asset, &debt))
+			.filter_map(|(asset, _)| {
+				let spendable = Self::insurance_spendable(asset);
+				let (debt_price, price) = Self::pair_prices(&debt, &asset).ok()?;
+				(!spendable.is_zero()).then_some((asset, spendable, debt_price, price))
+			})
+			.max_by_key(|(_, spendable, _, price)| crate::plan::value_of(*spendable, *price))?;
+		let params = Params::<T>::get();
+		// Debt units worth `amount` of the holding at the oracle, and back (rounded down).
+		let worth = |amount: u128, from: FixedU128, to: FixedU128| {
+			multiply_by_rational_with_rounding(
+				amount,
+				from.into_inner(),
+				to.into_inner(),
+				Rounding::Down,
+			)
+		};
+		let (dex_in, dex_out) = (Self::dex_asset(asset), Self::dex_asset(debt));
+		let all_buys = T::Dex::quote_price_exact_tokens_for_tokens(
+			dex_in.clone(),
+			dex_out.clone(),
+			spendable,
+			true,
+		)?;
+		let (input, exact_out, min_out) = if all_buys >= need {
+			// Exactly the need, for at most its oracle worth plus the slippage bound.
+			let input = T::Dex::quote_price_tokens_for_exact_tokens(dex_in, dex_out, need, true)?;
+			let max = math::with_discount(
+				worth(need, debt_price, price)?,
+				params.max_slippage,
+				Rounding::Down,
+			)?;
+			(input <= max && input <= spendable).then_some((input, Some(need), need))?
+		} else {
+			// All of it, for at least its oracle worth less the slippage bound.
+			let min_out = worth(spendable, price, debt_price)
+				.map(|w| params.max_slippage.left_from_one().mul_ceil(w))?;
+			(all_buys >= min_out && !min_out.is_zero()).then_some((spendable, None, min_out))?
+		};
+		let value = Self::sale_value(input, price);
+		match Self::pair_gate(&asset) {
+			Ok(None) => {},
+			Ok(Some(left)) if value <= left => {},
+			Ok(Some(_)) | Err(_) => return None,
+		}
+		Some(TreasurySale { asset, input, exact_out, min_out, value })
 	}
 }

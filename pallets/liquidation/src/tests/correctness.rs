@@ -599,3 +599,129 @@ fn the_treasurys_supply_of_the_debt_funds_the_backstop_and_the_waterfall() {
 		assert_eq!(balance(USD, insurance()), MIN);
 	});
 }
+
+/// Finding 6, second half: seized supply never funded the waterfall. The treasury held BTC
+/// (seized collateral, fees) and no USD; Alice's USD shortfall was socialised whole. Now the
+/// treasury sells its largest other holding on the DEX for the debt's asset, within the
+/// oracle bound and the breaker's gates, before anything is socialised.
+fn treasury_holds_btc(units: u128) {
+	mint(BTC, insurance(), units + MIN);
+	assert_ok!(Lending::supply(RuntimeOrigin::signed(insurance()), BTC, units));
+}
+
+/// Alice's shortfall once a keeper has taken all her BTC at 70: 700,000 less what 10,000 BTC
+/// at 70 with the 10% bonus repaid.
+const SHORTFALL: u128 = 700_000 - 10_000 * 70 * 10 / 11;
+
+#[test]
+fn the_treasury_sells_its_other_holdings_before_a_loss_is_socialised() {
+	ExtBuilder::default().build_and_execute(|| {
+		treasury_holds_btc(5_000);
+		alice_underwater(70);
+		let pool = pool_reserves(USD, BTC);
+		assert_ok!(bob_liquidates_alice(Amount::All));
+		assert_eq!(debt(ALICE, USD), 0);
+		let sold = events()
+			.into_iter()
+			.find_map(|e| match e {
+				Event::InsuranceSold { asset: BTC, sold, for_asset: USD, bought } => {
+					// The shortfall and the minimum balance the treasury keeps.
+					assert_eq!(bought, SHORTFALL + MIN);
+					Some(sold)
+				},
+				_ => None,
+			})
+			.expect("the treasury sold BTC");
+		// Within the bound: no more BTC than the shortfall's worth at the oracle plus 5%.
+		assert!(sold <= (SHORTFALL + MIN) * 105 / 100 / 70, "{sold}");
+		assert!(events().contains(&Event::ShortfallCoveredByInsurance {
+			borrower: ALICE,
+			asset: USD,
+			amount: SHORTFALL
+		}));
+		assert!(!events().iter().any(|e| matches!(e, Event::BadDebtSocialised { .. })));
+		assert_eq!(BadDebt::<Test>::get(USD), 0);
+		// Exact balances: the pool took the BTC and paid the USD; the treasury's BTC supply
+		// went down by what it sold (the keeper's fee aside) and it holds no USD beyond MIN.
+		assert_eq!(pool_reserves(USD, BTC), (pool.0 - SHORTFALL - MIN, pool.1 + sold));
+		assert_eq!(balance(USD, insurance()), MIN);
+		assert_eq!(MockBreaker::sold(BTC), sold * 70);
+	});
+}
+
+#[test]
+fn a_holding_too_small_is_sold_whole_and_only_the_rest_is_socialised() {
+	ExtBuilder::default().build_and_execute(|| {
+		treasury_holds_btc(100);
+		alice_underwater(70);
+		assert_ok!(bob_liquidates_alice(Amount::All));
+		let (sold, bought) = events()
+			.into_iter()
+			.find_map(|e| match e {
+				Event::InsuranceSold { asset: BTC, sold, for_asset: USD, bought } => {
+					Some((sold, bought))
+				},
+				_ => None,
+			})
+			.unwrap_or_else(|| panic!("BTC sold: {:?}", events()));
+		// All of it (the 100 and the keeper's fee), for at least its oracle worth less 5%.
+		assert_eq!(sold, 100 + fee_btc());
+		assert!(bought >= sold * 70 * 95 / 100, "{bought}");
+		assert_eq!(supplied(insurance(), BTC), 0);
+		// The treasury keeps its minimum balance of USD; the rest of the shortfall is the
+		// suppliers' (the mock's reserves are at their floor).
+		assert!(events().contains(&Event::ShortfallCoveredByInsurance {
+			borrower: ALICE,
+			asset: USD,
+			amount: bought - MIN
+		}));
+		assert_eq!(BadDebt::<Test>::get(USD), SHORTFALL - (bought - MIN));
+	});
+}
+
+/// The BTC the keeper's protocol fee gave the treasury in the last liquidation.
+fn fee_btc() -> u128 {
+	events()
+		.into_iter()
+		.filter_map(|e| match e {
+			Event::Liquidated { protocol_fee, .. } => Some(protocol_fee),
+			_ => None,
+		})
+		.sum()
+}
+
+#[test]
+fn the_treasury_sells_nothing_halted_held_or_beyond_the_bound() {
+	for case in ["halted", "held", "held debt", "capped", "dumped"] {
+		ExtBuilder::default().build_and_execute(|| {
+			treasury_holds_btc(5_000);
+			alice_underwater(70);
+			match case {
+				"halted" => MockBreaker::halt(BTC),
+				"held" => MockBreaker::hold(BTC),
+				"held debt" => MockBreaker::hold(USD),
+				"capped" => MockBreaker::throttle(BTC, 1_000),
+				_ => {
+					// The pool priced far below the oracle: beyond the slippage bound.
+					assert_ok!(AssetConversion::swap_exact_tokens_for_tokens(
+						RuntimeOrigin::signed(LP),
+						vec![
+							Box::new(NativeOrWithId::WithId(BTC)),
+							Box::new(NativeOrWithId::WithId(USD))
+						],
+						100_000_000,
+						1,
+						LP,
+						false,
+					));
+				},
+			}
+			let pool = pool_reserves(USD, BTC);
+			assert_ok!(bob_liquidates_alice(Amount::All));
+			assert!(!events().iter().any(|e| matches!(e, Event::InsuranceSold { .. })), "{case}");
+			assert_eq!(pool_reserves(USD, BTC), pool, "{case}");
+			assert_eq!(BadDebt::<Test>::get(USD), SHORTFALL, "{case}");
+			assert_eq!(supplied(insurance(), BTC), 5_000 + fee_btc(), "{case}");
+		});
+	}
+}
