@@ -825,6 +825,12 @@ impl<T: Config> Pallet<T> {
 			.is_some_and(|q| q.disputed || q.resolved(Self::now(), hold).held.is_some())
 	}
 
+	/// Whether the latest fresh feeds of `asset` disagree beyond the agreement band: the last
+	/// agreed quote stays (and ages), but it is no price the feeds support.
+	pub fn price_disputed(asset: &T::AssetId) -> bool {
+		Quotes::<T>::get(asset).is_some_and(|q| q.disputed)
+	}
+
 	/// Fresh feeders the oracle needs to combine a price: the quorum set, raised to a strict
 	/// majority of the feeders and lowered to all of them when the set changed since (so a
 	/// minority never sets a price, and a price can always be set).

@@ -300,7 +300,9 @@ impl<T: Config> Pallet<T> {
 		// A held or disputed price does not stop a take (as Maker's Clipper stays takeable
 		// while its breaker is tripped): the take is at the auction's price, and the oracle
 		// checks below read the span's ends that favour the borrower, so nothing is priced at
-		// the unconfirmed end. A stale price fails closed.
+		// the unconfirmed end. A stale price fails closed, and so does a disputed one (the
+		// last agreed price, frozen while the feeds disagree).
+		ensure!(!Self::pair_disputed(&collateral, &debt), Error::<T>::PriceUnconfirmed);
 		let (debt_price, collateral_price) = Self::pair_prices(&debt, &collateral)?;
 		let oracle = collateral_price.checked_div(&debt_price).ok_or_else(overflow::<T>)?;
 		ensure!(!auction.needs_reset(&params, now, oracle), Error::<T>::AuctionNeedsReset);

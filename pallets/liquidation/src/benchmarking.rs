@@ -521,37 +521,45 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// The loss waterfall over `n` debts of an account with no collateral: each debt partly
-	/// repaid by the treasury's holdings of it, partly by what it sells of another holding on
-	/// the DEX (one sale a debt, chosen among as many holdings as an account may have), and
-	/// the rest written off against reserves and suppliers.
+	/// The loss waterfall over `n` debts of an account with no collateral, at its worst: for
+	/// each debt the treasury's holdings of it (tokens), then its other supplies tried largest
+	/// first (as many as an account may hold: every larger one has no pool against the debt,
+	/// so each is quoted and refused), the first that sells sold whole for less than the
+	/// shortfall, and the rest written off against reserves and suppliers.
 	#[benchmark]
 	fn cover_shortfall(n: Linear<1, { T::MaxDebts::get() }>) -> Result<(), BenchmarkError> {
 		start::<T>();
 		let borrower: T::AccountId = account("borrower", 0, 0);
 		let caller: T::AccountId = whitelisted_caller();
 		let (collaterals, debts) = underwater::<T>(&borrower)?;
-		// Repay the debts beyond the first `n`, then move the collateral to the treasury (its
-		// holdings to sell), with a pool of each holding against each debt.
+		// Repay the debts beyond the first `n`, then move the collateral away: to the
+		// treasury, holdings of decreasing size (the i-th worth 2.5·10⁷ / (i + 1) at 0.1, each
+		// less than a debt's shortfall), the rest to a stripper.
 		for debt in debts.iter().skip(n as usize) {
 			Lending::<T>::repay(RawOrigin::Signed(borrower.clone()).into(), *debt, Amount::All)?;
 		}
 		let treasury = Pallet::<T>::insurance_account();
-		for collateral in &collaterals {
+		let stripper: T::AccountId = account("stripper", 0, 0);
+		for (i, collateral) in collaterals.iter().enumerate() {
 			let all = <T as Config>::Lending::supplied(&borrower, collateral)?;
-			<T as Config>::Lending::seize_collateral(&borrower, collateral, all, &treasury)?;
+			let divisor =
+				u128::try_from(i).ok().and_then(|i| i.checked_add(1)).unwrap_or(u128::MAX);
+			let share = (COLLATERAL / 4).checked_div(divisor).unwrap_or(0);
+			<T as Config>::Lending::seize_collateral(&borrower, collateral, share, &treasury)?;
+			let rest = all.saturating_sub(share);
+			<T as Config>::Lending::seize_collateral(&borrower, collateral, rest, &stripper)?;
 		}
-		// The first holding the largest by far: it covers each debt exactly (the sale that
-		// quotes twice), through a deep pool against each.
-		let first = collaterals.first().copied().ok_or(BenchmarkError::Stop("no market"))?;
-		let more = COLLATERAL.saturating_mul(100);
-		// (Held as lending supply, as seized collateral is: the sale withdraws it first.)
-		let min = <T as Config>::Assets::minimum_balance(first);
-		<T as Config>::Assets::mint_into(first, &treasury, more.saturating_add(min))?;
-		Lending::<T>::supply(RawOrigin::Signed(treasury.clone()).into(), first, more)?;
-		for (i, debt) in debts.iter().take(n as usize).enumerate() {
-			let lp = u32::try_from(i).unwrap_or(u32::MAX).saturating_add(1);
-			pool_from::<T>(lp, first, *debt, DEBT.saturating_mul(100));
+		// The k-th debt has a pool only against the (k+1)-th smallest holding: the larger ones
+		// are tried first and refused.
+		for (k, debt) in debts.iter().take(n as usize).enumerate() {
+			let holding = collaterals
+				.iter()
+				.rev()
+				.nth(k)
+				.copied()
+				.ok_or(BenchmarkError::Stop("fewer holdings than debts"))?;
+			let lp = u32::try_from(k).unwrap_or(u32::MAX).saturating_add(1);
+			pool_from::<T>(lp, holding, *debt, DEBT.saturating_mul(100));
 		}
 		let held: u128 = collaterals
 			.iter()
@@ -571,6 +579,8 @@ mod benchmarks {
 
 		for debt in debts.iter().take(n as usize) {
 			assert_eq!(<T as Config>::Lending::debt(&borrower, debt)?, 0);
+			// Sold something, and still wrote off the rest.
+			assert!(BadDebt::<T>::get(debt) > 0);
 		}
 		let left: u128 = collaterals
 			.iter()

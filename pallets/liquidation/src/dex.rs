@@ -164,6 +164,12 @@ impl<T: Config> Pallet<T> {
 		T::Breaker::price_unsettled(collateral) || T::Breaker::price_unsettled(debt)
 	}
 
+	/// Whether the feeds of `collateral` or `debt` disagree: no route liquidates the pair (the
+	/// last agreed price it would read is frozen, not a span of what the feeds allow).
+	pub(crate) fn pair_disputed(collateral: &T::AssetId, debt: &T::AssetId) -> bool {
+		T::Breaker::price_disputed(collateral) || T::Breaker::price_disputed(debt)
+	}
+
 	/// Puts `borrower` in `plan`'s collateral queue, riskiest first; a full queue gives the
 	/// place of its least risky entry to a riskier position. Expired entries are dropped.
 	pub(crate) fn enqueue(borrower: &T::AccountId, plan: &Plan<T::AssetId>) -> DispatchResult {

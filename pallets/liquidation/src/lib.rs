@@ -29,11 +29,12 @@
 //!   `Throttled` collateral sells at most the block's cap of value on the DEX, and the
 //!   positions it holds back (that the backstop cannot buy) wait in [`SaleQueue`], riskiest
 //!   first: the head, or a position riskier than it, sells first. A `Halted` collateral is not
-//!   sold on the DEX at all (the backstop still may buy it). While the oracle guard holds or
-//!   disputes a price, every route values the pair at the ends that favour the borrower, so
+//!   sold on the DEX at all (the backstop still may buy it). While the oracle guard holds a
+//!   price, every route values the pair at the ends that favour the borrower, so
 //!   only a position liquidatable at every price the feeds allow is liquidated; `settle` then
 //!   sells it on the DEX within the bound or waits ([`Error::PriceUnconfirmed`]: no backstop,
-//!   no new auction, no reset on an unconfirmed price); keepers and auction takes go on.
+//!   no new auction, no reset on an unconfirmed price); keepers and auction takes go on. A
+//!   disputed price (fresh feeds that disagree) is no price: every route refuses the pair.
 //! - **Loss waterfall**: when an account has debt and no collateral left, the insurance
 //!   treasury's holdings of the debt asset repay it, then the lending market's reserves and
 //!   finally its suppliers absorb the rest ([`LendingPositions::write_off`]), each with its
@@ -669,9 +670,10 @@ pub mod pallet {
 		AwaitingSale,
 		/// The collateral's sale queue is full of riskier positions.
 		SaleQueueFull,
-		/// The oracle guard holds or disputes the collateral's or the debt's price and the DEX
-		/// could not sell within the bound: `settle` waits for the price (no backstop, no
-		/// auction on it); a keeper may still liquidate, a running auction be taken.
+		/// The oracle guard holds the collateral's or the debt's price and the DEX could not
+		/// sell within the bound: `settle` waits for the price (no backstop, no auction on it);
+		/// a keeper may still liquidate, a running auction be taken. Or the feeds of either
+		/// disagree (a dispute): no route liquidates the pair until they agree again.
 		PriceUnconfirmed,
 		/// A borrower may not liquidate or settle its own position.
 		SelfLiquidation,

@@ -206,6 +206,8 @@ pub struct MockBreakerState {
 	pub volatility: BTreeMap<AssetId, FixedU128>,
 	/// Assets whose latest price the guard holds.
 	pub held: Vec<AssetId>,
+	/// Assets whose latest fresh feeds disagree.
+	pub disputed: Vec<AssetId>,
 }
 
 /// A circuit breaker whose levels tests set (the real one is tested in `pallet-breaker` and,
@@ -224,8 +226,16 @@ impl MockBreaker {
 	pub fn hold(asset: AssetId) {
 		BREAKER.with(|b| b.borrow_mut().held.push(asset));
 	}
+	pub fn dispute(asset: AssetId) {
+		BREAKER.with(|b| b.borrow_mut().disputed.push(asset));
+	}
+	/// Releases a hold and ends a dispute of `asset`.
 	pub fn release(asset: AssetId) {
 		BREAKER.with(|b| b.borrow_mut().held.retain(|a| *a != asset));
+		BREAKER.with(|b| b.borrow_mut().disputed.retain(|a| *a != asset));
+	}
+	pub fn is_disputed(asset: AssetId) -> bool {
+		BREAKER.with(|b| b.borrow().disputed.contains(&asset))
 	}
 	pub fn is_held(asset: AssetId) -> bool {
 		BREAKER.with(|b| b.borrow().held.contains(&asset))
@@ -251,7 +261,10 @@ impl crate::CascadeBreaker<AssetId> for MockBreaker {
 		}
 	}
 	fn price_unsettled(asset: &AssetId) -> bool {
-		BREAKER.with(|b| b.borrow().held.contains(asset))
+		BREAKER.with(|b| b.borrow().held.contains(asset) || b.borrow().disputed.contains(asset))
+	}
+	fn price_disputed(asset: &AssetId) -> bool {
+		BREAKER.with(|b| b.borrow().disputed.contains(asset))
 	}
 	fn note_sale(asset: &AssetId, value: u128) {
 		let now = System::block_number();

@@ -111,6 +111,7 @@ impl<T: Config> Pallet<T> {
 		let market =
 			T::Lending::market_params(&collateral_asset).ok_or(Error::<T>::UnknownMarket)?;
 		let (debt_price, collateral_price) = Self::pair_prices(&debt_asset, &collateral_asset)?;
+		ensure!(!Self::pair_disputed(&collateral_asset, &debt_asset), Error::<T>::PriceUnconfirmed);
 		let health = T::Lending::liquidation_health(borrower, &debt_asset, &collateral_asset)?;
 		ensure!(health.is_liquidatable(), Error::<T>::NotLiquidatable);
 		let params = Params::<T>::get();
@@ -236,7 +237,9 @@ impl<T: Config> Pallet<T> {
 		let mut best: Option<(u128, T::AssetId)> = None;
 		let mut first_error = None;
 		for asset in &assets.debts {
+			// A debt whose feeds disagree is passed over, as a stale one is: no route repays it.
 			let value = Self::price(asset).and_then(|price| {
+				ensure!(!T::Breaker::price_disputed(asset), Error::<T>::PriceUnconfirmed);
 				T::Lending::debt(borrower, asset).map(|owed| value_of(owed, price))
 			});
 			match value {

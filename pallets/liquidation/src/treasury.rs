@@ -119,6 +119,22 @@ impl<T: Config> Pallet<T> {
 		tokens.saturating_add(supply.saturating_sub(kept))
 	}
 
+	/// Tokens of `asset` the treasury must receive to be able to spend `amount` of it: what it
+	/// lacks, plus the minimum balance it keeps when it holds none of the asset at all (with
+	/// supply of it, [`Self::insurance_spendable`] has counted that balance already).
+	pub(crate) fn insurance_to_buy(asset: T::AssetId, amount: u128) -> u128 {
+		let lacks = amount.saturating_sub(Self::insurance_spendable(asset));
+		let (tokens, kept) = Self::treasury_tokens(asset);
+		let supply = T::Lending::supplied(&Self::insurance_account(), &asset)
+			.unwrap_or(0)
+			.min(T::Lending::available_cash(&asset));
+		if tokens.is_zero() && supply.is_zero() {
+			lacks.saturating_add(kept)
+		} else {
+			lacks
+		}
+	}
+
 	/// Withdraws enough of the treasury's `asset` supply that it can spend `amount` of its
 	/// tokens (nothing when its tokens suffice).
 	pub(crate) fn fund_treasury(asset: T::AssetId, amount: u128) -> DispatchResult {

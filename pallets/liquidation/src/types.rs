@@ -163,6 +163,11 @@ pub trait CascadeBreaker<AssetId> {
 	/// span (the accepted and the unconfirmed ends), and only what is liquidatable at every
 	/// price in it is liquidated, by routes that price nothing at the unconfirmed end.
 	fn price_unsettled(asset: &AssetId) -> bool;
+	/// Whether the latest fresh feeds of `asset` disagree (a dispute): no price at all, not a
+	/// span. The last agreed price stays readable while it ages, so every route refuses a
+	/// pair with a disputed price ([`crate::Error::PriceUnconfirmed`]) rather than liquidate
+	/// on a price the feeds no longer support.
+	fn price_disputed(asset: &AssetId) -> bool;
 	/// A DEX sale of `value` (collateral value, reference units) of `asset` was made.
 	fn note_sale(asset: &AssetId, value: u128);
 	/// `asset`'s measured volatility (annualised), once it is reliable: the most volatile
@@ -176,6 +181,9 @@ impl<AssetId> CascadeBreaker<AssetId> for () {
 		SaleGate::Open
 	}
 	fn price_unsettled(_: &AssetId) -> bool {
+		false
+	}
+	fn price_disputed(_: &AssetId) -> bool {
 		false
 	}
 	fn note_sale(_: &AssetId, _: u128) {}

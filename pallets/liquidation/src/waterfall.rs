@@ -110,9 +110,7 @@ impl<T: Config> Pallet<T> {
 			// Short of the debt's asset: the treasury sells what it holds of another.
 			let held = Self::insurance_spendable(asset);
 			if held < owed {
-				// Plus the minimum balance a treasury holding none of it keeps.
-				let (_, kept) = Self::treasury_tokens(asset);
-				Self::sell_insurance_for(asset, owed.saturating_sub(held).saturating_add(kept));
+				Self::sell_insurance_for(asset, Self::insurance_to_buy(asset, owed));
 			}
 			let available = Self::insurance_spendable(asset).min(owed);
 			// A repayment that clears no debt share is refused by the market: then the treasury
@@ -221,13 +219,15 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The sale [`Self::sell_insurance_for`] would make, if any.
+	/// The sale [`Self::sell_insurance_for`] would make, if any: of the treasury's other
+	/// supplies (at most as many as an account may hold), largest by oracle value first, the
+	/// first that can be sold within the bound and the breaker's gates.
 	fn treasury_sale(debt: T::AssetId, need: u128) -> Option<TreasurySale<T::AssetId>> {
 		if need.is_zero() {
 			return None;
 		}
 		let treasury = Self::insurance_account();
-		let (asset, spendable, debt_price, price) = T::Lending::account_assets(&treasury)
+		let mut holdings: alloc::vec::Vec<_> = T::Lending::account_assets(&treasury)
 			.supplies
 			.into_iter()
 			.filter(|(asset, _)| *asset != debt && !Self::pair_unsettled(asset, &debt))
@@ -236,16 +236,28 @@ impl<T: Config> Pallet<T> {
 				let (debt_price, price) = Self::pair_prices(&debt, &asset).ok()?;
 				(!spendable.is_zero()).then_some((asset, spendable, debt_price, price))
 			})
-			.max_by_key(|(_, spendable, _, price)| crate::plan::value_of(*spendable, *price))?;
+			.collect();
+		holdings.sort_by_key(|(asset, spendable, _, price)| {
+			(core::cmp::Reverse(crate::plan::value_of(*spendable, *price)), *asset)
+		});
+		holdings.into_iter().find_map(|(asset, spendable, debt_price, price)| {
+			Self::holding_sale(debt, need, asset, spendable, (debt_price, price))
+		})
+	}
+
+	/// A sale of up to `spendable` of the treasury's `asset` for up to `need` of `debt`, priced
+	/// `(debt, asset)`, within the bound and the breaker's gates.
+	fn holding_sale(
+		debt: T::AssetId,
+		need: u128,
+		asset: T::AssetId,
+		spendable: u128,
+		(debt_price, price): (FixedU128, FixedU128),
+	) -> Option<TreasurySale<T::AssetId>> {
 		let params = Params::<T>::get();
-		// Debt units worth `amount` of the holding at the oracle, and back (rounded down).
-		let worth = |amount: u128, from: FixedU128, to: FixedU128| {
-			multiply_by_rational_with_rounding(
-				amount,
-				from.into_inner(),
-				to.into_inner(),
-				Rounding::Down,
-			)
+		// `amount` at price `from` in units priced `to`, rounded as asked.
+		let worth = |amount: u128, from: FixedU128, to: FixedU128, rounding| {
+			multiply_by_rational_with_rounding(amount, from.into_inner(), to.into_inner(), rounding)
 		};
 		let (dex_in, dex_out) = (Self::dex_asset(asset), Self::dex_asset(debt));
 		let all_buys = T::Dex::quote_price_exact_tokens_for_tokens(
@@ -255,17 +267,19 @@ impl<T: Config> Pallet<T> {
 			true,
 		)?;
 		let (input, exact_out, min_out) = if all_buys >= need {
-			// Exactly the need, for at most its oracle worth plus the slippage bound.
+			// Exactly the need, for at most its oracle worth plus the slippage bound (rounded
+			// down: the treasury gives no more).
 			let input = T::Dex::quote_price_tokens_for_exact_tokens(dex_in, dex_out, need, true)?;
 			let max = math::with_discount(
-				worth(need, debt_price, price)?,
+				worth(need, debt_price, price, Rounding::Down)?,
 				params.max_slippage,
 				Rounding::Down,
 			)?;
 			(input <= max && input <= spendable).then_some((input, Some(need), need))?
 		} else {
-			// All of it, for at least its oracle worth less the slippage bound.
-			let min_out = worth(spendable, price, debt_price)
+			// All of it, for at least its oracle worth less the slippage bound (rounded up: the
+			// treasury takes no less).
+			let min_out = worth(spendable, price, debt_price, Rounding::Up)
 				.map(|w| params.max_slippage.left_from_one().mul_ceil(w))?;
 			(all_buys >= min_out && !min_out.is_zero()).then_some((spendable, None, min_out))?
 		};

@@ -74,8 +74,10 @@ pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:3 w:3)
@@ -96,11 +98,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11616`
+		//  Measured:  `12139`
 		//  Estimated: `82910`
-		// Minimum execution time: 683_994_000 picoseconds.
-		Weight::from_parts(693_498_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(89_u64))
+		// Minimum execution time: 756_189_000 picoseconds.
+		Weight::from_parts(784_611_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(90_u64))
 			.saturating_add(T::DbWeight::get().writes(42_u64))
 	}
 	/// Storage: `Lending::Positions` (r:4 w:4)
@@ -109,8 +111,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
@@ -121,14 +125,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:6 w:6)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Guard` (r:2 w:0)
-	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:2 w:0)
+	/// Storage: `Breaker::Levels` (r:1 w:0)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Sold` (r:1 w:1)
 	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:1 w:1)
@@ -145,17 +145,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15808`
+		//  Measured:  `16179`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_020_933_000 picoseconds.
-		Weight::from_parts(1_032_771_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(120_u64))
+		// Minimum execution time: 1_105_045_000 picoseconds.
+		Weight::from_parts(1_146_457_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(117_u64))
 			.saturating_add(T::DbWeight::get().writes(51_u64))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:16)
@@ -166,14 +168,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Guard` (r:16 w:0)
-	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:16 w:0)
+	/// Storage: `Breaker::Levels` (r:8 w:0)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Sold` (r:8 w:8)
 	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:16 w:16)
@@ -194,17 +192,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2904 + n * (177 ±0) + p * (2166 ±0)`
+		//  Measured:  `2831 + n * (177 ±0) + p * (2222 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_122_258_000 picoseconds.
-		Weight::from_parts(3_250_541, 9549)
-			// Standard Error: 277_272
-			.saturating_add(Weight::from_parts(209_857_151, 0).saturating_mul(n.into()))
-			// Standard Error: 9_333_286
-			.saturating_add(Weight::from_parts(382_043_680, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_140_588_000 picoseconds.
+		Weight::from_parts(1_120_881_911, 9549)
+			// Standard Error: 1_798_458
+			.saturating_add(Weight::from_parts(216_539_473, 0).saturating_mul(n.into()))
+			// Standard Error: 60_538_100
+			.saturating_add(Weight::from_parts(299_916_746, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().reads((25_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().reads((22_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((16_u64).saturating_mul(p.into())))
@@ -213,8 +211,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
@@ -225,11 +225,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Guard` (r:2 w:0)
-	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:2 w:0)
+	/// Storage: `Breaker::Levels` (r:1 w:0)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:2)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
@@ -248,13 +246,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 256]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12124 + n * (1455 ±0)`
+		//  Measured:  `12492 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_002_306_000 picoseconds.
-		Weight::from_parts(1_006_462_000, 44734)
-			// Standard Error: 1_498_731
-			.saturating_add(Weight::from_parts(712_829_422, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(99_u64))
+		// Minimum execution time: 1_024_256_000 picoseconds.
+		Weight::from_parts(1_040_480_000, 44734)
+			// Standard Error: 2_948_917
+			.saturating_add(Weight::from_parts(782_854_787, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(97_u64))
 			.saturating_add(T::DbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(30_u64))
 			.saturating_add(T::DbWeight::get().writes((19_u64).saturating_mul(n.into())))
@@ -266,8 +264,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
@@ -290,11 +290,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12219`
+		//  Measured:  `12605`
 		//  Estimated: `82910`
-		// Minimum execution time: 822_419_000 picoseconds.
-		Weight::from_parts(838_302_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(108_u64))
+		// Minimum execution time: 957_207_000 picoseconds.
+		Weight::from_parts(1_000_641_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(109_u64))
 			.saturating_add(T::DbWeight::get().writes(41_u64))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:0)
@@ -303,8 +303,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
@@ -315,11 +317,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:5 w:0)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Guard` (r:2 w:0)
-	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:2 w:0)
+	/// Storage: `Breaker::Levels` (r:1 w:0)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:1 w:1)
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
@@ -343,25 +343,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_auction() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15616`
+		//  Measured:  `15984`
 		//  Estimated: `82910`
-		// Minimum execution time: 781_628_000 picoseconds.
-		Weight::from_parts(791_363_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(119_u64))
+		// Minimum execution time: 861_885_000 picoseconds.
+		Weight::from_parts(884_038_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(117_u64))
 			.saturating_add(T::DbWeight::get().writes(39_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Guard` (r:2 w:0)
-	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Emergency` (r:1 w:0)
-	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:2 w:0)
-	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
@@ -382,11 +378,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8546`
+		//  Measured:  `8914`
 		//  Estimated: `44734`
-		// Minimum execution time: 452_110_000 picoseconds.
-		Weight::from_parts(456_246_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(49_u64))
+		// Minimum execution time: 486_240_000 picoseconds.
+		Weight::from_parts(499_550_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(45_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -399,21 +395,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Guard` (r:2 w:0)
-	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Emergency` (r:1 w:0)
-	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:2 w:0)
-	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	fn redo() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6515`
+		//  Measured:  `6845`
 		//  Estimated: `44734`
-		// Minimum execution time: 227_848_000 picoseconds.
-		Weight::from_parts(232_725_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(41_u64))
+		// Minimum execution time: 245_273_000 picoseconds.
+		Weight::from_parts(253_044_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -426,19 +418,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BorrowerAuction` (r:0 w:1)
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn redo_close() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6376`
+		//  Measured:  `6861`
 		//  Estimated: `44734`
-		// Minimum execution time: 217_273_000 picoseconds.
-		Weight::from_parts(219_956_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(37_u64))
+		// Minimum execution time: 246_234_000 picoseconds.
+		Weight::from_parts(252_554_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:1)
@@ -449,23 +443,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 8_503_000 picoseconds.
-		Weight::from_parts(8_663_000, 3478)
+		// Minimum execution time: 8_803_000 picoseconds.
+		Weight::from_parts(9_113_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
-	/// Storage: `Lending::Positions` (r:2 w:1)
+	/// Storage: `Lending::Positions` (r:2 w:2)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:8 w:8)
+	/// Storage: `Lending::Markets` (r:16 w:9)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:8 w:8)
+	/// Storage: `Assets::Asset` (r:16 w:9)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:16 w:16)
+	/// Storage: `Assets::Account` (r:48 w:34)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::BadDebt` (r:8 w:8)
-	/// Proof: `Liquidation::BadDebt` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:1 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
@@ -473,17 +475,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 8]`.
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2413 + n * (735 ±0)`
-		//  Estimated: `6696 + n * (5218 ±0)`
-		// Minimum execution time: 165_325_000 picoseconds.
-		Weight::from_parts(66_687_760, 6696)
-			// Standard Error: 207_111
-			.saturating_add(Weight::from_parts(106_357_917, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
-			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5218).saturating_mul(n.into()))
+		//  Measured:  `8744 + n * (949 ±0)`
+		//  Estimated: `42734 + n * (10436 ±0)`
+		// Minimum execution time: 644_394_000 picoseconds.
+		Weight::from_parts(68_017_796, 42734)
+			// Standard Error: 15_097_444
+			.saturating_add(Weight::from_parts(531_424_722, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(48_u64))
+			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
+			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 10436).saturating_mul(n.into()))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -491,8 +493,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
@@ -501,11 +505,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn file_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10148`
+		//  Measured:  `10633`
 		//  Estimated: `82910`
-		// Minimum execution time: 529_765_000 picoseconds.
-		Weight::from_parts(533_691_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(83_u64))
+		// Minimum execution time: 566_629_000 picoseconds.
+		Weight::from_parts(606_367_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(84_u64))
 			.saturating_add(T::DbWeight::get().writes(49_u64))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:0)
@@ -520,8 +524,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `781`
 		//  Estimated: `6110`
-		// Minimum execution time: 38_968_000 picoseconds.
-		Weight::from_parts(39_719_000, 6110)
+		// Minimum execution time: 40_250_000 picoseconds.
+		Weight::from_parts(63_323_000, 6110)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -531,8 +535,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:16)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
@@ -542,13 +548,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 16]`.
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8685 + n * (1458 ±0)`
-		//  Estimated: `60293 + n * (25034 ±82)`
-		// Minimum execution time: 552_580_000 picoseconds.
-		Weight::from_parts(193_107_037, 60293)
-			// Standard Error: 1_411_340
-			.saturating_add(Weight::from_parts(362_321_931, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(72_u64))
+		//  Measured:  `9170 + n * (1458 ±0)`
+		//  Estimated: `60293 + n * (25034 ±0)`
+		// Minimum execution time: 619_216_000 picoseconds.
+		Weight::from_parts(420_218_307, 60293)
+			// Standard Error: 5_966_636
+			.saturating_add(Weight::from_parts(400_075_538, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(73_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
 			.saturating_add(T::DbWeight::get().writes((33_u64).saturating_mul(n.into())))
@@ -560,18 +566,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn validate_settle_batch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5892 + n * (386 ±0)`
+		//  Measured:  `6377 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 175_030_000 picoseconds.
-		Weight::from_parts(77_230_938, 44734)
-			// Standard Error: 53_958
-			.saturating_add(Weight::from_parts(96_064_033, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(33_u64))
+		// Minimum execution time: 200_136_000 picoseconds.
+		Weight::from_parts(200_517_000, 44734)
+			// Standard Error: 4_525_111
+			.saturating_add(Weight::from_parts(145_003_293, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
@@ -581,20 +589,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 16]`.
 	fn validate_refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6279 + n * (592 ±0)`
+		//  Measured:  `6764 + n * (592 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 184_113_000 picoseconds.
-		Weight::from_parts(75_490_681, 44734)
-			// Standard Error: 218_107
-			.saturating_add(Weight::from_parts(108_586_942, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(33_u64))
+		// Minimum execution time: 205_514_000 picoseconds.
+		Weight::from_parts(98_698_620, 44734)
+			// Standard Error: 719_649
+			.saturating_add(Weight::from_parts(129_058_115, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
@@ -606,8 +616,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_003_000 picoseconds.
-		Weight::from_parts(9_494_000, 3478)
+		// Minimum execution time: 9_414_000 picoseconds.
+		Weight::from_parts(10_105_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -619,8 +629,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 13_681_000 picoseconds.
-		Weight::from_parts(14_262_000, 3724)
+		// Minimum execution time: 14_131_000 picoseconds.
+		Weight::from_parts(20_781_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -640,8 +650,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 77_615_000 picoseconds.
-		Weight::from_parts(79_769_000, 8817)
+		// Minimum execution time: 80_359_000 picoseconds.
+		Weight::from_parts(83_464_000, 8817)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -651,8 +661,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 impl WeightInfo for () {
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:3 w:3)
@@ -673,11 +685,11 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11616`
+		//  Measured:  `12139`
 		//  Estimated: `82910`
-		// Minimum execution time: 683_994_000 picoseconds.
-		Weight::from_parts(693_498_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(89_u64))
+		// Minimum execution time: 756_189_000 picoseconds.
+		Weight::from_parts(784_611_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(90_u64))
 			.saturating_add(RocksDbWeight::get().writes(42_u64))
 	}
 	/// Storage: `Lending::Positions` (r:4 w:4)
@@ -686,8 +698,10 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
@@ -698,14 +712,10 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:6 w:6)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Guard` (r:2 w:0)
-	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:2 w:0)
+	/// Storage: `Breaker::Levels` (r:1 w:0)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Sold` (r:1 w:1)
 	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:1 w:1)
@@ -722,17 +732,19 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15808`
+		//  Measured:  `16179`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_020_933_000 picoseconds.
-		Weight::from_parts(1_032_771_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(120_u64))
+		// Minimum execution time: 1_105_045_000 picoseconds.
+		Weight::from_parts(1_146_457_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(117_u64))
 			.saturating_add(RocksDbWeight::get().writes(51_u64))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:16)
@@ -743,14 +755,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Guard` (r:16 w:0)
-	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:16 w:0)
+	/// Storage: `Breaker::Levels` (r:8 w:0)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(84), added: 579, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Sold` (r:8 w:8)
 	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:16 w:16)
@@ -771,17 +779,17 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2904 + n * (177 ±0) + p * (2166 ±0)`
+		//  Measured:  `2831 + n * (177 ±0) + p * (2222 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_122_258_000 picoseconds.
-		Weight::from_parts(3_250_541, 9549)
-			// Standard Error: 277_272
-			.saturating_add(Weight::from_parts(209_857_151, 0).saturating_mul(n.into()))
-			// Standard Error: 9_333_286
-			.saturating_add(Weight::from_parts(382_043_680, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_140_588_000 picoseconds.
+		Weight::from_parts(1_120_881_911, 9549)
+			// Standard Error: 1_798_458
+			.saturating_add(Weight::from_parts(216_539_473, 0).saturating_mul(n.into()))
+			// Standard Error: 60_538_100
+			.saturating_add(Weight::from_parts(299_916_746, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().reads((25_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().reads((22_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((16_u64).saturating_mul(p.into())))
@@ -790,8 +798,10 @@ impl WeightInfo for () {
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
@@ -802,11 +812,9 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Guard` (r:2 w:0)
-	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:2 w:0)
+	/// Storage: `Breaker::Levels` (r:1 w:0)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:2)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
@@ -825,13 +833,13 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 256]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12124 + n * (1455 ±0)`
+		//  Measured:  `12492 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_002_306_000 picoseconds.
-		Weight::from_parts(1_006_462_000, 44734)
-			// Standard Error: 1_498_731
-			.saturating_add(Weight::from_parts(712_829_422, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(99_u64))
+		// Minimum execution time: 1_024_256_000 picoseconds.
+		Weight::from_parts(1_040_480_000, 44734)
+			// Standard Error: 2_948_917
+			.saturating_add(Weight::from_parts(782_854_787, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(97_u64))
 			.saturating_add(RocksDbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(30_u64))
 			.saturating_add(RocksDbWeight::get().writes((19_u64).saturating_mul(n.into())))
@@ -843,8 +851,10 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
@@ -867,11 +877,11 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12219`
+		//  Measured:  `12605`
 		//  Estimated: `82910`
-		// Minimum execution time: 822_419_000 picoseconds.
-		Weight::from_parts(838_302_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(108_u64))
+		// Minimum execution time: 957_207_000 picoseconds.
+		Weight::from_parts(1_000_641_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(109_u64))
 			.saturating_add(RocksDbWeight::get().writes(41_u64))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:0)
@@ -880,8 +890,10 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
@@ -892,11 +904,9 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:5 w:0)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Guard` (r:2 w:0)
-	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:2 w:0)
+	/// Storage: `Breaker::Levels` (r:1 w:0)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:1 w:1)
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
@@ -920,25 +930,21 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_auction() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15616`
+		//  Measured:  `15984`
 		//  Estimated: `82910`
-		// Minimum execution time: 781_628_000 picoseconds.
-		Weight::from_parts(791_363_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(119_u64))
+		// Minimum execution time: 861_885_000 picoseconds.
+		Weight::from_parts(884_038_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(117_u64))
 			.saturating_add(RocksDbWeight::get().writes(39_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Guard` (r:2 w:0)
-	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Emergency` (r:1 w:0)
-	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:2 w:0)
-	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
@@ -959,11 +965,11 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8546`
+		//  Measured:  `8914`
 		//  Estimated: `44734`
-		// Minimum execution time: 452_110_000 picoseconds.
-		Weight::from_parts(456_246_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(49_u64))
+		// Minimum execution time: 486_240_000 picoseconds.
+		Weight::from_parts(499_550_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(45_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -976,21 +982,17 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Guard` (r:2 w:0)
-	/// Proof: `Breaker::Guard` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Emergency` (r:1 w:0)
-	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:2 w:0)
-	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	fn redo() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6515`
+		//  Measured:  `6845`
 		//  Estimated: `44734`
-		// Minimum execution time: 227_848_000 picoseconds.
-		Weight::from_parts(232_725_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(41_u64))
+		// Minimum execution time: 245_273_000 picoseconds.
+		Weight::from_parts(253_044_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -1003,19 +1005,21 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BorrowerAuction` (r:0 w:1)
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn redo_close() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6376`
+		//  Measured:  `6861`
 		//  Estimated: `44734`
-		// Minimum execution time: 217_273_000 picoseconds.
-		Weight::from_parts(219_956_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(37_u64))
+		// Minimum execution time: 246_234_000 picoseconds.
+		Weight::from_parts(252_554_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:1)
@@ -1026,23 +1030,31 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 8_503_000 picoseconds.
-		Weight::from_parts(8_663_000, 3478)
+		// Minimum execution time: 8_803_000 picoseconds.
+		Weight::from_parts(9_113_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
-	/// Storage: `Lending::Positions` (r:2 w:1)
+	/// Storage: `Lending::Positions` (r:2 w:2)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:8 w:8)
+	/// Storage: `Lending::Markets` (r:16 w:9)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:8 w:8)
+	/// Storage: `Assets::Asset` (r:16 w:9)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:16 w:16)
+	/// Storage: `Assets::Account` (r:48 w:34)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::BadDebt` (r:8 w:8)
-	/// Proof: `Liquidation::BadDebt` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:1 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
@@ -1050,17 +1062,17 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 8]`.
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2413 + n * (735 ±0)`
-		//  Estimated: `6696 + n * (5218 ±0)`
-		// Minimum execution time: 165_325_000 picoseconds.
-		Weight::from_parts(66_687_760, 6696)
-			// Standard Error: 207_111
-			.saturating_add(Weight::from_parts(106_357_917, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
-			.saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5218).saturating_mul(n.into()))
+		//  Measured:  `8744 + n * (949 ±0)`
+		//  Estimated: `42734 + n * (10436 ±0)`
+		// Minimum execution time: 644_394_000 picoseconds.
+		Weight::from_parts(68_017_796, 42734)
+			// Standard Error: 15_097_444
+			.saturating_add(Weight::from_parts(531_424_722, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(48_u64))
+			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(8_u64))
+			.saturating_add(RocksDbWeight::get().writes((6_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 10436).saturating_mul(n.into()))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -1068,8 +1080,10 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
@@ -1078,11 +1092,11 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn file_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10148`
+		//  Measured:  `10633`
 		//  Estimated: `82910`
-		// Minimum execution time: 529_765_000 picoseconds.
-		Weight::from_parts(533_691_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(83_u64))
+		// Minimum execution time: 566_629_000 picoseconds.
+		Weight::from_parts(606_367_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(84_u64))
 			.saturating_add(RocksDbWeight::get().writes(49_u64))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:0)
@@ -1097,8 +1111,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `781`
 		//  Estimated: `6110`
-		// Minimum execution time: 38_968_000 picoseconds.
-		Weight::from_parts(39_719_000, 6110)
+		// Minimum execution time: 40_250_000 picoseconds.
+		Weight::from_parts(63_323_000, 6110)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -1108,8 +1122,10 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:16)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
@@ -1119,13 +1135,13 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 16]`.
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8685 + n * (1458 ±0)`
-		//  Estimated: `60293 + n * (25034 ±82)`
-		// Minimum execution time: 552_580_000 picoseconds.
-		Weight::from_parts(193_107_037, 60293)
-			// Standard Error: 1_411_340
-			.saturating_add(Weight::from_parts(362_321_931, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(72_u64))
+		//  Measured:  `9170 + n * (1458 ±0)`
+		//  Estimated: `60293 + n * (25034 ±0)`
+		// Minimum execution time: 619_216_000 picoseconds.
+		Weight::from_parts(420_218_307, 60293)
+			// Standard Error: 5_966_636
+			.saturating_add(Weight::from_parts(400_075_538, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(73_u64))
 			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(16_u64))
 			.saturating_add(RocksDbWeight::get().writes((33_u64).saturating_mul(n.into())))
@@ -1137,18 +1153,20 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn validate_settle_batch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5892 + n * (386 ±0)`
+		//  Measured:  `6377 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 175_030_000 picoseconds.
-		Weight::from_parts(77_230_938, 44734)
-			// Standard Error: 53_958
-			.saturating_add(Weight::from_parts(96_064_033, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(33_u64))
+		// Minimum execution time: 200_136_000 picoseconds.
+		Weight::from_parts(200_517_000, 44734)
+			// Standard Error: 4_525_111
+			.saturating_add(Weight::from_parts(145_003_293, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
@@ -1158,20 +1176,22 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:16 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 16]`.
 	fn validate_refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6279 + n * (592 ±0)`
+		//  Measured:  `6764 + n * (592 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 184_113_000 picoseconds.
-		Weight::from_parts(75_490_681, 44734)
-			// Standard Error: 218_107
-			.saturating_add(Weight::from_parts(108_586_942, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(33_u64))
+		// Minimum execution time: 205_514_000 picoseconds.
+		Weight::from_parts(98_698_620, 44734)
+			// Standard Error: 719_649
+			.saturating_add(Weight::from_parts(129_058_115, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
@@ -1183,8 +1203,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_003_000 picoseconds.
-		Weight::from_parts(9_494_000, 3478)
+		// Minimum execution time: 9_414_000 picoseconds.
+		Weight::from_parts(10_105_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1196,8 +1216,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 13_681_000 picoseconds.
-		Weight::from_parts(14_262_000, 3724)
+		// Minimum execution time: 14_131_000 picoseconds.
+		Weight::from_parts(20_781_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1217,8 +1237,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 77_615_000 picoseconds.
-		Weight::from_parts(79_769_000, 8817)
+		// Minimum execution time: 80_359_000 picoseconds.
+		Weight::from_parts(83_464_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}

@@ -24,7 +24,7 @@
 use crate::{
 	index::RiskCursorOf,
 	pallet::*,
-	types::{BatchWitness, Skipped},
+	types::{BatchWitness, CascadeBreaker, Skipped},
 	weights::WeightInfo,
 };
 use alloc::{
@@ -379,7 +379,8 @@ impl<T: Config> Pallet<T> {
 	/// account has debt and either no collateral worth a unit (the loss waterfall) or a health
 	/// below 1 as a liquidation computes it ([`LendingPositions::grace_health`]: an asset the
 	/// liquidation does not touch may be up to the stale-price grace old) with at least one
-	/// debt and one collateral priced fresh (the pair a liquidation needs). Returns the health.
+	/// debt and one collateral priced fresh and undisputed (the pair a liquidation needs).
+	/// Returns the health.
 	pub fn liquidatable_health(borrower: &T::AccountId) -> Option<sp_arithmetic::FixedU128> {
 		let assets = T::Lending::account_assets(borrower);
 		if assets.debts.is_empty() {
@@ -389,7 +390,9 @@ impl<T: Config> Pallet<T> {
 			return Some(sp_arithmetic::FixedU128::from_inner(0));
 		}
 		let health = T::Lending::grace_health(borrower).ok().filter(|h| h.is_liquidatable())?;
-		let fresh = |asset: &T::AssetId| Self::price(asset).is_ok();
+		// Fresh and not disputed (a pair with a disputed price is liquidated by no route).
+		let fresh =
+			|asset: &T::AssetId| Self::price(asset).is_ok() && !T::Breaker::price_disputed(asset);
 		let pair = assets.debts.iter().any(fresh)
 			&& assets.supplies.iter().any(|(asset, collateral)| *collateral && fresh(asset));
 		pair.then_some(health.factor)

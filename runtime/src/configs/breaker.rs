@@ -75,6 +75,9 @@ impl pallet_liquidation::CascadeBreaker<AssetId> for BreakerEffects {
 	fn price_unsettled(asset: &AssetId) -> bool {
 		Breaker::price_unsettled(asset)
 	}
+	fn price_disputed(asset: &AssetId) -> bool {
+		Breaker::price_disputed(asset)
+	}
 	fn note_sale(asset: &AssetId, value: u128) {
 		Breaker::note_sale(asset, value)
 	}

@@ -247,6 +247,21 @@ fn with_two_fresh_feeders_one_alone_lifts_no_borrow_limit() {
 			(quote.low, quote.high, quote.at, true)
 		);
 		assert!(Breaker::price_unsettled(&XBTC));
+		// A dispute is no price: a liquidation of the pair is refused by name before anything
+		// is read of the account (the wiring of the breaker's dispute to the liquidation
+		// pallet; Eve has nothing to liquidate here, which would be `NotLiquidatable`).
+		assert!(Breaker::price_disputed(&XBTC));
+		let liquidate = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate {
+			borrower: eve.clone().into(),
+			debt_asset: USDM,
+			collateral_asset: XBTC,
+			max_repay: pallet_lending::Amount::All,
+		});
+		let refused: DispatchError = pallet_liquidation::Error::<Runtime>::PriceUnconfirmed.into();
+		assert_eq!(
+			block(vec![signed(Sr25519Keyring::Dave, liquidate)])[0].expect("valid"),
+			Err(refused)
+		);
 		every_try_state();
 	})
 }

@@ -434,3 +434,21 @@ fn auction_parameters_are_bounded_by_name_and_set_by_risk_admin_only() {
 		assert_eq!(AuctionParameters::<Test>::get(), new);
 	});
 }
+
+/// A disputed price (fresh feeds that disagree: the last agreed price, frozen) stops takes:
+/// the auction's reset checks and the borrower's health would read a price the feeds no
+/// longer support (`tests/breaker.rs`, `a_disputed_price_liquidates_nothing_by_any_route`).
+#[test]
+fn a_disputed_price_stops_a_take() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_auctioned(90);
+		mint(USD, BOB, 10_000);
+		for disputed in [BTC, USD] {
+			MockBreaker::dispute(disputed);
+			assert_noop!(take(BOB, 10, any_price()), Error::<Test>::PriceUnconfirmed);
+			MockBreaker::clear();
+			MockBreaker::halt(BTC);
+		}
+		assert_ok!(take(BOB, 10, any_price()));
+	});
+}

@@ -345,3 +345,27 @@ fn the_most_volatile_collateral_is_seized_first_then_the_governance_rank() {
 		assert_eq!(collateral_asset, MEME);
 	});
 }
+
+/// Review of the held-price change: a dispute (fresh feeds that disagree) leaves the last
+/// agreed price readable while it ages, frozen, not a span of what the feeds allow; with
+/// `settle` selling on held prices, a feeder who kept the old price against a rally could have
+/// had healthy positions settled or an auction taken cheap. A disputed price of either asset
+/// liquidates nothing, by any route.
+#[test]
+fn a_disputed_price_liquidates_nothing_by_any_route() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		mint(USD, insurance(), 1_000_000);
+		for disputed in [BTC, USD] {
+			MockBreaker::dispute(disputed);
+			let unconfirmed: DispatchError = Error::<Test>::PriceUnconfirmed.into();
+			assert_eq!(Liquidation::preview(ALICE).map(|p| p.route), Err(unconfirmed));
+			assert_noop!(settle(ALICE), Error::<Test>::PriceUnconfirmed);
+			assert_noop!(bob_liquidates_alice(Amount::All), Error::<Test>::PriceUnconfirmed);
+			let w = BatchWitness { pairs: 1, wide: 0 };
+			let report = Liquidation::try_settle_batch(&[ALICE], w).unwrap();
+			assert_eq!(report.skipped, vec![(ALICE, Skipped::NoPlan(unconfirmed))]);
+			MockBreaker::clear();
+		}
+	});
+}

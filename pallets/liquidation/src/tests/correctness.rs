@@ -725,3 +725,54 @@ fn the_treasury_sells_nothing_halted_held_or_beyond_the_bound() {
 		});
 	}
 }
+
+/// Review of the first draft: only the largest holding was tried, so a halted (or held, or
+/// pool-less) largest holding socialised a loss a smaller one could cover. The holdings are
+/// now tried largest first, and the first that can be sold is.
+#[test]
+fn a_largest_holding_that_cannot_be_sold_passes_the_sale_to_the_next() {
+	ExtBuilder::default().build_and_execute(|| {
+		// MEME worth 500,000 at 0.5, BTC 350,000 at 70; MEME halted.
+		mint(MEME, insurance(), 1_000_000 + MIN);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(insurance()), MEME, 1_000_000));
+		treasury_holds_btc(5_000);
+		alice_underwater(70);
+		MockBreaker::halt(MEME);
+		assert_ok!(bob_liquidates_alice(Amount::All));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::InsuranceSold { asset: BTC, for_asset: USD, bought, .. } if *bought == SHORTFALL + MIN
+		)));
+		assert_eq!(supplied(insurance(), MEME), 1_000_000);
+		assert_eq!(BadDebt::<Test>::get(USD), 0);
+	});
+}
+
+/// Review of the first draft: a treasury holding the debt's asset as supply had its minimum
+/// balance counted twice and bought one too many. It buys exactly what it lacks.
+#[test]
+fn a_treasury_with_supply_of_the_debt_buys_only_what_it_lacks() {
+	ExtBuilder::default().build_and_execute(|| {
+		mint(USD, insurance(), 10_000);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(insurance()), USD, 10_000));
+		assert_eq!(balance(USD, insurance()), 0);
+		treasury_holds_btc(5_000);
+		alice_underwater(70);
+		assert_ok!(bob_liquidates_alice(Amount::All));
+		let bought = events()
+			.into_iter()
+			.find_map(|e| match e {
+				Event::InsuranceSold { asset: BTC, bought, .. } => Some(bought),
+				_ => None,
+			})
+			.expect("BTC sold");
+		// It could spend 10,000 less the minimum balance it keeps of its supply.
+		assert_eq!(bought, SHORTFALL - (10_000 - MIN));
+		assert!(events().contains(&Event::ShortfallCoveredByInsurance {
+			borrower: ALICE,
+			asset: USD,
+			amount: SHORTFALL
+		}));
+		assert_eq!(BadDebt::<Test>::get(USD), 0);
+	});
+}
