@@ -100,8 +100,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12139`
 		//  Estimated: `82910`
-		// Minimum execution time: 756_189_000 picoseconds.
-		Weight::from_parts(784_611_000, 82910)
+		// Minimum execution time: 732_234_000 picoseconds.
+		Weight::from_parts(771_372_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(90_u64))
 			.saturating_add(T::DbWeight::get().writes(42_u64))
 	}
@@ -147,8 +147,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `16179`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_105_045_000 picoseconds.
-		Weight::from_parts(1_146_457_000, 82910)
+		// Minimum execution time: 1_111_405_000 picoseconds.
+		Weight::from_parts(1_143_943_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(117_u64))
 			.saturating_add(T::DbWeight::get().writes(51_u64))
 	}
@@ -194,12 +194,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2831 + n * (177 ±0) + p * (2222 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_140_588_000 picoseconds.
-		Weight::from_parts(1_120_881_911, 9549)
-			// Standard Error: 1_798_458
-			.saturating_add(Weight::from_parts(216_539_473, 0).saturating_mul(n.into()))
-			// Standard Error: 60_538_100
-			.saturating_add(Weight::from_parts(299_916_746, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_116_172_000 picoseconds.
+		Weight::from_parts(3_119_707_000, 9549)
+			// Standard Error: 988_623
+			.saturating_add(Weight::from_parts(213_501_271, 0).saturating_mul(n.into()))
+			// Standard Error: 29_820_855
+			.saturating_add(Weight::from_parts(134_426_084, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((22_u64).saturating_mul(p.into())))
@@ -248,10 +248,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12492 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_024_256_000 picoseconds.
-		Weight::from_parts(1_040_480_000, 44734)
-			// Standard Error: 2_948_917
-			.saturating_add(Weight::from_parts(782_854_787, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_080_138_000 picoseconds.
+		Weight::from_parts(1_085_928_029, 44734)
+			// Standard Error: 10_488_965
+			.saturating_add(Weight::from_parts(805_352_494, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(97_u64))
 			.saturating_add(T::DbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(30_u64))
@@ -292,8 +292,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12605`
 		//  Estimated: `82910`
-		// Minimum execution time: 957_207_000 picoseconds.
-		Weight::from_parts(1_000_641_000, 82910)
+		// Minimum execution time: 897_038_000 picoseconds.
+		Weight::from_parts(918_510_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(109_u64))
 			.saturating_add(T::DbWeight::get().writes(41_u64))
 	}
@@ -345,8 +345,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `15984`
 		//  Estimated: `82910`
-		// Minimum execution time: 861_885_000 picoseconds.
-		Weight::from_parts(884_038_000, 82910)
+		// Minimum execution time: 845_011_000 picoseconds.
+		Weight::from_parts(879_803_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(117_u64))
 			.saturating_add(T::DbWeight::get().writes(39_u64))
 	}
@@ -380,8 +380,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8914`
 		//  Estimated: `44734`
-		// Minimum execution time: 486_240_000 picoseconds.
-		Weight::from_parts(499_550_000, 44734)
+		// Minimum execution time: 475_574_000 picoseconds.
+		Weight::from_parts(484_988_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(45_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -403,8 +403,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6845`
 		//  Estimated: `44734`
-		// Minimum execution time: 245_273_000 picoseconds.
-		Weight::from_parts(253_044_000, 44734)
+		// Minimum execution time: 250_671_000 picoseconds.
+		Weight::from_parts(282_708_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -430,8 +430,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6861`
 		//  Estimated: `44734`
-		// Minimum execution time: 246_234_000 picoseconds.
-		Weight::from_parts(252_554_000, 44734)
+		// Minimum execution time: 253_656_000 picoseconds.
+		Weight::from_parts(278_352_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -443,20 +443,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 8_803_000 picoseconds.
-		Weight::from_parts(9_113_000, 3478)
+		// Minimum execution time: 8_813_000 picoseconds.
+		Weight::from_parts(9_154_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:2)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:9)
+	/// Storage: `Lending::Markets` (r:16 w:16)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:16 w:9)
+	/// Storage: `Assets::Asset` (r:16 w:16)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:48 w:34)
+	/// Storage: `Assets::Account` (r:104 w:48)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
@@ -466,8 +466,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:1 w:0)
+	/// Storage: `Breaker::Levels` (r:8 w:0)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BadDebt` (r:8 w:8)
+	/// Proof: `Liquidation::BadDebt` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
@@ -475,17 +479,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 8]`.
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8744 + n * (949 ±0)`
-		//  Estimated: `42734 + n * (10436 ±0)`
-		// Minimum execution time: 644_394_000 picoseconds.
-		Weight::from_parts(68_017_796, 42734)
-			// Standard Error: 15_097_444
-			.saturating_add(Weight::from_parts(531_424_722, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(48_u64))
-			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
-			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 10436).saturating_mul(n.into()))
+		//  Measured:  `9339 + n * (949 ±0)`
+		//  Estimated: `76616 + n * (27664 ±0)`
+		// Minimum execution time: 782_658_000 picoseconds.
+		Weight::from_parts(515_446_107, 76616)
+			// Standard Error: 4_154_372
+			.saturating_add(Weight::from_parts(442_701_592, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(61_u64))
+			.saturating_add(T::DbWeight::get().reads((16_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes((11_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 27664).saturating_mul(n.into()))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -507,8 +511,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `10633`
 		//  Estimated: `82910`
-		// Minimum execution time: 566_629_000 picoseconds.
-		Weight::from_parts(606_367_000, 82910)
+		// Minimum execution time: 559_758_000 picoseconds.
+		Weight::from_parts(572_087_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(84_u64))
 			.saturating_add(T::DbWeight::get().writes(49_u64))
 	}
@@ -524,8 +528,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `781`
 		//  Estimated: `6110`
-		// Minimum execution time: 40_250_000 picoseconds.
-		Weight::from_parts(63_323_000, 6110)
+		// Minimum execution time: 39_919_000 picoseconds.
+		Weight::from_parts(41_171_000, 6110)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -550,10 +554,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9170 + n * (1458 ±0)`
 		//  Estimated: `60293 + n * (25034 ±0)`
-		// Minimum execution time: 619_216_000 picoseconds.
-		Weight::from_parts(420_218_307, 60293)
-			// Standard Error: 5_966_636
-			.saturating_add(Weight::from_parts(400_075_538, 0).saturating_mul(n.into()))
+		// Minimum execution time: 582_953_000 picoseconds.
+		Weight::from_parts(204_269_638, 60293)
+			// Standard Error: 2_448_033
+			.saturating_add(Weight::from_parts(397_584_866, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(73_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
@@ -575,10 +579,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6377 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 200_136_000 picoseconds.
-		Weight::from_parts(200_517_000, 44734)
-			// Standard Error: 4_525_111
-			.saturating_add(Weight::from_parts(145_003_293, 0).saturating_mul(n.into()))
+		// Minimum execution time: 196_270_000 picoseconds.
+		Weight::from_parts(136_603_430, 44734)
+			// Standard Error: 974_052
+			.saturating_add(Weight::from_parts(115_133_997, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -600,10 +604,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6764 + n * (592 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 205_514_000 picoseconds.
-		Weight::from_parts(98_698_620, 44734)
-			// Standard Error: 719_649
-			.saturating_add(Weight::from_parts(129_058_115, 0).saturating_mul(n.into()))
+		// Minimum execution time: 200_977_000 picoseconds.
+		Weight::from_parts(53_687_934, 44734)
+			// Standard Error: 2_083_241
+			.saturating_add(Weight::from_parts(136_719_783, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -616,8 +620,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_414_000 picoseconds.
-		Weight::from_parts(10_105_000, 3478)
+		// Minimum execution time: 9_244_000 picoseconds.
+		Weight::from_parts(9_604_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -629,8 +633,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 14_131_000 picoseconds.
-		Weight::from_parts(20_781_000, 3724)
+		// Minimum execution time: 13_510_000 picoseconds.
+		Weight::from_parts(14_701_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -650,8 +654,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 80_359_000 picoseconds.
-		Weight::from_parts(83_464_000, 8817)
+		// Minimum execution time: 79_498_000 picoseconds.
+		Weight::from_parts(81_030_000, 8817)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -687,8 +691,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12139`
 		//  Estimated: `82910`
-		// Minimum execution time: 756_189_000 picoseconds.
-		Weight::from_parts(784_611_000, 82910)
+		// Minimum execution time: 732_234_000 picoseconds.
+		Weight::from_parts(771_372_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(90_u64))
 			.saturating_add(RocksDbWeight::get().writes(42_u64))
 	}
@@ -734,8 +738,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `16179`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_105_045_000 picoseconds.
-		Weight::from_parts(1_146_457_000, 82910)
+		// Minimum execution time: 1_111_405_000 picoseconds.
+		Weight::from_parts(1_143_943_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(117_u64))
 			.saturating_add(RocksDbWeight::get().writes(51_u64))
 	}
@@ -781,12 +785,12 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2831 + n * (177 ±0) + p * (2222 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_140_588_000 picoseconds.
-		Weight::from_parts(1_120_881_911, 9549)
-			// Standard Error: 1_798_458
-			.saturating_add(Weight::from_parts(216_539_473, 0).saturating_mul(n.into()))
-			// Standard Error: 60_538_100
-			.saturating_add(Weight::from_parts(299_916_746, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_116_172_000 picoseconds.
+		Weight::from_parts(3_119_707_000, 9549)
+			// Standard Error: 988_623
+			.saturating_add(Weight::from_parts(213_501_271, 0).saturating_mul(n.into()))
+			// Standard Error: 29_820_855
+			.saturating_add(Weight::from_parts(134_426_084, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((22_u64).saturating_mul(p.into())))
@@ -835,10 +839,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12492 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_024_256_000 picoseconds.
-		Weight::from_parts(1_040_480_000, 44734)
-			// Standard Error: 2_948_917
-			.saturating_add(Weight::from_parts(782_854_787, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_080_138_000 picoseconds.
+		Weight::from_parts(1_085_928_029, 44734)
+			// Standard Error: 10_488_965
+			.saturating_add(Weight::from_parts(805_352_494, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(97_u64))
 			.saturating_add(RocksDbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(30_u64))
@@ -879,8 +883,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12605`
 		//  Estimated: `82910`
-		// Minimum execution time: 957_207_000 picoseconds.
-		Weight::from_parts(1_000_641_000, 82910)
+		// Minimum execution time: 897_038_000 picoseconds.
+		Weight::from_parts(918_510_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(109_u64))
 			.saturating_add(RocksDbWeight::get().writes(41_u64))
 	}
@@ -932,8 +936,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `15984`
 		//  Estimated: `82910`
-		// Minimum execution time: 861_885_000 picoseconds.
-		Weight::from_parts(884_038_000, 82910)
+		// Minimum execution time: 845_011_000 picoseconds.
+		Weight::from_parts(879_803_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(117_u64))
 			.saturating_add(RocksDbWeight::get().writes(39_u64))
 	}
@@ -967,8 +971,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8914`
 		//  Estimated: `44734`
-		// Minimum execution time: 486_240_000 picoseconds.
-		Weight::from_parts(499_550_000, 44734)
+		// Minimum execution time: 475_574_000 picoseconds.
+		Weight::from_parts(484_988_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(45_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
@@ -990,8 +994,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6845`
 		//  Estimated: `44734`
-		// Minimum execution time: 245_273_000 picoseconds.
-		Weight::from_parts(253_044_000, 44734)
+		// Minimum execution time: 250_671_000 picoseconds.
+		Weight::from_parts(282_708_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1017,8 +1021,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6861`
 		//  Estimated: `44734`
-		// Minimum execution time: 246_234_000 picoseconds.
-		Weight::from_parts(252_554_000, 44734)
+		// Minimum execution time: 253_656_000 picoseconds.
+		Weight::from_parts(278_352_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1030,20 +1034,20 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 8_803_000 picoseconds.
-		Weight::from_parts(9_113_000, 3478)
+		// Minimum execution time: 8_813_000 picoseconds.
+		Weight::from_parts(9_154_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:2)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:9)
+	/// Storage: `Lending::Markets` (r:16 w:16)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:16 w:9)
+	/// Storage: `Assets::Asset` (r:16 w:16)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:48 w:34)
+	/// Storage: `Assets::Account` (r:104 w:48)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
@@ -1053,8 +1057,12 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:1 w:0)
+	/// Storage: `Breaker::Levels` (r:8 w:0)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BadDebt` (r:8 w:8)
+	/// Proof: `Liquidation::BadDebt` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
@@ -1062,17 +1070,17 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 8]`.
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8744 + n * (949 ±0)`
-		//  Estimated: `42734 + n * (10436 ±0)`
-		// Minimum execution time: 644_394_000 picoseconds.
-		Weight::from_parts(68_017_796, 42734)
-			// Standard Error: 15_097_444
-			.saturating_add(Weight::from_parts(531_424_722, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(48_u64))
-			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(8_u64))
-			.saturating_add(RocksDbWeight::get().writes((6_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 10436).saturating_mul(n.into()))
+		//  Measured:  `9339 + n * (949 ±0)`
+		//  Estimated: `76616 + n * (27664 ±0)`
+		// Minimum execution time: 782_658_000 picoseconds.
+		Weight::from_parts(515_446_107, 76616)
+			// Standard Error: 4_154_372
+			.saturating_add(Weight::from_parts(442_701_592, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(61_u64))
+			.saturating_add(RocksDbWeight::get().reads((16_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+			.saturating_add(RocksDbWeight::get().writes((11_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 27664).saturating_mul(n.into()))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -1094,8 +1102,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `10633`
 		//  Estimated: `82910`
-		// Minimum execution time: 566_629_000 picoseconds.
-		Weight::from_parts(606_367_000, 82910)
+		// Minimum execution time: 559_758_000 picoseconds.
+		Weight::from_parts(572_087_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(84_u64))
 			.saturating_add(RocksDbWeight::get().writes(49_u64))
 	}
@@ -1111,8 +1119,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `781`
 		//  Estimated: `6110`
-		// Minimum execution time: 40_250_000 picoseconds.
-		Weight::from_parts(63_323_000, 6110)
+		// Minimum execution time: 39_919_000 picoseconds.
+		Weight::from_parts(41_171_000, 6110)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -1137,10 +1145,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9170 + n * (1458 ±0)`
 		//  Estimated: `60293 + n * (25034 ±0)`
-		// Minimum execution time: 619_216_000 picoseconds.
-		Weight::from_parts(420_218_307, 60293)
-			// Standard Error: 5_966_636
-			.saturating_add(Weight::from_parts(400_075_538, 0).saturating_mul(n.into()))
+		// Minimum execution time: 582_953_000 picoseconds.
+		Weight::from_parts(204_269_638, 60293)
+			// Standard Error: 2_448_033
+			.saturating_add(Weight::from_parts(397_584_866, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(73_u64))
 			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(16_u64))
@@ -1162,10 +1170,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6377 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 200_136_000 picoseconds.
-		Weight::from_parts(200_517_000, 44734)
-			// Standard Error: 4_525_111
-			.saturating_add(Weight::from_parts(145_003_293, 0).saturating_mul(n.into()))
+		// Minimum execution time: 196_270_000 picoseconds.
+		Weight::from_parts(136_603_430, 44734)
+			// Standard Error: 974_052
+			.saturating_add(Weight::from_parts(115_133_997, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1187,10 +1195,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6764 + n * (592 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 205_514_000 picoseconds.
-		Weight::from_parts(98_698_620, 44734)
-			// Standard Error: 719_649
-			.saturating_add(Weight::from_parts(129_058_115, 0).saturating_mul(n.into()))
+		// Minimum execution time: 200_977_000 picoseconds.
+		Weight::from_parts(53_687_934, 44734)
+			// Standard Error: 2_083_241
+			.saturating_add(Weight::from_parts(136_719_783, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1203,8 +1211,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_414_000 picoseconds.
-		Weight::from_parts(10_105_000, 3478)
+		// Minimum execution time: 9_244_000 picoseconds.
+		Weight::from_parts(9_604_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1216,8 +1224,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 14_131_000 picoseconds.
-		Weight::from_parts(20_781_000, 3724)
+		// Minimum execution time: 13_510_000 picoseconds.
+		Weight::from_parts(14_701_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1237,8 +1245,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 80_359_000 picoseconds.
-		Weight::from_parts(83_464_000, 8817)
+		// Minimum execution time: 79_498_000 picoseconds.
+		Weight::from_parts(81_030_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
