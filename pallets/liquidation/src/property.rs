@@ -741,6 +741,26 @@ fn random_liquidations_touch_no_healthy_account_and_lose_no_unit() {
 	assert!(c.held_refused > 0, "no settlement waiting for a held price: {c:?}");
 }
 
+/// Found by the soak (seed 104): a disputed collateral (BTC) beside a dust one (1 MEME) was
+/// reported liquidatable by the worker's check, and no route could act (the pair with BTC is
+/// refused, the MEME too small). An account with a disputed price waits for the feeds.
+#[test]
+fn an_account_with_a_disputed_collateral_and_a_dust_one_is_not_reported_liquidatable() {
+	let counts = RefCell::new(Counts::default());
+	let setup = Setup { positions: vec![(100, 0, 40, 0), (2752, 0, 40, 12)], ranks: (0, 0) };
+	let ops = vec![
+		Op::Price(3, 113),
+		Op::Price(1, 20),
+		Op::Small(0, 1, 1),
+		Op::Price(0, 20),
+		Op::Price(0, 20),
+		Op::Price(0, 54),
+		Op::Dispute(1),
+	];
+	let result = run(setup, ops, &counts);
+	assert!(result.is_ok(), "{result:?}");
+}
+
 /// The treasury's sale in the loss waterfall, under every check of the property test: a
 /// borrower insolvent after BTC falls to a fifth, a keeper takes all its BTC, and the treasury
 /// (holding BTC) sells for the USD shortfall. (The random draws reach a shortfall a few times
