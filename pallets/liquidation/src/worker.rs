@@ -396,7 +396,7 @@ impl<T: Config> Pallet<T> {
 			.debts
 			.iter()
 			.chain(assets.supplies.iter().filter(|(_, c)| *c).map(|(asset, _)| asset))
-			.any(|asset| T::Breaker::price_disputed(asset));
+			.any(T::Breaker::price_disputed);
 		if disputed {
 			return None;
 		}
