@@ -293,7 +293,16 @@ impl<T: Config> Pallet<T> {
 		}
 		let mut first_error = None;
 		let mut tries = 0u32;
-		let mut all_too_small = !collaterals.is_empty();
+		// Collateral too small for a unit of the LARGEST debt is dust; when a debt was passed
+		// over (its price stale or disputed), the one chosen may be small and says nothing of
+		// the others (found by the soak, seed 221: a solvent account's BTC, too small for its
+		// small ETH debt while its USD price was disputed, was swept and its USD debt
+		// socialised).
+		let every_debt_priced = T::Lending::account_assets(borrower)
+			.debts
+			.iter()
+			.all(|d| Self::price(d).is_ok() && !T::Breaker::price_disputed(d));
+		let mut all_too_small = !collaterals.is_empty() && every_debt_priced;
 		for collateral in collaterals {
 			tries = tries.saturating_add(1);
 			match Self::plan(borrower, debt, collateral, None) {

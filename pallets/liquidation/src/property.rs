@@ -761,6 +761,30 @@ fn an_account_with_a_disputed_collateral_and_a_dust_one_is_not_reported_liquidat
 	assert!(result.is_ok(), "{result:?}");
 }
 
+/// Found by the soak (seed 221, after 4.83 M operations): the borrower's USD price disputed,
+/// `settle` chose its small ETH debt, its BTC was too small for a unit of it... so every
+/// collateral counted as dust: the BTC (worth 204,102) was swept to the treasury and the USD
+/// debt (138,903) socialised. Dust is judged against the largest debt only when no debt was
+/// passed over.
+#[test]
+fn a_passed_over_debt_does_not_make_a_solvent_accounts_collateral_dust() {
+	let counts = RefCell::new(Counts::default());
+	let setup = Setup { positions: vec![(2346, 766660, 87, 1), (100, 0, 40, 0)], ranks: (0, 0) };
+	let ops = vec![
+		Op::Borrow(0, 96),
+		Op::Price(1, 87),
+		Op::Price(0, 44),
+		Op::Dispute(0),
+		Op::Repay(0, 1, 81),
+		Op::Toggle(0, 1),
+		Op::Threshold(63),
+		Op::Settle(0),
+	];
+	let result = run(setup, ops, &counts);
+	assert!(result.is_ok(), "{result:?}");
+	assert_eq!(counts.into_inner().socialised, 0);
+}
+
 /// The treasury's sale in the loss waterfall, under every check of the property test: a
 /// borrower insolvent after BTC falls to a fifth, a keeper takes all its BTC, and the treasury
 /// (holding BTC) sells for the USD shortfall. (The random draws reach a shortfall a few times
