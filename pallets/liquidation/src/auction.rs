@@ -134,6 +134,9 @@ pub struct Auction<AccountId, AssetId> {
 	pub started: u32,
 	/// Times it was reset.
 	pub resets: u32,
+	/// Debt units takers have repaid so far: a paid end gives the treasury no more than the
+	/// penalty on the whole auction's repayment.
+	pub repaid: u128,
 }
 
 impl<AccountId, AssetId> Auction<AccountId, AssetId> {
@@ -229,6 +232,7 @@ impl<T: Config> Pallet<T> {
 			floor,
 			started: Self::block_number_u32(),
 			resets: 0,
+			repaid: 0,
 		};
 		Auctions::<T>::insert(id, &auction);
 		BorrowerAuction::<T>::insert(borrower, id);
@@ -343,6 +347,7 @@ impl<T: Config> Pallet<T> {
 		T::Lending::seize_collateral(&borrower, &collateral, slice, taker)?;
 		auction.tab = tab.saturating_sub(owe);
 		auction.lot = lot.saturating_sub(slice);
+		auction.repaid = auction.repaid.saturating_add(owe);
 		Self::deposit_event(Event::AuctionTaken {
 			id,
 			taker: taker.clone(),
@@ -437,7 +442,13 @@ impl<T: Config> Pallet<T> {
 	/// penalty, rounded up), the borrower keeps the rest.
 	fn end_auction(id: u32, auction: AuctionOf<T>, reason: AuctionEnd) -> DispatchResult {
 		let to_insurance = if reason == AuctionEnd::Paid {
-			let share = Params::<T>::get().insurance_share.mul_ceil(auction.lot);
+			let share = Params::<T>::get().insurance_share;
+			// Of the unsold lot; and at most the treasury's share of the penalty on the whole
+			// auction's repayment at the oracle now: a lot sized at older prices, after the
+			// market moved for the borrower within the cusp (no reset), leaves a rest worth
+			// more than the penalty, which is the borrower's (found by the soak, seed 360).
+			let cap = share.mul_ceil(Self::penalty_on(&auction)?);
+			let share = share.mul_ceil(auction.lot).min(cap);
 			Self::seize_rest(&auction.borrower, auction.collateral_asset, share)?
 		} else {
 			0
@@ -453,6 +464,25 @@ impl<T: Config> Pallet<T> {
 			unpaid: auction.tab,
 		});
 		Ok(())
+	}
+
+	/// The market's liquidation bonus on what `auction`'s takes repaid, in collateral units at
+	/// the oracle now (the ends that favour the borrower; rounded up, then the bonus rounded
+	/// up: at most a unit or two in the treasury's favour).
+	fn penalty_on(auction: &AuctionOf<T>) -> Result<u128, DispatchError> {
+		let (debt_price, collateral_price) =
+			Self::pair_prices(&auction.debt_asset, &auction.collateral_asset)?;
+		let units = multiply_by_rational_with_rounding(
+			auction.repaid,
+			debt_price.into_inner(),
+			collateral_price.into_inner(),
+			Rounding::Up,
+		)
+		.ok_or_else(overflow::<T>)?;
+		let bonus = T::Lending::market_params(&auction.collateral_asset)
+			.map(|m| m.liquidation_bonus)
+			.unwrap_or_default();
+		Ok(bonus.mul_ceil(units))
 	}
 
 	/// Whether `redo(id)` would succeed now (a dry run, rolled back): a reset is due, or there
@@ -544,6 +574,7 @@ mod tests {
 			floor,
 			started: 10,
 			resets: 0,
+			repaid: 0,
 		}
 	}
 

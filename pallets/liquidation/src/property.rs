@@ -785,17 +785,15 @@ fn a_passed_over_debt_does_not_make_a_solvent_accounts_collateral_dust() {
 	assert_eq!(counts.into_inner().socialised, 0);
 }
 
-/// OPEN (#25; found by the soak, seed 360 after 2.44 M operations on 973034c): an auction
+/// Found by the soak (seed 360, after 2.44 M operations on 973034c): an auction
 /// started with MEME at 66% of its start price and USD at 53%; both then rose (USD 64%, MEME
 /// 106%: the oracle ratio up by a third, within the auction's cusp, so no reset is due), and a
 /// take of 80% of the lot paid the tab. The lot was sized at the old prices, so the unsold
 /// rest is worth more than the penalty, and the treasury's share of it at the paid end
-/// (`insurance_share` × the unsold lot) exceeds the bound the property allows (49,624 on
-/// 196,042 repaid; bound 49,411). Seed 21's fix re-sizes the lot on a reset only. The fix: cap
-/// the share at a paid end by the penalty on the whole auction's repayment at the current
-/// oracle. Ignored until then (run with `--ignored`).
+/// (`insurance_share` × the unsold lot) exceeded the bound the property allows (49,624 on
+/// 196,042 repaid; bound 49,411). Seed 21's fix re-sized the lot on a reset only; a paid end
+/// now caps the share at the penalty on the whole auction's repayment at the oracle.
 #[test]
-#[ignore = "open in #25: the treasury's share at a paid auction end after the collateral rose within the cusp"]
 fn a_paid_auction_after_the_collateral_rose_gives_the_treasury_no_more_than_the_penalty() {
 	let counts = RefCell::new(Counts::default());
 	let setup = Setup { positions: vec![(100, 0, 40, 0), (6297, 685841, 53, 16)], ranks: (0, 0) };

@@ -269,8 +269,15 @@ fn a_tab_repaid_outside_the_auction_shrinks_its_lot_and_a_paid_auction_takes_no_
 		};
 		assert_eq!((paid, tab_left), (5_000, 0));
 		assert_eq!(lot_left, lot - bought);
-		// Before: the treasury took half the whole unsold lot (~4,900 BTC of 10,000).
-		let to_insurance = lot_left.div_ceil(2);
+		// Before: the treasury took half the whole unsold lot (~4,900 BTC of 10,000). Now half
+		// of the rest of the shrunk lot, and at most half the penalty (the market's bonus) on
+		// the 5,000 repaid, in BTC at 78 (rounded up).
+		let bonus = <Lending as LendingPositions<AccountId>>::market_params(&BTC)
+			.unwrap()
+			.liquidation_bonus;
+		let cap = bonus.mul_ceil(5_000u128.div_ceil(78)).div_ceil(2);
+		let to_insurance = lot_left.div_ceil(2).min(cap);
+		assert!(to_insurance > 0);
 		assert!(events().contains(&Event::AuctionEnded {
 			id: 0,
 			borrower: ALICE,
