@@ -52,7 +52,7 @@ job() {
   echo 0 >"$work/total.$j"
   while (( $(sum_ops) < target )) && [ ! -e "$work/failed" ]; do
     t0=$(date +%s)
-    if ! PROPTEST_SEED=$s LIQUIDATION_PROPTEST_CASES=$cases "$bin" \
+    if ! LIQUIDATION_SOAK=1 PROPTEST_SEED=$s LIQUIDATION_PROPTEST_CASES=$cases "$bin" \
         random_liquidations_touch_no_healthy_account --nocapture >"$work/log.$j" 2>&1; then
       cat "$work/log.$j"
       echo "seed $s: FAILED" | tee -a "$tmp"

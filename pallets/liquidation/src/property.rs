@@ -726,6 +726,11 @@ fn random_liquidations_touch_no_healthy_account_and_lose_no_unit() {
 		.unwrap();
 	let c = counts.into_inner();
 	println!("{c:#?}");
+	// Reach: the fixed draws CI runs must reach every route. The soak (`LIQUIDATION_SOAK` set)
+	// runs other seeds, where a seed that happens to draw no write-off is no violation.
+	if std::env::var("LIQUIDATION_SOAK").is_ok() {
+		return;
+	}
 	assert!(c.keeper > 0, "no keeper liquidation: {c:?}");
 	assert!(c.dex > 0, "no DEX settlement: {c:?}");
 	assert!(c.backstop > 0, "no backstop: {c:?}");
