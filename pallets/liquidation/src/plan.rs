@@ -59,6 +59,14 @@ impl<T: Config> Pallet<T> {
 		T::Prices::price(asset).map_err(Self::price_error)
 	}
 
+	/// [`Self::price`], and refused (`PriceUnconfirmed`) when the asset's feeds disagree: a
+	/// debt priced so is passed over as a stale one is.
+	pub(crate) fn undisputed_price(asset: &T::AssetId) -> Result<FixedU128, DispatchError> {
+		let price = Self::price(asset)?;
+		ensure!(!T::Breaker::price_disputed(asset), Error::<T>::PriceUnconfirmed);
+		Ok(price)
+	}
+
 	fn price_error(e: PriceError) -> DispatchError {
 		match e {
 			PriceError::Missing => Error::<T>::PriceMissing.into(),
@@ -228,7 +236,7 @@ impl<T: Config> Pallet<T> {
 		!T::Lending::repay_clears_share(asset, amount, owed)
 	}
 
-	/// The largest debt by value (fresh prices only) and the collateral supplies, riskiest
+	/// The largest debt by value (fresh, undisputed prices only) and the collateral supplies, riskiest
 	/// first.
 	pub(crate) fn choose(
 		borrower: &T::AccountId,
@@ -237,9 +245,7 @@ impl<T: Config> Pallet<T> {
 		let mut best: Option<(u128, T::AssetId)> = None;
 		let mut first_error = None;
 		for asset in &assets.debts {
-			// A debt whose feeds disagree is passed over, as a stale one is: no route repays it.
-			let value = Self::price(asset).and_then(|price| {
-				ensure!(!T::Breaker::price_disputed(asset), Error::<T>::PriceUnconfirmed);
+			let value = Self::undisputed_price(asset).and_then(|price| {
 				T::Lending::debt(borrower, asset).map(|owed| value_of(owed, price))
 			});
 			match value {
@@ -301,7 +307,7 @@ impl<T: Config> Pallet<T> {
 		let every_debt_priced = T::Lending::account_assets(borrower)
 			.debts
 			.iter()
-			.all(|d| Self::price(d).is_ok() && !T::Breaker::price_disputed(d));
+			.all(|d| Self::undisputed_price(d).is_ok());
 		let mut all_too_small = !collaterals.is_empty() && every_debt_priced;
 		for collateral in collaterals {
 			tries = tries.saturating_add(1);

@@ -751,7 +751,6 @@ fn random_liquidations_touch_no_healthy_account_and_lose_no_unit() {
 /// refused, the MEME too small). An account with a disputed price waits for the feeds.
 #[test]
 fn an_account_with_a_disputed_collateral_and_a_dust_one_is_not_reported_liquidatable() {
-	let counts = RefCell::new(Counts::default());
 	let setup = Setup { positions: vec![(100, 0, 40, 0), (2752, 0, 40, 12)], ranks: (0, 0) };
 	let ops = vec![
 		Op::Price(3, 113),
@@ -762,8 +761,7 @@ fn an_account_with_a_disputed_collateral_and_a_dust_one_is_not_reported_liquidat
 		Op::Price(0, 54),
 		Op::Dispute(1),
 	];
-	let result = run(setup, ops, &counts);
-	assert!(result.is_ok(), "{result:?}");
+	replay(setup, ops);
 }
 
 /// Found by the soak (seed 221, after 4.83 M operations): the borrower's USD price disputed,
@@ -773,7 +771,6 @@ fn an_account_with_a_disputed_collateral_and_a_dust_one_is_not_reported_liquidat
 /// passed over.
 #[test]
 fn a_passed_over_debt_does_not_make_a_solvent_accounts_collateral_dust() {
-	let counts = RefCell::new(Counts::default());
 	let setup = Setup { positions: vec![(2346, 766660, 87, 1), (100, 0, 40, 0)], ranks: (0, 0) };
 	let ops = vec![
 		Op::Borrow(0, 96),
@@ -785,9 +782,7 @@ fn a_passed_over_debt_does_not_make_a_solvent_accounts_collateral_dust() {
 		Op::Threshold(63),
 		Op::Settle(0),
 	];
-	let result = run(setup, ops, &counts);
-	assert!(result.is_ok(), "{result:?}");
-	assert_eq!(counts.into_inner().socialised, 0);
+	assert_eq!(replay(setup, ops).socialised, 0);
 }
 
 /// Found by the soak (seed 360, after 2.44 M operations on 973034c): an auction
@@ -800,7 +795,6 @@ fn a_passed_over_debt_does_not_make_a_solvent_accounts_collateral_dust() {
 /// now caps the share at the penalty on the whole auction's repayment at the oracle.
 #[test]
 fn a_paid_auction_after_the_collateral_rose_gives_the_treasury_no_more_than_the_penalty() {
-	let counts = RefCell::new(Counts::default());
 	let setup = Setup { positions: vec![(100, 0, 40, 0), (6297, 685841, 53, 16)], ranks: (0, 0) };
 	let ops = vec![
 		Op::Params(1, 79),
@@ -813,8 +807,7 @@ fn a_paid_auction_after_the_collateral_rose_gives_the_treasury_no_more_than_the_
 		Op::Price(2, 106),
 		Op::Take(1, 80),
 	];
-	let result = run(setup, ops, &counts);
-	assert!(result.is_ok(), "{result:?}");
+	replay(setup, ops);
 }
 
 /// The treasury's sale in the loss waterfall, under every check of the property test: a
@@ -823,13 +816,18 @@ fn a_paid_auction_after_the_collateral_rose_gives_the_treasury_no_more_than_the_
 /// in 300 sequences; this sequence reaches the sale every time.)
 #[test]
 fn the_treasurys_sale_in_the_waterfall_keeps_every_invariant() {
-	let counts = RefCell::new(Counts::default());
 	let setup = Setup { positions: vec![(100, 0, 90, 0), (100, 0, 40, 0)], ranks: (0, 0) };
 	let ops = vec![Op::Seized(0, 10_000), Op::Price(1, 20), Op::Liquidate(0, 0, 0, None)];
+	let c = replay(setup, ops);
+	assert_eq!((c.keeper, c.shortfall, c.treasury_sold), (1, 1, 1), "{c:?}");
+}
+
+/// Runs one fixed sequence under every check of the property test; returns its counts.
+fn replay(setup: Setup, ops: Vec<Op>) -> Counts {
+	let counts = RefCell::new(Counts::default());
 	let result = run(setup, ops, &counts);
 	assert!(result.is_ok(), "{result:?}");
-	let c = counts.into_inner();
-	assert_eq!((c.keeper, c.shortfall, c.treasury_sold), (1, 1, 1), "{c:?}");
+	counts.into_inner()
 }
 
 /// Found by the soak (seed 7): an auction whose takes paid its tab at the top price leaves part
@@ -838,7 +836,6 @@ fn the_treasurys_sale_in_the_waterfall_keeps_every_invariant() {
 /// share by what the whole auction repaid.
 #[test]
 fn the_treasurys_share_at_an_auctions_end_is_bounded_by_the_whole_auction() {
-	let counts = RefCell::new(Counts::default());
 	let setup = Setup { positions: vec![(100, 0, 40, 0), (4567, 22500, 58, 12)], ranks: (0, 0) };
 	let ops = vec![
 		Op::Dump(21),
@@ -848,9 +845,7 @@ fn the_treasurys_share_at_an_auctions_end_is_bounded_by_the_whole_auction() {
 		Op::Take(1, 78),
 		Op::Take(1, 22),
 	];
-	let result = run(setup, ops, &counts);
-	assert!(result.is_ok(), "{result:?}");
-	let c = counts.into_inner();
+	let c = replay(setup, ops);
 	assert_eq!((c.auctions, c.takes, c.auctions_ended), (1, 2, 1), "{c:?}");
 }
 
@@ -860,7 +855,6 @@ fn the_treasurys_share_at_an_auctions_end_is_bounded_by_the_whole_auction() {
 /// the lot again from the oracle.
 #[test]
 fn a_reset_auction_is_sized_from_the_oracle_so_the_treasury_takes_no_more_than_the_penalty() {
-	let counts = RefCell::new(Counts::default());
 	let setup = Setup { positions: vec![(100, 0, 40, 0), (341, 1773, 60, 7)], ranks: (0, 0) };
 	let ops = vec![
 		Op::Price(1, 20),
@@ -873,8 +867,6 @@ fn a_reset_auction_is_sized_from_the_oracle_so_the_treasury_takes_no_more_than_t
 		// would leave dust (refused): the whole lot.
 		Op::Take(1, 100),
 	];
-	let result = run(setup, ops, &counts);
-	assert!(result.is_ok(), "{result:?}");
-	let c = counts.into_inner();
+	let c = replay(setup, ops);
 	assert_eq!((c.auctions, c.takes, c.auctions_ended), (1, 1, 1), "{c:?}");
 }

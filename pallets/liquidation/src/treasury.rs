@@ -109,25 +109,31 @@ impl<T: Config> Pallet<T> {
 	/// it keeps) and its lending supply of the asset as far as the market has the cash to pay
 	/// it out (seized collateral funds the backstop and the waterfall too).
 	pub(crate) fn insurance_spendable(asset: T::AssetId) -> u128 {
+		Self::insurance_holding(asset).0
+	}
+
+	/// `(spendable, tokens, supply, kept)` of the treasury's `asset`: [`Self::insurance_spendable`]
+	/// and the parts it is made of (its supply as far as the market has the cash).
+	fn insurance_holding(asset: T::AssetId) -> (u128, u128, u128, u128) {
 		let (tokens, kept) = Self::treasury_tokens(asset);
 		let supply = T::Lending::supplied(&Self::insurance_account(), &asset)
 			.unwrap_or(0)
 			.min(T::Lending::available_cash(&asset));
-		if supply.is_zero() {
-			return tokens;
-		}
-		tokens.saturating_add(supply.saturating_sub(kept))
+		let spendable = if supply.is_zero() {
+			tokens
+		} else {
+			tokens.saturating_add(supply.saturating_sub(kept))
+		};
+		(spendable, tokens, supply, kept)
 	}
 
 	/// Tokens of `asset` the treasury must receive to be able to spend `amount` of it: what it
 	/// lacks, plus the minimum balance it keeps when it holds none of the asset at all (with
 	/// supply of it, [`Self::insurance_spendable`] has counted that balance already).
+	/// Zero exactly when it can spend `amount` already.
 	pub(crate) fn insurance_to_buy(asset: T::AssetId, amount: u128) -> u128 {
-		let lacks = amount.saturating_sub(Self::insurance_spendable(asset));
-		let (tokens, kept) = Self::treasury_tokens(asset);
-		let supply = T::Lending::supplied(&Self::insurance_account(), &asset)
-			.unwrap_or(0)
-			.min(T::Lending::available_cash(&asset));
+		let (spendable, tokens, supply, kept) = Self::insurance_holding(asset);
+		let lacks = amount.saturating_sub(spendable);
 		if tokens.is_zero() && supply.is_zero() {
 			lacks.saturating_add(kept)
 		} else {

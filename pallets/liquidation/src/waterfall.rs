@@ -108,9 +108,9 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			// Short of the debt's asset: the treasury sells what it holds of another.
-			let held = Self::insurance_spendable(asset);
-			if held < owed {
-				Self::sell_insurance_for(asset, Self::insurance_to_buy(asset, owed));
+			let to_buy = Self::insurance_to_buy(asset, owed);
+			if !to_buy.is_zero() {
+				Self::sell_insurance_for(asset, to_buy);
 			}
 			let available = Self::insurance_spendable(asset).min(owed);
 			// A repayment that clears no debt share is refused by the market: then the treasury

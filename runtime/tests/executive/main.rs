@@ -565,6 +565,18 @@ fn priority_bands_hold_against_a_large_tip() {
 /// out of reach first; [`an_unconfirmed_drop_halts_dex_sales_and_the_backstop_settles`] keeps
 /// the defaults.
 fn eve_below_one() -> AccountId {
+	let mut params = levels_out_of_reach();
+	params.jump = sp_runtime::Permill::one();
+	assert_ok!(margincall_runtime::Breaker::set_breaker_params(
+		margincall_runtime::RuntimeOrigin::root(),
+		params
+	));
+	eve_below_one_breaker_on()
+}
+
+/// The breaker's parameters in force with every level trigger out of reach (the oracle guard
+/// as it is).
+fn levels_out_of_reach() -> pallet_breaker::BreakerParams {
 	let mut params = pallet_breaker::LevelParams::<Runtime>::get();
 	let out_of_reach = pallet_breaker::Triggers {
 		volatility: Price::from_u32(1_000_000),
@@ -573,12 +585,7 @@ fn eve_below_one() -> AccountId {
 	};
 	params.throttle = out_of_reach;
 	params.halt = out_of_reach;
-	params.jump = sp_runtime::Permill::one();
-	assert_ok!(margincall_runtime::Breaker::set_breaker_params(
-		margincall_runtime::RuntimeOrigin::root(),
-		params
-	));
-	eve_below_one_breaker_on()
+	params
 }
 
 /// [`eve_below_one`] with the breaker's default triggers.

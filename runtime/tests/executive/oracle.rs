@@ -269,15 +269,7 @@ fn with_two_fresh_feeders_one_alone_lifts_no_borrow_limit() {
 /// The breaker's level triggers out of reach, the oracle guard's jump (5%) kept: the test below
 /// is about what a held price lets each route do, not about halts.
 fn guard_only() {
-	let mut params = pallet_breaker::LevelParams::<Runtime>::get();
-	let out_of_reach = pallet_breaker::Triggers {
-		volatility: Price::from_u32(1_000_000),
-		moved: sp_runtime::Permill::one(),
-		divergence: sp_runtime::Permill::one(),
-	};
-	params.throttle = out_of_reach;
-	params.halt = out_of_reach;
-	assert_ok!(Breaker::set_breaker_params(RuntimeOrigin::root(), params));
+	assert_ok!(Breaker::set_breaker_params(RuntimeOrigin::root(), levels_out_of_reach()));
 }
 
 /// #26, severity while a price is held: a jump the guard holds delayed every liquidation by
