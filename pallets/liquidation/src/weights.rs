@@ -100,8 +100,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12139`
 		//  Estimated: `82910`
-		// Minimum execution time: 732_234_000 picoseconds.
-		Weight::from_parts(771_372_000, 82910)
+		// Minimum execution time: 731_513_000 picoseconds.
+		Weight::from_parts(737_071_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(90_u64))
 			.saturating_add(T::DbWeight::get().writes(42_u64))
 	}
@@ -147,8 +147,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `16179`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_111_405_000 picoseconds.
-		Weight::from_parts(1_143_943_000, 82910)
+		// Minimum execution time: 1_107_710_000 picoseconds.
+		Weight::from_parts(1_151_925_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(117_u64))
 			.saturating_add(T::DbWeight::get().writes(51_u64))
 	}
@@ -194,12 +194,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2831 + n * (177 ±0) + p * (2222 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_116_172_000 picoseconds.
-		Weight::from_parts(3_119_707_000, 9549)
-			// Standard Error: 988_623
-			.saturating_add(Weight::from_parts(213_501_271, 0).saturating_mul(n.into()))
-			// Standard Error: 29_820_855
-			.saturating_add(Weight::from_parts(134_426_084, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_211_784_000 picoseconds.
+		Weight::from_parts(299_195_559, 9549)
+			// Standard Error: 434_440
+			.saturating_add(Weight::from_parts(224_146_332, 0).saturating_mul(n.into()))
+			// Standard Error: 14_623_764
+			.saturating_add(Weight::from_parts(368_752_962, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((22_u64).saturating_mul(p.into())))
@@ -248,10 +248,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12492 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_080_138_000 picoseconds.
-		Weight::from_parts(1_085_928_029, 44734)
-			// Standard Error: 10_488_965
-			.saturating_add(Weight::from_parts(805_352_494, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_086_598_000 picoseconds.
+		Weight::from_parts(1_087_831_000, 44734)
+			// Standard Error: 2_259_514
+			.saturating_add(Weight::from_parts(805_670_715, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(97_u64))
 			.saturating_add(T::DbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(30_u64))
@@ -292,8 +292,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12605`
 		//  Estimated: `82910`
-		// Minimum execution time: 897_038_000 picoseconds.
-		Weight::from_parts(918_510_000, 82910)
+		// Minimum execution time: 926_331_000 picoseconds.
+		Weight::from_parts(935_705_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(109_u64))
 			.saturating_add(T::DbWeight::get().writes(41_u64))
 	}
@@ -332,7 +332,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
-	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
@@ -345,13 +345,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `15984`
 		//  Estimated: `82910`
-		// Minimum execution time: 845_011_000 picoseconds.
-		Weight::from_parts(879_803_000, 82910)
+		// Minimum execution time: 872_672_000 picoseconds.
+		Weight::from_parts(889_046_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(117_u64))
 			.saturating_add(T::DbWeight::get().writes(39_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
-	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
@@ -378,15 +378,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8914`
+		//  Measured:  `8930`
 		//  Estimated: `44734`
-		// Minimum execution time: 475_574_000 picoseconds.
-		Weight::from_parts(484_988_000, 44734)
+		// Minimum execution time: 477_306_000 picoseconds.
+		Weight::from_parts(484_117_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(45_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
-	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:0)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -401,15 +401,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	fn redo() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6845`
+		//  Measured:  `6861`
 		//  Estimated: `44734`
-		// Minimum execution time: 250_671_000 picoseconds.
-		Weight::from_parts(282_708_000, 44734)
+		// Minimum execution time: 238_092_000 picoseconds.
+		Weight::from_parts(242_609_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
-	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:0)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -428,10 +428,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn redo_close() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6861`
+		//  Measured:  `6877`
 		//  Estimated: `44734`
-		// Minimum execution time: 253_656_000 picoseconds.
-		Weight::from_parts(278_352_000, 44734)
+		// Minimum execution time: 233_856_000 picoseconds.
+		Weight::from_parts(238_022_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -443,8 +443,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 8_813_000 picoseconds.
-		Weight::from_parts(9_154_000, 3478)
+		// Minimum execution time: 8_662_000 picoseconds.
+		Weight::from_parts(9_143_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -481,10 +481,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9339 + n * (949 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 782_658_000 picoseconds.
-		Weight::from_parts(515_446_107, 76616)
-			// Standard Error: 4_154_372
-			.saturating_add(Weight::from_parts(442_701_592, 0).saturating_mul(n.into()))
+		// Minimum execution time: 713_426_000 picoseconds.
+		Weight::from_parts(415_875_599, 76616)
+			// Standard Error: 3_491_062
+			.saturating_add(Weight::from_parts(426_089_475, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(61_u64))
 			.saturating_add(T::DbWeight::get().reads((16_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -511,8 +511,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `10633`
 		//  Estimated: `82910`
-		// Minimum execution time: 559_758_000 picoseconds.
-		Weight::from_parts(572_087_000, 82910)
+		// Minimum execution time: 560_990_000 picoseconds.
+		Weight::from_parts(569_703_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(84_u64))
 			.saturating_add(T::DbWeight::get().writes(49_u64))
 	}
@@ -528,8 +528,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `781`
 		//  Estimated: `6110`
-		// Minimum execution time: 39_919_000 picoseconds.
-		Weight::from_parts(41_171_000, 6110)
+		// Minimum execution time: 39_979_000 picoseconds.
+		Weight::from_parts(41_532_000, 6110)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -553,11 +553,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `9170 + n * (1458 ±0)`
-		//  Estimated: `60293 + n * (25034 ±0)`
-		// Minimum execution time: 582_953_000 picoseconds.
-		Weight::from_parts(204_269_638, 60293)
-			// Standard Error: 2_448_033
-			.saturating_add(Weight::from_parts(397_584_866, 0).saturating_mul(n.into()))
+		//  Estimated: `60293 + n * (25034 ±82)`
+		// Minimum execution time: 581_490_000 picoseconds.
+		Weight::from_parts(180_249_200, 60293)
+			// Standard Error: 1_522_345
+			.saturating_add(Weight::from_parts(392_906_013, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(73_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
@@ -579,10 +579,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6377 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 196_270_000 picoseconds.
-		Weight::from_parts(136_603_430, 44734)
-			// Standard Error: 974_052
-			.saturating_add(Weight::from_parts(115_133_997, 0).saturating_mul(n.into()))
+		// Minimum execution time: 216_140_000 picoseconds.
+		Weight::from_parts(217_562_000, 44734)
+			// Standard Error: 141_988
+			.saturating_add(Weight::from_parts(135_195_134, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -604,10 +604,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6764 + n * (592 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 200_977_000 picoseconds.
-		Weight::from_parts(53_687_934, 44734)
-			// Standard Error: 2_083_241
-			.saturating_add(Weight::from_parts(136_719_783, 0).saturating_mul(n.into()))
+		// Minimum execution time: 204_503_000 picoseconds.
+		Weight::from_parts(83_593_957, 44734)
+			// Standard Error: 399_073
+			.saturating_add(Weight::from_parts(127_287_216, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -620,8 +620,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_244_000 picoseconds.
-		Weight::from_parts(9_604_000, 3478)
+		// Minimum execution time: 9_184_000 picoseconds.
+		Weight::from_parts(9_955_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -633,8 +633,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 13_510_000 picoseconds.
-		Weight::from_parts(14_701_000, 3724)
+		// Minimum execution time: 13_690_000 picoseconds.
+		Weight::from_parts(14_251_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -654,8 +654,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 79_498_000 picoseconds.
-		Weight::from_parts(81_030_000, 8817)
+		// Minimum execution time: 79_938_000 picoseconds.
+		Weight::from_parts(84_405_000, 8817)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -691,8 +691,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12139`
 		//  Estimated: `82910`
-		// Minimum execution time: 732_234_000 picoseconds.
-		Weight::from_parts(771_372_000, 82910)
+		// Minimum execution time: 731_513_000 picoseconds.
+		Weight::from_parts(737_071_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(90_u64))
 			.saturating_add(RocksDbWeight::get().writes(42_u64))
 	}
@@ -738,8 +738,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `16179`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_111_405_000 picoseconds.
-		Weight::from_parts(1_143_943_000, 82910)
+		// Minimum execution time: 1_107_710_000 picoseconds.
+		Weight::from_parts(1_151_925_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(117_u64))
 			.saturating_add(RocksDbWeight::get().writes(51_u64))
 	}
@@ -785,12 +785,12 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2831 + n * (177 ±0) + p * (2222 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_116_172_000 picoseconds.
-		Weight::from_parts(3_119_707_000, 9549)
-			// Standard Error: 988_623
-			.saturating_add(Weight::from_parts(213_501_271, 0).saturating_mul(n.into()))
-			// Standard Error: 29_820_855
-			.saturating_add(Weight::from_parts(134_426_084, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_211_784_000 picoseconds.
+		Weight::from_parts(299_195_559, 9549)
+			// Standard Error: 434_440
+			.saturating_add(Weight::from_parts(224_146_332, 0).saturating_mul(n.into()))
+			// Standard Error: 14_623_764
+			.saturating_add(Weight::from_parts(368_752_962, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((22_u64).saturating_mul(p.into())))
@@ -839,10 +839,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12492 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_080_138_000 picoseconds.
-		Weight::from_parts(1_085_928_029, 44734)
-			// Standard Error: 10_488_965
-			.saturating_add(Weight::from_parts(805_352_494, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_086_598_000 picoseconds.
+		Weight::from_parts(1_087_831_000, 44734)
+			// Standard Error: 2_259_514
+			.saturating_add(Weight::from_parts(805_670_715, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(97_u64))
 			.saturating_add(RocksDbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(30_u64))
@@ -883,8 +883,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12605`
 		//  Estimated: `82910`
-		// Minimum execution time: 897_038_000 picoseconds.
-		Weight::from_parts(918_510_000, 82910)
+		// Minimum execution time: 926_331_000 picoseconds.
+		Weight::from_parts(935_705_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(109_u64))
 			.saturating_add(RocksDbWeight::get().writes(41_u64))
 	}
@@ -923,7 +923,7 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::NextAuctionId` (r:1 w:1)
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
-	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
@@ -936,13 +936,13 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `15984`
 		//  Estimated: `82910`
-		// Minimum execution time: 845_011_000 picoseconds.
-		Weight::from_parts(879_803_000, 82910)
+		// Minimum execution time: 872_672_000 picoseconds.
+		Weight::from_parts(889_046_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(117_u64))
 			.saturating_add(RocksDbWeight::get().writes(39_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
-	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
@@ -969,15 +969,15 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8914`
+		//  Measured:  `8930`
 		//  Estimated: `44734`
-		// Minimum execution time: 475_574_000 picoseconds.
-		Weight::from_parts(484_988_000, 44734)
+		// Minimum execution time: 477_306_000 picoseconds.
+		Weight::from_parts(484_117_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(45_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
-	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:0)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -992,15 +992,15 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	fn redo() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6845`
+		//  Measured:  `6861`
 		//  Estimated: `44734`
-		// Minimum execution time: 250_671_000 picoseconds.
-		Weight::from_parts(282_708_000, 44734)
+		// Minimum execution time: 238_092_000 picoseconds.
+		Weight::from_parts(242_609_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
-	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:0)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -1019,10 +1019,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn redo_close() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6861`
+		//  Measured:  `6877`
 		//  Estimated: `44734`
-		// Minimum execution time: 253_656_000 picoseconds.
-		Weight::from_parts(278_352_000, 44734)
+		// Minimum execution time: 233_856_000 picoseconds.
+		Weight::from_parts(238_022_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1034,8 +1034,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 8_813_000 picoseconds.
-		Weight::from_parts(9_154_000, 3478)
+		// Minimum execution time: 8_662_000 picoseconds.
+		Weight::from_parts(9_143_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1072,10 +1072,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9339 + n * (949 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 782_658_000 picoseconds.
-		Weight::from_parts(515_446_107, 76616)
-			// Standard Error: 4_154_372
-			.saturating_add(Weight::from_parts(442_701_592, 0).saturating_mul(n.into()))
+		// Minimum execution time: 713_426_000 picoseconds.
+		Weight::from_parts(415_875_599, 76616)
+			// Standard Error: 3_491_062
+			.saturating_add(Weight::from_parts(426_089_475, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(61_u64))
 			.saturating_add(RocksDbWeight::get().reads((16_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -1102,8 +1102,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `10633`
 		//  Estimated: `82910`
-		// Minimum execution time: 559_758_000 picoseconds.
-		Weight::from_parts(572_087_000, 82910)
+		// Minimum execution time: 560_990_000 picoseconds.
+		Weight::from_parts(569_703_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(84_u64))
 			.saturating_add(RocksDbWeight::get().writes(49_u64))
 	}
@@ -1119,8 +1119,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `781`
 		//  Estimated: `6110`
-		// Minimum execution time: 39_919_000 picoseconds.
-		Weight::from_parts(41_171_000, 6110)
+		// Minimum execution time: 39_979_000 picoseconds.
+		Weight::from_parts(41_532_000, 6110)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -1144,11 +1144,11 @@ impl WeightInfo for () {
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `9170 + n * (1458 ±0)`
-		//  Estimated: `60293 + n * (25034 ±0)`
-		// Minimum execution time: 582_953_000 picoseconds.
-		Weight::from_parts(204_269_638, 60293)
-			// Standard Error: 2_448_033
-			.saturating_add(Weight::from_parts(397_584_866, 0).saturating_mul(n.into()))
+		//  Estimated: `60293 + n * (25034 ±82)`
+		// Minimum execution time: 581_490_000 picoseconds.
+		Weight::from_parts(180_249_200, 60293)
+			// Standard Error: 1_522_345
+			.saturating_add(Weight::from_parts(392_906_013, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(73_u64))
 			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(16_u64))
@@ -1170,10 +1170,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6377 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 196_270_000 picoseconds.
-		Weight::from_parts(136_603_430, 44734)
-			// Standard Error: 974_052
-			.saturating_add(Weight::from_parts(115_133_997, 0).saturating_mul(n.into()))
+		// Minimum execution time: 216_140_000 picoseconds.
+		Weight::from_parts(217_562_000, 44734)
+			// Standard Error: 141_988
+			.saturating_add(Weight::from_parts(135_195_134, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1195,10 +1195,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6764 + n * (592 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 200_977_000 picoseconds.
-		Weight::from_parts(53_687_934, 44734)
-			// Standard Error: 2_083_241
-			.saturating_add(Weight::from_parts(136_719_783, 0).saturating_mul(n.into()))
+		// Minimum execution time: 204_503_000 picoseconds.
+		Weight::from_parts(83_593_957, 44734)
+			// Standard Error: 399_073
+			.saturating_add(Weight::from_parts(127_287_216, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1211,8 +1211,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_244_000 picoseconds.
-		Weight::from_parts(9_604_000, 3478)
+		// Minimum execution time: 9_184_000 picoseconds.
+		Weight::from_parts(9_955_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1224,8 +1224,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 13_510_000 picoseconds.
-		Weight::from_parts(14_701_000, 3724)
+		// Minimum execution time: 13_690_000 picoseconds.
+		Weight::from_parts(14_251_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1245,8 +1245,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 79_498_000 picoseconds.
-		Weight::from_parts(81_030_000, 8817)
+		// Minimum execution time: 79_938_000 picoseconds.
+		Weight::from_parts(84_405_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
