@@ -26,7 +26,8 @@ const XBTC = 2;
 const MEME = 3;
 // Eve: 1 XBTC at 60,000, collateral factor 73% (limit 43,800): she borrows 42,000. At 50,000
 // (a 16.7% drop, past the guard's 5%) the liquidation value is 0.78 × 50,000 = 39,000: health
-// ≈ 0.93. The DEX pool still prices XBTC near 60,000: the breaker halts XBTC's DEX sales.
+// ≈ 0.93. The DEX pool still prices XBTC near 60,000, above the oracle: the breaker throttles
+// XBTC (a fast price) and the DEX may be sold into.
 const BORROW = 42_000n * UNIT;
 const START = 60_000n;
 const DROP = 50_000n;

@@ -226,9 +226,8 @@ async function main() {
   check(daveSupply > 0n, `Dave holds the seized XBTC as lending supply: ${daveSupply} units`);
 
   // 5. An arbitrageur (Bob) sells 1.1 XBTC on the DEX, bringing its price (60,000) to the
-  // oracle's 54,000: otherwise the next drop would open a 20% oracle/DEX gap, the breaker would
-  // halt XBTC's DEX sales (15%) and `settle` would go to the insurance backstop, which pays the
-  // caller no tip. XBTC then falls again, to 50,000 (Eve and Ferdie were left at health 1.05).
+  // oracle's 54,000 (a pool above the oracle halts nothing: Bob takes the arbitrage, and the
+  // keepers' sales below then pay the oracle's price, not more). XBTC then falls again, to 50,000 (Eve and Ferdie were left at health 1.05).
   // While the guard holds the drop, a liquidation values XBTC at the borrower's end of the
   // price (the accepted 54,000): neither keeper acts on Eve or Ferdie, own funds or not (the
   // same rule for every route). Once confirmed, the fresh keeper settles both through the DEX

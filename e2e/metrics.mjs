@@ -1,5 +1,5 @@
 // The node's Prometheus metrics of the liquidation engine (`margincall_*`), scraped from
-// /metrics after e2e/smoke.mjs settled Eve through the insurance backstop: each gauge equals
+// /metrics after e2e/smoke.mjs's offchain worker settled Eve through the DEX: each gauge equals
 // what the runtime API says at the block the metrics were read at (`margincall_best_block`),
 // and the counters hold the settlement. Exits non-zero on the first failed check; 120 s.
 import { ApiPromise, WsProvider } from '@polkadot/api';
@@ -51,7 +51,7 @@ async function main() {
     samples = res.ok ? parse(await res.text()) : [];
     best = metric(samples, 'margincall_best_block');
     // Counters follow finality: wait for smoke's settlement to be counted.
-    const counted = metric(samples, 'margincall_liquidations_total', { route: 'backstop' });
+    const counted = metric(samples, 'margincall_liquidations_total', { route: 'dex' });
     if (best !== undefined && best > 0 && counted >= 1) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -64,9 +64,9 @@ async function main() {
   const hash = await api.rpc.chain.getBlockHash(best);
   const at = await api.at(hash);
 
-  // Counters: smoke's settlement (backstop route) and its USDM repayment.
-  const backstop = metric(samples, 'margincall_liquidations_total', { route: 'backstop' });
-  check(backstop >= 1, `margincall_liquidations_total{route="backstop"} = ${backstop} (smoke's settlement)`);
+  // Counters: smoke's settlement (DEX route) and its USDM repayment.
+  const dex = metric(samples, 'margincall_liquidations_total', { route: 'dex' });
+  check(dex >= 1, `margincall_liquidations_total{route="dex"} = ${dex} (smoke's settlement)`);
   const repaid = metric(samples, 'margincall_debt_repaid_total', { asset: '1' });
   check(repaid > 0, `margincall_debt_repaid_total{asset="1"} = ${repaid} USDM`);
 

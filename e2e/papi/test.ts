@@ -11,7 +11,7 @@
 // Leaves AliceStash with 1 XBTC supplied and 2,000 USDM borrowed (BobStash 10,000 USDM
 // supplied): healthy even at the XBTC price e2e/smoke.mjs drops to (12,000), so the two may run
 // on one node, this one first (after smoke's drop, this test's 60,000 feed is a jump the oracle
-// guard holds, and XBTC is halted). A re-run against the same node adds to the position; the
+// guard holds, and XBTC is throttled). A re-run against the same node adds to the position; the
 // checks allow for that.
 import { margincall, type MargincallDispatchError } from '@polkadot-api/descriptors';
 import { sr25519CreateDerive } from '@polkadot-labs/hdkd';

@@ -1,9 +1,17 @@
 //! Breaker levels: what moves an asset between `Normal`, `Throttled` and `Halted`, as pure
 //! functions of its inputs (measured volatility, the price's range over a rolling window of
-//! blocks, the oracle/DEX divergence) and the governance parameters.
+//! blocks, how far the DEX spot sits below the oracle) and the governance parameters.
 //!
-//! - **Up at once**: the level rises to the highest level any input reaches (its trigger met or
-//!   exceeded).
+//! - **Throttled** by any input at its trigger: fast prices or a DEX below the oracle slow
+//!   sales, they do not stop them.
+//! - **Halted** only by a DEX spot below the oracle by the halt trigger at the end of
+//!   [`HaltTrigger::blocks`] evaluations in a row (a pool that cannot be sold into, or an oracle
+//!   above the market), or by governance. Speed alone never halts: halting sales because prices
+//!   fall fast lets positions sink. A spot ABOVE the oracle harms neither a sale (it pays more
+//!   than the oracle bound asks) nor a borrow (the collateral is valued at the oracle, lower):
+//!   it counts for nothing.
+//! - **Up at once** (a halt once its run is long enough): the level rises to the highest level
+//!   an input reaches.
 //! - **Down slowly** (hysteresis): the level falls one step only after every input stayed below
 //!   `release` × its trigger at the current level for `calm_blocks` blocks in a row; an input
 //!   between the two keeps the level where it is and restarts the count. So a price that hovers
@@ -77,7 +85,8 @@ pub enum Cause {
 	Volatility,
 	/// The price's range over the window reached the level's trigger.
 	Move,
-	/// The oracle and the DEX spot diverged by the level's trigger.
+	/// The DEX spot sat below the oracle by the level's trigger (for a halt, for its run of
+	/// blocks).
 	Divergence,
 	/// Every input stayed below the release point for the calm period.
 	Calm,
@@ -85,9 +94,12 @@ pub enum Cause {
 	Forced,
 	/// `RiskAdmin` reset the asset to automatic control at `Normal`.
 	Reset,
+	/// A guardian's halt ran out: the asset is back under automatic control, at the level its
+	/// inputs reach.
+	Expired,
 }
 
-/// The triggers of one level: any one met raises the asset to it.
+/// The triggers of `Throttled`: any one met raises the asset to it.
 #[derive(
 	Clone,
 	Copy,
@@ -105,8 +117,29 @@ pub struct Triggers {
 	pub volatility: FixedU128,
 	/// The price's range over the window, `(high − low) / high`.
 	pub moved: Permill,
-	/// `|DEX spot − oracle| / oracle`.
+	/// `(oracle − DEX spot) / oracle`, the spot below the oracle.
 	pub divergence: Permill,
+}
+
+/// What halts an asset: the DEX spot below the oracle by `divergence` at the end of `blocks`
+/// evaluations in a row (a raised asset is evaluated every block).
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct HaltTrigger {
+	/// `(oracle − DEX spot) / oracle`, at least the throttle's.
+	pub divergence: Permill,
+	/// Blocks in a row: in `HALT_BLOCKS_RANGE` (one skewed block halts nothing).
+	pub blocks: u32,
 }
 
 /// Every breaker parameter, validated as one record.
@@ -125,8 +158,8 @@ pub struct Triggers {
 pub struct BreakerParams {
 	/// Triggers of `Throttled`.
 	pub throttle: Triggers,
-	/// Triggers of `Halted` (each at least `throttle`'s).
-	pub halt: Triggers,
+	/// The trigger of `Halted` (its divergence at least `throttle`'s).
+	pub halt: HaltTrigger,
 	/// A level is left only when every input is below `release` × its trigger (hysteresis):
 	/// in `[MIN_RELEASE, MAX_RELEASE]`.
 	pub release: Permill,
@@ -163,14 +196,19 @@ pub const MAX_HOLD_BLOCKS: u32 = 10;
 pub const MIN_VOLATILITY_TRIGGER: FixedU128 = FixedU128::from_rational(1, 10);
 /// Lowest move and divergence triggers: 0.5%.
 pub const MIN_PERMILL_TRIGGER: Permill = Permill::from_parts(5_000);
+/// Fewest and most blocks in a row a halt's divergence must last: at least 2 (a pool skewed at
+/// the end of one block halts nothing), at most 100 (10 minutes).
+pub const HALT_BLOCKS_RANGE: (u32, u32) = (2, 100);
 
 /// Why parameters are refused (the pallet names each as an error).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ParamsError {
 	/// A trigger below its floor.
 	TriggerTooLow,
-	/// A `halt` trigger below the matching `throttle` trigger.
+	/// The `halt` divergence below the `throttle` one.
 	HaltBelowThrottle,
+	/// `halt.blocks` outside `HALT_BLOCKS_RANGE`.
+	HaltBlocksOutOfRange,
 	/// `release` outside `[MIN_RELEASE, MAX_RELEASE]`.
 	ReleaseOutOfRange,
 	/// `calm_blocks` zero or above `MAX_CALM_BLOCKS`.
@@ -188,19 +226,18 @@ pub enum ParamsError {
 impl BreakerParams {
 	/// Checks every bound.
 	pub fn validate(&self) -> Result<(), ParamsError> {
-		for t in [&self.throttle, &self.halt] {
-			if t.volatility < MIN_VOLATILITY_TRIGGER
-				|| t.moved < MIN_PERMILL_TRIGGER
-				|| t.divergence < MIN_PERMILL_TRIGGER
-			{
-				return Err(ParamsError::TriggerTooLow);
-			}
-		}
-		if self.halt.volatility < self.throttle.volatility
-			|| self.halt.moved < self.throttle.moved
-			|| self.halt.divergence < self.throttle.divergence
+		let t = &self.throttle;
+		if t.volatility < MIN_VOLATILITY_TRIGGER
+			|| t.moved < MIN_PERMILL_TRIGGER
+			|| t.divergence < MIN_PERMILL_TRIGGER
 		{
+			return Err(ParamsError::TriggerTooLow);
+		}
+		if self.halt.divergence < self.throttle.divergence {
 			return Err(ParamsError::HaltBelowThrottle);
+		}
+		if !(HALT_BLOCKS_RANGE.0..=HALT_BLOCKS_RANGE.1).contains(&self.halt.blocks) {
+			return Err(ParamsError::HaltBlocksOutOfRange);
 		}
 		if !(MIN_RELEASE..=MAX_RELEASE).contains(&self.release) {
 			return Err(ParamsError::ReleaseOutOfRange);
@@ -225,14 +262,6 @@ impl BreakerParams {
 		}
 		Ok(())
 	}
-
-	fn triggers(&self, level: Level) -> Option<&Triggers> {
-		match level {
-			Level::Normal => None,
-			Level::Throttled => Some(&self.throttle),
-			Level::Halted => Some(&self.halt),
-		}
-	}
 }
 
 /// What the level is decided on, for one asset at one block.
@@ -242,45 +271,66 @@ pub struct Inputs {
 	pub volatility: Option<FixedU128>,
 	/// The price's range over the window.
 	pub moved: Permill,
-	/// The oracle/DEX divergence, when there is a pool to compare with.
+	/// How far the DEX spot is below the oracle (zero at or above it), when there is a pool
+	/// to compare with.
 	pub divergence: Option<Permill>,
 }
 
+/// `trigger` scaled by `scale`.
+fn scaled(trigger: Permill, scale: Permill) -> Permill {
+	Permill::from_parts(scale.mul_floor(trigger.deconstruct()))
+}
+
 impl Inputs {
-	/// The first input (in `Cause` order) at or above `t`, scaled by `scale`.
+	/// The first input (in `Cause` order) at or above the throttle triggers `t`, scaled by
+	/// `scale`.
 	fn reaches(&self, t: &Triggers, scale: Permill) -> Option<Cause> {
 		let scale_fx = FixedU128::from_rational(u128::from(scale.deconstruct()), 1_000_000);
 		let vol_trigger = scale_fx.saturating_mul(t.volatility);
 		if self.volatility.is_some_and(|v| v >= vol_trigger) {
 			return Some(Cause::Volatility);
 		}
-		if self.moved >= Permill::from_parts(scale.mul_floor(t.moved.deconstruct())) {
+		if self.moved >= scaled(t.moved, scale) {
 			return Some(Cause::Move);
 		}
-		if self
-			.divergence
-			.is_some_and(|d| d >= Permill::from_parts(scale.mul_floor(t.divergence.deconstruct())))
-		{
+		if self.divergence.is_some_and(|d| d >= scaled(t.divergence, scale)) {
 			return Some(Cause::Divergence);
 		}
 		None
 	}
-}
 
-/// The highest level whose triggers some input meets, and the first input that did.
-pub fn target(inputs: &Inputs, params: &BreakerParams) -> (Level, Option<Cause>) {
-	for level in [Level::Halted, Level::Throttled] {
-		if let Some(cause) = params.triggers(level).and_then(|t| inputs.reaches(t, Permill::one()))
-		{
-			return (level, Some(cause));
-		}
+	/// Whether the spot is below the oracle by the halt trigger scaled by `scale`.
+	fn below(&self, params: &BreakerParams, scale: Permill) -> bool {
+		self.divergence.is_some_and(|d| d >= scaled(params.halt.divergence, scale))
 	}
-	(Level::Normal, None)
 }
 
-/// Whether every input is below `release` × the triggers of `level` (calm at that level).
+/// The highest level the inputs reach at block `now`, with `diverged_since` the first block of
+/// the current run of halt-level divergence (counted by [`step`]), and the input that did.
+pub fn target(
+	inputs: &Inputs,
+	params: &BreakerParams,
+	diverged_since: Option<u32>,
+	now: u32,
+) -> (Level, Option<Cause>) {
+	let run = diverged_since.map_or(0, |since| now.saturating_sub(since).saturating_add(1));
+	if run >= params.halt.blocks {
+		return (Level::Halted, Some(Cause::Divergence));
+	}
+	match inputs.reaches(&params.throttle, Permill::one()) {
+		Some(cause) => (Level::Throttled, Some(cause)),
+		None => (Level::Normal, None),
+	}
+}
+
+/// Whether every input is below `release` × the triggers of `level` (calm at that level: for
+/// `Halted`, the divergence alone).
 pub fn calm(inputs: &Inputs, params: &BreakerParams, level: Level) -> bool {
-	params.triggers(level).is_none_or(|t| inputs.reaches(t, params.release).is_none())
+	match level {
+		Level::Normal => true,
+		Level::Throttled => inputs.reaches(&params.throttle, params.release).is_none(),
+		Level::Halted => !inputs.below(params, params.release),
+	}
 }
 
 /// An asset's level and how it got there.
@@ -304,8 +354,13 @@ pub struct LevelState {
 	pub since: u32,
 	/// The first block of the current calm run (every input below the release point).
 	pub calm_since: Option<u32>,
-	/// Set by `RiskAdmin`: the inputs do not move it.
+	/// Set by `RiskAdmin` or a guardian: the inputs do not move it.
 	pub forced: bool,
+	/// The block a forced level ends (a guardian's halt; `None`: until governance resets it).
+	pub until: Option<u32>,
+	/// The first block of the current run of evaluations with the spot below the oracle by
+	/// the halt trigger.
+	pub diverged_since: Option<u32>,
 }
 
 /// The next state of an automatic level at block `now`, and the cause when the level changed.
@@ -318,9 +373,13 @@ pub fn step(
 	if state.forced {
 		return (state, None);
 	}
-	let (target, cause) = target(inputs, params);
+	let diverged_since =
+		inputs.below(params, Permill::one()).then(|| state.diverged_since.unwrap_or(now));
+	let state = LevelState { diverged_since, ..state };
+	let (target, cause) = target(inputs, params, diverged_since, now);
 	if target > state.level {
-		return (LevelState { level: target, since: now, calm_since: None, forced: false }, cause);
+		let raised = LevelState { level: target, since: now, calm_since: None, ..state };
+		return (raised, cause);
 	}
 	if state.level == Level::Normal {
 		return (state, None);
@@ -332,10 +391,17 @@ pub fn step(
 	if now.saturating_sub(since) >= params.calm_blocks {
 		let level = state.level.lower();
 		// Each step down needs its own calm period.
-		(LevelState { level, since: now, calm_since: None, forced: false }, Some(Cause::Calm))
+		(LevelState { level, since: now, calm_since: None, ..state }, Some(Cause::Calm))
 	} else {
 		(LevelState { calm_since: Some(since), ..state }, None)
 	}
+}
+
+/// The state of an asset whose forced level ran out at block `now`: automatic, at the level
+/// the inputs reach (a halt only after its own run of divergence).
+pub fn expire(inputs: &Inputs, params: &BreakerParams, now: u32) -> LevelState {
+	let (state, _) = step(LevelState::default(), inputs, params, now);
+	LevelState { since: now, ..state }
 }
 
 /// The low and high price of a run of blocks starting at `start`.
@@ -407,6 +473,15 @@ pub fn moved(w: &PriceWindow, now: u32, window: u32) -> Permill {
 	}
 }
 
+/// `(oracle − spot) / oracle` when the spot is below the oracle, else zero: the breaker's
+/// divergence input.
+pub fn spot_below(spot: FixedU128, oracle: FixedU128) -> Permill {
+	if spot >= oracle {
+		return Permill::zero();
+	}
+	divergence(spot, oracle)
+}
+
 /// `|spot − oracle| / oracle`, saturating at 100%; zero against a zero oracle price.
 pub fn divergence(spot: FixedU128, oracle: FixedU128) -> Permill {
 	if oracle.is_zero() {
@@ -430,11 +505,7 @@ mod tests {
 				moved: Permill::from_percent(10),
 				divergence: Permill::from_percent(5),
 			},
-			halt: Triggers {
-				volatility: FixedU128::from_u32(4),
-				moved: Permill::from_percent(25),
-				divergence: Permill::from_percent(15),
-			},
+			halt: HaltTrigger { divergence: Permill::from_percent(15), blocks: 3 },
 			release: Permill::from_percent(80),
 			calm_blocks: 3,
 			window_blocks: 16,
@@ -449,28 +520,92 @@ mod tests {
 		Inputs { moved: Permill::from_percent(p), ..Default::default() }
 	}
 
-	#[test]
-	fn the_highest_level_reached_wins_and_names_its_cause() {
-		let p = params();
-		assert_eq!(target(&Inputs::default(), &p), (Level::Normal, None));
-		assert_eq!(target(&moved_by(10), &p), (Level::Throttled, Some(Cause::Move)));
-		assert_eq!(target(&moved_by(9), &p), (Level::Normal, None));
-		assert_eq!(target(&moved_by(30), &p), (Level::Halted, Some(Cause::Move)));
-		let vol = Inputs { volatility: Some(FixedU128::from_u32(5)), ..moved_by(12) };
-		assert_eq!(target(&vol, &p), (Level::Halted, Some(Cause::Volatility)));
-		let div = Inputs { divergence: Some(Permill::from_percent(6)), ..Default::default() };
-		assert_eq!(target(&div, &p), (Level::Throttled, Some(Cause::Divergence)));
+	fn below_by(p: u32) -> Inputs {
+		Inputs { divergence: Some(Permill::from_percent(p)), ..Default::default() }
 	}
 
 	#[test]
-	fn levels_rise_at_once_and_fall_one_step_per_calm_period() {
+	fn speed_only_throttles_and_only_a_run_of_divergence_halts() {
 		let p = params();
-		let s = LevelState::default();
-		// Normal → Halted directly.
-		let (s, cause) = step(s, &moved_by(26), &p, 10);
-		assert_eq!((s.level, s.since, cause), (Level::Halted, 10, Some(Cause::Move)));
-		// Calm below 80% of the halt triggers for 3 blocks: to Throttled (at 11, 12, 13 calm).
-		let quiet = moved_by(12); // 12% < 20% = 0.8 × 25%, but above the throttle trigger
+		assert_eq!(target(&Inputs::default(), &p, None, 1), (Level::Normal, None));
+		assert_eq!(target(&moved_by(10), &p, None, 1), (Level::Throttled, Some(Cause::Move)));
+		assert_eq!(target(&moved_by(9), &p, None, 1), (Level::Normal, None));
+		// A 90% range or a 100× volatility: Throttled, never Halted.
+		assert_eq!(target(&moved_by(90), &p, None, 1), (Level::Throttled, Some(Cause::Move)));
+		let vol = Inputs { volatility: Some(FixedU128::from_u32(150)), ..moved_by(12) };
+		assert_eq!(target(&vol, &p, None, 1), (Level::Throttled, Some(Cause::Volatility)));
+		assert_eq!(target(&below_by(6), &p, None, 1), (Level::Throttled, Some(Cause::Divergence)));
+		// 20% below: Throttled in the run's first two blocks, Halted in its third.
+		let deep = below_by(20);
+		assert_eq!(target(&deep, &p, Some(9), 10), (Level::Throttled, Some(Cause::Divergence)));
+		assert_eq!(target(&deep, &p, Some(8), 10), (Level::Halted, Some(Cause::Divergence)));
+	}
+
+	#[test]
+	fn a_halt_needs_its_run_and_a_broken_run_starts_again() {
+		let p = params();
+		let (s, c) = step(LevelState::default(), &below_by(20), &p, 10);
+		assert_eq!(
+			(s.level, s.diverged_since, c),
+			(Level::Throttled, Some(10), Some(Cause::Divergence))
+		);
+		let (s, c) = step(s, &below_by(16), &p, 11);
+		assert_eq!((s.level, s.diverged_since, c), (Level::Throttled, Some(10), None));
+		// Back above the trigger for one block (arbitrage): the run is broken.
+		let (s, _) = step(s, &below_by(14), &p, 12);
+		assert_eq!((s.level, s.diverged_since), (Level::Throttled, None));
+		let (s, _) = step(s, &below_by(20), &p, 13);
+		let (s, _) = step(s, &below_by(20), &p, 14);
+		assert_eq!((s.level, s.diverged_since), (Level::Throttled, Some(13)));
+		let (s, c) = step(s, &below_by(20), &p, 15);
+		assert_eq!((s.level, s.since, c), (Level::Halted, 15, Some(Cause::Divergence)));
+		// Calm is the divergence below 80% of the halt trigger (12%), for 3 blocks; a fast
+		// price meanwhile keeps nothing halted, it only holds the next step at Throttled.
+		let quiet = Inputs { divergence: Some(Permill::from_percent(11)), ..moved_by(50) };
+		let (s, c) = step(s, &quiet, &p, 16);
+		assert_eq!(
+			(s.level, s.calm_since, s.diverged_since, c),
+			(Level::Halted, Some(16), None, None)
+		);
+		let (s, c) = step(s, &quiet, &p, 19);
+		assert_eq!(
+			(s.level, s.since, s.calm_since, c),
+			(Level::Throttled, 19, None, Some(Cause::Calm))
+		);
+		let (s, c) = step(s, &quiet, &p, 30);
+		assert_eq!((s.level, s.calm_since, c), (Level::Throttled, None, None));
+		let still = moved_by(1);
+		let (s, _) = step(s, &still, &p, 31);
+		let (s, c) = step(s, &still, &p, 34);
+		assert_eq!((s.level, c), (Level::Normal, Some(Cause::Calm)));
+	}
+
+	#[test]
+	fn a_spot_above_the_oracle_counts_for_nothing() {
+		let px = FixedU128::from_u32;
+		assert_eq!(spot_below(px(200), px(100)), Permill::zero());
+		assert_eq!(spot_below(px(100), px(100)), Permill::zero());
+		assert_eq!(spot_below(px(80), px(100)), Permill::from_percent(20));
+		assert_eq!(spot_below(px(0), px(100)), Permill::one());
+		let p = params();
+		let mut s = LevelState::default();
+		for now in 1..20 {
+			let above =
+				Inputs { divergence: Some(spot_below(px(190), px(100))), ..Default::default() };
+			(s, _) = step(s, &above, &p, now);
+			assert_eq!(s, LevelState::default());
+		}
+	}
+
+	#[test]
+	fn levels_fall_one_step_per_calm_period() {
+		let p = params();
+		let (s, _) = step(LevelState::default(), &below_by(30), &p, 8);
+		let (s, _) = step(s, &below_by(30), &p, 9);
+		let (s, cause) = step(s, &below_by(30), &p, 10);
+		assert_eq!((s.level, s.since, cause), (Level::Halted, 10, Some(Cause::Divergence)));
+		// Calm below 80% of the halt trigger for 3 blocks: to Throttled (at 11, 12, 13 calm).
+		let quiet = below_by(6); // 6% < 12% = 0.8 × 15%, but above the throttle trigger
 		let (s, c) = step(s, &quiet, &p, 11);
 		assert_eq!((s.level, s.calm_since, c), (Level::Halted, Some(11), None));
 		let (s, c) = step(s, &quiet, &p, 13);
@@ -514,13 +649,76 @@ mod tests {
 		assert_eq!((s.level, c), (Level::Normal, Some(Cause::Calm)));
 	}
 
+	proptest::proptest! {
+		/// #26's class: whatever the inputs (any volatility, any range, the spot anywhere above
+		/// or below the oracle, an asset evaluated in runs of blocks with gaps), an automatic
+		/// level becomes `Halted` only at the end of a run of `halt.blocks` evaluations in a
+		/// row with the spot below the oracle by the halt trigger; and `step` keeps its other
+		/// promises (never two steps down at once; a forced level never moves).
+		#[test]
+		fn only_a_run_of_divergence_halts(
+			steps in proptest::collection::vec(
+				(0u32..3, 0u32..=40, 0u32..=100, 0u32..=200, 1u32..=3),
+				1..300,
+			),
+			blocks in HALT_BLOCKS_RANGE.0..=6u32,
+		) {
+			let mut p = params();
+			p.halt.blocks = blocks;
+			let mut state = LevelState::default();
+			let (mut now, mut run, mut last) = (0u32, 0u32, None::<u32>);
+			for (kind, below, moved, vol, gap) in steps {
+				// A raised level is evaluated every block; a `Normal` one only when fed.
+				now += if state.level == Level::Normal { gap } else { 1 };
+				let divergence = match kind {
+					0 => None,
+					1 => Some(Permill::zero()), // the spot above the oracle
+					_ => Some(Permill::from_percent(below)),
+				};
+				let inputs = Inputs {
+					volatility: Some(FixedU128::from_rational(vol.into(), 10)),
+					moved: Permill::from_percent(moved),
+					divergence,
+				};
+				let in_a_row = last == Some(now.saturating_sub(1));
+				let deep = divergence.is_some_and(|d| d >= p.halt.divergence);
+				run = if deep { if in_a_row { run + 1 } else { 1 } } else { 0 };
+				let (next, cause) = step(state, &inputs, &p, now);
+				if next.level == Level::Halted && state.level != Level::Halted {
+					proptest::prop_assert!(run >= blocks, "halted after {run} of {blocks}");
+					proptest::prop_assert_eq!(cause, Some(Cause::Divergence));
+				}
+				proptest::prop_assert!(next.level >= state.level.lower());
+				state = if next.level == Level::Normal { LevelState::default() } else { next };
+				last = (next.level != Level::Normal).then_some(now);
+				if last.is_none() {
+					run = 0;
+				}
+			}
+		}
+	}
+
 	#[test]
-	fn a_forced_level_ignores_the_inputs() {
+	fn a_forced_level_ignores_the_inputs_and_an_expired_one_takes_them_afresh() {
 		let p = params();
-		let forced =
-			LevelState { level: Level::Throttled, since: 1, calm_since: None, forced: true };
+		let forced = LevelState {
+			level: Level::Halted,
+			since: 1,
+			forced: true,
+			until: Some(9),
+			..Default::default()
+		};
 		assert_eq!(step(forced, &moved_by(50), &p, 5), (forced, None));
-		assert_eq!(step(forced, &moved_by(0), &p, 500), (forced, None));
+		assert_eq!(step(forced, &below_by(90), &p, 500), (forced, None));
+		// Expired: automatic, at the level the inputs reach now (a halt needs its own run).
+		assert_eq!(expire(&moved_by(0), &p, 9), LevelState { since: 9, ..Default::default() });
+		let fast = expire(&moved_by(20), &p, 9);
+		assert_eq!(
+			(fast.level, fast.since, fast.forced, fast.until),
+			(Level::Throttled, 9, false, None)
+		);
+		let deep = expire(&below_by(90), &p, 9);
+		assert_eq!((deep.level, deep.diverged_since), (Level::Throttled, Some(9)));
 	}
 
 	#[test]
@@ -566,8 +764,13 @@ mod tests {
 		bad.throttle.moved = Permill::from_parts(100);
 		assert_eq!(bad.validate(), Err(ParamsError::TriggerTooLow));
 		let mut bad = p;
-		bad.halt.volatility = FixedU128::from_u32(1);
+		bad.halt.divergence = Permill::from_percent(4);
 		assert_eq!(bad.validate(), Err(ParamsError::HaltBelowThrottle));
+		for blocks in [0, 1, HALT_BLOCKS_RANGE.1 + 1] {
+			let mut bad = p;
+			bad.halt.blocks = blocks;
+			assert_eq!(bad.validate(), Err(ParamsError::HaltBlocksOutOfRange));
+		}
 		let mut bad = p;
 		bad.release = Permill::one();
 		assert_eq!(bad.validate(), Err(ParamsError::ReleaseOutOfRange));

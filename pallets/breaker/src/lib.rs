@@ -14,11 +14,15 @@
 //!   block are one sample).
 //!
 //! - **Breaker levels** ([`levels`]): each asset is `Normal`, `Throttled` or `Halted`, moved at
-//!   the end of each block by its measured volatility, its price's range over a rolling window
-//!   of blocks and the divergence of the oracle from the DEX spot ([`DexSpot`]), against
-//!   governance triggers ([`BreakerParams`]); up at once, down one step after a calm period
-//!   below a release point (hysteresis). `RiskAdmin` may force a level, reset one, or set the
-//!   chain-wide emergency (every asset `Halted`). Every change is an event.
+//!   the end of each block against governance triggers ([`BreakerParams`]): `Throttled` by its
+//!   measured volatility, its price's range over a rolling window of blocks or the DEX spot
+//!   ([`DexSpot`]) below the oracle; `Halted` only by the spot below the oracle by the halt
+//!   trigger for several blocks in a row (speed alone never halts; a spot above the oracle
+//!   counts for nothing). Up at once, down one step after a calm period below a release point
+//!   (hysteresis). `RiskAdmin` may force a level, reset one, or set the chain-wide emergency
+//!   (every asset `Halted`); a guardian may halt an asset for `GuardianHaltBlocks`, then it
+//!   returns to automatic control unless `RiskAdmin` forced it meanwhile. Every change is an
+//!   event.
 //! - **Effects** are applied by the pallets that sell and lend, through traits they declare
 //!   and the runtime wires to [`Pallet::effective_level`], [`Pallet::sale_left`] and
 //!   [`Pallet::note_sale`]: a `Throttled` asset's DEX sales are capped per block
@@ -85,7 +89,7 @@ pub enum ParamRecord {
 }
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-pub use levels::{BreakerParams, Cause, Level, LevelState, PriceWindow, Triggers};
+pub use levels::{BreakerParams, Cause, HaltTrigger, Level, LevelState, PriceWindow, Triggers};
 pub use quote::{Held, Quote};
 use scale_info::TypeInfo;
 use sp_arithmetic::{FixedU128, Permill};
@@ -234,8 +238,14 @@ pub mod pallet {
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin, Success = Authority>;
 
 		/// May halt an asset at once (a guardian), besides `AdminOrigin`: its collateral is then
-		/// sold on no DEX and backs no new borrow. Only `AdminOrigin` lifts it (`reset_level`).
+		/// sold on no DEX and backs no new borrow, for `GuardianHaltBlocks`. `AdminOrigin` lifts
+		/// it sooner (`reset_level`) or keeps it (`force_level`).
 		type GuardianOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// How long a guardian's halt lasts, in blocks, unless `AdminOrigin` forces the level
+		/// meanwhile: long enough for a referendum on the risk track.
+		#[pallet::constant]
+		type GuardianHaltBlocks: Get<u32>;
 
 		/// How far and how often a bounded change may move each parameter record (the
 		/// volatility parameters, the breaker parameters, the feed quorum).
@@ -474,8 +484,10 @@ pub mod pallet {
 		/// A trigger below its floor ([`levels::MIN_VOLATILITY_TRIGGER`],
 		/// [`levels::MIN_PERMILL_TRIGGER`]).
 		TriggerTooLow,
-		/// A `halt` trigger below the matching `throttle` trigger.
+		/// The `halt` divergence below the `throttle` one.
 		HaltBelowThrottle,
+		/// `halt.blocks` outside [`levels::HALT_BLOCKS_RANGE`].
+		HaltBlocksOutOfRange,
 		/// `release` outside `[MIN_RELEASE, MAX_RELEASE]`.
 		ReleaseOutOfRange,
 		/// `calm_blocks` zero or above `MAX_CALM_BLOCKS`.
@@ -575,7 +587,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let authority = T::AdminOrigin::ensure_origin(origin)?;
 			ensure!(level != Level::Normal || !authority.bounded(), Error::<T>::RootOnly);
-			Self::do_force_level(asset, level)
+			Self::do_force_level(asset, level, None)
 		}
 
 		/// Puts `asset` back under automatic control at `Normal` (the next block's inputs may
@@ -605,18 +617,24 @@ pub mod pallet {
 			Self::do_set_feed_quorum(quorum, authority)
 		}
 
-		/// Halts `asset` at once, as `force_level(asset, Halted)` does: its collateral is sold
-		/// on no DEX (the backstop or an auction settles it) and backs no new borrow, and it may
-		/// not be borrowed. Origin: `GuardianOrigin` (or `AdminOrigin`); only `AdminOrigin`
-		/// lifts it (`reset_level`, `force_level`).
+		/// Halts `asset` at once: its collateral is sold on no DEX (the backstop or an auction
+		/// settles it) and backs no new borrow, and it may not be borrowed. Origin:
+		/// `AdminOrigin` (as `force_level(asset, Halted)`: until reset) or `GuardianOrigin`
+		/// (for `GuardianHaltBlocks`, then back to automatic control, `Cause::Expired`; a
+		/// guardian cannot renew its own halt while it runs, `AdminOrigin` keeps it with
+		/// `force_level`).
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::force_level())]
+		#[pallet::weight(T::WeightInfo::halt().max(T::WeightInfo::force_level()))]
 		pub fn halt(origin: OriginFor<T>, asset: T::AssetId) -> DispatchResult {
-			T::GuardianOrigin::ensure_origin(origin.clone())
-				.map(|_| ())
-				.or_else(|_| T::AdminOrigin::ensure_origin(origin).map(|_| ()))?;
+			let until = match T::AdminOrigin::ensure_origin(origin.clone()) {
+				Ok(_) => None,
+				Err(_) => {
+					T::GuardianOrigin::ensure_origin(origin)?;
+					Some(Self::now().saturating_add(T::GuardianHaltBlocks::get()))
+				},
+			};
 			ensure!(T::Prices::latest(&asset).is_some(), Error::<T>::UnknownAsset);
-			Self::do_force_level(asset, Level::Halted)
+			Self::do_force_level(asset, Level::Halted, until)
 		}
 	}
 
@@ -870,7 +888,7 @@ impl<T: Config> Pallet<T> {
 		let divergence = state
 			.map(|s| s.price)
 			.zip(T::Spot::spot(asset))
-			.map(|(oracle, spot)| levels::divergence(spot, oracle));
+			.map(|(oracle, spot)| levels::spot_below(spot, oracle));
 		levels::Inputs { volatility, moved, divergence }
 	}
 
@@ -886,10 +904,18 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			let state = Levels::<T>::get(asset).unwrap_or_default();
-			if state.forced {
-				continue;
-			}
-			let (next, cause) = levels::step(state, &Self::inputs(asset), &params, now);
+			let (next, cause) = match (state.forced, state.until) {
+				(false, _) => levels::step(state, &Self::inputs(asset), &params, now),
+				// A guardian's halt: evaluated every block until it runs out.
+				(true, Some(until)) if now < until => {
+					raised_now.push(*asset);
+					continue;
+				},
+				(true, Some(_)) => {
+					(levels::expire(&Self::inputs(asset), &params, now), Some(Cause::Expired))
+				},
+				(true, None) => continue,
+			};
 			if next.level != Level::Normal {
 				raised_now.push(*asset);
 			}
@@ -901,7 +927,8 @@ impl<T: Config> Pallet<T> {
 			} else {
 				Levels::<T>::insert(asset, next);
 			}
-			if let (true, Some(cause)) = (next.level != state.level, cause) {
+			let expired = cause == Some(Cause::Expired);
+			if let (true, Some(cause)) = (next.level != state.level || expired, cause) {
 				Self::deposit_event(Event::LevelChanged {
 					asset: *asset,
 					from: state.level,
@@ -913,15 +940,19 @@ impl<T: Config> Pallet<T> {
 		Self::put_raised(raised_now);
 	}
 
-	/// Stores the raised set; beyond `MaxAssets` an asset keeps its level but waits for
-	/// `RiskAdmin` to reset it (never lowered silently).
+	/// Stores the raised set (automatic levels above `Normal` and guardians' halts); beyond
+	/// `MaxAssets` an asset keeps its level but waits for `RiskAdmin` to reset it (never lowered
+	/// silently).
 	fn put_raised(mut assets: alloc::vec::Vec<T::AssetId>) {
 		assets.sort();
 		assets.dedup();
 		let max = T::MaxAssets::get() as usize;
 		if assets.len() > max {
 			log::warn!(target: "runtime::breaker", "more raised assets than MaxAssets");
+			// Guardians' halts first: one left out would never run out.
+			assets.sort_by_key(|a| Levels::<T>::get(a).is_none_or(|s| s.until.is_none()));
 			assets.truncate(max);
+			assets.sort();
 		}
 		Raised::<T>::put(BoundedVec::truncate_from(assets));
 	}
@@ -1030,6 +1061,7 @@ impl<T: Config> Pallet<T> {
 		params.validate().map_err(|e| match e {
 			levels::ParamsError::TriggerTooLow => Error::<T>::TriggerTooLow,
 			levels::ParamsError::HaltBelowThrottle => Error::<T>::HaltBelowThrottle,
+			levels::ParamsError::HaltBlocksOutOfRange => Error::<T>::HaltBlocksOutOfRange,
 			levels::ParamsError::ReleaseOutOfRange => Error::<T>::ReleaseOutOfRange,
 			levels::ParamsError::CalmOutOfRange => Error::<T>::CalmOutOfRange,
 			levels::ParamsError::WindowOutOfRange => Error::<T>::WindowOutOfRange,
@@ -1043,9 +1075,8 @@ impl<T: Config> Pallet<T> {
 			s.fixed("throttle.volatility", o.throttle.volatility, n.throttle.volatility)
 				.points("throttle.moved", o.throttle.moved, n.throttle.moved)
 				.points("throttle.divergence", o.throttle.divergence, n.throttle.divergence)
-				.fixed("halt.volatility", o.halt.volatility, n.halt.volatility)
-				.points("halt.moved", o.halt.moved, n.halt.moved)
 				.points("halt.divergence", o.halt.divergence, n.halt.divergence)
+				.amount("halt.blocks", o.halt.blocks.into(), n.halt.blocks.into())
 				.points("release", o.release, n.release)
 				.amount("calm_blocks", o.calm_blocks.into(), n.calm_blocks.into())
 				.amount("window_blocks", o.window_blocks.into(), n.window_blocks.into())
@@ -1059,14 +1090,38 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_force_level(asset: T::AssetId, level: Level) -> DispatchResult {
+	/// Forces `asset` to `level` until block `until` (a guardian's halt) or until reset.
+	/// Refused when nothing would change, and when a running halt with an end would be
+	/// renewed (a guardian keeps an asset halted no longer than `GuardianHaltBlocks`; a forced
+	/// level without an end, `AdminOrigin`'s, replaces a guardian's).
+	pub(crate) fn do_force_level(
+		asset: T::AssetId,
+		level: Level,
+		until: Option<u32>,
+	) -> DispatchResult {
 		let state = Levels::<T>::get(asset).unwrap_or_default();
-		ensure!(!(state.forced && state.level == level), Error::<T>::LevelUnchanged);
+		let unchanged =
+			state.forced && state.level == level && (until.is_some() || state.until.is_none());
+		ensure!(!unchanged, Error::<T>::LevelUnchanged);
+		let since = Self::now();
 		Levels::<T>::insert(
 			asset,
-			LevelState { level, since: Self::now(), calm_since: None, forced: true },
+			LevelState {
+				level,
+				since,
+				calm_since: None,
+				forced: true,
+				until,
+				diverged_since: None,
+			},
 		);
-		Self::unraise(&asset);
+		if until.is_some() {
+			let mut raised = Raised::<T>::get().into_inner();
+			raised.push(asset);
+			Self::put_raised(raised);
+		} else {
+			Self::unraise(&asset);
+		}
 		Self::deposit_event(Event::LevelChanged {
 			asset,
 			from: state.level,
@@ -1131,8 +1186,14 @@ impl<T: Config> Pallet<T> {
 		);
 		let raised = Raised::<T>::get();
 		ensure!(
-			raised.iter().all(|a| Levels::<T>::get(a).is_some_and(|s| !s.forced)),
-			"a raised asset that is forced or Normal"
+			raised
+				.iter()
+				.all(|a| Levels::<T>::get(a).is_some_and(|s| !s.forced || s.until.is_some())),
+			"a raised asset that is forced until reset, or Normal"
+		);
+		ensure!(
+			Levels::<T>::iter_values().all(|s| s.until.is_none() || s.forced),
+			"an end on an automatic level"
 		);
 		Ok(())
 	}

@@ -61,20 +61,16 @@ impl LatestPrice<AssetId> for MockOracle {
 parameter_types! {
 	/// One hour.
 	pub DefaultParams: VolatilityParams = VolatilityParams { half_life_secs: 3_600 };
-	/// Throttled at 150% volatility, a 10% range over 20 blocks or a 5% divergence; halted at
-	/// 400%, 25%, 15%; released below 80% of a trigger after 5 calm blocks; 10,000 of value
-	/// sold per block while throttled.
+	/// Throttled at 150% volatility, a 10% range over 20 blocks or the DEX 5% below the
+	/// oracle; halted at 15% below for 3 blocks in a row; released below 80% of a trigger after
+	/// 5 calm blocks; 10,000 of value sold per block while throttled.
 	pub DefaultBreakerParams: BreakerParams = BreakerParams {
 		throttle: Triggers {
 			volatility: FixedU128::from_rational(3, 2),
 			moved: Permill::from_percent(10),
 			divergence: Permill::from_percent(5),
 		},
-		halt: Triggers {
-			volatility: FixedU128::from_u32(4),
-			moved: Permill::from_percent(25),
-			divergence: Permill::from_percent(15),
-		},
+		halt: HaltTrigger { divergence: Permill::from_percent(15), blocks: 3 },
 		release: Permill::from_percent(80),
 		calm_blocks: 5,
 		window_blocks: 20,
@@ -91,6 +87,8 @@ pub const MAX_ASSETS: u32 = 3;
 pub const STEWARD: u64 = 90;
 /// The guardian: halts assets.
 pub const GUARDIAN: u64 = 91;
+/// How long a guardian's halt lasts.
+pub const GUARDIAN_HALT_BLOCKS: u32 = 20;
 
 frame_support::ord_parameter_types! {
 	pub const Steward: u64 = STEWARD;
@@ -129,6 +127,7 @@ impl Config for Test {
 	type FeederCount = Feeders;
 	type AdminOrigin = AdminOrigin;
 	type GuardianOrigin = frame_system::EnsureSignedBy<Guardian, u64>;
+	type GuardianHaltBlocks = ConstU32<GUARDIAN_HALT_BLOCKS>;
 	type Rails = Rails;
 	type DefaultParams = DefaultParams;
 	type MaxAssets = ConstU32<MAX_ASSETS>;

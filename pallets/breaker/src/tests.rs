@@ -164,8 +164,11 @@ fn level_changes() -> Vec<(AssetId, Level, Level, Cause)> {
 		.collect()
 }
 
+/// #26: a 30% crash halted at once by its range (and, under the runtime's old triggers, the
+/// backstop and auctions took what the DEX could have sold). Speed now throttles: sales go on
+/// within the cap, and calm brings the level down.
 #[test]
-fn a_crash_halts_at_once_and_calm_brings_the_level_down_a_step_at_a_time() {
+fn a_crash_throttles_and_calm_brings_the_level_down() {
 	new_test_ext().execute_with(|| {
 		assert_ok!(Breaker::set_breaker_params(RuntimeOrigin::root(), without_volatility()));
 		for n in 1..=3 {
@@ -174,42 +177,37 @@ fn a_crash_halts_at_once_and_calm_brings_the_level_down_a_step_at_a_time() {
 		assert_eq!(Breaker::effective_level(&1), Level::Normal);
 		assert!(Levels::<Test>::get(1).is_none());
 		System::reset_events();
-		// -30% in one block: the window's range is 30% ≥ 25%.
+		// -30% in one block, then -50% more: the window's range is 30%, then 65%: Throttled,
+		// never Halted.
 		feed_and_end(1, 70.0, 4);
-		assert_eq!(level_changes(), vec![(1, Level::Normal, Level::Halted, Cause::Move)]);
+		assert_eq!(level_changes(), vec![(1, Level::Normal, Level::Throttled, Cause::Move)]);
+		feed_and_end(1, 35.0, 5);
+		assert_eq!(Breaker::effective_level(&1), Level::Throttled);
 		assert_eq!(Raised::<Test>::get().into_inner(), vec![1]);
-		assert_eq!(Breaker::sale_left(&1), 0);
-		// The 100s stay in the 20-block window (buckets of 3 blocks from block 1) until block
-		// 24; then 5 calm blocks per step. Blocks without data still count (raised assets are
-		// evaluated every block).
-		System::reset_events();
-		for n in 5..=28 {
-			end_block(n);
-		}
-		assert_eq!(Breaker::effective_level(&1), Level::Halted);
-		assert_eq!(Levels::<Test>::get(1).unwrap().calm_since, Some(24));
-		end_block(29);
-		assert_eq!(level_changes(), vec![(1, Level::Halted, Level::Throttled, Cause::Calm)]);
 		// Throttled: the cap, spent by sales and renewed each block.
 		assert_eq!(Breaker::sale_left(&1), 10_000);
 		Breaker::note_sale(&1, 4_000);
 		assert_eq!(Breaker::sale_left(&1), 6_000);
 		Breaker::note_sale(&1, 7_000);
 		assert_eq!(Breaker::sale_left(&1), 0);
+		// The 70 and 35 of blocks 4 and 5 stay in the 20-block window (buckets of 3 blocks from
+		// block 1) until block 27; then 5 calm blocks. Blocks without data still count (raised
+		// assets are evaluated every block).
 		System::reset_events();
-		for n in 30..=34 {
+		for n in 6..=31 {
 			end_block(n);
 			assert_eq!(Breaker::sale_left(&1), 10_000, "a new block, a new cap");
 		}
 		assert!(level_changes().is_empty());
-		end_block(35);
+		assert_eq!(Levels::<Test>::get(1).unwrap().calm_since, Some(27));
+		end_block(32);
 		assert_eq!(level_changes(), vec![(1, Level::Throttled, Level::Normal, Cause::Calm)]);
 		assert!(Levels::<Test>::get(1).is_none());
 		assert!(Raised::<Test>::get().is_empty());
 		assert_eq!(Breaker::sale_left(&1), u128::MAX);
 		// Normal: sales are not counted.
 		Breaker::note_sale(&1, 5);
-		assert!(Sold::<Test>::get(1).is_none_or(|(block, _)| block != 36));
+		assert!(Sold::<Test>::get(1).is_none_or(|(block, _)| block != 33));
 	});
 }
 
@@ -232,27 +230,52 @@ fn a_smaller_drop_throttles_and_a_price_hovering_near_the_trigger_does_not_flap(
 	});
 }
 
+/// #26: the divergence trigger read one end-of-block pool state, either way: anyone could halt
+/// an asset (and its DEX sales) by skewing the pool for one block, and a crash whose pool sat
+/// ABOVE the oracle (the best pool to sell into) was halted. Now only a spot below the oracle
+/// counts, and a halt needs it at the end of 3 blocks in a row.
 #[test]
-fn the_oracle_leaving_the_dex_spot_throttles_then_halts() {
+fn only_a_dex_below_the_oracle_for_several_blocks_halts() {
 	new_test_ext().execute_with(|| {
 		assert_ok!(Breaker::set_breaker_params(RuntimeOrigin::root(), without_volatility()));
 		MockDex::set(1, fx(100.0));
 		feed_and_end(1, 100.0, 1);
 		assert_eq!(Breaker::breaker(1).divergence, Some(Permill::zero()));
 		System::reset_events();
-		// The pool is pushed 6% below the oracle (no new oracle data: the asset is not
-		// evaluated until it is fed or raised).
-		MockDex::set(1, fx(94.0));
-		feed_and_end(1, 100.0, 2);
-		assert_eq!(level_changes(), vec![(1, Level::Normal, Level::Throttled, Cause::Divergence)]);
+		// The pool 60% ABOVE the oracle for ten blocks: nothing.
+		MockDex::set(1, fx(160.0));
+		for n in 2..=11 {
+			feed_and_end(1, 100.0, n);
+			assert_eq!(Breaker::breaker(1).divergence, Some(Permill::zero()));
+		}
+		assert!(level_changes().is_empty());
+		assert!(Levels::<Test>::get(1).is_none());
+		// Pushed 16% BELOW for one block: Throttled only; arbitraged back: the run is broken.
 		MockDex::set(1, fx(84.0));
-		end_block(3);
-		assert_eq!(Breaker::effective_level(&1), Level::Halted);
+		feed_and_end(1, 100.0, 12);
+		assert_eq!(level_changes(), vec![(1, Level::Normal, Level::Throttled, Cause::Divergence)]);
+		assert_eq!(Levels::<Test>::get(1).unwrap().diverged_since, Some(12));
+		MockDex::set(1, fx(99.0));
+		end_block(13);
+		assert_eq!(Breaker::effective_level(&1), Level::Throttled);
+		assert_eq!(Levels::<Test>::get(1).unwrap().diverged_since, None);
+		// Below again for three blocks in a row (no new oracle data needed: raised assets are
+		// evaluated every block): halted in the third.
+		MockDex::set(1, fx(84.0));
+		end_block(14);
+		end_block(15);
+		assert_eq!(Breaker::effective_level(&1), Level::Throttled);
+		System::reset_events();
+		end_block(16);
+		assert_eq!(level_changes(), vec![(1, Level::Throttled, Level::Halted, Cause::Divergence)]);
 		let view = Breaker::breaker(1);
 		assert_eq!(view.divergence, Some(Permill::from_percent(16)));
-		assert_eq!((view.level, view.sale_left, view.moved), (Level::Halted, 0, Permill::zero()));
+		assert_eq!(
+			(view.level, view.sale_left, view.state.diverged_since),
+			(Level::Halted, 0, Some(14))
+		);
 		// An asset without a pool has no divergence input.
-		feed_and_end(2, 5.0, 4);
+		feed_and_end(2, 5.0, 17);
 		assert_eq!(Breaker::breaker(2).divergence, None);
 	});
 }
@@ -263,7 +286,6 @@ fn measured_volatility_raises_the_level_once_it_has_enough_samples() {
 		// Move and divergence triggers out of reach; volatility counted from 3 returns.
 		let mut params = DefaultBreakerParams::get();
 		params.throttle.moved = Permill::one();
-		params.halt.moved = Permill::one();
 		params.throttle.divergence = Permill::one();
 		params.halt.divergence = Permill::one();
 		assert_ok!(Breaker::set_breaker_params(RuntimeOrigin::root(), params));
@@ -337,7 +359,7 @@ fn governance_forces_and_resets_levels_and_sets_the_emergency() {
 			level_changes(),
 			vec![
 				(1, Level::Throttled, Level::Normal, Cause::Reset),
-				(1, Level::Normal, Level::Halted, Cause::Move)
+				(1, Level::Normal, Level::Throttled, Cause::Move)
 			]
 		);
 		// A forced Normal holds an asset down whatever its inputs.
@@ -369,8 +391,10 @@ fn breaker_parameters_are_bounded_by_name_and_only_for_the_admin() {
 		type Case = (fn(&mut BreakerParams), Error<Test>);
 		let cases: Vec<Case> = vec![
 			(|p| p.throttle.volatility = FixedU128::from_rational(1, 20), Error::TriggerTooLow),
-			(|p| p.halt.divergence = Permill::from_parts(4_999), Error::TriggerTooLow),
-			(|p| p.halt.moved = Permill::from_percent(9), Error::HaltBelowThrottle),
+			(|p| p.throttle.divergence = Permill::from_parts(4_999), Error::TriggerTooLow),
+			(|p| p.halt.divergence = Permill::from_percent(4), Error::HaltBelowThrottle),
+			(|p| p.halt.blocks = 1, Error::HaltBlocksOutOfRange),
+			(|p| p.halt.blocks = levels::HALT_BLOCKS_RANGE.1 + 1, Error::HaltBlocksOutOfRange),
 			(|p| p.release = Permill::from_percent(49), Error::ReleaseOutOfRange),
 			(|p| p.release = Permill::one(), Error::ReleaseOutOfRange),
 			(|p| p.calm_blocks = 0, Error::CalmOutOfRange),
@@ -629,7 +653,11 @@ fn risk_track_changes_stay_on_the_rails() {
 		// volatility triggers by 10% of themselves, shares by 5 points, counts and amounts ×2.
 		let refused = [
 			BreakerParams { throttle: Triggers { volatility: fx(1.66), ..p.throttle }, ..p },
-			BreakerParams { halt: Triggers { moved: Permill::from_parts(300_001), ..p.halt }, ..p },
+			BreakerParams {
+				halt: HaltTrigger { divergence: Permill::from_parts(200_001), ..p.halt },
+				..p
+			},
+			BreakerParams { halt: HaltTrigger { blocks: 7, ..p.halt }, ..p },
 			BreakerParams { release: Permill::from_parts(749_999), ..p },
 			BreakerParams { calm_blocks: 11, ..p },
 			BreakerParams { window_blocks: 9, ..p },
@@ -714,4 +742,78 @@ fn risk_track_changes_stay_on_the_rails() {
 		);
 		assert_ok!(Breaker::halt(steward(), 2));
 	})
+}
+
+/// #26: a guardian's halt never ended (a compromised or mistaken guardian key froze an asset's
+/// sales and borrowing until a referendum passed). Now it lasts `GuardianHaltBlocks`, cannot
+/// be renewed while it runs, and governance keeps it by forcing the level.
+#[test]
+fn a_guardians_halt_runs_out_unless_governance_keeps_it() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(Breaker::set_breaker_params(RuntimeOrigin::root(), without_volatility()));
+		MockDex::set(1, fx(100.0));
+		feed_and_end(1, 100.0, 1);
+		System::reset_events();
+		System::set_block_number(2);
+		assert_ok!(Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 1));
+		let until = 2 + GUARDIAN_HALT_BLOCKS;
+		let state = Levels::<Test>::get(1).unwrap();
+		assert_eq!((state.level, state.forced, state.until), (Level::Halted, true, Some(until)));
+		assert_eq!(Raised::<Test>::get().into_inner(), vec![1], "evaluated until it runs out");
+		assert_ok!(Breaker::do_try_state());
+		assert_noop!(
+			Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 1),
+			Error::<Test>::LevelUnchanged
+		);
+		// Calm inputs do not lift it before its end.
+		for n in 2..until {
+			end_block(n.into());
+			assert_eq!(Breaker::effective_level(&1), Level::Halted);
+		}
+		assert_eq!(level_changes(), vec![(1, Level::Normal, Level::Halted, Cause::Forced)]);
+		System::reset_events();
+		end_block(until.into());
+		assert_eq!(level_changes(), vec![(1, Level::Halted, Level::Normal, Cause::Expired)]);
+		assert!(Levels::<Test>::get(1).is_none());
+		assert!(Raised::<Test>::get().is_empty());
+		assert_ok!(Breaker::do_try_state());
+
+		// Expired into a falling market: the level the inputs reach (Throttled; a halt only
+		// after its own run of divergence).
+		let start = until + 1;
+		System::set_block_number(start.into());
+		assert_ok!(Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 1));
+		MockDex::set(1, fx(70.0));
+		System::reset_events();
+		let end = start + GUARDIAN_HALT_BLOCKS;
+		for n in start..=end {
+			end_block(n.into());
+		}
+		assert_eq!(level_changes(), vec![(1, Level::Halted, Level::Throttled, Cause::Expired)]);
+		assert_eq!(Levels::<Test>::get(1).unwrap().diverged_since, Some(end));
+		System::reset_events();
+		end_block((end + 1).into());
+		end_block((end + 2).into());
+		assert_eq!(level_changes(), vec![(1, Level::Throttled, Level::Halted, Cause::Divergence)]);
+
+		// Governance keeps a guardian's halt: forced without an end, out of the raised set.
+		MockDex::set(2, fx(2.0));
+		feed_and_end(2, 2.0, 200);
+		System::set_block_number(201);
+		assert_ok!(Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 2));
+		assert_ok!(Breaker::force_level(RuntimeOrigin::signed(STEWARD), 2, Level::Halted));
+		let kept = Levels::<Test>::get(2).unwrap();
+		assert_eq!((kept.level, kept.forced, kept.until), (Level::Halted, true, None));
+		assert!(!Raised::<Test>::get().contains(&2));
+		// ...and the guardian cannot shorten it.
+		assert_noop!(
+			Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 2),
+			Error::<Test>::LevelUnchanged
+		);
+		for n in 201..=201 + GUARDIAN_HALT_BLOCKS {
+			end_block(n.into());
+		}
+		assert_eq!(Breaker::effective_level(&2), Level::Halted);
+		assert_ok!(Breaker::do_try_state());
+	});
 }

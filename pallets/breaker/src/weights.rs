@@ -53,6 +53,7 @@ pub trait WeightInfo {
 	fn set_params() -> Weight;
 	fn set_breaker_params() -> Weight;
 	fn force_level() -> Weight;
+	fn halt() -> Weight;
 	fn reset_level() -> Weight;
 	fn set_emergency() -> Weight;
 	fn set_feed_quorum() -> Weight;
@@ -163,6 +164,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Raised` (r:1 w:1)
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
+	fn halt() -> Weight {
+		// Not yet measured: `force_level`'s, plus a read of every raised asset's level.
+		Weight::from_parts(18_327_000, 3496)
+			.saturating_add(T::DbWeight::get().reads(19_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
 	fn reset_level() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `564`
@@ -304,6 +311,12 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Raised` (r:1 w:1)
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
+	fn halt() -> Weight {
+		// Not yet measured: `force_level`'s, plus a read of every raised asset's level.
+		Weight::from_parts(18_327_000, 3496)
+			.saturating_add(RocksDbWeight::get().reads(19_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
+	}
 	fn reset_level() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `564`

@@ -3,10 +3,13 @@
 use super::{lending::OrmlOracle, liquidation::USD, AssetKind, MaxFeedValues, Price};
 use crate::{assets::USDM, governance, AccountId, AssetConversion, AssetId, Breaker, Runtime};
 use frame_support::parameter_types;
-use pallet_breaker::{BreakerParams, Level, Triggers, VolatilityParams};
+use pallet_breaker::{BreakerParams, HaltTrigger, Level, Triggers, VolatilityParams};
 use sp_arithmetic::{traits::Saturating, FixedPointNumber, FixedU128, Permill};
 
 parameter_types! {
+	/// A guardian's halt lasts a day unless the risk track keeps it (`breaker.forceLevel`): a
+	/// referendum there takes at least 1 h 20 min (prepare, confirm, enact).
+	pub const GuardianHaltBlocks: u32 = crate::DAYS;
 	/// A sample's weight halves in an hour (600 blocks): the estimate follows a crash within
 	/// minutes and forgets it within hours.
 	pub DefaultVolatilityParams: VolatilityParams = VolatilityParams { half_life_secs: 3_600 };
@@ -15,25 +18,23 @@ parameter_types! {
 	/// feeds move the same way, or 3 blocks pass; fresh feeds more than 5% apart are disputed.
 	///
 	/// Throttled at 400% annualised volatility (one 5% jump in a block reads ~390%), an 8% range
-	/// over 100 blocks (10 minutes) or a 5% oracle/DEX gap: then at most USD 100,000 of the
-	/// asset's collateral is sold on the DEX per block (8% of the dev pool's depth), the rest
-	/// queued riskiest first. Halted at a 15% oracle/DEX gap (the pool cannot be trusted to sell
-	/// into), or at 4,000% volatility or a 50% range (a market in free fall): halting sales
-	/// only because prices move fast would let positions sink (measured by the cascade
-	/// benchmark: halting on a 20% range drained the backstop and stalled a 40% crash). A level
-	/// falls a step after 50 blocks (5 minutes) with every input below 80% of its trigger;
-	/// volatility counts from 10 returns.
+	/// over 100 blocks (10 minutes) or the DEX spot 5% below the oracle: then at most USD 100,000
+	/// of the asset's collateral is sold on the DEX per block (8% of the dev pool's depth), the
+	/// rest queued riskiest first. Halted only when the DEX spot stays 15% below the oracle at
+	/// the end of 3 blocks in a row (the pool cannot be sold into, or the oracle is above the
+	/// market; one skewed block, which an attacker can buy, halts nothing): halting sales only
+	/// because prices move fast lets positions sink (measured by the cascade benchmark: halting
+	/// on a 20% range drained the backstop and stalled a 40% crash; halting on a pool ABOVE the
+	/// oracle, the best pool to sell into, made most of the crash's bad debt). A level falls a
+	/// step after 50 blocks (5 minutes) with every input below 80% of its trigger; volatility
+	/// counts from 10 returns.
 	pub DefaultBreakerParams: BreakerParams = BreakerParams {
 		throttle: Triggers {
 			volatility: FixedU128::from_u32(4),
 			moved: Permill::from_percent(8),
 			divergence: Permill::from_percent(5),
 		},
-		halt: Triggers {
-			volatility: FixedU128::from_u32(40),
-			moved: Permill::from_percent(50),
-			divergence: Permill::from_percent(15),
-		},
+		halt: HaltTrigger { divergence: Permill::from_percent(15), blocks: 3 },
 		release: Permill::from_percent(80),
 		calm_blocks: 50,
 		window_blocks: 100,
@@ -200,6 +201,7 @@ impl pallet_breaker::Config for Runtime {
 	type FeederCount = FeederCount;
 	type AdminOrigin = governance::RiskAdminOrigin;
 	type GuardianOrigin = governance::GuardianOrigin;
+	type GuardianHaltBlocks = GuardianHaltBlocks;
 	type Rails = super::ParamRails;
 	type DefaultParams = DefaultVolatilityParams;
 	type MaxAssets = MaxFeedValues;

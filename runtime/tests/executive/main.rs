@@ -560,10 +560,11 @@ fn priority_bands_hold_against_a_large_tip() {
 /// Eve borrows 40,000 USDM against 1 XBTC at 60,000 (refused a settlement while healthy),
 /// then the feeders drop XBTC to 50,000: 1 XBTC × 78% = 39,000 against 40,000 of debt.
 ///
-/// The DEX pool still prices XBTC at 60,000: a 20% oracle/DEX gap, which the breaker's
-/// default triggers halt. These tests are about the routes, so the breaker's triggers are set
-/// out of reach first; [`an_unconfirmed_drop_halts_dex_sales_and_the_backstop_settles`] keeps
-/// the defaults.
+/// The DEX pool still prices XBTC at 60,000 (above the oracle: no halt) and the drop is a
+/// fast price, which the breaker's default triggers throttle. These tests are about the
+/// routes, so the breaker's triggers are set out of reach first;
+/// [`a_dex_above_the_oracle_is_sold_into_and_one_dumped_below_it_for_three_blocks_halts`]
+/// keeps the defaults.
 fn eve_below_one() -> AccountId {
 	let mut params = levels_out_of_reach();
 	params.jump = sp_runtime::Permill::one();
@@ -584,7 +585,10 @@ fn levels_out_of_reach() -> pallet_breaker::BreakerParams {
 		divergence: sp_runtime::Permill::one(),
 	};
 	params.throttle = out_of_reach;
-	params.halt = out_of_reach;
+	params.halt = pallet_breaker::HaltTrigger {
+		divergence: sp_runtime::Permill::one(),
+		blocks: pallet_breaker::levels::HALT_BLOCKS_RANGE.1,
+	};
 	params
 }
 
@@ -781,15 +785,60 @@ fn the_breaker_samples_the_combined_price_once_a_block() {
 	})
 }
 
+/// Bob sells 5 XBTC into the pool (20 XBTC against 1.2 M USDM: its spot falls to ≈ 38,000,
+/// 23% below the oracle's 50,000) in one block, then the feeders keep XBTC fresh for two more:
+/// the spot below the oracle by the halt trigger (15%) at the end of three blocks in a row
+/// halts XBTC in the third, and not before.
+fn dump_xbtc_until_halted() {
+	use margincall_runtime::Breaker;
+	use pallet_breaker::{Cause, Level};
+	let (usdm, xbtc) = (AssetKind::WithId(USDM), AssetKind::WithId(XBTC));
+	let dump =
+		RuntimeCall::AssetConversion(pallet_asset_conversion::Call::swap_exact_tokens_for_tokens {
+			path: vec![Box::new(xbtc), Box::new(usdm)],
+			amount_in: 5 * UNIT,
+			amount_out_min: 1,
+			send_to: account(Sr25519Keyring::Bob),
+			keep_alive: true,
+		});
+	assert_ok!(block(vec![signed(Sr25519Keyring::Bob, dump)])[0].expect("valid"));
+	let below = Breaker::asset_breaker(&XBTC).divergence.expect("a pool");
+	assert!(below >= sp_runtime::Permill::from_percent(20), "{below:?}");
+	for n in 1..=2 {
+		assert_eq!(
+			Breaker::effective_level(&XBTC),
+			Level::Throttled,
+			"not halted after {n} block(s)"
+		);
+		let feed = RuntimeCall::Oracle(orml_oracle::Call::feed_values {
+			values: frame_support::BoundedVec::truncate_from(vec![
+				(USDM, Price::from_u32(1)),
+				(XBTC, Price::from_u32(50_000)),
+			]),
+		});
+		assert_ok!(block(vec![signed(Sr25519Keyring::Alice, feed)])[0].expect("valid"));
+	}
+	assert!(events().iter().any(|e| matches!(
+		e,
+		RuntimeEvent::Breaker(pallet_breaker::Event::LevelChanged {
+			asset,
+			from: Level::Throttled,
+			to: Level::Halted,
+			cause: Cause::Divergence,
+		}) if *asset == XBTC
+	)));
+}
+
 /// The breaker on the real runtime with its default triggers: the feeders drop XBTC 60,000 →
 /// 50,000 (−17%) while the DEX still prices it at 60,000. The oracle guard holds the jump when
 /// it is fed: a liquidation values XBTC at the accepted 60,000 (Eve is not liquidatable on the
 /// held price, by any route), new borrows against XBTC are refused, repaying is not. Once the
-/// next block's feed confirms the price, the breaker halts XBTC at the end of that block (a 20%
-/// oracle/DEX gap, with its event) and `settle` goes to the insurance backstop (the DEX route
-/// stays halted while the gap lasts).
+/// next block's feed confirms the price, XBTC is throttled (a fast price), NOT halted: a pool
+/// ABOVE the oracle is the best pool to sell into (#26: the breaker halted on it, and the
+/// crash's positions went to the backstop and auctions). Then Bob dumps XBTC into the pool,
+/// 20% below the oracle for three blocks: halted, and `settle` goes to the insurance backstop.
 #[test]
-fn an_unconfirmed_drop_halts_dex_sales_and_the_backstop_settles() {
+fn a_dex_above_the_oracle_is_sold_into_and_one_dumped_below_it_for_three_blocks_halts() {
 	genesis("development").execute_with(|| {
 		use margincall_runtime::{Breaker, Liquidation};
 		use pallet_breaker::{Cause, Level};
@@ -857,18 +906,34 @@ fn an_unconfirmed_drop_halts_dex_sales_and_the_backstop_settles() {
 			RuntimeEvent::Breaker(pallet_breaker::Event::LevelChanged {
 				asset,
 				from: Level::Normal,
-				to: Level::Halted,
-				cause: Cause::Divergence,
+				to: Level::Throttled,
+				cause: Cause::Move,
 			}) if *asset == XBTC
 		)));
 		let view = Breaker::asset_breaker(&XBTC);
-		assert_eq!((view.level, view.sale_left), (Level::Halted, 0));
-		assert!(view.divergence.unwrap() >= sp_runtime::Permill::from_percent(15), "{view:?}");
-		// The preview and the settlement: the backstop, nothing through the pool.
-		let preview = Liquidation::do_preview(&eve).expect("liquidatable");
 		assert_eq!(
-			preview.route,
-			Ok(pallet_liquidation::Route::Backstop { dex: pallet_liquidation::DexRefusal::Halted })
+			(view.level, view.divergence),
+			(Level::Throttled, Some(sp_runtime::Permill::zero()))
+		);
+		assert!(view.sale_left > 0);
+		let preview = Liquidation::do_preview(&eve).expect("liquidatable");
+		assert_eq!(preview.route, Ok(pallet_liquidation::Route::Dex));
+		// The pool dumped below the oracle for three blocks: halted.
+		dump_xbtc_until_halted();
+		let view = Breaker::asset_breaker(&XBTC);
+		assert_eq!((view.level, view.sale_left), (Level::Halted, 0));
+		// The preview and the settlement: the backstop, nothing through the pool (the DEX's
+		// refusal names the first check that fails: a pool 23% below the oracle is beyond the
+		// slippage bound, as well as halted).
+		let preview = Liquidation::do_preview(&eve).expect("liquidatable");
+		assert!(
+			matches!(
+				preview.route,
+				Ok(pallet_liquidation::Route::Backstop {
+					dex: pallet_liquidation::DexRefusal::SlippageExceeded { .. }
+				})
+			),
+			"{preview:?}"
 		);
 		let (usdm, xbtc) = (AssetKind::WithId(USDM), AssetKind::WithId(XBTC));
 		let pool = AssetConversion::get_reserves(usdm.clone(), xbtc.clone()).unwrap();
@@ -878,7 +943,7 @@ fn an_unconfirmed_drop_halts_dex_sales_and_the_backstop_settles() {
 			e,
 			RuntimeEvent::Liquidation(pallet_liquidation::Event::Settled {
 				route: pallet_liquidation::Route::Backstop {
-					dex: pallet_liquidation::DexRefusal::Halted
+					dex: pallet_liquidation::DexRefusal::SlippageExceeded { .. }
 				},
 				sold: 0,
 				..
@@ -895,8 +960,8 @@ fn an_unconfirmed_drop_halts_dex_sales_and_the_backstop_settles() {
 	})
 }
 
-/// The Dutch auction fallback on the real runtime: XBTC halted by the breaker (the DEX far
-/// from the oracle after a drop) and an empty insurance treasury, so `settle` can neither sell
+/// The Dutch auction fallback on the real runtime: XBTC halted by the breaker (the DEX dumped
+/// far below the oracle for three blocks after a drop) and an empty insurance treasury, so `settle` can neither sell
 /// nor have the backstop buy: it starts an auction. Its price falls each block; a taker with
 /// its own USDM buys the lot once it is below the oracle, repaying Eve's debt, and the treasury
 /// takes half the unsold lot as the auction ends.
@@ -913,6 +978,7 @@ fn a_halted_drop_with_an_empty_treasury_goes_to_auction_and_a_taker_buys_it() {
 			values: frame_support::BoundedVec::truncate_from(vec![(XBTC, Price::from_u32(50_000))]),
 		});
 		assert_ok!(block(vec![signed(Sr25519Keyring::Alice, confirm)])[0].expect("valid"));
+		dump_xbtc_until_halted();
 		let treasury = Liquidation::insurance_account();
 		let spendable =
 			Assets::reducible_balance(USDM, &treasury, Preservation::Preserve, Fortitude::Polite);
@@ -923,9 +989,18 @@ fn a_halted_drop_with_an_empty_treasury_goes_to_auction_and_a_taker_buys_it() {
 			account(Sr25519Keyring::Alice).into(),
 		));
 		let preview = Liquidation::do_preview(&eve).expect("liquidatable");
+		assert!(
+			matches!(
+				preview.route,
+				Ok(pallet_liquidation::Route::Auction {
+					dex: pallet_liquidation::DexRefusal::SlippageExceeded { .. }
+				})
+			),
+			"{preview:?}"
+		);
 		assert_eq!(
-			preview.route,
-			Ok(pallet_liquidation::Route::Auction { dex: pallet_liquidation::DexRefusal::Halted })
+			margincall_runtime::Breaker::effective_level(&XBTC),
+			pallet_breaker::Level::Halted
 		);
 		let settle = RuntimeCall::Liquidation(pallet_liquidation::Call::settle {
 			borrower: eve.clone().into(),

@@ -140,7 +140,10 @@ fn breaker_off() {
 		divergence: sp_runtime::Permill::one(),
 	};
 	params.throttle = never;
-	params.halt = never;
+	params.halt = pallet_breaker::HaltTrigger {
+		divergence: sp_runtime::Permill::one(),
+		blocks: pallet_breaker::levels::HALT_BLOCKS_RANGE.1,
+	};
 	params.jump = sp_runtime::Permill::one();
 	dispatch(None, RuntimeCall::Breaker(pallet_breaker::Call::set_breaker_params { params }));
 }
