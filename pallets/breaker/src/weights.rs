@@ -67,7 +67,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Oracle::Values` (r:17 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Windows` (r:16 w:16)
 	/// Proof: `Breaker::Windows` (`max_values`: None, `max_size`: Some(309), added: 2784, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Params` (r:1 w:0)
@@ -77,7 +77,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Breaker::Raised` (r:1 w:1)
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Levels` (r:16 w:16)
-	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:17 w:0)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:32 w:0)
@@ -85,12 +85,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 16]`.
 	fn on_finalize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1188 + n * (901 ±0)`
+		//  Measured:  `1172 + n * (901 ±0)`
 		//  Estimated: `3675 + n * (5218 ±0)`
-		// Minimum execution time: 6_359_000 picoseconds.
-		Weight::from_parts(5_199_350, 3675)
-			// Standard Error: 621_827
-			.saturating_add(Weight::from_parts(52_266_052, 0).saturating_mul(n.into()))
+		// Minimum execution time: 6_259_000 picoseconds.
+		Weight::from_parts(16_854_742, 3675)
+			// Standard Error: 134_664
+			.saturating_add(Weight::from_parts(47_703_019, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -102,7 +102,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Breaker::FeedQuorum` (r:1 w:0)
 	/// Proof: `Breaker::FeedQuorum` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:1 w:1)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:0)
@@ -112,12 +112,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Oracle::Values` (r:1 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 32]`.
-	fn combine(_n: u32, ) -> Weight {
+	fn combine(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1994`
+		//  Measured:  `1978`
 		//  Estimated: `6360`
-		// Minimum execution time: 48_161_000 picoseconds.
-		Weight::from_parts(52_206_828, 6360)
+		// Minimum execution time: 47_971_000 picoseconds.
+		Weight::from_parts(50_340_335, 6360)
+			// Standard Error: 13_734
+			.saturating_add(Weight::from_parts(10_414, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -129,53 +131,64 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_667_000 picoseconds.
-		Weight::from_parts(12_078_000, 3478)
+		// Minimum execution time: 11_597_000 picoseconds.
+		Weight::from_parts(12_188_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Breaker::LevelParams` (r:1 w:1)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LastParamsChange` (r:1 w:1)
 	/// Proof: `Breaker::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn set_breaker_params() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_988_000 picoseconds.
-		Weight::from_parts(12_538_000, 3478)
+		// Minimum execution time: 12_168_000 picoseconds.
+		Weight::from_parts(12_348_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Breaker::Levels` (r:1 w:1)
-	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Raised` (r:1 w:1)
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	fn force_level() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `564`
-		//  Estimated: `3496`
-		// Minimum execution time: 17_556_000 picoseconds.
-		Weight::from_parts(18_327_000, 3496)
+		//  Measured:  `574`
+		//  Estimated: `3506`
+		// Minimum execution time: 17_817_000 picoseconds.
+		Weight::from_parts(18_177_000, 3506)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
-	/// Storage: `Breaker::Levels` (r:1 w:1)
-	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `GuardianMembership::Members` (r:1 w:0)
+	/// Proof: `GuardianMembership::Members` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:1 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:17 w:1)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Raised` (r:1 w:1)
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	fn halt() -> Weight {
-		// Not yet measured: `force_level`'s, plus a read of every raised asset's level.
-		Weight::from_parts(18_327_000, 3496)
-			.saturating_add(T::DbWeight::get().reads(19_u64))
+		// Proof Size summary in bytes:
+		//  Measured:  `1121`
+		//  Estimated: `43762`
+		// Minimum execution time: 95_281_000 picoseconds.
+		Weight::from_parts(98_836_000, 43762)
+			.saturating_add(T::DbWeight::get().reads(20_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
+	/// Storage: `Breaker::Levels` (r:1 w:1)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Raised` (r:1 w:1)
+	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	fn reset_level() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `564`
-		//  Estimated: `3496`
-		// Minimum execution time: 17_096_000 picoseconds.
-		Weight::from_parts(17_947_000, 3496)
+		//  Measured:  `574`
+		//  Estimated: `3506`
+		// Minimum execution time: 16_985_000 picoseconds.
+		Weight::from_parts(18_047_000, 3506)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -185,8 +198,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `1486`
-		// Minimum execution time: 8_232_000 picoseconds.
-		Weight::from_parts(8_382_000, 1486)
+		// Minimum execution time: 8_042_000 picoseconds.
+		Weight::from_parts(8_472_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -200,8 +213,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `304`
 		//  Estimated: `3478`
-		// Minimum execution time: 14_892_000 picoseconds.
-		Weight::from_parts(15_503_000, 3478)
+		// Minimum execution time: 14_882_000 picoseconds.
+		Weight::from_parts(15_803_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -214,7 +227,7 @@ impl WeightInfo for () {
 	/// Storage: `Oracle::Values` (r:17 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Windows` (r:16 w:16)
 	/// Proof: `Breaker::Windows` (`max_values`: None, `max_size`: Some(309), added: 2784, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Params` (r:1 w:0)
@@ -224,7 +237,7 @@ impl WeightInfo for () {
 	/// Storage: `Breaker::Raised` (r:1 w:1)
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Levels` (r:16 w:16)
-	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:17 w:0)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:32 w:0)
@@ -232,12 +245,12 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[0, 16]`.
 	fn on_finalize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1188 + n * (901 ±0)`
+		//  Measured:  `1172 + n * (901 ±0)`
 		//  Estimated: `3675 + n * (5218 ±0)`
-		// Minimum execution time: 6_359_000 picoseconds.
-		Weight::from_parts(5_199_350, 3675)
-			// Standard Error: 621_827
-			.saturating_add(Weight::from_parts(52_266_052, 0).saturating_mul(n.into()))
+		// Minimum execution time: 6_259_000 picoseconds.
+		Weight::from_parts(16_854_742, 3675)
+			// Standard Error: 134_664
+			.saturating_add(Weight::from_parts(47_703_019, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
@@ -249,7 +262,7 @@ impl WeightInfo for () {
 	/// Storage: `Breaker::FeedQuorum` (r:1 w:0)
 	/// Proof: `Breaker::FeedQuorum` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:1 w:1)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:0)
@@ -259,12 +272,14 @@ impl WeightInfo for () {
 	/// Storage: `Oracle::Values` (r:1 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 32]`.
-	fn combine(_n: u32, ) -> Weight {
+	fn combine(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1994`
+		//  Measured:  `1978`
 		//  Estimated: `6360`
-		// Minimum execution time: 48_161_000 picoseconds.
-		Weight::from_parts(52_206_828, 6360)
+		// Minimum execution time: 47_971_000 picoseconds.
+		Weight::from_parts(50_340_335, 6360)
+			// Standard Error: 13_734
+			.saturating_add(Weight::from_parts(10_414, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -276,53 +291,64 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_667_000 picoseconds.
-		Weight::from_parts(12_078_000, 3478)
+		// Minimum execution time: 11_597_000 picoseconds.
+		Weight::from_parts(12_188_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Breaker::LevelParams` (r:1 w:1)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LastParamsChange` (r:1 w:1)
 	/// Proof: `Breaker::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	fn set_breaker_params() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_988_000 picoseconds.
-		Weight::from_parts(12_538_000, 3478)
+		// Minimum execution time: 12_168_000 picoseconds.
+		Weight::from_parts(12_348_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Breaker::Levels` (r:1 w:1)
-	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Raised` (r:1 w:1)
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	fn force_level() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `564`
-		//  Estimated: `3496`
-		// Minimum execution time: 17_556_000 picoseconds.
-		Weight::from_parts(18_327_000, 3496)
+		//  Measured:  `574`
+		//  Estimated: `3506`
+		// Minimum execution time: 17_817_000 picoseconds.
+		Weight::from_parts(18_177_000, 3506)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
-	/// Storage: `Breaker::Levels` (r:1 w:1)
-	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(31), added: 2506, mode: `MaxEncodedLen`)
+	/// Storage: `GuardianMembership::Members` (r:1 w:0)
+	/// Proof: `GuardianMembership::Members` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
+	/// Storage: `Oracle::Values` (r:1 w:0)
+	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:17 w:1)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Raised` (r:1 w:1)
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	fn halt() -> Weight {
-		// Not yet measured: `force_level`'s, plus a read of every raised asset's level.
-		Weight::from_parts(18_327_000, 3496)
-			.saturating_add(RocksDbWeight::get().reads(19_u64))
+		// Proof Size summary in bytes:
+		//  Measured:  `1121`
+		//  Estimated: `43762`
+		// Minimum execution time: 95_281_000 picoseconds.
+		Weight::from_parts(98_836_000, 43762)
+			.saturating_add(RocksDbWeight::get().reads(20_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
+	/// Storage: `Breaker::Levels` (r:1 w:1)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Raised` (r:1 w:1)
+	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	fn reset_level() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `564`
-		//  Estimated: `3496`
-		// Minimum execution time: 17_096_000 picoseconds.
-		Weight::from_parts(17_947_000, 3496)
+		//  Measured:  `574`
+		//  Estimated: `3506`
+		// Minimum execution time: 16_985_000 picoseconds.
+		Weight::from_parts(18_047_000, 3506)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -332,8 +358,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `1486`
-		// Minimum execution time: 8_232_000 picoseconds.
-		Weight::from_parts(8_382_000, 1486)
+		// Minimum execution time: 8_042_000 picoseconds.
+		Weight::from_parts(8_472_000, 1486)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -347,8 +373,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `304`
 		//  Estimated: `3478`
-		// Minimum execution time: 14_892_000 picoseconds.
-		Weight::from_parts(15_503_000, 3478)
+		// Minimum execution time: 14_882_000 picoseconds.
+		Weight::from_parts(15_803_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
