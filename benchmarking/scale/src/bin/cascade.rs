@@ -3,18 +3,22 @@
 //! The development genesis of the real runtime, natively (assets, the DEX, the oracle, lending,
 //! liquidation, the breaker; their calls and hooks), driven block by block through a price
 //! scenario read from a CSV file (`block,asset,price`; the last price holds until the next
-//! row). A population of positions (XBTC collateral, USDM debt, health spread evenly over
+//! row): the MARKET's price. The feeders report it `feed_lag` blocks late (`# feed_lag N` in
+//! the file; 0 by default: the oracle is the market); the arbitrageur and the auction taker
+//! trade on the market's price (elsewhere first), so with a lag the DEX leads the oracle. A
+//! population of positions (XBTC collateral, USDM debt, health spread evenly over
 //! [1.08, 1.80]; a whale in the scenarios that ask for one) borrows first. Each block:
 //!
-//! 1. the dev feeder (every member of the oracle) feeds the scenario's price (every block, as a feeder does);
+//! 1. the dev feeder (every member of the oracle) feeds the scenario's price of `feed_lag`
+//!    blocks before (every block, as a feeder does);
 //! 2. the keepers' offchain worker logic settles what is below health 1: candidates from the
 //!    risk index, batches sized to the block (`batch_prefix`, a dry run,
 //!    `settle_batch_unsigned`), the positions a batch skips one by one (`settle_unsigned`),
 //!    within the block's normal weight;
 //! 3. the worker resets or closes the Dutch auctions due it (`redo_unsigned`), and an auction
-//!    taker (an outside buyer who resells at the oracle elsewhere) takes from those priced at
-//!    least 3% below the oracle, within a per-block capacity of USDM;
-//! 4. an arbitrageur trades the XBTC/USDM pool toward the oracle, within a per-block capacity;
+//!    taker (an outside buyer who resells at the market elsewhere) takes from those priced at
+//!    least 3% below the market, within a per-block capacity of USDM;
+//! 4. an arbitrageur trades the XBTC/USDM pool toward the market, within a per-block capacity;
 //! 5. the end of the block: the oracle's and the breaker's `on_finalize` (the breaker samples,
 //!    guards the price, moves the level).
 //!
@@ -68,18 +72,24 @@ const XBTC_LT: f64 = 0.78;
 
 struct Scenario {
 	name: String,
-	/// `block -> XBTC price`.
+	/// `block -> XBTC price` (the market's).
 	path: BTreeMap<u32, u32>,
 	whale: bool,
+	/// Blocks the feeders report the market late.
+	feed_lag: u32,
 }
 
 fn load(path: &std::path::Path) -> Scenario {
 	let text = std::fs::read_to_string(path).expect("scenario readable");
 	let mut rows = BTreeMap::new();
 	let mut whale = false;
+	let mut feed_lag = 0;
 	for line in text.lines().map(str::trim) {
 		if line == "# whale" {
 			whale = true;
+		}
+		if let Some(lag) = line.strip_prefix("# feed_lag ") {
+			feed_lag = lag.parse().expect("# feed_lag N");
 		}
 		if line.is_empty() || line.starts_with('#') || line.starts_with("block") {
 			continue;
@@ -90,7 +100,7 @@ fn load(path: &std::path::Path) -> Scenario {
 		rows.insert(cols[0].parse().expect("block"), cols[2].parse().expect("price"));
 	}
 	let name = path.file_stem().expect("a file").to_string_lossy().into_owned();
-	Scenario { name, path: rows, whale }
+	Scenario { name, path: rows, whale, feed_lag }
 }
 
 /// One block's readings.
@@ -98,6 +108,8 @@ fn load(path: &std::path::Path) -> Scenario {
 struct Sample {
 	block: u32,
 	oracle: f64,
+	/// The market's price (the oracle's `feed_lag` blocks later).
+	market: f64,
 	/// The pool's price after the keepers' sales, before the arbitrageur's trade.
 	dex: f64,
 	/// XBTC sold on the DEX by liquidations in the block.
@@ -240,9 +252,10 @@ fn keep(events_before: usize) -> Vec<(AccountId, f64, u128)> {
 }
 
 /// The auction taker for one block: the worker's `redo_unsigned` of what is due (a reset
-/// auction is priced again from the next block), then the taker takes from each auction priced at least `TAKER_MARGIN` below the
-/// oracle, within `TAKER_CAPACITY` USDM. Returns `(borrower, health before, XBTC bought)`.
-fn take_auctions(taker: &AccountId, oracle: u32) -> Vec<(AccountId, f64, u128)> {
+/// auction is priced again from the next block), then the taker takes from each auction priced
+/// at least `TAKER_MARGIN` below the market (where it resells), within `TAKER_CAPACITY` USDM.
+/// Returns `(borrower, health before, XBTC bought)`.
+fn take_auctions(taker: &AccountId, market: u32) -> Vec<(AccountId, f64, u128)> {
 	let mut budget = TAKER_CAPACITY;
 	let mut bought = Vec::new();
 	for status in Liquidation::auction_statuses() {
@@ -255,7 +268,7 @@ fn take_auctions(taker: &AccountId, oracle: u32) -> Vec<(AccountId, f64, u128)> 
 			continue;
 		}
 		let price = status.price.into_inner() as f64 / 1e18;
-		if price > f64::from(oracle) * (1.0 - TAKER_MARGIN) {
+		if price > f64::from(market) * (1.0 - TAKER_MARGIN) {
 			continue;
 		}
 		let max_collateral = (budget as f64 / price) as u128;
@@ -289,7 +302,7 @@ fn take_auctions(taker: &AccountId, oracle: u32) -> Vec<(AccountId, f64, u128)> 
 	bought
 }
 
-/// An arbitrageur's trade toward the oracle, at most `ARBITRAGE_CAPACITY` USDM of it.
+/// An arbitrageur's trade toward the market's price, at most `ARBITRAGE_CAPACITY` USDM of it.
 fn arbitrage(price: u32) {
 	let (x, u) = pool_reserves();
 	let (x, u) = (x as f64, u as f64);
@@ -402,7 +415,9 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 			frame_system::Pallet::<Runtime>::reset_events();
 			frame_system::Pallet::<Runtime>::set_block_number(block);
 			pallet_timestamp::Now::<Runtime>::put(T0 + u64::from(block - 1) * 6_000);
-			let price = price_at(&scenario.path, block);
+			// The oracle: what the feeders report, `feed_lag` blocks after the market.
+			let price = price_at(&scenario.path, block.saturating_sub(scenario.feed_lag).max(1));
+			let market = price_at(&scenario.path, block);
 			feed(price);
 			// What the block starts with: positions below 1 at the new price.
 			let below_one = positions
@@ -422,7 +437,7 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 				})
 				.count();
 			let mut taken = 0u128;
-			for (who, health, xbtc) in take_auctions(&taker, price) {
+			for (who, health, xbtc) in take_auctions(&taker, market) {
 				if health >= 1.0 {
 					out.harmed += 1;
 				}
@@ -444,7 +459,7 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 				sold += s;
 				liquidated.insert(who);
 			}
-			arbitrage(price);
+			arbitrage(market);
 			<margincall_runtime::Oracle as OnFinalize<u32>>::on_finalize(block);
 			<Breaker as OnFinalize<u32>>::on_finalize(block);
 			out.worst_gap = out.worst_gap.max(gap);
@@ -461,6 +476,7 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 			out.samples.push(Sample {
 				block,
 				oracle: f64::from(price),
+				market: f64::from(market),
 				dex,
 				sold: sold as f64 / UNIT as f64,
 				taken: taken as f64 / UNIT as f64,
@@ -578,13 +594,14 @@ fn plot(name: &str, off: &Outcome, on: &Outcome) -> Result<(), Box<dyn std::erro
 /// Every block's readings, breaker off and on, as CSV beside the plot.
 fn write_blocks(name: &str, off: &Outcome, on: &Outcome) {
 	let mut csv = String::from(
-		"block,oracle,dex_off,dex_on,sold_off,sold_on,taken_off,taken_on,below_one_off,below_one_on,queued_on,auctions_off,auctions_on,insurance_off,insurance_on,bad_debt_off,bad_debt_on,level_on\n",
+		"block,market,oracle,dex_off,dex_on,sold_off,sold_on,taken_off,taken_on,below_one_off,below_one_on,queued_on,auctions_off,auctions_on,insurance_off,insurance_on,bad_debt_off,bad_debt_on,level_on\n",
 	);
 	for (a, b) in off.samples.iter().zip(&on.samples) {
 		let _ = writeln!(
 			csv,
-			"{},{},{:.2},{:.2},{:.4},{:.4},{:.4},{:.4},{},{},{},{},{},{:.0},{:.0},{:.0},{:.0},{}",
+			"{},{},{},{:.2},{:.2},{:.4},{:.4},{:.4},{:.4},{},{},{},{},{},{:.0},{:.0},{:.0},{:.0},{}",
 			a.block,
+			a.market,
 			a.oracle,
 			a.dex,
 			b.dex,
