@@ -13,7 +13,8 @@
 //! - **Up at once** (a halt once its run is long enough): the level rises to the highest level
 //!   an input reaches.
 //! - **Down slowly** (hysteresis): the level falls one step only after every input stayed below
-//!   `release` × its trigger at the current level for `calm_blocks` blocks in a row; an input
+//!   `release` × its trigger at the current level for `calm_blocks` blocks in a row
+//!   (`halt.blocks` from `Halted`: a halt ends as it began, after a run of blocks); an input
 //!   between the two keeps the level where it is and restarts the count. So a price that hovers
 //!   at a trigger raises the level once and does not flap.
 //! - The price window keeps the low and high of each of [`WINDOW_BUCKETS`] buckets of blocks
@@ -138,7 +139,8 @@ pub struct Triggers {
 pub struct HaltTrigger {
 	/// `(oracle − DEX spot) / oracle`, at least the throttle's.
 	pub divergence: Permill,
-	/// Blocks in a row: in `HALT_BLOCKS_RANGE` (one skewed block halts nothing).
+	/// Blocks in a row: in `HALT_BLOCKS_RANGE` (one skewed block halts nothing); a halt steps
+	/// down to `Throttled` after as many calm blocks.
 	pub blocks: u32,
 }
 
@@ -163,7 +165,8 @@ pub struct BreakerParams {
 	/// A level is left only when every input is below `release` × its trigger (hysteresis):
 	/// in `[MIN_RELEASE, MAX_RELEASE]`.
 	pub release: Permill,
-	/// Blocks every input must stay below the release point before the level steps down.
+	/// Blocks every input must stay below the release point before `Throttled` steps down
+	/// (`Halted` steps down after `halt.blocks`).
 	pub calm_blocks: u32,
 	/// Blocks of the price window.
 	pub window_blocks: u32,
@@ -388,7 +391,11 @@ pub fn step(
 		return (LevelState { calm_since: None, ..state }, None);
 	}
 	let since = state.calm_since.unwrap_or(now);
-	if now.saturating_sub(since) >= params.calm_blocks {
+	// A halt lasts as long as its divergence (and as many blocks again as it took to enter):
+	// a pool back near the oracle can be sold into; the calm period is the throttle's.
+	let calm_blocks =
+		if state.level == Level::Halted { params.halt.blocks } else { params.calm_blocks };
+	if now.saturating_sub(since) >= calm_blocks {
 		let level = state.level.lower();
 		// Each step down needs its own calm period.
 		(LevelState { level, since: now, calm_since: None, ..state }, Some(Cause::Calm))
@@ -622,6 +629,30 @@ mod tests {
 		let still = moved_by(1);
 		let (s, _) = step(s, &still, &p, 21);
 		let (s, c) = step(s, &still, &p, 24);
+		assert_eq!((s.level, c), (Level::Normal, Some(Cause::Calm)));
+	}
+
+	/// The DEX-spot halt attack (cascade benchmark, `halt-attack`): a halt outlived the
+	/// attack by the 50-block calm period, so each block the attacker paid for bought about
+	/// two and a half blocks of halt. A halt now ends `halt.blocks` after its divergence does.
+	#[test]
+	fn a_halt_ends_as_soon_as_it_began_and_the_throttle_keeps_its_calm_period() {
+		let p = BreakerParams { calm_blocks: 10, ..params() };
+		let mut s = LevelState::default();
+		for now in 1..=3 {
+			(s, _) = step(s, &below_by(20), &p, now);
+		}
+		assert_eq!(s.level, Level::Halted);
+		// The pool back near the oracle: Throttled after 3 calm blocks, not 10.
+		let (s, _) = step(s, &below_by(1), &p, 4);
+		let (s, c) = step(s, &below_by(1), &p, 6);
+		assert_eq!((s.level, c), (Level::Halted, None));
+		let (s, c) = step(s, &below_by(1), &p, 7);
+		assert_eq!((s.level, c), (Level::Throttled, Some(Cause::Calm)));
+		let (s, _) = step(s, &below_by(1), &p, 8);
+		let (s, c) = step(s, &below_by(1), &p, 17);
+		assert_eq!((s.level, c), (Level::Throttled, None));
+		let (s, c) = step(s, &below_by(1), &p, 18);
 		assert_eq!((s.level, c), (Level::Normal, Some(Cause::Calm)));
 	}
 

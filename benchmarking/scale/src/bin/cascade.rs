@@ -77,6 +77,38 @@ struct Scenario {
 	whale: bool,
 	/// Blocks the feeders report the market late.
 	feed_lag: u32,
+	/// `# attack halt FROM TO`: an outsider sells XBTC into the pool at the end of every
+	/// block from `FROM` to `TO`, to keep its spot [`ATTACK_BELOW`] below the oracle (against
+	/// the arbitrageur, who buys it back each block): the DEX-spot halt attack.
+	attack: Option<(u32, u32)>,
+}
+
+/// How far below the oracle the halt attack pushes the pool at the end of each block (the
+/// halt trigger is 15%).
+const ATTACK_BELOW: f64 = 0.20;
+
+fn attacker() -> AccountId {
+	account(u64::MAX - 4)
+}
+
+/// The attacker sells XBTC into the pool until its spot is at `price` (nothing if it is
+/// already below).
+fn dump_to(price: f64) {
+	let who = attacker();
+	let (x, u) = pool_reserves();
+	let target_x = ((x as f64) * (u as f64) / price).sqrt() as u128;
+	if target_x <= x {
+		return;
+	}
+	let (kx, ku) = pool_assets();
+	let call = pallet_asset_conversion::Call::swap_exact_tokens_for_tokens {
+		path: vec![kx, ku],
+		amount_in: (target_x - x) * 1_000 / 997,
+		amount_out_min: 1,
+		send_to: who.clone(),
+		keep_alive: true,
+	};
+	dispatch(Some(&who), RuntimeCall::AssetConversion(call));
 }
 
 fn load(path: &std::path::Path) -> Scenario {
@@ -84,12 +116,17 @@ fn load(path: &std::path::Path) -> Scenario {
 	let mut rows = BTreeMap::new();
 	let mut whale = false;
 	let mut feed_lag = 0;
+	let mut attack = None;
 	for line in text.lines().map(str::trim) {
 		if line == "# whale" {
 			whale = true;
 		}
 		if let Some(lag) = line.strip_prefix("# feed_lag ") {
 			feed_lag = lag.parse().expect("# feed_lag N");
+		}
+		if let Some(span) = line.strip_prefix("# attack halt ") {
+			let (from, to) = span.split_once(' ').expect("# attack halt FROM TO");
+			attack = Some((from.parse().expect("FROM"), to.parse().expect("TO")));
 		}
 		if line.is_empty() || line.starts_with('#') || line.starts_with("block") {
 			continue;
@@ -100,7 +137,7 @@ fn load(path: &std::path::Path) -> Scenario {
 		rows.insert(cols[0].parse().expect("block"), cols[2].parse().expect("price"));
 	}
 	let name = path.file_stem().expect("a file").to_string_lossy().into_owned();
-	Scenario { name, path: rows, whale, feed_lag }
+	Scenario { name, path: rows, whale, feed_lag, attack }
 }
 
 /// One block's readings.
@@ -141,6 +178,10 @@ struct Outcome {
 	harmed: usize,
 	would_recover: usize,
 	recovery_blocks: Option<u32>,
+	/// The halt attacker's gain at the market's last price (USDM; negative: its cost).
+	attacker_profit: Option<f64>,
+	/// Blocks XBTC ended `Halted`.
+	halted_blocks: u32,
 	samples: Vec<Sample>,
 }
 
@@ -374,6 +415,16 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 		.expect("mint");
 		margincall_runtime::Assets::mint_into(XBTC, &arb, 1_000 * UNIT).expect("mint");
 		margincall_runtime::Assets::mint_into(USDM, &arb, 100_000_000 * UNIT).expect("mint");
+		let attacker_xbtc0 = 1_000 * UNIT;
+		if scenario.attack.is_some() {
+			let who = attacker();
+			<margincall_runtime::Balances as frame_support::traits::fungible::Mutate<AccountId>>::mint_into(
+				&who,
+				1_000 * UNIT,
+			)
+			.expect("mint");
+			margincall_runtime::Assets::mint_into(XBTC, &who, attacker_xbtc0).expect("mint");
+		}
 		let taker = account(u64::MAX - 3);
 		<margincall_runtime::Balances as frame_support::traits::fungible::Mutate<AccountId>>::mint_into(
 			&taker,
@@ -460,6 +511,9 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 				liquidated.insert(who);
 			}
 			arbitrage(market);
+			if scenario.attack.is_some_and(|(from, to)| (from..=to).contains(&block)) {
+				dump_to(f64::from(price) * (1.0 - ATTACK_BELOW));
+			}
 			<margincall_runtime::Oracle as OnFinalize<u32>>::on_finalize(block);
 			<Breaker as OnFinalize<u32>>::on_finalize(block);
 			out.worst_gap = out.worst_gap.max(gap);
@@ -467,6 +521,9 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 			let auctions = pallet_liquidation::Auctions::<Runtime>::count();
 			if block >= first_move && (below_one > 0 || queued > 0 || auctions > 0 || gap > 0.02) {
 				last_unrecovered = Some(block);
+			}
+			if Breaker::effective_level(&XBTC) == Level::Halted {
+				out.halted_blocks += 1;
 			}
 			let level = match Breaker::effective_level(&XBTC) {
 				Level::Normal => 0,
@@ -495,6 +552,15 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 			- <margincall_runtime::Assets as Inspect<AccountId>>::balance(USDM, &treasury) as f64)
 			/ UNIT as f64;
 		out.liquidated = liquidated.len();
+		if scenario.attack.is_some() {
+			let who = attacker();
+			let balance = |asset| {
+				<margincall_runtime::Assets as Inspect<AccountId>>::balance(asset, &who) as f64
+					/ UNIT as f64
+			};
+			let xbtc = balance(XBTC) - attacker_xbtc0 as f64 / UNIT as f64;
+			out.attacker_profit = Some(balance(USDM) + xbtc * final_price);
+		}
 		out.would_recover = positions
 			.iter()
 			.filter(|(w, _, h)| {
@@ -647,9 +713,9 @@ fn main() {
 	);
 	let _ = writeln!(
 		out,
-		"| scenario | breaker | bad debt (USDM) | insurance used (USDM) | worst DEX-vs-oracle gap (DEX below the oracle) | positions liquidated | auctions started (XBTC bought) | healthy harmed | liquidated that would have recovered | blocks to recovery |"
+		"| scenario | breaker | bad debt (USDM) | insurance used (USDM) | worst DEX-vs-oracle gap (DEX below the oracle) | positions liquidated | auctions started (XBTC bought) | healthy harmed | liquidated that would have recovered | blocks to recovery | blocks halted | attacker profit (USDM) |"
 	);
-	let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+	let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 	for file in files {
 		let scenario = load(&file);
 		if !only.is_empty() && !only.contains(&scenario.name) {
@@ -667,7 +733,7 @@ fn main() {
 			.chain(variants.iter().map(|(l, o)| (l.clone(), o)));
 		for (label, o) in runs {
 			let line = format!(
-				"| {} | {label} | {:.0} | {:.0} | {:.1}% ({:.1}%) | {} | {} ({:.2}) | {} | {} | {} |",
+				"| {} | {label} | {:.0} | {:.0} | {:.1}% ({:.1}%) | {} | {} ({:.2}) | {} | {} | {} | {} | {} |",
 				scenario.name,
 				o.bad_debt,
 				o.insurance_used,
@@ -681,6 +747,8 @@ fn main() {
 				o.recovery_blocks
 					.map(|b| b.to_string())
 					.unwrap_or_else(|| "not within the run".into()),
+				o.halted_blocks,
+				o.attacker_profit.map(|p| format!("{p:.0}")).unwrap_or_else(|| "-".into()),
 			);
 			println!("{line}");
 			let _ = writeln!(out, "{line}");
