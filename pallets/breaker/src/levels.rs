@@ -12,11 +12,12 @@
 //!   it counts for nothing.
 //! - **Up at once** (a halt once its run is long enough): the level rises to the highest level
 //!   an input reaches.
-//! - **Down slowly** (hysteresis): the level falls one step only after every input stayed below
-//!   `release` × its trigger at the current level for `calm_blocks` blocks in a row
-//!   (`halt.blocks` from `Halted`: a halt ends as it began, after a run of blocks); an input
-//!   between the two keeps the level where it is and restarts the count. So a price that hovers
-//!   at a trigger raises the level once and does not flap.
+//! - **Down slowly** (hysteresis): `Throttled` falls to `Normal` only after every input stayed
+//!   below `release` × its trigger for `calm_blocks` blocks in a row; an input between the two
+//!   keeps the level where it is and restarts the count. So a price that hovers at a trigger
+//!   raises the level once and does not flap. `Halted` falls to `Throttled` at the first
+//!   evaluation without the halt's divergence: a halt lasts as long as its run (an outsider
+//!   pays for every block it halts), and halting again needs a new run.
 //! - The price window keeps the low and high of each of [`WINDOW_BUCKETS`] buckets of blocks
 //!   (a few words, no price history): the move is `(high − low) / high` over the buckets that
 //!   overlap the window.
@@ -139,8 +140,8 @@ pub struct Triggers {
 pub struct HaltTrigger {
 	/// `(oracle − DEX spot) / oracle`, at least the throttle's.
 	pub divergence: Permill,
-	/// Blocks in a row: in `HALT_BLOCKS_RANGE` (one skewed block halts nothing); a halt steps
-	/// down to `Throttled` after as many calm blocks.
+	/// Blocks in a row: in `HALT_BLOCKS_RANGE` (one skewed block halts nothing); the halt
+	/// ends with the run.
 	pub blocks: u32,
 }
 
@@ -166,7 +167,7 @@ pub struct BreakerParams {
 	/// in `[MIN_RELEASE, MAX_RELEASE]`.
 	pub release: Permill,
 	/// Blocks every input must stay below the release point before `Throttled` steps down
-	/// (`Halted` steps down after `halt.blocks`).
+	/// (`Halted` steps down as soon as its run ends).
 	pub calm_blocks: u32,
 	/// Blocks of the price window.
 	pub window_blocks: u32,
@@ -387,15 +388,21 @@ pub fn step(
 	if state.level == Level::Normal {
 		return (state, None);
 	}
+	// A halt lasts exactly as long as its run: the first evaluation without the spot below
+	// the oracle by the halt trigger ends it (an outsider pays for every block it halts; a
+	// pool hovering at the trigger needs a new run of `halt.blocks` to halt again).
+	if state.level == Level::Halted {
+		if diverged_since.is_some() {
+			return (LevelState { calm_since: None, ..state }, None);
+		}
+		let down = LevelState { level: Level::Throttled, since: now, calm_since: None, ..state };
+		return (down, Some(Cause::Calm));
+	}
 	if !calm(inputs, params, state.level) {
 		return (LevelState { calm_since: None, ..state }, None);
 	}
 	let since = state.calm_since.unwrap_or(now);
-	// A halt lasts as long as its divergence (and as many blocks again as it took to enter):
-	// a pool back near the oracle can be sold into; the calm period is the throttle's.
-	let calm_blocks =
-		if state.level == Level::Halted { params.halt.blocks } else { params.calm_blocks };
-	if now.saturating_sub(since) >= calm_blocks {
+	if now.saturating_sub(since) >= params.calm_blocks {
 		let level = state.level.lower();
 		// Each step down needs its own calm period.
 		(LevelState { level, since: now, calm_since: None, ..state }, Some(Cause::Calm))
@@ -405,10 +412,27 @@ pub fn step(
 }
 
 /// The state of an asset whose forced level ran out at block `now`: automatic, at the level
-/// the inputs reach (a halt only after its own run of divergence).
-pub fn expire(inputs: &Inputs, params: &BreakerParams, now: u32) -> LevelState {
-	let (state, _) = step(LevelState::default(), inputs, params, now);
+/// the inputs reach, its run of divergence counted from `diverged_since` (kept while the
+/// guardian's halt ran: a pool that stayed below the oracle stays halted).
+pub fn expire(
+	inputs: &Inputs,
+	params: &BreakerParams,
+	diverged_since: Option<u32>,
+	now: u32,
+) -> LevelState {
+	let (state, _) = step(LevelState { diverged_since, ..Default::default() }, inputs, params, now);
 	LevelState { since: now, ..state }
+}
+
+/// The run of divergence of a forced level at block `now` (tracked while a guardian's halt
+/// runs, so that its expiry knows it).
+pub fn track_run(
+	state: LevelState,
+	inputs: &Inputs,
+	params: &BreakerParams,
+	now: u32,
+) -> Option<u32> {
+	inputs.below(params, Permill::one()).then(|| state.diverged_since.unwrap_or(now))
 }
 
 /// The low and high price of a run of blocks starting at `start`.
@@ -566,19 +590,21 @@ mod tests {
 		assert_eq!((s.level, s.diverged_since), (Level::Throttled, Some(13)));
 		let (s, c) = step(s, &below_by(20), &p, 15);
 		assert_eq!((s.level, s.since, c), (Level::Halted, 15, Some(Cause::Divergence)));
-		// Calm is the divergence below 80% of the halt trigger (12%), for 3 blocks; a fast
-		// price meanwhile keeps nothing halted, it only holds the next step at Throttled.
-		let quiet = Inputs { divergence: Some(Permill::from_percent(11)), ..moved_by(50) };
-		let (s, c) = step(s, &quiet, &p, 16);
+		// The halt lasts as long as the run: the first block without the spot 15% below ends
+		// it (a fast price meanwhile only keeps the throttle).
+		let (s, c) = step(s, &below_by(16), &p, 16);
+		assert_eq!((s.level, c), (Level::Halted, None));
+		let quiet = Inputs { divergence: Some(Permill::from_percent(14)), ..moved_by(50) };
+		let (s, c) = step(s, &quiet, &p, 17);
 		assert_eq!(
-			(s.level, s.calm_since, s.diverged_since, c),
-			(Level::Halted, Some(16), None, None)
+			(s.level, s.since, s.calm_since, s.diverged_since, c),
+			(Level::Throttled, 17, None, None, Some(Cause::Calm))
 		);
-		let (s, c) = step(s, &quiet, &p, 19);
-		assert_eq!(
-			(s.level, s.since, s.calm_since, c),
-			(Level::Throttled, 19, None, Some(Cause::Calm))
-		);
+		// Halting again needs a new run of 3.
+		let (s, _) = step(s, &below_by(16), &p, 18);
+		let (s, _) = step(s, &below_by(16), &p, 19);
+		assert_eq!(s.level, Level::Throttled);
+		let (s, _) = step(s, &quiet, &p, 20);
 		let (s, c) = step(s, &quiet, &p, 30);
 		assert_eq!((s.level, s.calm_since, c), (Level::Throttled, None, None));
 		let still = moved_by(1);
@@ -611,12 +637,8 @@ mod tests {
 		let (s, _) = step(s, &below_by(30), &p, 9);
 		let (s, cause) = step(s, &below_by(30), &p, 10);
 		assert_eq!((s.level, s.since, cause), (Level::Halted, 10, Some(Cause::Divergence)));
-		// Calm below 80% of the halt trigger for 3 blocks: to Throttled (at 11, 12, 13 calm).
-		let quiet = below_by(6); // 6% < 12% = 0.8 × 15%, but above the throttle trigger
-		let (s, c) = step(s, &quiet, &p, 11);
-		assert_eq!((s.level, s.calm_since, c), (Level::Halted, Some(11), None));
-		let (s, c) = step(s, &quiet, &p, 13);
-		assert_eq!((s.level, c), (Level::Halted, None));
+		// The run ends: to Throttled at once.
+		let quiet = below_by(6); // below the halt trigger, above the throttle's
 		let (s, c) = step(s, &quiet, &p, 14);
 		assert_eq!(
 			(s.level, s.since, s.calm_since, c),
@@ -632,27 +654,31 @@ mod tests {
 		assert_eq!((s.level, c), (Level::Normal, Some(Cause::Calm)));
 	}
 
-	/// The DEX-spot halt attack (cascade benchmark, `halt-attack`): a halt outlived the
-	/// attack by the 50-block calm period, so each block the attacker paid for bought about
-	/// two and a half blocks of halt. A halt now ends `halt.blocks` after its divergence does.
+	/// The DEX-spot halt attack (cascade benchmark, `halt-attack`; and the review of it): a
+	/// halt outlived the attack by the 50-block calm period (79 blocks halted for 31 paid),
+	/// then, with a calm period of `halt.blocks`, one block pushed 12% below every 4 kept it
+	/// halted for ever. A halt now ends at the first block its run does not continue: every
+	/// halted block is a block the outsider paid for.
 	#[test]
-	fn a_halt_ends_as_soon_as_it_began_and_the_throttle_keeps_its_calm_period() {
+	fn a_halt_lasts_only_as_long_as_its_run() {
 		let p = BreakerParams { calm_blocks: 10, ..params() };
 		let mut s = LevelState::default();
 		for now in 1..=3 {
 			(s, _) = step(s, &below_by(20), &p, now);
 		}
 		assert_eq!(s.level, Level::Halted);
-		// The pool back near the oracle: Throttled after 3 calm blocks, not 10.
-		let (s, _) = step(s, &below_by(1), &p, 4);
-		let (s, c) = step(s, &below_by(1), &p, 6);
-		assert_eq!((s.level, c), (Level::Halted, None));
-		let (s, c) = step(s, &below_by(1), &p, 7);
-		assert_eq!((s.level, c), (Level::Throttled, Some(Cause::Calm)));
-		let (s, _) = step(s, &below_by(1), &p, 8);
-		let (s, c) = step(s, &below_by(1), &p, 17);
+		// Pushed 12% below (in the old hysteresis band) every fourth block: not halted.
+		let mut halted = 0;
+		for now in 4..=40 {
+			let inputs = if now % 4 == 0 { below_by(12) } else { below_by(1) };
+			(s, _) = step(s, &inputs, &p, now);
+			halted += u32::from(s.level == Level::Halted);
+		}
+		assert_eq!(halted, 0);
+		// The throttle keeps its own calm period (10 blocks).
+		let (s, c) = step(s, &below_by(1), &p, 41);
 		assert_eq!((s.level, c), (Level::Throttled, None));
-		let (s, c) = step(s, &below_by(1), &p, 18);
+		let (s, c) = step(s, &below_by(1), &p, 51);
 		assert_eq!((s.level, c), (Level::Normal, Some(Cause::Calm)));
 	}
 
@@ -741,15 +767,26 @@ mod tests {
 		};
 		assert_eq!(step(forced, &moved_by(50), &p, 5), (forced, None));
 		assert_eq!(step(forced, &below_by(90), &p, 500), (forced, None));
-		// Expired: automatic, at the level the inputs reach now (a halt needs its own run).
-		assert_eq!(expire(&moved_by(0), &p, 9), LevelState { since: 9, ..Default::default() });
-		let fast = expire(&moved_by(20), &p, 9);
+		// Expired: automatic, at the level the inputs reach now, the run counted from what was
+		// tracked while it ran (a pool that stayed below the oracle stays halted).
+		assert_eq!(
+			expire(&moved_by(0), &p, None, 9),
+			LevelState { since: 9, ..Default::default() }
+		);
+		let fast = expire(&moved_by(20), &p, None, 9);
 		assert_eq!(
 			(fast.level, fast.since, fast.forced, fast.until),
 			(Level::Throttled, 9, false, None)
 		);
-		let deep = expire(&below_by(90), &p, 9);
-		assert_eq!((deep.level, deep.diverged_since), (Level::Throttled, Some(9)));
+		let fresh = expire(&below_by(90), &p, None, 9);
+		assert_eq!((fresh.level, fresh.diverged_since), (Level::Throttled, Some(9)));
+		let kept = expire(&below_by(90), &p, Some(4), 9);
+		assert_eq!((kept.level, kept.diverged_since), (Level::Halted, Some(4)));
+		// The run is tracked while forced.
+		assert_eq!(track_run(forced, &below_by(20), &p, 5), Some(5));
+		let running = LevelState { diverged_since: Some(3), ..forced };
+		assert_eq!(track_run(running, &below_by(20), &p, 5), Some(3));
+		assert_eq!(track_run(running, &below_by(10), &p, 5), None);
 	}
 
 	#[test]

@@ -380,6 +380,12 @@ pub mod pallet {
 		}
 	}
 
+	/// The block until which a guardian may not halt an asset again (set when its halt of it
+	/// ends: a guardian keeps an asset halted at most half the time).
+	#[pallet::storage]
+	pub type GuardianCooldown<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, u32, OptionQuery>;
+
 	/// Collateral value of each asset sold on the DEX in a block: `(block, value)`.
 	#[pallet::storage]
 	pub type Sold<T: Config> =
@@ -521,6 +527,14 @@ pub mod pallet {
 		RootOnly,
 		/// The oracle has no price of this asset.
 		UnknownAsset,
+		/// Governance forced this asset's level until reset: a guardian's halt may not replace
+		/// it (ask governance).
+		ForcedByGovernance,
+		/// A guardian's halt of this asset ended less than `GuardianHaltBlocks` ago: a guardian
+		/// may not halt it again yet (governance may, with `force_level`).
+		GuardianCooldown,
+		/// As many guardians' halts run as `MaxAssets`: no more can be evaluated for their end.
+		TooManyHalts,
 	}
 
 	#[pallet::hooks]
@@ -534,6 +548,7 @@ pub mod pallet {
 				T::DefaultBreakerParams::get().validate().is_ok(),
 				"DefaultBreakerParams must be valid"
 			);
+			assert!(T::GuardianHaltBlocks::get() > 0, "a guardian's halt must last a block");
 		}
 
 		/// Reserves `on_finalize` at its worst: every asset sampled and evaluated, and as many
@@ -630,7 +645,17 @@ pub mod pallet {
 				Ok(_) => None,
 				Err(_) => {
 					T::GuardianOrigin::ensure_origin(origin)?;
-					Some(Self::now().saturating_add(T::GuardianHaltBlocks::get()))
+					let now = Self::now();
+					let state = Levels::<T>::get(asset).unwrap_or_default();
+					ensure!(
+						!(state.forced && state.until.is_none()),
+						Error::<T>::ForcedByGovernance
+					);
+					ensure!(
+						GuardianCooldown::<T>::get(asset).is_none_or(|end| now >= end),
+						Error::<T>::GuardianCooldown
+					);
+					Some(now.saturating_add(T::GuardianHaltBlocks::get()))
 				},
 			};
 			ensure!(T::Prices::latest(&asset).is_some(), Error::<T>::UnknownAsset);
@@ -906,13 +931,22 @@ impl<T: Config> Pallet<T> {
 			let state = Levels::<T>::get(asset).unwrap_or_default();
 			let (next, cause) = match (state.forced, state.until) {
 				(false, _) => levels::step(state, &Self::inputs(asset), &params, now),
-				// A guardian's halt: evaluated every block until it runs out.
+				// A guardian's halt: evaluated every block until it runs out, its run of
+				// divergence kept for then.
 				(true, Some(until)) if now < until => {
 					raised_now.push(*asset);
+					let run = levels::track_run(state, &Self::inputs(asset), &params, now);
+					if run != state.diverged_since {
+						Levels::<T>::insert(asset, LevelState { diverged_since: run, ..state });
+					}
 					continue;
 				},
 				(true, Some(_)) => {
-					(levels::expire(&Self::inputs(asset), &params, now), Some(Cause::Expired))
+					let cooldown = now.saturating_add(T::GuardianHaltBlocks::get());
+					GuardianCooldown::<T>::insert(asset, cooldown);
+					let inputs = Self::inputs(asset);
+					let next = levels::expire(&inputs, &params, state.diverged_since, now);
+					(next, Some(Cause::Expired))
 				},
 				(true, None) => continue,
 			};
@@ -950,7 +984,15 @@ impl<T: Config> Pallet<T> {
 		if assets.len() > max {
 			log::warn!(target: "runtime::breaker", "more raised assets than MaxAssets");
 			// Guardians' halts first: one left out would never run out.
-			assets.sort_by_key(|a| Levels::<T>::get(a).is_none_or(|s| s.until.is_none()));
+			assets.sort_by_cached_key(|a| Levels::<T>::get(a).is_none_or(|s| s.until.is_none()));
+			// One left out is not evaluated every block: its run of divergence is broken.
+			for dropped in assets.get(max..).unwrap_or_default() {
+				Levels::<T>::mutate(dropped, |s| {
+					if let Some(s) = s {
+						s.diverged_since = None;
+					}
+				});
+			}
 			assets.truncate(max);
 			assets.sort();
 		}
@@ -1103,21 +1145,26 @@ impl<T: Config> Pallet<T> {
 		let unchanged =
 			state.forced && state.level == level && (until.is_some() || state.until.is_none());
 		ensure!(!unchanged, Error::<T>::LevelUnchanged);
+		let mut raised = Raised::<T>::get().into_inner();
+		if until.is_some() && !raised.contains(&asset) {
+			if raised.len() >= T::MaxAssets::get() as usize {
+				// Full: the guardian's halt displaces an automatic level, never another halt.
+				let halts = raised
+					.iter()
+					.filter(|a| Levels::<T>::get(a).is_some_and(|s| s.until.is_some()))
+					.count();
+				ensure!(halts < T::MaxAssets::get() as usize, Error::<T>::TooManyHalts);
+			}
+			raised.push(asset);
+		}
+		// A guardian's halt keeps the run of divergence it found (tracked until it ends).
+		let diverged_since = until.and(state.diverged_since);
 		let since = Self::now();
 		Levels::<T>::insert(
 			asset,
-			LevelState {
-				level,
-				since,
-				calm_since: None,
-				forced: true,
-				until,
-				diverged_since: None,
-			},
+			LevelState { level, since, calm_since: None, forced: true, until, diverged_since },
 		);
 		if until.is_some() {
-			let mut raised = Raised::<T>::get().into_inner();
-			raised.push(asset);
 			Self::put_raised(raised);
 		} else {
 			Self::unraise(&asset);
@@ -1194,6 +1241,11 @@ impl<T: Config> Pallet<T> {
 		ensure!(
 			Levels::<T>::iter_values().all(|s| s.until.is_none() || s.forced),
 			"an end on an automatic level"
+		);
+		ensure!(
+			Levels::<T>::iter()
+				.all(|(a, s)| s.until.is_none_or(|u| u > s.since && raised.contains(&a))),
+			"a guardian's halt not evaluated for its end"
 		);
 		Ok(())
 	}

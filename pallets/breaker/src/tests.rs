@@ -778,9 +778,18 @@ fn a_guardians_halt_runs_out_unless_governance_keeps_it() {
 		assert!(Raised::<Test>::get().is_empty());
 		assert_ok!(Breaker::do_try_state());
 
-		// Expired into a falling market: the level the inputs reach (Throttled; a halt only
-		// after its own run of divergence).
-		let start = until + 1;
+		// The guardian may not halt it again before as long again has passed (it would keep
+		// an asset halted for ever, a block a day excepted); governance may.
+		System::set_block_number((until + 1).into());
+		assert_noop!(
+			Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 1),
+			Error::<Test>::GuardianCooldown
+		);
+		assert_eq!(GuardianCooldown::<Test>::get(1), Some(until + GUARDIAN_HALT_BLOCKS));
+
+		// Expired into a pool that stayed below the oracle: the run was tracked while the halt
+		// ran, so the asset stays halted (automatic now), not throttled for a few blocks.
+		let start = until + GUARDIAN_HALT_BLOCKS;
 		System::set_block_number(start.into());
 		assert_ok!(Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 1));
 		MockDex::set(1, fx(70.0));
@@ -789,12 +798,21 @@ fn a_guardians_halt_runs_out_unless_governance_keeps_it() {
 		for n in start..=end {
 			end_block(n.into());
 		}
-		assert_eq!(level_changes(), vec![(1, Level::Halted, Level::Throttled, Cause::Expired)]);
-		assert_eq!(Levels::<Test>::get(1).unwrap().diverged_since, Some(end));
+		assert_eq!(level_changes(), vec![(1, Level::Halted, Level::Halted, Cause::Expired)]);
+		let state = Levels::<Test>::get(1).unwrap();
+		assert_eq!((state.forced, state.until, state.diverged_since), (false, None, Some(start)));
+		// The pool back: the automatic halt ends with its run.
+		MockDex::set(1, fx(100.0));
 		System::reset_events();
 		end_block((end + 1).into());
-		end_block((end + 2).into());
-		assert_eq!(level_changes(), vec![(1, Level::Throttled, Level::Halted, Cause::Divergence)]);
+		assert_eq!(level_changes(), vec![(1, Level::Halted, Level::Throttled, Cause::Calm)]);
+
+		// A guardian cannot replace governance's forced level (a forced Normal is root's).
+		assert_ok!(Breaker::force_level(RuntimeOrigin::root(), 3, Level::Normal));
+		assert_noop!(
+			Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 3),
+			Error::<Test>::ForcedByGovernance
+		);
 
 		// Governance keeps a guardian's halt: forced without an end, out of the raised set.
 		MockDex::set(2, fx(2.0));
@@ -808,12 +826,36 @@ fn a_guardians_halt_runs_out_unless_governance_keeps_it() {
 		// ...and the guardian cannot shorten it.
 		assert_noop!(
 			Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 2),
-			Error::<Test>::LevelUnchanged
+			Error::<Test>::ForcedByGovernance
 		);
 		for n in 201..=201 + GUARDIAN_HALT_BLOCKS {
 			end_block(n.into());
 		}
 		assert_eq!(Breaker::effective_level(&2), Level::Halted);
+		assert_ok!(Breaker::do_try_state());
+	});
+}
+
+/// Review of #26's guardian halts: a guardian's halt is evaluated every block for its end, so
+/// `Raised` holds it; once it holds `MaxAssets` of them, another is refused by name rather
+/// than left out (a halt left out would never end).
+#[test]
+fn guardians_halts_beyond_what_is_evaluated_are_refused() {
+	new_test_ext().execute_with(|| {
+		for asset in 1..=MAX_ASSETS + 1 {
+			MockOracle::feed(asset, fx(1.0), 6_000);
+		}
+		System::set_block_number(5);
+		for asset in 1..=MAX_ASSETS {
+			assert_ok!(Breaker::halt(RuntimeOrigin::signed(GUARDIAN), asset));
+		}
+		assert_eq!(Raised::<Test>::get().len() as u32, MAX_ASSETS);
+		assert_noop!(
+			Breaker::halt(RuntimeOrigin::signed(GUARDIAN), MAX_ASSETS + 1),
+			Error::<Test>::TooManyHalts
+		);
+		// Governance's halt needs no evaluation: it is taken.
+		assert_ok!(Breaker::halt(RuntimeOrigin::root(), MAX_ASSETS + 1));
 		assert_ok!(Breaker::do_try_state());
 	});
 }

@@ -40,6 +40,9 @@ impl<T: Config> Pallet<T> {
 	/// Works out a DEX sale of `borrower`'s `plan` without making it: within the oracle bound,
 	/// the market's cash and the circuit breaker's gate.
 	fn quote_dex(borrower: &T::AccountId, plan: &Plan<T::AssetId>) -> Result<DexQuote, DexRefusal> {
+		// A halted collateral first: the refusal names the breaker's reason, not what a halted
+		// pool also fails (a pool halted for sitting below the oracle is beyond the bound too).
+		Self::pair_gate(&plan.collateral_asset)?;
 		let params = Params::<T>::get();
 		let input = T::Dex::quote_price_tokens_for_exact_tokens(
 			Self::dex_asset(plan.collateral_asset),
