@@ -87,10 +87,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1172 + n * (901 ±0)`
 		//  Estimated: `3675 + n * (5218 ±0)`
-		// Minimum execution time: 6_259_000 picoseconds.
-		Weight::from_parts(16_854_742, 3675)
-			// Standard Error: 134_664
-			.saturating_add(Weight::from_parts(47_703_019, 0).saturating_mul(n.into()))
+		// Minimum execution time: 6_170_000 picoseconds.
+		Weight::from_parts(17_574_716, 3675)
+			// Standard Error: 207_674
+			.saturating_add(Weight::from_parts(46_900_870, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -116,10 +116,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1978`
 		//  Estimated: `6360`
-		// Minimum execution time: 47_971_000 picoseconds.
-		Weight::from_parts(50_340_335, 6360)
-			// Standard Error: 13_734
-			.saturating_add(Weight::from_parts(10_414, 0).saturating_mul(n.into()))
+		// Minimum execution time: 47_210_000 picoseconds.
+		Weight::from_parts(49_780_409, 6360)
+			// Standard Error: 9_474
+			.saturating_add(Weight::from_parts(29_032, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -131,8 +131,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_597_000 picoseconds.
-		Weight::from_parts(12_188_000, 3478)
+		// Minimum execution time: 11_607_000 picoseconds.
+		Weight::from_parts(11_947_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -144,8 +144,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 12_168_000 picoseconds.
-		Weight::from_parts(12_348_000, 3478)
+		// Minimum execution time: 11_838_000 picoseconds.
+		Weight::from_parts(12_478_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -157,27 +157,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `574`
 		//  Estimated: `3506`
-		// Minimum execution time: 17_817_000 picoseconds.
-		Weight::from_parts(18_177_000, 3506)
+		// Minimum execution time: 18_187_000 picoseconds.
+		Weight::from_parts(18_818_000, 3506)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `GuardianMembership::Members` (r:1 w:0)
 	/// Proof: `GuardianMembership::Members` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:17 w:2)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::GuardianCooldown` (r:1 w:0)
+	/// Proof: `Breaker::GuardianCooldown` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:1 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:17 w:1)
-	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Raised` (r:1 w:1)
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	fn halt() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1121`
 		//  Estimated: `43762`
-		// Minimum execution time: 95_281_000 picoseconds.
-		Weight::from_parts(98_836_000, 43762)
-			.saturating_add(T::DbWeight::get().reads(20_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+		// Minimum execution time: 98_375_000 picoseconds.
+		Weight::from_parts(100_229_000, 43762)
+			.saturating_add(T::DbWeight::get().reads(21_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Breaker::Levels` (r:1 w:1)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
@@ -187,8 +189,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `574`
 		//  Estimated: `3506`
-		// Minimum execution time: 16_985_000 picoseconds.
-		Weight::from_parts(18_047_000, 3506)
+		// Minimum execution time: 16_645_000 picoseconds.
+		Weight::from_parts(17_886_000, 3506)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -198,8 +200,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `1486`
-		// Minimum execution time: 8_042_000 picoseconds.
-		Weight::from_parts(8_472_000, 1486)
+		// Minimum execution time: 7_961_000 picoseconds.
+		Weight::from_parts(8_473_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -213,8 +215,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `304`
 		//  Estimated: `3478`
-		// Minimum execution time: 14_882_000 picoseconds.
-		Weight::from_parts(15_803_000, 3478)
+		// Minimum execution time: 15_242_000 picoseconds.
+		Weight::from_parts(15_773_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -247,10 +249,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1172 + n * (901 ±0)`
 		//  Estimated: `3675 + n * (5218 ±0)`
-		// Minimum execution time: 6_259_000 picoseconds.
-		Weight::from_parts(16_854_742, 3675)
-			// Standard Error: 134_664
-			.saturating_add(Weight::from_parts(47_703_019, 0).saturating_mul(n.into()))
+		// Minimum execution time: 6_170_000 picoseconds.
+		Weight::from_parts(17_574_716, 3675)
+			// Standard Error: 207_674
+			.saturating_add(Weight::from_parts(46_900_870, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
@@ -276,10 +278,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1978`
 		//  Estimated: `6360`
-		// Minimum execution time: 47_971_000 picoseconds.
-		Weight::from_parts(50_340_335, 6360)
-			// Standard Error: 13_734
-			.saturating_add(Weight::from_parts(10_414, 0).saturating_mul(n.into()))
+		// Minimum execution time: 47_210_000 picoseconds.
+		Weight::from_parts(49_780_409, 6360)
+			// Standard Error: 9_474
+			.saturating_add(Weight::from_parts(29_032, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -291,8 +293,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_597_000 picoseconds.
-		Weight::from_parts(12_188_000, 3478)
+		// Minimum execution time: 11_607_000 picoseconds.
+		Weight::from_parts(11_947_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -304,8 +306,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 12_168_000 picoseconds.
-		Weight::from_parts(12_348_000, 3478)
+		// Minimum execution time: 11_838_000 picoseconds.
+		Weight::from_parts(12_478_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -317,27 +319,29 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `574`
 		//  Estimated: `3506`
-		// Minimum execution time: 17_817_000 picoseconds.
-		Weight::from_parts(18_177_000, 3506)
+		// Minimum execution time: 18_187_000 picoseconds.
+		Weight::from_parts(18_818_000, 3506)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `GuardianMembership::Members` (r:1 w:0)
 	/// Proof: `GuardianMembership::Members` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:17 w:2)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::GuardianCooldown` (r:1 w:0)
+	/// Proof: `Breaker::GuardianCooldown` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:1 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:17 w:1)
-	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Raised` (r:1 w:1)
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	fn halt() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1121`
 		//  Estimated: `43762`
-		// Minimum execution time: 95_281_000 picoseconds.
-		Weight::from_parts(98_836_000, 43762)
-			.saturating_add(RocksDbWeight::get().reads(20_u64))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
+		// Minimum execution time: 98_375_000 picoseconds.
+		Weight::from_parts(100_229_000, 43762)
+			.saturating_add(RocksDbWeight::get().reads(21_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Breaker::Levels` (r:1 w:1)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
@@ -347,8 +351,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `574`
 		//  Estimated: `3506`
-		// Minimum execution time: 16_985_000 picoseconds.
-		Weight::from_parts(18_047_000, 3506)
+		// Minimum execution time: 16_645_000 picoseconds.
+		Weight::from_parts(17_886_000, 3506)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -358,8 +362,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `1486`
-		// Minimum execution time: 8_042_000 picoseconds.
-		Weight::from_parts(8_472_000, 1486)
+		// Minimum execution time: 7_961_000 picoseconds.
+		Weight::from_parts(8_473_000, 1486)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -373,8 +377,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `304`
 		//  Estimated: `3478`
-		// Minimum execution time: 14_882_000 picoseconds.
-		Weight::from_parts(15_803_000, 3478)
+		// Minimum execution time: 15_242_000 picoseconds.
+		Weight::from_parts(15_773_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}

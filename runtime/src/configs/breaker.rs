@@ -25,10 +25,9 @@ parameter_types! {
 	/// market; one skewed block, which an attacker can buy, halts nothing): halting sales only
 	/// because prices move fast lets positions sink (measured by the cascade benchmark: halting
 	/// on a 20% range drained the backstop and stalled a 40% crash; halting on a pool ABOVE the
-	/// oracle, the best pool to sell into, made most of the crash's bad debt). A halt steps down
-	/// after 3 blocks with the spot less than 12% below the oracle (it ends as it began: an
-	/// outsider keeping the pool down buys no halt beyond the blocks it pays for), the throttle
-	/// after 50 blocks (5 minutes) with every input below 80% of its trigger; volatility counts
+	/// oracle, the best pool to sell into, made most of the crash's bad debt). A halt ends at the
+	/// first block the spot is not 15% below the oracle (an outsider keeping the pool down pays
+	/// for every halted block), the throttle steps down after 50 blocks (5 minutes) with every input below 80% of its trigger; volatility counts
 	/// from 10 returns.
 	pub DefaultBreakerParams: BreakerParams = BreakerParams {
 		throttle: Triggers {
