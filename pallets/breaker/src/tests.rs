@@ -859,3 +859,31 @@ fn guardians_halts_beyond_what_is_evaluated_are_refused() {
 		assert_ok!(Breaker::do_try_state());
 	});
 }
+
+/// Review of #26's guardian halts: when `Raised` is full of automatic levels, a guardian's
+/// halt displaces one of them (which keeps its level, but not its run of divergence: it is no
+/// longer evaluated every block), never the halt (which would then never end).
+#[test]
+fn a_guardians_halt_displaces_an_automatic_level_from_a_full_raised_set() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(Breaker::set_breaker_params(RuntimeOrigin::root(), without_volatility()));
+		for asset in 1..=MAX_ASSETS {
+			MockDex::set(asset, fx(100.0));
+			feed_and_end(asset, 100.0, 1);
+		}
+		// Each pool 20% below its oracle: all three Throttled, each with a run of divergence.
+		for asset in 1..=MAX_ASSETS {
+			MockDex::set(asset, fx(80.0));
+			MockOracle::feed(asset, fx(100.0), 12_000);
+		}
+		end_block(2);
+		assert_eq!(Raised::<Test>::get().into_inner(), vec![1, 2, 3]);
+		assert!((1..=MAX_ASSETS).all(|a| Levels::<Test>::get(a).unwrap().diverged_since == Some(2)));
+		MockOracle::feed(4, fx(1.0), 12_000);
+		assert_ok!(Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 4));
+		assert_eq!(Raised::<Test>::get().into_inner(), vec![1, 2, 4]);
+		let dropped = Levels::<Test>::get(3).unwrap();
+		assert_eq!((dropped.level, dropped.diverged_since), (Level::Throttled, None));
+		assert_ok!(Breaker::do_try_state());
+	});
+}
