@@ -910,8 +910,10 @@ impl<T: Config> Pallet<T> {
 		let state = Volatility::<T>::get(asset);
 		let volatility = state.and_then(|s| Self::counted_volatility(&s, &params));
 		let moved = levels::moved(&Windows::<T>::get(asset), Self::now(), params.window_blocks);
-		let divergence = state
-			.map(|s| s.price)
+		// Against the lowest price the feeds allow (the checked quote's low end): one feeder
+		// raising the upper end of two fresh feeds (or a held rise) moves no halt.
+		let divergence = Self::bounds(asset)
+			.map(|(low, _, _)| low)
 			.zip(T::Spot::spot(asset))
 			.map(|(oracle, spot)| levels::spot_below(spot, oracle));
 		levels::Inputs { volatility, moved, divergence }

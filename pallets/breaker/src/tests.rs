@@ -887,3 +887,24 @@ fn a_guardians_halt_displaces_an_automatic_level_from_a_full_raised_set() {
 		assert_ok!(Breaker::do_try_state());
 	});
 }
+
+/// #26 (the cascade benchmark's `feeder-attack-stale`, with the guard's agreement widened): the
+/// halt's divergence was measured against the oracle's stored value, the middle of the fresh
+/// feeds' two ends, so one of two fresh feeders raising its end made the pool look below the
+/// oracle. It is now measured against the low end.
+#[test]
+fn one_feeder_raising_its_end_moves_no_divergence() {
+	new_test_ext().execute_with(|| {
+		MockDex::set(1, fx(100.0));
+		combine(1, &[100.0, 100.0, 100.0], 6_000);
+		// Two fresh (the third stale), 4% apart: they agree (within half the mock's 10% jump).
+		System::set_block_number(2);
+		let feeds = [(fx(100.0), 700_000), (fx(104.0), 700_000), (fx(100.0), 0)];
+		assert!(Breaker::combine(&1, feeds, 700_000, EXPIRES).is_some());
+		assert_eq!(ends(), (fx(100.0), fx(104.0)));
+		assert_eq!(Breaker::inputs(&1).divergence, Some(Permill::zero()));
+		// A pool below the low end counts.
+		MockDex::set(1, fx(90.0));
+		assert_eq!(Breaker::inputs(&1).divergence, Some(Permill::from_percent(10)));
+	});
+}

@@ -78,6 +78,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Levels` (r:16 w:16)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:17 w:0)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:32 w:0)
@@ -85,14 +87,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 16]`.
 	fn on_finalize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1172 + n * (901 ±0)`
+		//  Measured:  `1226 + n * (969 ±0)`
 		//  Estimated: `3675 + n * (5218 ±0)`
-		// Minimum execution time: 6_170_000 picoseconds.
-		Weight::from_parts(17_574_716, 3675)
-			// Standard Error: 207_674
-			.saturating_add(Weight::from_parts(46_900_870, 0).saturating_mul(n.into()))
+		// Minimum execution time: 6_209_000 picoseconds.
+		Weight::from_parts(16_501_076, 3675)
+			// Standard Error: 179_457
+			.saturating_add(Weight::from_parts(51_500_243, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5218).saturating_mul(n.into()))
@@ -112,14 +114,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Oracle::Values` (r:1 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 32]`.
-	fn combine(n: u32, ) -> Weight {
+	fn combine(_n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1978`
 		//  Estimated: `6360`
-		// Minimum execution time: 47_210_000 picoseconds.
-		Weight::from_parts(49_780_409, 6360)
-			// Standard Error: 9_474
-			.saturating_add(Weight::from_parts(29_032, 0).saturating_mul(n.into()))
+		// Minimum execution time: 47_380_000 picoseconds.
+		Weight::from_parts(50_915_979, 6360)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -131,8 +131,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_607_000 picoseconds.
-		Weight::from_parts(11_947_000, 3478)
+		// Minimum execution time: 11_737_000 picoseconds.
+		Weight::from_parts(12_168_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -144,8 +144,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_838_000 picoseconds.
-		Weight::from_parts(12_478_000, 3478)
+		// Minimum execution time: 12_088_000 picoseconds.
+		Weight::from_parts(12_469_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -157,8 +157,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `574`
 		//  Estimated: `3506`
-		// Minimum execution time: 18_187_000 picoseconds.
-		Weight::from_parts(18_818_000, 3506)
+		// Minimum execution time: 17_997_000 picoseconds.
+		Weight::from_parts(18_738_000, 3506)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -176,8 +176,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1121`
 		//  Estimated: `43762`
-		// Minimum execution time: 98_375_000 picoseconds.
-		Weight::from_parts(100_229_000, 43762)
+		// Minimum execution time: 99_277_000 picoseconds.
+		Weight::from_parts(102_222_000, 43762)
 			.saturating_add(T::DbWeight::get().reads(21_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -189,8 +189,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `574`
 		//  Estimated: `3506`
-		// Minimum execution time: 16_645_000 picoseconds.
-		Weight::from_parts(17_886_000, 3506)
+		// Minimum execution time: 16_654_000 picoseconds.
+		Weight::from_parts(17_436_000, 3506)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -200,7 +200,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `1486`
-		// Minimum execution time: 7_961_000 picoseconds.
+		// Minimum execution time: 7_921_000 picoseconds.
 		Weight::from_parts(8_473_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -215,8 +215,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `304`
 		//  Estimated: `3478`
-		// Minimum execution time: 15_242_000 picoseconds.
-		Weight::from_parts(15_773_000, 3478)
+		// Minimum execution time: 14_922_000 picoseconds.
+		Weight::from_parts(15_203_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -240,6 +240,8 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Levels` (r:16 w:16)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:17 w:0)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:32 w:0)
@@ -247,14 +249,14 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[0, 16]`.
 	fn on_finalize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1172 + n * (901 ±0)`
+		//  Measured:  `1226 + n * (969 ±0)`
 		//  Estimated: `3675 + n * (5218 ±0)`
-		// Minimum execution time: 6_170_000 picoseconds.
-		Weight::from_parts(17_574_716, 3675)
-			// Standard Error: 207_674
-			.saturating_add(Weight::from_parts(46_900_870, 0).saturating_mul(n.into()))
+		// Minimum execution time: 6_209_000 picoseconds.
+		Weight::from_parts(16_501_076, 3675)
+			// Standard Error: 179_457
+			.saturating_add(Weight::from_parts(51_500_243, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
-			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5218).saturating_mul(n.into()))
@@ -274,14 +276,12 @@ impl WeightInfo for () {
 	/// Storage: `Oracle::Values` (r:1 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 32]`.
-	fn combine(n: u32, ) -> Weight {
+	fn combine(_n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1978`
 		//  Estimated: `6360`
-		// Minimum execution time: 47_210_000 picoseconds.
-		Weight::from_parts(49_780_409, 6360)
-			// Standard Error: 9_474
-			.saturating_add(Weight::from_parts(29_032, 0).saturating_mul(n.into()))
+		// Minimum execution time: 47_380_000 picoseconds.
+		Weight::from_parts(50_915_979, 6360)
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -293,8 +293,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_607_000 picoseconds.
-		Weight::from_parts(11_947_000, 3478)
+		// Minimum execution time: 11_737_000 picoseconds.
+		Weight::from_parts(12_168_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -306,8 +306,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_838_000 picoseconds.
-		Weight::from_parts(12_478_000, 3478)
+		// Minimum execution time: 12_088_000 picoseconds.
+		Weight::from_parts(12_469_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -319,8 +319,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `574`
 		//  Estimated: `3506`
-		// Minimum execution time: 18_187_000 picoseconds.
-		Weight::from_parts(18_818_000, 3506)
+		// Minimum execution time: 17_997_000 picoseconds.
+		Weight::from_parts(18_738_000, 3506)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -338,8 +338,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1121`
 		//  Estimated: `43762`
-		// Minimum execution time: 98_375_000 picoseconds.
-		Weight::from_parts(100_229_000, 43762)
+		// Minimum execution time: 99_277_000 picoseconds.
+		Weight::from_parts(102_222_000, 43762)
 			.saturating_add(RocksDbWeight::get().reads(21_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -351,8 +351,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `574`
 		//  Estimated: `3506`
-		// Minimum execution time: 16_645_000 picoseconds.
-		Weight::from_parts(17_886_000, 3506)
+		// Minimum execution time: 16_654_000 picoseconds.
+		Weight::from_parts(17_436_000, 3506)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -362,7 +362,7 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `1486`
-		// Minimum execution time: 7_961_000 picoseconds.
+		// Minimum execution time: 7_921_000 picoseconds.
 		Weight::from_parts(8_473_000, 1486)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
@@ -377,8 +377,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `304`
 		//  Estimated: `3478`
-		// Minimum execution time: 15_242_000 picoseconds.
-		Weight::from_parts(15_773_000, 3478)
+		// Minimum execution time: 14_922_000 picoseconds.
+		Weight::from_parts(15_203_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}

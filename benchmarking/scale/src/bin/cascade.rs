@@ -81,6 +81,40 @@ struct Scenario {
 	/// block from `FROM` to `TO`, to keep its spot [`ATTACK_BELOW`] below the oracle (against
 	/// the arbitrageur, who buys it back each block): the DEX-spot halt attack.
 	attack: Option<(u32, u32)>,
+	/// `# attack feeder FROM`: the chain has three feeders (quorum 2); from block `FROM` the
+	/// third reports XBTC [`FEEDER_PUMP`] above the market and a colluding borrower tries to
+	/// borrow every block against it (the attack's profit: what it could walk away with).
+	feeder_attack: Option<u32>,
+	/// `# stale feeder FROM`: with three feeders, the second stops feeding from block `FROM`.
+	stale_from: Option<u32>,
+}
+
+/// How far above the market the malicious feeder reports XBTC.
+const FEEDER_PUMP: f64 = 1.5;
+/// The colluding borrower's XBTC collateral.
+const PUMP_COLLATERAL: u128 = 10 * UNIT;
+
+/// The three feeders of the feeder scenarios: the dev chain's (Alice), an honest second and the
+/// malicious third.
+fn feeders() -> [AccountId; 3] {
+	use frame_support::traits::SortedMembers;
+	let first = margincall_runtime::OracleMembership::sorted_members()
+		.first()
+		.cloned()
+		.expect("the dev chain has a feeder");
+	[first, account(u64::MAX - 5), account(u64::MAX - 6)]
+}
+
+fn feed_as(feeder: &AccountId, xbtc: u32) {
+	let values = frame_support::BoundedVec::truncate_from(vec![
+		(USDM, margincall_runtime::configs::Price::from_u32(1)),
+		(XBTC, margincall_runtime::configs::Price::from_u32(xbtc)),
+	]);
+	dispatch(Some(feeder), RuntimeCall::Oracle(orml_oracle::Call::feed_values { values }));
+}
+
+fn pump_borrower() -> AccountId {
+	account(u64::MAX - 7)
 }
 
 /// How far below the oracle the halt attack pushes the pool at the end of each block (the
@@ -117,12 +151,20 @@ fn load(path: &std::path::Path) -> Scenario {
 	let mut whale = false;
 	let mut feed_lag = 0;
 	let mut attack = None;
+	let mut feeder_attack = None;
+	let mut stale_from = None;
 	for line in text.lines().map(str::trim) {
 		if line == "# whale" {
 			whale = true;
 		}
 		if let Some(lag) = line.strip_prefix("# feed_lag ") {
 			feed_lag = lag.parse().expect("# feed_lag N");
+		}
+		if let Some(from) = line.strip_prefix("# attack feeder ") {
+			feeder_attack = Some(from.parse().expect("# attack feeder FROM"));
+		}
+		if let Some(from) = line.strip_prefix("# stale feeder ") {
+			stale_from = Some(from.parse().expect("# stale feeder FROM"));
 		}
 		if let Some(span) = line.strip_prefix("# attack halt ") {
 			let (from, to) = span.split_once(' ').expect("# attack halt FROM TO");
@@ -137,7 +179,7 @@ fn load(path: &std::path::Path) -> Scenario {
 		rows.insert(cols[0].parse().expect("block"), cols[2].parse().expect("price"));
 	}
 	let name = path.file_stem().expect("a file").to_string_lossy().into_owned();
-	Scenario { name, path: rows, whale, feed_lag, attack }
+	Scenario { name, path: rows, whale, feed_lag, attack, feeder_attack, stale_from }
 }
 
 /// One block's readings.
@@ -182,6 +224,8 @@ struct Outcome {
 	attacker_profit: Option<f64>,
 	/// Blocks XBTC ended `Halted`.
 	halted_blocks: u32,
+	/// USDM the colluding borrower of the feeder attack holds as debt at the end.
+	pump_borrowed: f64,
 	samples: Vec<Sample>,
 }
 
@@ -404,6 +448,36 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 			Setting::On => {},
 			Setting::Guard(p) => with_jump(p),
 		}
+		let three = scenario.feeder_attack.is_some() || scenario.stale_from.is_some();
+		if three {
+			// Two more feeders: the quorum in force becomes 2 of 3 (a strict majority).
+			for who in feeders().iter().skip(1) {
+				<margincall_runtime::Balances as frame_support::traits::fungible::Mutate<
+					AccountId,
+				>>::mint_into(who, 1_000 * UNIT)
+				.expect("mint");
+				margincall_runtime::OracleMembership::add_member(
+					RuntimeOrigin::root(),
+					who.clone().into(),
+				)
+				.expect("root adds a feeder");
+				feed_as(who, XBTC_PRICE);
+			}
+			let who = pump_borrower();
+			<margincall_runtime::Balances as frame_support::traits::fungible::Mutate<AccountId>>::mint_into(
+				&who,
+				1_000 * UNIT,
+			)
+			.expect("mint");
+			margincall_runtime::Assets::mint_into(XBTC, &who, PUMP_COLLATERAL).expect("mint");
+			dispatch(
+				Some(&who),
+				RuntimeCall::Lending(pallet_lending::Call::supply {
+					asset: XBTC,
+					amount: PUMP_COLLATERAL,
+				}),
+			);
+		}
 		<margincall_runtime::Oracle as OnFinalize<u32>>::on_finalize(1);
 		<Breaker as OnFinalize<u32>>::on_finalize(1);
 		// The arbitrageur's inventory (its trades are capped per block, not by its funds).
@@ -469,7 +543,34 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 			// The oracle: what the feeders report, `feed_lag` blocks after the market.
 			let price = price_at(&scenario.path, block.saturating_sub(scenario.feed_lag).max(1));
 			let market = price_at(&scenario.path, block);
-			feed(price);
+			if three {
+				let [honest, second, malicious] = feeders();
+				feed_as(&honest, price);
+				if scenario.stale_from.is_none_or(|from| block < from) {
+					feed_as(&second, price);
+				}
+				let attacking = scenario.feeder_attack.is_some_and(|from| block >= from);
+				let pumped =
+					if attacking { (f64::from(price) * FEEDER_PUMP) as u32 } else { price };
+				feed_as(&malicious, pumped);
+				if attacking {
+					// The colluding borrower asks for its limit at the pumped price, then half
+					// of it, then a tenth (each refused or granted by the lending pallet).
+					let limit = PUMP_COLLATERAL as f64 / UNIT as f64 * f64::from(pumped) * 0.73;
+					for share in [1.0, 0.5, 0.1] {
+						let amount = (limit * share * UNIT as f64) as u128;
+						let call = RuntimeCall::Lending(pallet_lending::Call::borrow {
+							asset: USDM,
+							amount,
+						});
+						if call.dispatch(RuntimeOrigin::signed(pump_borrower())).is_ok() {
+							break;
+						}
+					}
+				}
+			} else {
+				feed(price);
+			}
 			// What the block starts with: positions below 1 at the new price.
 			let below_one = positions
 				.iter()
@@ -552,6 +653,16 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 			- <margincall_runtime::Assets as Inspect<AccountId>>::balance(USDM, &treasury) as f64)
 			/ UNIT as f64;
 		out.liquidated = liquidated.len();
+		if three {
+			// What the colluding borrower walks away with: its debt beyond its collateral's
+			// worth at the market (it repays otherwise).
+			let who = pump_borrower();
+			use pallet_lending::LendingPositions;
+			let debt = Lending::debt(&who, &USDM).unwrap_or(0) as f64 / UNIT as f64;
+			let collateral = Lending::supplied(&who, &XBTC).unwrap_or(0) as f64 / UNIT as f64;
+			out.attacker_profit = Some((debt - collateral * final_price).max(0.0));
+			out.pump_borrowed = debt;
+		}
 		if scenario.attack.is_some() {
 			let who = attacker();
 			let balance = |asset| {
@@ -748,7 +859,12 @@ fn main() {
 					.map(|b| b.to_string())
 					.unwrap_or_else(|| "not within the run".into()),
 				o.halted_blocks,
-				o.attacker_profit.map(|p| format!("{p:.0}")).unwrap_or_else(|| "-".into()),
+				o.attacker_profit
+					.map(|p| match o.pump_borrowed {
+						d if d > 0.0 => format!("{p:.0} (borrowed {d:.0})"),
+						_ => format!("{p:.0}"),
+					})
+					.unwrap_or_else(|| "-".into()),
 			);
 			println!("{line}");
 			let _ = writeln!(out, "{line}");
