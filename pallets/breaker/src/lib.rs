@@ -944,7 +944,10 @@ impl<T: Config> Pallet<T> {
 					continue;
 				},
 				(true, Some(_)) => {
-					let cooldown = now.saturating_add(T::GuardianHaltBlocks::get());
+					// As many free blocks as the halt held (its last block included): a
+					// guardian keeps an asset halted at most half the time.
+					let cooldown =
+						now.saturating_add(T::GuardianHaltBlocks::get()).saturating_add(1);
 					GuardianCooldown::<T>::insert(asset, cooldown);
 					let inputs = Self::inputs(asset);
 					let next = levels::expire(&inputs, &params, state.diverged_since, now);

@@ -785,11 +785,16 @@ fn a_guardians_halt_runs_out_unless_governance_keeps_it() {
 			Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 1),
 			Error::<Test>::GuardianCooldown
 		);
-		assert_eq!(GuardianCooldown::<Test>::get(1), Some(until + GUARDIAN_HALT_BLOCKS));
+		assert_eq!(GuardianCooldown::<Test>::get(1), Some(until + GUARDIAN_HALT_BLOCKS + 1));
+		System::set_block_number((until + GUARDIAN_HALT_BLOCKS).into());
+		assert_noop!(
+			Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 1),
+			Error::<Test>::GuardianCooldown
+		);
 
 		// Expired into a pool that stayed below the oracle: the run was tracked while the halt
 		// ran, so the asset stays halted (automatic now), not throttled for a few blocks.
-		let start = until + GUARDIAN_HALT_BLOCKS;
+		let start = until + GUARDIAN_HALT_BLOCKS + 1;
 		System::set_block_number(start.into());
 		assert_ok!(Breaker::halt(RuntimeOrigin::signed(GUARDIAN), 1));
 		MockDex::set(1, fx(70.0));
