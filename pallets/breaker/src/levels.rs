@@ -303,9 +303,9 @@ impl Inputs {
 		None
 	}
 
-	/// Whether the spot is below the oracle by the halt trigger scaled by `scale`.
-	fn below(&self, params: &BreakerParams, scale: Permill) -> bool {
-		self.divergence.is_some_and(|d| d >= scaled(params.halt.divergence, scale))
+	/// Whether the spot is below the oracle by the halt trigger.
+	fn below(&self, params: &BreakerParams) -> bool {
+		self.divergence.is_some_and(|d| d >= params.halt.divergence)
 	}
 }
 
@@ -327,13 +327,14 @@ pub fn target(
 	}
 }
 
-/// Whether every input is below `release` × the triggers of `level` (calm at that level: for
-/// `Halted`, the divergence alone).
+/// Whether the inputs are calm at `level`: for `Throttled`, every input below `release` × its
+/// trigger; for `Halted`, the spot no longer below the oracle by the halt trigger (a halt has
+/// no hysteresis: it lasts as long as its run).
 pub fn calm(inputs: &Inputs, params: &BreakerParams, level: Level) -> bool {
 	match level {
 		Level::Normal => true,
 		Level::Throttled => inputs.reaches(&params.throttle, params.release).is_none(),
-		Level::Halted => !inputs.below(params, params.release),
+		Level::Halted => !inputs.below(params),
 	}
 }
 
@@ -377,8 +378,7 @@ pub fn step(
 	if state.forced {
 		return (state, None);
 	}
-	let diverged_since =
-		inputs.below(params, Permill::one()).then(|| state.diverged_since.unwrap_or(now));
+	let diverged_since = track_run(state, inputs, params, now);
 	let state = LevelState { diverged_since, ..state };
 	let (target, cause) = target(inputs, params, diverged_since, now);
 	if target > state.level {
@@ -392,7 +392,7 @@ pub fn step(
 	// the oracle by the halt trigger ends it (an outsider pays for every block it halts; a
 	// pool hovering at the trigger needs a new run of `halt.blocks` to halt again).
 	if state.level == Level::Halted {
-		if diverged_since.is_some() {
+		if !calm(inputs, params, Level::Halted) {
 			return (LevelState { calm_since: None, ..state }, None);
 		}
 		let down = LevelState { level: Level::Throttled, since: now, calm_since: None, ..state };
@@ -424,15 +424,16 @@ pub fn expire(
 	LevelState { since: now, ..state }
 }
 
-/// The run of divergence of a forced level at block `now` (tracked while a guardian's halt
-/// runs, so that its expiry knows it).
+/// The first block of `state`'s run of divergence at block `now`, `None` when the run breaks
+/// (`step` counts it; it is also tracked while a guardian's halt runs, so that its expiry
+/// knows it).
 pub fn track_run(
 	state: LevelState,
 	inputs: &Inputs,
 	params: &BreakerParams,
 	now: u32,
 ) -> Option<u32> {
-	inputs.below(params, Permill::one()).then(|| state.diverged_since.unwrap_or(now))
+	inputs.below(params).then(|| state.diverged_since.unwrap_or(now))
 }
 
 /// The low and high price of a run of blocks starting at `start`.
@@ -710,8 +711,8 @@ mod tests {
 		/// #26's class: whatever the inputs (any volatility, any range, the spot anywhere above
 		/// or below the oracle, an asset evaluated in runs of blocks with gaps), an automatic
 		/// level becomes `Halted` only at the end of a run of `halt.blocks` evaluations in a
-		/// row with the spot below the oracle by the halt trigger; and `step` keeps its other
-		/// promises (never two steps down at once; a forced level never moves).
+		/// row with the spot below the oracle by the halt trigger; and never two steps down at
+		/// once.
 		#[test]
 		fn only_a_run_of_divergence_halts(
 			steps in proptest::collection::vec(

@@ -1140,7 +1140,8 @@ impl<T: Config> Pallet<T> {
 	/// Forces `asset` to `level` until block `until` (a guardian's halt) or until reset.
 	/// Refused when nothing would change, and when a running halt with an end would be
 	/// renewed (a guardian keeps an asset halted no longer than `GuardianHaltBlocks`; a forced
-	/// level without an end, `AdminOrigin`'s, replaces a guardian's).
+	/// level without an end, `AdminOrigin`'s, replaces a guardian's; `halt` refuses a
+	/// guardian's over governance's before the asset's price is checked).
 	pub(crate) fn do_force_level(
 		asset: T::AssetId,
 		level: Level,
@@ -1150,18 +1151,25 @@ impl<T: Config> Pallet<T> {
 		let unchanged =
 			state.forced && state.level == level && (until.is_some() || state.until.is_none());
 		ensure!(!unchanged, Error::<T>::LevelUnchanged);
-		let mut raised = Raised::<T>::get().into_inner();
-		if until.is_some() && !raised.contains(&asset) {
-			if raised.len() >= T::MaxAssets::get() as usize {
-				// Full: the guardian's halt displaces an automatic level, never another halt.
-				let halts = raised
-					.iter()
-					.filter(|a| Levels::<T>::get(a).is_some_and(|s| s.until.is_some()))
-					.count();
-				ensure!(halts < T::MaxAssets::get() as usize, Error::<T>::TooManyHalts);
-			}
-			raised.push(asset);
-		}
+		// A level with an end is evaluated every block until it ends: it joins `Raised`.
+		let raised = match until {
+			Some(_) => {
+				let mut raised = Raised::<T>::get().into_inner();
+				if !raised.contains(&asset) {
+					if raised.len() >= T::MaxAssets::get() as usize {
+						// Full: it displaces an automatic level, never another halt.
+						let halts = raised
+							.iter()
+							.filter(|a| Levels::<T>::get(a).is_some_and(|s| s.until.is_some()))
+							.count();
+						ensure!(halts < T::MaxAssets::get() as usize, Error::<T>::TooManyHalts);
+					}
+					raised.push(asset);
+				}
+				Some(raised)
+			},
+			None => None,
+		};
 		// A guardian's halt keeps the run of divergence it found (tracked until it ends).
 		let diverged_since = until.and(state.diverged_since);
 		let since = Self::now();
@@ -1169,10 +1177,9 @@ impl<T: Config> Pallet<T> {
 			asset,
 			LevelState { level, since, calm_since: None, forced: true, until, diverged_since },
 		);
-		if until.is_some() {
-			Self::put_raised(raised);
-		} else {
-			Self::unraise(&asset);
+		match raised {
+			Some(raised) => Self::put_raised(raised),
+			None => Self::unraise(&asset),
 		}
 		Self::deposit_event(Event::LevelChanged {
 			asset,

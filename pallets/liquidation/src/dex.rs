@@ -42,7 +42,7 @@ impl<T: Config> Pallet<T> {
 	fn quote_dex(borrower: &T::AccountId, plan: &Plan<T::AssetId>) -> Result<DexQuote, DexRefusal> {
 		// A halted collateral first: the refusal names the breaker's reason, not what a halted
 		// pool also fails (a pool halted for sitting below the oracle is beyond the bound too).
-		Self::pair_gate(&plan.collateral_asset)?;
+		let cap = Self::pair_gate(&plan.collateral_asset)?;
 		let params = Params::<T>::get();
 		let input = T::Dex::quote_price_tokens_for_exact_tokens(
 			Self::dex_asset(plan.collateral_asset),
@@ -61,7 +61,7 @@ impl<T: Config> Pallet<T> {
 			return Err(DexRefusal::NoCash { needed: input, available });
 		}
 		let value = Self::sale_value(input, plan.collateral_price);
-		Self::breaker_gate(borrower, plan, value)?;
+		Self::breaker_gate(borrower, plan, value, cap)?;
 		Ok(DexQuote { input, to_insurance, tip, value })
 	}
 
@@ -121,14 +121,16 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The circuit breaker's say on a DEX sale of `value` of `plan`'s collateral for
-	/// `borrower`: open, halted, or throttled (within the block's cap, and only for the head of
-	/// the collateral's queue or a position riskier than it).
+	/// `borrower`, given the collateral's gate `cap` ([`Self::pair_gate`], not halted): open, or
+	/// throttled (within the block's cap, and only for the head of the collateral's queue or a
+	/// position riskier than it).
 	fn breaker_gate(
 		borrower: &T::AccountId,
 		plan: &Plan<T::AssetId>,
 		value: u128,
+		cap: Option<u128>,
 	) -> Result<(), DexRefusal> {
-		let Some(left) = Self::pair_gate(&plan.collateral_asset)? else {
+		let Some(left) = cap else {
 			return Ok(());
 		};
 		let behind = Self::live_queue(&plan.collateral_asset)
