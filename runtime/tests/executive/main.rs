@@ -24,6 +24,13 @@ use sp_runtime::{
 
 mod oracle;
 
+/// An oracle feed of `values` (signed by a feeder in the tests).
+fn feed(values: Vec<(u32, Price)>) -> RuntimeCall {
+	RuntimeCall::Oracle(orml_oracle::Call::feed_values {
+		values: frame_support::BoundedVec::truncate_from(values),
+	})
+}
+
 /// Genesis time of the tests: 2026-01-01 (ms), a multiple of the slot duration.
 const T0: u64 = 1_767_225_600_000;
 
@@ -170,17 +177,7 @@ fn local_testnet_genesis_builds() {
 /// local test network a price needs two fresh feeders (one alone leaves the old price).
 #[test]
 fn a_price_needs_the_chain_specs_quorum_of_fresh_feeders() {
-	let feed = |who, xbtc: u32| {
-		signed(
-			who,
-			RuntimeCall::Oracle(orml_oracle::Call::feed_values {
-				values: frame_support::BoundedVec::truncate_from(vec![(
-					XBTC,
-					Price::from_u32(xbtc),
-				)]),
-			}),
-		)
-	};
+	let feed = |who, xbtc: u32| signed(who, feed(vec![(XBTC, Price::from_u32(xbtc))]));
 	let combined = || <Oracle as orml_traits::DataProvider<u32, Price>>::get(&XBTC);
 	genesis("development").execute_with(|| {
 		assert_eq!(margincall_runtime::Breaker::feed_quorum(), 1);
@@ -515,9 +512,7 @@ fn priority_bands_hold_against_a_large_tip() {
 			dest: account(Sr25519Keyring::Ferdie).into(),
 			value: UNIT,
 		});
-		let feed = RuntimeCall::Oracle(orml_oracle::Call::feed_values {
-			values: frame_support::BoundedVec::truncate_from(vec![(XBTC, Price::from_u32(50_000))]),
-		});
+		let feed = feed(vec![(XBTC, Price::from_u32(50_000))]);
 		let whale_tip = 10_000 * UNIT;
 		let p_feed = priority(signed(Sr25519Keyring::Alice, feed));
 		// The worker's settlement is valid from the local node only (its own worker): from the
@@ -595,14 +590,7 @@ fn levels_out_of_reach() -> pallet_breaker::BreakerParams {
 /// [`eve_below_one`] with the breaker's default triggers.
 fn eve_below_one_breaker_on() -> AccountId {
 	let eve = account(Sr25519Keyring::Eve);
-	let feed = |xbtc: u32| {
-		RuntimeCall::Oracle(orml_oracle::Call::feed_values {
-			values: frame_support::BoundedVec::truncate_from(vec![
-				(USDM, Price::from_u32(1)),
-				(XBTC, Price::from_u32(xbtc)),
-			]),
-		})
-	};
+	let feed = |xbtc: u32| feed(vec![(USDM, Price::from_u32(1)), (XBTC, Price::from_u32(xbtc))]);
 	let lending = |c| RuntimeCall::Lending(c);
 	let results = block(vec![
 		signed(Sr25519Keyring::Alice, feed(60_000)),
@@ -741,17 +729,8 @@ fn the_runtime_try_state_catches_broken_invariants() {
 fn the_breaker_samples_the_combined_price_once_a_block() {
 	genesis("local_testnet").execute_with(|| {
 		use margincall_runtime::Breaker;
-		let feed = |who: Sr25519Keyring, xbtc: u32| {
-			signed(
-				who,
-				RuntimeCall::Oracle(orml_oracle::Call::feed_values {
-					values: frame_support::BoundedVec::truncate_from(vec![(
-						XBTC,
-						Price::from_u32(xbtc),
-					)]),
-				}),
-			)
-		};
+		let feed =
+			|who: Sr25519Keyring, xbtc: u32| signed(who, feed(vec![(XBTC, Price::from_u32(xbtc))]));
 		use Sr25519Keyring::{Alice, Bob, Charlie};
 		// Block 1 samples genesis's seeded references; block 2 the median of 60,000, 61,000,
 		// 59,000: 60,000.
@@ -810,12 +789,7 @@ fn dump_xbtc_until_halted() {
 			Level::Throttled,
 			"not halted after {n} block(s)"
 		);
-		let feed = RuntimeCall::Oracle(orml_oracle::Call::feed_values {
-			values: frame_support::BoundedVec::truncate_from(vec![
-				(USDM, Price::from_u32(1)),
-				(XBTC, Price::from_u32(50_000)),
-			]),
-		});
+		let feed = feed(vec![(USDM, Price::from_u32(1)), (XBTC, Price::from_u32(50_000))]);
 		assert_ok!(block(vec![signed(Sr25519Keyring::Alice, feed)])[0].expect("valid"));
 	}
 	assert!(events().iter().any(|e| matches!(
@@ -896,9 +870,7 @@ fn a_dex_above_the_oracle_is_sold_into_and_one_dumped_below_it_for_three_blocks_
 			Err(pallet_lending::Error::<Runtime>::AssetHalted.into())
 		);
 		// A later feed confirms the price.
-		let confirm = RuntimeCall::Oracle(orml_oracle::Call::feed_values {
-			values: frame_support::BoundedVec::truncate_from(vec![(XBTC, Price::from_u32(50_000))]),
-		});
+		let confirm = feed(vec![(XBTC, Price::from_u32(50_000))]);
 		assert_ok!(block(vec![signed(Sr25519Keyring::Alice, confirm)])[0].expect("valid"));
 		assert_eq!(Breaker::held_price(&XBTC), None);
 		assert!(events().iter().any(|e| matches!(
@@ -968,9 +940,7 @@ fn a_halted_drop_with_an_empty_treasury_goes_to_auction_and_a_taker_buys_it() {
 		};
 		use margincall_runtime::{Lending, Liquidation};
 		let eve = eve_below_one_breaker_on();
-		let confirm = RuntimeCall::Oracle(orml_oracle::Call::feed_values {
-			values: frame_support::BoundedVec::truncate_from(vec![(XBTC, Price::from_u32(50_000))]),
-		});
+		let confirm = feed(vec![(XBTC, Price::from_u32(50_000))]);
 		assert_ok!(block(vec![signed(Sr25519Keyring::Alice, confirm)])[0].expect("valid"));
 		dump_xbtc_until_halted();
 		let treasury = Liquidation::insurance_account();
@@ -1013,12 +983,7 @@ fn a_halted_drop_with_an_empty_treasury_goes_to_auction_and_a_taker_buys_it() {
 		assert_eq!(top, Price::from_u32(52_500));
 		// Blocks pass (the feeders keep the price fresh); the price falls 1% a block.
 		for _ in 0..8 {
-			let feed = RuntimeCall::Oracle(orml_oracle::Call::feed_values {
-				values: frame_support::BoundedVec::truncate_from(vec![
-					(USDM, Price::from_u32(1)),
-					(XBTC, Price::from_u32(50_000)),
-				]),
-			});
+			let feed = feed(vec![(USDM, Price::from_u32(1)), (XBTC, Price::from_u32(50_000))]);
 			assert_ok!(block(vec![signed(Sr25519Keyring::Alice, feed)])[0].expect("valid"));
 		}
 		let status = Liquidation::auction_statuses();
@@ -1077,12 +1042,10 @@ fn the_measured_volatility_suggests_risk_parameters() {
 	genesis("development").execute_with(|| {
 		use margincall_runtime::configs::breaker::{suggestion, suggestion_params};
 		let feed = |xbtc: u32| {
-			RuntimeCall::Oracle(orml_oracle::Call::feed_values {
-				values: frame_support::BoundedVec::truncate_from(vec![
+			feed(vec![
 					(USDM, Price::from_u32(1)),
 					(XBTC, Price::from_u32(xbtc)),
-				]),
-			})
+				])
 		};
 		// ±1% a block (within the guard's 5%).
 		for i in 0..12u32 {

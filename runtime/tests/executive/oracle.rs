@@ -1,18 +1,11 @@
 //! Oracle integrity (#26): who may feed what, and who sets the feeders and the quorum.
 
 use super::*;
-use frame_support::BoundedVec;
 use margincall_runtime::{feeds::UNLISTED_ASSET, Breaker, RuntimeOrigin};
 use sp_runtime::{
 	traits::Dispatchable,
 	transaction_validity::{InvalidTransaction, TransactionSource},
 };
-
-fn feed(values: Vec<(u32, Price)>) -> RuntimeCall {
-	RuntimeCall::Oracle(orml_oracle::Call::feed_values {
-		values: BoundedVec::truncate_from(values),
-	})
-}
 
 /// A feeder's feed naming an asset with no market is refused before inclusion, in the pool and
 /// in a block alike (was: accepted, and 16 such ids first in a block kept every real asset out

@@ -121,6 +121,15 @@ fn pump_borrower() -> AccountId {
 /// halt trigger is 15%).
 const ATTACK_BELOW: f64 = 0.20;
 
+/// Gives `who` the native balance an account needs to transact.
+fn endow(who: &AccountId) {
+	<margincall_runtime::Balances as frame_support::traits::fungible::Mutate<AccountId>>::mint_into(
+		who,
+		1_000 * UNIT,
+	)
+	.expect("mint");
+}
+
 fn attacker() -> AccountId {
 	account(u64::MAX - 4)
 }
@@ -452,10 +461,7 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 		if three {
 			// Two more feeders: the quorum in force becomes 2 of 3 (a strict majority).
 			for who in feeders().iter().skip(1) {
-				<margincall_runtime::Balances as frame_support::traits::fungible::Mutate<
-					AccountId,
-				>>::mint_into(who, 1_000 * UNIT)
-				.expect("mint");
+				endow(who);
 				margincall_runtime::OracleMembership::add_member(
 					RuntimeOrigin::root(),
 					who.clone().into(),
@@ -464,11 +470,7 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 				feed_as(who, XBTC_PRICE);
 			}
 			let who = pump_borrower();
-			<margincall_runtime::Balances as frame_support::traits::fungible::Mutate<AccountId>>::mint_into(
-				&who,
-				1_000 * UNIT,
-			)
-			.expect("mint");
+			endow(&who);
 			margincall_runtime::Assets::mint_into(XBTC, &who, PUMP_COLLATERAL).expect("mint");
 			dispatch(
 				Some(&who),
@@ -482,29 +484,17 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 		<Breaker as OnFinalize<u32>>::on_finalize(1);
 		// The arbitrageur's inventory (its trades are capped per block, not by its funds).
 		let arb = whale();
-		<margincall_runtime::Balances as frame_support::traits::fungible::Mutate<AccountId>>::mint_into(
-			&arb,
-			1_000 * UNIT,
-		)
-		.expect("mint");
+		endow(&arb);
 		margincall_runtime::Assets::mint_into(XBTC, &arb, 1_000 * UNIT).expect("mint");
 		margincall_runtime::Assets::mint_into(USDM, &arb, 100_000_000 * UNIT).expect("mint");
 		let attacker_xbtc0 = 1_000 * UNIT;
 		if scenario.attack.is_some() {
 			let who = attacker();
-			<margincall_runtime::Balances as frame_support::traits::fungible::Mutate<AccountId>>::mint_into(
-				&who,
-				1_000 * UNIT,
-			)
-			.expect("mint");
+			endow(&who);
 			margincall_runtime::Assets::mint_into(XBTC, &who, attacker_xbtc0).expect("mint");
 		}
 		let taker = account(u64::MAX - 3);
-		<margincall_runtime::Balances as frame_support::traits::fungible::Mutate<AccountId>>::mint_into(
-			&taker,
-			1_000 * UNIT,
-		)
-		.expect("mint");
+		endow(&taker);
 		margincall_runtime::Assets::mint_into(USDM, &taker, 100_000_000 * UNIT).expect("mint");
 		let lender = account(u64::MAX);
 		let liquidity = 20_000_000 * UNIT;
