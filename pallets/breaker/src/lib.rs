@@ -107,6 +107,19 @@ impl<AssetId> DexSpot<AssetId> for () {
 	}
 }
 
+/// A collateral's liquidation terms, as the lending market sets them: what the severity bound
+/// of a held fall derives from ([`quote::severity_bound`]).
+pub trait CollateralTerms<AssetId> {
+	/// `(liquidation threshold, liquidation bonus)` of `asset`'s market, if it has one.
+	fn terms(asset: &AssetId) -> Option<(Permill, Permill)>;
+}
+
+impl<AssetId> CollateralTerms<AssetId> for () {
+	fn terms(_: &AssetId) -> Option<(Permill, Permill)> {
+		None
+	}
+}
+
 /// The latest combined oracle price of an asset and when it was set (ms): what the pallet
 /// samples.
 pub trait LatestPrice<AssetId> {
@@ -257,6 +270,10 @@ pub mod pallet {
 
 		/// The DEX's spot prices (for the divergence trigger).
 		type Spot: DexSpot<Self::AssetId>;
+
+		/// The lending markets' liquidation terms: a held fall liquidates at once only the
+		/// positions it sinks below the collateral's severity bound.
+		type Collateral: CollateralTerms<Self::AssetId>;
 
 		/// Breaker parameters before governance first sets them.
 		type DefaultBreakerParams: Get<BreakerParams>;
@@ -836,6 +853,27 @@ impl<T: Config> Pallet<T> {
 		match Quotes::<T>::get(asset) {
 			Some(q) => {
 				let (low, high) = q.bounds(Self::now(), LevelParams::<T>::get().max_hold_blocks);
+				Some((low, high, q.at))
+			},
+			None => T::Prices::latest(asset).map(|(price, at)| (price, price, at)),
+		}
+	}
+
+	/// `(low, high, at)` a liquidation reads for `asset` (collateral at `high`, debt at `low`):
+	/// [`Self::bounds`], except that a held fall of the price values the collateral where the
+	/// positions below its severity bound at the held price are liquidatable, and only they
+	/// ([`Quote::liquidation_bounds`]).
+	pub fn liquidation_bounds(asset: &T::AssetId) -> Option<(FixedU128, FixedU128, u64)> {
+		match Quotes::<T>::get(asset) {
+			Some(q) => {
+				let params = LevelParams::<T>::get();
+				let severity = || {
+					T::Collateral::terms(asset).map(|(threshold, bonus)| {
+						quote::severity_bound(threshold, bonus, params.jump)
+					})
+				};
+				let (low, high) =
+					q.liquidation_bounds(Self::now(), params.max_hold_blocks, severity);
 				Some((low, high, q.at))
 			},
 			None => T::Prices::latest(asset).map(|(price, at)| (price, price, at)),

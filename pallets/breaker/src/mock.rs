@@ -43,6 +43,15 @@ impl DexSpot<AssetId> for MockDex {
 	}
 }
 
+/// Lending's terms in the mock: asset 1 is a collateral market like the runtime's XBTC
+/// (threshold 78%, bonus 8%); other assets have no market.
+pub struct MockTerms;
+impl CollateralTerms<AssetId> for MockTerms {
+	fn terms(asset: &AssetId) -> Option<(Permill, Permill)> {
+		(*asset == 1).then(|| (Permill::from_percent(78), Permill::from_percent(8)))
+	}
+}
+
 /// An oracle whose values tests set: `feed` also notes the asset, as the runtime's
 /// `OnNewData` wiring does.
 pub struct MockOracle;
@@ -122,6 +131,7 @@ impl Config for Test {
 	type AssetId = AssetId;
 	type Prices = MockOracle;
 	type Spot = MockDex;
+	type Collateral = MockTerms;
 	type DefaultBreakerParams = DefaultBreakerParams;
 	type MaxFeeders = ConstU32<5>;
 	type FeederCount = Feeders;

@@ -15,14 +15,20 @@
 //!   far (independent evidence); when, in a later block, a feeder feeds again within `jump` of
 //!   them (a re-statement, not the same stored values combined again); or `max_hold` blocks
 //!   after they were first held. Until then they are *held*: the pallets read the span of the
-//!   accepted and the held ends, so neither a borrow nor a liquidation uses the jump before it
-//!   is accepted.
+//!   accepted and the held ends, so no borrow uses the jump before it is accepted.
+//! - **Severity** ([`severity_bound`], [`Quote::liquidation_bounds`]): while a fall of a
+//!   collateral is held, a liquidation does not wait for the positions it already sinks deep:
+//!   one whose health at the held price is below the collateral market's severity bound (its
+//!   collateral, less a further move of the guard's jump, no longer covers its debt with the
+//!   liquidation bonus) is liquidated at once, the collateral valued at the highest price that
+//!   makes it so (never above the accepted one). Marginal positions wait for the price.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_arithmetic::{
-	traits::{Saturating, Zero},
-	FixedU128, Permill,
+	helpers_128bit::multiply_by_rational_with_rounding,
+	traits::{One, Saturating, Zero},
+	FixedPointNumber, FixedU128, PerThing, Permill, Rounding,
 };
 
 use crate::levels::divergence;
@@ -111,8 +117,8 @@ impl Quote {
 	}
 
 	/// `(low, high)` the pallets use at block `now`: the accepted ends, widened to a held
-	/// jump's (a new borrow values collateral at `low` and debt at `high`, a liquidation the
-	/// other way round, so neither acts on the jump before it is accepted).
+	/// jump's (a new borrow values collateral at `low` and debt at `high`, so no borrow acts on
+	/// the jump before it is accepted).
 	pub fn bounds(self, now: u32, max_hold: u32) -> (FixedU128, FixedU128) {
 		let q = self.resolved(now, max_hold);
 		match q.held {
@@ -120,6 +126,59 @@ impl Quote {
 			None => (q.low, q.high),
 		}
 	}
+
+	/// `(low, high)` a liquidation uses at block `now` (it values collateral at `high` and
+	/// debt at `low`): [`Self::bounds`], except that while a FALL is held, `high` is the held
+	/// high end divided by the collateral's `severity` bound (rounded up; at least the held
+	/// end, at most the accepted one). A position is then liquidated only when its health at
+	/// the held price is below the bound: the deep ones at once, the marginal ones when the
+	/// price is accepted. `severity` is read only for a held fall; `None` (no market) keeps
+	/// the span. A held rise keeps the span: a debt's rise does not liquidate before it is
+	/// accepted.
+	pub fn liquidation_bounds(
+		self,
+		now: u32,
+		max_hold: u32,
+		severity: impl FnOnce() -> Option<FixedU128>,
+	) -> (FixedU128, FixedU128) {
+		let q = self.resolved(now, max_hold);
+		let (low, high) = q.bounds(now, max_hold);
+		let Some(h) = q.held.filter(|h| mid(h.low, h.high) < q.mid()) else {
+			return (low, high);
+		};
+		let Some(bound) = severity().filter(|b| !b.is_zero()) else {
+			return (low, high);
+		};
+		let severe = multiply_by_rational_with_rounding(
+			h.high.into_inner(),
+			FixedU128::DIV,
+			bound.into_inner(),
+			Rounding::Up,
+		)
+		.map(FixedU128::from_inner)
+		.unwrap_or(high);
+		(low, severe.min(high).max(h.high))
+	}
+}
+
+/// The health, at a held fall's price, below which a position on a collateral with
+/// liquidation `threshold` and `bonus` is liquidated before the hold ends: where its
+/// collateral, after the price falls by the guard's `jump` more, no longer covers its debt
+/// with the bonus: `threshold × (1 + bonus) / (1 − jump)`, at most 1, rounded down (a lower
+/// bound waits with more). XBTC (78%, 8%, 5%): 0.8867, so a fall held from 60,000 to 52,000
+/// liquidates at once what is below 1 at 58,642.
+pub fn severity_bound(threshold: Permill, bonus: Permill, jump: Permill) -> FixedU128 {
+	let million = u128::from(Permill::ACCURACY);
+	let covered = u128::from(threshold.deconstruct())
+		.saturating_mul(million.saturating_add(u128::from(bonus.deconstruct())));
+	let kept = million.saturating_mul(million.saturating_sub(u128::from(jump.deconstruct())));
+	if kept.is_zero() {
+		return FixedU128::one();
+	}
+	multiply_by_rational_with_rounding(FixedU128::DIV, covered, kept, Rounding::Down)
+		.map(FixedU128::from_inner)
+		.unwrap_or_else(FixedU128::one)
+		.min(FixedU128::one())
 }
 
 /// How far apart two prices are, relative to the lower: 100% when the lower is zero and the
@@ -310,6 +369,110 @@ mod tests {
 		assert_eq!(feed(a, &[80], 5, Some(120)).1, Outcome::Held);
 		assert_eq!(feed(a, &[120], 5, Some(111)).1, Outcome::Corroborated);
 		assert_eq!(feed(a, &[80], 5, None).1, Outcome::Held);
+	}
+
+	#[test]
+	fn the_severity_bound_is_the_threshold_with_the_bonus_after_a_further_jump() {
+		let pct = Permill::from_percent;
+		// 0.78 × 1.08 / 0.95 = 0.88673684..., rounded down.
+		assert_eq!(
+			severity_bound(pct(78), pct(8), JUMP),
+			FixedU128::from_inner(886_736_842_105_263_157)
+		);
+		// A market whose threshold and bonus leave no room: every position below 1 is deep.
+		assert_eq!(severity_bound(pct(95), pct(10), JUMP), FixedU128::one());
+		assert_eq!(severity_bound(pct(78), pct(8), Permill::one()), FixedU128::one());
+		assert_eq!(severity_bound(Permill::zero(), pct(8), JUMP), FixedU128::zero());
+	}
+
+	#[test]
+	fn a_held_fall_is_liquidated_where_it_is_deep_and_borrowing_keeps_the_span() {
+		let held = feed(Some(accepted(60_000, 0)), &[52_000], 10, None).0;
+		let bound = FixedU128::from_rational(8_867, 10_000);
+		// Borrowing reads the span, whatever the bound.
+		assert_eq!(held.bounds(10, HOLD), (px(52_000), px(60_000)));
+		// A liquidation values the collateral at 52,000 / 0.8867 = 58,644.41..., rounded up:
+		// a position at health 0.8867 at the held price is at 1 there, not liquidatable.
+		let (low, high) = held.liquidation_bounds(10, HOLD, || Some(bound));
+		assert_eq!(low, px(52_000));
+		assert_eq!(high, FixedU128::from_inner(58_644_411_864_215_630_991_317));
+		assert!(bound.saturating_mul(high) >= px(52_000));
+		// A bound of 1 reads the held price; one that would read above the accepted price,
+		// or none (no market), the span.
+		assert_eq!(
+			held.liquidation_bounds(10, HOLD, || Some(FixedU128::one())),
+			(px(52_000), px(52_000))
+		);
+		assert_eq!(
+			held.liquidation_bounds(10, HOLD, || Some(FixedU128::from_rational(1, 2))),
+			(px(52_000), px(60_000))
+		);
+		assert_eq!(held.liquidation_bounds(10, HOLD, || None), (px(52_000), px(60_000)));
+		// Accepted `HOLD` blocks later: the held price, the bound not asked for.
+		let asked = core::cell::Cell::new(false);
+		let ask = || {
+			asked.set(true);
+			Some(bound)
+		};
+		assert_eq!(held.liquidation_bounds(13, HOLD, ask), (px(52_000), px(52_000)));
+		// A held rise keeps the span (a debt's rise liquidates nothing before it is accepted).
+		let rise = feed(Some(accepted(60_000, 0)), &[70_000], 10, None).0;
+		assert_eq!(rise.liquidation_bounds(10, HOLD, ask), (px(60_000), px(70_000)));
+		assert!(!asked.get());
+	}
+
+	proptest::proptest! {
+		/// Whatever the accepted and held ends and the bound: a liquidation's ends lie within
+		/// the span borrowing reads; a held fall's collateral end is the lowest price at which
+		/// a position at the bound's health at the held price is not liquidatable (unless the
+		/// span caps it), and it is never below the held end.
+		#[test]
+		fn a_liquidation_reads_within_the_span_and_exactly_at_the_severity_bound(
+			accepted_low in 1_000u32..100_000,
+			accepted_gap in 0u32..2_000,
+			held_low in 1_000u32..100_000,
+			held_gap in 0u32..2_000,
+			bound in 1u128..=1_000_000_000_000_000_000,
+		) {
+			let quote = Quote {
+				low: px(accepted_low),
+				high: px(accepted_low + accepted_gap),
+				at: 0,
+				held: Some(Held {
+					low: px(held_low),
+					high: px(held_low + held_gap),
+					since: 10,
+					at: 0,
+				}),
+				disputed: false,
+			};
+			let bound = FixedU128::from_inner(bound);
+			let (low, high) = quote.bounds(10, HOLD);
+			let (liq_low, liq_high) = quote.liquidation_bounds(10, HOLD, || Some(bound));
+			proptest::prop_assert_eq!(liq_low, low);
+			proptest::prop_assert!(low <= liq_high && liq_high <= high);
+			let h = quote.held.unwrap();
+			proptest::prop_assert!(liq_high >= h.high.min(high));
+			if mid(h.low, h.high) < quote.mid() && liq_high < high && liq_high > h.high {
+				// At the bound's health at the held end, health at `liq_high` is at least 1,
+				// and a unit less would be below 1.
+				let at = |p: FixedU128| {
+					multiply_by_rational_with_rounding(
+						bound.into_inner(),
+						p.into_inner(),
+						h.high.into_inner(),
+						Rounding::Down,
+					)
+					.unwrap()
+				};
+				proptest::prop_assert!(at(liq_high) >= FixedU128::DIV);
+				let below = FixedU128::from_inner(liq_high.into_inner() - 1);
+				proptest::prop_assert!(at(below) < FixedU128::DIV);
+			}
+			if mid(h.low, h.high) >= quote.mid() {
+				proptest::prop_assert_eq!((liq_low, liq_high), (low, high));
+			}
+		}
 	}
 
 	impl Quote {

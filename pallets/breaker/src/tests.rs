@@ -480,6 +480,45 @@ fn a_jump_is_held_when_it_is_fed_and_a_later_block_confirms_or_drops_it() {
 	});
 }
 
+/// #26: a held fall made a liquidation wait for every position, however deep the fall had
+/// sunk it (liquidation read the accepted price: the cascade benchmark's crash settled its two
+/// held steps a block late). It now reads the collateral where the positions below the
+/// market's severity bound at the held price are liquidatable; borrowing keeps the span.
+#[test]
+fn a_held_fall_liquidates_at_once_only_what_it_sinks_below_the_severity_bound() {
+	use sp_arithmetic::traits::{One, Saturating};
+	new_test_ext().execute_with(|| {
+		let liquidation =
+			|asset| Breaker::liquidation_bounds(&asset).map(|(low, high, _)| (low, high)).unwrap();
+		combine(1, &[100.0, 100.0, 100.0], 6_000);
+		Breaker::combine(&2, [(fx(100.0), 6_000); 3], 6_000, EXPIRES);
+		assert_eq!(liquidation(1), (fx(100.0), fx(100.0)));
+		// −30% held (the mock's jump is 10%): the bound is 0.78 × 1.08 / 0.9 = 0.936, so a
+		// liquidation values the collateral at 70 / 0.936 = 74.79 (rounded up).
+		combine(2, &[70.0, 70.0, 70.0], 12_000);
+		assert_eq!(ends(), (fx(70.0), fx(100.0)));
+		let (low, high) = liquidation(1);
+		assert_eq!(low, fx(70.0));
+		assert_eq!(high, FixedU128::from_inner(74_786_324_786_324_786_325));
+		// A position at health 0.9 at the held price is 0.96 there (liquidated now); one at
+		// 0.95 is 1.015 (it waits for the price).
+		let health_there = |at_held: f64| fx(at_held).saturating_mul(high) / fx(70.0);
+		assert!(health_there(0.9) < FixedU128::one());
+		assert!(health_there(0.95) > FixedU128::one());
+		// An asset without a market keeps the span, as a held rise does.
+		System::set_block_number(2);
+		Breaker::combine(&2, [(fx(60.0), 12_000); 3], 12_000, EXPIRES);
+		assert_eq!(liquidation(2), (fx(60.0), fx(100.0)));
+		combine(3, &[69.0, 69.0, 69.0], 18_000);
+		combine(4, &[90.0, 90.0, 90.0], 24_000);
+		assert_eq!(liquidation(1), (fx(69.0), fx(90.0)));
+		// Confirmed: one price for both.
+		combine(5, &[91.0, 91.0, 91.0], 30_000);
+		assert_eq!(liquidation(1), (fx(91.0), fx(91.0)));
+		assert_eq!(liquidation(1), ends());
+	});
+}
+
 #[test]
 fn a_jump_the_dex_spot_followed_is_accepted_in_its_own_block() {
 	new_test_ext().execute_with(|| {

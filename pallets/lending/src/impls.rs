@@ -277,6 +277,22 @@ impl<T: Config> Pallet<T> {
 		// liquidation takes the ends that favour the borrower and everything else the ends
 		// that favour the protocol: uncertainty never lets a borrow out nor a liquidation in.
 		let borrowers_end = matches!(pricing, Pricing::Liquidation { .. } | Pricing::Grace);
+		// A liquidation reads the source's liquidation ends (the span, or the part of a held
+		// fall that the breaker's severity bound lets it act on); everything else the span.
+		let ends = |asset: &T::AssetId| {
+			if borrowers_end {
+				T::Prices::liquidation_bounds(asset)
+			} else {
+				T::Prices::bounds(asset)
+			}
+		};
+		let ends_within = |asset: &T::AssetId| {
+			if borrowers_end {
+				T::Prices::liquidation_bounds_within(asset, T::StalePriceGrace::get())
+			} else {
+				T::Prices::bounds_within(asset, T::StalePriceGrace::get())
+			}
+		};
 		for s in positions.supplies.iter().filter(|s| s.collateral) {
 			let market = Self::current(&s.asset)?;
 			let amount =
@@ -285,20 +301,18 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			let (low, high) = match pricing {
-				Pricing::Grace => {
-					match T::Prices::bounds_within(&s.asset, T::StalePriceGrace::get()) {
-						Ok(ends) => ends,
-						Err(_) => continue,
-					}
+				Pricing::Grace => match ends_within(&s.asset) {
+					Ok(ends) => ends,
+					Err(_) => continue,
 				},
 				Pricing::Liquidation { collateral, .. } if collateral != &s.asset => {
-					match T::Prices::bounds_within(&s.asset, T::StalePriceGrace::get()) {
+					match ends_within(&s.asset) {
 						Ok(ends) => ends,
 						// A dead feed: this collateral counts for nothing.
 						Err(_) => continue,
 					}
 				},
-				_ => T::Prices::bounds(&s.asset)?,
+				_ => ends(&s.asset)?,
 			};
 			let price = if borrowers_end { high } else { low };
 			let value = math::value(amount, price, Rounding::Down).or_err::<T>()?;
@@ -323,11 +337,11 @@ impl<T: Config> Pallet<T> {
 			let debt =
 				math::mul(b.scaled, market.state.borrow_index, Rounding::Up).or_err::<T>()?;
 			let (low, high) = match pricing {
-				Pricing::Grace => T::Prices::bounds_within(&b.asset, T::StalePriceGrace::get())?,
+				Pricing::Grace => ends_within(&b.asset)?,
 				Pricing::Liquidation { debt: repaid, .. } if repaid != &b.asset => {
-					T::Prices::bounds_within(&b.asset, T::StalePriceGrace::get())?
+					ends_within(&b.asset)?
 				},
-				_ => T::Prices::bounds(&b.asset)?,
+				_ => ends(&b.asset)?,
 			};
 			// An asset that is also the account's collateral has one price on both sides (the
 			// collateral's end): a looped position is neither helped nor hurt by the spread.

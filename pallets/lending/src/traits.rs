@@ -42,6 +42,21 @@ pub trait PriceSource<AssetId> {
 	) -> Result<(FixedU128, FixedU128), PriceError> {
 		Self::price_within(asset, max_age_ms).map(|p| (p, p))
 	}
+
+	/// The ends a liquidation reads (collateral at `high`, debt at `low`): [`Self::bounds`],
+	/// or narrower where the source lets a liquidation act on part of an unconfirmed move
+	/// (the breaker's severity bound for a held fall). Never outside [`Self::bounds`].
+	fn liquidation_bounds(asset: &AssetId) -> Result<(FixedU128, FixedU128), PriceError> {
+		Self::bounds(asset)
+	}
+
+	/// [`Self::liquidation_bounds`] at most `max_age_ms` old.
+	fn liquidation_bounds_within(
+		asset: &AssetId,
+		max_age_ms: u64,
+	) -> Result<(FixedU128, FixedU128), PriceError> {
+		Self::bounds_within(asset, max_age_ms)
+	}
 }
 
 /// An oracle's latest value for an asset with the time (ms) it was fed: what orml's
@@ -56,6 +71,12 @@ pub trait TimestampedPrices<AssetId> {
 	/// (the breaker's checked quote), the one price twice otherwise.
 	fn timestamped_bounds(asset: &AssetId) -> Option<(FixedU128, FixedU128, u64)> {
 		Self::timestamped_price(asset).map(|(p, at)| (p, p, at))
+	}
+
+	/// The ends a liquidation reads, with their time: [`Self::timestamped_bounds`] unless the
+	/// source narrows them ([`PriceSource::liquidation_bounds`]).
+	fn timestamped_liquidation_bounds(asset: &AssetId) -> Option<(FixedU128, FixedU128, u64)> {
+		Self::timestamped_bounds(asset)
 	}
 }
 
@@ -87,6 +108,18 @@ where
 		max_age_ms: u64,
 	) -> Result<(FixedU128, FixedU128), PriceError> {
 		let quote = Oracle::timestamped_bounds(asset).ok_or(PriceError::Missing)?;
+		Self::checked(quote, max_age_ms)
+	}
+
+	fn liquidation_bounds(asset: &AssetId) -> Result<(FixedU128, FixedU128), PriceError> {
+		Self::liquidation_bounds_within(asset, MaxAge::get())
+	}
+
+	fn liquidation_bounds_within(
+		asset: &AssetId,
+		max_age_ms: u64,
+	) -> Result<(FixedU128, FixedU128), PriceError> {
+		let quote = Oracle::timestamped_liquidation_bounds(asset).ok_or(PriceError::Missing)?;
 		Self::checked(quote, max_age_ms)
 	}
 }

@@ -21,11 +21,15 @@ pub type RiskCursorOf<T> =
 	RiskCursor<<T as Config>::AssetId, <T as frame_system::Config>::AccountId>;
 
 impl<T: Config> Pallet<T> {
-	/// A collateral's variable now (`None` without a fresh price or a market).
+	/// A collateral's variable now (`None` without a fresh price or a market), at the
+	/// lower of its price and the end a liquidation values it at (during a held fall the
+	/// severity bound's price may be below the middle): the index over-reports, never misses.
 	fn collateral_variable(asset: &T::AssetId) -> Option<FixedU128> {
 		let threshold = T::Lending::market_params(asset)?.liquidation_threshold;
 		let (supply_index, _) = T::Lending::indexes(asset)?;
-		Some(risk::collateral_weight(threshold, T::Prices::price(asset).ok()?, supply_index))
+		let (_, liquidation_high) = T::Prices::liquidation_bounds(asset).ok()?;
+		let price = T::Prices::price(asset).ok()?.min(liquidation_high);
+		Some(risk::collateral_weight(threshold, price, supply_index))
 	}
 
 	/// A debt's variable now.

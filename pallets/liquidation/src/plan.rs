@@ -75,18 +75,20 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// `(debt price, collateral price)` a liquidation values a pair at: of a two-ended price
-	/// (feeds that differ, a jump the breaker holds), the ends that favour the borrower, the
-	/// debt's low and the collateral's high, as its health is computed (fewest units seized).
+	/// (feeds that differ, a jump the breaker holds), the liquidation's ends that favour the
+	/// borrower, the debt's low and the collateral's high, as its health is computed (fewest
+	/// units seized; for a held fall, the price its severity bound reads).
 	pub(crate) fn pair_prices(
 		debt: &T::AssetId,
 		collateral: &T::AssetId,
 	) -> Result<(FixedU128, FixedU128), DispatchError> {
-		let (_, collateral_high) = T::Prices::bounds(collateral).map_err(Self::price_error)?;
+		let (_, collateral_high) =
+			T::Prices::liquidation_bounds(collateral).map_err(Self::price_error)?;
 		if debt == collateral {
 			// One asset, one price (netting repays units with units).
 			return Ok((collateral_high, collateral_high));
 		}
-		let (debt_low, _) = T::Prices::bounds(debt).map_err(Self::price_error)?;
+		let (debt_low, _) = T::Prices::liquidation_bounds(debt).map_err(Self::price_error)?;
 		Ok((debt_low, collateral_high))
 	}
 

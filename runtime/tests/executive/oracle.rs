@@ -350,3 +350,100 @@ fn a_held_drop_settles_positions_below_one_at_both_ends_and_holds_back_the_rest(
 		every_try_state();
 	})
 }
+
+/// #26, the severity bound: while a fall was held, a liquidation read the collateral at the
+/// accepted price, so a fall the guard held waited for every position however deep it sank
+/// (the cascade benchmark's crash settled both held steps a block late). Now a liquidation
+/// reads it where positions below XBTC's severity bound at the held price (0.78 × 1.08 / 0.95
+/// = 0.887) are below 1: 45,000 / 0.887 = 50,748.
+///
+/// XBTC is held at 45,000 from 60,000: Eve (43,000 USDM on 1 XBTC: 0.82 at the held price) is
+/// settled through the pool in the feed's own block, valued at 50,748; Ferdie (39,000: 0.90)
+/// waits, for `settle` and a keeper's own funds alike, and a borrow still reads the span.
+#[test]
+fn a_held_fall_settles_at_once_what_it_sinks_below_the_severity_bound() {
+	genesis("development").execute_with(|| {
+		use margincall_runtime::{Lending, Liquidation};
+		use pallet_lending::LendingPositions;
+		use pallet_liquidation::{Event as Liq, Route};
+		use Sr25519Keyring::{Alice, Bob, Charlie, Dave, Eve, Ferdie};
+		block(vec![]);
+		guard_only();
+		eve_holds_one_xbtc(&[Alice]);
+		let (eve, ferdie) = (account(Eve), account(Ferdie));
+		let borrow = |amount| lending(pallet_lending::Call::borrow { asset: USDM, amount });
+		let results = block(vec![
+			signed(Eve, borrow(43_000 * UNIT)),
+			signed(Ferdie, lending(pallet_lending::Call::supply { asset: XBTC, amount: UNIT })),
+		]);
+		for r in results {
+			assert_ok!(r.expect("valid"));
+		}
+		assert_ok!(block(vec![signed(Ferdie, borrow(39_000 * UNIT))])[0].expect("valid"));
+		let settle = |who: &AccountId| {
+			RuntimeCall::Liquidation(pallet_liquidation::Call::settle {
+				borrower: who.clone().into(),
+			})
+		};
+		let liquidate = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate {
+			borrower: ferdie.clone().into(),
+			debt_asset: USDM,
+			collateral_asset: XBTC,
+			max_repay: pallet_lending::Amount::All,
+		});
+		let results = block(vec![
+			signed(Alice, prices(45_000)),
+			signed(Bob, settle(&eve)),
+			signed(Charlie, settle(&ferdie)),
+			signed(Dave, liquidate),
+			signed(Ferdie, borrow(UNIT)),
+		]);
+		assert_ok!(results[0].expect("valid"));
+		assert_eq!(Breaker::held_price(&XBTC), Some(Price::from_u32(45_000)));
+		let (low, high, _) = Breaker::liquidation_bounds(&XBTC).unwrap();
+		assert_eq!(
+			Breaker::bounds(&XBTC).map(|(l, h, _)| (l, h)),
+			Some((low, Price::from_u32(60_000)))
+		);
+		assert_eq!(low, Price::from_u32(45_000));
+		assert!(high > Price::from_u32(50_747) && high < Price::from_u32(50_749), "{high:?}");
+		assert_ok!(results[1].expect("valid"));
+		let not_liquidatable: DispatchError =
+			pallet_liquidation::Error::<Runtime>::NotLiquidatable.into();
+		assert_eq!(results[2].expect("valid"), Err(not_liquidatable));
+		assert_eq!(results[3].expect("valid"), Err(not_liquidatable));
+		// Ferdie's limit reads XBTC at 45,000: 32,850 USDM, below its 39,000.
+		let over: DispatchError = pallet_lending::Error::<Runtime>::Unhealthy.into();
+		assert_eq!(results[4].expect("valid"), Err(over));
+		let (repaid, due, sold, discount) = events()
+			.into_iter()
+			.find_map(|e| match e {
+				RuntimeEvent::Liquidation(Liq::Settled {
+					borrower,
+					route,
+					repaid,
+					collateral_due,
+					sold,
+					discount,
+					..
+				}) if borrower == eve => {
+					assert_eq!(route, Route::Dex);
+					Some((repaid, collateral_due, sold, discount))
+				},
+				_ => None,
+			})
+			.expect("Eve settled");
+		// The collateral due is the repayment with the discount at the severity bound's price
+		// (to a unit), not at the held 45,000; the pool, still near 60,000, took less of it.
+		let at = |price: Price| {
+			repaid as f64 * (1.0 + f64::from(discount.deconstruct()) / 1e6) / price.to_float()
+		};
+		assert!((due as f64 - at(high)).abs() <= 1.0, "{due} vs {}", at(high));
+		assert!(sold < due);
+		// (Plus a few blocks' interest.)
+		let left = Lending::debt(&eve, &USDM).unwrap();
+		assert!(left >= 43_000 * UNIT - repaid && left < 43_000 * UNIT - repaid + UNIT, "{left}");
+		assert_eq!(Liquidation::do_preview(&ferdie).map(|p| p.route), Err(not_liquidatable));
+		every_try_state();
+	})
+}
