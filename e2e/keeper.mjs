@@ -103,6 +103,8 @@ async function main() {
   check(decide({ ...base, minProfit: 2_000n * USD }).action === 'settle',
     'decide: a profit under --min-profit: settle instead');
   check(decide({ ...base, balance: 0n }).action === 'settle', 'decide: no funds: settle');
+  check(decide({ ...base, inAuction: 3 }).action === 'settle' && /in auction 3/.test(decide({ ...base, inAuction: 3 }).reason),
+    'decide: collateral in an auction: no liquidate (InAuction), settle');
   check(decide({ ...base, balance: 0n, routeOk: false, route: 'Err(PriceUnconfirmed)' }).action === 'skip',
     'decide: no funds and no settle route: skip');
   check(decide({ ...base, quote: null }).action === 'settle', 'decide: no DEX quote: settle');

@@ -40,7 +40,8 @@ export function unitsToUsd(units, price) {
 /**
  * Decides what to do with one account `liquidatable` listed:
  * - `skip` when a transaction of ours for it is in flight, or it is healthy by now;
- * - `liquidate` (own funds, `maxRepay: All`) when we hold at least `repay` of the debt and
+ * - `liquidate` (own funds, `maxRepay: All`) when the collateral is in no running auction of
+ *   the account (`inAuction`: the runtime refuses it), we hold at least `repay` of the debt and
  *   selling `collateralDue` on the DEX returns more than `repay + minProfit`;
  * - `settle` (no capital, earns the tip on the DEX route; the insurance backstop's route pays
  *   none) otherwise, if `settle` has a route;
@@ -61,7 +62,9 @@ export function decide(s) {
   // Own funds: enough of the debt, and the DEX pays for the collateral with a margin.
   let why;
   const minUnits = minProfit === 0n ? 0n : usdToUnits(minProfit, s.debtPrice ?? null);
-  if (s.balance < s.repay) {
+  if (s.inAuction !== null && s.inAuction !== undefined) {
+    why = `in auction ${s.inAuction}: its collateral is the auction's (take from it)`;
+  } else if (s.balance < s.repay) {
     why = `funds: hold ${s.balance} < repay ${s.repay}`;
   } else if (profit === null) {
     why = 'no DEX quote for the collateral';

@@ -126,7 +126,7 @@ export async function assess(api, at, keeper, account) {
   const debtAsset = p.debtAsset.toNumber();
   const collateralAsset = p.collateralAsset.toNumber();
   const collateralDue = p.collateralDue.toBigInt();
-  const [held, price, quote] = await Promise.all([
+  const [held, price, quote, auctionId] = await Promise.all([
     at.query.assets.account(debtAsset, keeper),
     at.query.oracle.values(debtAsset),
     collateralDue === 0n
@@ -134,7 +134,17 @@ export async function assess(api, at, keeper, account) {
       : at.call.assetConversionApi
         .quotePriceExactTokensForTokens({ WithId: collateralAsset }, { WithId: debtAsset }, collateralDue, true)
         .then((q) => (q.isSome ? q.unwrap().toBigInt() : null), () => null),
+    at.query.liquidation.borrowerAuction(account),
   ]);
+  // The collateral a running auction sells is the auction's (`liquidate` is refused
+  // `InAuction`): a keeper takes from the auction instead.
+  let inAuction = null;
+  if (auctionId.isSome) {
+    const auction = await at.query.liquidation.auctions(auctionId.unwrap());
+    if (auction.isSome && auction.unwrap().collateralAsset.toNumber() === collateralAsset) {
+      inAuction = auctionId.unwrap().toNumber();
+    }
+  }
   return {
     health: p.health.toBigInt(),
     debtAsset,
@@ -146,6 +156,7 @@ export async function assess(api, at, keeper, account) {
     balance: held.isSome ? held.unwrap().balance.toBigInt() : 0n,
     debtPrice: price.isSome ? price.unwrap().value.toBigInt() : null,
     quote,
+    inAuction,
   };
 }
 

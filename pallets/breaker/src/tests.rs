@@ -519,6 +519,49 @@ fn a_held_fall_liquidates_at_once_only_what_it_sinks_below_the_severity_bound() 
 	});
 }
 
+/// #26, found by the cascade benchmark's `crash-lagging-feeder`: orml combines at every feed,
+/// so a block's first feed met the others' older ones. With three feeders, the third a block
+/// late, that partial median (the previous block's step) was accepted as corroborated by the
+/// pool, and the block's own step was then held afresh: every step of a crash was held. A
+/// combination no newer than the quote (its quorum fed before this block) now moves nothing,
+/// and the quorum's feeds re-state the held step: confirmed in the next block, as with one
+/// feeder.
+#[test]
+fn a_crash_fed_by_three_feeders_one_late_is_confirmed_step_by_step() {
+	new_test_ext().execute_with(|| {
+		let ms = |block: u64| block * 6_000;
+		// The feeders' latest `(price, fed at)`, as orml keeps them; it combines at each feed.
+		let latest = core::cell::RefCell::new([(fx(100.0), 0u64); 3]);
+		let feed_all = |block: u64, prices: [f64; 3]| {
+			System::set_block_number(block);
+			for (i, price) in prices.into_iter().enumerate() {
+				latest.borrow_mut()[i] = (fx(price), ms(block));
+				Breaker::combine(&1, *latest.borrow(), ms(block), EXPIRES);
+			}
+		};
+		feed_all(1, [100.0, 100.0, 100.0]);
+		assert_eq!(ends(), (fx(100.0), fx(100.0)));
+		// Block 2, the market at 85: the two prompt feeders' 85 is held (the pool is at 100).
+		MockDex::set(1, fx(100.0));
+		feed_all(2, [85.0, 85.0, 100.0]);
+		assert_eq!(Breaker::held_price(&1), Some(fx(85.0)));
+		// Block 3, the market at 70: the pool, arbitraged halfway to 85, would corroborate 85
+		// but not 70. The prompt feeders re-state the fall: confirmed at 70; the late one's 85
+		// changes nothing.
+		MockDex::set(1, fx(90.0));
+		System::reset_events();
+		feed_all(3, [70.0, 70.0, 85.0]);
+		assert_eq!(Breaker::held_price(&1), None);
+		assert_eq!(ends(), (fx(70.0), fx(70.0)));
+		assert_eq!(events(), vec![Event::PriceConfirmed { asset: 1, price: fx(70.0) }]);
+		// A single feeder's new value among older ones moves nothing, however far.
+		System::set_block_number(4);
+		let one = [(fx(20.0), ms(4)), (fx(70.0), ms(3)), (fx(70.0), ms(3))];
+		assert_eq!(Breaker::combine(&1, one, ms(4), EXPIRES), Some((fx(70.0), ms(3))));
+		assert_eq!(ends(), (fx(70.0), fx(70.0)));
+	});
+}
+
 #[test]
 fn a_jump_the_dex_spot_followed_is_accepted_in_its_own_block() {
 	new_test_ext().execute_with(|| {

@@ -697,7 +697,8 @@ pub mod pallet {
 		/// waits.
 		NoRoute,
 		/// The borrower's collateral is already in an auction (`take` from it; `redo` resets or
-		/// closes it).
+		/// closes it): `settle` starts no second one, and `liquidate` does not take the
+		/// auction's collateral at its fixed discount.
 		InAuction,
 		/// No live auction with this id.
 		UnknownAuction,

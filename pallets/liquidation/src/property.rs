@@ -366,7 +366,18 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 			let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
 			let treasury_before = treasury_value();
 
+			// A keeper never buys, at its fixed discount, collateral an auction is selling.
+			let buys_a_lot = match (&auction, &call) {
+				(
+					Some(a),
+					RuntimeCall::Liquidation(crate::Call::liquidate { collateral_asset, .. }),
+				) => a.collateral_asset == *collateral_asset,
+				_ => false,
+			};
 			let result = call.dispatch(RuntimeOrigin::signed(caller));
+			if buys_a_lot {
+				prop_assert_eq!(result.map_err(|e| e.error), Err(Error::<Test>::InAuction.into()));
+			}
 
 			match result {
 				Err(e) => {

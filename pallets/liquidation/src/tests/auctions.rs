@@ -452,3 +452,24 @@ fn a_disputed_price_stops_a_take() {
 		assert_ok!(take(BOB, 10, any_price()));
 	});
 }
+
+/// #26, found by the cascade benchmark's own-funds keeper: a keeper could `liquidate` the
+/// collateral an auction was selling, at the market's fixed discount (up to the whole bonus)
+/// rather than the auction's price; on an insolvent account the lenders paid the difference
+/// (a crash's bad debt went from 56 USDM to 31,540). The auction's collateral is now the
+/// auction's: a keeper `take`s from it.
+#[test]
+fn a_keeper_takes_from_the_auction_and_cannot_liquidate_its_collateral() {
+	ExtBuilder::default().build_and_execute(|| {
+		let auction = alice_auctioned(90);
+		MockBreaker::open(BTC);
+		assert!(Lending::account_health(&ALICE).unwrap().is_liquidatable());
+		assert_noop!(
+			Liquidation::liquidate(RuntimeOrigin::signed(BOB), ALICE, USD, BTC, Amount::All),
+			Error::<Test>::InAuction
+		);
+		let price = Liquidation::auctions()[0].price;
+		assert_ok!(take(BOB, auction.lot, price));
+		assert_eq!(BorrowerAuction::<Test>::get(ALICE), None);
+	});
+}

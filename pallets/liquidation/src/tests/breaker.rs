@@ -35,8 +35,9 @@ fn a_halted_collateral_is_not_sold_the_backstop_takes_it_or_it_goes_to_auction()
 		assert_eq!(snapshot(), before);
 		assert!(queue(BTC).is_empty());
 		assert_noop!(settle(ALICE), Error::<Test>::InAuction);
-		// A keeper with its own funds may always liquidate.
-		assert_ok!(bob_liquidates_alice(Amount::Exact(1_000)));
+		// A keeper's own funds buy the auction's collateral at the auction's price (`take`),
+		// not at the market's fixed discount.
+		assert_noop!(bob_liquidates_alice(Amount::Exact(1_000)), Error::<Test>::InAuction);
 		// The treasury funded: the backstop buys at the oracle less its discount.
 		mint(USD, insurance(), 1_000_000);
 		assert_ok!(settle(ALICE));
