@@ -65,6 +65,10 @@ const ARBITRAGE_CAPACITY: u128 = 200_000 * UNIT;
 const TAKER_CAPACITY: u128 = 200_000 * UNIT;
 /// The taker takes at most at the oracle less this (its margin for reselling elsewhere).
 const TAKER_MARGIN: f64 = 0.03;
+/// USDM the own-funds keeper may repay per block.
+const KEEPER_CAPACITY: u128 = 100_000 * UNIT;
+/// What reselling seized XBTC at the market costs the keeper (fees, slippage elsewhere).
+const KEEPER_MARGIN: f64 = 0.01;
 /// Blocks simulated after the scenario's last row (recovery, the breaker's calm periods).
 const TAIL_BLOCKS: u32 = 150;
 /// XBTC's liquidation threshold in the dev preset (78%), for the "would have recovered" count.
@@ -87,6 +91,16 @@ struct Scenario {
 	feeder_attack: Option<u32>,
 	/// `# stale feeder FROM`: with three feeders, the second stops feeding from block `FROM`.
 	stale_from: Option<u32>,
+	/// `# lagging feeder N`: with three feeders, the third (honest) reports the market `N`
+	/// blocks later than the others.
+	lagging: Option<u32>,
+}
+
+impl Scenario {
+	/// Whether the chain runs the three feeders of the feeder scenarios.
+	fn three_feeders(&self) -> bool {
+		self.feeder_attack.is_some() || self.stale_from.is_some() || self.lagging.is_some()
+	}
 }
 
 /// How far above the market the malicious feeder reports XBTC.
@@ -162,6 +176,7 @@ fn load(path: &std::path::Path) -> Scenario {
 	let mut attack = None;
 	let mut feeder_attack = None;
 	let mut stale_from = None;
+	let mut lagging = None;
 	for line in text.lines().map(str::trim) {
 		if line == "# whale" {
 			whale = true;
@@ -171,6 +186,9 @@ fn load(path: &std::path::Path) -> Scenario {
 		}
 		if let Some(from) = line.strip_prefix("# attack feeder ") {
 			feeder_attack = Some(from.parse().expect("# attack feeder FROM"));
+		}
+		if let Some(lag) = line.strip_prefix("# lagging feeder ") {
+			lagging = Some(lag.parse().expect("# lagging feeder N"));
 		}
 		if let Some(from) = line.strip_prefix("# stale feeder ") {
 			stale_from = Some(from.parse().expect("# stale feeder FROM"));
@@ -188,7 +206,7 @@ fn load(path: &std::path::Path) -> Scenario {
 		rows.insert(cols[0].parse().expect("block"), cols[2].parse().expect("price"));
 	}
 	let name = path.file_stem().expect("a file").to_string_lossy().into_owned();
-	Scenario { name, path: rows, whale, feed_lag, attack, feeder_attack, stale_from }
+	Scenario { name, path: rows, whale, feed_lag, attack, feeder_attack, stale_from, lagging }
 }
 
 /// One block's readings.
@@ -235,6 +253,10 @@ struct Outcome {
 	halted_blocks: u32,
 	/// USDM the colluding borrower of the feeder attack holds as debt at the end.
 	pump_borrowed: f64,
+	/// Feeds of junk keys the runtime refused (the feeder attack).
+	junk_refused: u32,
+	/// Liquidations by the own-funds keeper.
+	by_keeper: usize,
 	samples: Vec<Sample>,
 }
 
@@ -396,6 +418,47 @@ fn take_auctions(taker: &AccountId, market: u32) -> Vec<(AccountId, f64, u128)> 
 	bought
 }
 
+/// The feeder's 16 feeds of assets with no market in one call: the runtime's call filter
+/// refuses it (and the pool refuses it before inclusion). Returns the refusals (0 or 1).
+fn junk_feed(feeder: &AccountId) -> u32 {
+	let values = frame_support::BoundedVec::truncate_from(
+		(1_000u32..1_016).map(|id| (id, margincall_runtime::configs::Price::from_u32(1))).collect(),
+	);
+	let call = RuntimeCall::Oracle(orml_oracle::Call::feed_values { values });
+	u32::from(call.dispatch(RuntimeOrigin::signed(feeder.clone())).is_err())
+}
+
+/// A keeper with its own USDM (at most [`KEEPER_CAPACITY`] a block), acting on the chain's
+/// prices after the worker's settlements (signed transactions come after the unsigned band):
+/// it `liquidate`s each position the chain lets it whose seized XBTC, resold at the market
+/// less [`KEEPER_MARGIN`], pays more than the debt it repays. Returns `(borrower, health)`.
+fn keeper_round(
+	keeper: &AccountId,
+	positions: &[(AccountId, u128, f64)],
+	market: u32,
+) -> Vec<(AccountId, f64)> {
+	let mut budget = KEEPER_CAPACITY;
+	let mut done = Vec::new();
+	for (who, _, _) in positions {
+		let Ok(plan) = Liquidation::plan(who, USDM, XBTC, None) else { continue };
+		let resale = plan.collateral as f64 * f64::from(market) * (1.0 - KEEPER_MARGIN);
+		if resale <= plan.repay as f64 || plan.repay > budget {
+			continue;
+		}
+		let call = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate {
+			borrower: who.clone().into(),
+			debt_asset: USDM,
+			collateral_asset: XBTC,
+			max_repay: pallet_lending::Amount::All,
+		});
+		if call.dispatch(RuntimeOrigin::signed(keeper.clone())).is_ok() {
+			budget -= plan.repay;
+			done.push((who.clone(), plan.health.factor.into_inner() as f64 / 1e18));
+		}
+	}
+	done
+}
+
 /// An arbitrageur's trade toward the market's price, at most `ARBITRAGE_CAPACITY` USDM of it.
 fn arbitrage(price: u32) {
 	let (x, u) = pool_reserves();
@@ -457,7 +520,7 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 			Setting::On => {},
 			Setting::Guard(p) => with_jump(p),
 		}
-		let three = scenario.feeder_attack.is_some() || scenario.stale_from.is_some();
+		let three = scenario.three_feeders();
 		if three {
 			// Two more feeders: the quorum in force becomes 2 of 3 (a strict majority).
 			for who in feeders().iter().skip(1) {
@@ -493,6 +556,9 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 			endow(&who);
 			margincall_runtime::Assets::mint_into(XBTC, &who, attacker_xbtc0).expect("mint");
 		}
+		let keeper = account(u64::MAX - 8);
+		endow(&keeper);
+		margincall_runtime::Assets::mint_into(USDM, &keeper, 100_000_000 * UNIT).expect("mint");
 		let taker = account(u64::MAX - 3);
 		endow(&taker);
 		margincall_runtime::Assets::mint_into(USDM, &taker, 100_000_000 * UNIT).expect("mint");
@@ -534,16 +600,26 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 			let price = price_at(&scenario.path, block.saturating_sub(scenario.feed_lag).max(1));
 			let market = price_at(&scenario.path, block);
 			if three {
-				let [honest, second, malicious] = feeders();
+				let [honest, second, third] = feeders();
 				feed_as(&honest, price);
 				if scenario.stale_from.is_none_or(|from| block < from) {
 					feed_as(&second, price);
 				}
 				let attacking = scenario.feeder_attack.is_some_and(|from| block >= from);
-				let pumped =
-					if attacking { (f64::from(price) * FEEDER_PUMP) as u32 } else { price };
-				feed_as(&malicious, pumped);
+				let third_price = match scenario.lagging {
+					_ if attacking => (f64::from(price) * FEEDER_PUMP) as u32,
+					Some(lag) => price_at(
+						&scenario.path,
+						block.saturating_sub(scenario.feed_lag + lag).max(1),
+					),
+					None => price,
+				};
+				feed_as(&third, third_price);
 				if attacking {
+					// The attacker also feeds junk keys (the breaker used to sample only the
+					// first 16 assets fed in a block): each is refused.
+					out.junk_refused += junk_feed(&third);
+					let pumped = third_price;
 					// The colluding borrower asks for its limit at the pumped price, then half
 					// of it, then a tenth (each refused or granted by the lending pallet).
 					let limit = PUMP_COLLATERAL as f64 / UNIT as f64 * f64::from(pumped) * 0.73;
@@ -578,6 +654,13 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 					)
 				})
 				.count();
+			for (who, health) in keeper_round(&keeper, &positions, market) {
+				if health >= 1.0 {
+					out.harmed += 1;
+				}
+				out.by_keeper += 1;
+				liquidated.insert(who);
+			}
 			let mut taken = 0u128;
 			for (who, health, xbtc) in take_auctions(&taker, market) {
 				if health >= 1.0 {
@@ -808,9 +891,10 @@ fn main() {
 		.unwrap_or_default();
 	let _ = writeln!(
 		out,
-		"# margincall-cascade-bench: {POSITIONS} positions of 0.1 XBTC (health 1.08-1.80) against the dev pool (20 XBTC / 1.2 M USDM), arbitrage {} USDM a block, auction taker {} USDM a block at 3% below the oracle\n# machine: {cpu}; native runtime (release), in-memory state\n",
+		"# margincall-cascade-bench: {POSITIONS} positions of 0.1 XBTC (health 1.08-1.80) against the dev pool (20 XBTC / 1.2 M USDM), arbitrage {} USDM a block, auction taker {} USDM a block at 3% below the oracle, an own-funds keeper {} USDM a block (after the worker's unsigned settlements, as the priority bands order them) when the seized XBTC resold at the market less 1% pays\n# machine: {cpu}; native runtime (release), in-memory state\n",
 		ARBITRAGE_CAPACITY / UNIT,
-		TAKER_CAPACITY / UNIT
+		TAKER_CAPACITY / UNIT,
+		KEEPER_CAPACITY / UNIT
 	);
 	let _ = writeln!(
 		out,
@@ -834,13 +918,14 @@ fn main() {
 			.chain(variants.iter().map(|(l, o)| (l.clone(), o)));
 		for (label, o) in runs {
 			let line = format!(
-				"| {} | {label} | {:.0} | {:.0} | {:.1}% ({:.1}%) | {} | {} ({:.2}) | {} | {} | {} | {} | {} |",
+				"| {} | {label} | {:.0} | {:.0} | {:.1}% ({:.1}%) | {} ({} by the keeper) | {} ({:.2}) | {} | {} | {} | {} | {} |",
 				scenario.name,
 				o.bad_debt,
 				o.insurance_used,
 				o.worst_gap * 100.0,
 				o.worst_below.max(0.0) * 100.0,
 				o.liquidated,
+				o.by_keeper,
 				o.auctions,
 				o.taken,
 				o.harmed,
@@ -851,7 +936,10 @@ fn main() {
 				o.halted_blocks,
 				o.attacker_profit
 					.map(|p| match o.pump_borrowed {
-						d if d > 0.0 => format!("{p:.0} (borrowed {d:.0})"),
+						d if d > 0.0 => format!(
+							"{p:.0} (borrowed {d:.0}; {} junk feeds refused)",
+							o.junk_refused
+						),
 						_ => format!("{p:.0}"),
 					})
 					.unwrap_or_else(|| "-".into()),
