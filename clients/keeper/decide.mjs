@@ -63,7 +63,7 @@ export function decide(s) {
   let why;
   const minUnits = minProfit === 0n ? 0n : usdToUnits(minProfit, s.debtPrice ?? null);
   if (s.inAuction !== null && s.inAuction !== undefined) {
-    why = `in auction ${s.inAuction}: its collateral is the auction's (take from it)`;
+    why = `in auction ${s.inAuction}: its lot is the auction's (take from it)`;
   } else if (s.balance < s.repay) {
     why = `funds: hold ${s.balance} < repay ${s.repay}`;
   } else if (profit === null) {

@@ -136,8 +136,8 @@ export async function assess(api, at, keeper, account) {
         .then((q) => (q.isSome ? q.unwrap().toBigInt() : null), () => null),
     at.query.liquidation.borrowerAuction(account),
   ]);
-  // The collateral a running auction sells is the auction's (`liquidate` is refused
-  // `InAuction`): a keeper takes from the auction instead.
+  // A running auction's lot is the auction's (a `liquidate` reaching into it is refused
+  // `InAuction`): this keeper leaves the account's auctioned collateral to the auction.
   let inAuction = null;
   if (auctionId.isSome) {
     const auction = await at.query.liquidation.auctions(auctionId.unwrap());

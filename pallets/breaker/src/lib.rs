@@ -27,8 +27,9 @@
 //!   and the runtime wires to [`Pallet::effective_level`], [`Pallet::sale_left`] and
 //!   [`Pallet::note_sale`]: a `Throttled` asset's DEX sales are capped per block
 //!   ([`BreakerParams::sale_cap`], collateral value), a `Halted` one's stopped, and new borrows
-//!   against a `Halted` asset refused. Repayments, deposits and keepers' own-funds
-//!   liquidations are never blocked.
+//!   against a `Halted` asset refused. Repayments and deposits are never blocked; keepers'
+//!   own-funds liquidations are not gated by the levels (they read the checked prices as every
+//!   liquidation does).
 //!
 //! - **Checked prices** ([`quote`]): the oracle combines its feeds through
 //!   [`Pallet::combine`] (the runtime's orml `CombineData`), so the guard acts when a price is

@@ -12,16 +12,20 @@
 //!   two can stop a price, never set one.
 //! - **The guard** ([`step`]): agreed ends whose middle moved more than `jump` from the
 //!   accepted one are accepted at once when the DEX spot moved the same way at least half as
-//!   far (independent evidence); when, in a later block, a feeder feeds again within `jump` of
-//!   them (a re-statement, not the same stored values combined again); or `max_hold` blocks
-//!   after they were first held. Until then they are *held*: the pallets read the span of the
+//!   far (independent evidence); when, in a later block, a combination with a quorum fed
+//!   since the hold began includes a feed within `jump` of them (a re-statement, not the same
+//!   stored values combined again: a combination whose quorum fed before the block moves
+//!   nothing, `Pallet::combine`); or `max_hold` blocks after they were first held. Until then they are *held*: the pallets read the span of the
 //!   accepted and the held ends, so no borrow uses the jump before it is accepted.
 //! - **Severity** ([`severity_bound`], [`Quote::liquidation_bounds`]): while a fall of a
-//!   collateral is held, a liquidation does not wait for the positions it already sinks deep:
-//!   one whose health at the held price is below the collateral market's severity bound (its
-//!   collateral, less a further move of the guard's jump, no longer covers its debt with the
-//!   liquidation bonus) is liquidated at once, the collateral valued at the highest price that
-//!   makes it so (never above the accepted one). Marginal positions wait for the price.
+//!   collateral is held, a liquidation values that collateral at the held price divided by
+//!   the collateral market's severity bound (`threshold × (1 + bonus) / (1 − jump)`: where a
+//!   position, after a further move of the guard's jump, no longer covers its debt with the
+//!   bonus), never above the accepted price. For a position with that one collateral: it is
+//!   liquidated at once when its health at the held price is below the bound, and waits for
+//!   the price otherwise. An account with other collaterals too is liquidated when it is
+//!   below 1 with the held one at that price and the others at theirs, so a larger share of
+//!   unheld collateral lets it be liquidated a little above the bound at the held price.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;

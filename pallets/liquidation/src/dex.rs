@@ -160,11 +160,12 @@ impl<T: Config> Pallet<T> {
 
 	/// Whether the oracle guard holds or disputes the price of `collateral` or `debt` (one of
 	/// the debt is as untrustworthy as one of the collateral). Then a position is liquidated
-	/// only when it is liquidatable at the span's ends that favour the borrower (at every
-	/// price the feeds allow: the severity bound), and only by routes that price nothing at the
-	/// unconfirmed end: a keeper's own funds, a DEX sale within the bound at those ends, a take
-	/// of a running auction. The insurance backstop, a new auction and an auction's reset wait
-	/// for the price (at most the guard's `max_hold_blocks`).
+	/// only when it is liquidatable at the liquidation's ends (the span's ends that favour the
+	/// borrower, the collateral of a held fall at its severity price: see
+	/// `pallet_breaker::quote::Quote::liquidation_bounds`), and only by a keeper's own funds, a
+	/// DEX sale within the bound at those ends or a take of a running auction. The insurance
+	/// backstop, a new auction and an auction's reset wait for the price (at most the guard's
+	/// `max_hold_blocks`).
 	pub(crate) fn pair_unsettled(collateral: &T::AssetId, debt: &T::AssetId) -> bool {
 		T::Breaker::price_unsettled(collateral) || T::Breaker::price_unsettled(debt)
 	}

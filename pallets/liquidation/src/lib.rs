@@ -697,8 +697,8 @@ pub mod pallet {
 		/// waits.
 		NoRoute,
 		/// The borrower's collateral is already in an auction (`take` from it; `redo` resets or
-		/// closes it): `settle` starts no second one, and `liquidate` does not take the
-		/// auction's collateral at its fixed discount.
+		/// closes it): `settle` starts no second one, and `liquidate` takes none of the
+		/// auction's lot at its fixed discount (what the borrower holds beyond the lot it may).
 		InAuction,
 		/// No live auction with this id.
 		UnknownAuction,

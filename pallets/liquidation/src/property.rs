@@ -366,17 +366,25 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 			let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
 			let treasury_before = treasury_value();
 
-			// A keeper never buys, at its fixed discount, collateral an auction is selling.
-			let buys_a_lot = match (&auction, &call) {
+			// A keeper never buys, at its fixed discount, collateral an auction is selling: a
+			// keeper's liquidation leaves the borrower at least the auction's remaining lot.
+			let lot_of = match (&auction, &call) {
 				(
 					Some(a),
 					RuntimeCall::Liquidation(crate::Call::liquidate { collateral_asset, .. }),
-				) => a.collateral_asset == *collateral_asset,
-				_ => false,
+				) if a.collateral_asset == *collateral_asset => {
+					Liquidation::remaining(a).ok().map(|(_, lot)| (a.collateral_asset, lot))
+				},
+				_ => None,
 			};
 			let result = call.dispatch(RuntimeOrigin::signed(caller));
-			if buys_a_lot {
-				prop_assert_eq!(result.map_err(|e| e.error), Err(Error::<Test>::InAuction.into()));
+			if let (Some((asset, lot)), Ok(_)) = (lot_of, &result) {
+				prop_assert!(
+					supplied(borrower, asset) >= lot,
+					"a keeper took into an auction's lot: {} left, lot {}",
+					supplied(borrower, asset),
+					lot
+				);
 			}
 
 			match result {

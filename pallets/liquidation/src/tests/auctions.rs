@@ -456,20 +456,30 @@ fn a_disputed_price_stops_a_take() {
 /// #26, found by the cascade benchmark's own-funds keeper: a keeper could `liquidate` the
 /// collateral an auction was selling, at the market's fixed discount (up to the whole bonus)
 /// rather than the auction's price; on an insolvent account the lenders paid the difference
-/// (a crash's bad debt went from 56 USDM to 31,540). The auction's collateral is now the
-/// auction's: a keeper `take`s from it.
+/// (a crash's bad debt went from 56 USDM to 31,540). The auction's lot is now the auction's: a
+/// keeper `take`s from it. What the borrower holds beyond the lot stays liquidatable (an
+/// attacker review: refusing the whole asset let a small auction shield the rest).
 #[test]
-fn a_keeper_takes_from_the_auction_and_cannot_liquidate_its_collateral() {
+fn a_keeper_takes_the_lot_from_the_auction_and_may_liquidate_only_beyond_it() {
 	ExtBuilder::default().build_and_execute(|| {
 		let auction = alice_auctioned(90);
 		MockBreaker::open(BTC);
+		// BTC falls to 60: Alice is insolvent, a keeper's plan would seize all her BTC, the
+		// lot included: refused, nothing moves.
+		MockOracle::set(BTC, FixedU128::from_u32(60));
 		assert!(Lending::account_health(&ALICE).unwrap().is_liquidatable());
-		assert_noop!(
-			Liquidation::liquidate(RuntimeOrigin::signed(BOB), ALICE, USD, BTC, Amount::All),
-			Error::<Test>::InAuction
-		);
-		let price = Liquidation::auctions()[0].price;
-		assert_ok!(take(BOB, auction.lot, price));
-		assert_eq!(BorrowerAuction::<Test>::get(ALICE), None);
+		let held = <Lending as LendingPositions<AccountId>>::supplied(&ALICE, &BTC).unwrap();
+		assert_noop!(bob_liquidates_alice(Amount::All), Error::<Test>::InAuction);
+		// A repayment whose collateral fits beside the lot goes through, and leaves the lot.
+		assert_ok!(bob_liquidates_alice(Amount::Exact(10_000)));
+		let after = <Lending as LendingPositions<AccountId>>::supplied(&ALICE, &BTC).unwrap();
+		assert!(after < held && after >= auction.lot, "{after} vs lot {}", auction.lot);
+		// The lot is the auction's: reset from the new oracle (it fell through the floor), a
+		// take buys it.
+		assert_ok!(Liquidation::redo(RuntimeOrigin::signed(CHARLIE), 0));
+		let (lot, price) =
+			(Auctions::<Test>::get(0).unwrap().lot, Liquidation::auctions()[0].price);
+		assert_ok!(take(BOB, lot, price));
+		assert!(events().iter().any(|e| matches!(e, Event::AuctionTaken { id: 0, .. })));
 	});
 }
