@@ -148,13 +148,19 @@ impl<AccountId, AssetId> Auction<AccountId, AssetId> {
 	}
 
 	/// Whether the auction must be reset before anyone takes from it: older than `tail`, its
-	/// price more than `cusp` below the oracle's `oracle` (debt units per collateral unit), or
-	/// the oracle below its floor (a falling market: the auction could never again ask less
-	/// than the market, and nobody would take).
+	/// price more than `cusp` below the oracle's `oracle` (debt units per collateral unit), the
+	/// oracle below its floor (a falling market: the auction could never again ask less than
+	/// the market, and nobody would take), or its price at a floor less than half of `floor`
+	/// below the oracle (the market fell after the start: a floor 2% below it left takers who
+	/// need 3% nothing to take until `tail`, found by the cascade benchmark: 15 auctions of
+	/// the crash sat at their floors for the rest of the run).
 	pub fn needs_reset(&self, params: &AuctionParams, now: u32, oracle: FixedU128) -> bool {
 		let too_old = now.saturating_sub(self.started) > params.tail;
+		let price = self.price(params.step, now);
 		let lowest = oracle.saturating_mul(FixedU128::from(params.cusp.left_from_one()));
-		too_old || self.price(params.step, now) < lowest || oracle < self.floor
+		let half = Permill::from_parts(params.floor.deconstruct() / 2);
+		let shallow = self.floor > oracle.saturating_mul(FixedU128::from(half.left_from_one()));
+		too_old || price < lowest || oracle < self.floor || (price <= self.floor && shallow)
 	}
 }
 
@@ -638,8 +644,15 @@ mod tests {
 		// Early on the price is still high: no reset at that oracle.
 		assert!(!a.needs_reset(&p, 10, FixedU128::from_u32(103)));
 		// The oracle fell through the floor (72): nobody would take at the floor any more.
-		assert!(!a.needs_reset(&p, 10 + 50, FixedU128::from_u32(72)));
 		assert!(a.needs_reset(&p, 10 + 50, FixedU128::from_rational(7_199, 100)));
 		assert!(a.needs_reset(&p, 10, FixedU128::from_u32(60)));
+		// The oracle fell to where the floor, reached, is less than half its 20% below it
+		// (72 against 80 is 10%): reset; at 80 and above, or before the floor, not.
+		assert!(!a.needs_reset(&p, 10 + 50, FixedU128::from_u32(80)));
+		assert!(a.needs_reset(&p, 10 + 50, FixedU128::from_rational(7_999, 100)));
+		assert!(a.needs_reset(&p, 10 + 50, FixedU128::from_u32(72)));
+		assert!(a.price(p.step, 10 + 31) > floor);
+		assert!(!a.needs_reset(&p, 10 + 31, FixedU128::from_u32(75)));
+		assert!(a.needs_reset(&p, 10 + 32, FixedU128::from_u32(75)));
 	}
 }

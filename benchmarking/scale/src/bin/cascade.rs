@@ -19,6 +19,9 @@
 //!    taker (an outside buyer who resells at the market elsewhere) takes from those priced at
 //!    least 3% below the market, within a per-block capacity of USDM;
 //! 4. an arbitrageur trades the XBTC/USDM pool toward the market, within a per-block capacity;
+//!    the signed calls of steps 3-4 (and the own-funds keeper's, between steps 2 and 3) fit in
+//!    the block's normal class less what the worker's unsigned calls used (the priority bands'
+//!    order), none of it while a `# spam FROM TO` spammer outbids them;
 //! 5. the end of the block: the oracle's and the breaker's `on_finalize` (the breaker samples,
 //!    guards the price, moves the level).
 //!
@@ -94,6 +97,10 @@ struct Scenario {
 	/// `# lagging feeder N`: with three feeders, the third (honest) reports the market `N`
 	/// blocks later than the others.
 	lagging: Option<u32>,
+	/// `# spam FROM TO`: from block `FROM` to `TO` a spammer fills the normal class the
+	/// worker's unsigned band leaves, outbidding every other signed transaction: the
+	/// arbitrageur, the auction taker and the keeper find no room.
+	spam: Option<(u32, u32)>,
 }
 
 impl Scenario {
@@ -177,6 +184,7 @@ fn load(path: &std::path::Path) -> Scenario {
 	let mut feeder_attack = None;
 	let mut stale_from = None;
 	let mut lagging = None;
+	let mut spam = None;
 	for line in text.lines().map(str::trim) {
 		if line == "# whale" {
 			whale = true;
@@ -193,6 +201,10 @@ fn load(path: &std::path::Path) -> Scenario {
 		if let Some(from) = line.strip_prefix("# stale feeder ") {
 			stale_from = Some(from.parse().expect("# stale feeder FROM"));
 		}
+		if let Some(span) = line.strip_prefix("# spam ") {
+			let (from, to) = span.split_once(' ').expect("# spam FROM TO");
+			spam = Some((from.parse().expect("FROM"), to.parse().expect("TO")));
+		}
 		if let Some(span) = line.strip_prefix("# attack halt ") {
 			let (from, to) = span.split_once(' ').expect("# attack halt FROM TO");
 			attack = Some((from.parse().expect("FROM"), to.parse().expect("TO")));
@@ -206,7 +218,7 @@ fn load(path: &std::path::Path) -> Scenario {
 		rows.insert(cols[0].parse().expect("block"), cols[2].parse().expect("price"));
 	}
 	let name = path.file_stem().expect("a file").to_string_lossy().into_owned();
-	Scenario { name, path: rows, whale, feed_lag, attack, feeder_attack, stale_from, lagging }
+	Scenario { name, path: rows, whale, feed_lag, attack, feeder_attack, stale_from, lagging, spam }
 }
 
 /// One block's readings.
@@ -257,6 +269,12 @@ struct Outcome {
 	junk_refused: u32,
 	/// Liquidations by the own-funds keeper.
 	by_keeper: usize,
+	/// The largest share of the block's normal class the worker's unsigned calls used.
+	worker_share: f64,
+	/// Signed calls (arbitrage, takes, the keeper's) that found no room in their block.
+	crowded_out: u32,
+	/// What the spammer paid in fees for the space it filled (native units, tips not counted).
+	spam_fees: f64,
 	samples: Vec<Sample>,
 }
 
@@ -293,7 +311,7 @@ fn open(who: &AccountId, xbtc: u128, health: f64) {
 
 /// The keepers' worker for one block: batches then singles, within the unsigned share of the
 /// normal weight. Returns the settlements' events' data: `(borrower, health, sold)`.
-fn keep(events_before: usize) -> Vec<(AccountId, f64, u128)> {
+fn keep(events_before: usize) -> (Vec<(AccountId, f64, u128)>, Weight) {
 	let limits = <Runtime as frame_system::Config>::BlockWeights::get();
 	let normal = Liquidation::unsigned_budget();
 	let base = limits.get(DispatchClass::Normal).base_extrinsic;
@@ -352,7 +370,7 @@ fn keep(events_before: usize) -> Vec<(AccountId, f64, u128)> {
 				.saturating_add(base);
 		}
 	}
-	frame_system::Pallet::<Runtime>::events()
+	let settled = frame_system::Pallet::<Runtime>::events()
 		.into_iter()
 		.skip(events_before)
 		.filter_map(|r| match r.event {
@@ -364,14 +382,15 @@ fn keep(events_before: usize) -> Vec<(AccountId, f64, u128)> {
 			}) => Some((borrower, health.into_inner() as f64 / 1e18, sold)),
 			_ => None,
 		})
-		.collect()
+		.collect();
+	(settled, used)
 }
 
 /// The auction taker for one block: the worker's `redo_unsigned` of what is due (a reset
 /// auction is priced again from the next block), then the taker takes from each auction priced
 /// at least `TAKER_MARGIN` below the market (where it resells), within `TAKER_CAPACITY` USDM.
 /// Returns `(borrower, health before, XBTC bought)`.
-fn take_auctions(taker: &AccountId, market: u32) -> Vec<(AccountId, f64, u128)> {
+fn take_auctions(taker: &AccountId, market: u32, space: &mut Space) -> Vec<(AccountId, f64, u128)> {
 	let mut budget = TAKER_CAPACITY;
 	let mut bought = Vec::new();
 	for status in Liquidation::auction_statuses() {
@@ -391,6 +410,9 @@ fn take_auctions(taker: &AccountId, market: u32) -> Vec<(AccountId, f64, u128)> 
 		if max_collateral == 0 {
 			break;
 		}
+		if !space.admits(Liquidation::take_weight()) {
+			break;
+		}
 		let borrower = status.auction.borrower.clone();
 		let health =
 			Lending::account_health(&borrower).map(|h| h.factor.into_inner() as f64 / 1e18);
@@ -400,7 +422,9 @@ fn take_auctions(taker: &AccountId, market: u32) -> Vec<(AccountId, f64, u128)> 
 			max_collateral,
 			max_price: status.price,
 		});
-		if call.dispatch(RuntimeOrigin::signed(taker.clone())).is_err() {
+		let result = call.dispatch(RuntimeOrigin::signed(taker.clone()));
+		space.charge(Liquidation::take_weight(), &result);
+		if result.is_err() {
 			continue;
 		}
 		for r in frame_system::Pallet::<Runtime>::events().into_iter().skip(before) {
@@ -416,6 +440,45 @@ fn take_auctions(taker: &AccountId, market: u32) -> Vec<(AccountId, f64, u128)> 
 		}
 	}
 	bought
+}
+
+/// The normal class's weight left to the signed transactions of a block (after the feeds'
+/// and the worker's bands), and the actors that had a call left when no more fitted.
+struct Space {
+	left: Weight,
+	crowded_out: u32,
+}
+
+impl Space {
+	fn base() -> Weight {
+		<Runtime as frame_system::Config>::BlockWeights::get()
+			.get(DispatchClass::Normal)
+			.base_extrinsic
+	}
+
+	/// Whether a call declaring `weight` is included (the block builder checks the declared
+	/// weight); counts the actor crowded out when not.
+	fn admits(&mut self, weight: Weight) -> bool {
+		let fits = weight.saturating_add(Self::base()).all_lte(self.left);
+		if !fits {
+			self.crowded_out += 1;
+		}
+		fits
+	}
+
+	/// Charges a call that went through: its weight after dispatch (the refund frees the
+	/// rest). A call that fails is taken as not sent: the keeper and the taker dry-run theirs,
+	/// as the worker does.
+	fn charge(
+		&mut self,
+		declared: Weight,
+		result: &sp_runtime::DispatchResultWithInfo<frame_support::dispatch::PostDispatchInfo>,
+	) {
+		if let Ok(post) = result {
+			let used = post.actual_weight.unwrap_or(declared).min(declared);
+			self.left = self.left.saturating_sub(used.saturating_add(Self::base()));
+		}
+	}
 }
 
 /// The feeder's 16 feeds of assets with no market in one call: the runtime's call filter
@@ -436,6 +499,7 @@ fn keeper_round(
 	keeper: &AccountId,
 	positions: &[(AccountId, u128, f64)],
 	market: u32,
+	space: &mut Space,
 ) -> Vec<(AccountId, f64)> {
 	let mut budget = KEEPER_CAPACITY;
 	let mut done = Vec::new();
@@ -445,13 +509,18 @@ fn keeper_round(
 		if resale <= plan.repay as f64 || plan.repay > budget {
 			continue;
 		}
+		if !space.admits(Liquidation::liquidate_weight()) {
+			break;
+		}
 		let call = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate {
 			borrower: who.clone().into(),
 			debt_asset: USDM,
 			collateral_asset: XBTC,
 			max_repay: pallet_lending::Amount::All,
 		});
-		if call.dispatch(RuntimeOrigin::signed(keeper.clone())).is_ok() {
+		let result = call.dispatch(RuntimeOrigin::signed(keeper.clone()));
+		space.charge(Liquidation::liquidate_weight(), &result);
+		if result.is_ok() {
 			budget -= plan.repay;
 			done.push((who.clone(), plan.health.factor.into_inner() as f64 / 1e18));
 		}
@@ -643,7 +712,23 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 				.filter(|(w, _, _)| Lending::account_health(w).is_ok_and(|h| h.is_liquidatable()))
 				.count() as u32;
 			let events_before = frame_system::Pallet::<Runtime>::events().len();
-			let settled = keep(events_before);
+			let (settled, unsigned_used) = keep(events_before);
+			// The signed transactions' room: the normal class less the worker's band (the
+			// feeds' band is a few calls), or none while a spammer outbids them all.
+			let limits = <Runtime as frame_system::Config>::BlockWeights::get();
+			let normal = limits.get(DispatchClass::Normal).max_total.unwrap_or(limits.max_block);
+			out.worker_share = out
+				.worker_share
+				.max(unsigned_used.ref_time() as f64 / normal.ref_time() as f64);
+			let signed_room = normal.saturating_sub(unsigned_used);
+			let mut space = if scenario.spam.is_some_and(|(a, b)| (a..=b).contains(&block)) {
+				out.spam_fees +=
+					margincall_runtime::TransactionPayment::weight_to_fee(signed_room) as f64
+						/ UNIT as f64;
+				Space { left: Weight::zero(), crowded_out: 0 }
+			} else {
+				Space { left: signed_room, crowded_out: 0 }
+			};
 			out.auctions += frame_system::Pallet::<Runtime>::events()
 				.iter()
 				.skip(events_before)
@@ -654,7 +739,7 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 					)
 				})
 				.count();
-			for (who, health) in keeper_round(&keeper, &positions, market) {
+			for (who, health) in keeper_round(&keeper, &positions, market, &mut space) {
 				if health >= 1.0 {
 					out.harmed += 1;
 				}
@@ -662,7 +747,7 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 				liquidated.insert(who);
 			}
 			let mut taken = 0u128;
-			for (who, health, xbtc) in take_auctions(&taker, market) {
+			for (who, health, xbtc) in take_auctions(&taker, market, &mut space) {
 				if health >= 1.0 {
 					out.harmed += 1;
 				}
@@ -684,7 +769,12 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 				sold += s;
 				liquidated.insert(who);
 			}
-			arbitrage(market);
+			let swap = <pallet_asset_conversion::weights::SubstrateWeight<Runtime> as pallet_asset_conversion::WeightInfo>::swap_exact_tokens_for_tokens(2);
+			if space.admits(swap) {
+				arbitrage(market);
+				space.charge(swap, &Ok(Default::default()));
+			}
+			out.crowded_out += space.crowded_out;
 			if scenario.attack.is_some_and(|(from, to)| (from..=to).contains(&block)) {
 				dump_to(f64::from(price) * (1.0 - ATTACK_BELOW));
 			}
@@ -891,16 +981,16 @@ fn main() {
 		.unwrap_or_default();
 	let _ = writeln!(
 		out,
-		"# margincall-cascade-bench: {POSITIONS} positions of 0.1 XBTC (health 1.08-1.80) against the dev pool (20 XBTC / 1.2 M USDM), arbitrage {} USDM a block, auction taker {} USDM a block at 3% below the oracle, an own-funds keeper {} USDM a block (after the worker's unsigned settlements, as the priority bands order them) when the seized XBTC resold at the market less 1% pays\n# machine: {cpu}; native runtime (release), in-memory state\n",
+		"# margincall-cascade-bench: {POSITIONS} positions of 0.1 XBTC (health 1.08-1.80) against the dev pool (20 XBTC / 1.2 M USDM), arbitrage {} USDM a block, auction taker {} USDM a block at 3% below the oracle, an own-funds keeper {} USDM a block (after the worker's unsigned settlements, as the priority bands order them) when the seized XBTC resold at the market less 1% pays; the signed calls (arbitrage, takes, the keeper's) fit in the normal class the worker's unsigned band leaves\n# machine: {cpu}; native runtime (release), in-memory state\n",
 		ARBITRAGE_CAPACITY / UNIT,
 		TAKER_CAPACITY / UNIT,
 		KEEPER_CAPACITY / UNIT
 	);
 	let _ = writeln!(
 		out,
-		"| scenario | breaker | bad debt (USDM) | insurance used (USDM) | worst DEX-vs-oracle gap (DEX below the oracle) | positions liquidated | auctions started (XBTC bought) | healthy harmed | liquidated that would have recovered | blocks to recovery | blocks halted | attacker profit (USDM) |"
+		"| scenario | breaker | bad debt (USDM) | insurance used (USDM) | worst DEX-vs-oracle gap (DEX below the oracle) | positions liquidated | auctions started (XBTC bought) | healthy harmed | liquidated that would have recovered | blocks to recovery | blocks halted | attacker profit (USDM) | block space: the worker's largest share of the normal class; blocks × actors (keeper, taker, arbitrageur) left with a call that did not fit |"
 	);
-	let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+	let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 	for file in files {
 		let scenario = load(&file);
 		if !only.is_empty() && !only.contains(&scenario.name) {
@@ -918,7 +1008,7 @@ fn main() {
 			.chain(variants.iter().map(|(l, o)| (l.clone(), o)));
 		for (label, o) in runs {
 			let line = format!(
-				"| {} | {label} | {:.0} | {:.0} | {:.1}% ({:.1}%) | {} ({} by the keeper) | {} ({:.2}) | {} | {} | {} | {} | {} |",
+				"| {} | {label} | {:.0} | {:.0} | {:.1}% ({:.1}%) | {} ({} by the keeper) | {} ({:.2}) | {} | {} | {} | {} | {} | {:.0}%; {}{} |",
 				scenario.name,
 				o.bad_debt,
 				o.insurance_used,
@@ -943,6 +1033,13 @@ fn main() {
 						_ => format!("{p:.0}"),
 					})
 					.unwrap_or_else(|| "-".into()),
+				o.worker_share * 100.0,
+				o.crowded_out,
+				if o.spam_fees > 0.0 {
+					format!(" (the spammer paid {:.0} MCL in fees)", o.spam_fees)
+				} else {
+					String::new()
+				},
 			);
 			println!("{line}");
 			let _ = writeln!(out, "{line}");
