@@ -257,6 +257,16 @@ impl<T: Config> Pallet<T> {
 		Ok(id)
 	}
 
+	/// Whether `auction` can be taken from now: not due a reset at the pair's liquidation
+	/// prices (a keeper's `liquidate` leaves the lot of such an auction alone).
+	pub(crate) fn takeable(auction: &AuctionOf<T>) -> Result<bool, DispatchError> {
+		let params = AuctionParameters::<T>::get();
+		let (debt_price, collateral_price) =
+			Self::pair_prices(&auction.debt_asset, &auction.collateral_asset)?;
+		let oracle = collateral_price.checked_div(&debt_price).ok_or_else(overflow::<T>)?;
+		Ok(!auction.needs_reset(&params, Self::block_number_u32(), oracle))
+	}
+
 	/// What is left of `auction` against the borrower's account now: `(tab, lot)`. The tab is
 	/// at most what the borrower owes (a repayment or another liquidation may have reduced it),
 	/// and the lot shrinks with it in proportion (rounded up): the lot was the collateral due

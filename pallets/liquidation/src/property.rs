@@ -367,12 +367,15 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 			let treasury_before = treasury_value();
 
 			// A keeper never buys, at its fixed discount, collateral an auction is selling: a
-			// keeper's liquidation leaves the borrower at least the auction's remaining lot.
+			// keeper's liquidation leaves the borrower at least the remaining lot of an auction
+			// that can be taken from.
 			let lot_of = match (&auction, &call) {
 				(
 					Some(a),
 					RuntimeCall::Liquidation(crate::Call::liquidate { collateral_asset, .. }),
-				) if a.collateral_asset == *collateral_asset => {
+				) if a.collateral_asset == *collateral_asset
+					&& Liquidation::takeable(a).unwrap_or(false) =>
+				{
 					Liquidation::remaining(a).ok().map(|(_, lot)| (a.collateral_asset, lot))
 				},
 				_ => None,
@@ -847,6 +850,25 @@ fn replay(setup: Setup, ops: Vec<Op>) -> Counts {
 	let result = run(setup, ops, &counts);
 	assert!(result.is_ok(), "{result:?}");
 	counts.into_inner()
+}
+
+/// Found by the soak (seed 4014): with the debt's price held, the borrower's auction past its
+/// cusp (a reset waits for the price) and a keeper refused the lot, no route could act on a
+/// liquidatable account. A keeper may take the lot of an auction that cannot be taken from.
+#[test]
+fn a_keeper_may_liquidate_the_lot_of_an_auction_that_must_first_be_reset() {
+	let setup = Setup { positions: vec![(1799, 6, 40, 8), (100, 0, 40, 0)], ranks: (0, 0) };
+	let ops = vec![
+		Op::Price(1, 20),
+		Op::Dump(1),
+		Op::Liquidate(0, 0, 1, None),
+		Op::Price(2, 20),
+		Op::Settle(0),
+		Op::Price(0, 42),
+		Op::Hold(0),
+	];
+	let c = replay(setup, ops);
+	assert!(c.liveness_checks > 0, "{c:?}");
 }
 
 /// Found by the soak (seed 7): an auction whose takes paid its tab at the top price leaves part

@@ -386,9 +386,21 @@ fn keep(events_before: usize) -> (Vec<(AccountId, f64, u128)>, Weight) {
 	(settled, used)
 }
 
-/// The auction taker for one block: the worker's `redo_unsigned` of what is due (a reset
-/// auction is priced again from the next block), then the taker takes from each auction priced
-/// at least `TAKER_MARGIN` below the market (where it resells), within `TAKER_CAPACITY` USDM.
+/// The worker's `redo_unsigned` of every auction a dry run shows due (a reset of a stale one,
+/// the close of one with nothing left to do): unsigned, so before the signed calls.
+fn redo_due() {
+	for status in Liquidation::auction_statuses() {
+		if status.redo_due {
+			let call =
+				RuntimeCall::Liquidation(pallet_liquidation::Call::redo_unsigned { id: status.id });
+			let _ = call.dispatch(RuntimeOrigin::none());
+		}
+	}
+}
+
+/// The auction taker for one block (after the worker's `redo_unsigned`, [`redo_due`]; an
+/// auction due a reset waits for it): takes from each auction priced at least `TAKER_MARGIN`
+/// below the market (where it resells), within `TAKER_CAPACITY` USDM.
 /// Returns `(borrower, health before, XBTC bought)`.
 fn take_auctions(taker: &AccountId, market: u32, space: &mut Space) -> Vec<(AccountId, f64, u128)> {
 	let mut budget = TAKER_CAPACITY;
@@ -396,10 +408,6 @@ fn take_auctions(taker: &AccountId, market: u32, space: &mut Space) -> Vec<(Acco
 	for status in Liquidation::auction_statuses() {
 		let id = status.id;
 		if status.redo_due {
-			// As the offchain worker does (`redo_unsigned`): reset a stale auction, close one
-			// with nothing left to do.
-			let call = RuntimeCall::Liquidation(pallet_liquidation::Call::redo_unsigned { id });
-			let _ = call.dispatch(RuntimeOrigin::none());
 			continue;
 		}
 		let price = status.price.into_inner() as f64 / 1e18;
@@ -713,6 +721,7 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 				.count() as u32;
 			let events_before = frame_system::Pallet::<Runtime>::events().len();
 			let (settled, unsigned_used) = keep(events_before);
+			redo_due();
 			// The signed transactions' room: the normal class less the worker's band (the
 			// feeds' band is a few calls), or none while a spammer outbids them all.
 			let limits = <Runtime as frame_system::Config>::BlockWeights::get();
