@@ -265,6 +265,39 @@ fn guard_only() {
 	assert_ok!(Breaker::set_breaker_params(RuntimeOrigin::root(), levels_out_of_reach()));
 }
 
+/// Under `guard_only`, with Dave's 100,000 USDM lent: Eve borrows `eve` USDM on 1 XBTC, then
+/// Ferdie supplies 1 XBTC and borrows `ferdie`. Returns their accounts.
+fn eve_and_ferdie_borrow(eve: u128, ferdie: u128) -> (AccountId, AccountId) {
+	use Sr25519Keyring::{Alice, Eve, Ferdie};
+	block(vec![]);
+	guard_only();
+	eve_holds_one_xbtc(&[Alice]);
+	let borrow = |amount| lending(pallet_lending::Call::borrow { asset: USDM, amount });
+	let results = block(vec![
+		signed(Eve, borrow(eve)),
+		signed(Ferdie, lending(pallet_lending::Call::supply { asset: XBTC, amount: UNIT })),
+	]);
+	for r in results {
+		assert_ok!(r.expect("valid"));
+	}
+	assert_ok!(block(vec![signed(Ferdie, borrow(ferdie))])[0].expect("valid"));
+	(account(Eve), account(Ferdie))
+}
+
+fn settle(who: &AccountId) -> RuntimeCall {
+	RuntimeCall::Liquidation(pallet_liquidation::Call::settle { borrower: who.clone().into() })
+}
+
+/// A keeper's own-funds `liquidate` of `who`'s USDM debt against its XBTC, all of the plan.
+fn keeper_liquidates(who: &AccountId) -> RuntimeCall {
+	RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate {
+		borrower: who.clone().into(),
+		debt_asset: USDM,
+		collateral_asset: XBTC,
+		max_repay: pallet_lending::Amount::All,
+	})
+}
+
 /// #26, severity while a price is held: a jump the guard holds delayed every liquidation by
 /// `settle` (`PriceUnconfirmed`), the deepest ones included. Now a held price is a span, and a
 /// position liquidatable at every price in it (at the end that favours the borrower) is
@@ -281,20 +314,8 @@ fn a_held_drop_settles_positions_below_one_at_both_ends_and_holds_back_the_rest(
 		use margincall_runtime::{Lending, Liquidation};
 		use pallet_lending::LendingPositions;
 		use pallet_liquidation::{Event as Liq, Route};
-		use Sr25519Keyring::{Alice, Bob, Charlie, Dave, Eve, Ferdie};
-		block(vec![]);
-		guard_only();
-		eve_holds_one_xbtc(&[Alice]);
-		let (eve, ferdie) = (account(Eve), account(Ferdie));
-		let borrow = |amount| lending(pallet_lending::Call::borrow { asset: USDM, amount });
-		let results = block(vec![
-			signed(Eve, borrow(40_000 * UNIT)),
-			signed(Ferdie, lending(pallet_lending::Call::supply { asset: XBTC, amount: UNIT })),
-		]);
-		for r in results {
-			assert_ok!(r.expect("valid"));
-		}
-		assert_ok!(block(vec![signed(Ferdie, borrow(36_000 * UNIT))])[0].expect("valid"));
+		use Sr25519Keyring::{Alice, Bob, Charlie, Dave};
+		let (eve, ferdie) = eve_and_ferdie_borrow(40_000 * UNIT, 36_000 * UNIT);
 		for step in [57_500, 55_000, 52_500, 50_500] {
 			assert_ok!(block(vec![signed(Alice, prices(step))])[0].expect("valid"));
 			assert!(!Breaker::price_unsettled(&XBTC), "{step} is accepted");
@@ -302,17 +323,7 @@ fn a_held_drop_settles_positions_below_one_at_both_ends_and_holds_back_the_rest(
 		assert!(Lending::account_health(&eve).unwrap().is_liquidatable());
 		assert!(!Lending::account_health(&ferdie).unwrap().is_liquidatable());
 
-		let settle = |who: &AccountId| {
-			RuntimeCall::Liquidation(pallet_liquidation::Call::settle {
-				borrower: who.clone().into(),
-			})
-		};
-		let liquidate = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate {
-			borrower: ferdie.clone().into(),
-			debt_asset: USDM,
-			collateral_asset: XBTC,
-			max_repay: pallet_lending::Amount::All,
-		});
+		let liquidate = keeper_liquidates(&ferdie);
 		let treasury = Liquidation::insurance_account();
 		let insurance = asset_balance(USDM, &treasury);
 		let eve_debt = Lending::debt(&eve, &USDM).unwrap();
@@ -366,37 +377,15 @@ fn a_held_fall_settles_at_once_what_it_sinks_below_the_severity_bound() {
 		use margincall_runtime::{Lending, Liquidation};
 		use pallet_lending::LendingPositions;
 		use pallet_liquidation::{Event as Liq, Route};
-		use Sr25519Keyring::{Alice, Bob, Charlie, Dave, Eve, Ferdie};
-		block(vec![]);
-		guard_only();
-		eve_holds_one_xbtc(&[Alice]);
-		let (eve, ferdie) = (account(Eve), account(Ferdie));
-		let borrow = |amount| lending(pallet_lending::Call::borrow { asset: USDM, amount });
-		let results = block(vec![
-			signed(Eve, borrow(43_000 * UNIT)),
-			signed(Ferdie, lending(pallet_lending::Call::supply { asset: XBTC, amount: UNIT })),
-		]);
-		for r in results {
-			assert_ok!(r.expect("valid"));
-		}
-		assert_ok!(block(vec![signed(Ferdie, borrow(39_000 * UNIT))])[0].expect("valid"));
-		let settle = |who: &AccountId| {
-			RuntimeCall::Liquidation(pallet_liquidation::Call::settle {
-				borrower: who.clone().into(),
-			})
-		};
-		let liquidate = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate {
-			borrower: ferdie.clone().into(),
-			debt_asset: USDM,
-			collateral_asset: XBTC,
-			max_repay: pallet_lending::Amount::All,
-		});
+		use Sr25519Keyring::{Alice, Bob, Charlie, Dave, Ferdie};
+		let (eve, ferdie) = eve_and_ferdie_borrow(43_000 * UNIT, 39_000 * UNIT);
+		let liquidate = keeper_liquidates(&ferdie);
 		let results = block(vec![
 			signed(Alice, prices(45_000)),
 			signed(Bob, settle(&eve)),
 			signed(Charlie, settle(&ferdie)),
 			signed(Dave, liquidate),
-			signed(Ferdie, borrow(UNIT)),
+			signed(Ferdie, lending(pallet_lending::Call::borrow { asset: USDM, amount: UNIT })),
 		]);
 		assert_ok!(results[0].expect("valid"));
 		assert_eq!(Breaker::held_price(&XBTC), Some(Price::from_u32(45_000)));
