@@ -790,7 +790,13 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 			<margincall_runtime::Oracle as OnFinalize<u32>>::on_finalize(block);
 			<Breaker as OnFinalize<u32>>::on_finalize(block);
 			out.worst_gap = out.worst_gap.max(gap);
-			let queued = pallet_liquidation::SaleQueue::<Runtime>::get(XBTC).len() as u32;
+			// The queue's live entries (an entry older than `MaxQueueAge` is dropped when the
+			// queue is next read; the stored vector keeps it until then).
+			let max_age = <<Runtime as pallet_liquidation::Config>::MaxQueueAge as frame_support::traits::Get<u32>>::get();
+			let queued = pallet_liquidation::SaleQueue::<Runtime>::get(XBTC)
+				.iter()
+				.filter(|e| e.since.saturating_add(max_age) > block)
+				.count() as u32;
 			let auctions = pallet_liquidation::Auctions::<Runtime>::count();
 			if block >= first_move && (below_one > 0 || queued > 0 || auctions > 0 || gap > 0.02) {
 				last_unrecovered = Some(block);
