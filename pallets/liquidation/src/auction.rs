@@ -261,9 +261,7 @@ impl<T: Config> Pallet<T> {
 	/// prices (a keeper's `liquidate` leaves the lot of such an auction alone).
 	pub(crate) fn takeable(auction: &AuctionOf<T>) -> Result<bool, DispatchError> {
 		let params = AuctionParameters::<T>::get();
-		let (debt_price, collateral_price) =
-			Self::pair_prices(&auction.debt_asset, &auction.collateral_asset)?;
-		let oracle = collateral_price.checked_div(&debt_price).ok_or_else(overflow::<T>)?;
+		let oracle = Self::oracle_ratio(&auction.collateral_asset, &auction.debt_asset)?;
 		Ok(!auction.needs_reset(&params, Self::block_number_u32(), oracle))
 	}
 

@@ -45,10 +45,10 @@ impl<T: Config> Pallet<T> {
 		// account the lenders pay for it (found by the cascade benchmark's own-funds keeper:
 		// 56 USDM of bad debt in a crash became 31,540). What the borrower holds of the asset
 		// beyond the lot stays liquidatable (an attacker review: refusing the whole asset let a
-		// small auction shield the rest while nothing could sell it).
-		// An auction that must first be reset (which waits for a held price) sells nothing:
-		// its lot is not protected then (the soak, seed 4014: with the debt's price held and the
-		// auction past its cusp, no route could act on a liquidatable account).
+		// small auction shield the rest while nothing could sell it), and so does the lot of an
+		// auction that must first be reset, which sells nothing until then (the soak, seed
+		// 4014: with the debt's price held and the auction past its cusp, no route could act on
+		// a liquidatable account).
 		if let Some(auction) = BorrowerAuction::<T>::get(borrower).and_then(Auctions::<T>::get) {
 			if auction.collateral_asset == collateral_asset && Self::takeable(&auction)? {
 				let (_, lot) = Self::remaining(&auction)?;

@@ -27,8 +27,8 @@ parameter_types! {
 	/// on a 20% range drained the backstop and stalled a 40% crash; halting on a pool ABOVE the
 	/// oracle, the best pool to sell into, made most of the crash's bad debt). A halt ends at the
 	/// first block the spot is not 15% below the oracle (an outsider keeping the pool down pays
-	/// for every halted block), the throttle steps down after 50 blocks (5 minutes) with every input below 80% of its trigger; volatility counts
-	/// from 10 returns.
+	/// for every halted block), the throttle steps down after 50 blocks (5 minutes) with every
+	/// input below 80% of its trigger; volatility counts from 10 returns.
 	pub DefaultBreakerParams: BreakerParams = BreakerParams {
 		throttle: Triggers {
 			volatility: FixedU128::from_u32(4),
