@@ -808,24 +808,30 @@ impl<T: Config> Pallet<T> {
 		times.sort_unstable_by(|a, b| b.cmp(a));
 		let at = *times.get(quorum.checked_sub(1)?)?;
 		let before = Quotes::<T>::get(asset);
-		// orml combines at every feed, so the first feeds of a block meet the others' older
-		// ones: a combination whose quorum fed before this block, no later than the quote it
-		// would replace, is no new observation (a quorum said it already). It moves nothing:
-		// such a partial median had accepted the previous block's held step as corroborated
-		// and held this block's step afresh, so a crash fed by three feeders, one a block
-		// late, was held at every step (the cascade benchmark's `crash-lagging-feeder`).
-		if let Some(q) = before.filter(|q| at < now_ms && at <= q.at) {
-			return Some((q.mid(), q.at));
-		}
 		let mut prices: alloc::vec::Vec<FixedU128> = fresh.iter().map(|(p, _)| *p).collect();
 		let (low, high) = quote::medians(&mut prices)?;
 		let params = LevelParams::<T>::get();
+		// Fresh feeds that disagree are a dispute whenever they are combined, in whatever
+		// block the quorum fed (a lone feeder departing from the others' older feeds too).
 		if quote::apart(low, high) > quote::agreement(params.jump) {
 			if let Some(q) = before.filter(|q| !q.disputed) {
 				Quotes::<T>::insert(asset, Quote { disputed: true, ..q });
 				Self::deposit_event(Event::PriceDisputed { asset: *asset, low, high });
 			}
 			return None;
+		}
+		// orml combines at every feed, so the first feeds of a block meet the others' older
+		// ones: a combination whose quorum fed before this block, no later than the quote it
+		// would replace, is no new observation (a quorum said it already). It moves nothing
+		// but a dispute the fresh feeds no longer make: such a partial median had accepted
+		// the previous block's held step as corroborated and held this block's step afresh,
+		// so a crash fed by three feeders, one a block late, was held at every step (the
+		// cascade benchmark's `crash-lagging-feeder`).
+		if let Some(q) = before.filter(|q| at < now_ms && at <= q.at) {
+			if q.disputed {
+				Quotes::<T>::insert(asset, Quote { disputed: false, ..q });
+			}
+			return Some((q.mid(), q.at));
 		}
 		let (next, outcome) = quote::step(
 			before,

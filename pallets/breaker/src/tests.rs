@@ -621,6 +621,42 @@ fn with_two_fresh_feeders_neither_alone_moves_the_end_a_borrow_uses() {
 	});
 }
 
+/// The local testnet's fault test (CI, session 14's main): two of three feeders fresh, and
+/// one of them alone feeds +50% in a later block. The quorum-th newest feed (the other's) is
+/// older than the block, which the combination rule reads as "no new observation"; it had
+/// returned before the two were compared, so the dispute went unreported. Two fresh feeds
+/// that disagree are a dispute whenever they are combined; and once they agree again the
+/// dispute is over, even before the other feeder feeds anew.
+#[test]
+fn a_lone_feeder_departing_in_a_later_block_is_a_dispute() {
+	new_test_ext().execute_with(|| {
+		// Past the expiry of a feed at 0 ms, Charlie's.
+		let ms = |block: u64| 700_000 + block * 6_000;
+		let fed = |block: u64, feeds: [(f64, u64); 3]| {
+			System::set_block_number(block);
+			let feeds = feeds.map(|(p, at)| (fx(p), at));
+			Breaker::combine(&1, feeds, ms(block), EXPIRES)
+		};
+		// Alice and Bob feed 100 in block 6; Charlie's feed has expired.
+		assert!(fed(6, [(100.0, ms(6)), (100.0, ms(6)), (100.0, 0)]).is_some());
+		let agreed = Quotes::<Test>::get(1).unwrap();
+		System::reset_events();
+		// Block 8: Bob alone at 150.
+		assert_eq!(fed(8, [(100.0, ms(6)), (150.0, ms(8)), (100.0, 0)]), None);
+		assert_eq!(
+			events(),
+			vec![Event::PriceDisputed { asset: 1, low: fx(100.0), high: fx(150.0) }]
+		);
+		assert_eq!(Quotes::<Test>::get(1), Some(Quote { disputed: true, ..agreed }));
+		assert!(Breaker::price_unsettled(&1));
+		// Block 9: Bob back at 100, Alice silent: the two agree, the quote is the agreed one.
+		System::reset_events();
+		assert_eq!(fed(9, [(100.0, ms(6)), (100.0, ms(9)), (100.0, 0)]), Some((fx(100.0), ms(6))));
+		assert_eq!(Quotes::<Test>::get(1), Some(agreed));
+		assert!(events().is_empty());
+	});
+}
+
 /// The quote is as fresh as the quorum's feeds: one feeder feeding now does not refresh a
 /// quote whose other feeds are nine minutes old.
 #[test]
