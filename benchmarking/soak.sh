@@ -59,7 +59,8 @@ job() {
       touch "$work/failed"
       return 1
     fi
-    ops=$(grep -m1 -oE 'ops: [0-9]+' "$work/log.$j" | grep -oE '[0-9]+')
+    # Both property tests (the second with throttled collaterals) print their operations.
+    ops=$(grep -oE 'ops: [0-9]+' "$work/log.$j" | grep -oE '[0-9]+' | awk '{s += $1} END {print s + 0}')
     dt=$(( $(date +%s) - t0 ))
     t=$(( t + ops ))
     echo "$t" >"$work/total.$j"

@@ -74,6 +74,9 @@ pub struct BatchReport<AccountId> {
 	pub extra_plans: u32,
 	/// Positions passed over before a plan (no debt, no collateral, beyond the witness).
 	pub unplanned: u32,
+	/// Sale-queue entries checked, and dropped (a throttled pair's queue:
+	/// [`Pallet::waits_in_queue`]).
+	pub queue: crate::dex::QueueLook,
 }
 
 impl<T: Config> Pallet<T> {
@@ -85,6 +88,7 @@ impl<T: Config> Pallet<T> {
 		let pairs = witness.pairs.min(T::MaxBatchPairs::get()).min(n).max(1);
 		let extra = wide.saturating_mul(T::MaxDebts::get().saturating_sub(1));
 		Self::batch_weight(n.saturating_sub(wide), wide, pairs, extra, 0)
+			.saturating_add(Self::queue_checks_weight(crate::dex::QUEUE_CHECKS))
 	}
 
 	/// The weight `settle_batch_unsigned` reserves: the batch's, and its validity check at
@@ -103,6 +107,7 @@ impl<T: Config> Pallet<T> {
 			report.extra_plans,
 			report.unplanned,
 		)
+		.saturating_add(Self::queue_checks_weight(report.queue.checked))
 	}
 
 	/// `settle_batch(n, p)` measures `p` pairs of one narrow position each and `n` more narrow
@@ -228,7 +233,8 @@ impl<T: Config> Pallet<T> {
 		}
 		report.pairs = u32::try_from(groups.len()).unwrap_or(u32::MAX);
 		for ((collateral, debt), members) in groups {
-			for (who, outcome) in Self::sell_pair(caller, collateral, debt, members)? {
+			let look = &mut report.queue;
+			for (who, outcome) in Self::sell_pair(caller, collateral, debt, members, look)? {
 				match outcome {
 					Ok(()) => report.settled.push(who),
 					Err(why) => skip(&mut report, &who, why),
@@ -247,6 +253,7 @@ impl<T: Config> Pallet<T> {
 		collateral: T::AssetId,
 		debt: T::AssetId,
 		mut members: Vec<Member<T>>,
+		look: &mut crate::dex::QueueLook,
 	) -> Result<Vec<(T::AccountId, Result<(), Skipped>)>, DispatchError> {
 		let params = Params::<T>::get();
 		let mut outcomes = Vec::new();
@@ -313,12 +320,12 @@ impl<T: Config> Pallet<T> {
 			outcomes.extend(members.into_iter().map(|m| (m.borrower, Err(why))));
 			return Ok(outcomes);
 		}
-		// A throttled collateral: the lot within the block's cap, and no queue waiting
-		// (queued positions go first, one by one through `settle`).
+		// A throttled collateral: the lot within the block's cap, and no liquidatable queue
+		// entry waiting (queued positions go first, one by one through `settle`).
 		let price = members.first().map(|m| m.plan.collateral_price).unwrap_or_default();
 		let value = Self::sale_value(input, price);
 		if let Some(left) = cap {
-			let left = if Self::live_queue(&collateral).is_empty() { left } else { 0 };
+			let left = if Self::waits_in_queue(&collateral, None, look) { 0 } else { left };
 			if value > left {
 				let why = Skipped::Dex(DexRefusal::Throttled { value, left });
 				outcomes.extend(members.into_iter().map(|m| (m.borrower, Err(why))));

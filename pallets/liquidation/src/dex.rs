@@ -7,11 +7,10 @@ use crate::{
 	plan::{value_of, Plan},
 	types::*,
 };
-use alloc::vec;
-use alloc::vec::Vec;
+use alloc::{collections::VecDeque, vec, vec::Vec};
 use frame_support::{
 	ensure,
-	pallet_prelude::{DispatchError, DispatchResult},
+	pallet_prelude::{DispatchError, DispatchResult, Weight},
 	storage::with_storage_layer,
 	traits::{
 		fungibles::{Inspect, Mutate},
@@ -27,6 +26,20 @@ use sp_arithmetic::{
 	PerThing, Permill, Rounding,
 };
 
+/// How many sale-queue entries ahead of it a sale (one `settle`, or all the pairs of one
+/// batch) checks at most: each check is a measured health check
+/// ([`Pallet::queue_checks_weight`]); past them, the sale waits.
+pub const QUEUE_CHECKS: u32 = 2;
+
+/// What the sales of one call found in the queues ahead of them ([`Pallet::waits_in_queue`]).
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct QueueLook {
+	/// Entries checked (at most [`QUEUE_CHECKS`]).
+	pub checked: u32,
+	/// Of them, those no longer liquidatable, which left the queue.
+	pub dropped: u32,
+}
+
 /// A DEX sale worked out but not made.
 pub(crate) struct DexQuote {
 	pub(crate) input: u128,
@@ -38,8 +51,13 @@ pub(crate) struct DexQuote {
 
 impl<T: Config> Pallet<T> {
 	/// Works out a DEX sale of `borrower`'s `plan` without making it: within the oracle bound,
-	/// the market's cash and the circuit breaker's gate.
-	fn quote_dex(borrower: &T::AccountId, plan: &Plan<T::AssetId>) -> Result<DexQuote, DexRefusal> {
+	/// the market's cash and the circuit breaker's gate (`look`: the queue entries checked,
+	/// [`Self::waits_in_queue`]).
+	fn quote_dex(
+		borrower: &T::AccountId,
+		plan: &Plan<T::AssetId>,
+		look: &mut QueueLook,
+	) -> Result<DexQuote, DexRefusal> {
 		// A halted collateral first: the refusal names the breaker's reason, not what a halted
 		// pool also fails (a pool halted for sitting below the oracle is beyond the bound too).
 		let cap = Self::pair_gate(&plan.collateral_asset)?;
@@ -61,7 +79,7 @@ impl<T: Config> Pallet<T> {
 			return Err(DexRefusal::NoCash { needed: input, available });
 		}
 		let value = Self::sale_value(input, plan.collateral_price);
-		Self::breaker_gate(borrower, plan, value, cap)?;
+		Self::breaker_gate(borrower, plan, value, cap, look)?;
 		Ok(DexQuote { input, to_insurance, tip, value })
 	}
 
@@ -70,12 +88,13 @@ impl<T: Config> Pallet<T> {
 	/// scaled down to what is left (2% below it, for the pool's price impact; planned again, so
 	/// a rest below the dust value refuses it, and a cut below the collateral's minimum
 	/// balance is not made). Returns the plan the sale is for and its quote,
-	/// or the original plan and the refusal.
+	/// or the original plan and the refusal; `look` counts the queue entries checked.
 	pub(crate) fn dex_sale(
 		borrower: &T::AccountId,
 		plan: Plan<T::AssetId>,
+		look: &mut QueueLook,
 	) -> (Plan<T::AssetId>, Result<DexQuote, DexRefusal>) {
-		match Self::quote_dex(borrower, &plan) {
+		match Self::quote_dex(borrower, &plan, look) {
 			Err(DexRefusal::Throttled { value, left }) if !left.is_zero() => {
 				let repay = multiply_by_rational_with_rounding(
 					plan.repay,
@@ -91,7 +110,7 @@ impl<T: Config> Pallet<T> {
 					})
 					.flatten();
 				let min = T::Assets::minimum_balance(plan.collateral_asset);
-				match smaller.map(|p| (p, Self::quote_dex(borrower, &p))) {
+				match smaller.map(|p| (p, Self::quote_dex(borrower, &p, look))) {
 					// A cut below the collateral's minimum balance could not be withdrawn.
 					Some((smaller, Ok(quote))) if quote.input >= min => (smaller, Ok(quote)),
 					_ => (plan, Err(DexRefusal::Throttled { value, left })),
@@ -123,26 +142,92 @@ impl<T: Config> Pallet<T> {
 	/// The circuit breaker's say on a DEX sale of `value` of `plan`'s collateral for
 	/// `borrower`, given the collateral's gate `cap` ([`Self::pair_gate`], not halted): open, or
 	/// throttled (within the block's cap, and only for the head of the collateral's queue or a
-	/// position riskier than it).
+	/// position riskier than it: [`Self::waits_in_queue`]).
 	fn breaker_gate(
 		borrower: &T::AccountId,
 		plan: &Plan<T::AssetId>,
 		value: u128,
 		cap: Option<u128>,
+		look: &mut QueueLook,
 	) -> Result<(), DexRefusal> {
 		let Some(left) = cap else {
 			return Ok(());
 		};
-		let behind = Self::live_queue(&plan.collateral_asset)
-			.first()
-			.is_some_and(|head| head.borrower != *borrower && plan.health.factor > head.health);
-		if behind {
+		let ahead_of = Some((borrower, plan.health.factor));
+		if Self::waits_in_queue(&plan.collateral_asset, ahead_of, look) {
 			return Err(DexRefusal::Throttled { value, left: 0 });
 		}
 		if value > left {
 			return Err(DexRefusal::Throttled { value, left });
 		}
 		Ok(())
+	}
+
+	/// Whether a throttled sale of `asset` waits behind the collateral's queue: behind a
+	/// liquidatable entry riskier than `ahead_of` (a position's borrower and health, which
+	/// waits neither behind itself nor behind a less risky entry; `None` for a batch's lot,
+	/// which waits behind any entry). An entry ahead is kept by the health it was queued at,
+	/// which says nothing of now: one no longer liquidatable ([`Self::may_settle`]: repaid,
+	/// topped up, liquidated by another route, lifted by the price, or not settleable now)
+	/// leaves the queue (`Dequeued`) instead of holding every sale behind it until it expires;
+	/// so does one that no longer holds `asset` as collateral (a keeper seized it all: its
+	/// next settlement sells another). `look` counts the entries checked and dropped; past
+	/// [`QUEUE_CHECKS`] checks the sale waits.
+	pub(crate) fn waits_in_queue(
+		asset: &T::AssetId,
+		ahead_of: Option<(&T::AccountId, FixedU128)>,
+		look: &mut QueueLook,
+	) -> bool {
+		let mut queue: VecDeque<_> = Self::live_queue(asset).into();
+		let mut dropped = Vec::new();
+		let waits = loop {
+			let Some(head) = queue.front() else {
+				break false;
+			};
+			if ahead_of.is_some_and(|(who, health)| head.borrower == *who || health <= head.health)
+			{
+				break false;
+			}
+			if look.checked >= QUEUE_CHECKS {
+				break true;
+			}
+			look.checked = look.checked.saturating_add(1);
+			let holds = || {
+				T::Lending::account_shares(&head.borrower)
+					.collateral
+					.iter()
+					.any(|(a, _)| a == asset)
+			};
+			if holds() && Self::may_settle(&head.borrower) {
+				break true;
+			}
+			look.dropped = look.dropped.saturating_add(1);
+			dropped.extend(queue.pop_front());
+		};
+		if !dropped.is_empty() {
+			if queue.is_empty() {
+				SaleQueue::<T>::remove(asset);
+			} else {
+				SaleQueue::<T>::insert(asset, BoundedVec::truncate_from(Vec::from(queue)));
+			}
+			for out in dropped {
+				Self::deposit_event(Event::Dequeued {
+					borrower: out.borrower,
+					collateral_asset: *asset,
+				});
+			}
+		}
+		waits
+	}
+
+	/// What checking `checks` queue entries costs ([`Self::waits_in_queue`]): a validity
+	/// check's measured health reads of as many wide accounts, and the queue written.
+	pub fn queue_checks_weight(checks: u32) -> Weight {
+		use crate::weights::WeightInfo;
+		if checks.is_zero() {
+			return Weight::zero();
+		}
+		T::WeightInfo::validate_settle_batch(checks).saturating_add(T::DbWeight::get().writes(1))
 	}
 
 	/// The breaker's say on selling `collateral` in this block, before a sale's value is

@@ -28,7 +28,8 @@
 //! - **Circuit breaker** ([`CascadeBreaker`], the runtime wires `pallet-breaker`): a
 //!   `Throttled` collateral sells at most the block's cap of value on the DEX, and the
 //!   positions it holds back (that the backstop cannot buy) wait in [`SaleQueue`], riskiest
-//!   first: the head, or a position riskier than it, sells first. A `Halted` collateral is not
+//!   first: the head, or a position riskier than it, sells first; an entry no longer
+//!   liquidatable leaves when a sale behind it looks at it (at most `QUEUE_CHECKS` a call). A `Halted` collateral is not
 //!   sold on the DEX at all (the backstop still may buy it). While the oracle guard holds a
 //!   price, every route values the pair at the ends that favour the borrower, so
 //!   only a position liquidatable at every price the feeds allow is liquidated; `settle` then
@@ -97,6 +98,7 @@ mod tests;
 
 pub use auction::{Auction, AuctionEnd, AuctionParams, AuctionStatus};
 pub use batch::BatchReport;
+pub use dex::QueueLook;
 pub use index::{FilingOf, RiskCursorOf, RiskKeyOf};
 pub use margincall_rails::{Authority, ParamRails};
 pub use pallet::*;
@@ -514,8 +516,8 @@ pub mod pallet {
 			/// Its place in the queue (0: next).
 			position: u32,
 		},
-		/// A position left its collateral's sale queue: settled, healthy again, or displaced
-		/// by a riskier one from a full queue.
+		/// A position left its collateral's sale queue: settled, found no longer liquidatable
+		/// by a sale it would have held back, or displaced by a riskier one from a full queue.
 		Dequeued {
 			/// The borrower.
 			borrower: T::AccountId,
@@ -1139,8 +1141,10 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let report = Self::settle_batch_filed(caller, borrowers, witness)?;
 			let actual = Some(Self::batch_report_weight(&report));
-			if report.settled.is_empty() {
-				// Rolled back, and charged what was checked (not the whole reservation).
+			if report.settled.is_empty() && report.queue.dropped == 0 {
+				// Rolled back, and charged what was checked (not the whole reservation). A
+				// batch that settled nothing but dropped queue entries no longer liquidatable
+				// keeps that (as `settle` does).
 				return Err(frame_support::dispatch::DispatchErrorWithPostInfo {
 					post_info: actual.into(),
 					error: Error::<T>::NothingSettled.into(),

@@ -388,7 +388,7 @@ impl Config for Test {
 	type MaxSettleBatch = ConstU32<16>;
 	type MaxBatchPairs = ConstU32<2>;
 	type Breaker = MockBreaker;
-	type MaxSaleQueue = ConstU32<3>;
+	type MaxSaleQueue = ConstU32<4>;
 	type MaxQueueAge = ConstU32<10>;
 	type DefaultAuctionParams = DefaultAuctionParams;
 	type MaxAuctions = ConstU32<3>;

@@ -83,6 +83,8 @@ enum Op {
 	Hold(usize),
 	/// The feeds of an asset disagree (until time advances).
 	Dispute(usize),
+	/// The breaker throttles a collateral's DEX sales to a value per block (None: opens it).
+	Throttle(usize, Option<u128>),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -110,6 +112,21 @@ fn op() -> impl Strategy<Value = Op> {
 	]
 }
 
+/// [`op`] with the breaker throttling collaterals (a cap of nothing, of some sales, or open):
+/// positions queue and leave the queue by every route.
+fn throttled_op() -> impl Strategy<Value = Op> {
+	let cap = prop_oneof![Just(0u128), 1u128..3_000_000];
+	let b = 0..BORROWERS.len();
+	prop_oneof![
+		6 => op(),
+		2 => (0..2usize, prop::option::of(cap)).prop_map(|(c, cap)| Op::Throttle(c, cap)),
+		3 => b.clone().prop_map(Op::Settle),
+		// A collateral's fall (BTC or MEME), deep enough to put both borrowers below 1.
+		2 => (1..3usize, 50u32..95).prop_map(|(a, p)| Op::Price(a, p)),
+		1 => (b, 0..2usize, 1u32..=100).prop_map(|(b, d, p)| Op::Repay(b, d, p)),
+	]
+}
+
 #[derive(Clone, Debug)]
 struct Setup {
 	/// Per borrower: BTC, MEME supplied; percent of borrowing power borrowed in USD and ETH.
@@ -120,6 +137,16 @@ struct Setup {
 fn setup() -> impl Strategy<Value = Setup> {
 	(
 		prop::collection::vec((100u128..20_000, 0u128..2_000_000, 40u32..=95, 0u32..=50), 2),
+		(0u8..3, 0u8..3),
+	)
+		.prop_map(|(positions, ranks)| Setup { positions, ranks })
+}
+
+/// [`setup`] with both borrowers near the edge (80% to 95% of their borrowing power in USD):
+/// a fall puts both below 1, and they queue for the same collateral.
+fn edge_setup() -> impl Strategy<Value = Setup> {
+	(
+		prop::collection::vec((100u128..20_000, 0u128..2_000_000, 80u32..=95, 0u32..=10), 2),
 		(0u8..3, 0u8..3),
 	)
 		.prop_map(|(positions, ranks)| Setup { positions, ranks })
@@ -149,6 +176,12 @@ struct Counts {
 	held_refused: u32,
 	/// The treasury's sales of its holdings to cover a shortfall.
 	treasury_sold: u32,
+	/// Liquidatable positions with room left in their collateral's cap and another borrower
+	/// queued ahead of them (the queue property checked), of which the entry ahead was no
+	/// longer liquidatable, and of which the sale waited.
+	queue_checked: u32,
+	stale_ahead: u32,
+	queue_waits: u32,
 }
 
 fn debts_of(who: AccountId) -> BTreeMap<AssetId, u128> {
@@ -200,6 +233,13 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 				},
 				Op::Hold(a) => {
 					MockBreaker::hold([USD, BTC, MEME, ETH][a]);
+					None
+				},
+				Op::Throttle(c, cap) => {
+					match cap {
+						Some(cap) => MockBreaker::throttle(COLLATERALS[c], cap),
+						None => MockBreaker::open(COLLATERALS[c]),
+					}
 					None
 				},
 				Op::Advance(ms) => {
@@ -346,6 +386,7 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 			};
 			let Some((borrower, caller, call)) = call else {
 				check_liveness(counts)?;
+				check_queue(counts)?;
 				continue;
 			};
 			// `redo` liquidates nothing: it may close the auction of a healthy account.
@@ -665,6 +706,65 @@ fn treasury_value() -> u128 {
 		.sum()
 }
 
+/// The sale queue holds a throttled DEX sale back only behind a liquidatable entry riskier than
+/// it: for every borrower the one rule finds liquidatable whose sale waits behind the queue
+/// with room left in the block's cap, another queued borrower riskier than it is liquidatable
+/// now and holds the collateral (an entry keeps the health it was queued at: a borrower queued, then repaying or
+/// liquidated by a keeper, held every sale behind it until it expired).
+fn check_queue(counts: &RefCell<Counts>) -> Result<(), TestCaseError> {
+	use crate::CascadeBreaker;
+	use frame_support::storage::{with_transaction, TransactionOutcome};
+	for borrower in BORROWERS {
+		if !Liquidation::may_settle(&borrower) {
+			continue;
+		}
+		// The preview drops entries no longer liquidatable: rolled back.
+		let preview = with_transaction(|| {
+			TransactionOutcome::Rollback(Ok::<_, sp_runtime::DispatchError>(
+				Liquidation::preview(borrower).ok(),
+			))
+		})
+		.ok()
+		.flatten();
+		let Some(preview) = preview else {
+			continue;
+		};
+		let asset = preview.collateral_asset;
+		let crate::SaleGate::Capped(left) = MockBreaker::sale_gate(&asset) else {
+			continue;
+		};
+		let queue = Liquidation::live_queue(&asset);
+		let ahead: Vec<_> = queue
+			.iter()
+			.filter(|e| e.borrower != borrower && e.health < preview.health)
+			.map(|e| {
+				let shares = <Lending as LendingPositions<AccountId>>::account_shares(&e.borrower);
+				shares.collateral.iter().any(|(a, _)| *a == asset)
+					&& Liquidation::may_settle(&e.borrower)
+			})
+			.collect();
+		if left == 0 || ahead.is_empty() {
+			continue;
+		}
+		let mut c = counts.borrow_mut();
+		c.queue_checked += 1;
+		c.stale_ahead += u32::from(ahead.contains(&false));
+		if !matches!(preview.route, Err(DexRefusal::Throttled { left: 0, .. })) {
+			continue;
+		}
+		c.queue_waits += 1;
+		prop_assert!(
+			ahead.contains(&true),
+			"borrower {}'s sale of {} waits with {} left in the cap behind no liquidatable entry: {:?}",
+			borrower,
+			asset,
+			left,
+			queue
+		);
+	}
+	Ok(())
+}
+
 /// Every borrower the one rule finds liquidatable has a route that succeeds in a dry run, and
 /// the unsigned settlement's validity agrees with its check at inclusion.
 fn check_liveness(counts: &RefCell<Counts>) -> Result<(), TestCaseError> {
@@ -766,6 +866,31 @@ fn random_liquidations_touch_no_healthy_account_and_lose_no_unit() {
 	assert!(c.liveness_checks > 0, "no liveness checked: {c:?}");
 	assert!(c.held_sold > 0, "no sale on a held price: {c:?}");
 	assert!(c.held_refused > 0, "no settlement waiting for a held price: {c:?}");
+}
+
+/// The same properties with the breaker throttling collaterals, and the queue's: a sale
+/// waits only behind a liquidatable entry riskier than it ([`check_queue`]). A separate draw,
+/// so the first test's fixed sequences (and what they reach) stay as they were.
+#[test]
+fn random_liquidations_touch_no_healthy_account_and_lose_no_unit_when_throttled() {
+	let counts = RefCell::new(Counts::default());
+	let mut runner = proptest_runner("LIQUIDATION_PROPTEST_CASES", 100);
+	runner
+		.run(&(edge_setup(), prop::collection::vec(throttled_op(), 1..40)), |(setup, ops)| {
+			// Both collaterals throttled to nothing and a fall: the borrowers queue.
+			let mut queued = vec![Op::Throttle(0, Some(0)), Op::Throttle(1, Some(0))];
+			queued.extend([Op::Price(1, 70), Op::Price(2, 70), Op::Settle(0), Op::Settle(1)]);
+			run(setup, queued.into_iter().chain(ops).collect(), &counts)
+		})
+		.unwrap();
+	let c = counts.into_inner();
+	println!("{c:#?}");
+	if std::env::var("LIQUIDATION_SOAK").is_ok() {
+		return;
+	}
+	assert!(c.dex > 0, "no DEX settlement: {c:?}");
+	assert!(c.stale_ahead > 0, "no sale with a stale entry ahead of it: {c:?}");
+	assert!(c.queue_waits > 0, "no sale waited behind the queue: {c:?}");
 }
 
 /// Found by the soak (seed 104): a disputed collateral (BTC) beside a dust one (1 MEME) was

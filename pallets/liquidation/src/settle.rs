@@ -32,6 +32,7 @@ impl<T: Config> Pallet<T> {
 			.max(T::WeightInfo::settle_auction())
 			.saturating_add(T::WeightInfo::settle_dex());
 		Self::extra_plans_weight(max.saturating_sub(1))
+			.saturating_add(Self::queue_checks_weight(crate::dex::QUEUE_CHECKS))
 			.saturating_add(route.max(Self::sweep_weight(max)))
 			.saturating_add(T::WeightInfo::cover_shortfall(max))
 			.saturating_add(Self::treasury_extra_weight())
@@ -101,17 +102,8 @@ impl<T: Config> Pallet<T> {
 		let plans_weight = Self::extra_plans_weight(tries.saturating_sub(1));
 		let plan = match plan {
 			Ok(plan) => plan,
-			Err(e) if e == Error::<T>::NotLiquidatable.into() => {
-				// Healthy again while queued (repaid, topped up, prices back): it leaves the
-				// queue of the collateral it would be seized first, or the call fails.
-				let first = Self::choose(borrower).ok().and_then(|(_, c)| c.first().copied());
-				if first.is_some_and(|asset| Self::dequeue(borrower, asset)) {
-					return Ok(
-						Some(plans_weight.saturating_add(T::WeightInfo::settle_dex())).into()
-					);
-				}
-				return Err(e.into());
-			},
+			// A healthy account is refused, queued or not: its queue entry leaves when a sale
+			// it would hold back looks at it (`waits_in_queue`), or with age.
 			Err(_) if all_too_small => {
 				// Only dust collateral is left (each liquidatable, none worth a unit of the
 				// debt): sweep it to the treasury and close the rest by the waterfall.
@@ -134,13 +126,15 @@ impl<T: Config> Pallet<T> {
 		// borrower) may be sold on the DEX within its bound, and nothing else is tried.
 		let unsettled = Self::pair_unsettled(&collateral, &plan.debt_asset);
 		let planned = plan.repay;
-		let (plan, quote) = Self::dex_sale(borrower, plan);
-		// A sale cut to the breaker's cap planned once more.
+		let mut look = crate::dex::QueueLook::default();
+		let (plan, quote) = Self::dex_sale(borrower, plan, &mut look);
+		// A sale cut to the breaker's cap planned once more; the queue entries checked.
 		let plans_weight = if plan.repay == planned {
 			plans_weight
 		} else {
 			plans_weight.saturating_add(Self::extra_plans_weight(1))
-		};
+		}
+		.saturating_add(Self::queue_checks_weight(look.checked));
 		let dex = quote.and_then(|quote| {
 			Self::sell_on_dex(borrower, &plan, &quote).map(|sold| (quote, sold)).map_err(|e| {
 				log::debug!(target: "runtime::liquidation", "DEX sale failed: {e:?}");
@@ -178,8 +172,15 @@ impl<T: Config> Pallet<T> {
 					Err(e) if e == Error::<T>::NoRoute.into() => {
 						let weight = if matches!(dex, DexRefusal::Throttled { .. }) {
 							// Held back by the block's cap, not taken by the backstop: it
-							// waits its turn (riskiest first) for a later block's sale.
-							Self::enqueue(borrower, &plan)?;
+							// waits its turn (riskiest first) for a later block's sale. One
+							// queued already succeeds when its look dropped entries ahead of
+							// it (else three gone before it, two checked a call, would be
+							// put back by its refusal, and the queue stall).
+							match Self::enqueue(borrower, &plan) {
+								Err(e)
+									if e == Error::<T>::AwaitingSale.into() && look.dropped > 0 => {},
+								queued => queued?,
+							}
 							T::WeightInfo::settle_dex()
 						} else if Self::is_dust_account(borrower, &plan) {
 							// Insolvent with all its collateral worth less than the dust

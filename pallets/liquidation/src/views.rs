@@ -26,7 +26,7 @@ impl<T: Config> Pallet<T> {
 				returned: 0,
 			});
 		}
-		let (plan, quote) = Self::dex_sale(borrower, plan);
+		let (plan, quote) = Self::dex_sale(borrower, plan, &mut Default::default());
 		// The DEX's quote, read once: the refusals of the quote carry it.
 		let dex_input = match &quote {
 			Ok(quote) => Some(quote.input),

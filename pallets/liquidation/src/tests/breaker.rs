@@ -157,28 +157,28 @@ fn a_throttled_sale_is_cut_to_what_the_blocks_cap_has_left() {
 #[test]
 fn a_riskier_position_goes_before_the_queue_and_takes_a_full_queues_last_place() {
 	ExtBuilder::default().build_and_execute(|| {
-		let accounts = borrowers(&[640_000, 645_000, 650_000, 680_000, 639_000, 700_000]);
+		let accounts = borrowers(&[640_000, 645_000, 650_000, 655_000, 680_000, 639_000, 700_000]);
 		MockOracle::set(BTC, FixedU128::from_u32(85));
 		// Throttled with nothing left this block: every sale waits.
 		MockBreaker::throttle(BTC, 0);
-		// MaxSaleQueue = 3.
-		for who in &accounts[..3] {
+		// MaxSaleQueue = 4.
+		for who in &accounts[..4] {
 			assert_ok!(settle(*who));
 		}
-		assert_eq!(queue(BTC), vec![accounts[2], accounts[1], accounts[0]]);
+		assert_eq!(queue(BTC), vec![accounts[3], accounts[2], accounts[1], accounts[0]]);
 		// Less risky than every entry of a full queue: refused by name.
-		assert_noop!(settle(accounts[4]), Error::<Test>::SaleQueueFull);
+		assert_noop!(settle(accounts[5]), Error::<Test>::SaleQueueFull);
 		// Riskier: it takes the least risky entry's place.
 		System::reset_events();
-		assert_ok!(settle(accounts[3]));
+		assert_ok!(settle(accounts[4]));
 		assert_eq!(events()[0], Event::Dequeued { borrower: accounts[0], collateral_asset: BTC });
-		assert_eq!(queue(BTC), vec![accounts[3], accounts[2], accounts[1]]);
+		assert_eq!(queue(BTC), vec![accounts[4], accounts[3], accounts[2], accounts[1]]);
 		// Throttled with room: a position riskier than the head sells at once.
-		let riskiest = accounts[5];
+		let riskiest = accounts[6];
 		MockBreaker::throttle(BTC, u128::MAX);
 		assert_ok!(settle(riskiest));
 		assert!(matches!(last_event(), Event::Settled { route: Route::Dex, .. }));
-		assert_eq!(queue(BTC), vec![accounts[3], accounts[2], accounts[1]]);
+		assert_eq!(queue(BTC), vec![accounts[4], accounts[3], accounts[2], accounts[1]]);
 		// After MaxQueueAge blocks the entries no longer hold their place.
 		MockBreaker::throttle(BTC, 0);
 		System::set_block_number(System::block_number() + 10);
@@ -260,19 +260,174 @@ fn a_held_price_lets_the_dex_sell_within_its_bound_and_nothing_else() {
 	});
 }
 
+/// A queued borrower healthy again is not settled: `settle` refuses it by name and changes
+/// nothing (it used to succeed, dequeuing it: a successful call on a healthy account, which the
+/// throttled property test found). Its entry leaves when a sale it would hold back looks at it.
 #[test]
-fn a_queued_position_healthy_again_leaves_the_queue() {
+fn a_queued_position_healthy_again_is_refused_and_gives_way_to_the_next_sale() {
 	ExtBuilder::default().build_and_execute(|| {
 		alice_underwater(90);
 		MockBreaker::throttle(BTC, 0);
 		assert_ok!(settle(ALICE));
 		assert_eq!(queue(BTC), vec![ALICE]);
-		MockOracle::set(BTC, FixedU128::from_u32(100));
-		System::reset_events();
-		assert_ok!(settle(ALICE));
-		assert_eq!(events(), vec![Event::Dequeued { borrower: ALICE, collateral_asset: BTC }]);
-		assert!(queue(BTC).is_empty());
+		mint(USD, ALICE, 1_000_000);
+		assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::All));
 		assert_noop!(settle(ALICE), Error::<Test>::NotLiquidatable);
+		assert_eq!(queue(BTC), vec![ALICE]);
+		MockOracle::set(BTC, FixedU128::from_u32(100));
+		let [other]: [AccountId; 1] = borrowers(&[640_000]).try_into().unwrap();
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		MockBreaker::throttle(BTC, u128::MAX);
+		System::reset_events();
+		assert_ok!(settle(other));
+		assert_eq!(events()[0], Event::Dequeued { borrower: ALICE, collateral_asset: BTC });
+		assert!(matches!(last_event(), Event::Settled { route: Route::Dex, .. }));
+		assert!(queue(BTC).is_empty());
+	});
+}
+
+/// #26 (the no-guard crash's slow recovery): a queue entry kept its place by the health it
+/// was queued at, and left only through its own `settle` or after `MaxQueueAge` blocks. A
+/// borrower queued and then repaying (or liquidated by a keeper, or lifted by the price)
+/// held every less risky sale of the collateral back for up to 20 blocks while the cap went
+/// unspent, and any queue at all held back every batch. A sale now looks at the entries
+/// ahead of it: one no longer liquidatable leaves the queue (`Dequeued`), at most
+/// `QUEUE_CHECKS` a call (each a measured health check); a liquidatable one still goes
+/// first.
+#[test]
+fn a_queue_entry_no_longer_liquidatable_gives_way() {
+	ExtBuilder::default().build_and_execute(|| {
+		// At 85, riskiest last; MaxSaleQueue = 4.
+		let accounts = borrowers(&[640_000, 660_000, 670_000, 680_000, 650_000]);
+		let [safe, s1, s2, s3, batched]: [AccountId; 5] = accounts.try_into().unwrap();
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		let value = sale_value(safe, 85);
+		MockBreaker::throttle(BTC, 0);
+		for who in [s1, s2, s3, safe] {
+			assert_ok!(settle(who));
+		}
+		assert_eq!(queue(BTC), vec![s3, s2, s1, safe]);
+		// The three riskiest repay what they owe.
+		for who in [s1, s2, s3] {
+			mint(USD, who, 100_000);
+			assert_ok!(Lending::repay(RuntimeOrigin::signed(who), USD, Amount::All));
+			assert!(health(who) >= FixedU128::one());
+		}
+		next_block();
+		MockBreaker::throttle(BTC, value);
+		// A sale checks two entries ahead (gone: they leave) and waits behind the third,
+		// unchecked. Queued already, it succeeds for what it dropped (refused, it would have
+		// put them back, and no queued sale could clear three).
+		System::reset_events();
+		assert_ok!(settle(safe));
+		assert_eq!(
+			events(),
+			vec![
+				Event::Dequeued { borrower: s3, collateral_asset: BTC },
+				Event::Dequeued { borrower: s2, collateral_asset: BTC },
+			]
+		);
+		assert_eq!(queue(BTC), vec![s1, safe]);
+		assert_eq!(MockBreaker::sold(BTC), 0);
+		// The next call finds the last one gone too, and sells within the cap.
+		System::reset_events();
+		assert_ok!(settle(safe));
+		let sold = events();
+		assert_eq!(sold[0], Event::Dequeued { borrower: s1, collateral_asset: BTC });
+		assert!(
+			matches!(
+				sold[..],
+				[_, Event::Settled { route: Route::Dex, .. }, Event::Dequeued { borrower, .. }]
+					if borrower == safe
+			),
+			"{sold:?}"
+		);
+		assert!(queue(BTC).is_empty());
+		assert!(MockBreaker::sold(BTC) <= value && MockBreaker::sold(BTC) > 0);
+
+		// A liquidatable head still goes first, for a batch as for `settle`; once a keeper
+		// has liquidated it healthy, the batch's lot sells.
+		next_block();
+		MockBreaker::throttle(BTC, 0);
+		MockOracle::set(BTC, FixedU128::from_u32(100));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(s3), USD, 680_000));
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		assert!(health(s3) < FixedU128::one());
+		assert_ok!(settle(s3));
+		assert_eq!(queue(BTC), vec![s3]);
+		next_block();
+		MockBreaker::throttle(BTC, u128::MAX);
+		let w = BatchWitness { pairs: 1, wide: 0 };
+		let report = Liquidation::try_settle_batch(&[batched], w).unwrap();
+		assert!(matches!(report.skipped[..], [(_, Skipped::Dex(DexRefusal::Throttled { .. }))]));
+		assert_eq!(report.queue.checked, 1);
+		assert_eq!(queue(BTC), vec![s3]);
+		mint(USD, BOB, 1_000_000);
+		while health(s3) < FixedU128::one() {
+			assert_ok!(Liquidation::liquidate(
+				RuntimeOrigin::signed(BOB),
+				s3,
+				USD,
+				BTC,
+				Amount::All
+			));
+		}
+		let report = Liquidation::try_settle_batch(&[batched], w).unwrap();
+		assert_eq!((report.settled, report.queue.checked), (vec![batched], 1));
+		System::reset_events();
+		let list = vec![batched].try_into().unwrap();
+		assert_ok!(Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list, w));
+		assert_eq!(events()[0], Event::Dequeued { borrower: s3, collateral_asset: BTC });
+		assert!(events()
+			.iter()
+			.any(|e| matches!(e, Event::Settled { borrower, .. } if *borrower == batched)));
+		assert!(queue(BTC).is_empty());
+	});
+}
+
+/// An entry whose borrower no longer holds the queue's collateral (a keeper seized it all) may
+/// be liquidatable still, through another collateral, and its next settlement sells that one:
+/// it leaves the queue it would hold back (found by a review of the change above).
+#[test]
+fn a_queue_entry_that_no_longer_holds_the_collateral_gives_way() {
+	ExtBuilder::default().build_and_execute(|| {
+		let [other]: [AccountId; 1] = borrowers(&[640_000]).try_into().unwrap();
+		// M: BTC, seized first (the most volatile), and MEME.
+		let m: AccountId = 20;
+		MockBreaker::set_volatility(BTC, FixedU128::from_u32(2));
+		mint(BTC, m, 1_000 + MIN);
+		mint(MEME, m, 2_000_000 + MIN);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(m), BTC, 1_000));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(m), MEME, 2_000_000));
+		let limit = Lending::account_health(&m).unwrap().borrow_limit;
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(m), USD, limit * 99 / 100));
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		MockOracle::set(MEME, FixedU128::from_rational(3, 10));
+		assert!(health(m) < health(other) && health(other) < FixedU128::one());
+		MockBreaker::throttle(BTC, 0);
+		assert_ok!(settle(m));
+		assert_ok!(settle(other));
+		assert_eq!(queue(BTC), vec![m, other]);
+		// A keeper takes all of M's BTC; M is still below 1 (its MEME fell).
+		mint(USD, BOB, 1_000_000);
+		while supplied(m, BTC) > 0 {
+			assert_ok!(Liquidation::liquidate(
+				RuntimeOrigin::signed(BOB),
+				m,
+				USD,
+				BTC,
+				Amount::All
+			));
+		}
+		assert!(Liquidation::may_settle(&m));
+		assert_eq!(queue(BTC), vec![m, other]);
+		next_block();
+		MockBreaker::throttle(BTC, u128::MAX);
+		System::reset_events();
+		assert_ok!(settle(other));
+		assert_eq!(events()[0], Event::Dequeued { borrower: m, collateral_asset: BTC });
+		assert!(events().iter().any(|e| matches!(e, Event::Settled { route: Route::Dex, .. })));
+		assert!(queue(BTC).is_empty());
 	});
 }
 
