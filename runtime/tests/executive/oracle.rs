@@ -436,3 +436,77 @@ fn a_held_fall_settles_at_once_what_it_sinks_below_the_severity_bound() {
 		every_try_state();
 	})
 }
+
+/// #26, "while held or throttled, positions below a severity bound are still liquidated by
+/// every route ... only marginal ones wait", for a throttled collateral: the throttle capped
+/// the DEX's sales but liquidated every position below 1 (the cascade benchmark's wick: 24
+/// positions liquidated that the recovery would have made healthy, breaker on as off). Now
+/// XBTC at 48,000, throttled: Eve (43,000 USDM, health 0.87, below XBTC's bound 0.887) is
+/// settled, what is seized sized at 48,000 (the gate decides who, not how much); Ferdie
+/// (39,000, health 0.96) waits, by `settle` and a keeper alike, until the level is back at
+/// `Normal`. Borrowing reads the price as before.
+#[test]
+fn a_throttled_collateral_liquidates_only_below_the_severity_bound() {
+	genesis("development").execute_with(|| {
+		use frame_support::dispatch::RawOrigin;
+		use margincall_runtime::Lending;
+		use pallet_liquidation::{Event as Liq, Route};
+		use sp_runtime::traits::Dispatchable;
+		use Sr25519Keyring::{Alice, Bob, Charlie, Dave};
+		let (eve, ferdie) = eve_and_ferdie_borrow(43_000 * UNIT, 39_000 * UNIT);
+		for step in [57_500, 55_000, 52_500, 50_500, 48_000] {
+			assert_ok!(block(vec![signed(Alice, prices(step))])[0].expect("valid"));
+			assert!(!Breaker::price_unsettled(&XBTC), "{step} is accepted");
+		}
+		let health = |who: &AccountId| Lending::account_health(who).unwrap().factor;
+		let grace = |who: &AccountId| Lending::grace_health(who).unwrap().factor;
+		assert!(health(&eve) < Price::from_rational(887, 1000));
+		let one = Price::from_u32(1);
+		assert!(health(&ferdie) > Price::from_rational(95, 100) && health(&ferdie) < one);
+		let before = (grace(&eve), grace(&ferdie));
+		let level =
+			|level| RuntimeCall::Breaker(pallet_breaker::Call::force_level { asset: XBTC, level });
+		assert_ok!(level(pallet_breaker::Level::Throttled).dispatch(RawOrigin::Root.into()));
+		// The gate: a liquidation's health reads XBTC at 48,000 / 0.8867; borrowing does not.
+		let bound = Breaker::liquidation_gate(&XBTC).expect("raised");
+		assert!(bound > Price::from_rational(886, 1000) && bound < Price::from_rational(887, 1000));
+		assert!(grace(&ferdie) >= one && grace(&eve) < one);
+		assert!(grace(&eve) > before.0 && grace(&ferdie) > before.1);
+		assert_eq!(health(&ferdie), before.1);
+		let results = block(vec![
+			signed(Bob, settle(&eve)),
+			signed(Charlie, settle(&ferdie)),
+			signed(Dave, keeper_liquidates(&ferdie)),
+		]);
+		assert_ok!(results[0].expect("valid"));
+		let (repaid, due, discount) = events()
+			.into_iter()
+			.find_map(|e| match e {
+				RuntimeEvent::Liquidation(Liq::Settled {
+					borrower,
+					route: Route::Dex,
+					repaid,
+					collateral_due,
+					discount,
+					..
+				}) if borrower == eve => Some((repaid, collateral_due, discount)),
+				_ => None,
+			})
+			.expect("Eve settled through the DEX");
+		// Sized at the price (to a unit), not at the gate's 54,132.
+		let at_price = repaid as f64 * (1.0 + f64::from(discount.deconstruct()) / 1e6) / 48_000.0;
+		assert!((due as f64 - at_price).abs() <= 1.0, "{due} vs {at_price}");
+		let not_liquidatable: DispatchError =
+			pallet_liquidation::Error::<Runtime>::NotLiquidatable.into();
+		assert_eq!(results[1].expect("valid"), Err(not_liquidatable));
+		assert_eq!(results[2].expect("valid"), Err(not_liquidatable));
+		assert!(health(&ferdie) < one);
+		// Back at `Normal`: Ferdie is liquidated.
+		let reset = RuntimeCall::Breaker(pallet_breaker::Call::reset_level { asset: XBTC });
+		assert_ok!(reset.dispatch(RawOrigin::Root.into()));
+		assert_eq!(Breaker::liquidation_gate(&XBTC), None);
+		assert_ok!(block(vec![signed(Charlie, settle(&ferdie))])[0].expect("valid"));
+		assert!(health(&ferdie) > one);
+		every_try_state();
+	})
+}
