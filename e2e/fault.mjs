@@ -24,14 +24,13 @@ const E18 = 10n ** 18n;
 const USDM = 1;
 const XBTC = 2;
 const MEME = 3;
-// Eve: 1 XBTC at 60,000, collateral factor 73% (limit 43,800): she borrows 42,000. At 46,000
-// (a 23% drop, past the guard's 5%) the liquidation value is 0.78 × 46,000 = 35,880: health
-// ≈ 0.85, below XBTC's severity bound (0.887), so the throttle that follows (a fast price)
-// does not make her wait. The DEX pool still prices XBTC near 60,000, above the oracle: the
-// DEX may be sold into.
+// Eve: 1 XBTC at 60,000, collateral factor 73% (limit 43,800): she borrows 42,000. At 50,000
+// (a 16.7% drop, past the guard's 5%) the liquidation value is 0.78 × 50,000 = 39,000: health
+// ≈ 0.93. The DEX pool still prices XBTC near 60,000, above the oracle: the breaker throttles
+// XBTC (a fast price) and the DEX may be sold into.
 const BORROW = 42_000n * UNIT;
 const START = 60_000n;
-const DROP = 46_000n;
+const DROP = 50_000n;
 
 const t0 = Date.now();
 const secs = () => ((Date.now() - t0) / 1000).toFixed(1);
@@ -147,14 +146,16 @@ async function liquidation(api, provider) {
   const held = await atHeld.call.breakerApi.breaker(XBTC);
   check(held.heldPrice.isSome && held.heldPrice.unwrap().toBigInt() === DROP * E18,
     `breakerApi.breaker(XBTC) holds ${DROP} (level ${held.level.type})`);
-  // Below XBTC's severity bound at the held price, Eve is liquidatable at once (at the
-  // severity price, through the DEX): the worker need not wait for the confirmation.
   const heldPreview = await atHeld.call.liquidationApi.preview(eve.address);
-  check(heldPreview.isOk && heldPreview.asOk.route.isOk && heldPreview.asOk.route.asOk.isDex,
-    `while held: Eve, below the severity bound at the held price, is liquidatable through the DEX: ${heldPreview.toString()}`);
+  check(heldPreview.isErr && heldPreview.asErr.isModule &&
+      api.registry.findMetaError(heldPreview.asErr.asModule).name === 'NotLiquidatable',
+    `while held: Eve is not liquidatable on the held price (a liquidation takes the borrower's end): ${heldPreview.toString()}`);
+  const heldEvents = (await eventsBetween(api, Math.min(...dropBlocks), heldAt.n)).flatMap(([, , e]) => e);
+  check(!heldEvents.some(({ event }) => api.events.liquidation.Settled.is(event) || api.events.liquidation.Liquidated.is(event)),
+    'nothing settled Eve on the held price');
 
-  // 4. Watch the best chain for Eve's settlement or liquidation from the drop on.
-  let scanned = Math.min(...dropBlocks) - 1;
+  // 4. Watch the best chain for Eve's settlement or liquidation from here on.
+  let scanned = heldAt.n;
   const found = new Promise((resolve, reject) => {
     let busy = false;
     const sub = api.rpc.chain.subscribeNewHeads(async (head) => {
@@ -181,8 +182,8 @@ async function liquidation(api, provider) {
   });
   found.catch(() => {}); // awaited below
 
-  // 5. Alice and Bob confirm the drop in a later block; the race: the validators' offchain
-  // workers (Alice's and Bob's; Charlie's is down), from the held block on, against Dave.
+  // 5. Alice and Bob confirm the drop in a later block; then the race: the validators'
+  // offchain workers (Alice's and Bob's; Charlie's is down) against Dave.
   const confirms = await Promise.all(feeders.map((f) => sendInBlock(api, api.tx.oracle.feedValues(drop), f)));
   const confirmBlocks = await Promise.all(confirms.map((r) => numberOf(api, r.block)));
   let confirmedAt = null;
@@ -213,7 +214,7 @@ async function liquidation(api, provider) {
       ['settleUnsigned', 'settleBatchUnsigned'].includes(xt.method.method));
     check(unsigned !== undefined, `#${hit.n} holds the worker's unsigned liquidation.${unsigned?.method.method}`);
   }
-  console.log(`# in #${hit.n}: the drop held in #${heldAt.n}, confirmed in #${confirmedAt}`);
+  console.log(`# ${hit.n - confirmedAt} block(s) after the confirmation`);
   const after = await (await api.at(hit.hash)).call.lendingApi.accountHealth(eve.address);
   check(after.isOk && after.asOk.factor.toBigInt() >= E18,
     `Eve's health after: ${after.isOk ? (Number(after.asOk.factor.toBigInt() / 10n ** 12n) / 1e6).toFixed(4) : after.toString()}`);

@@ -8,12 +8,12 @@
 // 3. sets up two borrowers, Eve and Ferdie (1 XBTC each, 43,000 USDM borrowed: XBTC's
 //    collateral factor 73% allows 43,800 at 60,000; its liquidation threshold 78% puts them
 //    below health 1 under 55,128);
-// 4. drops XBTC to 48,000 (held by the oracle guard, confirmed by a second feed; health 0.87,
-//    below XBTC's severity bound 0.887, so the throttle the fall sets off does not make them
-//    wait) and runs the keeper as Dave (1 M USDM): it liquidates both with its own funds;
-// 5. has Bob arbitrage the DEX down to the oracle, drops XBTC to 40,000 (held, then
-//    confirmed) and runs the keeper as a fresh account holding only MCL: it settles both
-//    through the DEX and earns the tips.
+// 4. drops XBTC to 54,000 (held by the oracle guard, confirmed by a second feed) and runs the
+//    keeper as Dave (1 M USDM): it liquidates both with its own funds;
+// 5. has Bob arbitrage the DEX down to the oracle, drops XBTC to 50,000 and runs the keeper as
+//    a fresh account holding only MCL: while the guard holds the drop neither keeper acts (a
+//    liquidation takes the borrower's end of a held price), once confirmed the fresh one
+//    settles both through the DEX and earns the tips.
 // The keeper and the feeder run as child processes; their JSON lines are parsed.
 
 import { spawn } from 'node:child_process';
@@ -186,12 +186,11 @@ async function main() {
     return (await api.query.breaker.quotes(XBTC)).unwrap();
   };
 
-  // 4. XBTC falls 20% to 48,000: held by the guard, confirmed by a second feed (the breaker then
-  // throttles XBTC: Eve and Ferdie, at health 0.87, are below its severity bound). Dave's
-  // keeper liquidates both with his USDM (the DEX still pays ~60,000 for XBTC).
-  const drop1 = 48_000n * E18;
+  // 4. XBTC falls 10% to 54,000: held by the guard, confirmed by a second feed. Dave's keeper
+  // liquidates both with his USDM (the DEX still pays ~60,000 for XBTC).
+  const drop1 = 54_000n * E18;
   const held1 = await feed([[USDM, E18], [XBTC, drop1]]);
-  check(held1.held.isSome && held1.held.unwrap().low.toBigInt() === drop1, 'the oracle guard held the drop to 48,000');
+  check(held1.held.isSome && held1.held.unwrap().low.toBigInt() === drop1, 'the oracle guard held the drop to 54,000');
   const conf1 = await feed([[USDM, E18], [XBTC, drop1]]);
   check(conf1.held.isNone && conf1.low.toBigInt() === drop1 && conf1.high.toBigInt() === drop1,
     'a second block\'s feed confirmed it');
@@ -228,15 +227,14 @@ async function main() {
   const daveSupply = await supplied(dave, XBTC);
   check(daveSupply > 0n, `Dave holds the seized XBTC as lending supply: ${daveSupply} units`);
 
-  // 5. An arbitrageur (Bob) sells 2.37 XBTC on the DEX, bringing its price (60,000) to the
-  // oracle's 48,000 (a pool above the oracle halts nothing: Bob takes the arbitrage, and the
-  // keepers' sales below then pay the oracle's price, not more). XBTC then falls again, to
-  // 40,000 (Eve and Ferdie were left at health 1.05: 0.875 there, below the severity bound).
-  // (While the guard holds a drop, only positions below the severity bound at the held price
-  // are liquidated, by every route: the runtime's Executive tests show it; here the drop is
-  // confirmed first.) Once confirmed, with XBTC throttled, the fresh keeper settles both
-  // through the DEX and earns the tips.
-  const sell = 2_370_000_000_000n; // 2.37 XBTC
+  // 5. An arbitrageur (Bob) sells 1.1 XBTC on the DEX, bringing its price (60,000) to the
+  // oracle's 54,000 (a pool above the oracle halts nothing: Bob takes the arbitrage, and the
+  // keepers' sales below then pay the oracle's price, not more). XBTC then falls again, to 50,000 (Eve and Ferdie were left at health 1.05).
+  // While the guard holds the drop, a liquidation values XBTC at the borrower's end of the
+  // price (the accepted 54,000): neither keeper acts on Eve or Ferdie, own funds or not (the
+  // same rule for every route). Once confirmed, the fresh keeper settles both through the DEX
+  // and earns the tips.
+  const sell = 1_100_000_000_000n; // 1.1 XBTC
   const xbtcKind = { WithId: XBTC };
   const usdmKind = { WithId: USDM };
   const out = (await api.call.assetConversionApi.quotePriceExactTokensForTokens(xbtcKind, usdmKind, sell, true)).unwrap();
@@ -244,11 +242,23 @@ async function main() {
   const [inX, inU] = (await api.call.assetConversionApi.getReserves(xbtcKind, usdmKind)).unwrap();
   const spot = (inU.toBigInt() * 1000n) / inX.toBigInt(); // USDM per XBTC, thousandths
   const level = (await api.call.breakerApi.breaker(XBTC)).level;
-  check(spot > 47_000_000n && spot < 49_000_000n && !level.isHalted,
+  check(spot > 53_000_000n && spot < 55_000_000n && !level.isHalted,
     `Bob's arbitrage brought the DEX to ${Number(spot) / 1000} USDM per XBTC; breaker level ${level.type}`);
-  const drop2 = 40_000n * E18;
+  const drop2 = 50_000n * E18;
   const held2 = await feed([[USDM, E18], [XBTC, drop2]]);
-  check(held2.held.isSome && held2.held.unwrap().low.toBigInt() === drop2, 'the oracle guard held the drop to 40,000');
+  check(held2.held.isSome && held2.held.unwrap().low.toBigInt() === drop2, 'the oracle guard held the drop to 50,000');
+  const [heldFresh, heldDave] = await Promise.all([
+    run(KEEPER, ['--ws', WS, '--suri', '//E2eKeeper', '--once']),
+    run(KEEPER, ['--ws', WS, '--suri', '//Dave', '--once', '--dry-run']),
+  ]);
+  show('fresh (held)', heldFresh.lines);
+  show('dave (held, dry run)', heldDave.lines);
+  // (Nobody feeds meanwhile: the guard holds the price at whatever block they read.)
+  const acted = (lines) => lines.filter((l) => [eve.address, ferdie.address].includes(l.account) && l.action !== 'skip');
+  check(heldFresh.code === 0 && acted(heldFresh.lines).length === 0,
+    'while the drop is held, the fresh keeper acts on neither Eve nor Ferdie');
+  check(heldDave.code === 0 && acted(heldDave.lines).length === 0,
+    'nor does Dave\'s keeper with its own funds: a held price liquidates no one by any route');
   const conf2 = await feed([[USDM, E18], [XBTC, drop2]]);
   check(conf2.held.isNone && conf2.low.toBigInt() === drop2, 'a second block\'s feed confirmed it');
   const tipBefore = await supplied(fresh, XBTC);

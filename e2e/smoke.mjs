@@ -158,8 +158,7 @@ async function main() {
   );
 
   // Liquidation by the node's own offchain worker, through the circuit breaker. The feeders
-  // drop XBTC to 11,000 (1 XBTC × 78% = 8,580 against Eve's 10,000: health 0.86, below XBTC's
-  // severity bound 0.887, so the throttle that follows does not make it wait) while the DEX still prices
+  // drop XBTC to 12,000 (1 XBTC × 78% = 9,360 against Eve's 10,000) while the DEX still prices
   // it near 60,000. The oracle guard holds the jump (no sale on it until a later feed confirms
   // it). The feeders confirm the price; the breaker throttles XBTC (an 80% move) but does not
   // halt it: a pool ABOVE the oracle is the best one to sell into. The worker then settles Eve,
@@ -179,7 +178,7 @@ async function main() {
       }
     });
   });
-  const drop = [[USDM, E18], [XBTC, 11_000n * E18]];
+  const drop = [[USDM, E18], [XBTC, 12_000n * E18]];
   // The dev chain's feeder (Alice; a stranger's feed is refused before inclusion).
   await sendFinalized(api, api.tx.oracle.feedValues(drop), alice);
   // The block in which the guard held the drop (the feeds may land in one block or two).
@@ -187,22 +186,22 @@ async function main() {
   for (let hash = (await api.rpc.chain.getFinalizedHead()), n = 0; n < 30 && heldAt === null; n += 1) {
     const events = await (await api.at(hash)).query.system.events();
     if (events.some(({ event }) => api.events.breaker.PriceHeld.is(event) && event.data.asset.toNumber() === XBTC &&
-        event.data.price.toBigInt() === 11_000n * E18)) {
+        event.data.price.toBigInt() === 12_000n * E18)) {
       heldAt = hash;
     }
     hash = (await api.rpc.chain.getHeader(hash)).parentHash;
   }
-  check(heldAt !== null, 'breaker.PriceHeld(XBTC, 11,000): the oracle guard held the drop');
+  check(heldAt !== null, 'breaker.PriceHeld(XBTC, 12,000): the oracle guard held the drop');
   const atHeld = await api.at(heldAt);
   const held = await atHeld.call.breakerApi.breaker(XBTC);
-  check(held.heldPrice.isSome && held.heldPrice.unwrap().toBigInt() === 11_000n * E18,
+  check(held.heldPrice.isSome && held.heldPrice.unwrap().toBigInt() === 12_000n * E18,
     `api.call.breakerApi.breaker(XBTC) after the drop: the jump held: ${held.toString()}`);
-  // While a fall is held, a liquidation values collateral at the severity price (the held
-  // price over the bound, XBTC 0.887): Eve, at 0.86 at the held price, is below the bound and
-  // liquidatable at once, through the DEX (a position between the bound and 1 would wait).
+  // A liquidation values collateral at the borrower's end of a held price (the accepted one):
+  // nothing is liquidated on a jump before it is accepted.
   const heldPreview = await atHeld.call.liquidationApi.preview(eve.address);
-  check(heldPreview.isOk && heldPreview.asOk.route.isOk && heldPreview.asOk.route.asOk.isDex,
-    `liquidationApi.preview(Eve) while the price is held: below the severity bound, to the DEX (${heldPreview.toString()})`);
+  check(heldPreview.isErr && heldPreview.asErr.isModule &&
+      api.registry.findMetaError(heldPreview.asErr.asModule).name === 'NotLiquidatable',
+    `liquidationApi.preview(Eve) while the price is held: not liquidatable on it (${heldPreview.toString()})`);
   // The feeders confirm the price in a later block.
   await sendFinalized(api, api.tx.oracle.feedValues(drop), alice);
   const settled = await settledByWorker;
@@ -212,8 +211,8 @@ async function main() {
   const repaid = settledEvent.data.repaid.toBigInt();
   check(
     settledEvent.data.caller.toString() === treasury && settledEvent.data.route.isDex &&
-      repaid > 0n && sold > 0n && sold * 11_000n < repaid,
-    `Settled by the offchain worker through the DEX in block ${settled.number}, ${sold} XBTC units for ${repaid} USDM units (under the oracle's 11,000): ${settledEvent.toString()}`,
+      repaid > 0n && sold > 0n && sold * 12_000n < repaid,
+    `Settled by the offchain worker through the DEX in block ${settled.number}, ${sold} XBTC units for ${repaid} USDM units (under the oracle's 12,000): ${settledEvent.toString()}`,
   );
   // The worker's transaction: an unsigned batch naming Eve.
   const settledBlock = await api.rpc.chain.getBlock(settled.hash);
@@ -236,19 +235,18 @@ async function main() {
   const preview = await before.call.liquidationApi.preview(eve.address);
   check(preview.isOk && preview.asOk.route.isOk && preview.asOk.route.asOk.isDex,
     `liquidationApi.preview(Eve) the block before: ${preview.toString()}`);
-  // Within two blocks of the block whose feed dropped the price (held or confirmed).
-  let dropped = null;
+  // Within two blocks of the block whose price confirmed the drop.
+  let confirmed = null;
   let hash = settled.hash;
-  for (let n = settled.number; n > 0 && dropped === null; n -= 1) {
+  for (let n = settled.number; n > 0 && confirmed === null; n -= 1) {
     const events = await (await api.at(hash)).query.system.events();
-    if (events.some(({ event }) => (api.events.breaker.PriceHeld.is(event) || api.events.breaker.PriceConfirmed.is(event)) &&
-        event.data.asset.toNumber() === XBTC)) {
-      dropped = n;
+    if (events.some(({ event }) => api.events.breaker.PriceConfirmed.is(event) && event.data.asset.toNumber() === XBTC)) {
+      confirmed = n;
     }
     hash = (await api.rpc.chain.getHeader(hash)).parentHash;
   }
-  check(dropped !== null && settled.number - dropped <= 2,
-    `settled in block ${settled.number}, ${dropped === null ? '?' : settled.number - dropped} block(s) after the guard took the drop (block ${dropped})`);
+  check(confirmed !== null && settled.number - confirmed <= 2,
+    `settled in block ${settled.number}, ${confirmed === null ? '?' : settled.number - confirmed} block(s) after the guard confirmed the drop (block ${confirmed})`);
   const after = await api.call.lendingApi.accountHealth(eve.address);
   check(after.isOk && after.asOk.factor.toBigInt() >= (104n * E18) / 100n,
     `Eve's health restored (target 1.05, less a few blocks of interest): ${after.isOk ? after.asOk.factor.toString() : after.toString()}`);
@@ -261,7 +259,7 @@ async function main() {
   // The breaker's measured volatility followed the feeds: the drop is its latest sample.
   const vol = await api.query.breaker.volatility(XBTC);
   check(vol.isSome && vol.unwrap().samples.toNumber() >= 1 &&
-      vol.unwrap().price.toBigInt() === 11_000n * E18 && vol.unwrap().variance.toBigInt() > 0n,
+      vol.unwrap().price.toBigInt() === 12_000n * E18 && vol.unwrap().variance.toBigInt() > 0n,
     `breaker.volatility(XBTC) sampled the drop: ${vol.toString()}`);
   const breakerNow = await api.call.breakerApi.breaker(XBTC);
   check(breakerNow.level.isThrottled && breakerNow.heldPrice.isNone && breakerNow.divergence.isSome &&

@@ -9,7 +9,7 @@
 // account. Prints `ok - ...` / `not ok - ...`, exits non-zero on any failure. Bounded: 180 s.
 //
 // Leaves AliceStash with 1 XBTC supplied and 2,000 USDM borrowed (BobStash 10,000 USDM
-// supplied): healthy even at the XBTC price e2e/smoke.mjs drops to (11,000), so the two may run
+// supplied): healthy even at the XBTC price e2e/smoke.mjs drops to (12,000), so the two may run
 // on one node, this one first (after smoke's drop, this test's 60,000 feed is a jump the oracle
 // guard holds, and XBTC is throttled). A re-run against the same node adds to the position; the
 // checks allow for that.

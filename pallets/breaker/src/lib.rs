@@ -896,27 +896,6 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The severity bound that gates a liquidation against `asset` as collateral while its
-	/// level is above `Normal` (throttled or halted, the chain-wide emergency included) and no
-	/// jump of its price is held (a held fall has its own severity ends,
-	/// [`Self::liquidation_bounds`]; a held rise keeps the span): `threshold × (1 + bonus) /
-	/// (1 − jump)` of its market ([`quote::severity_bound`]). `None` otherwise, or without a
-	/// market. Only whether a position is liquidatable reads it, not what is seized: a
-	/// liquidation values the collateral at its price for that.
-	pub fn liquidation_gate(asset: &T::AssetId) -> Option<FixedU128> {
-		if Self::effective_level(asset) == Level::Normal {
-			return None;
-		}
-		let params = LevelParams::<T>::get();
-		let quote = Quotes::<T>::get(asset)?;
-		if quote.resolved(Self::now(), params.max_hold_blocks).held.is_some() {
-			return None;
-		}
-		T::Collateral::terms(asset)
-			.map(|(threshold, bonus)| quote::severity_bound(threshold, bonus, params.jump))
-			.filter(|bound| !bound.is_zero())
-	}
-
 	/// Benchmarks only: accepts `price` at `at` for `asset` at once, held or not (a benchmark
 	/// measures a call on a price already accepted, as a later block would have).
 	#[cfg(feature = "runtime-benchmarks")]

@@ -519,47 +519,6 @@ fn a_held_fall_liquidates_at_once_only_what_it_sinks_below_the_severity_bound() 
 	});
 }
 
-/// #26, "while held or throttled, positions below a severity bound are still liquidated by
-/// every route ... only marginal ones wait": a throttled (or halted) collateral was read at its
-/// price, so the throttle changed which sales went first, never which positions were
-/// liquidated (the cascade benchmark's wick: 24 liquidated that the recovery would have made
-/// healthy, with the breaker as without). A raised asset now gates liquidation by its severity
-/// bound (whether a position is liquidatable reads the collateral divided by it); its ends,
-/// which size what is seized, stay the price.
-#[test]
-fn a_raised_asset_gates_liquidation_by_its_severity_bound() {
-	new_test_ext().execute_with(|| {
-		let liquidation =
-			|asset| Breaker::liquidation_bounds(&asset).map(|(low, high, _)| (low, high)).unwrap();
-		combine(1, &[70.0, 70.0, 70.0], 6_000);
-		Breaker::combine(&2, [(fx(70.0), 6_000); 3], 6_000, EXPIRES);
-		assert_eq!(Breaker::liquidation_gate(&1), None);
-		// The mock's market: 0.78 × 1.08 / 0.9 = 0.936.
-		let bound = FixedU128::from_inner(936_000_000_000_000_000);
-		for level in [Level::Throttled, Level::Halted] {
-			assert_ok!(Breaker::force_level(RuntimeOrigin::root(), 1, level));
-			assert_eq!(Breaker::liquidation_gate(&1), Some(bound));
-			assert_eq!(liquidation(1), (fx(70.0), fx(70.0)));
-			assert_eq!(ends(), (fx(70.0), fx(70.0)));
-			// An asset without a market has no bound.
-			assert_ok!(Breaker::force_level(RuntimeOrigin::root(), 2, level));
-			assert_eq!(Breaker::liquidation_gate(&2), None);
-		}
-		// A held jump has its own ends: no gate on top of them.
-		combine(2, &[50.0, 50.0, 50.0], 12_000);
-		assert!(Breaker::held_price(&1).is_some());
-		assert_eq!(Breaker::liquidation_gate(&1), None);
-		combine(3, &[50.0, 50.0, 50.0], 18_000);
-		assert_eq!(Breaker::held_price(&1), None);
-		assert_eq!(Breaker::liquidation_gate(&1), Some(bound));
-		// Back at `Normal`: no gate; the chain-wide emergency raises every asset.
-		assert_ok!(Breaker::reset_level(RuntimeOrigin::root(), 1));
-		assert_eq!(Breaker::liquidation_gate(&1), None);
-		assert_ok!(Breaker::set_emergency(RuntimeOrigin::root(), true));
-		assert_eq!(Breaker::liquidation_gate(&1), Some(bound));
-	});
-}
-
 /// #26, found by the cascade benchmark's `crash-lagging-feeder`: orml combines at every feed,
 /// so a block's first feed met the others' older ones. With three feeders, the third a block
 /// late, that partial median (the previous block's step) was accepted as corroborated by the

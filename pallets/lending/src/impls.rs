@@ -273,8 +273,6 @@ impl<T: Config> Pallet<T> {
 		pricing: Pricing<'_, T::AssetId>,
 	) -> Result<Health, Error<T>> {
 		let (mut collateral_value, mut borrow_limit, mut liquidation_value) = (0u128, 0u128, 0u128);
-		// The liquidation value each raised collateral's severity gate counts (below).
-		let mut gated_value = 0u128;
 		// Where a price has two ends (feeds that differ, a jump the breaker holds), a
 		// liquidation takes the ends that favour the borrower and everything else the ends
 		// that favour the protocol: uncertainty never lets a borrow out nor a liquidation in.
@@ -327,23 +325,11 @@ impl<T: Config> Pallet<T> {
 				)
 				.or_err::<T>()?;
 			}
-			let threshold = market.params.liquidation_threshold;
-			liquidation_value =
-				math::add(liquidation_value, math::mul_permill(value, threshold, Rounding::Down)?)
-					.or_err::<T>()?;
-			// While the source has the market raised, whether the account is liquidatable
-			// (`factor`) reads this collateral's value divided by its severity bound (rounded
-			// up): only a position below the bound is liquidatable; the marginal ones wait.
-			// What a liquidation repays and seizes is sized at the price itself.
-			let gated = match T::Prices::liquidation_gate(&s.asset).filter(|_| borrowers_end) {
-				Some(bound) if !bound.is_zero() => {
-					math::div(value, bound, Rounding::Up).unwrap_or(value).max(value)
-				},
-				_ => value,
-			};
-			gated_value =
-				math::add(gated_value, math::mul_permill(gated, threshold, Rounding::Down)?)
-					.or_err::<T>()?;
+			liquidation_value = math::add(
+				liquidation_value,
+				math::mul_permill(value, market.params.liquidation_threshold, Rounding::Down)?,
+			)
+			.or_err::<T>()?;
 		}
 		let mut debt_value = 0u128;
 		for b in positions.borrows.iter() {
@@ -369,7 +355,7 @@ impl<T: Config> Pallet<T> {
 			borrow_limit,
 			liquidation_value,
 			debt_value,
-			factor: math::health_factor(gated_value, debt_value),
+			factor: math::health_factor(liquidation_value, debt_value),
 		})
 	}
 

@@ -57,15 +57,6 @@ pub trait PriceSource<AssetId> {
 	) -> Result<(FixedU128, FixedU128), PriceError> {
 		Self::bounds_within(asset, max_age_ms)
 	}
-
-	/// The severity bound that gates liquidation against `asset` as collateral while the
-	/// source has its market raised (throttled or halted; `None`: not raised, or no bound).
-	/// Whether a position is liquidatable reads the collateral at its liquidation end divided
-	/// by it, so only positions below the bound are; what a liquidation seizes is sized at the
-	/// liquidation end itself, and a debt is never valued by it.
-	fn liquidation_gate(_asset: &AssetId) -> Option<FixedU128> {
-		None
-	}
 }
 
 /// An oracle's latest value for an asset with the time (ms) it was fed: what orml's
@@ -86,11 +77,6 @@ pub trait TimestampedPrices<AssetId> {
 	/// source narrows them ([`PriceSource::liquidation_bounds`]).
 	fn timestamped_liquidation_bounds(asset: &AssetId) -> Option<(FixedU128, FixedU128, u64)> {
 		Self::timestamped_bounds(asset)
-	}
-
-	/// [`PriceSource::liquidation_gate`].
-	fn liquidation_gate(_asset: &AssetId) -> Option<FixedU128> {
-		None
 	}
 }
 
@@ -135,10 +121,6 @@ where
 	) -> Result<(FixedU128, FixedU128), PriceError> {
 		let quote = Oracle::timestamped_liquidation_bounds(asset).ok_or(PriceError::Missing)?;
 		Self::checked(quote, max_age_ms)
-	}
-
-	fn liquidation_gate(asset: &AssetId) -> Option<FixedU128> {
-		Oracle::liquidation_gate(asset)
 	}
 }
 

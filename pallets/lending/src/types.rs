@@ -336,10 +336,7 @@ pub struct Health {
 	/// Value of all debts (rounded up).
 	pub debt_value: u128,
 	/// `liquidation_value / debt_value`, rounded down; `FixedU128::max_value()` without debt.
-	/// Below 1 the account may be liquidated. A liquidation's health (its pricing, and the
-	/// grace health) counts a collateral its price source has raised at its value divided by
-	/// the severity bound (`PriceSource::liquidation_gate`), here only: `liquidation_value`
-	/// stays at the price, and sizes what a liquidation repays.
+	/// Below 1 the account may be liquidated.
 	pub factor: FixedU128,
 }
 

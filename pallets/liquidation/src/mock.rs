@@ -208,9 +208,6 @@ pub struct MockBreakerState {
 	pub held: Vec<AssetId>,
 	/// Assets whose latest fresh feeds disagree.
 	pub disputed: Vec<AssetId>,
-	/// Severity bounds gating liquidation against raised collaterals (the runtime's breaker
-	/// gates every throttled or halted one; here only where a test sets it).
-	pub liquidation_gates: BTreeMap<AssetId, FixedU128>,
 }
 
 /// A circuit breaker whose levels tests set (the real one is tested in `pallet-breaker` and,
@@ -239,13 +236,6 @@ impl MockBreaker {
 	}
 	pub fn is_disputed(asset: AssetId) -> bool {
 		BREAKER.with(|b| b.borrow().disputed.contains(&asset))
-	}
-	/// Gates liquidation against `asset` as collateral by `bound` (`None`: no gate).
-	pub fn gate(asset: AssetId, bound: Option<FixedU128>) {
-		BREAKER.with(|b| match bound {
-			Some(bound) => b.borrow_mut().liquidation_gates.insert(asset, bound),
-			None => b.borrow_mut().liquidation_gates.remove(&asset),
-		});
 	}
 	pub fn is_held(asset: AssetId) -> bool {
 		BREAKER.with(|b| b.borrow().held.contains(&asset))
@@ -307,9 +297,6 @@ impl MockOracle {
 impl TimestampedPrices<AssetId> for MockOracle {
 	fn timestamped_price(asset: &AssetId) -> Option<(FixedU128, u64)> {
 		PRICES.with(|p| p.borrow().get(asset).copied())
-	}
-	fn liquidation_gate(asset: &AssetId) -> Option<FixedU128> {
-		BREAKER.with(|b| b.borrow().liquidation_gates.get(asset).copied())
 	}
 }
 

@@ -764,29 +764,18 @@ fn the_breaker_samples_the_combined_price_once_a_block() {
 	})
 }
 
-/// XBTC on from 50,000 to 45,250 in two accepted steps (under the guard's 5% jump): Eve
-/// (40,000 USDM on 1 XBTC) at health 0.882, below XBTC's severity bound (0.887), so that she
-/// stays liquidatable while the breaker has XBTC throttled or halted (a marginal position
-/// waits then).
-fn xbtc_down_to_45_250() {
-	for step in [47_600, 45_250] {
-		let feed = feed(vec![(USDM, Price::from_u32(1)), (XBTC, Price::from_u32(step))]);
-		assert_ok!(block(vec![signed(Sr25519Keyring::Alice, feed)])[0].expect("valid"));
-	}
-}
-
 /// Bob sells 5 XBTC into the pool (20 XBTC against 1.2 M USDM: its spot falls to ≈ 38,000,
 /// 23% below the oracle's 50,000) in one block, then the feeders keep XBTC fresh for two more:
 /// the spot below the oracle by the halt trigger (15%) at the end of three blocks in a row
 /// halts XBTC in the third, and not before.
-fn dump_xbtc_until_halted(price: u32) {
+fn dump_xbtc_until_halted() {
 	use margincall_runtime::Breaker;
 	use pallet_breaker::{Cause, Level};
 	let (usdm, xbtc) = (AssetKind::WithId(USDM), AssetKind::WithId(XBTC));
 	let dump =
 		RuntimeCall::AssetConversion(pallet_asset_conversion::Call::swap_exact_tokens_for_tokens {
 			path: vec![Box::new(xbtc), Box::new(usdm)],
-			amount_in: 7 * UNIT,
+			amount_in: 5 * UNIT,
 			amount_out_min: 1,
 			send_to: account(Sr25519Keyring::Bob),
 			keep_alive: true,
@@ -800,7 +789,7 @@ fn dump_xbtc_until_halted(price: u32) {
 			Level::Throttled,
 			"not halted after {n} block(s)"
 		);
-		let feed = feed(vec![(USDM, Price::from_u32(1)), (XBTC, Price::from_u32(price))]);
+		let feed = feed(vec![(USDM, Price::from_u32(1)), (XBTC, Price::from_u32(50_000))]);
 		assert_ok!(block(vec![signed(Sr25519Keyring::Alice, feed)])[0].expect("valid"));
 	}
 	assert!(events().iter().any(|e| matches!(
@@ -820,10 +809,8 @@ fn dump_xbtc_until_halted(price: u32) {
 /// held price, by any route), new borrows against XBTC are refused, repaying is not. Once the
 /// next block's feed confirms the price, XBTC is throttled (a fast price), NOT halted: a pool
 /// ABOVE the oracle is the best pool to sell into (#26: the breaker halted on it, and the
-/// crash's positions went to the backstop and auctions). XBTC falls on to 45,250, where Eve
-/// is below XBTC's severity bound (a throttled or halted collateral liquidates only below it).
-/// Then Bob dumps XBTC into the pool, 20% below the oracle for three blocks: halted, and
-/// `settle` goes to the insurance backstop.
+/// crash's positions went to the backstop and auctions). Then Bob dumps XBTC into the pool,
+/// 20% below the oracle for three blocks: halted, and `settle` goes to the insurance backstop.
 #[test]
 fn a_dex_above_the_oracle_is_sold_into_and_one_dumped_below_it_for_three_blocks_halts() {
 	genesis("development").execute_with(|| {
@@ -901,11 +888,10 @@ fn a_dex_above_the_oracle_is_sold_into_and_one_dumped_below_it_for_three_blocks_
 			(Level::Throttled, Some(sp_runtime::Permill::zero()))
 		);
 		assert!(view.sale_left > 0);
-		xbtc_down_to_45_250();
 		let preview = Liquidation::do_preview(&eve).expect("liquidatable");
 		assert_eq!(preview.route, Ok(pallet_liquidation::Route::Dex));
 		// The pool dumped below the oracle for three blocks: halted.
-		dump_xbtc_until_halted(45_250);
+		dump_xbtc_until_halted();
 		let view = Breaker::asset_breaker(&XBTC);
 		assert_eq!((view.level, view.sale_left), (Level::Halted, 0));
 		// The preview and the settlement: the backstop, nothing through the pool (the DEX's
@@ -956,8 +942,7 @@ fn a_halted_drop_with_an_empty_treasury_goes_to_auction_and_a_taker_buys_it() {
 		let eve = eve_below_one_breaker_on();
 		let confirm = feed(vec![(XBTC, Price::from_u32(50_000))]);
 		assert_ok!(block(vec![signed(Sr25519Keyring::Alice, confirm)])[0].expect("valid"));
-		xbtc_down_to_45_250();
-		dump_xbtc_until_halted(45_250);
+		dump_xbtc_until_halted();
 		let treasury = Liquidation::insurance_account();
 		let spendable =
 			Assets::reducible_balance(USDM, &treasury, Preservation::Preserve, Fortitude::Polite);
@@ -994,18 +979,17 @@ fn a_halted_drop_with_an_empty_treasury_goes_to_auction_and_a_taker_buys_it() {
 		// As previewed a block earlier, but for that block's interest.
 		assert!(tab >= preview.repay && tab - preview.repay < preview.repay / 10_000);
 		assert!(lot >= preview.collateral_due && lot - preview.collateral_due < lot / 10_000);
-		// 5% above the oracle's 45,250 USDM per XBTC.
-		assert_eq!(top, Price::from_rational(4_751_250, 100));
-		// Blocks pass (the feeders keep the price fresh); the price falls 1% a block, below the
-		// oracle after five (the lot at it still pays the tab).
-		for _ in 0..5 {
-			let feed = feed(vec![(USDM, Price::from_u32(1)), (XBTC, Price::from_u32(45_250))]);
+		// 5% above the oracle's 50,000 USDM per XBTC.
+		assert_eq!(top, Price::from_u32(52_500));
+		// Blocks pass (the feeders keep the price fresh); the price falls 1% a block.
+		for _ in 0..8 {
+			let feed = feed(vec![(USDM, Price::from_u32(1)), (XBTC, Price::from_u32(50_000))]);
 			assert_ok!(block(vec![signed(Sr25519Keyring::Alice, feed)])[0].expect("valid"));
 		}
 		let status = Liquidation::auction_statuses();
 		assert_eq!(status.len(), 1);
 		let price = status[0].price;
-		assert!(price < Price::from_u32(45_250) && status[0].needs_reset == Some(false));
+		assert!(price < Price::from_u32(50_000) && status[0].needs_reset == Some(false));
 		let ferdie = account(Sr25519Keyring::Ferdie);
 		let usdm_before = asset_balance(USDM, &ferdie);
 		let debt = |who: &AccountId| {
