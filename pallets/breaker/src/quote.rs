@@ -15,8 +15,9 @@
 //!   far (independent evidence); when, in a later block, a combination with a quorum fed
 //!   since the hold began includes a feed within `jump` of them (a re-statement, not the same
 //!   stored values combined again: a combination whose quorum fed before the block moves
-//!   nothing, `Pallet::combine`); or `max_hold` blocks after they were first held. Until then they are *held*: the pallets read the span of the
-//!   accepted and the held ends, so no borrow uses the jump before it is accepted.
+//!   nothing, `Pallet::combine`); or `max_hold` blocks after they were first held. Until then
+//!   they are *held*: the pallets read the span of the accepted and the held ends, so no
+//!   borrow uses the jump before it is accepted.
 //! - **Severity** ([`severity_bound`], [`Quote::liquidation_bounds`]): while a fall of a
 //!   collateral is held, a liquidation values that collateral at the held price divided by
 //!   the collateral market's severity bound (`threshold × (1 + bonus) / (1 − jump)`: where a

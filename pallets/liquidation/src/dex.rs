@@ -205,11 +205,7 @@ impl<T: Config> Pallet<T> {
 			dropped.extend(queue.pop_front());
 		};
 		if !dropped.is_empty() {
-			if queue.is_empty() {
-				SaleQueue::<T>::remove(asset);
-			} else {
-				SaleQueue::<T>::insert(asset, BoundedVec::truncate_from(Vec::from(queue)));
-			}
+			Self::store_queue(*asset, queue.into());
 			for out in dropped {
 				Self::deposit_event(Event::Dequeued {
 					borrower: out.borrower,
@@ -294,6 +290,16 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Writes `entries`, taken from `asset`'s stored queue (so within its bound), as the queue;
+	/// none removes it.
+	fn store_queue(asset: T::AssetId, entries: Vec<QueueEntry<T::AccountId>>) {
+		if entries.is_empty() {
+			SaleQueue::<T>::remove(asset);
+		} else {
+			SaleQueue::<T>::insert(asset, BoundedVec::truncate_from(entries));
+		}
+	}
+
 	/// Takes `borrower` out of `asset`'s queue, if it is there (expired entries go too).
 	/// Returns whether it was.
 	pub(crate) fn dequeue(borrower: &T::AccountId, asset: T::AssetId) -> bool {
@@ -306,11 +312,7 @@ impl<T: Config> Pallet<T> {
 		let was = live.iter().any(|e| e.borrower == *borrower);
 		live.retain(|e| e.borrower != *borrower);
 		if live.len() != before {
-			if live.is_empty() {
-				SaleQueue::<T>::remove(asset);
-			} else {
-				SaleQueue::<T>::insert(asset, BoundedVec::truncate_from(live));
-			}
+			Self::store_queue(asset, live);
 		}
 		if was {
 			Self::deposit_event(Event::Dequeued {

@@ -29,8 +29,8 @@
 //!   `Throttled` collateral sells at most the block's cap of value on the DEX, and the
 //!   positions it holds back (that the backstop cannot buy) wait in [`SaleQueue`], riskiest
 //!   first: the head, or a position riskier than it, sells first; an entry no longer
-//!   liquidatable leaves when a sale behind it looks at it (at most `QUEUE_CHECKS` a call). A `Halted` collateral is not
-//!   sold on the DEX at all (the backstop still may buy it). While the oracle guard holds a
+//!   liquidatable leaves when a sale behind it looks at it (at most `QUEUE_CHECKS` a call).
+//!   A `Halted` collateral is not sold on the DEX at all (the backstop still may buy it). While the oracle guard holds a
 //!   price, every route values the pair at the ends that favour the borrower, so
 //!   only a position liquidatable at every price the feeds allow is liquidated; `settle` then
 //!   sells it on the DEX within the bound or waits ([`Error::PriceUnconfirmed`]: no backstop,

@@ -837,22 +837,33 @@ fn check_liveness(counts: &RefCell<Counts>) -> Result<(), TestCaseError> {
 	Ok(())
 }
 
-#[test]
-fn random_liquidations_touch_no_healthy_account_and_lose_no_unit() {
+/// Runs `cases` sequences (`LIQUIDATION_PROPTEST_CASES` overrides it) of up to 40 `ops`, each
+/// after `prefix`, from `setups`, and prints what they reached. Returns it for the reach
+/// checks: the fixed draws CI runs must reach every route; the soak (`LIQUIDATION_SOAK` set)
+/// runs other seeds, where a seed that happens to draw no write-off is no violation (`None`).
+fn run_draws(
+	setups: impl Strategy<Value = Setup>,
+	ops: impl Strategy<Value = Op>,
+	cases: u32,
+	prefix: &[Op],
+) -> Option<Counts> {
 	let counts = RefCell::new(Counts::default());
-	let mut runner = proptest_runner("LIQUIDATION_PROPTEST_CASES", 300);
+	let mut runner = proptest_runner("LIQUIDATION_PROPTEST_CASES", cases);
 	runner
-		.run(&(setup(), prop::collection::vec(op(), 1..40)), |(setup, ops)| {
-			run(setup, ops, &counts)
+		.run(&(setups, prop::collection::vec(ops, 1..40)), |(setup, ops)| {
+			run(setup, prefix.iter().cloned().chain(ops).collect(), &counts)
 		})
 		.unwrap();
 	let c = counts.into_inner();
 	println!("{c:#?}");
-	// Reach: the fixed draws CI runs must reach every route. The soak (`LIQUIDATION_SOAK` set)
-	// runs other seeds, where a seed that happens to draw no write-off is no violation.
-	if std::env::var("LIQUIDATION_SOAK").is_ok() {
+	std::env::var("LIQUIDATION_SOAK").is_err().then_some(c)
+}
+
+#[test]
+fn random_liquidations_touch_no_healthy_account_and_lose_no_unit() {
+	let Some(c) = run_draws(setup(), op(), 300, &[]) else {
 		return;
-	}
+	};
 	assert!(c.keeper > 0, "no keeper liquidation: {c:?}");
 	assert!(c.dex > 0, "no DEX settlement: {c:?}");
 	assert!(c.backstop > 0, "no backstop: {c:?}");
@@ -873,21 +884,18 @@ fn random_liquidations_touch_no_healthy_account_and_lose_no_unit() {
 /// so the first test's fixed sequences (and what they reach) stay as they were.
 #[test]
 fn random_liquidations_touch_no_healthy_account_and_lose_no_unit_when_throttled() {
-	let counts = RefCell::new(Counts::default());
-	let mut runner = proptest_runner("LIQUIDATION_PROPTEST_CASES", 100);
-	runner
-		.run(&(edge_setup(), prop::collection::vec(throttled_op(), 1..40)), |(setup, ops)| {
-			// Both collaterals throttled to nothing and a fall: the borrowers queue.
-			let mut queued = vec![Op::Throttle(0, Some(0)), Op::Throttle(1, Some(0))];
-			queued.extend([Op::Price(1, 70), Op::Price(2, 70), Op::Settle(0), Op::Settle(1)]);
-			run(setup, queued.into_iter().chain(ops).collect(), &counts)
-		})
-		.unwrap();
-	let c = counts.into_inner();
-	println!("{c:#?}");
-	if std::env::var("LIQUIDATION_SOAK").is_ok() {
+	// Both collaterals throttled to nothing and a fall: the borrowers queue.
+	let queued = [
+		Op::Throttle(0, Some(0)),
+		Op::Throttle(1, Some(0)),
+		Op::Price(1, 70),
+		Op::Price(2, 70),
+		Op::Settle(0),
+		Op::Settle(1),
+	];
+	let Some(c) = run_draws(edge_setup(), throttled_op(), 100, &queued) else {
 		return;
-	}
+	};
 	assert!(c.dex > 0, "no DEX settlement: {c:?}");
 	assert!(c.stale_ahead > 0, "no sale with a stale entry ahead of it: {c:?}");
 	assert!(c.queue_waits > 0, "no sale waited behind the queue: {c:?}");
