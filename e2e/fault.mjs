@@ -106,17 +106,20 @@ async function liquidation(api, provider) {
     `Eve's health ${healthy.factor} (46,800 / 42,000)`);
 
   // 2b. One feeder alone (#26): Bob feeds XBTC +50% while only he and Alice are fresh. The two
-  // feeds are the price's ends and disagree: no price at all. The oracle keeps 60,000, the
-  // breaker's quote is the last agreed one (marked disputed), Eve's borrow limit is unchanged
+  // feeds are the price's ends and disagree: no new agreed price. The oracle keeps 60,000, the
+  // breaker's quote is the last agreed one with the disputed ends beside it (60,000 and
+  // 90,000: a liquidation would read Bob's, a borrow Alice's), Eve's borrow limit is unchanged
   // and a new borrow against XBTC is refused. Both feeding 60,000 again ends the dispute.
   const lone = await sendInBlock(api, api.tx.oracle.feedValues([[XBTC, (START * 3n / 2n) * E18]]), bob);
   check(lone.events.some((e) => api.events.breaker.PriceDisputed.is(e) && e.data.asset.toNumber() === XBTC),
     `Bob alone at ${START * 3n / 2n}: breaker.PriceDisputed in #${await numberOf(api, lone.block)}`);
   const disputed = (await api.query.breaker.quotes(XBTC)).unwrap();
   const oracleXbtc = (await api.query.oracle.values(XBTC)).unwrap().value.toBigInt();
-  check(disputed.disputed.isTrue && disputed.low.toBigInt() === START * E18 && disputed.high.toBigInt() === START * E18 &&
+  const ends = disputed.disputed.isSome ? disputed.disputed.unwrap() : null;
+  check(ends !== null && ends.low.toBigInt() === START * E18 && ends.high.toBigInt() === (START * 3n / 2n) * E18 &&
+      disputed.low.toBigInt() === START * E18 && disputed.high.toBigInt() === START * E18 &&
       oracleXbtc === START * E18,
-    `the quote stays ${START} (disputed), the oracle's value ${oracleXbtc / E18}`);
+    `the quote stays ${START}, disputed between ${ends?.low.toBigInt() / E18} and ${ends?.high.toBigInt() / E18}; the oracle's value ${oracleXbtc / E18}`);
   const during = await provider.send('lending_accountHealth', [eve.address]);
   check(during.borrowLimit === healthy.borrowLimit,
     `Eve's borrow limit unchanged: ${during.borrowLimit} (was ${healthy.borrowLimit})`);
@@ -125,7 +128,7 @@ async function liquidation(api, provider) {
     `a further 1,000 USDM against XBTC refused while disputed: ${more.error}`);
   await Promise.all(feeders.map((f) => sendInBlock(api, api.tx.oracle.feedValues(prices), f)));
   const settled = (await api.query.breaker.quotes(XBTC)).unwrap();
-  check(settled.disputed.isFalse && settled.low.toBigInt() === START * E18,
+  check(settled.disputed.isNone && settled.low.toBigInt() === START * E18,
     `Alice and Bob agree on ${START} again: the dispute is over`);
 
   // 3. The drop: the oracle guard holds it. (Fed in one block or two: with one feeder at

@@ -109,7 +109,7 @@ mod benchmarks {
 				high: FixedU128::from_u32(100),
 				at,
 				held: None,
-				disputed: false,
+				disputed: None,
 			},
 		);
 		let now = at.saturating_add(6_000);

@@ -467,8 +467,10 @@ pub mod pallet {
 			/// The price accepted.
 			price: FixedU128,
 		},
-		/// The fresh feeds disagree (their ends further apart than half the guard's jump): the
-		/// last agreed price stays (and ages); no borrow against the asset, no DEX sale of it.
+		/// The fresh feeds disagree (their ends further apart than half the guard's jump), or
+		/// disagree anew: the last agreed price stays; no borrow against the asset, no DEX sale
+		/// of it beyond the bound at the disputed ends, no backstop; a liquidation reads the
+		/// ends that favour the borrower (collateral at `high`, debt at `low`).
 		PriceDisputed {
 			/// The asset.
 			asset: T::AssetId,
@@ -787,7 +789,7 @@ impl<T: Config> Pallet<T> {
 	/// Combines `asset`'s feeds `(price, fed at ms)` at `now_ms` as the oracle's `CombineData`:
 	/// the non-zero feeds fresher than `expires_in` ms, if at least the feed quorum, give two
 	/// ends (lower and upper median). Ends that disagree ([`quote::agreement`]) leave the
-	/// accepted quote as it was, marked disputed; agreeing ends go through the guard
+	/// accepted quote as it was, the disputed ends beside it; agreeing ends go through the guard
 	/// ([`quote::step`]). The quote is stored; every decision but a plain acceptance is an
 	/// event. Returns what the oracle stores as its value: the accepted middle, fed when the
 	/// quorum-th newest feed was (`None` without an agreeing quorum: the oracle keeps its
@@ -814,9 +816,16 @@ impl<T: Config> Pallet<T> {
 		// Fresh feeds that disagree are a dispute whenever they are combined, in whatever
 		// block the quorum fed (a lone feeder departing from the others' older feeds too).
 		if quote::apart(low, high) > quote::agreement(params.jump) {
-			if let Some(q) = before.filter(|q| !q.disputed) {
-				Quotes::<T>::insert(asset, Quote { disputed: true, ..q });
-				Self::deposit_event(Event::PriceDisputed { asset: *asset, low, high });
+			if let Some(q) = before {
+				let dispute = quote::Dispute { low, high, at };
+				if q.disputed != Some(dispute) {
+					Quotes::<T>::insert(asset, Quote { disputed: Some(dispute), ..q });
+				}
+				// An event when the disputed ends move (a refresh of the same ends is none, as
+				// a plain acceptance is none).
+				if q.disputed.is_none_or(|d| (d.low, d.high) != (low, high)) {
+					Self::deposit_event(Event::PriceDisputed { asset: *asset, low, high });
+				}
 			}
 			return None;
 		}
@@ -828,8 +837,8 @@ impl<T: Config> Pallet<T> {
 		// so a crash fed by three feeders, one a block late, was held at every step (the
 		// cascade benchmark's `crash-lagging-feeder`).
 		if let Some(q) = before.filter(|q| at < now_ms && at <= q.at) {
-			if q.disputed {
-				Quotes::<T>::insert(asset, Quote { disputed: false, ..q });
+			if q.disputed.is_some() {
+				Quotes::<T>::insert(asset, Quote { disputed: None, ..q });
 			}
 			return Some((q.mid(), q.at));
 		}
@@ -863,13 +872,14 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// `(low, high, fed at ms)` of `asset` as lending and liquidation use it now: the accepted
-	/// ends widened to a held jump's, a hold past `max_hold_blocks` accepted. An asset the
+	/// ends widened to a held jump's and to disputed ones, a hold past `max_hold_blocks`
+	/// accepted. An asset the
 	/// guard has not combined yet (a genesis price) reads the oracle's value at both ends.
 	pub fn bounds(asset: &T::AssetId) -> Option<(FixedU128, FixedU128, u64)> {
 		match Quotes::<T>::get(asset) {
 			Some(q) => {
 				let (low, high) = q.bounds(Self::now(), LevelParams::<T>::get().max_hold_blocks);
-				Some((low, high, q.at))
+				Some((low, high, q.fed_at()))
 			},
 			None => T::Prices::latest(asset).map(|(price, at)| (price, price, at)),
 		}
@@ -877,8 +887,8 @@ impl<T: Config> Pallet<T> {
 
 	/// `(low, high, at)` a liquidation reads for `asset` (collateral at `high`, debt at `low`):
 	/// [`Self::bounds`], except that a held fall of the price values the collateral where the
-	/// positions below its severity bound at the held price are liquidatable, and only they
-	/// ([`Quote::liquidation_bounds`]).
+	/// positions below its severity bound at the held price are liquidatable, and only they,
+	/// and that a dispute is read at its own ends alone ([`Quote::liquidation_bounds`]).
 	pub fn liquidation_bounds(asset: &T::AssetId) -> Option<(FixedU128, FixedU128, u64)> {
 		match Quotes::<T>::get(asset) {
 			Some(q) => {
@@ -890,7 +900,7 @@ impl<T: Config> Pallet<T> {
 				};
 				let (low, high) =
 					q.liquidation_bounds(Self::now(), params.max_hold_blocks, severity);
-				Some((low, high, q.at))
+				Some((low, high, q.fed_at()))
 			},
 			None => T::Prices::latest(asset).map(|(price, at)| (price, price, at)),
 		}
@@ -902,7 +912,7 @@ impl<T: Config> Pallet<T> {
 	pub fn accept_for_benchmarks(asset: &T::AssetId, price: FixedU128, at: u64) {
 		Quotes::<T>::insert(
 			asset,
-			Quote { low: price, high: price, at, held: None, disputed: false },
+			Quote { low: price, high: price, at, held: None, disputed: None },
 		);
 	}
 
@@ -919,13 +929,13 @@ impl<T: Config> Pallet<T> {
 	pub fn price_unsettled(asset: &T::AssetId) -> bool {
 		let hold = LevelParams::<T>::get().max_hold_blocks;
 		Quotes::<T>::get(asset)
-			.is_some_and(|q| q.disputed || q.resolved(Self::now(), hold).held.is_some())
+			.is_some_and(|q| q.disputed.is_some() || q.resolved(Self::now(), hold).held.is_some())
 	}
 
 	/// Whether the latest fresh feeds of `asset` disagree beyond the agreement band: the last
-	/// agreed quote stays (and ages), but it is no price the feeds support.
+	/// agreed quote stays, a liquidation reads the disputed ends that favour the borrower.
 	pub fn price_disputed(asset: &T::AssetId) -> bool {
-		Quotes::<T>::get(asset).is_some_and(|q| q.disputed)
+		Quotes::<T>::get(asset).is_some_and(|q| q.disputed.is_some())
 	}
 
 	/// Fresh feeders the oracle needs to combine a price: the quorum set, raised to a strict
@@ -964,12 +974,16 @@ impl<T: Config> Pallet<T> {
 		let state = Volatility::<T>::get(asset);
 		let volatility = state.and_then(|s| Self::counted_volatility(&s, &params));
 		let moved = levels::moved(&Windows::<T>::get(asset), Self::now(), params.window_blocks);
-		// Against the lowest price the feeds allow (the checked quote's low end): one feeder
-		// raising the upper end of two fresh feeds (or a held rise) moves no halt.
-		let divergence = Self::bounds(asset)
-			.map(|(low, _, _)| low)
-			.zip(T::Spot::spot(asset))
-			.map(|(oracle, spot)| levels::spot_below(spot, oracle));
+		// Against the lowest agreed price (the checked quote's low end, a held fall's
+		// included): one feeder raising the upper end of two fresh feeds (or a held rise)
+		// moves no halt, and one lowering a disputed end hides none.
+		let hold = params.max_hold_blocks;
+		let agreed = match Quotes::<T>::get(asset) {
+			Some(q) => Some(q.agreed_bounds(Self::now(), hold).0),
+			None => T::Prices::latest(asset).map(|(price, _)| price),
+		};
+		let divergence =
+			agreed.zip(T::Spot::spot(asset)).map(|(oracle, spot)| levels::spot_below(spot, oracle));
 		levels::Inputs { volatility, moved, divergence }
 	}
 

@@ -7,9 +7,16 @@
 //!   the price: a new borrow is checked with collateral at the low end and debt at the high one,
 //!   a liquidation with the ends the other way round ([`Quote::bounds`]).
 //! - **Agreement.** Ends further apart than half the guard's jump ([`agreement`]) are
-//!   *disputed*: they are not a price at all. The accepted quote stays as it was (and ages
-//!   towards stale), marked disputed, so nothing new is borrowed or sold on it; one feeder of
-//!   two can stop a price, never set one.
+//!   *disputed*: they are no price to accept. The accepted quote stays as it was (what the
+//!   guard measures the next move from), the disputed ends beside it ([`Dispute`]), and
+//!   nothing new is borrowed or sold on the DEX beyond its bound. Each use reads the end
+//!   that favours the other side: a liquidation values collateral at the disputed upper
+//!   median and debt at the lower (with two fresh feeds, both report a price at which the
+//!   account is at least as unhealthy; a hold still in force widens them,
+//!   [`Quote::liquidation_bounds`]), anything else the span of the accepted and the disputed
+//!   ends ([`Quote::bounds`]); the breaker's own triggers read the agreed ends only
+//!   ([`Quote::agreed_bounds`]). One feeder of two can lower no liquidation's price and raise
+//!   no borrow's; it can stop either, never set one.
 //! - **The guard** ([`step`]): agreed ends whose middle moved more than `jump` from the
 //!   accepted one are accepted at once when the DEX spot moved the same way at least half as
 //!   far (independent evidence); when, in a later block, a combination with a quorum fed
@@ -85,9 +92,31 @@ pub struct Quote {
 	pub at: u64,
 	/// A jump held.
 	pub held: Option<Held>,
-	/// The latest fresh feeds disagreed (ends apart by more than [`agreement`]): the quote is
-	/// the last agreed one.
-	pub disputed: bool,
+	/// The latest fresh feeds disagreed (ends apart by more than [`agreement`]): their ends,
+	/// beside the last agreed quote.
+	pub disputed: Option<Dispute>,
+}
+
+/// Fresh feeds that disagree: their lower and upper median, and when the quorum fed them.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct Dispute {
+	/// The disputed lower median.
+	pub low: FixedU128,
+	/// The disputed upper median.
+	pub high: FixedU128,
+	/// When the quorum-th newest of those feeds was fed (ms).
+	pub at: u64,
 }
 
 /// The middle of two ends, rounded down.
@@ -122,14 +151,30 @@ impl Quote {
 	}
 
 	/// `(low, high)` the pallets use at block `now`: the accepted ends, widened to a held
-	/// jump's (a new borrow values collateral at `low` and debt at `high`, so no borrow acts on
-	/// the jump before it is accepted).
+	/// jump's and to disputed ones (a new borrow values collateral at `low` and debt at
+	/// `high`, so no borrow acts on the jump before it is accepted, nor on one feeder's end).
 	pub fn bounds(self, now: u32, max_hold: u32) -> (FixedU128, FixedU128) {
+		let (low, high) = self.agreed_bounds(now, max_hold);
+		match self.disputed {
+			Some(d) => (low.min(d.low), high.max(d.high)),
+			None => (low, high),
+		}
+	}
+
+	/// [`Self::bounds`] without a dispute: the accepted ends widened to a held jump's (what
+	/// the breaker's own triggers read: a feeder's disputed end moves none of them).
+	pub fn agreed_bounds(self, now: u32, max_hold: u32) -> (FixedU128, FixedU128) {
 		let q = self.resolved(now, max_hold);
 		match q.held {
 			Some(h) => (q.low.min(h.low), q.high.max(h.high)),
 			None => (q.low, q.high),
 		}
+	}
+
+	/// When the feeds behind [`Self::bounds`] were fed (ms): a dispute's, whose ends are the
+	/// fresh feeds (the accepted ends only widen them), else the quote's.
+	pub fn fed_at(&self) -> u64 {
+		self.disputed.map_or(self.at, |d| d.at)
 	}
 
 	/// `(low, high)` a liquidation uses at block `now` (it values collateral at `high` and
@@ -139,13 +184,24 @@ impl Quote {
 	/// the held price is below the bound: the deep ones at once, the marginal ones when the
 	/// price is accepted. `severity` is read only for a held fall; `None` (no market) keeps
 	/// the span. A held rise keeps the span: a debt's rise does not liquidate before it is
-	/// accepted.
+	/// accepted. While the fresh feeds are disputed, the disputed ends (collateral at the
+	/// upper median, debt at the lower: one feeder of two moves neither the way of a
+	/// liquidation), widened to what a hold still in force allows (a dispute lifts no hold:
+	/// what the held jump would not liquidate, the dispute does not either).
 	pub fn liquidation_bounds(
 		self,
 		now: u32,
 		max_hold: u32,
 		severity: impl FnOnce() -> Option<FixedU128>,
 	) -> (FixedU128, FixedU128) {
+		if let Some(d) = self.disputed {
+			let agreed = Quote { disputed: None, ..self };
+			if agreed.resolved(now, max_hold).held.is_none() {
+				return (d.low, d.high);
+			}
+			let (low, high) = agreed.liquidation_bounds(now, max_hold, severity);
+			return (d.low.min(low), d.high.max(high));
+		}
 		let q = self.resolved(now, max_hold);
 		let (low, high) = q.bounds(now, max_hold);
 		let Some(h) = q.held.filter(|h| mid(h.low, h.high) < q.mid()) else {
@@ -241,11 +297,11 @@ pub fn step(
 	(now, now_ms): (u32, u64),
 	max_hold: u32,
 ) -> (Quote, Outcome) {
-	let accept = Quote { low, high, at, held: None, disputed: false };
+	let accept = Quote { low, high, at, held: None, disputed: None };
 	let Some(before) = quote else { return (accept, Outcome::Accepted) };
 	let q = before.resolved(now, max_hold);
 	let expired = before.held.is_some() && q.held.is_none();
-	let q = Quote { disputed: false, ..q };
+	let q = Quote { disputed: None, ..q };
 	let (reference, new) = (q.mid(), mid(low, high));
 	if reference.is_zero() || divergence(new, reference) <= jump {
 		let outcome = match q.held {
@@ -284,7 +340,7 @@ mod tests {
 	const JUMP: Permill = Permill::from_percent(5);
 	const HOLD: u32 = 3;
 	fn accepted(p: u32, at: u64) -> Quote {
-		Quote { low: px(p), high: px(p), at, held: None, disputed: false }
+		Quote { low: px(p), high: px(p), at, held: None, disputed: None }
 	}
 	/// Block `now` (6 s blocks): every feed of `prices` made in it, combined.
 	fn feed(q: Option<Quote>, prices: &[u32], now: u32, spot: Option<u32>) -> (Quote, Outcome) {
@@ -449,7 +505,7 @@ mod tests {
 					since: 10,
 					at: 0,
 				}),
-				disputed: false,
+				disputed: None,
 			};
 			let bound = FixedU128::from_inner(bound);
 			let (low, high) = quote.bounds(10, HOLD);
@@ -482,8 +538,48 @@ mod tests {
 
 	impl Quote {
 		fn with_disputed(self) -> Self {
-			Quote { disputed: true, ..self }
+			Quote { disputed: Some(Dispute { low: px(90), high: px(120), at: self.at }), ..self }
 		}
+	}
+
+	/// Two fresh feeds, 90 and 120, against an accepted 100: a liquidation reads the ends no
+	/// fresh feeder disputes in the borrower's favour (collateral 120, debt 90), a borrow the
+	/// span of everything (collateral 90, debt 120), both as fresh as the dispute.
+	#[test]
+	fn a_dispute_is_read_at_the_ends_every_fresh_feeder_supports() {
+		let q = Quote {
+			disputed: Some(Dispute { low: px(90), high: px(120), at: 6_000 }),
+			..accepted(100, 0)
+		};
+		assert_eq!(q.liquidation_bounds(2, HOLD, || Some(px(1))), (px(90), px(120)));
+		assert_eq!(q.bounds(2, HOLD), (px(90), px(120)));
+		assert_eq!((q.fed_at(), accepted(100, 0).fed_at()), (6_000, 0));
+		// Both fresh ends below the accepted price (a crash, one feeder a step behind): a
+		// liquidation reads the higher of them, a borrow the span down to the lower.
+		let crash = Quote {
+			disputed: Some(Dispute { low: px(70), high: px(85), at: 12_000 }),
+			..accepted(100, 0)
+		};
+		assert_eq!(crash.liquidation_bounds(2, HOLD, || Some(px(1))), (px(70), px(85)));
+		assert_eq!(crash.bounds(2, HOLD), (px(70), px(100)));
+		// A fall to 80 held before the dispute: the dispute lifts no hold. A liquidation reads
+		// the collateral at the higher of the disputed end and the hold's severity price
+		// (80 / 0.9 = 88.9), and once the hold resolves at 80, at the disputed end again.
+		let held =
+			Quote { held: Some(Held { low: px(80), high: px(80), since: 1, at: 6_000 }), ..crash };
+		let (low, high) =
+			held.liquidation_bounds(2, HOLD, || Some(FixedU128::from_rational(9, 10)));
+		assert_eq!(low, px(70));
+		assert!(high > FixedU128::from_rational(888, 10) && high < px(89), "{high:?}");
+		assert_eq!(held.bounds(2, HOLD), (px(70), px(100)));
+		assert_eq!(held.liquidation_bounds(1 + HOLD, HOLD, || Some(px(1))), (px(70), px(85)));
+		// A held rise (to 120) under a dispute keeps the debt's accepted end for a liquidation.
+		let rise = Quote {
+			held: Some(Held { low: px(120), high: px(120), since: 1, at: 6_000 }),
+			disputed: Some(Dispute { low: px(110), high: px(125), at: 12_000 }),
+			..accepted(100, 0)
+		};
+		assert_eq!(rise.liquidation_bounds(2, HOLD, || Some(px(1))), (px(100), px(125)));
 	}
 
 	#[test]
@@ -491,7 +587,7 @@ mod tests {
 		let (q, o) = feed(Some(accepted(100, 0).with_disputed()), &[101, 102], 2, None);
 		assert_eq!(
 			(o, q.disputed, q.bounds(2, HOLD)),
-			(Outcome::Accepted, false, (px(101), px(102)))
+			(Outcome::Accepted, None, (px(101), px(102)))
 		);
 	}
 }

@@ -580,8 +580,9 @@ fn a_jump_the_dex_spot_followed_is_accepted_in_its_own_block() {
 
 /// #26: with one of three feeders stale, orml's median was the upper of the two fresh values:
 /// the other feeder alone moved the price a borrow used. Now the two are the ends, and a
-/// borrow values collateral at the lower one; two that disagree are no price at all (the last
-/// agreed one stays and ages); a zero is no feed.
+/// borrow values collateral at the lower one; two that disagree are no new agreed price (the
+/// last agreed one stays; each use reads the disputed end that favours the protocol, a
+/// liquidation the borrower); a zero is no feed.
 #[test]
 fn with_two_fresh_feeders_neither_alone_moves_the_end_a_borrow_uses() {
 	new_test_ext().execute_with(|| {
@@ -593,15 +594,19 @@ fn with_two_fresh_feeders_neither_alone_moves_the_end_a_borrow_uses() {
 		assert_eq!(ends(), (fx(100.0), fx(104.9)));
 		assert!(!Breaker::price_unsettled(&1));
 		// +50%: the two disagree (more than half the guard's 10% apart). Whatever the DEX
-		// says and however long it lasts, the quote stays the last agreed one, not refreshed,
-		// and unsettled (no borrow, no sale on it).
+		// says and however long it lasts, the accepted quote stays the last agreed one, and
+		// unsettled (no borrow, no sale beyond the bound on it). A borrow reads the span down
+		// to the lower end (100), a liquidation the higher (150), as fresh as the feeds.
 		MockDex::set(1, fx(150.0));
 		System::reset_events();
 		for block in 3..=8 {
 			System::set_block_number(block);
 			let at = 700_000 + block * 6_000;
 			assert_eq!(Breaker::combine(&1, feeds(150.0, at), at, EXPIRES), None);
-			assert_eq!(Breaker::bounds(&1), Some((fx(100.0), fx(104.9), 700_000)));
+			let q = Quotes::<Test>::get(1).unwrap();
+			assert_eq!((q.low, q.high, q.at), (fx(100.0), fx(104.9), 700_000));
+			assert_eq!(Breaker::bounds(&1), Some((fx(100.0), fx(150.0), at)));
+			assert_eq!(Breaker::liquidation_bounds(&1), Some((fx(100.0), fx(150.0), at)));
 			assert!(Breaker::price_unsettled(&1));
 		}
 		assert_eq!(
@@ -647,8 +652,17 @@ fn a_lone_feeder_departing_in_a_later_block_is_a_dispute() {
 			events(),
 			vec![Event::PriceDisputed { asset: 1, low: fx(100.0), high: fx(150.0) }]
 		);
-		assert_eq!(Quotes::<Test>::get(1), Some(Quote { disputed: true, ..agreed }));
+		let dispute = quote::Dispute { low: fx(100.0), high: fx(150.0), at: ms(6) };
+		assert_eq!(Quotes::<Test>::get(1), Some(Quote { disputed: Some(dispute), ..agreed }));
 		assert!(Breaker::price_unsettled(&1));
+		// Lending reads the span of the agreed and the disputed ends; a liquidation the
+		// disputed ends alone, as fresh as the feeds behind them.
+		assert_eq!(Breaker::bounds(&1), Some((fx(100.0), fx(150.0), ms(6))));
+		assert_eq!(Breaker::liquidation_bounds(&1), Some((fx(100.0), fx(150.0), ms(6))));
+		// The same feeds combined again: nothing new, no event.
+		System::reset_events();
+		assert_eq!(fed(8, [(100.0, ms(6)), (150.0, ms(8)), (100.0, 0)]), None);
+		assert!(events().is_empty());
 		// Block 9: Bob back at 100, Alice silent: the two agree, the quote is the agreed one.
 		System::reset_events();
 		assert_eq!(fed(9, [(100.0, ms(6)), (100.0, ms(9)), (100.0, 0)]), Some((fx(100.0), ms(6))));
@@ -1029,5 +1043,24 @@ fn one_feeder_raising_its_end_moves_no_divergence() {
 		// A pool below the low end counts.
 		MockDex::set(1, fx(90.0));
 		assert_eq!(Breaker::inputs(&1).divergence, Some(Permill::from_percent(10)));
+	});
+}
+
+/// The attacker review of the dispute change: a dispute's lower end widens what a borrow
+/// reads, and the halt's divergence read that span, so one feeder feeding far below (a
+/// dispute) would hide a pool sitting below the agreed price, and, once every three blocks,
+/// keep a halt from ever running. The breaker's triggers read the agreed ends only.
+#[test]
+fn one_feeder_lowering_a_disputed_end_hides_no_divergence() {
+	new_test_ext().execute_with(|| {
+		combine(1, &[100.0, 100.0, 100.0], 6_000);
+		MockDex::set(1, fx(80.0));
+		assert_eq!(Breaker::inputs(&1).divergence, Some(Permill::from_percent(20)));
+		System::set_block_number(2);
+		let feeds = [(fx(100.0), 700_000), (fx(50.0), 700_000), (fx(100.0), 0)];
+		assert_eq!(Breaker::combine(&1, feeds, 700_000, EXPIRES), None);
+		assert!(Breaker::price_disputed(&1));
+		assert_eq!(Breaker::bounds(&1).map(|(low, _, _)| low), Some(fx(50.0)));
+		assert_eq!(Breaker::inputs(&1).divergence, Some(Permill::from_percent(20)));
 	});
 }

@@ -317,10 +317,9 @@ impl<T: Config> Pallet<T> {
 		let (collateral, debt) = (auction.collateral_asset, auction.debt_asset);
 		// A held or disputed price does not stop a take (as Maker's Clipper stays takeable
 		// while its breaker is tripped): the take is at the auction's price, and the oracle
-		// checks below read the span's ends that favour the borrower, so nothing is priced at
-		// the unconfirmed end. A stale price fails closed, and so does a disputed one (the
-		// last agreed price, frozen while the feeds disagree).
-		ensure!(!Self::pair_disputed(&collateral, &debt), Error::<T>::PriceUnconfirmed);
+		// checks below read the liquidation's ends that favour the borrower (of a dispute,
+		// the disputed ends), so nothing is priced at an unconfirmed end. A stale price fails
+		// closed.
 		let (debt_price, collateral_price) = Self::pair_prices(&debt, &collateral)?;
 		let oracle = collateral_price.checked_div(&debt_price).ok_or_else(overflow::<T>)?;
 		ensure!(!auction.needs_reset(&params, now, oracle), Error::<T>::AuctionNeedsReset);
@@ -423,7 +422,7 @@ impl<T: Config> Pallet<T> {
 			return Self::end_auction(id, auction, AuctionEnd::Closed);
 		}
 		// A reset prices the lot from the oracle: not from a price the oracle guard holds or
-		// disputes.
+		// disputes (a lot re-sized at one feeder's raised end would stay small for good).
 		ensure!(!Self::pair_unsettled(&collateral, &debt), Error::<T>::PriceUnconfirmed);
 		let oracle = Self::oracle_ratio(&collateral, &debt)?;
 		ensure!(auction.needs_reset(&params, now, oracle), Error::<T>::AuctionNotStale);

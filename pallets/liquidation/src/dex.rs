@@ -251,10 +251,16 @@ impl<T: Config> Pallet<T> {
 		T::Breaker::price_unsettled(collateral) || T::Breaker::price_unsettled(debt)
 	}
 
-	/// Whether the feeds of `collateral` or `debt` disagree: no route liquidates the pair (the
-	/// last agreed price it would read is frozen, not a span of what the feeds allow).
+	/// Whether the feeds of `collateral` or `debt` disagree: the pair is liquidated at the
+	/// disputed ends that favour the borrower, and never bought by the insurance backstop.
 	pub(crate) fn pair_disputed(collateral: &T::AssetId, debt: &T::AssetId) -> bool {
 		T::Breaker::price_disputed(collateral) || T::Breaker::price_disputed(debt)
+	}
+
+	/// Whether the guard holds a jump of `collateral` or `debt` (disputed or not: a dispute
+	/// lifts no hold): no backstop, no new auction, no reset until the price is accepted.
+	pub(crate) fn pair_held(collateral: &T::AssetId, debt: &T::AssetId) -> bool {
+		T::Breaker::price_held(collateral) || T::Breaker::price_held(debt)
 	}
 
 	/// Puts `borrower` in `plan`'s collateral queue, riskiest first; a full queue gives the

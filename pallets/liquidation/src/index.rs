@@ -32,10 +32,13 @@ impl<T: Config> Pallet<T> {
 		Some(risk::collateral_weight(threshold, price, supply_index))
 	}
 
-	/// A debt's variable now.
+	/// A debt's variable now, at the higher of its price and the end a liquidation values it
+	/// at (a disputed debt's lower end may be above the middle of the span its price is).
 	fn debt_variable(asset: &T::AssetId) -> Option<FixedU128> {
 		let (_, borrow_index) = T::Lending::indexes(asset)?;
-		Some(risk::debt_weight(T::Prices::price(asset).ok()?, borrow_index))
+		let (liquidation_low, _) = T::Prices::liquidation_bounds(asset).ok()?;
+		let price = T::Prices::price(asset).ok()?.max(liquidation_low);
+		Some(risk::debt_weight(price, borrow_index))
 	}
 
 	/// The level of `key` now: the bucket of its variable (negated for a debt). `None` when a

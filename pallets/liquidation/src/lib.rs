@@ -35,7 +35,10 @@
 //!   only a position liquidatable at every price the feeds allow is liquidated; `settle` then
 //!   sells it on the DEX within the bound or waits ([`Error::PriceUnconfirmed`]: no backstop,
 //!   no new auction, no reset on an unconfirmed price); keepers and auction takes go on. A
-//!   disputed price (fresh feeds that disagree) is no price: every route refuses the pair.
+//!   disputed price (fresh feeds that disagree) is read at the disputed ends that favour the
+//!   borrower, the ends every fresh feeder supports: keepers, takes and the DEX within its
+//!   bound go on, and a seizure the DEX refuses goes to a Dutch auction (price discovery),
+//!   never to the backstop (the insurance would buy at an end one feeder may have raised).
 //! - **Loss waterfall**: when an account has debt and no collateral left, the insurance
 //!   treasury's holdings of the debt asset repay it, then the lending market's reserves and
 //!   finally its suppliers absorb the rest ([`LendingPositions::write_off`]), each with its

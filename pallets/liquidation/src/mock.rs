@@ -266,6 +266,9 @@ impl crate::CascadeBreaker<AssetId> for MockBreaker {
 	fn price_disputed(asset: &AssetId) -> bool {
 		BREAKER.with(|b| b.borrow().disputed.contains(asset))
 	}
+	fn price_held(asset: &AssetId) -> bool {
+		BREAKER.with(|b| b.borrow().held.contains(asset))
+	}
 	fn note_sale(asset: &AssetId, value: u128) {
 		let now = System::block_number();
 		BREAKER.with(|b| *b.borrow_mut().sold.entry((*asset, now)).or_default() += value);

@@ -122,9 +122,12 @@ impl<T: Config> Pallet<T> {
 			return Self::net(caller, borrower, &plan, plans_weight);
 		}
 		let collateral = plan.collateral_asset;
-		// The guard first: with a held or disputed price, the plan (at the ends that favour the
-		// borrower) may be sold on the DEX within its bound, and nothing else is tried.
-		let unsettled = Self::pair_unsettled(&collateral, &plan.debt_asset);
+		// The guard first: with a held price, the plan (at the ends that favour the borrower)
+		// may be sold on the DEX within its bound, and nothing else is tried. With a disputed
+		// one (read at the disputed ends that favour the borrower), a seizure the DEX refuses
+		// goes to an auction: the insurance does not buy at an end one feeder may have raised.
+		let held = Self::pair_held(&collateral, &plan.debt_asset);
+		let disputed = Self::pair_disputed(&collateral, &plan.debt_asset);
 		let planned = plan.repay;
 		let mut look = crate::dex::QueueLook::default();
 		let (plan, quote) = Self::dex_sale(borrower, plan, &mut look);
@@ -156,10 +159,10 @@ impl<T: Config> Pallet<T> {
 					T::WeightInfo::settle_dex(),
 				)
 			},
-			// No backstop, no auction, no queue on a price the guard holds or disputes: the
-			// insurance would buy, and an auction start, at a price nobody confirmed. The next
-			// feeds accept or drop it within `max_hold_blocks`.
-			Err(_) if unsettled => return Err(Error::<T>::PriceUnconfirmed.into()),
+			// No backstop, no auction, no queue on a price the guard holds: the insurance would
+			// buy, and an auction start, at a price nobody confirmed. The next feeds accept or
+			// drop it within `max_hold_blocks`.
+			Err(_) if held => return Err(Error::<T>::PriceUnconfirmed.into()),
 			Err(dex) => {
 				// A sale that failed at the swap did the DEX route's work too.
 				let dex_weight = if dex == DexRefusal::SwapFailed {
@@ -167,7 +170,12 @@ impl<T: Config> Pallet<T> {
 				} else {
 					Weight::zero()
 				};
-				let taken = match Self::backstop(borrower, &plan) {
+				let backstop = if disputed {
+					Err(Error::<T>::NoRoute.into())
+				} else {
+					Self::backstop(borrower, &plan)
+				};
+				let taken = match backstop {
 					Ok(taken) => taken,
 					Err(e) if e == Error::<T>::NoRoute.into() => {
 						let weight = if matches!(dex, DexRefusal::Throttled { .. }) {

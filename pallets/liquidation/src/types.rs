@@ -163,11 +163,14 @@ pub trait CascadeBreaker<AssetId> {
 	/// span (the accepted and the unconfirmed ends), and only what is liquidatable at every
 	/// price in it is liquidated, by routes that price nothing at the unconfirmed end.
 	fn price_unsettled(asset: &AssetId) -> bool;
-	/// Whether the latest fresh feeds of `asset` disagree (a dispute): no price at all, not a
-	/// span. The last agreed price stays readable while it ages, so every route refuses a
-	/// pair with a disputed price ([`crate::Error::PriceUnconfirmed`]) rather than liquidate
-	/// on a price the feeds no longer support.
+	/// Whether the latest fresh feeds of `asset` disagree (a dispute): a liquidation reads the
+	/// disputed ends that favour the borrower (every fresh feeder supports them), and the
+	/// insurance backstop does not buy on them (one feeder may have raised the end it reads);
+	/// a seizure the DEX refuses goes to an auction instead. Implies `price_unsettled`.
 	fn price_disputed(asset: &AssetId) -> bool;
+	/// Whether the oracle guard holds a jump of `asset`'s price (disputed or not): no insurance
+	/// backstop, no new auction and no reset until it is accepted or dropped.
+	fn price_held(asset: &AssetId) -> bool;
 	/// A DEX sale of `value` (collateral value, reference units) of `asset` was made.
 	fn note_sale(asset: &AssetId, value: u128);
 	/// `asset`'s measured volatility (annualised), once it is reliable: the most volatile
@@ -184,6 +187,9 @@ impl<AssetId> CascadeBreaker<AssetId> for () {
 		false
 	}
 	fn price_disputed(_: &AssetId) -> bool {
+		false
+	}
+	fn price_held(_: &AssetId) -> bool {
 		false
 	}
 	fn note_sale(_: &AssetId, _: u128) {}

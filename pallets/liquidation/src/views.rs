@@ -48,14 +48,20 @@ impl<T: Config> Pallet<T> {
 					.saturating_sub(quote.to_insurance)
 					.saturating_sub(quote.tip),
 			),
-			// The guard holds or disputes a price: only the DEX may sell, within its bound.
-			Err(_) if Self::pair_unsettled(&plan.collateral_asset, &plan.debt_asset) => {
+			// The guard holds a price: only the DEX may sell, within its bound.
+			Err(_) if Self::pair_held(&plan.collateral_asset, &plan.debt_asset) => {
 				(Err(DexRefusal::PriceUnconfirmed), plan.collateral)
 			},
-			Err(dex) if Self::insurance_can_pay(plan.debt_asset, plan.repay) => (
-				Ok(Route::Backstop { dex }),
-				plan.collateral.saturating_sub(Self::backstop_take(&plan)),
-			),
+			// Disputed: no backstop (its price may be one feeder's raised end).
+			Err(dex)
+				if !Self::pair_disputed(&plan.collateral_asset, &plan.debt_asset)
+					&& Self::insurance_can_pay(plan.debt_asset, plan.repay) =>
+			{
+				(
+					Ok(Route::Backstop { dex }),
+					plan.collateral.saturating_sub(Self::backstop_take(&plan)),
+				)
+			},
 			Err(dex)
 				if !matches!(dex, DexRefusal::Throttled { .. })
 					&& Self::may_start_auction(borrower).is_ok() =>

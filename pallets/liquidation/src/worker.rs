@@ -24,7 +24,7 @@
 use crate::{
 	index::RiskCursorOf,
 	pallet::*,
-	types::{BatchWitness, CascadeBreaker, Skipped},
+	types::{BatchWitness, Skipped},
 	weights::WeightInfo,
 };
 use alloc::{
@@ -379,8 +379,8 @@ impl<T: Config> Pallet<T> {
 	/// account has debt and either no collateral worth a unit (the loss waterfall) or a health
 	/// below 1 as a liquidation computes it ([`LendingPositions::grace_health`]: an asset the
 	/// liquidation does not touch may be up to the stale-price grace old) with at least one
-	/// debt and one collateral priced fresh (the pair a liquidation needs), and no price of the
-	/// account disputed. Returns the health.
+	/// debt and one collateral priced fresh (the pair a liquidation needs). A disputed price
+	/// counts at the disputed end that favours the borrower. Returns the health.
 	pub fn liquidatable_health(borrower: &T::AccountId) -> Option<sp_arithmetic::FixedU128> {
 		let assets = T::Lending::account_assets(borrower);
 		if assets.debts.is_empty() {
@@ -389,17 +389,10 @@ impl<T: Config> Pallet<T> {
 		if !Self::has_collateral(borrower) {
 			return Some(sp_arithmetic::FixedU128::from_inner(0));
 		}
-		// A disputed price is no price: like a dead feed, it leaves the account to the feeds
-		// (its health would count a frozen price; found by the soak, seed 104: a disputed
-		// collateral beside a dust one was reported liquidatable and no route could act).
-		let disputed = assets
-			.debts
-			.iter()
-			.chain(assets.supplies.iter().filter(|(_, c)| *c).map(|(asset, _)| asset))
-			.any(T::Breaker::price_disputed);
-		if disputed {
-			return None;
-		}
+		// A disputed price counts at the disputed end that favours the borrower, which every
+		// fresh feeder supports (the soak's seed 104 found an account reported liquidatable
+		// at a frozen agreed price, a disputed collateral beside a dust one, that no route
+		// could act on: every route now reads the same ends).
 		let health = T::Lending::grace_health(borrower).ok().filter(|h| h.is_liquidatable())?;
 		let fresh = |asset: &T::AssetId| Self::price(asset).is_ok();
 		let pair = assets.debts.iter().any(fresh)

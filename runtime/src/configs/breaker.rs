@@ -80,6 +80,9 @@ impl pallet_liquidation::CascadeBreaker<AssetId> for BreakerEffects {
 	fn price_disputed(asset: &AssetId) -> bool {
 		Breaker::price_disputed(asset)
 	}
+	fn price_held(asset: &AssetId) -> bool {
+		Breaker::held_price(asset).is_some()
+	}
 	fn note_sale(asset: &AssetId, value: u128) {
 		Breaker::note_sale(asset, value)
 	}

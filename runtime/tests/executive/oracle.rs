@@ -180,8 +180,9 @@ fn a_jump_and_a_borrow_against_it_in_one_block_lend_nothing_on_the_jump() {
 /// of 3) with Charlie's feed expired, orml's median was the upper of Alice's and Bob's, so Bob
 /// alone lifted XBTC by 4.9% (under the guard's 5%) and Eve borrowed against it. Now the two
 /// fresh feeds are the price's two ends: Eve's borrow limit counts the lower, a liquidation of
-/// Eve the upper; two feeds further apart than 2.5% (half the guard's jump) are no price at
-/// all: Bob's +4.9% moves nothing, and the price it disputes ages until the feeders agree.
+/// Eve the upper; two feeds further apart than 2.5% (half the guard's jump) are no new
+/// agreed price: Bob's +4.9% raises no borrow limit (a dispute is read at its lower end for a
+/// borrow) and lowers no liquidation's price (its upper end).
 #[test]
 fn with_two_fresh_feeders_one_alone_lifts_no_borrow_limit() {
 	genesis("local_testnet").execute_with(|| {
@@ -235,26 +236,182 @@ fn with_two_fresh_feeders_one_alone_lifts_no_borrow_limit() {
 			Err(pallet_lending::Error::<Runtime>::BorrowLimitExceeded.into())
 		);
 		let now = pallet_breaker::Quotes::<Runtime>::get(XBTC).unwrap();
-		assert_eq!(
-			(now.low, now.high, now.at, now.disputed),
-			(quote.low, quote.high, quote.at, true)
-		);
+		assert_eq!((now.low, now.high, now.at), (quote.low, quote.high, quote.at));
+		let dispute = now.disputed.expect("disputed");
+		assert_eq!((dispute.low, dispute.high), (Price::from_u32(60_000), Price::from_u32(62_940)));
 		assert!(Breaker::price_unsettled(&XBTC));
-		// A dispute is no price: a liquidation of the pair is refused by name before anything
-		// is read of the account (the wiring of the breaker's dispute to the liquidation
-		// pallet; Eve has nothing to liquidate here, which would be `NotLiquidatable`).
 		assert!(Breaker::price_disputed(&XBTC));
+		// Borrowing reads the lower end, a liquidation the upper (Bob's): Bob alone lowers no
+		// liquidation's price and raises no borrow limit.
+		assert_eq!(Lending::account_health(&eve).unwrap().collateral_value, 60_000 * UNIT);
+		assert_eq!(Lending::grace_health(&eve).unwrap().collateral_value, 62_940 * UNIT);
+		// A liquidation of the pair goes on to the account (Eve owes nothing).
 		let liquidate = RuntimeCall::Liquidation(pallet_liquidation::Call::liquidate {
 			borrower: eve.clone().into(),
 			debt_asset: USDM,
 			collateral_asset: XBTC,
 			max_repay: pallet_lending::Amount::All,
 		});
-		let refused: DispatchError = pallet_liquidation::Error::<Runtime>::PriceUnconfirmed.into();
+		let refused: DispatchError = pallet_lending::Error::<Runtime>::NoDebt.into();
 		assert_eq!(
 			block(vec![signed(Sr25519Keyring::Dave, liquidate)])[0].expect("valid"),
 			Err(refused)
 		);
+		every_try_state();
+	})
+}
+
+/// #26, dispute liveness (the cascade benchmark's `crash-two-feeders-one-lagging`): with two
+/// of three feeders fresh, a crash fed by one of them a step behind the other puts the two
+/// further apart than the agreement band, every block of the fall. A dispute liquidated
+/// nothing and left the last agreed price in force for everything else: the crash was settled
+/// at its bottom, and a borrower could withdraw against the pre-crash price meanwhile. Now a
+/// liquidation reads the disputed end that favours the borrower (the higher one, which both
+/// fresh feeders' prices are at or below), everything else the span down to the lower end.
+///
+/// XBTC agreed at 60,000; Alice then feeds 50,000 and Bob 44,000 in one block. Eve (40,000
+/// USDM on 1 XBTC, 78% threshold: 0.975 at 50,000) is liquidated by Dave's own funds in that
+/// block; Ferdie (35,000: 1.11 at 50,000, 0.98 at 44,000) is not, though Bob's end alone would
+/// have him below 1 (Charlie's try is refused); Ferdie's withdrawal of 0.05 XBTC (allowed at
+/// 60,000) is refused.
+#[test]
+fn a_disputed_crash_liquidates_at_the_higher_fresh_end_and_lends_at_the_lower() {
+	genesis("local_testnet").execute_with(|| {
+		use margincall_runtime::Lending;
+		use pallet_lending::LendingPositions;
+		use Sr25519Keyring::{Alice, Bob, Charlie, Dave, Eve, Ferdie};
+		block(vec![]);
+		guard_only();
+		eve_holds_one_xbtc(&[Alice, Bob, Charlie]);
+		let borrow = |amount| lending(pallet_lending::Call::borrow { asset: USDM, amount });
+		let results = block(vec![
+			signed(Eve, borrow(40_000 * UNIT)),
+			signed(Ferdie, lending(pallet_lending::Call::supply { asset: XBTC, amount: UNIT })),
+		]);
+		for r in results {
+			assert_ok!(r.expect("valid"));
+		}
+		assert_ok!(block(vec![signed(Ferdie, borrow(35_000 * UNIT))])[0].expect("valid"));
+		let (eve, ferdie) = (account(Eve), account(Ferdie));
+		// Eleven minutes on: Charlie's feed has expired; Alice and Bob agree on 60,000.
+		System::set_block_number(System::block_number() + 110);
+		for r in block(vec![signed(Alice, prices(60_000)), signed(Bob, prices(60_000))]) {
+			assert_ok!(r.expect("valid"));
+		}
+		assert!(!Breaker::price_unsettled(&XBTC));
+		let withdraw = lending(pallet_lending::Call::withdraw {
+			asset: XBTC,
+			amount: pallet_lending::Amount::Exact(UNIT / 20),
+		});
+		let eve_debt = Lending::debt(&eve, &USDM).unwrap();
+		let results = block(vec![
+			signed(Alice, prices(50_000)),
+			signed(Bob, prices(44_000)),
+			signed(Ferdie, withdraw),
+			signed(Charlie, keeper_liquidates(&ferdie)),
+			signed(Dave, keeper_liquidates(&eve)),
+		]);
+		assert_ok!(results[0].expect("valid"));
+		assert_ok!(results[1].expect("valid"));
+		assert!(Breaker::price_disputed(&XBTC));
+		let (fifty, forty_four) = (Price::from_u32(50_000), Price::from_u32(44_000));
+		assert_eq!(
+			Breaker::liquidation_bounds(&XBTC).map(|(l, h, _)| (l, h)),
+			Some((forty_four, fifty))
+		);
+		assert_eq!(
+			Breaker::bounds(&XBTC).map(|(l, h, _)| (l, h)),
+			Some((forty_four, Price::from_u32(60_000)))
+		);
+		assert!(
+			matches!(
+				results[2].expect("valid"),
+				Err(e) if e == pallet_lending::Error::<Runtime>::Unhealthy.into()
+					|| e == pallet_lending::Error::<Runtime>::BorrowLimitExceeded.into()
+			),
+			"{:?}",
+			results[2]
+		);
+		let not_liquidatable: DispatchError =
+			pallet_liquidation::Error::<Runtime>::NotLiquidatable.into();
+		assert_eq!(results[3].expect("valid"), Err(not_liquidatable));
+		assert_ok!(results[4].expect("valid"));
+		let (repaid, taken, discount) = events()
+			.into_iter()
+			.find_map(|e| match e {
+				RuntimeEvent::Liquidation(pallet_liquidation::Event::Liquidated {
+					borrower,
+					repaid,
+					seized,
+					protocol_fee,
+					discount,
+					..
+				}) if borrower == eve => Some((repaid, seized + protocol_fee, discount)),
+				_ => None,
+			})
+			.expect("Eve liquidated");
+		assert!(repaid > 0 && Lending::debt(&eve, &USDM).unwrap() < eve_debt);
+		// Valued at the higher end: what left Eve is the repayment plus the discount at 50,000
+		// (rounded up), 12% less than at 44,000.
+		let at_fifty = (repaid + discount * repaid) / 50_000 + 1;
+		assert!(taken <= at_fifty && taken >= repaid / 50_000, "{taken} vs {at_fifty}");
+		every_try_state();
+	})
+}
+
+/// The attacker review of the dispute change: the risk index valued a debt at its price, the
+/// middle of the span a dispute widens, while a liquidation values it at the disputed lower
+/// end, which can lie above that middle; an account below 1 at that end was not surfaced by
+/// the index (nor the worker's fast path, nor `liquidatable`). It now uses the higher of the
+/// two, as it uses the lower for a collateral.
+///
+/// Ferdie owes 1.26 XBTC on 100,000 USDM (90% threshold); XBTC agreed at 60,000, then fed at
+/// 72,000 and 78,000 by the two fresh feeders: the span is 60,000-78,000 (middle 69,000:
+/// health 1.035), a liquidation reads the debt at 72,000 (0.992).
+#[test]
+fn the_index_surfaces_an_account_below_one_at_a_disputed_debts_lower_end() {
+	genesis("local_testnet").execute_with(|| {
+		use margincall_runtime::Liquidation;
+		use Sr25519Keyring::{Alice, Bob, Charlie, Ferdie};
+		block(vec![]);
+		guard_only();
+		eve_holds_one_xbtc(&[Alice, Bob, Charlie]);
+		let results = block(vec![
+			signed(
+				Charlie,
+				lending(pallet_lending::Call::supply { asset: XBTC, amount: 5 * UNIT }),
+			),
+			signed(
+				Ferdie,
+				lending(pallet_lending::Call::supply { asset: USDM, amount: 100_000 * UNIT }),
+			),
+		]);
+		for r in results {
+			assert_ok!(r.expect("valid"));
+		}
+		let borrow =
+			lending(pallet_lending::Call::borrow { asset: XBTC, amount: 126 * UNIT / 100 });
+		assert_ok!(block(vec![signed(Ferdie, borrow)])[0].expect("valid"));
+		let ferdie = account(Ferdie);
+		System::set_block_number(System::block_number() + 110);
+		for r in block(vec![signed(Alice, prices(60_000)), signed(Bob, prices(60_000))]) {
+			assert_ok!(r.expect("valid"));
+		}
+		let listed = || {
+			Liquidation::liquidatable(None, 100)
+				.0
+				.into_iter()
+				.map(|(who, _)| who)
+				.collect::<Vec<_>>()
+		};
+		assert!(!listed().contains(&ferdie));
+		for r in block(vec![signed(Alice, prices(72_000)), signed(Bob, prices(78_000))]) {
+			assert_ok!(r.expect("valid"));
+		}
+		assert!(Breaker::price_disputed(&XBTC));
+		let health = margincall_runtime::Lending::grace_health(&ferdie).unwrap();
+		assert!(health.is_liquidatable(), "{:?}", health.factor);
+		assert!(listed().contains(&ferdie), "{:?}", listed());
 		every_try_state();
 	})
 }

@@ -435,21 +435,33 @@ fn auction_parameters_are_bounded_by_name_and_set_by_risk_admin_only() {
 	});
 }
 
-/// A disputed price (fresh feeds that disagree: the last agreed price, frozen) stops takes:
-/// the auction's reset checks and the borrower's health would read a price the feeds no
-/// longer support (`tests/breaker.rs`, `a_disputed_price_liquidates_nothing_by_any_route`).
+/// A disputed price does not stop a take (the breaker reads a dispute at the ends that favour
+/// the borrower, which the take's checks use: `tests/breaker.rs`,
+/// `a_disputed_price_liquidates_at_its_ends_by_every_route_but_the_backstop`). It stops a
+/// reset, as a held price does: a lot re-sized at one feeder's raised end would stay small.
 #[test]
-fn a_disputed_price_stops_a_take() {
+fn a_disputed_price_lets_a_take_go_on_and_holds_a_reset() {
 	ExtBuilder::default().build_and_execute(|| {
 		alice_auctioned(90);
 		mint(USD, BOB, 10_000);
 		for disputed in [BTC, USD] {
 			MockBreaker::dispute(disputed);
-			assert_noop!(take(BOB, 10, any_price()), Error::<Test>::PriceUnconfirmed);
+			assert_ok!(take(BOB, 10, any_price()));
 			MockBreaker::clear();
 			MockBreaker::halt(BTC);
 		}
-		assert_ok!(take(BOB, 10, any_price()));
+		// Older than the tail: a reset is due; held or disputed, it waits.
+		advance(101);
+		for unsettled in [MockBreaker::hold, MockBreaker::dispute] {
+			unsettled(BTC);
+			assert_noop!(
+				Liquidation::redo(RuntimeOrigin::signed(CHARLIE), 0),
+				Error::<Test>::PriceUnconfirmed
+			);
+			MockBreaker::clear();
+		}
+		assert_ok!(Liquidation::redo(RuntimeOrigin::signed(CHARLIE), 0));
+		assert!(matches!(last_event(), Event::AuctionReset { id: 0, .. }), "{:?}", last_event());
 	});
 }
 

@@ -502,26 +502,107 @@ fn the_most_volatile_collateral_is_seized_first_then_the_governance_rank() {
 	});
 }
 
-/// Review of the held-price change: a dispute (fresh feeds that disagree) leaves the last
-/// agreed price readable while it ages, frozen, not a span of what the feeds allow; with
-/// `settle` selling on held prices, a feeder who kept the old price against a rally could have
-/// had healthy positions settled or an auction taken cheap. A disputed price of either asset
-/// liquidates nothing, by any route.
+/// #26, dispute liveness (the cascade benchmark's `crash-two-feeders-one-lagging`: 42,596 USDM
+/// of bad debt with the breaker on against 5,700 off): a dispute used to liquidate nothing,
+/// by any route, for as long as the feeds disagreed, so a crash fed by two feeders a block
+/// apart was settled at its bottom. The breaker now reads a dispute at the ends every fresh
+/// feeder supports (collateral at the high one, debt at the low: the mock's one price), so a
+/// position below 1 there is liquidated by a keeper, a batch, a DEX sale within its bound,
+/// and a seizure the DEX refuses goes to a Dutch auction; never to the insurance backstop,
+/// whose price one feeder may have raised.
 #[test]
-fn a_disputed_price_liquidates_nothing_by_any_route() {
+fn a_disputed_price_liquidates_at_its_ends_by_every_route_but_the_backstop() {
 	ExtBuilder::default().build_and_execute(|| {
 		alice_underwater(90);
 		mint(USD, insurance(), 1_000_000);
+		let insurance_usd = balance(USD, insurance());
+		// The pool dumped beyond the slippage bound: the DEX refuses.
+		assert_ok!(AssetConversion::swap_exact_tokens_for_tokens(
+			RuntimeOrigin::signed(LP),
+			vec![Box::new(NativeOrWithId::WithId(BTC)), Box::new(NativeOrWithId::WithId(USD))],
+			50_000_000,
+			1,
+			LP,
+			false,
+		));
 		for disputed in [BTC, USD] {
 			MockBreaker::dispute(disputed);
-			let unconfirmed: DispatchError = Error::<Test>::PriceUnconfirmed.into();
-			assert_eq!(Liquidation::preview(ALICE).map(|p| p.route), Err(unconfirmed));
-			assert_noop!(settle(ALICE), Error::<Test>::PriceUnconfirmed);
-			assert_noop!(bob_liquidates_alice(Amount::All), Error::<Test>::PriceUnconfirmed);
-			let w = BatchWitness { pairs: 1, wide: 0 };
-			let report = Liquidation::try_settle_batch(&[ALICE], w).unwrap();
-			assert_eq!(report.skipped, vec![(ALICE, Skipped::NoPlan(unconfirmed))]);
+			let Ok(Route::Auction { dex }) = Liquidation::preview(ALICE).unwrap().route else {
+				panic!("{disputed}: {:?}", Liquidation::preview(ALICE));
+			};
+			assert!(matches!(dex, DexRefusal::SlippageExceeded { .. }), "{dex:?}");
 			MockBreaker::clear();
 		}
+		// Undisputed, the funded backstop would buy.
+		assert!(matches!(Liquidation::preview(ALICE).unwrap().route, Ok(Route::Backstop { .. })));
+		MockBreaker::dispute(BTC);
+		let before = snapshot();
+		assert_ok!(settle(ALICE));
+		assert!(matches!(
+			last_event(),
+			Event::AuctionStarted {
+				id: 0,
+				borrower: ALICE,
+				dex: DexRefusal::SlippageExceeded { .. },
+				..
+			}
+		));
+		assert_eq!(snapshot(), before, "an auction starts; nothing sold or repaid yet");
+		assert_eq!(balance(USD, insurance()), insurance_usd, "the backstop bought nothing");
+		// A keeper with its own funds may liquidate beside the lot; takes go on.
+		assert_ok!(bob_liquidates_alice(Amount::Exact(1_000)));
+		mint(USD, BOB, 10_000);
+		assert_ok!(Liquidation::take(
+			RuntimeOrigin::signed(BOB),
+			0,
+			10,
+			FixedU128::from_u32(1_000)
+		));
+		assert_eq!(balance(USD, insurance()), insurance_usd, "the backstop bought nothing");
+	});
+}
+
+/// The attacker review: a dispute arriving while a jump is held must not lift the hold (the
+/// breaker's liquidation ends keep what the hold allows; here, the routes): held and
+/// disputed, a seizure the DEX refuses starts no auction and the backstop buys nothing.
+#[test]
+fn a_dispute_lifts_no_hold() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		mint(USD, insurance(), 1_000_000);
+		assert_ok!(AssetConversion::swap_exact_tokens_for_tokens(
+			RuntimeOrigin::signed(LP),
+			vec![Box::new(NativeOrWithId::WithId(BTC)), Box::new(NativeOrWithId::WithId(USD))],
+			50_000_000,
+			1,
+			LP,
+			false,
+		));
+		MockBreaker::hold(BTC);
+		MockBreaker::dispute(BTC);
+		assert_eq!(Liquidation::preview(ALICE).unwrap().route, Err(DexRefusal::PriceUnconfirmed));
+		assert_noop!(settle(ALICE), Error::<Test>::PriceUnconfirmed);
+		assert_eq!(Auctions::<Test>::count(), 0);
+	});
+}
+
+/// The batch route on a disputed price: it sells within the bound at the disputed ends.
+#[test]
+fn a_batch_sells_a_disputed_pair_within_its_bound() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(90);
+		MockBreaker::dispute(USD);
+		let w = BatchWitness { pairs: 1, wide: 0 };
+		let report = Liquidation::try_settle_batch(&[ALICE], w).unwrap();
+		assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+		assert_eq!(report.settled, vec![ALICE]);
+		let debt = <Lending as LendingPositions<AccountId>>::debt(&ALICE, &USD).unwrap();
+		let list = vec![ALICE].try_into().unwrap();
+		assert_ok!(Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list, w));
+		assert!(<Lending as LendingPositions<AccountId>>::debt(&ALICE, &USD).unwrap() < debt);
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::BatchSold { collateral_asset: BTC, debt_asset: USD, positions: 1, .. }
+		)));
 	});
 }
