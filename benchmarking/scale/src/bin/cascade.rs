@@ -28,7 +28,8 @@
 //! Each scenario runs with the breaker off (triggers and the guard out of reach) and on (the
 //! runtime's defaults), then on with the oracle guard's jump bound widened to 10% and with no
 //! guard (the guard's trade-off between a wick and a crash; the plots show off and on).
-//! Reported: bad debt socialised, insurance USDM used, the worst DEX-vs-
+//! Reported: bad debt socialised, insurance USDM used (and the fund's result: its USDM and
+//! XBTC, held or supplied, at the market's last price, after less before), the worst DEX-vs-
 //! oracle gap, positions liquidated, healthy positions harmed (a settlement of a position at
 //! health 1 or above: must be 0), positions liquidated that would have been healthy at the
 //! scenario's last price, and blocks to recovery (from the first move until no position is
@@ -248,6 +249,9 @@ struct Sample {
 struct Outcome {
 	bad_debt: f64,
 	insurance_used: f64,
+	/// The insurance fund's change in value over the run (USDM and XBTC, held or supplied,
+	/// both ends valued at the market's last price): what the USDM it spent bought is worth.
+	insurance_result: f64,
 	worst_gap: f64,
 	/// Worst `1 − DEX / oracle`: the pool sold below the oracle.
 	worst_below: f64,
@@ -662,10 +666,20 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 		let treasury = Liquidation::insurance_account();
 		let insurance0 =
 			<margincall_runtime::Assets as Inspect<AccountId>>::balance(USDM, &treasury) as f64;
+		let insurance_value = |xbtc_price: f64| {
+			use pallet_lending::LendingPositions;
+			let units = |asset| {
+				(<margincall_runtime::Assets as Inspect<AccountId>>::balance(asset, &treasury)
+					+ Lending::supplied(&treasury, &asset).unwrap_or(0)) as f64
+					/ UNIT as f64
+			};
+			units(USDM) + units(XBTC) * xbtc_price
+		};
 		let first_move =
 			scenario.path.iter().find(|(_, p)| **p != XBTC_PRICE).map(|(b, _)| *b).unwrap_or(2);
 		let last_row = scenario.path.keys().next_back().copied().unwrap_or(2);
 		let final_price = f64::from(price_at(&scenario.path, last_row));
+		let insurance_value0 = insurance_value(final_price);
 		let mut out = Outcome::default();
 		let mut liquidated = std::collections::BTreeSet::new();
 		let mut last_unrecovered = None;
@@ -830,6 +844,7 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 		out.insurance_used = (insurance0
 			- <margincall_runtime::Assets as Inspect<AccountId>>::balance(USDM, &treasury) as f64)
 			/ UNIT as f64;
+		out.insurance_result = insurance_value(final_price) - insurance_value0;
 		out.liquidated = liquidated.len();
 		if three {
 			// What the colluding borrower walks away with: its debt beyond its collateral's
@@ -1003,7 +1018,7 @@ fn main() {
 	);
 	let _ = writeln!(
 		out,
-		"| scenario | breaker | bad debt (USDM) | insurance used (USDM) | worst DEX-vs-oracle gap (DEX below the oracle) | positions liquidated | auctions started (XBTC bought) | healthy harmed | liquidated that would have recovered | blocks to recovery | blocks halted | attacker profit (USDM) | block space: the worker's largest share of the normal class; blocks × actors (keeper, taker, arbitrageur) left with a call that did not fit |"
+		"| scenario | breaker | bad debt (USDM) | insurance used (USDM; the fund's result at the market's last price) | worst DEX-vs-oracle gap (DEX below the oracle) | positions liquidated | auctions started (XBTC bought) | healthy harmed | liquidated that would have recovered | blocks to recovery | blocks halted | attacker profit (USDM) | block space: the worker's largest share of the normal class; blocks × actors (keeper, taker, arbitrageur) left with a call that did not fit |"
 	);
 	let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 	for file in files {
@@ -1023,10 +1038,11 @@ fn main() {
 			.chain(variants.iter().map(|(l, o)| (l.clone(), o)));
 		for (label, o) in runs {
 			let line = format!(
-				"| {} | {label} | {:.0} | {:.0} | {:.1}% ({:.1}%) | {} ({} by the keeper) | {} ({:.2}) | {} | {} | {} | {} | {} | {:.0}%; {}{} |",
+				"| {} | {label} | {:.0} | {:.0} ({:+.0}) | {:.1}% ({:.1}%) | {} ({} by the keeper) | {} ({:.2}) | {} | {} | {} | {} | {} | {:.0}%; {}{} |",
 				scenario.name,
 				o.bad_debt,
 				o.insurance_used,
+				o.insurance_result,
 				o.worst_gap * 100.0,
 				o.worst_below.max(0.0) * 100.0,
 				o.liquidated,
