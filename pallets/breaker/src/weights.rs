@@ -79,7 +79,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Breaker::Levels` (r:16 w:16)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:17 w:0)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:32 w:0)
@@ -89,10 +89,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1226 + n * (969 ±0)`
 		//  Estimated: `3675 + n * (5218 ±0)`
-		// Minimum execution time: 6_209_000 picoseconds.
-		Weight::from_parts(16_501_076, 3675)
-			// Standard Error: 179_457
-			.saturating_add(Weight::from_parts(51_500_243, 0).saturating_mul(n.into()))
+		// Minimum execution time: 6_189_000 picoseconds.
+		Weight::from_parts(10_873_738, 3675)
+			// Standard Error: 995_509
+			.saturating_add(Weight::from_parts(52_841_562, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -103,10 +103,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `OracleMembership::Members` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::FeedQuorum` (r:1 w:0)
 	/// Proof: `Breaker::FeedQuorum` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:1 w:1)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Quotes` (r:1 w:1)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:0)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:0)
@@ -114,12 +114,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Oracle::Values` (r:1 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 32]`.
-	fn combine(_n: u32, ) -> Weight {
+	fn combine(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1978`
 		//  Estimated: `6360`
-		// Minimum execution time: 47_380_000 picoseconds.
-		Weight::from_parts(50_915_979, 6360)
+		// Minimum execution time: 47_730_000 picoseconds.
+		Weight::from_parts(50_373_928, 6360)
+			// Standard Error: 12_863
+			.saturating_add(Weight::from_parts(6_830, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -131,8 +133,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_737_000 picoseconds.
-		Weight::from_parts(12_168_000, 3478)
+		// Minimum execution time: 11_417_000 picoseconds.
+		Weight::from_parts(11_737_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -144,8 +146,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 12_088_000 picoseconds.
-		Weight::from_parts(12_469_000, 3478)
+		// Minimum execution time: 11_928_000 picoseconds.
+		Weight::from_parts(12_188_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -157,8 +159,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `574`
 		//  Estimated: `3506`
-		// Minimum execution time: 17_997_000 picoseconds.
-		Weight::from_parts(18_738_000, 3506)
+		// Minimum execution time: 17_176_000 picoseconds.
+		Weight::from_parts(17_786_000, 3506)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -176,8 +178,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1121`
 		//  Estimated: `43762`
-		// Minimum execution time: 99_277_000 picoseconds.
-		Weight::from_parts(102_222_000, 43762)
+		// Minimum execution time: 100_239_000 picoseconds.
+		Weight::from_parts(102_081_000, 43762)
 			.saturating_add(T::DbWeight::get().reads(21_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -189,8 +191,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `574`
 		//  Estimated: `3506`
-		// Minimum execution time: 16_654_000 picoseconds.
-		Weight::from_parts(17_436_000, 3506)
+		// Minimum execution time: 16_675_000 picoseconds.
+		Weight::from_parts(17_486_000, 3506)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -200,8 +202,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `1486`
-		// Minimum execution time: 7_921_000 picoseconds.
-		Weight::from_parts(8_473_000, 1486)
+		// Minimum execution time: 8_052_000 picoseconds.
+		Weight::from_parts(8_342_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -215,8 +217,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `304`
 		//  Estimated: `3478`
-		// Minimum execution time: 14_922_000 picoseconds.
-		Weight::from_parts(15_203_000, 3478)
+		// Minimum execution time: 14_802_000 picoseconds.
+		Weight::from_parts(15_403_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -241,7 +243,7 @@ impl WeightInfo for () {
 	/// Storage: `Breaker::Levels` (r:16 w:16)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:17 w:0)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:32 w:0)
@@ -251,10 +253,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1226 + n * (969 ±0)`
 		//  Estimated: `3675 + n * (5218 ±0)`
-		// Minimum execution time: 6_209_000 picoseconds.
-		Weight::from_parts(16_501_076, 3675)
-			// Standard Error: 179_457
-			.saturating_add(Weight::from_parts(51_500_243, 0).saturating_mul(n.into()))
+		// Minimum execution time: 6_189_000 picoseconds.
+		Weight::from_parts(10_873_738, 3675)
+			// Standard Error: 995_509
+			.saturating_add(Weight::from_parts(52_841_562, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
@@ -265,10 +267,10 @@ impl WeightInfo for () {
 	/// Proof: `OracleMembership::Members` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::FeedQuorum` (r:1 w:0)
 	/// Proof: `Breaker::FeedQuorum` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:1 w:1)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Quotes` (r:1 w:1)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:0)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:0)
@@ -276,12 +278,14 @@ impl WeightInfo for () {
 	/// Storage: `Oracle::Values` (r:1 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 32]`.
-	fn combine(_n: u32, ) -> Weight {
+	fn combine(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1978`
 		//  Estimated: `6360`
-		// Minimum execution time: 47_380_000 picoseconds.
-		Weight::from_parts(50_915_979, 6360)
+		// Minimum execution time: 47_730_000 picoseconds.
+		Weight::from_parts(50_373_928, 6360)
+			// Standard Error: 12_863
+			.saturating_add(Weight::from_parts(6_830, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -293,8 +297,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_737_000 picoseconds.
-		Weight::from_parts(12_168_000, 3478)
+		// Minimum execution time: 11_417_000 picoseconds.
+		Weight::from_parts(11_737_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -306,8 +310,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 12_088_000 picoseconds.
-		Weight::from_parts(12_469_000, 3478)
+		// Minimum execution time: 11_928_000 picoseconds.
+		Weight::from_parts(12_188_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -319,8 +323,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `574`
 		//  Estimated: `3506`
-		// Minimum execution time: 17_997_000 picoseconds.
-		Weight::from_parts(18_738_000, 3506)
+		// Minimum execution time: 17_176_000 picoseconds.
+		Weight::from_parts(17_786_000, 3506)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -338,8 +342,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1121`
 		//  Estimated: `43762`
-		// Minimum execution time: 99_277_000 picoseconds.
-		Weight::from_parts(102_222_000, 43762)
+		// Minimum execution time: 100_239_000 picoseconds.
+		Weight::from_parts(102_081_000, 43762)
 			.saturating_add(RocksDbWeight::get().reads(21_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -351,8 +355,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `574`
 		//  Estimated: `3506`
-		// Minimum execution time: 16_654_000 picoseconds.
-		Weight::from_parts(17_436_000, 3506)
+		// Minimum execution time: 16_675_000 picoseconds.
+		Weight::from_parts(17_486_000, 3506)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -362,8 +366,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `1486`
-		// Minimum execution time: 7_921_000 picoseconds.
-		Weight::from_parts(8_473_000, 1486)
+		// Minimum execution time: 8_052_000 picoseconds.
+		Weight::from_parts(8_342_000, 1486)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -377,8 +381,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `304`
 		//  Estimated: `3478`
-		// Minimum execution time: 14_922_000 picoseconds.
-		Weight::from_parts(15_203_000, 3478)
+		// Minimum execution time: 14_802_000 picoseconds.
+		Weight::from_parts(15_403_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}

@@ -72,12 +72,10 @@ pub trait WeightInfo {
 /// Weights for `pallet_liquidation` measured on the reference machine, using the runtime's DB weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	/// Storage: `Liquidation::BorrowerAuction` (r:1 w:0)
-	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -86,6 +84,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BorrowerAuction` (r:1 w:0)
+	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -102,8 +102,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12139`
 		//  Estimated: `82910`
-		// Minimum execution time: 774_947_000 picoseconds.
-		Weight::from_parts(787_906_000, 82910)
+		// Minimum execution time: 766_294_000 picoseconds.
+		Weight::from_parts(780_005_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(91_u64))
 			.saturating_add(T::DbWeight::get().writes(42_u64))
 	}
@@ -114,7 +114,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
@@ -149,15 +149,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `16165`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_177_523_000 picoseconds.
-		Weight::from_parts(1_242_529_000, 82910)
+		// Minimum execution time: 1_135_991_000 picoseconds.
+		Weight::from_parts(1_180_287_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(117_u64))
 			.saturating_add(T::DbWeight::get().writes(51_u64))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -196,12 +196,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2815 + n * (177 ±0) + p * (2224 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_339_663_000 picoseconds.
-		Weight::from_parts(3_349_908_000, 9549)
-			// Standard Error: 2_062_833
-			.saturating_add(Weight::from_parts(213_261_696, 0).saturating_mul(n.into()))
-			// Standard Error: 62_223_326
-			.saturating_add(Weight::from_parts(406_776_520, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_113_077_000 picoseconds.
+		Weight::from_parts(3_145_676_000, 9549)
+			// Standard Error: 620_898
+			.saturating_add(Weight::from_parts(208_574_767, 0).saturating_mul(n.into()))
+			// Standard Error: 18_728_777
+			.saturating_add(Weight::from_parts(149_904_006, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((22_u64).saturating_mul(p.into())))
@@ -214,7 +214,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -250,10 +250,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12492 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_098_185_000 picoseconds.
-		Weight::from_parts(1_106_548_000, 44734)
-			// Standard Error: 2_631_581
-			.saturating_add(Weight::from_parts(837_882_019, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_101_199_000 picoseconds.
+		Weight::from_parts(1_103_784_000, 44734)
+			// Standard Error: 2_369_634
+			.saturating_add(Weight::from_parts(827_931_564, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(97_u64))
 			.saturating_add(T::DbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(30_u64))
@@ -267,7 +267,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
@@ -298,8 +298,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12605`
 		//  Estimated: `82910`
-		// Minimum execution time: 964_598_000 picoseconds.
-		Weight::from_parts(997_326_000, 82910)
+		// Minimum execution time: 959_320_000 picoseconds.
+		Weight::from_parts(1_009_735_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(111_u64))
 			.saturating_add(T::DbWeight::get().writes(41_u64))
 	}
@@ -310,7 +310,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
@@ -351,8 +351,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `15486`
 		//  Estimated: `82910`
-		// Minimum execution time: 875_506_000 picoseconds.
-		Weight::from_parts(889_948_000, 82910)
+		// Minimum execution time: 872_081_000 picoseconds.
+		Weight::from_parts(900_173_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(113_u64))
 			.saturating_add(T::DbWeight::get().writes(39_u64))
 	}
@@ -361,7 +361,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -386,8 +386,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8930`
 		//  Estimated: `44734`
-		// Minimum execution time: 508_242_000 picoseconds.
-		Weight::from_parts(556_324_000, 44734)
+		// Minimum execution time: 519_689_000 picoseconds.
+		Weight::from_parts(532_017_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(45_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -402,15 +402,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	fn redo() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `6861`
 		//  Estimated: `44734`
-		// Minimum execution time: 247_346_000 picoseconds.
-		Weight::from_parts(258_463_000, 44734)
+		// Minimum execution time: 246_585_000 picoseconds.
+		Weight::from_parts(252_394_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -425,7 +425,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
@@ -436,8 +436,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6877`
 		//  Estimated: `44734`
-		// Minimum execution time: 241_628_000 picoseconds.
-		Weight::from_parts(248_969_000, 44734)
+		// Minimum execution time: 233_956_000 picoseconds.
+		Weight::from_parts(238_062_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -449,8 +449,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 8_713_000 picoseconds.
-		Weight::from_parts(9_394_000, 3478)
+		// Minimum execution time: 8_693_000 picoseconds.
+		Weight::from_parts(8_904_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -467,7 +467,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
@@ -487,10 +487,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9339 + n * (949 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 728_137_000 picoseconds.
-		Weight::from_parts(442_527_403, 76616)
-			// Standard Error: 3_589_155
-			.saturating_add(Weight::from_parts(427_028_265, 0).saturating_mul(n.into()))
+		// Minimum execution time: 710_802_000 picoseconds.
+		Weight::from_parts(408_418_771, 76616)
+			// Standard Error: 3_963_803
+			.saturating_add(Weight::from_parts(434_125_668, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(61_u64))
 			.saturating_add(T::DbWeight::get().reads((16_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -504,7 +504,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
@@ -517,8 +517,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `10633`
 		//  Estimated: `82910`
-		// Minimum execution time: 582_151_000 picoseconds.
-		Weight::from_parts(607_760_000, 82910)
+		// Minimum execution time: 590_414_000 picoseconds.
+		Weight::from_parts(597_224_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(84_u64))
 			.saturating_add(T::DbWeight::get().writes(49_u64))
 	}
@@ -534,8 +534,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `781`
 		//  Estimated: `6110`
-		// Minimum execution time: 39_639_000 picoseconds.
-		Weight::from_parts(41_762_000, 6110)
+		// Minimum execution time: 39_168_000 picoseconds.
+		Weight::from_parts(40_921_000, 6110)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -546,7 +546,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:16)
@@ -560,10 +560,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9170 + n * (1458 ±0)`
 		//  Estimated: `60293 + n * (25034 ±0)`
-		// Minimum execution time: 613_167_000 picoseconds.
-		Weight::from_parts(217_877_820, 60293)
-			// Standard Error: 825_691
-			.saturating_add(Weight::from_parts(403_676_753, 0).saturating_mul(n.into()))
+		// Minimum execution time: 621_660_000 picoseconds.
+		Weight::from_parts(193_405_278, 60293)
+			// Standard Error: 2_242_501
+			.saturating_add(Weight::from_parts(432_051_695, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(73_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
@@ -577,7 +577,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
@@ -585,10 +585,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6377 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 212_735_000 picoseconds.
-		Weight::from_parts(39_332_479, 44734)
-			// Standard Error: 160_061
-			.saturating_add(Weight::from_parts(134_168_404, 0).saturating_mul(n.into()))
+		// Minimum execution time: 200_477_000 picoseconds.
+		Weight::from_parts(217_234_589, 44734)
+			// Standard Error: 309_128
+			.saturating_add(Weight::from_parts(111_918_587, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -600,7 +600,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:0)
@@ -610,10 +610,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6764 + n * (592 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 221_918_000 picoseconds.
-		Weight::from_parts(83_291_830, 44734)
-			// Standard Error: 1_418_788
-			.saturating_add(Weight::from_parts(147_822_787, 0).saturating_mul(n.into()))
+		// Minimum execution time: 241_087_000 picoseconds.
+		Weight::from_parts(94_215_463, 44734)
+			// Standard Error: 288_555
+			.saturating_add(Weight::from_parts(162_856_912, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -626,8 +626,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_113_000 picoseconds.
-		Weight::from_parts(9_364_000, 3478)
+		// Minimum execution time: 9_334_000 picoseconds.
+		Weight::from_parts(10_045_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -639,8 +639,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 13_350_000 picoseconds.
-		Weight::from_parts(13_840_000, 3724)
+		// Minimum execution time: 13_600_000 picoseconds.
+		Weight::from_parts(14_081_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -660,8 +660,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 78_857_000 picoseconds.
-		Weight::from_parts(81_030_000, 8817)
+		// Minimum execution time: 79_077_000 picoseconds.
+		Weight::from_parts(81_741_000, 8817)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -669,12 +669,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 /// The same weights with RocksDB's DB weights, for tests and mocks.
 impl WeightInfo for () {
-	/// Storage: `Liquidation::BorrowerAuction` (r:1 w:0)
-	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -683,6 +681,8 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BorrowerAuction` (r:1 w:0)
+	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -699,8 +699,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12139`
 		//  Estimated: `82910`
-		// Minimum execution time: 774_947_000 picoseconds.
-		Weight::from_parts(787_906_000, 82910)
+		// Minimum execution time: 766_294_000 picoseconds.
+		Weight::from_parts(780_005_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(91_u64))
 			.saturating_add(RocksDbWeight::get().writes(42_u64))
 	}
@@ -711,7 +711,7 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
@@ -746,15 +746,15 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `16165`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_177_523_000 picoseconds.
-		Weight::from_parts(1_242_529_000, 82910)
+		// Minimum execution time: 1_135_991_000 picoseconds.
+		Weight::from_parts(1_180_287_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(117_u64))
 			.saturating_add(RocksDbWeight::get().writes(51_u64))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -793,12 +793,12 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2815 + n * (177 ±0) + p * (2224 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_339_663_000 picoseconds.
-		Weight::from_parts(3_349_908_000, 9549)
-			// Standard Error: 2_062_833
-			.saturating_add(Weight::from_parts(213_261_696, 0).saturating_mul(n.into()))
-			// Standard Error: 62_223_326
-			.saturating_add(Weight::from_parts(406_776_520, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_113_077_000 picoseconds.
+		Weight::from_parts(3_145_676_000, 9549)
+			// Standard Error: 620_898
+			.saturating_add(Weight::from_parts(208_574_767, 0).saturating_mul(n.into()))
+			// Standard Error: 18_728_777
+			.saturating_add(Weight::from_parts(149_904_006, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((22_u64).saturating_mul(p.into())))
@@ -811,7 +811,7 @@ impl WeightInfo for () {
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -847,10 +847,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12492 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_098_185_000 picoseconds.
-		Weight::from_parts(1_106_548_000, 44734)
-			// Standard Error: 2_631_581
-			.saturating_add(Weight::from_parts(837_882_019, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_101_199_000 picoseconds.
+		Weight::from_parts(1_103_784_000, 44734)
+			// Standard Error: 2_369_634
+			.saturating_add(Weight::from_parts(827_931_564, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(97_u64))
 			.saturating_add(RocksDbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(30_u64))
@@ -864,7 +864,7 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
@@ -895,8 +895,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12605`
 		//  Estimated: `82910`
-		// Minimum execution time: 964_598_000 picoseconds.
-		Weight::from_parts(997_326_000, 82910)
+		// Minimum execution time: 959_320_000 picoseconds.
+		Weight::from_parts(1_009_735_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(111_u64))
 			.saturating_add(RocksDbWeight::get().writes(41_u64))
 	}
@@ -907,7 +907,7 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
@@ -948,8 +948,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `15486`
 		//  Estimated: `82910`
-		// Minimum execution time: 875_506_000 picoseconds.
-		Weight::from_parts(889_948_000, 82910)
+		// Minimum execution time: 872_081_000 picoseconds.
+		Weight::from_parts(900_173_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(113_u64))
 			.saturating_add(RocksDbWeight::get().writes(39_u64))
 	}
@@ -958,7 +958,7 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -983,8 +983,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8930`
 		//  Estimated: `44734`
-		// Minimum execution time: 508_242_000 picoseconds.
-		Weight::from_parts(556_324_000, 44734)
+		// Minimum execution time: 519_689_000 picoseconds.
+		Weight::from_parts(532_017_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(45_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
@@ -999,15 +999,15 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	fn redo() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `6861`
 		//  Estimated: `44734`
-		// Minimum execution time: 247_346_000 picoseconds.
-		Weight::from_parts(258_463_000, 44734)
+		// Minimum execution time: 246_585_000 picoseconds.
+		Weight::from_parts(252_394_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1022,7 +1022,7 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
@@ -1033,8 +1033,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6877`
 		//  Estimated: `44734`
-		// Minimum execution time: 241_628_000 picoseconds.
-		Weight::from_parts(248_969_000, 44734)
+		// Minimum execution time: 233_956_000 picoseconds.
+		Weight::from_parts(238_062_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1046,8 +1046,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 8_713_000 picoseconds.
-		Weight::from_parts(9_394_000, 3478)
+		// Minimum execution time: 8_693_000 picoseconds.
+		Weight::from_parts(8_904_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1064,7 +1064,7 @@ impl WeightInfo for () {
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
@@ -1084,10 +1084,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9339 + n * (949 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 728_137_000 picoseconds.
-		Weight::from_parts(442_527_403, 76616)
-			// Standard Error: 3_589_155
-			.saturating_add(Weight::from_parts(427_028_265, 0).saturating_mul(n.into()))
+		// Minimum execution time: 710_802_000 picoseconds.
+		Weight::from_parts(408_418_771, 76616)
+			// Standard Error: 3_963_803
+			.saturating_add(Weight::from_parts(434_125_668, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(61_u64))
 			.saturating_add(RocksDbWeight::get().reads((16_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -1101,7 +1101,7 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
@@ -1114,8 +1114,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `10633`
 		//  Estimated: `82910`
-		// Minimum execution time: 582_151_000 picoseconds.
-		Weight::from_parts(607_760_000, 82910)
+		// Minimum execution time: 590_414_000 picoseconds.
+		Weight::from_parts(597_224_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(84_u64))
 			.saturating_add(RocksDbWeight::get().writes(49_u64))
 	}
@@ -1131,8 +1131,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `781`
 		//  Estimated: `6110`
-		// Minimum execution time: 39_639_000 picoseconds.
-		Weight::from_parts(41_762_000, 6110)
+		// Minimum execution time: 39_168_000 picoseconds.
+		Weight::from_parts(40_921_000, 6110)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -1143,7 +1143,7 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:16)
@@ -1157,10 +1157,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9170 + n * (1458 ±0)`
 		//  Estimated: `60293 + n * (25034 ±0)`
-		// Minimum execution time: 613_167_000 picoseconds.
-		Weight::from_parts(217_877_820, 60293)
-			// Standard Error: 825_691
-			.saturating_add(Weight::from_parts(403_676_753, 0).saturating_mul(n.into()))
+		// Minimum execution time: 621_660_000 picoseconds.
+		Weight::from_parts(193_405_278, 60293)
+			// Standard Error: 2_242_501
+			.saturating_add(Weight::from_parts(432_051_695, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(73_u64))
 			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(16_u64))
@@ -1174,7 +1174,7 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
@@ -1182,10 +1182,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6377 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 212_735_000 picoseconds.
-		Weight::from_parts(39_332_479, 44734)
-			// Standard Error: 160_061
-			.saturating_add(Weight::from_parts(134_168_404, 0).saturating_mul(n.into()))
+		// Minimum execution time: 200_477_000 picoseconds.
+		Weight::from_parts(217_234_589, 44734)
+			// Standard Error: 309_128
+			.saturating_add(Weight::from_parts(111_918_587, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1197,7 +1197,7 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:0)
@@ -1207,10 +1207,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6764 + n * (592 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 221_918_000 picoseconds.
-		Weight::from_parts(83_291_830, 44734)
-			// Standard Error: 1_418_788
-			.saturating_add(Weight::from_parts(147_822_787, 0).saturating_mul(n.into()))
+		// Minimum execution time: 241_087_000 picoseconds.
+		Weight::from_parts(94_215_463, 44734)
+			// Standard Error: 288_555
+			.saturating_add(Weight::from_parts(162_856_912, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1223,8 +1223,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_113_000 picoseconds.
-		Weight::from_parts(9_364_000, 3478)
+		// Minimum execution time: 9_334_000 picoseconds.
+		Weight::from_parts(10_045_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1236,8 +1236,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 13_350_000 picoseconds.
-		Weight::from_parts(13_840_000, 3724)
+		// Minimum execution time: 13_600_000 picoseconds.
+		Weight::from_parts(14_081_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1257,8 +1257,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 78_857_000 picoseconds.
-		Weight::from_parts(81_030_000, 8817)
+		// Minimum execution time: 79_077_000 picoseconds.
+		Weight::from_parts(81_741_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
