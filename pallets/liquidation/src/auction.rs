@@ -512,7 +512,7 @@ impl<T: Config> Pallet<T> {
 	/// every debt.
 	pub fn take_weight() -> Weight {
 		T::WeightInfo::take()
-			.saturating_add(T::WeightInfo::cover_shortfall(T::MaxDebts::get()))
+			.saturating_add(Self::cover_shortfall_weight(T::MaxDebts::get()))
 			.saturating_add(Self::treasury_extra_weight())
 	}
 

@@ -19,7 +19,7 @@ impl<T: Config> Pallet<T> {
 	pub fn liquidate_weight() -> Weight {
 		T::WeightInfo::liquidate()
 			.saturating_add(T::DbWeight::get().reads(2))
-			.saturating_add(T::WeightInfo::cover_shortfall(T::MaxDebts::get()))
+			.saturating_add(Self::cover_shortfall_weight(T::MaxDebts::get()))
 			.saturating_add(Self::treasury_extra_weight())
 	}
 

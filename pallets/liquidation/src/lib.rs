@@ -269,6 +269,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxQueueAge: Get<u32>;
 
+		/// Blocks the loss waterfall waits, when the insurance treasury holds other assets
+		/// worth a shortfall but cannot sell them within the bound now, before the rest is
+		/// written off (then its sale is tried once more).
+		#[pallet::constant]
+		type ShortfallWait: Get<u32>;
+
 		/// Auction parameters before governance first sets them.
 		type DefaultAuctionParams: Get<AuctionParams>;
 
@@ -311,6 +317,12 @@ pub mod pallet {
 	/// normal class.
 	#[pallet::storage]
 	pub type UnsignedUsed<T: Config> = StorageValue<_, (u32, Weight), ValueQuery>;
+
+	/// Borrowers with debt and no collateral whose write-off waits for the insurance
+	/// treasury's sale of other holdings (`Config::ShortfallWait`), and the block it began.
+	#[pallet::storage]
+	pub type ShortfallWaiting<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u32, OptionQuery>;
 
 	/// Debt socialised to each market's suppliers so far (underlying units).
 	#[pallet::storage]
@@ -483,6 +495,19 @@ pub mod pallet {
 			asset: T::AssetId,
 			/// Units repaid by the treasury.
 			amount: u128,
+		},
+		/// The insurance treasury holds other assets worth what is left of this debt but could
+		/// not sell them within the bound: the write-off waits up to `ShortfallWait` blocks,
+		/// then the sale is tried again (the lenders bear only what it cannot cover).
+		ShortfallDeferred {
+			/// Whose debt.
+			borrower: T::AccountId,
+			/// The debt's asset.
+			asset: T::AssetId,
+			/// Units left to cover.
+			amount: u128,
+			/// The last block of the wait.
+			until: u32,
 		},
 		/// Second step: the market's reserves absorbed debt of an account with no collateral.
 		ShortfallCoveredByReserves {
@@ -680,6 +705,9 @@ pub mod pallet {
 		/// a keeper may still liquidate, a running auction be taken. Or the feeds of either
 		/// disagree (a dispute): no route liquidates the pair until they agree again.
 		PriceUnconfirmed,
+		/// The account's shortfall waits for the insurance treasury's sale of other holdings
+		/// (`ShortfallWaiting`); it is covered or written off when the wait ends.
+		ShortfallWaiting,
 		/// A borrower may not liquidate or settle its own position.
 		SelfLiquidation,
 		/// The debt and the collateral must be different assets.

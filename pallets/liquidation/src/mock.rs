@@ -393,6 +393,7 @@ impl Config for Test {
 	type Breaker = MockBreaker;
 	type MaxSaleQueue = ConstU32<4>;
 	type MaxQueueAge = ConstU32<10>;
+	type ShortfallWait = ConstU32<20>;
 	type DefaultAuctionParams = DefaultAuctionParams;
 	type MaxAuctions = ConstU32<3>;
 	type WeightInfo = ();

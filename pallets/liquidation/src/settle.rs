@@ -34,7 +34,7 @@ impl<T: Config> Pallet<T> {
 		Self::extra_plans_weight(max.saturating_sub(1))
 			.saturating_add(Self::queue_checks_weight(crate::dex::QUEUE_CHECKS))
 			.saturating_add(route.max(Self::sweep_weight(max)))
-			.saturating_add(T::WeightInfo::cover_shortfall(max))
+			.saturating_add(Self::cover_shortfall_weight(max))
 			.saturating_add(Self::treasury_extra_weight())
 	}
 
@@ -93,9 +93,19 @@ impl<T: Config> Pallet<T> {
 		let assets = T::Lending::account_assets(borrower);
 		ensure!(!assets.debts.is_empty(), Error::<T>::NotLiquidatable);
 		if !Self::has_collateral(borrower) {
-			// Debt and no collateral: only the loss waterfall is left.
+			// Debt and no collateral: only the loss waterfall is left. While it waits for the
+			// treasury's sale, a call that covers nothing more is refused (the sale is tried
+			// again by any call; the unsigned path only once the wait ends).
+			let waiting = Self::shortfall_waits(borrower);
+			let owed = |who: &T::AccountId| {
+				assets.debts.iter().fold(0u128, |sum, asset| {
+					sum.saturating_add(T::Lending::debt(who, asset).unwrap_or(0))
+				})
+			};
+			let before = if waiting { owed(borrower) } else { 0 };
 			let debts = Self::cover_shortfall(borrower)?;
 			ensure!(debts > 0, Error::<T>::NotLiquidatable);
+			ensure!(!waiting || owed(borrower) < before, Error::<T>::ShortfallWaiting);
 			return Ok(Some(Self::shortfall_weight(debts)).into());
 		}
 		let (plan, tries, all_too_small) = Self::settle_plan_tried(borrower);

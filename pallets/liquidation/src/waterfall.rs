@@ -8,6 +8,7 @@ use frame_support::{
 	ensure,
 	pallet_prelude::{DispatchError, Weight},
 	storage::with_storage_layer,
+	traits::Get,
 };
 use pallet_asset_conversion::{QuotePrice, Swap};
 use pallet_lending::LendingPositions;
@@ -88,8 +89,14 @@ impl<T: Config> Pallet<T> {
 		if debts.is_zero() {
 			Weight::zero()
 		} else {
-			T::WeightInfo::cover_shortfall(debts)
+			Self::cover_shortfall_weight(debts)
 		}
+	}
+
+	/// The measured waterfall over `debts` debts, and the wait's record (`ShortfallWaiting`,
+	/// read and written; the holdings it values are those the treasury's sale read).
+	pub(crate) fn cover_shortfall_weight(debts: u32) -> Weight {
+		T::WeightInfo::cover_shortfall(debts).saturating_add(T::DbWeight::get().reads_writes(1, 1))
 	}
 
 	/// When `borrower` has debt and no collateral left, covers each debt: the insurance
@@ -102,6 +109,7 @@ impl<T: Config> Pallet<T> {
 		let assets = T::Lending::account_assets(borrower);
 		let treasury = Self::insurance_account();
 		let mut covered = 0u32;
+		let mut waiting = false;
 		for asset in assets.debts {
 			let owed = T::Lending::debt(borrower, &asset)?;
 			if owed.is_zero() {
@@ -129,8 +137,15 @@ impl<T: Config> Pallet<T> {
 				});
 			}
 			// What is left, read again (a partial repayment rounds in the market's favour), is
-			// written off whole.
+			// written off whole, unless the treasury holds other assets worth it that it could
+			// not sell within the bound now: then the write-off waits (Aave v3.3 records such a
+			// deficit to cover it later; here the treasury's sale is tried again).
 			let rest = T::Lending::debt(borrower, &asset)?;
+			if !rest.is_zero() && Self::defer_shortfall(borrower, asset, rest) {
+				waiting = true;
+				covered = covered.saturating_add(1);
+				continue;
+			}
 			if !rest.is_zero() {
 				let written = T::Lending::write_off(borrower, &asset, rest)?;
 				ensure!(
@@ -156,6 +171,9 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 			covered = covered.saturating_add(1);
+		}
+		if !waiting {
+			ShortfallWaiting::<T>::remove(borrower);
 		}
 		Ok(covered)
 	}
@@ -217,6 +235,52 @@ impl<T: Config> Pallet<T> {
 				0
 			},
 		}
+	}
+
+	/// Whether the write-off of `rest` of `borrower`'s `debt` waits: the treasury's other
+	/// holdings (their spendable part; a held or disputed price counts, as waiting commits
+	/// nothing: the sale, tried again when the wait ends, still needs a settled price) are worth
+	/// at least `rest` at the oracle and the borrower's wait, begun now if not yet, has not
+	/// ended.
+	fn defer_shortfall(borrower: &T::AccountId, debt: T::AssetId, rest: u128) -> bool {
+		let now = Self::block_number_u32();
+		let since = ShortfallWaiting::<T>::get(borrower);
+		let until = since.unwrap_or(now).saturating_add(T::ShortfallWait::get());
+		if now >= until {
+			return false;
+		}
+		let Ok(debt_price) = Self::price(&debt) else { return false };
+		let need = crate::plan::value_of(rest, debt_price);
+		let held = T::Lending::account_assets(&Self::insurance_account())
+			.supplies
+			.into_iter()
+			.filter(|(asset, _)| *asset != debt)
+			.filter_map(|(asset, _)| {
+				let price = Self::price(&asset).ok()?;
+				Some(crate::plan::value_of(Self::insurance_spendable(asset), price))
+			})
+			.fold(0u128, |a, b| a.saturating_add(b));
+		if held < need {
+			return false;
+		}
+		if since.is_none() {
+			ShortfallWaiting::<T>::insert(borrower, now);
+			Self::deposit_event(Event::ShortfallDeferred {
+				borrower: borrower.clone(),
+				asset: debt,
+				amount: rest,
+				until,
+			});
+		}
+		true
+	}
+
+	/// Whether `borrower`'s shortfall waits for the treasury's sale (and the wait has not
+	/// ended): nothing to do for it until then.
+	pub(crate) fn shortfall_waits(borrower: &T::AccountId) -> bool {
+		ShortfallWaiting::<T>::get(borrower).is_some_and(|since| {
+			Self::block_number_u32() < since.saturating_add(T::ShortfallWait::get())
+		})
 	}
 
 	/// The sale [`Self::sell_insurance_for`] would make, if any: of the treasury's other

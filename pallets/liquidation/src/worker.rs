@@ -387,6 +387,8 @@ impl<T: Config> Pallet<T> {
 			return None;
 		}
 		if !Self::has_collateral(borrower) {
+			// (A shortfall waiting for the treasury's sale stays reported: the worker's dry run
+			// submits its settlement in the block the sale can be made, or the wait ends.)
 			return Some(sp_arithmetic::FixedU128::from_inner(0));
 		}
 		// A disputed price counts at the disputed end that favours the borrower, which every

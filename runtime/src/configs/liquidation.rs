@@ -122,6 +122,7 @@ impl pallet_liquidation::Config for Runtime {
 	type Breaker = super::breaker::BreakerEffects;
 	type MaxSaleQueue = ConstU32<64>;
 	type MaxQueueAge = ConstU32<20>;
+	type ShortfallWait = ConstU32<20>;
 	type DefaultAuctionParams = DefaultAuctionParams;
 	type MaxAuctions = ConstU32<256>;
 	type WeightInfo = pallet_liquidation::weights::SubstrateWeight<Runtime>;
