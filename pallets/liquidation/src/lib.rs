@@ -40,9 +40,11 @@
 //!   bound go on, and a seizure the DEX refuses goes to a Dutch auction (price discovery),
 //!   never to the backstop (the insurance would buy at an end one feeder may have raised).
 //! - **Loss waterfall**: when an account has debt and no collateral left, the insurance
-//!   treasury's holdings of the debt asset repay it, then the lending market's reserves and
-//!   finally its suppliers absorb the rest ([`LendingPositions::write_off`]), each with its
-//!   event; what suppliers absorbed is counted in [`BadDebt`].
+//!   treasury's holdings of the debt asset repay it (topped up by selling its other holdings
+//!   within the bound), then the lending market's reserves and finally its suppliers absorb
+//!   the rest ([`LendingPositions::write_off`]), each with its event; what suppliers absorbed
+//!   is counted in [`BadDebt`]. A shortfall the treasury's other holdings are worth but cannot
+//!   be sold for now waits up to `ShortfallWait` blocks for that sale ([`ShortfallWaiting`]).
 //! - **Insurance treasury**: the account of `InsurancePalletId`; its funds leave only by these
 //!   rules or by `RiskAdmin` ([`Pallet::transfer_insurance`]).
 //!
