@@ -508,7 +508,7 @@ pub mod pallet {
 			asset: T::AssetId,
 			/// Units left to cover.
 			amount: u128,
-			/// The last block of the wait.
+			/// The first block the rest may be written off (the sale is tried once more).
 			until: u32,
 		},
 		/// Second step: the market's reserves absorbed debt of an account with no collateral.

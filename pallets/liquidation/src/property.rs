@@ -791,7 +791,7 @@ fn check_liveness(counts: &RefCell<Counts>) -> Result<(), TestCaseError> {
 		);
 		// A shortfall waiting for the treasury's sale is reported, and settles only once the
 		// sale can be made or the wait ends (`ShortfallWaiting` until then).
-		if !Liquidation::may_settle(&borrower) || ShortfallWaiting::<Test>::contains_key(borrower) {
+		if !Liquidation::may_settle(&borrower) || Liquidation::shortfall_waits(&borrower) {
 			continue;
 		}
 		counts.borrow_mut().liveness_checks += 1;

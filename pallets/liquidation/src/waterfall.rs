@@ -104,11 +104,17 @@ impl<T: Config> Pallet<T> {
 	/// Returns how many debts it covered.
 	pub(crate) fn cover_shortfall(borrower: &T::AccountId) -> Result<u32, DispatchError> {
 		if Self::has_collateral(borrower) {
+			// Collateral again (supplied, or enabled, during a wait): a wait recorded for an
+			// earlier shortfall is over, and must not shorten the next one.
+			if ShortfallWaiting::<T>::contains_key(borrower) {
+				ShortfallWaiting::<T>::remove(borrower);
+			}
 			return Ok(0);
 		}
 		let assets = T::Lending::account_assets(borrower);
 		let treasury = Self::insurance_account();
 		let mut covered = 0u32;
+		let since = ShortfallWaiting::<T>::get(borrower);
 		let mut waiting = false;
 		for asset in assets.debts {
 			let owed = T::Lending::debt(borrower, &asset)?;
@@ -141,7 +147,7 @@ impl<T: Config> Pallet<T> {
 			// not sell within the bound now: then the write-off waits (Aave v3.3 records such a
 			// deficit to cover it later; here the treasury's sale is tried again).
 			let rest = T::Lending::debt(borrower, &asset)?;
-			if !rest.is_zero() && Self::defer_shortfall(borrower, asset, rest) {
+			if !rest.is_zero() && Self::defer_shortfall(borrower, since, asset, rest) {
 				waiting = true;
 				covered = covered.saturating_add(1);
 				continue;
@@ -174,6 +180,8 @@ impl<T: Config> Pallet<T> {
 		}
 		if !waiting {
 			ShortfallWaiting::<T>::remove(borrower);
+		} else if since.is_none() {
+			ShortfallWaiting::<T>::insert(borrower, Self::block_number_u32());
 		}
 		Ok(covered)
 	}
@@ -238,13 +246,18 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Whether the write-off of `rest` of `borrower`'s `debt` waits: the treasury's other
-	/// holdings (their spendable part; a held or disputed price counts, as waiting commits
-	/// nothing: the sale, tried again when the wait ends, still needs a settled price) are worth
-	/// at least `rest` at the oracle and the borrower's wait, begun now if not yet, has not
-	/// ended.
-	fn defer_shortfall(borrower: &T::AccountId, debt: T::AssetId, rest: u128) -> bool {
+	/// holdings that have a pool against the debt (their spendable part; a held, disputed or
+	/// halted price counts, as waiting commits nothing and those end: the sale, tried again,
+	/// still needs them over) are worth at least `rest` at the oracle, and the borrower's wait
+	/// (`since`, begun now if `None`) has not ended. A wait begun now is announced for each
+	/// debt it holds back.
+	fn defer_shortfall(
+		borrower: &T::AccountId,
+		since: Option<u32>,
+		debt: T::AssetId,
+		rest: u128,
+	) -> bool {
 		let now = Self::block_number_u32();
-		let since = ShortfallWaiting::<T>::get(borrower);
 		let until = since.unwrap_or(now).saturating_add(T::ShortfallWait::get());
 		if now >= until {
 			return false;
@@ -257,14 +270,21 @@ impl<T: Config> Pallet<T> {
 			.filter(|(asset, _)| *asset != debt)
 			.filter_map(|(asset, _)| {
 				let price = Self::price(&asset).ok()?;
-				Some(crate::plan::value_of(Self::insurance_spendable(asset), price))
+				let spendable = Self::insurance_spendable(asset);
+				// No pool to sell it into: no sale to wait for.
+				T::Dex::quote_price_exact_tokens_for_tokens(
+					Self::dex_asset(asset),
+					Self::dex_asset(debt),
+					spendable,
+					true,
+				)?;
+				Some(crate::plan::value_of(spendable, price))
 			})
 			.fold(0u128, |a, b| a.saturating_add(b));
 		if held < need {
 			return false;
 		}
 		if since.is_none() {
-			ShortfallWaiting::<T>::insert(borrower, now);
 			Self::deposit_event(Event::ShortfallDeferred {
 				borrower: borrower.clone(),
 				asset: debt,

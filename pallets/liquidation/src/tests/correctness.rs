@@ -787,6 +787,25 @@ fn a_shortfall_waits_for_the_treasurys_sale_and_the_lenders_bear_none_once_it_se
 	});
 }
 
+/// The attacker review of the wait: a borrower who regained collateral during a wait left its
+/// record behind, and a shortfall months later read the old start and was written off at
+/// once. A waterfall run on an account with collateral clears it.
+#[test]
+fn a_wait_ends_when_the_borrower_regains_collateral() {
+	ExtBuilder::default().build_and_execute(|| {
+		treasury_holds_btc(5_000);
+		alice_underwater(70);
+		MockBreaker::throttle(BTC, 1_000);
+		assert_ok!(bob_liquidates_alice(Amount::All));
+		assert_eq!(ShortfallWaiting::<Test>::get(ALICE), Some(1));
+		mint(MEME, ALICE, 1_000_000 + MIN);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 1_000_000));
+		assert!(Liquidation::has_collateral(&ALICE));
+		assert_eq!(Liquidation::cover_shortfall(&ALICE), Ok(0));
+		assert!(ShortfallWaiting::<Test>::get(ALICE).is_none());
+	});
+}
+
 /// Review of the first draft: only the largest holding was tried, so a halted (or held, or
 /// pool-less) largest holding socialised a loss a smaller one could cover. The holdings are
 /// now tried largest first, and the first that can be sold is.
