@@ -201,17 +201,7 @@ fn a_held_price_lets_the_dex_sell_within_its_bound_and_nothing_else() {
 		// Someone dumps BTC into the pool: it prices BTC far below the oracle (beyond the
 		// slippage bound). Unheld, the funded backstop would buy (as
 		// `a_manipulated_pool_is_refused_by_the_slippage_bound` shows).
-		let dump = |amount| {
-			AssetConversion::swap_exact_tokens_for_tokens(
-				RuntimeOrigin::signed(LP),
-				vec![Box::new(NativeOrWithId::WithId(BTC)), Box::new(NativeOrWithId::WithId(USD))],
-				amount,
-				1,
-				LP,
-				false,
-			)
-		};
-		assert_ok!(dump(50_000_000));
+		lp_dumps_btc(50_000_000);
 		for held in [BTC, USD] {
 			MockBreaker::hold(held);
 			let preview = Liquidation::preview(ALICE).unwrap();
@@ -517,14 +507,7 @@ fn a_disputed_price_liquidates_at_its_ends_by_every_route_but_the_backstop() {
 		mint(USD, insurance(), 1_000_000);
 		let insurance_usd = balance(USD, insurance());
 		// The pool dumped beyond the slippage bound: the DEX refuses.
-		assert_ok!(AssetConversion::swap_exact_tokens_for_tokens(
-			RuntimeOrigin::signed(LP),
-			vec![Box::new(NativeOrWithId::WithId(BTC)), Box::new(NativeOrWithId::WithId(USD))],
-			50_000_000,
-			1,
-			LP,
-			false,
-		));
+		lp_dumps_btc(50_000_000);
 		for disputed in [BTC, USD] {
 			MockBreaker::dispute(disputed);
 			let Ok(Route::Auction { dex }) = Liquidation::preview(ALICE).unwrap().route else {
@@ -570,14 +553,7 @@ fn a_dispute_lifts_no_hold() {
 	ExtBuilder::default().build_and_execute(|| {
 		alice_underwater(90);
 		mint(USD, insurance(), 1_000_000);
-		assert_ok!(AssetConversion::swap_exact_tokens_for_tokens(
-			RuntimeOrigin::signed(LP),
-			vec![Box::new(NativeOrWithId::WithId(BTC)), Box::new(NativeOrWithId::WithId(USD))],
-			50_000_000,
-			1,
-			LP,
-			false,
-		));
+		lp_dumps_btc(50_000_000);
 		MockBreaker::hold(BTC);
 		MockBreaker::dispute(BTC);
 		assert_eq!(Liquidation::preview(ALICE).unwrap().route, Err(DexRefusal::PriceUnconfirmed));

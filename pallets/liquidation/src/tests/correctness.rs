@@ -710,17 +710,7 @@ fn the_treasury_sells_nothing_halted_held_or_beyond_the_bound() {
 				"capped" => MockBreaker::throttle(BTC, 1_000),
 				_ => {
 					// The pool priced far below the oracle: beyond the slippage bound.
-					assert_ok!(AssetConversion::swap_exact_tokens_for_tokens(
-						RuntimeOrigin::signed(LP),
-						vec![
-							Box::new(NativeOrWithId::WithId(BTC)),
-							Box::new(NativeOrWithId::WithId(USD))
-						],
-						100_000_000,
-						1,
-						LP,
-						false,
-					));
+					lp_dumps_btc(100_000_000);
 				},
 			}
 			let pool = pool_reserves(USD, BTC);
@@ -753,6 +743,15 @@ fn the_treasury_sells_nothing_halted_held_or_beyond_the_bound() {
 	}
 }
 
+/// The treasury holds 5,000 BTC, BTC is throttled to a cap its sale does not fit, and a
+/// keeper's liquidation leaves Alice with `SHORTFALL` of USD debt and no collateral.
+fn alice_short_while_the_treasurys_btc_is_capped() {
+	treasury_holds_btc(5_000);
+	alice_underwater(70);
+	MockBreaker::throttle(BTC, 1_000);
+	assert_ok!(bob_liquidates_alice(Amount::All));
+}
+
 /// #26, the dispute's remaining bad debt (the cascade benchmark's two-feeder crash: 15,614
 /// USDM socialised while the insurance treasury held ~90,000 of XBTC it could not sell within
 /// the bound): a shortfall the treasury's other holdings are worth waits up to
@@ -762,10 +761,7 @@ fn the_treasury_sells_nothing_halted_held_or_beyond_the_bound() {
 #[test]
 fn a_shortfall_waits_for_the_treasurys_sale_and_the_lenders_bear_none_once_it_sells() {
 	ExtBuilder::default().build_and_execute(|| {
-		treasury_holds_btc(5_000);
-		alice_underwater(70);
-		MockBreaker::throttle(BTC, 1_000);
-		assert_ok!(bob_liquidates_alice(Amount::All));
+		alice_short_while_the_treasurys_btc_is_capped();
 		assert_eq!(BadDebt::<Test>::get(USD), 0);
 		assert_eq!(ShortfallWaiting::<Test>::get(ALICE), Some(1));
 		let owed = <Lending as LendingPositions<AccountId>>::debt(&ALICE, &USD).unwrap();
@@ -793,10 +789,7 @@ fn a_shortfall_waits_for_the_treasurys_sale_and_the_lenders_bear_none_once_it_se
 #[test]
 fn a_wait_ends_when_the_borrower_regains_collateral() {
 	ExtBuilder::default().build_and_execute(|| {
-		treasury_holds_btc(5_000);
-		alice_underwater(70);
-		MockBreaker::throttle(BTC, 1_000);
-		assert_ok!(bob_liquidates_alice(Amount::All));
+		alice_short_while_the_treasurys_btc_is_capped();
 		assert_eq!(ShortfallWaiting::<Test>::get(ALICE), Some(1));
 		mint(MEME, ALICE, 1_000_000 + MIN);
 		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 1_000_000));

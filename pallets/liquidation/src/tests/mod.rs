@@ -28,6 +28,19 @@ fn alice_underwater(price: u128) {
 	System::reset_events();
 }
 
+/// The LP sells `amount` BTC into the USD/BTC pool: at 50,000,000 it prices BTC far below the
+/// oracle, beyond the slippage bound.
+fn lp_dumps_btc(amount: u128) {
+	assert_ok!(AssetConversion::swap_exact_tokens_for_tokens(
+		RuntimeOrigin::signed(LP),
+		vec![Box::new(NativeOrWithId::WithId(BTC)), Box::new(NativeOrWithId::WithId(USD))],
+		amount,
+		1,
+		LP,
+		false,
+	));
+}
+
 /// Borrowers 10.. with 10,000 BTC each, owing `owed[i]` USD (BTC at 100: health above 1 for
 /// up to 750,000).
 fn borrowers(owed: &[u128]) -> Vec<AccountId> {
@@ -513,14 +526,7 @@ fn a_manipulated_pool_is_refused_by_the_slippage_bound() {
 	ExtBuilder::default().build_and_execute(|| {
 		alice_underwater(90);
 		// Someone dumps BTC into the pool: it now prices BTC far below the oracle's 90.
-		assert_ok!(AssetConversion::swap_exact_tokens_for_tokens(
-			RuntimeOrigin::signed(LP),
-			vec![Box::new(NativeOrWithId::WithId(BTC)), Box::new(NativeOrWithId::WithId(USD))],
-			50_000_000,
-			1,
-			LP,
-			false,
-		));
+		lp_dumps_btc(50_000_000);
 		mint(USD, insurance(), 1_000_000);
 		let pool = pool_reserves(USD, BTC);
 		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
