@@ -258,7 +258,7 @@ impl<T: Config> Pallet<T> {
 		rest: u128,
 	) -> bool {
 		let now = Self::block_number_u32();
-		let until = since.unwrap_or(now).saturating_add(T::ShortfallWait::get());
+		let until = Self::wait_end(since.unwrap_or(now));
 		if now >= until {
 			return false;
 		}
@@ -298,9 +298,13 @@ impl<T: Config> Pallet<T> {
 	/// Whether `borrower`'s shortfall waits for the treasury's sale (and the wait has not
 	/// ended): nothing to do for it until then.
 	pub(crate) fn shortfall_waits(borrower: &T::AccountId) -> bool {
-		ShortfallWaiting::<T>::get(borrower).is_some_and(|since| {
-			Self::block_number_u32() < since.saturating_add(T::ShortfallWait::get())
-		})
+		ShortfallWaiting::<T>::get(borrower)
+			.is_some_and(|since| Self::block_number_u32() < Self::wait_end(since))
+	}
+
+	/// The first block after a wait begun at `since`: the write-off may happen from it.
+	fn wait_end(since: u32) -> u32 {
+		since.saturating_add(T::ShortfallWait::get())
 	}
 
 	/// The sale [`Self::sell_insurance_for`] would make, if any: of the treasury's other
