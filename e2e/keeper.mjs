@@ -8,8 +8,9 @@
 // 3. sets up two borrowers, Eve and Ferdie (1 XBTC each, 43,000 USDM borrowed: XBTC's
 //    collateral factor 73% allows 43,800 at 60,000; its liquidation threshold 78% puts them
 //    below health 1 under 55,128);
-// 4. drops XBTC to 54,000 (held by the oracle guard, confirmed by a second feed) and runs the
-//    keeper as Dave (1 M USDM): it liquidates both with its own funds;
+// 4. drops XBTC to 54,000 (held by the oracle guard, confirmed by a second feed; the fall's
+//    wait, 3 blocks from its first feed, lets the two wait: marginal) and runs the keeper as
+//    Dave (1 M USDM): it liquidates both with its own funds;
 // 5. has Bob arbitrage the DEX down to the oracle, drops XBTC to 50,000 and runs the keeper as
 //    a fresh account holding only MCL: while the guard holds the drop neither keeper acts (a
 //    liquidation takes the borrower's end of a held price), once confirmed the fresh one
@@ -185,6 +186,23 @@ async function main() {
     if (blocks.size > 1) console.log(`# the feeds of ${json(prices)} landed in ${blocks.size} blocks`);
     return (await api.query.breaker.quotes(XBTC)).unwrap();
   };
+  const best = async () => (await api.rpc.chain.getHeader()).number.toNumber();
+  const maxHold = (await api.query.breaker.levelParams()).maxHoldBlocks.toNumber();
+  /** A confirmed fall's wait (`quote.fall`): while it lasts (`maxHold` blocks from the fall's
+   * first feed) a liquidation acts only on positions below the severity bound for a fall as
+   * deep, so `liquidatable` lists neither Eve nor Ferdie (marginal); then both. */
+  const waitOutTheFall = async (quote, label) => {
+    check(quote.fall.isSome, `${label}: the confirmed fall starts a wait: ${quote.fall.toString()}`);
+    if (quote.fall.isNone) return;
+    const until = quote.fall.unwrap().since.toNumber() + maxHold;
+    if ((await best()) < until) {
+      const gate = await api.call.breakerApi.breaker(XBTC);
+      const [listed] = await api.call.liquidationApi.liquidatable(null, 100);
+      check(!listed.some(([who]) => [eve.address, ferdie.address].includes(who.toString())),
+        `${label}: during the fall's wait (to block ${until}) liquidatable lists neither Eve nor Ferdie (gate ${gate.liquidationGate.toString()})`);
+    }
+    while ((await best()) < until) await new Promise((r) => heads.push(r));
+  };
 
   // 4. XBTC falls 10% to 54,000: held by the guard, confirmed by a second feed. Dave's keeper
   // liquidates both with his USDM (the DEX still pays ~60,000 for XBTC).
@@ -194,6 +212,7 @@ async function main() {
   const conf1 = await feed([[USDM, E18], [XBTC, drop1]]);
   check(conf1.held.isNone && conf1.low.toBigInt() === drop1 && conf1.high.toBigInt() === drop1,
     'a second block\'s feed confirmed it');
+  await waitOutTheFall(conf1, 'the drop to 54,000');
   const [listed1] = await api.call.liquidationApi.liquidatable(null, 100);
   const listedNames = listed1.map(([who]) => who.toString());
   check(listedNames.includes(eve.address) && listedNames.includes(ferdie.address),
@@ -261,6 +280,7 @@ async function main() {
     'nor does Dave\'s keeper with its own funds: a held price liquidates no one by any route');
   const conf2 = await feed([[USDM, E18], [XBTC, drop2]]);
   check(conf2.held.isNone && conf2.low.toBigInt() === drop2, 'a second block\'s feed confirmed it');
+  await waitOutTheFall(conf2, 'the drop to 50,000');
   const tipBefore = await supplied(fresh, XBTC);
 
   const freshRun = await run(KEEPER, ['--ws', WS, '--suri', '//E2eKeeper', '--blocks', '2']);

@@ -110,6 +110,7 @@ mod benchmarks {
 				at,
 				held: None,
 				disputed: None,
+				fall: None,
 			},
 		);
 		let now = at.saturating_add(6_000);

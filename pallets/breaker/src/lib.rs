@@ -195,6 +195,10 @@ pub struct AssetBreaker {
 	/// A price jump the oracle guard holds (no DEX sales, no new borrows on it) until a later
 	/// price confirms it.
 	pub held_price: Option<FixedU128>,
+	/// During an accepted fall's wait, the gate of a liquidation against the asset as
+	/// collateral: a position is liquidatable when its health, the asset's value divided by
+	/// it, is below 1 ([`quote::Quote::fall_gate`]).
+	pub liquidation_gate: Option<FixedU128>,
 }
 
 /// Governance parameters of the volatility estimate.
@@ -893,16 +897,39 @@ impl<T: Config> Pallet<T> {
 		match Quotes::<T>::get(asset) {
 			Some(q) => {
 				let params = LevelParams::<T>::get();
-				let severity = || {
-					T::Collateral::terms(asset).map(|(threshold, bonus)| {
-						quote::severity_bound(threshold, bonus, params.jump)
-					})
-				};
-				let (low, high) =
-					q.liquidation_bounds(Self::now(), params.max_hold_blocks, severity);
+				let (low, high) = q.liquidation_bounds(
+					Self::now(),
+					params.max_hold_blocks,
+					Self::severity(asset, params.jump),
+				);
 				Some((low, high, q.fed_at()))
 			},
 			None => T::Prices::latest(asset).map(|(price, at)| (price, price, at)),
+		}
+	}
+
+	/// The gate of a liquidation against `asset` as collateral while an accepted fall's wait
+	/// is in force ([`Quote::fall_gate`]: `max_hold_blocks` from the fall's first feed, no
+	/// jump held): the severity bound for a further fall as deep as this one (at least the
+	/// guard's jump). Whether a position is liquidatable reads the collateral divided by it;
+	/// what is seized is sized at [`Self::liquidation_bounds`]. `None` otherwise, or without a
+	/// market.
+	pub fn liquidation_gate(asset: &T::AssetId) -> Option<FixedU128> {
+		let quote = Quotes::<T>::get(asset)?;
+		quote.fall?;
+		let params = LevelParams::<T>::get();
+		quote.fall_gate(Self::now(), params.max_hold_blocks, Self::severity(asset, params.jump))
+	}
+
+	/// `asset`'s severity bound for a further fall of `depth`, at least the guard's `jump`
+	/// (`None` without a market).
+	fn severity(
+		asset: &T::AssetId,
+		jump: Permill,
+	) -> impl FnOnce(Permill) -> Option<FixedU128> + '_ {
+		move |depth: Permill| {
+			T::Collateral::terms(asset)
+				.map(|(threshold, bonus)| quote::severity_bound(threshold, bonus, depth.max(jump)))
 		}
 	}
 
@@ -912,7 +939,7 @@ impl<T: Config> Pallet<T> {
 	pub fn accept_for_benchmarks(asset: &T::AssetId, price: FixedU128, at: u64) {
 		Quotes::<T>::insert(
 			asset,
-			Quote { low: price, high: price, at, held: None, disputed: None },
+			Quote { low: price, high: price, at, held: None, disputed: None, fall: None },
 		);
 	}
 
@@ -1145,6 +1172,7 @@ impl<T: Config> Pallet<T> {
 			divergence: inputs.divergence,
 			sale_left: Self::sale_left(asset),
 			held_price: Self::held_price(asset),
+			liquidation_gate: Self::liquidation_gate(asset),
 		}
 	}
 

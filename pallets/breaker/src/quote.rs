@@ -34,6 +34,15 @@
 //!   the price otherwise. An account with other collaterals too is liquidated when it is
 //!   below 1 with the held one at that price and the others at theirs, so a larger share of
 //!   unheld collateral lets it be liquidated a little above the bound at the held price.
+//! - **A fall's wait** ([`Fall`], [`Quote::fall_gate`]): a fall beyond the jump that is
+//!   accepted (corroborated by the pool, or re-stated) gates liquidation for `max_hold`
+//!   blocks from the block it was first fed in, held or not: whether a position is
+//!   liquidatable reads the collateral divided by the severity bound for a further fall as
+//!   deep as this one (XBTC after 12%: 0.957), never above the price before the fall; what is
+//!   seized is sized at the price. The deep positions go at once, the marginal ones wait out a
+//!   wick (the cascade benchmark's: prices back within three blocks) or are liquidated when
+//!   the wait ends. The deeper the fall, the higher the bound: one past `1 − threshold ×
+//!   (1 + bonus)` (XBTC 15.8%) gates nothing. Falls in a row keep the first one's wait.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
@@ -95,6 +104,40 @@ pub struct Quote {
 	/// The latest fresh feeds disagreed (ends apart by more than [`agreement`]): their ends,
 	/// beside the last agreed quote.
 	pub disputed: Option<Dispute>,
+	/// A fall beyond the jump accepted in the last `max_hold` blocks (corroborated by the
+	/// pool or confirmed): a liquidation still reads it through the severity bound until
+	/// `max_hold` blocks after it was first fed, as while it was held.
+	pub fall: Option<Fall>,
+}
+
+/// A fall beyond the guard's jump, accepted: the accepted middle before it and the block it
+/// was first fed in (held or not). For `max_hold` blocks from then, only the positions it sinks
+/// below the severity bound are liquidated ([`Quote::liquidation_bounds`]): a wick that returns
+/// within them liquidates the deep positions only; a crash's next step sinks the rest.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct Fall {
+	/// The accepted middle before the fall (the highest, over falls in a row).
+	pub from: FixedU128,
+	/// The block the fall was first fed in.
+	pub since: u32,
+}
+
+impl Fall {
+	/// Whether the fall still gates liquidation in block `now`.
+	pub fn gates(&self, now: u32, max_hold: u32) -> bool {
+		now < self.since.saturating_add(max_hold)
+	}
 }
 
 /// Fresh feeds that disagree: their lower and upper median, and when the quorum fed them.
@@ -179,20 +222,23 @@ impl Quote {
 
 	/// `(low, high)` a liquidation uses at block `now` (it values collateral at `high` and
 	/// debt at `low`): [`Self::bounds`], except that while a FALL is held, `high` is the held
-	/// high end divided by the collateral's `severity` bound (rounded up; at least the held
+	/// high end divided by the collateral's severity bound (rounded up; at least the held
 	/// end, at most the accepted one). A position is then liquidated only when its health at
 	/// the held price is below the bound: the deep ones at once, the marginal ones when the
-	/// price is accepted. `severity` is read only for a held fall; `None` (no market) keeps
-	/// the span. A held rise keeps the span: a debt's rise does not liquidate before it is
-	/// accepted. While the fresh feeds are disputed, the disputed ends (collateral at the
-	/// upper median, debt at the lower: one feeder of two moves neither the way of a
-	/// liquidation), widened to what a hold still in force allows (a dispute lifts no hold:
-	/// what the held jump would not liquidate, the dispute does not either).
+	/// price is accepted. `severity(depth)` is the bound for a further fall of `depth` (zero
+	/// here: an unconfirmed fall assumes the guard's jump); it is read only for a held fall,
+	/// and `None` (no market) keeps the span. A held rise keeps the span: a debt's rise does
+	/// not liquidate before it is accepted. While the fresh feeds are disputed, the disputed
+	/// ends (collateral at the upper median, debt at the lower: one feeder of two moves
+	/// neither the way of a liquidation), widened to what a hold still in force allows (a
+	/// dispute lifts no hold: what the held jump would not liquidate, the dispute does not
+	/// either). An accepted fall's wait is not here ([`Self::fall_gate`]): these ends size
+	/// what a liquidation seizes, at the price.
 	pub fn liquidation_bounds(
 		self,
 		now: u32,
 		max_hold: u32,
-		severity: impl FnOnce() -> Option<FixedU128>,
+		severity: impl FnOnce(Permill) -> Option<FixedU128>,
 	) -> (FixedU128, FixedU128) {
 		if let Some(d) = self.disputed {
 			let agreed = Quote { disputed: None, ..self };
@@ -207,27 +253,74 @@ impl Quote {
 		let Some(h) = q.held.filter(|h| mid(h.low, h.high) < q.mid()) else {
 			return (low, high);
 		};
-		let Some(bound) = severity().filter(|b| !b.is_zero()) else {
+		let Some(severe) = severity(Permill::zero()).and_then(|b| over(h.high, b)) else {
 			return (low, high);
 		};
-		let severe = multiply_by_rational_with_rounding(
-			h.high.into_inner(),
+		(low, severe.min(high).max(h.high))
+	}
+
+	/// The bound that gates liquidation against this collateral at block `now` while an
+	/// accepted fall's wait is in force (within `max_hold` blocks of the fall's first feed, no
+	/// jump held: a held fall has its own ends): whether a position is liquidatable reads the
+	/// collateral's value divided by it, so only the positions the fall sinks below it are,
+	/// and the marginal ones wait for the wait's end or a further fall. It is
+	/// `severity(depth)` for the fall's depth below the price before it, raised so that the
+	/// collateral is never read above that price; `None` when that leaves nothing to gate (a
+	/// bound of 1), without a market, or without such a fall. What a liquidation seizes is
+	/// sized at [`Self::liquidation_bounds`], the price.
+	pub fn fall_gate(
+		self,
+		now: u32,
+		max_hold: u32,
+		severity: impl FnOnce(Permill) -> Option<FixedU128>,
+	) -> Option<FixedU128> {
+		let q = Quote { disputed: None, ..self }.resolved(now, max_hold);
+		if q.held.is_some() {
+			return None;
+		}
+		let fall = q.waiting_fall(now, max_hold)?;
+		let bound = severity(divergence(q.mid(), fall.from))?;
+		// The collateral's liquidation end (a disputed upper end, if higher) divided by the
+		// gate stays at most the price before the fall.
+		let high = self.disputed.map_or(q.high, |d| d.high.max(q.high));
+		let floor = multiply_by_rational_with_rounding(
+			high.into_inner(),
 			FixedU128::DIV,
-			bound.into_inner(),
+			fall.from.into_inner(),
 			Rounding::Up,
 		)
-		.map(FixedU128::from_inner)
-		.unwrap_or(high);
-		(low, severe.min(high).max(h.high))
+		.map(FixedU128::from_inner)?;
+		Some(bound.max(floor)).filter(|g| *g < FixedU128::one() && !g.is_zero())
+	}
+
+	/// The accepted fall whose wait is in force at block `now`: below the price before it,
+	/// within `max_hold` blocks of its first feed.
+	fn waiting_fall(&self, now: u32, max_hold: u32) -> Option<Fall> {
+		self.fall.filter(|f| f.gates(now, max_hold) && self.mid() < f.from)
 	}
 }
 
-/// The health, at a held fall's price, below which a position on a collateral with
-/// liquidation `threshold` and `bonus` is liquidated before the hold ends: where its
-/// collateral, after the price falls by the guard's `jump` more, no longer covers its debt
-/// with the bonus: `threshold × (1 + bonus) / (1 − jump)`, at most 1, rounded down (a lower
-/// bound waits with more). XBTC (78%, 8%, 5%): 0.8867, so a fall held from 60,000 to 52,000
-/// liquidates at once what is below 1 at 58,642.
+/// `price / bound`, rounded up; `None` for a zero bound or an overflow.
+fn over(price: FixedU128, bound: FixedU128) -> Option<FixedU128> {
+	if bound.is_zero() {
+		return None;
+	}
+	multiply_by_rational_with_rounding(
+		price.into_inner(),
+		FixedU128::DIV,
+		bound.into_inner(),
+		Rounding::Up,
+	)
+	.map(FixedU128::from_inner)
+}
+
+/// The health, at a fallen price, below which a position on a collateral with liquidation
+/// `threshold` and `bonus` is liquidated before the fall's wait ends: where its collateral,
+/// after the price falls by `jump` more, no longer covers its debt with the bonus:
+/// `threshold × (1 + bonus) / (1 − jump)`, at most 1, rounded down (a lower bound waits with
+/// more). `jump` is the guard's for a held fall (XBTC (78%, 8%, 5%): 0.8867, so a fall held
+/// from 60,000 to 52,000 liquidates at once what is below 1 at 58,642) and an accepted fall's
+/// own depth when deeper (XBTC after a 12% fall: 0.9573).
 pub fn severity_bound(threshold: Permill, bonus: Permill, jump: Permill) -> FixedU128 {
 	let million = u128::from(Permill::ACCURACY);
 	let covered = u128::from(threshold.deconstruct())
@@ -297,11 +390,15 @@ pub fn step(
 	(now, now_ms): (u32, u64),
 	max_hold: u32,
 ) -> (Quote, Outcome) {
-	let accept = Quote { low, high, at, held: None, disputed: None };
+	let accept = Quote { low, high, at, held: None, disputed: None, fall: None };
 	let Some(before) = quote else { return (accept, Outcome::Accepted) };
 	let q = before.resolved(now, max_hold);
 	let expired = before.held.is_some() && q.held.is_none();
-	let q = Quote { disputed: None, ..q };
+	// A fall's wait in force is kept by whatever comes next (and never extended: a fall in
+	// the same wait keeps its first block).
+	let waiting = q.fall.filter(|f| f.gates(now, max_hold));
+	let q = Quote { disputed: None, fall: waiting, ..q };
+	let accept = Quote { fall: waiting, ..accept };
 	let (reference, new) = (q.mid(), mid(low, high));
 	if reference.is_zero() || divergence(new, reference) <= jump {
 		let outcome = match q.held {
@@ -311,15 +408,28 @@ pub fn step(
 		};
 		return (accept, outcome);
 	}
+	// A jump accepted: a fall starts a wait from the block it was first fed in (held since
+	// then, or now), unless one is in force.
+	let accept_jump = |first: u32| {
+		let fall = match waiting {
+			Some(f) => Some(Fall { from: f.from.max(reference), ..f }),
+			None if new < reference => Some(Fall { from: reference, since: first }),
+			None => None,
+		};
+		Quote { fall, ..accept }
+	};
 	if spot_agrees(reference, new, spot()) {
-		return (accept, Outcome::Corroborated);
+		let first = q.held.filter(|h| mid(h.low, h.high) < reference).map_or(now, |h| h.since);
+		return (accept_jump(first), Outcome::Corroborated);
 	}
 	let same_way = |h: &Held| (mid(h.low, h.high) < reference) == (new < reference);
 	// A feed made after the hold began, near the new ends: a feeder said it again.
 	let restated =
 		|h: &Held| fresh.iter().any(|(price, fed)| *fed > h.at && divergence(*price, new) <= jump);
 	match q.held {
-		Some(h) if same_way(&h) && h.since < now && restated(&h) => (accept, Outcome::Confirmed),
+		Some(h) if same_way(&h) && h.since < now && restated(&h) => {
+			(accept_jump(h.since), Outcome::Confirmed)
+		},
 		Some(h) if same_way(&h) => {
 			(Quote { at, held: Some(Held { low, high, ..h }), ..q }, Outcome::Held)
 		},
@@ -340,7 +450,7 @@ mod tests {
 	const JUMP: Permill = Permill::from_percent(5);
 	const HOLD: u32 = 3;
 	fn accepted(p: u32, at: u64) -> Quote {
-		Quote { low: px(p), high: px(p), at, held: None, disputed: None }
+		Quote { low: px(p), high: px(p), at, held: None, disputed: None, fall: None }
 	}
 	/// Block `now` (6 s blocks): every feed of `prices` made in it, combined.
 	fn feed(q: Option<Quote>, prices: &[u32], now: u32, spot: Option<u32>) -> (Quote, Outcome) {
@@ -391,9 +501,11 @@ mod tests {
 		// Same block: still held (one block's feeds are one observation).
 		let (q, o) = feed(Some(held), &[79, 80, 100], 10, None);
 		assert_eq!((o, q.held.map(|h| h.since)), (Outcome::Held, Some(10)));
-		// A later block further down (a crash in steps): accepted, not held again.
+		// A later block further down (a crash in steps): accepted, not held again; its wait
+		// runs from the block it was first fed in.
 		let (q, o) = feed(Some(held), &[70], 11, None);
-		assert_eq!((o, q), (Outcome::Confirmed, accepted(70, 66_000)));
+		let fall = Some(Fall { from: px(100), since: 10 });
+		assert_eq!((o, q), (Outcome::Confirmed, Quote { fall, ..accepted(70, 66_000) }));
 		// Back near the accepted price: dropped.
 		let (q, o) = feed(Some(held), &[99], 11, None);
 		assert_eq!((o, q), (Outcome::Dropped(px(80)), accepted(99, 66_000)));
@@ -454,24 +566,24 @@ mod tests {
 		assert_eq!(held.bounds(10, HOLD), (px(52_000), px(60_000)));
 		// A liquidation values the collateral at 52,000 / 0.8867 = 58,644.41..., rounded up:
 		// a position at health 0.8867 at the held price is at 1 there, not liquidatable.
-		let (low, high) = held.liquidation_bounds(10, HOLD, || Some(bound));
+		let (low, high) = held.liquidation_bounds(10, HOLD, |_| Some(bound));
 		assert_eq!(low, px(52_000));
 		assert_eq!(high, FixedU128::from_inner(58_644_411_864_215_630_991_317));
 		assert!(bound.saturating_mul(high) >= px(52_000));
 		// A bound of 1 reads the held price; one that would read above the accepted price,
 		// or none (no market), the span.
 		assert_eq!(
-			held.liquidation_bounds(10, HOLD, || Some(FixedU128::one())),
+			held.liquidation_bounds(10, HOLD, |_| Some(FixedU128::one())),
 			(px(52_000), px(52_000))
 		);
 		assert_eq!(
-			held.liquidation_bounds(10, HOLD, || Some(FixedU128::from_rational(1, 2))),
+			held.liquidation_bounds(10, HOLD, |_| Some(FixedU128::from_rational(1, 2))),
 			(px(52_000), px(60_000))
 		);
-		assert_eq!(held.liquidation_bounds(10, HOLD, || None), (px(52_000), px(60_000)));
+		assert_eq!(held.liquidation_bounds(10, HOLD, |_| None), (px(52_000), px(60_000)));
 		// Accepted `HOLD` blocks later: the held price, the bound not asked for.
 		let asked = core::cell::Cell::new(false);
-		let ask = || {
+		let ask = |_| {
 			asked.set(true);
 			Some(bound)
 		};
@@ -480,6 +592,147 @@ mod tests {
 		let rise = feed(Some(accepted(60_000, 0)), &[70_000], 10, None).0;
 		assert_eq!(rise.liquidation_bounds(10, HOLD, ask), (px(60_000), px(70_000)));
 		assert!(!asked.get());
+	}
+
+	/// XBTC's market (threshold 78%, bonus 8%) with the guard's jump as the least further fall.
+	fn xbtc(depth: Permill) -> Option<FixedU128> {
+		Some(severity_bound(Permill::from_percent(78), Permill::from_percent(8), depth.max(JUMP)))
+	}
+
+	/// The cascade benchmark's wick: 60,000, then 56,000 held (the pool not yet followed),
+	/// 52,800 corroborated by the pool, 55,000, 57,500. For `HOLD` blocks from the first fed
+	/// fall a liquidation's health reads XBTC divided by the gate (the bound for the fall's
+	/// own depth), so only what the fall sinks below it is liquidatable; the ends (what is
+	/// seized) and borrowing read the accepted price at once.
+	#[test]
+	fn an_accepted_fall_gates_liquidation_below_the_bound_until_its_wait_ends() {
+		let q = feed(Some(accepted(60_000, 0)), &[56_000], 10, Some(60_000)).0;
+		assert!(q.held.is_some() && q.fall.is_none());
+		// While held, the held fall's own ends; no gate on top.
+		assert_eq!(q.fall_gate(10, HOLD, xbtc), None);
+		let (q, o) = feed(Some(q), &[52_800], 11, Some(52_816));
+		assert_eq!(o, Outcome::Corroborated);
+		assert_eq!(q.fall, Some(Fall { from: px(60_000), since: 10 }));
+		assert_eq!(q.bounds(11, HOLD), (px(52_800), px(52_800)));
+		assert_eq!(q.liquidation_bounds(11, HOLD, xbtc), (px(52_800), px(52_800)));
+		// Depth 12%: gate 0.78 × 1.08 / 0.88 = 0.9572...: health 0.96 at 52,800 waits, 0.95
+		// does not.
+		let gate = q.fall_gate(11, HOLD, xbtc).unwrap();
+		assert_eq!(gate, FixedU128::from_inner(957_272_727_272_727_272));
+		assert!(FixedU128::from_rational(96, 100) / gate >= FixedU128::one());
+		assert!(FixedU128::from_rational(95, 100) / gate < FixedU128::one());
+		// 55,000 next block: within the jump, accepted; the wait goes on at its depth (8.3%).
+		let (q, o) = feed(Some(q), &[55_000], 12, Some(55_000));
+		assert_eq!((o, q.fall), (Outcome::Accepted, Some(Fall { from: px(60_000), since: 10 })));
+		let gate = xbtc(divergence(px(55_000), px(60_000))).unwrap();
+		assert_eq!(q.fall_gate(12, HOLD, xbtc), Some(gate));
+		// `HOLD` blocks after the first fed fall: no gate, the bound not asked for.
+		assert_eq!(q.fall_gate(13, HOLD, |_| panic!()), None);
+		let (q, _) = feed(Some(q), &[57_500], 13, Some(57_500));
+		assert_eq!(q.fall, None);
+	}
+
+	/// A crash's steps in a row keep the wait of the first (never extended) and the price
+	/// before it; a fall deep enough that the bound reaches 1 gates nothing; the gate never
+	/// reads the collateral above the price before the fall; a fall accepted at once (the pool
+	/// ahead of the feeds) waits from its own block.
+	#[test]
+	fn falls_in_a_row_keep_the_first_wait_and_a_deep_one_gates_nothing() {
+		let (q, o) = feed(Some(accepted(60_000, 0)), &[52_000], 10, Some(52_000));
+		assert_eq!(
+			(o, q.fall),
+			(Outcome::Corroborated, Some(Fall { from: px(60_000), since: 10 }))
+		);
+		let (q, _) = feed(Some(q), &[44_000], 11, Some(44_000));
+		assert_eq!(q.fall, Some(Fall { from: px(60_000), since: 10 }));
+		// 26.7% below 60,000: 0.8424 / 0.733 > 1, so the bound is 1: no gate.
+		assert_eq!(q.fall_gate(11, HOLD, xbtc), None);
+		// A small bound is raised to 44,000 / 60,000: the collateral read at 60,000 at most.
+		let gate = q.fall_gate(11, HOLD, |_| Some(FixedU128::from_rational(1, 2))).unwrap();
+		let read = px(44_000) / gate;
+		assert!(
+			read <= px(60_000) && read > FixedU128::from_rational(59_999_999, 1_000),
+			"{read:?}"
+		);
+		// A rise beyond the jump during the wait keeps it (and its first block).
+		let (q, o) = feed(Some(q), &[50_000], 12, Some(50_000));
+		assert_eq!((o, q.fall.map(|f| f.since)), (Outcome::Corroborated, Some(10)));
+		// A later fall after the wait: a new one, from the price then.
+		let (q, _) = feed(Some(q), &[50_000], 14, Some(50_000));
+		assert_eq!(q.fall, None);
+		let (q, _) = feed(Some(q), &[45_000], 15, Some(45_000));
+		assert_eq!(q.fall, Some(Fall { from: px(50_000), since: 15 }));
+		assert!(q.fall_gate(15, HOLD, xbtc).is_some());
+		// A rise held during the wait: a jump held, no gate (the span is read).
+		let (q, o) = feed(Some(q), &[60_000], 16, None);
+		assert_eq!((o, q.fall_gate(16, HOLD, xbtc)), (Outcome::Held, None));
+	}
+
+	/// A dispute ends no wait; the gate is raised to keep the disputed upper end, divided by
+	/// it, at most the price before the fall.
+	#[test]
+	fn a_dispute_ends_no_fall_wait() {
+		let q = feed(Some(accepted(60_000, 0)), &[52_800], 10, Some(52_800)).0;
+		let gate = q.fall_gate(10, HOLD, xbtc).unwrap();
+		let disputed = |low: u32, high: u32| Quote {
+			disputed: Some(Dispute { low: px(low), high: px(high), at: 66_000 }),
+			..q
+		};
+		assert_eq!(disputed(50_000, 53_000).fall_gate(11, HOLD, xbtc), Some(gate));
+		let raised = disputed(50_000, 59_000).fall_gate(11, HOLD, xbtc).unwrap();
+		assert!(raised > gate && px(59_000) / raised <= px(60_000));
+		assert_eq!(disputed(50_000, 61_000).fall_gate(11, HOLD, xbtc), None);
+		// Once the wait ends, none.
+		assert_eq!(disputed(50_000, 53_000).fall_gate(13, HOLD, xbtc), None);
+	}
+
+	proptest::proptest! {
+		/// Whatever the accepted ends, the price before a fall, the block and the bound: the
+		/// gate is the bound, raised to keep the collateral read at most the price before the
+		/// fall, below 1; none once the wait is over or above the price before the fall; the
+		/// ends a liquidation sizes its seizure at stay the accepted ones.
+		#[test]
+		fn an_accepted_fall_gates_at_the_bound_and_never_above_the_price_before_it(
+			accepted_low in 1_000u32..100_000,
+			accepted_gap in 0u32..2_000,
+			from in 1_000u32..150_000,
+			now in 10u32..20,
+			bound in 1u128..=1_100_000_000_000_000_000,
+		) {
+			let quote = Quote {
+				low: px(accepted_low),
+				high: px(accepted_low + accepted_gap),
+				at: 0,
+				held: None,
+				disputed: None,
+				fall: Some(Fall { from: px(from), since: 10 }),
+			};
+			let bound = FixedU128::from_inner(bound);
+			let (low, high) = quote.bounds(now, HOLD);
+			proptest::prop_assert_eq!(quote.liquidation_bounds(now, HOLD, |_| Some(bound)), (low, high));
+			let gate = quote.fall_gate(now, HOLD, |_| Some(bound));
+			if now >= 10 + HOLD || quote.mid() >= px(from) {
+				proptest::prop_assert_eq!(gate, None);
+			} else if let Some(gate) = gate {
+				proptest::prop_assert!(gate >= bound && gate < FixedU128::one());
+				// The collateral read: its high end over the gate, at most the price before.
+				let read = multiply_by_rational_with_rounding(
+					high.into_inner(),
+					FixedU128::DIV,
+					gate.into_inner(),
+					Rounding::Down,
+				)
+				.unwrap();
+				proptest::prop_assert!(read <= px(from).into_inner());
+				if gate > bound {
+					// Raised only as far as the price before the fall needs (to a unit).
+					let from = px(from).into_inner();
+					proptest::prop_assert!(read + from / 1_000_000_000_000 >= from);
+				}
+			} else {
+				proptest::prop_assert!(bound >= FixedU128::one() || high >= px(from));
+			}
+		}
 	}
 
 	proptest::proptest! {
@@ -506,10 +759,11 @@ mod tests {
 					at: 0,
 				}),
 				disputed: None,
+				fall: None,
 			};
 			let bound = FixedU128::from_inner(bound);
 			let (low, high) = quote.bounds(10, HOLD);
-			let (liq_low, liq_high) = quote.liquidation_bounds(10, HOLD, || Some(bound));
+			let (liq_low, liq_high) = quote.liquidation_bounds(10, HOLD, |_| Some(bound));
 			proptest::prop_assert_eq!(liq_low, low);
 			proptest::prop_assert!(low <= liq_high && liq_high <= high);
 			let h = quote.held.unwrap();
@@ -536,6 +790,52 @@ mod tests {
 		}
 	}
 
+	proptest::proptest! {
+		/// Whatever the accepted ends, the price before a fall, the block and the bound: a
+		/// liquidation reads the debt at the accepted low end and the collateral between the
+		/// accepted high end and the price before the fall, at the lowest price at which a
+		/// position at the bound's health at the accepted price is not liquidatable (unless
+		/// one of them caps it), and at the accepted price once the wait is over.
+		#[test]
+		fn an_accepted_fall_is_read_within_the_price_before_it_and_exactly_at_the_bound(
+			accepted_low in 1_000u32..100_000,
+			accepted_gap in 0u32..2_000,
+			from in 1_000u32..150_000,
+			now in 10u32..20,
+			bound in 1u128..=1_000_000_000_000_000_000,
+		) {
+			let quote = Quote {
+				low: px(accepted_low),
+				high: px(accepted_low + accepted_gap),
+				at: 0,
+				held: None,
+				disputed: None,
+				fall: Some(Fall { from: px(from), since: 10 }),
+			};
+			let bound = FixedU128::from_inner(bound);
+			let (low, high) = quote.bounds(now, HOLD);
+			let (liq_low, liq_high) = quote.liquidation_bounds(now, HOLD, |_| Some(bound));
+			proptest::prop_assert_eq!(liq_low, low);
+			proptest::prop_assert!(liq_high >= high && liq_high <= high.max(px(from)));
+			if now >= 10 + HOLD || quote.mid() >= px(from) {
+				proptest::prop_assert_eq!((liq_low, liq_high), (low, high));
+			} else if liq_high > high && liq_high < px(from) {
+				let at = |p: FixedU128| {
+					multiply_by_rational_with_rounding(
+						bound.into_inner(),
+						p.into_inner(),
+						high.into_inner(),
+						Rounding::Down,
+					)
+					.unwrap()
+				};
+				proptest::prop_assert!(at(liq_high) >= FixedU128::DIV);
+				let below = FixedU128::from_inner(liq_high.into_inner() - 1);
+				proptest::prop_assert!(at(below) < FixedU128::DIV);
+			}
+		}
+	}
+
 	impl Quote {
 		fn with_disputed(self) -> Self {
 			Quote { disputed: Some(Dispute { low: px(90), high: px(120), at: self.at }), ..self }
@@ -551,7 +851,7 @@ mod tests {
 			disputed: Some(Dispute { low: px(90), high: px(120), at: 6_000 }),
 			..accepted(100, 0)
 		};
-		assert_eq!(q.liquidation_bounds(2, HOLD, || Some(px(1))), (px(90), px(120)));
+		assert_eq!(q.liquidation_bounds(2, HOLD, |_| Some(px(1))), (px(90), px(120)));
 		assert_eq!(q.bounds(2, HOLD), (px(90), px(120)));
 		assert_eq!((q.fed_at(), accepted(100, 0).fed_at()), (6_000, 0));
 		// Both fresh ends below the accepted price (a crash, one feeder a step behind): a
@@ -560,7 +860,7 @@ mod tests {
 			disputed: Some(Dispute { low: px(70), high: px(85), at: 12_000 }),
 			..accepted(100, 0)
 		};
-		assert_eq!(crash.liquidation_bounds(2, HOLD, || Some(px(1))), (px(70), px(85)));
+		assert_eq!(crash.liquidation_bounds(2, HOLD, |_| Some(px(1))), (px(70), px(85)));
 		assert_eq!(crash.bounds(2, HOLD), (px(70), px(100)));
 		// A fall to 80 held before the dispute: the dispute lifts no hold. A liquidation reads
 		// the collateral at the higher of the disputed end and the hold's severity price
@@ -568,18 +868,18 @@ mod tests {
 		let held =
 			Quote { held: Some(Held { low: px(80), high: px(80), since: 1, at: 6_000 }), ..crash };
 		let (low, high) =
-			held.liquidation_bounds(2, HOLD, || Some(FixedU128::from_rational(9, 10)));
+			held.liquidation_bounds(2, HOLD, |_| Some(FixedU128::from_rational(9, 10)));
 		assert_eq!(low, px(70));
 		assert!(high > FixedU128::from_rational(888, 10) && high < px(89), "{high:?}");
 		assert_eq!(held.bounds(2, HOLD), (px(70), px(100)));
-		assert_eq!(held.liquidation_bounds(1 + HOLD, HOLD, || Some(px(1))), (px(70), px(85)));
+		assert_eq!(held.liquidation_bounds(1 + HOLD, HOLD, |_| Some(px(1))), (px(70), px(85)));
 		// A held rise (to 120) under a dispute keeps the debt's accepted end for a liquidation.
 		let rise = Quote {
 			held: Some(Held { low: px(120), high: px(120), since: 1, at: 6_000 }),
 			disputed: Some(Dispute { low: px(110), high: px(125), at: 12_000 }),
 			..accepted(100, 0)
 		};
-		assert_eq!(rise.liquidation_bounds(2, HOLD, || Some(px(1))), (px(100), px(125)));
+		assert_eq!(rise.liquidation_bounds(2, HOLD, |_| Some(px(1))), (px(100), px(125)));
 	}
 
 	#[test]

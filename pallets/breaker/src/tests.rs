@@ -519,6 +519,54 @@ fn a_held_fall_liquidates_at_once_only_what_it_sinks_below_the_severity_bound() 
 	});
 }
 
+/// #26's wick: a fall the pool corroborated was accepted at once and every position below 1
+/// at the fallen price liquidated in that block, though the price came back within a few
+/// (the cascade benchmark's wick: 24 such, with the breaker as without). For `max_hold_blocks`
+/// from the fall's first feed a liquidation is now gated: whether a position is liquidatable
+/// reads the collateral divided by the severity bound for a further fall as deep as this one
+/// (at least the mock's 10% jump); the ends (what is seized) stay the price.
+#[test]
+fn an_accepted_fall_gates_liquidation_for_max_hold_blocks_from_its_first_feed() {
+	new_test_ext().execute_with(|| {
+		let liquidation =
+			|asset| Breaker::liquidation_bounds(&asset).map(|(low, high, _)| (low, high)).unwrap();
+		combine(1, &[100.0, 100.0, 100.0], 6_000);
+		Breaker::combine(&2, [(fx(100.0), 6_000); 3], 6_000, EXPIRES);
+		assert_eq!(Breaker::liquidation_gate(&1), None);
+		// −20% in block 2, the pool already there: corroborated, accepted at once.
+		MockDex::set(1, fx(80.0));
+		MockDex::set(2, fx(80.0));
+		combine(2, &[80.0, 80.0, 80.0], 12_000);
+		Breaker::combine(&2, [(fx(80.0), 12_000); 3], 12_000, EXPIRES);
+		assert_eq!((ends(), liquidation(1)), ((fx(80.0), fx(80.0)), (fx(80.0), fx(80.0))));
+		// The mock's market (78%, 8%) after a 20% fall: 0.8424 / 0.8 = 1.053, no room: a
+		// fall this deep gates nothing.
+		assert_eq!(Breaker::liquidation_gate(&1), None);
+		// A shallower one: 12% from 100 (accepted back at 100 first, three blocks on).
+		for (block, at) in [(3, 18_000), (6, 36_000)] {
+			MockDex::set(1, fx(100.0));
+			combine(block, &[100.0, 100.0, 100.0], at);
+		}
+		assert_eq!((ends(), Breaker::liquidation_gate(&1)), ((fx(100.0), fx(100.0)), None));
+		MockDex::set(1, fx(88.0));
+		combine(7, &[88.0, 88.0, 88.0], 42_000);
+		// 0.8424 / 0.88 = 0.9572...
+		let gate = FixedU128::from_inner(957_272_727_272_727_272);
+		assert_eq!(Breaker::liquidation_gate(&1), Some(gate));
+		assert_eq!(liquidation(1), (fx(88.0), fx(88.0)));
+		// An asset without a market has none.
+		assert_eq!(Breaker::liquidation_gate(&2), None);
+		// Blocks 8 and 9 (no new feed, or one within the jump): still gated; block 10, three
+		// after the first feed: none.
+		System::set_block_number(8);
+		assert_eq!(Breaker::liquidation_gate(&1), Some(gate));
+		combine(9, &[90.0, 90.0, 90.0], 54_000);
+		assert!(Breaker::liquidation_gate(&1).is_some_and(|g| g < gate));
+		System::set_block_number(10);
+		assert_eq!(Breaker::liquidation_gate(&1), None);
+	});
+}
+
 /// #26, found by the cascade benchmark's `crash-lagging-feeder`: orml combines at every feed,
 /// so a block's first feed met the others' older ones. With three feeders, the third a block
 /// late, that partial median (the previous block's step) was accepted as corroborated by the

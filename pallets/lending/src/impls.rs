@@ -273,6 +273,13 @@ impl<T: Config> Pallet<T> {
 		pricing: Pricing<'_, T::AssetId>,
 	) -> Result<Health, Error<T>> {
 		let (mut collateral_value, mut borrow_limit, mut liquidation_value) = (0u128, 0u128, 0u128);
+		// Whether a liquidation may act (`factor`) reads each collateral the source gates (an
+		// accepted fall's wait, `PriceSource::liquidation_gate`) at its value divided by the
+		// gate, and a debt of that same asset likewise (a looped position nets): only what the
+		// fall sank below the gate is liquidatable. `liquidation_value` and `debt_value` stay
+		// at the price: they size what a liquidation repays and seizes.
+		let (mut gated_liquidation, mut gated_debt) = (0u128, 0u128);
+		let mut gates: alloc::vec::Vec<(T::AssetId, FixedU128)> = alloc::vec::Vec::new();
 		// Where a price has two ends (feeds that differ, a jump the breaker holds), a
 		// liquidation takes the ends that favour the borrower and everything else the ends
 		// that favour the protocol: uncertainty never lets a borrow out nor a liquidation in.
@@ -325,11 +332,20 @@ impl<T: Config> Pallet<T> {
 				)
 				.or_err::<T>()?;
 			}
-			liquidation_value = math::add(
-				liquidation_value,
-				math::mul_permill(value, market.params.liquidation_threshold, Rounding::Down)?,
-			)
-			.or_err::<T>()?;
+			let threshold = market.params.liquidation_threshold;
+			let counted = math::mul_permill(value, threshold, Rounding::Down)?;
+			liquidation_value = math::add(liquidation_value, counted).or_err::<T>()?;
+			let gate = if borrowers_end { T::Prices::liquidation_gate(&s.asset) } else { None };
+			let gated = match gate {
+				Some(gate) => {
+					gates.push((s.asset, gate));
+					// An overflow reads no gate (the protocol's side).
+					let value = math::div(value, gate, Rounding::Down).unwrap_or(value).max(value);
+					math::mul_permill(value, threshold, Rounding::Down)?
+				},
+				None => counted,
+			};
+			gated_liquidation = math::add(gated_liquidation, gated).or_err::<T>()?;
 		}
 		let mut debt_value = 0u128;
 		for b in positions.borrows.iter() {
@@ -347,15 +363,22 @@ impl<T: Config> Pallet<T> {
 			// collateral's end): a looped position is neither helped nor hurt by the spread.
 			let pledged = positions.supplies.iter().any(|s| s.collateral && s.asset == b.asset);
 			let price = if borrowers_end != pledged { low } else { high };
-			debt_value =
-				math::add(debt_value, math::value(debt, price, Rounding::Up)?).or_err::<T>()?;
+			let value = math::value(debt, price, Rounding::Up)?;
+			debt_value = math::add(debt_value, value).or_err::<T>()?;
+			let gated = match gates.iter().find(|(asset, _)| pledged && *asset == b.asset) {
+				Some((_, gate)) => {
+					math::div(value, *gate, Rounding::Up).unwrap_or(value).max(value)
+				},
+				None => value,
+			};
+			gated_debt = math::add(gated_debt, gated).or_err::<T>()?;
 		}
 		Ok(Health {
 			collateral_value,
 			borrow_limit,
 			liquidation_value,
 			debt_value,
-			factor: math::health_factor(liquidation_value, debt_value),
+			factor: math::health_factor(gated_liquidation, gated_debt),
 		})
 	}
 

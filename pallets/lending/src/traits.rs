@@ -57,6 +57,15 @@ pub trait PriceSource<AssetId> {
 	) -> Result<(FixedU128, FixedU128), PriceError> {
 		Self::bounds_within(asset, max_age_ms)
 	}
+
+	/// The gate, in `(0, 1)`, of a liquidation against `asset` as collateral (the breaker's
+	/// wait after an accepted fall; `None`: no gate). Whether a position is liquidatable reads
+	/// the collateral at its liquidation end divided by it (and a debt of the same asset
+	/// alike), so only positions below the gate are; what a liquidation seizes is sized at the
+	/// liquidation end itself.
+	fn liquidation_gate(_asset: &AssetId) -> Option<FixedU128> {
+		None
+	}
 }
 
 /// An oracle's latest value for an asset with the time (ms) it was fed: what orml's
@@ -77,6 +86,11 @@ pub trait TimestampedPrices<AssetId> {
 	/// source narrows them ([`PriceSource::liquidation_bounds`]).
 	fn timestamped_liquidation_bounds(asset: &AssetId) -> Option<(FixedU128, FixedU128, u64)> {
 		Self::timestamped_bounds(asset)
+	}
+
+	/// [`PriceSource::liquidation_gate`].
+	fn liquidation_gate(_asset: &AssetId) -> Option<FixedU128> {
+		None
 	}
 }
 
@@ -121,6 +135,10 @@ where
 	) -> Result<(FixedU128, FixedU128), PriceError> {
 		let quote = Oracle::timestamped_liquidation_bounds(asset).ok_or(PriceError::Missing)?;
 		Self::checked(quote, max_age_ms)
+	}
+
+	fn liquidation_gate(asset: &AssetId) -> Option<FixedU128> {
+		Oracle::liquidation_gate(asset)
 	}
 }
 

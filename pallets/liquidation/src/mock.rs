@@ -208,6 +208,9 @@ pub struct MockBreakerState {
 	pub held: Vec<AssetId>,
 	/// Assets whose latest fresh feeds disagree.
 	pub disputed: Vec<AssetId>,
+	/// Gates of a liquidation against collaterals in an accepted fall's wait (the runtime's
+	/// breaker sets them for `max_hold_blocks` after a fall beyond its jump; here a test).
+	pub liquidation_gates: BTreeMap<AssetId, FixedU128>,
 }
 
 /// A circuit breaker whose levels tests set (the real one is tested in `pallet-breaker` and,
@@ -239,6 +242,13 @@ impl MockBreaker {
 	}
 	pub fn is_held(asset: AssetId) -> bool {
 		BREAKER.with(|b| b.borrow().held.contains(&asset))
+	}
+	/// Gates a liquidation against `asset` as collateral by `gate` (`None`: no gate).
+	pub fn gate(asset: AssetId, gate: Option<FixedU128>) {
+		BREAKER.with(|b| match gate {
+			Some(gate) => b.borrow_mut().liquidation_gates.insert(asset, gate),
+			None => b.borrow_mut().liquidation_gates.remove(&asset),
+		});
 	}
 	pub fn set_volatility(asset: AssetId, annualised: FixedU128) {
 		BREAKER.with(|b| b.borrow_mut().volatility.insert(asset, annualised));
@@ -300,6 +310,9 @@ impl MockOracle {
 impl TimestampedPrices<AssetId> for MockOracle {
 	fn timestamped_price(asset: &AssetId) -> Option<(FixedU128, u64)> {
 		PRICES.with(|p| p.borrow().get(asset).copied())
+	}
+	fn liquidation_gate(asset: &AssetId) -> Option<FixedU128> {
+		BREAKER.with(|b| b.borrow().liquidation_gates.get(asset).copied())
 	}
 }
 

@@ -85,6 +85,9 @@ enum Op {
 	Dispute(usize),
 	/// The breaker throttles a collateral's DEX sales to a value per block (None: opens it).
 	Throttle(usize, Option<u128>),
+	/// An accepted fall's wait gates liquidation against a collateral (per mille; None: no
+	/// gate), until time advances (a wait lasts a few blocks at most).
+	Gate(usize, Option<u32>),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -124,6 +127,18 @@ fn throttled_op() -> impl Strategy<Value = Op> {
 		// A collateral's fall (BTC or MEME), deep enough to put both borrowers below 1.
 		2 => (1..3usize, 50u32..95).prop_map(|(a, p)| Op::Price(a, p)),
 		1 => (b, 0..2usize, 1u32..=100).prop_map(|(b, d, p)| Op::Repay(b, d, p)),
+	]
+}
+
+/// [`op`] with the breaker gating liquidation after a collateral's fall (its wait: a gate
+/// between XBTC's 0.887 and 1) and falls that put the borrowers near and below 1.
+fn gated_op() -> impl Strategy<Value = Op> {
+	let b = 0..BORROWERS.len();
+	prop_oneof![
+		6 => op(),
+		3 => (0..2usize, prop::option::of(850u32..1_000)).prop_map(|(c, g)| Op::Gate(c, g)),
+		3 => b.prop_map(Op::Settle),
+		3 => (1..3usize, 75u32..100).prop_map(|(a, p)| Op::Price(a, p)),
 	]
 }
 
@@ -176,6 +191,8 @@ struct Counts {
 	held_refused: u32,
 	/// Liquidations (settlements, keepers', takes) of a pair with a disputed price.
 	disputed_liquidated: u32,
+	/// Liquidating calls refused on an account below 1 that a fall's gate lets wait.
+	gated_waited: u32,
 	/// The treasury's sales of its holdings to cover a shortfall.
 	treasury_sold: u32,
 	/// Liquidatable positions with room left in their collateral's cap and another borrower
@@ -237,6 +254,13 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 					MockBreaker::hold([USD, BTC, MEME, ETH][a]);
 					None
 				},
+				Op::Gate(c, gate) => {
+					MockBreaker::gate(
+						COLLATERALS[c],
+						gate.map(|g| FixedU128::from_rational(g.into(), 1_000)),
+					);
+					None
+				},
 				Op::Throttle(c, cap) => {
 					match cap {
 						Some(cap) => MockBreaker::throttle(COLLATERALS[c], cap),
@@ -249,6 +273,7 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 					System::set_block_number(System::block_number() + 1);
 					for asset in [USD, BTC, MEME, ETH] {
 						MockBreaker::release(asset);
+						MockBreaker::gate(asset, None);
 					}
 					refresh();
 					None
@@ -449,6 +474,9 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 						c.healthy_refused += 1;
 					} else {
 						c.other_refused += 1;
+						if grace.is_some_and(|h| !h.is_liquidatable()) && liquidates {
+							c.gated_waited += 1;
+						}
 					}
 				},
 				Ok(_) => {
@@ -456,6 +484,13 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 						!healthy || !liquidates,
 						"a healthy account was liquidated: {:?}",
 						health
+					);
+					// Nor one a fall's gate lets wait (its health as a liquidation reads it,
+					// each gated collateral divided by its gate, at least 1).
+					prop_assert!(
+						grace.is_none_or(|h| h.is_liquidatable()) || !liquidates,
+						"a position a fall's gate lets wait was liquidated: {:?}",
+						grace
 					);
 					// What left the borrower's collateral, and the debt accounted for.
 					let mut taken: BTreeMap<AssetId, u128> = BTreeMap::new();
@@ -915,6 +950,21 @@ fn random_liquidations_touch_no_healthy_account_and_lose_no_unit_when_throttled(
 	assert!(c.dex > 0, "no DEX settlement: {c:?}");
 	assert!(c.stale_ahead > 0, "no sale with a stale entry ahead of it: {c:?}");
 	assert!(c.queue_waits > 0, "no sale waited behind the queue: {c:?}");
+}
+
+/// The same properties with an accepted fall's wait gating liquidation (#26's wick): no
+/// route liquidates a position whose health, each gated collateral divided by its gate, is at
+/// least 1, and the rest hold as without it.
+#[test]
+fn random_liquidations_touch_no_healthy_account_nor_one_a_fall_gate_lets_wait() {
+	// Both collaterals gated and a fall that leaves the borrowers between the gate and 1.
+	let gated =
+		[Op::Gate(0, Some(957)), Op::Gate(1, Some(957)), Op::Price(1, 90), Op::Price(2, 90)];
+	let Some(c) = run_draws(edge_setup(), gated_op(), 60, &gated) else {
+		return;
+	};
+	assert!(c.gated_waited > 0, "no liquidation waited for a fall's gate: {c:?}");
+	assert!(c.dex + c.keeper + c.backstop > 0, "nothing liquidated: {c:?}");
 }
 
 /// Found by the soak (seed 104): a disputed collateral (BTC) beside a dust one (1 MEME) was

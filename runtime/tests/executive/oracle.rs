@@ -593,3 +593,93 @@ fn a_held_fall_settles_at_once_what_it_sinks_below_the_severity_bound() {
 		every_try_state();
 	})
 }
+
+/// #26's wick: a fall the pool corroborated was accepted at once, and every position below 1
+/// at the fallen price was liquidated in its block, though the price came back within a few
+/// (the cascade benchmark's wick: 24 such, with the breaker as without). For the guard's
+/// `max_hold_blocks` (3) from a fall's first feed, whether a position is liquidatable now
+/// reads the collateral divided by the severity bound for a further fall as deep (12%: 0.78 ×
+/// 1.08 / 0.88 = 0.957): the deep ones go at once, by every route; the marginal ones wait, and
+/// are liquidated when the wait ends if the price has not come back. What is seized is sized
+/// at the price.
+///
+/// Bob sells 1.35 XBTC into the pool (spot ≈ 52,600); in the next block Alice feeds 52,800
+/// (−12%), accepted at once. Eve (43,500 USDM on 1 XBTC: health 0.947 there) is settled in
+/// that block; Ferdie (41,500: 0.992) is refused by `settle` and a keeper until the third
+/// block after the feed, then settled.
+#[test]
+fn an_accepted_fall_settles_the_deep_positions_at_once_and_the_marginal_after_its_wait() {
+	genesis("development").execute_with(|| {
+		use pallet_liquidation::{Event as Liq, Route};
+		use Sr25519Keyring::{Alice, Bob, Charlie, Dave};
+		let (eve, ferdie) = eve_and_ferdie_borrow(43_500 * UNIT, 41_500 * UNIT);
+		let (usdm, xbtc) = (AssetKind::WithId(USDM), AssetKind::WithId(XBTC));
+		let dump = RuntimeCall::AssetConversion(
+			pallet_asset_conversion::Call::swap_exact_tokens_for_tokens {
+				path: vec![Box::new(xbtc), Box::new(usdm)],
+				amount_in: 135 * UNIT / 100,
+				amount_out_min: 1,
+				send_to: account(Bob),
+				keep_alive: true,
+			},
+		);
+		assert_ok!(block(vec![signed(Bob, dump)])[0].expect("valid"));
+		let not_liquidatable: DispatchError =
+			pallet_liquidation::Error::<Runtime>::NotLiquidatable.into();
+		let results = block(vec![
+			signed(Alice, prices(52_800)),
+			signed(Bob, settle(&eve)),
+			signed(Charlie, settle(&ferdie)),
+			signed(Dave, keeper_liquidates(&ferdie)),
+		]);
+		assert_ok!(results[0].expect("valid"));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			RuntimeEvent::Breaker(pallet_breaker::Event::PriceCorroborated { asset: XBTC, .. })
+		)));
+		assert_eq!(Breaker::held_price(&XBTC), None);
+		// Borrowing and the seizure's price read 52,800 at once.
+		let at = |(low, high, _): (Price, Price, u64)| (low, high);
+		let fallen = (Price::from_u32(52_800), Price::from_u32(52_800));
+		assert_eq!(Breaker::bounds(&XBTC).map(at), Some(fallen));
+		assert_eq!(Breaker::liquidation_bounds(&XBTC).map(at), Some(fallen));
+		let gate = Breaker::liquidation_gate(&XBTC).expect("a fall's wait");
+		assert_eq!(gate, Price::from_inner(957_272_727_272_727_272));
+		assert_eq!(Breaker::asset_breaker(&XBTC).liquidation_gate, Some(gate));
+		assert_ok!(results[1].expect("valid"));
+		assert_eq!(results[2].expect("valid"), Err(not_liquidatable));
+		assert_eq!(results[3].expect("valid"), Err(not_liquidatable));
+		let settled = |who: &AccountId| {
+			events().into_iter().find_map(|e| match e {
+				RuntimeEvent::Liquidation(Liq::Settled {
+					borrower,
+					route,
+					repaid,
+					collateral_due,
+					discount,
+					..
+				}) if &borrower == who => Some((route, repaid, collateral_due, discount)),
+				_ => None,
+			})
+		};
+		// Eve's seizure is sized at 52,800 (to a unit), not at the gate's price.
+		let (route, repaid, due, discount) = settled(&eve).expect("Eve settled");
+		assert_eq!(route, Route::Dex);
+		let expected = repaid as f64 * (1.0 + f64::from(discount.deconstruct()) / 1e6) / 52_800.0;
+		assert!((due as f64 - expected).abs() <= 1.0, "{due} vs {expected}");
+		// Ferdie is below 1 at the price, above it through the gate.
+		let strict = margincall_runtime::Lending::account_health(&ferdie).unwrap().factor;
+		assert!(strict < Price::from_u32(1) && strict > gate, "{strict:?}");
+		// Two more blocks at 52,800: still waiting; the third after the feed: settled.
+		for _ in 0..2 {
+			let results =
+				block(vec![signed(Alice, prices(52_800)), signed(Charlie, settle(&ferdie))]);
+			assert_eq!(results[1].expect("valid"), Err(not_liquidatable));
+		}
+		let results = block(vec![signed(Alice, prices(52_800)), signed(Charlie, settle(&ferdie))]);
+		assert_ok!(results[1].expect("valid"));
+		assert_eq!(Breaker::liquidation_gate(&XBTC), None);
+		assert!(settled(&ferdie).is_some());
+		every_try_state();
+	})
+}
