@@ -111,6 +111,7 @@ mod benchmarks {
 				held: None,
 				disputed: None,
 				fall: None,
+				agreed: 0,
 			},
 		);
 		let now = at.saturating_add(6_000);

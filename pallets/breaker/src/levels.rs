@@ -5,8 +5,11 @@
 //! - **Throttled** by any input at its trigger: fast prices or a DEX below the oracle slow
 //!   sales, they do not stop them.
 //! - **Halted** only by a DEX spot below the oracle by the halt trigger at the end of
-//!   [`HaltTrigger::blocks`] evaluations in a row (a pool that cannot be sold into, or an oracle
-//!   above the market), or by governance. Speed alone never halts: halting sales because prices
+//!   [`HaltTrigger::blocks`] evaluations in a row in none of which a fresh quorum of feeders
+//!   re-stated the oracle's price (an oracle that stopped, or keeps disputing or holding, while
+//!   the market fell away from it), or by governance. A pool pushed below a live oracle is a
+//!   pool that cannot be sold into: throttled (the DEX's slippage bound refuses it anyway),
+//!   never halted, so nobody halts an asset by dumping into its pool. Speed alone never halts: halting sales because prices
 //!   fall fast lets positions sink. A spot ABOVE the oracle harms neither a sale (it pays more
 //!   than the oracle bound asks) nor a borrow (the collateral is valued at the oracle, lower):
 //!   it counts for nothing.
@@ -278,6 +281,9 @@ pub struct Inputs {
 	/// How far the DEX spot is below the oracle (zero at or above it), when there is a pool
 	/// to compare with.
 	pub divergence: Option<Permill>,
+	/// A fresh quorum of feeders agreed on the oracle's price in this block (accepted it, or
+	/// dropped a held jump): the oracle stands, so a pool below it counts towards no halt.
+	pub feeds_agree: bool,
 }
 
 /// `trigger` scaled by `scale`.
@@ -303,9 +309,12 @@ impl Inputs {
 		None
 	}
 
-	/// Whether the spot is below the oracle by the halt trigger.
+	/// Whether the spot is below the oracle by the halt trigger while the feeders did not
+	/// re-state the oracle's price in this block (what a halt's run counts, and what keeps a
+	/// halt). A pool pushed below a price the feeders keep re-stating is throttled, never
+	/// halted: an outsider's dump cannot halt an asset whose oracle is live.
 	fn below(&self, params: &BreakerParams) -> bool {
-		self.divergence.is_some_and(|d| d >= params.halt.divergence)
+		!self.feeds_agree && self.divergence.is_some_and(|d| d >= params.halt.divergence)
 	}
 }
 
@@ -711,12 +720,13 @@ mod tests {
 		/// #26's class: whatever the inputs (any volatility, any range, the spot anywhere above
 		/// or below the oracle, an asset evaluated in runs of blocks with gaps), an automatic
 		/// level becomes `Halted` only at the end of a run of `halt.blocks` evaluations in a
-		/// row with the spot below the oracle by the halt trigger; and never two steps down at
-		/// once.
+		/// row with the spot below the oracle by the halt trigger and no fresh agreement of the
+		/// feeders; a halt ends at the first evaluation with such an agreement; and never two
+		/// steps down at once.
 		#[test]
-		fn only_a_run_of_divergence_halts(
+		fn only_a_run_of_divergence_under_a_silent_oracle_halts(
 			steps in proptest::collection::vec(
-				(0u32..3, 0u32..=40, 0u32..=100, 0u32..=200, 1u32..=3),
+				(0u32..3, 0u32..=40, 0u32..=100, 0u32..=200, 1u32..=3, proptest::bool::ANY),
 				1..300,
 			),
 			blocks in HALT_BLOCKS_RANGE.0..=6u32,
@@ -725,7 +735,7 @@ mod tests {
 			p.halt.blocks = blocks;
 			let mut state = LevelState::default();
 			let (mut now, mut run, mut last) = (0u32, 0u32, None::<u32>);
-			for (kind, below, moved, vol, gap) in steps {
+			for (kind, below, moved, vol, gap, feeds_agree) in steps {
 				// A raised level is evaluated every block; a `Normal` one only when fed.
 				now += if state.level == Level::Normal { gap } else { 1 };
 				let divergence = match kind {
@@ -737,14 +747,18 @@ mod tests {
 					volatility: Some(FixedU128::from_rational(vol.into(), 10)),
 					moved: Permill::from_percent(moved),
 					divergence,
+					feeds_agree,
 				};
 				let in_a_row = last == Some(now.saturating_sub(1));
-				let deep = divergence.is_some_and(|d| d >= p.halt.divergence);
+				let deep = !feeds_agree && divergence.is_some_and(|d| d >= p.halt.divergence);
 				run = if deep { if in_a_row { run + 1 } else { 1 } } else { 0 };
 				let (next, cause) = step(state, &inputs, &p, now);
 				if next.level == Level::Halted && state.level != Level::Halted {
 					proptest::prop_assert!(run >= blocks, "halted after {run} of {blocks}");
 					proptest::prop_assert_eq!(cause, Some(Cause::Divergence));
+				}
+				if feeds_agree {
+					proptest::prop_assert!(next.level != Level::Halted, "halted under agreeing feeds");
 				}
 				proptest::prop_assert!(next.level >= state.level.lower());
 				state = if next.level == Level::Normal { LevelState::default() } else { next };

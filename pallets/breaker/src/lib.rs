@@ -909,8 +909,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The gate of a liquidation against `asset` as collateral while an accepted fall's wait
-	/// is in force ([`Quote::fall_gate`]: `max_hold_blocks` from the fall's first feed, no
-	/// jump held): the severity bound for a further fall as deep as this one (at least the
+	/// is in force ([`Quote::fall_gate`]: `max_hold_blocks` from the fall's first feed): the
+	/// severity bound for a further fall as deep as this one (at least the
 	/// guard's jump). Whether a position is liquidatable reads the collateral divided by it;
 	/// what is seized is sized at [`Self::liquidation_bounds`]. `None` otherwise, or without a
 	/// market.
@@ -923,10 +923,7 @@ impl<T: Config> Pallet<T> {
 
 	/// `asset`'s severity bound for a further fall of `depth`, at least the guard's `jump`
 	/// (`None` without a market).
-	fn severity(
-		asset: &T::AssetId,
-		jump: Permill,
-	) -> impl FnOnce(Permill) -> Option<FixedU128> + '_ {
+	fn severity(asset: &T::AssetId, jump: Permill) -> impl Fn(Permill) -> Option<FixedU128> + '_ {
 		move |depth: Permill| {
 			T::Collateral::terms(asset)
 				.map(|(threshold, bonus)| quote::severity_bound(threshold, bonus, depth.max(jump)))
@@ -939,7 +936,15 @@ impl<T: Config> Pallet<T> {
 	pub fn accept_for_benchmarks(asset: &T::AssetId, price: FixedU128, at: u64) {
 		Quotes::<T>::insert(
 			asset,
-			Quote { low: price, high: price, at, held: None, disputed: None, fall: None },
+			Quote {
+				low: price,
+				high: price,
+				at,
+				held: None,
+				disputed: None,
+				fall: None,
+				agreed: 0,
+			},
 		);
 	}
 
@@ -1005,13 +1010,17 @@ impl<T: Config> Pallet<T> {
 		// included): one feeder raising the upper end of two fresh feeds (or a held rise)
 		// moves no halt, and one lowering a disputed end hides none.
 		let hold = params.max_hold_blocks;
-		let agreed = match Quotes::<T>::get(asset) {
+		let quote = Quotes::<T>::get(asset);
+		let agreed = match quote {
 			Some(q) => Some(q.agreed_bounds(Self::now(), hold).0),
 			None => T::Prices::latest(asset).map(|(price, _)| price),
 		};
 		let divergence =
 			agreed.zip(T::Spot::spot(asset)).map(|(oracle, spot)| levels::spot_below(spot, oracle));
-		levels::Inputs { volatility, moved, divergence }
+		// A fresh quorum agreed on the price in this block (a combination with a quorum fed
+		// before it does not count: it re-states nothing).
+		let feeds_agree = quote.is_some_and(|q| q.agreed == Self::now());
+		levels::Inputs { volatility, moved, divergence, feeds_agree }
 	}
 
 	/// Moves the level of each of `sampled` and of every raised asset (each once).

@@ -108,6 +108,10 @@ pub struct Quote {
 	/// pool or confirmed): a liquidation still reads it through the severity bound until
 	/// `max_hold` blocks after it was first fed, as while it was held.
 	pub fall: Option<Fall>,
+	/// The block of the latest combination in which a fresh quorum agreed on the price
+	/// (accepted it, or dropped a held jump; 0 before any): a pool below a price re-stated in
+	/// the block halts nothing ([`crate::levels`]).
+	pub agreed: u32,
 }
 
 /// A fall beyond the guard's jump, accepted: the accepted middle before it and the block it
@@ -260,29 +264,28 @@ impl Quote {
 	}
 
 	/// The bound that gates liquidation against this collateral at block `now` while an
-	/// accepted fall's wait is in force (within `max_hold` blocks of the fall's first feed, no
-	/// jump held: a held fall has its own ends): whether a position is liquidatable reads the
-	/// collateral's value divided by it, so only the positions the fall sinks below it are,
-	/// and the marginal ones wait for the wait's end or a further fall. It is
-	/// `severity(depth)` for the fall's depth below the price before it, raised so that the
-	/// collateral is never read above that price; `None` when that leaves nothing to gate (a
-	/// bound of 1), without a market, or without such a fall. What a liquidation seizes is
-	/// sized at [`Self::liquidation_bounds`], the price.
+	/// accepted fall's wait is in force (within `max_hold` blocks of the fall's first feed):
+	/// whether a position is liquidatable reads the collateral at its liquidation end
+	/// ([`Self::liquidation_bounds`]) divided by it, so only the positions the fall sinks below
+	/// it are, and the marginal ones wait for the wait's end or a further fall. It is
+	/// `severity(depth)` for the accepted fall's depth below the price before it, raised so
+	/// that the collateral is never read above that price; `None` when that leaves nothing to
+	/// gate (a bound of 1), without a market, or without such a fall. A further dip held during
+	/// the wait keeps it (the held fall's own severity end is what it divides: weaker evidence
+	/// never lifts the wait), and so does a dispute. What a liquidation seizes is sized at
+	/// [`Self::liquidation_bounds`].
 	pub fn fall_gate(
 		self,
 		now: u32,
 		max_hold: u32,
-		severity: impl FnOnce(Permill) -> Option<FixedU128>,
+		severity: impl Fn(Permill) -> Option<FixedU128>,
 	) -> Option<FixedU128> {
 		let q = Quote { disputed: None, ..self }.resolved(now, max_hold);
-		if q.held.is_some() {
-			return None;
-		}
 		let fall = q.waiting_fall(now, max_hold)?;
 		let bound = severity(divergence(q.mid(), fall.from))?;
-		// The collateral's liquidation end (a disputed upper end, if higher) divided by the
-		// gate stays at most the price before the fall.
-		let high = self.disputed.map_or(q.high, |d| d.high.max(q.high));
+		// The collateral's liquidation end divided by the gate stays at most the price before
+		// the fall.
+		let (_, high) = self.liquidation_bounds(now, max_hold, &severity);
 		let floor = multiply_by_rational_with_rounding(
 			high.into_inner(),
 			FixedU128::DIV,
@@ -390,7 +393,7 @@ pub fn step(
 	(now, now_ms): (u32, u64),
 	max_hold: u32,
 ) -> (Quote, Outcome) {
-	let accept = Quote { low, high, at, held: None, disputed: None, fall: None };
+	let accept = Quote { low, high, at, held: None, disputed: None, fall: None, agreed: now };
 	let Some(before) = quote else { return (accept, Outcome::Accepted) };
 	let q = before.resolved(now, max_hold);
 	let expired = before.held.is_some() && q.held.is_none();
@@ -450,7 +453,9 @@ mod tests {
 	const JUMP: Permill = Permill::from_percent(5);
 	const HOLD: u32 = 3;
 	fn accepted(p: u32, at: u64) -> Quote {
-		Quote { low: px(p), high: px(p), at, held: None, disputed: None, fall: None }
+		// Agreed in the block of `at` (6 s blocks).
+		let agreed = u32::try_from(at / 6_000).unwrap();
+		Quote { low: px(p), high: px(p), at, held: None, disputed: None, fall: None, agreed }
 	}
 	/// Block `now` (6 s blocks): every feed of `prices` made in it, combined.
 	fn feed(q: Option<Quote>, prices: &[u32], now: u32, spot: Option<u32>) -> (Quote, Outcome) {
@@ -663,9 +668,52 @@ mod tests {
 		let (q, _) = feed(Some(q), &[45_000], 15, Some(45_000));
 		assert_eq!(q.fall, Some(Fall { from: px(50_000), since: 15 }));
 		assert!(q.fall_gate(15, HOLD, xbtc).is_some());
-		// A rise held during the wait: a jump held, no gate (the span is read).
+		// A rise held during the wait above the price before the fall: no gate (the span,
+		// read at the held 60,000, is above it already).
 		let (q, o) = feed(Some(q), &[60_000], 16, None);
 		assert_eq!((o, q.fall_gate(16, HOLD, xbtc)), (Outcome::Held, None));
+	}
+
+	/// Found by review: a further dip held during a fall's wait (the pool kept from following
+	/// it for a block) lifted the wait, so weaker evidence liquidated more. MEME (55%, 15%):
+	/// 1.00 → 0.85 corroborated (gate max(0.744, 0.85) = 0.85: MEME read at 1.00), then 0.80
+	/// held: the held fall's own end (min(0.80 / 0.666, 0.85) = 0.85) is still divided by the
+	/// wait's gate, so MEME is still read at 1.00 and a position at health 0.95 at 0.85 waits.
+	#[test]
+	fn a_dip_held_during_a_falls_wait_keeps_the_wait() {
+		let meme = |depth: Permill| {
+			Some(severity_bound(
+				Permill::from_percent(55),
+				Permill::from_percent(15),
+				depth.max(JUMP),
+			))
+		};
+		let cents = |c: u32| FixedU128::from_rational(c.into(), 100);
+		let feed_cents = |q: Quote, c: u32, now: u32, spot: u32| {
+			let at = u64::from(now) * 6_000;
+			step(
+				Some(q),
+				(cents(c), cents(c)),
+				at,
+				&[(cents(c), at)],
+				|| Some(cents(spot)),
+				JUMP,
+				(now, at),
+				HOLD,
+			)
+		};
+		let start = Quote { low: cents(100), high: cents(100), ..accepted(1, 0) };
+		let (q, o) = feed_cents(start, 85, 10, 85);
+		assert_eq!(o, Outcome::Corroborated);
+		let read = |q: Quote, now: u32| {
+			let high = q.liquidation_bounds(now, HOLD, meme).1;
+			high / q.fall_gate(now, HOLD, meme).unwrap()
+		};
+		assert_eq!(read(q, 10), cents(100));
+		let (q, o) = feed_cents(q, 80, 11, 90);
+		assert_eq!((o, q.liquidation_bounds(11, HOLD, meme).1), (Outcome::Held, cents(85)));
+		let r = read(q, 11);
+		assert!(r <= cents(100) && r > FixedU128::from_rational(99_999, 100_000), "{r:?}");
 	}
 
 	/// A dispute ends no wait; the gate is raised to keep the disputed upper end, divided by
@@ -706,6 +754,7 @@ mod tests {
 				held: None,
 				disputed: None,
 				fall: Some(Fall { from: px(from), since: 10 }),
+				agreed: 0,
 			};
 			let bound = FixedU128::from_inner(bound);
 			let (low, high) = quote.bounds(now, HOLD);
@@ -760,6 +809,7 @@ mod tests {
 				}),
 				disputed: None,
 				fall: None,
+				agreed: 0,
 			};
 			let bound = FixedU128::from_inner(bound);
 			let (low, high) = quote.bounds(10, HOLD);
@@ -811,6 +861,7 @@ mod tests {
 				held: None,
 				disputed: None,
 				fall: Some(Fall { from: px(from), since: 10 }),
+				agreed: 0,
 			};
 			let bound = FixedU128::from_inner(bound);
 			let (low, high) = quote.bounds(now, HOLD);

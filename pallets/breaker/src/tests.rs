@@ -280,6 +280,53 @@ fn only_a_dex_below_the_oracle_for_several_blocks_halts() {
 	});
 }
 
+/// #26's halt attack: an outsider keeping the pool 20% below the oracle for 31 blocks halted
+/// XBTC for 29 (the cascade benchmark's `halt-attack`, at a cost of 479,066 USDM), freezing
+/// borrows and withdrawals against it, while the feeders kept re-stating the right price. A
+/// halt's run now counts only blocks in which no fresh quorum agreed on the price: a pool
+/// below a live oracle is throttled, never halted; below an oracle whose feeders stopped, it
+/// halts after 3 blocks, and the feeders' next agreement ends the halt.
+#[test]
+fn a_pool_dumped_below_an_oracle_the_feeders_restate_is_throttled_never_halted() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(Breaker::set_breaker_params(RuntimeOrigin::root(), without_volatility()));
+		// The feeders (a quorum of three) re-state 100 in block `n`; the block ends.
+		let restate_and_end = |n: u64| {
+			MockOracle::feed(1, fx(100.0), n * 6_000);
+			combine(n, &[100.0, 100.0, 100.0], n * 6_000);
+			end_block(n);
+		};
+		MockDex::set(1, fx(100.0));
+		restate_and_end(1);
+		System::reset_events();
+		// The pool dumped 16% below for ten blocks: throttled, never halted, no run counted.
+		MockDex::set(1, fx(84.0));
+		for n in 2..=11 {
+			restate_and_end(n);
+			assert_eq!(Breaker::effective_level(&1), Level::Throttled, "block {n}");
+			assert_eq!(Levels::<Test>::get(1).unwrap().diverged_since, None);
+		}
+		assert_eq!(level_changes(), vec![(1, Level::Normal, Level::Throttled, Cause::Divergence)]);
+		// The feeders stop: three blocks with the pool below and no agreement halt.
+		System::reset_events();
+		end_block(12);
+		end_block(13);
+		assert_eq!(Breaker::effective_level(&1), Level::Throttled);
+		end_block(14);
+		assert_eq!(level_changes(), vec![(1, Level::Throttled, Level::Halted, Cause::Divergence)]);
+		// They agree again: the halt ends at once.
+		System::reset_events();
+		restate_and_end(15);
+		assert_eq!(level_changes(), vec![(1, Level::Halted, Level::Throttled, Cause::Calm)]);
+		// A combination whose quorum fed before the block re-states nothing: the run counts.
+		System::set_block_number(16);
+		let old = [(fx(100.0), 15 * 6_000); 3];
+		Breaker::combine(&1, old, 16 * 6_000, EXPIRES);
+		assert!(!Breaker::inputs(&1).feeds_agree);
+		assert!(Breaker::inputs(&1).divergence.is_some());
+	});
+}
+
 #[test]
 fn measured_volatility_raises_the_level_once_it_has_enough_samples() {
 	new_test_ext().execute_with(|| {

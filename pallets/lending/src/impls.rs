@@ -273,11 +273,11 @@ impl<T: Config> Pallet<T> {
 		pricing: Pricing<'_, T::AssetId>,
 	) -> Result<Health, Error<T>> {
 		let (mut collateral_value, mut borrow_limit, mut liquidation_value) = (0u128, 0u128, 0u128);
-		// Whether a liquidation may act (`factor`) reads each collateral the source gates (an
-		// accepted fall's wait, `PriceSource::liquidation_gate`) at its value divided by the
-		// gate, and a debt of that same asset likewise (a looped position nets): only what the
-		// fall sank below the gate is liquidatable. `liquidation_value` and `debt_value` stay
-		// at the price: they size what a liquidation repays and seizes.
+		// Whether a liquidation may act reads each collateral the source gates (an accepted
+		// fall's wait, `PriceSource::liquidation_gate`) at its value divided by the gate, and a
+		// debt of that same asset likewise (a looped position nets): an account below 1 at
+		// the price but not there `waits`. Everything else (the factor, the values: what a
+		// liquidation repays and seizes, its discount, the sale queue's order) is at the price.
 		let (mut gated_liquidation, mut gated_debt) = (0u128, 0u128);
 		let mut gates: alloc::vec::Vec<(T::AssetId, FixedU128)> = alloc::vec::Vec::new();
 		// Where a price has two ends (feeds that differ, a jump the breaker holds), a
@@ -345,7 +345,7 @@ impl<T: Config> Pallet<T> {
 				},
 				None => counted,
 			};
-			gated_liquidation = math::add(gated_liquidation, gated).or_err::<T>()?;
+			gated_liquidation = gated_liquidation.saturating_add(gated);
 		}
 		let mut debt_value = 0u128;
 		for b in positions.borrows.iter() {
@@ -371,15 +371,13 @@ impl<T: Config> Pallet<T> {
 				},
 				None => value,
 			};
-			gated_debt = math::add(gated_debt, gated).or_err::<T>()?;
+			gated_debt = gated_debt.saturating_add(gated);
 		}
-		Ok(Health {
-			collateral_value,
-			borrow_limit,
-			liquidation_value,
-			debt_value,
-			factor: math::health_factor(gated_liquidation, gated_debt),
-		})
+		let factor = math::health_factor(liquidation_value, debt_value);
+		let waits = !gates.is_empty()
+			&& factor < FixedU128::one()
+			&& math::health_factor(gated_liquidation, gated_debt) >= FixedU128::one();
+		Ok(Health { collateral_value, borrow_limit, liquidation_value, debt_value, factor, waits })
 	}
 
 	/// Refuses `positions` (an account's state after a withdrawal or a collateral disabled,

@@ -80,6 +80,7 @@ thread_local! {
 	static PRICES: RefCell<BTreeMap<AssetId, (FixedU128, u64)>> =
 		const { RefCell::new(BTreeMap::new()) };
 	static CHANGES: RefCell<Vec<(AccountId, Vec<AssetId>, RiskChange)>> = const { RefCell::new(Vec::new()) };
+	static GATES: RefCell<BTreeMap<AssetId, FixedU128>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 /// Records every `on_position_changed`.
@@ -117,13 +118,24 @@ impl MockOracle {
 	pub fn all() -> Vec<(AssetId, FixedU128, u64)> {
 		PRICES.with(|p| p.borrow().iter().map(|(k, (v, t))| (*k, *v, *t)).collect())
 	}
+	/// Gates a liquidation against `asset` as collateral (a fall's wait; `None`: no gate).
+	pub fn gate(asset: AssetId, gate: Option<FixedU128>) {
+		GATES.with(|g| match gate {
+			Some(gate) => g.borrow_mut().insert(asset, gate),
+			None => g.borrow_mut().remove(&asset),
+		});
+	}
 	fn clear() {
 		PRICES.with(|p| p.borrow_mut().clear());
+		GATES.with(|g| g.borrow_mut().clear());
 	}
 }
 impl TimestampedPrices<AssetId> for MockOracle {
 	fn timestamped_price(asset: &AssetId) -> Option<(FixedU128, u64)> {
 		PRICES.with(|p| p.borrow().get(asset).copied())
+	}
+	fn liquidation_gate(asset: &AssetId) -> Option<FixedU128> {
+		GATES.with(|g| g.borrow().get(asset).copied())
 	}
 }
 

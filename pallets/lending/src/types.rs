@@ -336,14 +336,19 @@ pub struct Health {
 	/// Value of all debts (rounded up).
 	pub debt_value: u128,
 	/// `liquidation_value / debt_value`, rounded down; `FixedU128::max_value()` without debt.
-	/// Below 1 the account may be liquidated.
+	/// Below 1 the account may be liquidated, unless it `waits`.
 	pub factor: FixedU128,
+	/// Below 1, but a fall's wait lets it wait (a liquidation's health only): with each
+	/// collateral the price source gates (`PriceSource::liquidation_gate`) divided by its
+	/// gate, and a debt of that same asset likewise, its health is at least 1. The gate only
+	/// defers: an account that is not below 1 never waits.
+	pub waits: bool,
 }
 
 impl Health {
-	/// Whether the account may be liquidated (health factor below 1).
+	/// Whether the account may be liquidated: health factor below 1, and no fall's wait.
 	pub fn is_liquidatable(&self) -> bool {
-		self.factor < FixedU128::one()
+		self.factor < FixedU128::one() && !self.waits
 	}
 }
 

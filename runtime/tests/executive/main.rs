@@ -765,9 +765,11 @@ fn the_breaker_samples_the_combined_price_once_a_block() {
 }
 
 /// Bob sells 5 XBTC into the pool (20 XBTC against 1.2 M USDM: its spot falls to ≈ 38,000,
-/// 23% below the oracle's 50,000) in one block, then the feeders keep XBTC fresh for two more:
-/// the spot below the oracle by the halt trigger (15%) at the end of three blocks in a row
-/// halts XBTC in the third, and not before.
+/// 23% below the oracle's 50,000) in one block. While Alice re-states 50,000 every block, XBTC
+/// is throttled and never halted (#26's halt attack: an outsider's dump halts nothing under a
+/// live oracle). Then the feeders fall silent: the spot below the oracle by the halt trigger
+/// (15%) at the end of three blocks in a row without a fresh agreed price halts XBTC in the
+/// third, and not before.
 fn dump_xbtc_until_halted() {
 	use margincall_runtime::Breaker;
 	use pallet_breaker::{Cause, Level};
@@ -783,15 +785,21 @@ fn dump_xbtc_until_halted() {
 	assert_ok!(block(vec![signed(Sr25519Keyring::Bob, dump)])[0].expect("valid"));
 	let below = Breaker::asset_breaker(&XBTC).divergence.expect("a pool");
 	assert!(below >= sp_runtime::Permill::from_percent(20), "{below:?}");
-	for n in 1..=2 {
-		assert_eq!(
-			Breaker::effective_level(&XBTC),
-			Level::Throttled,
-			"not halted after {n} block(s)"
-		);
+	for n in 1..=3 {
 		let feed = feed(vec![(USDM, Price::from_u32(1)), (XBTC, Price::from_u32(50_000))]);
 		assert_ok!(block(vec![signed(Sr25519Keyring::Alice, feed)])[0].expect("valid"));
+		let view = Breaker::asset_breaker(&XBTC);
+		assert_eq!(
+			(view.level, view.state.diverged_since),
+			(Level::Throttled, None),
+			"re-stated {n} time(s)"
+		);
 	}
+	for n in 1..=2 {
+		block(vec![]);
+		assert_eq!(Breaker::effective_level(&XBTC), Level::Throttled, "{n} silent block(s)");
+	}
+	block(vec![]);
 	assert!(events().iter().any(|e| matches!(
 		e,
 		RuntimeEvent::Breaker(pallet_breaker::Event::LevelChanged {
@@ -810,9 +818,11 @@ fn dump_xbtc_until_halted() {
 /// next block's feed confirms the price, XBTC is throttled (a fast price), NOT halted: a pool
 /// ABOVE the oracle is the best pool to sell into (#26: the breaker halted on it, and the
 /// crash's positions went to the backstop and auctions). Then Bob dumps XBTC into the pool,
-/// 20% below the oracle for three blocks: halted, and `settle` goes to the insurance backstop.
+/// 20% below the oracle: throttled while Alice re-states the price (an outsider halts nothing
+/// under a live oracle); three blocks without a feed: halted, and `settle` goes to the
+/// insurance backstop.
 #[test]
-fn a_dex_above_the_oracle_is_sold_into_and_one_dumped_below_it_for_three_blocks_halts() {
+fn a_dex_above_the_oracle_is_sold_into_and_one_dumped_below_a_silent_oracle_halts() {
 	genesis("development").execute_with(|| {
 		use margincall_runtime::{Breaker, Liquidation};
 		use pallet_breaker::{Cause, Level};
@@ -890,7 +900,8 @@ fn a_dex_above_the_oracle_is_sold_into_and_one_dumped_below_it_for_three_blocks_
 		assert!(view.sale_left > 0);
 		let preview = Liquidation::do_preview(&eve).expect("liquidatable");
 		assert_eq!(preview.route, Ok(pallet_liquidation::Route::Dex));
-		// The pool dumped below the oracle for three blocks: halted.
+		// The pool dumped below the oracle: throttled while the feeders re-state the price;
+		// three blocks without them: halted.
 		dump_xbtc_until_halted();
 		let view = Breaker::asset_breaker(&XBTC);
 		assert_eq!((view.level, view.sale_left), (Level::Halted, 0));

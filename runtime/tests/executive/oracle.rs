@@ -657,14 +657,17 @@ fn an_accepted_fall_settles_the_deep_positions_at_once_and_the_marginal_after_it
 					repaid,
 					collateral_due,
 					discount,
+					health,
 					..
-				}) if &borrower == who => Some((route, repaid, collateral_due, discount)),
+				}) if &borrower == who => Some((route, repaid, collateral_due, discount, health)),
 				_ => None,
 			})
 		};
-		// Eve's seizure is sized at 52,800 (to a unit), not at the gate's price.
-		let (route, repaid, due, discount) = settled(&eve).expect("Eve settled");
+		// Eve's seizure is sized at 52,800 (to a unit), not at the gate's price, and so is
+		// her discount: from her health at the price (0.947, below the gate), not through it.
+		let (route, repaid, due, discount, health) = settled(&eve).expect("Eve settled");
 		assert_eq!(route, Route::Dex);
+		assert!(health < gate && health > Price::from_rational(946, 1_000), "{health:?}");
 		let expected = repaid as f64 * (1.0 + f64::from(discount.deconstruct()) / 1e6) / 52_800.0;
 		assert!((due as f64 - expected).abs() <= 1.0, "{due} vs {expected}");
 		// Ferdie is below 1 at the price, above it through the gate.
