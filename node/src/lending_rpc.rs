@@ -52,7 +52,6 @@ fn health_json(h: &Health) -> Value {
 		"liquidationValue": h.liquidation_value.to_string(),
 		"debtValue": h.debt_value.to_string(),
 		"factor": fixed(h.factor),
-		"waits": h.waits,
 		"liquidatable": h.is_liquidatable(),
 	})
 }

@@ -422,7 +422,9 @@ pub fn step(
 
 /// The state of an asset whose forced level ran out at block `now`: automatic, at the level
 /// the inputs reach, its run of divergence counted from `diverged_since` (kept while the
-/// guardian's halt ran: a pool that stayed below the oracle stays halted).
+/// guardian's halt ran: a pool that stayed below an oracle whose feeders stayed silent stays
+/// halted; under feeders that kept re-stating the price the run is broken, and the asset is
+/// throttled: keeping such a halt is governance's, `force_level`).
 pub fn expire(
 	inputs: &Inputs,
 	params: &BreakerParams,

@@ -576,13 +576,13 @@ pub mod pallet {
 		}
 
 		/// Reserves `on_finalize` at its worst: every asset sampled and evaluated, and as many
-		/// raised assets evaluated (each costs less than a sampled one).
+		/// raised and as many quoted assets evaluated (each costs less than a sampled one).
 		fn on_initialize(_n: BlockNumberFor<T>) -> Weight {
-			T::WeightInfo::on_finalize(T::MaxAssets::get()).saturating_mul(2)
+			T::WeightInfo::on_finalize(T::MaxAssets::get()).saturating_mul(3)
 		}
 
 		/// Samples every asset that got new data in this block, then moves the levels of
-		/// those and of every raised asset.
+		/// those, of every raised asset and of every quoted one.
 		fn on_finalize(_n: BlockNumberFor<T>) {
 			let sampled = Self::sample_touched();
 			Self::evaluate_levels(sampled);
@@ -1023,14 +1023,18 @@ impl<T: Config> Pallet<T> {
 		levels::Inputs { volatility, moved, divergence, feeds_agree }
 	}
 
-	/// Moves the level of each of `sampled` and of every raised asset (each once).
+	/// Moves the level of each of `sampled`, of every raised asset and of every asset the
+	/// oracle guard checks (the first `MaxAssets` quotes), each once: an asset whose feeders
+	/// fell silent gets no new data, and the pool may still leave its oracle (a halt's case).
 	pub(crate) fn evaluate_levels(sampled: BoundedVec<T::AssetId, T::MaxAssets>) {
 		let params = LevelParams::<T>::get();
 		let now = Self::now();
 		let raised = Raised::<T>::get();
+		let quoted: alloc::vec::Vec<T::AssetId> =
+			Quotes::<T>::iter_keys().take(T::MaxAssets::get() as usize).collect();
 		let mut seen = alloc::collections::BTreeSet::new();
 		let mut raised_now = alloc::vec::Vec::new();
-		for asset in sampled.iter().chain(raised.iter()) {
+		for asset in sampled.iter().chain(raised.iter()).chain(quoted.iter()) {
 			if !seen.insert(*asset) {
 				continue;
 			}

@@ -327,6 +327,31 @@ fn a_pool_dumped_below_an_oracle_the_feeders_restate_is_throttled_never_halted()
 	});
 }
 
+/// Found by review: only assets fed in the block or already raised were evaluated, so an
+/// asset at `Normal` whose feeders fell silent was never evaluated and could not halt while
+/// the market (and the pool) left its last agreed price. Every quoted asset is evaluated
+/// every block now.
+#[test]
+fn an_asset_whose_feeders_fall_silent_halts_though_it_gets_no_new_data() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(Breaker::set_breaker_params(RuntimeOrigin::root(), without_volatility()));
+		MockDex::set(1, fx(100.0));
+		MockOracle::feed(1, fx(100.0), 6_000);
+		combine(1, &[100.0, 100.0, 100.0], 6_000);
+		end_block(1);
+		assert_eq!(Breaker::effective_level(&1), Level::Normal);
+		// Silent from block 2; the pool falls 20% below the last agreed price.
+		MockDex::set(1, fx(80.0));
+		end_block(2);
+		assert_eq!(Breaker::effective_level(&1), Level::Throttled);
+		end_block(3);
+		assert_eq!(Breaker::effective_level(&1), Level::Throttled);
+		System::reset_events();
+		end_block(4);
+		assert_eq!(level_changes(), vec![(1, Level::Throttled, Level::Halted, Cause::Divergence)]);
+	});
+}
+
 #[test]
 fn measured_volatility_raises_the_level_once_it_has_enough_samples() {
 	new_test_ext().execute_with(|| {

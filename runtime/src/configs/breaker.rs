@@ -21,14 +21,15 @@ parameter_types! {
 	/// over 100 blocks (10 minutes) or the DEX spot 5% below the oracle: then at most USD 100,000
 	/// of the asset's collateral is sold on the DEX per block (8% of the dev pool's depth), the
 	/// rest queued riskiest first. Halted only when the DEX spot stays 15% below the oracle at
-	/// the end of 3 blocks in a row (the pool cannot be sold into, or the oracle is above the
-	/// market; one skewed block, which an attacker can buy, halts nothing): halting sales only
-	/// because prices move fast lets positions sink (measured by the cascade benchmark: halting
-	/// on a 20% range drained the backstop and stalled a 40% crash; halting on a pool ABOVE the
-	/// oracle, the best pool to sell into, made most of the crash's bad debt). A halt ends at the
-	/// first block the spot is not 15% below the oracle (an outsider keeping the pool down pays
-	/// for every halted block), the throttle steps down after 50 blocks (5 minutes) with every
-	/// input below 80% of its trigger; volatility counts from 10 returns.
+	/// the end of 3 blocks in a row in none of which a fresh quorum of feeders re-stated the
+	/// price (an oracle that stopped while the market left it; a pool dumped below a live
+	/// oracle, which an outsider can buy, is throttled, never halted — the feeders feed every
+	/// block): halting sales only because prices move fast lets positions sink (measured by
+	/// the cascade benchmark: halting on a 20% range drained the backstop and stalled a 40%
+	/// crash; halting on a pool ABOVE the oracle, the best pool to sell into, made most of the
+	/// crash's bad debt). A halt ends at the first block the spot is not 15% below the oracle
+	/// or the feeders agree again; the throttle steps down after 50 blocks (5 minutes) with
+	/// every input below 80% of its trigger; volatility counts from 10 returns.
 	pub DefaultBreakerParams: BreakerParams = BreakerParams {
 		throttle: Triggers {
 			volatility: FixedU128::from_u32(4),
