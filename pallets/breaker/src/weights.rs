@@ -68,43 +68,43 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Windows` (r:16 w:16)
+	/// Storage: `Breaker::Windows` (r:17 w:16)
 	/// Proof: `Breaker::Windows` (`max_values`: None, `max_size`: Some(309), added: 2784, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Params` (r:1 w:0)
 	/// Proof: `Breaker::Params` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Volatility` (r:16 w:16)
+	/// Storage: `Breaker::Volatility` (r:17 w:16)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Raised` (r:1 w:1)
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:16 w:16)
+	/// Storage: `Breaker::Quotes` (r:18 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:17 w:16)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:17 w:0)
+	/// Storage: `Assets::Asset` (r:18 w:0)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:32 w:0)
+	/// Storage: `Assets::Account` (r:34 w:0)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 16]`.
 	fn on_finalize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1226 + n * (969 ±0)`
-		//  Estimated: `3675 + n * (5218 ±0)`
-		// Minimum execution time: 6_189_000 picoseconds.
-		Weight::from_parts(10_873_738, 3675)
-			// Standard Error: 995_509
-			.saturating_add(Weight::from_parts(52_841_562, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(5_u64))
+		//  Measured:  `2607 + n * (957 ±0)`
+		//  Estimated: `12548 + n * (4968 ±23)`
+		// Minimum execution time: 87_009_000 picoseconds.
+		Weight::from_parts(105_960_799, 12548)
+			// Standard Error: 325_002
+			.saturating_add(Weight::from_parts(51_070_530, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(27_u64))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5218).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 4968).saturating_mul(n.into()))
 	}
 	/// Storage: `OracleMembership::Members` (r:1 w:0)
 	/// Proof: `OracleMembership::Members` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::FeedQuorum` (r:1 w:0)
 	/// Proof: `Breaker::FeedQuorum` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:1 w:1)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:0)
@@ -114,14 +114,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Oracle::Values` (r:1 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 32]`.
-	fn combine(n: u32, ) -> Weight {
+	fn combine(_n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1978`
+		//  Measured:  `1983`
 		//  Estimated: `6360`
-		// Minimum execution time: 47_730_000 picoseconds.
-		Weight::from_parts(50_373_928, 6360)
-			// Standard Error: 12_863
-			.saturating_add(Weight::from_parts(6_830, 0).saturating_mul(n.into()))
+		// Minimum execution time: 47_931_000 picoseconds.
+		Weight::from_parts(51_098_743, 6360)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -133,8 +131,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_417_000 picoseconds.
-		Weight::from_parts(11_737_000, 3478)
+		// Minimum execution time: 11_567_000 picoseconds.
+		Weight::from_parts(11_898_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -146,8 +144,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_928_000 picoseconds.
-		Weight::from_parts(12_188_000, 3478)
+		// Minimum execution time: 12_018_000 picoseconds.
+		Weight::from_parts(12_258_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -159,8 +157,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `574`
 		//  Estimated: `3506`
-		// Minimum execution time: 17_176_000 picoseconds.
-		Weight::from_parts(17_786_000, 3506)
+		// Minimum execution time: 17_446_000 picoseconds.
+		Weight::from_parts(19_389_000, 3506)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -178,8 +176,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1121`
 		//  Estimated: `43762`
-		// Minimum execution time: 100_239_000 picoseconds.
-		Weight::from_parts(102_081_000, 43762)
+		// Minimum execution time: 99_217_000 picoseconds.
+		Weight::from_parts(101_580_000, 43762)
 			.saturating_add(T::DbWeight::get().reads(21_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -191,8 +189,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `574`
 		//  Estimated: `3506`
-		// Minimum execution time: 16_675_000 picoseconds.
-		Weight::from_parts(17_486_000, 3506)
+		// Minimum execution time: 17_275_000 picoseconds.
+		Weight::from_parts(17_817_000, 3506)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -202,8 +200,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `1486`
-		// Minimum execution time: 8_052_000 picoseconds.
-		Weight::from_parts(8_342_000, 1486)
+		// Minimum execution time: 8_012_000 picoseconds.
+		Weight::from_parts(8_312_000, 1486)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -217,8 +215,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `304`
 		//  Estimated: `3478`
-		// Minimum execution time: 14_802_000 picoseconds.
-		Weight::from_parts(15_403_000, 3478)
+		// Minimum execution time: 15_022_000 picoseconds.
+		Weight::from_parts(15_743_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -232,43 +230,43 @@ impl WeightInfo for () {
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Windows` (r:16 w:16)
+	/// Storage: `Breaker::Windows` (r:17 w:16)
 	/// Proof: `Breaker::Windows` (`max_values`: None, `max_size`: Some(309), added: 2784, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Params` (r:1 w:0)
 	/// Proof: `Breaker::Params` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Volatility` (r:16 w:16)
+	/// Storage: `Breaker::Volatility` (r:17 w:16)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Raised` (r:1 w:1)
 	/// Proof: `Breaker::Raised` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Levels` (r:16 w:16)
+	/// Storage: `Breaker::Quotes` (r:18 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:17 w:16)
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:17 w:0)
+	/// Storage: `Assets::Asset` (r:18 w:0)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:32 w:0)
+	/// Storage: `Assets::Account` (r:34 w:0)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 16]`.
 	fn on_finalize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1226 + n * (969 ±0)`
-		//  Estimated: `3675 + n * (5218 ±0)`
-		// Minimum execution time: 6_189_000 picoseconds.
-		Weight::from_parts(10_873_738, 3675)
-			// Standard Error: 995_509
-			.saturating_add(Weight::from_parts(52_841_562, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(5_u64))
+		//  Measured:  `2607 + n * (957 ±0)`
+		//  Estimated: `12548 + n * (4968 ±23)`
+		// Minimum execution time: 87_009_000 picoseconds.
+		Weight::from_parts(105_960_799, 12548)
+			// Standard Error: 325_002
+			.saturating_add(Weight::from_parts(51_070_530, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(27_u64))
 			.saturating_add(RocksDbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5218).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 4968).saturating_mul(n.into()))
 	}
 	/// Storage: `OracleMembership::Members` (r:1 w:0)
 	/// Proof: `OracleMembership::Members` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::FeedQuorum` (r:1 w:0)
 	/// Proof: `Breaker::FeedQuorum` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:1 w:1)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:0)
@@ -278,14 +276,12 @@ impl WeightInfo for () {
 	/// Storage: `Oracle::Values` (r:1 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 32]`.
-	fn combine(n: u32, ) -> Weight {
+	fn combine(_n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1978`
+		//  Measured:  `1983`
 		//  Estimated: `6360`
-		// Minimum execution time: 47_730_000 picoseconds.
-		Weight::from_parts(50_373_928, 6360)
-			// Standard Error: 12_863
-			.saturating_add(Weight::from_parts(6_830, 0).saturating_mul(n.into()))
+		// Minimum execution time: 47_931_000 picoseconds.
+		Weight::from_parts(51_098_743, 6360)
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -297,8 +293,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_417_000 picoseconds.
-		Weight::from_parts(11_737_000, 3478)
+		// Minimum execution time: 11_567_000 picoseconds.
+		Weight::from_parts(11_898_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -310,8 +306,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_928_000 picoseconds.
-		Weight::from_parts(12_188_000, 3478)
+		// Minimum execution time: 12_018_000 picoseconds.
+		Weight::from_parts(12_258_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -323,8 +319,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `574`
 		//  Estimated: `3506`
-		// Minimum execution time: 17_176_000 picoseconds.
-		Weight::from_parts(17_786_000, 3506)
+		// Minimum execution time: 17_446_000 picoseconds.
+		Weight::from_parts(19_389_000, 3506)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -342,8 +338,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1121`
 		//  Estimated: `43762`
-		// Minimum execution time: 100_239_000 picoseconds.
-		Weight::from_parts(102_081_000, 43762)
+		// Minimum execution time: 99_217_000 picoseconds.
+		Weight::from_parts(101_580_000, 43762)
 			.saturating_add(RocksDbWeight::get().reads(21_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -355,8 +351,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `574`
 		//  Estimated: `3506`
-		// Minimum execution time: 16_675_000 picoseconds.
-		Weight::from_parts(17_486_000, 3506)
+		// Minimum execution time: 17_275_000 picoseconds.
+		Weight::from_parts(17_817_000, 3506)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -366,8 +362,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `1486`
-		// Minimum execution time: 8_052_000 picoseconds.
-		Weight::from_parts(8_342_000, 1486)
+		// Minimum execution time: 8_012_000 picoseconds.
+		Weight::from_parts(8_312_000, 1486)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -381,8 +377,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `304`
 		//  Estimated: `3478`
-		// Minimum execution time: 14_802_000 picoseconds.
-		Weight::from_parts(15_403_000, 3478)
+		// Minimum execution time: 15_022_000 picoseconds.
+		Weight::from_parts(15_743_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}

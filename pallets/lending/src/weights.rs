@@ -81,8 +81,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `702`
 		//  Estimated: `3724`
-		// Minimum execution time: 31_396_000 picoseconds.
-		Weight::from_parts(32_458_000, 3724)
+		// Minimum execution time: 31_386_000 picoseconds.
+		Weight::from_parts(32_969_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -96,8 +96,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `806`
 		//  Estimated: `3724`
-		// Minimum execution time: 35_993_000 picoseconds.
-		Weight::from_parts(37_345_000, 3724)
+		// Minimum execution time: 36_624_000 picoseconds.
+		Weight::from_parts(37_776_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -111,8 +111,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `941`
 		//  Estimated: `3724`
-		// Minimum execution time: 35_984_000 picoseconds.
-		Weight::from_parts(37_085_000, 3724)
+		// Minimum execution time: 36_774_000 picoseconds.
+		Weight::from_parts(38_477_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -130,8 +130,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2885`
 		//  Estimated: `6208`
-		// Minimum execution time: 91_225_000 picoseconds.
-		Weight::from_parts(95_832_000, 6208)
+		// Minimum execution time: 89_883_000 picoseconds.
+		Weight::from_parts(92_897_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -146,7 +146,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
@@ -155,10 +155,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7932`
+		//  Measured:  `8012`
 		//  Estimated: `44734`
-		// Minimum execution time: 285_743_000 picoseconds.
-		Weight::from_parts(291_401_000, 44734)
+		// Minimum execution time: 288_336_000 picoseconds.
+		Weight::from_parts(291_903_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(47_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -173,7 +173,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -182,10 +182,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	fn borrow() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7932`
+		//  Measured:  `8012`
 		//  Estimated: `44734`
-		// Minimum execution time: 293_335_000 picoseconds.
-		Weight::from_parts(298_412_000, 44734)
+		// Minimum execution time: 295_037_000 picoseconds.
+		Weight::from_parts(301_216_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(48_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -203,8 +203,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2885`
 		//  Estimated: `6208`
-		// Minimum execution time: 86_077_000 picoseconds.
-		Weight::from_parts(91_115_000, 6208)
+		// Minimum execution time: 86_358_000 picoseconds.
+		Weight::from_parts(94_109_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -222,8 +222,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2918`
 		//  Estimated: `6208`
-		// Minimum execution time: 85_366_000 picoseconds.
-		Weight::from_parts(89_753_000, 6208)
+		// Minimum execution time: 86_358_000 picoseconds.
+		Weight::from_parts(87_109_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -235,8 +235,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1544`
 		//  Estimated: `3843`
-		// Minimum execution time: 29_734_000 picoseconds.
-		Weight::from_parts(33_580_000, 3843)
+		// Minimum execution time: 29_383_000 picoseconds.
+		Weight::from_parts(32_488_000, 3843)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -247,7 +247,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:15 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
@@ -256,10 +256,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	fn disable_collateral() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6594`
+		//  Measured:  `6669`
 		//  Estimated: `44734`
-		// Minimum execution time: 220_175_000 picoseconds.
-		Weight::from_parts(266_364_000, 44734)
+		// Minimum execution time: 218_173_000 picoseconds.
+		Weight::from_parts(222_870_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(42_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -277,8 +277,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2111`
 		//  Estimated: `6208`
-		// Minimum execution time: 91_305_000 picoseconds.
-		Weight::from_parts(98_716_000, 6208)
+		// Minimum execution time: 87_500_000 picoseconds.
+		Weight::from_parts(90_023_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -294,8 +294,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2110`
 		//  Estimated: `6208`
-		// Minimum execution time: 75_291_000 picoseconds.
-		Weight::from_parts(78_957_000, 6208)
+		// Minimum execution time: 78_066_000 picoseconds.
+		Weight::from_parts(80_530_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -309,8 +309,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1790`
 		//  Estimated: `6696`
-		// Minimum execution time: 39_999_000 picoseconds.
-		Weight::from_parts(41_862_000, 6696)
+		// Minimum execution time: 41_932_000 picoseconds.
+		Weight::from_parts(43_464_000, 6696)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -328,8 +328,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2918`
 		//  Estimated: `6208`
-		// Minimum execution time: 82_772_000 picoseconds.
-		Weight::from_parts(85_927_000, 6208)
+		// Minimum execution time: 84_255_000 picoseconds.
+		Weight::from_parts(86_097_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -345,8 +345,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2289`
 		//  Estimated: `3843`
-		// Minimum execution time: 48_141_000 picoseconds.
-		Weight::from_parts(50_465_000, 3843)
+		// Minimum execution time: 48_943_000 picoseconds.
+		Weight::from_parts(51_285_000, 3843)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -357,18 +357,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 8]`.
 	fn account_health(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `485 + n * (770 ±0)`
+		//  Measured:  `485 + n * (780 ±0)`
 		//  Estimated: `3843 + n * (5468 ±0)`
-		// Minimum execution time: 34_181_000 picoseconds.
-		Weight::from_parts(13_295_354, 3843)
-			// Standard Error: 83_293
-			.saturating_add(Weight::from_parts(20_661_303, 0).saturating_mul(n.into()))
+		// Minimum execution time: 34_772_000 picoseconds.
+		Weight::from_parts(13_763_964, 3843)
+			// Standard Error: 71_594
+			.saturating_add(Weight::from_parts(20_900_850, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5468).saturating_mul(n.into()))
@@ -389,8 +389,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `702`
 		//  Estimated: `3724`
-		// Minimum execution time: 31_396_000 picoseconds.
-		Weight::from_parts(32_458_000, 3724)
+		// Minimum execution time: 31_386_000 picoseconds.
+		Weight::from_parts(32_969_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -404,8 +404,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `806`
 		//  Estimated: `3724`
-		// Minimum execution time: 35_993_000 picoseconds.
-		Weight::from_parts(37_345_000, 3724)
+		// Minimum execution time: 36_624_000 picoseconds.
+		Weight::from_parts(37_776_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -419,8 +419,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `941`
 		//  Estimated: `3724`
-		// Minimum execution time: 35_984_000 picoseconds.
-		Weight::from_parts(37_085_000, 3724)
+		// Minimum execution time: 36_774_000 picoseconds.
+		Weight::from_parts(38_477_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -438,8 +438,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2885`
 		//  Estimated: `6208`
-		// Minimum execution time: 91_225_000 picoseconds.
-		Weight::from_parts(95_832_000, 6208)
+		// Minimum execution time: 89_883_000 picoseconds.
+		Weight::from_parts(92_897_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -454,7 +454,7 @@ impl WeightInfo for () {
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
@@ -463,10 +463,10 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7932`
+		//  Measured:  `8012`
 		//  Estimated: `44734`
-		// Minimum execution time: 285_743_000 picoseconds.
-		Weight::from_parts(291_401_000, 44734)
+		// Minimum execution time: 288_336_000 picoseconds.
+		Weight::from_parts(291_903_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(47_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -481,7 +481,7 @@ impl WeightInfo for () {
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -490,10 +490,10 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	fn borrow() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7932`
+		//  Measured:  `8012`
 		//  Estimated: `44734`
-		// Minimum execution time: 293_335_000 picoseconds.
-		Weight::from_parts(298_412_000, 44734)
+		// Minimum execution time: 295_037_000 picoseconds.
+		Weight::from_parts(301_216_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(48_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -511,8 +511,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2885`
 		//  Estimated: `6208`
-		// Minimum execution time: 86_077_000 picoseconds.
-		Weight::from_parts(91_115_000, 6208)
+		// Minimum execution time: 86_358_000 picoseconds.
+		Weight::from_parts(94_109_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -530,8 +530,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2918`
 		//  Estimated: `6208`
-		// Minimum execution time: 85_366_000 picoseconds.
-		Weight::from_parts(89_753_000, 6208)
+		// Minimum execution time: 86_358_000 picoseconds.
+		Weight::from_parts(87_109_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -543,8 +543,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1544`
 		//  Estimated: `3843`
-		// Minimum execution time: 29_734_000 picoseconds.
-		Weight::from_parts(33_580_000, 3843)
+		// Minimum execution time: 29_383_000 picoseconds.
+		Weight::from_parts(32_488_000, 3843)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -555,7 +555,7 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:15 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
@@ -564,10 +564,10 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	fn disable_collateral() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6594`
+		//  Measured:  `6669`
 		//  Estimated: `44734`
-		// Minimum execution time: 220_175_000 picoseconds.
-		Weight::from_parts(266_364_000, 44734)
+		// Minimum execution time: 218_173_000 picoseconds.
+		Weight::from_parts(222_870_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(42_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -585,8 +585,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2111`
 		//  Estimated: `6208`
-		// Minimum execution time: 91_305_000 picoseconds.
-		Weight::from_parts(98_716_000, 6208)
+		// Minimum execution time: 87_500_000 picoseconds.
+		Weight::from_parts(90_023_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -602,8 +602,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2110`
 		//  Estimated: `6208`
-		// Minimum execution time: 75_291_000 picoseconds.
-		Weight::from_parts(78_957_000, 6208)
+		// Minimum execution time: 78_066_000 picoseconds.
+		Weight::from_parts(80_530_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -617,8 +617,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1790`
 		//  Estimated: `6696`
-		// Minimum execution time: 39_999_000 picoseconds.
-		Weight::from_parts(41_862_000, 6696)
+		// Minimum execution time: 41_932_000 picoseconds.
+		Weight::from_parts(43_464_000, 6696)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -636,8 +636,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2918`
 		//  Estimated: `6208`
-		// Minimum execution time: 82_772_000 picoseconds.
-		Weight::from_parts(85_927_000, 6208)
+		// Minimum execution time: 84_255_000 picoseconds.
+		Weight::from_parts(86_097_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -653,8 +653,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2289`
 		//  Estimated: `3843`
-		// Minimum execution time: 48_141_000 picoseconds.
-		Weight::from_parts(50_465_000, 3843)
+		// Minimum execution time: 48_943_000 picoseconds.
+		Weight::from_parts(51_285_000, 3843)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -665,18 +665,18 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 8]`.
 	fn account_health(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `485 + n * (770 ±0)`
+		//  Measured:  `485 + n * (780 ±0)`
 		//  Estimated: `3843 + n * (5468 ±0)`
-		// Minimum execution time: 34_181_000 picoseconds.
-		Weight::from_parts(13_295_354, 3843)
-			// Standard Error: 83_293
-			.saturating_add(Weight::from_parts(20_661_303, 0).saturating_mul(n.into()))
+		// Minimum execution time: 34_772_000 picoseconds.
+		Weight::from_parts(13_763_964, 3843)
+			// Standard Error: 71_594
+			.saturating_add(Weight::from_parts(20_900_850, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5468).saturating_mul(n.into()))

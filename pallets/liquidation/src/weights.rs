@@ -75,7 +75,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -90,6 +90,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
+	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
@@ -100,11 +102,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12139`
+		//  Measured:  `12219`
 		//  Estimated: `82910`
-		// Minimum execution time: 766_294_000 picoseconds.
-		Weight::from_parts(780_005_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(91_u64))
+		// Minimum execution time: 783_780_000 picoseconds.
+		Weight::from_parts(793_504_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(92_u64))
 			.saturating_add(T::DbWeight::get().writes(42_u64))
 	}
 	/// Storage: `Lending::Positions` (r:4 w:4)
@@ -114,7 +116,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
@@ -137,6 +139,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
+	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
@@ -147,17 +151,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `16165`
+		//  Measured:  `16245`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_135_991_000 picoseconds.
-		Weight::from_parts(1_180_287_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(117_u64))
+		// Minimum execution time: 1_155_401_000 picoseconds.
+		Weight::from_parts(1_179_076_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(118_u64))
 			.saturating_add(T::DbWeight::get().writes(51_u64))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -194,14 +198,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2815 + n * (177 ±0) + p * (2224 ±0)`
+		//  Measured:  `2815 + n * (177 ±0) + p * (2234 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_113_077_000 picoseconds.
-		Weight::from_parts(3_145_676_000, 9549)
-			// Standard Error: 620_898
-			.saturating_add(Weight::from_parts(208_574_767, 0).saturating_mul(n.into()))
-			// Standard Error: 18_728_777
-			.saturating_add(Weight::from_parts(149_904_006, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_159_366_000 picoseconds.
+		Weight::from_parts(414_083_070, 9549)
+			// Standard Error: 576_215
+			.saturating_add(Weight::from_parts(219_659_663, 0).saturating_mul(n.into()))
+			// Standard Error: 19_396_068
+			.saturating_add(Weight::from_parts(344_175_721, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((22_u64).saturating_mul(p.into())))
@@ -214,7 +218,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -248,12 +252,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 256]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12492 + n * (1455 ±0)`
+		//  Measured:  `12572 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_101_199_000 picoseconds.
-		Weight::from_parts(1_103_784_000, 44734)
-			// Standard Error: 2_369_634
-			.saturating_add(Weight::from_parts(827_931_564, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_109_202_000 picoseconds.
+		Weight::from_parts(1_120_408_000, 44734)
+			// Standard Error: 2_811_151
+			.saturating_add(Weight::from_parts(847_335_880, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(97_u64))
 			.saturating_add(T::DbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(30_u64))
@@ -267,7 +271,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
@@ -286,6 +290,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:1 w:0)
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
+	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
@@ -296,11 +302,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12605`
+		//  Measured:  `12685`
 		//  Estimated: `82910`
-		// Minimum execution time: 959_320_000 picoseconds.
-		Weight::from_parts(1_009_735_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(111_u64))
+		// Minimum execution time: 980_581_000 picoseconds.
+		Weight::from_parts(1_027_511_000, 82910)
+			.saturating_add(T::DbWeight::get().reads(112_u64))
 			.saturating_add(T::DbWeight::get().writes(41_u64))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:0)
@@ -310,7 +316,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
@@ -349,10 +355,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_auction() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15486`
+		//  Measured:  `15566`
 		//  Estimated: `82910`
-		// Minimum execution time: 872_081_000 picoseconds.
-		Weight::from_parts(900_173_000, 82910)
+		// Minimum execution time: 956_175_000 picoseconds.
+		Weight::from_parts(1_309_718_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(113_u64))
 			.saturating_add(T::DbWeight::get().writes(39_u64))
 	}
@@ -361,7 +367,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -378,17 +384,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
+	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BorrowerAuction` (r:0 w:1)
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8930`
+		//  Measured:  `9010`
 		//  Estimated: `44734`
-		// Minimum execution time: 519_689_000 picoseconds.
-		Weight::from_parts(532_017_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(45_u64))
+		// Minimum execution time: 541_842_000 picoseconds.
+		Weight::from_parts(593_568_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(46_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -402,15 +410,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	fn redo() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6861`
+		//  Measured:  `6941`
 		//  Estimated: `44734`
-		// Minimum execution time: 246_585_000 picoseconds.
-		Weight::from_parts(252_394_000, 44734)
+		// Minimum execution time: 256_289_000 picoseconds.
+		Weight::from_parts(262_358_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -425,7 +433,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
@@ -434,10 +442,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn redo_close() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6877`
+		//  Measured:  `6957`
 		//  Estimated: `44734`
-		// Minimum execution time: 233_956_000 picoseconds.
-		Weight::from_parts(238_062_000, 44734)
+		// Minimum execution time: 253_375_000 picoseconds.
+		Weight::from_parts(260_606_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -449,13 +457,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 8_693_000 picoseconds.
-		Weight::from_parts(8_904_000, 3478)
+		// Minimum execution time: 9_334_000 picoseconds.
+		Weight::from_parts(9_524_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:2)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:1)
+	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:16)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -467,7 +477,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
@@ -485,15 +495,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 8]`.
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9339 + n * (949 ±0)`
+		//  Measured:  `9379 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 710_802_000 picoseconds.
-		Weight::from_parts(408_418_771, 76616)
-			// Standard Error: 3_963_803
-			.saturating_add(Weight::from_parts(434_125_668, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(61_u64))
+		// Minimum execution time: 911_530_000 picoseconds.
+		Weight::from_parts(585_149_790, 76616)
+			// Standard Error: 6_621_485
+			.saturating_add(Weight::from_parts(531_559_274, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(62_u64))
 			.saturating_add(T::DbWeight::get().reads((16_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(T::DbWeight::get().writes((11_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 27664).saturating_mul(n.into()))
 	}
@@ -504,7 +514,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
@@ -515,10 +525,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn file_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10633`
+		//  Measured:  `10713`
 		//  Estimated: `82910`
-		// Minimum execution time: 590_414_000 picoseconds.
-		Weight::from_parts(597_224_000, 82910)
+		// Minimum execution time: 620_628_000 picoseconds.
+		Weight::from_parts(658_164_000, 82910)
 			.saturating_add(T::DbWeight::get().reads(84_u64))
 			.saturating_add(T::DbWeight::get().writes(49_u64))
 	}
@@ -534,8 +544,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `781`
 		//  Estimated: `6110`
-		// Minimum execution time: 39_168_000 picoseconds.
-		Weight::from_parts(40_921_000, 6110)
+		// Minimum execution time: 41_832_000 picoseconds.
+		Weight::from_parts(49_203_000, 6110)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -546,7 +556,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:16)
@@ -558,12 +568,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 16]`.
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9170 + n * (1458 ±0)`
+		//  Measured:  `9250 + n * (1458 ±0)`
 		//  Estimated: `60293 + n * (25034 ±0)`
-		// Minimum execution time: 621_660_000 picoseconds.
-		Weight::from_parts(193_405_278, 60293)
-			// Standard Error: 2_242_501
-			.saturating_add(Weight::from_parts(432_051_695, 0).saturating_mul(n.into()))
+		// Minimum execution time: 633_017_000 picoseconds.
+		Weight::from_parts(198_763_459, 60293)
+			// Standard Error: 1_701_484
+			.saturating_add(Weight::from_parts(436_046_143, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(73_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
@@ -577,18 +587,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn validate_settle_batch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6377 + n * (386 ±0)`
+		//  Measured:  `6457 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 200_477_000 picoseconds.
-		Weight::from_parts(217_234_589, 44734)
-			// Standard Error: 309_128
-			.saturating_add(Weight::from_parts(111_918_587, 0).saturating_mul(n.into()))
+		// Minimum execution time: 206_977_000 picoseconds.
+		Weight::from_parts(37_986_560, 44734)
+			// Standard Error: 165_480
+			.saturating_add(Weight::from_parts(123_594_299, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -600,7 +610,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:0)
@@ -608,12 +618,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 16]`.
 	fn validate_refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6764 + n * (592 ±0)`
+		//  Measured:  `6844 + n * (592 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 241_087_000 picoseconds.
-		Weight::from_parts(94_215_463, 44734)
-			// Standard Error: 288_555
-			.saturating_add(Weight::from_parts(162_856_912, 0).saturating_mul(n.into()))
+		// Minimum execution time: 243_331_000 picoseconds.
+		Weight::from_parts(83_835_862, 44734)
+			// Standard Error: 307_676
+			.saturating_add(Weight::from_parts(167_762_661, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -626,8 +636,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_334_000 picoseconds.
-		Weight::from_parts(10_045_000, 3478)
+		// Minimum execution time: 9_313_000 picoseconds.
+		Weight::from_parts(9_725_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -639,8 +649,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 13_600_000 picoseconds.
-		Weight::from_parts(14_081_000, 3724)
+		// Minimum execution time: 13_951_000 picoseconds.
+		Weight::from_parts(14_531_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -660,8 +670,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 79_077_000 picoseconds.
-		Weight::from_parts(81_741_000, 8817)
+		// Minimum execution time: 79_548_000 picoseconds.
+		Weight::from_parts(81_270_000, 8817)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -672,7 +682,7 @@ impl WeightInfo for () {
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -687,6 +697,8 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
+	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
@@ -697,11 +709,11 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12139`
+		//  Measured:  `12219`
 		//  Estimated: `82910`
-		// Minimum execution time: 766_294_000 picoseconds.
-		Weight::from_parts(780_005_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(91_u64))
+		// Minimum execution time: 783_780_000 picoseconds.
+		Weight::from_parts(793_504_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(92_u64))
 			.saturating_add(RocksDbWeight::get().writes(42_u64))
 	}
 	/// Storage: `Lending::Positions` (r:4 w:4)
@@ -711,7 +723,7 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
@@ -734,6 +746,8 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
+	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
@@ -744,17 +758,17 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `16165`
+		//  Measured:  `16245`
 		//  Estimated: `82910`
-		// Minimum execution time: 1_135_991_000 picoseconds.
-		Weight::from_parts(1_180_287_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(117_u64))
+		// Minimum execution time: 1_155_401_000 picoseconds.
+		Weight::from_parts(1_179_076_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(118_u64))
 			.saturating_add(RocksDbWeight::get().writes(51_u64))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -791,14 +805,14 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2815 + n * (177 ±0) + p * (2224 ±0)`
+		//  Measured:  `2815 + n * (177 ±0) + p * (2234 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_113_077_000 picoseconds.
-		Weight::from_parts(3_145_676_000, 9549)
-			// Standard Error: 620_898
-			.saturating_add(Weight::from_parts(208_574_767, 0).saturating_mul(n.into()))
-			// Standard Error: 18_728_777
-			.saturating_add(Weight::from_parts(149_904_006, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_159_366_000 picoseconds.
+		Weight::from_parts(414_083_070, 9549)
+			// Standard Error: 576_215
+			.saturating_add(Weight::from_parts(219_659_663, 0).saturating_mul(n.into()))
+			// Standard Error: 19_396_068
+			.saturating_add(Weight::from_parts(344_175_721, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((22_u64).saturating_mul(p.into())))
@@ -811,7 +825,7 @@ impl WeightInfo for () {
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -845,12 +859,12 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 256]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12492 + n * (1455 ±0)`
+		//  Measured:  `12572 + n * (1455 ±0)`
 		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_101_199_000 picoseconds.
-		Weight::from_parts(1_103_784_000, 44734)
-			// Standard Error: 2_369_634
-			.saturating_add(Weight::from_parts(827_931_564, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_109_202_000 picoseconds.
+		Weight::from_parts(1_120_408_000, 44734)
+			// Standard Error: 2_811_151
+			.saturating_add(Weight::from_parts(847_335_880, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(97_u64))
 			.saturating_add(RocksDbWeight::get().reads((18_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(30_u64))
@@ -864,7 +878,7 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
@@ -883,6 +897,8 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:1 w:0)
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
+	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
@@ -893,11 +909,11 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12605`
+		//  Measured:  `12685`
 		//  Estimated: `82910`
-		// Minimum execution time: 959_320_000 picoseconds.
-		Weight::from_parts(1_009_735_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(111_u64))
+		// Minimum execution time: 980_581_000 picoseconds.
+		Weight::from_parts(1_027_511_000, 82910)
+			.saturating_add(RocksDbWeight::get().reads(112_u64))
 			.saturating_add(RocksDbWeight::get().writes(41_u64))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:0)
@@ -907,7 +923,7 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
@@ -946,10 +962,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn settle_auction() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15486`
+		//  Measured:  `15566`
 		//  Estimated: `82910`
-		// Minimum execution time: 872_081_000 picoseconds.
-		Weight::from_parts(900_173_000, 82910)
+		// Minimum execution time: 956_175_000 picoseconds.
+		Weight::from_parts(1_309_718_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(113_u64))
 			.saturating_add(RocksDbWeight::get().writes(39_u64))
 	}
@@ -958,7 +974,7 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -975,17 +991,19 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
+	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BorrowerAuction` (r:0 w:1)
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8930`
+		//  Measured:  `9010`
 		//  Estimated: `44734`
-		// Minimum execution time: 519_689_000 picoseconds.
-		Weight::from_parts(532_017_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(45_u64))
+		// Minimum execution time: 541_842_000 picoseconds.
+		Weight::from_parts(593_568_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(46_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -999,15 +1017,15 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	fn redo() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6861`
+		//  Measured:  `6941`
 		//  Estimated: `44734`
-		// Minimum execution time: 246_585_000 picoseconds.
-		Weight::from_parts(252_394_000, 44734)
+		// Minimum execution time: 256_289_000 picoseconds.
+		Weight::from_parts(262_358_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1022,7 +1040,7 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
 	/// Proof: `Liquidation::AuctionParameters` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
@@ -1031,10 +1049,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn redo_close() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6877`
+		//  Measured:  `6957`
 		//  Estimated: `44734`
-		// Minimum execution time: 233_956_000 picoseconds.
-		Weight::from_parts(238_062_000, 44734)
+		// Minimum execution time: 253_375_000 picoseconds.
+		Weight::from_parts(260_606_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1046,13 +1064,15 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 8_693_000 picoseconds.
-		Weight::from_parts(8_904_000, 3478)
+		// Minimum execution time: 9_334_000 picoseconds.
+		Weight::from_parts(9_524_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:2)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:1)
+	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:16)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -1064,7 +1084,7 @@ impl WeightInfo for () {
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
@@ -1082,15 +1102,15 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 8]`.
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9339 + n * (949 ±0)`
+		//  Measured:  `9379 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 710_802_000 picoseconds.
-		Weight::from_parts(408_418_771, 76616)
-			// Standard Error: 3_963_803
-			.saturating_add(Weight::from_parts(434_125_668, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(61_u64))
+		// Minimum execution time: 911_530_000 picoseconds.
+		Weight::from_parts(585_149_790, 76616)
+			// Standard Error: 6_621_485
+			.saturating_add(Weight::from_parts(531_559_274, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(62_u64))
 			.saturating_add(RocksDbWeight::get().reads((16_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(6_u64))
 			.saturating_add(RocksDbWeight::get().writes((11_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 27664).saturating_mul(n.into()))
 	}
@@ -1101,7 +1121,7 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
@@ -1112,10 +1132,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn file_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10633`
+		//  Measured:  `10713`
 		//  Estimated: `82910`
-		// Minimum execution time: 590_414_000 picoseconds.
-		Weight::from_parts(597_224_000, 82910)
+		// Minimum execution time: 620_628_000 picoseconds.
+		Weight::from_parts(658_164_000, 82910)
 			.saturating_add(RocksDbWeight::get().reads(84_u64))
 			.saturating_add(RocksDbWeight::get().writes(49_u64))
 	}
@@ -1131,8 +1151,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `781`
 		//  Estimated: `6110`
-		// Minimum execution time: 39_168_000 picoseconds.
-		Weight::from_parts(40_921_000, 6110)
+		// Minimum execution time: 41_832_000 picoseconds.
+		Weight::from_parts(49_203_000, 6110)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -1143,7 +1163,7 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:16)
@@ -1155,12 +1175,12 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 16]`.
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9170 + n * (1458 ±0)`
+		//  Measured:  `9250 + n * (1458 ±0)`
 		//  Estimated: `60293 + n * (25034 ±0)`
-		// Minimum execution time: 621_660_000 picoseconds.
-		Weight::from_parts(193_405_278, 60293)
-			// Standard Error: 2_242_501
-			.saturating_add(Weight::from_parts(432_051_695, 0).saturating_mul(n.into()))
+		// Minimum execution time: 633_017_000 picoseconds.
+		Weight::from_parts(198_763_459, 60293)
+			// Standard Error: 1_701_484
+			.saturating_add(Weight::from_parts(436_046_143, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(73_u64))
 			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(16_u64))
@@ -1174,18 +1194,18 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn validate_settle_batch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6377 + n * (386 ±0)`
+		//  Measured:  `6457 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 200_477_000 picoseconds.
-		Weight::from_parts(217_234_589, 44734)
-			// Standard Error: 309_128
-			.saturating_add(Weight::from_parts(111_918_587, 0).saturating_mul(n.into()))
+		// Minimum execution time: 206_977_000 picoseconds.
+		Weight::from_parts(37_986_560, 44734)
+			// Standard Error: 165_480
+			.saturating_add(Weight::from_parts(123_594_299, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1197,7 +1217,7 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:0)
@@ -1205,12 +1225,12 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 16]`.
 	fn validate_refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6764 + n * (592 ±0)`
+		//  Measured:  `6844 + n * (592 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 241_087_000 picoseconds.
-		Weight::from_parts(94_215_463, 44734)
-			// Standard Error: 288_555
-			.saturating_add(Weight::from_parts(162_856_912, 0).saturating_mul(n.into()))
+		// Minimum execution time: 243_331_000 picoseconds.
+		Weight::from_parts(83_835_862, 44734)
+			// Standard Error: 307_676
+			.saturating_add(Weight::from_parts(167_762_661, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1223,8 +1243,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_334_000 picoseconds.
-		Weight::from_parts(10_045_000, 3478)
+		// Minimum execution time: 9_313_000 picoseconds.
+		Weight::from_parts(9_725_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1236,8 +1256,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 13_600_000 picoseconds.
-		Weight::from_parts(14_081_000, 3724)
+		// Minimum execution time: 13_951_000 picoseconds.
+		Weight::from_parts(14_531_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1257,8 +1277,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 79_077_000 picoseconds.
-		Weight::from_parts(81_741_000, 8817)
+		// Minimum execution time: 79_548_000 picoseconds.
+		Weight::from_parts(81_270_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
