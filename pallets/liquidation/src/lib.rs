@@ -277,6 +277,13 @@ pub mod pallet {
 		#[pallet::constant]
 		type ShortfallWait: Get<u32>;
 
+		/// Share of the insurance treasury's spendable holding of a debt asset (as it stands at
+		/// the block's first backstop purchase in that asset) the backstop may spend per block;
+		/// a seizure beyond it goes to a Dutch auction. A crash then does not spend the whole
+		/// fund at its first step's prices.
+		#[pallet::constant]
+		type BackstopBlockShare: Get<Permill>;
+
 		/// Auction parameters before governance first sets them.
 		type DefaultAuctionParams: Get<AuctionParams>;
 
@@ -325,6 +332,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ShortfallWaiting<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, u32, OptionQuery>;
+
+	/// The backstop's spending of each debt asset in the block it last bought in: `(block,
+	/// spent, the block's limit)` (`Config::BackstopBlockShare`).
+	#[pallet::storage]
+	pub type BackstopSpent<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AssetId, (u32, u128, u128), OptionQuery>;
 
 	/// Debt socialised to each market's suppliers so far (underlying units).
 	#[pallet::storage]

@@ -328,6 +328,8 @@ parameter_types! {
 	pub MaxBorrowRate: FixedU128 = FixedU128::from_u32(10);
 	pub DefaultParams: LiquidationParams = default_params();
 	pub const MaxDustValue: u128 = 1_000_000;
+	/// The backstop may spend all of the treasury in a block unless a test lowers it.
+	pub static BackstopBlockShare: Permill = Permill::one();
 	/// Start 10% above the oracle, 1% lower each block, floor 20% below, reset beyond 30%
 	/// below the oracle or after 100 blocks.
 	pub DefaultAuctionParams: AuctionParams = AuctionParams {
@@ -407,6 +409,7 @@ impl Config for Test {
 	type MaxSaleQueue = ConstU32<4>;
 	type MaxQueueAge = ConstU32<10>;
 	type ShortfallWait = ConstU32<20>;
+	type BackstopBlockShare = BackstopBlockShare;
 	type DefaultAuctionParams = DefaultAuctionParams;
 	type MaxAuctions = ConstU32<3>;
 	type WeightInfo = ();

@@ -63,15 +63,39 @@ impl<T: Config> Pallet<T> {
 	) -> Result<u128, DispatchError> {
 		let treasury = Self::insurance_account();
 		let take = Self::backstop_take(plan);
-		ensure!(Self::insurance_can_pay(plan.debt_asset, plan.repay), Error::<T>::NoRoute);
+		let (now, spent, limit) =
+			Self::backstop_room(plan.debt_asset, plan.repay).ok_or(Error::<T>::NoRoute)?;
 		with_storage_layer(|| {
 			// What the treasury cannot fund (its supply's market short of cash after all) is
 			// no route, not a failed settlement.
 			Self::fund_treasury(plan.debt_asset, plan.repay).map_err(|_| Error::<T>::NoRoute)?;
 			T::Lending::repay_debt(&treasury, borrower, &plan.debt_asset, plan.repay)?;
 			Self::seize_to_treasury(borrower, plan.collateral_asset, take)?;
+			BackstopSpent::<T>::insert(
+				plan.debt_asset,
+				(now, spent.saturating_add(plan.repay), limit),
+			);
 			Ok(take)
 		})
+	}
+
+	/// Whether the backstop may spend `amount` of `asset` in this block: the treasury can pay
+	/// it, and it fits in what is left of the block's limit (`Config::BackstopBlockShare` of
+	/// the treasury's spendable holding at the block's first purchase). `(block, spent so far,
+	/// limit)` when it may.
+	pub(crate) fn backstop_room(asset: T::AssetId, amount: u128) -> Option<(u32, u128, u128)> {
+		let spendable = Self::insurance_spendable(asset);
+		if spendable < amount {
+			return None;
+		}
+		let now: u32 = sp_runtime::SaturatedConversion::saturated_into(
+			frame_system::Pallet::<T>::block_number(),
+		);
+		let (spent, limit) = match BackstopSpent::<T>::get(asset) {
+			Some((block, spent, limit)) if block == now => (spent, limit),
+			_ => (0, T::BackstopBlockShare::get().mul_floor(spendable)),
+		};
+		(spent.saturating_add(amount) <= limit).then_some((now, spent, limit))
 	}
 
 	pub(crate) fn backstop_take(plan: &Plan<T::AssetId>) -> u128 {

@@ -55,7 +55,7 @@ impl<T: Config> Pallet<T> {
 			// Disputed: no backstop (its price may be one feeder's raised end).
 			Err(dex)
 				if !Self::pair_disputed(&plan.collateral_asset, &plan.debt_asset)
-					&& Self::insurance_can_pay(plan.debt_asset, plan.repay) =>
+					&& Self::backstop_room(plan.debt_asset, plan.repay).is_some() =>
 			{
 				(
 					Ok(Route::Backstop { dex }),

@@ -59,6 +59,59 @@ fn a_halted_collateral_is_not_sold_the_backstop_takes_it_or_it_goes_to_auction()
 	});
 }
 
+/// #26, "overflow goes to a per-block-limited backstop, then auction": the backstop spent the
+/// whole insurance fund in a crash's first step (the cascade benchmark's crash: the fund
+/// bought at 44,000 what ended at 36,000, −7,042 USDM). It now spends at most
+/// `BackstopBlockShare` of the fund's holding per block (the share of what the fund held at the
+/// block's first purchase); a seizure beyond it goes to a Dutch auction, and the next block
+/// the backstop buys again.
+#[test]
+fn the_backstop_spends_at_most_its_share_of_the_fund_per_block_then_auctions() {
+	ExtBuilder::default().build_and_execute(|| {
+		// The largest repayment first: the next block's limit (from a fund smaller by it)
+		// still covers the smallest.
+		let [third, second, first]: [AccountId; 3] =
+			borrowers(&[640_000, 660_000, 680_000]).try_into().unwrap();
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		MockBreaker::halt(BTC);
+		mint(USD, insurance(), 100_000_000);
+		let spendable = Liquidation::insurance_spendable(USD);
+		let repay = |who| Liquidation::preview(who).unwrap().repay;
+		let (r1, r2) = (repay(first), repay(second));
+		// The block's limit covers the first purchase, not the second as well.
+		let parts = u32::try_from(r1 * 1_000_000 / spendable + 1).unwrap();
+		BackstopBlockShare::set(Permill::from_parts(parts));
+		let limit = Permill::from_parts(parts).mul_floor(spendable);
+		assert!(limit >= r1 && limit < r1 + r2, "{limit} {r1} {r2}");
+		assert_eq!(
+			Liquidation::preview(first).unwrap().route,
+			Ok(Route::Backstop { dex: DexRefusal::Halted })
+		);
+		assert_ok!(settle(first));
+		assert!(matches!(last_event(), Event::Settled { route: Route::Backstop { .. }, .. }));
+		let now = System::block_number() as u32;
+		assert_eq!(BackstopSpent::<Test>::get(USD), Some((now, r1, limit)));
+		// The second: beyond the block's limit: previewed and settled as an auction.
+		assert_eq!(
+			Liquidation::preview(second).unwrap().route,
+			Ok(Route::Auction { dex: DexRefusal::Halted })
+		);
+		assert_ok!(settle(second));
+		assert!(events()
+			.iter()
+			.any(|e| matches!(e, Event::AuctionStarted { borrower, .. } if *borrower == second)));
+		// Next block: a new limit from what the fund holds now; the backstop buys again.
+		next_block();
+		assert_eq!(
+			Liquidation::preview(third).unwrap().route,
+			Ok(Route::Backstop { dex: DexRefusal::Halted })
+		);
+		assert_ok!(settle(third));
+		assert!(matches!(last_event(), Event::Settled { route: Route::Backstop { .. }, .. }));
+		BackstopBlockShare::set(Permill::one());
+	});
+}
+
 #[test]
 fn a_throttled_collateral_sells_within_the_block_cap_and_queues_the_rest_riskiest_first() {
 	ExtBuilder::default().build_and_execute(|| {
