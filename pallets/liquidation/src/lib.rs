@@ -277,10 +277,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type ShortfallWait: Get<u32>;
 
-		/// Share of the insurance treasury's spendable holding of a debt asset (as it stands at
-		/// the block's first backstop purchase in that asset) the backstop may spend per block;
-		/// a seizure beyond it goes to a Dutch auction. A crash then does not spend the whole
-		/// fund at its first step's prices.
+		/// Share of the insurance treasury's holding of a debt asset (its tokens and lending
+		/// supply, as it stood before the block's backstop purchases in that asset) the backstop
+		/// may spend per block; a seizure beyond it goes to a Dutch auction. A crash then does
+		/// not spend the whole fund at its first step's prices.
 		#[pallet::constant]
 		type BackstopBlockShare: Get<Permill>;
 
@@ -334,10 +334,10 @@ pub mod pallet {
 		StorageMap<_, Blake2_128Concat, T::AccountId, u32, OptionQuery>;
 
 	/// The backstop's spending of each debt asset in the block it last bought in: `(block,
-	/// spent, the block's limit)` (`Config::BackstopBlockShare`).
+	/// spent)` (`Config::BackstopBlockShare`).
 	#[pallet::storage]
 	pub type BackstopSpent<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AssetId, (u32, u128, u128), OptionQuery>;
+		StorageMap<_, Blake2_128Concat, T::AssetId, (u32, u128), OptionQuery>;
 
 	/// Debt socialised to each market's suppliers so far (underlying units).
 	#[pallet::storage]

@@ -63,7 +63,7 @@ impl<T: Config> Pallet<T> {
 	) -> Result<u128, DispatchError> {
 		let treasury = Self::insurance_account();
 		let take = Self::backstop_take(plan);
-		let (now, spent, limit) =
+		let (now, spent) =
 			Self::backstop_room(plan.debt_asset, plan.repay).ok_or(Error::<T>::NoRoute)?;
 		with_storage_layer(|| {
 			// What the treasury cannot fund (its supply's market short of cash after all) is
@@ -71,31 +71,33 @@ impl<T: Config> Pallet<T> {
 			Self::fund_treasury(plan.debt_asset, plan.repay).map_err(|_| Error::<T>::NoRoute)?;
 			T::Lending::repay_debt(&treasury, borrower, &plan.debt_asset, plan.repay)?;
 			Self::seize_to_treasury(borrower, plan.collateral_asset, take)?;
-			BackstopSpent::<T>::insert(
-				plan.debt_asset,
-				(now, spent.saturating_add(plan.repay), limit),
-			);
+			BackstopSpent::<T>::insert(plan.debt_asset, (now, spent.saturating_add(plan.repay)));
 			Ok(take)
 		})
 	}
 
 	/// Whether the backstop may spend `amount` of `asset` in this block: the treasury can pay
-	/// it, and it fits in what is left of the block's limit (`Config::BackstopBlockShare` of
-	/// the treasury's spendable holding at the block's first purchase). `(block, spent so far,
-	/// limit)` when it may.
-	pub(crate) fn backstop_room(asset: T::AssetId, amount: u128) -> Option<(u32, u128, u128)> {
-		let spendable = Self::insurance_spendable(asset);
-		if spendable < amount {
+	/// it now, and this block's purchases with it stay within `Config::BackstopBlockShare` of
+	/// what the treasury held of the asset before them (its tokens and its whole lending supply,
+	/// not capped by the market's cash: nobody can shrink the base by borrowing the cash away,
+	/// and the base is read at every purchase, not fixed at the block's first). `(block, spent
+	/// so far)` when it may.
+	pub(crate) fn backstop_room(asset: T::AssetId, amount: u128) -> Option<(u32, u128)> {
+		if Self::insurance_spendable(asset) < amount {
 			return None;
 		}
 		let now: u32 = sp_runtime::SaturatedConversion::saturated_into(
 			frame_system::Pallet::<T>::block_number(),
 		);
-		let (spent, limit) = match BackstopSpent::<T>::get(asset) {
-			Some((block, spent, limit)) if block == now => (spent, limit),
-			_ => (0, T::BackstopBlockShare::get().mul_floor(spendable)),
+		let spent = match BackstopSpent::<T>::get(asset) {
+			Some((block, spent)) if block == now => spent,
+			_ => 0,
 		};
-		(spent.saturating_add(amount) <= limit).then_some((now, spent, limit))
+		let (tokens, _) = Self::treasury_tokens(asset);
+		let supply = T::Lending::supplied(&Self::insurance_account(), &asset).unwrap_or(0);
+		let held_before = tokens.saturating_add(supply).saturating_add(spent);
+		let limit = T::BackstopBlockShare::get().mul_floor(held_before);
+		(spent.saturating_add(amount) <= limit).then_some((now, spent))
 	}
 
 	pub(crate) fn backstop_take(plan: &Plan<T::AssetId>) -> u128 {

@@ -62,9 +62,9 @@ fn a_halted_collateral_is_not_sold_the_backstop_takes_it_or_it_goes_to_auction()
 /// #26, "overflow goes to a per-block-limited backstop, then auction": the backstop spent the
 /// whole insurance fund in a crash's first step (the cascade benchmark's crash: the fund
 /// bought at 44,000 what ended at 36,000, −7,042 USDM). It now spends at most
-/// `BackstopBlockShare` of the fund's holding per block (the share of what the fund held at the
-/// block's first purchase); a seizure beyond it goes to a Dutch auction, and the next block
-/// the backstop buys again.
+/// `BackstopBlockShare` of the fund's holding per block (of what it held before the block's
+/// purchases); a seizure beyond it goes to a Dutch auction, and the next block the backstop
+/// buys again.
 #[test]
 fn the_backstop_spends_at_most_its_share_of_the_fund_per_block_then_auctions() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -90,7 +90,7 @@ fn the_backstop_spends_at_most_its_share_of_the_fund_per_block_then_auctions() {
 		assert_ok!(settle(first));
 		assert!(matches!(last_event(), Event::Settled { route: Route::Backstop { .. }, .. }));
 		let now = System::block_number() as u32;
-		assert_eq!(BackstopSpent::<Test>::get(USD), Some((now, r1, limit)));
+		assert_eq!(BackstopSpent::<Test>::get(USD), Some((now, r1)));
 		// The second: beyond the block's limit: previewed and settled as an auction.
 		assert_eq!(
 			Liquidation::preview(second).unwrap().route,
