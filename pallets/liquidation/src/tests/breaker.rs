@@ -112,6 +112,46 @@ fn the_backstop_spends_at_most_its_share_of_the_fund_per_block_then_auctions() {
 	});
 }
 
+/// Found by review: the first version fixed the block's backstop limit at its first purchase
+/// from the fund's spendable holding, whose lending supply counts only as far as the market
+/// has cash. One caller could borrow the cash away, settle a small position (the limit locked
+/// near zero) and repay, in one batch: every other seizure of the block went to an auction.
+/// Here, before: the limit fixed at 25% of 1,050,000 at the small purchase (132,167), the big
+/// one's 320,000 went to an auction. The limit now reads the fund's whole holding at every
+/// purchase.
+#[test]
+fn borrowing_the_cash_away_does_not_shrink_the_backstops_block_limit() {
+	ExtBuilder::default().build_and_execute(|| {
+		let [small, big]: [AccountId; 2] = borrowers(&[640_000, 680_000]).try_into().unwrap();
+		// The fund holds its USD mostly as lending supply (as seized collateral ends up).
+		mint(USD, insurance(), 10_000_000);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(insurance()), USD, 9_000_000));
+		BackstopBlockShare::set(Permill::from_percent(25));
+		// A drainer borrows all but 50,000 of the market's cash.
+		let drainer: AccountId = 30;
+		mint(BTC, drainer, 2_000_000_000 + MIN);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(drainer), BTC, 2_000_000_000));
+		let cash = <Lending as pallet_lending::LendingPositions<AccountId>>::available_cash(&USD);
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(drainer), USD, cash - 50_000));
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		MockBreaker::halt(BTC);
+		// The small settlement is bought by the backstop within the drained-cash view too.
+		let r_small = Liquidation::preview(small).unwrap().repay;
+		assert!(r_small * 4 < 1_050_000, "{r_small}");
+		assert_ok!(settle(small));
+		assert!(matches!(last_event(), Event::Settled { route: Route::Backstop { .. }, .. }));
+		// The drainer repays: the cash is back; the big one still gets the backstop.
+		assert_ok!(Lending::repay(RuntimeOrigin::signed(drainer), USD, Amount::All));
+		assert_eq!(
+			Liquidation::preview(big).unwrap().route,
+			Ok(Route::Backstop { dex: DexRefusal::Halted })
+		);
+		assert_ok!(settle(big));
+		assert!(matches!(last_event(), Event::Settled { route: Route::Backstop { .. }, .. }));
+		BackstopBlockShare::set(Permill::one());
+	});
+}
+
 #[test]
 fn a_throttled_collateral_sells_within_the_block_cap_and_queues_the_rest_riskiest_first() {
 	ExtBuilder::default().build_and_execute(|| {
