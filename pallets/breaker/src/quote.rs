@@ -286,13 +286,7 @@ impl Quote {
 		// The collateral's liquidation end divided by the gate stays at most the price before
 		// the fall.
 		let (_, high) = self.liquidation_bounds(now, max_hold, &severity);
-		let floor = multiply_by_rational_with_rounding(
-			high.into_inner(),
-			FixedU128::DIV,
-			fall.from.into_inner(),
-			Rounding::Up,
-		)
-		.map(FixedU128::from_inner)?;
+		let floor = over(high, fall.from)?;
 		Some(bound.max(floor)).filter(|g| *g < FixedU128::one() && !g.is_zero())
 	}
 
