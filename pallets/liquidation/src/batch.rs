@@ -133,6 +133,7 @@ impl<T: Config> Pallet<T> {
 				)
 		};
 		T::WeightInfo::settle_batch(narrow.saturating_sub(pairs), pairs)
+			.saturating_add(Self::depth_cap_weight().saturating_mul(u64::from(pairs)))
 			.saturating_add(wide_weight)
 			.saturating_add(Self::extra_plans_weight(extra_plans))
 			.saturating_add(T::Lending::health_weight().saturating_mul(u64::from(unplanned)))
@@ -324,7 +325,10 @@ impl<T: Config> Pallet<T> {
 		// entry waiting (queued positions go first, one by one through `settle`).
 		let price = members.first().map(|m| m.plan.collateral_price).unwrap_or_default();
 		let value = Self::sale_value(input, price);
-		if let Some(left) = cap {
+		let debt_price = members.first().map(|m| m.plan.debt_price).unwrap_or_default();
+		let depth =
+			Self::depth_left((collateral, debt), (input, total), (price, debt_price), &params);
+		if let Some(left) = crate::dex::tighter(cap, depth) {
 			let left = if Self::waits_in_queue(&collateral, None, look) { 0 } else { left };
 			if value > left {
 				let why = Skipped::Dex(DexRefusal::Throttled { value, left });
@@ -344,6 +348,9 @@ impl<T: Config> Pallet<T> {
 			},
 		};
 		T::Breaker::note_sale(&collateral, value);
+		if depth.is_some() {
+			Self::note_pool_sale((collateral, debt), sold);
+		}
 		let positions = u32::try_from(members.len()).unwrap_or(u32::MAX);
 		let mut remainder = 0u128;
 		for ((member, share), charge) in members.into_iter().zip(exact).zip(charged) {

@@ -40,6 +40,15 @@ pub struct QueueLook {
 	pub dropped: u32,
 }
 
+/// The tighter of two caps on a block's sales (`None`: no cap).
+pub(crate) fn tighter(a: Option<u128>, b: Option<u128>) -> Option<u128> {
+	match (a, b) {
+		(Some(a), Some(b)) => Some(a.min(b)),
+		(a, None) => a,
+		(None, b) => b,
+	}
+}
+
 /// A DEX sale worked out but not made.
 pub(crate) struct DexQuote {
 	pub(crate) input: u128,
@@ -47,6 +56,8 @@ pub(crate) struct DexQuote {
 	pub(crate) tip: u128,
 	/// The input's value at the oracle (rounded up): what the breaker's cap counts.
 	pub(crate) value: u128,
+	/// Whether the pool's depth cap counts the sale ([`Pallet::depth_left`]).
+	pub(crate) depth_capped: bool,
 }
 
 impl<T: Config> Pallet<T> {
@@ -79,8 +90,76 @@ impl<T: Config> Pallet<T> {
 			return Err(DexRefusal::NoCash { needed: input, available });
 		}
 		let value = Self::sale_value(input, plan.collateral_price);
-		Self::breaker_gate(borrower, plan, value, cap, look)?;
-		Ok(DexQuote { input, to_insurance, tip, value })
+		let depth = Self::depth_left(
+			(plan.collateral_asset, plan.debt_asset),
+			(input, plan.repay),
+			(plan.collateral_price, plan.debt_price),
+			&params,
+		);
+		Self::breaker_gate(borrower, plan, value, tighter(cap, depth), look)?;
+		Ok(DexQuote { input, to_insurance, tip, value, depth_capped: depth.is_some() })
+	}
+
+	/// The pool's depth cap on selling `input` collateral for `output` debt (`pair`, priced
+	/// at `prices`) now: `None` when it does not bind (the pool would not sit below the
+	/// oracle after the sale, or has no reserves), else the collateral value (at the oracle,
+	/// rounded down) the protocol may still sell into the pool in this block:
+	/// `pool_block_share` of the pool's collateral reserve before the block's capped sales,
+	/// less those sales. Others' trades in between move the reserve (an arbitrageur who buys
+	/// back shrinks what is left; one who sells more makes the next sale fail the slippage
+	/// bound instead).
+	pub(crate) fn depth_left(
+		pair: (T::AssetId, T::AssetId),
+		(input, output): (u128, u128),
+		(collateral_price, debt_price): (FixedU128, FixedU128),
+		params: &LiquidationParams,
+	) -> Option<u128> {
+		let (reserve_in, reserve_out) =
+			T::DexReserves::reserves(&Self::dex_asset(pair.0), &Self::dex_asset(pair.1))?;
+		// The pool after the sale, valued at the oracle: the debt side worth less than the
+		// collateral side is a pool priced below the oracle.
+		let collateral_side = value_of(reserve_in.saturating_add(input), collateral_price);
+		let debt_side = value_of(reserve_out.saturating_sub(output), debt_price);
+		if debt_side >= collateral_side {
+			return None;
+		}
+		let room = Self::depth_room(pair, reserve_in, params);
+		Some(
+			multiply_by_rational_with_rounding(
+				room,
+				collateral_price.into_inner(),
+				FixedU128::DIV,
+				Rounding::Down,
+			)
+			.unwrap_or(0),
+		)
+	}
+
+	/// The collateral the depth cap lets the protocol still sell into `pair`'s pool (whose
+	/// collateral reserve is `reserve_in`) in this block: `pool_block_share` of the reserve
+	/// before the block's capped sales, less those sales.
+	pub(crate) fn depth_room(
+		pair: (T::AssetId, T::AssetId),
+		reserve_in: u128,
+		params: &LiquidationParams,
+	) -> u128 {
+		let sold = Self::pool_sold(pair);
+		params.pool_block_share.mul_floor(reserve_in.saturating_sub(sold)).saturating_sub(sold)
+	}
+
+	/// The collateral sold under the depth cap into `pair`'s pool in this block.
+	pub(crate) fn pool_sold(pair: (T::AssetId, T::AssetId)) -> u128 {
+		match PoolSold::<T>::get(pair) {
+			Some((block, sold)) if block == Self::block_number_u32() => sold,
+			_ => 0,
+		}
+	}
+
+	/// Counts a sale of `input` collateral into `pair`'s pool against the block's depth cap.
+	pub(crate) fn note_pool_sale(pair: (T::AssetId, T::AssetId), input: u128) {
+		let now = Self::block_number_u32();
+		let sold = Self::pool_sold(pair).saturating_add(input);
+		PoolSold::<T>::insert(pair, (now, sold));
 	}
 
 	/// The DEX sale `settle` makes of `plan`: as planned; or, when the collateral is
@@ -214,6 +293,13 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		waits
+	}
+
+	/// What the pool's depth cap adds to a DEX sale, not yet in the measured benchmarks: the
+	/// pool's two reserves and `PoolSold` read, `PoolSold` written (one sale of a `settle`,
+	/// one per pair of a batch, one per debt of the waterfall's treasury sales).
+	pub fn depth_cap_weight() -> Weight {
+		T::DbWeight::get().reads_writes(3, 1)
 	}
 
 	/// What checking `checks` queue entries costs ([`Self::waits_in_queue`]): a validity

@@ -40,6 +40,7 @@ impl<T: Config> Pallet<T> {
 			ParamsError::MaxSlippageOutOfRange => Error::<T>::MaxSlippageOutOfRange,
 			ParamsError::BackstopDiscountOutOfRange => Error::<T>::BackstopDiscountOutOfRange,
 			ParamsError::DustValueOutOfRange => Error::<T>::DustValueOutOfRange,
+			ParamsError::PoolBlockShareOutOfRange => Error::<T>::PoolBlockShareOutOfRange,
 		})?;
 		let old = Params::<T>::get();
 		Self::on_rails(ParamRecord::Liquidation, authority, |s| {
@@ -57,6 +58,7 @@ impl<T: Config> Pallet<T> {
 				.points("max_slippage", old.max_slippage, params.max_slippage)
 				.points("backstop_discount", old.backstop_discount, params.backstop_discount)
 				.amount("dust_value", old.dust_value, params.dust_value)
+				.points("pool_block_share", old.pool_block_share, params.pool_block_share)
 		})?;
 		Params::<T>::put(params);
 		Self::deposit_event(Event::ParamsUpdated { params });

@@ -188,6 +188,9 @@ pub mod pallet {
 		type Dex: Swap<Self::AccountId, Balance = u128, AssetKind = Self::DexAssetKind>
 			+ QuotePrice<Balance = u128, AssetKind = Self::DexAssetKind>;
 
+		/// The DEX's pool reserves (the pool's depth cap: `pool_block_share`).
+		type DexReserves: DexReserves<Self::DexAssetKind>;
+
 		/// May change the parameters and move insurance funds: [`Authority::Bounded`] within
 		/// [`Config::Rails`] (a referendum on the risk track), [`Authority::Unbounded`] within
 		/// the absolute bounds only (root).
@@ -338,6 +341,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type BackstopSpent<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AssetId, (u32, u128), OptionQuery>;
+
+	/// The collateral the protocol sold under the pool's depth cap into each `(collateral,
+	/// debt)` pool in the block it last did: `(block, sold)` (`pool_block_share`).
+	#[pallet::storage]
+	pub type PoolSold<T: Config> =
+		StorageMap<_, Blake2_128Concat, (T::AssetId, T::AssetId), (u32, u128), OptionQuery>;
 
 	/// Debt socialised to each market's suppliers so far (underlying units).
 	#[pallet::storage]
@@ -806,6 +815,8 @@ pub mod pallet {
 		/// No position of the batch could be settled (each skipped; the events of a dry run,
 		/// or `preview`, say why).
 		NothingSettled,
+		/// `pool_block_share` below 0.5%.
+		PoolBlockShareOutOfRange,
 	}
 
 	#[pallet::hooks]

@@ -388,6 +388,7 @@ impl Config for Test {
 	type DexAssetKind = AssetKind;
 	type ToDexAsset = WithId;
 	type Dex = AssetConversion;
+	type DexReserves = AssetConversion;
 	type RiskAdmin = RiskAdmin;
 	type Rails = ParamRails;
 	type PalletId = LiquidationPalletId;
@@ -525,6 +526,8 @@ pub fn default_params() -> LiquidationParams {
 		max_slippage: Permill::from_percent(3),
 		backstop_discount: Permill::from_percent(2),
 		dust_value: 1_000,
+		// No depth cap unless a test sets one (tests/breaker.rs).
+		pool_block_share: Permill::one(),
 	}
 }
 

@@ -56,8 +56,16 @@ enum Op {
 	Fund(usize, u128),
 	/// The LP dumps BTC into the USD/BTC pool (percent of its BTC reserve).
 	Dump(u32),
+	/// The LP withdraws this percent of its USD/BTC liquidity (a thin pool: the depth cap and
+	/// the slippage bound bind).
+	Thin(u32),
 	/// Governance moves the slippage bound and the treasury's share.
 	Params(u32, u32),
+	/// Governance sets the pool's depth cap (`pool_block_share`, parts per million).
+	Depth(u32),
+	/// An arbitrageur brings the USD/BTC pool to the oracle's price (a sale then leaves it
+	/// below the oracle: the depth cap counts it).
+	Arb,
 	/// A borrower borrows more USD (percent of its remaining borrowing power).
 	Borrow(usize, u32),
 	/// Bob takes from a borrower's auction (percent of its lot) at any price.
@@ -127,6 +135,10 @@ fn throttled_op() -> impl Strategy<Value = Op> {
 		// A collateral's fall (BTC or MEME), deep enough to put both borrowers below 1.
 		2 => (1..3usize, 50u32..95).prop_map(|(a, p)| Op::Price(a, p)),
 		1 => (b, 0..2usize, 1u32..=100).prop_map(|(b, d, p)| Op::Repay(b, d, p)),
+		// A thin pool and a binding depth cap: sales cut, queued, or sent to the backstop.
+		1 => (50u32..=99).prop_map(Op::Thin),
+		1 => prop_oneof![Just(5_000u32), 5_000u32..=50_000, Just(1_000_000)].prop_map(Op::Depth),
+		2 => Just(Op::Arb),
 	]
 }
 
@@ -201,6 +213,8 @@ struct Counts {
 	queue_checked: u32,
 	stale_ahead: u32,
 	queue_waits: u32,
+	/// DEX sales counted against the pool's depth cap (the pool left below the oracle).
+	depth_counted: u32,
 }
 
 fn debts_of(who: AccountId) -> BTreeMap<AssetId, u128> {
@@ -288,6 +302,60 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 						);
 					None
 				},
+				Op::Thin(p) => {
+					let (usd, btc) = (NativeOrWithId::WithId(USD), NativeOrWithId::WithId(BTC));
+					let pool = <PoolLocator as pallet_asset_conversion::PoolLocator<
+						AccountId,
+						AssetKind,
+						(AssetKind, AssetKind),
+					>>::pool_id(&usd, &btc)
+					.ok()
+					.and_then(pallet_asset_conversion::Pools::<Test>::get);
+					if let Some(pool) = pool {
+						let held = <PoolAssets as frame_support::traits::fungibles::Inspect<
+							AccountId,
+						>>::balance(pool.lp_token, &LP);
+						let _ = AssetConversion::remove_liquidity(
+							RuntimeOrigin::signed(LP),
+							Box::new(usd),
+							Box::new(btc),
+							held * u128::from(p) / 100,
+							1,
+							1,
+							LP,
+						);
+					}
+					None
+				},
+				Op::Arb => {
+					use pallet_lending::TimestampedPrices;
+					let price = |a| MockOracle::timestamped_price(&a).map(|(p, _)| p.to_float());
+					if let (Some(usd_price), Some(btc_price)) = (price(USD), price(BTC)) {
+						let (usd, btc) = pool_reserves(USD, BTC);
+						let k = usd as f64 * btc as f64;
+						let target_usd = (k * btc_price / usd_price).sqrt() as u128;
+						let target_btc = (k * usd_price / btc_price).sqrt() as u128;
+						let (from, to, amount) = if target_usd > usd {
+							(USD, BTC, target_usd - usd)
+						} else {
+							(BTC, USD, target_btc.saturating_sub(btc))
+						};
+						if amount > 0 {
+							let _ = AssetConversion::swap_exact_tokens_for_tokens(
+								RuntimeOrigin::signed(LP),
+								vec![
+									Box::new(NativeOrWithId::WithId(from)),
+									Box::new(NativeOrWithId::WithId(to)),
+								],
+								amount,
+								1,
+								LP,
+								false,
+							);
+						}
+					}
+					None
+				},
 				Op::Dump(p) => {
 					let (_, btc) = pool_reserves(USD, BTC);
 					let amount = btc * u128::from(p) / 100;
@@ -310,7 +378,15 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 					let params = LiquidationParams {
 						max_slippage: Permill::from_percent(s),
 						insurance_share: Permill::from_percent(i),
-						..default_params()
+						..Params::<Test>::get()
+					};
+					assert_ok!(Liquidation::update_params(RuntimeOrigin::root(), params));
+					None
+				},
+				Op::Depth(d) => {
+					let params = LiquidationParams {
+						pool_block_share: Permill::from_parts(d),
+						..Params::<Test>::get()
 					};
 					assert_ok!(Liquidation::update_params(RuntimeOrigin::root(), params));
 					None
@@ -586,6 +662,12 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 											|| MockBreaker::is_held(debt_asset)
 										{
 											counts.borrow_mut().held_sold += 1;
+										}
+										let now = System::block_number() as u32;
+										if PoolSold::<Test>::get((collateral_asset, debt_asset))
+											.is_some_and(|(block, _)| block == now)
+										{
+											counts.borrow_mut().depth_counted += 1;
 										}
 										counts.borrow_mut().dex += 1
 									},
@@ -950,6 +1032,7 @@ fn random_liquidations_touch_no_healthy_account_and_lose_no_unit_when_throttled(
 	assert!(c.dex > 0, "no DEX settlement: {c:?}");
 	assert!(c.stale_ahead > 0, "no sale with a stale entry ahead of it: {c:?}");
 	assert!(c.queue_waits > 0, "no sale waited behind the queue: {c:?}");
+	assert!(c.depth_counted > 0, "no sale under the pool's depth cap: {c:?}");
 }
 
 /// The same properties with an accepted fall's wait gating liquidation (#26's wick): no

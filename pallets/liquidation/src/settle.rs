@@ -36,12 +36,17 @@ impl<T: Config> Pallet<T> {
 		let max = T::MaxDebts::get();
 		let route = Self::backstop_weight()
 			.max(T::WeightInfo::settle_auction())
-			.saturating_add(T::WeightInfo::settle_dex());
+			.saturating_add(Self::dex_weight());
 		Self::extra_plans_weight(max.saturating_sub(1))
 			.saturating_add(Self::queue_checks_weight(crate::dex::QUEUE_CHECKS))
 			.saturating_add(route.max(Self::sweep_weight(max)))
 			.saturating_add(Self::cover_shortfall_weight(max))
 			.saturating_add(Self::treasury_extra_weight())
+	}
+
+	/// The DEX route, measured, with the pool's depth cap ([`Self::depth_cap_weight`]).
+	pub(crate) fn dex_weight() -> Weight {
+		T::WeightInfo::settle_dex().saturating_add(Self::depth_cap_weight())
 	}
 
 	/// What `settle_unsigned` reserves: `settle`'s weight and its validity check at inclusion.
@@ -85,7 +90,7 @@ impl<T: Config> Pallet<T> {
 		// `settle_weight` reserves more.
 		Ok(Some(
 			plans_weight
-				.saturating_add(T::Lending::net_weight().max(T::WeightInfo::settle_dex()))
+				.saturating_add(T::Lending::net_weight().max(Self::dex_weight()))
 				.saturating_add(Self::shortfall_weight(debts)),
 		)
 		.into())
@@ -163,6 +168,9 @@ impl<T: Config> Pallet<T> {
 		let (outcome, route_weight) = match dex {
 			Ok((quote, (sold, unspent))) => {
 				T::Breaker::note_sale(&collateral, quote.value);
+				if quote.depth_capped {
+					Self::note_pool_sale((collateral, plan.debt_asset), sold);
+				}
 				let tip = Self::pay_tip(caller, borrower, collateral, quote.tip);
 				let seized = Self::seize_rest(borrower, collateral, quote.to_insurance)?;
 				(
@@ -172,7 +180,7 @@ impl<T: Config> Pallet<T> {
 						to_insurance: seized.saturating_add(unspent),
 						tip,
 					},
-					T::WeightInfo::settle_dex(),
+					Self::dex_weight(),
 				)
 			},
 			// No backstop, no auction, no queue on a price the guard holds: the insurance would
@@ -181,11 +189,8 @@ impl<T: Config> Pallet<T> {
 			Err(_) if held => return Err(Error::<T>::PriceUnconfirmed.into()),
 			Err(dex) => {
 				// A sale that failed at the swap did the DEX route's work too.
-				let dex_weight = if dex == DexRefusal::SwapFailed {
-					T::WeightInfo::settle_dex()
-				} else {
-					Weight::zero()
-				};
+				let dex_weight =
+					if dex == DexRefusal::SwapFailed { Self::dex_weight() } else { Weight::zero() };
 				let backstop = if disputed {
 					Err(Error::<T>::NoRoute.into())
 				} else {
@@ -205,7 +210,7 @@ impl<T: Config> Pallet<T> {
 									if e == Error::<T>::AwaitingSale.into() && look.dropped > 0 => {},
 								queued => queued?,
 							}
-							T::WeightInfo::settle_dex()
+							Self::dex_weight()
 						} else if Self::is_dust_account(borrower, &plan) {
 							// Insolvent with all its collateral worth less than the dust
 							// value: no taker would bid for such a lot, and an auction would
@@ -216,7 +221,7 @@ impl<T: Config> Pallet<T> {
 							let debts = Self::cover_shortfall(borrower)?;
 							return Ok(Some(
 								plans_weight
-									.saturating_add(T::WeightInfo::settle_dex())
+									.saturating_add(Self::dex_weight())
 									.saturating_add(Self::backstop_weight())
 									.saturating_add(Self::sweep_weight(swept))
 									.saturating_add(Self::shortfall_weight(debts)),

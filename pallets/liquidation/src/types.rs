@@ -22,6 +22,8 @@ pub enum ParamsError {
 	BackstopDiscountOutOfRange,
 	/// `dust_value` above `max_dust_value`.
 	DustValueOutOfRange,
+	/// `pool_block_share` below 0.5%.
+	PoolBlockShareOutOfRange,
 }
 
 /// Every governance parameter of liquidation (values in the oracle's reference unit).
@@ -65,7 +67,16 @@ pub struct LiquidationParams {
 	/// A debt or collateral left worth less than this is liquidated fully (Aave V4 hard-codes
 	/// USD 1,000). Bounds: `[0, max_dust_value]`.
 	pub dust_value: u128,
+	/// The pool's depth cap: while a sale would leave a pool priced below the oracle, the
+	/// protocol sells into it at most this share of the pool's collateral reserve per block
+	/// (the reserve before the block's capped sales); the rest waits for a later block
+	/// (queued, riskiest first) or goes to the backstop. A pool left at or above the oracle
+	/// (one that lags a fall) takes any sale within the slippage bound. Bounds: `[0.5%, 100%]`.
+	pub pool_block_share: Permill,
 }
+
+/// The lowest `pool_block_share` (at 0 no DEX sale would be made: the breaker's halt says so).
+pub const MIN_POOL_BLOCK_SHARE: Permill = Permill::from_parts(5_000);
 
 impl LiquidationParams {
 	/// Checks every bound; `max_dust_value` is the runtime's ceiling for `dust_value`.
@@ -96,6 +107,9 @@ impl LiquidationParams {
 		}
 		if self.dust_value > max_dust_value {
 			return Err(ParamsError::DustValueOutOfRange);
+		}
+		if self.pool_block_share < MIN_POOL_BLOCK_SHARE {
+			return Err(ParamsError::PoolBlockShareOutOfRange);
 		}
 		Ok(())
 	}
@@ -132,14 +146,31 @@ pub enum DexRefusal {
 	/// ends that favour the borrower: nothing else is tried (no backstop, no auction) until
 	/// the price is settled.
 	PriceUnconfirmed,
-	/// The collateral is `Throttled`: the sale's value is above what this block's cap has
-	/// left, or riskier positions are queued before it (`left` is then 0).
+	/// The sale's value is above what this block's cap has left (the breaker's cap of a
+	/// `Throttled` collateral, or the pool's depth cap: `pool_block_share`), or riskier
+	/// positions are queued before it (`left` is then 0).
 	Throttled {
 		/// Collateral value of the sale (reference units, rounded up).
 		value: u128,
 		/// What the cap allows this position now.
 		left: u128,
 	},
+}
+
+/// The DEX's pool reserves, as the pool's depth cap reads them.
+pub trait DexReserves<AssetKind> {
+	/// The reserves of the pool of `a` and `b`, in that order; `None` without a pool.
+	fn reserves(a: &AssetKind, b: &AssetKind) -> Option<(u128, u128)>;
+}
+
+/// pallet-asset-conversion's pools.
+impl<T> DexReserves<T::AssetKind> for pallet_asset_conversion::Pallet<T>
+where
+	T: pallet_asset_conversion::Config<Balance = u128>,
+{
+	fn reserves(a: &T::AssetKind, b: &T::AssetKind) -> Option<(u128, u128)> {
+		Self::get_reserves(a.clone(), b.clone()).ok()
+	}
 }
 
 /// What the circuit breaker allows of an asset's DEX sales in this block.
@@ -408,6 +439,7 @@ mod tests {
 			max_slippage: Permill::from_percent(3),
 			backstop_discount: Permill::from_percent(2),
 			dust_value: 1_000,
+			pool_block_share: Permill::from_percent(2),
 		}
 	}
 
@@ -456,9 +488,20 @@ mod tests {
 				ParamsError::BackstopDiscountOutOfRange,
 			),
 			(LiquidationParams { dust_value: 10_001, ..good() }, ParamsError::DustValueOutOfRange),
+			(
+				LiquidationParams { pool_block_share: Permill::from_parts(4_999), ..good() },
+				ParamsError::PoolBlockShareOutOfRange,
+			),
 		];
 		for (params, error) in cases {
 			assert_eq!(params.validate(10_000), Err(error), "{params:?}");
+		}
+		let edges = [MIN_POOL_BLOCK_SHARE, Permill::one()];
+		for share in edges {
+			assert_eq!(
+				LiquidationParams { pool_block_share: share, ..good() }.validate(10_000),
+				Ok(())
+			);
 		}
 	}
 }

@@ -2,7 +2,13 @@
 //! holdings of the debt's asset, then what it sells of its other holdings on the DEX within the
 //! oracle bound) before the rest is socialised to the market's suppliers.
 
-use crate::{math, pallet::*, plan::Plan, types::CascadeBreaker, weights::WeightInfo};
+use crate::{
+	math,
+	pallet::*,
+	plan::Plan,
+	types::{CascadeBreaker, DexReserves},
+	weights::WeightInfo,
+};
 use alloc::vec;
 use frame_support::{
 	ensure,
@@ -93,10 +99,13 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The measured waterfall over `debts` debts, and the wait's record (`ShortfallWaiting`,
-	/// read and written; the holdings it values are those the treasury's sale read).
+	/// The measured waterfall over `debts` debts, the wait's record (`ShortfallWaiting`,
+	/// read and written; the holdings it values are those the treasury's sale read), and the
+	/// pool's depth cap of each debt's treasury sale (not yet in the measured benchmark).
 	pub(crate) fn cover_shortfall_weight(debts: u32) -> Weight {
-		T::WeightInfo::cover_shortfall(debts).saturating_add(T::DbWeight::get().reads_writes(1, 1))
+		T::WeightInfo::cover_shortfall(debts)
+			.saturating_add(T::DbWeight::get().reads_writes(1, 1))
+			.saturating_add(Self::depth_cap_weight().saturating_mul(u64::from(debts)))
 	}
 
 	/// When `borrower` has debt and no collateral left, covers each debt: the insurance
@@ -190,7 +199,8 @@ impl<T: Config> Pallet<T> {
 	/// lending supplies, as far as their markets have the cash) for up to `need` of `debt` on
 	/// the DEX, within the oracle bound (`max_slippage`, the pair valued at the ends that favour
 	/// the seller) and the breaker's gates: not a halted asset, not beyond a throttled one's
-	/// cap, not on a price the guard holds or disputes. One sale a debt (bounded work). Returns
+	/// cap, not on a price the guard holds or disputes; at most what the pool's depth cap has
+	/// left in the block ([`Self::depth_room`]). One sale a debt (bounded work). Returns
 	/// the debt units bought; a sale that cannot be made changes nothing and the waterfall goes
 	/// on as before.
 	pub(crate) fn sell_insurance_for(debt: T::AssetId, need: u128) -> u128 {
@@ -224,6 +234,7 @@ impl<T: Config> Pallet<T> {
 				},
 			}
 			.map(|(sold, bought)| {
+				Self::note_pool_sale((sale.asset, debt), sold);
 				Self::deposit_event(Event::InsuranceSold {
 					asset: sale.asset,
 					sold,
@@ -348,6 +359,13 @@ impl<T: Config> Pallet<T> {
 			multiply_by_rational_with_rounding(amount, from.into_inner(), to.into_inner(), rounding)
 		};
 		let (dex_in, dex_out) = (Self::dex_asset(asset), Self::dex_asset(debt));
+		// Within the pool's depth cap, whichever way the pool sits (the treasury is not in a
+		// hurry: what is left waits for a later block).
+		let (reserve_in, _) = T::DexReserves::reserves(&dex_in, &dex_out)?;
+		let spendable = spendable.min(Self::depth_room((asset, debt), reserve_in, &params));
+		if spendable.is_zero() {
+			return None;
+		}
 		let all_buys = T::Dex::quote_price_exact_tokens_for_tokens(
 			dex_in.clone(),
 			dex_out.clone(),

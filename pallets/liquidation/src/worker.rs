@@ -25,7 +25,6 @@ use crate::{
 	index::RiskCursorOf,
 	pallet::*,
 	types::{BatchWitness, Skipped},
-	weights::WeightInfo,
 };
 use alloc::{
 	collections::{BTreeMap, BTreeSet, VecDeque},
@@ -458,7 +457,7 @@ impl<T: Config> Pallet<T> {
 	/// DEX settlement (what a settlement is refunded to).
 	pub fn settlements_per_block() -> usize {
 		let budget = Self::unsigned_budget();
-		let one = T::WeightInfo::settle_dex();
+		let one = Self::dex_weight();
 		let by_time = budget.ref_time().checked_div(one.ref_time()).unwrap_or(0);
 		let by_proof = budget.proof_size().checked_div(one.proof_size()).unwrap_or(u64::MAX);
 		usize::try_from(by_time.min(by_proof)).unwrap_or(usize::MAX)

@@ -569,6 +569,9 @@ enum Setting {
 	On,
 	/// The defaults with the oracle guard's jump bound at this many percent (100: no guard).
 	Guard(u32),
+	/// The defaults with the pool's depth cap (`pool_block_share`) at this many tenths of a
+	/// percent (1000: no depth cap).
+	Depth(u32),
 }
 
 impl Setting {
@@ -578,6 +581,8 @@ impl Setting {
 			Self::On => "on".into(),
 			Self::Guard(100) => "on, no guard".into(),
 			Self::Guard(p) => format!("on, guard {p}%"),
+			Self::Depth(1000) => "on, no depth cap".into(),
+			Self::Depth(p) => format!("on, depth cap {:.1}%", f64::from(*p) / 10.0),
 		}
 	}
 }
@@ -586,6 +591,15 @@ fn with_jump(percent: u32) {
 	let mut params = pallet_breaker::LevelParams::<Runtime>::get();
 	params.jump = sp_runtime::Permill::from_percent(percent);
 	dispatch(None, RuntimeCall::Breaker(pallet_breaker::Call::set_breaker_params { params }));
+}
+
+/// Sets the pool's depth cap to `permille` of the pool's reserve per block.
+fn with_pool_share(permille: u32) {
+	let params = pallet_liquidation::LiquidationParams {
+		pool_block_share: sp_runtime::Permill::from_perthousand(permille),
+		..pallet_liquidation::Params::<Runtime>::get()
+	};
+	dispatch(None, RuntimeCall::Liquidation(pallet_liquidation::Call::update_params { params }));
 }
 
 fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
@@ -597,9 +611,14 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 		uncap(USDM);
 		uncap(XBTC);
 		match setting {
-			Setting::Off => breaker_off(),
+			// Off: no cascade control at all (the slippage bound alone limits a block's sales).
+			Setting::Off => {
+				breaker_off();
+				with_pool_share(1000);
+			},
 			Setting::On => {},
 			Setting::Guard(p) => with_jump(p),
+			Setting::Depth(p) => with_pool_share(p),
 		}
 		let three = scenario.three_feeders();
 		if three {
@@ -1029,10 +1048,16 @@ fn main() {
 		let off = simulate(&scenario, Setting::Off);
 		let on = simulate(&scenario, Setting::On);
 		// The guard's bound tried wider: what it costs the wick, what it saves the crash.
-		let variants: Vec<(String, Outcome)> = [Setting::Guard(10), Setting::Guard(100)]
-			.into_iter()
-			.map(|s| (s.label(), simulate(&scenario, s)))
-			.collect();
+		let variants: Vec<(String, Outcome)> = [
+			Setting::Guard(10),
+			Setting::Guard(100),
+			Setting::Depth(10),
+			Setting::Depth(20),
+			Setting::Depth(1000),
+		]
+		.into_iter()
+		.map(|s| (s.label(), simulate(&scenario, s)))
+		.collect();
 		let runs = [(Setting::Off.label(), &off), (Setting::On.label(), &on)]
 			.into_iter()
 			.chain(variants.iter().map(|(l, o)| (l.clone(), o)));

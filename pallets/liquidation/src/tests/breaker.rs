@@ -675,3 +675,167 @@ fn a_batch_sells_a_disputed_pair_within_its_bound() {
 		)));
 	});
 }
+
+/// Sets the pool's depth cap (`pool_block_share`) by root.
+fn set_pool_share(share: Permill) {
+	let params = LiquidationParams { pool_block_share: share, ..Params::<Test>::get() };
+	assert_ok!(Liquidation::update_params(RuntimeOrigin::root(), params));
+}
+
+/// An arbitrageur buys BTC from the USD/BTC pool until it prices BTC at `price` again.
+fn arbitrage_pool_to(price: f64) {
+	let (usd, btc) = pool_reserves(USD, BTC);
+	let k = usd as f64 * btc as f64;
+	let target_usd = (k * price).sqrt() as u128;
+	if target_usd <= usd {
+		return;
+	}
+	assert_ok!(AssetConversion::swap_exact_tokens_for_tokens(
+		RuntimeOrigin::signed(LP),
+		vec![Box::new(NativeOrWithId::WithId(USD)), Box::new(NativeOrWithId::WithId(BTC))],
+		(target_usd - usd) * 1_003 / 1_000,
+		1,
+		LP,
+		false,
+	));
+}
+
+/// #26 "DEX sales are capped while the pool sits below the oracle after our own sales, the
+/// cap a share of the pool's reserve". Before: all three sales went into the 400,000-BTC
+/// pool in one block, whatever its depth. Now a block sells at most `pool_block_share` of the reserve before its sales; a
+/// sale beyond what is left is cut to it or waits in the queue, riskiest first, for a later
+/// block (after the arbitrageur has brought the pool back).
+#[test]
+fn the_pool_depth_cap_sells_at_most_its_share_of_the_reserve_per_block_the_rest_waits() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		let [low, mid, high]: [AccountId; 3] =
+			borrowers(&[640_000, 660_000, 680_000]).try_into().unwrap();
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		// A pool at the oracle, 400,000 BTC deep.
+		create_pool(LP, USD, BTC, 34_000_000, 400_000);
+		let (_, reserve) = pool_reserves(USD, BTC);
+		let input = |who| Liquidation::preview(who).unwrap().dex_input.unwrap();
+		let (first, second) = (input(high), input(mid));
+		// The share lets the riskiest sale through, not the next one as well.
+		let parts = u32::try_from(first * 1_000_000 / reserve + 1).unwrap();
+		let share = Permill::from_parts(parts);
+		set_pool_share(share);
+		let room = share.mul_floor(reserve);
+		assert!(room >= first && room < first + second, "{room} {first} {second}");
+		System::reset_events();
+
+		assert_eq!(Liquidation::preview(high).unwrap().route, Ok(Route::Dex));
+		assert_ok!(settle(high));
+		let Event::Settled { route: Route::Dex, sold, .. } = last_event() else { panic!() };
+		let now = System::block_number() as u32;
+		assert_eq!(PoolSold::<Test>::get((BTC, USD)), Some((now, sold)));
+		// What is left of the block's share is worth less than the next sale: refused by the
+		// cap with what is left, at the oracle, rounded down.
+		let left = share.mul_floor(reserve) - sold;
+		let Err(DexRefusal::Throttled { left: said, .. }) = Liquidation::dex_sale(
+			&mid,
+			Liquidation::settle_plan(&mid).unwrap(),
+			&mut Default::default(),
+		)
+		.1
+		else {
+			panic!("the depth cap refuses the full sale")
+		};
+		assert_eq!(said, left * 85);
+		// Settled now: cut to what is left, or queued.
+		assert_ok!(settle(mid));
+		assert_ok!(settle(low));
+		let (_, sold_in_block) = PoolSold::<Test>::get((BTC, USD)).unwrap();
+		assert!(sold_in_block <= room, "{sold_in_block} > {room}");
+		assert!(health(low) < FixedU128::one() || health(mid) < FixedU128::one());
+
+		// Each later block: at most the share of the reserve before its sales, until all are
+		// settled.
+		let mut blocks = 0;
+		while [low, mid].iter().any(|who| health(*who) < FixedU128::one()) {
+			next_block();
+			arbitrage_pool_to(85.0);
+			let (_, reserve) = pool_reserves(USD, BTC);
+			for who in [mid, low] {
+				if health(who) < FixedU128::one() {
+					let _ = settle(who);
+				}
+			}
+			let now = System::block_number() as u32;
+			if let Some((block, sold)) = PoolSold::<Test>::get((BTC, USD)) {
+				if block == now {
+					assert!(sold <= share.mul_floor(reserve), "{sold} of {reserve}");
+				}
+			}
+			blocks += 1;
+			assert!(blocks < 6, "settled within a few blocks");
+		}
+		assert!(blocks >= 1, "the cap made some wait");
+		assert!(queue(BTC).is_empty());
+	});
+}
+
+/// The cap is directional: a pool still above the oracle after the sale (one that lags a
+/// fall) takes the whole sale within the slippage bound, counted against nothing.
+#[test]
+fn a_pool_left_above_the_oracle_takes_a_sale_past_the_depth_share() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		let [who]: [AccountId; 1] = borrowers(&[680_000]).try_into().unwrap();
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		// The pool still at 100 (the oracle fell to 85), 400,000 BTC deep.
+		create_pool(LP, USD, BTC, 40_000_000, 400_000);
+		set_pool_share(MIN_POOL_BLOCK_SHARE);
+		let input = Liquidation::preview(who).unwrap().dex_input.unwrap();
+		assert!(input > MIN_POOL_BLOCK_SHARE.mul_floor(400_000u128), "{input}");
+		assert_eq!(Liquidation::preview(who).unwrap().route, Ok(Route::Dex));
+		assert_ok!(settle(who));
+		let Event::Settled { route: Route::Dex, sold, .. } = last_event() else { panic!() };
+		assert_eq!(sold, input);
+		assert_eq!(PoolSold::<Test>::get((BTC, USD)), None);
+	});
+}
+
+/// A batch's lot beyond what the depth cap has left is not sold (each position skipped by
+/// name, state unchanged); within it, one swap counted against the cap.
+#[test]
+fn a_batch_sells_a_pairs_lot_only_within_the_depth_cap() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		let accounts = borrowers(&[680_000, 690_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		create_pool(LP, USD, BTC, 34_000_000, 400_000);
+		let w = BatchWitness { pairs: 1, wide: 0 };
+		let lot: u128 =
+			accounts.iter().map(|who| Liquidation::preview(*who).unwrap().dex_input.unwrap()).sum();
+		// Room for one position's sale, not the lot.
+		set_pool_share(Permill::from_rational(lot / 2, 400_000));
+		let report = Liquidation::try_settle_batch(&accounts, w).unwrap();
+		assert_eq!(report.skipped.len(), 2);
+		assert!(report
+			.skipped
+			.iter()
+			.all(|(_, why)| matches!(why, Skipped::Dex(DexRefusal::Throttled { .. }))));
+		let list: frame_support::BoundedVec<AccountId, <Test as Config>::MaxSettleBatch> =
+			accounts.clone().try_into().unwrap();
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		assert_eq!(
+			Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list.clone(), w)
+				.unwrap_err()
+				.error,
+			Error::<Test>::NothingSettled.into()
+		);
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
+		// Room for the lot: sold in one swap, counted.
+		set_pool_share(Permill::from_percent(5));
+		assert_ok!(Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list, w));
+		let sold: u128 = events()
+			.iter()
+			.filter_map(|e| match e {
+				Event::BatchSold { sold, .. } => Some(*sold),
+				_ => None,
+			})
+			.sum();
+		assert!(sold > 0);
+		let now = System::block_number() as u32;
+		assert_eq!(PoolSold::<Test>::get((BTC, USD)), Some((now, sold)));
+	});
+}

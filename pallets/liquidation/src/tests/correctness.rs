@@ -849,3 +849,53 @@ fn a_treasury_with_supply_of_the_debt_buys_only_what_it_lacks() {
 		assert_eq!(BadDebt::<Test>::get(USD), 0);
 	});
 }
+
+/// #26's depth cap on the treasury's own sales: the waterfall sells into a pool at most what
+/// the cap has left in the block (`pool_block_share` of the reserve), whichever way the pool
+/// sits; before, it sold the whole shortfall's worth (909 BTC, 0.9% of this pool) at once.
+#[test]
+fn the_treasurys_sale_stays_within_the_pools_depth_cap() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		// 100,000 BTC at the oracle's 70.
+		create_pool(LP, USD, BTC, 7_000_000, 100_000);
+		treasury_holds_btc(5_000);
+		let params =
+			LiquidationParams { pool_block_share: MIN_POOL_BLOCK_SHARE, ..Params::<Test>::get() };
+		assert_ok!(Liquidation::update_params(RuntimeOrigin::root(), params));
+		alice_underwater(70);
+		assert_ok!(bob_liquidates_alice(Amount::All));
+		let sold = events()
+			.into_iter()
+			.find_map(|e| match e {
+				Event::InsuranceSold { asset: BTC, sold, for_asset: USD, .. } => Some(sold),
+				_ => None,
+			})
+			.unwrap_or_else(|| panic!("BTC sold: {:?}", events()));
+		assert_eq!(sold, MIN_POOL_BLOCK_SHARE.mul_floor(100_000u128));
+		let now = System::block_number() as u32;
+		assert_eq!(PoolSold::<Test>::get((BTC, USD)), Some((now, sold)));
+		// The rest waits for a later block's sale; nothing is socialised.
+		assert!(events()
+			.iter()
+			.any(|e| matches!(e, Event::ShortfallDeferred { borrower: ALICE, .. })));
+		assert_eq!(BadDebt::<Test>::get(USD), 0);
+		let owed = debt(ALICE, USD);
+		// The next block: a new share of the reserve, sold by any call.
+		System::set_block_number(System::block_number() + 1);
+		System::reset_events();
+		let (_, reserve) = pool_reserves(USD, BTC);
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		let again = events()
+			.into_iter()
+			.find_map(|e| match e {
+				Event::InsuranceSold { asset: BTC, sold, .. } => Some(sold),
+				_ => None,
+			})
+			.expect("sold again");
+		// The rest fits this block's share: the shortfall is covered, nothing socialised.
+		assert!(again <= MIN_POOL_BLOCK_SHARE.mul_floor(reserve), "{again}");
+		assert!(owed > 0);
+		assert_eq!(debt(ALICE, USD), 0);
+		assert_eq!(BadDebt::<Test>::get(USD), 0);
+	});
+}
