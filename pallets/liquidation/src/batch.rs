@@ -328,8 +328,10 @@ impl<T: Config> Pallet<T> {
 		let debt_price = members.first().map(|m| m.plan.debt_price).unwrap_or_default();
 		let depth =
 			Self::depth_left((collateral, debt), (input, total), (price, debt_price), &params);
+		// (The queue is the breaker's: only its cap waits behind it, not the pool's depth cap.)
+		let queued = cap.is_some() && Self::waits_in_queue(&collateral, None, look);
 		if let Some(left) = crate::dex::tighter(cap, depth) {
-			let left = if Self::waits_in_queue(&collateral, None, look) { 0 } else { left };
+			let left = if queued { 0 } else { left };
 			if value > left {
 				let why = Skipped::Dex(DexRefusal::Throttled { value, left });
 				outcomes.extend(members.into_iter().map(|m| (m.borrower, Err(why))));

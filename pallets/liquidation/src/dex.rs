@@ -96,7 +96,18 @@ impl<T: Config> Pallet<T> {
 			(plan.collateral_price, plan.debt_price),
 			&params,
 		);
-		Self::breaker_gate(borrower, plan, value, tighter(cap, depth), look)?;
+		Self::breaker_gate(borrower, plan, value, cap, look)?;
+		// The pool's depth cap: within what is left of the pool's room (no queue order: the
+		// sale queue is the breaker's, per collateral, and a pool's room says nothing of the
+		// collateral's other pools).
+		if let Some(left) = depth {
+			if value > left {
+				return Err(DexRefusal::Throttled {
+					value,
+					left: tighter(cap, depth).unwrap_or(left),
+				});
+			}
+		}
 		Ok(DexQuote { input, to_insurance, tip, value, depth_capped: depth.is_some() })
 	}
 

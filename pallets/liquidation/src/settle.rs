@@ -49,6 +49,17 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::settle_dex().saturating_add(Self::depth_cap_weight())
 	}
 
+	/// Whether a seizure the DEX refused (`dex`) waits in the sale queue instead of going to
+	/// the backstop or an auction: held back by a block's cap (`Throttled`) and marginal, its
+	/// health above `health_for_max_discount` (where the whole bonus is paid: below it the
+	/// collateral barely covers the debt and its bonus, and waiting risks a loss). #26:
+	/// "overflow queues (marginal) or goes to a per-block-limited backstop, then auction
+	/// (deep)".
+	pub(crate) fn overflow_waits(plan: &Plan<T::AssetId>, dex: &DexRefusal) -> bool {
+		matches!(dex, DexRefusal::Throttled { .. })
+			&& plan.health.factor > Params::<T>::get().health_for_max_discount
+	}
+
 	/// What `settle_unsigned` reserves: `settle`'s weight and its validity check at inclusion.
 	pub fn settle_unsigned_weight() -> Weight {
 		Self::settle_weight()
@@ -188,10 +199,19 @@ impl<T: Config> Pallet<T> {
 			// drop it within `max_hold_blocks`.
 			Err(_) if held => return Err(Error::<T>::PriceUnconfirmed.into()),
 			Err(dex) => {
-				// A sale that failed at the swap did the DEX route's work too.
-				let dex_weight =
-					if dex == DexRefusal::SwapFailed { Self::dex_weight() } else { Weight::zero() };
-				let backstop = if disputed {
+				// A sale that failed at the swap did the DEX route's work too; a refusal read
+				// the pool's depth cap (the refusal the backstop and auction benchmarks measure
+				// does not).
+				let dex_weight = if dex == DexRefusal::SwapFailed {
+					Self::dex_weight()
+				} else {
+					Self::depth_cap_weight()
+				};
+				// Held back by a block's cap (the breaker's or the pool's depth cap): a marginal
+				// position waits in the queue, the fund kept for the deep ones; a deep one goes
+				// to the backstop, then an auction (queued only when no auction can start).
+				let waits = Self::overflow_waits(&plan, &dex);
+				let backstop = if disputed || waits {
 					Err(Error::<T>::NoRoute.into())
 				} else {
 					Self::backstop(borrower, &plan)
@@ -199,9 +219,11 @@ impl<T: Config> Pallet<T> {
 				let taken = match backstop {
 					Ok(taken) => taken,
 					Err(e) if e == Error::<T>::NoRoute.into() => {
-						let weight = if matches!(dex, DexRefusal::Throttled { .. }) {
-							// Held back by the block's cap, not taken by the backstop: it
-							// waits its turn (riskiest first) for a later block's sale. One
+						let throttled = matches!(dex, DexRefusal::Throttled { .. });
+						let weight = if waits
+							|| (throttled && Self::may_start_auction(borrower).is_err())
+						{
+							// It waits its turn (riskiest first) for a later block's sale. One
 							// queued already succeeds when its look dropped entries ahead of
 							// it (else three gone before it, two checked a call, would be
 							// put back by its refusal, and the queue stall).

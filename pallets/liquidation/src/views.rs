@@ -52,6 +52,8 @@ impl<T: Config> Pallet<T> {
 			Err(_) if Self::pair_held(&plan.collateral_asset, &plan.debt_asset) => {
 				(Err(DexRefusal::PriceUnconfirmed), plan.collateral)
 			},
+			// A marginal position held back by a block's cap waits in the queue.
+			Err(dex) if Self::overflow_waits(&plan, &dex) => (Err(dex), plan.collateral),
 			// Disputed: no backstop (its price may be one feeder's raised end).
 			Err(dex)
 				if !Self::pair_disputed(&plan.collateral_asset, &plan.debt_asset)
@@ -62,10 +64,8 @@ impl<T: Config> Pallet<T> {
 					plan.collateral.saturating_sub(Self::backstop_take(&plan)),
 				)
 			},
-			Err(dex)
-				if !matches!(dex, DexRefusal::Throttled { .. })
-					&& Self::may_start_auction(borrower).is_ok() =>
-			{
+			// A deep one beyond the backstop goes to an auction, as an unsellable one does.
+			Err(dex) if Self::may_start_auction(borrower).is_ok() => {
 				(Ok(Route::Auction { dex }), plan.collateral)
 			},
 			Err(dex) => (Err(dex), plan.collateral),

@@ -47,7 +47,7 @@ use sp_runtime::{
 		storage_lock::{StorageLock, Time},
 		Duration,
 	},
-	traits::Saturating,
+	traits::{One, Saturating},
 	transaction_validity::{InvalidTransaction, TransactionValidityError},
 	DispatchError,
 };
@@ -200,8 +200,10 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 	/// weight: batches of what a dry run of the batch settles, `settle_unsigned` for what a
 	/// batch passes over and a dry run of `settle` settles. The dry runs build on each other
 	/// (a batch sees the pool and the cash the earlier ones used) inside one layer that is
-	/// rolled back at the end. Returns the candidates it could not handle (the weight ran
-	/// out, or the pool refused them).
+	/// rolled back at the end. They run as of the next block, where the settlements land: a
+	/// block's caps (the pool's depth cap, the backstop's block limit, the breaker's sale cap)
+	/// spent in block `now` are new there. Returns the candidates it could not handle (the
+	/// weight ran out, or the pool refused them).
 	fn submit_settlements(
 		candidates: Vec<T::AccountId>,
 		now: BlockNumberFor<T>,
@@ -209,6 +211,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		report: &mut RunReport<T::AccountId>,
 	) -> Vec<T::AccountId> {
 		with_transaction(|| {
+			frame_system::Pallet::<T>::set_block_number(now.saturating_add(One::one()));
 			let unhandled = Self::plan_and_submit(candidates, now, sent, report);
 			TransactionOutcome::Rollback(Ok::<_, DispatchError>(unhandled))
 		})

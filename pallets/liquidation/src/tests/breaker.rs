@@ -485,8 +485,10 @@ fn a_queue_entry_that_no_longer_holds_the_collateral_gives_way() {
 		let limit = Lending::account_health(&m).unwrap().borrow_limit;
 		assert_ok!(Lending::borrow(RuntimeOrigin::signed(m), USD, limit * 99 / 100));
 		MockOracle::set(BTC, FixedU128::from_u32(85));
-		MockOracle::set(MEME, FixedU128::from_rational(3, 10));
+		MockOracle::set(MEME, FixedU128::from_rational(37, 100));
 		assert!(health(m) < health(other) && health(other) < FixedU128::one());
+		// Both marginal (above `health_for_max_discount`): held back by the cap, they queue.
+		assert!(health(m) > default_params().health_for_max_discount);
 		MockBreaker::throttle(BTC, 0);
 		assert_ok!(settle(m));
 		assert_ok!(settle(other));
@@ -837,5 +839,62 @@ fn a_batch_sells_a_pairs_lot_only_within_the_depth_cap() {
 		assert!(sold > 0);
 		let now = System::block_number() as u32;
 		assert_eq!(PoolSold::<Test>::get((BTC, USD)), Some((now, sold)));
+	});
+}
+
+/// #26: "overflow queues (marginal) or goes to a per-block-limited backstop, then auction
+/// (deep)". Before, every position a block's cap held back went to the backstop first (the
+/// fund bought marginal positions that could have waited a block) and, beyond it, to the
+/// queue (a deep position waited with no bound on its loss). Now one above
+/// `health_for_max_discount` (0.90) waits in the queue; one at or below it goes to the
+/// backstop, then to an auction.
+#[test]
+fn over_the_cap_a_marginal_position_queues_and_a_deep_one_goes_to_the_backstop_then_an_auction() {
+	ExtBuilder::default().build_and_execute(|| {
+		let [marginal, deep, deeper]: [AccountId; 3] =
+			borrowers(&[640_000, 680_000, 690_000]).try_into().unwrap();
+		MockOracle::set(BTC, FixedU128::from_u32(80));
+		let max = default_params().health_for_max_discount;
+		assert!(health(marginal) > max && health(marginal) < FixedU128::one());
+		assert!(health(deep) <= max && health(deeper) <= max);
+		mint(USD, insurance(), 100_000_000);
+		// Nothing of BTC may be sold on the DEX in this block.
+		MockBreaker::throttle(BTC, 0);
+		let fund = Liquidation::insurance_spendable(USD);
+
+		// The marginal position waits; the fund is untouched.
+		assert!(matches!(
+			Liquidation::preview(marginal).unwrap().route,
+			Err(DexRefusal::Throttled { left: 0, .. })
+		));
+		assert_ok!(settle(marginal));
+		assert!(matches!(last_event(), Event::SaleQueued { borrower, .. } if borrower == marginal));
+		assert_eq!(Liquidation::insurance_spendable(USD), fund);
+		assert_eq!(BackstopSpent::<Test>::get(USD), None);
+
+		// The deep one: the backstop buys it.
+		assert!(matches!(
+			Liquidation::preview(deep).unwrap().route,
+			Ok(Route::Backstop { dex: DexRefusal::Throttled { .. } })
+		));
+		assert_ok!(settle(deep));
+		assert!(matches!(
+			last_event(),
+			Event::Settled { route: Route::Backstop { .. }, borrower, .. } if borrower == deep
+		));
+		assert!(Liquidation::insurance_spendable(USD) < fund);
+
+		// The backstop's block limit spent: the next deep one goes to an auction, not the queue.
+		BackstopBlockShare::set(Permill::from_parts(1));
+		assert!(matches!(
+			Liquidation::preview(deeper).unwrap().route,
+			Ok(Route::Auction { dex: DexRefusal::Throttled { .. } })
+		));
+		assert_ok!(settle(deeper));
+		assert!(events()
+			.iter()
+			.any(|e| matches!(e, Event::AuctionStarted { borrower, .. } if *borrower == deeper)));
+		assert_eq!(queue(BTC), vec![marginal]);
+		BackstopBlockShare::set(Permill::one());
 	});
 }

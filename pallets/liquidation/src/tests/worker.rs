@@ -366,3 +366,33 @@ fn a_run_while_another_holds_the_lock_does_nothing() {
 		assert_eq!(take().len(), 1);
 	})
 }
+
+/// Found by review (helper, session 18): the worker's dry runs read the caps of the block it
+/// runs in, though its settlements land in the next. With the pool's room spent in block N,
+/// the position's batch was skipped (`Throttled`) and it went as a single settlement that
+/// would only queue; in N+1 the room is new. The dry runs now run as of N+1: the position
+/// goes in a batch that sells.
+#[test]
+fn the_worker_judges_a_blocks_caps_as_of_the_block_its_settlements_land_in() {
+	with_worker(|take| {
+		let accounts = borrowers(&[660_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		// The pool just below the oracle (84.8): a sale leaves it below, so the depth cap
+		// counts.
+		lp_dumps_btc(8_600_000);
+		// Block N's room in the pool spent by earlier sales of the block.
+		let now = System::block_number();
+		PoolSold::<Test>::insert((BTC, USD), (now as u32, u128::MAX / 2));
+		let route = Liquidation::preview(accounts[0]).unwrap().route;
+		assert!(matches!(route, Err(DexRefusal::Throttled { left: 0, .. })), "{route:?}");
+		let report = Liquidation::run_worker(now).unwrap();
+		assert_eq!(report.submitted, accounts);
+		let calls = take();
+		assert_eq!(calls.len(), 1);
+		assert!(matches!(calls[0], Call::settle_batch_unsigned { .. }), "{calls:?}");
+		assert_eq!(named(&calls[0]), accounts);
+		// Nothing of the dry run stayed: still block N, its room still spent.
+		assert_eq!(System::block_number(), now);
+		assert!(PoolSold::<Test>::get((BTC, USD)).is_some_and(|(b, _)| b == now as u32));
+	})
+}
