@@ -101,10 +101,10 @@ impl<T: Config> Pallet<T> {
 
 	/// The measured waterfall over `debts` debts, the wait's record (`ShortfallWaiting`,
 	/// read and written; the holdings it values are those the treasury's sale read), and the
-	/// pool's depth cap and the sale queue read for each holding a debt's treasury sale tries
-	/// (not yet in the measured benchmark).
+	/// pool's depth cap for each holding a debt's treasury sale tries (not yet in the measured
+	/// benchmark).
 	pub(crate) fn cover_shortfall_weight(debts: u32) -> Weight {
-		let per_holding = Self::depth_cap_weight().saturating_add(T::DbWeight::get().reads(1));
+		let per_holding = Self::depth_cap_weight();
 		T::WeightInfo::cover_shortfall(debts)
 			.saturating_add(T::DbWeight::get().reads_writes(1, 1))
 			.saturating_add(
@@ -365,10 +365,6 @@ impl<T: Config> Pallet<T> {
 			multiply_by_rational_with_rounding(amount, from.into_inner(), to.into_inner(), rounding)
 		};
 		let (dex_in, dex_out) = (Self::dex_asset(asset), Self::dex_asset(debt));
-		// Liquidations first: none while positions wait in the collateral's sale queue.
-		if !Self::live_queue(&asset).is_empty() {
-			return None;
-		}
 		// Within the pool's depth cap, whichever way the pool sits (the treasury is not in a
 		// hurry: what is left waits for a later block).
 		let (reserve_in, _) = T::DexReserves::reserves(&dex_in, &dex_out)?;

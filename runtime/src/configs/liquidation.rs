@@ -67,9 +67,9 @@ where
 /// crash-spam, where the block the oracle fell 60,000 -> 44,000 sold 7.9 XBTC into a 20-XBTC pool
 /// still at 60,000 and left it 30% below the oracle (each sale within its bound on the average
 /// price; such a pool would corroborate a further fall of the feeds at once): capped, the pool
-/// ends 2.7% below, and the fund, selling later into a falling market, ends 22,046 USDM lower;
+/// ends 2.7% below, and the fund, selling later into a falling market, ends 22,067 USDM lower;
 /// no other scenario changes. 1% gains the crash 3,086 and keeps the whale off the insurance,
-/// but loses 5,222 and 7,873 in the crashes fed late or by a lagging pair of feeders (6,991
+/// but loses 5,222 and 7,873 in the crashes fed late or by a lagging pair of feeders (7,004
 /// over all scenarios); 2% lowers crash-1pct's.
 pub fn default_params() -> LiquidationParams {
 	LiquidationParams {
