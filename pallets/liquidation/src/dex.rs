@@ -100,12 +100,10 @@ impl<T: Config> Pallet<T> {
 		// The pool's depth cap: within what is left of the pool's room (no queue order: the
 		// sale queue is the breaker's, per collateral, and a pool's room says nothing of the
 		// collateral's other pools).
+		// (Past the breaker's gate the sale is within its cap, so what is left is the pool's.)
 		if let Some(left) = depth {
 			if value > left {
-				return Err(DexRefusal::Throttled {
-					value,
-					left: tighter(cap, depth).unwrap_or(left),
-				});
+				return Err(DexRefusal::Throttled { value, left });
 			}
 		}
 		Ok(DexQuote { input, to_insurance, tip, value, depth_capped: depth.is_some() })
@@ -160,8 +158,13 @@ impl<T: Config> Pallet<T> {
 
 	/// The collateral sold under the depth cap into `pair`'s pool in this block.
 	pub(crate) fn pool_sold(pair: (T::AssetId, T::AssetId)) -> u128 {
-		match PoolSold::<T>::get(pair) {
-			Some((block, sold)) if block == Self::block_number_u32() => sold,
+		Self::this_blocks(PoolSold::<T>::get(pair))
+	}
+
+	/// A per-block tally `(block, amount)`'s amount if it is this block's, else 0.
+	pub(crate) fn this_blocks(tally: Option<(u32, u128)>) -> u128 {
+		match tally {
+			Some((block, amount)) if block == Self::block_number_u32() => amount,
 			_ => 0,
 		}
 	}

@@ -86,13 +86,8 @@ impl<T: Config> Pallet<T> {
 		if Self::insurance_spendable(asset) < amount {
 			return None;
 		}
-		let now: u32 = sp_runtime::SaturatedConversion::saturated_into(
-			frame_system::Pallet::<T>::block_number(),
-		);
-		let spent = match BackstopSpent::<T>::get(asset) {
-			Some((block, spent)) if block == now => spent,
-			_ => 0,
-		};
+		let now = Self::block_number_u32();
+		let spent = Self::this_blocks(BackstopSpent::<T>::get(asset));
 		let (tokens, _) = Self::treasury_tokens(asset);
 		let supply = T::Lending::supplied(&Self::insurance_account(), &asset).unwrap_or(0);
 		let held_before = tokens.saturating_add(supply).saturating_add(spent);
