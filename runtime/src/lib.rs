@@ -26,6 +26,7 @@ pub mod genesis_config_presets;
 pub mod genesis_seed;
 pub mod governance;
 pub mod priority;
+pub mod weights;
 
 extern crate alloc;
 use alloc::vec::Vec;
