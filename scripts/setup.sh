@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine of this kind lacks to build and run margincall, idempotently.
 #
-# - Debian packages: protobuf-compiler (litep2p), clang + libclang-dev (C code and bindgen;
-#   the node no longer builds RocksDB, which needed them most),
+# - Debian packages: protobuf-compiler (litep2p), clang + libclang-dev (C code; libclang was
+#   for RocksDB's bindgen, no longer built: kept until a fresh machine shows it unneeded),
 #   Node.js/npm for the @polkadot/api end-to-end client.
 # - A WASM toolchain for substrate-wasm-builder. rustup here has only the host target and
 #   cannot download others, so we use Debian's rustc-web (which ships the std *source*),

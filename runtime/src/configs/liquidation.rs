@@ -63,14 +63,15 @@ where
 /// collateral left under USD 1,000 is closed fully (Aave V4's value); while a sale would leave a
 /// pool below the oracle, the protocol sells into it at most 3% of its collateral reserve a
 /// block (about what the slippage bound lets stacked sales take from a pool at the oracle).
-/// Measured by the cascade benchmark (`benchmarking/README.md`, session 18): it binds in
-/// crash-spam, where the block the oracle fell 60,000 -> 44,000 sold 7.9 XBTC into a 20-XBTC pool
-/// still at 60,000 and left it 30% below the oracle (each sale within its bound on the average
-/// price; such a pool would corroborate a further fall of the feeds at once): capped, the pool
-/// ends 2.7% below, and the fund, selling later into a falling market, ends 22,067 USDM lower;
-/// no other scenario changes. 1% gains the crash 3,086 and keeps the whale off the insurance,
-/// but loses 5,222 and 7,873 in the crashes fed late or by a lagging pair of feeders (7,004
-/// over all scenarios); 2% lowers crash-1pct's.
+/// Measured by the cascade benchmark (`benchmarking/README.md`, sessions 18 and 19): it binds
+/// in crash-spam, where the block the oracle fell 60,000 -> 44,000 sold 7.9 XBTC into a 20-XBTC
+/// pool still at 60,000 and left it 30% below the oracle (each sale within its bound on the
+/// average price; such a pool would corroborate a further fall of the feeds at once): capped,
+/// the pool ends 4.3% below, and the fund, selling later into a falling market, ends 5,800 USDM
+/// lower (session 19's measured DB weights; 22,067 at RocksDB's); no other scenario changes.
+/// 1% gains the crash 3,353 and keeps the whale off the insurance, but loses 15,318 in
+/// crash-spam and 5,127 and 6,082 in the crashes fed late or by a lagging pair of feeders
+/// (20,789 over all scenarios); 2% is 1,292 behind over all (crash-1pct's loss).
 pub fn default_params() -> LiquidationParams {
 	LiquidationParams {
 		target_health: FixedU128::from_rational(105, 100),
@@ -139,7 +140,8 @@ impl pallet_liquidation::Config for Runtime {
 	type MaxQueueAge = ConstU32<20>;
 	type ShortfallWait = ConstU32<20>;
 	/// A quarter of the fund per block: the cascade benchmark's crash cost the fund 7,042 USDM
-	/// with the whole fund spent at the first step's prices, 712 with a quarter a block.
+	/// with the whole fund spent at the first step's prices, 712 with a quarter a block
+	/// (session 16, RocksDB's weights; with the measured DB weights the crash gains it 1,255).
 	type BackstopBlockShare = BackstopBlockShare;
 	type DefaultAuctionParams = DefaultAuctionParams;
 	type MaxAuctions = ConstU32<256>;

@@ -16,9 +16,9 @@
 //   benchmark
 //   storage
 //   --chain
-//   /tmp/margincall-storage.fGxr5c/grown.json
+//   /tmp/margincall-storage.X7EM4T/grown.json
 //   --base-path
-//   /tmp/margincall-storage.fGxr5c/db
+//   /tmp/margincall-storage.X7EM4T/db
 //   --database
 //   paritydb
 //   --state-version
@@ -51,31 +51,31 @@ pub mod constants {
 			// Calculated by multiplying the *Average* of all values with `1.1` and adding `0`.
 			//
 			// Stats nanoseconds:
-			//   Min, Max: 1_672, 1_951_244
-			//   Average:  8_606
-			//   Median:   7_822
-			//   Std-Dev:  7167.54
+			//   Min, Max: 1_943, 3_770_552
+			//   Average:  9_083
+			//   Median:   8_202
+			//   Std-Dev:  8752.6
 			//
 			// Percentiles nanoseconds:
-			//   99th: 22_584
-			//   95th: 11_277
-			//   75th: 8_613
-			read: 9_467 * constants::WEIGHT_REF_TIME_PER_NANOS,
+			//   99th: 27_952
+			//   95th: 11_608
+			//   75th: 9_073
+			read: 9_992 * constants::WEIGHT_REF_TIME_PER_NANOS,
 
 			// Time to write one storage item.
 			// Calculated by multiplying the *Average* of all values with `1.1` and adding `0`.
 			//
 			// Stats nanoseconds:
-			//   Min, Max: 15_722, 76_369
-			//   Average:  23_011
-			//   Median:   21_645
-			//   Std-Dev:  5547.36
+			//   Min, Max: 16_939, 119_933
+			//   Average:  25_779
+			//   Median:   23_045
+			//   Std-Dev:  9810.4
 			//
 			// Percentiles nanoseconds:
-			//   99th: 54_249
-			//   95th: 29_776
-			//   75th: 23_509
-			write: 25_313 * constants::WEIGHT_REF_TIME_PER_NANOS,
+			//   99th: 80_777
+			//   95th: 36_796
+			//   75th: 28_015
+			write: 28_357 * constants::WEIGHT_REF_TIME_PER_NANOS,
 		};
 	}
 
