@@ -1096,6 +1096,10 @@ impl<T: Config> LendingPositions<T::AccountId> for Pallet<T> {
 		Pallet::<T>::grace_health(who)
 	}
 
+	fn price_grace() -> u64 {
+		T::StalePriceGrace::get()
+	}
+
 	fn account_assets(who: &T::AccountId) -> AccountAssets<T::AssetId> {
 		let positions = Positions::<T>::get(who).unwrap_or_default();
 		AccountAssets {

@@ -237,6 +237,11 @@ pub trait LendingPositions<AccountId> {
 	/// gives for any pair whose prices are fresh, without naming a pair.
 	fn grace_health(who: &AccountId) -> Result<Health, DispatchError>;
 
+	/// The stale-price grace (ms) of [`Self::grace_health`]: how old a price of an asset a
+	/// liquidation does not touch may be; a collateral without a price this fresh counts for
+	/// nothing.
+	fn price_grace() -> u64;
+
 	/// The markets `who` is in.
 	fn account_assets(who: &AccountId) -> AccountAssets<Self::AssetId>;
 

@@ -10,7 +10,7 @@ use crate::{pallet::*, risk, types::*, weights::WeightInfo};
 use alloc::{collections::BTreeSet, vec::Vec};
 use frame_support::BoundedVec;
 use pallet_lending::{LendingPositions, OnPositionChanged, PriceSource, RiskChange};
-use sp_arithmetic::FixedU128;
+use sp_arithmetic::{traits::Zero, FixedU128};
 
 /// What the index holds for one account.
 pub type FilingOf<T> = Filing<<T as Config>::AssetId, <T as Config>::MaxRiskEntries>;
@@ -20,41 +20,94 @@ pub type RiskKeyOf<T> = RiskKey<<T as Config>::AssetId>;
 pub type RiskCursorOf<T> =
 	RiskCursor<<T as Config>::AssetId, <T as frame_system::Config>::AccountId>;
 
+/// How a key of the index is read now.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Reading {
+	/// From the bucket of its variable now (negated for a debt): entries at or above it less
+	/// [`risk::SLACK`], deepest first.
+	Level(i32),
+	/// Every entry, whatever its bucket: a collateral without a price a liquidation can read
+	/// counts for nothing, so any account it backs may have fallen below 1 with no price
+	/// moving. A refile drops the account's entry under it.
+	Whole,
+}
+
+/// How old the prices an index variable reads may be.
+#[derive(Clone, Copy)]
+enum Age {
+	/// At most the maximum price age: what a liquidation's own pair reads.
+	Fresh,
+	/// Within the stale-price grace: what a liquidation reads for every other asset.
+	Grace,
+}
+
 impl<T: Config> Pallet<T> {
-	/// A collateral's variable now (`None` without a fresh price or a market), at the
-	/// lower of its price and the end a liquidation values it at (during a held fall the
-	/// severity bound's price may be below the middle): the index over-reports, never misses.
-	fn collateral_variable(asset: &T::AssetId) -> Option<FixedU128> {
+	/// `asset`'s price within `age`, and the ends a liquidation reads within it.
+	fn quote(asset: &T::AssetId, age: Age) -> Option<(FixedU128, FixedU128, FixedU128)> {
+		let (price, ends) = match age {
+			Age::Fresh => (T::Prices::price(asset), T::Prices::liquidation_bounds(asset)),
+			Age::Grace => {
+				let grace = T::Lending::price_grace();
+				(
+					T::Prices::price_within(asset, grace),
+					T::Prices::liquidation_bounds_within(asset, grace),
+				)
+			},
+		};
+		let (low, high) = ends.ok()?;
+		Some((price.ok()?, low, high))
+	}
+
+	/// A collateral's variable now, at the lower of its price and the end a liquidation values
+	/// it at (`high`; during a held fall the severity bound's price may be below the middle):
+	/// the index over-reports, never misses. `Some(None)` without a price within `age` (a
+	/// liquidation counts such a collateral for nothing); `None` without a market.
+	fn collateral_variable(asset: &T::AssetId, age: Age) -> Option<Option<FixedU128>> {
 		let threshold = T::Lending::market_params(asset)?.liquidation_threshold;
 		let (supply_index, _) = T::Lending::indexes(asset)?;
-		let (_, liquidation_high) = T::Prices::liquidation_bounds(asset).ok()?;
-		let price = T::Prices::price(asset).ok()?.min(liquidation_high);
-		Some(risk::collateral_weight(threshold, price, supply_index))
+		Some(Self::quote(asset, age).map(|(price, _, high)| {
+			risk::collateral_weight(threshold, price.min(high), supply_index)
+		}))
 	}
 
 	/// A debt's variable now, at the higher of its price and the end a liquidation values it
-	/// at (a disputed debt's lower end may be above the middle of the span its price is).
-	fn debt_variable(asset: &T::AssetId) -> Option<FixedU128> {
+	/// at: `low` for a debt alone, `high` for a debt in an asset the account also pledges (a
+	/// looped position nets at the collateral's end), so `high` under a key any account may
+	/// share. `None` without a price within `age` (a liquidation refuses such an account).
+	fn debt_variable(asset: &T::AssetId, age: Age, looped: bool) -> Option<FixedU128> {
 		let (_, borrow_index) = T::Lending::indexes(asset)?;
-		let (liquidation_low, _) = T::Prices::liquidation_bounds(asset).ok()?;
-		let price = T::Prices::price(asset).ok()?.max(liquidation_low);
+		let (price, low, high) = Self::quote(asset, age)?;
+		let price = price.max(if looped { high } else { low });
 		Some(risk::debt_weight(price, borrow_index))
 	}
 
-	/// The level of `key` now: the bucket of its variable (negated for a debt). `None` when a
-	/// price is missing or stale: nothing under that key can be settled until it is fed.
-	pub fn level(key: &RiskKeyOf<T>) -> Option<i32> {
+	/// How `key` is read now; `None` when nothing under it can be settled until a price is
+	/// fed (a pair's two prices must be fresh; a debt needs one within the grace).
+	pub fn reading(key: &RiskKeyOf<T>) -> Option<Reading> {
 		match key {
-			RiskKey::Pair { collateral, debt } => Some(risk::pair_level(
-				Self::collateral_variable(collateral)?,
-				Self::debt_variable(debt)?,
-			)),
+			RiskKey::Pair { collateral, debt } => Some(Reading::Level(risk::pair_level(
+				Self::collateral_variable(collateral, Age::Fresh)??,
+				Self::debt_variable(debt, Age::Fresh, collateral == debt)?,
+			))),
 			RiskKey::Collateral(asset) => {
-				Some(risk::stored(risk::bucket(Self::collateral_variable(asset)?)))
+				Some(match Self::collateral_variable(asset, Age::Grace)? {
+					Some(variable) => Reading::Level(risk::stored(risk::bucket(variable))),
+					None => Reading::Whole,
+				})
 			},
-			RiskKey::Debt(asset) => {
-				Some(risk::stored(risk::bucket(Self::debt_variable(asset)?)).saturating_neg())
-			},
+			RiskKey::Debt(asset) => Some(Reading::Level(
+				risk::stored(risk::bucket(Self::debt_variable(asset, Age::Grace, true)?))
+					.saturating_neg(),
+			)),
+		}
+	}
+
+	/// The level of `key` now: the bucket of its variable (negated for a debt). `None` when
+	/// it is read whole or not at all ([`Self::reading`]).
+	pub fn level(key: &RiskKeyOf<T>) -> Option<i32> {
+		match Self::reading(key)? {
+			Reading::Level(level) => Some(level),
+			Reading::Whole => None,
 		}
 	}
 
@@ -79,10 +132,12 @@ impl<T: Config> Pallet<T> {
 				let variables = |list: &[(T::AssetId, u128)], debt: bool| {
 					list.iter()
 						.map(|(asset, shares)| {
+							// (A collateral without a price weighs nothing.)
 							let variable = if debt {
-								Self::debt_variable(asset)
+								Self::debt_variable(asset, Age::Grace, true)
 							} else {
-								Self::collateral_variable(asset)
+								Self::collateral_variable(asset, Age::Grace)
+									.map(|v| v.unwrap_or_default())
 							};
 							variable.map(|v| (v, *shares))
 						})
@@ -90,12 +145,16 @@ impl<T: Config> Pallet<T> {
 				};
 				let entries = variables(collateral, false)
 					.zip(variables(debts, true))
-					.and_then(|(c, d)| risk::split_entries(&c, &d))
-					.map(|(c, d)| {
+					.and_then(|(c, d)| Some((c.clone(), risk::split_entries(&c, &d)?)))
+					.map(|(weights, (c, d))| {
+						// A collateral that weighs nothing has no entry: the account was
+						// filed without it, and no move of its price can lower its health.
 						let c = collateral
 							.iter()
+							.zip(weights)
 							.zip(c)
-							.map(|((a, _), b)| (RiskKey::Collateral(*a), b));
+							.filter(|(((_, _), (w, _)), _)| !w.is_zero())
+							.map(|(((a, _), _), b)| (RiskKey::Collateral(*a), b));
 						let d = debts.iter().zip(d).map(|((a, _), b)| (RiskKey::Debt(*a), b));
 						c.chain(d).collect::<Vec<_>>()
 					});
@@ -173,10 +232,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Up to `limit` accounts that may be below health 1, riskiest first: the watch list, then
-	/// every key's entries from the deepest below its level (how far the entry is above the
-	/// level) up to [`risk::SLACK`] buckets above it; and where to go on (`None` at the end).
-	/// Keys whose level is unknown (a stale price) are skipped. An account filed under several
-	/// keys appears once per page.
+	/// every key read by its level ([`Reading::Level`]) from the deepest entry below it (how far
+	/// the entry is above the level) up to [`risk::SLACK`] buckets above it, then every entry of
+	/// each key read whole ([`Reading::Whole`]: a dead collateral feed); and where to go on
+	/// (`None` at the end). Keys that cannot be read (a stale price) are skipped. An account
+	/// filed under several keys appears once per page.
 	pub fn at_risk(
 		start: Option<RiskCursorOf<T>>,
 		limit: u32,
@@ -214,13 +274,72 @@ impl<T: Config> Pallet<T> {
 			},
 			Some(RiskCursor::Index { key, bucket, after }) => resume = Some((key, bucket, after)),
 		}
-		let mut keys: Vec<(RiskKeyOf<T>, i32, i32)> = RiskKeys::<T>::iter()
-			.filter_map(|(key, top)| Some((key, top, Self::level(&key)?)))
-			.collect();
+		// Keys read by level, as `(key, top, level)`, and keys read whole.
+		let mut keys: Vec<(RiskKeyOf<T>, i32, i32)> = Vec::new();
+		let mut whole: Vec<RiskKeyOf<T>> = Vec::new();
+		for (key, top) in RiskKeys::<T>::iter() {
+			match Self::reading(&key) {
+				Some(Reading::Level(level)) => keys.push((key, top, level)),
+				Some(Reading::Whole) => whole.push(key),
+				None => {},
+			}
+		}
 		keys.sort_by_key(|k| k.0);
+		whole.sort();
+		// A cursor in a key read whole goes on there, past the keys read by level.
+		let resume_whole = match &resume {
+			Some((key, bucket, after)) if whole.contains(key) => {
+				Some((*key, after.clone().map(|who| (*bucket, who))))
+			},
+			_ => None,
+		};
+		if resume_whole.is_none() {
+			if let Some(stop) = Self::read_levels(&keys, resume, limit, &mut found, &mut seen) {
+				return (found, Some(stop));
+			}
+		}
+		for key in whole {
+			let mut last = None;
+			let entries = match &resume_whole {
+				Some((k, _)) if key < *k => continue,
+				Some((k, Some((bucket, after)))) if key == *k => {
+					last = Some((*bucket, after.clone()));
+					RiskIndex::<T>::iter_key_prefix_from(
+						(key,),
+						RiskIndex::<T>::hashed_key_for((key, bucket, after)),
+					)
+				},
+				_ => RiskIndex::<T>::iter_key_prefix((key,)),
+			};
+			for (bucket, who) in entries {
+				if !seen.contains(&who) {
+					if found.len() >= limit {
+						let (bucket, after) = match last {
+							Some((bucket, after)) => (bucket, Some(after)),
+							None => (bucket, None),
+						};
+						return (found, Some(RiskCursor::Index { key, bucket, after }));
+					}
+					seen.insert(who.clone());
+					found.push(who.clone());
+				}
+				last = Some((bucket, who));
+			}
+		}
+		(found, None)
+	}
+
+	/// The keys read by level, deepest first, from `resume`, into `found` up to `limit`;
+	/// where it stopped if it did.
+	fn read_levels(
+		keys: &[(RiskKeyOf<T>, i32, i32)],
+		mut resume: Option<(RiskKeyOf<T>, i32, Option<T::AccountId>)>,
+		limit: usize,
+		found: &mut Vec<T::AccountId>,
+		seen: &mut BTreeSet<T::AccountId>,
+	) -> Option<RiskCursorOf<T>> {
 		let depth_of = |bucket: i32, level: i32| bucket.saturating_sub(level);
-		let deepest = keys.iter().map(|(_, top, level)| depth_of(*top, *level)).max();
-		let Some(mut depth) = deepest else { return (found, None) };
+		let mut depth = keys.iter().map(|(_, top, level)| depth_of(*top, *level)).max()?;
 		if let Some((key, bucket, _)) = &resume {
 			match keys.iter().find(|(k, _, _)| k == key) {
 				Some((_, _, level)) => depth = depth.min(depth_of(*bucket, *level)),
@@ -228,7 +347,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		while depth >= risk::SLACK.saturating_neg() {
-			for (key, top, level) in &keys {
+			for (key, top, level) in keys {
 				let bucket = level.saturating_add(depth);
 				if bucket > *top {
 					continue;
@@ -251,7 +370,7 @@ impl<T: Config> Pallet<T> {
 						continue;
 					}
 					if found.len() >= limit {
-						return (found, Some(RiskCursor::Index { key: *key, bucket, after: last }));
+						return Some(RiskCursor::Index { key: *key, bucket, after: last });
 					}
 					seen.insert(who.clone());
 					found.push(who.clone());
@@ -261,7 +380,7 @@ impl<T: Config> Pallet<T> {
 			resume = None;
 			depth = depth.saturating_sub(1);
 		}
-		(found, None)
+		None
 	}
 
 	/// Index invariants: every entry is in its account's filing and back, the watch list is

@@ -2,7 +2,8 @@
 //! positions (one collateral and one debt, or several of each), and random lending calls,
 //! prices, interest, governance threshold changes, liquidations and refiles. After every step:
 //!
-//! - every account below health 1 (checked one by one) is among the index's candidates;
+//! - every account a liquidation may settle (`may_settle`, checked one by one) is among the
+//!   index's candidates, and, while every asset's feeds agree, every account below health 1;
 //! - reading the candidates in pages of three with the cursor gives the same accounts;
 //! - after a refile of every account, a one-collateral, one-debt account whose entry is two
 //!   buckets or more above its level is below health 1 (the pair entries are exact);
@@ -14,6 +15,7 @@
 
 use crate::{mock::*, *};
 use frame_support::assert_ok;
+use pallet_lending::{PriceSource, TimestampedPrices};
 use proptest::prelude::*;
 use sp_arithmetic::{traits::Saturating, FixedU128, Permill};
 use std::{cell::RefCell, collections::BTreeSet};
@@ -25,6 +27,11 @@ const ASSETS: [AssetId; 4] = [USD, BTC, MEME, ETH];
 enum Op {
 	/// An asset's price in percent of its start.
 	Price(usize, u32),
+	/// An asset's feeds disagree: its ends that many percent below and above its price.
+	Span(usize, u32, u32),
+	/// Hours pass with no feed of one asset while the others are fed again: stale (within
+	/// the six hours' grace) or dead (past it).
+	Silence(usize, u64),
 	Advance(u64),
 	/// Supply of an asset, in percent of the borrower's setup unit.
 	Supply(usize, usize, u32),
@@ -48,6 +55,8 @@ fn op() -> impl Strategy<Value = Op> {
 	let a = 0..ASSETS.len();
 	prop_oneof![
 		6 => (a.clone(), 30u32..150).prop_map(|(a, p)| Op::Price(a, p)),
+		1 => (a.clone(), 0u32..15, 0u32..25).prop_map(|(a, l, h)| Op::Span(a, l, h)),
+		1 => (a.clone(), 1u64..10).prop_map(|(a, h)| Op::Silence(a, h)),
 		1 => (1u64..30 * 24 * 3_600_000).prop_map(Op::Advance),
 		2 => (b.clone(), a.clone(), 1u32..200).prop_map(|(b, a, p)| Op::Supply(b, a, p)),
 		3 => (b.clone(), a.clone(), 10u32..=100).prop_map(|(b, a, p)| Op::Borrow(b, a, p)),
@@ -105,6 +114,10 @@ struct Counts {
 	candidates: u64,
 	pair_checked: u64,
 	settled: u64,
+	/// Account-steps a liquidation may settle, found by `may_settle`.
+	settleable: u64,
+	/// Of those, steps with disagreeing feeds or a silent feed.
+	settleable_unsettled_prices: u64,
 }
 
 fn candidates() -> BTreeSet<AccountId> {
@@ -134,15 +147,30 @@ fn check(counts: &RefCell<Counts>, refiled: bool) -> Result<(), TestCaseError> {
 	Lending::do_try_state().map_err(|e| TestCaseError::fail(format!("lending: {e:?}")))?;
 	Liquidation::do_try_state().map_err(|e| TestCaseError::fail(format!("liquidation: {e:?}")))?;
 	let found = candidates();
-	let below: BTreeSet<AccountId> =
-		BORROWERS.iter().copied().filter(|w| unhealthy(*w) == Some(true)).collect();
+	let settleable: BTreeSet<AccountId> =
+		BORROWERS.iter().copied().filter(Liquidation::may_settle).collect();
+	prop_assert!(
+		settleable.is_subset(&found),
+		"missed {:?} that may be settled (index: {found:?})",
+		settleable.difference(&found)
+	);
+	// With disagreeing feeds a borrow's health (collateral at the low end) is below what a
+	// liquidation reads: only what a liquidation may settle must be found.
+	let agreed = !MockOracle::spanned();
+	let below: BTreeSet<AccountId> = if agreed {
+		BORROWERS.iter().copied().filter(|w| unhealthy(*w) == Some(true)).collect()
+	} else {
+		BTreeSet::new()
+	};
 	prop_assert!(
 		below.is_subset(&found),
 		"missed {:?} (index: {found:?})",
 		below.difference(&found)
 	);
 	prop_assert_eq!(paged(3), found.clone(), "pages differ from one read");
-	if refiled {
+	let unsettled_prices =
+		!agreed || ASSETS.iter().any(|a| <Test as Config>::Prices::price(a).is_err());
+	if refiled && agreed {
 		for who in BORROWERS {
 			if let Some(Filing::Entries(entries)) = Filed::<Test>::get(who) {
 				if let [(key @ RiskKey::Pair { .. }, bucket)] = entries.as_slice() {
@@ -164,6 +192,10 @@ fn check(counts: &RefCell<Counts>, refiled: bool) -> Result<(), TestCaseError> {
 	c.steps += 1;
 	c.unhealthy += below.len() as u64;
 	c.candidates += found.len() as u64;
+	c.settleable += settleable.len() as u64;
+	if unsettled_prices {
+		c.settleable_unsettled_prices += settleable.len() as u64;
+	}
 	Ok(())
 }
 
@@ -195,6 +227,20 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 					let price = start_price(asset(a))
 						.saturating_mul(FixedU128::from_rational(u128::from(p), 100));
 					MockOracle::set(asset(a), price);
+				},
+				Op::Span(a, below, above) => {
+					let (price, _) = MockOracle::timestamped_price(&asset(a)).expect("priced");
+					let part = |p: u32| FixedU128::from_rational(u128::from(p), 100);
+					let low = price.saturating_mul(part(100 - below));
+					let high = price.saturating_mul(part(100 + above));
+					MockOracle::set_span(asset(a), price, low, high);
+				},
+				Op::Silence(a, hours) => {
+					Timestamp::set_timestamp(Timestamp::get() + hours * 3_600_000);
+					System::set_block_number(System::block_number() + 1);
+					for other in ASSETS.iter().filter(|o| **o != asset(a)) {
+						MockOracle::restamp(*other);
+					}
 				},
 				Op::Advance(ms) => {
 					Timestamp::set_timestamp(Timestamp::get() + ms);
@@ -259,9 +305,19 @@ fn the_index_finds_every_account_a_full_scan_finds() {
 		.unwrap();
 	let c = counts.into_inner();
 	println!(
-		"index property: {} steps, {} account-steps below health 1, {} read by the index, \
-		 {} pair entries checked exact, {} settlements",
-		c.steps, c.unhealthy, c.candidates, c.pair_checked, c.settled
+		"index property: {} steps, {} account-steps below health 1, {} a liquidation may \
+		 settle ({} of them with disagreeing or silent feeds), {} read by the index, {} pair \
+		 entries checked exact, {} settlements",
+		c.steps,
+		c.unhealthy,
+		c.settleable,
+		c.settleable_unsettled_prices,
+		c.candidates,
+		c.pair_checked,
+		c.settled
 	);
-	assert!(c.unhealthy > 0 && c.pair_checked > 0 && c.settled > 0, "{c:?}");
+	assert!(
+		c.unhealthy > 0 && c.pair_checked > 0 && c.settled > 0 && c.settleable_unsettled_prices > 0,
+		"{c:?}"
+	);
 }

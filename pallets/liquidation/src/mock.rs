@@ -192,6 +192,9 @@ parameter_types! {
 thread_local! {
 	static PRICES: RefCell<BTreeMap<AssetId, (FixedU128, u64)>> =
 		const { RefCell::new(BTreeMap::new()) };
+	/// `(low, high)` of assets whose feeds disagree (absent: the one price twice).
+	static SPANS: RefCell<BTreeMap<AssetId, (FixedU128, FixedU128)>> =
+		const { RefCell::new(BTreeMap::new()) };
 	static BREAKER: RefCell<MockBreakerState> = RefCell::new(MockBreakerState::default());
 }
 
@@ -295,21 +298,45 @@ impl MockOracle {
 	pub fn set(asset: AssetId, price: FixedU128) {
 		Self::set_at(asset, price, Timestamp::get());
 	}
-	/// Sets `price` for `asset`, stamped with `timestamp`.
+	/// Sets `price` for `asset`, stamped with `timestamp` (one price: a span ends).
 	pub fn set_at(asset: AssetId, price: FixedU128, timestamp: u64) {
 		PRICES.with(|p| p.borrow_mut().insert(asset, (price, timestamp)));
+		SPANS.with(|s| s.borrow_mut().remove(&asset));
+	}
+	/// Sets `price` for `asset` with feeds that disagree between `low` and `high` (what the
+	/// runtime's breaker quotes in a dispute), stamped with the current block time.
+	pub fn set_span(asset: AssetId, price: FixedU128, low: FixedU128, high: FixedU128) {
+		Self::set(asset, price);
+		SPANS.with(|s| s.borrow_mut().insert(asset, (low, high)));
+	}
+	/// Stamps `asset`'s price and span again with the current block time (a feeder repeating
+	/// the same values).
+	pub fn restamp(asset: AssetId) {
+		let now = Timestamp::get();
+		PRICES.with(|p| p.borrow_mut().get_mut(&asset).map(|(_, at)| *at = now));
+	}
+	/// Whether any asset's feeds disagree.
+	pub fn spanned() -> bool {
+		SPANS.with(|s| !s.borrow().is_empty())
 	}
 	/// Removes `asset`'s price.
 	pub fn remove(asset: AssetId) {
 		PRICES.with(|p| p.borrow_mut().remove(&asset));
+		SPANS.with(|s| s.borrow_mut().remove(&asset));
 	}
 	fn clear() {
 		PRICES.with(|p| p.borrow_mut().clear());
+		SPANS.with(|s| s.borrow_mut().clear());
 	}
 }
 impl TimestampedPrices<AssetId> for MockOracle {
 	fn timestamped_price(asset: &AssetId) -> Option<(FixedU128, u64)> {
 		PRICES.with(|p| p.borrow().get(asset).copied())
+	}
+	fn timestamped_bounds(asset: &AssetId) -> Option<(FixedU128, FixedU128, u64)> {
+		let (price, at) = Self::timestamped_price(asset)?;
+		let (low, high) = SPANS.with(|s| s.borrow().get(asset).copied()).unwrap_or((price, price));
+		Some((low, high, at))
 	}
 	fn liquidation_gate(asset: &AssetId) -> Option<FixedU128> {
 		BREAKER.with(|b| b.borrow().liquidation_gates.get(asset).copied())
@@ -752,11 +779,10 @@ pub fn start_price(asset: AssetId) -> FixedU128 {
 	}
 }
 
-/// Feeds every market's asset again at its latest price (fresh after time passed).
+/// Feeds every market's asset again at its latest price and span (fresh after time passed).
 pub fn refresh() {
 	for asset in [USD, BTC, MEME, ETH] {
-		let (price, _) = MockOracle::timestamped_price(&asset).expect("every asset is priced");
-		MockOracle::set(asset, price);
+		MockOracle::restamp(asset);
 	}
 }
 

@@ -206,3 +206,90 @@ fn reads_go_riskiest_first_in_pages() {
 		assert_eq!(Liquidation::at_risk(None, 0), (vec![], None));
 	})
 }
+
+/// Whether a liquidation can find `who` below 1 (what the worker and the unsigned calls ask).
+fn may_settle(who: AccountId) -> bool {
+	Liquidation::may_settle(&who)
+}
+
+#[test]
+fn a_looped_debt_under_a_dispute_is_read_at_the_end_a_liquidation_values_it() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Alice: 10,000 BTC (1,000,000) and 10,000 ETH (20,000) as collateral; she owes
+		// 350,000 ETH (700,000): net short ETH. Health (750,000 + 15,000) / 700,000 = 1.093.
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, 10_000));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), ETH, 10_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), ETH, 350_000));
+		assert!(!may_settle(ALICE));
+		assert!(read().is_empty());
+		// ETH's feeds disagree: the oracle's value stays 2, one feeder says 2.3. A liquidation
+		// values ETH on both sides at its end, 2.3 (a looped position nets at one price):
+		// (750,000 + 10,000 × 2.3 × 75%) / (350,000 × 2.3) = 767,250 / 805,000 = 0.953.
+		MockOracle::set_span(ETH, FixedU128::from_u32(2), FixedU128::from_u32(2), fx(23, 10));
+		let health =
+			<Lending as LendingPositions<AccountId>>::liquidation_health(&ALICE, &ETH, &BTC)
+				.unwrap();
+		assert_eq!(health.factor, fx(767_250, 805_000));
+		assert!(may_settle(ALICE));
+		// The index reads her: her ETH debt's key is read at the span's top.
+		assert_eq!(read(), vec![ALICE]);
+		// The key is shared: a wide account owing ETH it does not pledge is read at the top
+		// too while the feeds disagree, though a liquidation values its debt at 2 (an
+		// over-report, never a miss). Bob: 10,000 BTC and 2,000 MEME owe 300,000 ETH
+		// (health 750,500 / 600,000 = 1.251; his ETH entry is at 2 × √1.251 = 2.24).
+		MockOracle::set(ETH, FixedU128::from_u32(2));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(BOB), BTC, 10_000));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(BOB), MEME, 2_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(BOB), ETH, 300_000));
+		assert!(read().is_empty());
+		MockOracle::set_span(ETH, FixedU128::from_u32(2), FixedU128::from_u32(2), fx(23, 10));
+		assert!(!may_settle(BOB));
+		assert_eq!(read(), vec![ALICE, BOB]);
+		// The feeds agree again at 2: neither is read.
+		MockOracle::set(ETH, FixedU128::from_u32(2));
+		assert!(read().is_empty());
+	})
+}
+
+#[test]
+fn a_dead_collateral_feed_reads_every_account_it_backs_until_refiled() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Alice: 10,000 BTC (1,000,000; 750,000 at the threshold) and 400,000 MEME (200,000;
+		// 100,000) owe 770,000 USD: health 850,000 / 770,000 = 1.104, 0.974 without the MEME.
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, 10_000));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 400_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, 770_000));
+		// Bob: the same collateral owing 300,000: healthy with or without the MEME.
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(BOB), BTC, 10_000));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(BOB), MEME, 400_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(BOB), USD, 300_000));
+		assert!(read().is_empty());
+		let meme_fed = Timestamp::get();
+		let others_fed_at = |ms: u64| {
+			Timestamp::set_timestamp(meme_fed + ms);
+			for asset in [USD, BTC, ETH] {
+				MockOracle::restamp(asset);
+			}
+		};
+		// Two hours without a MEME feed: stale, but within the grace a liquidation values it
+		// at its last price. Nothing moved: nobody may be settled, nothing is read.
+		others_fed_at(2 * 3_600_000);
+		assert!(!may_settle(ALICE));
+		assert!(read().is_empty());
+		// Past the six hours' grace, MEME counts for nothing: Alice may be settled with no
+		// price moving. The index reads every account MEME backs.
+		others_fed_at(6 * 3_600_000 + 1);
+		assert!(may_settle(ALICE));
+		assert!(!may_settle(BOB));
+		let mut found = read();
+		found.sort();
+		assert_eq!(found, vec![ALICE, BOB]);
+		// Refiled with MEME at nothing, Bob has no entry under it and is read no more.
+		refile(vec![BOB]);
+		assert!(!entries(BOB).iter().any(|(key, _)| *key == RiskKey::Collateral(MEME)));
+		assert_eq!(read(), vec![ALICE]);
+		// Alice is settled as the index read her.
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(DAVE), ALICE));
+		assert!(!may_settle(ALICE));
+	})
+}
