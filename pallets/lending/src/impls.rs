@@ -1141,6 +1141,10 @@ impl<T: Config> LendingPositions<T::AccountId> for Pallet<T> {
 		Markets::<T>::iter_keys().collect()
 	}
 
+	fn markets_up_to(limit: u32) -> Vec<T::AssetId> {
+		Markets::<T>::iter_keys().take(usize::try_from(limit).unwrap_or(usize::MAX)).collect()
+	}
+
 	fn accounts(after: Option<T::AccountId>, limit: u32) -> Vec<T::AccountId> {
 		let limit = usize::try_from(limit).unwrap_or(usize::MAX);
 		match after {

@@ -259,6 +259,9 @@ pub trait LendingPositions<AccountId> {
 	/// Every market's asset.
 	fn markets() -> alloc::vec::Vec<Self::AssetId>;
 
+	/// At most `limit` markets' assets, in storage order (reads at most `limit + 1` keys).
+	fn markets_up_to(limit: u32) -> alloc::vec::Vec<Self::AssetId>;
+
 	/// Up to `limit` accounts with a position, in storage order, starting after `after` (from
 	/// the first without it): a page of a full scan, for views only (reads `limit` items).
 	fn accounts(after: Option<AccountId>, limit: u32) -> alloc::vec::Vec<AccountId>;

@@ -160,14 +160,30 @@ fn moved<T: pallet_lending::Config>(
 	}
 }
 
-/// Whether `after` shares no entry with `before` and has one per market.
+/// Whether `after` is an entry other than `before`'s.
 fn all_moved<T: Config>(before: &Option<FilingOf<T>>, after: &Option<FilingOf<T>>) -> bool {
 	match (before, after) {
-		(Some(Filing::Entries(b)), Some(Filing::Entries(a))) => {
-			a.len() == b.len() && a.iter().all(|e| !b.contains(e))
-		},
+		(Some(Filing::Entry(kb, bb)), Some(Filing::Entry(ka, ba))) => (kb, bb) != (ka, ba),
 		_ => false,
 	}
+}
+
+/// The risk index's epoch as of block 1, with `accounts` filed in it (wide accounts are
+/// watched before any epoch).
+fn filed_in_epoch<T: Config>(accounts: &[T::AccountId]) {
+	Pallet::<T>::new_epoch(1u32.into());
+	for who in accounts {
+		Pallet::<T>::file(who);
+	}
+}
+
+/// [`moved`], then a new epoch: every wide account of the last is due to move to it.
+fn moved_to_new_epoch<T: Config + pallet_lending::Config>(
+	collaterals: &[<T as pallet_lending::Config>::AssetId],
+	debts: &[<T as pallet_lending::Config>::AssetId],
+) {
+	moved::<T>(collaterals, debts);
+	Pallet::<T>::new_epoch(2u32.into());
 }
 
 /// A pool of `collateral` and `debt` at the oracle's price (10 collateral per debt unit) holding
@@ -590,15 +606,22 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// The risk index's upkeep after a rise in risk, at its worst: an account in every market
-	/// it may be in (one entry per market) whose every entry moves, each the top of its key.
+	/// The risk index's upkeep after a change of an account, at its worst: an account in
+	/// every market it may be in, filed in the last epoch, the only one under its key there:
+	/// its entry moves to a new key of the new epoch, and the old key, the old epoch's count
+	/// and its variables go.
 	#[benchmark]
 	fn file_position() -> Result<(), BenchmarkError> {
 		start::<T>();
 		let who: T::AccountId = account("borrower", 0, 0);
 		let (collaterals, debts) = underwater::<T>(&who)?;
+		filed_in_epoch::<T>(core::slice::from_ref(&who));
+		let first = RiskEpoch::<T>::get().map(|e| e.id).ok_or(BenchmarkError::Weightless)?;
 		let before = Filed::<T>::get(&who);
-		moved::<T>(&collaterals, &debts);
+		assert!(
+			matches!(before, Some(Filing::Entry(RiskKey::Wide { epoch, .. }, _)) if epoch == first)
+		);
+		moved_to_new_epoch::<T>(&collaterals, &debts);
 
 		#[block]
 		{
@@ -607,7 +630,11 @@ mod benchmarks {
 
 		let after = Filed::<T>::get(&who);
 		assert!(all_moved::<T>(&before, &after), "{before:?} -> {after:?}");
-		assert_eq!(after.map(|f| f.entries_len()), Some(max_assets::<T>().saturating_mul(2)));
+		let next = first.saturating_add(1);
+		assert!(
+			matches!(after, Some(Filing::Entry(RiskKey::Wide { epoch, .. }, _)) if epoch == next)
+		);
+		assert!(!EpochVariables::<T>::contains_key(first));
 		Ok(())
 	}
 
@@ -635,6 +662,29 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// A new epoch of the risk index with `m` markets (`on_initialize` when one is due), the
+	/// previous epoch's variables going with it (no key of it left).
+	#[benchmark]
+	fn new_epoch(m: Linear<1, { EPOCH_ASSETS }>) -> Result<(), BenchmarkError> {
+		start::<T>();
+		for i in 0..m {
+			market::<T>(i)?;
+		}
+		Pallet::<T>::new_epoch(1u32.into());
+		let first = RiskEpoch::<T>::get().map(|e| e.id).ok_or(BenchmarkError::Weightless)?;
+		let markets;
+
+		#[block]
+		{
+			markets = Pallet::<T>::new_epoch(2u32.into());
+		}
+
+		assert!(markets >= m);
+		assert!(!EpochVariables::<T>::contains_key(first));
+		assert!(EpochVariables::<T>::contains_key(first.saturating_add(1)));
+		Ok(())
+	}
+
 	/// `refile` of `n` accounts, each as in `file_position`.
 	#[benchmark]
 	fn refile(n: Linear<1, { T::MaxRefile::get() }>) -> Result<(), BenchmarkError> {
@@ -646,8 +696,9 @@ mod benchmarks {
 			markets = underwater::<T>(&who)?;
 			accounts.push(who);
 		}
+		filed_in_epoch::<T>(&accounts);
 		let before: Vec<_> = accounts.iter().map(Filed::<T>::get).collect();
-		moved::<T>(&markets.0, &markets.1);
+		moved_to_new_epoch::<T>(&markets.0, &markets.1);
 		let caller: T::AccountId = whitelisted_caller();
 		let list: BoundedVec<_, _> =
 			accounts.clone().try_into().map_err(|_| BenchmarkError::Weightless)?;
@@ -708,7 +759,8 @@ mod benchmarks {
 			markets = underwater::<T>(&who)?;
 			accounts.push(who);
 		}
-		moved::<T>(&markets.0, &markets.1);
+		filed_in_epoch::<T>(&accounts);
+		moved_to_new_epoch::<T>(&markets.0, &markets.1);
 		assert!(accounts.iter().all(Pallet::<T>::needs_refile));
 		let call = Call::<T>::refile_unsigned {
 			accounts: accounts.try_into().map_err(|_| BenchmarkError::Weightless)?,

@@ -5,15 +5,25 @@
 //! seizure): an entry left in place when the risk fell over-reports and never misses, so
 //! supply and repay pay nothing. Such entries are re-filed by [`Pallet::refile`] (anyone, or
 //! the offchain worker) and after every liquidation of the account.
+//!
+//! Every account has one entry. A one-collateral, one-debt account's is exact under its pair's
+//! key. An account with several assets is filed at its health at the current epoch's reference
+//! variables, under a key of that epoch and its assets ([`RiskKey::Wide`]); a new epoch is
+//! taken every `EpochBlocks` ([`Pallet::new_epoch`]), and the offchain worker refiles the
+//! accounts of older epochs (their keys and variables go when the last of them does).
 
 use crate::{pallet::*, risk, types::*, weights::WeightInfo};
-use alloc::{collections::BTreeSet, vec::Vec};
-use frame_support::BoundedVec;
+use alloc::{
+	collections::{BTreeMap, BTreeSet},
+	vec::Vec,
+};
+use frame_support::{traits::Get, BoundedVec};
+use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_lending::{LendingPositions, OnPositionChanged, PriceSource, RiskChange};
-use sp_arithmetic::{traits::Zero, FixedU128};
+use sp_arithmetic::{traits::Saturating, FixedU128};
 
 /// What the index holds for one account.
-pub type FilingOf<T> = Filing<<T as Config>::AssetId, <T as Config>::MaxRiskEntries>;
+pub type FilingOf<T> = Filing<<T as Config>::AssetId>;
 /// A key of the index.
 pub type RiskKeyOf<T> = RiskKey<<T as Config>::AssetId>;
 /// Where a read of the index stopped.
@@ -23,12 +33,12 @@ pub type RiskCursorOf<T> =
 /// How a key of the index is read now.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Reading {
-	/// From the bucket of its variable now (negated for a debt): entries at or above it less
-	/// [`risk::SLACK`], deepest first.
+	/// From its level (the bucket of its variable now, negated for a wide key's fall): entries
+	/// at or above it less [`risk::SLACK`], deepest first.
 	Level(i32),
-	/// Every entry, whatever its bucket: a collateral without a price a liquidation can read
-	/// counts for nothing, so any account it backs may have fallen below 1 with no price
-	/// moving. A refile drops the account's entry under it.
+	/// Every entry, whatever its bucket: a collateral of the key's accounts has no price a
+	/// liquidation can read and counts for nothing, so any of them may have fallen below 1
+	/// with no price moving. A refile files each without it.
 	Whole,
 }
 
@@ -39,6 +49,23 @@ enum Age {
 	Fresh,
 	/// Within the stale-price grace: what a liquidation reads for every other asset.
 	Grace,
+}
+
+/// An asset's variables now: `(collateral, debt)` as [`Pallet::collateral_variable`] and
+/// [`Pallet::debt_variable`] give them.
+type VariablesNow = (Option<Option<FixedU128>>, Option<FixedU128>);
+
+/// What one read of the index computes once: each epoch's variables, each asset's variables
+/// now.
+#[derive(frame_support::DefaultNoBound)]
+struct Cache<T: Config> {
+	epochs: BTreeMap<u32, Option<EpochVariablesOf<T::AssetId>>>,
+	now: BTreeMap<T::AssetId, VariablesNow>,
+}
+
+/// The bit of place `i` in a [`RiskKey::Wide`] mask.
+fn bit(i: usize) -> Option<u64> {
+	1u64.checked_shl(u32::try_from(i).ok()?)
 }
 
 impl<T: Config> Pallet<T> {
@@ -72,8 +99,8 @@ impl<T: Config> Pallet<T> {
 
 	/// A debt's variable now, at the higher of its price and the end a liquidation values it
 	/// at: `low` for a debt alone, `high` for a debt in an asset the account also pledges (a
-	/// looped position nets at the collateral's end), so `high` under a key any account may
-	/// share. `None` without a price within `age` (a liquidation refuses such an account).
+	/// looped position nets at the collateral's end), so `high` where accounts of both kinds
+	/// share a key. `None` without a price within `age` (a liquidation refuses the account).
 	fn debt_variable(asset: &T::AssetId, age: Age, looped: bool) -> Option<FixedU128> {
 		let (_, borrow_index) = T::Lending::indexes(asset)?;
 		let (price, low, high) = Self::quote(asset, age)?;
@@ -81,34 +108,110 @@ impl<T: Config> Pallet<T> {
 		Some(risk::debt_weight(price, borrow_index))
 	}
 
+	/// `asset`'s variables now within the grace, computed once per read.
+	fn variables_now(asset: &T::AssetId, cache: &mut Cache<T>) -> VariablesNow {
+		*cache.now.entry(*asset).or_insert_with(|| {
+			(
+				Self::collateral_variable(asset, Age::Grace),
+				Self::debt_variable(asset, Age::Grace, true),
+			)
+		})
+	}
+
 	/// How `key` is read now; `None` when nothing under it can be settled until a price is
 	/// fed (a pair's two prices must be fresh; a debt needs one within the grace).
 	pub fn reading(key: &RiskKeyOf<T>) -> Option<Reading> {
+		Self::reading_with(key, &mut Cache::default())
+	}
+
+	fn reading_with(key: &RiskKeyOf<T>, cache: &mut Cache<T>) -> Option<Reading> {
 		match key {
 			RiskKey::Pair { collateral, debt } => Some(Reading::Level(risk::pair_level(
 				Self::collateral_variable(collateral, Age::Fresh)??,
 				Self::debt_variable(debt, Age::Fresh, collateral == debt)?,
 			))),
-			RiskKey::Collateral(asset) => {
-				Some(match Self::collateral_variable(asset, Age::Grace)? {
-					Some(variable) => Reading::Level(risk::stored(risk::bucket(variable))),
+			RiskKey::Wide { epoch, collateral, debt } => {
+				let variables = cache
+					.epochs
+					.entry(*epoch)
+					.or_insert_with(|| EpochVariables::<T>::get(epoch))
+					.clone()?;
+				let (mut falls, mut rises) = (Vec::new(), Vec::new());
+				for (i, (asset, collateral_ref, debt_ref)) in variables.iter().enumerate() {
+					let bit = bit(i)?;
+					if collateral & bit == 0 && debt & bit == 0 {
+						continue;
+					}
+					let (collateral_now, debt_now) = Self::variables_now(asset, cache);
+					if collateral & bit != 0 {
+						match (collateral_ref, collateral_now?) {
+							(Some(reference), Some(now)) => falls.push((*reference, now)),
+							(_, None) => return Some(Reading::Whole),
+							// (A mask never holds an asset without a reference.)
+							(None, Some(_)) => return None,
+						}
+					}
+					if debt & bit != 0 {
+						rises.push(((*debt_ref)?, debt_now?));
+					}
+				}
+				Some(match risk::fall_factor(falls, rises) {
+					Some(factor) => Reading::Level(risk::wide_level(factor)),
 					None => Reading::Whole,
 				})
 			},
-			RiskKey::Debt(asset) => Some(Reading::Level(
-				risk::stored(risk::bucket(Self::debt_variable(asset, Age::Grace, true)?))
-					.saturating_neg(),
-			)),
 		}
 	}
 
-	/// The level of `key` now: the bucket of its variable (negated for a debt). `None` when
-	/// it is read whole or not at all ([`Self::reading`]).
+	/// The level of `key` now: the bucket of its variable (negated for a wide key's fall).
+	/// `None` when it is read whole or not at all ([`Self::reading`]).
 	pub fn level(key: &RiskKeyOf<T>) -> Option<i32> {
 		match Self::reading(key)? {
 			Reading::Level(level) => Some(level),
 			Reading::Whole => None,
 		}
+	}
+
+	/// Whether a new epoch is due at block `now`: none yet, `EpochBlocks` since the current
+	/// one began, or an eighth of that when it missed a market or a price.
+	pub(crate) fn epoch_due(now: BlockNumberFor<T>) -> bool {
+		let Some(epoch) = RiskEpoch::<T>::get() else { return true };
+		let blocks = T::EpochBlocks::get();
+		let due = if epoch.complete { blocks } else { blocks / 8 };
+		now.saturating_sub(epoch.start) >= BlockNumberFor::<T>::from(due)
+	}
+
+	/// Takes a new epoch at block `now`: every market's variables now (at most
+	/// [`EPOCH_ASSETS`]), at which accounts with several assets are filed from now on. The
+	/// previous epoch's variables go if no key of it is left. Returns the markets it holds.
+	pub fn new_epoch(now: BlockNumberFor<T>) -> u32 {
+		let markets = T::Lending::markets_up_to(EPOCH_ASSETS.saturating_add(1));
+		let all = u32::try_from(markets.len()).is_ok_and(|n| n <= EPOCH_ASSETS);
+		let variables: Vec<_> = markets
+			.iter()
+			.take(EPOCH_ASSETS as usize)
+			.map(|asset| {
+				(
+					*asset,
+					Self::collateral_variable(asset, Age::Grace).flatten(),
+					Self::debt_variable(asset, Age::Grace, true),
+				)
+			})
+			.collect();
+		let complete = all && variables.iter().all(|(_, c, d)| c.is_some() && d.is_some());
+		let variables = EpochVariablesOf::<T::AssetId>::truncate_from(variables);
+		let count = u32::try_from(variables.len()).unwrap_or(EPOCH_ASSETS);
+		let previous = RiskEpoch::<T>::get();
+		let id = previous.map_or(0, |e| e.id.saturating_add(1));
+		EpochVariables::<T>::insert(id, variables);
+		RiskEpoch::<T>::put(Epoch { id, start: now, complete });
+		if let Some(previous) = previous {
+			if EpochKeys::<T>::get(previous.id) == 0 {
+				EpochVariables::<T>::remove(previous.id);
+			}
+		}
+		Self::deposit_event(Event::EpochStarted { epoch: id, markets: count, complete });
+		count
 	}
 
 	/// Where `who` belongs in the index now (`None` without debt).
@@ -117,55 +220,46 @@ impl<T: Config> Pallet<T> {
 		match (shares.collateral.as_slice(), shares.debts.as_slice()) {
 			(_, []) => None,
 			([], _) => Some(Filing::Watch),
-			([(collateral, collateral_shares)], [(debt, debt_shares)]) => {
-				let entry = (
-					RiskKey::Pair { collateral: *collateral, debt: *debt },
-					risk::pair_bucket(*debt_shares, *collateral_shares),
-				);
-				Some(
-					BoundedVec::try_from(alloc::vec![entry])
-						.map(Filing::Entries)
-						.unwrap_or(Filing::Watch),
-				)
-			},
+			([(collateral, collateral_shares)], [(debt, debt_shares)]) => Some(Filing::Entry(
+				RiskKey::Pair { collateral: *collateral, debt: *debt },
+				risk::pair_bucket(*debt_shares, *collateral_shares),
+			)),
 			(collateral, debts) => {
-				let variables = |list: &[(T::AssetId, u128)], debt: bool| {
-					list.iter()
-						.map(|(asset, shares)| {
-							// (A collateral without a price weighs nothing.)
-							let variable = if debt {
-								Self::debt_variable(asset, Age::Grace, true)
-							} else {
-								Self::collateral_variable(asset, Age::Grace)
-									.map(|v| v.unwrap_or_default())
-							};
-							variable.map(|v| (v, *shares))
-						})
-						.collect::<Option<Vec<_>>>()
-				};
-				let entries = variables(collateral, false)
-					.zip(variables(debts, true))
-					.and_then(|(c, d)| Some((c.clone(), risk::split_entries(&c, &d)?)))
-					.map(|(weights, (c, d))| {
-						// A collateral that weighs nothing has no entry: the account was
-						// filed without it, and no move of its price can lower its health.
-						let c = collateral
-							.iter()
-							.zip(weights)
-							.zip(c)
-							.filter(|(((_, _), (w, _)), _)| !w.is_zero())
-							.map(|(((a, _), _), b)| (RiskKey::Collateral(*a), b));
-						let d = debts.iter().zip(d).map(|((a, _), b)| (RiskKey::Debt(*a), b));
-						c.chain(d).collect::<Vec<_>>()
-					});
-				Some(
-					entries
-						.and_then(|e| BoundedVec::try_from(e).ok())
-						.map(Filing::Entries)
-						.unwrap_or(Filing::Watch),
-				)
+				Some(Self::wide_filing(collateral, debts).unwrap_or(Filing::Watch))
 			},
 		}
+	}
+
+	/// The entry of an account with several assets: its health at the current epoch's
+	/// variables, under the key of that epoch and its assets. A collateral without a
+	/// variable then counts for nothing and is not in the key; `None` (watched) without an
+	/// epoch, with an asset not in it or a debt without a variable, or with no collateral
+	/// weight.
+	fn wide_filing(
+		collateral: &[(T::AssetId, u128)],
+		debts: &[(T::AssetId, u128)],
+	) -> Option<FilingOf<T>> {
+		let epoch = RiskEpoch::<T>::get()?.id;
+		let variables = EpochVariables::<T>::get(epoch)?;
+		let place = |asset: &T::AssetId| variables.iter().position(|(a, _, _)| a == asset);
+		let (mut collateral_mask, mut weights) = (0u64, Vec::new());
+		for (asset, shares) in collateral {
+			let i = place(asset)?;
+			if let Some((_, Some(weight), _)) = variables.get(i) {
+				collateral_mask |= bit(i)?;
+				weights.push((*weight, *shares));
+			}
+		}
+		let (mut debt_mask, mut debt_weights) = (0u64, Vec::new());
+		for (asset, shares) in debts {
+			let i = place(asset)?;
+			let weight = variables.get(i)?.2?;
+			debt_mask |= bit(i)?;
+			debt_weights.push((weight, *shares));
+		}
+		let bucket = risk::wide_entry(&weights, &debt_weights)?;
+		let key = RiskKey::Wide { epoch, collateral: collateral_mask, debt: debt_mask };
+		Some(Filing::Entry(key, bucket))
 	}
 
 	/// Whether filing `who` now would change where it is filed.
@@ -173,32 +267,22 @@ impl<T: Config> Pallet<T> {
 		Self::filing_of(who) != Filed::<T>::get(who)
 	}
 
-	/// Files `who` where it belongs now, moving only the entries that changed.
+	/// Files `who` where it belongs now, moving its entry if it changed.
 	pub fn file(who: &T::AccountId) {
 		let new = Self::filing_of(who);
 		let old = Filed::<T>::get(who);
 		if new == old {
 			return;
 		}
-		let entries = |f: &Option<FilingOf<T>>| match f {
-			Some(Filing::Entries(e)) => e.to_vec(),
-			_ => Vec::new(),
+		let entry = |f: &Option<FilingOf<T>>| match f {
+			Some(Filing::Entry(key, bucket)) => Some((*key, *bucket)),
+			_ => None,
 		};
-		let (old_entries, new_entries) = (entries(&old), entries(&new));
-		for (key, bucket) in old_entries.iter().filter(|e| !new_entries.contains(e)) {
-			RiskIndex::<T>::remove((key, bucket, who));
-			// An emptied top bucket lowers the key's top by one (it stays an upper bound).
-			if RiskKeys::<T>::get(key) == Some(*bucket)
-				&& RiskIndex::<T>::iter_key_prefix((key, bucket)).next().is_none()
-			{
-				RiskKeys::<T>::insert(key, bucket.saturating_sub(1));
-			}
+		if let Some((key, bucket)) = entry(&old) {
+			Self::remove_entry(&key, bucket, who);
 		}
-		for (key, bucket) in new_entries.iter().filter(|e| !old_entries.contains(e)) {
-			RiskIndex::<T>::insert((key, bucket, who), ());
-			if RiskKeys::<T>::get(key).is_none_or(|top| *bucket > top) {
-				RiskKeys::<T>::insert(key, *bucket);
-			}
+		if let Some((key, bucket)) = entry(&new) {
+			Self::insert_entry(&key, bucket, who);
 		}
 		let watched = |f: &Option<FilingOf<T>>| matches!(f, Some(Filing::Watch));
 		match (watched(&old), watched(&new)) {
@@ -207,6 +291,67 @@ impl<T: Config> Pallet<T> {
 			_ => {},
 		}
 		Filed::<T>::set(who, new);
+	}
+
+	fn remove_entry(key: &RiskKeyOf<T>, bucket: i32, who: &T::AccountId) {
+		RiskIndex::<T>::remove((key, bucket, who));
+		let Some(mut state) = RiskKeys::<T>::get(key) else { return };
+		state.entries = state.entries.saturating_sub(1);
+		if state.entries == 0 {
+			RiskKeys::<T>::remove(key);
+			if let RiskKey::Wide { epoch, .. } = key {
+				let left = EpochKeys::<T>::get(epoch).saturating_sub(1);
+				if left == 0 {
+					EpochKeys::<T>::remove(epoch);
+					// An older epoch's variables go with its last key.
+					if RiskEpoch::<T>::get().map(|e| e.id) != Some(*epoch) {
+						EpochVariables::<T>::remove(epoch);
+					}
+				} else {
+					EpochKeys::<T>::insert(epoch, left);
+				}
+			}
+			return;
+		}
+		// An emptied top bucket lowers the key's top by one (it stays an upper bound).
+		if state.top == bucket && RiskIndex::<T>::iter_key_prefix((key, bucket)).next().is_none() {
+			state.top = bucket.saturating_sub(1);
+		}
+		RiskKeys::<T>::insert(key, state);
+	}
+
+	fn insert_entry(key: &RiskKeyOf<T>, bucket: i32, who: &T::AccountId) {
+		RiskIndex::<T>::insert((key, bucket, who), ());
+		let state = match RiskKeys::<T>::get(key) {
+			Some(s) => KeyState { top: s.top.max(bucket), entries: s.entries.saturating_add(1) },
+			None => {
+				if let RiskKey::Wide { epoch, .. } = key {
+					EpochKeys::<T>::mutate(epoch, |n| *n = n.saturating_add(1));
+				}
+				KeyState { top: bucket, entries: 1 }
+			},
+		};
+		RiskKeys::<T>::insert(key, state);
+	}
+
+	/// Up to `limit` accounts filed in an epoch older than the current one, oldest first: the
+	/// offchain worker refiles them, so old epochs empty and their keys and variables go.
+	pub fn in_old_epochs(limit: usize) -> Vec<T::AccountId> {
+		let Some(current) = RiskEpoch::<T>::get().map(|e| e.id) else { return Vec::new() };
+		let mut keys: Vec<RiskKeyOf<T>> = RiskKeys::<T>::iter_keys()
+			.filter(|key| matches!(key, RiskKey::Wide { epoch, .. } if *epoch < current))
+			.collect();
+		keys.sort();
+		let mut found = Vec::new();
+		for key in keys {
+			for (_, who) in RiskIndex::<T>::iter_key_prefix((key,)) {
+				if found.len() >= limit {
+					return found;
+				}
+				found.push(who);
+			}
+		}
+		found
 	}
 
 	/// Files each of `accounts` anew (`refile`, `refile_unsigned`), with its event.
@@ -277,8 +422,9 @@ impl<T: Config> Pallet<T> {
 		// Keys read by level, as `(key, top, level)`, and keys read whole.
 		let mut keys: Vec<(RiskKeyOf<T>, i32, i32)> = Vec::new();
 		let mut whole: Vec<RiskKeyOf<T>> = Vec::new();
-		for (key, top) in RiskKeys::<T>::iter() {
-			match Self::reading(&key) {
+		let mut cache = Cache::default();
+		for (key, KeyState { top, .. }) in RiskKeys::<T>::iter() {
+			match Self::reading_with(&key, &mut cache) {
 				Some(Reading::Level(level)) => keys.push((key, top, level)),
 				Some(Reading::Whole) => whole.push(key),
 				None => {},
@@ -384,8 +530,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Index invariants: every entry is in its account's filing and back, the watch list is
-	/// the watched filings, every key's top bounds its buckets, and every account with debt is
-	/// filed.
+	/// the watched filings, every key's state counts its entries and bounds their buckets,
+	/// every epoch's key count is its keys, only live epochs keep variables, and every account
+	/// with debt is filed.
 	#[cfg(any(test, feature = "std", feature = "try-runtime"))]
 	pub(crate) fn index_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::ensure;
@@ -396,30 +543,50 @@ impl<T: Config> Pallet<T> {
 					Watchlist::<T>::contains_key(&who),
 					"a watched filing off the watch list"
 				),
-				Filing::Entries(list) => {
+				Filing::Entry(key, bucket) => {
 					ensure!(
 						!Watchlist::<T>::contains_key(&who),
 						"a filed account on the watch list"
 					);
-					for (key, bucket) in list.iter() {
-						ensure!(
-							RiskIndex::<T>::contains_key((key, bucket, &who)),
-							"a filing's entry missing from the index"
-						);
-						entries = entries.saturating_add(1);
-					}
+					ensure!(
+						RiskIndex::<T>::contains_key((key, bucket, &who)),
+						"a filing's entry missing from the index"
+					);
+					entries = entries.saturating_add(1);
 				},
 			}
 		}
-		let mut indexed = 0usize;
+		let mut per_key: BTreeMap<RiskKeyOf<T>, u32> = BTreeMap::new();
 		for (key, bucket, _) in RiskIndex::<T>::iter_keys() {
 			ensure!(
-				RiskKeys::<T>::get(key).is_some_and(|top| bucket <= top),
+				RiskKeys::<T>::get(key).is_some_and(|state| bucket <= state.top),
 				"an entry above its key's top"
 			);
-			indexed = indexed.saturating_add(1);
+			let n = per_key.entry(key).or_default();
+			*n = n.saturating_add(1);
 		}
+		let indexed = per_key.values().fold(0usize, |a, n| a.saturating_add(*n as usize));
 		ensure!(indexed == entries, "index entries that no filing holds");
+		let mut per_epoch: BTreeMap<u32, u32> = BTreeMap::new();
+		for (key, state) in RiskKeys::<T>::iter() {
+			ensure!(per_key.get(&key) == Some(&state.entries), "a key's count is not its entries");
+			if let RiskKey::Wide { epoch, .. } = key {
+				ensure!(EpochVariables::<T>::contains_key(epoch), "a key of an epoch gone");
+				let n = per_epoch.entry(epoch).or_default();
+				*n = n.saturating_add(1);
+			}
+		}
+		ensure!(
+			EpochKeys::<T>::iter().collect::<BTreeMap<_, _>>() == per_epoch,
+			"an epoch's key count is not its keys"
+		);
+		let current = RiskEpoch::<T>::get().map(|e| e.id);
+		for epoch in EpochVariables::<T>::iter_keys() {
+			ensure!(
+				Some(epoch) == current || per_epoch.contains_key(&epoch),
+				"variables of an epoch with no key"
+			);
+		}
 		for who in Watchlist::<T>::iter_keys() {
 			ensure!(
 				matches!(Filed::<T>::get(&who), Some(Filing::Watch)),
@@ -453,18 +620,33 @@ impl<T: Config> Pallet<T> {
 	}
 }
 
-/// The lending pallet's hook: the index follows every rise in an account's risk.
+/// The lending pallet's hook: the index follows every rise in an account's risk, and every
+/// change of the assets it holds (a supply, a collateral enabled, a debt repaid whole, each of
+/// which lowers the risk, may make a one-collateral account hold two: its pair entry would no
+/// longer value what a liquidation values).
 impl<T: Config> OnPositionChanged<T::AccountId, T::AssetId> for Pallet<T> {
 	fn on_position_changed(who: &T::AccountId, _assets: &[T::AssetId], change: RiskChange) {
-		if change == RiskChange::Raised && !Deferred::<T>::get() {
-			Self::file(who);
+		if Deferred::<T>::get() {
+			return;
+		}
+		match change {
+			RiskChange::Raised => Self::file(who),
+			RiskChange::Lowered => {
+				// Where the account is filed, less the bucket: a fall in risk alone leaves
+				// the entry where it was (it over-reports, never misses).
+				let shape = |f: Option<FilingOf<T>>| match f {
+					Some(Filing::Entry(key, _)) => Some(Some(key)),
+					Some(Filing::Watch) => Some(None),
+					None => None,
+				};
+				if shape(Self::filing_of(who)) != shape(Filed::<T>::get(who)) {
+					Self::file(who);
+				}
+			},
 		}
 	}
 
-	fn weight(change: RiskChange) -> frame_support::weights::Weight {
-		match change {
-			RiskChange::Raised => T::WeightInfo::file_position(),
-			RiskChange::Lowered => frame_support::weights::Weight::zero(),
-		}
+	fn weight(_change: RiskChange) -> frame_support::weights::Weight {
+		T::WeightInfo::file_position()
 	}
 }

@@ -48,6 +48,8 @@ enum Op {
 	/// factor).
 	Threshold(usize, u32),
 	Refile,
+	/// The risk index takes a new epoch.
+	Epoch,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -67,6 +69,7 @@ fn op() -> impl Strategy<Value = Op> {
 		4 => b.prop_map(Op::Settle),
 		1 => (a, 0u32..=15).prop_map(|(a, p)| Op::Threshold(a, p)),
 		2 => Just(Op::Refile),
+		1 => Just(Op::Epoch),
 	]
 }
 
@@ -172,8 +175,8 @@ fn check(counts: &RefCell<Counts>, refiled: bool) -> Result<(), TestCaseError> {
 		!agreed || ASSETS.iter().any(|a| <Test as Config>::Prices::price(a).is_err());
 	if refiled && agreed {
 		for who in BORROWERS {
-			if let Some(Filing::Entries(entries)) = Filed::<Test>::get(who) {
-				if let [(key @ RiskKey::Pair { .. }, bucket)] = entries.as_slice() {
+			if let Some(Filing::Entry(key, bucket)) = Filed::<Test>::get(who) {
+				if let (key @ RiskKey::Pair { .. }, bucket) = (&key, &bucket) {
 					if let (Some(level), Some(is_below)) = (Liquidation::level(key), unhealthy(who))
 					{
 						if *bucket >= level + 2 {
@@ -281,6 +284,9 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 					params.liquidation_threshold =
 						params.collateral_factor.saturating_add(Permill::from_percent(p));
 					let _ = Lending::update_market(RuntimeOrigin::root(), asset(a), params);
+				},
+				Op::Epoch => {
+					Liquidation::new_epoch(System::block_number());
 				},
 				Op::Refile => {
 					let accounts = BORROWERS.to_vec().try_into().expect("within MaxRefile");

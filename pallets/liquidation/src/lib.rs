@@ -221,10 +221,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxDebts: Get<u32>;
 
-		/// Most entries one account has in the risk index: a collateral and a debt entry per
-		/// market it is in (twice the lending pallet's `MaxAssetsPerAccount`).
+		/// Blocks between the risk index's epochs: each takes every market's reference
+		/// variables, at which accounts with several assets are filed anew ([`crate::risk`]).
+		/// Shorter: the index reads fewer healthy accounts after prices diverge, more accounts
+		/// wait in old epochs for the worker to refile them.
 		#[pallet::constant]
-		type MaxRiskEntries: Get<u32>;
+		type EpochBlocks: Get<u32>;
 
 		/// Most accounts one `refile` call takes.
 		#[pallet::constant]
@@ -366,9 +368,25 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
-	/// Every key of the risk index with a bucket at or above its highest entry.
+	/// Every key of the risk index with entries: a bucket at or above its highest entry, and
+	/// how many it has.
 	#[pallet::storage]
-	pub type RiskKeys<T: Config> = StorageMap<_, Blake2_128Concat, RiskKeyOf<T>, i32, OptionQuery>;
+	pub type RiskKeys<T: Config> =
+		StorageMap<_, Blake2_128Concat, RiskKeyOf<T>, KeyState, OptionQuery>;
+
+	/// The risk index's current epoch (none before the first block's).
+	#[pallet::storage]
+	pub type RiskEpoch<T: Config> = StorageValue<_, Epoch<BlockNumberFor<T>>, OptionQuery>;
+
+	/// Each live epoch's reference variables: the current one's, and an older one's while
+	/// keys of it remain.
+	#[pallet::storage]
+	pub type EpochVariables<T: Config> =
+		StorageMap<_, Twox64Concat, u32, EpochVariablesOf<T::AssetId>, OptionQuery>;
+
+	/// Keys of the risk index per epoch (`RiskKey::Wide` of it).
+	#[pallet::storage]
+	pub type EpochKeys<T: Config> = StorageMap<_, Twox64Concat, u32, u32, ValueQuery>;
 
 	/// Set only while one of this pallet's liquidations runs: the lending pallet's hook then
 	/// leaves the borrower's filing to the end of the call, which files it once. Set and
@@ -707,6 +725,15 @@ pub mod pallet {
 			/// The new parameters.
 			params: AuctionParams,
 		},
+		/// The risk index took a new epoch's reference variables.
+		EpochStarted {
+			/// Its number.
+			epoch: u32,
+			/// Markets it holds.
+			markets: u32,
+			/// Whether every market is in it with both variables.
+			complete: bool,
+		},
 		/// Accounts were filed anew in the risk index.
 		Refiled {
 			/// The accounts.
@@ -827,10 +854,7 @@ pub mod pallet {
 				"DefaultParams must be valid"
 			);
 			assert!(T::MaxDebts::get() > 0, "MaxDebts must be positive");
-			assert!(
-				T::MaxRiskEntries::get() >= T::MaxDebts::get().saturating_mul(2),
-				"MaxRiskEntries must hold a collateral and a debt entry per market"
-			);
+			assert!(T::EpochBlocks::get() >= 8, "EpochBlocks must be at least 8");
 			assert!(T::MaxSettleBatch::get() > 0, "MaxSettleBatch must be positive");
 			assert!(T::MaxBatchPairs::get() > 0, "MaxBatchPairs must be positive");
 			assert!(
@@ -843,6 +867,16 @@ pub mod pallet {
 		#[cfg(feature = "try-runtime")]
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
+		}
+
+		/// A new epoch of the risk index when one is due ([`Pallet::epoch_due`]).
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			if Self::epoch_due(now) {
+				let markets = Self::new_epoch(now);
+				T::WeightInfo::new_epoch(markets)
+			} else {
+				T::DbWeight::get().reads(1)
+			}
 		}
 
 		/// Finds accounts below health 1 and submits their settlement ([`crate::worker`]).

@@ -423,7 +423,7 @@ impl Config for Test {
 	type DefaultParams = DefaultParams;
 	type MaxDustValue = MaxDustValue;
 	type MaxDebts = ConstU32<MAX_ASSETS>;
-	type MaxRiskEntries = ConstU32<{ 2 * MAX_ASSETS }>;
+	type EpochBlocks = ConstU32<100>;
 	type MaxRefile = ConstU32<16>;
 	type UnsignedPriority = ConstU64<{ u64::MAX / 4 }>;
 	type UnsignedLongevity = ConstU32<3>;
@@ -688,6 +688,8 @@ impl ExtBuilder {
 			for asset in [USD, BTC, MEME, ETH] {
 				assert_ok!(Lending::supply(RuntimeOrigin::signed(DAVE), asset, 100_000_000_000));
 			}
+			// The risk index's first epoch, as the first block's `on_initialize` takes it.
+			Liquidation::new_epoch(1);
 			if pools {
 				// Pools at the oracle price: 10⁸ BTC against 10¹⁰ USD; 2·10⁹ MEME against 10⁹ USD.
 				create_pool(LP, USD, BTC, 10_000_000_000, 100_000_000);

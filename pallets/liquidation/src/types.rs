@@ -359,50 +359,93 @@ pub enum RiskKey<AssetId> {
 		/// The debt asset.
 		debt: AssetId,
 	},
-	/// One collateral of an account with several assets. Variable: `threshold × price ×
-	/// supply index`; while every asset of the account stays on its side of its entry, the
-	/// account stays at health 1 or above.
-	Collateral(AssetId),
-	/// One debt of an account with several assets. Variable: `price × borrow index`, stored
-	/// negated (a debt is at risk when its variable rises).
-	Debt(AssetId),
+	/// Accounts with several assets that hold the same ones, filed in the same epoch: one
+	/// entry per account, `−bucket(h)` of its health `h` at the epoch's reference variables
+	/// ([`crate::risk::wide_entry`]). Read by the largest fall of its collateral variables and
+	/// rise of its debt variables since the epoch ([`crate::risk::fall_factor`]).
+	Wide {
+		/// The epoch whose reference variables the entries are at.
+		epoch: u32,
+		/// The collateral assets, as bits of their place in the epoch's variables.
+		collateral: u64,
+		/// The debt assets, likewise.
+		debt: u64,
+	},
 }
 
-/// Where an account with debt is filed in the risk index.
+/// A key of the risk index in use: the highest bucket any entry may be at (an upper bound) and
+/// how many entries it has (removed at none).
 #[derive(
-	frame_support::CloneNoBound,
+	Clone,
+	Copy,
 	Encode,
 	Decode,
 	DecodeWithMemTracking,
 	MaxEncodedLen,
 	TypeInfo,
-	frame_support::PartialEqNoBound,
-	frame_support::EqNoBound,
-	frame_support::RuntimeDebugNoBound,
+	PartialEq,
+	Eq,
+	Debug,
 )]
-#[scale_info(skip_type_params(Max))]
-#[codec(mel_bound(AssetId: MaxEncodedLen))]
-pub enum Filing<
-	AssetId: Clone + PartialEq + Eq + core::fmt::Debug,
-	Max: frame_support::traits::Get<u32>,
-> {
-	/// Read on every pass: debt without collateral, or a health below 1 or unknown (a price
-	/// missing) when filed.
-	Watch,
-	/// `(key, bucket)` entries.
-	Entries(frame_support::BoundedVec<(RiskKey<AssetId>, i32), Max>),
+pub struct KeyState {
+	/// At or above the highest entry's bucket.
+	pub top: i32,
+	/// Entries under the key.
+	pub entries: u32,
 }
 
-impl<AssetId: Clone + PartialEq + Eq + core::fmt::Debug, Max: frame_support::traits::Get<u32>>
-	Filing<AssetId, Max>
-{
-	/// How many index entries this filing holds (none for the watch list).
-	pub fn entries_len(&self) -> u32 {
-		match self {
-			Filing::Watch => 0,
-			Filing::Entries(e) => u32::try_from(e.len()).unwrap_or(u32::MAX),
-		}
-	}
+/// Most assets an epoch's reference variables hold (bits of a [`RiskKey::Wide`] mask).
+pub const EPOCH_ASSETS: u32 = 64;
+
+/// An epoch's reference variables, per market: `(asset, collateral variable, debt variable)`,
+/// each `None` without a price a liquidation could read then.
+pub type EpochVariablesOf<AssetId> = frame_support::BoundedVec<
+	(AssetId, Option<FixedU128>, Option<FixedU128>),
+	frame_support::traits::ConstU32<EPOCH_ASSETS>,
+>;
+
+/// The risk index's current epoch.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct Epoch<BlockNumber> {
+	/// Its number.
+	pub id: u32,
+	/// The block it began in.
+	pub start: BlockNumber,
+	/// Whether its variables hold every market, each with both variables (else a new epoch
+	/// is taken sooner).
+	pub complete: bool,
+}
+
+/// Where an account with debt is filed in the risk index.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum Filing<AssetId> {
+	/// Read on every pass: debt without collateral, or a health unknown (a price missing, a
+	/// market not in the epoch) when filed.
+	Watch,
+	/// One entry: `(key, bucket)`.
+	Entry(RiskKey<AssetId>, i32),
 }
 
 /// Where a read of the index stopped, to go on from there.

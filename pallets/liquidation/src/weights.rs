@@ -61,6 +61,7 @@ pub trait WeightInfo {
 	fn cover_shortfall(n: u32, ) -> Weight;
 	fn file_position() -> Weight;
 	fn file_pair() -> Weight;
+	fn new_epoch(m: u32, ) -> Weight;
 	fn refile(n: u32, ) -> Weight;
 	fn validate_settle_batch(n: u32, ) -> Weight;
 	fn validate_refile(n: u32, ) -> Weight;
@@ -550,6 +551,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:2 w:2)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Until regenerated: an upper bound (four reads and 50 us per market).
+	fn new_epoch(m: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 0)
+			.saturating_add(Weight::from_parts(50_000_000, 0).saturating_mul(m.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(m.into())))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
 	fn file_pair() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `781`
@@ -1167,6 +1176,14 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:2 w:2)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Until regenerated: an upper bound (four reads and 50 us per market).
+	fn new_epoch(m: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 0)
+			.saturating_add(Weight::from_parts(50_000_000, 0).saturating_mul(m.into()))
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(m.into())))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
+	}
 	fn file_pair() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `781`

@@ -137,6 +137,14 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 			}
 		}
 		let unhandled = Self::submit_settlements(candidates, now, &mut sent, &mut report);
+		// Accounts of older epochs are refiled into the current one, where the index reads
+		// them most tightly (and an old epoch's keys and variables go with its last account).
+		let max = usize::try_from(T::MaxRefile::get()).unwrap_or(usize::MAX);
+		for who in Self::in_old_epochs(max.saturating_sub(report.to_refile.len())) {
+			if !report.to_refile.contains(&who) {
+				report.to_refile.push(who);
+			}
+		}
 		// Stopped by the block's weight (or the pool) before the index's candidates were all
 		// handled: the next run reads this page again.
 		report.stopped_early = unhandled.iter().any(|who| from_index.contains(who));

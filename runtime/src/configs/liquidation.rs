@@ -125,7 +125,9 @@ impl pallet_liquidation::Config for Runtime {
 	type DefaultParams = DefaultLiquidationParams;
 	type MaxDustValue = MaxDustValue;
 	type MaxDebts = ConstU32<MAX_ASSETS_PER_ACCOUNT>;
-	type MaxRiskEntries = ConstU32<{ 2 * MAX_ASSETS_PER_ACCOUNT }>;
+	/// Eight hours: the offchain worker refiles up to `MaxRefile` accounts of older epochs a
+	/// block (230,400 an epoch).
+	type EpochBlocks = ConstU32<14_400>;
 	type MaxRefile = ConstU32<16>;
 	type UnsignedPriority = LiquidationUnsignedPriority;
 	type UnsignedLongevity = ConstU32<3>;

@@ -13,9 +13,17 @@ fn read() -> Vec<AccountId> {
 
 fn entries(who: AccountId) -> Vec<(RiskKey<AssetId>, i32)> {
 	match Filed::<Test>::get(who) {
-		Some(Filing::Entries(e)) => e.into_inner(),
+		Some(Filing::Entry(key, bucket)) => vec![(key, bucket)],
 		other => panic!("{who} is filed as {other:?}"),
 	}
+}
+
+/// The mask of `assets` in epoch `epoch`'s variables.
+fn mask(epoch: u32, assets: &[AssetId]) -> u64 {
+	let variables = EpochVariables::<Test>::get(epoch).expect("a live epoch");
+	assets.iter().fold(0, |m, a| {
+		m | 1u64 << variables.iter().position(|(v, _, _)| v == a).expect("in the epoch")
+	})
 }
 
 fn refile(accounts: Vec<AccountId>) {
@@ -37,7 +45,7 @@ fn a_borrow_files_the_account_by_its_shares_and_a_fall_below_one_reaches_it() {
 		let entry = risk::stored(risk::bucket(FixedU128::from_u32(70)));
 		assert_eq!(entries(ALICE), vec![(PAIR, entry)]);
 		assert!(RiskIndex::<Test>::contains_key((PAIR, entry, ALICE)));
-		assert_eq!(RiskKeys::<Test>::get(PAIR), Some(entry));
+		assert_eq!(RiskKeys::<Test>::get(PAIR), Some(KeyState { top: entry, entries: 1 }));
 		assert_eq!(Liquidation::level(&PAIR), Some(risk::stored(risk::bucket(fx(75, 1)))));
 		// Dave only supplies: not in the index.
 		assert_eq!(Filed::<Test>::get(DAVE), None);
@@ -77,8 +85,9 @@ fn a_fall_in_risk_moves_nothing_until_refiled_and_no_debt_leaves_the_index() {
 		let entry = risk::pair_bucket(699_000, 20_000);
 		assert_eq!(entries(ALICE), vec![(PAIR, entry)]);
 		assert!(read().is_empty());
-		// The emptied top bucket lowered the key's top.
-		assert_eq!(RiskKeys::<Test>::get(PAIR), Some(before[0].1 - 1));
+		// Her entry was the key's only one: the key went and came back with its top exact.
+		assert_eq!(RiskKeys::<Test>::get(PAIR), Some(KeyState { top: entry, entries: 1 }));
+		assert!(entry < before[0].1);
 		// No debt: a refile takes it out of the index.
 		assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::All));
 		refile(vec![ALICE, BOB]);
@@ -94,25 +103,24 @@ fn a_fall_in_risk_moves_nothing_until_refiled_and_no_debt_leaves_the_index() {
 }
 
 #[test]
-fn several_assets_file_one_entry_per_asset_and_any_move_below_one_reaches_them() {
+fn several_assets_file_one_entry_at_the_epoch_and_any_move_below_one_reaches_it() {
 	ExtBuilder::default().build_and_execute(|| {
 		// Alice: 10,000 BTC (1,000,000) and 200,000 MEME (100,000); she owes 500,000 USD
 		// and 50,000 ETH (100,000). Liquidation value 750,000 + 50,000 = 800,000 against
-		// 600,000: health 1.333.
+		// 600,000: health 1.333 at the epoch's variables (taken at these prices).
 		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, 10_000));
 		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 200_000));
 		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, 500_000));
 		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), ETH, 50_000));
-		let keys: Vec<_> = entries(ALICE).into_iter().map(|(k, _)| k).collect();
-		assert_eq!(
-			keys,
-			vec![
-				RiskKey::Collateral(BTC),
-				RiskKey::Collateral(MEME),
-				RiskKey::Debt(USD),
-				RiskKey::Debt(ETH)
-			]
-		);
+		let key = RiskKey::Wide {
+			epoch: 0,
+			collateral: mask(0, &[BTC, MEME]),
+			debt: mask(0, &[USD, ETH]),
+		};
+		let entry = -risk::stored(risk::bucket(fx(800_000, 600_002)));
+		assert_eq!(entries(ALICE), vec![(key, entry)]);
+		assert_eq!(RiskKeys::<Test>::get(key), Some(KeyState { top: entry, entries: 1 }));
+		assert_eq!(EpochKeys::<Test>::get(0), 1);
 		assert!(read().is_empty());
 		// Each move alone that takes it below 1 reaches it: BTC −30%, ETH ×5.
 		let healthy = || {
@@ -127,12 +135,66 @@ fn several_assets_file_one_entry_per_asset_and_any_move_below_one_reaches_them()
 		MockOracle::set(ETH, FixedU128::from_u32(10));
 		assert!(!healthy());
 		assert_eq!(read(), vec![ALICE]);
-		// Half the headroom (√1.333 = 1.155) on each side: BTC's entry is at 100 / 1.155 =
-		// 86.6; −5% alone stays unread.
+		// A fall smaller than her headroom is not read: BTC −20% (health 1.083; the
+		// largest fall, 1.25, is under 1.333).
 		MockOracle::set(ETH, FixedU128::from_u32(2));
-		set_btc(95);
+		set_btc(80);
 		assert!(healthy());
 		assert!(read().is_empty());
+		// A supply of an asset she holds lowers her risk and moves nothing; one of an asset
+		// she did not hold files her anew (her key names her assets).
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, 1_000));
+		assert_eq!(entries(ALICE)[0].0, key);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), ETH, 1_000));
+		assert_eq!(
+			entries(ALICE)[0].0,
+			RiskKey::Wide {
+				epoch: 0,
+				collateral: mask(0, &[BTC, MEME, ETH]),
+				debt: mask(0, &[USD, ETH])
+			}
+		);
+		// The old key went with its only entry.
+		assert_eq!(RiskKeys::<Test>::get(key), None);
+		assert_eq!(EpochKeys::<Test>::get(0), 1);
+	})
+}
+
+#[test]
+fn a_new_epoch_refiles_through_the_worker_and_old_variables_go_with_their_last_key() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, 10_000));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 200_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, 500_000));
+		let old = entries(ALICE)[0];
+		// Not due before `EpochBlocks` (100 in the mock).
+		assert!(!Liquidation::epoch_due(100));
+		assert!(Liquidation::epoch_due(101));
+		set_btc(150);
+		assert_eq!(Liquidation::new_epoch(101), 4);
+		assert_eq!(last_event(), Event::EpochStarted { epoch: 1, markets: 4, complete: true });
+		// Her entry stays where it was (still read right), the old epoch's variables with it.
+		assert_eq!(entries(ALICE)[0], old);
+		assert!(EpochVariables::<Test>::contains_key(0));
+		assert!(Liquidation::needs_refile(&ALICE));
+		assert_eq!(Liquidation::in_old_epochs(16), vec![ALICE]);
+		refile(vec![ALICE]);
+		assert!(matches!(entries(ALICE)[0].0, RiskKey::Wide { epoch: 1, .. }));
+		assert!(!EpochVariables::<Test>::contains_key(0));
+		assert_eq!(EpochKeys::<Test>::get(0), 0);
+		assert!(Liquidation::in_old_epochs(16).is_empty());
+		// Epoch 1 keeps its variables while her key is in it; a new epoch with no key left
+		// in the last removes them at once.
+		Liquidation::new_epoch(202);
+		assert!(EpochVariables::<Test>::contains_key(1));
+		refile(vec![ALICE]);
+		assert!(!EpochVariables::<Test>::contains_key(1));
+		assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::All));
+		assert_eq!(Filed::<Test>::get(ALICE), None);
+		assert_eq!(EpochKeys::<Test>::get(2), 0);
+		Liquidation::new_epoch(303);
+		assert!(!EpochVariables::<Test>::contains_key(2));
+		assert!(EpochVariables::<Test>::contains_key(3));
 	})
 }
 
@@ -235,12 +297,13 @@ fn a_looped_debt_under_a_dispute_is_read_at_the_end_a_liquidation_values_it() {
 		assert_eq!(read(), vec![ALICE]);
 		// The key is shared: a wide account owing ETH it does not pledge is read at the top
 		// too while the feeds disagree, though a liquidation values its debt at 2 (an
-		// over-report, never a miss). Bob: 10,000 BTC and 2,000 MEME owe 300,000 ETH
-		// (health 750,500 / 600,000 = 1.251; his ETH entry is at 2 × √1.251 = 2.24).
+		// over-report, never a miss). Bob: 10,000 BTC and 2,000 MEME owe 330,000 ETH
+		// (health 750,500 / 660,000 = 1.137 at the epoch's variables, under the rise of 15%
+		// his ETH debt's variable makes to the span's top).
 		MockOracle::set(ETH, FixedU128::from_u32(2));
 		assert_ok!(Lending::supply(RuntimeOrigin::signed(BOB), BTC, 10_000));
 		assert_ok!(Lending::supply(RuntimeOrigin::signed(BOB), MEME, 2_000));
-		assert_ok!(Lending::borrow(RuntimeOrigin::signed(BOB), ETH, 300_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(BOB), ETH, 330_000));
 		assert!(read().is_empty());
 		MockOracle::set_span(ETH, FixedU128::from_u32(2), FixedU128::from_u32(2), fx(23, 10));
 		assert!(!may_settle(BOB));
@@ -284,12 +347,40 @@ fn a_dead_collateral_feed_reads_every_account_it_backs_until_refiled() {
 		let mut found = read();
 		found.sort();
 		assert_eq!(found, vec![ALICE, BOB]);
-		// Refiled with MEME at nothing, Bob has no entry under it and is read no more.
+		// The next epoch has no MEME variable (it is due sooner: it misses a price); refiled
+		// in it, Bob's key does not hold MEME and he is read no more.
+		Liquidation::new_epoch(2);
+		assert_eq!(last_event(), Event::EpochStarted { epoch: 1, markets: 4, complete: false });
+		assert!(Liquidation::epoch_due(2 + 100 / 8));
 		refile(vec![BOB]);
-		assert!(!entries(BOB).iter().any(|(key, _)| *key == RiskKey::Collateral(MEME)));
+		assert_eq!(
+			entries(BOB)[0].0,
+			RiskKey::Wide { epoch: 1, collateral: mask(1, &[BTC]), debt: mask(1, &[USD]) }
+		);
 		assert_eq!(read(), vec![ALICE]);
 		// Alice is settled as the index read her.
 		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(DAVE), ALICE));
 		assert!(!may_settle(ALICE));
+	})
+}
+
+#[test]
+fn a_pair_account_that_pledges_its_debt_asset_is_filed_wide_and_read_under_a_dispute() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Alice: 10,000 BTC owe 700,000 USD (a pair, health 1.071); she then supplies 35,000
+		// USD, which becomes collateral: her debt is looped, valued at USD's collateral end.
+		alice_borrows(10_000, 700_000);
+		assert_eq!(entries(ALICE)[0].0, PAIR);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), USD, 35_000));
+		assert_eq!(
+			entries(ALICE)[0].0,
+			RiskKey::Wide { epoch: 0, collateral: mask(0, &[BTC, USD]), debt: mask(0, &[USD]) }
+		);
+		assert!(read().is_empty());
+		// USD's feeds disagree up to 1.2: (750,000 + 35,000 × 1.2 × 85%) / (700,000 × 1.2) =
+		// 785,700 / 840,000 = 0.935. Read as a pair (debt at its low end), she was not.
+		MockOracle::set_span(USD, FixedU128::one(), FixedU128::one(), fx(12, 10));
+		assert!(may_settle(ALICE));
+		assert_eq!(read(), vec![ALICE]);
 	})
 }

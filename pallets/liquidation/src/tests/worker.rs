@@ -300,12 +300,11 @@ fn the_sweep_finds_what_the_index_misses() {
 	with_worker(|take| {
 		let accounts = borrowers(&[700_000]);
 		// Take the account out of the index by hand (what a bug would do).
-		for (key, bucket) in match Filed::<Test>::take(accounts[0]) {
-			Some(Filing::Entries(e)) => e.into_inner(),
-			other => panic!("{other:?}"),
-		} {
-			RiskIndex::<Test>::remove((key, bucket, accounts[0]));
-		}
+		let Some(Filing::Entry(key, bucket)) = Filed::<Test>::take(accounts[0]) else {
+			panic!("filed");
+		};
+		RiskIndex::<Test>::remove((key, bucket, accounts[0]));
+		RiskKeys::<Test>::remove(key);
 		MockOracle::set(BTC, FixedU128::from_u32(90));
 		assert!(Liquidation::run_worker(1).unwrap().submitted.is_empty());
 		SweepPerRun::set(100);
