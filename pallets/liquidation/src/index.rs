@@ -20,7 +20,10 @@ use alloc::{
 use frame_support::{traits::Get, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_lending::{LendingPositions, OnPositionChanged, PriceSource, RiskChange};
-use sp_arithmetic::{traits::Saturating, FixedU128};
+use sp_arithmetic::{
+	traits::{Saturating, Zero},
+	FixedU128,
+};
 
 /// What the index holds for one account.
 pub type FilingOf<T> = Filing<<T as Config>::AssetId>;
@@ -172,19 +175,21 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Whether a new epoch is due at block `now`: none yet, `EpochBlocks` since the current
-	/// one began, or an eighth of that when it missed a market or a price.
+	/// Whether [`Self::new_epoch`] is due at block `now`: no epoch yet, `EpochBlocks` since the
+	/// current one began, or, while it misses a market or a price, a sixty-fourth of that
+	/// since it was last compared with the markets.
 	pub(crate) fn epoch_due(now: BlockNumberFor<T>) -> bool {
 		let Some(epoch) = RiskEpoch::<T>::get() else { return true };
 		let blocks = T::EpochBlocks::get();
-		let due = if epoch.complete { blocks } else { blocks / 8 };
-		now.saturating_sub(epoch.start) >= BlockNumberFor::<T>::from(due)
+		let since = |at: BlockNumberFor<T>, n: u32| {
+			now.saturating_sub(at) >= BlockNumberFor::<T>::from(n.max(1))
+		};
+		since(epoch.start, blocks) || (!epoch.complete && since(epoch.checked, blocks / 64))
 	}
 
-	/// Takes a new epoch at block `now`: every market's variables now (at most
-	/// [`EPOCH_ASSETS`]), at which accounts with several assets are filed from now on. The
-	/// previous epoch's variables go if no key of it is left. Returns the markets it holds.
-	pub fn new_epoch(now: BlockNumberFor<T>) -> u32 {
+	/// Every market's variables now (at most [`EPOCH_ASSETS`]), how many have both, and
+	/// whether that is every market.
+	fn variables_of_markets() -> (EpochVariablesOf<T::AssetId>, u32, bool) {
 		let markets = T::Lending::markets_up_to(EPOCH_ASSETS.saturating_add(1));
 		let all = u32::try_from(markets.len()).is_ok_and(|n| n <= EPOCH_ASSETS);
 		let variables: Vec<_> = markets
@@ -198,13 +203,35 @@ impl<T: Config> Pallet<T> {
 				)
 			})
 			.collect();
-		let complete = all && variables.iter().all(|(_, c, d)| c.is_some() && d.is_some());
-		let variables = EpochVariablesOf::<T::AssetId>::truncate_from(variables);
+		let covered = variables.iter().filter(|(_, c, d)| c.is_some() && d.is_some()).count();
+		let covered = u32::try_from(covered).unwrap_or(EPOCH_ASSETS);
+		let complete = all && !markets.is_empty() && covered as usize == markets.len();
+		(EpochVariablesOf::<T::AssetId>::truncate_from(variables), covered, complete)
+	}
+
+	/// Takes a new epoch at block `now` (`on_initialize`, when [`Self::epoch_due`]): every
+	/// market's variables now, at which accounts with several assets are filed from then on.
+	/// The previous epoch's variables go if no key of it is left. An incomplete epoch that
+	/// accounts were filed in is replaced before its time only by one that covers more
+	/// markets (else it is only marked checked): a feed that stays dead does not multiply
+	/// epochs. Returns the markets read.
+	pub fn new_epoch(now: BlockNumberFor<T>) -> u32 {
+		let (variables, covered, complete) = Self::variables_of_markets();
 		let count = u32::try_from(variables.len()).unwrap_or(EPOCH_ASSETS);
 		let previous = RiskEpoch::<T>::get();
+		if let Some(mut current) = previous {
+			let early = now.saturating_sub(current.start)
+				< BlockNumberFor::<T>::from(T::EpochBlocks::get());
+			let kept = !current.complete && early && covered <= current.covered;
+			if kept && EpochKeys::<T>::get(current.id) > 0 {
+				current.checked = now;
+				RiskEpoch::<T>::put(current);
+				return count;
+			}
+		}
 		let id = previous.map_or(0, |e| e.id.saturating_add(1));
 		EpochVariables::<T>::insert(id, variables);
-		RiskEpoch::<T>::put(Epoch { id, start: now, complete });
+		RiskEpoch::<T>::put(Epoch { id, start: now, checked: now, covered, complete });
 		if let Some(previous) = previous {
 			if EpochKeys::<T>::get(previous.id) == 0 {
 				EpochVariables::<T>::remove(previous.id);
@@ -231,10 +258,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The entry of an account with several assets: its health at the current epoch's
-	/// variables, under the key of that epoch and its assets. A collateral without a
-	/// variable then counts for nothing and is not in the key; `None` (watched) without an
-	/// epoch, with an asset not in it or a debt without a variable, or with no collateral
-	/// weight.
+	/// variables, under the key of that epoch and its assets. A collateral not in the epoch,
+	/// or without a variable or weight in it, counts for nothing and is not in the key (it
+	/// can only add value); `None` (watched) without an epoch, with a debt not in it or
+	/// without a variable, or with no collateral weight.
 	fn wide_filing(
 		collateral: &[(T::AssetId, u128)],
 		debts: &[(T::AssetId, u128)],
@@ -244,10 +271,12 @@ impl<T: Config> Pallet<T> {
 		let place = |asset: &T::AssetId| variables.iter().position(|(a, _, _)| a == asset);
 		let (mut collateral_mask, mut weights) = (0u64, Vec::new());
 		for (asset, shares) in collateral {
-			let i = place(asset)?;
+			let Some(i) = place(asset) else { continue };
 			if let Some((_, Some(weight), _)) = variables.get(i) {
-				collateral_mask |= bit(i)?;
-				weights.push((*weight, *shares));
+				if !weight.is_zero() {
+					collateral_mask |= bit(i)?;
+					weights.push((*weight, *shares));
+				}
 			}
 		}
 		let (mut debt_mask, mut debt_weights) = (0u64, Vec::new());
@@ -269,8 +298,11 @@ impl<T: Config> Pallet<T> {
 
 	/// Files `who` where it belongs now, moving its entry if it changed.
 	pub fn file(who: &T::AccountId) {
-		let new = Self::filing_of(who);
-		let old = Filed::<T>::get(who);
+		Self::file_as(who, Self::filing_of(who), Filed::<T>::get(who))
+	}
+
+	/// Files `who` as `new` ([`Self::filing_of`]), where it was filed as `old`.
+	fn file_as(who: &T::AccountId, new: Option<FilingOf<T>>, old: Option<FilingOf<T>>) {
 		if new == old {
 			return;
 		}
@@ -338,6 +370,9 @@ impl<T: Config> Pallet<T> {
 	/// offchain worker refiles them, so old epochs empty and their keys and variables go.
 	pub fn in_old_epochs(limit: usize) -> Vec<T::AccountId> {
 		let Some(current) = RiskEpoch::<T>::get().map(|e| e.id) else { return Vec::new() };
+		if limit == 0 {
+			return Vec::new();
+		}
 		let mut keys: Vec<RiskKeyOf<T>> = RiskKeys::<T>::iter_keys()
 			.filter(|key| matches!(key, RiskKey::Wide { epoch, .. } if *epoch < current))
 			.collect();
@@ -380,11 +415,28 @@ impl<T: Config> Pallet<T> {
 	/// every key read by its level ([`Reading::Level`]) from the deepest entry below it (how far
 	/// the entry is above the level) up to [`risk::SLACK`] buckets above it, then every entry of
 	/// each key read whole ([`Reading::Whole`]: a dead collateral feed); and where to go on
-	/// (`None` at the end). Keys that cannot be read (a stale price) are skipped. An account
-	/// filed under several keys appears once per page.
+	/// (`None` at the end). Keys that cannot be read (a stale price) are skipped. Read in
+	/// pages while prices move: a key that turns to be read whole is read in the pass's last
+	/// phase, one that stops being read whole under the cursor is finished (an account a move
+	/// puts deeper than the depth the pass has passed waits for the next pass).
 	pub fn at_risk(
 		start: Option<RiskCursorOf<T>>,
 		limit: u32,
+	) -> (Vec<T::AccountId>, Option<RiskCursorOf<T>>) {
+		Self::read_index(start, limit, true)
+	}
+
+	/// Up to `limit` accounts of [`Self::at_risk`]'s first two phases from the start (the
+	/// watch list, the keys read by level): what the worker reads first in each run while its
+	/// cursor is in the keys read whole.
+	pub fn at_risk_by_level(limit: u32) -> Vec<T::AccountId> {
+		Self::read_index(None, limit, false).0
+	}
+
+	fn read_index(
+		start: Option<RiskCursorOf<T>>,
+		limit: u32,
+		read_whole: bool,
 	) -> (Vec<T::AccountId>, Option<RiskCursorOf<T>>) {
 		let limit = usize::try_from(limit).unwrap_or(usize::MAX);
 		if limit == 0 {
@@ -393,6 +445,10 @@ impl<T: Config> Pallet<T> {
 		let mut found = Vec::new();
 		let mut seen = BTreeSet::new();
 		let mut resume = None;
+		let start_whole = match &start {
+			Some(RiskCursor::Whole { key, after }) => Some((*key, after.clone())),
+			_ => None,
+		};
 		match start {
 			None | Some(RiskCursor::Watch(_)) => {
 				let mut last = match start {
@@ -418,6 +474,7 @@ impl<T: Config> Pallet<T> {
 				}
 			},
 			Some(RiskCursor::Index { key, bucket, after }) => resume = Some((key, bucket, after)),
+			Some(RiskCursor::Whole { .. }) => {},
 		}
 		// Keys read by level, as `(key, top, level)`, and keys read whole.
 		let mut keys: Vec<(RiskKeyOf<T>, i32, i32)> = Vec::new();
@@ -430,20 +487,27 @@ impl<T: Config> Pallet<T> {
 				None => {},
 			}
 		}
-		keys.sort_by_key(|k| k.0);
-		whole.sort();
-		// A cursor in a key read whole goes on there, past the keys read by level.
-		let resume_whole = match &resume {
-			Some((key, bucket, after)) if whole.contains(key) => {
-				Some((*key, after.clone().map(|who| (*bucket, who))))
-			},
-			_ => None,
-		};
-		if resume_whole.is_none() {
-			if let Some(stop) = Self::read_levels(&keys, resume, limit, &mut found, &mut seen) {
-				return (found, Some(stop));
+		// A cursor in the keys read whole goes on there (the keys read by level were read
+		// before it in this pass), and finishes its key whatever the key reads now.
+		if let Some((key, _)) = &start_whole {
+			if !whole.contains(key) && RiskKeys::<T>::contains_key(key) {
+				whole.push(*key);
 			}
 		}
+		keys.sort_by_key(|k| k.0);
+		whole.sort();
+		if !read_whole {
+			whole.clear();
+		}
+		let resume_whole = match start_whole {
+			Some((key, after)) => Some((key, after)),
+			None => {
+				if let Some(stop) = Self::read_levels(&keys, resume, limit, &mut found, &mut seen) {
+					return (found, Some(stop));
+				}
+				None
+			},
+		};
 		for key in whole {
 			let mut last = None;
 			let entries = match &resume_whole {
@@ -460,11 +524,7 @@ impl<T: Config> Pallet<T> {
 			for (bucket, who) in entries {
 				if !seen.contains(&who) {
 					if found.len() >= limit {
-						let (bucket, after) = match last {
-							Some((bucket, after)) => (bucket, Some(after)),
-							None => (bucket, None),
-						};
-						return (found, Some(RiskCursor::Index { key, bucket, after }));
+						return (found, Some(RiskCursor::Whole { key, after: last }));
 					}
 					seen.insert(who.clone());
 					found.push(who.clone());
@@ -634,13 +694,14 @@ impl<T: Config> OnPositionChanged<T::AccountId, T::AssetId> for Pallet<T> {
 			RiskChange::Lowered => {
 				// Where the account is filed, less the bucket: a fall in risk alone leaves
 				// the entry where it was (it over-reports, never misses).
-				let shape = |f: Option<FilingOf<T>>| match f {
-					Some(Filing::Entry(key, _)) => Some(Some(key)),
+				let shape = |f: &Option<FilingOf<T>>| match f {
+					Some(Filing::Entry(key, _)) => Some(Some(*key)),
 					Some(Filing::Watch) => Some(None),
 					None => None,
 				};
-				if shape(Self::filing_of(who)) != shape(Filed::<T>::get(who)) {
-					Self::file(who);
+				let (new, old) = (Self::filing_of(who), Filed::<T>::get(who));
+				if shape(&new) != shape(&old) {
+					Self::file_as(who, new, old);
 				}
 			},
 		}

@@ -422,8 +422,12 @@ pub struct Epoch<BlockNumber> {
 	pub id: u32,
 	/// The block it began in.
 	pub start: BlockNumber,
-	/// Whether its variables hold every market, each with both variables (else a new epoch
-	/// is taken sooner).
+	/// The block it was last compared with the markets (an incomplete epoch is, every
+	/// sixty-fourth of `EpochBlocks`).
+	pub checked: BlockNumber,
+	/// Markets its variables hold with both variables.
+	pub covered: u32,
+	/// Whether its variables hold every market, each with both variables.
 	pub complete: bool,
 }
 
@@ -463,6 +467,14 @@ pub enum RiskCursor<AssetId, AccountId> {
 		bucket: i32,
 		/// The last account read in it.
 		after: Option<AccountId>,
+	},
+	/// In the keys read whole (a dead collateral feed), in this key after this entry (from
+	/// its start with `None`): the keys read by level were read before it in this pass.
+	Whole {
+		/// The key.
+		key: RiskKey<AssetId>,
+		/// The last entry read in it: `(bucket, account)`.
+		after: Option<(i32, AccountId)>,
 	},
 }
 

@@ -93,22 +93,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Filed` (r:1 w:1)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:32 w:16)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
-	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:0)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12223`
-		//  Estimated: `82910`
-		// Minimum execution time: 869_605_000 picoseconds.
-		Weight::from_parts(930_705_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(92_u64))
-			.saturating_add(T::DbWeight::get().writes(42_u64))
+		//  Measured:  `8698`
+		//  Estimated: `44734`
+		// Minimum execution time: 399_714_000 picoseconds.
+		Weight::from_parts(412_634_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(45_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Lending::Positions` (r:4 w:4)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -144,22 +140,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Filed` (r:1 w:1)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:32 w:16)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
-	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:0)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `16249`
-		//  Estimated: `82910`
-		// Minimum execution time: 1_246_014_000 picoseconds.
-		Weight::from_parts(1_283_650_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(119_u64))
-			.saturating_add(T::DbWeight::get().writes(52_u64))
+		//  Measured:  `12840`
+		//  Estimated: `44734`
+		// Minimum execution time: 830_606_000 picoseconds.
+		Weight::from_parts(853_621_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(72_u64))
+			.saturating_add(T::DbWeight::get().writes(18_u64))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -194,26 +186,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:256 w:256)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:8 w:8)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:15 w:512)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:1 w:512)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 248]`.
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2819 + n * (177 ±0) + p * (2234 ±0)`
-		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_554_941_000 picoseconds.
-		Weight::from_parts(1_877_355_433, 9549)
-			// Standard Error: 1_386_440
-			.saturating_add(Weight::from_parts(236_137_806, 0).saturating_mul(n.into()))
-			// Standard Error: 46_669_120
-			.saturating_add(Weight::from_parts(190_308_736, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(7_u64))
+		//  Measured:  `2814 + n * (176 ±0) + p * (2131 ±0)`
+		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±18)`
+		// Minimum execution time: 3_521_551_000 picoseconds.
+		Weight::from_parts(3_552_988_000, 9549)
+			// Standard Error: 476_114
+			.saturating_add(Weight::from_parts(229_847_197, 0).saturating_mul(n.into()))
+			// Standard Error: 14_361_529
+			.saturating_add(Weight::from_parts(162_178_775, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().reads((23_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().reads((21_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((17_u64).saturating_mul(p.into())))
@@ -248,28 +240,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::PoolSold` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Filed` (r:256 w:256)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:4112 w:4096)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Watchlist` (r:0 w:256)
-	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:256 w:0)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12576 + n * (1455 ±0)`
-		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_204_683_000 picoseconds.
-		Weight::from_parts(1_215_769_000, 44734)
-			// Standard Error: 2_141_291
-			.saturating_add(Weight::from_parts(910_907_866, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(98_u64))
-			.saturating_add(T::DbWeight::get().reads((18_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(31_u64))
-			.saturating_add(T::DbWeight::get().writes((19_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 40960).saturating_mul(n.into()))
+		//  Measured:  `10313 + n * (448 ±0)`
+		//  Estimated: `44734 + n * (2853 ±0)`
+		// Minimum execution time: 805_679_000 picoseconds.
+		Weight::from_parts(807_362_000, 44734)
+			// Standard Error: 1_094_647
+			.saturating_add(Weight::from_parts(439_910_050, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(67_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(15_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:2)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -301,22 +289,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Filed` (r:1 w:1)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:32 w:16)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
-	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:0)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12689`
-		//  Estimated: `82910`
-		// Minimum execution time: 1_083_002_000 picoseconds.
-		Weight::from_parts(1_117_934_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(113_u64))
-			.saturating_add(T::DbWeight::get().writes(42_u64))
+		//  Measured:  `9280`
+		//  Estimated: `44734`
+		// Minimum execution time: 614_535_000 picoseconds.
+		Weight::from_parts(665_601_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(66_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -354,22 +338,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Filed` (r:1 w:1)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:32 w:16)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
-	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:0)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_auction() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15570`
-		//  Estimated: `82910`
-		// Minimum execution time: 1_002_873_000 picoseconds.
-		Weight::from_parts(1_052_457_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(113_u64))
-			.saturating_add(T::DbWeight::get().writes(39_u64))
+		//  Measured:  `12161`
+		//  Estimated: `44734`
+		// Minimum execution time: 517_220_000 picoseconds.
+		Weight::from_parts(556_778_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(66_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
@@ -395,17 +375,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:0)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BorrowerAuction` (r:0 w:1)
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `9014`
 		//  Estimated: `44734`
-		// Minimum execution time: 582_937_000 picoseconds.
-		Weight::from_parts(604_069_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(46_u64))
+		// Minimum execution time: 454_747_000 picoseconds.
+		Weight::from_parts(466_374_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(47_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -426,8 +408,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6941`
 		//  Estimated: `44734`
-		// Minimum execution time: 282_982_000 picoseconds.
-		Weight::from_parts(292_846_000, 44734)
+		// Minimum execution time: 282_160_000 picoseconds.
+		Weight::from_parts(314_518_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -453,8 +435,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6957`
 		//  Estimated: `44734`
-		// Minimum execution time: 267_418_000 picoseconds.
-		Weight::from_parts(274_619_000, 44734)
+		// Minimum execution time: 293_787_000 picoseconds.
+		Weight::from_parts(326_826_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -466,8 +448,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_744_000 picoseconds.
-		Weight::from_parts(11_047_000, 3478)
+		// Minimum execution time: 10_185_000 picoseconds.
+		Weight::from_parts(11_116_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -500,7 +482,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::BadDebt` (r:8 w:8)
 	/// Proof: `Liquidation::BadDebt` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 8]`.
@@ -508,10 +490,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9383 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 988_492_000 picoseconds.
-		Weight::from_parts(618_128_036, 76616)
-			// Standard Error: 6_440_624
-			.saturating_add(Weight::from_parts(590_236_209, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_035_581_000 picoseconds.
+		Weight::from_parts(761_658_210, 76616)
+			// Standard Error: 7_169_778
+			.saturating_add(Weight::from_parts(602_375_666, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(62_u64))
 			.saturating_add(T::DbWeight::get().reads((17_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -520,84 +502,100 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Timestamp::Now` (r:1 w:0)
-	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochVariables` (r:1 w:1)
+	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:32 w:32)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:2 w:2)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochKeys` (r:2 w:2)
+	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:0 w:2)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	fn file_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10713`
-		//  Estimated: `82910`
-		// Minimum execution time: 654_645_000 picoseconds.
-		Weight::from_parts(672_331_000, 82910)
-			.saturating_add(T::DbWeight::get().reads(84_u64))
-			.saturating_add(T::DbWeight::get().writes(49_u64))
+		//  Measured:  `2606`
+		//  Estimated: `6030`
+		// Minimum execution time: 78_757_000 picoseconds.
+		Weight::from_parts(82_884_000, 6030)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:2 w:2)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Until regenerated: an upper bound (four reads and 50 us per market).
-	fn new_epoch(m: u32, ) -> Weight {
-		Weight::from_parts(20_000_000, 0)
-			.saturating_add(Weight::from_parts(50_000_000, 0).saturating_mul(m.into()))
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(m.into())))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
-	}
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:0 w:2)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	fn file_pair() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `781`
-		//  Estimated: `6110`
-		// Minimum execution time: 42_643_000 picoseconds.
-		Weight::from_parts(44_276_000, 6110)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
+		//  Measured:  `586`
+		//  Estimated: `3843`
+		// Minimum execution time: 32_909_000 picoseconds.
+		Weight::from_parts(33_840_000, 3843)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
-	/// Storage: `Lending::Positions` (r:16 w:0)
-	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Storage: `Lending::Markets` (r:65 w:0)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Storage: `Breaker::Quotes` (r:64 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:1)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochKeys` (r:1 w:0)
+	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochVariables` (r:0 w:2)
+	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
+	/// The range of component `m` is `[1, 64]`.
+	fn new_epoch(m: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1350 + m * (341 ±0)`
+		//  Estimated: `12660 + m * (2698 ±7)`
+		// Minimum execution time: 115_271_000 picoseconds.
+		Weight::from_parts(86_845_771, 12660)
+			// Standard Error: 887_704
+			.saturating_add(Weight::from_parts(27_508_777, 0).saturating_mul(m.into()))
+			.saturating_add(T::DbWeight::get().reads(12_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(m.into())))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+			.saturating_add(Weight::from_parts(0, 2698).saturating_mul(m.into()))
+	}
+	/// Storage: `Lending::Positions` (r:16 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochVariables` (r:1 w:1)
+	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:16)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:176 w:512)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:2 w:2)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:6 w:32)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochKeys` (r:2 w:2)
+	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 16]`.
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9250 + n * (1458 ±0)`
-		//  Estimated: `60293 + n * (25034 ±0)`
-		// Minimum execution time: 677_789_000 picoseconds.
-		Weight::from_parts(253_283_843, 60293)
-			// Standard Error: 2_297_704
-			.saturating_add(Weight::from_parts(448_368_582, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(73_u64))
-			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(16_u64))
-			.saturating_add(T::DbWeight::get().writes((33_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 25034).saturating_mul(n.into()))
+		//  Measured:  `2699 + n * (523 ±0)`
+		//  Estimated: `6137 + n * (2853 ±0)`
+		// Minimum execution time: 88_912_000 picoseconds.
+		Weight::from_parts(67_100_932, 6137)
+			// Standard Error: 415_547
+			.saturating_add(Weight::from_parts(42_001_891, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
 	/// Storage: `Lending::Positions` (r:256 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -614,36 +612,32 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 224_434_000 picoseconds.
-		Weight::from_parts(44_380_337, 44734)
-			// Standard Error: 168_233
-			.saturating_add(Weight::from_parts(129_573_663, 0).saturating_mul(n.into()))
+		// Minimum execution time: 222_511_000 picoseconds.
+		Weight::from_parts(35_014_436, 44734)
+			// Standard Error: 361_991
+			.saturating_add(Weight::from_parts(132_614_392, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
 	/// Storage: `Lending::Positions` (r:16 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Timestamp::Now` (r:1 w:0)
-	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochVariables` (r:1 w:0)
+	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:0)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 16]`.
 	fn validate_refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6844 + n * (592 ±0)`
-		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 261_149_000 picoseconds.
-		Weight::from_parts(98_340_688, 44734)
-			// Standard Error: 1_006_811
-			.saturating_add(Weight::from_parts(175_357_042, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(34_u64))
+		//  Measured:  `1757 + n * (470 ±0)`
+		//  Estimated: `5911 + n * (2853 ±0)`
+		// Minimum execution time: 32_138_000 picoseconds.
+		Weight::from_parts(24_635_285, 5911)
+			// Standard Error: 100_439
+			.saturating_add(Weight::from_parts(14_512_253, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
@@ -655,8 +649,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_385_000 picoseconds.
-		Weight::from_parts(10_916_000, 3478)
+		// Minimum execution time: 10_916_000 picoseconds.
+		Weight::from_parts(11_727_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -668,8 +662,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 15_583_000 picoseconds.
-		Weight::from_parts(16_905_000, 3724)
+		// Minimum execution time: 15_594_000 picoseconds.
+		Weight::from_parts(16_484_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -689,8 +683,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 87_240_000 picoseconds.
-		Weight::from_parts(89_644_000, 8817)
+		// Minimum execution time: 86_619_000 picoseconds.
+		Weight::from_parts(88_932_000, 8817)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -718,22 +712,18 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Filed` (r:1 w:1)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:32 w:16)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
-	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:0)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12223`
-		//  Estimated: `82910`
-		// Minimum execution time: 869_605_000 picoseconds.
-		Weight::from_parts(930_705_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(92_u64))
-			.saturating_add(RocksDbWeight::get().writes(42_u64))
+		//  Measured:  `8698`
+		//  Estimated: `44734`
+		// Minimum execution time: 399_714_000 picoseconds.
+		Weight::from_parts(412_634_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(45_u64))
+			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Lending::Positions` (r:4 w:4)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -769,22 +759,18 @@ impl WeightInfo for () {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Filed` (r:1 w:1)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:32 w:16)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
-	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:0)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `16249`
-		//  Estimated: `82910`
-		// Minimum execution time: 1_246_014_000 picoseconds.
-		Weight::from_parts(1_283_650_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(119_u64))
-			.saturating_add(RocksDbWeight::get().writes(52_u64))
+		//  Measured:  `12840`
+		//  Estimated: `44734`
+		// Minimum execution time: 830_606_000 picoseconds.
+		Weight::from_parts(853_621_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(72_u64))
+			.saturating_add(RocksDbWeight::get().writes(18_u64))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -819,26 +805,26 @@ impl WeightInfo for () {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:256 w:256)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:8 w:8)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:15 w:512)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:1 w:512)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 248]`.
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2819 + n * (177 ±0) + p * (2234 ±0)`
-		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_554_941_000 picoseconds.
-		Weight::from_parts(1_877_355_433, 9549)
-			// Standard Error: 1_386_440
-			.saturating_add(Weight::from_parts(236_137_806, 0).saturating_mul(n.into()))
-			// Standard Error: 46_669_120
-			.saturating_add(Weight::from_parts(190_308_736, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
+		//  Measured:  `2814 + n * (176 ±0) + p * (2131 ±0)`
+		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±18)`
+		// Minimum execution time: 3_521_551_000 picoseconds.
+		Weight::from_parts(3_552_988_000, 9549)
+			// Standard Error: 476_114
+			.saturating_add(Weight::from_parts(229_847_197, 0).saturating_mul(n.into()))
+			// Standard Error: 14_361_529
+			.saturating_add(Weight::from_parts(162_178_775, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().reads((23_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().reads((21_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((17_u64).saturating_mul(p.into())))
@@ -873,28 +859,24 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::PoolSold` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Filed` (r:256 w:256)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:4112 w:4096)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Watchlist` (r:0 w:256)
-	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:256 w:0)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12576 + n * (1455 ±0)`
-		//  Estimated: `44734 + n * (40960 ±0)`
-		// Minimum execution time: 1_204_683_000 picoseconds.
-		Weight::from_parts(1_215_769_000, 44734)
-			// Standard Error: 2_141_291
-			.saturating_add(Weight::from_parts(910_907_866, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(98_u64))
-			.saturating_add(RocksDbWeight::get().reads((18_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(31_u64))
-			.saturating_add(RocksDbWeight::get().writes((19_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 40960).saturating_mul(n.into()))
+		//  Measured:  `10313 + n * (448 ±0)`
+		//  Estimated: `44734 + n * (2853 ±0)`
+		// Minimum execution time: 805_679_000 picoseconds.
+		Weight::from_parts(807_362_000, 44734)
+			// Standard Error: 1_094_647
+			.saturating_add(Weight::from_parts(439_910_050, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(67_u64))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(15_u64))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:2)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -926,22 +908,18 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Filed` (r:1 w:1)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:32 w:16)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
-	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:0)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12689`
-		//  Estimated: `82910`
-		// Minimum execution time: 1_083_002_000 picoseconds.
-		Weight::from_parts(1_117_934_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(113_u64))
-			.saturating_add(RocksDbWeight::get().writes(42_u64))
+		//  Measured:  `9280`
+		//  Estimated: `44734`
+		// Minimum execution time: 614_535_000 picoseconds.
+		Weight::from_parts(665_601_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(66_u64))
+			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -979,22 +957,18 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::NextAuctionId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Filed` (r:1 w:1)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:32 w:16)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
-	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:0)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_auction() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15570`
-		//  Estimated: `82910`
-		// Minimum execution time: 1_002_873_000 picoseconds.
-		Weight::from_parts(1_052_457_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(113_u64))
-			.saturating_add(RocksDbWeight::get().writes(39_u64))
+		//  Measured:  `12161`
+		//  Estimated: `44734`
+		// Minimum execution time: 517_220_000 picoseconds.
+		Weight::from_parts(556_778_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(66_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
@@ -1020,17 +994,19 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::CounterForAuctions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:0)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BorrowerAuction` (r:0 w:1)
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `9014`
 		//  Estimated: `44734`
-		// Minimum execution time: 582_937_000 picoseconds.
-		Weight::from_parts(604_069_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(46_u64))
+		// Minimum execution time: 454_747_000 picoseconds.
+		Weight::from_parts(466_374_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(47_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -1051,8 +1027,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6941`
 		//  Estimated: `44734`
-		// Minimum execution time: 282_982_000 picoseconds.
-		Weight::from_parts(292_846_000, 44734)
+		// Minimum execution time: 282_160_000 picoseconds.
+		Weight::from_parts(314_518_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1078,8 +1054,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6957`
 		//  Estimated: `44734`
-		// Minimum execution time: 267_418_000 picoseconds.
-		Weight::from_parts(274_619_000, 44734)
+		// Minimum execution time: 293_787_000 picoseconds.
+		Weight::from_parts(326_826_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1091,8 +1067,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_744_000 picoseconds.
-		Weight::from_parts(11_047_000, 3478)
+		// Minimum execution time: 10_185_000 picoseconds.
+		Weight::from_parts(11_116_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1125,7 +1101,7 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::BadDebt` (r:8 w:8)
 	/// Proof: `Liquidation::BadDebt` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 8]`.
@@ -1133,10 +1109,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9383 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 988_492_000 picoseconds.
-		Weight::from_parts(618_128_036, 76616)
-			// Standard Error: 6_440_624
-			.saturating_add(Weight::from_parts(590_236_209, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_035_581_000 picoseconds.
+		Weight::from_parts(761_658_210, 76616)
+			// Standard Error: 7_169_778
+			.saturating_add(Weight::from_parts(602_375_666, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(62_u64))
 			.saturating_add(RocksDbWeight::get().reads((17_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
@@ -1145,84 +1121,100 @@ impl WeightInfo for () {
 	}
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Timestamp::Now` (r:1 w:0)
-	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochVariables` (r:1 w:1)
+	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:32 w:32)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:2 w:2)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochKeys` (r:2 w:2)
+	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:0 w:2)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	fn file_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10713`
-		//  Estimated: `82910`
-		// Minimum execution time: 654_645_000 picoseconds.
-		Weight::from_parts(672_331_000, 82910)
-			.saturating_add(RocksDbWeight::get().reads(84_u64))
-			.saturating_add(RocksDbWeight::get().writes(49_u64))
+		//  Measured:  `2606`
+		//  Estimated: `6030`
+		// Minimum execution time: 78_757_000 picoseconds.
+		Weight::from_parts(82_884_000, 6030)
+			.saturating_add(RocksDbWeight::get().reads(8_u64))
+			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:2 w:2)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Until regenerated: an upper bound (four reads and 50 us per market).
-	fn new_epoch(m: u32, ) -> Weight {
-		Weight::from_parts(20_000_000, 0)
-			.saturating_add(Weight::from_parts(50_000_000, 0).saturating_mul(m.into()))
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(m.into())))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
-	}
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:0 w:2)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	fn file_pair() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `781`
-		//  Estimated: `6110`
-		// Minimum execution time: 42_643_000 picoseconds.
-		Weight::from_parts(44_276_000, 6110)
-			.saturating_add(RocksDbWeight::get().reads(5_u64))
+		//  Measured:  `586`
+		//  Estimated: `3843`
+		// Minimum execution time: 32_909_000 picoseconds.
+		Weight::from_parts(33_840_000, 3843)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
-	/// Storage: `Lending::Positions` (r:16 w:0)
-	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Storage: `Lending::Markets` (r:65 w:0)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Storage: `Breaker::Quotes` (r:64 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:1)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochKeys` (r:1 w:0)
+	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochVariables` (r:0 w:2)
+	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
+	/// The range of component `m` is `[1, 64]`.
+	fn new_epoch(m: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1350 + m * (341 ±0)`
+		//  Estimated: `12660 + m * (2698 ±7)`
+		// Minimum execution time: 115_271_000 picoseconds.
+		Weight::from_parts(86_845_771, 12660)
+			// Standard Error: 887_704
+			.saturating_add(Weight::from_parts(27_508_777, 0).saturating_mul(m.into()))
+			.saturating_add(RocksDbWeight::get().reads(12_u64))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(m.into())))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
+			.saturating_add(Weight::from_parts(0, 2698).saturating_mul(m.into()))
+	}
+	/// Storage: `Lending::Positions` (r:16 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochVariables` (r:1 w:1)
+	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:16)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:16 w:16)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:176 w:512)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:2 w:2)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:6 w:32)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochKeys` (r:2 w:2)
+	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 16]`.
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9250 + n * (1458 ±0)`
-		//  Estimated: `60293 + n * (25034 ±0)`
-		// Minimum execution time: 677_789_000 picoseconds.
-		Weight::from_parts(253_283_843, 60293)
-			// Standard Error: 2_297_704
-			.saturating_add(Weight::from_parts(448_368_582, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(73_u64))
-			.saturating_add(RocksDbWeight::get().reads((12_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(16_u64))
-			.saturating_add(RocksDbWeight::get().writes((33_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 25034).saturating_mul(n.into()))
+		//  Measured:  `2699 + n * (523 ±0)`
+		//  Estimated: `6137 + n * (2853 ±0)`
+		// Minimum execution time: 88_912_000 picoseconds.
+		Weight::from_parts(67_100_932, 6137)
+			// Standard Error: 415_547
+			.saturating_add(Weight::from_parts(42_001_891, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(8_u64))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
 	/// Storage: `Lending::Positions` (r:256 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -1239,36 +1231,32 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 224_434_000 picoseconds.
-		Weight::from_parts(44_380_337, 44734)
-			// Standard Error: 168_233
-			.saturating_add(Weight::from_parts(129_573_663, 0).saturating_mul(n.into()))
+		// Minimum execution time: 222_511_000 picoseconds.
+		Weight::from_parts(35_014_436, 44734)
+			// Standard Error: 361_991
+			.saturating_add(Weight::from_parts(132_614_392, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
 	/// Storage: `Lending::Positions` (r:16 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
-	/// Storage: `Timestamp::Now` (r:1 w:0)
-	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::Quotes` (r:16 w:0)
-	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
-	/// Storage: `Breaker::LevelParams` (r:1 w:0)
-	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochVariables` (r:1 w:0)
+	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:0)
-	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(258), added: 2733, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 16]`.
 	fn validate_refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6844 + n * (592 ±0)`
-		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 261_149_000 picoseconds.
-		Weight::from_parts(98_340_688, 44734)
-			// Standard Error: 1_006_811
-			.saturating_add(Weight::from_parts(175_357_042, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(34_u64))
+		//  Measured:  `1757 + n * (470 ±0)`
+		//  Estimated: `5911 + n * (2853 ±0)`
+		// Minimum execution time: 32_138_000 picoseconds.
+		Weight::from_parts(24_635_285, 5911)
+			// Standard Error: 100_439
+			.saturating_add(Weight::from_parts(14_512_253, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
@@ -1280,8 +1268,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_385_000 picoseconds.
-		Weight::from_parts(10_916_000, 3478)
+		// Minimum execution time: 10_916_000 picoseconds.
+		Weight::from_parts(11_727_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1293,8 +1281,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 15_583_000 picoseconds.
-		Weight::from_parts(16_905_000, 3724)
+		// Minimum execution time: 15_594_000 picoseconds.
+		Weight::from_parts(16_484_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1314,8 +1302,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 87_240_000 picoseconds.
-		Weight::from_parts(89_644_000, 8817)
+		// Minimum execution time: 86_619_000 picoseconds.
+		Weight::from_parts(88_932_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}

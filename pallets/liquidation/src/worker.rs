@@ -117,7 +117,21 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		sent.retain(|_, at| now < at.saturating_add(longevity));
 
 		let mut report = RunReport::default();
-		let (page, next) = Self::at_risk(cursor.clone(), T::MaxChecksPerRun::get());
+		let limit = T::MaxChecksPerRun::get();
+		let (page, next) = match &cursor {
+			// In the keys read whole (a dead collateral feed, until the next epoch): the watch
+			// list and the keys read by level take up to half the run first, so an account a
+			// price move puts below 1 elsewhere waits no more than a run.
+			Some(crate::types::RiskCursor::Whole { .. }) => {
+				let mut page = Self::at_risk_by_level(limit / 2);
+				let mut listed: BTreeSet<T::AccountId> = page.iter().cloned().collect();
+				let room = limit.saturating_sub(u32::try_from(page.len()).unwrap_or(limit));
+				let (rest, next) = Self::at_risk(cursor.clone(), room);
+				page.extend(rest.into_iter().filter(|who| listed.insert(who.clone())));
+				(page, next)
+			},
+			_ => Self::at_risk(cursor.clone(), limit),
+		};
 		let mut candidates = Vec::new();
 		for who in page {
 			report.checked = report.checked.saturating_add(1);

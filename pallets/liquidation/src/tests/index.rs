@@ -351,7 +351,8 @@ fn a_dead_collateral_feed_reads_every_account_it_backs_until_refiled() {
 		// in it, Bob's key does not hold MEME and he is read no more.
 		Liquidation::new_epoch(2);
 		assert_eq!(last_event(), Event::EpochStarted { epoch: 1, markets: 4, complete: false });
-		assert!(Liquidation::epoch_due(2 + 100 / 8));
+		// (An incomplete epoch is compared with the markets every 100 / 64 blocks.)
+		assert!(!Liquidation::epoch_due(2) && Liquidation::epoch_due(3));
 		refile(vec![BOB]);
 		assert_eq!(
 			entries(BOB)[0].0,
@@ -382,5 +383,93 @@ fn a_pair_account_that_pledges_its_debt_asset_is_filed_wide_and_read_under_a_dis
 		MockOracle::set_span(USD, FixedU128::one(), FixedU128::one(), fx(12, 10));
 		assert!(may_settle(ALICE));
 		assert_eq!(read(), vec![ALICE]);
+	})
+}
+
+#[test]
+fn a_read_in_pages_goes_on_when_a_key_turns_to_be_read_whole_and_back() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Three pair accounts below 1 at BTC 70, and two wide ones on BTC and MEME.
+		for (who, owed) in [(10, 650_000), (11, 600_000), (12, 700_000)] {
+			mint(BTC, who, 10_000 + MIN);
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(who), BTC, 10_000));
+			assert_ok!(Lending::borrow(RuntimeOrigin::signed(who), USD, owed));
+		}
+		for who in [20, 21] {
+			mint(BTC, who, 10_000 + MIN);
+			mint(MEME, who, 400_000 + MIN);
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(who), BTC, 10_000));
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(who), MEME, 400_000));
+			assert_ok!(Lending::borrow(RuntimeOrigin::signed(who), USD, 770_000));
+		}
+		set_btc(70);
+		let page = |cursor| Liquidation::at_risk(cursor, 1);
+		// First page: the deepest pair account.
+		let (first, cursor) = page(None);
+		assert_eq!(first, vec![12]);
+		assert!(matches!(cursor, Some(RiskCursor::Index { .. })));
+		// MEME's feed dies: the wide key is read whole after the keys read by level, and the
+		// pass goes on from where it was.
+		let meme_fed = Timestamp::get();
+		Timestamp::set_timestamp(meme_fed + 6 * 3_600_000 + 1);
+		for asset in [USD, BTC, ETH] {
+			MockOracle::restamp(asset);
+		}
+		let (mut all, mut cursor) = (first, cursor);
+		let mut whole_cursor_seen = false;
+		while let Some(c) = cursor {
+			if matches!(c, RiskCursor::Whole { .. }) {
+				whole_cursor_seen = true;
+				// MEME is fed again mid-read: the pass still ends with the whole keys.
+				MockOracle::set(MEME, fx(1, 2));
+			}
+			let (p, next) = page(Some(c));
+			all.extend(p);
+			cursor = next;
+		}
+		assert!(whole_cursor_seen);
+		// (A page may repeat an account an earlier one read.)
+		all.sort();
+		all.dedup();
+		assert_eq!(all, vec![10, 11, 12, 20, 21]);
+	})
+}
+
+#[test]
+fn blocks_take_epochs_and_an_incomplete_one_is_replaced_only_by_a_better_one() {
+	use frame_support::traits::{Get, Hooks};
+	ExtBuilder::default().build_and_execute(|| {
+		// The mock's first epoch (0) began at block 1 and holds every market: not due
+		// before block 101; a block that takes none reads one value.
+		let idle = Liquidation::on_initialize(50);
+		let db: frame_support::weights::RuntimeDbWeight =
+			<Test as frame_system::Config>::DbWeight::get();
+		assert_eq!(idle, db.reads(1));
+		assert_eq!(RiskEpoch::<Test>::get().map(|e| e.id), Some(0));
+		// MEME has no price when epoch 1 is taken: it misses it.
+		MockOracle::remove(MEME);
+		System::reset_events();
+		let taken = Liquidation::on_initialize(101);
+		assert_eq!(taken, <Test as Config>::WeightInfo::new_epoch(4));
+		assert_eq!(last_event(), Event::EpochStarted { epoch: 1, markets: 4, complete: false });
+		let epoch = RiskEpoch::<Test>::get().unwrap();
+		assert_eq!((epoch.id, epoch.covered, epoch.complete), (1, 3, false));
+		// An account is filed in it.
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, 10_000));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), ETH, 10_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, 300_000));
+		assert_eq!(EpochKeys::<Test>::get(1), 1);
+		// Compared with the markets again a block later: no better, so kept (no new epoch
+		// while the feed stays dead).
+		System::reset_events();
+		Liquidation::on_initialize(102);
+		let epoch = RiskEpoch::<Test>::get().unwrap();
+		assert_eq!((epoch.id, epoch.checked, epoch.start), (1, 102, 101));
+		assert!(events().is_empty());
+		// MEME is fed again: the next comparison takes epoch 2, which holds every market.
+		MockOracle::set(MEME, fx(1, 2));
+		Liquidation::on_initialize(103);
+		assert_eq!(last_event(), Event::EpochStarted { epoch: 2, markets: 4, complete: true });
+		assert!(!Liquidation::epoch_due(104));
 	})
 }

@@ -395,3 +395,40 @@ fn the_worker_judges_a_blocks_caps_as_of_the_block_its_settlements_land_in() {
 		assert!(PoolSold::<Test>::get((BTC, USD)).is_some_and(|(b, _)| b == now as u32));
 	})
 }
+
+#[test]
+fn the_worker_refiles_accounts_of_older_epochs_until_the_epoch_is_gone() {
+	with_worker(|take| {
+		// Two accounts with several assets, filed in epoch 0; a new epoch begins.
+		for who in [ALICE, BOB] {
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(who), BTC, 10_000));
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(who), MEME, 20_000));
+			assert_ok!(Lending::borrow(RuntimeOrigin::signed(who), USD, 300_000));
+		}
+		let epoch_of = |who| match Filed::<Test>::get(who) {
+			Some(Filing::Entry(RiskKey::Wide { epoch, .. }, _)) => epoch,
+			other => panic!("{other:?}"),
+		};
+		assert_eq!((epoch_of(ALICE), epoch_of(BOB)), (0, 0));
+		Liquidation::new_epoch(101);
+		// The run refiles both (nothing is below 1): the refile is valid, and files them in
+		// epoch 1; epoch 0's key and variables go with them.
+		let report = Liquidation::run_worker(101).unwrap();
+		assert!(report.submitted.is_empty());
+		let mut listed = report.to_refile.clone();
+		listed.sort();
+		assert_eq!(listed, vec![ALICE, BOB]);
+		assert!(report.refile_submitted);
+		let calls = take();
+		assert_eq!(calls.len(), 1);
+		assert!(validate(&calls[0]).is_ok());
+		assert_ok!(calls[0].clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+		assert_eq!((epoch_of(ALICE), epoch_of(BOB)), (1, 1));
+		assert!(!EpochVariables::<Test>::contains_key(0));
+		assert_eq!(EpochKeys::<Test>::get(0), 0);
+		// The next run has nothing to refile.
+		let report = Liquidation::run_worker(102).unwrap();
+		assert!(report.to_refile.is_empty() && !report.refile_submitted);
+		assert!(take().is_empty());
+	})
+}
