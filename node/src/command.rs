@@ -180,6 +180,9 @@ pub fn run() -> sc_cli::Result<()> {
 		},
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
+			if let Some(path) = runner.config().database.path() {
+				refuse_old_rocksdb(path).map_err(sc_cli::Error::Input)?;
+			}
 			runner.run_node_until_exit(|config| async move {
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
@@ -196,5 +199,51 @@ pub fn run() -> sc_cli::Result<()> {
 				}
 			})
 		},
+	}
+}
+
+/// Refuses to start over a base path whose chain has an old RocksDB database (`db/full`) and
+/// no ParityDB one (`paritydb/full`): this node reads ParityDB only, and would otherwise
+/// create an empty database and sync the chain from genesis beside the old one, silently.
+fn refuse_old_rocksdb(paritydb: &std::path::Path) -> Result<(), String> {
+	let Some(chain) = paritydb.parent().and_then(|p| p.parent()) else { return Ok(()) };
+	let rocksdb = chain.join("db").join("full");
+	let has_files = |dir: &std::path::Path| {
+		std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false)
+	};
+	if has_files(&rocksdb) && !has_files(paritydb) {
+		return Err(format!(
+			"{} holds a RocksDB database, which this node no longer reads (it uses ParityDB at \
+			 {}). Sync anew into an empty base path (or remove `{}`), or convert the database; \
+			 see README, 'Validators: database'.",
+			rocksdb.display(),
+			paritydb.display(),
+			rocksdb.display()
+		));
+	}
+	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::refuse_old_rocksdb;
+
+	#[test]
+	fn an_old_rocksdb_base_path_is_refused_and_a_paritydb_one_is_not() {
+		let base = std::env::temp_dir().join(format!("margincall-db-guard-{}", std::process::id()));
+		let chain = base.join("chains").join("dev");
+		let paritydb = chain.join("paritydb").join("full");
+		// A fresh base path: nothing to refuse.
+		assert_eq!(refuse_old_rocksdb(&paritydb), Ok(()));
+		// An old RocksDB database alone: refused, naming it.
+		std::fs::create_dir_all(chain.join("db").join("full")).unwrap();
+		std::fs::write(chain.join("db").join("full").join("CURRENT"), b"MANIFEST-000001").unwrap();
+		let refused = refuse_old_rocksdb(&paritydb).unwrap_err();
+		assert!(refused.contains("db/full"), "{refused}");
+		// Beside a ParityDB database (a node that already moved): started.
+		std::fs::create_dir_all(&paritydb).unwrap();
+		std::fs::write(paritydb.join("metadata"), b"v").unwrap();
+		assert_eq!(refuse_old_rocksdb(&paritydb), Ok(()));
+		std::fs::remove_dir_all(&base).unwrap();
 	}
 }

@@ -310,11 +310,19 @@ impl<T: Config> Pallet<T> {
 			Some(Filing::Entry(key, bucket)) => Some((*key, *bucket)),
 			_ => None,
 		};
-		if let Some((key, bucket)) = entry(&old) {
-			Self::remove_entry(&key, bucket, who);
-		}
-		if let Some((key, bucket)) = entry(&new) {
-			Self::insert_entry(&key, bucket, who);
+		match (entry(&old), entry(&new)) {
+			// The common move (a position's ratio changed): within its key.
+			(Some((old_key, from)), Some((key, to))) if old_key == key => {
+				Self::move_entry(&key, from, to, who)
+			},
+			(old, new) => {
+				if let Some((key, bucket)) = old {
+					Self::remove_entry(&key, bucket, who);
+				}
+				if let Some((key, bucket)) = new {
+					Self::insert_entry(&key, bucket, who);
+				}
+			},
 		}
 		let watched = |f: &Option<FilingOf<T>>| matches!(f, Some(Filing::Watch));
 		match (watched(&old), watched(&new)) {
@@ -323,6 +331,28 @@ impl<T: Config> Pallet<T> {
 			_ => {},
 		}
 		Filed::<T>::set(who, new);
+	}
+
+	/// Moves `who`'s entry under `key` from bucket `from` to `to`: its count stays, its top is
+	/// written only if it moves.
+	fn move_entry(key: &RiskKeyOf<T>, from: i32, to: i32, who: &T::AccountId) {
+		RiskIndex::<T>::remove((key, from, who));
+		RiskIndex::<T>::insert((key, to, who), ());
+		let Some(mut state) = RiskKeys::<T>::get(key) else {
+			// (Never: a filed entry's key has a state. Count it as new.)
+			RiskKeys::<T>::insert(key, KeyState { top: to, entries: 1 });
+			return;
+		};
+		let mut top = state.top.max(to);
+		// An emptied top bucket lowers the key's top by one (it stays an upper bound).
+		if from == top && to < from && RiskIndex::<T>::iter_key_prefix((key, from)).next().is_none()
+		{
+			top = from.saturating_sub(1);
+		}
+		if top != state.top {
+			state.top = top;
+			RiskKeys::<T>::insert(key, state);
+		}
 	}
 
 	fn remove_entry(key: &RiskKeyOf<T>, bucket: i32, who: &T::AccountId) {

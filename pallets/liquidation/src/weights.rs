@@ -94,15 +94,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `8698`
 		//  Estimated: `44734`
-		// Minimum execution time: 399_714_000 picoseconds.
-		Weight::from_parts(412_634_000, 44734)
+		// Minimum execution time: 424_682_000 picoseconds.
+		Weight::from_parts(442_880_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(45_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -141,15 +141,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `12840`
 		//  Estimated: `44734`
-		// Minimum execution time: 830_606_000 picoseconds.
-		Weight::from_parts(853_621_000, 44734)
+		// Minimum execution time: 853_811_000 picoseconds.
+		Weight::from_parts(933_108_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(72_u64))
 			.saturating_add(T::DbWeight::get().writes(18_u64))
 	}
@@ -197,12 +197,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2814 + n * (176 ±0) + p * (2131 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±18)`
-		// Minimum execution time: 3_521_551_000 picoseconds.
-		Weight::from_parts(3_552_988_000, 9549)
-			// Standard Error: 476_114
-			.saturating_add(Weight::from_parts(229_847_197, 0).saturating_mul(n.into()))
-			// Standard Error: 14_361_529
-			.saturating_add(Weight::from_parts(162_178_775, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_561_752_000 picoseconds.
+		Weight::from_parts(4_853_886_322, 9549)
+			// Standard Error: 7_147_031
+			.saturating_add(Weight::from_parts(275_726_903, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((21_u64).saturating_mul(p.into())))
@@ -241,7 +239,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:256 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
@@ -249,10 +247,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `10313 + n * (448 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 805_679_000 picoseconds.
-		Weight::from_parts(807_362_000, 44734)
-			// Standard Error: 1_094_647
-			.saturating_add(Weight::from_parts(439_910_050, 0).saturating_mul(n.into()))
+		// Minimum execution time: 807_422_000 picoseconds.
+		Weight::from_parts(2_202_751_333, 44734)
+			// Standard Error: 4_668_367
+			.saturating_add(Weight::from_parts(456_107_047, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(67_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -290,15 +288,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `9280`
 		//  Estimated: `44734`
-		// Minimum execution time: 614_535_000 picoseconds.
-		Weight::from_parts(665_601_000, 44734)
+		// Minimum execution time: 615_816_000 picoseconds.
+		Weight::from_parts(655_986_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -339,15 +337,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_auction() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `12161`
 		//  Estimated: `44734`
-		// Minimum execution time: 517_220_000 picoseconds.
-		Weight::from_parts(556_778_000, 44734)
+		// Minimum execution time: 509_188_000 picoseconds.
+		Weight::from_parts(544_240_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -376,7 +374,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BorrowerAuction` (r:0 w:1)
@@ -385,8 +383,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9014`
 		//  Estimated: `44734`
-		// Minimum execution time: 454_747_000 picoseconds.
-		Weight::from_parts(466_374_000, 44734)
+		// Minimum execution time: 414_287_000 picoseconds.
+		Weight::from_parts(432_383_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(47_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -408,8 +406,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6941`
 		//  Estimated: `44734`
-		// Minimum execution time: 282_160_000 picoseconds.
-		Weight::from_parts(314_518_000, 44734)
+		// Minimum execution time: 273_677_000 picoseconds.
+		Weight::from_parts(287_197_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -435,8 +433,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6957`
 		//  Estimated: `44734`
-		// Minimum execution time: 293_787_000 picoseconds.
-		Weight::from_parts(326_826_000, 44734)
+		// Minimum execution time: 268_489_000 picoseconds.
+		Weight::from_parts(272_185_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -448,8 +446,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_185_000 picoseconds.
-		Weight::from_parts(11_116_000, 3478)
+		// Minimum execution time: 9_965_000 picoseconds.
+		Weight::from_parts(10_836_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -489,11 +487,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `9383 + n * (954 ±0)`
-		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 1_035_581_000 picoseconds.
-		Weight::from_parts(761_658_210, 76616)
-			// Standard Error: 7_169_778
-			.saturating_add(Weight::from_parts(602_375_666, 0).saturating_mul(n.into()))
+		//  Estimated: `76616 + n * (27664 ±496)`
+		// Minimum execution time: 1_023_433_000 picoseconds.
+		Weight::from_parts(647_213_439, 76616)
+			// Standard Error: 6_319_089
+			.saturating_add(Weight::from_parts(603_969_975, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(62_u64))
 			.saturating_add(T::DbWeight::get().reads((17_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -503,7 +501,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::EpochVariables` (r:1 w:1)
 	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
@@ -516,10 +514,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	fn file_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2606`
+		//  Measured:  `4792`
 		//  Estimated: `6030`
-		// Minimum execution time: 78_757_000 picoseconds.
-		Weight::from_parts(82_884_000, 6030)
+		// Minimum execution time: 86_759_000 picoseconds.
+		Weight::from_parts(103_043_000, 6030)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -535,8 +533,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `586`
 		//  Estimated: `3843`
-		// Minimum execution time: 32_909_000 picoseconds.
-		Weight::from_parts(33_840_000, 3843)
+		// Minimum execution time: 32_439_000 picoseconds.
+		Weight::from_parts(33_279_000, 3843)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -549,7 +547,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:1)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::EpochKeys` (r:1 w:0)
 	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::EpochVariables` (r:0 w:2)
@@ -557,12 +555,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `m` is `[1, 64]`.
 	fn new_epoch(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1350 + m * (341 ±0)`
+		//  Measured:  `1354 + m * (341 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 115_271_000 picoseconds.
-		Weight::from_parts(86_845_771, 12660)
-			// Standard Error: 887_704
-			.saturating_add(Weight::from_parts(27_508_777, 0).saturating_mul(m.into()))
+		// Minimum execution time: 121_581_000 picoseconds.
+		Weight::from_parts(108_790_768, 12660)
+			// Standard Error: 640_149
+			.saturating_add(Weight::from_parts(25_978_294, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -571,7 +569,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Lending::Positions` (r:16 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::EpochVariables` (r:1 w:1)
 	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:16)
@@ -585,12 +583,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 16]`.
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2699 + n * (523 ±0)`
-		//  Estimated: `6137 + n * (2853 ±0)`
-		// Minimum execution time: 88_912_000 picoseconds.
-		Weight::from_parts(67_100_932, 6137)
-			// Standard Error: 415_547
-			.saturating_add(Weight::from_parts(42_001_891, 0).saturating_mul(n.into()))
+		//  Measured:  `2709 + n * (523 ±0)`
+		//  Estimated: `6137 + n * (2853 ±156)`
+		// Minimum execution time: 75_472_000 picoseconds.
+		Weight::from_parts(54_228_924, 6137)
+			// Standard Error: 828_351
+			.saturating_add(Weight::from_parts(41_861_034, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -612,10 +610,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 222_511_000 picoseconds.
-		Weight::from_parts(35_014_436, 44734)
-			// Standard Error: 361_991
-			.saturating_add(Weight::from_parts(132_614_392, 0).saturating_mul(n.into()))
+		// Minimum execution time: 222_882_000 picoseconds.
+		Weight::from_parts(126_140_880, 44734)
+			// Standard Error: 204_645
+			.saturating_add(Weight::from_parts(133_197_785, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -623,7 +621,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Lending::Positions` (r:16 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::EpochVariables` (r:1 w:0)
 	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:0)
@@ -631,12 +629,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 16]`.
 	fn validate_refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1757 + n * (470 ±0)`
+		//  Measured:  `1766 + n * (470 ±0)`
 		//  Estimated: `5911 + n * (2853 ±0)`
-		// Minimum execution time: 32_138_000 picoseconds.
-		Weight::from_parts(24_635_285, 5911)
-			// Standard Error: 100_439
-			.saturating_add(Weight::from_parts(14_512_253, 0).saturating_mul(n.into()))
+		// Minimum execution time: 31_456_000 picoseconds.
+		Weight::from_parts(24_796_523, 5911)
+			// Standard Error: 163_609
+			.saturating_add(Weight::from_parts(13_803_033, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -649,8 +647,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_916_000 picoseconds.
-		Weight::from_parts(11_727_000, 3478)
+		// Minimum execution time: 10_696_000 picoseconds.
+		Weight::from_parts(11_818_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -662,8 +660,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 15_594_000 picoseconds.
-		Weight::from_parts(16_484_000, 3724)
+		// Minimum execution time: 15_603_000 picoseconds.
+		Weight::from_parts(16_655_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -683,8 +681,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 86_619_000 picoseconds.
-		Weight::from_parts(88_932_000, 8817)
+		// Minimum execution time: 86_108_000 picoseconds.
+		Weight::from_parts(88_612_000, 8817)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -713,15 +711,15 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `8698`
 		//  Estimated: `44734`
-		// Minimum execution time: 399_714_000 picoseconds.
-		Weight::from_parts(412_634_000, 44734)
+		// Minimum execution time: 424_682_000 picoseconds.
+		Weight::from_parts(442_880_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(45_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -760,15 +758,15 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `12840`
 		//  Estimated: `44734`
-		// Minimum execution time: 830_606_000 picoseconds.
-		Weight::from_parts(853_621_000, 44734)
+		// Minimum execution time: 853_811_000 picoseconds.
+		Weight::from_parts(933_108_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(72_u64))
 			.saturating_add(RocksDbWeight::get().writes(18_u64))
 	}
@@ -816,12 +814,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2814 + n * (176 ±0) + p * (2131 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±18)`
-		// Minimum execution time: 3_521_551_000 picoseconds.
-		Weight::from_parts(3_552_988_000, 9549)
-			// Standard Error: 476_114
-			.saturating_add(Weight::from_parts(229_847_197, 0).saturating_mul(n.into()))
-			// Standard Error: 14_361_529
-			.saturating_add(Weight::from_parts(162_178_775, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_561_752_000 picoseconds.
+		Weight::from_parts(4_853_886_322, 9549)
+			// Standard Error: 7_147_031
+			.saturating_add(Weight::from_parts(275_726_903, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((21_u64).saturating_mul(p.into())))
@@ -860,7 +856,7 @@ impl WeightInfo for () {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:256 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
@@ -868,10 +864,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `10313 + n * (448 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 805_679_000 picoseconds.
-		Weight::from_parts(807_362_000, 44734)
-			// Standard Error: 1_094_647
-			.saturating_add(Weight::from_parts(439_910_050, 0).saturating_mul(n.into()))
+		// Minimum execution time: 807_422_000 picoseconds.
+		Weight::from_parts(2_202_751_333, 44734)
+			// Standard Error: 4_668_367
+			.saturating_add(Weight::from_parts(456_107_047, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(67_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(15_u64))
@@ -909,15 +905,15 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `9280`
 		//  Estimated: `44734`
-		// Minimum execution time: 614_535_000 picoseconds.
-		Weight::from_parts(665_601_000, 44734)
+		// Minimum execution time: 615_816_000 picoseconds.
+		Weight::from_parts(655_986_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -958,15 +954,15 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_auction() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `12161`
 		//  Estimated: `44734`
-		// Minimum execution time: 517_220_000 picoseconds.
-		Weight::from_parts(556_778_000, 44734)
+		// Minimum execution time: 509_188_000 picoseconds.
+		Weight::from_parts(544_240_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -995,7 +991,7 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BorrowerAuction` (r:0 w:1)
@@ -1004,8 +1000,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9014`
 		//  Estimated: `44734`
-		// Minimum execution time: 454_747_000 picoseconds.
-		Weight::from_parts(466_374_000, 44734)
+		// Minimum execution time: 414_287_000 picoseconds.
+		Weight::from_parts(432_383_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(47_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
@@ -1027,8 +1023,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6941`
 		//  Estimated: `44734`
-		// Minimum execution time: 282_160_000 picoseconds.
-		Weight::from_parts(314_518_000, 44734)
+		// Minimum execution time: 273_677_000 picoseconds.
+		Weight::from_parts(287_197_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1054,8 +1050,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6957`
 		//  Estimated: `44734`
-		// Minimum execution time: 293_787_000 picoseconds.
-		Weight::from_parts(326_826_000, 44734)
+		// Minimum execution time: 268_489_000 picoseconds.
+		Weight::from_parts(272_185_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1067,8 +1063,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_185_000 picoseconds.
-		Weight::from_parts(11_116_000, 3478)
+		// Minimum execution time: 9_965_000 picoseconds.
+		Weight::from_parts(10_836_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1108,11 +1104,11 @@ impl WeightInfo for () {
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `9383 + n * (954 ±0)`
-		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 1_035_581_000 picoseconds.
-		Weight::from_parts(761_658_210, 76616)
-			// Standard Error: 7_169_778
-			.saturating_add(Weight::from_parts(602_375_666, 0).saturating_mul(n.into()))
+		//  Estimated: `76616 + n * (27664 ±496)`
+		// Minimum execution time: 1_023_433_000 picoseconds.
+		Weight::from_parts(647_213_439, 76616)
+			// Standard Error: 6_319_089
+			.saturating_add(Weight::from_parts(603_969_975, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(62_u64))
 			.saturating_add(RocksDbWeight::get().reads((17_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
@@ -1122,7 +1118,7 @@ impl WeightInfo for () {
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::EpochVariables` (r:1 w:1)
 	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
@@ -1135,10 +1131,10 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	fn file_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2606`
+		//  Measured:  `4792`
 		//  Estimated: `6030`
-		// Minimum execution time: 78_757_000 picoseconds.
-		Weight::from_parts(82_884_000, 6030)
+		// Minimum execution time: 86_759_000 picoseconds.
+		Weight::from_parts(103_043_000, 6030)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -1154,8 +1150,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `586`
 		//  Estimated: `3843`
-		// Minimum execution time: 32_909_000 picoseconds.
-		Weight::from_parts(33_840_000, 3843)
+		// Minimum execution time: 32_439_000 picoseconds.
+		Weight::from_parts(33_279_000, 3843)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -1168,7 +1164,7 @@ impl WeightInfo for () {
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:1)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::EpochKeys` (r:1 w:0)
 	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::EpochVariables` (r:0 w:2)
@@ -1176,12 +1172,12 @@ impl WeightInfo for () {
 	/// The range of component `m` is `[1, 64]`.
 	fn new_epoch(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1350 + m * (341 ±0)`
+		//  Measured:  `1354 + m * (341 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 115_271_000 picoseconds.
-		Weight::from_parts(86_845_771, 12660)
-			// Standard Error: 887_704
-			.saturating_add(Weight::from_parts(27_508_777, 0).saturating_mul(m.into()))
+		// Minimum execution time: 121_581_000 picoseconds.
+		Weight::from_parts(108_790_768, 12660)
+			// Standard Error: 640_149
+			.saturating_add(Weight::from_parts(25_978_294, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -1190,7 +1186,7 @@ impl WeightInfo for () {
 	/// Storage: `Lending::Positions` (r:16 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::EpochVariables` (r:1 w:1)
 	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:16)
@@ -1204,12 +1200,12 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 16]`.
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2699 + n * (523 ±0)`
-		//  Estimated: `6137 + n * (2853 ±0)`
-		// Minimum execution time: 88_912_000 picoseconds.
-		Weight::from_parts(67_100_932, 6137)
-			// Standard Error: 415_547
-			.saturating_add(Weight::from_parts(42_001_891, 0).saturating_mul(n.into()))
+		//  Measured:  `2709 + n * (523 ±0)`
+		//  Estimated: `6137 + n * (2853 ±156)`
+		// Minimum execution time: 75_472_000 picoseconds.
+		Weight::from_parts(54_228_924, 6137)
+			// Standard Error: 828_351
+			.saturating_add(Weight::from_parts(41_861_034, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -1231,10 +1227,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 222_511_000 picoseconds.
-		Weight::from_parts(35_014_436, 44734)
-			// Standard Error: 361_991
-			.saturating_add(Weight::from_parts(132_614_392, 0).saturating_mul(n.into()))
+		// Minimum execution time: 222_882_000 picoseconds.
+		Weight::from_parts(126_140_880, 44734)
+			// Standard Error: 204_645
+			.saturating_add(Weight::from_parts(133_197_785, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1242,7 +1238,7 @@ impl WeightInfo for () {
 	/// Storage: `Lending::Positions` (r:16 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(9), added: 504, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::EpochVariables` (r:1 w:0)
 	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:16 w:0)
@@ -1250,12 +1246,12 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 16]`.
 	fn validate_refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1757 + n * (470 ±0)`
+		//  Measured:  `1766 + n * (470 ±0)`
 		//  Estimated: `5911 + n * (2853 ±0)`
-		// Minimum execution time: 32_138_000 picoseconds.
-		Weight::from_parts(24_635_285, 5911)
-			// Standard Error: 100_439
-			.saturating_add(Weight::from_parts(14_512_253, 0).saturating_mul(n.into()))
+		// Minimum execution time: 31_456_000 picoseconds.
+		Weight::from_parts(24_796_523, 5911)
+			// Standard Error: 163_609
+			.saturating_add(Weight::from_parts(13_803_033, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1268,8 +1264,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_916_000 picoseconds.
-		Weight::from_parts(11_727_000, 3478)
+		// Minimum execution time: 10_696_000 picoseconds.
+		Weight::from_parts(11_818_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1281,8 +1277,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 15_594_000 picoseconds.
-		Weight::from_parts(16_484_000, 3724)
+		// Minimum execution time: 15_603_000 picoseconds.
+		Weight::from_parts(16_655_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1302,8 +1298,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 86_619_000 picoseconds.
-		Weight::from_parts(88_932_000, 8817)
+		// Minimum execution time: 86_108_000 picoseconds.
+		Weight::from_parts(88_612_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}

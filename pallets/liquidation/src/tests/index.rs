@@ -85,9 +85,11 @@ fn a_fall_in_risk_moves_nothing_until_refiled_and_no_debt_leaves_the_index() {
 		let entry = risk::pair_bucket(699_000, 20_000);
 		assert_eq!(entries(ALICE), vec![(PAIR, entry)]);
 		assert!(read().is_empty());
-		// Her entry was the key's only one: the key went and came back with its top exact.
-		assert_eq!(RiskKeys::<Test>::get(PAIR), Some(KeyState { top: entry, entries: 1 }));
-		assert!(entry < before[0].1);
+		// The emptied top bucket lowered the key's top by one; its count stayed.
+		assert_eq!(
+			RiskKeys::<Test>::get(PAIR),
+			Some(KeyState { top: before[0].1 - 1, entries: 1 })
+		);
 		// No debt: a refile takes it out of the index.
 		assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::All));
 		refile(vec![ALICE, BOB]);
