@@ -101,8 +101,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8698`
 		//  Estimated: `44734`
-		// Minimum execution time: 424_682_000 picoseconds.
-		Weight::from_parts(442_880_000, 44734)
+		// Minimum execution time: 398_714_000 picoseconds.
+		Weight::from_parts(413_295_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(45_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -148,8 +148,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12840`
 		//  Estimated: `44734`
-		// Minimum execution time: 853_811_000 picoseconds.
-		Weight::from_parts(933_108_000, 44734)
+		// Minimum execution time: 794_903_000 picoseconds.
+		Weight::from_parts(801_343_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(72_u64))
 			.saturating_add(T::DbWeight::get().writes(18_u64))
 	}
@@ -189,19 +189,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:8 w:8)
 	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:1 w:512)
+	/// Storage: `Liquidation::RiskIndex` (r:0 w:512)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 248]`.
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2814 + n * (176 ±0) + p * (2131 ±0)`
-		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±18)`
-		// Minimum execution time: 3_561_752_000 picoseconds.
-		Weight::from_parts(4_853_886_322, 9549)
-			// Standard Error: 7_147_031
-			.saturating_add(Weight::from_parts(275_726_903, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(9_u64))
+		//  Measured:  `2136 + n * (175 ±0) + p * (2070 ±0)`
+		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
+		// Minimum execution time: 3_443_976_000 picoseconds.
+		Weight::from_parts(3_467_021_000, 9549)
+			// Standard Error: 475_769
+			.saturating_add(Weight::from_parts(221_916_878, 0).saturating_mul(n.into()))
+			// Standard Error: 14_351_106
+			.saturating_add(Weight::from_parts(156_554_143, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((21_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -247,10 +249,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `10313 + n * (448 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 807_422_000 picoseconds.
-		Weight::from_parts(2_202_751_333, 44734)
-			// Standard Error: 4_668_367
-			.saturating_add(Weight::from_parts(456_107_047, 0).saturating_mul(n.into()))
+		// Minimum execution time: 738_709_000 picoseconds.
+		Weight::from_parts(149_900_612, 44734)
+			// Standard Error: 472_820
+			.saturating_add(Weight::from_parts(433_427_029, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(67_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -295,8 +297,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9280`
 		//  Estimated: `44734`
-		// Minimum execution time: 615_816_000 picoseconds.
-		Weight::from_parts(655_986_000, 44734)
+		// Minimum execution time: 604_390_000 picoseconds.
+		Weight::from_parts(624_029_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -344,8 +346,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12161`
 		//  Estimated: `44734`
-		// Minimum execution time: 509_188_000 picoseconds.
-		Weight::from_parts(544_240_000, 44734)
+		// Minimum execution time: 505_211_000 picoseconds.
+		Weight::from_parts(521_827_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -383,8 +385,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9014`
 		//  Estimated: `44734`
-		// Minimum execution time: 414_287_000 picoseconds.
-		Weight::from_parts(432_383_000, 44734)
+		// Minimum execution time: 428_307_000 picoseconds.
+		Weight::from_parts(438_893_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(47_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -406,8 +408,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6941`
 		//  Estimated: `44734`
-		// Minimum execution time: 273_677_000 picoseconds.
-		Weight::from_parts(287_197_000, 44734)
+		// Minimum execution time: 274_128_000 picoseconds.
+		Weight::from_parts(286_396_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -433,8 +435,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6957`
 		//  Estimated: `44734`
-		// Minimum execution time: 268_489_000 picoseconds.
-		Weight::from_parts(272_185_000, 44734)
+		// Minimum execution time: 268_309_000 picoseconds.
+		Weight::from_parts(281_760_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -446,8 +448,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_965_000 picoseconds.
-		Weight::from_parts(10_836_000, 3478)
+		// Minimum execution time: 10_445_000 picoseconds.
+		Weight::from_parts(10_686_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -487,11 +489,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `9383 + n * (954 ±0)`
-		//  Estimated: `76616 + n * (27664 ±496)`
-		// Minimum execution time: 1_023_433_000 picoseconds.
-		Weight::from_parts(647_213_439, 76616)
-			// Standard Error: 6_319_089
-			.saturating_add(Weight::from_parts(603_969_975, 0).saturating_mul(n.into()))
+		//  Estimated: `76616 + n * (27664 ±0)`
+		// Minimum execution time: 987_830_000 picoseconds.
+		Weight::from_parts(664_741_772, 76616)
+			// Standard Error: 6_470_515
+			.saturating_add(Weight::from_parts(558_674_467, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(62_u64))
 			.saturating_add(T::DbWeight::get().reads((17_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -516,8 +518,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4792`
 		//  Estimated: `6030`
-		// Minimum execution time: 86_759_000 picoseconds.
-		Weight::from_parts(103_043_000, 6030)
+		// Minimum execution time: 83_654_000 picoseconds.
+		Weight::from_parts(89_733_000, 6030)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -527,15 +529,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
 	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:0 w:2)
+	/// Storage: `Liquidation::RiskIndex` (r:2 w:2)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	fn file_pair() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `586`
-		//  Estimated: `3843`
-		// Minimum execution time: 32_439_000 picoseconds.
-		Weight::from_parts(33_279_000, 3843)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		//  Measured:  `787`
+		//  Estimated: `6134`
+		// Minimum execution time: 40_781_000 picoseconds.
+		Weight::from_parts(41_571_000, 6134)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Lending::Markets` (r:65 w:0)
@@ -557,10 +559,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1354 + m * (341 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 121_581_000 picoseconds.
-		Weight::from_parts(108_790_768, 12660)
-			// Standard Error: 640_149
-			.saturating_add(Weight::from_parts(25_978_294, 0).saturating_mul(m.into()))
+		// Minimum execution time: 119_338_000 picoseconds.
+		Weight::from_parts(101_463_110, 12660)
+			// Standard Error: 113_737
+			.saturating_add(Weight::from_parts(24_096_328, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -585,10 +587,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2709 + n * (523 ±0)`
 		//  Estimated: `6137 + n * (2853 ±156)`
-		// Minimum execution time: 75_472_000 picoseconds.
-		Weight::from_parts(54_228_924, 6137)
-			// Standard Error: 828_351
-			.saturating_add(Weight::from_parts(41_861_034, 0).saturating_mul(n.into()))
+		// Minimum execution time: 81_501_000 picoseconds.
+		Weight::from_parts(10_892_019, 6137)
+			// Standard Error: 1_470_752
+			.saturating_add(Weight::from_parts(50_216_774, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -610,10 +612,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 222_882_000 picoseconds.
-		Weight::from_parts(126_140_880, 44734)
-			// Standard Error: 204_645
-			.saturating_add(Weight::from_parts(133_197_785, 0).saturating_mul(n.into()))
+		// Minimum execution time: 229_021_000 picoseconds.
+		Weight::from_parts(533_704_474, 44734)
+			// Standard Error: 1_300_546
+			.saturating_add(Weight::from_parts(131_865_107, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -631,10 +633,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1766 + n * (470 ±0)`
 		//  Estimated: `5911 + n * (2853 ±0)`
-		// Minimum execution time: 31_456_000 picoseconds.
-		Weight::from_parts(24_796_523, 5911)
-			// Standard Error: 163_609
-			.saturating_add(Weight::from_parts(13_803_033, 0).saturating_mul(n.into()))
+		// Minimum execution time: 33_860_000 picoseconds.
+		Weight::from_parts(35_588_706, 5911)
+			// Standard Error: 237_009
+			.saturating_add(Weight::from_parts(14_083_008, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -647,8 +649,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_696_000 picoseconds.
-		Weight::from_parts(11_818_000, 3478)
+		// Minimum execution time: 11_036_000 picoseconds.
+		Weight::from_parts(11_457_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -660,8 +662,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 15_603_000 picoseconds.
-		Weight::from_parts(16_655_000, 3724)
+		// Minimum execution time: 15_463_000 picoseconds.
+		Weight::from_parts(16_175_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -681,8 +683,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 86_108_000 picoseconds.
-		Weight::from_parts(88_612_000, 8817)
+		// Minimum execution time: 86_749_000 picoseconds.
+		Weight::from_parts(88_652_000, 8817)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -718,8 +720,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8698`
 		//  Estimated: `44734`
-		// Minimum execution time: 424_682_000 picoseconds.
-		Weight::from_parts(442_880_000, 44734)
+		// Minimum execution time: 398_714_000 picoseconds.
+		Weight::from_parts(413_295_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(45_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -765,8 +767,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12840`
 		//  Estimated: `44734`
-		// Minimum execution time: 853_811_000 picoseconds.
-		Weight::from_parts(933_108_000, 44734)
+		// Minimum execution time: 794_903_000 picoseconds.
+		Weight::from_parts(801_343_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(72_u64))
 			.saturating_add(RocksDbWeight::get().writes(18_u64))
 	}
@@ -806,19 +808,21 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:8 w:8)
 	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:1 w:512)
+	/// Storage: `Liquidation::RiskIndex` (r:0 w:512)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 248]`.
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2814 + n * (176 ±0) + p * (2131 ±0)`
-		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±18)`
-		// Minimum execution time: 3_561_752_000 picoseconds.
-		Weight::from_parts(4_853_886_322, 9549)
-			// Standard Error: 7_147_031
-			.saturating_add(Weight::from_parts(275_726_903, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(9_u64))
+		//  Measured:  `2136 + n * (175 ±0) + p * (2070 ±0)`
+		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
+		// Minimum execution time: 3_443_976_000 picoseconds.
+		Weight::from_parts(3_467_021_000, 9549)
+			// Standard Error: 475_769
+			.saturating_add(Weight::from_parts(221_916_878, 0).saturating_mul(n.into()))
+			// Standard Error: 14_351_106
+			.saturating_add(Weight::from_parts(156_554_143, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((21_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -864,10 +868,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `10313 + n * (448 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 807_422_000 picoseconds.
-		Weight::from_parts(2_202_751_333, 44734)
-			// Standard Error: 4_668_367
-			.saturating_add(Weight::from_parts(456_107_047, 0).saturating_mul(n.into()))
+		// Minimum execution time: 738_709_000 picoseconds.
+		Weight::from_parts(149_900_612, 44734)
+			// Standard Error: 472_820
+			.saturating_add(Weight::from_parts(433_427_029, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(67_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(15_u64))
@@ -912,8 +916,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9280`
 		//  Estimated: `44734`
-		// Minimum execution time: 615_816_000 picoseconds.
-		Weight::from_parts(655_986_000, 44734)
+		// Minimum execution time: 604_390_000 picoseconds.
+		Weight::from_parts(624_029_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -961,8 +965,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12161`
 		//  Estimated: `44734`
-		// Minimum execution time: 509_188_000 picoseconds.
-		Weight::from_parts(544_240_000, 44734)
+		// Minimum execution time: 505_211_000 picoseconds.
+		Weight::from_parts(521_827_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -1000,8 +1004,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9014`
 		//  Estimated: `44734`
-		// Minimum execution time: 414_287_000 picoseconds.
-		Weight::from_parts(432_383_000, 44734)
+		// Minimum execution time: 428_307_000 picoseconds.
+		Weight::from_parts(438_893_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(47_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
@@ -1023,8 +1027,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6941`
 		//  Estimated: `44734`
-		// Minimum execution time: 273_677_000 picoseconds.
-		Weight::from_parts(287_197_000, 44734)
+		// Minimum execution time: 274_128_000 picoseconds.
+		Weight::from_parts(286_396_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1050,8 +1054,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6957`
 		//  Estimated: `44734`
-		// Minimum execution time: 268_489_000 picoseconds.
-		Weight::from_parts(272_185_000, 44734)
+		// Minimum execution time: 268_309_000 picoseconds.
+		Weight::from_parts(281_760_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1063,8 +1067,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_965_000 picoseconds.
-		Weight::from_parts(10_836_000, 3478)
+		// Minimum execution time: 10_445_000 picoseconds.
+		Weight::from_parts(10_686_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1104,11 +1108,11 @@ impl WeightInfo for () {
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `9383 + n * (954 ±0)`
-		//  Estimated: `76616 + n * (27664 ±496)`
-		// Minimum execution time: 1_023_433_000 picoseconds.
-		Weight::from_parts(647_213_439, 76616)
-			// Standard Error: 6_319_089
-			.saturating_add(Weight::from_parts(603_969_975, 0).saturating_mul(n.into()))
+		//  Estimated: `76616 + n * (27664 ±0)`
+		// Minimum execution time: 987_830_000 picoseconds.
+		Weight::from_parts(664_741_772, 76616)
+			// Standard Error: 6_470_515
+			.saturating_add(Weight::from_parts(558_674_467, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(62_u64))
 			.saturating_add(RocksDbWeight::get().reads((17_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
@@ -1133,8 +1137,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4792`
 		//  Estimated: `6030`
-		// Minimum execution time: 86_759_000 picoseconds.
-		Weight::from_parts(103_043_000, 6030)
+		// Minimum execution time: 83_654_000 picoseconds.
+		Weight::from_parts(89_733_000, 6030)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -1144,15 +1148,15 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
 	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:0 w:2)
+	/// Storage: `Liquidation::RiskIndex` (r:2 w:2)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	fn file_pair() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `586`
-		//  Estimated: `3843`
-		// Minimum execution time: 32_439_000 picoseconds.
-		Weight::from_parts(33_279_000, 3843)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
+		//  Measured:  `787`
+		//  Estimated: `6134`
+		// Minimum execution time: 40_781_000 picoseconds.
+		Weight::from_parts(41_571_000, 6134)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Lending::Markets` (r:65 w:0)
@@ -1174,10 +1178,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1354 + m * (341 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 121_581_000 picoseconds.
-		Weight::from_parts(108_790_768, 12660)
-			// Standard Error: 640_149
-			.saturating_add(Weight::from_parts(25_978_294, 0).saturating_mul(m.into()))
+		// Minimum execution time: 119_338_000 picoseconds.
+		Weight::from_parts(101_463_110, 12660)
+			// Standard Error: 113_737
+			.saturating_add(Weight::from_parts(24_096_328, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -1202,10 +1206,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2709 + n * (523 ±0)`
 		//  Estimated: `6137 + n * (2853 ±156)`
-		// Minimum execution time: 75_472_000 picoseconds.
-		Weight::from_parts(54_228_924, 6137)
-			// Standard Error: 828_351
-			.saturating_add(Weight::from_parts(41_861_034, 0).saturating_mul(n.into()))
+		// Minimum execution time: 81_501_000 picoseconds.
+		Weight::from_parts(10_892_019, 6137)
+			// Standard Error: 1_470_752
+			.saturating_add(Weight::from_parts(50_216_774, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -1227,10 +1231,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 222_882_000 picoseconds.
-		Weight::from_parts(126_140_880, 44734)
-			// Standard Error: 204_645
-			.saturating_add(Weight::from_parts(133_197_785, 0).saturating_mul(n.into()))
+		// Minimum execution time: 229_021_000 picoseconds.
+		Weight::from_parts(533_704_474, 44734)
+			// Standard Error: 1_300_546
+			.saturating_add(Weight::from_parts(131_865_107, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1248,10 +1252,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1766 + n * (470 ±0)`
 		//  Estimated: `5911 + n * (2853 ±0)`
-		// Minimum execution time: 31_456_000 picoseconds.
-		Weight::from_parts(24_796_523, 5911)
-			// Standard Error: 163_609
-			.saturating_add(Weight::from_parts(13_803_033, 0).saturating_mul(n.into()))
+		// Minimum execution time: 33_860_000 picoseconds.
+		Weight::from_parts(35_588_706, 5911)
+			// Standard Error: 237_009
+			.saturating_add(Weight::from_parts(14_083_008, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1264,8 +1268,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_696_000 picoseconds.
-		Weight::from_parts(11_818_000, 3478)
+		// Minimum execution time: 11_036_000 picoseconds.
+		Weight::from_parts(11_457_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1277,8 +1281,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 15_603_000 picoseconds.
-		Weight::from_parts(16_655_000, 3724)
+		// Minimum execution time: 15_463_000 picoseconds.
+		Weight::from_parts(16_175_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1298,8 +1302,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 86_108_000 picoseconds.
-		Weight::from_parts(88_612_000, 8817)
+		// Minimum execution time: 86_749_000 picoseconds.
+		Weight::from_parts(88_652_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
