@@ -180,9 +180,6 @@ pub fn run() -> sc_cli::Result<()> {
 		},
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
-			if let Some(path) = runner.config().database.path() {
-				refuse_old_rocksdb(path).map_err(sc_cli::Error::Input)?;
-			}
 			runner.run_node_until_exit(|config| async move {
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
@@ -202,10 +199,11 @@ pub fn run() -> sc_cli::Result<()> {
 	}
 }
 
-/// Refuses to start over a base path whose chain has an old RocksDB database (`db/full`) and
-/// no ParityDB one (`paritydb/full`): this node reads ParityDB only, and would otherwise
-/// create an empty database and sync the chain from genesis beside the old one, silently.
-fn refuse_old_rocksdb(paritydb: &std::path::Path) -> Result<(), String> {
+/// Refuses to open a base path whose chain has an old RocksDB database (`db/full`) and no
+/// ParityDB one (`paritydb/full`): this node reads ParityDB only, and would otherwise create
+/// an empty database and sync the chain from genesis beside the old one, silently. Checked in
+/// `service::new_partial`, so every command that opens the database refuses.
+pub(crate) fn refuse_old_rocksdb(paritydb: &std::path::Path) -> Result<(), String> {
 	let Some(chain) = paritydb.parent().and_then(|p| p.parent()) else { return Ok(()) };
 	let rocksdb = chain.join("db").join("full");
 	let has_files = |dir: &std::path::Path| {

@@ -44,6 +44,9 @@ pub type Service = sc_service::PartialComponents<
 >;
 
 pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
+	if let Some(path) = config.database.path() {
+		crate::command::refuse_old_rocksdb(path).map_err(ServiceError::Other)?;
+	}
 	let telemetry = config
 		.telemetry_endpoints
 		.clone()

@@ -188,8 +188,14 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Every market's variables now (at most [`EPOCH_ASSETS`]), how many have both, and
-	/// whether that is every market.
-	fn variables_of_markets() -> (EpochVariablesOf<T::AssetId>, u32, bool) {
+	/// whether that is every market. A debt without a price now keeps `previous`'s variable:
+	/// a reference need not be current, only the same for an entry and its reads, and an
+	/// account owing it would otherwise be watched (an outage at an epoch's turn would put
+	/// every such account on the watch list). A collateral without one is left out: it counts
+	/// for nothing in a liquidation.
+	fn variables_of_markets(
+		previous: Option<&EpochVariablesOf<T::AssetId>>,
+	) -> (EpochVariablesOf<T::AssetId>, u32, bool) {
 		let markets = T::Lending::markets_up_to(EPOCH_ASSETS.saturating_add(1));
 		let all = u32::try_from(markets.len()).is_ok_and(|n| n <= EPOCH_ASSETS);
 		let variables: Vec<_> = markets
@@ -206,7 +212,13 @@ impl<T: Config> Pallet<T> {
 		let covered = variables.iter().filter(|(_, c, d)| c.is_some() && d.is_some()).count();
 		let covered = u32::try_from(covered).unwrap_or(EPOCH_ASSETS);
 		let complete = all && !markets.is_empty() && covered as usize == markets.len();
-		(EpochVariablesOf::<T::AssetId>::truncate_from(variables), covered, complete)
+		let carried = |asset: &T::AssetId| {
+			previous?.iter().find(|(a, _, _)| a == asset).and_then(|(_, _, debt)| *debt)
+		};
+		let variables = variables
+			.into_iter()
+			.map(|(asset, collateral, debt)| (asset, collateral, debt.or_else(|| carried(&asset))));
+		(EpochVariablesOf::<T::AssetId>::truncate_from(variables.collect()), covered, complete)
 	}
 
 	/// Takes a new epoch at block `now` (`on_initialize`, when [`Self::epoch_due`]): every
@@ -216,13 +228,15 @@ impl<T: Config> Pallet<T> {
 	/// markets (else it is only marked checked): a feed that stays dead does not multiply
 	/// epochs. Returns the markets read.
 	pub fn new_epoch(now: BlockNumberFor<T>) -> u32 {
-		let (variables, covered, complete) = Self::variables_of_markets();
-		let count = u32::try_from(variables.len()).unwrap_or(EPOCH_ASSETS);
 		let previous = RiskEpoch::<T>::get();
+		let previous_variables = previous.and_then(|e| EpochVariables::<T>::get(e.id));
+		let (variables, covered, complete) =
+			Self::variables_of_markets(previous_variables.as_ref());
+		let count = u32::try_from(variables.len()).unwrap_or(EPOCH_ASSETS);
 		if let Some(mut current) = previous {
 			let early = now.saturating_sub(current.start)
 				< BlockNumberFor::<T>::from(T::EpochBlocks::get());
-			let kept = !current.complete && early && covered <= current.covered;
+			let kept = !current.complete && !complete && early && covered <= current.covered;
 			if kept && EpochKeys::<T>::get(current.id) > 0 {
 				current.checked = now;
 				RiskEpoch::<T>::put(current);
@@ -340,13 +354,19 @@ impl<T: Config> Pallet<T> {
 		RiskIndex::<T>::insert((key, to, who), ());
 		let Some(mut state) = RiskKeys::<T>::get(key) else {
 			// (Never: a filed entry's key has a state. Count it as new.)
-			RiskKeys::<T>::insert(key, KeyState { top: to, entries: 1 });
+			RiskIndex::<T>::remove((key, to, who));
+			Self::insert_entry(key, to, who);
 			return;
 		};
 		let mut top = state.top.max(to);
-		// An emptied top bucket lowers the key's top by one (it stays an upper bound).
-		if from == top && to < from && RiskIndex::<T>::iter_key_prefix((key, from)).next().is_none()
+		if state.entries == 1 {
+			// The key's only entry: its top is exact.
+			top = to;
+		} else if from == top
+			&& to < from
+			&& RiskIndex::<T>::iter_key_prefix((key, from)).next().is_none()
 		{
+			// An emptied top bucket lowers the key's top by one (it stays an upper bound).
 			top = from.saturating_sub(1);
 		}
 		if top != state.top {

@@ -104,7 +104,7 @@ mod tests;
 pub use auction::{Auction, AuctionEnd, AuctionParams, AuctionStatus};
 pub use batch::BatchReport;
 pub use dex::QueueLook;
-pub use index::{FilingOf, RiskCursorOf, RiskKeyOf};
+pub use index::{FilingOf, Reading, RiskCursorOf, RiskKeyOf};
 pub use margincall_rails::{Authority, ParamRails};
 pub use pallet::*;
 pub use pallet_asset_conversion::{QuotePrice, Swap};

@@ -118,19 +118,25 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 
 		let mut report = RunReport::default();
 		let limit = T::MaxChecksPerRun::get();
-		let (page, next) = match &cursor {
+		// `paged`: the accounts read from the cursor, whose handling decides whether it moves.
+		let (page, paged, next) = match &cursor {
 			// In the keys read whole (a dead collateral feed, until the next epoch): the watch
-			// list and the keys read by level take up to half the run first, so an account a
-			// price move puts below 1 elsewhere waits no more than a run.
+			// list and the keys read by level take up to half the run first (read from their
+			// start again each run), so an account a price move puts below 1 elsewhere waits
+			// no more than a run.
 			Some(crate::types::RiskCursor::Whole { .. }) => {
 				let mut page = Self::at_risk_by_level(limit / 2);
 				let mut listed: BTreeSet<T::AccountId> = page.iter().cloned().collect();
 				let room = limit.saturating_sub(u32::try_from(page.len()).unwrap_or(limit));
 				let (rest, next) = Self::at_risk(cursor.clone(), room);
+				let paged: BTreeSet<T::AccountId> = rest.iter().cloned().collect();
 				page.extend(rest.into_iter().filter(|who| listed.insert(who.clone())));
-				(page, next)
+				(page, Some(paged), next)
 			},
-			_ => Self::at_risk(cursor.clone(), limit),
+			_ => {
+				let (page, next) = Self::at_risk(cursor.clone(), limit);
+				(page, None, next)
+			},
 		};
 		let mut candidates = Vec::new();
 		for who in page {
@@ -139,7 +145,10 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 				candidates.push(who);
 			}
 		}
-		let from_index: BTreeSet<T::AccountId> = candidates.iter().cloned().collect();
+		let from_index: BTreeSet<T::AccountId> = match &paged {
+			Some(paged) => candidates.iter().filter(|who| paged.contains(*who)).cloned().collect(),
+			None => candidates.iter().cloned().collect(),
+		};
 		// The sweep: a page of every account, for what the index could miss.
 		let mut sweep_ref = StorageValueRef::persistent(SWEEP);
 		let after: Option<T::AccountId> = sweep_ref.get().ok().flatten();

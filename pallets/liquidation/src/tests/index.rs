@@ -85,11 +85,9 @@ fn a_fall_in_risk_moves_nothing_until_refiled_and_no_debt_leaves_the_index() {
 		let entry = risk::pair_bucket(699_000, 20_000);
 		assert_eq!(entries(ALICE), vec![(PAIR, entry)]);
 		assert!(read().is_empty());
-		// The emptied top bucket lowered the key's top by one; its count stayed.
-		assert_eq!(
-			RiskKeys::<Test>::get(PAIR),
-			Some(KeyState { top: before[0].1 - 1, entries: 1 })
-		);
+		// Her entry is the key's only one: its top follows it exactly; its count stayed.
+		assert_eq!(RiskKeys::<Test>::get(PAIR), Some(KeyState { top: entry, entries: 1 }));
+		assert!(entry < before[0].1 - 1);
 		// No debt: a refile takes it out of the index.
 		assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::All));
 		refile(vec![ALICE, BOB]);
@@ -473,5 +471,37 @@ fn blocks_take_epochs_and_an_incomplete_one_is_replaced_only_by_a_better_one() {
 		Liquidation::on_initialize(103);
 		assert_eq!(last_event(), Event::EpochStarted { epoch: 2, markets: 4, complete: true });
 		assert!(!Liquidation::epoch_due(104));
+	})
+}
+
+#[test]
+fn an_epoch_taken_while_a_debt_feed_is_dead_keeps_its_reference_and_watches_no_one() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, 10_000));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 200_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, 500_000));
+		// USD's feed is dead (past the grace) when the next epoch is due by age.
+		Timestamp::set_timestamp(Timestamp::get() + 6 * 3_600_000 + 1);
+		for asset in [BTC, MEME, ETH] {
+			MockOracle::restamp(asset);
+		}
+		Liquidation::new_epoch(101);
+		let epoch = RiskEpoch::<Test>::get().unwrap();
+		assert_eq!((epoch.id, epoch.covered, epoch.complete), (1, 3, false));
+		// USD's debt variable is epoch 0's; its collateral variable is left out.
+		let variables = EpochVariables::<Test>::get(1).unwrap();
+		let old = EpochVariables::<Test>::get(0).unwrap();
+		let usd = |v: &EpochVariablesOf<AssetId>| *v.iter().find(|(a, _, _)| *a == USD).unwrap();
+		assert_eq!(usd(&variables), (USD, None, usd(&old).2));
+		// Refiled into it, Alice keeps an entry (a debt without a reference would watch her);
+		// her key cannot be read while USD is dead (no liquidation could act on her either).
+		refile(vec![ALICE]);
+		let (key, _) = entries(ALICE)[0];
+		assert!(matches!(key, RiskKey::Wide { epoch: 1, .. }));
+		assert!(!Watchlist::<Test>::contains_key(ALICE));
+		assert_eq!(Liquidation::reading(&key), None);
+		// USD is fed again: read by level.
+		MockOracle::restamp(USD);
+		assert!(matches!(Liquidation::reading(&key), Some(Reading::Level(_))));
 	})
 }
