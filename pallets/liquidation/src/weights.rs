@@ -101,8 +101,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8698`
 		//  Estimated: `44734`
-		// Minimum execution time: 398_714_000 picoseconds.
-		Weight::from_parts(413_295_000, 44734)
+		// Minimum execution time: 381_608_000 picoseconds.
+		Weight::from_parts(387_156_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(45_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -148,8 +148,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12840`
 		//  Estimated: `44734`
-		// Minimum execution time: 794_903_000 picoseconds.
-		Weight::from_parts(801_343_000, 44734)
+		// Minimum execution time: 782_925_000 picoseconds.
+		Weight::from_parts(792_029_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(72_u64))
 			.saturating_add(T::DbWeight::get().writes(18_u64))
 	}
@@ -197,12 +197,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2136 + n * (175 ±0) + p * (2070 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_443_976_000 picoseconds.
-		Weight::from_parts(3_467_021_000, 9549)
-			// Standard Error: 475_769
-			.saturating_add(Weight::from_parts(221_916_878, 0).saturating_mul(n.into()))
-			// Standard Error: 14_351_106
-			.saturating_add(Weight::from_parts(156_554_143, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_367_733_000 picoseconds.
+		Weight::from_parts(867_558_107, 9549)
+			// Standard Error: 2_952_388
+			.saturating_add(Weight::from_parts(240_490_135, 0).saturating_mul(n.into()))
+			// Standard Error: 99_380_666
+			.saturating_add(Weight::from_parts(262_742_445, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((21_u64).saturating_mul(p.into())))
@@ -249,10 +249,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `10313 + n * (448 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 738_709_000 picoseconds.
-		Weight::from_parts(149_900_612, 44734)
-			// Standard Error: 472_820
-			.saturating_add(Weight::from_parts(433_427_029, 0).saturating_mul(n.into()))
+		// Minimum execution time: 738_760_000 picoseconds.
+		Weight::from_parts(744_387_000, 44734)
+			// Standard Error: 867_338
+			.saturating_add(Weight::from_parts(432_584_795, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(67_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -297,8 +297,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9280`
 		//  Estimated: `44734`
-		// Minimum execution time: 604_390_000 picoseconds.
-		Weight::from_parts(624_029_000, 44734)
+		// Minimum execution time: 587_043_000 picoseconds.
+		Weight::from_parts(605_411_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -346,8 +346,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12161`
 		//  Estimated: `44734`
-		// Minimum execution time: 505_211_000 picoseconds.
-		Weight::from_parts(521_827_000, 44734)
+		// Minimum execution time: 499_203_000 picoseconds.
+		Weight::from_parts(504_420_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -385,8 +385,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9014`
 		//  Estimated: `44734`
-		// Minimum execution time: 428_307_000 picoseconds.
-		Weight::from_parts(438_893_000, 44734)
+		// Minimum execution time: 410_431_000 picoseconds.
+		Weight::from_parts(420_787_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(47_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -408,8 +408,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6941`
 		//  Estimated: `44734`
-		// Minimum execution time: 274_128_000 picoseconds.
-		Weight::from_parts(286_396_000, 44734)
+		// Minimum execution time: 261_850_000 picoseconds.
+		Weight::from_parts(266_436_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -435,8 +435,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6957`
 		//  Estimated: `44734`
-		// Minimum execution time: 268_309_000 picoseconds.
-		Weight::from_parts(281_760_000, 44734)
+		// Minimum execution time: 261_580_000 picoseconds.
+		Weight::from_parts(266_046_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -448,8 +448,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_445_000 picoseconds.
-		Weight::from_parts(10_686_000, 3478)
+		// Minimum execution time: 10_125_000 picoseconds.
+		Weight::from_parts(11_037_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -490,10 +490,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9383 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 987_830_000 picoseconds.
-		Weight::from_parts(664_741_772, 76616)
-			// Standard Error: 6_470_515
-			.saturating_add(Weight::from_parts(558_674_467, 0).saturating_mul(n.into()))
+		// Minimum execution time: 957_084_000 picoseconds.
+		Weight::from_parts(618_581_806, 76616)
+			// Standard Error: 6_220_799
+			.saturating_add(Weight::from_parts(553_896_615, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(62_u64))
 			.saturating_add(T::DbWeight::get().reads((17_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -518,8 +518,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4792`
 		//  Estimated: `6030`
-		// Minimum execution time: 83_654_000 picoseconds.
-		Weight::from_parts(89_733_000, 6030)
+		// Minimum execution time: 77_805_000 picoseconds.
+		Weight::from_parts(84_325_000, 6030)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -529,17 +529,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
 	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:2 w:2)
+	/// Storage: `Liquidation::RiskIndex` (r:0 w:2)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	fn file_pair() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `787`
-		//  Estimated: `6134`
-		// Minimum execution time: 40_781_000 picoseconds.
-		Weight::from_parts(41_571_000, 6134)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
+		//  Measured:  `586`
+		//  Estimated: `3843`
+		// Minimum execution time: 29_394_000 picoseconds.
+		Weight::from_parts(31_356_000, 3843)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:1)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochVariables` (r:1 w:2)
+	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:65 w:0)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -548,22 +552,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskEpoch` (r:1 w:1)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::EpochKeys` (r:1 w:0)
 	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::EpochVariables` (r:0 w:2)
-	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// The range of component `m` is `[1, 64]`.
 	fn new_epoch(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1354 + m * (341 ±0)`
+		//  Measured:  `1375 + m * (379 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 119_338_000 picoseconds.
-		Weight::from_parts(101_463_110, 12660)
-			// Standard Error: 113_737
-			.saturating_add(Weight::from_parts(24_096_328, 0).saturating_mul(m.into()))
-			.saturating_add(T::DbWeight::get().reads(12_u64))
+		// Minimum execution time: 126_168_000 picoseconds.
+		Weight::from_parts(107_546_342, 12660)
+			// Standard Error: 205_434
+			.saturating_add(Weight::from_parts(24_058_336, 0).saturating_mul(m.into()))
+			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 			.saturating_add(Weight::from_parts(0, 2698).saturating_mul(m.into()))
@@ -586,11 +586,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2709 + n * (523 ±0)`
-		//  Estimated: `6137 + n * (2853 ±156)`
-		// Minimum execution time: 81_501_000 picoseconds.
-		Weight::from_parts(10_892_019, 6137)
-			// Standard Error: 1_470_752
-			.saturating_add(Weight::from_parts(50_216_774, 0).saturating_mul(n.into()))
+		//  Estimated: `6137 + n * (2853 ±0)`
+		// Minimum execution time: 85_348_000 picoseconds.
+		Weight::from_parts(97_879_168, 6137)
+			// Standard Error: 922_467
+			.saturating_add(Weight::from_parts(38_857_048, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -612,10 +612,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 229_021_000 picoseconds.
-		Weight::from_parts(533_704_474, 44734)
-			// Standard Error: 1_300_546
-			.saturating_add(Weight::from_parts(131_865_107, 0).saturating_mul(n.into()))
+		// Minimum execution time: 232_736_000 picoseconds.
+		Weight::from_parts(234_709_000, 44734)
+			// Standard Error: 1_171_885
+			.saturating_add(Weight::from_parts(135_502_050, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -633,10 +633,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1766 + n * (470 ±0)`
 		//  Estimated: `5911 + n * (2853 ±0)`
-		// Minimum execution time: 33_860_000 picoseconds.
-		Weight::from_parts(35_588_706, 5911)
-			// Standard Error: 237_009
-			.saturating_add(Weight::from_parts(14_083_008, 0).saturating_mul(n.into()))
+		// Minimum execution time: 34_041_000 picoseconds.
+		Weight::from_parts(16_731_466, 5911)
+			// Standard Error: 571_319
+			.saturating_add(Weight::from_parts(17_010_593, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -649,8 +649,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_036_000 picoseconds.
-		Weight::from_parts(11_457_000, 3478)
+		// Minimum execution time: 21_222_000 picoseconds.
+		Weight::from_parts(24_697_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -662,8 +662,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 15_463_000 picoseconds.
-		Weight::from_parts(16_175_000, 3724)
+		// Minimum execution time: 21_602_000 picoseconds.
+		Weight::from_parts(23_465_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -683,8 +683,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 86_749_000 picoseconds.
-		Weight::from_parts(88_652_000, 8817)
+		// Minimum execution time: 108_391_000 picoseconds.
+		Weight::from_parts(150_564_000, 8817)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -720,8 +720,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8698`
 		//  Estimated: `44734`
-		// Minimum execution time: 398_714_000 picoseconds.
-		Weight::from_parts(413_295_000, 44734)
+		// Minimum execution time: 381_608_000 picoseconds.
+		Weight::from_parts(387_156_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(45_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -767,8 +767,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12840`
 		//  Estimated: `44734`
-		// Minimum execution time: 794_903_000 picoseconds.
-		Weight::from_parts(801_343_000, 44734)
+		// Minimum execution time: 782_925_000 picoseconds.
+		Weight::from_parts(792_029_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(72_u64))
 			.saturating_add(RocksDbWeight::get().writes(18_u64))
 	}
@@ -816,12 +816,12 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2136 + n * (175 ±0) + p * (2070 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_443_976_000 picoseconds.
-		Weight::from_parts(3_467_021_000, 9549)
-			// Standard Error: 475_769
-			.saturating_add(Weight::from_parts(221_916_878, 0).saturating_mul(n.into()))
-			// Standard Error: 14_351_106
-			.saturating_add(Weight::from_parts(156_554_143, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_367_733_000 picoseconds.
+		Weight::from_parts(867_558_107, 9549)
+			// Standard Error: 2_952_388
+			.saturating_add(Weight::from_parts(240_490_135, 0).saturating_mul(n.into()))
+			// Standard Error: 99_380_666
+			.saturating_add(Weight::from_parts(262_742_445, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((21_u64).saturating_mul(p.into())))
@@ -868,10 +868,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `10313 + n * (448 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 738_709_000 picoseconds.
-		Weight::from_parts(149_900_612, 44734)
-			// Standard Error: 472_820
-			.saturating_add(Weight::from_parts(433_427_029, 0).saturating_mul(n.into()))
+		// Minimum execution time: 738_760_000 picoseconds.
+		Weight::from_parts(744_387_000, 44734)
+			// Standard Error: 867_338
+			.saturating_add(Weight::from_parts(432_584_795, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(67_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(15_u64))
@@ -916,8 +916,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9280`
 		//  Estimated: `44734`
-		// Minimum execution time: 604_390_000 picoseconds.
-		Weight::from_parts(624_029_000, 44734)
+		// Minimum execution time: 587_043_000 picoseconds.
+		Weight::from_parts(605_411_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -965,8 +965,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12161`
 		//  Estimated: `44734`
-		// Minimum execution time: 505_211_000 picoseconds.
-		Weight::from_parts(521_827_000, 44734)
+		// Minimum execution time: 499_203_000 picoseconds.
+		Weight::from_parts(504_420_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -1004,8 +1004,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9014`
 		//  Estimated: `44734`
-		// Minimum execution time: 428_307_000 picoseconds.
-		Weight::from_parts(438_893_000, 44734)
+		// Minimum execution time: 410_431_000 picoseconds.
+		Weight::from_parts(420_787_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(47_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
@@ -1027,8 +1027,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6941`
 		//  Estimated: `44734`
-		// Minimum execution time: 274_128_000 picoseconds.
-		Weight::from_parts(286_396_000, 44734)
+		// Minimum execution time: 261_850_000 picoseconds.
+		Weight::from_parts(266_436_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1054,8 +1054,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6957`
 		//  Estimated: `44734`
-		// Minimum execution time: 268_309_000 picoseconds.
-		Weight::from_parts(281_760_000, 44734)
+		// Minimum execution time: 261_580_000 picoseconds.
+		Weight::from_parts(266_046_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1067,8 +1067,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_445_000 picoseconds.
-		Weight::from_parts(10_686_000, 3478)
+		// Minimum execution time: 10_125_000 picoseconds.
+		Weight::from_parts(11_037_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1109,10 +1109,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9383 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 987_830_000 picoseconds.
-		Weight::from_parts(664_741_772, 76616)
-			// Standard Error: 6_470_515
-			.saturating_add(Weight::from_parts(558_674_467, 0).saturating_mul(n.into()))
+		// Minimum execution time: 957_084_000 picoseconds.
+		Weight::from_parts(618_581_806, 76616)
+			// Standard Error: 6_220_799
+			.saturating_add(Weight::from_parts(553_896_615, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(62_u64))
 			.saturating_add(RocksDbWeight::get().reads((17_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
@@ -1137,8 +1137,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4792`
 		//  Estimated: `6030`
-		// Minimum execution time: 83_654_000 picoseconds.
-		Weight::from_parts(89_733_000, 6030)
+		// Minimum execution time: 77_805_000 picoseconds.
+		Weight::from_parts(84_325_000, 6030)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -1148,17 +1148,21 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
 	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:2 w:2)
+	/// Storage: `Liquidation::RiskIndex` (r:0 w:2)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	fn file_pair() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `787`
-		//  Estimated: `6134`
-		// Minimum execution time: 40_781_000 picoseconds.
-		Weight::from_parts(41_571_000, 6134)
-			.saturating_add(RocksDbWeight::get().reads(5_u64))
+		//  Measured:  `586`
+		//  Estimated: `3843`
+		// Minimum execution time: 29_394_000 picoseconds.
+		Weight::from_parts(31_356_000, 3843)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:1)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochVariables` (r:1 w:2)
+	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:65 w:0)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -1167,22 +1171,18 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskEpoch` (r:1 w:1)
-	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::EpochKeys` (r:1 w:0)
 	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::EpochVariables` (r:0 w:2)
-	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// The range of component `m` is `[1, 64]`.
 	fn new_epoch(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1354 + m * (341 ±0)`
+		//  Measured:  `1375 + m * (379 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 119_338_000 picoseconds.
-		Weight::from_parts(101_463_110, 12660)
-			// Standard Error: 113_737
-			.saturating_add(Weight::from_parts(24_096_328, 0).saturating_mul(m.into()))
-			.saturating_add(RocksDbWeight::get().reads(12_u64))
+		// Minimum execution time: 126_168_000 picoseconds.
+		Weight::from_parts(107_546_342, 12660)
+			// Standard Error: 205_434
+			.saturating_add(Weight::from_parts(24_058_336, 0).saturating_mul(m.into()))
+			.saturating_add(RocksDbWeight::get().reads(13_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 			.saturating_add(Weight::from_parts(0, 2698).saturating_mul(m.into()))
@@ -1205,11 +1205,11 @@ impl WeightInfo for () {
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2709 + n * (523 ±0)`
-		//  Estimated: `6137 + n * (2853 ±156)`
-		// Minimum execution time: 81_501_000 picoseconds.
-		Weight::from_parts(10_892_019, 6137)
-			// Standard Error: 1_470_752
-			.saturating_add(Weight::from_parts(50_216_774, 0).saturating_mul(n.into()))
+		//  Estimated: `6137 + n * (2853 ±0)`
+		// Minimum execution time: 85_348_000 picoseconds.
+		Weight::from_parts(97_879_168, 6137)
+			// Standard Error: 922_467
+			.saturating_add(Weight::from_parts(38_857_048, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -1231,10 +1231,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 229_021_000 picoseconds.
-		Weight::from_parts(533_704_474, 44734)
-			// Standard Error: 1_300_546
-			.saturating_add(Weight::from_parts(131_865_107, 0).saturating_mul(n.into()))
+		// Minimum execution time: 232_736_000 picoseconds.
+		Weight::from_parts(234_709_000, 44734)
+			// Standard Error: 1_171_885
+			.saturating_add(Weight::from_parts(135_502_050, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1252,10 +1252,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1766 + n * (470 ±0)`
 		//  Estimated: `5911 + n * (2853 ±0)`
-		// Minimum execution time: 33_860_000 picoseconds.
-		Weight::from_parts(35_588_706, 5911)
-			// Standard Error: 237_009
-			.saturating_add(Weight::from_parts(14_083_008, 0).saturating_mul(n.into()))
+		// Minimum execution time: 34_041_000 picoseconds.
+		Weight::from_parts(16_731_466, 5911)
+			// Standard Error: 571_319
+			.saturating_add(Weight::from_parts(17_010_593, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1268,8 +1268,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_036_000 picoseconds.
-		Weight::from_parts(11_457_000, 3478)
+		// Minimum execution time: 21_222_000 picoseconds.
+		Weight::from_parts(24_697_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1281,8 +1281,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 15_463_000 picoseconds.
-		Weight::from_parts(16_175_000, 3724)
+		// Minimum execution time: 21_602_000 picoseconds.
+		Weight::from_parts(23_465_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1302,8 +1302,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274`
 		//  Estimated: `8817`
-		// Minimum execution time: 86_749_000 picoseconds.
-		Weight::from_parts(88_652_000, 8817)
+		// Minimum execution time: 108_391_000 picoseconds.
+		Weight::from_parts(150_564_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
