@@ -111,14 +111,21 @@ impl<T: Config> Pallet<T> {
 		Some(risk::debt_weight(price, borrow_index))
 	}
 
-	/// `asset`'s variables now within the grace, computed once per read.
+	/// `asset`'s variables now within the grace, as a wide key reads them and an epoch takes
+	/// them (a debt at its high end: any account may pledge it).
+	fn grace_variables(asset: &T::AssetId) -> VariablesNow {
+		(Self::collateral_variable(asset, Age::Grace), Self::debt_variable(asset, Age::Grace, true))
+	}
+
+	/// [`Self::grace_variables`], computed once per read.
 	fn variables_now(asset: &T::AssetId, cache: &mut Cache<T>) -> VariablesNow {
-		*cache.now.entry(*asset).or_insert_with(|| {
-			(
-				Self::collateral_variable(asset, Age::Grace),
-				Self::debt_variable(asset, Age::Grace, true),
-			)
-		})
+		*cache.now.entry(*asset).or_insert_with(|| Self::grace_variables(asset))
+	}
+
+	/// Whether `bucket`, `key`'s top, has no entry left: the top may then go one lower (it
+	/// stays an upper bound).
+	fn top_emptied(key: &RiskKeyOf<T>, bucket: i32, top: i32) -> bool {
+		bucket == top && RiskIndex::<T>::iter_key_prefix((key, bucket)).next().is_none()
 	}
 
 	/// How `key` is read now; `None` when nothing under it can be settled until a price is
@@ -202,11 +209,8 @@ impl<T: Config> Pallet<T> {
 			.iter()
 			.take(EPOCH_ASSETS as usize)
 			.map(|asset| {
-				(
-					*asset,
-					Self::collateral_variable(asset, Age::Grace).flatten(),
-					Self::debt_variable(asset, Age::Grace, true),
-				)
+				let (collateral, debt) = Self::grace_variables(asset);
+				(*asset, collateral.flatten(), debt)
 			})
 			.collect();
 		let covered = variables.iter().filter(|(_, c, d)| c.is_some() && d.is_some()).count();
@@ -362,11 +366,7 @@ impl<T: Config> Pallet<T> {
 		if state.entries == 1 {
 			// The key's only entry: its top is exact.
 			top = to;
-		} else if from == top
-			&& to < from
-			&& RiskIndex::<T>::iter_key_prefix((key, from)).next().is_none()
-		{
-			// An emptied top bucket lowers the key's top by one (it stays an upper bound).
+		} else if to < from && Self::top_emptied(key, from, top) {
 			top = from.saturating_sub(1);
 		}
 		if top != state.top {
@@ -395,8 +395,7 @@ impl<T: Config> Pallet<T> {
 			}
 			return;
 		}
-		// An emptied top bucket lowers the key's top by one (it stays an upper bound).
-		if state.top == bucket && RiskIndex::<T>::iter_key_prefix((key, bucket)).next().is_none() {
+		if Self::top_emptied(key, bucket, state.top) {
 			state.top = bucket.saturating_sub(1);
 		}
 		RiskKeys::<T>::insert(key, state);
