@@ -86,6 +86,7 @@ fn settle_in_blocks(candidates: Vec<AccountId>, price: u128) -> (u64, u64, f64, 
 				// `settle` on its own (the waterfall, the backstop); counted, not batched.
 				let call = RuntimeCall::Liquidation(pallet_liquidation::Call::settle_unsigned {
 					borrower: who.clone(),
+					at: frame_system::Pallet::<Runtime>::block_number(),
 				});
 				if let Err(e) = call.dispatch(RuntimeOrigin::none()) {
 					panic!("{who:?} skipped ({why:?}) and not settled alone: {e:?}");
@@ -104,6 +105,7 @@ fn settle_in_blocks(candidates: Vec<AccountId>, price: u128) -> (u64, u64, f64, 
 			let call = RuntimeCall::Liquidation(pallet_liquidation::Call::settle_batch_unsigned {
 				borrowers: dry.settled.try_into().expect("within MaxSettleBatch"),
 				witness,
+				at: frame_system::Pallet::<Runtime>::block_number(),
 			});
 			let post = call.dispatch(RuntimeOrigin::none()).expect("the batch settles");
 			used = used

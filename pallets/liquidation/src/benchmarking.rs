@@ -743,6 +743,7 @@ mod benchmarks {
 		let call = Call::<T>::settle_batch_unsigned {
 			borrowers: borrowers.try_into().map_err(|_| BenchmarkError::Weightless)?,
 			witness: BatchWitness { pairs: 1, wide: n },
+			at: frame_system::Pallet::<T>::block_number(),
 		};
 		let validity;
 
@@ -772,6 +773,7 @@ mod benchmarks {
 		assert!(accounts.iter().all(Pallet::<T>::needs_refile));
 		let call = Call::<T>::refile_unsigned {
 			accounts: accounts.try_into().map_err(|_| BenchmarkError::Weightless)?,
+			at: frame_system::Pallet::<T>::block_number(),
 		};
 		let validity;
 

@@ -919,14 +919,14 @@ pub mod pallet {
 			};
 			let tx = ValidTransaction::with_tag_prefix(prefix);
 			let tx = match call {
-				Call::settle_unsigned { borrower } => tx.and_provides(borrower),
+				Call::settle_unsigned { borrower, .. } => tx.and_provides(borrower),
 				Call::settle_batch_unsigned { borrowers, .. } => {
 					borrowers.iter().fold(tx, |tx, borrower| tx.and_provides(borrower))
 				},
-				Call::refile_unsigned { accounts } => {
+				Call::refile_unsigned { accounts, .. } => {
 					accounts.iter().fold(tx, |tx, account| tx.and_provides(account))
 				},
-				Call::redo_unsigned { id } => tx.and_provides(id),
+				Call::redo_unsigned { id, .. } => tx.and_provides(id),
 				_ => return InvalidTransaction::Call.into(),
 			};
 			tx.priority(priority)
@@ -947,8 +947,16 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Whether an unsigned call is valid now (validation and inclusion alike).
 		pub(crate) fn check_unsigned(call: &Call<T>) -> Result<(), TransactionValidityError> {
+			let at = match call {
+				Call::settle_unsigned { at, .. }
+				| Call::settle_batch_unsigned { at, .. }
+				| Call::refile_unsigned { at, .. }
+				| Call::redo_unsigned { at, .. } => *at,
+				_ => return Err(InvalidTransaction::Call.into()),
+			};
+			Self::check_made_at(at)?;
 			let valid = match call {
-				Call::settle_unsigned { borrower } => Self::may_settle(borrower),
+				Call::settle_unsigned { borrower, .. } => Self::may_settle(borrower),
 				// Borrowers in strictly ascending order (one transaction per set: otherwise
 				// malformed), any of them liquidatable now: one borrower that recovers (or is
 				// settled earlier in the block) cannot hold back the rest, which dispatch
@@ -962,10 +970,10 @@ pub mod pallet {
 					borrowers.iter().any(Self::may_settle)
 				},
 				// Housekeeping: valid only if it moves every account it names.
-				Call::refile_unsigned { accounts } => {
+				Call::refile_unsigned { accounts, .. } => {
 					!accounts.is_empty() && accounts.iter().all(Self::needs_refile)
 				},
-				Call::redo_unsigned { id } => Self::redo_due(*id),
+				Call::redo_unsigned { id, .. } => Self::redo_due(*id),
 				_ => return Err(InvalidTransaction::Call.into()),
 			};
 			if valid {
@@ -973,6 +981,23 @@ pub mod pallet {
 			} else {
 				Err(InvalidTransaction::Stale.into())
 			}
+		}
+
+		/// An unsigned call names the block its worker made it at (`at`), so that the same
+		/// settlement made again later is a different transaction: the pool refuses the bytes
+		/// of a transaction a block included (until that block is finalized; banned for 30
+		/// minutes by the single-state pool), and a call has no signer or nonce to tell two
+		/// apart. Valid from that block for `UnsignedLongevity` blocks, the pool's longevity.
+		fn check_made_at(at: BlockNumberFor<T>) -> Result<(), TransactionValidityError> {
+			let now = frame_system::Pallet::<T>::block_number();
+			if at > now {
+				return Err(InvalidTransaction::Future.into());
+			}
+			let longevity = BlockNumberFor::<T>::from(T::UnsignedLongevity::get());
+			if sp_runtime::Saturating::saturating_sub(now, at) > longevity {
+				return Err(InvalidTransaction::Stale.into());
+			}
+			Ok(())
 		}
 	}
 
@@ -1050,13 +1075,16 @@ pub mod pallet {
 		/// `settle(borrower)` by the offchain worker: an unsigned transaction from the local node
 		/// only, valid while the borrower is liquidatable ([`Pallet::may_settle`]; the worker
 		/// dry-runs it first, [`Pallet::can_settle`]). The tip goes to the insurance treasury.
+		/// `at`: the block the worker made it at; valid for `UnsignedLongevity` blocks from it.
 		#[pallet::call_index(6)]
 		#[pallet::weight(Pallet::<T>::settle_unsigned_weight())]
 		pub fn settle_unsigned(
 			origin: OriginFor<T>,
 			borrower: T::AccountId,
+			at: BlockNumberFor<T>,
 		) -> DispatchResultWithPostInfo {
 			ensure_none(origin)?;
+			let _ = at; // Checked at validation and inclusion (`check_unsigned`).
 			let result = Self::deferring(&borrower, || {
 				Self::do_settle(&Self::insurance_account(), &borrower)
 			});
@@ -1082,7 +1110,7 @@ pub mod pallet {
 
 		/// `refile(accounts)` by the offchain worker, for accounts it read and found at health
 		/// 1 or above: an unsigned transaction at the lowest priority, valid only while it
-		/// moves every account it names.
+		/// moves every account it names. `at` as for `settle_unsigned`.
 		#[pallet::call_index(7)]
 		#[pallet::weight({
 			let n = accounts.len().try_into().unwrap_or(u32::MAX);
@@ -1092,8 +1120,10 @@ pub mod pallet {
 		pub fn refile_unsigned(
 			origin: OriginFor<T>,
 			accounts: BoundedVec<T::AccountId, T::MaxRefile>,
+			at: BlockNumberFor<T>,
 		) -> DispatchResult {
 			ensure_none(origin)?;
+			let _ = at; // Checked at validation and inclusion (`check_unsigned`).
 			Self::do_refile(accounts);
 			Ok(())
 		}
@@ -1122,7 +1152,8 @@ pub mod pallet {
 
 		/// `settle_batch` by the offchain worker: from the local node only, valid while any
 		/// borrower of it is liquidatable ([`Pallet::may_settle`]; the worker dry-runs the batch
-		/// first, [`Pallet::try_settle_batch`]). The tips go to the insurance treasury.
+		/// first, [`Pallet::try_settle_batch`]). The tips go to the insurance treasury. `at` as
+		/// for `settle_unsigned`.
 		#[pallet::call_index(9)]
 		#[pallet::weight(Pallet::<T>::settle_batch_unsigned_weight(
 			borrowers.len().try_into().unwrap_or(u32::MAX),
@@ -1132,8 +1163,10 @@ pub mod pallet {
 			origin: OriginFor<T>,
 			borrowers: BoundedVec<T::AccountId, T::MaxSettleBatch>,
 			witness: BatchWitness,
+			at: BlockNumberFor<T>,
 		) -> DispatchResultWithPostInfo {
 			ensure_none(origin)?;
+			let _ = at; // Checked at validation and inclusion (`check_unsigned`).
 			let n = borrowers.len().try_into().unwrap_or(u32::MAX);
 			let result = Self::settle_batch_call(&Self::insurance_account(), &borrowers, witness);
 			Self::with_validation(
@@ -1171,14 +1204,20 @@ pub mod pallet {
 		}
 
 		/// `redo(id)` by the offchain worker: an unsigned transaction, valid only while the
-		/// reset or the close would succeed ([`Pallet::redo_due`]).
+		/// reset or the close would succeed ([`Pallet::redo_due`]). `at` as for
+		/// `settle_unsigned`.
 		#[pallet::call_index(13)]
 		#[pallet::weight(
 			// And the count of the block's unsigned weight its inclusion reads and writes.
 			Pallet::<T>::inclusion_check(Pallet::<T>::redo_weight())
 		)]
-		pub fn redo_unsigned(origin: OriginFor<T>, id: u32) -> DispatchResult {
+		pub fn redo_unsigned(
+			origin: OriginFor<T>,
+			id: u32,
+			at: BlockNumberFor<T>,
+		) -> DispatchResult {
 			ensure_none(origin)?;
+			let _ = at; // Checked at validation and inclusion (`check_unsigned`).
 			Self::do_redo(id)
 		}
 

@@ -894,7 +894,8 @@ fn check_liveness(counts: &RefCell<Counts>) -> Result<(), TestCaseError> {
 		storage::{with_transaction, TransactionOutcome},
 	};
 	for borrower in BORROWERS {
-		let unsigned = crate::Call::<Test>::settle_unsigned { borrower };
+		let unsigned =
+			crate::Call::<Test>::settle_unsigned { borrower, at: System::block_number() };
 		// (Inclusion counts the block's unsigned weight: rolled back, as validation's is.)
 		let included = with_transaction(|| {
 			TransactionOutcome::Rollback(Ok::<_, sp_runtime::DispatchError>(

@@ -10,7 +10,11 @@
 //!
 //! - An offchain `StorageLock` keeps two runs of one node (forks, a slow run) from overlapping.
 //! - Persistent offchain storage keeps the index cursor, the sweep cursor and the accounts
-//!   submitted within the transaction longevity (never submitted twice meanwhile).
+//!   submitted within the transaction longevity, each with a fingerprint of its position: one
+//!   is not submitted again while its position is unchanged (its settlement still in the
+//!   pool), and is the run after its settlement lands if that left it below 1.
+//! - Each unsigned call names the block it was made at (`at`): the same settlement made again
+//!   is a new transaction (the pool refuses the bytes of one a block included).
 //! - A run checks at most `MaxChecksPerRun` accounts and submits at most what one block's
 //!   normal dispatch weight can settle (by the calls' declared weights); when it stops early,
 //!   the next run reads the same page again (what it submitted is skipped), so every account
@@ -57,8 +61,9 @@ const CURSOR: &[u8] = b"margincall/liquidation/cursor";
 const SWEEP: &[u8] = b"margincall/liquidation/sweep";
 const SENT: &[u8] = b"margincall/liquidation/sent";
 
-/// Accounts submitted lately, with the block they were submitted at.
-type Sent<T> = BTreeMap<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+/// Accounts submitted lately: the block they were submitted at, and a fingerprint of their
+/// position then ([`Pallet::position_print`]).
+type Sent<T> = BTreeMap<<T as frame_system::Config>::AccountId, (BlockNumberFor<T>, u64)>;
 /// A run that takes longer than this lets the next one start.
 const LOCK_MS: u64 = 20_000;
 
@@ -81,7 +86,8 @@ pub struct RunReport<AccountId> {
 	/// How many `settle_batch_unsigned` were submitted (the rest of `submitted` went as
 	/// `settle_unsigned`).
 	pub batches: u32,
-	/// Accounts skipped: submitted by an earlier run, still within the longevity.
+	/// Accounts skipped: submitted by an earlier run, still within the longevity, their
+	/// position unchanged since (the settlement still in the pool, or dropped).
 	pub already_sent: u32,
 	/// Accounts read that are not below health 1 (an entry over-reporting, or the boundary
 	/// bucket).
@@ -111,10 +117,10 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		let mut cursor_ref = StorageValueRef::persistent(CURSOR);
 		let cursor: Option<RiskCursorOf<T>> = cursor_ref.get().ok().flatten();
 		let sent_ref = StorageValueRef::persistent(SENT);
-		// Encoded as a sequence of `(account, block)` pairs.
+		// Encoded as a sequence of `(account, (block, fingerprint))` pairs.
 		let mut sent: Sent<T> = sent_ref.get().ok().flatten().unwrap_or_default();
 		let longevity = BlockNumberFor::<T>::from(T::UnsignedLongevity::get());
-		sent.retain(|_, at| now < at.saturating_add(longevity));
+		sent.retain(|_, (at, _)| now < at.saturating_add(longevity));
 
 		let mut report = RunReport::default();
 		let limit = T::MaxChecksPerRun::get();
@@ -141,7 +147,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		let mut candidates = Vec::new();
 		for who in page {
 			report.checked = report.checked.saturating_add(1);
-			if Self::screen(&who, &sent, &mut report) {
+			if Self::screen(&who, &mut sent, &mut report) {
 				candidates.push(who);
 			}
 		}
@@ -155,7 +161,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		let (swept, sweep_next) = Self::sweep(after, T::SweepPerRun::get());
 		report.checked = report.checked.saturating_add(T::SweepPerRun::get());
 		for who in swept {
-			if !candidates.contains(&who) && Self::screen(&who, &sent, &mut report) {
+			if !candidates.contains(&who) && Self::screen(&who, &mut sent, &mut report) {
 				candidates.push(who);
 			}
 		}
@@ -171,8 +177,8 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		// Stopped by the block's weight (or the pool) before the index's candidates were all
 		// handled: the next run reads this page again.
 		report.stopped_early = unhandled.iter().any(|who| from_index.contains(who));
-		Self::submit_refile(&mut report);
-		Self::submit_redos(&mut report);
+		Self::submit_refile(now, &mut report);
+		Self::submit_redos(now, &mut report);
 		match sweep_next {
 			Some(after) => sweep_ref.set(&after),
 			None => sweep_ref.clear(),
@@ -188,34 +194,48 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 	}
 
 	/// Submits one `refile_unsigned` of the over-reporting accounts this run read.
-	fn submit_refile(report: &mut RunReport<T::AccountId>) {
+	fn submit_refile(now: BlockNumberFor<T>, report: &mut RunReport<T::AccountId>) {
 		let max = usize::try_from(T::MaxRefile::get()).unwrap_or(usize::MAX);
 		let accounts: Vec<_> = report.to_refile.iter().take(max).cloned().collect();
 		let Ok(accounts) = frame_support::BoundedVec::try_from(accounts) else { return };
 		if accounts.is_empty() {
 			return;
 		}
-		let xt = T::create_bare(Call::refile_unsigned { accounts }.into());
+		let xt = T::create_bare(Call::refile_unsigned { accounts, at: now }.into());
 		report.refile_submitted = SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_ok();
 	}
 
 	/// Submits `redo_unsigned` for each live auction (at most `MaxAuctions`) a dry run shows
 	/// due: a stale one reset, one with nothing left to do closed. The pool keeps one per
 	/// auction (its tag); a repeat in a later run is refused there.
-	fn submit_redos(report: &mut RunReport<T::AccountId>) {
+	fn submit_redos(now: BlockNumberFor<T>, report: &mut RunReport<T::AccountId>) {
 		for id in Auctions::<T>::iter_keys() {
-			if Self::redo_due(id) && Self::submit(Call::redo_unsigned { id }) {
+			if Self::redo_due(id) && Self::submit(Call::redo_unsigned { id, at: now }) {
 				report.redos.push(id);
 			}
 		}
 	}
 
-	/// Whether `who` is a candidate: not sent lately, and below health 1 by the cheap check
-	/// (those at 1 or above are counted, and queued for a refile if they over-report).
-	fn screen(who: &T::AccountId, sent: &Sent<T>, report: &mut RunReport<T::AccountId>) -> bool {
-		if sent.contains_key(who) {
-			report.already_sent = report.already_sent.saturating_add(1);
-			return false;
+	/// Whether `who` is a candidate: not sent lately (or its position changed since: the
+	/// settlement landed, in part, or the account acted), and below health 1 by the cheap
+	/// check (those at 1 or above are counted, and queued for a refile if they over-report).
+	///
+	/// A settlement that leaves the account below 1 (a block's cap on the pool's depth, the
+	/// breaker's sale cap or the backstop's limit, or a further fall meanwhile) is sent again
+	/// the run after it lands, not only after the longevity: in a crash, every block counts.
+	/// An unchanged position means the settlement is still in the pool (or was dropped): a
+	/// second one would conflict with its tag.
+	fn screen(
+		who: &T::AccountId,
+		sent: &mut Sent<T>,
+		report: &mut RunReport<T::AccountId>,
+	) -> bool {
+		if let Some((_, print)) = sent.get(who) {
+			if *print == Self::position_print(who) {
+				report.already_sent = report.already_sent.saturating_add(1);
+				return false;
+			}
+			sent.remove(who);
 		}
 		if !Self::may_settle(who) {
 			report.healthy = report.healthy.saturating_add(1);
@@ -241,9 +261,12 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		sent: &mut Sent<T>,
 		report: &mut RunReport<T::AccountId>,
 	) -> Vec<T::AccountId> {
+		// The positions as they are, before the dry runs change them.
+		let prints: BTreeMap<T::AccountId, u64> =
+			candidates.iter().map(|who| (who.clone(), Self::position_print(who))).collect();
 		with_transaction(|| {
 			frame_system::Pallet::<T>::set_block_number(now.saturating_add(One::one()));
-			let unhandled = Self::plan_and_submit(candidates, now, sent, report);
+			let unhandled = Self::plan_and_submit(candidates, now, &prints, sent, report);
 			TransactionOutcome::Rollback(Ok::<_, DispatchError>(unhandled))
 		})
 		.unwrap_or_default()
@@ -252,6 +275,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 	fn plan_and_submit(
 		candidates: Vec<T::AccountId>,
 		now: BlockNumberFor<T>,
+		prints: &BTreeMap<T::AccountId, u64>,
 		sent: &mut Sent<T>,
 		report: &mut RunReport<T::AccountId>,
 	) -> Vec<T::AccountId> {
@@ -282,7 +306,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 			.flatten();
 			let Some(dry) = dry else {
 				// Each on its own.
-				Self::submit_singles(chunk, now, sent, report, &mut budget, &mut unhandled);
+				Self::submit_singles(chunk, now, prints, sent, report, &mut budget, &mut unhandled);
 				continue;
 			};
 			if !dry.settled.is_empty() {
@@ -291,13 +315,13 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 				let mut settled = dry.settled;
 				settled.sort();
 				let submitted = BoundedVec::try_from(settled.clone()).is_ok_and(|borrowers| {
-					Self::submit(Call::settle_batch_unsigned { borrowers, witness })
+					Self::submit(Call::settle_batch_unsigned { borrowers, witness, at: now })
 				});
 				if submitted {
 					budget = budget.saturating_sub(Self::settle_batch_unsigned_weight(n, &witness));
 					report.batches = report.batches.saturating_add(1);
 					for who in &settled {
-						sent.insert(who.clone(), now);
+						sent.insert(who.clone(), (now, prints.get(who).copied().unwrap_or(0)));
 					}
 					report.submitted.extend(settled);
 				} else {
@@ -314,7 +338,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 					_ => singles.push(who),
 				}
 			}
-			Self::submit_singles(singles, now, sent, report, &mut budget, &mut unhandled);
+			Self::submit_singles(singles, now, prints, sent, report, &mut budget, &mut unhandled);
 		}
 		unhandled.extend(queue);
 		unhandled
@@ -325,6 +349,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 	fn submit_singles(
 		accounts: Vec<T::AccountId>,
 		now: BlockNumberFor<T>,
+		prints: &BTreeMap<T::AccountId, u64>,
 		sent: &mut Sent<T>,
 		report: &mut RunReport<T::AccountId>,
 		budget: &mut Weight,
@@ -348,9 +373,9 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 				report.refused = report.refused.saturating_add(1);
 				continue;
 			}
-			if Self::submit(Call::settle_unsigned { borrower: who.clone() }) {
+			if Self::submit(Call::settle_unsigned { borrower: who.clone(), at: now }) {
 				*budget = budget.saturating_sub(one);
-				sent.insert(who.clone(), now);
+				sent.insert(who.clone(), (now, prints.get(&who).copied().unwrap_or(0)));
 				report.submitted.push(who);
 			} else {
 				unhandled.push(who);
@@ -383,6 +408,13 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 			(n, wide) = (next, w);
 		}
 		(usize::try_from(n).unwrap_or(usize::MAX), BatchWitness { pairs: max_pairs, wide })
+	}
+
+	/// A fingerprint of `who`'s position in shares (it does not move with interest): a
+	/// settlement that lands changes it.
+	pub(crate) fn position_print(who: &T::AccountId) -> u64 {
+		let shares = T::Lending::account_shares(who);
+		u64::from_le_bytes(sp_io::hashing::twox_64(&codec::Encode::encode(&shares)))
 	}
 
 	fn submit(call: Call<T>) -> bool {

@@ -465,6 +465,7 @@ fn the_offchain_worker_settles_through_the_pool() {
 				RuntimeCall::Liquidation(pallet_liquidation::Call::settle_batch_unsigned {
 					borrowers,
 					witness: pallet_liquidation::BatchWitness { pairs: 1, .. },
+					..
 				}) if borrowers.to_vec() == vec![eve.clone()]
 			),
 			"{:?}",

@@ -349,6 +349,7 @@ fn keep(events_before: usize) -> (Vec<(AccountId, f64, u128)>, Weight) {
 			}
 			let call = RuntimeCall::Liquidation(pallet_liquidation::Call::settle_unsigned {
 				borrower: who,
+				at: frame_system::Pallet::<Runtime>::block_number(),
 			});
 			// Refusals (a held price, a queue turn not come, no route) are the breaker's and the
 			// routes' answers; the worker's dry run would not have sent them.
@@ -367,6 +368,7 @@ fn keep(events_before: usize) -> (Vec<(AccountId, f64, u128)>, Weight) {
 		let call = RuntimeCall::Liquidation(pallet_liquidation::Call::settle_batch_unsigned {
 			borrowers: dry.settled.try_into().expect("within MaxSettleBatch"),
 			witness,
+			at: frame_system::Pallet::<Runtime>::block_number(),
 		});
 		if let Ok(post) = call.dispatch(RuntimeOrigin::none()) {
 			used = used
@@ -395,8 +397,10 @@ fn keep(events_before: usize) -> (Vec<(AccountId, f64, u128)>, Weight) {
 fn redo_due() {
 	for status in Liquidation::auction_statuses() {
 		if status.redo_due {
-			let call =
-				RuntimeCall::Liquidation(pallet_liquidation::Call::redo_unsigned { id: status.id });
+			let call = RuntimeCall::Liquidation(pallet_liquidation::Call::redo_unsigned {
+				id: status.id,
+				at: frame_system::Pallet::<Runtime>::block_number(),
+			});
 			let _ = call.dispatch(RuntimeOrigin::none());
 		}
 	}

@@ -176,7 +176,8 @@ fn bad_batches_are_refused_by_name_and_change_nothing() {
 			Liquidation::settle_batch_unsigned(
 				RuntimeOrigin::signed(BOB),
 				list(&accounts),
-				witness(1, 0)
+				witness(1, 0),
+				System::block_number()
 			),
 			DispatchError::BadOrigin
 		);
@@ -282,6 +283,7 @@ fn the_unsigned_batch_is_also_charged_its_validity_check() {
 		let call = Call::<Test>::settle_batch_unsigned {
 			borrowers: list(&accounts),
 			witness: witness(2, 1),
+			at: System::block_number(),
 		};
 		use frame_support::dispatch::GetDispatchInfo;
 		let check = Liquidation::inclusion_check(
@@ -294,6 +296,7 @@ fn the_unsigned_batch_is_also_charged_its_validity_check() {
 			RuntimeOrigin::none(),
 			list(&accounts),
 			witness(2, 1),
+			System::block_number(),
 		)
 		.unwrap();
 		// What the signed batch is refunded to, and the check `pre_dispatch` made at inclusion.
@@ -316,8 +319,10 @@ fn unsigned_calls_take_at_most_their_share_of_a_block() {
 		let budget = Liquidation::unsigned_budget();
 		let normal = Liquidation::normal_budget();
 		assert_eq!(budget.ref_time(), normal.ref_time() / 2);
-		let first = Call::<Test>::settle_unsigned { borrower: accounts[0] };
-		let second = Call::<Test>::settle_unsigned { borrower: accounts[1] };
+		let first =
+			Call::<Test>::settle_unsigned { borrower: accounts[0], at: System::block_number() };
+		let second =
+			Call::<Test>::settle_unsigned { borrower: accounts[1], at: System::block_number() };
 		let one = first.get_dispatch_info().call_weight;
 		// Earlier unsigned calls of this block declared all but less than one more.
 		let now = System::block_number() as u32;

@@ -2,6 +2,7 @@
 //! the review's findings (each failed before its fix), with exact outcomes.
 
 use super::*;
+use codec::Encode;
 use frame_support::pallet_prelude::{InvalidTransaction, TransactionSource, ValidateUnsigned};
 use sp_runtime::transaction_validity::TransactionValidity;
 
@@ -395,13 +396,14 @@ fn unsigned_calls_from_the_network_are_refused_before_anything_is_read() {
 		alice_underwater(70);
 		let list = |v: Vec<AccountId>| frame_support::BoundedVec::try_from(v).unwrap();
 		let calls = [
-			Call::settle_unsigned { borrower: ALICE },
+			Call::settle_unsigned { borrower: ALICE, at: System::block_number() },
 			Call::settle_batch_unsigned {
 				borrowers: list(vec![ALICE]),
 				witness: BatchWitness { pairs: 1, wide: 0 },
+				at: System::block_number(),
 			},
-			Call::refile_unsigned { accounts: list(vec![ALICE]) },
-			Call::redo_unsigned { id: 0 },
+			Call::refile_unsigned { accounts: list(vec![ALICE]), at: System::block_number() },
+			Call::redo_unsigned { id: 0, at: System::block_number() },
 		];
 		for call in &calls {
 			assert_eq!(
@@ -419,6 +421,65 @@ fn unsigned_calls_from_the_network_are_refused_before_anything_is_read() {
 	});
 }
 
+/// Each unsigned call names the block it was made at: valid from it for `UnsignedLongevity`
+/// blocks, at validation and inclusion alike; one named later is a different transaction
+/// (the pool refuses the bytes of one a block included) with the same tag.
+#[test]
+fn an_unsigned_call_is_valid_for_its_longevity_from_the_block_it_names() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(85);
+		System::set_block_number(10);
+		let longevity = u64::from(<<Test as Config>::UnsignedLongevity as Get<u32>>::get());
+		let call = |at: u64| Call::settle_unsigned { borrower: ALICE, at };
+		let include = |at: u64| {
+			frame_support::storage::with_transaction(|| {
+				frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(
+					<Liquidation as ValidateUnsigned>::pre_dispatch(&call(at)),
+				))
+			})
+			.unwrap()
+		};
+		for at in [10, 10 - longevity] {
+			assert!(validate(TransactionSource::Local, &call(at)).is_ok(), "{at}");
+			assert_ok!(include(at));
+		}
+		assert_eq!(
+			validate(TransactionSource::Local, &call(11)),
+			InvalidTransaction::Future.into()
+		);
+		assert_eq!(include(11), Err(InvalidTransaction::Future.into()));
+		let old = 10 - longevity - 1;
+		assert_eq!(
+			validate(TransactionSource::Local, &call(old)),
+			InvalidTransaction::Stale.into()
+		);
+		assert_eq!(include(old), Err(InvalidTransaction::Stale.into()));
+		// The same settlement made a block later: other bytes, the same tag.
+		assert_ne!(call(9).encode(), call(10).encode());
+		assert_eq!(
+			validate(TransactionSource::Local, &call(9)).unwrap().provides,
+			validate(TransactionSource::Local, &call(10)).unwrap().provides
+		);
+		// Every unsigned call is checked so, not only the settlement.
+		let list = |v: Vec<AccountId>| frame_support::BoundedVec::try_from(v).unwrap();
+		for stale in [
+			Call::settle_batch_unsigned {
+				borrowers: list(vec![ALICE]),
+				witness: BatchWitness { pairs: 1, wide: 0 },
+				at: old,
+			},
+			Call::refile_unsigned { accounts: list(vec![ALICE]), at: old },
+			Call::redo_unsigned { id: 0, at: old },
+		] {
+			assert_eq!(
+				validate(TransactionSource::Local, &stale),
+				InvalidTransaction::Stale.into(),
+				"{stale:?}"
+			);
+		}
+	});
+}
+
 #[test]
 fn refiles_are_tagged_per_account_so_a_reordering_is_the_same_transaction() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -431,18 +492,27 @@ fn refiles_are_tagged_per_account_so_a_reordering_is_the_same_transaction() {
 		let list = |v: Vec<AccountId>| frame_support::BoundedVec::try_from(v).unwrap();
 		let one = validate(
 			TransactionSource::Local,
-			&Call::refile_unsigned { accounts: list(vec![accounts[0]]) },
+			&Call::refile_unsigned {
+				accounts: list(vec![accounts[0]]),
+				at: System::block_number(),
+			},
 		)
 		.unwrap();
 		let both = validate(
 			TransactionSource::Local,
-			&Call::refile_unsigned { accounts: list(vec![accounts[1], accounts[0]]) },
+			&Call::refile_unsigned {
+				accounts: list(vec![accounts[1], accounts[0]]),
+				at: System::block_number(),
+			},
 		)
 		.unwrap();
 		// Before: tagged by the whole vector, `[A]`, `[A, A]`, `[B, A]` were distinct.
 		assert!(one.provides.iter().all(|tag| both.provides.contains(tag)));
 		// An account that needs no refile makes the call invalid, at validation and inclusion.
-		let healthy = Call::refile_unsigned { accounts: list(vec![accounts[0], DAVE]) };
+		let healthy = Call::refile_unsigned {
+			accounts: list(vec![accounts[0], DAVE]),
+			at: System::block_number(),
+		};
 		assert_eq!(validate(TransactionSource::Local, &healthy), InvalidTransaction::Stale.into());
 		assert_eq!(
 			<Liquidation as ValidateUnsigned>::pre_dispatch(&healthy),
@@ -455,7 +525,7 @@ fn refiles_are_tagged_per_account_so_a_reordering_is_the_same_transaction() {
 fn validity_and_inclusion_agree_and_a_settled_borrower_is_not_valid_again() {
 	ExtBuilder::default().build_and_execute(|| {
 		alice_underwater(85);
-		let call = Call::settle_unsigned { borrower: ALICE };
+		let call = Call::settle_unsigned { borrower: ALICE, at: System::block_number() };
 		assert!(validate(TransactionSource::Local, &call).is_ok());
 		assert_ok!(<Liquidation as ValidateUnsigned>::pre_dispatch(&call));
 		assert_ok!(frame_support::traits::UnfilteredDispatchable::dispatch_bypass_filter(
