@@ -214,8 +214,9 @@ async function liquidation(api, provider) {
   } else {
     const block = await api.rpc.chain.getBlock(hit.hash);
     const unsigned = block.block.extrinsics.find((xt) => xt.method.section === 'liquidation' && !xt.isSigned &&
-      ['settleUnsigned', 'settleBatchUnsigned'].includes(xt.method.method));
-    check(unsigned !== undefined, `#${hit.n} holds the worker's unsigned liquidation.${unsigned?.method.method}`);
+      ['settleUnsigned', 'settleBatchUnsigned', 'settleAfterFeed'].includes(xt.method.method));
+    // settleAfterFeed: a validator's same-block service, in the confirming feed's block.
+    check(unsigned !== undefined, `#${hit.n} holds a validator's unsigned liquidation.${unsigned?.method.method}`);
   }
   console.log(`# ${hit.n - confirmedAt} block(s) after the confirmation`);
   const after = await (await api.at(hit.hash)).call.lendingApi.accountHealth(eve.address);

@@ -4,8 +4,8 @@
 // price drop that the circuit breaker holds (oracle guard) and throttles (a fast price; the DEX,
 // still above the oracle, is not halted), and that the node's own offchain worker settles by
 // selling into that pool within two blocks of the drop's confirmation (the state before read
-// through liquidationApi and breakerApi); then a second fall that the worker settles again with
-// a new transaction (each unsigned call names its block). Exits non-zero on the first failed
+// through liquidationApi and breakerApi); then a second fall that is settled in the feed's own
+// block by the node's same-block service (#27), with a new transaction. Exits non-zero on the first failed
 // check. Bounded: 420 s in all.
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 
@@ -215,27 +215,35 @@ async function main() {
       repaid > 0n && sold > 0n && sold * 12_000n < repaid,
     `Settled by the offchain worker through the DEX in block ${settled.number}, ${sold} XBTC units for ${repaid} USDM units (under the oracle's 12,000): ${settledEvent.toString()}`,
   );
-  // The worker's transaction: an unsigned batch naming Eve.
+  // The settling transaction: an unsigned batch naming Eve, the worker's (`settleBatchUnsigned`,
+  // a block after the price) or the same-block service's (`settleAfterFeed`, in the block of
+  // the feed that confirmed it, right after it).
   const settledBlock = await api.rpc.chain.getBlock(settled.hash);
-  const batch = settledBlock.block.extrinsics.find((xt) =>
-    xt.method.section === 'liquidation' && xt.method.method === 'settleBatchUnsigned');
+  const batch = settledBlock.block.extrinsics.find((xt) => xt.method.section === 'liquidation' &&
+    ['settleBatchUnsigned', 'settleAfterFeed'].includes(xt.method.method));
   check(batch !== undefined && !batch.isSigned && batch.method.args[0].map((a) => a.toString()).includes(eve.address),
-    `block ${settled.number} holds an unsigned liquidation.settleBatchUnsigned naming Eve: ${batch ? batch.method.toString() : 'none'}`);
+    `block ${settled.number} holds an unsigned liquidation batch naming Eve: ${batch ? batch.method.toString() : 'none'}`);
   const settledEvents = await (await api.at(settled.hash)).query.system.events();
   check(settledEvents.some(({ event }) => api.events.liquidation.BatchSold.is(event) &&
       event.data.collateralAsset.toNumber() === XBTC),
     'liquidation.BatchSold of XBTC in that block');
-  // The state just before: Eve below health 1, listed by the index, previewed to the DEX.
+  // The state the settlement was planned on: the block before (the worker), or that block
+  // before the settlement applied (the service: the state after the feed): Eve below 1.
   const parentHash = (await api.rpc.chain.getHeader(settled.hash)).parentHash;
-  const before = await api.at(parentHash);
-  const [page] = await before.call.liquidationApi.liquidatable(null, 100);
-  check(
-    page.some(([who, h]) => who.toString() === eve.address && h.toBigInt() < E18),
-    `liquidationApi.liquidatable listed Eve the block before: ${page.toString()}`,
-  );
-  const preview = await before.call.liquidationApi.preview(eve.address);
-  check(preview.isOk && preview.asOk.route.isOk && preview.asOk.route.asOk.isDex,
-    `liquidationApi.preview(Eve) the block before: ${preview.toString()}`);
+  if (batch?.method.method === 'settleBatchUnsigned') {
+    const before = await api.at(parentHash);
+    const [page] = await before.call.liquidationApi.liquidatable(null, 100);
+    check(page.some(([who, h]) => who.toString() === eve.address && h.toBigInt() < E18),
+      `liquidationApi.liquidatable listed Eve the block before: ${page.toString()}`);
+    const preview = await before.call.liquidationApi.preview(eve.address);
+    check(preview.isOk && preview.asOk.route.isOk && preview.asOk.route.asOk.isDex,
+      `liquidationApi.preview(Eve) the block before: ${preview.toString()}`);
+  } else {
+    const feedXt = settledBlock.block.extrinsics.find((xt) => xt.method.section === 'oracle' && xt.isSigned);
+    const at = (xt) => settledBlock.block.extrinsics.findIndex((x) => x.hash.toHex() === xt.hash.toHex());
+    check(feedXt !== undefined && at(batch) > at(feedXt) && batch.method.args[2][0].toString() === alice.address,
+      `settled in the confirming feed's own block, after it (same-block service): ${batch.method.toString()}`);
+  }
   // Within two blocks of the block whose price confirmed the drop.
   let confirmed = null;
   let hash = settled.hash;
@@ -295,6 +303,11 @@ async function main() {
   const fall = [[USDM, E18], [XBTC, 6_000n * E18]];
   // Eve at ~1.75 after her first settlement (a close factor), ~0.88 at 6,000. Held (a jump),
   // then confirmed.
+  // Sent just after a block is imported, so that the node's same-block service has the slot
+  // to plan and submit the settlement before the next block is built.
+  await new Promise((resolve) => {
+    const unsub = api.rpc.chain.subscribeNewHeads(async () => { (await unsub)(); resolve(); });
+  });
   const fallHeld = await sendFinalized(api, api.tx.oracle.feedValues(fall), alice);
   await sendFinalized(api, api.tx.oracle.feedValues(fall), alice);
   const second = await Promise.race([
@@ -302,11 +315,11 @@ async function main() {
     new Promise((resolve) => setTimeout(() => resolve(null), 60_000)),
   ]);
   check(second !== null && second.event.data.caller.toString() === treasury,
-    `Eve settled again by the worker after a second fall to 6,000: ${second ? `block ${second.number}, ${second.event.toString()}` : 'not within 60 s'}`);
+    `Eve settled again by the node after a second fall to 6,000: ${second ? `block ${second.number}, ${second.event.toString()}` : 'not within 60 s'}`);
   if (second !== null) {
     const block = await api.rpc.chain.getBlock(second.hash);
     const calls = block.block.extrinsics.filter((xt) => xt.method.section === 'liquidation' && !xt.isSigned &&
-      ['settleUnsigned', 'settleBatchUnsigned'].includes(xt.method.method));
+      ['settleUnsigned', 'settleBatchUnsigned', 'settleAfterFeed'].includes(xt.method.method));
     check(calls.length > 0 && calls.every((xt) => xt.hash.toHex() !== batch.hash.toHex()),
       `block ${second.number} holds the worker's unsigned call, not the first one's bytes: ${calls.map((xt) => xt.method.toString()).join(', ')}`);
     // Before the calls named their block (the same bytes), the worker's run on the block after
@@ -314,10 +327,18 @@ async function main() {
     // an included transaction until its block is final) and the settlement landed a block
     // later than now; on a network, as long as finality lags.
     // Eve at 0.88 is below XBTC's severity bound (0.887): settled while the fall is held,
-    // without waiting for its confirmation.
+    // without waiting for its confirmation, and in the feed's own block: the node's
+    // same-block service saw the feed in the pool and submitted a settlement requiring it
+    // (`liquidation.settleAfterFeed`, ordered right after the feed).
     const fedAt = (await api.rpc.chain.getHeader(fallHeld.block)).number.toNumber();
-    check(fallHeld.events.some((e) => api.events.breaker.PriceHeld.is(e)) && second.number - fedAt <= 2,
-      `settled again in block ${second.number}, ${second.number - fedAt} block(s) after the fall was fed and held (block ${fedAt})`);
+    check(fallHeld.events.some((e) => api.events.breaker.PriceHeld.is(e)) && second.number === fedAt,
+      `settled again in block ${second.number}, the block the fall was fed and held in (${fedAt}): ${second.number - fedAt} block(s) from the price`);
+    const index = (xt) => block.block.extrinsics.findIndex((x) => x.hash.toHex() === xt.hash.toHex());
+    const sameBlock = calls.find((xt) => xt.method.method === 'settleAfterFeed');
+    const feedXt = block.block.extrinsics.find((xt) => xt.method.section === 'oracle' && xt.isSigned);
+    check(sameBlock !== undefined && feedXt !== undefined && index(sameBlock) > index(feedXt) &&
+        sameBlock.method.args[2][0].toString() === alice.address,
+      `block ${second.number} carries Alice's feed and, after it, liquidation.settleAfterFeed naming it: ${sameBlock ? sameBlock.method.toString() : 'none'}`);
     const health = await api.call.lendingApi.accountHealth(eve.address);
     check(health.isOk && health.asOk.factor.toBigInt() >= E18,
       `Eve healthy again: ${health.isOk ? health.asOk.factor.toString() : health.toString()}`);

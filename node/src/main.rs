@@ -10,6 +10,7 @@ mod command;
 mod lending_rpc;
 mod metrics;
 mod rpc;
+mod same_block;
 mod service;
 
 fn main() -> sc_cli::Result<()> {

@@ -229,6 +229,16 @@ pub fn new_full<
 		task_manager.spawn_handle().spawn_blocking(name, None, task);
 	}
 
+	// Same-block settlement: a validator settles, in the block of a pending oracle feed, the
+	// positions the feed puts below 1 (`same_block.rs`).
+	if role.is_authority() {
+		task_manager.spawn_handle().spawn_blocking(
+			"margincall-same-block",
+			None,
+			crate::same_block::run(client.clone(), transaction_pool.clone()),
+		);
+	}
+
 	let rpc_extensions_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();

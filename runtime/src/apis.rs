@@ -284,6 +284,14 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_liquidation_runtime_api::SameBlockApi<Block> for Runtime {
+		fn settlements_after(
+			feed: <Block as BlockT>::Extrinsic,
+		) -> Vec<<Block as BlockT>::Extrinsic> {
+			crate::same_block::settlements_after(feed)
+		}
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	impl frame_benchmarking::Benchmark<Block> for Runtime {
 		fn benchmark_metadata(extra: bool) -> (

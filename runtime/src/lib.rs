@@ -26,6 +26,7 @@ pub mod genesis_config_presets;
 pub mod genesis_seed;
 pub mod governance;
 pub mod priority;
+pub mod same_block;
 pub mod weights;
 
 extern crate alloc;

@@ -908,7 +908,7 @@ pub mod pallet {
 			}
 			// Validity is the inclusion check, less the block's unsigned count (of the block
 			// being built, not of this state: a full block leaves it for the next).
-			if let Err(e) = Self::check_unsigned(call) {
+			if let Err(e) = Self::check_unsigned(call, true) {
 				log::debug!(target: "runtime::liquidation", "unsigned call refused: {e:?}");
 				return Err(e);
 			}
@@ -920,7 +920,8 @@ pub mod pallet {
 			let tx = ValidTransaction::with_tag_prefix(prefix);
 			let tx = match call {
 				Call::settle_unsigned { borrower, .. } => tx.and_provides(borrower),
-				Call::settle_batch_unsigned { borrowers, .. } => {
+				Call::settle_batch_unsigned { borrowers, .. }
+				| Call::settle_after_feed { borrowers, .. } => {
 					borrowers.iter().fold(tx, |tx, borrower| tx.and_provides(borrower))
 				},
 				Call::refile_unsigned { accounts, .. } => {
@@ -929,31 +930,45 @@ pub mod pallet {
 				Call::redo_unsigned { id, .. } => tx.and_provides(id),
 				_ => return InvalidTransaction::Call.into(),
 			};
-			tx.priority(priority)
-				.longevity(u64::from(T::UnsignedLongevity::get()))
+			// In the pool until the last block that may include it (`at` + the longevity; a
+			// call validated later than its block is not carried past that).
+			use sp_runtime::{SaturatedConversion, Saturating};
+			let last = Self::made_at(call)
+				.unwrap_or_default()
+				.saturating_add(T::UnsignedLongevity::get().into());
+			let now = frame_system::Pallet::<T>::block_number();
+			let longevity = last.saturating_add(1u32.into()).saturating_sub(now);
+			let mut valid = tx
+				.priority(priority)
+				.longevity(longevity.saturated_into::<u64>().max(1))
 				.propagate(false)
-				.build()
+				.build()?;
+			// After the feed's transaction: its own tag, as `CheckNonce` provides it (no prefix).
+			if let Call::settle_after_feed { feed, .. } = call {
+				if Self::feed_pending(feed) {
+					valid.requires.push(feed.encode());
+				}
+			}
+			Ok(valid)
 		}
 
 		/// The check at validation, and the count of the block's unsigned weight: an account
 		/// repaid meanwhile is dropped from the block, not failed in it; a call beyond the
 		/// unsigned share waits for a later block.
 		fn pre_dispatch(call: &Self::Call) -> Result<(), TransactionValidityError> {
-			Self::check_unsigned(call)?;
+			Self::check_unsigned(call, false)?;
 			Self::claim_unsigned(call.get_dispatch_info().call_weight)
 		}
 	}
 
 	impl<T: Config> Pallet<T> {
-		/// Whether an unsigned call is valid now (validation and inclusion alike).
-		pub(crate) fn check_unsigned(call: &Call<T>) -> Result<(), TransactionValidityError> {
-			let at = match call {
-				Call::settle_unsigned { at, .. }
-				| Call::settle_batch_unsigned { at, .. }
-				| Call::refile_unsigned { at, .. }
-				| Call::redo_unsigned { at, .. } => *at,
-				_ => return Err(InvalidTransaction::Call.into()),
-			};
+		/// Whether an unsigned call is valid now (validation and inclusion alike; `in_pool`:
+		/// at validation, where a settlement after a feed still in the pool waits for it).
+		pub(crate) fn check_unsigned(
+			call: &Call<T>,
+			in_pool: bool,
+		) -> Result<(), TransactionValidityError> {
+			let at = Self::made_at(call).ok_or(InvalidTransaction::Call)?;
 			Self::check_made_at(at)?;
 			let valid = match call {
 				Call::settle_unsigned { borrower, .. } => Self::may_settle(borrower),
@@ -966,6 +981,22 @@ pub mod pallet {
 						|| !borrowers.iter().zip(borrowers.iter().skip(1)).all(|(a, b)| a < b)
 					{
 						return Err(InvalidTransaction::Call.into());
+					}
+					borrowers.iter().any(Self::may_settle)
+				},
+				// The same, once its feed has landed. Before: in the pool, valid (it requires
+				// the feed, whose prices this state does not have yet); at inclusion, not yet.
+				Call::settle_after_feed { borrowers, feed, .. } => {
+					if borrowers.is_empty()
+						|| !borrowers.iter().zip(borrowers.iter().skip(1)).all(|(a, b)| a < b)
+					{
+						return Err(InvalidTransaction::Call.into());
+					}
+					if Self::feed_pending(feed) {
+						if in_pool {
+							return Ok(());
+						}
+						return Err(InvalidTransaction::Future.into());
 					}
 					borrowers.iter().any(Self::may_settle)
 				},
@@ -984,10 +1015,10 @@ pub mod pallet {
 		}
 
 		/// An unsigned call names the block its worker made it at (`at`), so that the same
-		/// settlement made again later is a different transaction: the pool refuses the bytes
-		/// of a transaction a block included (until that block is finalized; banned for 30
-		/// minutes by the single-state pool), and a call has no signer or nonce to tell two
-		/// apart. Valid from that block for `UnsignedLongevity` blocks, the pool's longevity.
+		/// settlement made again later is a different transaction: the (fork-aware) pool
+		/// refuses the bytes of a transaction a block included until that block is final, and
+		/// a call has no signer or nonce to tell two apart. Valid from that block for
+		/// `UnsignedLongevity` blocks.
 		fn check_made_at(at: BlockNumberFor<T>) -> Result<(), TransactionValidityError> {
 			let now = frame_system::Pallet::<T>::block_number();
 			if at > now {
@@ -998,6 +1029,24 @@ pub mod pallet {
 				return Err(InvalidTransaction::Stale.into());
 			}
 			Ok(())
+		}
+
+		/// The block an unsigned call was made at (`None` for any other call).
+		fn made_at(call: &Call<T>) -> Option<BlockNumberFor<T>> {
+			match call {
+				Call::settle_unsigned { at, .. }
+				| Call::settle_batch_unsigned { at, .. }
+				| Call::settle_after_feed { at, .. }
+				| Call::refile_unsigned { at, .. }
+				| Call::redo_unsigned { at, .. } => Some(*at),
+				_ => None,
+			}
+		}
+
+		/// Whether the feed transaction `(signer, nonce)` has not landed yet (its signer's
+		/// nonce not past it).
+		fn feed_pending(feed: &(T::AccountId, T::Nonce)) -> bool {
+			frame_system::Pallet::<T>::account_nonce(&feed.0) <= feed.1
 		}
 	}
 
@@ -1219,6 +1268,38 @@ pub mod pallet {
 			ensure_none(origin)?;
 			let _ = at; // Checked at validation and inclusion (`check_unsigned`).
 			Self::do_redo(id)
+		}
+
+		/// `settle_batch_unsigned` made by the node's same-block service (`node/`) for an
+		/// oracle feed still in the pool: `feed` is the feed's signer and nonce. In the pool,
+		/// before the feed lands, it is valid without a health check and REQUIRES the feed's
+		/// transaction (its tag, `(signer, nonce)`), so a block builder takes it only after
+		/// the feed, in the same block; at inclusion (and once the feed has landed) it is valid
+		/// as `settle_batch_unsigned` is: while any borrower is liquidatable. A feed that never
+		/// lands leaves it to expire unused. From the local node only; `at` as for
+		/// `settle_unsigned`.
+		#[pallet::call_index(14)]
+		#[pallet::weight(Pallet::<T>::settle_batch_unsigned_weight(
+			borrowers.len().try_into().unwrap_or(u32::MAX),
+			witness,
+		)
+		// And the feed's signer's nonce its inclusion check reads.
+		.saturating_add(T::DbWeight::get().reads(1)))]
+		pub fn settle_after_feed(
+			origin: OriginFor<T>,
+			borrowers: BoundedVec<T::AccountId, T::MaxSettleBatch>,
+			witness: BatchWitness,
+			feed: (T::AccountId, T::Nonce),
+			at: BlockNumberFor<T>,
+		) -> DispatchResultWithPostInfo {
+			ensure_none(origin)?;
+			let _ = (feed, at); // Checked at validation and inclusion (`check_unsigned`).
+			let n = borrowers.len().try_into().unwrap_or(u32::MAX);
+			let result = Self::settle_batch_call(&Self::insurance_account(), &borrowers, witness);
+			Self::with_validation(
+				result,
+				Self::inclusion_check(T::WeightInfo::validate_settle_batch(n)),
+			)
 		}
 
 		/// Replaces the auction parameters, each checked against its bound. Origin:

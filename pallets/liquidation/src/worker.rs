@@ -64,6 +64,9 @@ const SENT: &[u8] = b"margincall/liquidation/sent";
 /// Accounts submitted lately: the block they were submitted at, and a fingerprint of their
 /// position then ([`Pallet::position_print`]).
 type Sent<T> = BTreeMap<<T as frame_system::Config>::AccountId, (BlockNumberFor<T>, u64)>;
+/// Accounts sent lately whose position changed since (their settlement landed, or someone
+/// else acted while it may still be in the pool), with the block it was sent at.
+type Resend<T> = BTreeMap<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
 /// A run that takes longer than this lets the next one start.
 const LOCK_MS: u64 = 20_000;
 
@@ -123,6 +126,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		sent.retain(|_, (at, _)| now < at.saturating_add(longevity));
 
 		let mut report = RunReport::default();
+		let mut resend = Resend::<T>::new();
 		let limit = T::MaxChecksPerRun::get();
 		// `paged`: the accounts read from the cursor, whose handling decides whether it moves.
 		let (page, paged, next) = match &cursor {
@@ -147,7 +151,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		let mut candidates = Vec::new();
 		for who in page {
 			report.checked = report.checked.saturating_add(1);
-			if Self::screen(&who, &mut sent, &mut report) {
+			if Self::screen(&who, &mut sent, &mut resend, &mut report) {
 				candidates.push(who);
 			}
 		}
@@ -161,11 +165,12 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		let (swept, sweep_next) = Self::sweep(after, T::SweepPerRun::get());
 		report.checked = report.checked.saturating_add(T::SweepPerRun::get());
 		for who in swept {
-			if !candidates.contains(&who) && Self::screen(&who, &mut sent, &mut report) {
+			if !candidates.contains(&who) && Self::screen(&who, &mut sent, &mut resend, &mut report)
+			{
 				candidates.push(who);
 			}
 		}
-		let unhandled = Self::submit_settlements(candidates, now, &mut sent, &mut report);
+		let unhandled = Self::submit_settlements(candidates, now, &resend, &mut sent, &mut report);
 		// Accounts of older epochs are refiled into the current one, where the index reads
 		// them most tightly (and an old epoch's keys and variables go with its last account).
 		let max = usize::try_from(T::MaxRefile::get()).unwrap_or(usize::MAX);
@@ -228,13 +233,15 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 	fn screen(
 		who: &T::AccountId,
 		sent: &mut Sent<T>,
+		resend: &mut Resend<T>,
 		report: &mut RunReport<T::AccountId>,
 	) -> bool {
-		if let Some((_, print)) = sent.get(who) {
+		if let Some((at, print)) = sent.get(who) {
 			if *print == Self::position_print(who) {
 				report.already_sent = report.already_sent.saturating_add(1);
 				return false;
 			}
+			resend.insert(who.clone(), *at);
 			sent.remove(who);
 		}
 		if !Self::may_settle(who) {
@@ -258,6 +265,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 	fn submit_settlements(
 		candidates: Vec<T::AccountId>,
 		now: BlockNumberFor<T>,
+		resend: &Resend<T>,
 		sent: &mut Sent<T>,
 		report: &mut RunReport<T::AccountId>,
 	) -> Vec<T::AccountId> {
@@ -266,121 +274,11 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 			candidates.iter().map(|who| (who.clone(), Self::position_print(who))).collect();
 		with_transaction(|| {
 			frame_system::Pallet::<T>::set_block_number(now.saturating_add(One::one()));
-			let unhandled = Self::plan_and_submit(candidates, now, &prints, sent, report);
+			let planner: Planner<'_, T> = Planner { now, prints: &prints, resend };
+			let unhandled = planner.plan_and_submit(candidates, sent, report);
 			TransactionOutcome::Rollback(Ok::<_, DispatchError>(unhandled))
 		})
 		.unwrap_or_default()
-	}
-
-	fn plan_and_submit(
-		candidates: Vec<T::AccountId>,
-		now: BlockNumberFor<T>,
-		prints: &BTreeMap<T::AccountId, u64>,
-		sent: &mut Sent<T>,
-		report: &mut RunReport<T::AccountId>,
-	) -> Vec<T::AccountId> {
-		let mut budget = Self::unsigned_budget();
-		let mut queue: VecDeque<T::AccountId> = candidates.into();
-		let mut unhandled = Vec::new();
-		while !queue.is_empty() {
-			let (take, witness) = Self::batch_prefix(queue.iter(), budget);
-			if take == 0 {
-				break;
-			}
-			// Sorted: an unsigned batch must name its borrowers in order (one transaction per
-			// set of borrowers in the pool).
-			let mut chunk: Vec<T::AccountId> = queue.drain(..take).collect();
-			chunk.sort();
-			// The dry run, kept for the next ones when it settles something.
-			let dry = with_transaction(|| {
-				match Self::settle_batch_filed(&Self::insurance_account(), &chunk, witness) {
-					Ok(dry) if !dry.settled.is_empty() => TransactionOutcome::Commit(Ok(Some(dry))),
-					Ok(dry) => TransactionOutcome::Rollback(Ok(Some(dry))),
-					Err(e) => {
-						log::debug!(target: "runtime::liquidation", "batch dry run failed: {e:?}");
-						TransactionOutcome::Rollback(Ok::<_, DispatchError>(None))
-					},
-				}
-			})
-			.ok()
-			.flatten();
-			let Some(dry) = dry else {
-				// Each on its own.
-				Self::submit_singles(chunk, now, prints, sent, report, &mut budget, &mut unhandled);
-				continue;
-			};
-			if !dry.settled.is_empty() {
-				let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide };
-				let n = u32::try_from(dry.settled.len()).unwrap_or(u32::MAX);
-				let mut settled = dry.settled;
-				settled.sort();
-				let submitted = BoundedVec::try_from(settled.clone()).is_ok_and(|borrowers| {
-					Self::submit(Call::settle_batch_unsigned { borrowers, witness, at: now })
-				});
-				if submitted {
-					budget = budget.saturating_sub(Self::settle_batch_unsigned_weight(n, &witness));
-					report.batches = report.batches.saturating_add(1);
-					for who in &settled {
-						sent.insert(who.clone(), (now, prints.get(who).copied().unwrap_or(0)));
-					}
-					report.submitted.extend(settled);
-				} else {
-					unhandled.extend(settled);
-				}
-			}
-			let mut singles = Vec::new();
-			for (who, why) in dry.skipped {
-				match why {
-					// Beyond the batch's pairs: the next batch takes it.
-					Skipped::OverWitness => queue.push_back(who),
-					// Healthy by now: nothing to do.
-					Skipped::Healthy => report.refused = report.refused.saturating_add(1),
-					_ => singles.push(who),
-				}
-			}
-			Self::submit_singles(singles, now, prints, sent, report, &mut budget, &mut unhandled);
-		}
-		unhandled.extend(queue);
-		unhandled
-	}
-
-	/// `settle_unsigned` for each of `accounts` whose dry run settles, within `budget`; what
-	/// does not fit is left in `unhandled`.
-	fn submit_singles(
-		accounts: Vec<T::AccountId>,
-		now: BlockNumberFor<T>,
-		prints: &BTreeMap<T::AccountId, u64>,
-		sent: &mut Sent<T>,
-		report: &mut RunReport<T::AccountId>,
-		budget: &mut Weight,
-		unhandled: &mut Vec<T::AccountId>,
-	) {
-		// What each `settle_unsigned` reserves of the block (not what it is refunded to).
-		let one = Self::settle_unsigned_weight();
-		for who in accounts {
-			if one.any_gt(*budget) {
-				unhandled.push(who);
-				continue;
-			}
-			// The dry run, kept for the next ones when it settles.
-			let settles =
-				with_transaction(|| match Self::do_settle(&Self::insurance_account(), &who) {
-					Ok(_) => TransactionOutcome::Commit(Ok::<_, DispatchError>(true)),
-					Err(_) => TransactionOutcome::Rollback(Ok(false)),
-				})
-				.unwrap_or(false);
-			if !settles {
-				report.refused = report.refused.saturating_add(1);
-				continue;
-			}
-			if Self::submit(Call::settle_unsigned { borrower: who.clone(), at: now }) {
-				*budget = budget.saturating_sub(one);
-				sent.insert(who.clone(), (now, prints.get(&who).copied().unwrap_or(0)));
-				report.submitted.push(who);
-			} else {
-				unhandled.push(who);
-			}
-		}
 	}
 
 	/// How many of `candidates`, from the first, one batch takes within `budget` (at most
@@ -410,6 +308,55 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		(usize::try_from(n).unwrap_or(usize::MAX), BatchWitness { pairs: max_pairs, wide })
 	}
 
+	/// The batches the accounts below 1 now (up to `limit` read from the risk index, riskiest
+	/// first) settle in, planned as the worker plans them (dry runs of each batch, building on
+	/// each other, within the unsigned share of a block), each as `(borrowers in order,
+	/// witness)`; nothing is kept. For the same-block service: called in a runtime API after
+	/// the pending feed's prices were applied ([`Call::settle_after_feed`]). Positions a batch
+	/// passes over are left to the worker's single settlements.
+	pub fn plan_batches(limit: u32) -> Vec<(Vec<T::AccountId>, BatchWitness)> {
+		let (page, _) = Self::at_risk(None, limit);
+		let candidates: Vec<T::AccountId> = page.into_iter().filter(Self::may_settle).collect();
+		with_transaction(|| {
+			let mut budget = Self::unsigned_budget();
+			let mut queue: VecDeque<T::AccountId> = candidates.into();
+			let mut planned = Vec::new();
+			while !queue.is_empty() {
+				let (take, witness) = Self::batch_prefix(queue.iter(), budget);
+				if take == 0 {
+					break;
+				}
+				let mut chunk: Vec<T::AccountId> = queue.drain(..take).collect();
+				chunk.sort();
+				let dry = with_transaction(|| {
+					match Self::settle_batch_filed(&Self::insurance_account(), &chunk, witness) {
+						Ok(dry) if !dry.settled.is_empty() => {
+							TransactionOutcome::Commit(Ok::<_, DispatchError>(Some(dry)))
+						},
+						_ => TransactionOutcome::Rollback(Ok(None)),
+					}
+				})
+				.ok()
+				.flatten();
+				let Some(dry) = dry else { continue };
+				queue.extend(
+					dry.skipped
+						.iter()
+						.filter(|(_, why)| matches!(why, Skipped::OverWitness))
+						.map(|(who, _)| who.clone()),
+				);
+				let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide };
+				let n = u32::try_from(dry.settled.len()).unwrap_or(u32::MAX);
+				budget = budget.saturating_sub(Self::settle_batch_unsigned_weight(n, &witness));
+				let mut settled = dry.settled;
+				settled.sort();
+				planned.push((settled, witness));
+			}
+			TransactionOutcome::Rollback(Ok::<_, DispatchError>(planned))
+		})
+		.unwrap_or_default()
+	}
+
 	/// A fingerprint of `who`'s position in shares (it does not move with interest): a
 	/// settlement that lands changes it.
 	pub(crate) fn position_print(who: &T::AccountId) -> u64 {
@@ -424,6 +371,164 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 			log::debug!(target: "runtime::liquidation", "submission refused by the pool");
 		}
 		done
+	}
+}
+
+/// One run's planning: the block it runs at, the positions' fingerprints before the dry runs,
+/// and the accounts sent again after their position changed.
+struct Planner<'a, T: Config> {
+	now: BlockNumberFor<T>,
+	prints: &'a BTreeMap<T::AccountId, u64>,
+	resend: &'a Resend<T>,
+}
+
+impl<T: Config> Planner<'_, T> {
+	fn print(&self, who: &T::AccountId) -> u64 {
+		self.prints.get(who).copied().unwrap_or(0)
+	}
+
+	/// Batches of what a dry run of the batch settles, `settle_unsigned` for what a batch
+	/// passes over. Each dry run and its submission share one storage layer, kept for the next
+	/// dry runs only if the pool took the transaction (a refused one spends no pool depth,
+	/// block cap or insurance cash in the plan). An account sent again after its position
+	/// changed goes alone: its earlier settlement may still be in the pool (someone else
+	/// acted on the account meanwhile), and a refusal for its tag then costs only it, held as
+	/// before, never a batch of others.
+	fn plan_and_submit(
+		&self,
+		candidates: Vec<T::AccountId>,
+		sent: &mut Sent<T>,
+		report: &mut RunReport<T::AccountId>,
+	) -> Vec<T::AccountId> {
+		let mut budget = Pallet::<T>::unsigned_budget();
+		let mut unhandled = Vec::new();
+		let (again, fresh): (Vec<_>, Vec<_>) =
+			candidates.into_iter().partition(|who| self.resend.contains_key(who));
+		self.submit_singles(again, sent, report, &mut budget, &mut unhandled);
+		let mut queue: VecDeque<T::AccountId> = fresh.into();
+		let now = self.now;
+		while !queue.is_empty() {
+			let (take, witness) = Pallet::<T>::batch_prefix(queue.iter(), budget);
+			if take == 0 {
+				break;
+			}
+			// Sorted: an unsigned batch must name its borrowers in order (one transaction per
+			// set of borrowers in the pool).
+			let mut chunk: Vec<T::AccountId> = queue.drain(..take).collect();
+			chunk.sort();
+			let outcome = with_transaction(|| {
+				let insurance = Pallet::<T>::insurance_account();
+				match Pallet::<T>::settle_batch_filed(&insurance, &chunk, witness) {
+					Ok(dry) if !dry.settled.is_empty() => {
+						let mut borrowers = dry.settled.clone();
+						borrowers.sort();
+						let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide };
+						let call = BoundedVec::try_from(borrowers).map(|borrowers| {
+							Call::settle_batch_unsigned { borrowers, witness, at: now }
+						});
+						if call.is_ok_and(Pallet::<T>::submit) {
+							TransactionOutcome::Commit(Ok(Some((dry, true))))
+						} else {
+							TransactionOutcome::Rollback(Ok(Some((dry, false))))
+						}
+					},
+					Ok(dry) => TransactionOutcome::Rollback(Ok(Some((dry, false)))),
+					Err(e) => {
+						log::debug!(target: "runtime::liquidation", "batch dry run failed: {e:?}");
+						TransactionOutcome::Rollback(Ok::<_, DispatchError>(None))
+					},
+				}
+			})
+			.ok()
+			.flatten();
+			let Some((dry, submitted)) = outcome else {
+				// Each on its own.
+				self.submit_singles(chunk, sent, report, &mut budget, &mut unhandled);
+				continue;
+			};
+			let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide };
+			let mut settled = dry.settled;
+			settled.sort();
+			if submitted {
+				let n = u32::try_from(settled.len()).unwrap_or(u32::MAX);
+				budget =
+					budget.saturating_sub(Pallet::<T>::settle_batch_unsigned_weight(n, &witness));
+				report.batches = report.batches.saturating_add(1);
+				for who in &settled {
+					sent.insert(who.clone(), (now, self.print(who)));
+				}
+				report.submitted.extend(settled);
+			} else {
+				unhandled.extend(settled);
+			}
+			let mut singles = Vec::new();
+			for (who, why) in dry.skipped {
+				match why {
+					// Beyond the batch's pairs: the next batch takes it.
+					Skipped::OverWitness => queue.push_back(who),
+					// Healthy by now: nothing to do.
+					Skipped::Healthy => report.refused = report.refused.saturating_add(1),
+					_ => singles.push(who),
+				}
+			}
+			self.submit_singles(singles, sent, report, &mut budget, &mut unhandled);
+		}
+		unhandled.extend(queue);
+		unhandled
+	}
+
+	/// `settle_unsigned` for each of `accounts` whose dry run settles, within `budget`; what
+	/// does not fit, or the pool refuses, is left in `unhandled` (an account sent again after
+	/// its position changed and refused is held as before instead).
+	fn submit_singles(
+		&self,
+		accounts: Vec<T::AccountId>,
+		sent: &mut Sent<T>,
+		report: &mut RunReport<T::AccountId>,
+		budget: &mut Weight,
+		unhandled: &mut Vec<T::AccountId>,
+	) {
+		// What each `settle_unsigned` reserves of the block (not what it is refunded to).
+		let one = Pallet::<T>::settle_unsigned_weight();
+		let now = self.now;
+		for who in accounts {
+			if one.any_gt(*budget) {
+				unhandled.push(who);
+				continue;
+			}
+			// The dry run and the submission in one layer, kept only if the pool took it.
+			let outcome = with_transaction(|| {
+				match Pallet::<T>::do_settle(&Pallet::<T>::insurance_account(), &who) {
+					Ok(_) => {
+						let call = Call::settle_unsigned { borrower: who.clone(), at: now };
+						if Pallet::<T>::submit(call) {
+							TransactionOutcome::Commit(Ok::<_, DispatchError>(Some(true)))
+						} else {
+							TransactionOutcome::Rollback(Ok(Some(false)))
+						}
+					},
+					Err(_) => TransactionOutcome::Rollback(Ok(None)),
+				}
+			})
+			.unwrap_or(None);
+			match outcome {
+				None => report.refused = report.refused.saturating_add(1),
+				Some(true) => {
+					*budget = budget.saturating_sub(one);
+					sent.insert(who.clone(), (now, self.print(&who)));
+					report.submitted.push(who);
+				},
+				Some(false) => match self.resend.get(&who) {
+					// Its earlier settlement still in the pool (its tag): held until that one
+					// can no longer land.
+					Some(at) => {
+						sent.insert(who.clone(), (*at, self.print(&who)));
+						report.already_sent = report.already_sent.saturating_add(1);
+					},
+					None => unhandled.push(who),
+				},
+			}
+		}
 	}
 }
 

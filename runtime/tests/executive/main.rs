@@ -1392,3 +1392,89 @@ fn the_guardian_pauses_a_keeper_proxy_acts_and_batches_run() {
 		every_try_state();
 	})
 }
+
+/// #27, same-block settlement on the real runtime: a feed still in the pool, the node
+/// service's question (`same_block::settlements_after`), and a settlement that requires the
+/// feed's transaction: one block carries both. Before the feed, or without it, the settlement
+/// is not includable; the question changes nothing.
+#[test]
+fn a_feed_and_the_settlement_it_causes_land_in_the_same_block() {
+	genesis("development").execute_with(|| {
+		use margincall_runtime::Lending;
+		use sp_runtime::transaction_validity::{InvalidTransaction, TransactionSource};
+		let mut params = levels_out_of_reach();
+		params.jump = sp_runtime::Permill::one();
+		assert_ok!(margincall_runtime::Breaker::set_breaker_params(
+			margincall_runtime::RuntimeOrigin::root(),
+			params
+		));
+		let eve = account(Sr25519Keyring::Eve);
+		let alice = account(Sr25519Keyring::Alice);
+		let feed = |xbtc: u32| feed(vec![(USDM, Price::from_u32(1)), (XBTC, Price::from_u32(xbtc))]);
+		let lending = |c| RuntimeCall::Lending(c);
+		for r in block(vec![
+			signed(Sr25519Keyring::Alice, feed(60_000)),
+			signed(
+				Sr25519Keyring::Dave,
+				lending(pallet_lending::Call::supply { asset: USDM, amount: 100_000 * UNIT }),
+			),
+			signed(
+				Sr25519Keyring::Eve,
+				lending(pallet_lending::Call::supply { asset: XBTC, amount: UNIT }),
+			),
+		]) {
+			assert_ok!(r.expect("valid"));
+		}
+		let borrow = lending(pallet_lending::Call::borrow { asset: USDM, amount: 40_000 * UNIT });
+		assert_ok!(block(vec![signed(Sr25519Keyring::Eve, borrow)])[0].expect("valid"));
+		assert!(!Lending::account_health(&eve).unwrap().is_liquidatable());
+		// The drop, still in the pool: Alice's next feed.
+		let nonce = System::account_nonce(&alice);
+		let drop = signed(Sr25519Keyring::Alice, feed(50_000));
+		let before = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		let planned = margincall_runtime::same_block::settlements_after(drop.clone());
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), before, "nothing kept");
+		assert_eq!(planned.len(), 1, "{planned:?}");
+		let settlement = planned[0].clone();
+		assert!(matches!(
+			&settlement.function,
+			RuntimeCall::Liquidation(pallet_liquidation::Call::settle_after_feed { borrowers, feed, .. })
+				if borrowers.to_vec() == vec![eve.clone()] && *feed == (alice.clone(), nonce)
+		));
+		// Any other transaction: nothing.
+		let transfer = signed(
+			Sr25519Keyring::Bob,
+			RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+				dest: eve.clone().into(),
+				value: UNIT,
+			}),
+		);
+		assert!(margincall_runtime::same_block::settlements_after(transfer).is_empty());
+		// In the pool: valid before the feed lands (Eve is not below 1 yet), requiring it.
+		// (Validation initialises the next block: rolled back, as a node's runtime call is.)
+		let parent = System::block_hash(System::block_number());
+		let validate = |source| {
+			frame_support::storage::with_transaction(|| {
+				frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(
+					Executive::validate_transaction(source, settlement.clone(), parent),
+				))
+			})
+			.unwrap()
+		};
+		let valid = validate(TransactionSource::Local).expect("valid in the pool");
+		assert!(valid.requires.contains(&(alice.clone(), nonce).encode()), "{valid:?}");
+		assert!(validate(TransactionSource::External).is_err());
+		// Before its feed in a block: not includable (and the block goes on).
+		let results = block(vec![settlement.clone()]);
+		assert_eq!(results[0], Err(InvalidTransaction::Future.into()));
+		// The feed, then the settlement, in one block.
+		let results = block(vec![drop, settlement]);
+		assert_ok!(results[0].expect("the feed applies"));
+		assert_ok!(results[1].expect("the settlement applies after it"));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			RuntimeEvent::Liquidation(pallet_liquidation::Event::Settled { borrower, .. }) if *borrower == eve
+		)));
+		assert!(!Lending::account_health(&eve).unwrap().is_liquidatable());
+	})
+}

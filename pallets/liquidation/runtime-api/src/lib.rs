@@ -40,4 +40,15 @@ sp_api::decl_runtime_apis! {
 		/// whether it needs a reset before a take (`None` while a price is stale).
 		fn auctions() -> Vec<AuctionStatus<AccountId, AssetId>>;
 	}
+
+	/// The node's same-block settlement service (`node/src/same_block.rs`).
+	pub trait SameBlockApi {
+		/// The unsigned settlements (`liquidation.settle_after_feed`) of the accounts that
+		/// `feed`, an oracle feed transaction still in the pool, puts below 1: planned on this
+		/// block's state with the feed applied as in the next block, ready to submit; empty for
+		/// any other transaction. Nothing is kept.
+		fn settlements_after(
+			feed: <Block as sp_runtime::traits::Block>::Extrinsic,
+		) -> Vec<<Block as sp_runtime::traits::Block>::Extrinsic>;
+	}
 }

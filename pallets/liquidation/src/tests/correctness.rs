@@ -480,6 +480,65 @@ fn an_unsigned_call_is_valid_for_its_longevity_from_the_block_it_names() {
 	});
 }
 
+/// Same-block settlement (#27): `settle_after_feed` names a feed transaction (signer,
+/// nonce). Before the feed lands it is valid in the pool without a health check and requires
+/// the feed's tag; it is not includable then; once the feed has landed it is valid exactly
+/// while a borrower is liquidatable.
+#[test]
+fn a_settlement_after_a_feed_waits_for_the_feed_and_then_checks_health() {
+	ExtBuilder::default().build_and_execute(|| {
+		let list = |v: Vec<AccountId>| frame_support::BoundedVec::try_from(v).unwrap();
+		let feeder: AccountId = 99;
+		let nonce = System::account_nonce(feeder);
+		let call = |borrowers: Vec<AccountId>| Call::settle_after_feed {
+			borrowers: list(borrowers),
+			witness: BatchWitness { pairs: 1, wide: 0 },
+			feed: (feeder, nonce),
+			at: System::block_number(),
+		};
+		// She is healthy: the pending feed is what would sink her.
+		let who = borrowers(&[700_000])[0];
+		assert!(!Liquidation::may_settle(&who));
+		let valid = validate(TransactionSource::Local, &call(vec![who])).unwrap();
+		assert_eq!(valid.requires, vec![(feeder, nonce).encode()]);
+		assert_eq!(valid.provides, vec![("margincall-liquidation", who).encode()]);
+		assert!(!valid.propagate);
+		assert_eq!(
+			<Liquidation as ValidateUnsigned>::pre_dispatch(&call(vec![who])),
+			Err(InvalidTransaction::Future.into())
+		);
+		// Malformed and foreign calls are refused as the worker's are.
+		assert_eq!(
+			validate(TransactionSource::Local, &call(vec![])),
+			InvalidTransaction::Call.into()
+		);
+		assert_eq!(
+			validate(TransactionSource::External, &call(vec![who])),
+			InvalidTransaction::Call.into()
+		);
+		// The feed lands (its signer's nonce moves past it) without sinking her: stale.
+		System::inc_account_nonce(feeder);
+		assert_eq!(
+			validate(TransactionSource::Local, &call(vec![who])),
+			InvalidTransaction::Stale.into()
+		);
+		// One that does: valid at both, no longer requiring anything, and it settles.
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		assert!(Liquidation::may_settle(&who));
+		let valid = validate(TransactionSource::Local, &call(vec![who])).unwrap();
+		assert!(valid.requires.is_empty());
+		assert_ok!(<Liquidation as ValidateUnsigned>::pre_dispatch(&call(vec![who])));
+		assert_ok!(frame_support::traits::UnfilteredDispatchable::dispatch_bypass_filter(
+			call(vec![who]),
+			RuntimeOrigin::none()
+		));
+		assert!(events()
+			.iter()
+			.any(|e| matches!(e, Event::Settled { borrower, .. } if *borrower == who)));
+		assert!(!Liquidation::may_settle(&who));
+	});
+}
+
 #[test]
 fn refiles_are_tagged_per_account_so_a_reordering_is_the_same_transaction() {
 	ExtBuilder::default().build_and_execute(|| {

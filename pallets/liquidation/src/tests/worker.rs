@@ -163,9 +163,11 @@ fn after_a_drop_the_worker_settles_exactly_the_unhealthy() {
 		);
 		let single = Call::settle_unsigned { borrower: accounts[0], at: System::block_number() };
 		assert_eq!(validate(&single).unwrap().provides[0], valid.provides[0]);
+		// In the pool until the last block that may include it: made at this block, it has
+		// the longevity's blocks after this one (a node validates at the next block's number).
 		assert_eq!(
 			valid.longevity,
-			u64::from(<<Test as Config>::UnsignedLongevity as Get<u32>>::get())
+			u64::from(<<Test as Config>::UnsignedLongevity as Get<u32>>::get()) + 1
 		);
 		assert_ok!(<Liquidation as ValidateUnsigned>::pre_dispatch(call));
 		System::reset_events();
@@ -296,6 +298,41 @@ fn an_account_left_below_1_by_a_settlement_that_landed_is_sent_again_the_next_bl
 		assert_eq!((report.submitted.len(), report.already_sent), (0, 1));
 		assert_ok!(second[0].clone().dispatch_bypass_filter(RuntimeOrigin::none()));
 		assert!(health(accounts[0]) >= fx(105, 100));
+	})
+}
+
+/// Found by review (helper, session 21): an account whose position changed while its
+/// settlement was still in the pool (the borrower repaid a little, a keeper acted) was batched
+/// again with fresh accounts, and the pool refuses a batch one of whose tags is taken: the
+/// fresh accounts waited. Such an account now goes alone.
+#[test]
+fn an_account_changed_while_its_settlement_waits_goes_alone_not_in_a_batch() {
+	with_worker(|take| {
+		let accounts = borrowers(&[700_000, 600_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		assert_eq!(Liquidation::run_worker(1).unwrap().submitted, vec![accounts[0]]);
+		assert_eq!(take().len(), 1);
+		// Block 2: its settlement still pending, she repays a little (still below 1), and the
+		// price falls further: the second borrower is below 1 too.
+		System::set_block_number(2);
+		assert_ok!(Lending::repay(RuntimeOrigin::signed(accounts[0]), USD, Amount::Exact(1_000)));
+		MockOracle::set(BTC, FixedU128::from_u32(70));
+		assert!(accounts.iter().all(Liquidation::may_settle));
+		let report = Liquidation::run_worker(2).unwrap();
+		let mut submitted = report.submitted.clone();
+		submitted.sort();
+		assert_eq!(submitted, accounts);
+		let calls = take();
+		assert_eq!(calls.len(), 2, "{calls:?}");
+		assert!(
+			calls.contains(&Call::settle_unsigned { borrower: accounts[0], at: 2 }),
+			"{calls:?}"
+		);
+		assert!(
+			calls.iter().any(|c| matches!(c, Call::settle_batch_unsigned { borrowers, .. }
+			if borrowers.to_vec() == vec![accounts[1]])),
+			"{calls:?}"
+		);
 	})
 }
 
