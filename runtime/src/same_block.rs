@@ -31,7 +31,12 @@ pub fn feed_of(xt: &UncheckedExtrinsic) -> Option<(AccountId, Nonce)> {
 /// The settlements `feed` makes due (empty unless it is a signed `oracle.feed_values`).
 pub fn settlements_after(feed: UncheckedExtrinsic) -> Vec<UncheckedExtrinsic> {
 	let Some((feeder, nonce)) = feed_of(&feed) else { return Vec::new() };
-	let call = feed.function;
+	plan_after(feeder, nonce, feed.function)
+}
+
+/// The settlements the feed `call` by `feeder` (its transaction's nonce `nonce`) makes due:
+/// the call dispatched on this state as in the next block, the batches planned, nothing kept.
+pub fn plan_after(feeder: AccountId, nonce: Nonce, call: RuntimeCall) -> Vec<UncheckedExtrinsic> {
 	let at = System::block_number();
 	let planned = with_transaction(|| {
 		// As in the next block: a block's caps are new there, and the feed lands there.

@@ -624,11 +624,12 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// How many single settlements the unsigned share of one block holds, at the weight of a
-	/// DEX settlement (what a settlement is refunded to).
+	/// How many single settlements the unsigned share of one block holds, at what
+	/// `claim_unsigned` counts for each: `settle_unsigned`'s declared weight (not the DEX
+	/// settlement it is refunded to).
 	pub fn settlements_per_block() -> usize {
 		let budget = Self::unsigned_budget();
-		let one = Self::dex_weight();
+		let one = Self::settle_unsigned_weight();
 		let by_time = budget.ref_time().checked_div(one.ref_time()).unwrap_or(0);
 		let by_proof = budget.proof_size().checked_div(one.proof_size()).unwrap_or(u64::MAX);
 		usize::try_from(by_time.min(by_proof)).unwrap_or(usize::MAX)
