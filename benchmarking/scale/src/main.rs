@@ -15,11 +15,11 @@
 //!   times what is sold) and an arbitrageur trades it to the oracle's new price after the drop
 //!   and after every block; each block is filled as the offchain worker sizes its
 //!   batches (`batch_prefix`, a dry run, `settle_batch_unsigned`) and as the runtime admits
-//!   them (`claim_unsigned`: the declared weights of a block's unsigned calls, validation
-//!   included, within the unsigned share; until session 21 this counted what dispatch is
-//!   refunded to, as a block builder does for the normal class, and overstated a block by
-//!   about 37%), until every unhealthy position is settled: settlements in the first (full)
-//!   block, and blocks to settle all;
+//!   them (`claim_unsigned`: each call's declared weight, validation included, must fit the
+//!   unsigned share left; a batch claims the validation of the borrowers its check read, and
+//!   after dispatch the unused part is returned, `return_unsigned`, session 21), until every
+//!   unhealthy position is settled: settlements in the first (full) block, and blocks to
+//!   settle all;
 //! - same-block settlement (#27): the node's service is given the drop's feed before it lands
 //!   (`same_block::plan_after`, the core of `SameBlockApi::settlements_after`), timed; its
 //!   batches are applied in the price's own block right after the feed, then the worker's
@@ -93,18 +93,21 @@ fn settle_in_blocks(candidates: Vec<AccountId>, price: u128) -> (u64, u64, f64, 
 					borrower: who.clone(),
 					at: frame_system::Pallet::<Runtime>::block_number(),
 				});
-				if let Err(e) = call.dispatch(RuntimeOrigin::none()) {
-					panic!("{who:?} skipped ({why:?}) and not settled alone: {e:?}");
-				}
+				let post = call.dispatch(RuntimeOrigin::none()).unwrap_or_else(|e| {
+					panic!("{who:?} skipped ({why:?}) and not settled alone: {e:?}")
+				});
 				singles += 1;
-				used = used.saturating_add(Liquidation::settle_unsigned_weight());
+				used = used.saturating_add(
+					post.actual_weight.unwrap_or_else(Liquidation::settle_unsigned_weight),
+				);
 			}
 			if dry.settled.is_empty() {
 				continue;
 			}
 			let n = dry.settled.len() as u64;
-			// What the runtime counts against the unsigned share at inclusion (`claim_unsigned`:
-			// the declared weight, validation included, not what dispatch is refunded to).
+			// What the runtime claims of the unsigned share at inclusion (`claim_unsigned`: the
+			// declared weight, validation included) must fit; after dispatch the unused part is
+			// returned (`return_unsigned`): the share keeps what the batch did.
 			let declared = Liquidation::settle_batch_unsigned_weight(n as u32, &witness);
 			assert!(declared.all_lte(normal.saturating_sub(used)), "the batch fits the block");
 			let call = RuntimeCall::Liquidation(pallet_liquidation::Call::settle_batch_unsigned {
@@ -112,8 +115,15 @@ fn settle_in_blocks(candidates: Vec<AccountId>, price: u128) -> (u64, u64, f64, 
 				witness,
 				at: frame_system::Pallet::<Runtime>::block_number(),
 			});
-			call.dispatch(RuntimeOrigin::none()).expect("the batch settles");
-			used = used.saturating_add(declared);
+			let post = call.dispatch(RuntimeOrigin::none()).expect("the batch settles");
+			// Its check at inclusion read its first borrower (due): the validation declared
+			// for the rest is not claimed (`pre_dispatch`).
+			let validate =
+				<Runtime as pallet_liquidation::Config>::WeightInfo::validate_settle_batch;
+			let unread = validate(n as u32).saturating_sub(validate(1));
+			used = used.saturating_add(
+				post.actual_weight.unwrap_or(declared).min(declared).saturating_sub(unread),
+			);
 			settled += n;
 		}
 		if blocks == 1 {

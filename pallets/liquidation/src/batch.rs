@@ -94,8 +94,7 @@ impl<T: Config> Pallet<T> {
 	/// The weight `settle_batch_unsigned` reserves: the batch's, and its validity check at
 	/// inclusion (`validate_settle_batch`: every borrower read at its worst).
 	pub fn settle_batch_unsigned_weight(n: u32, witness: &BatchWitness) -> Weight {
-		Self::settle_batch_weight(n, witness)
-			.saturating_add(Self::inclusion_check(T::WeightInfo::validate_settle_batch(n)))
+		Self::settle_batch_weight(n, witness).saturating_add(Self::unsigned_checks(n))
 	}
 
 	/// The weight of what a batch did.

@@ -956,20 +956,40 @@ pub mod pallet {
 		/// repaid meanwhile is dropped from the block, not failed in it; a call beyond the
 		/// unsigned share waits for a later block.
 		fn pre_dispatch(call: &Self::Call) -> Result<(), TransactionValidityError> {
-			Self::check_unsigned(call, false)?;
-			Self::claim_unsigned(call.get_dispatch_info().call_weight)
+			let read = Self::check_unsigned(call, false)?;
+			// A batch's check stops at its first liquidatable borrower: the validation declared
+			// for the rest (at their worst) is not claimed of the block's unsigned share.
+			let unread = match call {
+				Call::settle_batch_unsigned { borrowers, .. }
+				| Call::settle_after_feed { borrowers, .. } => {
+					let n = u32::try_from(borrowers.len()).unwrap_or(u32::MAX);
+					T::WeightInfo::validate_settle_batch(n)
+						.saturating_sub(T::WeightInfo::validate_settle_batch(read))
+				},
+				_ => Weight::zero(),
+			};
+			Self::claim_unsigned(call.get_dispatch_info().call_weight.saturating_sub(unread))
 		}
 	}
 
 	impl<T: Config> Pallet<T> {
 		/// Whether an unsigned call is valid now (validation and inclusion alike; `in_pool`:
-		/// at validation, where a settlement after a feed still in the pool waits for it).
+		/// at validation, where a settlement after a feed still in the pool waits for it), and
+		/// how many of a batch's borrowers it read (up to the first liquidatable one).
 		pub(crate) fn check_unsigned(
 			call: &Call<T>,
 			in_pool: bool,
-		) -> Result<(), TransactionValidityError> {
+		) -> Result<u32, TransactionValidityError> {
 			let at = Self::made_at(call).ok_or(InvalidTransaction::Call)?;
 			Self::check_made_at(at)?;
+			// The borrowers a batch's check reads: up to its first liquidatable one.
+			let first_due = |borrowers: &[T::AccountId]| {
+				borrowers
+					.iter()
+					.position(Self::may_settle)
+					.map(|i| u32::try_from(i.saturating_add(1)).unwrap_or(u32::MAX))
+			};
+			let mut read = 1u32;
 			let valid = match call {
 				Call::settle_unsigned { borrower, .. } => Self::may_settle(borrower),
 				// Borrowers in strictly ascending order (one transaction per set: otherwise
@@ -982,7 +1002,7 @@ pub mod pallet {
 					{
 						return Err(InvalidTransaction::Call.into());
 					}
-					borrowers.iter().any(Self::may_settle)
+					first_due(borrowers).inspect(|k| read = *k).is_some()
 				},
 				// The same, once its feed has landed. Before: in the pool, valid (it requires
 				// the feed, whose prices this state does not have yet); at inclusion, not yet.
@@ -994,11 +1014,11 @@ pub mod pallet {
 					}
 					if Self::feed_pending(feed) {
 						if in_pool {
-							return Ok(());
+							return Ok(0);
 						}
 						return Err(InvalidTransaction::Future.into());
 					}
-					borrowers.iter().any(Self::may_settle)
+					first_due(borrowers).inspect(|k| read = *k).is_some()
 				},
 				// Housekeeping: valid only if it moves every account it names.
 				Call::refile_unsigned { accounts, .. } => {
@@ -1008,7 +1028,7 @@ pub mod pallet {
 				_ => return Err(InvalidTransaction::Call.into()),
 			};
 			if valid {
-				Ok(())
+				Ok(read)
 			} else {
 				Err(InvalidTransaction::Stale.into())
 			}
@@ -1137,10 +1157,8 @@ pub mod pallet {
 			let result = Self::deferring(&borrower, || {
 				Self::do_settle(&Self::insurance_account(), &borrower)
 			});
-			Self::with_validation(
-				result,
-				Self::inclusion_check(T::WeightInfo::validate_settle_batch(1)),
-			)
+			let result = Self::with_validation(result, Self::unsigned_checks(1));
+			Self::return_unsigned(Self::settle_unsigned_weight(), result)
 		}
 
 		/// Files each of `accounts` in the risk index where it belongs now (an entry left
@@ -1218,10 +1236,8 @@ pub mod pallet {
 			let _ = at; // Checked at validation and inclusion (`check_unsigned`).
 			let n = borrowers.len().try_into().unwrap_or(u32::MAX);
 			let result = Self::settle_batch_call(&Self::insurance_account(), &borrowers, witness);
-			Self::with_validation(
-				result,
-				Self::inclusion_check(T::WeightInfo::validate_settle_batch(n)),
-			)
+			let result = Self::with_validation(result, Self::unsigned_checks(n));
+			Self::return_unsigned(Self::settle_batch_unsigned_weight(n, &witness), result)
 		}
 
 		/// Buys up to `max_collateral` of auction `id`'s lot at its current price, if that is at
@@ -1296,10 +1312,10 @@ pub mod pallet {
 			let _ = (feed, at); // Checked at validation and inclusion (`check_unsigned`).
 			let n = borrowers.len().try_into().unwrap_or(u32::MAX);
 			let result = Self::settle_batch_call(&Self::insurance_account(), &borrowers, witness);
-			Self::with_validation(
-				result,
-				Self::inclusion_check(T::WeightInfo::validate_settle_batch(n)),
-			)
+			let result = Self::with_validation(result, Self::unsigned_checks(n));
+			let declared = Self::settle_batch_unsigned_weight(n, &witness)
+				.saturating_add(T::DbWeight::get().reads(1));
+			Self::return_unsigned(declared, result)
 		}
 
 		/// Replaces the auction parameters, each checked against its bound. Origin:

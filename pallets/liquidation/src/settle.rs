@@ -60,10 +60,10 @@ impl<T: Config> Pallet<T> {
 			&& plan.health.factor > Params::<T>::get().health_for_max_discount
 	}
 
-	/// What `settle_unsigned` reserves: `settle`'s weight and its validity check at inclusion.
+	/// What `settle_unsigned` reserves: `settle`'s weight, its validity check at inclusion
+	/// and the return of its unused claim ([`Self::unsigned_checks`]).
 	pub fn settle_unsigned_weight() -> Weight {
-		Self::settle_weight()
-			.saturating_add(Self::inclusion_check(T::WeightInfo::validate_settle_batch(1)))
+		Self::settle_weight().saturating_add(Self::unsigned_checks(1))
 	}
 
 	/// Plans tried beyond the first.

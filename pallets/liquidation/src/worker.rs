@@ -346,8 +346,11 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 						.map(|(who, _)| who.clone()),
 				);
 				let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide };
-				let n = u32::try_from(dry.settled.len()).unwrap_or(u32::MAX);
-				budget = budget.saturating_sub(Self::settle_batch_unsigned_weight(n, &witness));
+				// What it will use of the share once included (the rest of its claim is
+				// returned after dispatch).
+				let spent =
+					Self::batch_report_weight(&dry).saturating_add(Self::unsigned_checks(1));
+				budget = budget.saturating_sub(spent);
 				let mut settled = dry.settled;
 				settled.sort();
 				planned.push((settled, witness));
@@ -446,13 +449,15 @@ impl<T: Config> Planner<'_, T> {
 				self.submit_singles(chunk, sent, report, &mut budget, &mut unhandled);
 				continue;
 			};
-			let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide };
+			// What the batch will use of the block's unsigned share once included (its claim's
+			// unused part is returned after dispatch): what its dry run did, and its checks.
+			// (Its check at inclusion reads up to its first due borrower: one, as planned.)
+			let spent = Pallet::<T>::batch_report_weight(&dry)
+				.saturating_add(Pallet::<T>::unsigned_checks(1));
 			let mut settled = dry.settled;
 			settled.sort();
 			if submitted {
-				let n = u32::try_from(settled.len()).unwrap_or(u32::MAX);
-				budget =
-					budget.saturating_sub(Pallet::<T>::settle_batch_unsigned_weight(n, &witness));
+				budget = budget.saturating_sub(spent);
 				report.batches = report.batches.saturating_add(1);
 				for who in &settled {
 					sent.insert(who.clone(), (now, self.print(who)));
@@ -499,12 +504,18 @@ impl<T: Config> Planner<'_, T> {
 			// The dry run and the submission in one layer, kept only if the pool took it.
 			let outcome = with_transaction(|| {
 				match Pallet::<T>::do_settle(&Pallet::<T>::insurance_account(), &who) {
-					Ok(_) => {
+					Ok(post) => {
 						let call = Call::settle_unsigned { borrower: who.clone(), at: now };
+						// What it will use of the share once included (the rest is returned).
+						let spent = post
+							.actual_weight
+							.unwrap_or(one)
+							.saturating_add(Pallet::<T>::unsigned_checks(1))
+							.min(one);
 						if Pallet::<T>::submit(call) {
-							TransactionOutcome::Commit(Ok::<_, DispatchError>(Some(true)))
+							TransactionOutcome::Commit(Ok::<_, DispatchError>(Some(Some(spent))))
 						} else {
-							TransactionOutcome::Rollback(Ok(Some(false)))
+							TransactionOutcome::Rollback(Ok(Some(None)))
 						}
 					},
 					Err(_) => TransactionOutcome::Rollback(Ok(None)),
@@ -513,12 +524,12 @@ impl<T: Config> Planner<'_, T> {
 			.unwrap_or(None);
 			match outcome {
 				None => report.refused = report.refused.saturating_add(1),
-				Some(true) => {
-					*budget = budget.saturating_sub(one);
+				Some(Some(spent)) => {
+					*budget = budget.saturating_sub(spent);
 					sent.insert(who.clone(), (now, self.print(&who)));
 					report.submitted.push(who);
 				},
-				Some(false) => match self.resend.get(&who) {
+				Some(None) => match self.resend.get(&who) {
 					// Its earlier settlement still in the pool (its tag): held until that one
 					// can no longer land.
 					Some(at) => {
@@ -607,6 +618,37 @@ impl<T: Config> Pallet<T> {
 		validation.saturating_add(T::DbWeight::get().reads_writes(1, 1))
 	}
 
+	/// What an unsigned settlement of `n` borrowers adds to its dispatch: its validity check
+	/// at inclusion (`validate_settle_batch(n)` and the count of the block's unsigned
+	/// weight) and the return of the unused part of its claim after dispatch (one write).
+	pub fn unsigned_checks(n: u32) -> Weight {
+		Self::inclusion_check(<T::WeightInfo as crate::WeightInfo>::validate_settle_batch(n))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+
+	/// Returns to this block's unsigned share what a settlement declared and did not use
+	/// (`declared` less its actual weight): what a block of unsigned settlements holds is
+	/// then bound by what they did, as the normal class's refunds bind a block, not by each
+	/// one's worst case (a single settlement declares its worst route, 8 + 8 markets).
+	pub(crate) fn return_unsigned(
+		declared: Weight,
+		result: frame_support::dispatch::DispatchResultWithPostInfo,
+	) -> frame_support::dispatch::DispatchResultWithPostInfo {
+		let actual = match &result {
+			Ok(post) => post.actual_weight,
+			Err(e) => e.post_info.actual_weight,
+		}
+		.unwrap_or(declared);
+		let unused = declared.saturating_sub(actual);
+		let now = Self::block_number_u32();
+		UnsignedUsed::<T>::mutate(|(block, used)| {
+			if *block == now {
+				*used = used.saturating_sub(unused);
+			}
+		});
+		result
+	}
+
 	/// Counts an unsigned call declaring `weight` against this block's [`Self::unsigned_budget`]
 	/// (at inclusion; at validation the count is of a block that is not built, and is
 	/// dropped): beyond it the call waits for a later block (`ExhaustsResources`).
@@ -624,12 +666,12 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// How many single settlements the unsigned share of one block holds, at what
-	/// `claim_unsigned` counts for each: `settle_unsigned`'s declared weight (not the DEX
-	/// settlement it is refunded to).
+	/// How many single settlements through the DEX the unsigned share of one block holds: each
+	/// keeps of the share what it did (a DEX settlement and its checks) once the unused part
+	/// of its claim is returned (each must still fit its declared weight when it is claimed).
 	pub fn settlements_per_block() -> usize {
 		let budget = Self::unsigned_budget();
-		let one = Self::settle_unsigned_weight();
+		let one = Self::dex_weight().saturating_add(Self::unsigned_checks(1));
 		let by_time = budget.ref_time().checked_div(one.ref_time()).unwrap_or(0);
 		let by_proof = budget.proof_size().checked_div(one.proof_size()).unwrap_or(u64::MAX);
 		usize::try_from(by_time.min(by_proof)).unwrap_or(usize::MAX)

@@ -286,9 +286,8 @@ fn the_unsigned_batch_is_also_charged_its_validity_check() {
 			at: System::block_number(),
 		};
 		use frame_support::dispatch::GetDispatchInfo;
-		let check = Liquidation::inclusion_check(
-			<<Test as Config>::WeightInfo as WeightInfo>::validate_settle_batch(3),
-		);
+		// Its validity check at inclusion, and the return of its unused claim after dispatch.
+		let check = Liquidation::unsigned_checks(3);
 		assert!(check.ref_time() > 0);
 		let declared = call.get_dispatch_info().call_weight;
 		assert_eq!(declared, Liquidation::settle_batch_weight(3, &witness(2, 1)) + check);
@@ -302,6 +301,55 @@ fn the_unsigned_batch_is_also_charged_its_validity_check() {
 		// What the signed batch is refunded to, and the check `pre_dispatch` made at inclusion.
 		let done = BatchReport::<AccountId> { narrow: 3, pairs: 1, ..Default::default() };
 		assert_eq!(post.actual_weight, Some(Liquidation::batch_report_weight(&done) + check));
+	});
+}
+
+/// Session 21: a block's unsigned share was spent by each call's DECLARED weight, so a block
+/// held 28 single settlements (each declares its worst route, 8 + 8 markets) where the routes
+/// they took leave room for about 260, and a batch's validation was claimed for every
+/// borrower at its worst though the check stops at the first due one. The unused part of a
+/// claim is returned after dispatch, and a batch claims the validation it read.
+#[test]
+fn an_unsigned_settlement_returns_what_it_did_not_use_of_the_blocks_share() {
+	use frame_support::{
+		dispatch::GetDispatchInfo, pallet_prelude::ValidateUnsigned, traits::UnfilteredDispatchable,
+	};
+	ExtBuilder::default().build_and_execute(|| {
+		let accounts = borrowers(&[700_000, 680_000, 650_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		let now = System::block_number() as u32;
+		let single = Call::<Test>::settle_unsigned { borrower: accounts[0], at: now.into() };
+		let declared = single.get_dispatch_info().call_weight;
+		assert_ok!(<Liquidation as ValidateUnsigned>::pre_dispatch(&single));
+		assert_eq!(UnsignedUsed::<Test>::get(), (now, declared));
+		let post = single.dispatch_bypass_filter(RuntimeOrigin::none()).unwrap();
+		let actual = post.actual_weight.unwrap();
+		assert!(actual.ref_time() < declared.ref_time() / 2, "{actual:?} of {declared:?}");
+		assert_eq!(UnsignedUsed::<Test>::get(), (now, actual));
+		// A batch too: the share holds what the two calls did.
+		let batch = Call::<Test>::settle_batch_unsigned {
+			borrowers: list(&accounts[1..]),
+			witness: witness(1, 0),
+			at: now.into(),
+		};
+		let declared = batch.get_dispatch_info().call_weight;
+		// Its check read its first borrower only (due): the validation declared for the
+		// second is not claimed.
+		let validate = <<Test as Config>::WeightInfo as WeightInfo>::validate_settle_batch;
+		let unread = validate(2) - validate(1);
+		assert!(unread.ref_time() > 0);
+		assert_ok!(<Liquidation as ValidateUnsigned>::pre_dispatch(&batch));
+		assert_eq!(UnsignedUsed::<Test>::get(), (now, actual + declared - unread));
+		let post = batch.dispatch_bypass_filter(RuntimeOrigin::none()).unwrap();
+		let did = post.actual_weight.unwrap();
+		assert!(did.all_lte(declared) && did != declared);
+		assert_eq!(UnsignedUsed::<Test>::get(), (now, actual + did - unread));
+		// Nothing is returned to a later block's count.
+		System::set_block_number(System::block_number() + 1);
+		let later =
+			Call::<Test>::settle_unsigned { borrower: accounts[0], at: System::block_number() };
+		let _ = later.dispatch_bypass_filter(RuntimeOrigin::none());
+		assert_eq!(UnsignedUsed::<Test>::get(), (now, actual + did - unread));
 	});
 }
 
