@@ -232,10 +232,17 @@ pub fn new_full<
 	// Same-block settlement: a validator settles, in the block of a pending oracle feed, the
 	// positions the feed puts below 1 (`same_block.rs`).
 	if role.is_authority() {
+		let pending = std::sync::Arc::new(std::sync::Mutex::new(Default::default()));
+		let (wake, woken) = futures::channel::mpsc::channel(1);
+		task_manager.spawn_handle().spawn_blocking(
+			"margincall-same-block-reader",
+			None,
+			crate::same_block::read(transaction_pool.clone(), pending.clone(), wake),
+		);
 		task_manager.spawn_handle().spawn_blocking(
 			"margincall-same-block",
 			None,
-			crate::same_block::run(client.clone(), transaction_pool.clone()),
+			crate::same_block::plan(client.clone(), transaction_pool.clone(), pending, woken),
 		);
 	}
 

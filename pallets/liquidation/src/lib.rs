@@ -1312,7 +1312,9 @@ pub mod pallet {
 			let _ = (feed, at); // Checked at validation and inclusion (`check_unsigned`).
 			let n = borrowers.len().try_into().unwrap_or(u32::MAX);
 			let result = Self::settle_batch_call(&Self::insurance_account(), &borrowers, witness);
-			let result = Self::with_validation(result, Self::unsigned_checks(n));
+			// Its checks, and the feed's signer's nonce its inclusion check read.
+			let checks = Self::unsigned_checks(n).saturating_add(T::DbWeight::get().reads(1));
+			let result = Self::with_validation(result, checks);
 			let declared = Self::settle_batch_unsigned_weight(n, &witness)
 				.saturating_add(T::DbWeight::get().reads(1));
 			Self::return_unsigned(declared, result)
