@@ -995,28 +995,24 @@ pub mod pallet {
 				// Borrowers in strictly ascending order (one transaction per set: otherwise
 				// malformed), any of them liquidatable now: one borrower that recovers (or is
 				// settled earlier in the block) cannot hold back the rest, which dispatch
-				// settles while it skips that one.
-				Call::settle_batch_unsigned { borrowers, .. } => {
+				// settles while it skips that one. After a feed: the same once the feed has
+				// landed; before, valid in the pool (it requires the feed, whose prices this
+				// state does not have yet), not yet at inclusion.
+				Call::settle_batch_unsigned { borrowers, .. }
+				| Call::settle_after_feed { borrowers, .. } => {
 					if borrowers.is_empty()
 						|| !borrowers.iter().zip(borrowers.iter().skip(1)).all(|(a, b)| a < b)
 					{
 						return Err(InvalidTransaction::Call.into());
 					}
-					first_due(borrowers).inspect(|k| read = *k).is_some()
-				},
-				// The same, once its feed has landed. Before: in the pool, valid (it requires
-				// the feed, whose prices this state does not have yet); at inclusion, not yet.
-				Call::settle_after_feed { borrowers, feed, .. } => {
-					if borrowers.is_empty()
-						|| !borrowers.iter().zip(borrowers.iter().skip(1)).all(|(a, b)| a < b)
-					{
-						return Err(InvalidTransaction::Call.into());
-					}
-					if Self::feed_pending(feed) {
-						if in_pool {
-							return Ok(0);
+					if let Call::settle_after_feed { feed, .. } = call {
+						if Self::feed_pending(feed) {
+							return if in_pool {
+								Ok(0)
+							} else {
+								Err(InvalidTransaction::Future.into())
+							};
 						}
-						return Err(InvalidTransaction::Future.into());
 					}
 					first_due(borrowers).inspect(|k| read = *k).is_some()
 				},
