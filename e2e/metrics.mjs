@@ -52,7 +52,8 @@ async function main() {
     best = metric(samples, 'margincall_best_block');
     // Counters follow finality: wait for smoke's settlement to be counted.
     const counted = metric(samples, 'margincall_liquidations_total', { route: 'dex' });
-    if (best !== undefined && best > 0 && counted >= 1) break;
+    const sameBlock = metric(samples, 'margincall_same_block_settlements_total');
+    if (best !== undefined && best > 0 && counted >= 1 && sameBlock >= 1) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
   check(best > 0, `margincall_best_block = ${best}`);
@@ -69,6 +70,22 @@ async function main() {
   check(dex >= 1, `margincall_liquidations_total{route="dex"} = ${dex} (smoke's settlement)`);
   const repaid = metric(samples, 'margincall_debt_repaid_total', { asset: '1' });
   check(repaid > 0, `margincall_debt_repaid_total{asset="1"} = ${repaid} USDM`);
+
+  // Same-block settlements: every `Settled` of a `settleAfterFeed` extrinsic in the finalized
+  // blocks the counters hold (smoke's second fall requires one in its feed's block).
+  let sameBlock = 0;
+  for (let n = 1; n <= finalized; n += 1) {
+    const h = await api.rpc.chain.getBlockHash(n);
+    const [block, events] = await Promise.all([api.rpc.chain.getBlock(h), (await api.at(h)).query.system.events()]);
+    const afterFeed = new Set(block.block.extrinsics
+      .map((xt, i) => (xt.method.section === 'liquidation' && xt.method.method === 'settleAfterFeed' ? i : -1))
+      .filter((i) => i >= 0));
+    sameBlock += events.filter(({ phase, event }) => phase.isApplyExtrinsic &&
+      afterFeed.has(phase.asApplyExtrinsic.toNumber()) && api.events.liquidation.Settled.is(event)).length;
+  }
+  const counted = metric(samples, 'margincall_same_block_settlements_total');
+  check(sameBlock >= 1 && counted === sameBlock,
+    `margincall_same_block_settlements_total = ${counted}, Settled by settleAfterFeed in #1..#${finalized}: ${sameBlock}`);
 
   // Gauges: equal to the runtime APIs at the same block.
   const [page] = await at.call.liquidationApi.liquidatable(null, 1000);

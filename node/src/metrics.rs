@@ -13,6 +13,7 @@
 //! | `margincall_finalized_block` | gauge | | the last block whose events the counters hold |
 //! | `margincall_positions_below_one` | gauge | | accounts the risk index finds below health 1 (`LiquidationApi::liquidatable`, up to 20,000) |
 //! | `margincall_liquidations_total` | counter | `route` | `keeper` (`liquidate`), `dex`, `backstop`, `net` (`Settled`), `auction` (a settle that started one), `auction_take` |
+//! | `margincall_same_block_settlements_total` | counter | | positions settled by `settle_after_feed` (the node's same-block service: in the block of the feed that put them below 1) |
 //! | `margincall_debt_repaid_total` | counter | `asset` | debt repaid by liquidations and auction takes, in tokens (12 decimals) |
 //! | `margincall_bad_debt_socialised` | gauge | `asset` | debt socialised to the market's suppliers so far, tokens (`LiquidationApi::bad_debt`) |
 //! | `margincall_insurance_fund` | gauge | `asset`, `held` | the insurance treasury's `tokens` and lending `supply`, tokens |
@@ -30,13 +31,13 @@ use margincall_runtime::{opaque::Block, AccountId, AssetId, RuntimeEvent};
 use pallet_breaker_runtime_api::BreakerApi;
 use pallet_liquidation::Route;
 use pallet_liquidation_runtime_api::LiquidationApi;
-use sc_client_api::{BlockchainEvents, StorageProvider};
+use sc_client_api::{BlockBackend, BlockchainEvents, StorageProvider};
 use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 use sp_core::storage::StorageKey;
 use sp_runtime::traits::{Block as BlockT, Header as _};
 use substrate_prometheus_endpoint::{
-	register, CounterVec, Gauge, GaugeVec, Opts, PrometheusError, Registry, F64, U64,
+	register, Counter, CounterVec, Gauge, GaugeVec, Opts, PrometheusError, Registry, F64, U64,
 };
 
 type Hash = <Block as BlockT>::Hash;
@@ -53,6 +54,7 @@ struct Metrics {
 	errors: CounterVec<U64>,
 	below_one: Gauge<U64>,
 	liquidations: CounterVec<U64>,
+	same_block: Counter<U64>,
 	debt_repaid: CounterVec<F64>,
 	bad_debt: GaugeVec<F64>,
 	insurance: GaugeVec<F64>,
@@ -90,6 +92,13 @@ impl Metrics {
 				CounterVec::new(
 					vec("margincall_liquidations_total", "Positions liquidated, by route"),
 					&["route"],
+				)?,
+				registry,
+			)?,
+			same_block: register(
+				Counter::new(
+					"margincall_same_block_settlements_total",
+					"Positions settled by settle_after_feed, in their feed's block",
 				)?,
 				registry,
 			)?,
@@ -161,7 +170,7 @@ pub fn tasks<C, BE>(
 where
 	BE: sc_client_api::Backend<Block> + 'static,
 	C: ProvideRuntimeApi<Block> + BlockchainEvents<Block> + StorageProvider<Block, BE>,
-	C: HeaderBackend<Block> + Send + Sync + 'static,
+	C: HeaderBackend<Block> + BlockBackend<Block> + Send + Sync + 'static,
 	C::Api: LiquidationApi<Block, AccountId, AssetId> + BreakerApi<Block, AssetId>,
 {
 	let Some(registry) = registry else { return Ok(vec![]) };
@@ -225,6 +234,7 @@ fn counters<C, BE>(client: &C, m: &Metrics, at: Hash) -> Result<(), String>
 where
 	BE: sc_client_api::Backend<Block> + 'static,
 	C: ProvideRuntimeApi<Block> + StorageProvider<Block, BE> + HeaderBackend<Block>,
+	C: BlockBackend<Block>,
 	C::Api: LiquidationApi<Block, AccountId, AssetId> + BreakerApi<Block, AssetId>,
 {
 	let events = read(client, at, value_key("System", "Events"))
@@ -246,8 +256,21 @@ where
 		})
 		.collect();
 	let mut read_live = false;
+	// The block's extrinsics that are `settle_after_feed` (read once, if anything settled).
+	let mut after_feed: Option<BTreeSet<u32>> = None;
 	for record in events {
 		let RuntimeEvent::Liquidation(event) = record.event else { continue };
+		if let (pallet_liquidation::Event::Settled { .. }, frame_system::Phase::ApplyExtrinsic(i)) =
+			(&event, &record.phase)
+		{
+			let indices = match &mut after_feed {
+				Some(indices) => indices,
+				None => after_feed.insert(settlements_after_feed(client, at)?),
+			};
+			if indices.contains(i) {
+				m.same_block.inc();
+			}
+		}
 		use pallet_liquidation::Event as E;
 		let (route, repaid) = match event {
 			E::Liquidated { debt_asset, repaid, .. } => ("keeper", Some((debt_asset, repaid))),
@@ -286,6 +309,31 @@ where
 		}
 	}
 	Ok(())
+}
+
+/// The indices of block `at`'s extrinsics that call `liquidation.settle_after_feed`.
+fn settlements_after_feed<C: BlockBackend<Block>>(
+	client: &C,
+	at: Hash,
+) -> Result<BTreeSet<u32>, String> {
+	use codec::Encode;
+	let body = client.block_body(at).map_err(|e| e.to_string())?.ok_or("no block body")?;
+	let mut indices = BTreeSet::new();
+	for (i, xt) in body.iter().enumerate() {
+		// The runtime's own view of the bytes (an opaque extrinsic encodes as the real one).
+		let Ok(xt) = margincall_runtime::UncheckedExtrinsic::decode(&mut &xt.encode()[..]) else {
+			return Err("an extrinsic undecodable (a runtime newer than the node?)".into());
+		};
+		if matches!(
+			xt.function,
+			margincall_runtime::RuntimeCall::Liquidation(
+				pallet_liquidation::Call::settle_after_feed { .. }
+			)
+		) {
+			indices.insert(u32::try_from(i).map_err(|e| e.to_string())?);
+		}
+	}
+	Ok(indices)
 }
 
 /// Reads block `at` and sets the gauges.

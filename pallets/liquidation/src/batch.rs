@@ -97,6 +97,12 @@ impl<T: Config> Pallet<T> {
 		Self::settle_batch_weight(n, witness).saturating_add(Self::unsigned_checks(n))
 	}
 
+	/// The weight `settle_after_feed` reserves: the batch's, and its check at inclusion once
+	/// the feed has landed (`validate_settle_after_feed`: the batch's and the feed's nonce).
+	pub fn settle_after_feed_weight(n: u32, witness: &BatchWitness) -> Weight {
+		Self::settle_batch_weight(n, witness).saturating_add(Self::after_feed_checks(n))
+	}
+
 	/// The weight of what a batch did.
 	pub fn batch_report_weight(report: &BatchReport<T::AccountId>) -> Weight {
 		Self::batch_weight(

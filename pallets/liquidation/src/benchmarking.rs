@@ -756,6 +756,44 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// What validating `settle_after_feed` of `n` borrowers costs once its feed has landed (in
+	/// the pool before, it reads only the feed's nonce): `validate_settle_batch`'s worst case
+	/// (every borrower wide, all healthy but the last) and the feed signer's nonce.
+	#[benchmark]
+	fn validate_settle_after_feed(
+		n: Linear<1, { T::MaxSettleBatch::get() }>,
+	) -> Result<(), BenchmarkError> {
+		start::<T>();
+		let mut borrowers: Vec<T::AccountId> = (0..n).map(|i| account("validate", i, 0)).collect();
+		borrowers.sort();
+		let mut markets = (Vec::new(), Vec::new());
+		for (i, who) in borrowers.iter().enumerate() {
+			let last = i.saturating_add(1) == borrowers.len();
+			markets = wide::<T>(who, if last { DEBT } else { DEBT / 100 })?;
+		}
+		later::<T>(&markets.0, &markets.1);
+		let last = borrowers.last().cloned().ok_or(BenchmarkError::Weightless)?;
+		assert!(borrowers.iter().filter(|who| Pallet::<T>::may_settle(who)).eq([&last]));
+		// The feed (its signer's nonce 0) has landed: the signer's nonce is past it.
+		let feeder: T::AccountId = account("feeder", 0, 0);
+		frame_system::Pallet::<T>::inc_account_nonce(&feeder);
+		let call = Call::<T>::settle_after_feed {
+			borrowers: borrowers.try_into().map_err(|_| BenchmarkError::Weightless)?,
+			witness: BatchWitness { pairs: 1, wide: n },
+			feed: (feeder, Default::default()),
+			at: frame_system::Pallet::<T>::block_number(),
+		};
+		let validity;
+
+		#[block]
+		{
+			validity = Pallet::<T>::validate_unsigned(TransactionSource::Local, &call);
+		}
+
+		assert!(validity.is_ok_and(|v| v.requires.is_empty()));
+		Ok(())
+	}
+
 	/// Validating an unsigned `refile_unsigned` of `n` accounts at its worst: each wide and
 	/// each of its entries due to move (as `refile`), so [`Pallet::needs_refile`] reads all.
 	#[benchmark]

@@ -960,11 +960,15 @@ pub mod pallet {
 			// A batch's check stops at its first liquidatable borrower: the validation declared
 			// for the rest (at their worst) is not claimed of the block's unsigned share.
 			let unread = match call {
-				Call::settle_batch_unsigned { borrowers, .. }
-				| Call::settle_after_feed { borrowers, .. } => {
+				Call::settle_batch_unsigned { borrowers, .. } => {
 					let n = u32::try_from(borrowers.len()).unwrap_or(u32::MAX);
 					T::WeightInfo::validate_settle_batch(n)
 						.saturating_sub(T::WeightInfo::validate_settle_batch(read))
+				},
+				Call::settle_after_feed { borrowers, .. } => {
+					let n = u32::try_from(borrowers.len()).unwrap_or(u32::MAX);
+					T::WeightInfo::validate_settle_after_feed(n)
+						.saturating_sub(T::WeightInfo::validate_settle_after_feed(read))
 				},
 				_ => Weight::zero(),
 			};
@@ -1210,7 +1214,7 @@ pub mod pallet {
 			witness: BatchWitness,
 		) -> DispatchResultWithPostInfo {
 			let caller = ensure_signed(origin)?;
-			Self::settle_batch_call(&caller, &borrowers, witness)
+			Self::settle_batch_call(&caller, &borrowers, witness).0
 		}
 
 		/// `settle_batch` by the offchain worker: from the local node only, valid while any
@@ -1231,8 +1235,11 @@ pub mod pallet {
 			ensure_none(origin)?;
 			let _ = at; // Checked at validation and inclusion (`check_unsigned`).
 			let n = borrowers.len().try_into().unwrap_or(u32::MAX);
-			let result = Self::settle_batch_call(&Self::insurance_account(), &borrowers, witness);
-			let result = Self::with_validation(result, Self::unsigned_checks(n));
+			let (result, read) =
+				Self::settle_batch_call(&Self::insurance_account(), &borrowers, witness);
+			// Its check at inclusion read up to its first due borrower, no further than its
+			// first settled one.
+			let result = Self::with_validation(result, Self::unsigned_checks(read.unwrap_or(n)));
 			Self::return_unsigned(Self::settle_batch_unsigned_weight(n, &witness), result)
 		}
 
@@ -1291,12 +1298,10 @@ pub mod pallet {
 		/// lands leaves it to expire unused. From the local node only; `at` as for
 		/// `settle_unsigned`.
 		#[pallet::call_index(14)]
-		#[pallet::weight(Pallet::<T>::settle_batch_unsigned_weight(
+		#[pallet::weight(Pallet::<T>::settle_after_feed_weight(
 			borrowers.len().try_into().unwrap_or(u32::MAX),
 			witness,
-		)
-		// And the feed's signer's nonce its inclusion check reads.
-		.saturating_add(T::DbWeight::get().reads(1)))]
+		))]
 		pub fn settle_after_feed(
 			origin: OriginFor<T>,
 			borrowers: BoundedVec<T::AccountId, T::MaxSettleBatch>,
@@ -1307,13 +1312,10 @@ pub mod pallet {
 			ensure_none(origin)?;
 			let _ = (feed, at); // Checked at validation and inclusion (`check_unsigned`).
 			let n = borrowers.len().try_into().unwrap_or(u32::MAX);
-			let result = Self::settle_batch_call(&Self::insurance_account(), &borrowers, witness);
-			// Its checks, and the feed's signer's nonce its inclusion check read.
-			let checks = Self::unsigned_checks(n).saturating_add(T::DbWeight::get().reads(1));
-			let result = Self::with_validation(result, checks);
-			let declared = Self::settle_batch_unsigned_weight(n, &witness)
-				.saturating_add(T::DbWeight::get().reads(1));
-			Self::return_unsigned(declared, result)
+			let (result, read) =
+				Self::settle_batch_call(&Self::insurance_account(), &borrowers, witness);
+			let result = Self::with_validation(result, Self::after_feed_checks(read.unwrap_or(n)));
+			Self::return_unsigned(Self::settle_after_feed_weight(n, &witness), result)
 		}
 
 		/// Replaces the auction parameters, each checked against its bound. Origin:
@@ -1359,13 +1361,32 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// `settle_batch` of `borrowers` by `caller`, with how many of `borrowers` (in order)
+		/// come up to its first settled one (`None` if none, or if `borrowers` are not in
+		/// ascending order, as an unsigned batch's are): an unsigned batch's check at inclusion
+		/// read no further (it stops at the first due one; one due but not settled only makes
+		/// this more).
 		fn settle_batch_call(
 			caller: &T::AccountId,
 			borrowers: &[T::AccountId],
 			witness: BatchWitness,
-		) -> DispatchResultWithPostInfo {
-			let report = Self::settle_batch_filed(caller, borrowers, witness)?;
-			let actual = Some(Self::batch_report_weight(&report));
+		) -> (DispatchResultWithPostInfo, Option<u32>) {
+			let report = match Self::settle_batch_filed(caller, borrowers, witness) {
+				Ok(report) => report,
+				Err(e) => return (Err(e.into()), None),
+			};
+			let first = report
+				.settled
+				.iter()
+				.filter_map(|who| borrowers.binary_search(who).ok())
+				.min()
+				.and_then(|i| u32::try_from(i.saturating_add(1)).ok());
+			(Self::batch_result(&report), first)
+		}
+
+		/// A batch's dispatch result from its report.
+		fn batch_result(report: &BatchReport<T::AccountId>) -> DispatchResultWithPostInfo {
+			let actual = Some(Self::batch_report_weight(report));
 			if report.settled.is_empty() && report.queue.dropped == 0 {
 				// Rolled back, and charged what was checked (not the whole reservation). A
 				// batch that settled nothing but dropped queue entries no longer liquidatable

@@ -64,6 +64,7 @@ pub trait WeightInfo {
 	fn new_epoch(m: u32, ) -> Weight;
 	fn refile(n: u32, ) -> Weight;
 	fn validate_settle_batch(n: u32, ) -> Weight;
+	fn validate_settle_after_feed(n: u32, ) -> Weight;
 	fn validate_refile(n: u32, ) -> Weight;
 	fn update_params() -> Weight;
 	fn set_risk_rank() -> Weight;
@@ -629,6 +630,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::Filed` (r:16 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 16]`.
+	/// Placeholder until regenerated: `validate_settle_batch` and the feed signer's nonce.
+	fn validate_settle_after_feed(n: u32, ) -> Weight {
+		Self::validate_settle_batch(n).saturating_add(T::DbWeight::get().reads(1_u64))
+	}
 	fn validate_refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1766 + n * (470 ±0)`
@@ -1248,6 +1253,10 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::Filed` (r:16 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 16]`.
+	/// Placeholder until regenerated: `validate_settle_batch` and the feed signer's nonce.
+	fn validate_settle_after_feed(n: u32, ) -> Weight {
+		Self::validate_settle_batch(n).saturating_add(RocksDbWeight::get().reads(1_u64))
+	}
 	fn validate_refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1766 + n * (470 ±0)`

@@ -349,7 +349,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 				// What it will use of the share once included (the rest of its claim is
 				// returned after dispatch).
 				let spent =
-					Self::batch_report_weight(&dry).saturating_add(Self::unsigned_checks(1));
+					Self::batch_report_weight(&dry).saturating_add(Self::after_feed_checks(1));
 				budget = budget.saturating_sub(spent);
 				let mut settled = dry.settled;
 				settled.sort();
@@ -623,6 +623,13 @@ impl<T: Config> Pallet<T> {
 	/// weight) and the return of the unused part of its claim after dispatch (one write).
 	pub fn unsigned_checks(n: u32) -> Weight {
 		Self::inclusion_check(<T::WeightInfo as crate::WeightInfo>::validate_settle_batch(n))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+
+	/// [`Self::unsigned_checks`] of a `settle_after_feed` of `n` borrowers: its check once the
+	/// feed has landed (`validate_settle_after_feed(n)`: the batch's and the feed's nonce).
+	pub fn after_feed_checks(n: u32) -> Weight {
+		Self::inclusion_check(<T::WeightInfo as crate::WeightInfo>::validate_settle_after_feed(n))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 
