@@ -22,7 +22,7 @@ node="$CARGO_TARGET_DIR/release/margincall-node"
 wasm="$CARGO_TARGET_DIR/release/wbuild/margincall-runtime/margincall_runtime.compact.compressed.wasm"
 steps=${STEPS:-20}
 repeat=${REPEAT:-10}
-if [ $# -gt 0 ]; then pallets=("$@"); else pallets=(lending liquidation breaker); fi
+if [ $# -gt 0 ]; then pallets=("$@"); else pallets=(lending liquidation breaker bids); fi
 for p in "${pallets[@]}"; do
   out="pallets/$p/src/weights.rs"
   echo "benchmarking pallet_$p -> $out (steps $steps, repeat $repeat)"

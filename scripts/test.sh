@@ -17,7 +17,7 @@ echo "== cargo test --workspace"
 cargo test --workspace --locked
 echo "== the runtime's benchmarks are listed by the node"
 benchmarks=$("$NODE_BIN" benchmark pallet --list --chain dev)
-for p in pallet_lending pallet_liquidation; do
+for p in pallet_lending pallet_liquidation pallet_bids; do
   grep -q "$p" <<<"$benchmarks" \
     || { echo "benchmark pallet --list does not list $p" >&2; exit 1; }
 done
@@ -25,7 +25,7 @@ echo "== every benchmark runs in the runtime (2 steps, 1 repeat: that they run, 
 # The pallets' mock benchmark tests cannot catch a benchmark the runtime's own parameters break
 # (its dust value, its breaker), which would only show when weights are next regenerated.
 wasm="$CARGO_TARGET_DIR/debug/wbuild/margincall-runtime/margincall_runtime.wasm"
-for p in pallet_lending pallet_liquidation pallet_breaker; do
+for p in pallet_lending pallet_liquidation pallet_breaker pallet_bids; do
   "$NODE_BIN" benchmark pallet --runtime "$wasm" --genesis-builder=runtime \
     --genesis-builder-preset=development --pallet "$p" --extrinsic '*' --steps 2 --repeat 1 \
     --wasm-execution compiled --heap-pages 4096 >/dev/null 2>/tmp/margincall-bench-$p.log \

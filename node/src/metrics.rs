@@ -12,7 +12,7 @@
 //! | `margincall_best_block` | gauge | | the block the gauges were read at |
 //! | `margincall_finalized_block` | gauge | | the last block whose events the counters hold |
 //! | `margincall_positions_below_one` | gauge | | accounts the risk index finds below health 1 (`LiquidationApi::liquidatable`, up to 20,000) |
-//! | `margincall_liquidations_total` | counter | `route` | `keeper` (`liquidate`), `dex`, `backstop`, `net` (`Settled`), `auction` (a settle that started one), `auction_take` |
+//! | `margincall_liquidations_total` | counter | `route` | `keeper` (`liquidate`), `dex`, `bids` (standing bids), `backstop`, `net` (`Settled`), `auction` (a settle that started one), `auction_take` |
 //! | `margincall_same_block_settlements_total` | counter | | positions settled by `settle_after_feed` (the node's same-block service: in the block of the feed that put them below 1) |
 //! | `margincall_debt_repaid_total` | counter | `asset` | debt repaid by liquidations and auction takes, in tokens (12 decimals) |
 //! | `margincall_bad_debt_socialised` | gauge | `asset` | debt socialised to the market's suppliers so far, tokens (`LiquidationApi::bad_debt`) |
@@ -280,6 +280,7 @@ where
 					Route::Backstop { .. } => "backstop",
 					Route::Auction { .. } => "auction",
 					Route::Net => "net",
+					Route::Bids { .. } => "bids",
 				};
 				(route, Some((debt_asset, repaid)))
 			},

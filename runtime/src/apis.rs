@@ -292,6 +292,15 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_bids_runtime_api::BidsApi<Block, AccountId, AssetId, Balance, crate::BlockNumber> for Runtime {
+		fn book(
+			collateral: AssetId,
+			debt: AssetId,
+		) -> Vec<(pallet_bids::BidId, pallet_bids::Bid<AccountId, AssetId, Balance, crate::BlockNumber>)> {
+			crate::Bids::book(collateral, debt)
+		}
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	impl frame_benchmarking::Benchmark<Block> for Runtime {
 		fn benchmark_metadata(extra: bool) -> (

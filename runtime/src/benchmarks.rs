@@ -23,4 +23,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_lending, Lending]
 	[pallet_liquidation, Liquidation]
 	[pallet_breaker, Breaker]
+	[pallet_bids, Bids]
 );

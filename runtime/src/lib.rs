@@ -239,6 +239,9 @@ mod runtime {
 	pub type PoolAssets = pallet_assets<Instance2>;
 	#[runtime::pallet_index(12)]
 	pub type AssetConversion = pallet_asset_conversion;
+	/// Holds on `Assets` balances (standing bids' escrow).
+	#[runtime::pallet_index(13)]
+	pub type AssetsHolder = pallet_assets_holder<Instance1>;
 
 	// Prices.
 	#[runtime::pallet_index(20)]
@@ -267,6 +270,8 @@ mod runtime {
 	pub type Liquidation = pallet_liquidation;
 	#[runtime::pallet_index(42)]
 	pub type Breaker = pallet_breaker;
+	#[runtime::pallet_index(43)]
+	pub type Bids = pallet_bids;
 
 	// Genesis-only: seeds DEX pools and reference prices after every other pallet's genesis.
 	#[runtime::pallet_index(90)]

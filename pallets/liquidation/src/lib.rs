@@ -53,8 +53,8 @@
 //!
 //! ## Where things are
 //! - `plan.rs`: prices, the plan of one step ([`Pallet::plan`]) and the pair `settle` picks.
-//! - `keeper.rs`: `liquidate`. `settle.rs`: `settle`'s routes in turn (netting, DEX, backstop,
-//!   auction, waterfall). `dex.rs`: the DEX sale, the breaker's gates and sale queue, the
+//! - `keeper.rs`: `liquidate`. `settle.rs`: `settle`'s routes in turn (netting, standing bids,
+//!   DEX, backstop, auction, waterfall). `bids.rs`: the standing bids' route. `dex.rs`: the DEX sale, the breaker's gates and sale queue, the
 //!   penalty split. `treasury.rs`: the insurance treasury and the backstop. `waterfall.rs`:
 //!   the dust sweep and the loss waterfall. [`auction`]: Dutch auctions. [`batch`]:
 //!   `settle_batch`.
@@ -81,6 +81,7 @@ pub mod weights;
 mod worker;
 
 // The routes and what they share, by role.
+mod bids;
 mod dex;
 mod governance;
 mod keeper;
@@ -103,6 +104,7 @@ mod tests;
 
 pub use auction::{Auction, AuctionEnd, AuctionParams, AuctionStatus};
 pub use batch::BatchReport;
+pub use bids::{BidFill, StandingBids};
 pub use dex::QueueLook;
 pub use index::{FilingOf, Reading, RiskCursorOf, RiskKeyOf};
 pub use margincall_rails::{Authority, ParamRails};
@@ -267,6 +269,10 @@ pub mod pallet {
 
 		/// The circuit breaker: DEX sales per block and the seizure order.
 		type Breaker: CascadeBreaker<Self::AssetId>;
+
+		/// Market makers' standing bids: `settle` sells a seizure to them first when they pay
+		/// more than the DEX ([`crate::bids`]).
+		type Bids: StandingBids<Self::AccountId, Self::AssetId>;
 
 		/// Most positions queued per collateral for a DEX sale the breaker held back.
 		#[pallet::constant]

@@ -34,8 +34,10 @@ frame_support::construct_runtime!(
 		Assets: pallet_assets::<Instance1>,
 		PoolAssets: pallet_assets::<Instance2>,
 		AssetConversion: pallet_asset_conversion,
+		AssetsHolder: pallet_assets_holder::<Instance1>,
 		Lending: pallet_lending,
 		Liquidation: pallet_liquidation,
+		Bids: pallet_bids,
 	}
 );
 
@@ -59,6 +61,7 @@ impl pallet_balances::Config for Test {
 	type Balance = u128;
 	type ExistentialDeposit = ConstU128<1>;
 	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
 impl pallet_assets::Config<pallet_assets::Instance1> for Test {
@@ -79,8 +82,102 @@ impl pallet_assets::Config<pallet_assets::Instance1> for Test {
 	type MetadataDepositPerByte = ConstU128<0>;
 	type ApprovalDeposit = ConstU128<0>;
 	type Freezer = ();
-	type Holder = ();
+	type Holder = AssetsHolder;
 	type CallbackHandle = ();
+}
+
+impl pallet_assets_holder::Config<pallet_assets::Instance1> for Test {
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RuntimeEvent = RuntimeEvent;
+}
+
+/// The lending markets and the mock oracle, for the bid book (as the runtime wires them).
+pub struct BidMarkets;
+impl pallet_bids::BidMarkets<AssetId> for BidMarkets {
+	fn max_discount(collateral: &AssetId) -> Option<Permill> {
+		<Lending as LendingPositions<AccountId>>::market_params(collateral)
+			.map(|p| p.liquidation_bonus)
+	}
+	fn is_market(asset: &AssetId) -> bool {
+		<Lending as LendingPositions<AccountId>>::market_params(asset).is_some()
+	}
+	fn value(asset: &AssetId, amount: u128) -> Option<u128> {
+		use sp_arithmetic::FixedPointNumber;
+		let price =
+			<OraclePrices<MockOracle, Timestamp, MaxPriceAge> as PriceSource<AssetId>>::price(
+				asset,
+			)
+			.ok()?;
+		Some(price.saturating_mul_int(amount))
+	}
+}
+
+impl pallet_bids::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type AssetId = AssetId;
+	type AssetHolds = AssetsHolder;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Markets = BidMarkets;
+	type BidDeposit = ConstU128<1_000>;
+	type MinBidValue = ConstU128<1_000>;
+	type ActivationDelay = ConstU64<2>;
+	type MaxLifetime = ConstU64<1_000>;
+	type MaxBidsPerPair = ConstU32<8>;
+	type MaxBidsPerAccount = ConstU32<4>;
+	type MaxFills = ConstU32<3>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BidsBenchmarkHelper;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BidsBenchmarkHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_bids::BenchmarkHelper<AssetId, AccountId> for BidsBenchmarkHelper {
+	fn pair() -> (AssetId, AssetId) {
+		(BTC, USD)
+	}
+	fn fund(who: &AccountId, asset: AssetId, amount: u128) {
+		mint(asset, *who, amount);
+		frame_support::assert_ok!(
+			<Balances as frame_support::traits::fungible::Mutate<_>>::mint_into(who, START)
+		);
+	}
+}
+
+/// The liquidation pallet's view of the bid book (as the runtime's `BidBook`).
+pub struct BidBook;
+impl StandingBids<AccountId, AssetId> for BidBook {
+	fn quote(
+		collateral: AssetId,
+		debt: AssetId,
+		repay: u128,
+		prices: (FixedU128, FixedU128),
+	) -> Vec<BidFill<AccountId>> {
+		Bids::quote(collateral, debt, repay, prices)
+			.into_iter()
+			.map(|f| BidFill { id: f.id, owner: f.owner, collateral: f.collateral, debt: f.debt })
+			.collect()
+	}
+	fn take(fill: &BidFill<AccountId>, to: &AccountId) -> sp_runtime::DispatchResult {
+		let fill = pallet_bids::Fill {
+			id: fill.id,
+			owner: fill.owner,
+			collateral: fill.collateral,
+			debt: fill.debt,
+		};
+		Bids::take(&fill, to)
+	}
+	fn quote_weight() -> frame_support::weights::Weight {
+		<() as pallet_bids::WeightInfo>::quote()
+	}
+	fn take_weight() -> frame_support::weights::Weight {
+		<() as pallet_bids::WeightInfo>::take()
+	}
+	fn max_fills() -> u32 {
+		3
+	}
 }
 
 parameter_types! {
@@ -434,6 +531,7 @@ impl Config for Test {
 	type MaxSettleBatch = ConstU32<16>;
 	type MaxBatchPairs = ConstU32<2>;
 	type Breaker = MockBreaker;
+	type Bids = BidBook;
 	type MaxSaleQueue = ConstU32<4>;
 	type MaxQueueAge = ConstU32<10>;
 	type ShortfallWait = ConstU32<20>;

@@ -96,7 +96,15 @@ enum Op {
 	/// An accepted fall's wait gates liquidation against a collateral (per mille; None: no
 	/// gate), until time advances (a wait lasts a few blocks at most).
 	Gate(usize, Option<u32>),
+	/// A market maker (Dave or Gov) places a standing bid: collateral, debt, amount, discount
+	/// in per mille of the collateral's bonus (refusals ignored).
+	Bid(usize, usize, usize, u128, u32),
+	/// A market maker cancels its oldest bid (refusals ignored).
+	Cancel(usize),
 }
+
+/// The market makers.
+const MAKERS: [AccountId; 2] = [DAVE, GOV];
 
 fn op() -> impl Strategy<Value = Op> {
 	let b = 0..BORROWERS.len();
@@ -120,6 +128,22 @@ fn op() -> impl Strategy<Value = Op> {
 		1 => (0..4usize).prop_map(Op::Hold),
 		1 => (0..4usize).prop_map(Op::Dispute),
 		1 => (0..2usize, 1u128..20_000).prop_map(|(c, n)| Op::Seized(c, n)),
+	]
+}
+
+/// [`op`] with market makers placing and cancelling standing bids (#28), mostly close to the
+/// oracle (so that they pay more than the DEX), and blocks passing for them to activate.
+fn market_op() -> impl Strategy<Value = Op> {
+	let discount = prop_oneof![0u32..=30, 0u32..=1_000];
+	prop_oneof![
+		8 => op(),
+		3 => (0..2usize, 0..2usize, 0..2usize, 1_000u128..3_000_000, discount)
+			.prop_map(|(m, c, d, x, p)| Op::Bid(m, c, d, x, p)),
+		1 => (0..2usize).prop_map(Op::Cancel),
+		2 => (1u64..60_000).prop_map(Op::Advance),
+		2 => (0..BORROWERS.len()).prop_map(Op::Settle),
+		// The pool brought to the oracle (else a fallen oracle leaves the pool paying more).
+		2 => Just(Op::Arb),
 	]
 }
 
@@ -215,6 +239,8 @@ struct Counts {
 	queue_waits: u32,
 	/// DEX sales counted against the pool's depth cap (the pool left below the oracle).
 	depth_counted: u32,
+	/// Settlements standing bids bought.
+	bids: u32,
 }
 
 fn debts_of(who: AccountId) -> BTreeMap<AssetId, u128> {
@@ -480,6 +506,33 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 						},
 					)
 				},
+				Op::Bid(m, c, d, amount, per_mille) => {
+					let collateral = COLLATERALS[c];
+					let bonus =
+						<Lending as LendingPositions<AccountId>>::market_params(&collateral)
+							.map_or(Permill::zero(), |p| p.liquidation_bonus);
+					let discount = Permill::from_rational(per_mille, 1_000) * bonus;
+					let expires = System::block_number() + 500;
+					let _ = Bids::place_bid(
+						RuntimeOrigin::signed(MAKERS[m]),
+						collateral,
+						DEBTS[d],
+						amount,
+						discount,
+						expires,
+					);
+					None
+				},
+				Op::Cancel(m) => {
+					let oldest = pallet_bids::StandingBids::<Test>::iter()
+						.filter(|(_, bid)| bid.owner == MAKERS[m])
+						.map(|(id, _)| id)
+						.min();
+					if let Some(id) = oldest {
+						let _ = Bids::cancel_bid(RuntimeOrigin::signed(MAKERS[m]), id);
+					}
+					None
+				},
 				Op::Redo(b) => {
 					let borrower = borrower_of(b);
 					BorrowerAuction::<Test>::get(borrower).map(|id| {
@@ -679,6 +732,32 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 										counts.borrow_mut().backstop += 1
 									},
 									Route::Net => counts.borrow_mut().net += 1,
+									Route::Bids { fills } => {
+										prop_assert!(
+											!unsettled(collateral_asset) && !unsettled(debt_asset),
+											"bids bought on a held or disputed price"
+										);
+										// What the bids paid and took is what was repaid and
+										// sold.
+										let (paid_by_bids, bought): (Vec<u128>, Vec<u128>) =
+											System::events()
+												.into_iter()
+												.filter_map(|r| match r.event {
+													RuntimeEvent::Bids(
+														pallet_bids::Event::BidFilled {
+															paid,
+															collateral,
+															..
+														},
+													) => Some((paid, collateral)),
+													_ => None,
+												})
+												.unzip();
+										prop_assert_eq!(paid_by_bids.len(), fills as usize);
+										prop_assert_eq!(paid_by_bids.iter().sum::<u128>(), repaid);
+										prop_assert_eq!(bought.iter().sum::<u128>(), sold);
+										counts.borrow_mut().bids += 1
+									},
 									Route::Auction { .. } => {
 										prop_assert!(false, "a settlement on the auction route")
 									},
@@ -981,6 +1060,29 @@ fn run_draws(
 	let c = counts.into_inner();
 	println!("{c:#?}");
 	std::env::var("LIQUIDATION_SOAK").is_err().then_some(c)
+}
+
+/// With standing bids in the op set: every invariant above holds (conservation to the unit:
+/// what the bids paid is what was repaid, what they took is what was sold), and no bid fills
+/// on a held or disputed price.
+#[test]
+fn random_liquidations_with_standing_bids_keep_every_invariant() {
+	// Both market makers bid for BTC in USD (one at the oracle, one 1% of the bonus below),
+	// the bids activate, BTC falls 25% and the pool follows: borrowers near the edge go below 1.
+	let prefix = [
+		Op::Bid(0, 0, 0, 2_000_000, 0),
+		Op::Bid(1, 0, 0, 3_000_000, 10),
+		Op::Advance(6_000),
+		Op::Advance(6_000),
+		Op::Price(1, 75),
+		Op::Arb,
+	];
+	let Some(c) = run_draws(edge_setup(), market_op(), 100, &prefix) else {
+		return;
+	};
+	assert!(c.bids > 0, "no settlement bought by standing bids: {c:?}");
+	assert!(c.dex > 0, "no DEX settlement beside them: {c:?}");
+	assert!(c.keeper > 0, "no keeper liquidation beside them: {c:?}");
 }
 
 #[test]

@@ -34,9 +34,11 @@ impl<T: Config> Pallet<T> {
 	/// waterfall over every debt.
 	pub fn settle_weight() -> Weight {
 		let max = T::MaxDebts::get();
+		// The bids tried first (a fill that fails falls back to the DEX).
 		let route = Self::backstop_weight()
 			.max(T::WeightInfo::settle_auction())
-			.saturating_add(Self::dex_weight());
+			.saturating_add(Self::dex_weight())
+			.saturating_add(Self::bids_weight());
 		Self::extra_plans_weight(max.saturating_sub(1))
 			.saturating_add(Self::queue_checks_weight(crate::dex::QUEUE_CHECKS))
 			.saturating_add(route.max(Self::sweep_weight(max)))
@@ -161,6 +163,7 @@ impl<T: Config> Pallet<T> {
 		let held = Self::pair_held(&collateral, &plan.debt_asset);
 		let disputed = Self::pair_disputed(&collateral, &plan.debt_asset);
 		let planned = plan.repay;
+		let original = plan;
 		let mut look = crate::dex::QueueLook::default();
 		let (plan, quote) = Self::dex_sale(borrower, plan, &mut look);
 		// A sale cut to the breaker's cap planned once more; the queue entries checked.
@@ -170,6 +173,31 @@ impl<T: Config> Pallet<T> {
 			plans_weight.saturating_add(Self::extra_plans_weight(1))
 		}
 		.saturating_add(Self::queue_checks_weight(look.checked));
+		// Standing bids first when they pay more (on an agreed price); a sale to them that
+		// fails (a bid gone, an owner that cannot take a position) leaves the DEX route.
+		let agreed = !held && !disputed;
+		if let Some(sale) = Self::bids_instead(borrower, &original, &plan, &quote, agreed) {
+			match Self::sell_to_bids(borrower, &sale) {
+				Ok(()) => {
+					let (to_insurance, tip) =
+						Self::split_penalty(&sale.plan, sale.input, &Params::<T>::get());
+					let tip = Self::pay_tip(caller, borrower, collateral, tip);
+					let to_insurance = Self::seize_rest(borrower, collateral, to_insurance)?;
+					let fills = u32::try_from(sale.fills.len()).unwrap_or(u32::MAX);
+					let outcome = Outcome {
+						route: Route::Bids { fills },
+						sold: sale.input,
+						to_insurance,
+						tip,
+					};
+					let weight = plans_weight
+						.saturating_add(Self::dex_weight())
+						.saturating_add(Self::bids_weight());
+					return Self::settled(caller, borrower, &sale.plan, outcome, weight);
+				},
+				Err(e) => log::debug!(target: "runtime::liquidation", "bids refused: {e:?}"),
+			}
+		}
 		let dex = quote.and_then(|quote| {
 			Self::sell_on_dex(borrower, &plan, &quote).map(|sold| (quote, sold)).map_err(|e| {
 				log::debug!(target: "runtime::liquidation", "DEX sale failed: {e:?}");
@@ -272,6 +300,19 @@ impl<T: Config> Pallet<T> {
 				)
 			},
 		};
+		Self::settled(caller, borrower, &plan, outcome, plans_weight.saturating_add(route_weight))
+	}
+
+	/// The end of a settlement step: what `borrower` keeps of what was due (`Settled`), its
+	/// queue entry gone, the loss waterfall if no collateral is left; charged `weight` and
+	/// the waterfall's.
+	fn settled(
+		caller: &T::AccountId,
+		borrower: &T::AccountId,
+		plan: &Plan<T::AssetId>,
+		outcome: Outcome,
+		weight: Weight,
+	) -> DispatchResultWithPostInfo {
 		let returned = plan
 			.collateral
 			.checked_sub(outcome.sold)
@@ -293,11 +334,8 @@ impl<T: Config> Pallet<T> {
 			discount: plan.discount,
 			health: plan.health.factor,
 		});
-		Self::dequeue(borrower, collateral);
+		Self::dequeue(borrower, plan.collateral_asset);
 		let debts = Self::cover_shortfall(borrower)?;
-		Ok(Some(
-			plans_weight.saturating_add(route_weight).saturating_add(Self::shortfall_weight(debts)),
-		)
-		.into())
+		Ok(Some(weight.saturating_add(Self::shortfall_weight(debts))).into())
 	}
 }

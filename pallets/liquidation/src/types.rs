@@ -263,6 +263,13 @@ pub enum Route {
 		/// Why the DEX could not.
 		dex: DexRefusal,
 	},
+	/// Market makers' standing bids bought the seized collateral (`sold`) for the debt, paying
+	/// more for it than the DEX (or the DEX could not): each bid's owner got its part as lending
+	/// supply ([`crate::bids`]).
+	Bids {
+		/// How many bids filled it.
+		fills: u32,
+	},
 }
 
 /// Why `settle_batch` passed over a position (it is not failed: the rest of the batch goes
@@ -322,6 +329,9 @@ pub struct Preview<AssetId> {
 	pub discount: Permill,
 	/// Collateral the DEX would take for the debt, if it has a pool.
 	pub dex_input: Option<u128>,
+	/// Collateral the standing bids would take for the debt of the plan `settle` would make
+	/// with them, if they cover it (on an agreed price, within the DEX's bound).
+	pub bid_input: Option<u128>,
 	/// The route `settle` would take, or why neither works.
 	pub route: Result<Route, DexRefusal>,
 	/// Collateral units the borrower keeps of what is due (on the route taken).

@@ -22,11 +22,16 @@ impl<T: Config> Pallet<T> {
 				collateral_due: plan.collateral,
 				discount: plan.discount,
 				dex_input: None,
+				bid_input: None,
 				route: Ok(Route::Net),
 				returned: 0,
 			});
 		}
+		let original = plan;
 		let (plan, quote) = Self::dex_sale(borrower, plan, &mut Default::default());
+		let (collateral, debt) = (plan.collateral_asset, plan.debt_asset);
+		let agreed =
+			!Self::pair_held(&collateral, &debt) && !Self::pair_disputed(&collateral, &debt);
 		// The DEX's quote, read once: the refusals of the quote carry it.
 		let dex_input = match &quote {
 			Ok(quote) => Some(quote.input),
@@ -40,6 +45,33 @@ impl<T: Config> Pallet<T> {
 				| DexRefusal::Throttled { .. },
 			) => None,
 		};
+		// The standing bids, when `settle` would sell to them.
+		if let Some(sale) = Self::bids_instead(borrower, &original, &plan, &quote, agreed) {
+			let (to_insurance, tip) =
+				Self::split_penalty(&sale.plan, sale.input, &crate::Params::<T>::get());
+			let plan = sale.plan;
+			return Ok(Preview {
+				health: plan.health.factor,
+				debt_asset: plan.debt_asset,
+				collateral_asset: plan.collateral_asset,
+				repay: plan.repay,
+				collateral_due: plan.collateral,
+				discount: plan.discount,
+				dex_input,
+				bid_input: Some(sale.input),
+				route: Ok(Route::Bids {
+					fills: u32::try_from(sale.fills.len()).unwrap_or(u32::MAX),
+				}),
+				returned: plan
+					.collateral
+					.saturating_sub(sale.input)
+					.saturating_sub(to_insurance)
+					.saturating_sub(tip),
+			});
+		}
+		let bid_input = agreed
+			.then(|| Self::bid_offer(borrower, &original, false).map(|sale| sale.input))
+			.flatten();
 		let (route, returned) = match quote {
 			Ok(quote) => (
 				Ok(Route::Dex),
@@ -78,6 +110,7 @@ impl<T: Config> Pallet<T> {
 			collateral_due: plan.collateral,
 			discount: plan.discount,
 			dex_input,
+			bid_input,
 			route,
 			returned,
 		})

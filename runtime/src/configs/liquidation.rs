@@ -138,6 +138,7 @@ impl pallet_liquidation::Config for Runtime {
 	type MaxSettleBatch = ConstU32<256>;
 	type MaxBatchPairs = ConstU32<{ MAX_ASSETS_PER_ACCOUNT }>;
 	type Breaker = super::breaker::BreakerEffects;
+	type Bids = super::bids::BidBook;
 	type MaxSaleQueue = ConstU32<64>;
 	type MaxQueueAge = ConstU32<20>;
 	type ShortfallWait = ConstU32<20>;

@@ -1,6 +1,7 @@
 //! `Config` of every pallet in the runtime.
 
 mod accounts;
+pub mod bids;
 pub mod breaker;
 mod lending;
 mod liquidation;
@@ -173,7 +174,8 @@ impl pallet_assets::Config<AssetsInstance> for Runtime {
 	type MetadataDepositPerByte = MetadataDepositPerByte;
 	type ApprovalDeposit = ApprovalDeposit;
 	type StringLimit = ConstU32<50>;
-	type Holder = ();
+	/// Standing bids' escrow (`pallet-bids`): held on the bidder's own account.
+	type Holder = crate::AssetsHolder;
 	type Freezer = ();
 	type Extra = ();
 	/// New assets take `NextAssetId` (set at genesis), which then moves on: ids cannot be
@@ -183,6 +185,12 @@ impl pallet_assets::Config<AssetsInstance> for Runtime {
 	pallet_assets::runtime_benchmarks_enabled! {
 		type BenchmarkHelper = ();
 	}
+}
+
+/// Holds on `Assets` balances: standing bids' escrow (`pallet-bids`).
+impl pallet_assets_holder::Config<AssetsInstance> for Runtime {
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RuntimeEvent = RuntimeEvent;
 }
 
 /// Liquidity-pool tokens of the DEX; only the DEX creates them.

@@ -16,6 +16,7 @@ use sp_runtime::DispatchError;
 // and the findings of the correctness review (#25), each reproduced.
 mod auctions;
 mod batch;
+mod bids;
 mod breaker;
 mod correctness;
 mod index;

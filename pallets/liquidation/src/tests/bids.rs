@@ -1,0 +1,182 @@
+//! The standing bids route (#28): `settle` sells a seizure to market makers' bids when they
+//! pay more than the DEX, or when the DEX cannot take it; never on a held or disputed price.
+
+use super::*;
+use crate::StandingBids as Standing;
+use pallet_bids::HoldReason as BidHold;
+
+/// GOV places a bid for BTC in USD: `amount` at `discount` (parts per million), active from
+/// block 3 (placed at 1, the mock's delay is 2).
+fn gov_bids(amount: u128, discount: u32) -> u64 {
+	let id = pallet_bids::NextBidId::<Test>::get();
+	assert_ok!(Bids::place_bid(
+		RuntimeOrigin::signed(GOV),
+		BTC,
+		USD,
+		amount,
+		Permill::from_parts(discount),
+		500
+	));
+	id
+}
+
+fn held_usd(who: AccountId) -> u128 {
+	<AssetsHolder as frame_support::traits::fungibles::InspectHold<AccountId>>::balance_on_hold(
+		USD,
+		&BidHold::Escrow.into(),
+		&who,
+	)
+}
+
+fn settled() -> (Route, u128, u128, u128, u128, u128, u128, Permill) {
+	let Event::Settled {
+		route,
+		repaid,
+		collateral_due,
+		sold,
+		to_insurance,
+		tip,
+		returned,
+		discount,
+		..
+	} = events().into_iter().rev().find(|e| matches!(e, Event::Settled { .. })).unwrap()
+	else {
+		unreachable!()
+	};
+	(route, repaid, collateral_due, sold, to_insurance, tip, returned, discount)
+}
+
+/// A pool priced at the oracle (90) and deep: the DEX takes the oracle's amount plus its fee
+/// and impact; a bid 0.1% below the oracle takes less.
+#[test]
+fn settle_sells_to_standing_bids_when_they_pay_more_than_the_dex() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		create_pool(LP, USD, BTC, 90_000_000_000, 1_000_000_000);
+		let id = gov_bids(500_000, 1_000);
+		System::set_block_number(3);
+		alice_underwater(90);
+		let before = snapshot();
+		let gov_usd = balance(USD, GOV);
+		let preview = Liquidation::preview(ALICE).unwrap();
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		let (route, repaid, due_, sold, to_insurance, tip, returned, discount) = settled();
+		assert_eq!(route, Route::Bids { fills: 1 });
+		// The bid pays the whole repayment; its collateral at 90 less 0.1%, rounded down.
+		assert_eq!(sold, repaid * 1_000 / (90 * 999));
+		assert!(sold < preview.dex_input.unwrap(), "the bid takes less than the DEX");
+		// The preview said exactly this.
+		assert_eq!(preview.route, Ok(Route::Bids { fills: 1 }));
+		assert_eq!(
+			(preview.repay, preview.bid_input, preview.returned),
+			(repaid, Some(sold), returned)
+		);
+		assert_eq!(due_, due(repaid, 90, discount));
+		assert_eq!(sold + to_insurance + tip + returned, due_);
+		// The treasury's share of the penalty as on the DEX route; the rest of the bonus the
+		// bid left stays with the borrower.
+		assert_eq!(to_insurance, (due_ - sold).min(due_ - repaid / 90).div_ceil(2));
+		let after = snapshot();
+		assert_eq!(after.alice_debt, before.alice_debt - repaid);
+		assert_eq!(after.alice_btc, before.alice_btc - sold - to_insurance - tip);
+		// Gov paid from its hold (its free USD untouched) and got the collateral as supply.
+		assert_eq!(held_usd(GOV), 500_000 - repaid);
+		assert_eq!(balance(USD, GOV), gov_usd);
+		assert_eq!(supplied(GOV, BTC), sold);
+		assert_eq!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining, 500_000 - repaid);
+		assert!(System::events().iter().any(|r| r.event
+			== RuntimeEvent::Bids(pallet_bids::Event::BidFilled {
+				id,
+				owner: GOV,
+				collateral: sold,
+				paid: repaid,
+				remaining: 500_000 - repaid
+			})));
+		// The pool untouched; the working account empty; the borrower back above 1.
+		assert_eq!(after.pool, before.pool);
+		let working = Liquidation::account_id();
+		assert_eq!((balance(USD, working), balance(BTC, working)), (0, 0));
+		assert!(health(ALICE) >= fx(105, 100));
+	});
+}
+
+/// The default pool prices BTC at 100, above the oracle's 90: it takes less collateral than a
+/// bid 2% below the oracle, so the DEX sells and the bid stays as it was.
+#[test]
+fn settle_keeps_the_dex_when_it_pays_more_than_the_bids() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = gov_bids(500_000, 20_000);
+		System::set_block_number(3);
+		alice_underwater(90);
+		let preview = Liquidation::preview(ALICE).unwrap();
+		assert!(preview.bid_input.unwrap() > preview.dex_input.unwrap());
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		assert_eq!(settled().0, Route::Dex);
+		assert_eq!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining, 500_000);
+		assert_eq!(held_usd(GOV), 500_000);
+	});
+}
+
+/// No pool: the DEX refuses; the bids cover part of the plan: that part is settled by them
+/// (planned again for the smaller repayment), the rest left for the next call.
+#[test]
+fn when_the_dex_refuses_the_bids_settle_the_part_they_cover() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		let id = gov_bids(100_000, 5_000);
+		System::set_block_number(3);
+		alice_underwater(90);
+		let owed = debt(ALICE, USD);
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		let (route, repaid, due_, sold, to_insurance, tip, returned, _) = settled();
+		assert_eq!((route, repaid), (Route::Bids { fills: 1 }, 100_000));
+		assert_eq!(sold, 100_000 * 1_000_000 / (90 * 995_000));
+		assert_eq!(sold + to_insurance + tip + returned, due_);
+		assert_eq!(debt(ALICE, USD), owed - 100_000);
+		// The bid is spent: out of the book, its deposit back.
+		assert!(pallet_bids::StandingBids::<Test>::get(id).is_none());
+		assert_eq!(held_usd(GOV), 0);
+		// Still below 1: the next call has no bid and no pool.
+		assert!(health(ALICE) < fx(1, 1));
+	});
+}
+
+/// A price the guard holds, or the feeders dispute, is not one a bidder quoted against: the
+/// bids are passed over (the DEX sells within its bound, as before).
+#[test]
+fn no_bid_fills_on_a_held_or_disputed_price() {
+	for unsettle in [MockBreaker::hold as fn(AssetId), MockBreaker::dispute] {
+		ExtBuilder::default().without_pools().build_and_execute(|| {
+			create_pool(LP, USD, BTC, 90_000_000_000, 1_000_000_000);
+			let id = gov_bids(500_000, 1_000);
+			System::set_block_number(3);
+			alice_underwater(90);
+			unsettle(BTC);
+			let preview = Liquidation::preview(ALICE).unwrap();
+			assert_eq!(preview.bid_input, None);
+			assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+			assert_eq!(settled().0, Route::Dex);
+			assert_eq!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining, 500_000);
+		});
+	}
+}
+
+/// A bid not yet active (placed in the block of the fall: a bidder who saw it coming) is not
+/// used; one fill a bid a block.
+#[test]
+fn a_bid_placed_at_the_fall_waits_its_activation() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		create_pool(LP, USD, BTC, 90_000_000_000, 1_000_000_000);
+		alice_underwater(90);
+		let id = gov_bids(500_000, 0);
+		assert_eq!(Liquidation::preview(ALICE).unwrap().bid_input, None);
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		assert_eq!(settled().0, Route::Dex);
+		assert!(<BidBook as Standing<AccountId, AssetId>>::quote(
+			BTC,
+			USD,
+			1,
+			(fx(90, 1), fx(1, 1))
+		)
+		.is_empty());
+		assert_eq!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining, 500_000);
+	});
+}
