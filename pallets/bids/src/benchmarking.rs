@@ -99,8 +99,8 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// A seizure's quote against a full book of active bids, none covering it: `MaxFills`
-	/// bids read.
+	/// A seizure's quote against a full book of active bids, each paying its share:
+	/// `MaxFills` bids read.
 	#[benchmark]
 	fn quote() -> Result<(), BenchmarkError> {
 		let (collateral, debt) = T::BenchmarkHelper::pair();
@@ -108,11 +108,14 @@ mod benchmarks {
 		let now = frame_system::Pallet::<T>::block_number();
 		frame_system::Pallet::<T>::set_block_number(now.saturating_add(T::ActivationDelay::get()));
 		let prices = (FixedU128::from_u32(60_000), FixedU128::from_u32(1));
+		// Each of the first `MaxFills` bids pays its share in full: every one of them read.
+		let repay = AMOUNT.saturating_mul(u128::from(T::MaxFills::get()));
+		let seller: T::AccountId = account("borrower", 0, 0);
 		let fills;
 
 		#[block]
 		{
-			fills = Pallet::<T>::quote(collateral, debt, u128::MAX, prices);
+			fills = Pallet::<T>::quote(collateral, debt, repay, prices, Permill::one(), &seller);
 		}
 
 		assert_eq!(fills.len(), T::MaxFills::get().min(T::MaxBidsPerPair::get()) as usize);

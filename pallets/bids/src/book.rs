@@ -7,7 +7,8 @@ use frame_system::pallet_prelude::BlockNumberFor;
 impl<T: Config> Pallet<T> {
 	/// Where a new bid `entry` goes in a full `book`, at block `now`: in the place of the
 	/// first expired bid (`(index, true)`), else of the worst if `entry` asks strictly less
-	/// discount (`(index, false)`: ties keep the older bid); `None` when the book has room.
+	/// discount and holds at least as much (`(index, false)`: ties keep the older bid); `None`
+	/// when the book has room.
 	pub(crate) fn make_room(
 		book: &BookOf<T>,
 		entry: &EntryOf<T>,
@@ -20,7 +21,7 @@ impl<T: Config> Pallet<T> {
 			return Ok(Some((index, true)));
 		}
 		match book.last() {
-			Some(worst) if entry.rank() < worst.rank() => {
+			Some(worst) if entry.rank() < worst.rank() && entry.remaining >= worst.remaining => {
 				Ok(Some((book.len().saturating_sub(1), false)))
 			},
 			_ => Err(Error::<T>::BookFull),

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use frame_support::{
 	pallet_prelude::*,
 	traits::{
-		fungibles::MutateHold as _,
+		fungibles::{Inspect as _, MutateHold as _},
 		tokens::{Fortitude, Precision, Restriction},
 	},
 };
@@ -39,29 +39,40 @@ pub fn collateral_for(
 impl<T: Config> Pallet<T> {
 	/// The fills of the best bids for `(collateral, debt)` that pay up to `repay` of `debt`
 	/// at `prices` (the oracle's, as the liquidation reads them): best first, each active,
-	/// unexpired and not filled in this block, each paying what it holds or what is left; at
-	/// most `MaxFills` bids read. Less than `repay` in all when the book holds less. Nothing
-	/// is changed.
+	/// unexpired, not filled in this block, asking at most `max_discount` and not `seller`'s
+	/// own, each paying what it holds or what is left; at most `MaxFills` bids read. A bid
+	/// holding less than its share (`repay / MaxFills`, or what is left) is passed over
+	/// unread: a few small bids at the top of the book cannot stand in front of the large
+	/// ones. Less than `repay` in all when the book holds less. Nothing is changed.
 	pub fn quote(
 		collateral: T::AssetId,
 		debt: T::AssetId,
 		repay: u128,
 		prices: (FixedU128, FixedU128),
+		max_discount: Permill,
+		seller: &T::AccountId,
 	) -> Vec<Fill<T::AccountId>> {
 		let now = frame_system::Pallet::<T>::block_number();
+		let max_fills = T::MaxFills::get();
+		let share = repay.div_ceil(u128::from(max_fills.max(1)));
+		let min = T::AssetHolds::minimum_balance(debt);
 		let mut left = repay;
 		let mut fills = Vec::new();
 		let mut reads = 0u32;
 		for entry in Book::<T>::get((collateral, debt)) {
-			if left.is_zero() || reads >= T::MaxFills::get() {
+			// The book is best first: past the largest discount, none is usable.
+			if left.is_zero() || reads >= max_fills || entry.discount > max_discount {
 				break;
 			}
-			if !Self::usable(&entry, now) {
+			let pays = entry.remaining.min(left);
+			if !Self::usable(&entry, now) || pays < share.min(left) || pays < min {
 				continue;
 			}
 			reads = reads.saturating_add(1);
 			let Some(bid) = StandingBids::<T>::get(entry.id) else { continue };
-			let pays = bid.remaining.min(left);
+			if bid.owner == *seller {
+				continue;
+			}
 			let Some(takes) = collateral_for(pays, entry.discount, prices) else { continue };
 			if pays.is_zero() || takes.is_zero() {
 				continue;
@@ -105,6 +116,7 @@ impl<T: Config> Pallet<T> {
 			Fortitude::Polite,
 		)?;
 		entry.filled_at = now;
+		entry.remaining = bid.remaining;
 		Self::deposit_event(Event::BidFilled {
 			id: fill.id,
 			owner: bid.owner.clone(),
@@ -112,7 +124,9 @@ impl<T: Config> Pallet<T> {
 			paid: fill.debt,
 			remaining: bid.remaining,
 		});
-		if bid.remaining.is_zero() {
+		// What is left below the debt asset's minimum balance could never fill: the bid
+		// leaves (the dust and its deposit released).
+		if bid.remaining < T::AssetHolds::minimum_balance(bid.debt) {
 			book.retain(|e| e.id != fill.id);
 			StandingBids::<T>::insert(fill.id, bid);
 			Self::store_book(pair, book);

@@ -279,7 +279,8 @@ pub mod pallet {
 		BadExpiry,
 		/// The account has `MaxBidsPerAccount` bids standing.
 		TooManyBids,
-		/// The pair's book is full of unexpired bids at least as good.
+		/// The pair's book is full of unexpired bids at least as good, or its worst holds more
+		/// than this bid would.
 		BookFull,
 		/// The debt asset could not be held (not enough free balance).
 		CannotEscrow,
@@ -303,7 +304,8 @@ pub mod pallet {
 		/// Places a bid: up to `amount` of `debt` (held on the caller's account) buys
 		/// `collateral` at `discount` below the oracle, from `ActivationDelay` blocks from now
 		/// until `expires_at`. The caller's `BidDeposit` is held too. A full book takes it
-		/// in the place of an expired bid, or of its worst if this one asks less discount.
+		/// in the place of an expired bid, or of its worst if this one asks less discount and
+		/// holds at least as much (a swarm of small bids cannot push large ones out).
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::place_bid())]
 		pub fn place_bid(
@@ -330,7 +332,14 @@ pub mod pallet {
 			let count = BidCount::<T>::get(&owner);
 			ensure!(count < T::MaxBidsPerAccount::get(), Error::<T>::TooManyBids);
 			let id = NextBidId::<T>::get();
-			let entry = BookEntry { discount, id, active_from, expires_at, filled_at: now };
+			let entry = BookEntry {
+				discount,
+				id,
+				active_from,
+				expires_at,
+				filled_at: now,
+				remaining: amount,
+			};
 			let pair = (collateral, debt);
 			let mut book = Book::<T>::get(pair);
 			// A full book: an expired bid's place first, else its worst if this one is better.

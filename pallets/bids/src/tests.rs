@@ -301,49 +301,90 @@ fn usd(x: u32) -> FixedU128 {
 	FixedU128::from_u32(x)
 }
 
+/// A quote of up to `repay` at XBTC 60,000, any discount, for a seller that is not a bidder.
+fn quote(repay: u128) -> Vec<Fill<AccountId>> {
+	Bids::quote(XBTC, USDM, repay, (usd(60_000), usd(1)), Permill::one(), &99)
+}
+
 #[test]
 fn a_quote_takes_the_best_usable_bids_first_and_changes_nothing() {
 	new_test_ext().execute_with(|| {
-		let early = place(ALICE, 1_000 * UNIT, pct(1));
+		let small = place(ALICE, 1_000 * UNIT, pct(1));
 		let best = place(BOB, 3_000 * UNIT, pct(2));
 		let next = place(CHARLIE, 5_000 * UNIT, pct(3));
 		// Not active before block 11.
-		assert!(Bids::quote(XBTC, USDM, 2_000 * UNIT, (usd(60_000), usd(1))).is_empty());
+		assert!(quote(2_000 * UNIT).is_empty());
 		System::set_block_number(11);
-		// Alice's 1% bid placed at 1 is active now; a later one is not.
+		// A bid placed now is not active yet, though the best.
 		let late = place(ALICE, 10_000 * UNIT, Permill::zero());
 		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
-		let fills = Bids::quote(XBTC, USDM, 6_000 * UNIT, (usd(60_000), usd(1)));
+		let fills = quote(6_000 * UNIT);
 		assert_eq!(
 			sp_io::storage::root(sp_runtime::StateVersion::V1),
 			root,
 			"a quote changes nothing"
 		);
-		// 1,000 at 1%, 3,000 at 2%, the last 2,000 at 3%: each bid's collateral at its price,
-		// rounded down.
+		// Alice's 1% bid holds less than its share (6,000 / 3 fills): passed over, so that
+		// small bids at the top cannot stand in front of the rest. 3,000 at 2%, the last
+		// 3,000 at 3%: each bid's collateral at its price, rounded down.
 		let at =
 			|debt: u128, d: u32| debt * 1_000_000 / (60_000 * (1_000_000 - d as u128 * 10_000));
 		assert_eq!(
 			fills,
 			vec![
-				Fill {
-					id: early,
-					owner: ALICE,
-					collateral: at(1_000 * UNIT, 1),
-					debt: 1_000 * UNIT
-				},
 				Fill { id: best, owner: BOB, collateral: at(3_000 * UNIT, 2), debt: 3_000 * UNIT },
 				Fill {
 					id: next,
 					owner: CHARLIE,
-					collateral: at(2_000 * UNIT, 3),
-					debt: 2_000 * UNIT
+					collateral: at(3_000 * UNIT, 3),
+					debt: 3_000 * UNIT
 				},
 			]
 		);
-		assert!(fills.iter().all(|f| f.id != late));
-		// At most `MaxFills` (3) bids read: the book holds more than asked.
-		assert_eq!(Bids::quote(XBTC, USDM, 100_000 * UNIT, (usd(60_000), usd(1))).len(), 3);
+		assert!(fills.iter().all(|f| f.id != late && f.id != small));
+		// A smaller seizure: the small bid's share is enough, best first.
+		assert_eq!(quote(900 * UNIT)[0].id, small);
+		// None past the largest discount asked, none of the seller's own.
+		let capped = Bids::quote(XBTC, USDM, 6_000 * UNIT, (usd(60_000), usd(1)), pct(2), &99);
+		assert_eq!(capped.iter().map(|f| f.id).collect::<Vec<_>>(), vec![best]);
+		let own = Bids::quote(XBTC, USDM, 6_000 * UNIT, (usd(60_000), usd(1)), pct(5), &BOB);
+		assert_eq!(own.iter().map(|f| f.id).collect::<Vec<_>>(), vec![next]);
+	});
+}
+
+/// Four small bids at 0% (USD 100 each) at the top of the book: a seizure of 40,000 reads
+/// past them to the large bid below (the attack: small bids that never fill standing in
+/// front of the book's depth for every liquidation of the pair).
+#[test]
+fn small_bids_at_the_top_cannot_hide_the_large_ones() {
+	new_test_ext().execute_with(|| {
+		let large = place(CHARLIE, 50_000 * UNIT, pct(4));
+		for who in [ALICE, ALICE, BOB] {
+			place(who, 100 * UNIT, Permill::zero());
+		}
+		System::set_block_number(11);
+		let fills = quote(40_000 * UNIT);
+		assert_eq!(fills.len(), 1);
+		assert_eq!((fills[0].id, fills[0].debt), (large, 40_000 * UNIT));
+		// A seizure they may each pay their share of: theirs, best first.
+		assert_eq!(quote(300 * UNIT).len(), 3);
+	});
+}
+
+#[test]
+fn a_swarm_of_small_bids_cannot_push_a_large_one_out() {
+	new_test_ext().execute_with(|| {
+		for who in [ALICE, BOB, CHARLIE] {
+			place(who, 10_000 * UNIT, pct(4));
+		}
+		let last = place(ALICE, 10_000 * UNIT, pct(4));
+		// Better but smaller: refused; as large: the worst makes way.
+		assert_noop!(
+			Bids::place_bid(RuntimeOrigin::signed(BOB), XBTC, USDM, 9_999 * UNIT, pct(1), 500),
+			Error::<Test>::BookFull
+		);
+		place(BOB, 10_000 * UNIT, pct(1));
+		assert!(StandingBids::<Test>::get(last).is_none());
 	});
 }
 
@@ -370,7 +411,7 @@ fn a_fill_pays_from_the_hold_once_a_block_and_an_emptied_bid_leaves() {
 			})
 		);
 		// One fill a block: the quote skips it, a take is refused.
-		assert!(Bids::quote(XBTC, USDM, 1_000 * UNIT, (usd(60_000), usd(1))).is_empty());
+		assert!(quote(1_000 * UNIT).is_empty());
 		assert_noop!(Bids::take(&part, &to), Error::<Test>::BidUnavailable);
 		System::set_block_number(12);
 		// More than it holds, or another owner's name: refused.
@@ -394,5 +435,25 @@ fn a_fill_pays_from_the_hold_once_a_block_and_an_emptied_bid_leaves() {
 			Bids::take(&Fill { id: late, owner: ALICE, collateral: 1, debt: UNIT }, &to),
 			Error::<Test>::BidUnavailable
 		);
+	});
+}
+
+/// A fill that leaves a bid less than the debt asset's minimum balance ends it: such a rest
+/// could never be paid out (a new holder below the minimum), so it would stand at the top of
+/// the book and fail every fill.
+#[test]
+fn a_fill_leaving_dust_ends_the_bid() {
+	new_test_ext().execute_with(|| {
+		let id = place(BOB, 1_000 * UNIT, pct(2));
+		System::set_block_number(11);
+		let free = free_usdm(BOB);
+		let min = <Assets as frame_support::traits::fungibles::Inspect<_>>::minimum_balance(USDM);
+		let fill = Fill { id, owner: BOB, collateral: 1, debt: 1_000 * UNIT - (min - 1) };
+		assert_ok!(Bids::take(&fill, &99));
+		assert!(StandingBids::<Test>::get(id).is_none());
+		assert!(book_ids().is_empty());
+		// The dust back to its owner, free; nothing held.
+		assert_eq!(free_usdm(BOB), free + (min - 1));
+		assert_eq!((held_usdm(BOB), held_deposit(BOB)), (0, 0));
 	});
 }

@@ -67,6 +67,9 @@ pub struct BookEntry<BlockNumber> {
 	pub expires_at: BlockNumber,
 	/// The last block it filled in (one fill a block), or its placing block.
 	pub filled_at: BlockNumber,
+	/// What it still holds (as the bid's `remaining`): a fill passes over a bid too small for
+	/// its share without reading it, and an eviction compares amounts.
+	pub remaining: u128,
 }
 
 impl<BlockNumber> BookEntry<BlockNumber> {

@@ -13,7 +13,7 @@ use frame_support::{
 	storage::with_storage_layer,
 };
 use pallet_lending::LendingPositions;
-use sp_arithmetic::FixedU128;
+use sp_arithmetic::{FixedU128, PerThing, Permill, Rounding};
 
 /// One standing bid's part of a seizure, as the bid book quotes it.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -32,13 +32,15 @@ pub struct BidFill<AccountId> {
 /// oracle (the runtime wires `pallet-bids`; `()` is a chain without them).
 pub trait StandingBids<AccountId, AssetId> {
 	/// The best usable bids' fills paying up to `repay` of `debt` for `collateral` at
-	/// `prices` (collateral, debt), best first; less in all when the book holds less. Changes
-	/// nothing.
+	/// `prices` (collateral, debt), best first, each asking at most `max_discount` and none of
+	/// `seller`'s own; less in all when the book holds less. Changes nothing.
 	fn quote(
 		collateral: AssetId,
 		debt: AssetId,
 		repay: u128,
 		prices: (FixedU128, FixedU128),
+		max_discount: Permill,
+		seller: &AccountId,
 	) -> Vec<BidFill<AccountId>>;
 	/// Makes `fill` (quoted in this block): its debt paid to `to` from the bid's hold.
 	fn take(fill: &BidFill<AccountId>, to: &AccountId) -> DispatchResult;
@@ -56,6 +58,8 @@ impl<AccountId, AssetId> StandingBids<AccountId, AssetId> for () {
 		_: AssetId,
 		_: u128,
 		_: (FixedU128, FixedU128),
+		_: Permill,
+		_: &AccountId,
 	) -> Vec<BidFill<AccountId>> {
 		Vec::new()
 	}
@@ -81,26 +85,47 @@ pub(crate) struct BidSale<AccountId, AssetId> {
 }
 
 impl<T: Config> Pallet<T> {
-	/// The bids route at its worst: two quotes and a plan (the offer cut to what the book
-	/// covers), every fill (each a bid's payment and a seizure to its owner); the repayment
-	/// and the penalty's split are within the DEX route's measured work, which `settle` counts
-	/// beside it.
+	/// The bids route at its worst: asking the book ([`Self::bid_quote_weight`]) and every
+	/// fill ([`Self::bid_fills_weight`]); the repayment and the penalty's split are within the
+	/// DEX route's measured work, which `settle` counts beside it.
 	pub fn bids_weight() -> Weight {
-		let fills = u64::from(T::Bids::max_fills());
-		T::Bids::quote_weight()
-			.saturating_mul(2)
-			.saturating_add(Self::extra_plans_weight(1))
-			.saturating_add(
-				T::Bids::take_weight()
-					.saturating_add(T::Lending::seize_collateral_weight())
-					.saturating_mul(fills),
-			)
+		Self::bid_quote_weight().saturating_add(Self::bid_fills_weight())
+	}
+
+	/// Asking the book at its worst: two quotes and a plan (the offer cut to what the book
+	/// covers). Charged to every `settle` on an agreed price, whatever route it then takes.
+	pub(crate) fn bid_quote_weight() -> Weight {
+		T::Bids::quote_weight().saturating_mul(2).saturating_add(Self::extra_plans_weight(1))
+	}
+
+	/// Every fill of a sale to the bids (each a bid's payment and a seizure to its owner):
+	/// charged when the sale is tried, whether it is made or falls back to the DEX.
+	pub(crate) fn bid_fills_weight() -> Weight {
+		T::Bids::take_weight()
+			.saturating_add(T::Lending::seize_collateral_weight())
+			.saturating_mul(u64::from(T::Bids::max_fills()))
+	}
+
+	/// The largest discount a bid may ask to fill `plan`: what keeps its collateral within
+	/// the DEX's bound (`max_slippage` above the oracle) and the plan's own discount. A bid at
+	/// `d` takes `1 / (1 - d)` of the oracle's amount: `d ≤ x / (1 + x)`, rounded down.
+	pub(crate) fn max_bid_discount(plan: &Plan<T::AssetId>) -> Permill {
+		let x = Params::<T>::get().max_slippage.min(plan.discount).deconstruct();
+		Permill::from_rational_with_rounding(x, Permill::ACCURACY.saturating_add(x), Rounding::Down)
+			.unwrap_or_default()
+	}
+
+	/// Whether bids may buy `collateral` now: an `agreed` price, a collateral not halted.
+	pub(crate) fn bids_may_buy(collateral: &T::AssetId, agreed: bool) -> bool {
+		agreed && Self::pair_gate(collateral).is_ok()
 	}
 
 	/// The bids' sale `settle` makes instead of the DEX's (`None`: the DEX route as before):
 	/// `original` is the plan before the DEX's quote, `plan` and `quote` after it (a plan cut
-	/// to the breaker's cap, or the DEX's refusal). Only on an `agreed` price. The bids when
-	/// they cover the plan for less collateral than the DEX takes, or when the DEX settles
+	/// to the breaker's cap, or the DEX's refusal). Only on an `agreed` price (neither held nor
+	/// disputed: not one a bidder quoted against) of a collateral not halted (a guardian's or
+	/// the breaker's halt stops every sale at the oracle's price but the backstop's). The bids
+	/// when they cover the plan for less collateral than the DEX takes, or when the DEX settles
 	/// less (cut) or nothing; when the DEX refuses and the bids cover part, that part.
 	pub(crate) fn bids_instead(
 		borrower: &T::AccountId,
@@ -109,7 +134,7 @@ impl<T: Config> Pallet<T> {
 		quote: &Result<crate::dex::DexQuote, DexRefusal>,
 		agreed: bool,
 	) -> Option<BidSale<T::AccountId, T::AssetId>> {
-		if !agreed {
+		if !Self::bids_may_buy(&original.collateral_asset, agreed) {
 			return None;
 		}
 		match (Self::bid_offer(borrower, original, false), quote) {
@@ -137,6 +162,8 @@ impl<T: Config> Pallet<T> {
 				plan.debt_asset,
 				plan.repay,
 				(plan.collateral_price, plan.debt_price),
+				Self::max_bid_discount(plan),
+				borrower,
 			)
 		};
 		let fills = quote(plan);

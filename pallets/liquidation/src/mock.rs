@@ -154,8 +154,10 @@ impl StandingBids<AccountId, AssetId> for BidBook {
 		debt: AssetId,
 		repay: u128,
 		prices: (FixedU128, FixedU128),
+		max_discount: Permill,
+		seller: &AccountId,
 	) -> Vec<BidFill<AccountId>> {
-		Bids::quote(collateral, debt, repay, prices)
+		Bids::quote(collateral, debt, repay, prices, max_discount, seller)
 			.into_iter()
 			.map(|f| BidFill { id: f.id, owner: f.owner, collateral: f.collateral, debt: f.debt })
 			.collect()

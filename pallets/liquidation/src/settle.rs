@@ -176,7 +176,19 @@ impl<T: Config> Pallet<T> {
 		// Standing bids first when they pay more (on an agreed price); a sale to them that
 		// fails (a bid gone, an owner that cannot take a position) leaves the DEX route.
 		let agreed = !held && !disputed;
-		if let Some(sale) = Self::bids_instead(borrower, &original, &plan, &quote, agreed) {
+		// Asking the book is charged whatever route follows; a sale to the bids, tried, too.
+		let plans_weight = if agreed {
+			plans_weight.saturating_add(Self::bid_quote_weight())
+		} else {
+			plans_weight
+		};
+		let sale = Self::bids_instead(borrower, &original, &plan, &quote, agreed);
+		let plans_weight = if sale.is_some() {
+			plans_weight.saturating_add(Self::bid_fills_weight())
+		} else {
+			plans_weight
+		};
+		if let Some(sale) = sale {
 			match Self::sell_to_bids(borrower, &sale) {
 				Ok(()) => {
 					let (to_insurance, tip) =
@@ -190,9 +202,7 @@ impl<T: Config> Pallet<T> {
 						to_insurance,
 						tip,
 					};
-					let weight = plans_weight
-						.saturating_add(Self::dex_weight())
-						.saturating_add(Self::bids_weight());
+					let weight = plans_weight.saturating_add(Self::dex_weight());
 					return Self::settled(caller, borrower, &sale.plan, outcome, weight);
 				},
 				Err(e) => log::debug!(target: "runtime::liquidation", "bids refused: {e:?}"),

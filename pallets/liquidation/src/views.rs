@@ -69,7 +69,7 @@ impl<T: Config> Pallet<T> {
 					.saturating_sub(tip),
 			});
 		}
-		let bid_input = agreed
+		let bid_input = Self::bids_may_buy(&collateral, agreed)
 			.then(|| Self::bid_offer(borrower, &original, false).map(|sale| sale.input))
 			.flatten();
 		let (route, returned) = match quote {

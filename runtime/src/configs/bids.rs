@@ -8,7 +8,7 @@ use frame_support::{
 	traits::{ConstU32, Get},
 };
 use pallet_lending::{LendingPositions, PriceSource};
-use sp_arithmetic::{FixedPointNumber, Permill};
+use sp_arithmetic::{FixedPointNumber, PerThing, Permill};
 
 parameter_types! {
 	/// A bid's deposit: 1 MCL, back when it leaves the book.
@@ -26,9 +26,19 @@ parameter_types! {
 /// is valued at the checked oracle price (the one liquidations read).
 pub struct LendingMarkets;
 impl pallet_bids::BidMarkets<AssetId> for LendingMarkets {
+	/// What a bid can fill at: the bonus and the DEX's slippage bound, the lower, `x`, as
+	/// a bid's discount (`x / (1 + x)`: a bid at `d` takes `1 / (1 - d)` of the oracle's
+	/// amount); a bid above it could never fill.
 	fn max_discount(collateral: &AssetId) -> Option<Permill> {
-		<Lending as LendingPositions<AccountId>>::market_params(collateral)
-			.map(|p| p.liquidation_bonus)
+		let bonus =
+			<Lending as LendingPositions<AccountId>>::market_params(collateral)?.liquidation_bonus;
+		let x = bonus.min(pallet_liquidation::Params::<Runtime>::get().max_slippage).deconstruct();
+		Permill::from_rational_with_rounding(
+			x,
+			Permill::ACCURACY.saturating_add(x),
+			sp_arithmetic::Rounding::Down,
+		)
+		.ok()
 	}
 	fn is_market(asset: &AssetId) -> bool {
 		<Lending as LendingPositions<AccountId>>::market_params(asset).is_some()
@@ -93,8 +103,10 @@ impl pallet_liquidation::StandingBids<AccountId, AssetId> for BidBook {
 		debt: AssetId,
 		repay: u128,
 		prices: (sp_arithmetic::FixedU128, sp_arithmetic::FixedU128),
+		max_discount: Permill,
+		seller: &AccountId,
 	) -> alloc::vec::Vec<pallet_liquidation::BidFill<AccountId>> {
-		crate::Bids::quote(collateral, debt, repay, prices)
+		crate::Bids::quote(collateral, debt, repay, prices, max_discount, seller)
 			.into_iter()
 			.map(|f| pallet_liquidation::BidFill {
 				id: f.id,

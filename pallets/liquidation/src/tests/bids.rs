@@ -174,9 +174,80 @@ fn a_bid_placed_at_the_fall_waits_its_activation() {
 			BTC,
 			USD,
 			1,
-			(fx(90, 1), fx(1, 1))
+			(fx(90, 1), fx(1, 1)),
+			Permill::one(),
+			&ALICE
 		)
 		.is_empty());
 		assert_eq!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining, 500_000);
 	});
+}
+
+/// A borrower's own bid is passed over (a seizure to oneself is refused by the lending
+/// pallet: such a bid would fail every sale of its own collateral).
+#[test]
+fn a_borrowers_own_bid_is_passed_over() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		create_pool(LP, USD, BTC, 90_000_000_000, 1_000_000_000);
+		assert_ok!(Bids::place_bid(
+			RuntimeOrigin::signed(ALICE),
+			BTC,
+			USD,
+			500_000,
+			Permill::zero(),
+			500
+		));
+		System::set_block_number(3);
+		alice_underwater(90);
+		assert_eq!(Liquidation::preview(ALICE).unwrap().bid_input, None);
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		assert_eq!(settled().0, Route::Dex);
+	});
+}
+
+/// A halted collateral (a guardian's or the breaker's halt) is sold at the oracle's price by
+/// no one but the backstop: the bids wait.
+#[test]
+fn no_bid_fills_on_a_halted_collateral() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		create_pool(LP, USD, BTC, 90_000_000_000, 1_000_000_000);
+		let id = gov_bids(500_000, 1_000);
+		System::set_block_number(3);
+		alice_underwater(90);
+		MockBreaker::halt(BTC);
+		assert_eq!(Liquidation::preview(ALICE).unwrap().bid_input, None);
+		let _ = Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE);
+		assert_eq!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining, 500_000);
+	});
+}
+
+/// Asking the book is charged to a settlement whatever route it takes; a sale to the bids
+/// tried, its fills too.
+#[test]
+fn a_settlement_is_charged_for_asking_the_book() {
+	ExtBuilder::default().build_and_execute(|| {
+		gov_bids(500_000, 20_000);
+		System::set_block_number(3);
+		alice_underwater(90);
+		let post = Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE).unwrap();
+		assert_eq!(settled().0, Route::Dex);
+		let charged = post.actual_weight.unwrap();
+		// The same settlement on a held price (no book asked) is charged less by that.
+		let held = new_test_ext_dex_settle_weight_on_held_price();
+		assert_eq!(charged, held + Liquidation::bid_quote_weight());
+	});
+}
+
+fn new_test_ext_dex_settle_weight_on_held_price() -> frame_support::weights::Weight {
+	let mut weight = None;
+	ExtBuilder::default().build_and_execute(|| {
+		gov_bids(500_000, 20_000);
+		System::set_block_number(3);
+		alice_underwater(90);
+		MockBreaker::hold(BTC);
+		let post = Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE).unwrap();
+		assert_eq!(settled().0, Route::Dex);
+		weight = post.actual_weight;
+	});
+	weight.unwrap()
 }
