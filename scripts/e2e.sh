@@ -3,8 +3,9 @@
 # typed client generated from the node's metadata with polkadot-api), e2e/smoke.mjs (connect,
 # metadata, a signed transfer, a DEX swap, events in finalized blocks, a liquidation by the
 # node's offchain worker) and e2e/metrics.mjs (the node's `margincall_*` Prometheus metrics
-# against the runtime APIs after that liquidation) and e2e/bids.mjs (standing liquidation bids:
-# escrow, the book, refusals by name); stops it.
+# against the runtime APIs after that liquidation); stops it. Then e2e/bids.mjs (standing
+# liquidation bids: escrow, the book, refusals by name, a liquidation the bids settle) on a
+# fresh node.
 # Then starts a second dev node without offchain workers (so that the node's own worker does
 # not settle before the keeper) and runs e2e/keeper.mjs against it: the clients in clients/
 # (the price feeder, the keeper bot liquidating with its own funds and settling), and stops it.
@@ -69,6 +70,11 @@ if ! MARGINCALL_WS="ws://127.0.0.1:$port" MARGINCALL_METRICS="http://127.0.0.1:$
   node e2e/metrics.mjs; then
   echo "e2e: metrics failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
 fi
+stop_node
+
+# Standing bids, on a fresh chain whose validator runs no offchain worker (its batches, which
+# do not use bids, would settle the borrower first).
+start_node "$port" --offchain-worker never --no-prometheus
 if ! MARGINCALL_WS="ws://127.0.0.1:$port" node e2e/bids.mjs; then
   echo "e2e: bids failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
 fi
