@@ -5,8 +5,13 @@
 // settles a liquidation: Ferdie borrows against 1 XBTC, the bids activate, XBTC falls and the
 // pool follows, and `liquidation.settle` sells Ferdie's seized XBTC to the best bid (route
 // `Bids`), not to the DEX. Exits non-zero on the first failed check; 300 s.
+import { spawn } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import { sendInBlock } from './tx.mjs';
+
+const KEEPER = resolve(dirname(fileURLToPath(import.meta.url)), '../clients/keeper/keeper.mjs');
 
 const WS = process.env.MARGINCALL_WS ?? 'ws://127.0.0.1:9944';
 const UNIT = 10n ** 12n;
@@ -66,6 +71,7 @@ async function main() {
     `the 1% bid #${betterId} stands ahead of the 2% bid #${id}: [${order.join(', ')}]`);
 
   if (process.env.MARGINCALL_BIDS_SETTLE !== '0') await settleThroughBids(api, keyring, alice, dave, betterId);
+  await makerMode(api, keyring);
 
   await api.disconnect();
   console.log(`# bids: ${failed === 0 ? 'all passed' : `${failed} failed`}`);
@@ -129,6 +135,28 @@ async function settleThroughBids(api, keyring, alice, dave, bidId) {
   check(left === before - ev.data.repaid.toBigInt(), `the bid holds ${left / UNIT} USDM less the repayment`);
   check(fill.data.owner.toString() === eve.address, 'the collateral went to the bid\'s owner (Eve), as lending supply');
   void dave;
+}
+
+/** The keeper's market-maker mode (`--bid`) keeps a bid of Bob's on the book. */
+async function makerMode(api, keyring) {
+  const bob = keyring.addFromUri('//Bob');
+  const lines = await new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [KEEPER, '--ws', WS, '--suri', '//Bob', '--blocks', '3',
+      '--bid', `${XBTC}:${USDM}:20000:5000`, '--bid-life', '300'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', () => {});
+    child.on('error', reject);
+    child.on('exit', (code) => resolveRun({ code, lines: out.split('\n').filter(Boolean).map((l) => JSON.parse(l)) }));
+  });
+  const placed = lines.lines.find((l) => l.action === 'bid');
+  check(lines.code === 0 && placed?.result?.ok === true &&
+    placed.result.events.some((e) => e.name === 'bids.BidPlaced'),
+  `keeper --bid: placed a bid (${JSON.stringify(placed?.result?.events?.map((e) => e.name))})`);
+  const book = await api.call.bidsApi.book(XBTC, USDM);
+  const ours = book.filter(([, b]) => b.owner.toString() === bob.address);
+  check(ours.length === 1 && ours[0][1].remaining.toBigInt() === 20_000n * UNIT && ours[0][1].discount.toNumber() === 5_000,
+    `the book holds one bid of Bob's: 20,000 USDM at 0.5% (${ours.length} found), not placed twice`);
 }
 
 main().catch((e) => { console.log(`not ok - ${e.stack ?? e}`); process.exit(1); });

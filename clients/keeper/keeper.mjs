@@ -3,6 +3,12 @@
 //
 //   node clients/keeper/keeper.mjs [--ws URL] [--suri //Dave] [--once] [--blocks N] [--dry-run]
 //     [--min-profit USD] [--limit 100] [--max-pages 10]
+//     [--bid collateral:debt:amount:discountPpm ...] [--bid-life 600]
+//
+// Market-maker mode (`--bid`, repeatable; maker.mjs): on each new best block it also keeps one
+// standing bid of ours on each pair's bid book (`bids.placeBid`, held funds, a deposit; README
+// "For market makers"), placing it for `--bid-life` blocks and replacing it once it filled
+// below half or nears its expiry (one JSON line each: `{"block":..,"action":"bid"|"cancelBid",..}`).
 //
 // On each new best block it reads the accounts below health 1 from the chain's risk index
 // (`api.call.liquidationApi.liquidatable`, page by page), dry-runs each one's settlement
@@ -33,11 +39,13 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import { E18, USD, decide } from './decide.mjs';
+import { makerDecision, parseBids } from './maker.mjs';
 
 export * from './decide.mjs';
+export * from './maker.mjs';
 
 const USAGE = `usage: keeper.mjs [--ws URL] [--suri //Dave] [--once] [--blocks N] [--dry-run] [--min-profit USD]
-                  [--limit 100] [--max-pages 10]`;
+                  [--limit 100] [--max-pages 10] [--bid collateral:debt:amount:discountPpm ...] [--bid-life 600]`;
 
 /** Parses the command line (see the header); throws on a bad option. */
 export function parseOptions(argv) {
@@ -52,6 +60,8 @@ export function parseOptions(argv) {
       'min-profit': { type: 'string', default: '0' },
       limit: { type: 'string', default: '100' },
       'max-pages': { type: 'string', default: '10' },
+      bid: { type: 'string', multiple: true },
+      'bid-life': { type: 'string', default: '600' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -71,6 +81,8 @@ export function parseOptions(argv) {
     minProfit: BigInt(whole) * USD + BigInt(frac.padEnd(12, '0')), // USD base units
     limit: int('limit', values.limit, 1),
     maxPages: int('max-pages', values['max-pages'], 1),
+    bids: parseBids(values.bid),
+    bidLife: int('bid-life', values['bid-life'], 20),
   };
 }
 
@@ -97,7 +109,9 @@ export function errorName(api, err) {
 export function routeName(route) {
   if (route.isErr) return `Err(${route.asErr.type})`;
   const r = route.asOk;
-  return r.isDex ? 'Dex' : `${r.type}(${(r.isBackstop ? r.asBackstop : r.asAuction).dex.type})`;
+  if (r.isDex || r.isNet) return r.type;
+  if (r.isBids) return `Bids(${r.asBids.fills.toNumber()})`;
+  return `${r.type}(${(r.isBackstop ? r.asBackstop : r.asAuction).dex.type})`;
 }
 
 /** An event as `{ name, data }` with plain values (u128 as decimal strings). */
@@ -182,7 +196,7 @@ function submit(api, tx, pair, nonce) {
           if (dispatchError) {
             finish({ ok: false, block, blockHash, error: errorName(api, dispatchError) });
           } else {
-            const ours = events.map(({ event }) => event).filter((e) => e.section === 'liquidation' || e.section === 'lending');
+            const ours = events.map(({ event }) => event).filter((e) => ['liquidation', 'lending', 'bids'].includes(e.section));
             finish({ ok: true, block, blockHash, events: ours.map(plainEvent) });
           }
         });
@@ -281,6 +295,42 @@ export function runKeeper(api, opts, log = (s) => console.log(s), warn = (s) => 
         pending.delete(account);
       });
       pending.set(account, p);
+    }
+    // Market-maker mode: our standing bid on each pair.
+    for (const spec of opts.bids) {
+      const key = `bid:${spec.collateral}:${spec.debt}`;
+      if (pending.has(key)) continue;
+      const book = await at.call.bidsApi.book(spec.collateral, spec.debt);
+      const ours = book.filter(([, b]) => b.owner.toString() === me).map(([id, b]) => ({
+        id: id.toNumber(),
+        remaining: b.remaining.toBigInt(),
+        activeFrom: b.activeFrom.toNumber(),
+        expiresAt: b.expiresAt.toNumber(),
+      }));
+      const d = makerDecision(spec, ours, block, 20);
+      const entry = { block, action: d.action === 'place' ? 'bid' : d.action === 'cancel' ? 'cancelBid' : 'holdBid',
+        reason: d.reason, collateralAsset: spec.collateral, debtAsset: spec.debt, amount: spec.amount,
+        discountPpm: spec.discount, id: d.id ?? null };
+      if (d.action === 'hold' || opts.dryRun) {
+        if (d.action !== 'hold') log(line({ ...entry, result: 'dry-run' }));
+        continue;
+      }
+      const tx = d.action === 'place'
+        ? api.tx.bids.placeBid(spec.collateral, spec.debt, spec.amount, spec.discount, block + opts.bidLife)
+        : api.tx.bids.cancelBid(d.id);
+      const sent = queue.then(async () => {
+        if (nonce === null) nonce = (await api.rpc.system.accountNextIndex(me)).toNumber();
+        const sub = submit(api, tx, pair, nonce);
+        nonce += 1;
+        sub.result.then((r) => { if (!r.ok && r.block === undefined) nonce = null; });
+        return sub;
+      });
+      queue = sent.then(({ submitted }) => submitted).catch(() => {});
+      const p = sent.then(({ result }) => result, (e) => ({ ok: false, error: e.message ?? String(e) })).then((result) => {
+        log(line({ ...entry, result }));
+        pending.delete(key);
+      });
+      pending.set(key, p);
     }
   };
 
