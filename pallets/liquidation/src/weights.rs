@@ -92,6 +92,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:0)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
@@ -100,11 +102,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8698`
+		//  Measured:  `8704`
 		//  Estimated: `44734`
-		// Minimum execution time: 381_608_000 picoseconds.
-		Weight::from_parts(387_156_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(45_u64))
+		// Minimum execution time: 436_099_000 picoseconds.
+		Weight::from_parts(496_289_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(46_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Lending::Positions` (r:4 w:4)
@@ -133,12 +135,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:6 w:6)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:5 w:2)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::PoolSold` (r:1 w:1)
 	/// Proof: `Liquidation::PoolSold` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:1 w:1)
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
+	/// Storage: `Bids::Book` (r:1 w:0)
+	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::Holds` (r:2 w:2)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
@@ -147,12 +155,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12840`
+		//  Measured:  `12850`
 		//  Estimated: `44734`
-		// Minimum execution time: 782_925_000 picoseconds.
-		Weight::from_parts(792_029_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(72_u64))
-			.saturating_add(T::DbWeight::get().writes(18_u64))
+		// Minimum execution time: 929_073_000 picoseconds.
+		Weight::from_parts(1_036_913_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(80_u64))
+			.saturating_add(T::DbWeight::get().writes(22_u64))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -180,12 +188,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:48 w:48)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:40 w:16)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::PoolSold` (r:8 w:8)
 	/// Proof: `Liquidation::PoolSold` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:8 w:0)
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::Holds` (r:16 w:16)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:256 w:256)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:8 w:8)
@@ -196,20 +208,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2136 + n * (175 ±0) + p * (2070 ±0)`
+		//  Measured:  `2142 + n * (175 ±0) + p * (2070 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_367_733_000 picoseconds.
-		Weight::from_parts(867_558_107, 9549)
-			// Standard Error: 2_952_388
-			.saturating_add(Weight::from_parts(240_490_135, 0).saturating_mul(n.into()))
-			// Standard Error: 99_380_666
-			.saturating_add(Weight::from_parts(262_742_445, 0).saturating_mul(p.into()))
+		// Minimum execution time: 4_107_554_000 picoseconds.
+		Weight::from_parts(3_867_562_428, 9549)
+			// Standard Error: 5_639_348
+			.saturating_add(Weight::from_parts(256_610_109, 0).saturating_mul(n.into()))
+			// Standard Error: 189_826_734
+			.saturating_add(Weight::from_parts(501_243_552, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().reads((21_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().reads((28_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes((17_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes((21_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 15654).saturating_mul(p.into()))
 	}
@@ -237,10 +249,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:6 w:6)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:5 w:2)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::PoolSold` (r:1 w:1)
 	/// Proof: `Liquidation::PoolSold` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::Holds` (r:2 w:2)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
 	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:256 w:0)
@@ -248,15 +264,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 256]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10313 + n * (448 ±0)`
+		//  Measured:  `10319 + n * (448 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 738_760_000 picoseconds.
-		Weight::from_parts(744_387_000, 44734)
-			// Standard Error: 867_338
-			.saturating_add(Weight::from_parts(432_584_795, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(67_u64))
+		// Minimum execution time: 846_590_000 picoseconds.
+		Weight::from_parts(1_798_904_207, 44734)
+			// Standard Error: 12_850_734
+			.saturating_add(Weight::from_parts(509_923_917, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(74_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(15_u64))
+			.saturating_add(T::DbWeight::get().writes(19_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
@@ -284,6 +300,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:4 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:4 w:0)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `Bids::Book` (r:1 w:0)
+	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BackstopSpent` (r:1 w:1)
 	/// Proof: `Liquidation::BackstopSpent` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:1 w:0)
@@ -296,11 +316,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9280`
+		//  Measured:  `9290`
 		//  Estimated: `44734`
-		// Minimum execution time: 587_043_000 picoseconds.
-		Weight::from_parts(605_411_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(66_u64))
+		// Minimum execution time: 679_391_000 picoseconds.
+		Weight::from_parts(704_669_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(71_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:0)
@@ -327,6 +347,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:0)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:0)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:1 w:1)
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BorrowerAuction` (r:1 w:1)
@@ -345,11 +367,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_auction() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12161`
+		//  Measured:  `12167`
 		//  Estimated: `44734`
-		// Minimum execution time: 499_203_000 picoseconds.
-		Weight::from_parts(504_420_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(66_u64))
+		// Minimum execution time: 530_169_000 picoseconds.
+		Weight::from_parts(571_721_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(67_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -370,6 +392,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:0)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
@@ -384,11 +408,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9014`
+		//  Measured:  `9020`
 		//  Estimated: `44734`
-		// Minimum execution time: 410_431_000 picoseconds.
-		Weight::from_parts(420_787_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(47_u64))
+		// Minimum execution time: 456_690_000 picoseconds.
+		Weight::from_parts(476_569_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(48_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -409,8 +433,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6941`
 		//  Estimated: `44734`
-		// Minimum execution time: 261_850_000 picoseconds.
-		Weight::from_parts(266_436_000, 44734)
+		// Minimum execution time: 292_185_000 picoseconds.
+		Weight::from_parts(310_672_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -436,8 +460,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6957`
 		//  Estimated: `44734`
-		// Minimum execution time: 261_580_000 picoseconds.
-		Weight::from_parts(266_046_000, 44734)
+		// Minimum execution time: 287_488_000 picoseconds.
+		Weight::from_parts(296_601_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -449,8 +473,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_125_000 picoseconds.
-		Weight::from_parts(11_037_000, 3478)
+		// Minimum execution time: 10_055_000 picoseconds.
+		Weight::from_parts(10_566_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -466,6 +490,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:104 w:48)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:48 w:0)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
@@ -489,14 +515,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 8]`.
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9383 + n * (954 ±0)`
+		//  Measured:  `9389 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 957_084_000 picoseconds.
-		Weight::from_parts(618_581_806, 76616)
-			// Standard Error: 6_220_799
-			.saturating_add(Weight::from_parts(553_896_615, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(62_u64))
-			.saturating_add(T::DbWeight::get().reads((17_u64).saturating_mul(n.into())))
+		// Minimum execution time: 1_118_204_000 picoseconds.
+		Weight::from_parts(521_062_771, 76616)
+			// Standard Error: 31_879_947
+			.saturating_add(Weight::from_parts(1_056_770_633, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(70_u64))
+			.saturating_add(T::DbWeight::get().reads((22_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(T::DbWeight::get().writes((12_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 27664).saturating_mul(n.into()))
@@ -519,8 +545,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4792`
 		//  Estimated: `6030`
-		// Minimum execution time: 77_805_000 picoseconds.
-		Weight::from_parts(84_325_000, 6030)
+		// Minimum execution time: 90_265_000 picoseconds.
+		Weight::from_parts(129_403_000, 6030)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -536,8 +562,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `586`
 		//  Estimated: `3843`
-		// Minimum execution time: 29_394_000 picoseconds.
-		Weight::from_parts(31_356_000, 3843)
+		// Minimum execution time: 43_926_000 picoseconds.
+		Weight::from_parts(63_785_000, 3843)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -560,10 +586,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1375 + m * (379 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 126_168_000 picoseconds.
-		Weight::from_parts(107_546_342, 12660)
-			// Standard Error: 205_434
-			.saturating_add(Weight::from_parts(24_058_336, 0).saturating_mul(m.into()))
+		// Minimum execution time: 126_489_000 picoseconds.
+		Weight::from_parts(161_640_210, 12660)
+			// Standard Error: 699_504
+			.saturating_add(Weight::from_parts(36_320_390, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -588,10 +614,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2709 + n * (523 ±0)`
 		//  Estimated: `6137 + n * (2853 ±0)`
-		// Minimum execution time: 85_348_000 picoseconds.
-		Weight::from_parts(97_879_168, 6137)
-			// Standard Error: 922_467
-			.saturating_add(Weight::from_parts(38_857_048, 0).saturating_mul(n.into()))
+		// Minimum execution time: 116_183_000 picoseconds.
+		Weight::from_parts(135_679_809, 6137)
+			// Standard Error: 2_185_245
+			.saturating_add(Weight::from_parts(53_778_061, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -613,11 +639,36 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 232_736_000 picoseconds.
-		Weight::from_parts(234_709_000, 44734)
-			// Standard Error: 1_171_885
-			.saturating_add(Weight::from_parts(135_502_050, 0).saturating_mul(n.into()))
+		// Minimum execution time: 233_357_000 picoseconds.
+		Weight::from_parts(772_926_926, 44734)
+			// Standard Error: 4_146_214
+			.saturating_add(Weight::from_parts(143_276_632, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
+	}
+	/// Storage: `System::Account` (r:1 w:0)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Positions` (r:256 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 256]`.
+	fn validate_settle_after_feed(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `6543 + n * (387 ±0)`
+		//  Estimated: `44734 + n * (2853 ±0)`
+		// Minimum execution time: 231_545_000 picoseconds.
+		Weight::from_parts(6_572_190, 44734)
+			// Standard Error: 3_634_935
+			.saturating_add(Weight::from_parts(144_240_448, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
@@ -630,18 +681,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::Filed` (r:16 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 16]`.
-	/// Placeholder until regenerated: `validate_settle_batch` and the feed signer's nonce.
-	fn validate_settle_after_feed(n: u32, ) -> Weight {
-		Self::validate_settle_batch(n).saturating_add(T::DbWeight::get().reads(1_u64))
-	}
 	fn validate_refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1766 + n * (470 ±0)`
 		//  Estimated: `5911 + n * (2853 ±0)`
-		// Minimum execution time: 34_041_000 picoseconds.
-		Weight::from_parts(16_731_466, 5911)
-			// Standard Error: 571_319
-			.saturating_add(Weight::from_parts(17_010_593, 0).saturating_mul(n.into()))
+		// Minimum execution time: 43_625_000 picoseconds.
+		Weight::from_parts(55_709_241, 5911)
+			// Standard Error: 460_100
+			.saturating_add(Weight::from_parts(13_107_138, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -654,8 +701,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 21_222_000 picoseconds.
-		Weight::from_parts(24_697_000, 3478)
+		// Minimum execution time: 10_716_000 picoseconds.
+		Weight::from_parts(13_720_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -667,8 +714,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 21_602_000 picoseconds.
-		Weight::from_parts(23_465_000, 3724)
+		// Minimum execution time: 16_254_000 picoseconds.
+		Weight::from_parts(17_776_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -676,6 +723,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:3 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:2 w:0)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:1 w:0)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -686,11 +735,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn transfer_insurance() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1274`
+		//  Measured:  `1280`
 		//  Estimated: `8817`
-		// Minimum execution time: 108_391_000 picoseconds.
-		Weight::from_parts(150_564_000, 8817)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		// Minimum execution time: 99_588_000 picoseconds.
+		Weight::from_parts(102_803_000, 8817)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 }
@@ -715,6 +764,8 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:0)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
@@ -723,11 +774,11 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8698`
+		//  Measured:  `8704`
 		//  Estimated: `44734`
-		// Minimum execution time: 381_608_000 picoseconds.
-		Weight::from_parts(387_156_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(45_u64))
+		// Minimum execution time: 436_099_000 picoseconds.
+		Weight::from_parts(496_289_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(46_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Lending::Positions` (r:4 w:4)
@@ -756,12 +807,18 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:6 w:6)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:5 w:2)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::PoolSold` (r:1 w:1)
 	/// Proof: `Liquidation::PoolSold` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:1 w:1)
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
+	/// Storage: `Bids::Book` (r:1 w:0)
+	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::Holds` (r:2 w:2)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:0)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
@@ -770,12 +827,12 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_dex() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12840`
+		//  Measured:  `12850`
 		//  Estimated: `44734`
-		// Minimum execution time: 782_925_000 picoseconds.
-		Weight::from_parts(792_029_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(72_u64))
-			.saturating_add(RocksDbWeight::get().writes(18_u64))
+		// Minimum execution time: 929_073_000 picoseconds.
+		Weight::from_parts(1_036_913_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(80_u64))
+			.saturating_add(RocksDbWeight::get().writes(22_u64))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -803,12 +860,16 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:48 w:48)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:40 w:16)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::PoolSold` (r:8 w:8)
 	/// Proof: `Liquidation::PoolSold` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:8 w:0)
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::Holds` (r:16 w:16)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:256 w:256)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:8 w:8)
@@ -819,20 +880,20 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2136 + n * (175 ±0) + p * (2070 ±0)`
+		//  Measured:  `2142 + n * (175 ±0) + p * (2070 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 3_367_733_000 picoseconds.
-		Weight::from_parts(867_558_107, 9549)
-			// Standard Error: 2_952_388
-			.saturating_add(Weight::from_parts(240_490_135, 0).saturating_mul(n.into()))
-			// Standard Error: 99_380_666
-			.saturating_add(Weight::from_parts(262_742_445, 0).saturating_mul(p.into()))
+		// Minimum execution time: 4_107_554_000 picoseconds.
+		Weight::from_parts(3_867_562_428, 9549)
+			// Standard Error: 5_639_348
+			.saturating_add(Weight::from_parts(256_610_109, 0).saturating_mul(n.into()))
+			// Standard Error: 189_826_734
+			.saturating_add(Weight::from_parts(501_243_552, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().reads((21_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().reads((28_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes((17_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().writes((21_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 15654).saturating_mul(p.into()))
 	}
@@ -860,10 +921,14 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:6 w:6)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:5 w:2)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::PoolSold` (r:1 w:1)
 	/// Proof: `Liquidation::PoolSold` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::Holds` (r:2 w:2)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
 	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:256 w:0)
@@ -871,15 +936,15 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 256]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10313 + n * (448 ±0)`
+		//  Measured:  `10319 + n * (448 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 738_760_000 picoseconds.
-		Weight::from_parts(744_387_000, 44734)
-			// Standard Error: 867_338
-			.saturating_add(Weight::from_parts(432_584_795, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(67_u64))
+		// Minimum execution time: 846_590_000 picoseconds.
+		Weight::from_parts(1_798_904_207, 44734)
+			// Standard Error: 12_850_734
+			.saturating_add(Weight::from_parts(509_923_917, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(74_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(15_u64))
+			.saturating_add(RocksDbWeight::get().writes(19_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
@@ -907,6 +972,10 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:4 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:4 w:0)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `Bids::Book` (r:1 w:0)
+	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BackstopSpent` (r:1 w:1)
 	/// Proof: `Liquidation::BackstopSpent` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:1 w:0)
@@ -919,11 +988,11 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_backstop() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9280`
+		//  Measured:  `9290`
 		//  Estimated: `44734`
-		// Minimum execution time: 587_043_000 picoseconds.
-		Weight::from_parts(605_411_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(66_u64))
+		// Minimum execution time: 679_391_000 picoseconds.
+		Weight::from_parts(704_669_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(71_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:0)
@@ -950,6 +1019,8 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:0)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:0)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:1 w:1)
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BorrowerAuction` (r:1 w:1)
@@ -968,11 +1039,11 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	fn settle_auction() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12161`
+		//  Measured:  `12167`
 		//  Estimated: `44734`
-		// Minimum execution time: 499_203_000 picoseconds.
-		Weight::from_parts(504_420_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(66_u64))
+		// Minimum execution time: 530_169_000 picoseconds.
+		Weight::from_parts(571_721_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(67_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -993,6 +1064,8 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:0)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::CounterForAuctions` (r:1 w:1)
@@ -1007,11 +1080,11 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9014`
+		//  Measured:  `9020`
 		//  Estimated: `44734`
-		// Minimum execution time: 410_431_000 picoseconds.
-		Weight::from_parts(420_787_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(47_u64))
+		// Minimum execution time: 456_690_000 picoseconds.
+		Weight::from_parts(476_569_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(48_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -1032,8 +1105,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6941`
 		//  Estimated: `44734`
-		// Minimum execution time: 261_850_000 picoseconds.
-		Weight::from_parts(266_436_000, 44734)
+		// Minimum execution time: 292_185_000 picoseconds.
+		Weight::from_parts(310_672_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1059,8 +1132,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6957`
 		//  Estimated: `44734`
-		// Minimum execution time: 261_580_000 picoseconds.
-		Weight::from_parts(266_046_000, 44734)
+		// Minimum execution time: 287_488_000 picoseconds.
+		Weight::from_parts(296_601_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1072,8 +1145,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_125_000 picoseconds.
-		Weight::from_parts(11_037_000, 3478)
+		// Minimum execution time: 10_055_000 picoseconds.
+		Weight::from_parts(10_566_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1089,6 +1162,8 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:104 w:48)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:48 w:0)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
@@ -1112,14 +1187,14 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 8]`.
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9383 + n * (954 ±0)`
+		//  Measured:  `9389 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 957_084_000 picoseconds.
-		Weight::from_parts(618_581_806, 76616)
-			// Standard Error: 6_220_799
-			.saturating_add(Weight::from_parts(553_896_615, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(62_u64))
-			.saturating_add(RocksDbWeight::get().reads((17_u64).saturating_mul(n.into())))
+		// Minimum execution time: 1_118_204_000 picoseconds.
+		Weight::from_parts(521_062_771, 76616)
+			// Standard Error: 31_879_947
+			.saturating_add(Weight::from_parts(1_056_770_633, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(70_u64))
+			.saturating_add(RocksDbWeight::get().reads((22_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 			.saturating_add(RocksDbWeight::get().writes((12_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 27664).saturating_mul(n.into()))
@@ -1142,8 +1217,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4792`
 		//  Estimated: `6030`
-		// Minimum execution time: 77_805_000 picoseconds.
-		Weight::from_parts(84_325_000, 6030)
+		// Minimum execution time: 90_265_000 picoseconds.
+		Weight::from_parts(129_403_000, 6030)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -1159,8 +1234,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `586`
 		//  Estimated: `3843`
-		// Minimum execution time: 29_394_000 picoseconds.
-		Weight::from_parts(31_356_000, 3843)
+		// Minimum execution time: 43_926_000 picoseconds.
+		Weight::from_parts(63_785_000, 3843)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -1183,10 +1258,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1375 + m * (379 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 126_168_000 picoseconds.
-		Weight::from_parts(107_546_342, 12660)
-			// Standard Error: 205_434
-			.saturating_add(Weight::from_parts(24_058_336, 0).saturating_mul(m.into()))
+		// Minimum execution time: 126_489_000 picoseconds.
+		Weight::from_parts(161_640_210, 12660)
+			// Standard Error: 699_504
+			.saturating_add(Weight::from_parts(36_320_390, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(13_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -1211,10 +1286,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2709 + n * (523 ±0)`
 		//  Estimated: `6137 + n * (2853 ±0)`
-		// Minimum execution time: 85_348_000 picoseconds.
-		Weight::from_parts(97_879_168, 6137)
-			// Standard Error: 922_467
-			.saturating_add(Weight::from_parts(38_857_048, 0).saturating_mul(n.into()))
+		// Minimum execution time: 116_183_000 picoseconds.
+		Weight::from_parts(135_679_809, 6137)
+			// Standard Error: 2_185_245
+			.saturating_add(Weight::from_parts(53_778_061, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -1236,11 +1311,36 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 232_736_000 picoseconds.
-		Weight::from_parts(234_709_000, 44734)
-			// Standard Error: 1_171_885
-			.saturating_add(Weight::from_parts(135_502_050, 0).saturating_mul(n.into()))
+		// Minimum execution time: 233_357_000 picoseconds.
+		Weight::from_parts(772_926_926, 44734)
+			// Standard Error: 4_146_214
+			.saturating_add(Weight::from_parts(143_276_632, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
+	}
+	/// Storage: `System::Account` (r:1 w:0)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Positions` (r:256 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 256]`.
+	fn validate_settle_after_feed(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `6543 + n * (387 ±0)`
+		//  Estimated: `44734 + n * (2853 ±0)`
+		// Minimum execution time: 231_545_000 picoseconds.
+		Weight::from_parts(6_572_190, 44734)
+			// Standard Error: 3_634_935
+			.saturating_add(Weight::from_parts(144_240_448, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(35_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
@@ -1253,18 +1353,14 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::Filed` (r:16 w:0)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 16]`.
-	/// Placeholder until regenerated: `validate_settle_batch` and the feed signer's nonce.
-	fn validate_settle_after_feed(n: u32, ) -> Weight {
-		Self::validate_settle_batch(n).saturating_add(RocksDbWeight::get().reads(1_u64))
-	}
 	fn validate_refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1766 + n * (470 ±0)`
 		//  Estimated: `5911 + n * (2853 ±0)`
-		// Minimum execution time: 34_041_000 picoseconds.
-		Weight::from_parts(16_731_466, 5911)
-			// Standard Error: 571_319
-			.saturating_add(Weight::from_parts(17_010_593, 0).saturating_mul(n.into()))
+		// Minimum execution time: 43_625_000 picoseconds.
+		Weight::from_parts(55_709_241, 5911)
+			// Standard Error: 460_100
+			.saturating_add(Weight::from_parts(13_107_138, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1277,8 +1373,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 21_222_000 picoseconds.
-		Weight::from_parts(24_697_000, 3478)
+		// Minimum execution time: 10_716_000 picoseconds.
+		Weight::from_parts(13_720_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1290,8 +1386,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 21_602_000 picoseconds.
-		Weight::from_parts(23_465_000, 3724)
+		// Minimum execution time: 16_254_000 picoseconds.
+		Weight::from_parts(17_776_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1299,6 +1395,8 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:3 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:2 w:0)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:1 w:0)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -1309,11 +1407,11 @@ impl WeightInfo for () {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn transfer_insurance() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1274`
+		//  Measured:  `1280`
 		//  Estimated: `8817`
-		// Minimum execution time: 108_391_000 picoseconds.
-		Weight::from_parts(150_564_000, 8817)
-			.saturating_add(RocksDbWeight::get().reads(8_u64))
+		// Minimum execution time: 99_588_000 picoseconds.
+		Weight::from_parts(102_803_000, 8817)
+			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 }
