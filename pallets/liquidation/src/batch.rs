@@ -48,9 +48,9 @@ use sp_arithmetic::traits::Zero;
 const MAX_QUOTES: u32 = 2;
 
 /// A position planned for a batch.
-struct Member<T: Config> {
-	borrower: T::AccountId,
-	plan: Plan<T::AssetId>,
+pub(crate) struct Member<T: Config> {
+	pub(crate) borrower: T::AccountId,
+	pub(crate) plan: Plan<T::AssetId>,
 }
 
 /// The positions of one `(collateral, debt)` pair.
@@ -77,6 +77,10 @@ pub struct BatchReport<AccountId> {
 	/// Sale-queue entries checked, and dropped (a throttled pair's queue:
 	/// [`Pallet::waits_in_queue`]).
 	pub queue: crate::dex::QueueLook,
+	/// Pairs whose lot the standing bids were asked for, and pairs they bought.
+	pub bids_asked: u32,
+	/// Pairs whose lot the standing bids bought (their fills, each at most `max_fills`).
+	pub bids_sold: u32,
 }
 
 impl<T: Config> Pallet<T> {
@@ -89,6 +93,7 @@ impl<T: Config> Pallet<T> {
 		let extra = wide.saturating_mul(T::MaxDebts::get().saturating_sub(1));
 		Self::batch_weight(n.saturating_sub(wide), wide, pairs, extra, 0)
 			.saturating_add(Self::queue_checks_weight(crate::dex::QUEUE_CHECKS))
+			.saturating_add(Self::batch_bids_weight(pairs, pairs))
 	}
 
 	/// The weight `settle_batch_unsigned` reserves: the batch's, and its validity check at
@@ -113,6 +118,16 @@ impl<T: Config> Pallet<T> {
 			report.unplanned,
 		)
 		.saturating_add(Self::queue_checks_weight(report.queue.checked))
+		.saturating_add(Self::batch_bids_weight(report.bids_asked, report.bids_sold))
+	}
+
+	/// What asking the bid book for `asked` pairs' lots (a quote and the DEX's quote to
+	/// compare) and selling `sold` of them to the bids (every fill, a seizure into the working
+	/// account per position within the batch's measured work) costs.
+	pub(crate) fn batch_bids_weight(asked: u32, sold: u32) -> Weight {
+		Self::bid_quote_weight()
+			.saturating_mul(u64::from(asked))
+			.saturating_add(Self::bid_fills_weight().saturating_mul(u64::from(sold)))
 	}
 
 	/// `settle_batch(n, p)` measures `p` pairs of one narrow position each and `n` more narrow
@@ -239,6 +254,15 @@ impl<T: Config> Pallet<T> {
 		}
 		report.pairs = u32::try_from(groups.len()).unwrap_or(u32::MAX);
 		for ((collateral, debt), members) in groups {
+			// Standing bids first when they pay more for the pair's lot (#28).
+			let members =
+				match Self::sell_pair_to_bids(caller, collateral, debt, members, &mut report)? {
+					Ok(outcomes) => {
+						report.settled.extend(outcomes);
+						continue;
+					},
+					Err(members) => members,
+				};
 			let look = &mut report.queue;
 			for (who, outcome) in Self::sell_pair(caller, collateral, debt, members, look)? {
 				match outcome {
@@ -358,9 +382,36 @@ impl<T: Config> Pallet<T> {
 		if depth.is_some() {
 			Self::note_pool_sale((collateral, debt), sold);
 		}
+		let settled = Self::settle_members(
+			caller,
+			(collateral, debt),
+			members,
+			(&exact, &charged),
+			(total, sold),
+			Route::Dex,
+		)?;
+		outcomes.extend(settled.into_iter().map(|who| (who, Ok(()))));
+		Ok(outcomes)
+	}
+
+	/// The settlement of each of `members` after their pair's lot was sold (`total` repaid,
+	/// `sold` collateral; each position's `exact` share of it, `charged` rounded up): the
+	/// penalty split as `settle` splits it (the rounding to the treasury), `Settled` by
+	/// `route` for each, `BatchSold` for the pair. Returns the borrowers settled.
+	pub(crate) fn settle_members(
+		caller: &T::AccountId,
+		(collateral, debt): (T::AssetId, T::AssetId),
+		members: Vec<Member<T>>,
+		(exact, charged): (&[u128], &[u128]),
+		(total, sold): (u128, u128),
+		route: Route,
+	) -> Result<Vec<T::AccountId>, DispatchError> {
+		let params = Params::<T>::get();
 		let positions = u32::try_from(members.len()).unwrap_or(u32::MAX);
 		let mut remainder = 0u128;
+		let mut settled = Vec::with_capacity(members.len());
 		for ((member, share), charge) in members.into_iter().zip(exact).zip(charged) {
+			let (share, charge) = (*share, *charge);
 			let plan = member.plan;
 			let borrower = member.borrower;
 			// The penalty after the charge rounded up; the rounding to the treasury.
@@ -381,7 +432,7 @@ impl<T: Config> Pallet<T> {
 				caller: caller.clone(),
 				debt_asset: debt,
 				collateral_asset: collateral,
-				route: Route::Dex,
+				route,
 				repaid: plan.repay,
 				collateral_due: plan.collateral,
 				sold: share,
@@ -391,7 +442,7 @@ impl<T: Config> Pallet<T> {
 				discount: plan.discount,
 				health: plan.health.factor,
 			});
-			outcomes.push((borrower, Ok(())));
+			settled.push(borrower);
 		}
 		Self::deposit_event(Event::BatchSold {
 			collateral_asset: collateral,
@@ -401,7 +452,7 @@ impl<T: Config> Pallet<T> {
 			sold,
 			remainder,
 		});
-		Ok(outcomes)
+		Ok(settled)
 	}
 
 	/// The pair's sale, all or nothing: seizes each position's exact share into the working

@@ -6,12 +6,13 @@
 //! Only on an agreed price: a price the guard holds or the feeders dispute is not one a
 //! bidder quoted against.
 
-use crate::{pallet::*, plan::Plan, types::DexRefusal};
+use crate::{pallet::*, plan::Plan, types::*};
 use alloc::vec::Vec;
 use frame_support::{
 	pallet_prelude::{DispatchError, DispatchResult, Weight},
 	storage::with_storage_layer,
 };
+use pallet_asset_conversion::QuotePrice;
 use pallet_lending::LendingPositions;
 use sp_arithmetic::{FixedU128, PerThing, Permill, Rounding};
 
@@ -207,4 +208,129 @@ impl<T: Config> Pallet<T> {
 			T::Lending::repay_debt(&account, borrower, &sale.plan.debt_asset, sale.plan.repay)
 		})
 	}
+
+	/// A batch's pair sold to the standing bids (#28): the lot of `members` goes to the bids
+	/// when, on an agreed price of a collateral not halted, they pay the pair's whole
+	/// repayment, take less collateral for it than the DEX would (or the DEX cannot quote it),
+	/// none is a member's own, and each position's pro-rata share stays within its own bound.
+	/// No cash, no breaker cap, no pool depth: nothing is sold into the pool. Returns the
+	/// borrowers settled, or the members back for the DEX (the book untouched).
+	#[allow(clippy::type_complexity)]
+	pub(crate) fn sell_pair_to_bids(
+		caller: &T::AccountId,
+		collateral: T::AssetId,
+		debt: T::AssetId,
+		members: Vec<crate::batch::Member<T>>,
+		report: &mut crate::batch::BatchReport<T::AccountId>,
+	) -> Result<Result<Vec<T::AccountId>, Vec<crate::batch::Member<T>>>, DispatchError> {
+		let agreed =
+			!Self::pair_held(&collateral, &debt) && !Self::pair_disputed(&collateral, &debt);
+		let Some(first) = members.first().map(|m| m.plan) else { return Ok(Err(members)) };
+		if !Self::bids_may_buy(&collateral, agreed) {
+			return Ok(Err(members));
+		}
+		report.bids_asked = report.bids_asked.saturating_add(1);
+		let repays: Vec<u128> = members.iter().map(|m| m.plan.repay).collect();
+		let total = repays
+			.iter()
+			.try_fold(0u128, |sum, r| sum.checked_add(*r))
+			.ok_or_else(crate::plan::overflow::<T>)?;
+		let max_discount =
+			members.iter().map(|m| Self::max_bid_discount(&m.plan)).min().unwrap_or_default();
+		let fills = T::Bids::quote(
+			collateral,
+			debt,
+			total,
+			(first.collateral_price, first.debt_price),
+			max_discount,
+			&first_member(&members),
+		);
+		let paid = fills.iter().fold(0u128, |sum, f| sum.saturating_add(f.debt));
+		let input = fills.iter().fold(0u128, |sum, f| sum.saturating_add(f.collateral));
+		let own = fills.iter().any(|f| members.iter().any(|m| m.borrower == f.owner));
+		if fills.is_empty() || paid != total || own {
+			return Ok(Err(members));
+		}
+		let dex = T::Dex::quote_price_tokens_for_exact_tokens(
+			Self::dex_asset(collateral),
+			Self::dex_asset(debt),
+			total,
+			true,
+		);
+		if dex.is_some_and(|dex| dex <= input) {
+			return Ok(Err(members));
+		}
+		let Some((exact, charged)) = crate::math::pro_rata(input, &repays) else {
+			return Ok(Err(members));
+		};
+		let params = Params::<T>::get();
+		if members.iter().zip(&charged).any(|(m, c)| *c > Self::dex_bound(&m.plan, &params)) {
+			return Ok(Err(members));
+		}
+		if let Err(e) = Self::bids_buy_pair(collateral, debt, &members, &exact, &fills) {
+			log::debug!(target: "runtime::liquidation", "batch sale to bids failed: {e:?}");
+			return Ok(Err(members));
+		}
+		report.bids_sold = report.bids_sold.saturating_add(1);
+		let route = Route::Bids { fills: u32::try_from(fills.len()).unwrap_or(u32::MAX) };
+		Self::settle_members(
+			caller,
+			(collateral, debt),
+			members,
+			(&exact, &charged),
+			(total, input),
+			route,
+		)
+		.map(Ok)
+	}
+
+	/// The pair's sale to `fills`, all or nothing: each bid's payment taken into the working
+	/// account, each position's `shares` seized straight to the bids' owners as lending supply
+	/// (the shares and the fills' collateral are two partitions of one lot: walked together,
+	/// each piece one seizure), each position repaid from the working account. It ends with
+	/// no tokens and no position.
+	fn bids_buy_pair(
+		collateral: T::AssetId,
+		debt: T::AssetId,
+		members: &[crate::batch::Member<T>],
+		shares: &[u128],
+		fills: &[BidFill<T::AccountId>],
+	) -> DispatchResult {
+		with_storage_layer(|| {
+			let account = Self::account_id();
+			for fill in fills {
+				T::Bids::take(fill, &account)?;
+			}
+			let mut fills_left = fills.iter().map(|f| (&f.owner, f.collateral));
+			let mut current = fills_left.next();
+			for (member, share) in members.iter().zip(shares.iter().copied()) {
+				let mut left = share;
+				while left > 0 {
+					let (owner, room) = current.as_mut().ok_or(Error::<T>::Overflow)?;
+					let part = left.min(*room);
+					if part > 0 {
+						T::Lending::seize_collateral(&member.borrower, &collateral, part, owner)?;
+					}
+					left = left.saturating_sub(part);
+					*room = room.saturating_sub(part);
+					if room == &0 {
+						current = fills_left.next();
+					}
+				}
+			}
+			// Smallest repayment first (as the DEX's sale: the working account is not reaped
+			// before the last).
+			let mut repays: Vec<&crate::batch::Member<T>> = members.iter().collect();
+			repays.sort_by_key(|member| member.plan.repay);
+			for member in repays {
+				T::Lending::repay_debt(&account, &member.borrower, &debt, member.plan.repay)?;
+			}
+			Ok(())
+		})
+	}
+}
+
+/// The first member's account (the seller a quote leaves out; the others are checked after).
+fn first_member<T: Config>(members: &[crate::batch::Member<T>]) -> T::AccountId {
+	members.first().map(|m| m.borrower.clone()).unwrap_or_else(|| Pallet::<T>::account_id())
 }

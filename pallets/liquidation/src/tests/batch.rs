@@ -269,7 +269,9 @@ fn the_weight_is_declared_from_the_witness_and_refunded_to_what_was_done() {
 		let actual = post.actual_weight.expect("refunded");
 		// Two narrow positions settled in one pair, the healthy one planned: three narrow
 		// positions of one pair.
-		let done = BatchReport::<AccountId> { narrow: 3, pairs: 1, ..Default::default() };
+		// The pair's lot offered to the (empty) bid book first.
+		let done =
+			BatchReport::<AccountId> { narrow: 3, pairs: 1, bids_asked: 1, ..Default::default() };
 		assert_eq!(actual, Liquidation::batch_report_weight(&done));
 		assert!(actual.all_lte(declared) && actual != declared);
 	});
@@ -304,7 +306,9 @@ fn the_unsigned_batch_is_also_charged_its_validity_check() {
 		)
 		.unwrap();
 		// What the signed batch is refunded to, and the check as it ran (two borrowers read).
-		let done = BatchReport::<AccountId> { narrow: 3, pairs: 1, ..Default::default() };
+		// The pair's lot offered to the (empty) bid book first.
+		let done =
+			BatchReport::<AccountId> { narrow: 3, pairs: 1, bids_asked: 1, ..Default::default() };
 		let read = Liquidation::unsigned_checks(2);
 		assert!(read.ref_time() < check.ref_time());
 		assert_eq!(post.actual_weight, Some(Liquidation::batch_report_weight(&done) + read));

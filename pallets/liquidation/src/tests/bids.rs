@@ -251,3 +251,89 @@ fn new_test_ext_dex_settle_weight_on_held_price() -> frame_support::weights::Wei
 	});
 	weight.unwrap()
 }
+
+fn batch(accounts: &[AccountId]) -> frame_support::dispatch::DispatchResultWithPostInfo {
+	let mut sorted = accounts.to_vec();
+	sorted.sort();
+	Liquidation::settle_batch(
+		RuntimeOrigin::signed(CHARLIE),
+		sorted.try_into().unwrap(),
+		BatchWitness { pairs: 1, wide: 0 },
+	)
+}
+
+/// A batch's pair: its whole lot to the bids when they pay more than the DEX for it, each
+/// position its pro-rata share (rounded up, the rounding to the treasury), no cash needed.
+#[test]
+fn a_batch_sells_a_pairs_lot_to_the_bids_when_they_pay_more() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		create_pool(LP, USD, BTC, 90_000_000_000, 1_000_000_000);
+		let id = gov_bids(2_000_000, 1_000);
+		System::set_block_number(3);
+		let accounts = borrowers(&[700_000, 680_000]);
+		MockOracle::set(BTC, fx(90, 1));
+		System::reset_events();
+		let pool = pool_reserves(USD, BTC);
+		assert_ok!(batch(&accounts));
+		let settled: Vec<(Route, u128, u128, u128, u128, u128, u128)> = events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::Settled {
+					route,
+					repaid,
+					collateral_due,
+					sold,
+					to_insurance,
+					tip,
+					returned,
+					..
+				} => Some((route, repaid, collateral_due, sold, to_insurance, tip, returned)),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(settled.len(), 2);
+		let repaid: u128 = settled.iter().map(|s| s.1).sum();
+		let sold: u128 = settled.iter().map(|s| s.3).sum();
+		for (route, _, due_, sold, to_insurance, tip, returned) in &settled {
+			assert_eq!(*route, Route::Bids { fills: 1 });
+			assert_eq!(sold + to_insurance + tip + returned, *due_);
+		}
+		// One fill paid the pair's whole repayment for the lot, at 90 less 0.1%, rounded down.
+		assert_eq!(sold, repaid * 1_000 / (90 * 999));
+		assert!(System::events().iter().any(|r| r.event
+			== RuntimeEvent::Bids(pallet_bids::Event::BidFilled {
+				id,
+				owner: GOV,
+				collateral: sold,
+				paid: repaid,
+				remaining: 2_000_000 - repaid
+			})));
+		assert_eq!(supplied(GOV, BTC), sold);
+		assert_eq!(held_usd(GOV), 2_000_000 - repaid);
+		// Nothing sold into the pool; the working account empty; both back above 1.
+		assert_eq!(pool_reserves(USD, BTC), pool);
+		let working = Liquidation::account_id();
+		assert_eq!((balance(USD, working), balance(BTC, working)), (0, 0));
+		assert_eq!(supplied(working, BTC), 0);
+		assert!(accounts.iter().all(|a| health(*a) >= fx(1, 1)));
+	});
+}
+
+/// Bids covering only part of a pair's lot leave the batch to the DEX (the book untouched).
+#[test]
+fn a_batch_keeps_the_dex_when_the_bids_cover_part_of_the_lot() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		create_pool(LP, USD, BTC, 90_000_000_000, 1_000_000_000);
+		let id = gov_bids(100_000, 1_000);
+		System::set_block_number(3);
+		let accounts = borrowers(&[700_000, 680_000]);
+		MockOracle::set(BTC, fx(90, 1));
+		System::reset_events();
+		assert_ok!(batch(&accounts));
+		assert!(events()
+			.iter()
+			.all(|e| !matches!(e, Event::Settled { route: Route::Bids { .. }, .. })));
+		assert!(events().iter().any(|e| matches!(e, Event::Settled { route: Route::Dex, .. })));
+		assert_eq!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining, 100_000);
+	});
+}
