@@ -77,9 +77,10 @@ pub struct BatchReport<AccountId> {
 	/// Sale-queue entries checked, and dropped (a throttled pair's queue:
 	/// [`Pallet::waits_in_queue`]).
 	pub queue: crate::dex::QueueLook,
-	/// Pairs whose lot the standing bids were asked for, and pairs they bought.
+	/// Pairs whose lot the standing bids were asked for.
 	pub bids_asked: u32,
-	/// Pairs whose lot the standing bids bought (their fills, each at most `max_fills`).
+	/// Pairs whose lot a sale to the standing bids was tried for (their fills, each at most
+	/// `max_fills`; charged whether it was made or rolled back).
 	pub bids_sold: u32,
 }
 

@@ -267,11 +267,12 @@ impl<T: Config> Pallet<T> {
 		if members.iter().zip(&charged).any(|(m, c)| *c > Self::dex_bound(&m.plan, &params)) {
 			return Ok(Err(members));
 		}
+		// Charged when tried: a sale that fails did its fills before it was rolled back.
+		report.bids_sold = report.bids_sold.saturating_add(1);
 		if let Err(e) = Self::bids_buy_pair(collateral, debt, &members, &exact, &fills) {
 			log::debug!(target: "runtime::liquidation", "batch sale to bids failed: {e:?}");
 			return Ok(Err(members));
 		}
-		report.bids_sold = report.bids_sold.saturating_add(1);
 		let route = Route::Bids { fills: u32::try_from(fills.len()).unwrap_or(u32::MAX) };
 		Self::settle_members(
 			caller,

@@ -965,20 +965,24 @@ pub mod pallet {
 			let read = Self::check_unsigned(call, false)?;
 			// A batch's check stops at its first liquidatable borrower: the validation declared
 			// for the rest (at their worst) is not claimed of the block's unsigned share.
-			let unread = match call {
-				Call::settle_batch_unsigned { borrowers, .. } => {
-					let n = u32::try_from(borrowers.len()).unwrap_or(u32::MAX);
-					T::WeightInfo::validate_settle_batch(n)
-						.saturating_sub(T::WeightInfo::validate_settle_batch(read))
-				},
-				Call::settle_after_feed { borrowers, .. } => {
-					let n = u32::try_from(borrowers.len()).unwrap_or(u32::MAX);
-					T::WeightInfo::validate_settle_after_feed(n)
-						.saturating_sub(T::WeightInfo::validate_settle_after_feed(read))
-				},
-				_ => Weight::zero(),
+			let declared = call.get_dispatch_info().call_weight;
+			let n = |borrowers: &[T::AccountId]| u32::try_from(borrowers.len()).unwrap_or(u32::MAX);
+			let claim = match call {
+				Call::settle_batch_unsigned { borrowers, .. } => Self::batch_claim(
+					declared,
+					T::WeightInfo::validate_settle_batch,
+					n(borrowers),
+					read,
+				),
+				Call::settle_after_feed { borrowers, .. } => Self::batch_claim(
+					declared,
+					T::WeightInfo::validate_settle_after_feed,
+					n(borrowers),
+					read,
+				),
+				_ => declared,
 			};
-			Self::claim_unsigned(call.get_dispatch_info().call_weight.saturating_sub(unread))
+			Self::claim_unsigned(claim)
 		}
 	}
 
@@ -992,13 +996,7 @@ pub mod pallet {
 		) -> Result<u32, TransactionValidityError> {
 			let at = Self::made_at(call).ok_or(InvalidTransaction::Call)?;
 			Self::check_made_at(at)?;
-			// The borrowers a batch's check reads: up to its first liquidatable one.
-			let first_due = |borrowers: &[T::AccountId]| {
-				borrowers
-					.iter()
-					.position(Self::may_settle)
-					.map(|i| u32::try_from(i.saturating_add(1)).unwrap_or(u32::MAX))
-			};
+			let first_due = Self::first_due;
 			let mut read = 1u32;
 			let valid = match call {
 				Call::settle_unsigned { borrower, .. } => Self::may_settle(borrower),
@@ -1055,6 +1053,22 @@ pub mod pallet {
 				return Err(InvalidTransaction::Stale.into());
 			}
 			Ok(())
+		}
+
+		/// How many of a batch's `borrowers` its check reads: up to its first liquidatable one
+		/// (`None`: none is).
+		pub(crate) fn first_due(borrowers: &[T::AccountId]) -> Option<u32> {
+			borrowers
+				.iter()
+				.position(Self::may_settle)
+				.map(|i| u32::try_from(i.saturating_add(1)).unwrap_or(u32::MAX))
+		}
+
+		/// What an unsigned batch of `n` borrowers claims of the block's unsigned share at
+		/// inclusion (`pre_dispatch`): its `declared` weight less the validation (`validate`)
+		/// of the borrowers its check did not read (it read `read`: [`Self::first_due`]).
+		fn batch_claim(declared: Weight, validate: fn(u32) -> Weight, n: u32, read: u32) -> Weight {
+			declared.saturating_sub(validate(n).saturating_sub(validate(read)))
 		}
 
 		/// The block an unsigned call was made at (`None` for any other call).
@@ -1244,9 +1258,15 @@ pub mod pallet {
 			let (result, read) =
 				Self::settle_batch_call(&Self::insurance_account(), &borrowers, witness);
 			// Its check at inclusion read up to its first due borrower, no further than its
-			// first settled one.
-			let result = Self::with_validation(result, Self::unsigned_checks(read.unwrap_or(n)));
-			Self::return_unsigned(Self::settle_batch_unsigned_weight(n, &witness), result)
+			// first settled one: charged that, and its claim on the block's unsigned share was
+			// its declared weight less the validation of the borrowers after it. The share
+			// keeps what it did (the claim less the unused part).
+			let read = read.unwrap_or(n);
+			let declared = Self::settle_batch_unsigned_weight(n, &witness);
+			let claimed =
+				Self::batch_claim(declared, T::WeightInfo::validate_settle_batch, n, read);
+			let result = Self::with_validation(result, Self::unsigned_checks(read));
+			Self::return_unsigned(claimed, result)
 		}
 
 		/// Buys up to `max_collateral` of auction `id`'s lot at its current price, if that is at
@@ -1320,8 +1340,12 @@ pub mod pallet {
 			let n = borrowers.len().try_into().unwrap_or(u32::MAX);
 			let (result, read) =
 				Self::settle_batch_call(&Self::insurance_account(), &borrowers, witness);
-			let result = Self::with_validation(result, Self::after_feed_checks(read.unwrap_or(n)));
-			Self::return_unsigned(Self::settle_after_feed_weight(n, &witness), result)
+			let read = read.unwrap_or(n);
+			let declared = Self::settle_after_feed_weight(n, &witness);
+			let claimed =
+				Self::batch_claim(declared, T::WeightInfo::validate_settle_after_feed, n, read);
+			let result = Self::with_validation(result, Self::after_feed_checks(read));
+			Self::return_unsigned(claimed, result)
 		}
 
 		/// Replaces the auction parameters, each checked against its bound. Origin:
@@ -1370,8 +1394,9 @@ pub mod pallet {
 		/// `settle_batch` of `borrowers` by `caller`, with how many of `borrowers` (in order)
 		/// come up to its first settled one (`None` if none, or if `borrowers` are not in
 		/// ascending order, as an unsigned batch's are): an unsigned batch's check at inclusion
-		/// read no further (it stops at the first due one; one due but not settled only makes
-		/// this more).
+		/// read no further (it stops at the first due one; one due but skipped before the
+		/// first settled makes this more: the share then keeps a little less than was done,
+		/// the block's weight counts all of it).
 		fn settle_batch_call(
 			caller: &T::AccountId,
 			borrowers: &[T::AccountId],
