@@ -231,6 +231,27 @@ export function runKeeper(api, opts, log = (s) => console.log(s), warn = (s) => 
     }
   };
 
+  /**
+   * Sends `tx` for `key` (an account, or a pair's bid), one submission at a time (the next
+   * waits until the pool has this one), and logs `entry` with its result; `key` is pending
+   * until then.
+   */
+  const send = (key, tx, entry) => {
+    const sent = queue.then(async () => {
+      if (nonce === null) nonce = (await api.rpc.system.accountNextIndex(me)).toNumber();
+      const sub = submit(api, tx, pair, nonce);
+      nonce += 1;
+      sub.result.then((r) => { if (!r.ok && r.block === undefined) nonce = null; });
+      return sub;
+    });
+    queue = sent.then(({ submitted }) => submitted).catch(() => {});
+    const p = sent.then(({ result }) => result, (e) => ({ ok: false, error: e.message ?? String(e) })).then((result) => {
+      log(line({ ...entry, result }));
+      pending.delete(key);
+    });
+    pending.set(key, p);
+  };
+
   /** Decides for every liquidatable account at `head`, submits, logs. */
   const onHead = async (head) => {
     const block = head.number.toNumber();
@@ -281,20 +302,7 @@ export function runKeeper(api, opts, log = (s) => console.log(s), warn = (s) => 
       const tx = d.action === 'liquidate'
         ? api.tx.liquidation.liquidate(account, s.debtAsset, s.collateralAsset, 'All')
         : api.tx.liquidation.settle(account);
-      // One submission at a time: the next waits until the pool has this one.
-      const sent = queue.then(async () => {
-        if (nonce === null) nonce = (await api.rpc.system.accountNextIndex(me)).toNumber();
-        const sub = submit(api, tx, pair, nonce);
-        nonce += 1;
-        sub.result.then((r) => { if (!r.ok && r.block === undefined) nonce = null; });
-        return sub;
-      });
-      queue = sent.then(({ submitted }) => submitted).catch(() => {});
-      const p = sent.then(({ result }) => result, (e) => ({ ok: false, error: e.message ?? String(e) })).then((result) => {
-        log(line({ ...entry, result }));
-        pending.delete(account);
-      });
-      pending.set(account, p);
+      send(account, tx, entry);
     }
     // Market-maker mode: our standing bid on each pair.
     for (const spec of opts.bids) {
@@ -318,19 +326,7 @@ export function runKeeper(api, opts, log = (s) => console.log(s), warn = (s) => 
       const tx = d.action === 'place'
         ? api.tx.bids.placeBid(spec.collateral, spec.debt, spec.amount, spec.discount, block + opts.bidLife)
         : api.tx.bids.cancelBid(d.id);
-      const sent = queue.then(async () => {
-        if (nonce === null) nonce = (await api.rpc.system.accountNextIndex(me)).toNumber();
-        const sub = submit(api, tx, pair, nonce);
-        nonce += 1;
-        sub.result.then((r) => { if (!r.ok && r.block === undefined) nonce = null; });
-        return sub;
-      });
-      queue = sent.then(({ submitted }) => submitted).catch(() => {});
-      const p = sent.then(({ result }) => result, (e) => ({ ok: false, error: e.message ?? String(e) })).then((result) => {
-        log(line({ ...entry, result }));
-        pending.delete(key);
-      });
-      pending.set(key, p);
+      send(key, tx, entry);
     }
   };
 
