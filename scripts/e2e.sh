@@ -4,7 +4,8 @@
 # metadata, a signed transfer, a DEX swap, events in finalized blocks, a liquidation by the
 # node's offchain worker) and e2e/metrics.mjs (the node's `margincall_*` Prometheus metrics
 # against the runtime APIs after that liquidation); stops it. Then e2e/bids.mjs (standing
-# liquidation bids: escrow, the book, refusals by name, a liquidation the bids settle) on a
+# liquidation bids: escrow, the book, refusals by name, a liquidation the bids settle) and
+# e2e/pre.mjs (soft pre-liquidation: opt in, the band offered, the keeper's --pre mode) on a
 # fresh node.
 # Then starts a second dev node without offchain workers (so that the node's own worker does
 # not settle before the keeper) and runs e2e/keeper.mjs against it: the clients in clients/
@@ -77,6 +78,10 @@ stop_node
 start_node "$port" --offchain-worker never --no-prometheus
 if ! MARGINCALL_WS="ws://127.0.0.1:$port" node e2e/bids.mjs; then
   echo "e2e: bids failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
+fi
+# Soft pre-liquidation on the same chain (Bob borrows, opts in, the keeper's --pre mode steps in).
+if ! MARGINCALL_WS="ws://127.0.0.1:$port" node e2e/pre.mjs; then
+  echo "e2e: pre-liquidation failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
 fi
 stop_node
 

@@ -3,7 +3,15 @@
 //
 //   node clients/keeper/keeper.mjs [--ws URL] [--suri //Dave] [--once] [--blocks N] [--dry-run]
 //     [--min-profit USD] [--limit 100] [--max-pages 10]
-//     [--bid collateral:debt:amount:discountPpm ...] [--bid-life 600]
+//     [--bid collateral:debt:amount:discountPpm ...] [--bid-life 600] [--pre]
+//
+// Pre-liquidation mode (`--pre`; pre.mjs): on each new best block it also reads the borrowers
+// who opted in to soft pre-liquidation (`liquidation.preLiquidation` entries) and, for each one
+// the runtime offers a step for (`liquidationApi.preLiquidation(account).offer`: health in the
+// borrower's band), sends `liquidation.preLiquidate(account, debt, collateral, { Exact: repay },
+// bonus)` with its own funds (the offer's repayment and bonus as its bounds): it repays the step
+// the borrower's close share allows at that depth in the band and gets the collateral at the
+// borrower's bonus (one JSON line: `{"block":..,"account":..,"action":"preLiquidate",..}`).
 //
 // Market-maker mode (`--bid`, repeatable; maker.mjs): on each new best block it also keeps one
 // standing bid of ours on each pair's bid book (`bids.placeBid`, held funds, a deposit; README
@@ -40,12 +48,15 @@ import { parseArgs } from 'node:util';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import { E18, USD, decide } from './decide.mjs';
 import { makerDecision, parseBids } from './maker.mjs';
+import { preDecision } from './pre.mjs';
 
 export * from './decide.mjs';
 export * from './maker.mjs';
+export * from './pre.mjs';
 
 const USAGE = `usage: keeper.mjs [--ws URL] [--suri //Dave] [--once] [--blocks N] [--dry-run] [--min-profit USD]
-                  [--limit 100] [--max-pages 10] [--bid collateral:debt:amount:discountPpm ...] [--bid-life 600]`;
+                  [--limit 100] [--max-pages 10] [--bid collateral:debt:amount:discountPpm ...] [--bid-life 600]
+                  [--pre]`;
 
 /** Parses the command line (see the header); throws on a bad option. */
 export function parseOptions(argv) {
@@ -62,6 +73,7 @@ export function parseOptions(argv) {
       'max-pages': { type: 'string', default: '10' },
       bid: { type: 'string', multiple: true },
       'bid-life': { type: 'string', default: '600' },
+      pre: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -83,6 +95,7 @@ export function parseOptions(argv) {
     maxPages: int('max-pages', values['max-pages'], 1),
     bids: parseBids(values.bid),
     bidLife: int('bid-life', values['bid-life'], 20),
+    pre: values.pre,
   };
 }
 
@@ -303,6 +316,48 @@ export function runKeeper(api, opts, log = (s) => console.log(s), warn = (s) => 
         ? api.tx.liquidation.liquidate(account, s.debtAsset, s.collateralAsset, 'All')
         : api.tx.liquidation.settle(account);
       send(account, tx, entry);
+    }
+    // Pre-liquidation mode: every opted-in borrower the runtime offers a step for.
+    if (opts.pre) {
+      const opted = await at.query.liquidation.preLiquidation.entries();
+      for (const [key] of opted) {
+        const account = key.args[0].toString();
+        const pkey = `pre:${account}`;
+        if (account === me || pending.has(pkey) || pending.has(account)) continue;
+        const view = await at.call.liquidationApi.preLiquidation(account);
+        const o = view.offer;
+        const offer = o.isOk
+          ? {
+            ok: true,
+            debtAsset: o.asOk.debtAsset.toNumber(),
+            collateralAsset: o.asOk.collateralAsset.toNumber(),
+            repay: o.asOk.repay.toBigInt(),
+            collateral: o.asOk.collateral.toBigInt(),
+            bonusPpm: o.asOk.bonus.toNumber(),
+          }
+          : { ok: false, error: errorName(api, o.asErr) };
+        let balance = 0n;
+        if (offer.ok) {
+          const held = await at.query.assets.account(offer.debtAsset, me);
+          balance = held.isSome ? held.unwrap().balance.toBigInt() : 0n;
+        }
+        const d = preDecision(offer, balance);
+        const health = view.health.isSome ? fmt(view.health.unwrap().toBigInt()) : null;
+        const entry = { block, account, health, action: d.action, reason: d.reason,
+          debtAsset: offer.debtAsset ?? null, collateralAsset: offer.collateralAsset ?? null,
+          repay: offer.repay ?? null };
+        // Refusals are the common case (most opted-in accounts are above their band): only
+        // steps are logged.
+        if (d.action === 'skip') continue;
+        if (opts.dryRun) {
+          log(line({ ...entry, result: 'dry-run' }));
+          continue;
+        }
+        // The offer's amount and bonus as our bounds: a borrower who raises its close share or
+        // lowers its bonus in the block gets the step refused (`BonusBelowMinimum`), not paid.
+        send(pkey, api.tx.liquidation.preLiquidate(account, offer.debtAsset, offer.collateralAsset,
+          { Exact: offer.repay }, offer.bonusPpm), entry);
+      }
     }
     // Market-maker mode: our standing bid on each pair.
     for (const spec of opts.bids) {

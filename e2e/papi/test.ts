@@ -74,6 +74,9 @@ async function main() {
     ['apis LendingApi.positions', compat.apis.LendingApi.positions.isCompatible(CompatibilityLevel.Identical)],
     ['apis LiquidationApi.preview', compat.apis.LiquidationApi.preview.isCompatible(CompatibilityLevel.Identical)],
     ['apis LiquidationApi.liquidatable', compat.apis.LiquidationApi.liquidatable.isCompatible(CompatibilityLevel.Identical)],
+    ['apis LiquidationApi.pre_liquidation', compat.apis.LiquidationApi.pre_liquidation.isCompatible(CompatibilityLevel.Identical)],
+    ['apis BidsApi.book', compat.apis.BidsApi.book.isCompatible(CompatibilityLevel.Identical)],
+    ['tx Liquidation.pre_liquidate', compat.tx.Liquidation.pre_liquidate.isCompatible(CompatibilityLevel.Identical)],
   ];
   for (const [what, ok] of identical) check(ok, `generated ${what} is identical to the runtime's`);
 
@@ -204,6 +207,21 @@ async function main() {
   check(
     !page.some(([who]) => who === borrower.address) && page.every(([, h]) => h < E18),
     `LiquidationApi.liquidatable(None, 100) lists ${page.length} account(s) below 1, not AliceStash; next ${show(next)}`,
+  );
+
+  // Soft pre-liquidation and the standing bids, decoded by the typed client (#28).
+  const pre = await api.apis.LiquidationApi.pre_liquidation(borrower.address, at);
+  const offerRefusal = pre.offer.success ? undefined : pre.offer.value;
+  check(
+    pre.terms === undefined && offerRefusal?.type === 'Module' && offerRefusal.value.type === 'Liquidation' &&
+      offerRefusal.value.value.type === 'NoPreLiquidation' &&
+      pre.suggested_band > E18 && pre.suggested_band <= pre.rules.max_band && pre.rules.max_close_share > 0,
+    `LiquidationApi.pre_liquidation(AliceStash): no terms, offer Err(NoPreLiquidation), band offered ${Number(pre.suggested_band) / 1e18} within the cap ${Number(pre.rules.max_band) / 1e18}, health ${pre.health === undefined ? '-' : Number(pre.health) / 1e18}`,
+  );
+  const book = await api.apis.BidsApi.book(XBTC, USDM, at);
+  check(
+    Array.isArray(book) && book.every(([id, bid]) => typeof id === 'bigint' && bid.collateral === XBTC && bid.debt === USDM),
+    `BidsApi.book(XBTC, USDM): ${book.length} bid(s), typed`,
   );
 
   client.destroy();

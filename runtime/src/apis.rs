@@ -256,6 +256,7 @@ impl_runtime_apis! {
 		}
 	}
 
+	#[api_version(2)]
 	impl pallet_liquidation_runtime_api::LiquidationApi<Block, AccountId, AssetId> for Runtime {
 		fn preview(
 			account: AccountId,
@@ -281,6 +282,10 @@ impl_runtime_apis! {
 
 		fn auctions() -> Vec<pallet_liquidation::AuctionStatus<AccountId, AssetId>> {
 			Liquidation::auction_statuses()
+		}
+
+		fn pre_liquidation(account: AccountId) -> pallet_liquidation::PreLiquidationView<AssetId> {
+			Liquidation::pre_liquidation_view(&account)
 		}
 	}
 

@@ -8,7 +8,8 @@
 
 use super::*;
 use crate::pallet::{
-	AuctionParameters, Auctions, BorrowerAuction, Filed, Params, RiskRank, SaleQueue,
+	AuctionParameters, Auctions, BorrowerAuction, Filed, Params, PreLiquidation,
+	PreLiquidationCaps, RiskRank, SaleQueue,
 };
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
@@ -302,6 +303,84 @@ mod benchmarks {
 
 		assert_eq!(<T as Config>::Lending::supplied(&borrower, &collateral)?, 0);
 		assert!(<T as Config>::Lending::supplied(&keeper, &collateral)? > 0);
+		Ok(())
+	}
+
+	/// A keeper's pre-liquidation step of an account in every market (collaterals at 0.2:
+	/// health 1.34, inside the widest band): two health checks over every market, the
+	/// repayment, the keeper's and the treasury's seizures, the borrower's entry and filing.
+	#[benchmark]
+	fn pre_liquidate() -> Result<(), BenchmarkError> {
+		start::<T>();
+		let borrower: T::AccountId = account("borrower", 0, 0);
+		let keeper: T::AccountId = whitelisted_caller();
+		let (collaterals, debts) = underwater::<T>(&borrower)?;
+		let (collateral, debt) = first_pair::<T>(&collaterals, &debts)?;
+		<T as Config>::Assets::mint_into(debt, &keeper, COLLATERAL)?;
+		// A step leaves no dust at these amounts only with no dust value.
+		Params::<T>::mutate(|p| p.dust_value = 0);
+		let rules = PreLiquidationCaps::<T>::get();
+		let terms = PreLiquidationTerms {
+			band: rules.max_band,
+			close_share: rules.max_close_share,
+			bonus: rules.max_bonus,
+		};
+		Pallet::<T>::set_pre_liquidation(RawOrigin::Signed(borrower.clone()).into(), Some(terms))?;
+		later::<T>(&collaterals, &debts);
+		for asset in &collaterals {
+			LendingHelper::<T>::set_price(*asset, FixedU128::from_rational(1, 5));
+		}
+		let owed = <T as Config>::Lending::debt(&borrower, &debt)?;
+		let lookup = T::Lookup::unlookup(borrower.clone());
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(keeper.clone()),
+			lookup,
+			debt,
+			collateral,
+			Amount::All,
+			Permill::zero(),
+		);
+
+		assert!(<T as Config>::Lending::debt(&borrower, &debt)? < owed);
+		assert!(<T as Config>::Lending::supplied(&keeper, &collateral)? > 0);
+		assert!(PreLiquidation::<T>::get(&borrower).is_some_and(|e| e.last.is_some()));
+		Ok(())
+	}
+
+	/// A borrower (with debt in every market it may) replaces its pre-liquidation terms.
+	#[benchmark]
+	fn set_pre_liquidation() -> Result<(), BenchmarkError> {
+		start::<T>();
+		let who: T::AccountId = whitelisted_caller();
+		underwater::<T>(&who)?;
+		let rules = PreLiquidationCaps::<T>::get();
+		let terms = PreLiquidationTerms {
+			band: rules.max_band,
+			close_share: rules.max_close_share,
+			bonus: rules.max_bonus,
+		};
+		Pallet::<T>::set_pre_liquidation(RawOrigin::Signed(who.clone()).into(), Some(terms))?;
+		let new = PreLiquidationTerms { close_share: Permill::from_parts(1), ..terms };
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), Some(new));
+
+		assert_eq!(PreLiquidation::<T>::get(&who).map(|e| e.terms), Some(new));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_pre_liquidation_rules() -> Result<(), BenchmarkError> {
+		let origin =
+			T::RiskAdmin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let rules = PreLiquidationRules { horizon: 3_600, ..T::DefaultPreLiquidationRules::get() };
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, rules);
+
+		assert_eq!(PreLiquidationCaps::<T>::get(), rules);
 		Ok(())
 	}
 

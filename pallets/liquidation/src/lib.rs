@@ -7,6 +7,11 @@
 //!   debt with its own funds and receives the borrower's collateral (as supply shares of the
 //!   lending market, so a lent-out market never blocks it) worth the repayment plus a discount.
 //!   A governance share of the discount (the protocol fee) goes to the insurance treasury.
+//! - **Soft pre-liquidation** ([`Pallet::pre_liquidate`], [`pre_liquidation`]; opt-in): a
+//!   borrower sets a band above health 1, a close share and a bonus (within governance's caps);
+//!   while its health is in the band, a keeper repays with its own funds up to the close share
+//!   scaled by the depth in the band, once a block, for collateral at the bonus; a step never
+//!   lowers the account's health and is not made on a held or disputed price.
 //! - **Protocol route** ([`Pallet::settle`]): anyone, with no capital, has the protocol seize
 //!   collateral, buy exactly the debt on the chain's DEX (pallet-asset-conversion's
 //!   [`Swap`]/[`QuotePrice`]) at most `max_slippage` above the oracle price, and repay. The
@@ -53,7 +58,7 @@
 //!
 //! ## Where things are
 //! - `plan.rs`: prices, the plan of one step ([`Pallet::plan`]) and the pair `settle` picks.
-//! - `keeper.rs`: `liquidate`. `settle.rs`: `settle`'s routes in turn (netting, standing bids,
+//! - `keeper.rs`: `liquidate`. [`pre_liquidation`]: soft pre-liquidation (opt-in). `settle.rs`: `settle`'s routes in turn (netting, standing bids,
 //!   DEX, backstop, auction, waterfall). `bids.rs`: the standing bids' route. `dex.rs`: the DEX sale, the breaker's gates and sale queue, the
 //!   penalty split. `treasury.rs`: the insurance treasury and the backstop. `waterfall.rs`:
 //!   the dust sweep and the loss waterfall. [`auction`]: Dutch auctions. [`batch`]:
@@ -86,6 +91,7 @@ mod dex;
 mod governance;
 mod keeper;
 mod plan;
+pub mod pre_liquidation;
 mod settle;
 mod treasury;
 mod views;
@@ -298,6 +304,9 @@ pub mod pallet {
 		/// Auction parameters before governance first sets them.
 		type DefaultAuctionParams: Get<AuctionParams>;
 
+		/// Pre-liquidation caps before governance first sets them.
+		type DefaultPreLiquidationRules: Get<PreLiquidationRules>;
+
 		/// Most auctions live at once (beyond it, a position neither the DEX nor the backstop
 		/// can settle waits: [`Error::NoRoute`]).
 		#[pallet::constant]
@@ -442,6 +451,27 @@ pub mod pallet {
 	/// The next auction's id.
 	#[pallet::storage]
 	pub type NextAuctionId<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// The pre-liquidation caps before governance set them.
+	#[pallet::type_value]
+	pub fn DefaultPreLiquidationRulesOf<T: Config>() -> PreLiquidationRules {
+		T::DefaultPreLiquidationRules::get()
+	}
+
+	/// Governance's caps on pre-liquidation terms ([`crate::pre_liquidation`]).
+	#[pallet::storage]
+	pub type PreLiquidationCaps<T: Config> =
+		StorageValue<_, PreLiquidationRules, ValueQuery, DefaultPreLiquidationRulesOf<T>>;
+
+	/// Borrowers who opted in to pre-liquidation: their terms and last pre-liquidation block.
+	#[pallet::storage]
+	pub type PreLiquidation<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		PreLiquidationEntry<BlockNumberFor<T>>,
+		OptionQuery,
+	>;
 
 	/// Accounts read on every pass of the index (filed as [`Filing::Watch`]).
 	#[pallet::storage]
@@ -740,6 +770,46 @@ pub mod pallet {
 			/// Whether every market is in it with both variables.
 			complete: bool,
 		},
+		/// A borrower opted in to pre-liquidation, or changed its terms.
+		PreLiquidationSet {
+			/// The borrower.
+			account: T::AccountId,
+			/// Its terms.
+			terms: PreLiquidationTerms,
+		},
+		/// A borrower opted out of pre-liquidation.
+		PreLiquidationCleared {
+			/// The borrower.
+			account: T::AccountId,
+		},
+		/// A keeper pre-liquidated part of a position inside the borrower's band.
+		PreLiquidated {
+			/// Whose position.
+			borrower: T::AccountId,
+			/// The keeper.
+			keeper: T::AccountId,
+			/// The debt repaid.
+			debt_asset: T::AssetId,
+			/// The collateral taken.
+			collateral_asset: T::AssetId,
+			/// Debt units repaid (from the keeper's funds).
+			repaid: u128,
+			/// Collateral units the keeper received (as supply).
+			seized: u128,
+			/// Collateral units the insurance treasury received as the protocol fee.
+			protocol_fee: u128,
+			/// The bonus applied.
+			bonus: Permill,
+			/// The borrower's health for the pair before.
+			health_before: FixedU128,
+			/// And after (never lower).
+			health_after: FixedU128,
+		},
+		/// Governance set the pre-liquidation caps.
+		PreLiquidationRulesSet {
+			/// The caps.
+			rules: PreLiquidationRules,
+		},
 		/// Accounts were filed anew in the risk index.
 		Refiled {
 			/// The accounts.
@@ -752,6 +822,30 @@ pub mod pallet {
 	pub enum Error<T> {
 		/// The account's health is at least 1: it may not be liquidated.
 		NotLiquidatable,
+		/// The account has not opted in to pre-liquidation.
+		NoPreLiquidation,
+		/// The account's health is at or above its pre-liquidation band.
+		AboveBand,
+		/// The account's health is below 1: it is liquidated, not pre-liquidated.
+		BelowOne,
+		/// The account was pre-liquidated in this block already.
+		PreLiquidatedThisBlock,
+		/// The pre-liquidation would lower the account's health (a bonus too large for its
+		/// collateral's threshold at this health).
+		HealthWouldFall,
+		/// A pre-liquidation band at or below 1, or above its cap (at most 2).
+		BandOutOfRange,
+		/// A pre-liquidation close share of zero, or above its cap (at most 50%).
+		CloseShareOutOfRange,
+		/// A pre-liquidation bonus of zero, or above its cap (at most 10%).
+		PreLiquidationBonusOutOfRange,
+		/// A pre-liquidation horizon outside 1 minute to 7 days.
+		HorizonOutOfRange,
+		/// A pre-liquidation step below half of what the borrower's close share allows at its
+		/// health (the block's one step is not spent on a token amount).
+		StepTooSmall,
+		/// The borrower's bonus (as used) is below the keeper's `min_bonus`.
+		BonusBelowMinimum,
 		/// The position is already queued for a sale the circuit breaker holds back, and its
 		/// turn has not come.
 		AwaitingSale,
@@ -1348,6 +1442,61 @@ pub mod pallet {
 			Self::return_unsigned(claimed, result)
 		}
 
+		/// Opts the caller in to soft pre-liquidation with `terms` (or changes them), or out
+		/// with `None`: while its health is at least 1 and below the band, any keeper may repay
+		/// up to the close share of one of its debts for collateral worth the repayment plus
+		/// the bonus (once a block). Each term within governance's caps.
+		#[pallet::call_index(15)]
+		#[pallet::weight(T::WeightInfo::set_pre_liquidation())]
+		pub fn set_pre_liquidation(
+			origin: OriginFor<T>,
+			terms: Option<PreLiquidationTerms>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_pre_liquidation(&who, terms)
+		}
+
+		/// Repays up to `max_repay` of `borrower`'s `debt_asset` debt with the caller's funds,
+		/// for `collateral_asset` collateral worth the repayment plus the borrower's bonus (at
+		/// least `min_bonus`), while its health is in its band: at most its close share scaled by
+		/// the depth in the band (all of it at health 1), at least half of that. Refused if the
+		/// account's health would fall, or while a price of its assets is held or disputed.
+		#[pallet::call_index(16)]
+		#[pallet::weight(Pallet::<T>::pre_liquidate_weight())]
+		pub fn pre_liquidate(
+			origin: OriginFor<T>,
+			borrower: AccountIdLookupOf<T>,
+			debt_asset: T::AssetId,
+			collateral_asset: T::AssetId,
+			max_repay: Amount,
+			min_bonus: Permill,
+		) -> DispatchResultWithPostInfo {
+			let keeper = ensure_signed(origin)?;
+			let borrower = T::Lookup::lookup(borrower)?;
+			Self::deferring(&borrower, || {
+				Self::do_pre_liquidate(
+					&keeper,
+					&borrower,
+					debt_asset,
+					collateral_asset,
+					max_repay,
+					min_bonus,
+				)
+			})
+		}
+
+		/// Replaces the pre-liquidation caps, each checked against its bound. Origin:
+		/// `RiskAdmin`.
+		#[pallet::call_index(17)]
+		#[pallet::weight(T::WeightInfo::set_pre_liquidation_rules())]
+		pub fn set_pre_liquidation_rules(
+			origin: OriginFor<T>,
+			rules: PreLiquidationRules,
+		) -> DispatchResult {
+			let authority = T::RiskAdmin::ensure_origin(origin)?;
+			Self::do_set_pre_liquidation_rules(rules, authority)
+		}
+
 		/// Replaces the auction parameters, each checked against its bound. Origin:
 		/// `RiskAdmin`.
 		#[pallet::call_index(12)]
@@ -1368,6 +1517,12 @@ pub mod pallet {
 		/// What `settle(account)` would do now.
 		pub fn preview(account: T::AccountId) -> Result<Preview<T::AssetId>, DispatchError> {
 			Self::do_preview(&account)
+		}
+
+		/// `account`'s pre-liquidation: its terms, the band offered, the caps, and what a
+		/// keeper's `pre_liquidate` would do now.
+		pub fn pre_liquidation(account: T::AccountId) -> PreLiquidationView<T::AssetId> {
+			Self::pre_liquidation_view(&account)
 		}
 
 		/// Debt socialised to `asset`'s suppliers so far.

@@ -7,7 +7,7 @@
 
 use sp_arithmetic::{
 	helpers_128bit::multiply_by_rational_with_rounding,
-	traits::{One, Saturating},
+	traits::{CheckedMul, One, Saturating},
 	FixedPointNumber, FixedU128, PerThing, Permill, Rounding,
 };
 
@@ -93,6 +93,39 @@ pub fn without_discount(value: u128, discount: Permill, rounding: Rounding) -> O
 	)
 }
 
+/// Seconds in a year (365 days), the unit of an annualised volatility.
+pub const SECONDS_PER_YEAR: u128 = 31_536_000;
+
+/// The one-sided confidence of an offered pre-liquidation band: 2.33 standard deviations (99%).
+pub const BAND_Z: FixedU128 = FixedU128::from_rational(233, 100);
+
+/// The narrowest band offered (1.01): below it a keeper's step would barely precede the
+/// liquidation.
+pub const MIN_OFFERED_BAND: FixedU128 = FixedU128::from_rational(101, 100);
+
+/// The pre-liquidation band offered for a collateral of annualised volatility `sigma`: the
+/// health from which the price's likely fall over `horizon_secs`, `d = z σ √(h / year)` (99%),
+/// brings the account to 1: `1 / (1 − d)`, rounded up (wider), within
+/// `[MIN_OFFERED_BAND, max_band]`. Unmeasured (`None`) or a fall of all of it: `max_band`.
+pub fn offered_band(sigma: Option<FixedU128>, horizon_secs: u32, max_band: FixedU128) -> FixedU128 {
+	let drop = sigma.and_then(|sigma| {
+		FixedU128::checked_from_rational(u128::from(horizon_secs), SECONDS_PER_YEAR)
+			.and_then(|r| r.checked_sqrt())
+			.and_then(|r| r.checked_mul(&sigma))
+			.and_then(|r| r.checked_mul(&BAND_Z))
+	});
+	let band = drop.filter(|d| *d < FixedU128::one()).and_then(|d| {
+		multiply_by_rational_with_rounding(
+			FixedU128::DIV,
+			FixedU128::DIV,
+			FixedU128::one().saturating_sub(d).into_inner(),
+			Rounding::Up,
+		)
+		.map(FixedU128::from_inner)
+	});
+	band.unwrap_or(max_band).max(MIN_OFFERED_BAND).min(max_band)
+}
+
 /// Splits `total` over `parts` pro rata. Returns `(exact, charged)`: `exact` sums to `total`
 /// exactly (each share rounded down, the remainder given a unit each to the first shares that
 /// were rounded down); `charged[i] = ⌈total × parts[i] / Σ parts⌉ ≥ exact[i]`, which is what
@@ -130,6 +163,35 @@ pub fn pro_rata(
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn the_offered_band_widens_with_volatility_within_its_bounds() {
+		let max = FixedU128::from_rational(3, 2);
+		let day = 86_400;
+		let band = |sigma: Option<f64>| {
+			offered_band(sigma.map(FixedU128::from_float), day, max).to_float()
+		};
+		// Against the formula in floating point: 1 / (1 - 2.33 σ √(1/365)).
+		for sigma in [0.4, 0.8, 1.0, 1.5] {
+			let reference = 1.0 / (1.0 - 2.33 * sigma * (1.0f64 / 365.0).sqrt());
+			let got = band(Some(sigma));
+			assert!(
+				got >= reference - 1e-9 && got - reference < 1e-6,
+				"{sigma}: {got} vs {reference}"
+			);
+		}
+		assert!(band(Some(0.8)) < band(Some(1.5)));
+		// Bitcoin-like (80%) over a day: about 1.108.
+		assert!((band(Some(0.8)) - 1.108).abs() < 0.001, "{}", band(Some(0.8)));
+		// Unmeasured, or a move past everything: the widest; nearly still: the narrowest.
+		assert_eq!(offered_band(None, day, max), max);
+		assert_eq!(offered_band(Some(FixedU128::from_u32(100)), day, max), max);
+		assert_eq!(offered_band(Some(FixedU128::from_float(3.0)), day, max), max);
+		assert_eq!(offered_band(Some(FixedU128::from_inner(0)), day, max), MIN_OFFERED_BAND);
+		// A longer horizon, a wider band.
+		let sigma = Some(FixedU128::from_float(0.8));
+		assert!(offered_band(sigma, 3_600, max) < offered_band(sigma, day, max));
+	}
 
 	fn fx(n: u128, d: u128) -> FixedU128 {
 		FixedU128::from_rational(n, d)

@@ -458,6 +458,13 @@ parameter_types! {
 	pub static BackstopBlockShare: Permill = Permill::one();
 	/// Start 10% above the oracle, 1% lower each block, floor 20% below, reset beyond 30%
 	/// below the oracle or after 100 blocks.
+	/// The runtime's pre-liquidation caps.
+	pub DefaultPreLiquidationRules: PreLiquidationRules = PreLiquidationRules {
+		max_band: FixedU128::from_rational(3, 2),
+		max_close_share: Permill::from_percent(25),
+		max_bonus: Permill::from_percent(3),
+		horizon: 86_400,
+	};
 	pub DefaultAuctionParams: AuctionParams = AuctionParams {
 		buf: Permill::from_percent(10),
 		step: Permill::from_percent(1),
@@ -539,6 +546,7 @@ impl Config for Test {
 	type ShortfallWait = ConstU32<20>;
 	type BackstopBlockShare = BackstopBlockShare;
 	type DefaultAuctionParams = DefaultAuctionParams;
+	type DefaultPreLiquidationRules = DefaultPreLiquidationRules;
 	type MaxAuctions = ConstU32<3>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

@@ -39,7 +39,7 @@ pub(crate) fn overflow<T: Config>() -> DispatchError {
 }
 
 /// `amount × numerator / denominator` of two prices, rounded as asked.
-fn convert<T: Config>(
+pub(crate) fn convert<T: Config>(
 	amount: u128,
 	from: FixedU128,
 	to: FixedU128,

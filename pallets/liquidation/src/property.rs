@@ -36,7 +36,10 @@ use crate::{mock::*, *};
 use frame_support::{assert_ok, traits::fungible::NativeOrWithId};
 use pallet_lending::TimestampedPrices;
 use proptest::prelude::*;
-use sp_arithmetic::{traits::Saturating, FixedPointNumber, FixedU128, Permill};
+use sp_arithmetic::{
+	traits::{One, Saturating},
+	FixedPointNumber, FixedU128, Permill,
+};
 use sp_runtime::traits::Dispatchable;
 use std::{cell::RefCell, collections::BTreeMap};
 
@@ -101,6 +104,12 @@ enum Op {
 	Bid(usize, usize, usize, u128, u32),
 	/// A market maker cancels its oldest bid (refusals ignored).
 	Cancel(usize),
+	/// A borrower opts in to pre-liquidation: band (per mille), close share and bonus
+	/// (percent); refusals ignored.
+	Opt(usize, u32, u32, u32),
+	/// `pre_liquidate` by Bob: borrower, debt, collateral, cap in percent of the debt (None:
+	/// All).
+	Pre(usize, usize, usize, Option<u32>),
 }
 
 /// The market makers.
@@ -144,6 +153,21 @@ fn market_op() -> impl Strategy<Value = Op> {
 		2 => (0..BORROWERS.len()).prop_map(Op::Settle),
 		// The pool brought to the oracle (else a fallen oracle leaves the pool paying more).
 		2 => Just(Op::Arb),
+	]
+}
+
+/// [`op`] with borrowers opting in to pre-liquidation and keepers stepping in, prices moving
+/// the borrowers through their bands and blocks passing (once a block).
+fn pre_op() -> impl Strategy<Value = Op> {
+	let b = 0..BORROWERS.len();
+	prop_oneof![
+		6 => op(),
+		2 => (b.clone(), 1_001u32..=1_500, 1u32..=25, 1u32..=3)
+			.prop_map(|(b, band, close, bonus)| Op::Opt(b, band, close, bonus)),
+		5 => (b, 0..2usize, 0..2usize, prop::option::of(1u32..60))
+			.prop_map(|(b, d, c, x)| Op::Pre(b, d, c, x)),
+		3 => (1..3usize, 80u32..110).prop_map(|(a, p)| Op::Price(a, p)),
+		2 => (1u64..20_000).prop_map(Op::Advance),
 	]
 }
 
@@ -241,6 +265,8 @@ struct Counts {
 	depth_counted: u32,
 	/// Settlements standing bids bought.
 	bids: u32,
+	/// Pre-liquidations made.
+	pre: u32,
 }
 
 fn debts_of(who: AccountId) -> BTreeMap<AssetId, u128> {
@@ -533,6 +559,37 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 					}
 					None
 				},
+				Op::Opt(b, band, close, bonus) => {
+					let _ = Liquidation::set_pre_liquidation(
+						RuntimeOrigin::signed(borrower_of(b)),
+						Some(PreLiquidationTerms {
+							band: FixedU128::from_rational(u128::from(band), 1_000),
+							close_share: Permill::from_percent(close),
+							bonus: Permill::from_percent(bonus),
+						}),
+					);
+					None
+				},
+				Op::Pre(b, d, c, cap) => {
+					let borrower = borrower_of(b);
+					let max_repay = match cap {
+						None => Amount::All,
+						Some(p) => {
+							Amount::Exact((debt(borrower, DEBTS[d]) * u128::from(p) / 100).max(1))
+						},
+					};
+					Some((
+						borrower,
+						BOB,
+						RuntimeCall::Liquidation(crate::Call::pre_liquidate {
+							borrower,
+							debt_asset: DEBTS[d],
+							collateral_asset: COLLATERALS[c],
+							max_repay,
+							min_bonus: Permill::zero(),
+						}),
+					))
+				},
 				Op::Redo(b) => {
 					let borrower = borrower_of(b);
 					BorrowerAuction::<Test>::get(borrower).map(|id| {
@@ -545,8 +602,16 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 				check_queue(counts)?;
 				continue;
 			};
-			// `redo` liquidates nothing: it may close the auction of a healthy account.
-			let liquidates = !matches!(call, RuntimeCall::Liquidation(crate::Call::redo { .. }));
+			// `redo` liquidates nothing: it may close the auction of a healthy account; a
+			// pre-liquidation acts on healthy accounts only (checked below).
+			let liquidates = !matches!(
+				call,
+				RuntimeCall::Liquidation(
+					crate::Call::redo { .. } | crate::Call::pre_liquidate { .. }
+				)
+			);
+			let band = PreLiquidation::<Test>::get(borrower)
+				.map(|e| PreLiquidationCaps::<Test>::get().clamp(e.terms).band);
 			let auction = BorrowerAuction::<Test>::get(borrower).and_then(Auctions::<Test>::get);
 
 			let health = <Lending as LendingPositions<AccountId>>::account_health(&borrower);
@@ -661,7 +726,8 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 						}
 						let repaid_by = match &e {
 							Event::Liquidated { debt_asset, repaid, .. }
-							| Event::Settled { debt_asset, repaid, .. } => Some((*debt_asset, *repaid)),
+							| Event::Settled { debt_asset, repaid, .. }
+							| Event::PreLiquidated { debt_asset, repaid, .. } => Some((*debt_asset, *repaid)),
 							Event::AuctionTaken { paid, .. } => {
 								auction.as_ref().map(|a| (a.debt_asset, *paid))
 							},
@@ -789,6 +855,43 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 									"an auction started on a held price"
 								);
 								counts.borrow_mut().auctions += 1
+							},
+							Event::PreLiquidated {
+								debt_asset,
+								collateral_asset,
+								repaid,
+								seized,
+								protocol_fee,
+								health_before,
+								health_after,
+								..
+							} => {
+								// Only inside the band: at least 1 as a liquidation reads the
+								// account, below the borrower's band, no price of the pair held
+								// or disputed; and never lower after.
+								prop_assert!(
+									!unsettled(collateral_asset) && !unsettled(debt_asset),
+									"a pre-liquidation on a held or disputed price"
+								);
+								let h = grace.expect("a pre-liquidated account's health");
+								prop_assert!(
+									h.factor >= FixedU128::one()
+										&& band.is_some_and(|b| h.factor < b),
+									"pre-liquidated outside the band: {:?}, band {:?}",
+									h,
+									band
+								);
+								prop_assert!(
+									health_after >= health_before,
+									"a pre-liquidation lowered health: {:?} -> {:?}",
+									health_before,
+									health_after
+								);
+								counts.borrow_mut().pre += 1;
+								*taken.entry(collateral_asset).or_default() +=
+									seized + protocol_fee;
+								*paid.entry(debt_asset).or_default() += repaid;
+								repayments += 1;
 							},
 							Event::DustCollateralSwept { asset, amount, .. } => {
 								counts.borrow_mut().swept += 1;
@@ -1083,6 +1186,21 @@ fn random_liquidations_with_standing_bids_keep_every_invariant() {
 	assert!(c.bids > 0, "no settlement bought by standing bids: {c:?}");
 	assert!(c.dex > 0, "no DEX settlement beside them: {c:?}");
 	assert!(c.keeper > 0, "no keeper liquidation beside them: {c:?}");
+}
+
+/// With borrowers opting in to pre-liquidation and keepers stepping in: every invariant above
+/// holds (what left the borrower is what the keeper and the treasury got, what was repaid is
+/// what the debt fell by), a step is made only inside the borrower's band (health at least 1
+/// as a liquidation reads it, below the band) and never lowers the account's health.
+#[test]
+fn random_liquidations_with_pre_liquidation_keep_every_invariant() {
+	// Both borrowers opt in (band 1.5, a quarter, 3%), and BTC falls 10%: both in their bands.
+	let prefix = [Op::Opt(0, 1_500, 25, 3), Op::Opt(1, 1_500, 25, 3), Op::Price(1, 90)];
+	let Some(c) = run_draws(edge_setup(), pre_op(), 100, &prefix) else {
+		return;
+	};
+	assert!(c.pre > 0, "no pre-liquidation: {c:?}");
+	assert!(c.keeper + c.dex + c.backstop > 0, "no liquidation beside them: {c:?}");
 }
 
 #[test]

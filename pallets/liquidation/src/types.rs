@@ -589,4 +589,167 @@ pub enum ParamRecord {
 	Liquidation,
 	/// [`crate::AuctionParams`].
 	Auction,
+	/// [`PreLiquidationRules`].
+	PreLiquidation,
+}
+
+/// A borrower's opt-in to soft pre-liquidation ([`crate::Pallet::set_pre_liquidation`]): while
+/// its health is at least 1 and below `band`, any keeper may repay up to `close_share` of one
+/// of its debts for collateral worth the repayment plus `bonus` (Morpho's PreLiquidation).
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct PreLiquidationTerms {
+	/// The health below which pre-liquidation may start. Bounds: `(1, max_band]`.
+	pub band: FixedU128,
+	/// Most of a debt one pre-liquidation repays. Bounds: `(0, max_close_share]`.
+	pub close_share: Permill,
+	/// The keeper's bonus on the value repaid. Bounds: `(0, max_bonus]`; when used, also at
+	/// most the discount a liquidation of the collateral pays at health 1.
+	pub bonus: Permill,
+}
+
+/// A borrower's terms and the last block it was pre-liquidated in (once a block: the close
+/// share is a step, not a drain).
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct PreLiquidationEntry<BlockNumber> {
+	/// The borrower's terms as it set them (used clamped to the rules of the day).
+	pub terms: PreLiquidationTerms,
+	/// The block of its last pre-liquidation, if any.
+	pub last: Option<BlockNumber>,
+}
+
+/// Governance's caps on every borrower's pre-liquidation terms, and the horizon of the band a
+/// borrower is offered. Terms set before a cap was lowered are used clamped to it.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct PreLiquidationRules {
+	/// The widest band. Bounds: `(1, 2]`.
+	pub max_band: FixedU128,
+	/// The largest close share. Bounds: `(0, 50%]`.
+	pub max_close_share: Permill,
+	/// The largest bonus. Bounds: `(0, 10%]`.
+	pub max_bonus: Permill,
+	/// Seconds of the move the offered band covers: it starts where the collateral's likely
+	/// fall over this time (99%, at its measured volatility) would bring the account to 1.
+	/// Bounds: `[1 minute, 7 days]`.
+	pub horizon: u32,
+}
+
+/// Why pre-liquidation terms or rules were refused: each bound by name.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PreLiquidationError {
+	/// A band at or below 1, or above its cap.
+	BandOutOfRange,
+	/// A close share of zero, or above its cap.
+	CloseShareOutOfRange,
+	/// A bonus of zero, or above its cap.
+	BonusOutOfRange,
+	/// A horizon outside `[60, 604_800]` seconds.
+	HorizonOutOfRange,
+}
+
+impl PreLiquidationRules {
+	/// Checks every bound.
+	pub fn validate(&self) -> Result<(), PreLiquidationError> {
+		if self.max_band <= FixedU128::one() || self.max_band > FixedU128::from_u32(2) {
+			return Err(PreLiquidationError::BandOutOfRange);
+		}
+		if self.max_close_share.is_zero() || self.max_close_share > Permill::from_percent(50) {
+			return Err(PreLiquidationError::CloseShareOutOfRange);
+		}
+		if self.max_bonus.is_zero() || self.max_bonus > Permill::from_percent(10) {
+			return Err(PreLiquidationError::BonusOutOfRange);
+		}
+		if !(60..=604_800).contains(&self.horizon) {
+			return Err(PreLiquidationError::HorizonOutOfRange);
+		}
+		Ok(())
+	}
+
+	/// Checks a borrower's `terms` against the caps.
+	pub fn check(&self, terms: &PreLiquidationTerms) -> Result<(), PreLiquidationError> {
+		if terms.band <= FixedU128::one() || terms.band > self.max_band {
+			return Err(PreLiquidationError::BandOutOfRange);
+		}
+		if terms.close_share.is_zero() || terms.close_share > self.max_close_share {
+			return Err(PreLiquidationError::CloseShareOutOfRange);
+		}
+		if terms.bonus.is_zero() || terms.bonus > self.max_bonus {
+			return Err(PreLiquidationError::BonusOutOfRange);
+		}
+		Ok(())
+	}
+
+	/// `terms` within today's caps (a cap lowered after the borrower set them binds).
+	pub fn clamp(&self, terms: PreLiquidationTerms) -> PreLiquidationTerms {
+		PreLiquidationTerms {
+			band: terms.band.min(self.max_band),
+			close_share: terms.close_share.min(self.max_close_share),
+			bonus: terms.bonus.min(self.max_bonus),
+		}
+	}
+}
+
+/// What one pre-liquidation would do now ([`crate::Pallet::pre_liquidate`]'s sizing).
+#[derive(Clone, Copy, Encode, Decode, DecodeWithMemTracking, TypeInfo, PartialEq, Eq, Debug)]
+pub struct PreLiquidationOffer<AssetId> {
+	/// The debt repaid.
+	pub debt_asset: AssetId,
+	/// The collateral taken.
+	pub collateral_asset: AssetId,
+	/// Debt units repaid.
+	pub repay: u128,
+	/// Collateral units the keeper gets (the protocol fee included, taken from them).
+	pub collateral: u128,
+	/// The bonus applied.
+	pub bonus: Permill,
+}
+
+/// A borrower's pre-liquidation as a wallet or keeper reads it
+/// (`liquidationApi.preLiquidation`).
+#[derive(Clone, Encode, Decode, DecodeWithMemTracking, TypeInfo, PartialEq, Eq, Debug)]
+pub struct PreLiquidationView<AssetId> {
+	/// The borrower's terms (as used: within today's caps), if it opted in.
+	pub terms: Option<PreLiquidationTerms>,
+	/// The band offered to this account: where its most volatile collateral's likely fall
+	/// over the rules' horizon would bring it to 1 (the widest band when none is measured).
+	pub suggested_band: FixedU128,
+	/// The caps.
+	pub rules: PreLiquidationRules,
+	/// The account's health now (`None` without debt or a price).
+	pub health: Option<FixedU128>,
+	/// What a keeper's `pre_liquidate` of its largest debt against its riskiest collateral
+	/// would do now, or why it would be refused.
+	pub offer: Result<PreLiquidationOffer<AssetId>, sp_runtime::DispatchError>,
 }

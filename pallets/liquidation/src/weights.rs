@@ -69,6 +69,9 @@ pub trait WeightInfo {
 	fn update_params() -> Weight;
 	fn set_risk_rank() -> Weight;
 	fn transfer_insurance() -> Weight;
+	fn set_pre_liquidation() -> Weight;
+	fn pre_liquidate() -> Weight;
+	fn set_pre_liquidation_rules() -> Weight;
 }
 
 /// Weights for `pallet_liquidation` measured on the reference machine, using the runtime's DB weights.
@@ -742,6 +745,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
+	fn set_pre_liquidation() -> Weight {
+		Weight::from_parts(20_000_000, 3000)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	fn pre_liquidate() -> Weight {
+		Weight::from_parts(1_000_000_000, 50000)
+			.saturating_add(T::DbWeight::get().reads(60_u64))
+			.saturating_add(T::DbWeight::get().writes(10_u64))
+	}
+	fn set_pre_liquidation_rules() -> Weight {
+		Weight::from_parts(15_000_000, 3500)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
 }
 
 /// The same weights with RocksDB's DB weights, for tests and mocks.
@@ -1413,5 +1431,20 @@ impl WeightInfo for () {
 		Weight::from_parts(102_803_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
+	}
+	fn set_pre_liquidation() -> Weight {
+		Weight::from_parts(20_000_000, 3000)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn pre_liquidate() -> Weight {
+		Weight::from_parts(1_000_000_000, 50000)
+			.saturating_add(RocksDbWeight::get().reads(60_u64))
+			.saturating_add(RocksDbWeight::get().writes(10_u64))
+	}
+	fn set_pre_liquidation_rules() -> Weight {
+		Weight::from_parts(15_000_000, 3500)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 }

@@ -23,6 +23,17 @@ parameter_types! {
 	/// Dutch auctions (governance changes them with `set_auction_params`): start 5% above the
 	/// oracle, 1% lower each 6 s block, floor 20% below it (reached in ~27 blocks); reset
 	/// after 200 blocks (20 min) or once the price is more than 30% below the oracle.
+	/// Pre-liquidation caps at genesis (governance changes them with
+	/// `set_pre_liquidation_rules`): a band up to health 1.5, at most a quarter of a debt a
+	/// step, a bonus of at most 3% (and never above a liquidation's discount at health 1: 2%,
+	/// 4% and 7.5% for the genesis markets' 4%, 8% and 15% bonuses), the band offered covering
+	/// a day's likely fall (Bitcoin-like 80% volatility: 1.108).
+	pub DefaultPreLiquidationRules: pallet_liquidation::PreLiquidationRules = pallet_liquidation::PreLiquidationRules {
+		max_band: FixedU128::from_rational(3, 2),
+		max_close_share: Permill::from_percent(25),
+		max_bonus: Permill::from_percent(3),
+		horizon: 86_400,
+	};
 	pub DefaultAuctionParams: pallet_liquidation::AuctionParams = pallet_liquidation::AuctionParams {
 		buf: Permill::from_percent(5),
 		step: Permill::from_percent(1),
@@ -147,6 +158,7 @@ impl pallet_liquidation::Config for Runtime {
 	/// (session 16, RocksDB's weights; with the measured DB weights the crash gains it 1,255).
 	type BackstopBlockShare = BackstopBlockShare;
 	type DefaultAuctionParams = DefaultAuctionParams;
+	type DefaultPreLiquidationRules = DefaultPreLiquidationRules;
 	type MaxAuctions = ConstU32<256>;
 	type WeightInfo = pallet_liquidation::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]

@@ -78,6 +78,269 @@ const TAIL_BLOCKS: u32 = 150;
 /// XBTC's liquidation threshold in the dev preset (78%), for the "would have recovered" count.
 const XBTC_LT: f64 = 0.78;
 
+/// The market makers of the #28 runs: `(USDM capital, bid discount in ppm)` each. They bid for
+/// XBTC in USDM before the scenario starts (bids activate 10 blocks after they are placed), buy
+/// what settlements sell them, and resell it at the market less [`MAKER_MARGIN`] the next block
+/// (their capital comes back at the market's price: finite, recycled). A maker cancels while its
+/// bid would buy at a loss (the oracle more than its discount above the market, less the
+/// margin: a lagging oracle in a fall) and bids again once it would not.
+const MAKERS: [(u128, u32); 3] =
+	[(400_000 * UNIT, 10_000), (300_000 * UNIT, 20_000), (200_000 * UNIT, 25_000)];
+/// Most one maker's bid holds.
+const MAKER_BID: u128 = 150_000 * UNIT;
+/// What reselling costs a maker (fees, slippage elsewhere).
+const MAKER_MARGIN: f64 = 0.005;
+/// The opt-in borrowers' terms (every other position of the population): band 1.15, a quarter
+/// of the debt a step at health 1, a 2% bonus (XBTC's liquidation pays 4% at health 1).
+const PRE_BAND: (u128, u128) = (115, 100);
+const PRE_CLOSE_PERCENT: u32 = 25;
+const PRE_BONUS_PERCENT: u32 = 2;
+/// USDM the pre-liquidation keeper may repay per block.
+const PRE_CAPACITY: u128 = 100_000 * UNIT;
+
+/// The #28 actors of a run.
+#[derive(Clone, Copy, Default)]
+struct Actors {
+	/// Market makers with standing bids.
+	makers: bool,
+	/// Every other position opted in to pre-liquidation, and a keeper serving it.
+	pre: bool,
+}
+
+impl Actors {
+	fn label(&self) -> &'static str {
+		match (self.makers, self.pre) {
+			(false, false) => "neither",
+			(true, false) => "market makers",
+			(false, true) => "opt-in",
+			(true, true) => "both",
+		}
+	}
+}
+
+fn maker(i: usize) -> AccountId {
+	account(u64::MAX - 20 - i as u64)
+}
+
+/// The makers' round for one block (signed calls, in the room left): each resells what it
+/// bought (its XBTC supply) at the market less the margin, then keeps one bid standing while
+/// it would not buy at a loss, replacing it once it filled below half of what it was placed
+/// with (`placed`: each bid's amount) or nears its expiry.
+fn makers_round(
+	block: u32,
+	oracle: u32,
+	market: u32,
+	space: &mut Space,
+	placed: &mut BTreeMap<pallet_bids::BidId, u128>,
+) {
+	use pallet_lending::LendingPositions;
+	for (i, (_, discount)) in MAKERS.iter().enumerate() {
+		let who = maker(i);
+		// Resell: the XBTC bought (as lending supply) leaves, its worth at the market comes back.
+		let bought = Lending::supplied(&who, &XBTC).unwrap_or(0);
+		if bought > 0 {
+			dispatch(
+				Some(&who),
+				RuntimeCall::Lending(pallet_lending::Call::withdraw {
+					asset: XBTC,
+					amount: pallet_lending::Amount::All,
+				}),
+			);
+			let xbtc = <margincall_runtime::Assets as Inspect<AccountId>>::balance(XBTC, &who);
+			let _ = margincall_runtime::Assets::burn_from(
+				XBTC,
+				&who,
+				xbtc,
+				frame_support::traits::tokens::Preservation::Expendable,
+				frame_support::traits::tokens::Precision::Exact,
+				frame_support::traits::tokens::Fortitude::Force,
+			);
+			let usdm = xbtc as f64 * f64::from(market) * (1.0 - MAKER_MARGIN);
+			margincall_runtime::Assets::mint_into(USDM, &who, usdm as u128).expect("mint");
+		}
+		let d = f64::from(*discount) / 1e6;
+		let loses = f64::from(oracle) * (1.0 - d) > f64::from(market) * (1.0 - MAKER_MARGIN);
+		let ours: Vec<_> = pallet_bids::Pallet::<Runtime>::book(XBTC, USDM)
+			.into_iter()
+			.filter(|(_, b)| b.owner == who)
+			.collect();
+		let place =
+			<<Runtime as pallet_bids::Config>::WeightInfo as pallet_bids::WeightInfo>::place_bid();
+		let cancel =
+			<<Runtime as pallet_bids::Config>::WeightInfo as pallet_bids::WeightInfo>::cancel_bid();
+		let mut standing = false;
+		for (id, bid) in ours {
+			let active = bid.active_from <= block;
+			let spent = placed.get(&id).is_some_and(|amount| bid.remaining * 2 < *amount);
+			if active && (loses || spent || bid.expires_at <= block + 20) {
+				if !space.admits(cancel) {
+					return;
+				}
+				let call = RuntimeCall::Bids(pallet_bids::Call::cancel_bid { id });
+				let result = call.dispatch(RuntimeOrigin::signed(who.clone()));
+				space.charge(cancel, &result);
+			} else {
+				standing = true;
+			}
+		}
+		if standing || loses {
+			continue;
+		}
+		let free = <margincall_runtime::Assets as Inspect<AccountId>>::reducible_balance(
+			USDM,
+			&who,
+			frame_support::traits::tokens::Preservation::Preserve,
+			frame_support::traits::tokens::Fortitude::Polite,
+		);
+		let amount = free.min(MAKER_BID);
+		if amount < 1_000 * UNIT || !space.admits(place) {
+			continue;
+		}
+		let id = pallet_bids::NextBidId::<Runtime>::get();
+		let call = RuntimeCall::Bids(pallet_bids::Call::place_bid {
+			collateral: XBTC,
+			debt: USDM,
+			amount,
+			discount: sp_runtime::Permill::from_parts(*discount),
+			expires_at: block + 2_000,
+		});
+		let result = call.dispatch(RuntimeOrigin::signed(who.clone()));
+		space.charge(place, &result);
+		if result.is_ok() {
+			placed.insert(id, amount);
+		}
+	}
+}
+
+/// The makers' worth at the market: USDM (free, and held by their bids) and XBTC (held or
+/// supplied).
+fn makers_value(market: f64) -> f64 {
+	use pallet_lending::LendingPositions;
+	let book = pallet_bids::Pallet::<Runtime>::book(XBTC, USDM);
+	(0..MAKERS.len())
+		.map(|i| {
+			let who = maker(i);
+			let held: u128 =
+				book.iter().filter(|(_, b)| b.owner == who).map(|(_, b)| b.remaining).sum();
+			let usdm =
+				<margincall_runtime::Assets as Inspect<AccountId>>::balance(USDM, &who) + held;
+			let xbtc = <margincall_runtime::Assets as Inspect<AccountId>>::balance(XBTC, &who)
+				+ Lending::supplied(&who, &XBTC).unwrap_or(0);
+			(usdm as f64 + xbtc as f64 * market) / UNIT as f64
+		})
+		.sum()
+}
+
+/// The pre-liquidation keeper's round (its own USDM, at most [`PRE_CAPACITY`] a block): each
+/// opted-in account the chain offers a step for, when the XBTC it gets, resold at the market
+/// less [`KEEPER_MARGIN`], pays more than it repays.
+fn pre_round(keeper: &AccountId, opted: &[AccountId], market: u32, space: &mut Space) {
+	let mut budget = PRE_CAPACITY;
+	let weight = Liquidation::pre_liquidate_weight();
+	for who in opted {
+		let Ok(offer) = Liquidation::pre_liquidation_view(who).offer else { continue };
+		let resale = offer.collateral as f64 * f64::from(market) * (1.0 - KEEPER_MARGIN);
+		if resale <= offer.repay as f64 || offer.repay > budget {
+			continue;
+		}
+		if !space.admits(weight) {
+			break;
+		}
+		let call = RuntimeCall::Liquidation(pallet_liquidation::Call::pre_liquidate {
+			borrower: who.clone().into(),
+			debt_asset: offer.debt_asset,
+			collateral_asset: offer.collateral_asset,
+			max_repay: pallet_lending::Amount::Exact(offer.repay),
+			min_bonus: offer.bonus,
+		});
+		let result = call.dispatch(RuntimeOrigin::signed(keeper.clone()));
+		space.charge(weight, &result);
+		if result.is_ok() {
+			budget -= offer.repay;
+		}
+	}
+}
+
+/// Seized value (USDM, at the oracle) by route, and the penalty borrowers paid (the collateral
+/// taken, at the oracle, less the debt it repaid), from a block's events.
+#[derive(Default, Clone)]
+struct Fills {
+	bids: f64,
+	dex: f64,
+	backstop: f64,
+	auction: f64,
+	keeper: f64,
+	pre: f64,
+	penalty: f64,
+	/// The penalty of the half of the population that opts in in the opt-in runs (every other
+	/// position), in every run.
+	penalty_half: f64,
+}
+
+impl Fills {
+	fn total(&self) -> f64 {
+		self.bids + self.dex + self.backstop + self.auction + self.keeper + self.pre
+	}
+
+	/// Adds a block's liquidation events at the oracle's `price`; `half` says whether a
+	/// borrower is of the opt-in half, `auctions` maps an auction to its borrower.
+	fn add(
+		&mut self,
+		events: impl Iterator<Item = RuntimeEvent>,
+		price: f64,
+		half: impl Fn(&AccountId) -> bool,
+		auctions: &mut BTreeMap<u32, AccountId>,
+	) {
+		let units = |u: u128| u as f64 / UNIT as f64;
+		for event in events {
+			use pallet_liquidation::{Event as E, Route};
+			let RuntimeEvent::Liquidation(e) = event else { continue };
+			let (borrower, taken, repaid) = match e {
+				E::Settled { borrower, route, repaid, sold, to_insurance, tip, .. } => {
+					let taken = units(sold + to_insurance + tip) * price;
+					match route {
+						Route::Dex => self.dex += taken,
+						Route::Bids { .. } => self.bids += taken,
+						Route::Backstop { .. } => self.backstop += taken,
+						Route::Net | Route::Auction { .. } => continue,
+					}
+					(borrower, taken, units(repaid))
+				},
+				E::Liquidated { borrower, repaid, seized, protocol_fee, .. } => {
+					let taken = units(seized + protocol_fee) * price;
+					self.keeper += taken;
+					(borrower, taken, units(repaid))
+				},
+				E::PreLiquidated { borrower, repaid, seized, protocol_fee, .. } => {
+					let taken = units(seized + protocol_fee) * price;
+					self.pre += taken;
+					(borrower, taken, units(repaid))
+				},
+				E::AuctionStarted { id, borrower, .. } => {
+					auctions.insert(id, borrower);
+					continue;
+				},
+				E::AuctionTaken { id, bought, paid, .. } => {
+					let Some(borrower) = auctions.get(&id).cloned() else { continue };
+					let taken = units(bought) * price;
+					self.auction += taken;
+					(borrower, taken, units(paid))
+				},
+				E::AuctionEnded { borrower, to_insurance, .. } => {
+					let taken = units(to_insurance) * price;
+					self.auction += taken;
+					(borrower, taken, 0.0)
+				},
+				_ => continue,
+			};
+			self.penalty += taken - repaid;
+			if half(&borrower) {
+				self.penalty_half += taken - repaid;
+			}
+		}
+	}
+}
+
 struct Scenario {
 	name: String,
 	/// `block -> XBTC price` (the market's).
@@ -279,6 +542,13 @@ struct Outcome {
 	crowded_out: u32,
 	/// What the spammer paid in fees for the space it filled (native units, tips not counted).
 	spam_fees: f64,
+	/// Seized value by route and the borrowers' penalty (the #28 runs).
+	fills: Fills,
+	/// Blocks from the first move until no position is below 1 and no sale waits (queued or in
+	/// auction).
+	settle_blocks: Option<u32>,
+	/// The market makers' result at the market's last price (USDM).
+	makers_result: f64,
 	samples: Vec<Sample>,
 }
 
@@ -607,6 +877,10 @@ fn with_pool_share(permille: u32) {
 }
 
 fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
+	simulate_with(scenario, setting, Actors::default())
+}
+
+fn simulate_with(scenario: &Scenario, setting: Setting, actors: Actors) -> Outcome {
 	let mut ext = genesis();
 	ext.execute_with(|| {
 		frame_system::Pallet::<Runtime>::set_block_number(1);
@@ -686,6 +960,41 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 			open(&who, xbtc, 1.12);
 			positions.push((who, xbtc, 1.12));
 		}
+		// The opt-in half: every other position of the population (the same half is reported
+		// in every run).
+		let half: std::collections::BTreeSet<AccountId> =
+			(0..POSITIONS).step_by(2).map(account).collect();
+		let opted: Vec<AccountId> = if actors.pre { half.iter().cloned().collect() } else { vec![] };
+		for who in &opted {
+			let terms = pallet_liquidation::PreLiquidationTerms {
+				band: margincall_runtime::configs::Price::from_rational(PRE_BAND.0, PRE_BAND.1),
+				close_share: sp_runtime::Permill::from_percent(PRE_CLOSE_PERCENT),
+				bonus: sp_runtime::Permill::from_percent(PRE_BONUS_PERCENT),
+			};
+			dispatch(
+				Some(who),
+				RuntimeCall::Liquidation(pallet_liquidation::Call::set_pre_liquidation {
+					terms: Some(terms),
+				}),
+			);
+		}
+		let mut placed = BTreeMap::new();
+		let pre_keeper = account(u64::MAX - 9);
+		endow(&pre_keeper);
+		margincall_runtime::Assets::mint_into(USDM, &pre_keeper, 100_000_000 * UNIT).expect("mint");
+		if actors.makers {
+			for (i, (capital, _)) in MAKERS.iter().enumerate() {
+				let who = maker(i);
+				endow(&who);
+				margincall_runtime::Assets::mint_into(USDM, &who, *capital).expect("mint");
+			}
+			// The first bids, before the scenario (they activate 10 blocks later).
+			let mut room = Space { left: Weight::MAX, crowded_out: 0 };
+			makers_round(1, XBTC_PRICE, XBTC_PRICE, &mut room, &mut placed);
+		}
+		let makers0 = makers_value(f64::from(XBTC_PRICE));
+		let mut auction_owners = BTreeMap::new();
+		let mut last_unsettled = None;
 		let treasury = Liquidation::insurance_account();
 		let insurance0 =
 			<margincall_runtime::Assets as Inspect<AccountId>>::balance(USDM, &treasury) as f64;
@@ -792,6 +1101,12 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 				out.by_keeper += 1;
 				liquidated.insert(who);
 			}
+			if actors.pre {
+				pre_round(&pre_keeper, &opted, market, &mut space);
+			}
+			if actors.makers {
+				makers_round(block, price, market, &mut space, &mut placed);
+			}
 			let mut taken = 0u128;
 			for (who, health, xbtc) in take_auctions(&taker, market, &mut space) {
 				if health >= 1.0 {
@@ -838,6 +1153,15 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 			if block >= first_move && (below_one > 0 || queued > 0 || auctions > 0 || gap > 0.02) {
 				last_unrecovered = Some(block);
 			}
+			if block >= first_move && (below_one > 0 || queued > 0 || auctions > 0) {
+				last_unsettled = Some(block);
+			}
+			out.fills.add(
+				frame_system::Pallet::<Runtime>::events().into_iter().map(|r| r.event),
+				f64::from(price),
+				|who| half.contains(who),
+				&mut auction_owners,
+			);
 			if Breaker::effective_level(&XBTC) == Level::Halted {
 				out.halted_blocks += 1;
 			}
@@ -899,6 +1223,12 @@ fn simulate(scenario: &Scenario, setting: Setting) -> Outcome {
 			Some(b) => Some(b + 1 - first_move),
 			None => Some(0),
 		};
+		out.settle_blocks = match last_unsettled {
+			Some(b) if b >= last_row + TAIL_BLOCKS => None,
+			Some(b) => Some(b + 1 - first_move),
+			None => Some(0),
+		};
+		out.makers_result = makers_value(final_price) - makers0;
 		out
 	})
 }
@@ -1110,8 +1440,80 @@ fn main() {
 		}
 		write_blocks(&scenario.name, &off, &on);
 	}
+	market_table(&only, &cpu);
 	print!("{out}");
 	let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../results/cascade.txt");
 	std::fs::write(path, &out).expect("results written");
 	println!("written to benchmarking/results/cascade.txt and benchmarking/results/cascade/*.svg");
+}
+
+/// Issue #28's measure: every scenario with the breaker on, with and without market makers'
+/// standing bids and borrowers opted in to pre-liquidation (with the keepers, the auction taker
+/// and the arbitrageur of every run, all competing for the block's room); written to
+/// `benchmarking/results/cascade-market.txt`.
+fn market_table(only: &[String], cpu: &str) {
+	let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"));
+	let mut files: Vec<_> = std::fs::read_dir(&dir)
+		.expect("scenarios")
+		.filter_map(|e| e.ok().map(|e| e.path()))
+		.filter(|p| p.extension().is_some_and(|x| x == "csv"))
+		.collect();
+	files.sort();
+	let mut out = String::new();
+	let _ = writeln!(
+		out,
+		"# margincall-cascade-bench, issue #28: the breaker on; market makers: {} (USDM capital, discount), bids of at most {} USDM, resold at the market less {:.1}% the next block, cancelled while a bid would buy at a loss; opt-in: every other position (150 of 300) with band {:.2}, {}% close share at health 1, {}% bonus, served by a keeper with {} USDM a block when the collateral resold at the market less 1% pays\n# machine: {cpu}; native runtime (release), in-memory state\n",
+		MAKERS.iter().map(|(c, d)| format!("{}k at {:.1}%", c / UNIT / 1_000, f64::from(*d) / 1e4)).collect::<Vec<_>>().join(", "),
+		MAKER_BID / UNIT,
+		MAKER_MARGIN * 100.0,
+		PRE_BAND.0 as f64 / PRE_BAND.1 as f64,
+		PRE_CLOSE_PERCENT,
+		PRE_BONUS_PERCENT,
+		PRE_CAPACITY / UNIT,
+	);
+	let _ = writeln!(
+		out,
+		"| scenario | actors | bad debt (USDM) | insurance used (USDM) | penalty paid by borrowers (USDM; by the opt-in half) | seized value by route: bids / DEX / backstop / auction / keeper / pre-liquidation | blocks to settle | makers' result (USDM) |"
+	);
+	let _ = writeln!(out, "|---|---|---:|---:|---:|---|---:|---:|");
+	for file in files {
+		let scenario = load(&file);
+		if !only.is_empty() && !only.contains(&scenario.name) {
+			continue;
+		}
+		for actors in [
+			Actors { makers: false, pre: false },
+			Actors { makers: true, pre: false },
+			Actors { makers: false, pre: true },
+			Actors { makers: true, pre: true },
+		] {
+			let o = simulate_with(&scenario, Setting::On, actors);
+			let f = &o.fills;
+			let share = |v: f64| if f.total() > 0.0 { v / f.total() * 100.0 } else { 0.0 };
+			let line = format!(
+				"| {} | {} | {:.0} | {:.0} | {:.0} ({:.0}) | {:.0}% / {:.0}% / {:.0}% / {:.0}% / {:.0}% / {:.0}% of {:.0} | {} | {} |",
+				scenario.name,
+				actors.label(),
+				o.bad_debt,
+				o.insurance_used,
+				f.penalty,
+				f.penalty_half,
+				share(f.bids),
+				share(f.dex),
+				share(f.backstop),
+				share(f.auction),
+				share(f.keeper),
+				share(f.pre),
+				f.total(),
+				o.settle_blocks.map(|b| b.to_string()).unwrap_or_else(|| "not within the run".into()),
+				if actors.makers { format!("{:+.0}", o.makers_result) } else { "-".into() },
+			);
+			println!("{line}");
+			let _ = writeln!(out, "{line}");
+			assert_eq!(o.harmed, 0, "a healthy position was liquidated");
+		}
+	}
+	print!("{out}");
+	let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../results/cascade-market.txt");
+	std::fs::write(path, &out).expect("results written");
 }

@@ -10,12 +10,15 @@ extern crate alloc;
 use alloc::vec::Vec;
 use codec::Codec;
 pub use pallet_liquidation::{
-	Auction, AuctionStatus, DexRefusal, LiquidatablePage, Preview, RiskCursor, RiskKey, Route,
+	Auction, AuctionStatus, DexRefusal, LiquidatablePage, PreLiquidationOffer, PreLiquidationRules,
+	PreLiquidationTerms, PreLiquidationView, Preview, RiskCursor, RiskKey, Route,
 };
 use sp_runtime::DispatchError;
 
 sp_api::decl_runtime_apis! {
-	/// Reads of the liquidation engine, at the block's state and prices.
+	/// Reads of the liquidation engine, at the block's state and prices. Version 2 added
+	/// `pre_liquidation`.
+	#[api_version(2)]
 	pub trait LiquidationApi<AccountId, AssetId>
 	where
 		AccountId: Codec,
@@ -39,6 +42,11 @@ sp_api::decl_runtime_apis! {
 		/// Every live Dutch auction with its price now (debt units per collateral unit) and
 		/// whether it needs a reset before a take (`None` while a price is stale).
 		fn auctions() -> Vec<AuctionStatus<AccountId, AssetId>>;
+		/// `account`'s soft pre-liquidation: its terms (within today's caps), the band offered
+		/// to it (from its collaterals' measured volatility), the caps, its health, and what a
+		/// keeper's `pre_liquidate` would do now (or why it would be refused).
+		#[api_version(2)]
+		fn pre_liquidation(account: AccountId) -> PreLiquidationView<AssetId>;
 	}
 
 	/// The node's same-block settlement service (`node/src/same_block.rs`).

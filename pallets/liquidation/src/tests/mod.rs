@@ -20,6 +20,7 @@ mod bids;
 mod breaker;
 mod correctness;
 mod index;
+mod pre_liquidation;
 mod worker;
 
 /// Alice: 10,000 BTC (worth 1,000,000) backing 700,000 USD; BTC then falls to `price`.
