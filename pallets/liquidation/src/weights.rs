@@ -49,6 +49,9 @@ use core::marker::PhantomData;
 /// Weight functions needed for `pallet_liquidation`.
 pub trait WeightInfo {
 	fn liquidate() -> Weight;
+	fn pre_liquidate() -> Weight;
+	fn set_pre_liquidation() -> Weight;
+	fn set_pre_liquidation_rules() -> Weight;
 	fn settle_dex() -> Weight;
 	fn settle_batch(n: u32, p: u32, ) -> Weight;
 	fn settle_batch_wide(n: u32, ) -> Weight;
@@ -69,9 +72,6 @@ pub trait WeightInfo {
 	fn update_params() -> Weight;
 	fn set_risk_rank() -> Weight;
 	fn transfer_insurance() -> Weight;
-	fn set_pre_liquidation() -> Weight;
-	fn pre_liquidate() -> Weight;
-	fn set_pre_liquidation_rules() -> Weight;
 }
 
 /// Weights for `pallet_liquidation` measured on the reference machine, using the runtime's DB weights.
@@ -107,10 +107,75 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8704`
 		//  Estimated: `44734`
-		// Minimum execution time: 436_099_000 picoseconds.
-		Weight::from_parts(496_289_000, 44734)
+		// Minimum execution time: 397_562_000 picoseconds.
+		Weight::from_parts(401_188_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(46_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
+	}
+	/// Storage: `Liquidation::PreLiquidation` (r:1 w:1)
+	/// Proof: `Liquidation::PreLiquidation` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:2)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::PreLiquidationCaps` (r:1 w:0)
+	/// Proof: `Liquidation::PreLiquidationCaps` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Positions` (r:3 w:3)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BorrowerAuction` (r:1 w:0)
+	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:2 w:2)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:0)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:0)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
+	fn pre_liquidate() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `8802`
+		//  Estimated: `44734`
+		// Minimum execution time: 548_667_000 picoseconds.
+		Weight::from_parts(554_776_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(47_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
+	}
+	/// Storage: `Liquidation::PreLiquidationCaps` (r:1 w:0)
+	/// Proof: `Liquidation::PreLiquidationCaps` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Positions` (r:1 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::PreLiquidation` (r:1 w:1)
+	/// Proof: `Liquidation::PreLiquidation` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
+	fn set_pre_liquidation() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1022`
+		//  Estimated: `3843`
+		// Minimum execution time: 31_757_000 picoseconds.
+		Weight::from_parts(34_071_000, 3843)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Liquidation::PreLiquidationCaps` (r:1 w:1)
+	/// Proof: `Liquidation::PreLiquidationCaps` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::LastParamsChange` (r:1 w:1)
+	/// Proof: `Liquidation::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
+	fn set_pre_liquidation_rules() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `3478`
+		// Minimum execution time: 10_044_000 picoseconds.
+		Weight::from_parts(10_506_000, 3478)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Lending::Positions` (r:4 w:4)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -160,8 +225,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12850`
 		//  Estimated: `44734`
-		// Minimum execution time: 929_073_000 picoseconds.
-		Weight::from_parts(1_036_913_000, 44734)
+		// Minimum execution time: 875_903_000 picoseconds.
+		Weight::from_parts(892_588_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(80_u64))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
 	}
@@ -189,6 +254,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:16 w:16)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Bids::Book` (r:8 w:0)
+	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:48 w:48)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:40 w:16)
@@ -211,17 +278,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2142 + n * (175 ±0) + p * (2070 ±0)`
+		//  Measured:  `2146 + n * (175 ±0) + p * (2070 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 4_107_554_000 picoseconds.
-		Weight::from_parts(3_867_562_428, 9549)
-			// Standard Error: 5_639_348
-			.saturating_add(Weight::from_parts(256_610_109, 0).saturating_mul(n.into()))
-			// Standard Error: 189_826_734
-			.saturating_add(Weight::from_parts(501_243_552, 0).saturating_mul(p.into()))
+		// Minimum execution time: 4_223_025_000 picoseconds.
+		Weight::from_parts(4_249_825_000, 9549)
+			// Standard Error: 933_002
+			.saturating_add(Weight::from_parts(244_703_786, 0).saturating_mul(n.into()))
+			// Standard Error: 28_143_087
+			.saturating_add(Weight::from_parts(218_702_753, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().reads((28_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().reads((29_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((21_u64).saturating_mul(p.into())))
@@ -250,6 +317,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:2)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Bids::Book` (r:1 w:0)
+	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:6 w:6)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:5 w:2)
@@ -267,13 +336,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 256]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10319 + n * (448 ±0)`
+		//  Measured:  `10323 + n * (448 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 846_590_000 picoseconds.
-		Weight::from_parts(1_798_904_207, 44734)
-			// Standard Error: 12_850_734
-			.saturating_add(Weight::from_parts(509_923_917, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(74_u64))
+		// Minimum execution time: 846_189_000 picoseconds.
+		Weight::from_parts(221_642_131, 44734)
+			// Standard Error: 2_259_947
+			.saturating_add(Weight::from_parts(467_109_996, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(75_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
@@ -321,8 +390,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9290`
 		//  Estimated: `44734`
-		// Minimum execution time: 679_391_000 picoseconds.
-		Weight::from_parts(704_669_000, 44734)
+		// Minimum execution time: 633_213_000 picoseconds.
+		Weight::from_parts(645_871_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(71_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -372,8 +441,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12167`
 		//  Estimated: `44734`
-		// Minimum execution time: 530_169_000 picoseconds.
-		Weight::from_parts(571_721_000, 44734)
+		// Minimum execution time: 517_019_000 picoseconds.
+		Weight::from_parts(530_079_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(67_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -413,8 +482,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9020`
 		//  Estimated: `44734`
-		// Minimum execution time: 456_690_000 picoseconds.
-		Weight::from_parts(476_569_000, 44734)
+		// Minimum execution time: 440_155_000 picoseconds.
+		Weight::from_parts(486_064_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(48_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -436,8 +505,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6941`
 		//  Estimated: `44734`
-		// Minimum execution time: 292_185_000 picoseconds.
-		Weight::from_parts(310_672_000, 44734)
+		// Minimum execution time: 276_731_000 picoseconds.
+		Weight::from_parts(285_795_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -463,8 +532,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6957`
 		//  Estimated: `44734`
-		// Minimum execution time: 287_488_000 picoseconds.
-		Weight::from_parts(296_601_000, 44734)
+		// Minimum execution time: 272_886_000 picoseconds.
+		Weight::from_parts(281_519_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -476,8 +545,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_055_000 picoseconds.
-		Weight::from_parts(10_566_000, 3478)
+		// Minimum execution time: 10_025_000 picoseconds.
+		Weight::from_parts(10_746_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -520,10 +589,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9389 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 1_118_204_000 picoseconds.
-		Weight::from_parts(521_062_771, 76616)
-			// Standard Error: 31_879_947
-			.saturating_add(Weight::from_parts(1_056_770_633, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_074_880_000 picoseconds.
+		Weight::from_parts(654_114_993, 76616)
+			// Standard Error: 5_905_807
+			.saturating_add(Weight::from_parts(645_859_503, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(70_u64))
 			.saturating_add(T::DbWeight::get().reads((22_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -548,8 +617,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4792`
 		//  Estimated: `6030`
-		// Minimum execution time: 90_265_000 picoseconds.
-		Weight::from_parts(129_403_000, 6030)
+		// Minimum execution time: 86_809_000 picoseconds.
+		Weight::from_parts(96_113_000, 6030)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -565,8 +634,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `586`
 		//  Estimated: `3843`
-		// Minimum execution time: 43_926_000 picoseconds.
-		Weight::from_parts(63_785_000, 3843)
+		// Minimum execution time: 32_508_000 picoseconds.
+		Weight::from_parts(33_780_000, 3843)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -589,10 +658,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1375 + m * (379 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 126_489_000 picoseconds.
-		Weight::from_parts(161_640_210, 12660)
-			// Standard Error: 699_504
-			.saturating_add(Weight::from_parts(36_320_390, 0).saturating_mul(m.into()))
+		// Minimum execution time: 123_594_000 picoseconds.
+		Weight::from_parts(79_787_560, 12660)
+			// Standard Error: 206_134
+			.saturating_add(Weight::from_parts(25_443_704, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -617,10 +686,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2709 + n * (523 ±0)`
 		//  Estimated: `6137 + n * (2853 ±0)`
-		// Minimum execution time: 116_183_000 picoseconds.
-		Weight::from_parts(135_679_809, 6137)
-			// Standard Error: 2_185_245
-			.saturating_add(Weight::from_parts(53_778_061, 0).saturating_mul(n.into()))
+		// Minimum execution time: 82_042_000 picoseconds.
+		Weight::from_parts(71_082_165, 6137)
+			// Standard Error: 417_250
+			.saturating_add(Weight::from_parts(41_451_293, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -642,10 +711,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 233_357_000 picoseconds.
-		Weight::from_parts(772_926_926, 44734)
-			// Standard Error: 4_146_214
-			.saturating_add(Weight::from_parts(143_276_632, 0).saturating_mul(n.into()))
+		// Minimum execution time: 223_072_000 picoseconds.
+		Weight::from_parts(443_794_479, 44734)
+			// Standard Error: 986_000
+			.saturating_add(Weight::from_parts(129_194_290, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -667,10 +736,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6543 + n * (387 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 231_545_000 picoseconds.
-		Weight::from_parts(6_572_190, 44734)
-			// Standard Error: 3_634_935
-			.saturating_add(Weight::from_parts(144_240_448, 0).saturating_mul(n.into()))
+		// Minimum execution time: 230_233_000 picoseconds.
+		Weight::from_parts(234_139_000, 44734)
+			// Standard Error: 828_095
+			.saturating_add(Weight::from_parts(134_443_520, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -688,10 +757,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1766 + n * (470 ±0)`
 		//  Estimated: `5911 + n * (2853 ±0)`
-		// Minimum execution time: 43_625_000 picoseconds.
-		Weight::from_parts(55_709_241, 5911)
-			// Standard Error: 460_100
-			.saturating_add(Weight::from_parts(13_107_138, 0).saturating_mul(n.into()))
+		// Minimum execution time: 37_576_000 picoseconds.
+		Weight::from_parts(19_945_067, 5911)
+			// Standard Error: 562_959
+			.saturating_add(Weight::from_parts(17_415_364, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -704,8 +773,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_716_000 picoseconds.
-		Weight::from_parts(13_720_000, 3478)
+		// Minimum execution time: 23_515_000 picoseconds.
+		Weight::from_parts(27_010_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -717,8 +786,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 16_254_000 picoseconds.
-		Weight::from_parts(17_776_000, 3724)
+		// Minimum execution time: 31_718_000 picoseconds.
+		Weight::from_parts(34_512_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -740,25 +809,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1280`
 		//  Estimated: `8817`
-		// Minimum execution time: 99_588_000 picoseconds.
-		Weight::from_parts(102_803_000, 8817)
+		// Minimum execution time: 155_181_000 picoseconds.
+		Weight::from_parts(180_309_000, 8817)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
-	}
-	fn set_pre_liquidation() -> Weight {
-		Weight::from_parts(20_000_000, 3000)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-	}
-	fn pre_liquidate() -> Weight {
-		Weight::from_parts(1_000_000_000, 50000)
-			.saturating_add(T::DbWeight::get().reads(60_u64))
-			.saturating_add(T::DbWeight::get().writes(10_u64))
-	}
-	fn set_pre_liquidation_rules() -> Weight {
-		Weight::from_parts(15_000_000, 3500)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 }
 
@@ -794,10 +848,75 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8704`
 		//  Estimated: `44734`
-		// Minimum execution time: 436_099_000 picoseconds.
-		Weight::from_parts(496_289_000, 44734)
+		// Minimum execution time: 397_562_000 picoseconds.
+		Weight::from_parts(401_188_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(46_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
+	}
+	/// Storage: `Liquidation::PreLiquidation` (r:1 w:1)
+	/// Proof: `Liquidation::PreLiquidation` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:2)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::PreLiquidationCaps` (r:1 w:0)
+	/// Proof: `Liquidation::PreLiquidationCaps` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Positions` (r:3 w:3)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:16 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::BorrowerAuction` (r:1 w:0)
+	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:2 w:2)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:0)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:1 w:0)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
+	fn pre_liquidate() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `8802`
+		//  Estimated: `44734`
+		// Minimum execution time: 548_667_000 picoseconds.
+		Weight::from_parts(554_776_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(47_u64))
+			.saturating_add(RocksDbWeight::get().writes(9_u64))
+	}
+	/// Storage: `Liquidation::PreLiquidationCaps` (r:1 w:0)
+	/// Proof: `Liquidation::PreLiquidationCaps` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Positions` (r:1 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::PreLiquidation` (r:1 w:1)
+	/// Proof: `Liquidation::PreLiquidation` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
+	fn set_pre_liquidation() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1022`
+		//  Estimated: `3843`
+		// Minimum execution time: 31_757_000 picoseconds.
+		Weight::from_parts(34_071_000, 3843)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Liquidation::PreLiquidationCaps` (r:1 w:1)
+	/// Proof: `Liquidation::PreLiquidationCaps` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::LastParamsChange` (r:1 w:1)
+	/// Proof: `Liquidation::LastParamsChange` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
+	fn set_pre_liquidation_rules() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `3478`
+		// Minimum execution time: 10_044_000 picoseconds.
+		Weight::from_parts(10_506_000, 3478)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Lending::Positions` (r:4 w:4)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
@@ -847,8 +966,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12850`
 		//  Estimated: `44734`
-		// Minimum execution time: 929_073_000 picoseconds.
-		Weight::from_parts(1_036_913_000, 44734)
+		// Minimum execution time: 875_903_000 picoseconds.
+		Weight::from_parts(892_588_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(80_u64))
 			.saturating_add(RocksDbWeight::get().writes(22_u64))
 	}
@@ -876,6 +995,8 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:16 w:16)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Bids::Book` (r:8 w:0)
+	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:48 w:48)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:40 w:16)
@@ -898,17 +1019,17 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2142 + n * (175 ±0) + p * (2070 ±0)`
+		//  Measured:  `2146 + n * (175 ±0) + p * (2070 ±0)`
 		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 4_107_554_000 picoseconds.
-		Weight::from_parts(3_867_562_428, 9549)
-			// Standard Error: 5_639_348
-			.saturating_add(Weight::from_parts(256_610_109, 0).saturating_mul(n.into()))
-			// Standard Error: 189_826_734
-			.saturating_add(Weight::from_parts(501_243_552, 0).saturating_mul(p.into()))
+		// Minimum execution time: 4_223_025_000 picoseconds.
+		Weight::from_parts(4_249_825_000, 9549)
+			// Standard Error: 933_002
+			.saturating_add(Weight::from_parts(244_703_786, 0).saturating_mul(n.into()))
+			// Standard Error: 28_143_087
+			.saturating_add(Weight::from_parts(218_702_753, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().reads((28_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().reads((29_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((21_u64).saturating_mul(p.into())))
@@ -937,6 +1058,8 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:2)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Bids::Book` (r:1 w:0)
+	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:6 w:6)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:5 w:2)
@@ -954,13 +1077,13 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 256]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10319 + n * (448 ±0)`
+		//  Measured:  `10323 + n * (448 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 846_590_000 picoseconds.
-		Weight::from_parts(1_798_904_207, 44734)
-			// Standard Error: 12_850_734
-			.saturating_add(Weight::from_parts(509_923_917, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(74_u64))
+		// Minimum execution time: 846_189_000 picoseconds.
+		Weight::from_parts(221_642_131, 44734)
+			// Standard Error: 2_259_947
+			.saturating_add(Weight::from_parts(467_109_996, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(75_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
@@ -1008,8 +1131,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9290`
 		//  Estimated: `44734`
-		// Minimum execution time: 679_391_000 picoseconds.
-		Weight::from_parts(704_669_000, 44734)
+		// Minimum execution time: 633_213_000 picoseconds.
+		Weight::from_parts(645_871_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(71_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -1059,8 +1182,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12167`
 		//  Estimated: `44734`
-		// Minimum execution time: 530_169_000 picoseconds.
-		Weight::from_parts(571_721_000, 44734)
+		// Minimum execution time: 517_019_000 picoseconds.
+		Weight::from_parts(530_079_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(67_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -1100,8 +1223,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9020`
 		//  Estimated: `44734`
-		// Minimum execution time: 456_690_000 picoseconds.
-		Weight::from_parts(476_569_000, 44734)
+		// Minimum execution time: 440_155_000 picoseconds.
+		Weight::from_parts(486_064_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(48_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
@@ -1123,8 +1246,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6941`
 		//  Estimated: `44734`
-		// Minimum execution time: 292_185_000 picoseconds.
-		Weight::from_parts(310_672_000, 44734)
+		// Minimum execution time: 276_731_000 picoseconds.
+		Weight::from_parts(285_795_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1150,8 +1273,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6957`
 		//  Estimated: `44734`
-		// Minimum execution time: 287_488_000 picoseconds.
-		Weight::from_parts(296_601_000, 44734)
+		// Minimum execution time: 272_886_000 picoseconds.
+		Weight::from_parts(281_519_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1163,8 +1286,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_055_000 picoseconds.
-		Weight::from_parts(10_566_000, 3478)
+		// Minimum execution time: 10_025_000 picoseconds.
+		Weight::from_parts(10_746_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1207,10 +1330,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9389 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 1_118_204_000 picoseconds.
-		Weight::from_parts(521_062_771, 76616)
-			// Standard Error: 31_879_947
-			.saturating_add(Weight::from_parts(1_056_770_633, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_074_880_000 picoseconds.
+		Weight::from_parts(654_114_993, 76616)
+			// Standard Error: 5_905_807
+			.saturating_add(Weight::from_parts(645_859_503, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(70_u64))
 			.saturating_add(RocksDbWeight::get().reads((22_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
@@ -1235,8 +1358,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4792`
 		//  Estimated: `6030`
-		// Minimum execution time: 90_265_000 picoseconds.
-		Weight::from_parts(129_403_000, 6030)
+		// Minimum execution time: 86_809_000 picoseconds.
+		Weight::from_parts(96_113_000, 6030)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -1252,8 +1375,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `586`
 		//  Estimated: `3843`
-		// Minimum execution time: 43_926_000 picoseconds.
-		Weight::from_parts(63_785_000, 3843)
+		// Minimum execution time: 32_508_000 picoseconds.
+		Weight::from_parts(33_780_000, 3843)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -1276,10 +1399,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1375 + m * (379 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 126_489_000 picoseconds.
-		Weight::from_parts(161_640_210, 12660)
-			// Standard Error: 699_504
-			.saturating_add(Weight::from_parts(36_320_390, 0).saturating_mul(m.into()))
+		// Minimum execution time: 123_594_000 picoseconds.
+		Weight::from_parts(79_787_560, 12660)
+			// Standard Error: 206_134
+			.saturating_add(Weight::from_parts(25_443_704, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(13_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -1304,10 +1427,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2709 + n * (523 ±0)`
 		//  Estimated: `6137 + n * (2853 ±0)`
-		// Minimum execution time: 116_183_000 picoseconds.
-		Weight::from_parts(135_679_809, 6137)
-			// Standard Error: 2_185_245
-			.saturating_add(Weight::from_parts(53_778_061, 0).saturating_mul(n.into()))
+		// Minimum execution time: 82_042_000 picoseconds.
+		Weight::from_parts(71_082_165, 6137)
+			// Standard Error: 417_250
+			.saturating_add(Weight::from_parts(41_451_293, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -1329,10 +1452,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 233_357_000 picoseconds.
-		Weight::from_parts(772_926_926, 44734)
-			// Standard Error: 4_146_214
-			.saturating_add(Weight::from_parts(143_276_632, 0).saturating_mul(n.into()))
+		// Minimum execution time: 223_072_000 picoseconds.
+		Weight::from_parts(443_794_479, 44734)
+			// Standard Error: 986_000
+			.saturating_add(Weight::from_parts(129_194_290, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1354,10 +1477,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6543 + n * (387 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 231_545_000 picoseconds.
-		Weight::from_parts(6_572_190, 44734)
-			// Standard Error: 3_634_935
-			.saturating_add(Weight::from_parts(144_240_448, 0).saturating_mul(n.into()))
+		// Minimum execution time: 230_233_000 picoseconds.
+		Weight::from_parts(234_139_000, 44734)
+			// Standard Error: 828_095
+			.saturating_add(Weight::from_parts(134_443_520, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(35_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1375,10 +1498,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1766 + n * (470 ±0)`
 		//  Estimated: `5911 + n * (2853 ±0)`
-		// Minimum execution time: 43_625_000 picoseconds.
-		Weight::from_parts(55_709_241, 5911)
-			// Standard Error: 460_100
-			.saturating_add(Weight::from_parts(13_107_138, 0).saturating_mul(n.into()))
+		// Minimum execution time: 37_576_000 picoseconds.
+		Weight::from_parts(19_945_067, 5911)
+			// Standard Error: 562_959
+			.saturating_add(Weight::from_parts(17_415_364, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1391,8 +1514,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_716_000 picoseconds.
-		Weight::from_parts(13_720_000, 3478)
+		// Minimum execution time: 23_515_000 picoseconds.
+		Weight::from_parts(27_010_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1404,8 +1527,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 16_254_000 picoseconds.
-		Weight::from_parts(17_776_000, 3724)
+		// Minimum execution time: 31_718_000 picoseconds.
+		Weight::from_parts(34_512_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1427,24 +1550,9 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1280`
 		//  Estimated: `8817`
-		// Minimum execution time: 99_588_000 picoseconds.
-		Weight::from_parts(102_803_000, 8817)
+		// Minimum execution time: 155_181_000 picoseconds.
+		Weight::from_parts(180_309_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
-	}
-	fn set_pre_liquidation() -> Weight {
-		Weight::from_parts(20_000_000, 3000)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
-	}
-	fn pre_liquidate() -> Weight {
-		Weight::from_parts(1_000_000_000, 50000)
-			.saturating_add(RocksDbWeight::get().reads(60_u64))
-			.saturating_add(RocksDbWeight::get().writes(10_u64))
-	}
-	fn set_pre_liquidation_rules() -> Weight {
-		Weight::from_parts(15_000_000, 3500)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 }

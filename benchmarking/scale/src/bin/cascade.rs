@@ -80,18 +80,22 @@ const XBTC_LT: f64 = 0.78;
 
 /// The market makers of the #28 runs: `(USDM capital, bid discount in ppm)` each. They bid for
 /// XBTC in USDM before the scenario starts (bids activate 10 blocks after they are placed), buy
-/// what settlements sell them, and resell it at the market less [`MAKER_MARGIN`] the next block
-/// (their capital comes back at the market's price: finite, recycled). A maker cancels while its
-/// bid would buy at a loss (the oracle more than its discount above the market, less the
-/// margin: a lagging oracle in a fall) and bids again once it would not.
+/// what settlements sell them, and resell it the next block INTO THE CHAIN'S POOL (a swap, in
+/// the block's room: their sales press on the same thin pool the protocol's do, and only the
+/// arbitrageur brings outside liquidity; their capital is finite and comes back at the pool's
+/// price). A maker cancels while its bid would buy at a loss (the oracle more than its discount
+/// above the market, less [`MAKER_MARGIN`]: a lagging oracle in a fall) and bids again once it
+/// would not.
 const MAKERS: [(u128, u32); 3] =
 	[(400_000 * UNIT, 10_000), (300_000 * UNIT, 20_000), (200_000 * UNIT, 25_000)];
 /// Most one maker's bid holds.
 const MAKER_BID: u128 = 150_000 * UNIT;
 /// What reselling costs a maker (fees, slippage elsewhere).
 const MAKER_MARGIN: f64 = 0.005;
-/// The opt-in borrowers' terms (every other position of the population): band 1.15, a quarter
-/// of the debt a step at health 1, a 2% bonus (XBTC's liquidation pays 4% at health 1).
+/// The opt-in borrowers' terms (every other position of the population): band 1.15 (or 0.02
+/// below the position's health at the start, if lower: nobody opts in to be deleveraged at
+/// once), a quarter of the debt a step at health 1, a 2% bonus (XBTC's liquidation pays 4% at
+/// health 1). The keeper serving them resells what it takes into the pool the next block.
 const PRE_BAND: (u128, u128) = (115, 100);
 const PRE_CLOSE_PERCENT: u32 = 25;
 const PRE_BONUS_PERCENT: u32 = 2;
@@ -122,41 +126,60 @@ fn maker(i: usize) -> AccountId {
 	account(u64::MAX - 20 - i as u64)
 }
 
-/// The makers' round for one block (signed calls, in the room left): each resells what it
-/// bought (its XBTC supply) at the market less the margin, then keeps one bid standing while
-/// it would not buy at a loss, replacing it once it filled below half of what it was placed
-/// with (`placed`: each bid's amount) or nears its expiry.
+/// `who` resells `amount` of the XBTC it holds as lending supply into the pool (withdraw, then
+/// swap, each in the block's room). Returns whether both went through.
+fn resell(who: &AccountId, amount: u128, space: &mut Space) -> bool {
+	use frame_support::dispatch::GetDispatchInfo;
+	if amount == 0 {
+		return true;
+	}
+	let withdraw = RuntimeCall::Lending(pallet_lending::Call::withdraw {
+		asset: XBTC,
+		amount: pallet_lending::Amount::Exact(amount),
+	});
+	let (kx, ku) = pool_assets();
+	let swap =
+		RuntimeCall::AssetConversion(pallet_asset_conversion::Call::swap_exact_tokens_for_tokens {
+			path: vec![kx, ku],
+			amount_in: amount,
+			amount_out_min: 1,
+			send_to: who.clone(),
+			keep_alive: true,
+		});
+	let (w1, w2) = (withdraw.get_dispatch_info().call_weight, swap.get_dispatch_info().call_weight);
+	if !space.admits(w1.saturating_add(w2).saturating_add(Space::base())) {
+		return false;
+	}
+	let result = withdraw.dispatch(RuntimeOrigin::signed(who.clone()));
+	space.charge(w1, &result);
+	if result.is_err() {
+		return false;
+	}
+	let result = swap.dispatch(RuntimeOrigin::signed(who.clone()));
+	space.charge(w2, &result);
+	result.is_ok()
+}
+
+/// The makers' round for one block (signed calls, in the room left): each resells into the pool
+/// what it bought up to the previous block (`stock`: its XBTC supply then), then keeps one bid
+/// standing while it would not buy at a loss, replacing it once it filled below half of what it
+/// was placed with (`placed`: each bid's amount) or nears its expiry.
 fn makers_round(
 	block: u32,
 	oracle: u32,
 	market: u32,
 	space: &mut Space,
 	placed: &mut BTreeMap<pallet_bids::BidId, u128>,
+	stock: &mut [u128],
 ) {
 	use pallet_lending::LendingPositions;
 	for (i, (_, discount)) in MAKERS.iter().enumerate() {
 		let who = maker(i);
-		// Resell: the XBTC bought (as lending supply) leaves, its worth at the market comes back.
-		let bought = Lending::supplied(&who, &XBTC).unwrap_or(0);
-		if bought > 0 {
-			dispatch(
-				Some(&who),
-				RuntimeCall::Lending(pallet_lending::Call::withdraw {
-					asset: XBTC,
-					amount: pallet_lending::Amount::All,
-				}),
-			);
-			let xbtc = <margincall_runtime::Assets as Inspect<AccountId>>::balance(XBTC, &who);
-			let _ = margincall_runtime::Assets::burn_from(
-				XBTC,
-				&who,
-				xbtc,
-				frame_support::traits::tokens::Preservation::Expendable,
-				frame_support::traits::tokens::Precision::Exact,
-				frame_support::traits::tokens::Fortitude::Force,
-			);
-			let usdm = xbtc as f64 * f64::from(market) * (1.0 - MAKER_MARGIN);
-			margincall_runtime::Assets::mint_into(USDM, &who, usdm as u128).expect("mint");
+		let carried = stock.get(i).copied().unwrap_or(0);
+		if resell(&who, carried, space) {
+			if let Some(s) = stock.get_mut(i) {
+				*s = 0;
+			}
 		}
 		let d = f64::from(*discount) / 1e6;
 		let loses = f64::from(oracle) * (1.0 - d) > f64::from(market) * (1.0 - MAKER_MARGIN);
@@ -169,12 +192,15 @@ fn makers_round(
 		let cancel =
 			<<Runtime as pallet_bids::Config>::WeightInfo as pallet_bids::WeightInfo>::cancel_bid();
 		let mut standing = false;
+		let mut room = true;
 		for (id, bid) in ours {
 			let active = bid.active_from <= block;
 			let spent = placed.get(&id).is_some_and(|amount| bid.remaining * 2 < *amount);
 			if active && (loses || spent || bid.expires_at <= block + 20) {
 				if !space.admits(cancel) {
-					return;
+					room = false;
+					standing = true;
+					break;
 				}
 				let call = RuntimeCall::Bids(pallet_bids::Call::cancel_bid { id });
 				let result = call.dispatch(RuntimeOrigin::signed(who.clone()));
@@ -183,31 +209,33 @@ fn makers_round(
 				standing = true;
 			}
 		}
-		if standing || loses {
-			continue;
+		if room && !standing && !loses {
+			let free = <margincall_runtime::Assets as Inspect<AccountId>>::reducible_balance(
+				USDM,
+				&who,
+				frame_support::traits::tokens::Preservation::Preserve,
+				frame_support::traits::tokens::Fortitude::Polite,
+			);
+			let amount = free.min(MAKER_BID);
+			if amount >= 1_000 * UNIT && space.admits(place) {
+				let id = pallet_bids::NextBidId::<Runtime>::get();
+				let call = RuntimeCall::Bids(pallet_bids::Call::place_bid {
+					collateral: XBTC,
+					debt: USDM,
+					amount,
+					discount: sp_runtime::Permill::from_parts(*discount),
+					expires_at: block + 2_000,
+				});
+				let result = call.dispatch(RuntimeOrigin::signed(who.clone()));
+				space.charge(place, &result);
+				if result.is_ok() {
+					placed.insert(id, amount);
+				}
+			}
 		}
-		let free = <margincall_runtime::Assets as Inspect<AccountId>>::reducible_balance(
-			USDM,
-			&who,
-			frame_support::traits::tokens::Preservation::Preserve,
-			frame_support::traits::tokens::Fortitude::Polite,
-		);
-		let amount = free.min(MAKER_BID);
-		if amount < 1_000 * UNIT || !space.admits(place) {
-			continue;
-		}
-		let id = pallet_bids::NextBidId::<Runtime>::get();
-		let call = RuntimeCall::Bids(pallet_bids::Call::place_bid {
-			collateral: XBTC,
-			debt: USDM,
-			amount,
-			discount: sp_runtime::Permill::from_parts(*discount),
-			expires_at: block + 2_000,
-		});
-		let result = call.dispatch(RuntimeOrigin::signed(who.clone()));
-		space.charge(place, &result);
-		if result.is_ok() {
-			placed.insert(id, amount);
+		// What it holds now (this block's fills included) is resold the next block.
+		if let Some(s) = stock.get_mut(i) {
+			*s = Lending::supplied(&who, &XBTC).unwrap_or(0);
 		}
 	}
 }
@@ -231,15 +259,29 @@ fn makers_value(market: f64) -> f64 {
 		.sum()
 }
 
-/// The pre-liquidation keeper's round (its own USDM, at most [`PRE_CAPACITY`] a block): each
-/// opted-in account the chain offers a step for, when the XBTC it gets, resold at the market
-/// less [`KEEPER_MARGIN`], pays more than it repays.
-fn pre_round(keeper: &AccountId, opted: &[AccountId], market: u32, space: &mut Space) {
+/// The pre-liquidation keeper's round (its own USDM, at most [`PRE_CAPACITY`] a block): first it
+/// resells into the pool what it took up to the previous block (`stock`), then steps in on each
+/// opted-in account the chain offers a step for, when the XBTC it gets (less the protocol's
+/// share of the bonus), at the market less [`KEEPER_MARGIN`], pays more than it repays.
+fn pre_round(
+	keeper: &AccountId,
+	opted: &[AccountId],
+	market: u32,
+	space: &mut Space,
+	stock: &mut u128,
+) {
+	use pallet_lending::LendingPositions;
+	if resell(keeper, *stock, space) {
+		*stock = 0;
+	}
 	let mut budget = PRE_CAPACITY;
 	let weight = Liquidation::pre_liquidate_weight();
+	let fee = pallet_liquidation::Params::<Runtime>::get().protocol_fee;
 	for who in opted {
 		let Ok(offer) = Liquidation::pre_liquidation_view(who).offer else { continue };
-		let resale = offer.collateral as f64 * f64::from(market) * (1.0 - KEEPER_MARGIN);
+		let bonus = f64::from(offer.bonus.deconstruct()) / 1e6;
+		let kept = 1.0 - f64::from(fee.deconstruct()) / 1e6 * bonus / (1.0 + bonus);
+		let resale = offer.collateral as f64 * kept * f64::from(market) * (1.0 - KEEPER_MARGIN);
 		if resale <= offer.repay as f64 || offer.repay > budget {
 			continue;
 		}
@@ -259,6 +301,8 @@ fn pre_round(keeper: &AccountId, opted: &[AccountId], market: u32, space: &mut S
 			budget -= offer.repay;
 		}
 	}
+	// This block's takes are resold the next block.
+	*stock = Lending::supplied(keeper, &XBTC).unwrap_or(0);
 }
 
 /// Seized value (USDM, at the oracle) by route, and the penalty borrowers paid (the collateral
@@ -273,8 +317,9 @@ struct Fills {
 	pre: f64,
 	penalty: f64,
 	/// The penalty of the half of the population that opts in in the opt-in runs (every other
-	/// position), in every run.
+	/// position), in every run, and the debt repaid of that half.
 	penalty_half: f64,
+	repaid_half: f64,
 }
 
 impl Fills {
@@ -282,8 +327,12 @@ impl Fills {
 		self.bids + self.dex + self.backstop + self.auction + self.keeper + self.pre
 	}
 
-	/// Adds a block's liquidation events at the oracle's `price`; `half` says whether a
-	/// borrower is of the opt-in half, `auctions` maps an auction to its borrower.
+	/// Adds a block's liquidation events. A settlement's, a keeper's and a pre-liquidation's
+	/// collateral is valued at the price their plan used (the debt repaid is worth the
+	/// collateral due less the discount: while the guard holds a fall, a liquidation prices at
+	/// the end that favours the borrower, not the fed price); an auction's and a sweep's at the
+	/// oracle's `price`. `half` says whether a borrower is of the opt-in half, `auctions` maps an
+	/// auction to its borrower.
 	fn add(
 		&mut self,
 		events: impl Iterator<Item = RuntimeEvent>,
@@ -296,8 +345,24 @@ impl Fills {
 			use pallet_liquidation::{Event as E, Route};
 			let RuntimeEvent::Liquidation(e) = event else { continue };
 			let (borrower, taken, repaid) = match e {
-				E::Settled { borrower, route, repaid, sold, to_insurance, tip, .. } => {
-					let taken = units(sold + to_insurance + tip) * price;
+				E::Settled {
+					borrower,
+					route,
+					repaid,
+					collateral_due,
+					sold,
+					to_insurance,
+					tip,
+					discount,
+					..
+				} => {
+					// `collateral_due` is worth `repaid × (1 + discount)` at the plan's price.
+					let worth = units(repaid) * (1.0 + f64::from(discount.deconstruct()) / 1e6);
+					let taken = if collateral_due == 0 {
+						0.0
+					} else {
+						worth * (sold + to_insurance + tip) as f64 / collateral_due as f64
+					};
 					match route {
 						Route::Dex => self.dex += taken,
 						Route::Bids { .. } => self.bids += taken,
@@ -306,13 +371,13 @@ impl Fills {
 					}
 					(borrower, taken, units(repaid))
 				},
-				E::Liquidated { borrower, repaid, seized, protocol_fee, .. } => {
-					let taken = units(seized + protocol_fee) * price;
+				E::Liquidated { borrower, repaid, discount, .. } => {
+					let taken = units(repaid) * (1.0 + f64::from(discount.deconstruct()) / 1e6);
 					self.keeper += taken;
 					(borrower, taken, units(repaid))
 				},
-				E::PreLiquidated { borrower, repaid, seized, protocol_fee, .. } => {
-					let taken = units(seized + protocol_fee) * price;
+				E::PreLiquidated { borrower, repaid, bonus, .. } => {
+					let taken = units(repaid) * (1.0 + f64::from(bonus.deconstruct()) / 1e6);
 					self.pre += taken;
 					(borrower, taken, units(repaid))
 				},
@@ -331,11 +396,16 @@ impl Fills {
 					self.auction += taken;
 					(borrower, taken, 0.0)
 				},
+				// Collateral too small to pay for a unit of debt, to the treasury for nothing.
+				E::DustCollateralSwept { borrower, amount, .. } => {
+					(borrower, units(amount) * price, 0.0)
+				},
 				_ => continue,
 			};
 			self.penalty += taken - repaid;
 			if half(&borrower) {
 				self.penalty_half += taken - repaid;
+				self.repaid_half += repaid;
 			}
 		}
 	}
@@ -965,9 +1035,10 @@ fn simulate_with(scenario: &Scenario, setting: Setting, actors: Actors) -> Outco
 		let half: std::collections::BTreeSet<AccountId> =
 			(0..POSITIONS).step_by(2).map(account).collect();
 		let opted: Vec<AccountId> = if actors.pre { half.iter().cloned().collect() } else { vec![] };
-		for who in &opted {
+		for (who, _, health) in positions.iter().filter(|(w, _, _)| opted.contains(w)) {
+			let band = (PRE_BAND.0 as f64 / PRE_BAND.1 as f64).min(health - 0.02);
 			let terms = pallet_liquidation::PreLiquidationTerms {
-				band: margincall_runtime::configs::Price::from_rational(PRE_BAND.0, PRE_BAND.1),
+				band: margincall_runtime::configs::Price::from_float(band),
 				close_share: sp_runtime::Permill::from_percent(PRE_CLOSE_PERCENT),
 				bonus: sp_runtime::Permill::from_percent(PRE_BONUS_PERCENT),
 			};
@@ -979,6 +1050,8 @@ fn simulate_with(scenario: &Scenario, setting: Setting, actors: Actors) -> Outco
 			);
 		}
 		let mut placed = BTreeMap::new();
+		let mut maker_stock = [0u128; MAKERS.len()];
+		let mut pre_stock = 0u128;
 		let pre_keeper = account(u64::MAX - 9);
 		endow(&pre_keeper);
 		margincall_runtime::Assets::mint_into(USDM, &pre_keeper, 100_000_000 * UNIT).expect("mint");
@@ -990,7 +1063,7 @@ fn simulate_with(scenario: &Scenario, setting: Setting, actors: Actors) -> Outco
 			}
 			// The first bids, before the scenario (they activate 10 blocks later).
 			let mut room = Space { left: Weight::MAX, crowded_out: 0 };
-			makers_round(1, XBTC_PRICE, XBTC_PRICE, &mut room, &mut placed);
+			makers_round(1, XBTC_PRICE, XBTC_PRICE, &mut room, &mut placed, &mut maker_stock);
 		}
 		let makers0 = makers_value(f64::from(XBTC_PRICE));
 		let mut auction_owners = BTreeMap::new();
@@ -1102,10 +1175,10 @@ fn simulate_with(scenario: &Scenario, setting: Setting, actors: Actors) -> Outco
 				liquidated.insert(who);
 			}
 			if actors.pre {
-				pre_round(&pre_keeper, &opted, market, &mut space);
+				pre_round(&pre_keeper, &opted, market, &mut space, &mut pre_stock);
 			}
 			if actors.makers {
-				makers_round(block, price, market, &mut space, &mut placed);
+				makers_round(block, price, market, &mut space, &mut placed, &mut maker_stock);
 			}
 			let mut taken = 0u128;
 			for (who, health, xbtc) in take_auctions(&taker, market, &mut space) {
@@ -1462,7 +1535,7 @@ fn market_table(only: &[String], cpu: &str) {
 	let mut out = String::new();
 	let _ = writeln!(
 		out,
-		"# margincall-cascade-bench, issue #28: the breaker on; market makers: {} (USDM capital, discount), bids of at most {} USDM, resold at the market less {:.1}% the next block, cancelled while a bid would buy at a loss; opt-in: every other position (150 of 300) with band {:.2}, {}% close share at health 1, {}% bonus, served by a keeper with {} USDM a block when the collateral resold at the market less 1% pays\n# machine: {cpu}; native runtime (release), in-memory state\n",
+		"# margincall-cascade-bench, issue #28: the breaker on; market makers: {} (USDM capital, discount), bids of at most {} USDM, what they buy resold into the pool the next block, a bid cancelled while it would buy at a loss (the oracle above the market by more than its discount less {:.1}%); opt-in: every other position (150 of 300) with band {:.2} (or its starting health less 0.02), {}% close share at health 1 scaled by the depth in the band, {}% bonus, served by a keeper with {} USDM a block (when the collateral, at the market less 1%, pays) who resells into the pool the next block; every actor's call in the block's room\n# machine: {cpu}; native runtime (release), in-memory state\n",
 		MAKERS.iter().map(|(c, d)| format!("{}k at {:.1}%", c / UNIT / 1_000, f64::from(*d) / 1e4)).collect::<Vec<_>>().join(", "),
 		MAKER_BID / UNIT,
 		MAKER_MARGIN * 100.0,
@@ -1473,9 +1546,9 @@ fn market_table(only: &[String], cpu: &str) {
 	);
 	let _ = writeln!(
 		out,
-		"| scenario | actors | bad debt (USDM) | insurance used (USDM) | penalty paid by borrowers (USDM; by the opt-in half) | seized value by route: bids / DEX / backstop / auction / keeper / pre-liquidation | blocks to settle | makers' result (USDM) |"
+		"| scenario | actors | bad debt (USDM) | insurance used (USDM; the fund's result at the market's last price) | penalty paid by borrowers (USDM) | the opt-in half: penalty (USDM) on debt repaid (USDM), per 100 repaid | seized value by route: bids / DEX / backstop / auction / keeper / pre-liquidation | blocks to settle | makers' result (USDM) |"
 	);
-	let _ = writeln!(out, "|---|---|---:|---:|---:|---|---:|---:|");
+	let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---|---:|---:|");
 	for file in files {
 		let scenario = load(&file);
 		if !only.is_empty() && !only.contains(&scenario.name) {
@@ -1491,13 +1564,16 @@ fn market_table(only: &[String], cpu: &str) {
 			let f = &o.fills;
 			let share = |v: f64| if f.total() > 0.0 { v / f.total() * 100.0 } else { 0.0 };
 			let line = format!(
-				"| {} | {} | {:.0} | {:.0} | {:.0} ({:.0}) | {:.0}% / {:.0}% / {:.0}% / {:.0}% / {:.0}% / {:.0}% of {:.0} | {} | {} |",
+				"| {} | {} | {:.0} | {:.0} ({:+.0}) | {:.0} | {:.0} on {:.0}: {:.2} | {:.0}% / {:.0}% / {:.0}% / {:.0}% / {:.0}% / {:.0}% of {:.0} | {} | {} |",
 				scenario.name,
 				actors.label(),
 				o.bad_debt,
 				o.insurance_used,
+				o.insurance_result,
 				f.penalty,
 				f.penalty_half,
+				f.repaid_half,
+				if f.repaid_half > 0.0 { f.penalty_half / f.repaid_half * 100.0 } else { 0.0 },
 				share(f.bids),
 				share(f.dex),
 				share(f.backstop),
