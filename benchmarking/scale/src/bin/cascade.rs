@@ -320,6 +320,18 @@ struct Fills {
 	/// position), in every run, and the debt repaid of that half.
 	penalty_half: f64,
 	repaid_half: f64,
+	/// Auctions started: `id -> (block, oracle, market)` at the start.
+	starts: BTreeMap<u32, (u32, f64, f64)>,
+	/// Auction takes: USDM paid, USDM paid × blocks waited since the start, and what the
+	/// collateral bought would have paid at the oracle at the start.
+	auction_paid: f64,
+	auction_wait: f64,
+	auction_at_start: f64,
+	/// What an intent (RFQ) could have gained over the auction at most: for each take of an
+	/// auction that started while the market stood at or above the oracle (a filler with the
+	/// taker's margin would then fill an intent whose minimum is the oracle less the DEX bound,
+	/// at once), the minimum's worth less what the take paid, when more.
+	intent_gain: f64,
 }
 
 impl Fills {
@@ -333,13 +345,19 @@ impl Fills {
 	/// the end that favours the borrower, not the fed price); an auction's and a sweep's at the
 	/// oracle's `price`. `half` says whether a borrower is of the opt-in half, `auctions` maps an
 	/// auction to its borrower.
+	#[allow(clippy::too_many_arguments)]
 	fn add(
 		&mut self,
 		events: impl Iterator<Item = RuntimeEvent>,
+		block: u32,
 		price: f64,
+		market: f64,
 		half: impl Fn(&AccountId) -> bool,
 		auctions: &mut BTreeMap<u32, AccountId>,
 	) {
+		let bound =
+			f64::from(pallet_liquidation::Params::<Runtime>::get().max_slippage.deconstruct())
+				/ 1e6;
 		let units = |u: u128| u as f64 / UNIT as f64;
 		for event in events {
 			use pallet_liquidation::{Event as E, Route};
@@ -383,12 +401,22 @@ impl Fills {
 				},
 				E::AuctionStarted { id, borrower, .. } => {
 					auctions.insert(id, borrower);
+					self.starts.insert(id, (block, price, market));
 					continue;
 				},
 				E::AuctionTaken { id, bought, paid, .. } => {
 					let Some(borrower) = auctions.get(&id).cloned() else { continue };
 					let taken = units(bought) * price;
 					self.auction += taken;
+					if let Some((start, oracle0, market0)) = self.starts.get(&id).copied() {
+						self.auction_paid += units(paid);
+						self.auction_wait += units(paid) * f64::from(block - start);
+						self.auction_at_start += units(bought) * oracle0;
+						let minimum = units(bought) * oracle0 * (1.0 - bound);
+						if market0 >= oracle0 && minimum > units(paid) {
+							self.intent_gain += minimum - units(paid);
+						}
+					}
 					(borrower, taken, units(paid))
 				},
 				E::AuctionEnded { borrower, to_insurance, .. } => {
@@ -1231,7 +1259,9 @@ fn simulate_with(scenario: &Scenario, setting: Setting, actors: Actors) -> Outco
 			}
 			out.fills.add(
 				frame_system::Pallet::<Runtime>::events().into_iter().map(|r| r.event),
+				block,
 				f64::from(price),
+				f64::from(market),
 				|who| half.contains(who),
 				&mut auction_owners,
 			);
@@ -1546,9 +1576,9 @@ fn market_table(only: &[String], cpu: &str) {
 	);
 	let _ = writeln!(
 		out,
-		"| scenario | actors | bad debt (USDM) | insurance used (USDM; the fund's result at the market's last price) | penalty paid by borrowers (USDM) | the opt-in half: penalty (USDM) on debt repaid (USDM), per 100 repaid | seized value by route: bids / DEX / backstop / auction / keeper / pre-liquidation | blocks to settle | makers' result (USDM) |"
+		"| scenario | actors | bad debt (USDM) | insurance used (USDM; the fund's result at the market's last price) | penalty paid by borrowers (USDM) | the opt-in half: penalty (USDM) on debt repaid (USDM), per 100 repaid | seized value by route: bids / DEX / backstop / auction / keeper / pre-liquidation | blocks to settle | makers' result (USDM) | auction takes: USDM paid, blocks waited (by value), paid / worth at the oracle at the start; an intent's gain at most (USDM) |"
 	);
-	let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---|---:|---:|");
+	let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---|---:|---:|---|");
 	for file in files {
 		let scenario = load(&file);
 		if !only.is_empty() && !only.contains(&scenario.name) {
@@ -1564,7 +1594,7 @@ fn market_table(only: &[String], cpu: &str) {
 			let f = &o.fills;
 			let share = |v: f64| if f.total() > 0.0 { v / f.total() * 100.0 } else { 0.0 };
 			let line = format!(
-				"| {} | {} | {:.0} | {:.0} ({:+.0}) | {:.0} | {:.0} on {:.0}: {:.2} | {:.0}% / {:.0}% / {:.0}% / {:.0}% / {:.0}% / {:.0}% of {:.0} | {} | {} |",
+				"| {} | {} | {:.0} | {:.0} ({:+.0}) | {:.0} | {:.0} on {:.0}: {:.2} | {:.0}% / {:.0}% / {:.0}% / {:.0}% / {:.0}% / {:.0}% of {:.0} | {} | {} | {} |",
 				scenario.name,
 				actors.label(),
 				o.bad_debt,
@@ -1583,6 +1613,17 @@ fn market_table(only: &[String], cpu: &str) {
 				f.total(),
 				o.settle_blocks.map(|b| b.to_string()).unwrap_or_else(|| "not within the run".into()),
 				if actors.makers { format!("{:+.0}", o.makers_result) } else { "-".into() },
+				if f.auction_paid > 0.0 {
+					format!(
+						"{:.0}, {:.1}, {:.3}; {:.0}",
+						f.auction_paid,
+						f.auction_wait / f.auction_paid,
+						f.auction_paid / f.auction_at_start,
+						f.intent_gain
+					)
+				} else {
+					"-".into()
+				},
 			);
 			println!("{line}");
 			let _ = writeln!(out, "{line}");
