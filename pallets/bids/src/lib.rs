@@ -127,7 +127,7 @@ pub mod pallet {
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// The markets bids may be for, their bonus and prices.
-		type Markets: BidMarkets<Self::AssetId>;
+		type Markets: BidMarkets<Self::AccountId, Self::AssetId>;
 
 		/// Native deposit held while a bid stands (its storage).
 		#[pallet::constant]

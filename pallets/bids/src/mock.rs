@@ -84,6 +84,8 @@ pub const PAUPER: AccountId = 4;
 pub const DEPOSIT: u128 = UNIT;
 
 thread_local! {
+	/// Owners who cannot take collateral as lending supply now (their markets are full).
+	static FULL: RefCell<Vec<AccountId>> = const { RefCell::new(Vec::new()) };
 	/// Each market's liquidation bonus and oracle price (`None`: no fresh price).
 	static MARKETS: RefCell<BTreeMap<AssetId, (Permill, Option<FixedU128>)>> = const { RefCell::new(BTreeMap::new()) };
 }
@@ -91,11 +93,15 @@ thread_local! {
 /// The markets bids may be for.
 pub struct MockMarkets;
 impl MockMarkets {
+	/// `owner`'s lending markets are full: it cannot take another collateral as supply.
+	pub fn fill_markets_of(owner: AccountId) {
+		FULL.with(|f| f.borrow_mut().push(owner));
+	}
 	pub fn set(asset: AssetId, bonus: Permill, price: Option<FixedU128>) {
 		MARKETS.with(|m| m.borrow_mut().insert(asset, (bonus, price)));
 	}
 }
-impl BidMarkets<AssetId> for MockMarkets {
+impl BidMarkets<AccountId, AssetId> for MockMarkets {
 	fn max_discount(collateral: &AssetId) -> Option<Permill> {
 		MARKETS.with(|m| m.borrow().get(collateral).map(|(bonus, _)| *bonus))
 	}
@@ -105,6 +111,9 @@ impl BidMarkets<AssetId> for MockMarkets {
 	fn value(asset: &AssetId, amount: u128) -> Option<u128> {
 		let price = MARKETS.with(|m| m.borrow().get(asset).and_then(|(_, p)| *p))?;
 		Some(price.saturating_mul_int(amount))
+	}
+	fn accepts(owner: &AccountId, _: &AssetId) -> bool {
+		!FULL.with(|f| f.borrow().contains(owner))
 	}
 }
 

@@ -371,6 +371,23 @@ fn small_bids_at_the_top_cannot_hide_the_large_ones() {
 	});
 }
 
+/// A bid whose owner cannot take the collateral as lending supply (its markets are full) is
+/// passed over: its fill would fail, and while it stood at the top every sale to the pair's
+/// bids would fall back to the DEX (one cheap bid could blind the route).
+#[test]
+fn a_bid_whose_owner_cannot_take_the_collateral_is_passed_over() {
+	new_test_ext().execute_with(|| {
+		let blind = place(ALICE, 50_000 * UNIT, Permill::zero());
+		let next = place(CHARLIE, 50_000 * UNIT, pct(2));
+		System::set_block_number(11);
+		assert_eq!(quote(40_000 * UNIT)[0].id, blind);
+		MockMarkets::fill_markets_of(ALICE);
+		let fills = quote(40_000 * UNIT);
+		assert_eq!(fills.len(), 1);
+		assert_eq!((fills[0].id, fills[0].owner, fills[0].debt), (next, CHARLIE, 40_000 * UNIT));
+	});
+}
+
 #[test]
 fn a_swarm_of_small_bids_cannot_push_a_large_one_out() {
 	new_test_ext().execute_with(|| {

@@ -81,7 +81,7 @@ impl<BlockNumber> BookEntry<BlockNumber> {
 
 /// What the bid book needs of the money market and its prices (the runtime wires the lending
 /// pallet and the oracle).
-pub trait BidMarkets<AssetId> {
+pub trait BidMarkets<AccountId, AssetId> {
 	/// The largest discount a bid for `collateral` may ask: the collateral market's
 	/// liquidation bonus (a bid may never take more than a liquidation gives); `None` when
 	/// `collateral` has no lending market.
@@ -91,6 +91,11 @@ pub trait BidMarkets<AssetId> {
 	/// `amount` of `asset` valued at the oracle, in the reference unit (rounded down); `None`
 	/// without a fresh price.
 	fn value(asset: &AssetId, amount: u128) -> Option<u128>;
+	/// Whether `owner` can receive `collateral` as lending supply now (it holds that supply
+	/// already, or has room for another market): a bid whose owner cannot is passed over, or
+	/// its fill would fail and every sale to the pair's bids fall back to the DEX while it
+	/// stands at the top (one bid could blind the route). One storage read.
+	fn accepts(owner: &AccountId, collateral: &AssetId) -> bool;
 }
 
 /// One bid's part of a seizure ([`crate::Pallet::quote`]): `owner`'s bid `id` pays `debt` of

@@ -93,7 +93,7 @@ impl pallet_assets_holder::Config<pallet_assets::Instance1> for Test {
 
 /// The lending markets and the mock oracle, for the bid book (as the runtime wires them).
 pub struct BidMarkets;
-impl pallet_bids::BidMarkets<AssetId> for BidMarkets {
+impl pallet_bids::BidMarkets<AccountId, AssetId> for BidMarkets {
 	fn max_discount(collateral: &AssetId) -> Option<Permill> {
 		<Lending as LendingPositions<AccountId>>::market_params(collateral)
 			.map(|p| p.liquidation_bonus)
@@ -109,6 +109,11 @@ impl pallet_bids::BidMarkets<AssetId> for BidMarkets {
 			)
 			.ok()?;
 		Some(price.saturating_mul_int(amount))
+	}
+	fn accepts(owner: &AccountId, collateral: &AssetId) -> bool {
+		let supplies = <Lending as LendingPositions<AccountId>>::account_assets(owner).supplies;
+		supplies.iter().any(|(asset, _)| asset == collateral)
+			|| supplies.len() < MAX_ASSETS as usize
 	}
 }
 
@@ -172,7 +177,9 @@ impl StandingBids<AccountId, AssetId> for BidBook {
 		Bids::take(&fill, to)
 	}
 	fn quote_weight() -> frame_support::weights::Weight {
+		// Each bid read also reads its owner's positions (`BidMarkets::accepts`).
 		<() as pallet_bids::WeightInfo>::quote()
+			.saturating_add(frame_support::weights::constants::RocksDbWeight::get().reads(3))
 	}
 	fn take_weight() -> frame_support::weights::Weight {
 		<() as pallet_bids::WeightInfo>::take()

@@ -25,7 +25,7 @@ parameter_types! {
 /// The lending markets bids may be for: a collateral's bonus bounds a bid's discount; a bid
 /// is valued at the checked oracle price (the one liquidations read).
 pub struct LendingMarkets;
-impl pallet_bids::BidMarkets<AssetId> for LendingMarkets {
+impl pallet_bids::BidMarkets<AccountId, AssetId> for LendingMarkets {
 	/// What a bid can fill at: the bonus and the DEX's slippage bound, the lower, `x`, as
 	/// a bid's discount (`x / (1 + x)`: a bid at `d` takes `1 / (1 - d)` of the oracle's
 	/// amount); a bid above it could never fill.
@@ -51,6 +51,11 @@ impl pallet_bids::BidMarkets<AssetId> for LendingMarkets {
 		>::price(asset)
 		.ok()?;
 		Some(price.saturating_mul_int(amount))
+	}
+	fn accepts(owner: &AccountId, collateral: &AssetId) -> bool {
+		let supplies = <Lending as LendingPositions<AccountId>>::account_assets(owner).supplies;
+		supplies.iter().any(|(asset, _)| asset == collateral)
+			|| supplies.len() < super::lending::MAX_ASSETS_PER_ACCOUNT as usize
 	}
 }
 
@@ -129,8 +134,14 @@ impl pallet_liquidation::StandingBids<AccountId, AssetId> for BidBook {
 		crate::Bids::take(&fill, to)
 	}
 	fn quote_weight() -> frame_support::weights::Weight {
+		use frame_support::traits::Get;
 		use pallet_bids::WeightInfo;
-		pallet_bids::weights::SubstrateWeight::<Runtime>::quote()
+		// The benchmark's book reads `MaxFills` bids; each also reads its owner's positions
+		// (`BidMarkets::accepts`), not in the benchmark (its mock accepts every owner).
+		let owners: u32 = <Runtime as pallet_bids::Config>::MaxFills::get();
+		pallet_bids::weights::SubstrateWeight::<Runtime>::quote().saturating_add(
+			<Runtime as frame_system::Config>::DbWeight::get().reads(u64::from(owners)),
+		)
 	}
 	fn take_weight() -> frame_support::weights::Weight {
 		use pallet_bids::WeightInfo;
