@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
-import { sendInBlock } from './tx.mjs';
+import { errorText as errorName, sendInBlock } from './tx.mjs';
 
 const KEEPER = resolve(dirname(fileURLToPath(import.meta.url)), '../clients/keeper/keeper.mjs');
 const WS = process.env.MARGINCALL_WS ?? 'ws://127.0.0.1:9944';
@@ -28,11 +28,6 @@ function check(cond, what) {
 }
 setTimeout(() => { console.log('not ok - pre-liquidation check timed out after 240 s'); process.exit(1); }, 240_000);
 
-const errorName = (api, err) => {
-  if (!err.isModule) return err.type;
-  const { section, name } = api.registry.findMetaError(err.asModule);
-  return `${section}.${name}`;
-};
 const fixed = (v) => Number(v) / 1e18;
 
 async function main() {

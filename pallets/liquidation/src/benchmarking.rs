@@ -222,6 +222,16 @@ fn pool_from<T>(
 }
 
 /// The first collateral and the first (largest) debt.
+/// Pre-liquidation terms at every cap.
+fn widest_terms<T: Config>() -> PreLiquidationTerms {
+	let rules = PreLiquidationCaps::<T>::get();
+	PreLiquidationTerms {
+		band: rules.max_band,
+		close_share: rules.max_close_share,
+		bonus: rules.max_bonus,
+	}
+}
+
 fn first_pair<T: Config>(
 	collaterals: &[<T as Config>::AssetId],
 	debts: &[<T as Config>::AssetId],
@@ -319,12 +329,7 @@ mod benchmarks {
 		<T as Config>::Assets::mint_into(debt, &keeper, COLLATERAL)?;
 		// A step leaves no dust at these amounts only with no dust value.
 		Params::<T>::mutate(|p| p.dust_value = 0);
-		let rules = PreLiquidationCaps::<T>::get();
-		let terms = PreLiquidationTerms {
-			band: rules.max_band,
-			close_share: rules.max_close_share,
-			bonus: rules.max_bonus,
-		};
+		let terms = widest_terms::<T>();
 		Pallet::<T>::set_pre_liquidation(RawOrigin::Signed(borrower.clone()).into(), Some(terms))?;
 		later::<T>(&collaterals, &debts);
 		for asset in &collaterals {
@@ -355,12 +360,7 @@ mod benchmarks {
 		start::<T>();
 		let who: T::AccountId = whitelisted_caller();
 		underwater::<T>(&who)?;
-		let rules = PreLiquidationCaps::<T>::get();
-		let terms = PreLiquidationTerms {
-			band: rules.max_band,
-			close_share: rules.max_close_share,
-			bonus: rules.max_bonus,
-		};
+		let terms = widest_terms::<T>();
 		Pallet::<T>::set_pre_liquidation(RawOrigin::Signed(who.clone()).into(), Some(terms))?;
 		let new = PreLiquidationTerms { close_share: Permill::from_parts(1), ..terms };
 

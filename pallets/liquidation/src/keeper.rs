@@ -49,13 +49,10 @@ impl<T: Config> Pallet<T> {
 		// auction that must first be reset, which sells nothing until then (the soak, seed
 		// 4014: with the debt's price held and the auction past its cusp, no route could act on
 		// a liquidatable account).
-		if let Some(auction) = BorrowerAuction::<T>::get(borrower).and_then(Auctions::<T>::get) {
-			if auction.collateral_asset == collateral_asset && Self::takeable(&auction)? {
-				let (_, lot) = Self::remaining(&auction)?;
-				let held = T::Lending::supplied(borrower, &collateral_asset)?;
-				ensure!(plan.collateral <= held.saturating_sub(lot), Error::<T>::InAuction);
-			}
-		}
+		ensure!(
+			plan.collateral <= Self::free_of_auction(borrower, collateral_asset)?,
+			Error::<T>::InAuction
+		);
 		let params = Params::<T>::get();
 		T::Lending::repay_debt(keeper, borrower, &debt_asset, plan.repay)?;
 		// The protocol's share of the discount, rounded up (in its favour).

@@ -94,7 +94,7 @@ impl<T: Config> Pallet<T> {
 
 	/// `(debt price × (1 + discount), collateral price)` as integers of one scale, so that
 	/// `r × first / second` is the collateral due for `r` debt units with a single rounding.
-	fn discounted_prices(
+	pub(crate) fn discounted_prices(
 		debt_price: FixedU128,
 		collateral_price: FixedU128,
 		discount: Permill,

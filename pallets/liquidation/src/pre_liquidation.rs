@@ -29,7 +29,7 @@ use pallet_lending::{Amount, LendingPositions};
 use sp_arithmetic::{
 	helpers_128bit::multiply_by_rational_with_rounding,
 	traits::{One, Saturating, Zero},
-	FixedU128, PerThing, Permill, Rounding,
+	FixedU128, Permill, Rounding,
 };
 
 /// One pre-liquidation step, sized.
@@ -171,13 +171,8 @@ impl<T: Config> Pallet<T> {
 		let repay = cap.map_or(step, |cap| step.min(cap));
 		ensure!(!repay.is_zero() && repay >= step.saturating_div(2), Error::<T>::StepTooSmall);
 		let mut repay = repay;
-		let accuracy = u128::from(Permill::ACCURACY);
-		let debt_scaled = debt_price
-			.into_inner()
-			.checked_mul(accuracy.saturating_add(u128::from(bonus.deconstruct())))
-			.ok_or_else(overflow::<T>)?;
-		let collateral_scaled =
-			collateral_price.into_inner().checked_mul(accuracy).ok_or_else(overflow::<T>)?;
+		let (debt_scaled, collateral_scaled) =
+			Self::discounted_prices(debt_price, collateral_price, bonus)?;
 		// Collateral due, the bonus included, rounded down; at most what the borrower holds
 		// outside an auction's lot (then the repayment it pays for, rounded down).
 		let mut collateral = multiply_by_rational_with_rounding(

@@ -115,6 +115,15 @@ enum Op {
 /// The market makers.
 const MAKERS: [AccountId; 2] = [DAVE, GOV];
 
+/// A keeper's `max_repay`: `cap` percent of `borrower`'s debt in `DEBTS[d]` (at least a unit),
+/// or all of it.
+fn cap_of(borrower: AccountId, d: usize, cap: Option<u32>) -> Amount {
+	match cap {
+		None => Amount::All,
+		Some(p) => Amount::Exact((debt(borrower, DEBTS[d]) * u128::from(p) / 100).max(1)),
+	}
+}
+
 fn op() -> impl Strategy<Value = Op> {
 	let b = 0..BORROWERS.len();
 	prop_oneof![
@@ -493,12 +502,7 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 				},
 				Op::Liquidate(b, d, c, cap) => {
 					let borrower = borrower_of(b);
-					let max_repay = match cap {
-						None => Amount::All,
-						Some(p) => {
-							Amount::Exact((debt(borrower, DEBTS[d]) * u128::from(p) / 100).max(1))
-						},
-					};
+					let max_repay = cap_of(borrower, d, cap);
 					Some((
 						borrower,
 						BOB,
@@ -572,12 +576,7 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 				},
 				Op::Pre(b, d, c, cap) => {
 					let borrower = borrower_of(b);
-					let max_repay = match cap {
-						None => Amount::All,
-						Some(p) => {
-							Amount::Exact((debt(borrower, DEBTS[d]) * u128::from(p) / 100).max(1))
-						},
-					};
+					let max_repay = cap_of(borrower, d, cap);
 					Some((
 						borrower,
 						BOB,

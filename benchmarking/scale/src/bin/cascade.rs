@@ -1451,7 +1451,8 @@ fn write_blocks(name: &str, off: &Outcome, on: &Outcome) {
 	std::fs::write(path, csv).expect("block readings written");
 }
 
-fn main() {
+/// The scenario files (`scenarios/*.csv`), by name.
+fn scenario_files() -> Vec<std::path::PathBuf> {
 	let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"));
 	let mut files: Vec<_> = std::fs::read_dir(&dir)
 		.expect("scenarios")
@@ -1459,6 +1460,11 @@ fn main() {
 		.filter(|p| p.extension().is_some_and(|x| x == "csv"))
 		.collect();
 	files.sort();
+	files
+}
+
+fn main() {
+	let files = scenario_files();
 	let only: Vec<String> = std::env::args().skip(1).collect();
 	let mut out = String::new();
 	let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -1555,13 +1561,7 @@ fn main() {
 /// and the arbitrageur of every run, all competing for the block's room); written to
 /// `benchmarking/results/cascade-market.txt`.
 fn market_table(only: &[String], cpu: &str) {
-	let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"));
-	let mut files: Vec<_> = std::fs::read_dir(&dir)
-		.expect("scenarios")
-		.filter_map(|e| e.ok().map(|e| e.path()))
-		.filter(|p| p.extension().is_some_and(|x| x == "csv"))
-		.collect();
-	files.sort();
+	let files = scenario_files();
 	let mut out = String::new();
 	let _ = writeln!(
 		out,
