@@ -321,6 +321,13 @@ impl<T: Config> Pallet<T> {
 
 	/// Files `who` as `new` ([`Self::filing_of`]), where it was filed as `old`.
 	fn file_as(who: &T::AccountId, new: Option<FilingOf<T>>, old: Option<FilingOf<T>>) {
+		// An account with no debt left leaves pre-liquidation too: its opt-in would only cost
+		// keepers a read every block, and nothing deposited pays for its storage. (A read, and
+		// a write when it was there, on a path that writes no index entry: within the filing's
+		// measured worst case, a move between keys.)
+		if new.is_none() && PreLiquidation::<T>::take(who).is_some() {
+			Self::deposit_event(Event::PreLiquidationCleared { account: who.clone() });
+		}
 		if new == old {
 			return;
 		}

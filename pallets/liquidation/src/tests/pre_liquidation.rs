@@ -390,3 +390,29 @@ fn the_band_offered_widens_with_the_collaterals_volatility_and_the_view_matches_
 		assert_eq!(supplied(ALICE, MEME), all_meme - offer.collateral);
 	});
 }
+
+/// An opt-in lasts as long as some debt: repaid whole (or liquidated whole), the account's
+/// entry goes with `PreLiquidationCleared`, so keepers do not read it every block for nothing
+/// and no storage is left that nothing paid for. A debt repaid in part keeps it.
+#[test]
+fn an_opt_in_ends_with_the_last_debt() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_borrows(10_000, 600_000);
+		let t = alice_opts_in();
+		assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::Exact(100_000)));
+		assert_eq!(PreLiquidation::<Test>::get(ALICE).map(|e| e.terms), Some(t));
+		System::reset_events();
+		mint(USD, ALICE, 10_000);
+		assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::All));
+		assert_eq!(debt(ALICE, USD), 0);
+		assert_eq!(PreLiquidation::<Test>::get(ALICE), None);
+		assert!(events().contains(&Event::PreLiquidationCleared { account: ALICE }));
+		// A new debt does not bring it back: the borrower opts in again.
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, 100_000));
+		assert_eq!(PreLiquidation::<Test>::get(ALICE), None);
+		assert_noop!(
+			Liquidation::set_pre_liquidation(RuntimeOrigin::signed(ALICE), None),
+			Error::<Test>::NoPreLiquidation
+		);
+	});
+}
