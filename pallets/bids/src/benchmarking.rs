@@ -110,12 +110,14 @@ mod benchmarks {
 		let prices = (FixedU128::from_u32(60_000), FixedU128::from_u32(1));
 		// Each of the first `MaxFills` bids pays its share in full: every one of them read.
 		let repay = AMOUNT.saturating_mul(u128::from(T::MaxFills::get()));
-		let seller: T::AccountId = account("borrower", 0, 0);
+		// A batch's pair sells for all its members: each bid read is checked against each
+		// (256: the runtime's largest batch, `MaxSettleBatch`).
+		let sellers: Vec<T::AccountId> = (0..256).map(|i| account("borrower", i, 0)).collect();
 		let fills;
 
 		#[block]
 		{
-			fills = Pallet::<T>::quote(collateral, debt, repay, prices, Permill::one(), &seller);
+			fills = Pallet::<T>::quote(collateral, debt, repay, prices, Permill::one(), &sellers);
 		}
 
 		assert_eq!(fills.len(), T::MaxFills::get().min(T::MaxBidsPerPair::get()) as usize);

@@ -39,8 +39,8 @@ pub fn collateral_for(
 impl<T: Config> Pallet<T> {
 	/// The fills of the best bids for `(collateral, debt)` that pay up to `repay` of `debt`
 	/// at `prices` (the oracle's, as the liquidation reads them): best first, each active,
-	/// unexpired, not filled in this block, asking at most `max_discount`, not `seller`'s
-	/// own, of an owner who can take the collateral as lending supply ([`BidMarkets::accepts`]),
+	/// unexpired, not filled in this block, asking at most `max_discount`, not one of
+	/// `sellers`' own, of an owner who can take the collateral as lending supply ([`BidMarkets::accepts`]),
 	/// each paying what it holds or what is left; at most `MaxFills` bids read. A bid
 	/// holding less than its share (`repay / MaxFills`, or what is left) is passed over
 	/// unread: a few small bids at the top of the book cannot stand in front of the large
@@ -51,7 +51,7 @@ impl<T: Config> Pallet<T> {
 		repay: u128,
 		prices: (FixedU128, FixedU128),
 		max_discount: Permill,
-		seller: &T::AccountId,
+		sellers: &[T::AccountId],
 	) -> Vec<Fill<T::AccountId>> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let max_fills = T::MaxFills::get();
@@ -71,8 +71,8 @@ impl<T: Config> Pallet<T> {
 			}
 			reads = reads.saturating_add(1);
 			let Some(bid) = StandingBids::<T>::get(entry.id) else { continue };
-			// Not the seller's own, and only an owner who can take the collateral as supply.
-			if bid.owner == *seller || !T::Markets::accepts(&bid.owner, &collateral) {
+			// Not a seller's own, and only an owner who can take the collateral as supply.
+			if sellers.contains(&bid.owner) || !T::Markets::accepts(&bid.owner, &collateral) {
 				continue;
 			}
 			let Some(takes) = collateral_for(pays, entry.discount, prices) else { continue };

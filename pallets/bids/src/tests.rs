@@ -303,7 +303,7 @@ fn usd(x: u32) -> FixedU128 {
 
 /// A quote of up to `repay` at XBTC 60,000, any discount, for a seller that is not a bidder.
 fn quote(repay: u128) -> Vec<Fill<AccountId>> {
-	Bids::quote(XBTC, USDM, repay, (usd(60_000), usd(1)), Permill::one(), &99)
+	Bids::quote(XBTC, USDM, repay, (usd(60_000), usd(1)), Permill::one(), &[99])
 }
 
 #[test]
@@ -345,10 +345,14 @@ fn a_quote_takes_the_best_usable_bids_first_and_changes_nothing() {
 		// A smaller seizure: the small bid's share is enough, best first.
 		assert_eq!(quote(900 * UNIT)[0].id, small);
 		// None past the largest discount asked, none of the seller's own.
-		let capped = Bids::quote(XBTC, USDM, 6_000 * UNIT, (usd(60_000), usd(1)), pct(2), &99);
+		let capped = Bids::quote(XBTC, USDM, 6_000 * UNIT, (usd(60_000), usd(1)), pct(2), &[99]);
 		assert_eq!(capped.iter().map(|f| f.id).collect::<Vec<_>>(), vec![best]);
-		let own = Bids::quote(XBTC, USDM, 6_000 * UNIT, (usd(60_000), usd(1)), pct(5), &BOB);
+		let own = Bids::quote(XBTC, USDM, 6_000 * UNIT, (usd(60_000), usd(1)), pct(5), &[BOB]);
 		assert_eq!(own.iter().map(|f| f.id).collect::<Vec<_>>(), vec![next]);
+		// Several sellers (a batch's pair): none of any of them.
+		let sellers = [99, BOB, CHARLIE];
+		let none = Bids::quote(XBTC, USDM, 6_000 * UNIT, (usd(60_000), usd(1)), pct(5), &sellers);
+		assert!(none.is_empty());
 	});
 }
 

@@ -53,6 +53,26 @@ pub(crate) struct Member<T: Config> {
 	pub(crate) plan: Plan<T::AssetId>,
 }
 
+/// The DEX's verdict on a pair's lot ([`Pallet::dex_verdict`]).
+pub(crate) struct PairVerdict {
+	/// Per member (in order): why it is left out of the sale, or `None`.
+	pub(crate) out: Vec<Option<Skipped>>,
+	/// The sale of the members not left out, or why the DEX would not sell them.
+	pub(crate) sale: Result<PairSale, Skipped>,
+}
+
+/// A pair's DEX sale worked out: the members sold (indices), what they repay and the
+/// collateral it takes (each member's exact share and its charge rounded up), the lot's
+/// value at the oracle and whether the pool's depth cap counts it.
+pub(crate) struct PairSale {
+	pub(crate) total: u128,
+	pub(crate) input: u128,
+	pub(crate) exact: Vec<u128>,
+	pub(crate) charged: Vec<u128>,
+	pub(crate) value: u128,
+	pub(crate) depth_capped: bool,
+}
+
 /// The positions of one `(collateral, debt)` pair.
 type Group<T> = ((<T as Config>::AssetId, <T as Config>::AssetId), Vec<Member<T>>);
 
@@ -155,6 +175,8 @@ impl<T: Config> Pallet<T> {
 		};
 		T::WeightInfo::settle_batch(narrow.saturating_sub(pairs), pairs)
 			.saturating_add(Self::depth_cap_weight().saturating_mul(u64::from(pairs)))
+			// Each pair's settled members out of its collateral's sale queue (`dequeue_all`).
+			.saturating_add(T::DbWeight::get().reads_writes(1, 1).saturating_mul(u64::from(pairs)))
 			.saturating_add(wide_weight)
 			.saturating_add(Self::extra_plans_weight(extra_plans))
 			.saturating_add(T::Lending::health_weight().saturating_mul(u64::from(unplanned)))
@@ -255,17 +277,23 @@ impl<T: Config> Pallet<T> {
 		}
 		report.pairs = u32::try_from(groups.len()).unwrap_or(u32::MAX);
 		for ((collateral, debt), members) in groups {
-			// Standing bids first when they pay more for the pair's lot (#28).
-			let members =
-				match Self::sell_pair_to_bids(caller, collateral, debt, members, &mut report)? {
-					Ok(outcomes) => {
-						report.settled.extend(outcomes);
-						continue;
-					},
-					Err(members) => members,
-				};
-			let look = &mut report.queue;
-			for (who, outcome) in Self::sell_pair(caller, collateral, debt, members, look)? {
+			// What the DEX would do with the pair's lot; standing bids first when they pay
+			// more for it, or settle what the DEX would not (#28).
+			let verdict = Self::dex_verdict(collateral, debt, &members, &mut report.queue)?;
+			let members = match Self::sell_pair_to_bids(
+				caller,
+				(collateral, debt),
+				members,
+				&verdict,
+				&mut report,
+			)? {
+				Ok(outcomes) => {
+					report.settled.extend(outcomes);
+					continue;
+				},
+				Err(members) => members,
+			};
+			for (who, outcome) in Self::sell_pair(caller, (collateral, debt), members, verdict)? {
 				match outcome {
 					Ok(()) => report.settled.push(who),
 					Err(why) => skip(&mut report, &who, why),
@@ -275,37 +303,37 @@ impl<T: Config> Pallet<T> {
 		Ok(report)
 	}
 
-	/// Sells the seized collateral of `members` (all of one pair) in one DEX swap and settles
-	/// each; returns each member's outcome (an error only for an arithmetic overflow, which
-	/// fails the call).
-	#[allow(clippy::type_complexity)]
-	fn sell_pair(
-		caller: &T::AccountId,
+	/// The DEX's verdict on the lot of `members` (all of one pair), made without selling: the
+	/// members it leaves out (over their own bound), and the sale of the rest, or why it would
+	/// not sell them (the one write: a throttled collateral's queue entries no longer
+	/// liquidatable leave it, as any look at the queue drops them). The one decision both the DEX's sale ([`Self::sell_pair`]) and the bids' route
+	/// ([`Self::sell_pair_to_bids`]) read, as `settle` reads `dex_sale`'s quote.
+	pub(crate) fn dex_verdict(
 		collateral: T::AssetId,
 		debt: T::AssetId,
-		mut members: Vec<Member<T>>,
+		members: &[Member<T>],
 		look: &mut crate::dex::QueueLook,
-	) -> Result<Vec<(T::AccountId, Result<(), Skipped>)>, DispatchError> {
-		let params = Params::<T>::get();
-		let mut outcomes = Vec::new();
+	) -> Result<PairVerdict, DispatchError> {
+		let mut out: Vec<Option<Skipped>> = vec![None; members.len()];
+		let refused = |out, why| Ok(PairVerdict { out, sale: Err(Skipped::Dex(why)) });
 		let cap = match Self::pair_gate(&collateral) {
 			Ok(cap) => cap,
-			Err(refusal) => {
-				let why = Skipped::Dex(refusal);
-				outcomes.extend(members.into_iter().map(|m| (m.borrower, Err(why))));
-				return Ok(outcomes);
-			},
+			Err(refusal) => return refused(out, refusal),
 		};
+		let params = Params::<T>::get();
 		// Quote the pair's total; positions whose share exceeds their own bound leave the sale
 		// and the rest is quoted again, once: a lot still over a bound then is not sold
 		// (bounded work: two quotes a pair, as the benchmarks assume at most).
 		let mut rounds = 0u32;
-		let (total, input, exact, charged) = loop {
-			if members.is_empty() {
-				return Ok(outcomes);
+		let (kept, total, input, exact, charged) = loop {
+			let kept: Vec<usize> =
+				(0..members.len()).filter(|i| out.get(*i) == Some(&None)).collect();
+			if kept.is_empty() {
+				return refused(out, DexRefusal::NoPool);
 			}
 			rounds = rounds.saturating_add(1);
-			let repays: Vec<u128> = members.iter().map(|m| m.plan.repay).collect();
+			let repays: Vec<u128> =
+				kept.iter().filter_map(|i| members.get(*i).map(|m| m.plan.repay)).collect();
 			let total = repays
 				.iter()
 				.try_fold(0u128, |sum, r| sum.checked_add(*r))
@@ -316,61 +344,82 @@ impl<T: Config> Pallet<T> {
 				total,
 				true,
 			) else {
-				outcomes.extend(
-					members
-						.into_iter()
-						.map(|m| (m.borrower, Err(Skipped::Dex(DexRefusal::NoPool)))),
-				);
-				return Ok(outcomes);
+				return refused(out, DexRefusal::NoPool);
 			};
 			let (exact, charged) = math::pro_rata(input, &repays).ok_or_else(overflow::<T>)?;
-			let before = members.len();
-			let mut kept = Vec::with_capacity(before);
-			for (member, charge) in members.into_iter().zip(charged.iter()) {
+			let mut dropped = false;
+			for (i, charge) in kept.iter().zip(charged.iter()) {
+				let (Some(member), Some(slot)) = (members.get(*i), out.get_mut(*i)) else {
+					continue;
+				};
 				let max = Self::dex_bound(&member.plan, &params);
 				if *charge > max {
-					let why = Skipped::Dex(DexRefusal::SlippageExceeded { quote: *charge, max });
-					outcomes.push((member.borrower, Err(why)));
-				} else {
-					kept.push(member);
+					*slot =
+						Some(Skipped::Dex(DexRefusal::SlippageExceeded { quote: *charge, max }));
+					dropped = true;
 				}
 			}
-			members = kept;
-			if members.len() == before {
-				break (total, input, exact, charged);
+			if !dropped {
+				break (kept, total, input, exact, charged);
 			}
 			if rounds >= MAX_QUOTES {
-				let why = Skipped::Dex(DexRefusal::SlippageExceeded { quote: input, max: input });
-				outcomes.extend(members.into_iter().map(|m| (m.borrower, Err(why))));
-				return Ok(outcomes);
+				return refused(out, DexRefusal::SlippageExceeded { quote: input, max: input });
 			}
 		};
 		let available = T::Lending::available_cash(&collateral);
 		if input > available {
-			let why = Skipped::Dex(DexRefusal::NoCash { needed: input, available });
-			outcomes.extend(members.into_iter().map(|m| (m.borrower, Err(why))));
-			return Ok(outcomes);
+			return refused(out, DexRefusal::NoCash { needed: input, available });
 		}
 		// A throttled collateral: the lot within the block's cap, and no liquidatable queue
-		// entry waiting (queued positions go first, one by one through `settle`).
-		let price = members.first().map(|m| m.plan.collateral_price).unwrap_or_default();
+		// entry riskier than a member waiting (queued positions go first, one by one through
+		// `settle`, or in the lot when they are members).
+		let first = kept.first().and_then(|i| members.get(*i)).map(|m| m.plan);
+		let price = first.map(|p| p.collateral_price).unwrap_or_default();
+		let debt_price = first.map(|p| p.debt_price).unwrap_or_default();
 		let value = Self::sale_value(input, price);
-		let debt_price = members.first().map(|m| m.plan.debt_price).unwrap_or_default();
 		let depth =
 			Self::depth_left((collateral, debt), (input, total), (price, debt_price), &params);
 		// (The queue is the breaker's: only its cap waits behind it, not the pool's depth cap.)
-		let queued = cap.is_some() && Self::waits_in_queue(&collateral, None, look);
+		let queued = cap.is_some() && {
+			let sold: Vec<&Member<T>> = kept.iter().filter_map(|i| members.get(*i)).collect();
+			let sellers: Vec<T::AccountId> = sold.iter().map(|m| m.borrower.clone()).collect();
+			let health = sold.iter().map(|m| m.plan.health.factor).max().unwrap_or_default();
+			Self::waits_in_queue(&collateral, (&sellers, health), look)
+		};
 		if let Some(left) = crate::dex::tighter(cap, depth) {
 			let left = if queued { 0 } else { left };
 			if value > left {
-				let why = Skipped::Dex(DexRefusal::Throttled { value, left });
-				outcomes.extend(members.into_iter().map(|m| (m.borrower, Err(why))));
-				return Ok(outcomes);
+				return refused(out, DexRefusal::Throttled { value, left });
 			}
 		}
+		let sale = PairSale { total, input, exact, charged, value, depth_capped: depth.is_some() };
+		Ok(PairVerdict { out, sale: Ok(sale) })
+	}
 
-		let sale = Self::swap_pair(collateral, debt, &members, &exact, total, input);
-		let sold = match sale {
+	/// Sells the seized collateral of `members` (all of one pair) in one DEX swap as
+	/// `verdict` (theirs, [`Self::dex_verdict`]) says and settles each; returns each member's
+	/// outcome (an error only for an arithmetic overflow, which fails the call).
+	#[allow(clippy::type_complexity)]
+	fn sell_pair(
+		caller: &T::AccountId,
+		(collateral, debt): (T::AssetId, T::AssetId),
+		members: Vec<Member<T>>,
+		verdict: PairVerdict,
+	) -> Result<Vec<(T::AccountId, Result<(), Skipped>)>, DispatchError> {
+		let mut outcomes = Vec::new();
+		let mut sold_members = Vec::new();
+		for (member, out) in members.into_iter().zip(verdict.out) {
+			match (out, &verdict.sale) {
+				(Some(why), _) => outcomes.push((member.borrower, Err(why))),
+				(None, Err(why)) => outcomes.push((member.borrower, Err(*why))),
+				(None, Ok(_)) => sold_members.push(member),
+			}
+		}
+		let Ok(sale) = verdict.sale else { return Ok(outcomes) };
+		let members = sold_members;
+		let (total, input) = (sale.total, sale.input);
+		let swap = Self::swap_pair(collateral, debt, &members, &sale.exact, total, input);
+		let sold = match swap {
 			Ok(done) => done,
 			Err(e) => {
 				log::debug!(target: "runtime::liquidation", "batch sale failed: {e:?}");
@@ -379,15 +428,15 @@ impl<T: Config> Pallet<T> {
 				return Ok(outcomes);
 			},
 		};
-		T::Breaker::note_sale(&collateral, value);
-		if depth.is_some() {
+		T::Breaker::note_sale(&collateral, sale.value);
+		if sale.depth_capped {
 			Self::note_pool_sale((collateral, debt), sold);
 		}
 		let settled = Self::settle_members(
 			caller,
 			(collateral, debt),
 			members,
-			(&exact, &charged),
+			(&sale.exact, &sale.charged),
 			(total, sold),
 			Route::Dex,
 		)?;
@@ -445,6 +494,7 @@ impl<T: Config> Pallet<T> {
 			});
 			settled.push(borrower);
 		}
+		Self::dequeue_all(collateral, &settled);
 		Self::deposit_event(Event::BatchSold {
 			collateral_asset: collateral,
 			debt_asset: debt,

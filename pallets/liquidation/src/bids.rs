@@ -12,9 +12,8 @@ use frame_support::{
 	pallet_prelude::{DispatchError, DispatchResult, Weight},
 	storage::with_storage_layer,
 };
-use pallet_asset_conversion::QuotePrice;
 use pallet_lending::LendingPositions;
-use sp_arithmetic::{FixedU128, PerThing, Permill, Rounding};
+use sp_arithmetic::{FixedU128, PerThing, Permill, Rational128, Rounding};
 
 /// One standing bid's part of a seizure, as the bid book quotes it.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -33,15 +32,16 @@ pub struct BidFill<AccountId> {
 /// oracle (the runtime wires `pallet-bids`; `()` is a chain without them).
 pub trait StandingBids<AccountId, AssetId> {
 	/// The best usable bids' fills paying up to `repay` of `debt` for `collateral` at
-	/// `prices` (collateral, debt), best first, each asking at most `max_discount` and none of
-	/// `seller`'s own; less in all when the book holds less. Changes nothing.
+	/// `prices` (collateral, debt), best first, each asking at most `max_discount` and none
+	/// owned by one of `sellers` (the accounts whose collateral is sold: a seizure to oneself
+	/// is refused); less in all when the book holds less. Changes nothing.
 	fn quote(
 		collateral: AssetId,
 		debt: AssetId,
 		repay: u128,
 		prices: (FixedU128, FixedU128),
 		max_discount: Permill,
-		seller: &AccountId,
+		sellers: &[AccountId],
 	) -> Vec<BidFill<AccountId>>;
 	/// Makes `fill` (quoted in this block): its debt paid to `to` from the bid's hold.
 	fn take(fill: &BidFill<AccountId>, to: &AccountId) -> DispatchResult;
@@ -60,7 +60,7 @@ impl<AccountId, AssetId> StandingBids<AccountId, AssetId> for () {
 		_: u128,
 		_: (FixedU128, FixedU128),
 		_: Permill,
-		_: &AccountId,
+		_: &[AccountId],
 	) -> Vec<BidFill<AccountId>> {
 		Vec::new()
 	}
@@ -138,13 +138,18 @@ impl<T: Config> Pallet<T> {
 		if !Self::bids_may_buy(&original.collateral_asset, agreed) {
 			return None;
 		}
-		match (Self::bid_offer(borrower, original, false), quote) {
-			(Some(offer), Ok(dex)) => {
-				(plan.repay != original.repay || offer.input < dex.input).then_some(offer)
-			},
-			(Some(offer), Err(_)) => Some(offer),
-			(None, Err(_)) => Self::bid_offer(borrower, original, true),
-			(None, Ok(_)) => None,
+		// A sale the DEX would cut (to the breaker's cap) does not sell the position now: the
+		// rest would wait for a later block's cap.
+		let dex = quote
+			.as_ref()
+			.ok()
+			.filter(|_| plan.repay == original.repay)
+			.map(|dex| (dex.input, plan.repay));
+		match Self::bid_offer(borrower, original, false) {
+			Some(offer) => Self::bids_beat(offer.input, offer.plan.repay, dex).then_some(offer),
+			// The part the bids cover only when the DEX refuses (a cut sale goes on the DEX).
+			None if quote.is_err() => Self::bid_offer(borrower, original, true),
+			None => None,
 		}
 	}
 
@@ -164,7 +169,7 @@ impl<T: Config> Pallet<T> {
 				plan.repay,
 				(plan.collateral_price, plan.debt_price),
 				Self::max_bid_discount(plan),
-				borrower,
+				core::slice::from_ref(borrower),
 			)
 		};
 		let fills = quote(plan);
@@ -209,18 +214,36 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
+	/// Whether a sale to the bids that pays `repay` for `input` collateral is taken instead of
+	/// the DEX's `verdict` (`Some((input, repay))`: what the DEX would take for what it would
+	/// repay; `None`: it would not sell the position now): when the DEX would not, or would
+	/// take more collateral for each unit repaid (exactly, as fractions). The one rule
+	/// `settle` and `settle_batch` (and `preview`) apply.
+	pub(crate) fn bids_beat(input: u128, repay: u128, verdict: Option<(u128, u128)>) -> bool {
+		match verdict {
+			Some((dex_input, dex_repay)) if dex_repay > 0 && repay > 0 => {
+				Rational128::from(input, repay) < Rational128::from(dex_input, dex_repay)
+			},
+			Some(_) => repay > 0,
+			None => true,
+		}
+	}
+
 	/// A batch's pair sold to the standing bids (#28): the lot of `members` goes to the bids
 	/// when, on an agreed price of a collateral not halted, they pay the pair's whole
-	/// repayment, take less collateral for it than the DEX would (or the DEX cannot quote it),
-	/// none is a member's own, and each position's pro-rata share stays within its own bound.
-	/// No cash, no breaker cap, no pool depth: nothing is sold into the pool. Returns the
-	/// borrowers settled, or the members back for the DEX (the book untouched).
+	/// repayment, beat the DEX's `verdict` on the lot ([`Self::bids_beat`]: it would sell none
+	/// of it, or take more collateral for each unit repaid: when it leaves members out over
+	/// their bound, the price it gives the rest), and each position's
+	/// pro-rata share stays within its own bound. No member's own bid fills (the book is asked
+	/// for bids of none of them). No cash, no breaker cap, no pool depth: nothing is sold into
+	/// the pool. Returns the borrowers settled, or the members back for the DEX (the book
+	/// untouched).
 	#[allow(clippy::type_complexity)]
 	pub(crate) fn sell_pair_to_bids(
 		caller: &T::AccountId,
-		collateral: T::AssetId,
-		debt: T::AssetId,
+		(collateral, debt): (T::AssetId, T::AssetId),
 		members: Vec<crate::batch::Member<T>>,
+		verdict: &crate::batch::PairVerdict,
 		report: &mut crate::batch::BatchReport<T::AccountId>,
 	) -> Result<Result<Vec<T::AccountId>, Vec<crate::batch::Member<T>>>, DispatchError> {
 		let agreed =
@@ -237,27 +260,23 @@ impl<T: Config> Pallet<T> {
 			.ok_or_else(crate::plan::overflow::<T>)?;
 		let max_discount =
 			members.iter().map(|m| Self::max_bid_discount(&m.plan)).min().unwrap_or_default();
+		let sellers: Vec<T::AccountId> = members.iter().map(|m| m.borrower.clone()).collect();
 		let fills = T::Bids::quote(
 			collateral,
 			debt,
 			total,
 			(first.collateral_price, first.debt_price),
 			max_discount,
-			&first_member(&members),
+			&sellers,
 		);
 		let paid = fills.iter().fold(0u128, |sum, f| sum.saturating_add(f.debt));
 		let input = fills.iter().fold(0u128, |sum, f| sum.saturating_add(f.collateral));
-		let own = fills.iter().any(|f| members.iter().any(|m| m.borrower == f.owner));
+		let own = fills.iter().any(|f| sellers.contains(&f.owner));
 		if fills.is_empty() || paid != total || own {
 			return Ok(Err(members));
 		}
-		let dex = T::Dex::quote_price_tokens_for_exact_tokens(
-			Self::dex_asset(collateral),
-			Self::dex_asset(debt),
-			total,
-			true,
-		);
-		if dex.is_some_and(|dex| dex <= input) {
+		let dex = verdict.sale.as_ref().ok().map(|sale| (sale.input, sale.total));
+		if !Self::bids_beat(input, total, dex) {
 			return Ok(Err(members));
 		}
 		let Some((exact, charged)) = crate::math::pro_rata(input, &repays) else {
@@ -329,9 +348,4 @@ impl<T: Config> Pallet<T> {
 			Ok(())
 		})
 	}
-}
-
-/// The first member's account (the seller a quote leaves out; the others are checked after).
-fn first_member<T: Config>(members: &[crate::batch::Member<T>]) -> T::AccountId {
-	members.first().map(|m| m.borrower.clone()).unwrap_or_else(|| Pallet::<T>::account_id())
 }

@@ -246,7 +246,7 @@ impl<T: Config> Pallet<T> {
 		let Some(left) = cap else {
 			return Ok(());
 		};
-		let ahead_of = Some((borrower, plan.health.factor));
+		let ahead_of = (core::slice::from_ref(borrower), plan.health.factor);
 		if Self::waits_in_queue(&plan.collateral_asset, ahead_of, look) {
 			return Err(DexRefusal::Throttled { value, left: 0 });
 		}
@@ -257,9 +257,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Whether a throttled sale of `asset` waits behind the collateral's queue: behind a
-	/// liquidatable entry riskier than `ahead_of` (a position's borrower and health, which
-	/// waits neither behind itself nor behind a less risky entry; `None` for a batch's lot,
-	/// which waits behind any entry). An entry ahead is kept by the health it was queued at,
+	/// liquidatable entry riskier than the sellers' health (a position's borrower and health,
+	/// which waits neither behind itself nor behind a less risky entry; a batch's lot: its
+	/// members and the health of the least risky of them, so that none is sold ahead of an
+	/// entry riskier than it, and a lot of one waits exactly as `settle` does). An entry ahead is kept by the health it was queued at,
 	/// which says nothing of now: one no longer liquidatable ([`Self::may_settle`]: repaid,
 	/// topped up, liquidated by another route, lifted by the price, or not settleable now)
 	/// leaves the queue (`Dequeued`) instead of holding every sale behind it until it expires;
@@ -268,17 +269,26 @@ impl<T: Config> Pallet<T> {
 	/// [`QUEUE_CHECKS`] checks the sale waits.
 	pub(crate) fn waits_in_queue(
 		asset: &T::AssetId,
-		ahead_of: Option<(&T::AccountId, FixedU128)>,
+		(sellers, health): (&[T::AccountId], FixedU128),
 		look: &mut QueueLook,
 	) -> bool {
 		let mut queue: VecDeque<_> = Self::live_queue(asset).into();
 		let mut dropped = Vec::new();
+		// A lot's members are passed over where they stand (their turn is the lot's); one
+		// seller at the head goes.
+		let mut members = VecDeque::new();
 		let waits = loop {
 			let Some(head) = queue.front() else {
 				break false;
 			};
-			if ahead_of.is_some_and(|(who, health)| head.borrower == *who || health <= head.health)
-			{
+			if sellers.contains(&head.borrower) {
+				if sellers.len() == 1 {
+					break false;
+				}
+				members.extend(queue.pop_front());
+				continue;
+			}
+			if health <= head.health {
 				break false;
 			}
 			if look.checked >= QUEUE_CHECKS {
@@ -298,7 +308,8 @@ impl<T: Config> Pallet<T> {
 			dropped.extend(queue.pop_front());
 		};
 		if !dropped.is_empty() {
-			Self::store_queue(*asset, queue.into());
+			members.extend(queue);
+			Self::store_queue(*asset, members.into());
 			for out in dropped {
 				Self::deposit_event(Event::Dequeued {
 					borrower: out.borrower,
@@ -427,6 +438,27 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		was
+	}
+
+	/// Takes each of `settled` (a batch's pair, sold) out of `asset`'s queue: one read of the
+	/// queue, a write if any was in it (expired entries go too); `Dequeued` for each.
+	pub(crate) fn dequeue_all(asset: T::AssetId, settled: &[T::AccountId]) {
+		let queue = SaleQueue::<T>::get(asset);
+		if queue.is_empty() {
+			return;
+		}
+		let before = queue.len();
+		let (out, live): (Vec<_>, Vec<_>) =
+			Self::live(queue.into_inner()).into_iter().partition(|e| settled.contains(&e.borrower));
+		if live.len() != before {
+			Self::store_queue(asset, live);
+		}
+		for entry in out {
+			Self::deposit_event(Event::Dequeued {
+				borrower: entry.borrower,
+				collateral_asset: asset,
+			});
+		}
 	}
 
 	/// The most collateral the DEX may take for `plan`'s repayment: the collateral worth it at

@@ -777,7 +777,8 @@ pub mod pallet {
 			/// Its terms.
 			terms: PreLiquidationTerms,
 		},
-		/// A borrower opted out of pre-liquidation.
+		/// A borrower opted out of pre-liquidation, or its last debt was repaid or liquidated
+		/// (an opt-in lasts as long as some debt).
 		PreLiquidationCleared {
 			/// The borrower.
 			account: T::AccountId,

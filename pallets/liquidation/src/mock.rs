@@ -160,9 +160,9 @@ impl StandingBids<AccountId, AssetId> for BidBook {
 		repay: u128,
 		prices: (FixedU128, FixedU128),
 		max_discount: Permill,
-		seller: &AccountId,
+		sellers: &[AccountId],
 	) -> Vec<BidFill<AccountId>> {
-		Bids::quote(collateral, debt, repay, prices, max_discount, seller)
+		Bids::quote(collateral, debt, repay, prices, max_discount, sellers)
 			.into_iter()
 			.map(|f| BidFill { id: f.id, owner: f.owner, collateral: f.collateral, debt: f.debt })
 			.collect()
@@ -369,6 +369,14 @@ impl MockBreaker {
 	}
 	pub fn clear() {
 		BREAKER.with(|b| *b.borrow_mut() = MockBreakerState::default());
+	}
+	/// The value sold by asset and block (kept outside storage: a rolled-back call's sales
+	/// stay in it unless restored with [`Self::restore_sold`]).
+	pub fn sold_tally() -> BTreeMap<(AssetId, u64), u128> {
+		BREAKER.with(|b| b.borrow().sold.clone())
+	}
+	pub fn restore_sold(sold: BTreeMap<(AssetId, u64), u128>) {
+		BREAKER.with(|b| b.borrow_mut().sold = sold);
 	}
 }
 impl crate::CascadeBreaker<AssetId> for MockBreaker {

@@ -150,11 +150,14 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// [`op`] with market makers placing and cancelling standing bids (#28), mostly close to the
-/// oracle (so that they pay more than the DEX), and blocks passing for them to activate.
+/// oracle (so that they pay more than the DEX), and blocks passing for them to activate; the
+/// breaker throttling a collateral now and then (a DEX that would refuse: the bids' turn).
 fn market_op() -> impl Strategy<Value = Op> {
 	let discount = prop_oneof![0u32..=30, 0u32..=1_000];
+	let cap = prop_oneof![Just(0u128), 1u128..3_000_000];
 	prop_oneof![
 		8 => op(),
+		1 => (0..2usize, prop::option::of(cap)).prop_map(|(c, cap)| Op::Throttle(c, cap)),
 		3 => (0..2usize, 0..2usize, 0..2usize, 1_000u128..3_000_000, discount)
 			.prop_map(|(m, c, d, x, p)| Op::Bid(m, c, d, x, p)),
 		1 => (0..2usize).prop_map(Op::Cancel),
@@ -276,6 +279,41 @@ struct Counts {
 	bids: u32,
 	/// Pre-liquidations made.
 	pre: u32,
+	/// Settlements a batch of one also sold to the bids, the same way.
+	batch_agreed: u32,
+}
+
+/// This call's `Settled` route, repayment and collateral sold, if any.
+fn settled_route() -> Option<(Route, u128, u128)> {
+	events().into_iter().find_map(|e| match e {
+		Event::Settled { route, repaid, sold, .. } => Some((route, repaid, sold)),
+		_ => None,
+	})
+}
+
+/// `borrower` settled by `caller` in a batch of one, rolled back: its `Settled` route,
+/// repayment and collateral sold (`None`: skipped), and the repayment `settle` plans.
+#[allow(clippy::type_complexity)]
+fn batch_of_one(
+	caller: AccountId,
+	borrower: AccountId,
+) -> (Option<(Route, u128, u128)>, Option<u128>) {
+	let planned = Liquidation::settle_plan_tried(&borrower).0.ok().map(|p| p.repay);
+	// The mock breaker's tally of sales is not storage: restored with the rollback.
+	let sold = MockBreaker::sold_tally();
+	let settled = frame_support::storage::with_transaction(|| {
+		System::reset_events();
+		let _ = Liquidation::settle_batch(
+			RuntimeOrigin::signed(caller),
+			vec![borrower].try_into().unwrap(),
+			BatchWitness { pairs: 1, wide: 1 },
+		);
+		frame_support::storage::TransactionOutcome::Rollback(Ok::<_, sp_runtime::DispatchError>(
+			settled_route(),
+		))
+	});
+	MockBreaker::restore_sold(sold);
+	(settled.ok().flatten(), planned)
 }
 
 fn debts_of(who: AccountId) -> BTreeMap<AssetId, u128> {
@@ -623,6 +661,15 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 			let debts_before = debts_of(borrower);
 			let collateral_before: BTreeMap<AssetId, u128> =
 				COLLATERALS.iter().map(|a| (*a, supplied(borrower, *a))).collect();
+			// The same position in a batch of one, rolled back: `settle` and `settle_batch` read
+			// one verdict, so the batch sells to the bids exactly when `settle` sells the whole
+			// plan to them (checked after the call).
+			let batch_of_one = match &call {
+				RuntimeCall::Liquidation(crate::Call::settle { borrower }) => {
+					Some(batch_of_one(caller, *borrower))
+				},
+				_ => None,
+			};
 			System::reset_events();
 			let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
 			let treasury_before = treasury_value();
@@ -642,6 +689,25 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 				_ => None,
 			};
 			let result = call.dispatch(RuntimeOrigin::signed(caller));
+			if let Some((batch, planned)) = batch_of_one {
+				let single = settled_route();
+				let to_bids =
+					|s: &Option<(Route, u128, u128)>| matches!(s, Some((Route::Bids { .. }, _, _)));
+				if to_bids(&batch) {
+					prop_assert_eq!(
+						single,
+						batch,
+						"a batch of one sold to the bids, settle not so"
+					);
+					counts.borrow_mut().batch_agreed += 1;
+				} else {
+					prop_assert!(
+						!to_bids(&single) || single.map(|s| s.1) != planned,
+						"settle sold its whole plan to the bids, a batch of one did not: {:?}",
+						batch
+					);
+				}
+			}
 			if let (Some((asset, lot)), Ok(_)) = (lot_of, &result) {
 				prop_assert!(
 					supplied(borrower, asset) >= lot,
@@ -1183,6 +1249,7 @@ fn random_liquidations_with_standing_bids_keep_every_invariant() {
 		return;
 	};
 	assert!(c.bids > 0, "no settlement bought by standing bids: {c:?}");
+	assert!(c.batch_agreed > 0, "no batch of one sold to the bids as settle did: {c:?}");
 	assert!(c.dex > 0, "no DEX settlement beside them: {c:?}");
 	assert!(c.keeper > 0, "no keeper liquidation beside them: {c:?}");
 }

@@ -109,9 +109,9 @@ impl pallet_liquidation::StandingBids<AccountId, AssetId> for BidBook {
 		repay: u128,
 		prices: (sp_arithmetic::FixedU128, sp_arithmetic::FixedU128),
 		max_discount: Permill,
-		seller: &AccountId,
+		sellers: &[AccountId],
 	) -> alloc::vec::Vec<pallet_liquidation::BidFill<AccountId>> {
-		crate::Bids::quote(collateral, debt, repay, prices, max_discount, seller)
+		crate::Bids::quote(collateral, debt, repay, prices, max_discount, sellers)
 			.into_iter()
 			.map(|f| pallet_liquidation::BidFill {
 				id: f.id,

@@ -176,7 +176,7 @@ fn a_bid_placed_at_the_fall_waits_its_activation() {
 			1,
 			(fx(90, 1), fx(1, 1)),
 			Permill::one(),
-			&ALICE
+			&[ALICE]
 		)
 		.is_empty());
 		assert_eq!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining, 500_000);
@@ -335,5 +335,159 @@ fn a_batch_keeps_the_dex_when_the_bids_cover_part_of_the_lot() {
 			.all(|e| !matches!(e, Event::Settled { route: Route::Bids { .. }, .. })));
 		assert!(events().iter().any(|e| matches!(e, Event::Settled { route: Route::Dex, .. })));
 		assert_eq!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining, 100_000);
+	});
+}
+
+/// The DEX's raw quote takes less collateral than the bids (the pool prices BTC at 100, above
+/// the oracle's 90) but the breaker's cap would refuse the lot: the batch sells to the bids,
+/// as `settle` does for the same position (before, the batch compared the bids with the raw
+/// quote, sent the pair to the DEX and skipped it, throttled, while the bids stood ready).
+#[test]
+fn a_batch_and_settle_both_sell_to_the_bids_when_the_dex_is_throttled() {
+	let route_of = |use_batch: bool| {
+		let mut out = None;
+		ExtBuilder::default().build_and_execute(|| {
+			let id = gov_bids(2_000_000, 20_000);
+			System::set_block_number(3);
+			let accounts = borrowers(&[700_000, 680_000]);
+			MockOracle::set(BTC, fx(90, 1));
+			MockBreaker::throttle(BTC, 1);
+			System::reset_events();
+			if use_batch {
+				assert_ok!(batch(&accounts));
+			} else {
+				// One fill a bid a block: the second settlement in the next block.
+				for (n, who) in accounts.iter().enumerate() {
+					System::set_block_number(3 + n as u64);
+					assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), *who));
+				}
+			}
+			let routes: Vec<Route> = events()
+				.into_iter()
+				.filter_map(|e| match e {
+					Event::Settled { route, .. } => Some(route),
+					_ => None,
+				})
+				.collect();
+			assert!(events().iter().all(|e| !matches!(e, Event::SettlementSkipped { .. })));
+			let paid = 2_000_000 - pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining;
+			assert!(accounts.iter().all(|a| health(*a) >= fx(1, 1)));
+			out = Some((routes, paid));
+		});
+		out.unwrap()
+	};
+	let (batch_routes, batch_paid) = route_of(true);
+	let (single_routes, single_paid) = route_of(false);
+	assert_eq!(batch_routes, vec![Route::Bids { fills: 1 }; 2]);
+	assert_eq!(single_routes, vec![Route::Bids { fills: 1 }; 2]);
+	assert_eq!(batch_paid, single_paid, "the same repayments, whichever call");
+}
+
+/// A member of the batch (not the first) holds the best bid of the pair: it is passed over
+/// (no seizure to oneself) and the next bid buys the lot; before, any member's own bid in
+/// the fills sent the whole pair to the DEX, so a borrower could keep its pair off the bids.
+#[test]
+fn a_members_own_bid_does_not_keep_the_pair_from_the_bids() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		create_pool(LP, USD, BTC, 90_000_000_000, 1_000_000_000);
+		let id = gov_bids(2_000_000, 1_000);
+		let accounts = borrowers(&[700_000, 680_000]);
+		let last = *accounts.iter().max().unwrap();
+		mint(USD, last, 3_000_000);
+		assert_ok!(<Balances as frame_support::traits::fungible::Mutate<AccountId>>::mint_into(
+			&last,
+			1_000_000_000
+		));
+		let own = pallet_bids::NextBidId::<Test>::get();
+		assert_ok!(Bids::place_bid(
+			RuntimeOrigin::signed(last),
+			BTC,
+			USD,
+			2_000_000,
+			Permill::zero(),
+			500
+		));
+		System::set_block_number(3);
+		MockOracle::set(BTC, fx(90, 1));
+		System::reset_events();
+		let pool = pool_reserves(USD, BTC);
+		assert_ok!(batch(&accounts));
+		let routes: Vec<Route> = events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::Settled { route, .. } => Some(route),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(routes, vec![Route::Bids { fills: 1 }; 2]);
+		assert_eq!(pallet_bids::StandingBids::<Test>::get(own).unwrap().remaining, 2_000_000);
+		assert!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining < 2_000_000);
+		assert_eq!(pool_reserves(USD, BTC), pool);
+	});
+}
+
+/// A position queued behind a throttled collateral's cap and then sold in a batch (here to
+/// the bids, the DEX throttled) leaves the queue with the sale (`Dequeued`), as `settle`'s
+/// does: a settled entry left in place would spend the next sales' queue checks.
+#[test]
+fn a_batch_takes_the_positions_it_settles_out_of_the_sale_queue() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = gov_bids(2_000_000, 20_000);
+		let accounts = borrowers(&[700_000]);
+		MockOracle::set(BTC, fx(90, 1));
+		MockBreaker::throttle(BTC, 0);
+		// Before the bid is active: the DEX throttled, the position queues.
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), accounts[0]));
+		assert_eq!(SaleQueue::<Test>::get(BTC).len(), 1);
+		System::set_block_number(3);
+		System::reset_events();
+		assert_ok!(batch(&accounts));
+		assert!(events().iter().any(
+			|e| matches!(e, Event::Settled { route: Route::Bids { fills: 1 }, borrower, .. } if *borrower == accounts[0])
+		));
+		assert!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining < 2_000_000);
+		assert!(SaleQueue::<Test>::get(BTC).is_empty());
+		assert!(events()
+			.contains(&Event::Dequeued { borrower: accounts[0], collateral_asset: BTC }));
+	});
+}
+
+/// The rule both routes read: the bids when the DEX would not sell, or when they take less
+/// collateral for each unit repaid, compared exactly (a batch's DEX sale may repay less than
+/// the bids when it leaves members out: the price it gives the rest is what counts).
+#[test]
+fn the_bids_beat_the_dex_by_the_price_for_each_unit_repaid() {
+	let beat = Liquidation::bids_beat;
+	assert!(beat(1, 1, None));
+	assert!(beat(99, 100, Some((100, 100))));
+	assert!(!beat(100, 100, Some((100, 100))), "a tie keeps the DEX");
+	// The DEX repays half for less than half the collateral: a better price, it keeps.
+	assert!(!beat(1_000, 1_000, Some((499, 500))));
+	assert!(beat(1_000, 1_000, Some((501, 500))));
+	// Exact at the edges of u128: 1/(2^128-1) against 1/(2^128-2).
+	assert!(beat(1, u128::MAX, Some((1, u128::MAX - 1))));
+	assert!(!beat(1, u128::MAX - 1, Some((1, u128::MAX))));
+	// Nothing repaid by the bids never beats; nothing repaid by the DEX is no sale.
+	assert!(!beat(0, 0, Some((1, 1))));
+	assert!(beat(1, 1, Some((0, 0))));
+}
+
+/// The DEX's sale cut to the breaker's cap while the bids cover only part of the plan: the
+/// cut sells on the DEX (the bids' part is sold only when the DEX refuses), the bid untouched.
+#[test]
+fn a_cut_dex_sale_is_kept_when_the_bids_cover_only_part_of_the_plan() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = gov_bids(20_000, 1_000);
+		System::set_block_number(3);
+		alice_underwater(90);
+		let preview = Liquidation::preview(ALICE).unwrap();
+		assert!(preview.repay > 20_000);
+		// A cap of half the sale's value: the DEX's sale is cut to about half the plan.
+		MockBreaker::throttle(BTC, preview.dex_input.unwrap() * 90 / 2);
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		let (route, repaid, ..) = settled();
+		assert_eq!(route, Route::Dex);
+		assert!(repaid < preview.repay && repaid > 20_000, "{repaid} of {}", preview.repay);
+		assert_eq!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining, 20_000);
 	});
 }

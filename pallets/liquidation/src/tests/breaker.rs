@@ -898,3 +898,36 @@ fn over_the_cap_a_marginal_position_queues_and_a_deep_one_goes_to_the_backstop_t
 		BackstopBlockShare::set(Permill::one());
 	});
 }
+
+/// A batch's lot waits behind a liquidatable queue entry riskier than any of its members, even
+/// when a member stands at the queue's head: a keeper cannot put the head in a lot with a less
+/// risky position and sell both ahead of the riskier entry behind it. With that entry in the
+/// lot, or the head alone (as `settle` would), the sale goes.
+#[test]
+fn a_lot_with_the_queues_head_still_waits_behind_a_riskier_entry() {
+	ExtBuilder::default().build_and_execute(|| {
+		// At 85, riskiest first.
+		let accounts = borrowers(&[690_000, 680_000, 640_000]);
+		let [head, riskier, safe]: [AccountId; 3] = accounts.clone().try_into().unwrap();
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		MockBreaker::throttle(BTC, 0);
+		for who in [head, riskier, safe] {
+			assert_ok!(settle(who));
+		}
+		assert_eq!(queue(BTC), vec![head, riskier, safe]);
+		next_block();
+		MockBreaker::throttle(BTC, u128::MAX);
+		let w = BatchWitness { pairs: 1, wide: 0 };
+		let report = Liquidation::try_settle_batch(&[head, safe], w).unwrap();
+		assert!(report.settled.is_empty(), "{report:?}");
+		assert!(report
+			.skipped
+			.iter()
+			.all(|(_, why)| matches!(why, Skipped::Dex(DexRefusal::Throttled { left: 0, .. }))));
+		let report = Liquidation::try_settle_batch(&accounts, w).unwrap();
+		assert_eq!(report.settled.len(), 3, "{report:?}");
+		let report = Liquidation::try_settle_batch(&[head], w).unwrap();
+		assert_eq!(report.settled, vec![head]);
+		assert_eq!(queue(BTC), vec![head, riskier, safe], "dry runs change nothing");
+	});
+}
