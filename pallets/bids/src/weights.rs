@@ -92,8 +92,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9282`
 		//  Estimated: `6458`
-		// Minimum execution time: 475_437_000 picoseconds.
-		Weight::from_parts(528_577_000, 6458)
+		// Minimum execution time: 280_197_000 picoseconds.
+		Weight::from_parts(288_769_000, 6458)
 			.saturating_add(T::DbWeight::get().reads(22_u64))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
 	}
@@ -119,8 +119,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `7058`
 		//  Estimated: `6051`
-		// Minimum execution time: 145_587_000 picoseconds.
-		Weight::from_parts(151_605_000, 6051)
+		// Minimum execution time: 138_947_000 picoseconds.
+		Weight::from_parts(142_031_000, 6051)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -146,8 +146,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `7058`
 		//  Estimated: `6051`
-		// Minimum execution time: 150_494_000 picoseconds.
-		Weight::from_parts(171_375_000, 6051)
+		// Minimum execution time: 136_474_000 picoseconds.
+		Weight::from_parts(140_539_000, 6051)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -157,13 +157,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `Bids::StandingBids` (r:4 w:0)
 	/// Proof: `Bids::StandingBids` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Positions` (r:4 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	fn quote() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4363`
-		//  Estimated: `11290`
-		// Minimum execution time: 47_401_000 picoseconds.
-		Weight::from_parts(69_283_000, 11290)
-			.saturating_add(T::DbWeight::get().reads(6_u64))
+		//  Measured:  `4477`
+		//  Estimated: `12402`
+		// Minimum execution time: 56_183_000 picoseconds.
+		Weight::from_parts(59_128_000, 12402)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
 	}
 	/// Storage: `Bids::StandingBids` (r:1 w:1)
 	/// Proof: `Bids::StandingBids` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
@@ -187,8 +189,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `7021`
 		//  Estimated: `6196`
-		// Minimum execution time: 149_903_000 picoseconds.
-		Weight::from_parts(156_213_000, 6196)
+		// Minimum execution time: 138_226_000 picoseconds.
+		Weight::from_parts(145_527_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
@@ -230,8 +232,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9282`
 		//  Estimated: `6458`
-		// Minimum execution time: 475_437_000 picoseconds.
-		Weight::from_parts(528_577_000, 6458)
+		// Minimum execution time: 280_197_000 picoseconds.
+		Weight::from_parts(288_769_000, 6458)
 			.saturating_add(RocksDbWeight::get().reads(22_u64))
 			.saturating_add(RocksDbWeight::get().writes(17_u64))
 	}
@@ -257,8 +259,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `7058`
 		//  Estimated: `6051`
-		// Minimum execution time: 145_587_000 picoseconds.
-		Weight::from_parts(151_605_000, 6051)
+		// Minimum execution time: 138_947_000 picoseconds.
+		Weight::from_parts(142_031_000, 6051)
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
@@ -284,8 +286,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `7058`
 		//  Estimated: `6051`
-		// Minimum execution time: 150_494_000 picoseconds.
-		Weight::from_parts(171_375_000, 6051)
+		// Minimum execution time: 136_474_000 picoseconds.
+		Weight::from_parts(140_539_000, 6051)
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
@@ -295,13 +297,15 @@ impl WeightInfo for () {
 	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `Bids::StandingBids` (r:4 w:0)
 	/// Proof: `Bids::StandingBids` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Positions` (r:4 w:0)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	fn quote() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4363`
-		//  Estimated: `11290`
-		// Minimum execution time: 47_401_000 picoseconds.
-		Weight::from_parts(69_283_000, 11290)
-			.saturating_add(RocksDbWeight::get().reads(6_u64))
+		//  Measured:  `4477`
+		//  Estimated: `12402`
+		// Minimum execution time: 56_183_000 picoseconds.
+		Weight::from_parts(59_128_000, 12402)
+			.saturating_add(RocksDbWeight::get().reads(10_u64))
 	}
 	/// Storage: `Bids::StandingBids` (r:1 w:1)
 	/// Proof: `Bids::StandingBids` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
@@ -325,8 +329,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `7021`
 		//  Estimated: `6196`
-		// Minimum execution time: 149_903_000 picoseconds.
-		Weight::from_parts(156_213_000, 6196)
+		// Minimum execution time: 138_226_000 picoseconds.
+		Weight::from_parts(145_527_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(10_u64))
 	}

@@ -63,6 +63,11 @@ impl<T: Config> Pallet<T> {
 	) -> Result<u128, DispatchError> {
 		let treasury = Self::insurance_account();
 		let take = Self::backstop_take(plan);
+		// A repayment worth less than a unit of the collateral (a unit or two left by a sale)
+		// buys nothing: no route here (the dust sweep and the waterfall take such an account;
+		// before, the zero seizure failed the whole settlement and the account stayed out of
+		// the waterfall for good: found by the cascade benchmark, crash-spam with makers).
+		ensure!(!take.is_zero(), Error::<T>::NoRoute);
 		let (now, spent) =
 			Self::backstop_room(plan.debt_asset, plan.repay).ok_or(Error::<T>::NoRoute)?;
 		with_storage_layer(|| {

@@ -134,14 +134,10 @@ impl pallet_liquidation::StandingBids<AccountId, AssetId> for BidBook {
 		crate::Bids::take(&fill, to)
 	}
 	fn quote_weight() -> frame_support::weights::Weight {
-		use frame_support::traits::Get;
 		use pallet_bids::WeightInfo;
-		// The benchmark's book reads `MaxFills` bids; each also reads its owner's positions
-		// (`BidMarkets::accepts`), not in the benchmark (its mock accepts every owner).
-		let owners: u32 = <Runtime as pallet_bids::Config>::MaxFills::get();
-		pallet_bids::weights::SubstrateWeight::<Runtime>::quote().saturating_add(
-			<Runtime as frame_system::Config>::DbWeight::get().reads(u64::from(owners)),
-		)
+		// Measured in the runtime: `MaxFills` bids read, each owner's positions read
+		// (`BidMarkets::accepts`), each bid checked against 256 sellers (a batch's lot).
+		pallet_bids::weights::SubstrateWeight::<Runtime>::quote()
 	}
 	fn take_weight() -> frame_support::weights::Weight {
 		use pallet_bids::WeightInfo;

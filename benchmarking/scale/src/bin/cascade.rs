@@ -463,6 +463,9 @@ struct Scenario {
 	/// worker's unsigned band leaves, outbidding every other signed transaction: the
 	/// arbitrageur, the auction taker and the keeper find no room.
 	spam: Option<(u32, u32)>,
+	/// `# insurance N`: the insurance treasury holds `N` USDM at the start (else the dev
+	/// chain's fund).
+	insurance: Option<u128>,
 }
 
 impl Scenario {
@@ -547,6 +550,7 @@ fn load(path: &std::path::Path) -> Scenario {
 	let mut stale_from = None;
 	let mut lagging = None;
 	let mut spam = None;
+	let mut insurance = None;
 	for line in text.lines().map(str::trim) {
 		if line == "# whale" {
 			whale = true;
@@ -562,6 +566,9 @@ fn load(path: &std::path::Path) -> Scenario {
 		}
 		if let Some(from) = line.strip_prefix("# stale feeder ") {
 			stale_from = Some(from.parse().expect("# stale feeder FROM"));
+		}
+		if let Some(fund) = line.strip_prefix("# insurance ") {
+			insurance = Some(fund.parse().expect("# insurance N"));
 		}
 		if let Some(span) = line.strip_prefix("# spam ") {
 			let (from, to) = span.split_once(' ').expect("# spam FROM TO");
@@ -580,7 +587,18 @@ fn load(path: &std::path::Path) -> Scenario {
 		rows.insert(cols[0].parse().expect("block"), cols[2].parse().expect("price"));
 	}
 	let name = path.file_stem().expect("a file").to_string_lossy().into_owned();
-	Scenario { name, path: rows, whale, feed_lag, attack, feeder_attack, stale_from, lagging, spam }
+	Scenario {
+		name,
+		path: rows,
+		whale,
+		feed_lag,
+		attack,
+		feeder_attack,
+		stale_from,
+		lagging,
+		spam,
+		insurance,
+	}
 }
 
 /// One block's readings.
@@ -887,9 +905,14 @@ fn keeper_round(
 ) -> Vec<(AccountId, f64)> {
 	let mut budget = KEEPER_CAPACITY;
 	let mut done = Vec::new();
+	let fee = pallet_liquidation::Params::<Runtime>::get().protocol_fee;
 	for (who, _, _) in positions {
 		let Ok(plan) = Liquidation::plan(who, USDM, XBTC, None) else { continue };
-		let resale = plan.collateral as f64 * f64::from(market) * (1.0 - KEEPER_MARGIN);
+		// What the keeper receives: the collateral due less the protocol's share of the
+		// discount (as `liquidate` seizes it).
+		let to_keeper =
+			plan.collateral.saturating_sub(fee.mul_ceil(plan.collateral.saturating_sub(plan.base)));
+		let resale = to_keeper as f64 * f64::from(market) * (1.0 - KEEPER_MARGIN);
 		if resale <= plan.repay as f64 || plan.repay > budget {
 			continue;
 		}
@@ -1097,6 +1120,9 @@ fn simulate_with(scenario: &Scenario, setting: Setting, actors: Actors) -> Outco
 		let mut auction_owners = BTreeMap::new();
 		let mut last_unsettled = None;
 		let treasury = Liquidation::insurance_account();
+		if let Some(fund) = scenario.insurance {
+			margincall_runtime::Assets::set_balance(USDM, &treasury, fund * UNIT);
+		}
 		let insurance0 =
 			<margincall_runtime::Assets as Inspect<AccountId>>::balance(USDM, &treasury) as f64;
 		let insurance_value = |xbtc_price: f64| {
@@ -1256,6 +1282,28 @@ fn simulate_with(scenario: &Scenario, setting: Setting, actors: Actors) -> Outco
 			}
 			if block >= first_move && (below_one > 0 || queued > 0 || auctions > 0) {
 				last_unsettled = Some(block);
+				// `CASCADE_DEBUG=1`: what is left unsettled at the run's end, and why.
+				if block == last_row + TAIL_BLOCKS && std::env::var_os("CASCADE_DEBUG").is_some() {
+					eprintln!(
+						"{}: unsettled at the end: {below_one} below 1, {queued} queued, {auctions} auctions",
+						scenario.name
+					);
+					for (who, _, _) in &positions {
+						let Ok(h) = Lending::account_health(who) else { continue };
+						if h.is_liquidatable() {
+							eprintln!("  {who:?}: health {:?}, preview {:?}", h.factor, Liquidation::preview(who.clone()));
+							let tried = frame_support::storage::with_transaction(|| {
+								let r = RuntimeCall::Liquidation(pallet_liquidation::Call::settle { borrower: who.clone().into() })
+									.dispatch(RuntimeOrigin::signed(Liquidation::insurance_account()));
+								frame_support::storage::TransactionOutcome::Rollback(Ok::<_, sp_runtime::DispatchError>(r.map(|_| ()).map_err(|e| e.error)))
+							});
+							let debt = <Lending as pallet_lending::LendingPositions<AccountId>>::debt(who, &USDM);
+							let coll = <Lending as pallet_lending::LendingPositions<AccountId>>::supplied(who, &XBTC);
+							eprintln!("    settle -> {tried:?}; debt {debt:?} supplied {coll:?}");
+						}
+					}
+					eprintln!("  queue {:?}", pallet_liquidation::SaleQueue::<Runtime>::get(XBTC));
+				}
 			}
 			out.fills.add(
 				frame_system::Pallet::<Runtime>::events().into_iter().map(|r| r.event),

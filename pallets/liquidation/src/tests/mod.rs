@@ -869,3 +869,37 @@ fn risk_track_changes_of_liquidation_and_auction_parameters_stay_on_the_rails() 
 		assert_ok!(Liquidation::set_auction_params(RuntimeOrigin::root(), a));
 	})
 }
+
+/// An insolvent account left with one unit of collateral whose plan repays less than a unit
+/// of it is worth (its base rounds to 0) while the treasury has funds: the backstop would buy
+/// nothing, so it is no route, and the unit is swept and the debt closed by the waterfall.
+/// Before, the backstop's zero seizure failed `settle` (`ZeroAmount`) and no route could ever
+/// close the account (found by the cascade benchmark: 13 such accounts left at the end of
+/// crash-spam with market makers, their debt never socialised).
+#[test]
+fn a_unit_of_collateral_worth_less_than_its_repayment_is_swept_even_with_a_funded_treasury() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_underwater(70);
+		// What a sale can leave: all of Alice's BTC but a unit gone, all her debt left.
+		let held = supplied(ALICE, BTC);
+		assert_ok!(<Lending as LendingPositions<AccountId>>::seize_collateral(
+			&ALICE,
+			&BTC,
+			held - 1,
+			&BOB
+		));
+		assert_eq!(supplied(ALICE, BTC), 1);
+		mint(USD, insurance(), 1_000_000);
+		let owed = debt(ALICE, USD);
+		assert!(owed > 60_000);
+		let preview = Liquidation::preview(ALICE).unwrap();
+		assert_eq!(preview.collateral_due, 1);
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		assert!(events().contains(&Event::DustCollateralSwept {
+			borrower: ALICE,
+			asset: BTC,
+			amount: 1
+		}));
+		assert_eq!((supplied(ALICE, BTC), debt(ALICE, USD)), (0, 0));
+	});
+}
