@@ -54,11 +54,14 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::InAuction
 		);
 		let params = Params::<T>::get();
-		T::Lending::repay_debt(keeper, borrower, &debt_asset, plan.repay)?;
 		// The protocol's share of the discount, rounded up (in its favour).
 		let bonus = plan.collateral.saturating_sub(plan.base);
 		let fee = params.protocol_fee.mul_ceil(bonus);
 		let to_keeper = plan.collateral.saturating_sub(fee);
+		// A keeper never repays for nothing (a unit of collateral whose repayment is worth
+		// less than it: the fee, rounded up, would take it all).
+		ensure!(!to_keeper.is_zero(), Error::<T>::CollateralTooSmall);
+		T::Lending::repay_debt(keeper, borrower, &debt_asset, plan.repay)?;
 		if !to_keeper.is_zero() {
 			T::Lending::seize_collateral(borrower, &collateral_asset, to_keeper, keeper)?;
 		}

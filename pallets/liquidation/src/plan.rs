@@ -312,9 +312,18 @@ impl<T: Config> Pallet<T> {
 			.iter()
 			.all(|d| Self::undisputed_price(d).is_ok());
 		let mut all_too_small = !collaterals.is_empty() && every_debt_priced;
+		// A plan whose repayment is worth less than a unit of its collateral (a unit or two
+		// left by a sale) sells nothing any route can make: the next collateral first, that
+		// plan only when no other can be made (so a unit of a volatile collateral cannot
+		// shield the rest of an account from `settle`: an attacker review).
+		let mut unit_plan = None;
 		for collateral in collaterals {
 			tries = tries.saturating_add(1);
 			match Self::plan(borrower, debt, collateral, None) {
+				Ok(plan) if plan.base.is_zero() => {
+					all_too_small = false;
+					unit_plan.get_or_insert(plan);
+				},
 				Ok(plan) => return (Ok(plan), tries, false),
 				Err(e) => {
 					if e != Error::<T>::CollateralTooSmall.into() {
@@ -323,6 +332,9 @@ impl<T: Config> Pallet<T> {
 					first_error.get_or_insert(e);
 				},
 			}
+		}
+		if let Some(plan) = unit_plan {
+			return (Ok(plan), tries, false);
 		}
 		(Err(first_error.unwrap_or_else(|| Error::<T>::NoCollateral.into())), tries, all_too_small)
 	}

@@ -245,6 +245,8 @@ impl<T: Config> Pallet<T> {
 		.min(offer.collateral);
 		let fee = Params::<T>::get().protocol_fee.mul_ceil(offer.collateral.saturating_sub(base));
 		let to_keeper = offer.collateral.saturating_sub(fee);
+		// A keeper never repays for nothing (the fee, rounded up, taking a unit-sized step).
+		ensure!(!to_keeper.is_zero(), Error::<T>::StepTooSmall);
 		if !to_keeper.is_zero() {
 			T::Lending::seize_collateral(borrower, &collateral_asset, to_keeper, keeper)?;
 		}

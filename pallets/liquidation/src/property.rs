@@ -913,11 +913,18 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 									"an auction reset on a held price"
 								);
 							},
-							Event::AuctionStarted { collateral_asset, debt_asset, .. } => {
+							Event::AuctionStarted { id, collateral_asset, debt_asset, .. } => {
 								prop_assert!(
 									!MockBreaker::is_held(collateral_asset)
 										&& !MockBreaker::is_held(debt_asset),
 									"an auction started on a held price"
+								);
+								// Nor one `redo` would close at once (a lot its tab cannot buy
+								// a unit of: started again and again, it holds a slot).
+								prop_assert!(
+									!Liquidation::redo_due(id),
+									"auction {} started that redo closes at once",
+									id
 								);
 								counts.borrow_mut().auctions += 1
 							},

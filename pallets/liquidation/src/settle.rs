@@ -287,6 +287,13 @@ impl<T: Config> Pallet<T> {
 									.saturating_add(Self::shortfall_weight(debts)),
 							)
 							.into());
+						} else if plan.base == 0 {
+							// A repayment worth less than a unit of the collateral (a unit
+							// left by a sale) of an account that is not dust: an auction of it
+							// would be closed by `redo` at once and started again, holding a
+							// slot, each round spending the worker's room (an attacker review);
+							// a keeper's own funds, or the price, move it.
+							return Err(Error::<T>::CollateralTooSmall.into());
 						} else {
 							// Not sellable on the DEX at all (halted, beyond the bound, no
 							// cash, no pool): the seizure goes to a Dutch auction.

@@ -903,3 +903,27 @@ fn a_unit_of_collateral_worth_less_than_its_repayment_is_swept_even_with_a_funde
 		assert_eq!((supplied(ALICE, BTC), debt(ALICE, USD)), (0, 0));
 	});
 }
+
+/// A unit of a volatile collateral (the first `settle` plans) whose repayment is worth less
+/// than the unit cannot shield the rest of the account: `settle` plans the next collateral and
+/// sells it. Before, the unit's plan went to an auction `redo` closed at once, again each call
+/// (an attacker review), and the account's main collateral was never sold by the protocol.
+#[test]
+fn a_unit_of_a_volatile_collateral_does_not_shield_the_rest() {
+	ExtBuilder::default().build_and_execute(|| {
+		mint(MEME, ALICE, 1 + MIN);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 1));
+		MockOracle::set(MEME, fx(5, 1));
+		MockBreaker::set_volatility(MEME, fx(5, 1));
+		alice_underwater(70);
+		let plan = Liquidation::settle_plan(&ALICE).unwrap();
+		assert_eq!(plan.collateral_asset, BTC);
+		System::reset_events();
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), ALICE));
+		assert!(events().iter().any(
+			|e| matches!(e, Event::Settled { collateral_asset, .. } if *collateral_asset == BTC)
+		));
+		assert!(!events().iter().any(|e| matches!(e, Event::AuctionStarted { .. })));
+		assert_eq!(supplied(ALICE, MEME), 1);
+	});
+}
