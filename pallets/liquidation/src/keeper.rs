@@ -62,9 +62,7 @@ impl<T: Config> Pallet<T> {
 		// less than it: the fee, rounded up, would take it all).
 		ensure!(!to_keeper.is_zero(), Error::<T>::CollateralTooSmall);
 		T::Lending::repay_debt(keeper, borrower, &debt_asset, plan.repay)?;
-		if !to_keeper.is_zero() {
-			T::Lending::seize_collateral(borrower, &collateral_asset, to_keeper, keeper)?;
-		}
+		T::Lending::seize_collateral(borrower, &collateral_asset, to_keeper, keeper)?;
 		let fee = Self::seize_rest(borrower, collateral_asset, fee)?;
 		Self::deposit_event(Event::Liquidated {
 			borrower: borrower.clone(),

@@ -247,9 +247,7 @@ impl<T: Config> Pallet<T> {
 		let to_keeper = offer.collateral.saturating_sub(fee);
 		// A keeper never repays for nothing (the fee, rounded up, taking a unit-sized step).
 		ensure!(!to_keeper.is_zero(), Error::<T>::StepTooSmall);
-		if !to_keeper.is_zero() {
-			T::Lending::seize_collateral(borrower, &collateral_asset, to_keeper, keeper)?;
-		}
+		T::Lending::seize_collateral(borrower, &collateral_asset, to_keeper, keeper)?;
 		let fee = Self::seize_rest(borrower, collateral_asset, fee)?;
 		// Checked as made: a step that lowers the account's health is undone. (The grace
 		// health is the pair's health when, as here, the pair's prices are fresh; it needs no

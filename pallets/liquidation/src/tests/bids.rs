@@ -252,6 +252,17 @@ fn new_test_ext_dex_settle_weight_on_held_price() -> frame_support::weights::Wei
 	weight.unwrap()
 }
 
+/// The routes of the `Settled` events so far, in order.
+fn settled_routes() -> Vec<Route> {
+	events()
+		.into_iter()
+		.filter_map(|e| match e {
+			Event::Settled { route, .. } => Some(route),
+			_ => None,
+		})
+		.collect()
+}
+
 fn batch(accounts: &[AccountId]) -> frame_support::dispatch::DispatchResultWithPostInfo {
 	let mut sorted = accounts.to_vec();
 	sorted.sort();
@@ -362,13 +373,7 @@ fn a_batch_and_settle_both_sell_to_the_bids_when_the_dex_is_throttled() {
 					assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), *who));
 				}
 			}
-			let routes: Vec<Route> = events()
-				.into_iter()
-				.filter_map(|e| match e {
-					Event::Settled { route, .. } => Some(route),
-					_ => None,
-				})
-				.collect();
+			let routes = settled_routes();
 			assert!(events().iter().all(|e| !matches!(e, Event::SettlementSkipped { .. })));
 			let paid = 2_000_000 - pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining;
 			assert!(accounts.iter().all(|a| health(*a) >= fx(1, 1)));
@@ -412,13 +417,7 @@ fn a_members_own_bid_does_not_keep_the_pair_from_the_bids() {
 		System::reset_events();
 		let pool = pool_reserves(USD, BTC);
 		assert_ok!(batch(&accounts));
-		let routes: Vec<Route> = events()
-			.into_iter()
-			.filter_map(|e| match e {
-				Event::Settled { route, .. } => Some(route),
-				_ => None,
-			})
-			.collect();
+		let routes = settled_routes();
 		assert_eq!(routes, vec![Route::Bids { fills: 1 }; 2]);
 		assert_eq!(pallet_bids::StandingBids::<Test>::get(own).unwrap().remaining, 2_000_000);
 		assert!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining < 2_000_000);
