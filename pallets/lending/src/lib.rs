@@ -353,6 +353,46 @@ pub mod pallet {
 			/// Who received them, as a supply (not collateral unless it was already).
 			to: T::AccountId,
 		},
+		/// Part of a lot was seized from `who` by a batched liquidation
+		/// ([`crate::LendingPositions::seize_lot`]): `sold` paid out as tokens for the sale, `tip`
+		/// and `rest` moved to the lot's receivers (see [`Event::LotSeized`]).
+		LotSeizure {
+			/// Whose collateral.
+			who: T::AccountId,
+			/// The market's asset.
+			asset: T::AssetId,
+			/// Underlying units paid out for the sale.
+			sold: u128,
+			/// Underlying units moved to the tip's receiver.
+			tip: u128,
+			/// Underlying units to the rest's receiver.
+			rest: u128,
+			/// Supply shares `who` lost in all.
+			shares: u128,
+		},
+		/// A lot was seized ([`Event::LotSeizure`] for each borrower): `sold` paid out as tokens
+		/// to `to` (`sold_shares` burnt), `tip_shares` credited to `tip_to`, the rest to
+		/// `rest_to` as `rest_shares` of supply and `rest_tokens` of tokens.
+		LotSeized {
+			/// The market's asset.
+			asset: T::AssetId,
+			/// Underlying units paid out for the sale.
+			sold: u128,
+			/// Supply shares burnt for it.
+			sold_shares: u128,
+			/// Who received the tokens.
+			to: T::AccountId,
+			/// Supply shares moved to the tip's receiver.
+			tip_shares: u128,
+			/// The tip's receiver.
+			tip_to: T::AccountId,
+			/// Supply shares moved to the rest's receiver.
+			rest_shares: u128,
+			/// Underlying units paid to the rest's receiver as tokens (their shares burnt).
+			rest_tokens: u128,
+			/// The rest's receiver.
+			rest_to: T::AccountId,
+		},
 		/// The first supply to a market (or the first after its reserves were used up) topped
 		/// its reserves up to the asset's minimum balance, which keeps the pallet account alive.
 		ReservesSeeded {

@@ -1136,6 +1136,93 @@ mod lending_positions {
 		})
 	}
 
+	/// A lot in one pass: each part's sale paid out as one transfer, tips and rests credited
+	/// once, a part with nothing left (its collateral all taken by an earlier sale) passed
+	/// over with nothing taken; a part whose sale is not there refuses the lot, unchanged.
+	#[test]
+	fn a_lot_is_seized_in_one_pass_and_passes_over_a_part_with_nothing_left() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_borrows();
+			assert_ok!(Lending::supply(signed(CHARLIE), BTC, 50));
+			let (cash, gov) = (balance(BTC, pallet_account()), balance(BTC, GOV));
+			let part = |who, sold, tip, rest| LotSeizure { who, sold, tip, rest };
+			type L = Lending;
+			// DAVE has no BTC: with a sale to make, the lot is refused.
+			assert_noop!(
+				<L as LendingPositions<_>>::seize_lot(
+					&BTC,
+					&[part(ALICE, 10, 1, 2), part(DAVE, 1, 0, 0)],
+					&GOV,
+					(&BOB, &STEWARD),
+					RestPaid::Supply
+				),
+				Error::<Test>::NoSupply
+			);
+			System::reset_events();
+			let lot = [part(ALICE, 10, 1, 2), part(DAVE, 0, 5, 5), part(CHARLIE, 20, 3, 60)];
+			assert_eq!(
+				<L as LendingPositions<_>>::seize_lot(
+					&BTC,
+					&lot,
+					&GOV,
+					(&BOB, &STEWARD),
+					RestPaid::Supply
+				),
+				Ok(vec![(1, 2), (0, 0), (3, 27)])
+			);
+			// CHARLIE's rest is what was left of its 50 (the whole of it: no position left).
+			assert_eq!(supply_of(ALICE, BTC).map(|p| p.scaled), Some(87));
+			assert_eq!(supply_of(CHARLIE, BTC), None);
+			assert_eq!(supply_of(BOB, BTC).map(|p| p.scaled), Some(4));
+			assert_eq!(supply_of(STEWARD, BTC).map(|p| p.scaled), Some(29));
+			assert_eq!(balance(BTC, GOV), gov + 30);
+			assert_eq!(balance(BTC, pallet_account()), cash - 30);
+			assert_eq!(state(BTC).total_scaled_supply, 150 - 30);
+			assert_eq!(
+				lending_events(),
+				vec![
+					Event::LotSeizure {
+						who: ALICE,
+						asset: BTC,
+						sold: 10,
+						tip: 1,
+						rest: 2,
+						shares: 13
+					},
+					Event::LotSeizure {
+						who: CHARLIE,
+						asset: BTC,
+						sold: 20,
+						tip: 3,
+						rest: 27,
+						shares: 50
+					},
+					Event::LotSeized {
+						asset: BTC,
+						sold: 30,
+						sold_shares: 30,
+						to: GOV,
+						tip_shares: 4,
+						tip_to: BOB,
+						rest_shares: 29,
+						rest_tokens: 0,
+						rest_to: STEWARD
+					},
+				]
+			);
+			// The rest in tokens: the market's cash pays it.
+			assert_ok!(<L as LendingPositions<_>>::seize_lot(
+				&BTC,
+				&[part(ALICE, 0, 0, 7)],
+				&GOV,
+				(&BOB, &STEWARD),
+				RestPaid::Tokens
+			));
+			assert_eq!(balance(BTC, STEWARD), 7);
+			assert_eq!(supply_of(STEWARD, BTC).map(|p| p.scaled), Some(29));
+		})
+	}
+
 	#[test]
 	fn seizure_works_when_the_market_is_lent_out() {
 		ExtBuilder::default().build_and_execute(|| {
@@ -1282,7 +1369,7 @@ mod integrity {
 
 mod property {
 	use super::*;
-	use frame_support::traits::fungibles::Mutate;
+	use frame_support::traits::{fungibles::Mutate, tokens::Preservation};
 	use proptest::{
 		prelude::*,
 		test_runner::{Config, TestRunner},
@@ -1311,7 +1398,18 @@ mod property {
 		AddReserves(usize, usize, u128),
 		Price(usize, u32),
 		Advance(u64, bool),
+		/// A lot of `asset`: per part `(who, sold %, tip %, rest %)` of its supply, then the
+		/// tip's and the rest's receivers and whether the rest is paid in tokens.
+		SeizeLot(usize, Vec<(usize, u32, u32, u32)>, usize, usize, bool),
+		/// `payer` repays a lot of `asset`: per part `(who, % of its debt)`.
+		RepayLot(usize, usize, Vec<(usize, u32)>),
 	}
+
+	/// The account a lot's sale is paid out to (no position of its own, as the liquidation
+	/// pallet's working account).
+	const SELLER: AccountId = 77;
+	/// Where the sequential twin of a lot sends a rest paid in tokens on its way.
+	const SELLER_TOO: AccountId = 78;
 
 	const WHO: [AccountId; 4] = [ALICE, BOB, CHARLIE, DAVE];
 	const WHAT: [AssetId; 4] = [USD, BTC, MEME, ETH];
@@ -1353,7 +1451,117 @@ mod property {
 			3 => (a.clone(), 10u32..300).prop_map(|(a, p)| Op::Price(a, p)),
 			2 => (1u64..30 * 24 * 3_600_000, prop::bool::weighted(0.9))
 				.prop_map(|(ms, r)| Op::Advance(ms, r)),
+			3 => (
+				a.clone(),
+				prop::collection::vec((w.clone(), 0u32..=100, 0u32..=20, 0u32..=40), 1..4),
+				w.clone(),
+				w.clone(),
+				any::<bool>()
+			)
+				.prop_map(|(a, parts, t, r, k)| Op::SeizeLot(a, parts, t, r, k)),
+			2 => (w.clone(), a.clone(), prop::collection::vec((w.clone(), 1u32..=100), 1..4))
+				.prop_map(|(p, a, parts)| Op::RepayLot(p, a, parts)),
 		]
+	}
+
+	/// Every position, market and token balance the lot twins compare.
+	type Books = (Vec<Option<PositionsOf<Test>>>, Vec<Option<MarketState>>, Vec<u128>);
+
+	fn books() -> Books {
+		let mut accounts = WHO.to_vec();
+		accounts.extend([SELLER, SELLER_TOO, pallet_account()]);
+		let positions = accounts.iter().map(Positions::<Test>::get).collect();
+		let markets = WHAT.iter().map(|a| Markets::<Test>::get(a).map(|m| m.state)).collect();
+		let balances =
+			accounts.iter().flat_map(|w| WHAT.iter().map(move |a| balance(*a, *w))).collect();
+		(positions, markets, balances)
+	}
+
+	/// What a lot's seizure does, done by single seizures and withdrawals (as the liquidation
+	/// pallet did before lots), rolled back: the books after it, or `None` if a step failed.
+	fn seize_lot_twin(
+		asset: AssetId,
+		lot: &[LotSeizure<AccountId>],
+		(tip_to, rest_to): (AccountId, AccountId),
+		rest_paid: RestPaid,
+	) -> Option<Books> {
+		type L = Lending;
+		let supplied = |w: &AccountId| <L as LendingPositions<_>>::supplied(w, &asset).ok();
+		let sell = |w: &AccountId, amount: u128, to: AccountId| -> Option<()> {
+			let whole = Some(amount) == supplied(w);
+			<L as LendingPositions<_>>::seize_collateral(w, &asset, amount, &to).ok()?;
+			let exact = if whole { Amount::All } else { Amount::Exact(amount) };
+			let paid = <L as LendingPositions<_>>::withdraw_supply(&to, &asset, exact).ok()?;
+			(paid == amount).then_some(())
+		};
+		// A lot refuses a borrower who is a receiver (its single seizures refused the sale's
+		// piece, and passed over the tip).
+		if lot.iter().any(|p| [SELLER, tip_to, rest_to].contains(&p.who)) {
+			return None;
+		}
+		frame_support::storage::with_transaction(|| {
+			let books = (|| {
+				// The lot accrues its market even when it takes nothing.
+				Lending::accrue(&asset).ok()?;
+				for part in lot {
+					if part.sold > 0 {
+						sell(&part.who, part.sold, SELLER)?;
+					}
+					// The tip as the liquidation pallet paid it: tried, none on any refusal.
+					if part.tip > 0 {
+						let _ = <L as LendingPositions<_>>::seize_collateral(
+							&part.who, &asset, part.tip, &tip_to,
+						);
+					}
+					let rest = part.rest.min(supplied(&part.who)?);
+					if rest > 0 {
+						match rest_paid {
+							RestPaid::Supply => {
+								<L as LendingPositions<_>>::seize_collateral(
+									&part.who, &asset, rest, &rest_to,
+								)
+								.ok()?;
+							},
+							RestPaid::Tokens => {
+								sell(&part.who, rest, SELLER_TOO)?;
+								<Assets as Mutate<_>>::transfer(
+									asset,
+									&SELLER_TOO,
+									&rest_to,
+									rest,
+									Preservation::Expendable,
+								)
+								.ok()?;
+							},
+						}
+					}
+				}
+				Some(books())
+			})();
+			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(books))
+		})
+		.ok()
+		.flatten()
+	}
+
+	/// What a lot's repayment does, done by single repayments, rolled back.
+	fn repay_lot_twin(
+		payer: AccountId,
+		asset: AssetId,
+		lot: &[(AccountId, u128)],
+	) -> Option<Books> {
+		frame_support::storage::with_transaction(|| {
+			let books = lot
+				.iter()
+				.all(|(who, amount)| {
+					<Lending as LendingPositions<_>>::repay_debt(&payer, who, &asset, *amount)
+						.is_ok()
+				})
+				.then(books);
+			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(books))
+		})
+		.ok()
+		.flatten()
 	}
 
 	fn start_price(asset: AssetId) -> FixedU128 {
@@ -1412,6 +1620,9 @@ mod property {
 		seized_from_unhealthy: Cell<u64>,
 		written_off: Cell<u64>,
 		bank_runs: Cell<u64>,
+		/// Lots seized or repaid, and of them those checked against their single twin.
+		lots: Cell<u64>,
+		lot_twins: Cell<u64>,
 		/// `(succeeded, failed)` per kind of call.
 		calls: std::cell::RefCell<BTreeMap<String, (u64, u64)>>,
 	}
@@ -1569,6 +1780,93 @@ mod property {
 					advance(ms, refresh);
 					(Ok(()), None)
 				},
+				Op::SeizeLot(a, parts, t, r, tokens) => {
+					// Mostly an asset the first part supplies, so that lots reach positions.
+					let first = parts.first().map(|p| WHO[p.0]).unwrap_or(ALICE);
+					let asset = if a == 0 { WHAT[t] } else { supply_pick(first, a).0 };
+					let of = |w: usize, pct: u32| {
+						part(
+							<Lending as LendingPositions<_>>::supplied(&WHO[w], &asset)
+								.unwrap_or_default(),
+							pct,
+						)
+					};
+					let lot: Vec<LotSeizure<AccountId>> = parts
+						.iter()
+						.map(|(w, sold, tip, rest)| LotSeizure {
+							who: WHO[*w],
+							sold: of(*w, *sold),
+							tip: of(*w, *tip),
+							rest: of(*w, *rest),
+						})
+						.collect();
+					let paid = if tokens { RestPaid::Tokens } else { RestPaid::Supply };
+					let twin = seize_lot_twin(asset, &lot, (WHO[t], WHO[r]), paid);
+					let r = <Lending as LendingPositions<_>>::seize_lot(
+						&asset,
+						&lot,
+						&SELLER,
+						(&WHO[t], &WHO[r]),
+						paid,
+					);
+					// A lot is made exactly when its single seizures can be (found by review:
+					// a part with nothing left refused the lot its twin made).
+					prop_assert_eq!(r.is_ok(), twin.is_some(), "{:?}: lot {:?}", op, r);
+					if r.is_ok() {
+						bump(&reached.lots);
+						// Tokens paid out leave the sale's account: the next lot starts clean.
+						let sold = balance(asset, SELLER);
+						if let Some(twin) = twin {
+							prop_assert_eq!(
+								&books(),
+								&twin,
+								"{:?} differs from its single seizures",
+								op
+							);
+							bump(&reached.lot_twins);
+						}
+						if sold > 0 {
+							assert_ok!(Assets::burn_from(
+								asset,
+								&SELLER,
+								sold,
+								Preservation::Expendable,
+								frame_support::traits::tokens::Precision::Exact,
+								frame_support::traits::tokens::Fortitude::Polite,
+							));
+						}
+					}
+					(r.map(|_| ()), None)
+				},
+				Op::RepayLot(p, a, parts) => {
+					let first = parts.first().map(|p| WHO[p.0]).unwrap_or(ALICE);
+					let asset = if a == 0 { WHAT[p] } else { debt_pick(first, a).0 };
+					let lot: Vec<(AccountId, u128)> = parts
+						.iter()
+						.map(|(w, pct)| {
+							let debt = <Lending as LendingPositions<_>>::debt(&WHO[*w], &asset)
+								.unwrap_or_default();
+							(WHO[*w], part(debt, *pct))
+						})
+						.collect();
+					let twin = repay_lot_twin(WHO[p], asset, &lot);
+					let r = <Lending as LendingPositions<_>>::repay_lot(&WHO[p], &asset, &lot);
+					prop_assert_eq!(r.is_ok(), twin.is_some(), "{:?}: lot {:?}", op, r);
+					if r.is_ok() {
+						bump(&reached.lots);
+						let twin = twin.ok_or_else(|| {
+							TestCaseError::fail(format!("{op:?}: single repayments failed"))
+						})?;
+						prop_assert_eq!(
+							&books(),
+							&twin,
+							"{:?} differs from its single repayments",
+							op
+						);
+						bump(&reached.lot_twins);
+					}
+					(r, None)
+				},
 			};
 			{
 				let kind = format!("{op:?}");
@@ -1683,6 +1981,7 @@ mod property {
 		assert!(reached.unhealthy.get() > 0, "never reached an unhealthy account");
 		assert!(reached.seized_from_unhealthy.get() > 0, "never seized from an unhealthy one");
 		assert!(reached.written_off.get() > 0, "never wrote a debt off");
+		assert!(reached.lot_twins.get() > 0, "never checked a lot against its twin");
 		assert_eq!(reached.bank_runs.get(), u64::from(cases), "a bank run did not complete");
 	}
 }

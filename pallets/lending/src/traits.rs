@@ -304,6 +304,31 @@ pub trait LendingPositions<AccountId> {
 		amount: u128,
 	) -> DispatchResult;
 
+	/// Seizes a lot (the positions of one batched sale) of `asset` collateral in one pass:
+	/// from each part, in order, `sold` paid out as tokens to `to` (its supply shares burnt;
+	/// one payout for the lot), `tip` moved as supply to `receivers.0` (none when it cannot
+	/// hold a supply of `asset`, or less is left) and `rest` (at most what is left) to
+	/// `receivers.1` as `rest_paid` says. Each piece takes the shares a single
+	/// [`Self::seize_collateral`] of it would (rounded up; all of them for the whole balance).
+	/// Returns each part's `(tip, rest)` taken (none from a part without a supply left and
+	/// nothing to sell). Fails, changing nothing, if a part's `sold` is not there, the market
+	/// lacks the cash, or a part's borrower is a receiver.
+	fn seize_lot(
+		asset: &Self::AssetId,
+		lot: &[crate::LotSeizure<AccountId>],
+		to: &AccountId,
+		receivers: (&AccountId, &AccountId),
+		rest_paid: crate::RestPaid,
+	) -> Result<alloc::vec::Vec<(u128, u128)>, DispatchError>;
+
+	/// `payer` repays each `(who, amount)` of debt in `asset` as [`Self::repay_debt`] would,
+	/// in one transfer. Fails, changing nothing, if any would.
+	fn repay_lot(
+		payer: &AccountId,
+		asset: &Self::AssetId,
+		lot: &[(AccountId, u128)],
+	) -> DispatchResult;
+
 	/// Whether `repay_debt` of `amount` against a debt of `owed` in `asset` would clear at least
 	/// one debt share, as it requires (a partial repayment burns shares rounded down; a
 	/// repayment of all of it always clears).

@@ -409,3 +409,28 @@ pub struct PositionInfo<AssetId> {
 	/// Owed, with interest, in underlying units (rounded up).
 	pub borrowed: u128,
 }
+
+/// One borrower's part of a lot's seizure ([`crate::LendingPositions::seize_lot`]), taken from
+/// its collateral in this order, each piece as a single seizure would take it (shares rounded
+/// up, all of them when the piece is the whole balance).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct LotSeizure<AccountId> {
+	/// Whose collateral.
+	pub who: AccountId,
+	/// Underlying units paid out as tokens (to be sold); must be there.
+	pub sold: u128,
+	/// Underlying units moved as supply to the tip's receiver: none when it cannot hold a
+	/// supply of the asset, or when less than this is left.
+	pub tip: u128,
+	/// Underlying units for the rest's receiver, at most what is left.
+	pub rest: u128,
+}
+
+/// How a lot's rest is paid ([`crate::LendingPositions::seize_lot`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RestPaid {
+	/// As supply shares (the receiver must be able to hold a supply of the asset).
+	Supply,
+	/// As tokens (the market must have the cash).
+	Tokens,
+}

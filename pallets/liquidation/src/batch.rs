@@ -41,7 +41,7 @@ use frame_support::{
 	traits::Get,
 };
 use pallet_asset_conversion::{QuotePrice, Swap};
-use pallet_lending::LendingPositions;
+use pallet_lending::{LendingPositions, LotSeizure, RestPaid};
 use sp_arithmetic::traits::Zero;
 
 /// Quotes per pair: the lot, then the lot without the positions over their bound.
@@ -151,9 +151,9 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(Self::bid_fills_weight().saturating_mul(u64::from(sold)))
 	}
 
-	/// `settle_batch(n, p)` measures `p` pairs of one narrow position each and `n` more narrow
-	/// positions; `settle_batch_wide(w)` `w` wide positions of one pair (its slope is a wide
-	/// position's weight).
+	/// `settle_batch_pairs(p)` measures `p` pairs of one narrow position each, `settle_batch(n)`
+	/// `n` more narrow positions of one pair (its slope is a narrow position's weight);
+	/// `settle_batch_wide(w)` `w` wide positions of one pair (its slope is a wide position's).
 	fn batch_weight(
 		narrow: u32,
 		wide: u32,
@@ -170,10 +170,24 @@ impl<T: Config> Pallet<T> {
 				.saturating_sub(T::WeightInfo::settle_batch_wide(0))
 				.saturating_add(
 					T::WeightInfo::settle_batch_wide(0)
-						.saturating_sub(T::WeightInfo::settle_batch(0, 1)),
+						.saturating_sub(T::WeightInfo::settle_batch(0)),
 				)
 		};
-		T::WeightInfo::settle_batch(narrow.saturating_sub(pairs), pairs)
+		// A pair with its first position (`settle_batch_pairs`; the first pair at least what
+		// `settle_batch(0)` measured of it: two fits of one case), and each further position;
+		// per pair, the treasury's shares paid out in tokens when it is full (a withdrawal).
+		let first = T::WeightInfo::settle_batch_pairs(1);
+		let pair_weight =
+			T::WeightInfo::settle_batch_pairs(pairs)
+				.max(T::WeightInfo::settle_batch(0).saturating_add(
+					T::WeightInfo::settle_batch_pairs(pairs).saturating_sub(first),
+				));
+		pair_weight
+			.saturating_add(
+				T::WeightInfo::settle_batch(narrow.saturating_sub(pairs))
+					.saturating_sub(T::WeightInfo::settle_batch(0)),
+			)
+			.saturating_add(T::Lending::withdraw_supply_weight().saturating_mul(u64::from(pairs)))
 			.saturating_add(Self::depth_cap_weight().saturating_mul(u64::from(pairs)))
 			// Each pair's settled members out of its collateral's sale queue (`dequeue_all`).
 			.saturating_add(T::DbWeight::get().reads_writes(1, 1).saturating_mul(u64::from(pairs)))
@@ -366,9 +380,23 @@ impl<T: Config> Pallet<T> {
 				return refused(out, DexRefusal::SlippageExceeded { quote: input, max: input });
 			}
 		};
+		// The cash the lot pays out: its input, and the treasury's shares when they are paid
+		// in tokens ([`Self::seize_lot`]; found by review: a pair refused at the swap).
+		let needed = if Self::treasury_full(&collateral) {
+			kept.iter()
+				.filter_map(|i| members.get(*i))
+				.zip(exact.iter().zip(&charged))
+				.map(|(m, (share, charge))| {
+					let rounding = charge.saturating_sub(*share);
+					Self::split_penalty(&m.plan, *charge, &params).0.saturating_add(rounding)
+				})
+				.fold(input, |sum, rest| sum.saturating_add(rest))
+		} else {
+			input
+		};
 		let available = T::Lending::available_cash(&collateral);
-		if input > available {
-			return refused(out, DexRefusal::NoCash { needed: input, available });
+		if needed > available {
+			return refused(out, DexRefusal::NoCash { needed, available });
 		}
 		// A throttled collateral: the lot within the block's cap, and no liquidatable queue
 		// entry riskier than a member waiting (queued positions go first, one by one through
@@ -418,8 +446,9 @@ impl<T: Config> Pallet<T> {
 		let Ok(sale) = verdict.sale else { return Ok(outcomes) };
 		let members = sold_members;
 		let (total, input) = (sale.total, sale.input);
-		let swap = Self::swap_pair(collateral, debt, &members, &sale.exact, total, input);
-		let sold = match swap {
+		let lot = Self::lot(&members, (&sale.exact, &sale.charged), true)?;
+		let swap = Self::swap_pair(caller, (collateral, debt), &members, &lot, (total, input));
+		let (sold, seized) = match swap {
 			Ok(done) => done,
 			Err(e) => {
 				log::debug!(target: "runtime::liquidation", "batch sale failed: {e:?}");
@@ -438,39 +467,80 @@ impl<T: Config> Pallet<T> {
 			members,
 			(&sale.exact, &sale.charged),
 			(total, sold),
-			Route::Dex,
+			(Route::Dex, &seized),
 		)?;
 		outcomes.extend(settled.into_iter().map(|who| (who, Ok(()))));
 		Ok(outcomes)
 	}
 
+	/// The seizures of a pair's lot: each member's `exact` share of the sale (paid out for it
+	/// when `sold`; else the buyers took it already) and the rest of its collateral due split
+	/// as `settle` splits it after the charge, rounded up (`charged`): the caller's tip, and the
+	/// treasury's share of the penalty plus the rounding.
+	pub(crate) fn lot(
+		members: &[Member<T>],
+		(exact, charged): (&[u128], &[u128]),
+		sold: bool,
+	) -> Result<Vec<LotSeizure<T::AccountId>>, DispatchError> {
+		let params = Params::<T>::get();
+		members
+			.iter()
+			.zip(exact.iter().zip(charged))
+			.map(|(member, (share, charge))| {
+				let (to_insurance, tip) = Self::split_penalty(&member.plan, *charge, &params);
+				let rounding = charge.checked_sub(*share).ok_or_else(overflow::<T>)?;
+				Ok(LotSeizure {
+					who: member.borrower.clone(),
+					sold: if sold { *share } else { 0 },
+					tip,
+					rest: to_insurance.checked_add(rounding).ok_or_else(overflow::<T>)?,
+				})
+			})
+			.collect()
+	}
+
+	/// Seizes `lot` of `collateral` in one pass of the lending pallet: the sale's pieces paid
+	/// out to the working account, tips to `caller` (who gets none when it cannot hold the
+	/// supply), the rest to the insurance treasury (as tokens when it holds supply in as many
+	/// markets as it may: [`Self::seize_to_treasury`]'s rule). Returns each `(tip, rest)` taken.
+	pub(crate) fn seize_lot(
+		caller: &T::AccountId,
+		collateral: T::AssetId,
+		lot: &[LotSeizure<T::AccountId>],
+	) -> Result<Vec<(u128, u128)>, DispatchError> {
+		let treasury = Self::insurance_account();
+		let paid =
+			if Self::treasury_full(&collateral) { RestPaid::Tokens } else { RestPaid::Supply };
+		T::Lending::seize_lot(&collateral, lot, &Self::account_id(), (caller, &treasury), paid)
+	}
+
+	/// What each of `members` repays, for [`LendingPositions::repay_lot`].
+	pub(crate) fn repayments(members: &[Member<T>]) -> Vec<(T::AccountId, u128)> {
+		members.iter().map(|m| (m.borrower.clone(), m.plan.repay)).collect()
+	}
+
 	/// The settlement of each of `members` after their pair's lot was sold (`total` repaid,
-	/// `sold` collateral; each position's `exact` share of it, `charged` rounded up): the
-	/// penalty split as `settle` splits it (the rounding to the treasury), `Settled` by
-	/// `route` for each, `BatchSold` for the pair. Returns the borrowers settled.
+	/// `sold` collateral; each position's `exact` share of it, `charged` rounded up) and the
+	/// rest of it seized (`seized`: each `(tip, to the treasury)`, [`Self::seize_lot`]):
+	/// `Settled` by `route` for each, `BatchSold` for the pair, the members out of the sale
+	/// queue. Returns the borrowers settled.
 	pub(crate) fn settle_members(
 		caller: &T::AccountId,
 		(collateral, debt): (T::AssetId, T::AssetId),
 		members: Vec<Member<T>>,
 		(exact, charged): (&[u128], &[u128]),
 		(total, sold): (u128, u128),
-		route: Route,
+		(route, seized): (Route, &[(u128, u128)]),
 	) -> Result<Vec<T::AccountId>, DispatchError> {
-		let params = Params::<T>::get();
 		let positions = u32::try_from(members.len()).unwrap_or(u32::MAX);
 		let mut remainder = 0u128;
 		let mut settled = Vec::with_capacity(members.len());
-		for ((member, share), charge) in members.into_iter().zip(exact).zip(charged) {
-			let (share, charge) = (*share, *charge);
+		let pieces = exact.iter().zip(charged).zip(seized);
+		for (member, ((share, charge), (tip, to_insurance))) in members.into_iter().zip(pieces) {
+			let (share, tip, to_insurance) = (*share, *tip, *to_insurance);
 			let plan = member.plan;
 			let borrower = member.borrower;
-			// The penalty after the charge rounded up; the rounding to the treasury.
-			let (to_insurance, tip) = Self::split_penalty(&plan, charge, &params);
-			let rounding = charge.saturating_sub(share);
-			remainder = remainder.saturating_add(rounding);
-			let tip = Self::pay_tip(caller, &borrower, collateral, tip);
-			let to_insurance =
-				Self::seize_rest(&borrower, collateral, to_insurance.saturating_add(rounding))?;
+			remainder = remainder.saturating_add(charge.saturating_sub(share));
 			let returned = plan
 				.collateral
 				.checked_sub(share)
@@ -506,34 +576,28 @@ impl<T: Config> Pallet<T> {
 		Ok(settled)
 	}
 
-	/// The pair's sale, all or nothing: seizes each position's exact share into the working
-	/// account and withdraws it (as `settle` does, so no share is left over), buys exactly
-	/// `total` of the debt with the lot (`input`, the shares' sum) and repays each position.
-	/// Returns what the DEX took. The working account ends with no tokens and no position.
+	/// The pair's sale, all or nothing: seizes the lot (each position's exact share paid out
+	/// to the working account with its tip and the treasury's share: [`Self::seize_lot`]),
+	/// buys exactly `total` of the debt with the shares' sum (`input`) and repays each
+	/// position, in one pass of the lending pallet each. Returns what the DEX took and each
+	/// position's `(tip, to the treasury)`. The working account ends with no tokens and no
+	/// position.
+	#[allow(clippy::type_complexity)]
 	fn swap_pair(
-		collateral: T::AssetId,
-		debt: T::AssetId,
+		caller: &T::AccountId,
+		(collateral, debt): (T::AssetId, T::AssetId),
 		members: &[Member<T>],
-		shares: &[u128],
-		total: u128,
-		input: u128,
-	) -> Result<u128, DispatchError> {
+		lot: &[LotSeizure<T::AccountId>],
+		(total, input): (u128, u128),
+	) -> Result<(u128, Vec<(u128, u128)>), DispatchError> {
 		with_storage_layer(|| {
 			let account = Self::account_id();
-			// Largest share first: the first credit opens the working account's token
-			// account, which a share below the minimum balance could not.
-			let mut order: Vec<(&Member<T>, u128)> =
-				members.iter().zip(shares.iter().copied()).collect();
-			order.sort_by_key(|(_, share)| core::cmp::Reverse(*share));
-			let mut paid = 0u128;
-			for (member, share) in order {
-				if share.is_zero() {
-					continue;
-				}
-				let out = Self::seize_and_withdraw(&member.borrower, collateral, share, &account)?;
-				paid = paid.checked_add(out).ok_or_else(overflow::<T>)?;
-			}
+			let paid = lot
+				.iter()
+				.try_fold(0u128, |sum, part| sum.checked_add(part.sold))
+				.ok_or_else(overflow::<T>)?;
 			ensure!(paid == input, Error::<T>::Overflow);
+			let seized = Self::seize_lot(caller, collateral, lot)?;
 			let sold = T::Dex::swap_tokens_for_exact_tokens(
 				account.clone(),
 				vec![Self::dex_asset(collateral), Self::dex_asset(debt)],
@@ -545,14 +609,8 @@ impl<T: Config> Pallet<T> {
 			// The quote is exact for this state: anything else is refused (an unspent rest
 			// below the minimum balance would be lost).
 			ensure!(sold == input, Error::<T>::Overflow);
-			// Smallest repayment first: what is left in the working account is then at least
-			// the largest repayment, so it is not reaped (and its dust lost) before the last.
-			let mut repays: Vec<&Member<T>> = members.iter().collect();
-			repays.sort_by_key(|member| member.plan.repay);
-			for member in repays {
-				T::Lending::repay_debt(&account, &member.borrower, &debt, member.plan.repay)?;
-			}
-			Ok(sold)
+			T::Lending::repay_lot(&account, &debt, &Self::repayments(members))?;
+			Ok((sold, seized))
 		})
 	}
 

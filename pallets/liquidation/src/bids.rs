@@ -288,10 +288,16 @@ impl<T: Config> Pallet<T> {
 		}
 		// Charged when tried: a sale that fails did its fills before it was rolled back.
 		report.bids_sold = report.bids_sold.saturating_add(1);
-		if let Err(e) = Self::bids_buy_pair(collateral, debt, &members, &exact, &fills) {
-			log::debug!(target: "runtime::liquidation", "batch sale to bids failed: {e:?}");
-			return Ok(Err(members));
-		}
+		let lot = Self::lot(&members, (&exact, &charged), false)?;
+		let seized =
+			match Self::bids_buy_pair(caller, (collateral, debt), &members, (&exact, &lot), &fills)
+			{
+				Ok(seized) => seized,
+				Err(e) => {
+					log::debug!(target: "runtime::liquidation", "batch sale to bids failed: {e:?}");
+					return Ok(Err(members));
+				},
+			};
 		let route = Route::Bids { fills: u32::try_from(fills.len()).unwrap_or(u32::MAX) };
 		Self::settle_members(
 			caller,
@@ -299,7 +305,7 @@ impl<T: Config> Pallet<T> {
 			members,
 			(&exact, &charged),
 			(total, input),
-			route,
+			(route, &seized),
 		)
 		.map(Ok)
 	}
@@ -307,15 +313,17 @@ impl<T: Config> Pallet<T> {
 	/// The pair's sale to `fills`, all or nothing: each bid's payment taken into the working
 	/// account, each position's `shares` seized straight to the bids' owners as lending supply
 	/// (the shares and the fills' collateral are two partitions of one lot: walked together,
-	/// each piece one seizure), each position repaid from the working account. It ends with
-	/// no tokens and no position.
+	/// each piece one seizure), the rest of the `lot` seized in one pass ([`Self::seize_lot`])
+	/// and the positions repaid from the working account in another. It ends with no tokens
+	/// and no position. Returns each position's `(tip, to the treasury)`.
+	#[allow(clippy::type_complexity)]
 	fn bids_buy_pair(
-		collateral: T::AssetId,
-		debt: T::AssetId,
+		caller: &T::AccountId,
+		(collateral, debt): (T::AssetId, T::AssetId),
 		members: &[crate::batch::Member<T>],
-		shares: &[u128],
+		(shares, lot): (&[u128], &[pallet_lending::LotSeizure<T::AccountId>]),
 		fills: &[BidFill<T::AccountId>],
-	) -> DispatchResult {
+	) -> Result<Vec<(u128, u128)>, DispatchError> {
 		with_storage_layer(|| {
 			let account = Self::account_id();
 			for fill in fills {
@@ -338,14 +346,9 @@ impl<T: Config> Pallet<T> {
 					}
 				}
 			}
-			// Smallest repayment first (as the DEX's sale: the working account is not reaped
-			// before the last).
-			let mut repays: Vec<&crate::batch::Member<T>> = members.iter().collect();
-			repays.sort_by_key(|member| member.plan.repay);
-			for member in repays {
-				T::Lending::repay_debt(&account, &member.borrower, &debt, member.plan.repay)?;
-			}
-			Ok(())
+			let seized = Self::seize_lot(caller, collateral, lot)?;
+			T::Lending::repay_lot(&account, &debt, &Self::repayments(members))?;
+			Ok(seized)
 		})
 	}
 }

@@ -49,7 +49,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Whether the treasury holds supply in as many markets as an account may, not `asset`'s.
-	fn treasury_full(asset: &T::AssetId) -> bool {
+	pub(crate) fn treasury_full(asset: &T::AssetId) -> bool {
 		let supplies = T::Lending::account_assets(&Self::insurance_account()).supplies;
 		!supplies.iter().any(|(a, _)| a == asset)
 			&& supplies.len() >= usize::try_from(T::MaxDebts::get()).unwrap_or(usize::MAX)

@@ -53,7 +53,8 @@ pub trait WeightInfo {
 	fn set_pre_liquidation() -> Weight;
 	fn set_pre_liquidation_rules() -> Weight;
 	fn settle_dex() -> Weight;
-	fn settle_batch(n: u32, p: u32, ) -> Weight;
+	fn settle_batch(n: u32, ) -> Weight;
+	fn settle_batch_pairs(p: u32, ) -> Weight;
 	fn settle_batch_wide(n: u32, ) -> Weight;
 	fn settle_backstop() -> Weight;
 	fn settle_auction() -> Weight;
@@ -276,23 +277,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 248]`.
 	/// The range of component `p` is `[1, 8]`.
-	fn settle_batch(n: u32, p: u32, ) -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `2146 + n * (175 ±0) + p * (2070 ±0)`
-		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 4_223_025_000 picoseconds.
-		Weight::from_parts(4_249_825_000, 9549)
-			// Standard Error: 933_002
+	// Interim (session 25): the split of session 23's `settle_batch(n, p)` at p = 1 and at
+	// n = 0, until the release run regenerates this file.
+	fn settle_batch(n: u32, ) -> Weight {
+		Weight::from_parts(4_468_528_000, 25203)
 			.saturating_add(Weight::from_parts(244_703_786, 0).saturating_mul(n.into()))
-			// Standard Error: 28_143_087
+			.saturating_add(T::DbWeight::get().reads(37_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(25_u64))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
+	}
+	fn settle_batch_pairs(p: u32, ) -> Weight {
+		Weight::from_parts(4_249_825_000, 9549)
 			.saturating_add(Weight::from_parts(218_702_753, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((29_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((21_u64).saturating_mul(p.into())))
-			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 15654).saturating_mul(p.into()))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
@@ -1017,23 +1019,24 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 248]`.
 	/// The range of component `p` is `[1, 8]`.
-	fn settle_batch(n: u32, p: u32, ) -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `2146 + n * (175 ±0) + p * (2070 ±0)`
-		//  Estimated: `9549 + n * (2853 ±0) + p * (15654 ±0)`
-		// Minimum execution time: 4_223_025_000 picoseconds.
-		Weight::from_parts(4_249_825_000, 9549)
-			// Standard Error: 933_002
+	// Interim (session 25): the split of session 23's `settle_batch(n, p)` at p = 1 and at
+	// n = 0, until the release run regenerates this file.
+	fn settle_batch(n: u32, ) -> Weight {
+		Weight::from_parts(4_468_528_000, 25203)
 			.saturating_add(Weight::from_parts(244_703_786, 0).saturating_mul(n.into()))
-			// Standard Error: 28_143_087
+			.saturating_add(RocksDbWeight::get().reads(37_u64))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(25_u64))
+			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
+	}
+	fn settle_batch_pairs(p: u32, ) -> Weight {
+		Weight::from_parts(4_249_825_000, 9549)
 			.saturating_add(Weight::from_parts(218_702_753, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
-			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((29_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
-			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((21_u64).saturating_mul(p.into())))
-			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 15654).saturating_mul(p.into()))
 	}
 	/// Storage: `Lending::Positions` (r:259 w:259)
