@@ -37,3 +37,6 @@ for p in "${pallets[@]}"; do
     --header benchmarking/HEADER.txt \
     --output "$out"
 done
+# The scale benchmarks embed the weights they were built with (built above, before these):
+# rebuild them before quoting their tables.
+echo "weights written; rebuild margincall-scale-bench before running it (it embeds the old ones)"

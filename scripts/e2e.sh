@@ -20,6 +20,10 @@ for dir in e2e clients/feeder clients/keeper; do
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 done
 
+# Each part's start, seconds into the e2e: where the test command's time goes.
+e2e_start=$(date +%s)
+mark() { echo "e2e: [$(( $(date +%s) - e2e_start )) s] $*"; }
+
 port=${E2E_RPC_PORT:-19944}
 keeper_port=${E2E_KEEPER_RPC_PORT:-$((port + 1))}
 prom_port=${E2E_PROMETHEUS_PORT:-$((port + 2))}
@@ -31,6 +35,7 @@ trap '[[ -n "$node_pid" ]] && { kill $node_pid 2>/dev/null; wait $node_pid 2>/de
 start_node() {
   local rpc=$1
   shift
+  mark "starting a dev node (RPC $rpc) $*"
   log=$(mktemp -t margincall-e2e-node.XXXXXX.log)
   "$NODE_BIN" --dev --rpc-port "$rpc" --port 0 --no-telemetry "$@" \
     >"$log" 2>&1 &
@@ -61,12 +66,15 @@ stop_node() {
 start_node "$port" --prometheus-port "$prom_port"
 # Typed client (polkadot-api): descriptors generated from this node's metadata; before smoke,
 # whose XBTC crash halts the borrowing this check does.
+mark "papi"
 if ! MARGINCALL_WS="ws://127.0.0.1:$port" bash e2e/papi.sh; then
   echo "e2e: papi typed-client check failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
 fi
+mark "smoke"
 if ! MARGINCALL_WS="ws://127.0.0.1:$port" node e2e/smoke.mjs; then
   echo "e2e: failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
 fi
+mark "metrics"
 if ! MARGINCALL_WS="ws://127.0.0.1:$port" MARGINCALL_METRICS="http://127.0.0.1:$prom_port/metrics" \
   node e2e/metrics.mjs; then
   echo "e2e: metrics failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
@@ -76,10 +84,12 @@ stop_node
 # Standing bids, on a fresh chain whose validator runs no offchain worker (its batches, which
 # do not use bids, would settle the borrower first).
 start_node "$port" --offchain-worker never --no-prometheus
+mark "bids"
 if ! MARGINCALL_WS="ws://127.0.0.1:$port" node e2e/bids.mjs; then
   echo "e2e: bids failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
 fi
 # Soft pre-liquidation on the same chain (Bob borrows, opts in, the keeper's --pre mode steps in).
+mark "pre-liquidation"
 if ! MARGINCALL_WS="ws://127.0.0.1:$port" node e2e/pre.mjs; then
   echo "e2e: pre-liquidation failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
 fi
@@ -87,7 +97,9 @@ stop_node
 
 # The clients, on a fresh chain whose validator runs no offchain worker.
 start_node "$keeper_port" --offchain-worker never --no-prometheus
+mark "keeper"
 if ! MARGINCALL_WS="ws://127.0.0.1:$keeper_port" node e2e/keeper.mjs; then
   echo "e2e: keeper failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
 fi
 stop_node
+mark "done"

@@ -8,20 +8,22 @@ bash scripts/setup.sh
 source scripts/env.sh
 
 start=$(date +%s)
+# Each step's start, seconds into the run: where a cold run's time goes (README's times table).
+step() { echo "== [$(( $(date +%s) - start )) s] $*"; }
 # `--all-targets` builds the tests and the node in ONE feature resolution (dev-dependencies
 # included), so the node the e2e check runs is built from the same artefacts as the tests and
 # `cargo test` below rebuilds nothing.
-echo "== build: node, runtime, tests"
+step "build: node, runtime, tests"
 cargo build --workspace --all-targets --locked
-echo "== cargo test --workspace"
+step "cargo test --workspace"
 cargo test --workspace --locked
-echo "== the runtime's benchmarks are listed by the node"
+step "the runtime's benchmarks are listed by the node"
 benchmarks=$("$NODE_BIN" benchmark pallet --list --chain dev)
 for p in pallet_lending pallet_liquidation pallet_bids; do
   grep -q "$p" <<<"$benchmarks" \
     || { echo "benchmark pallet --list does not list $p" >&2; exit 1; }
 done
-echo "== every benchmark runs in the runtime (2 steps, 1 repeat: that they run, not their numbers)"
+step "every benchmark runs in the runtime (2 steps, 1 repeat: that they run, not their numbers)"
 # The pallets' mock benchmark tests cannot catch a benchmark the runtime's own parameters break
 # (its dust value, its breaker), which would only show when weights are next regenerated.
 wasm="$CARGO_TARGET_DIR/debug/wbuild/margincall-runtime/margincall_runtime.wasm"
@@ -31,6 +33,6 @@ for p in pallet_lending pallet_liquidation pallet_breaker pallet_bids; do
     --wasm-execution compiled --heap-pages 4096 >/dev/null 2>/tmp/margincall-bench-$p.log \
     || { tail -30 /tmp/margincall-bench-$p.log >&2; echo "a benchmark of $p failed in the runtime" >&2; exit 1; }
 done
-echo "== end-to-end: @polkadot/api against a dev node"
+step "end-to-end: @polkadot/api against a dev node"
 bash scripts/e2e.sh
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -108,8 +108,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8704`
 		//  Estimated: `44734`
-		// Minimum execution time: 397_562_000 picoseconds.
-		Weight::from_parts(401_188_000, 44734)
+		// Minimum execution time: 428_358_000 picoseconds.
+		Weight::from_parts(448_678_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(46_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -145,8 +145,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8802`
 		//  Estimated: `44734`
-		// Minimum execution time: 548_667_000 picoseconds.
-		Weight::from_parts(554_776_000, 44734)
+		// Minimum execution time: 585_090_000 picoseconds.
+		Weight::from_parts(934_090_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(47_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -160,8 +160,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1022`
 		//  Estimated: `3843`
-		// Minimum execution time: 31_757_000 picoseconds.
-		Weight::from_parts(34_071_000, 3843)
+		// Minimum execution time: 37_536_000 picoseconds.
+		Weight::from_parts(44_176_000, 3843)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -173,8 +173,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_044_000 picoseconds.
-		Weight::from_parts(10_506_000, 3478)
+		// Minimum execution time: 10_525_000 picoseconds.
+		Weight::from_parts(10_826_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -226,12 +226,71 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12850`
 		//  Estimated: `44734`
-		// Minimum execution time: 875_903_000 picoseconds.
-		Weight::from_parts(892_588_000, 44734)
+		// Minimum execution time: 926_098_000 picoseconds.
+		Weight::from_parts(1_052_968_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(80_u64))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
 	}
-	/// Storage: `Lending::Positions` (r:259 w:259)
+	/// Storage: `Lending::Positions` (r:258 w:258)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:2 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:2 w:2)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Volatility` (r:1 w:0)
+	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskRank` (r:1 w:0)
+	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:1 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Sold` (r:1 w:1)
+	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:2 w:2)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:6 w:6)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:5 w:2)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::PoolSold` (r:1 w:1)
+	/// Proof: `Liquidation::PoolSold` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::SaleQueue` (r:1 w:0)
+	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
+	/// Storage: `Bids::Book` (r:1 w:0)
+	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::Holds` (r:2 w:2)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:256 w:256)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:0 w:512)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[0, 255]`.
+	fn settle_batch(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `4042 + n * (176 ±0)`
+		//  Estimated: `16644 + n * (2853 ±0)`
+		// Minimum execution time: 514_826_000 picoseconds.
+		Weight::from_parts(905_901_452, 16644)
+			// Standard Error: 4_601_334
+			.saturating_add(Weight::from_parts(120_497_705, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(36_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(24_u64))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
+	}
+	/// Storage: `Lending::Positions` (r:10 w:10)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
@@ -255,8 +314,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:16 w:16)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Bids::Book` (r:8 w:0)
-	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:48 w:48)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:40 w:16)
@@ -265,39 +322,34 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::PoolSold` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:8 w:0)
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
+	/// Storage: `Bids::Book` (r:8 w:0)
+	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::Holds` (r:16 w:16)
 	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Filed` (r:256 w:256)
+	/// Storage: `Liquidation::Filed` (r:8 w:8)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:8 w:8)
 	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:0 w:512)
+	/// Storage: `Liquidation::RiskIndex` (r:0 w:16)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 248]`.
 	/// The range of component `p` is `[1, 8]`.
-	// Interim (session 25): the split of session 23's `settle_batch(n, p)` at p = 1 and at
-	// n = 0, until the release run regenerates this file.
-	fn settle_batch(n: u32, ) -> Weight {
-		Weight::from_parts(4_468_528_000, 25203)
-			.saturating_add(Weight::from_parts(244_703_786, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(37_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(25_u64))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
-	}
 	fn settle_batch_pairs(p: u32, ) -> Weight {
-		Weight::from_parts(4_249_825_000, 9549)
-			.saturating_add(Weight::from_parts(218_702_753, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		// Proof Size summary in bytes:
+		//  Measured:  `1085 + p * (2083 ±0)`
+		//  Estimated: `6696 + p * (15654 ±0)`
+		// Minimum execution time: 508_807_000 picoseconds.
+		Weight::from_parts(513_004_000, 6696)
+			// Standard Error: 5_167_243
+			.saturating_add(Weight::from_parts(398_502_648, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((29_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 			.saturating_add(T::DbWeight::get().writes((21_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 15654).saturating_mul(p.into()))
 	}
-	/// Storage: `Lending::Positions` (r:259 w:259)
+	/// Storage: `Lending::Positions` (r:258 w:258)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
@@ -319,18 +371,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:2)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Bids::Book` (r:1 w:0)
-	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:6 w:6)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:5 w:2)
 	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::PoolSold` (r:1 w:1)
 	/// Proof: `Liquidation::PoolSold` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Bids::Book` (r:1 w:0)
+	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::Holds` (r:2 w:2)
 	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::SaleQueue` (r:1 w:0)
+	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
 	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:256 w:0)
@@ -340,13 +394,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `10323 + n * (448 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 846_189_000 picoseconds.
-		Weight::from_parts(221_642_131, 44734)
-			// Standard Error: 2_259_947
-			.saturating_add(Weight::from_parts(467_109_996, 0).saturating_mul(n.into()))
+		// Minimum execution time: 837_927_000 picoseconds.
+		Weight::from_parts(1_594_116_427, 44734)
+			// Standard Error: 6_988_365
+			.saturating_add(Weight::from_parts(341_467_150, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(75_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(19_u64))
+			.saturating_add(T::DbWeight::get().writes(18_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
@@ -392,8 +446,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9290`
 		//  Estimated: `44734`
-		// Minimum execution time: 633_213_000 picoseconds.
-		Weight::from_parts(645_871_000, 44734)
+		// Minimum execution time: 711_849_000 picoseconds.
+		Weight::from_parts(910_365_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(71_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -443,8 +497,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12167`
 		//  Estimated: `44734`
-		// Minimum execution time: 517_019_000 picoseconds.
-		Weight::from_parts(530_079_000, 44734)
+		// Minimum execution time: 527_946_000 picoseconds.
+		Weight::from_parts(558_582_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(67_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -484,8 +538,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9020`
 		//  Estimated: `44734`
-		// Minimum execution time: 440_155_000 picoseconds.
-		Weight::from_parts(486_064_000, 44734)
+		// Minimum execution time: 442_178_000 picoseconds.
+		Weight::from_parts(467_886_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(48_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -507,8 +561,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6941`
 		//  Estimated: `44734`
-		// Minimum execution time: 276_731_000 picoseconds.
-		Weight::from_parts(285_795_000, 44734)
+		// Minimum execution time: 290_493_000 picoseconds.
+		Weight::from_parts(300_517_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -534,8 +588,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6957`
 		//  Estimated: `44734`
-		// Minimum execution time: 272_886_000 picoseconds.
-		Weight::from_parts(281_519_000, 44734)
+		// Minimum execution time: 286_747_000 picoseconds.
+		Weight::from_parts(296_111_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -547,8 +601,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_025_000 picoseconds.
-		Weight::from_parts(10_746_000, 3478)
+		// Minimum execution time: 10_696_000 picoseconds.
+		Weight::from_parts(14_432_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -584,6 +638,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BadDebt` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::PreLiquidation` (r:1 w:0)
+	/// Proof: `Liquidation::PreLiquidation` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 8]`.
@@ -591,11 +647,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9389 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 1_074_880_000 picoseconds.
-		Weight::from_parts(654_114_993, 76616)
-			// Standard Error: 5_905_807
-			.saturating_add(Weight::from_parts(645_859_503, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(70_u64))
+		// Minimum execution time: 1_112_576_000 picoseconds.
+		Weight::from_parts(260_798_009, 76616)
+			// Standard Error: 52_093_724
+			.saturating_add(Weight::from_parts(914_233_130, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(71_u64))
 			.saturating_add(T::DbWeight::get().reads((22_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(T::DbWeight::get().writes((12_u64).saturating_mul(n.into())))
@@ -619,8 +675,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4792`
 		//  Estimated: `6030`
-		// Minimum execution time: 86_809_000 picoseconds.
-		Weight::from_parts(96_113_000, 6030)
+		// Minimum execution time: 97_365_000 picoseconds.
+		Weight::from_parts(119_468_000, 6030)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -636,8 +692,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `586`
 		//  Estimated: `3843`
-		// Minimum execution time: 32_508_000 picoseconds.
-		Weight::from_parts(33_780_000, 3843)
+		// Minimum execution time: 41_862_000 picoseconds.
+		Weight::from_parts(43_665_000, 3843)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -660,10 +716,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1375 + m * (379 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 123_594_000 picoseconds.
-		Weight::from_parts(79_787_560, 12660)
-			// Standard Error: 206_134
-			.saturating_add(Weight::from_parts(25_443_704, 0).saturating_mul(m.into()))
+		// Minimum execution time: 154_229_000 picoseconds.
+		Weight::from_parts(141_623_197, 12660)
+			// Standard Error: 466_036
+			.saturating_add(Weight::from_parts(25_916_743, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -688,10 +744,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2709 + n * (523 ±0)`
 		//  Estimated: `6137 + n * (2853 ±0)`
-		// Minimum execution time: 82_042_000 picoseconds.
-		Weight::from_parts(71_082_165, 6137)
-			// Standard Error: 417_250
-			.saturating_add(Weight::from_parts(41_451_293, 0).saturating_mul(n.into()))
+		// Minimum execution time: 89_653_000 picoseconds.
+		Weight::from_parts(74_036_035, 6137)
+			// Standard Error: 1_401_830
+			.saturating_add(Weight::from_parts(46_996_148, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -713,10 +769,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 223_072_000 picoseconds.
-		Weight::from_parts(443_794_479, 44734)
-			// Standard Error: 986_000
-			.saturating_add(Weight::from_parts(129_194_290, 0).saturating_mul(n.into()))
+		// Minimum execution time: 225_866_000 picoseconds.
+		Weight::from_parts(891_879_293, 44734)
+			// Standard Error: 4_545_061
+			.saturating_add(Weight::from_parts(145_879_017, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -738,10 +794,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6543 + n * (387 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 230_233_000 picoseconds.
-		Weight::from_parts(234_139_000, 44734)
-			// Standard Error: 828_095
-			.saturating_add(Weight::from_parts(134_443_520, 0).saturating_mul(n.into()))
+		// Minimum execution time: 230_964_000 picoseconds.
+		Weight::from_parts(379_250_513, 44734)
+			// Standard Error: 904_636
+			.saturating_add(Weight::from_parts(131_119_363, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -759,10 +815,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1766 + n * (470 ±0)`
 		//  Estimated: `5911 + n * (2853 ±0)`
-		// Minimum execution time: 37_576_000 picoseconds.
-		Weight::from_parts(19_945_067, 5911)
-			// Standard Error: 562_959
-			.saturating_add(Weight::from_parts(17_415_364, 0).saturating_mul(n.into()))
+		// Minimum execution time: 34_371_000 picoseconds.
+		Weight::from_parts(27_303_453, 5911)
+			// Standard Error: 312_822
+			.saturating_add(Weight::from_parts(14_477_654, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -775,8 +831,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 23_515_000 picoseconds.
-		Weight::from_parts(27_010_000, 3478)
+		// Minimum execution time: 11_327_000 picoseconds.
+		Weight::from_parts(15_834_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -788,8 +844,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 31_718_000 picoseconds.
-		Weight::from_parts(34_512_000, 3724)
+		// Minimum execution time: 16_424_000 picoseconds.
+		Weight::from_parts(17_817_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -811,8 +867,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1280`
 		//  Estimated: `8817`
-		// Minimum execution time: 155_181_000 picoseconds.
-		Weight::from_parts(180_309_000, 8817)
+		// Minimum execution time: 100_470_000 picoseconds.
+		Weight::from_parts(103_774_000, 8817)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -850,8 +906,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8704`
 		//  Estimated: `44734`
-		// Minimum execution time: 397_562_000 picoseconds.
-		Weight::from_parts(401_188_000, 44734)
+		// Minimum execution time: 428_358_000 picoseconds.
+		Weight::from_parts(448_678_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(46_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -887,8 +943,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8802`
 		//  Estimated: `44734`
-		// Minimum execution time: 548_667_000 picoseconds.
-		Weight::from_parts(554_776_000, 44734)
+		// Minimum execution time: 585_090_000 picoseconds.
+		Weight::from_parts(934_090_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(47_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
@@ -902,8 +958,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1022`
 		//  Estimated: `3843`
-		// Minimum execution time: 31_757_000 picoseconds.
-		Weight::from_parts(34_071_000, 3843)
+		// Minimum execution time: 37_536_000 picoseconds.
+		Weight::from_parts(44_176_000, 3843)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -915,8 +971,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_044_000 picoseconds.
-		Weight::from_parts(10_506_000, 3478)
+		// Minimum execution time: 10_525_000 picoseconds.
+		Weight::from_parts(10_826_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -968,12 +1024,71 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12850`
 		//  Estimated: `44734`
-		// Minimum execution time: 875_903_000 picoseconds.
-		Weight::from_parts(892_588_000, 44734)
+		// Minimum execution time: 926_098_000 picoseconds.
+		Weight::from_parts(1_052_968_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(80_u64))
 			.saturating_add(RocksDbWeight::get().writes(22_u64))
 	}
-	/// Storage: `Lending::Positions` (r:259 w:259)
+	/// Storage: `Lending::Positions` (r:258 w:258)
+	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Quotes` (r:2 w:0)
+	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::LevelParams` (r:1 w:0)
+	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:2 w:2)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Volatility` (r:1 w:0)
+	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskRank` (r:1 w:0)
+	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Params` (r:1 w:0)
+	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Emergency` (r:1 w:0)
+	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Levels` (r:1 w:0)
+	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
+	/// Storage: `Breaker::Sold` (r:1 w:1)
+	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:2 w:2)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:6 w:6)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:5 w:2)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::PoolSold` (r:1 w:1)
+	/// Proof: `Liquidation::PoolSold` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::SaleQueue` (r:1 w:0)
+	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
+	/// Storage: `Bids::Book` (r:1 w:0)
+	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::Holds` (r:2 w:2)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::Filed` (r:256 w:256)
+	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:0 w:512)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[0, 255]`.
+	fn settle_batch(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `4042 + n * (176 ±0)`
+		//  Estimated: `16644 + n * (2853 ±0)`
+		// Minimum execution time: 514_826_000 picoseconds.
+		Weight::from_parts(905_901_452, 16644)
+			// Standard Error: 4_601_334
+			.saturating_add(Weight::from_parts(120_497_705, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(36_u64))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(24_u64))
+			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
+	}
+	/// Storage: `Lending::Positions` (r:10 w:10)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
@@ -997,8 +1112,6 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Sold` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:16 w:16)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Bids::Book` (r:8 w:0)
-	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:48 w:48)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:40 w:16)
@@ -1007,39 +1120,34 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::PoolSold` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::SaleQueue` (r:8 w:0)
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
+	/// Storage: `Bids::Book` (r:8 w:0)
+	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::Holds` (r:16 w:16)
 	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::Filed` (r:256 w:256)
+	/// Storage: `Liquidation::Filed` (r:8 w:8)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:8 w:8)
 	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:0 w:512)
+	/// Storage: `Liquidation::RiskIndex` (r:0 w:16)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 248]`.
 	/// The range of component `p` is `[1, 8]`.
-	// Interim (session 25): the split of session 23's `settle_batch(n, p)` at p = 1 and at
-	// n = 0, until the release run regenerates this file.
-	fn settle_batch(n: u32, ) -> Weight {
-		Weight::from_parts(4_468_528_000, 25203)
-			.saturating_add(Weight::from_parts(244_703_786, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(37_u64))
-			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(25_u64))
-			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
-	}
 	fn settle_batch_pairs(p: u32, ) -> Weight {
-		Weight::from_parts(4_249_825_000, 9549)
-			.saturating_add(Weight::from_parts(218_702_753, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(8_u64))
+		// Proof Size summary in bytes:
+		//  Measured:  `1085 + p * (2083 ±0)`
+		//  Estimated: `6696 + p * (15654 ±0)`
+		// Minimum execution time: 508_807_000 picoseconds.
+		Weight::from_parts(513_004_000, 6696)
+			// Standard Error: 5_167_243
+			.saturating_add(Weight::from_parts(398_502_648, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((29_u64).saturating_mul(p.into())))
-			.saturating_add(RocksDbWeight::get().writes(4_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 			.saturating_add(RocksDbWeight::get().writes((21_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 15654).saturating_mul(p.into()))
 	}
-	/// Storage: `Lending::Positions` (r:259 w:259)
+	/// Storage: `Lending::Positions` (r:258 w:258)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(378), added: 2853, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
@@ -1061,18 +1169,20 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Levels` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:2 w:2)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Bids::Book` (r:1 w:0)
-	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:6 w:6)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:5 w:2)
 	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::PoolSold` (r:1 w:1)
 	/// Proof: `Liquidation::PoolSold` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Bids::Book` (r:1 w:0)
+	/// Proof: `Bids::Book` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::Holds` (r:2 w:2)
 	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::SaleQueue` (r:1 w:0)
+	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
 	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:256 w:0)
@@ -1082,13 +1192,13 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `10323 + n * (448 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 846_189_000 picoseconds.
-		Weight::from_parts(221_642_131, 44734)
-			// Standard Error: 2_259_947
-			.saturating_add(Weight::from_parts(467_109_996, 0).saturating_mul(n.into()))
+		// Minimum execution time: 837_927_000 picoseconds.
+		Weight::from_parts(1_594_116_427, 44734)
+			// Standard Error: 6_988_365
+			.saturating_add(Weight::from_parts(341_467_150, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(75_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(19_u64))
+			.saturating_add(RocksDbWeight::get().writes(18_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
 	}
@@ -1134,8 +1244,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9290`
 		//  Estimated: `44734`
-		// Minimum execution time: 633_213_000 picoseconds.
-		Weight::from_parts(645_871_000, 44734)
+		// Minimum execution time: 711_849_000 picoseconds.
+		Weight::from_parts(910_365_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(71_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -1185,8 +1295,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12167`
 		//  Estimated: `44734`
-		// Minimum execution time: 517_019_000 picoseconds.
-		Weight::from_parts(530_079_000, 44734)
+		// Minimum execution time: 527_946_000 picoseconds.
+		Weight::from_parts(558_582_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(67_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -1226,8 +1336,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9020`
 		//  Estimated: `44734`
-		// Minimum execution time: 440_155_000 picoseconds.
-		Weight::from_parts(486_064_000, 44734)
+		// Minimum execution time: 442_178_000 picoseconds.
+		Weight::from_parts(467_886_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(48_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
@@ -1249,8 +1359,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6941`
 		//  Estimated: `44734`
-		// Minimum execution time: 276_731_000 picoseconds.
-		Weight::from_parts(285_795_000, 44734)
+		// Minimum execution time: 290_493_000 picoseconds.
+		Weight::from_parts(300_517_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1276,8 +1386,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6957`
 		//  Estimated: `44734`
-		// Minimum execution time: 272_886_000 picoseconds.
-		Weight::from_parts(281_519_000, 44734)
+		// Minimum execution time: 286_747_000 picoseconds.
+		Weight::from_parts(296_111_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1289,8 +1399,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_025_000 picoseconds.
-		Weight::from_parts(10_746_000, 3478)
+		// Minimum execution time: 10_696_000 picoseconds.
+		Weight::from_parts(14_432_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1326,6 +1436,8 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::BadDebt` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Filed` (r:1 w:1)
 	/// Proof: `Liquidation::Filed` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::PreLiquidation` (r:1 w:0)
+	/// Proof: `Liquidation::PreLiquidation` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Watchlist` (r:0 w:1)
 	/// Proof: `Liquidation::Watchlist` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 8]`.
@@ -1333,11 +1445,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9389 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 1_074_880_000 picoseconds.
-		Weight::from_parts(654_114_993, 76616)
-			// Standard Error: 5_905_807
-			.saturating_add(Weight::from_parts(645_859_503, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(70_u64))
+		// Minimum execution time: 1_112_576_000 picoseconds.
+		Weight::from_parts(260_798_009, 76616)
+			// Standard Error: 52_093_724
+			.saturating_add(Weight::from_parts(914_233_130, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(71_u64))
 			.saturating_add(RocksDbWeight::get().reads((22_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 			.saturating_add(RocksDbWeight::get().writes((12_u64).saturating_mul(n.into())))
@@ -1361,8 +1473,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4792`
 		//  Estimated: `6030`
-		// Minimum execution time: 86_809_000 picoseconds.
-		Weight::from_parts(96_113_000, 6030)
+		// Minimum execution time: 97_365_000 picoseconds.
+		Weight::from_parts(119_468_000, 6030)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -1378,8 +1490,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `586`
 		//  Estimated: `3843`
-		// Minimum execution time: 32_508_000 picoseconds.
-		Weight::from_parts(33_780_000, 3843)
+		// Minimum execution time: 41_862_000 picoseconds.
+		Weight::from_parts(43_665_000, 3843)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -1402,10 +1514,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1375 + m * (379 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 123_594_000 picoseconds.
-		Weight::from_parts(79_787_560, 12660)
-			// Standard Error: 206_134
-			.saturating_add(Weight::from_parts(25_443_704, 0).saturating_mul(m.into()))
+		// Minimum execution time: 154_229_000 picoseconds.
+		Weight::from_parts(141_623_197, 12660)
+			// Standard Error: 466_036
+			.saturating_add(Weight::from_parts(25_916_743, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(13_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -1430,10 +1542,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2709 + n * (523 ±0)`
 		//  Estimated: `6137 + n * (2853 ±0)`
-		// Minimum execution time: 82_042_000 picoseconds.
-		Weight::from_parts(71_082_165, 6137)
-			// Standard Error: 417_250
-			.saturating_add(Weight::from_parts(41_451_293, 0).saturating_mul(n.into()))
+		// Minimum execution time: 89_653_000 picoseconds.
+		Weight::from_parts(74_036_035, 6137)
+			// Standard Error: 1_401_830
+			.saturating_add(Weight::from_parts(46_996_148, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -1455,10 +1567,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (386 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 223_072_000 picoseconds.
-		Weight::from_parts(443_794_479, 44734)
-			// Standard Error: 986_000
-			.saturating_add(Weight::from_parts(129_194_290, 0).saturating_mul(n.into()))
+		// Minimum execution time: 225_866_000 picoseconds.
+		Weight::from_parts(891_879_293, 44734)
+			// Standard Error: 4_545_061
+			.saturating_add(Weight::from_parts(145_879_017, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1480,10 +1592,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6543 + n * (387 ±0)`
 		//  Estimated: `44734 + n * (2853 ±0)`
-		// Minimum execution time: 230_233_000 picoseconds.
-		Weight::from_parts(234_139_000, 44734)
-			// Standard Error: 828_095
-			.saturating_add(Weight::from_parts(134_443_520, 0).saturating_mul(n.into()))
+		// Minimum execution time: 230_964_000 picoseconds.
+		Weight::from_parts(379_250_513, 44734)
+			// Standard Error: 904_636
+			.saturating_add(Weight::from_parts(131_119_363, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(35_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1501,10 +1613,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1766 + n * (470 ±0)`
 		//  Estimated: `5911 + n * (2853 ±0)`
-		// Minimum execution time: 37_576_000 picoseconds.
-		Weight::from_parts(19_945_067, 5911)
-			// Standard Error: 562_959
-			.saturating_add(Weight::from_parts(17_415_364, 0).saturating_mul(n.into()))
+		// Minimum execution time: 34_371_000 picoseconds.
+		Weight::from_parts(27_303_453, 5911)
+			// Standard Error: 312_822
+			.saturating_add(Weight::from_parts(14_477_654, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2853).saturating_mul(n.into()))
@@ -1517,8 +1629,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 23_515_000 picoseconds.
-		Weight::from_parts(27_010_000, 3478)
+		// Minimum execution time: 11_327_000 picoseconds.
+		Weight::from_parts(15_834_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1530,8 +1642,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 31_718_000 picoseconds.
-		Weight::from_parts(34_512_000, 3724)
+		// Minimum execution time: 16_424_000 picoseconds.
+		Weight::from_parts(17_817_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1553,8 +1665,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1280`
 		//  Estimated: `8817`
-		// Minimum execution time: 155_181_000 picoseconds.
-		Weight::from_parts(180_309_000, 8817)
+		// Minimum execution time: 100_470_000 picoseconds.
+		Weight::from_parts(103_774_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
