@@ -29,7 +29,9 @@ keeper_port=${E2E_KEEPER_RPC_PORT:-$((port + 1))}
 prom_port=${E2E_PROMETHEUS_PORT:-$((port + 2))}
 node_pid=
 log=
-trap '[[ -n "$node_pid" ]] && { kill $node_pid 2>/dev/null; wait $node_pid 2>/dev/null || true; }' EXIT
+# Every node started (two run at once at the end): all stopped on exit.
+pids=()
+trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null || true; wait $p 2>/dev/null || true; done' EXIT
 
 # Starts a dev node (extra flags in "$@") with RPC on port $1, its log in $log.
 start_node() {
@@ -40,6 +42,7 @@ start_node() {
   "$NODE_BIN" --dev --rpc-port "$rpc" --port 0 --no-telemetry "$@" \
     >"$log" 2>&1 &
   node_pid=$!
+  pids+=("$node_pid")
   # A debug node takes tens of seconds to reach genesis: wait for RPC, not a fixed sleep.
   for _ in $(seq 1 180); do
     if curl -s -H 'Content-Type: application/json' \
@@ -81,25 +84,37 @@ if ! MARGINCALL_WS="ws://127.0.0.1:$port" MARGINCALL_METRICS="http://127.0.0.1:$
 fi
 stop_node
 
-# Standing bids, on a fresh chain whose validator runs no offchain worker (its batches, which
-# do not use bids, would settle the borrower first).
+# Standing bids then soft pre-liquidation on a fresh chain, and beside it the clients on a
+# second fresh chain: both validators run no offchain worker (its batches, which do not use
+# bids, would settle the borrower first; it would settle before the keeper). Two nodes at once
+# (session 25: the keeper's check, ~95 s, no longer waits for the other two): each check waits
+# on blocks far more than it computes.
 start_node "$port" --offchain-worker never --no-prometheus
+bids_pid=$node_pid
+bids_log=$log
+start_node "$keeper_port" --offchain-worker never --no-prometheus
+keeper_pid=$node_pid
+keeper_log=$log
+keeper_out=$(mktemp -t margincall-e2e-keeper.XXXXXX.log)
+mark "keeper (beside bids and pre-liquidation)"
+MARGINCALL_WS="ws://127.0.0.1:$keeper_port" node e2e/keeper.mjs >"$keeper_out" 2>&1 &
+keeper_check=$!
 mark "bids"
 if ! MARGINCALL_WS="ws://127.0.0.1:$port" node e2e/bids.mjs; then
-  echo "e2e: bids failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
+  echo "e2e: bids failed; node log tail:" >&2; tail -30 "$bids_log" >&2; exit 1
 fi
 # Soft pre-liquidation on the same chain (Bob borrows, opts in, the keeper's --pre mode steps in).
 mark "pre-liquidation"
 if ! MARGINCALL_WS="ws://127.0.0.1:$port" node e2e/pre.mjs; then
-  echo "e2e: pre-liquidation failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
+  echo "e2e: pre-liquidation failed; node log tail:" >&2; tail -30 "$bids_log" >&2; exit 1
 fi
-stop_node
-
-# The clients, on a fresh chain whose validator runs no offchain worker.
-start_node "$keeper_port" --offchain-worker never --no-prometheus
-mark "keeper"
-if ! MARGINCALL_WS="ws://127.0.0.1:$keeper_port" node e2e/keeper.mjs; then
-  echo "e2e: keeper failed; node log tail:" >&2; tail -30 "$log" >&2; exit 1
+node_pid=$bids_pid; log=$bids_log; stop_node
+if ! wait $keeper_check; then
+  cat "$keeper_out" >&2
+  echo "e2e: keeper failed; node log tail:" >&2; tail -30 "$keeper_log" >&2; exit 1
 fi
-stop_node
+mark "keeper done"
+cat "$keeper_out"
+rm -f "$keeper_out"
+node_pid=$keeper_pid; log=$keeper_log; stop_node
 mark "done"
