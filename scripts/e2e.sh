@@ -62,8 +62,16 @@ start_node() {
 stop_node() {
   kill $node_pid 2>/dev/null || true
   wait $node_pid 2>/dev/null || true
+  forget "$node_pid"
   node_pid=
   rm -f "$log"
+}
+
+# Drops pid $1 from those the exit trap stops (it was waited for: its number may be reused).
+forget() {
+  local kept=() p
+  for p in "${pids[@]}"; do [[ "$p" == "$1" ]] || kept+=("$p"); done
+  pids=("${kept[@]}")
 }
 
 start_node "$port" --prometheus-port "$prom_port"
@@ -99,6 +107,7 @@ keeper_out=$(mktemp -t margincall-e2e-keeper.XXXXXX.log)
 mark "keeper (beside bids and pre-liquidation)"
 MARGINCALL_WS="ws://127.0.0.1:$keeper_port" node e2e/keeper.mjs >"$keeper_out" 2>&1 &
 keeper_check=$!
+pids+=("$keeper_check")
 mark "bids"
 if ! MARGINCALL_WS="ws://127.0.0.1:$port" node e2e/bids.mjs; then
   echo "e2e: bids failed; node log tail:" >&2; tail -30 "$bids_log" >&2; exit 1
@@ -109,7 +118,10 @@ if ! MARGINCALL_WS="ws://127.0.0.1:$port" node e2e/pre.mjs; then
   echo "e2e: pre-liquidation failed; node log tail:" >&2; tail -30 "$bids_log" >&2; exit 1
 fi
 node_pid=$bids_pid; log=$bids_log; stop_node
-if ! wait $keeper_check; then
+keeper_ok=true
+wait $keeper_check || keeper_ok=false
+forget "$keeper_check"
+if ! $keeper_ok; then
   cat "$keeper_out" >&2
   echo "e2e: keeper failed; node log tail:" >&2; tail -30 "$keeper_log" >&2; exit 1
 fi

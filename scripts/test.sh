@@ -27,27 +27,27 @@ step "every benchmark runs in the runtime (2 steps, 1 repeat: that they run, not
 # The pallets' mock benchmark tests cannot catch a benchmark the runtime's own parameters break
 # (its dust value, its breaker), which would only show when weights are next regenerated.
 wasm="$CARGO_TARGET_DIR/debug/wbuild/margincall-runtime/margincall_runtime.wasm"
-# Runs pallet $1's benchmarks selected by the flags after it, logging to $2.
-bench() {
-  local p=$1 log=$2
-  shift 2
-  "$NODE_BIN" benchmark pallet --runtime "$wasm" --genesis-builder=runtime \
-    --genesis-builder-preset=development --pallet "$p" "$@" --steps 2 --repeat 1 \
-    --wasm-execution compiled --heap-pages 4096 >/dev/null 2>"$log" \
-    || { tail -30 "$log" >&2; echo "a benchmark of $p failed in the runtime ($log)" >&2; return 1; }
-}
+common=(--runtime "$wasm" --genesis-builder=runtime --genesis-builder-preset=development
+  --steps 2 --repeat 1 --wasm-execution compiled --heap-pages 4096)
+failed() { tail -30 "$1" >&2; echo "a benchmark failed in the runtime ($1)" >&2; exit 1; }
 # Two processes, one a core: the three whose setup is 256 wide positions (~55 s each in the
-# debug node, half the pass) beside everything else (session 25: 325 s in one process).
+# debug node, half the pass) beside everything else (session 25: 325 s in one process). The
+# background one is the node itself, so an early exit stops it.
 slow=settle_batch_wide,validate_settle_batch,validate_settle_after_feed
-bench pallet_liquidation /tmp/margincall-bench-slow.log --extrinsic "$slow" &
+"$NODE_BIN" benchmark pallet "${common[@]}" --pallet pallet_liquidation --extrinsic "$slow" \
+  >/dev/null 2>/tmp/margincall-bench-slow.log &
 slow_pid=$!
-bench pallet_liquidation /tmp/margincall-bench-pallet_liquidation.log --extrinsic '*' \
+trap 'kill $slow_pid 2>/dev/null || true' EXIT
+"$NODE_BIN" benchmark pallet "${common[@]}" --pallet pallet_liquidation --extrinsic '*' \
   --exclude-extrinsics "pallet_liquidation::${slow//,/,pallet_liquidation::}" \
-  || { kill $slow_pid 2>/dev/null; exit 1; }
+  >/dev/null 2>/tmp/margincall-bench-pallet_liquidation.log \
+  || failed /tmp/margincall-bench-pallet_liquidation.log
 for p in pallet_lending pallet_breaker pallet_bids; do
-  bench "$p" "/tmp/margincall-bench-$p.log" --extrinsic '*' || { kill $slow_pid 2>/dev/null; exit 1; }
+  "$NODE_BIN" benchmark pallet "${common[@]}" --pallet "$p" --extrinsic '*' \
+    >/dev/null 2>"/tmp/margincall-bench-$p.log" || failed "/tmp/margincall-bench-$p.log"
 done
-wait $slow_pid || exit 1
+wait $slow_pid || failed /tmp/margincall-bench-slow.log
+trap - EXIT
 step "end-to-end: @polkadot/api against a dev node"
 bash scripts/e2e.sh
 echo "== all tests passed in $(( $(date +%s) - start )) s"
