@@ -675,18 +675,7 @@ impl<T: Config> Pallet<T> {
 		let position = positions.borrows.get_mut(index).ok_or(Error::<T>::Defensive)?;
 		let debt = math::mul(position.scaled, state.borrow_index, Rounding::Up).or_err::<T>()?;
 		let (amount, shares) = match amount {
-			Amount::Exact(a) if a == debt => (a, position.scaled),
-			Amount::Exact(a) => {
-				ensure!(!a.is_zero(), Error::<T>::ZeroAmount);
-				ensure!(a < debt, Error::<T>::RepayExceedsDebt);
-				// Burn debt shares rounded down: a partial repay never clears more than paid.
-				let shares = math::div(a, state.borrow_index, Rounding::Down)
-					.or_err::<T>()?
-					.min(position.scaled);
-				// Paying less than one debt share would clear nothing.
-				ensure!(!shares.is_zero(), Error::<T>::ZeroAmount);
-				(a, shares)
-			},
+			Amount::Exact(a) => (a, Self::repaid_shares(position, a, debt, state.borrow_index)?),
 			Amount::All => (debt, position.scaled),
 		};
 		position.scaled = position.scaled.checked_sub(shares).ok_or(Error::<T>::Defensive)?;
@@ -723,12 +712,7 @@ impl<T: Config> Pallet<T> {
 		let supply = positions.supplies.get_mut(s_index).ok_or(Error::<T>::Defensive)?;
 		ensure!(supply.collateral, Error::<T>::NotCollateral);
 		let balance = math::mul(supply.scaled, state.supply_index, Rounding::Down).or_err::<T>()?;
-		ensure!(amount <= balance, Error::<T>::InsufficientSupply);
-		let supply_shares = if amount == balance {
-			supply.scaled
-		} else {
-			math::div(amount, state.supply_index, Rounding::Up).or_err::<T>()?.min(supply.scaled)
-		};
+		let supply_shares = Self::seized_shares(supply, amount, balance, state.supply_index)?;
 		supply.scaled = supply.scaled.checked_sub(supply_shares).ok_or(Error::<T>::Defensive)?;
 		let supply_gone = supply.scaled.is_zero();
 		let borrow = positions.borrows.get_mut(b_index).ok_or(Error::<T>::Defensive)?;
@@ -810,15 +794,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(position.collateral, Error::<T>::NotCollateral);
 		let balance =
 			math::mul(position.scaled, market.state.supply_index, Rounding::Down).or_err::<T>()?;
-		ensure!(amount <= balance, Error::<T>::InsufficientSupply);
 		// Shares rounded up: the receiver gets at least `amount`.
-		let shares = if amount == balance {
-			position.scaled
-		} else {
-			math::div(amount, market.state.supply_index, Rounding::Up)
-				.or_err::<T>()?
-				.min(position.scaled)
-		};
+		let shares = Self::seized_shares(position, amount, balance, market.state.supply_index)?;
 		position.scaled = position.scaled.checked_sub(shares).ok_or(Error::<T>::Defensive)?;
 		if position.scaled.is_zero() {
 			positions.supplies.remove(index);
@@ -850,6 +827,26 @@ impl<T: Config> Pallet<T> {
 			return Ok(position.scaled);
 		}
 		Ok(math::div(amount, index, Rounding::Up).or_err::<T>()?.min(position.scaled))
+	}
+
+	/// The debt shares a repayment of `amount` burns from `position` (owing `debt`), as
+	/// [`Self::do_repay`] burns them: all of them for the whole debt, else rounded down (a
+	/// partial repayment never clears more than paid), refusing one that clears none.
+	fn repaid_shares(
+		position: &BorrowPosition<T::AssetId>,
+		amount: u128,
+		debt: u128,
+		index: FixedU128,
+	) -> Result<u128, Error<T>> {
+		if amount == debt {
+			return Ok(position.scaled);
+		}
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		ensure!(amount < debt, Error::<T>::RepayExceedsDebt);
+		let shares = math::div(amount, index, Rounding::Down).or_err::<T>()?.min(position.scaled);
+		// Paying less than one debt share would clear nothing.
+		ensure!(!shares.is_zero(), Error::<T>::ZeroAmount);
+		Ok(shares)
 	}
 
 	/// The seizures of a lot in one pass ([`LendingPositions::seize_lot`]): each borrower's
@@ -996,16 +993,7 @@ impl<T: Config> Pallet<T> {
 				.ok_or(Error::<T>::NoDebt)?;
 			let position = positions.borrows.get_mut(at).ok_or(Error::<T>::Defensive)?;
 			let debt = math::mul(position.scaled, index, Rounding::Up).or_err::<T>()?;
-			let shares = if *amount == debt {
-				position.scaled
-			} else {
-				ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-				ensure!(*amount < debt, Error::<T>::RepayExceedsDebt);
-				let shares =
-					math::div(*amount, index, Rounding::Down).or_err::<T>()?.min(position.scaled);
-				ensure!(!shares.is_zero(), Error::<T>::ZeroAmount);
-				shares
-			};
+			let shares = Self::repaid_shares(position, *amount, debt, index)?;
 			position.scaled = position.scaled.checked_sub(shares).ok_or(Error::<T>::Defensive)?;
 			if position.scaled.is_zero() {
 				positions.borrows.remove(at);
