@@ -439,18 +439,21 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Stores `who`'s changed `positions`, the hook having seen them first (it updates the
+	/// tag it keeps in them): a record with no market and the default tag goes.
 	fn changed(
 		who: &T::AccountId,
-		positions: PositionsOf<T>,
+		mut positions: PositionsOf<T>,
 		assets: &[T::AssetId],
 		change: RiskChange,
 	) {
-		if positions.is_empty() {
+		let shares = positions.shares();
+		T::OnPositionChanged::on_position_changed(who, &shares, &mut positions.tag, assets, change);
+		if positions.is_removable() {
 			Positions::<T>::remove(who);
 		} else {
 			Positions::<T>::insert(who, positions);
 		}
-		T::OnPositionChanged::on_position_changed(who, assets, change);
 	}
 
 	/// Whether every role of `asset` (owner, issuer, admin, freezer) is a governance account.
@@ -1207,7 +1210,7 @@ impl<T: Config> Pallet<T> {
 		let mut supply: BTreeMap<T::AssetId, u128> = BTreeMap::new();
 		let mut borrow: BTreeMap<T::AssetId, u128> = BTreeMap::new();
 		for (_, positions) in Positions::<T>::iter() {
-			ensure!(!positions.is_empty(), "empty positions are removed");
+			ensure!(!positions.is_removable(), "empty positions are removed");
 			for s in positions.supplies.iter() {
 				ensure!(Markets::<T>::contains_key(s.asset), "supply in unknown market");
 				ensure!(!s.scaled.is_zero(), "zero supply position");
@@ -1258,6 +1261,7 @@ impl<T: Config> Pallet<T> {
 
 impl<T: Config> LendingPositions<T::AccountId> for Pallet<T> {
 	type AssetId = T::AssetId;
+	type Tag = TagOf<T>;
 
 	fn account_health(who: &T::AccountId) -> Result<Health, DispatchError> {
 		Pallet::<T>::account_health(who)
@@ -1288,16 +1292,28 @@ impl<T: Config> LendingPositions<T::AccountId> for Pallet<T> {
 	}
 
 	fn account_shares(who: &T::AccountId) -> AccountShares<T::AssetId> {
-		let positions = Positions::<T>::get(who).unwrap_or_default();
-		AccountShares {
-			collateral: positions
-				.supplies
-				.iter()
-				.filter(|s| s.collateral && !s.scaled.is_zero())
-				.map(|s| (s.asset, s.scaled))
-				.collect(),
-			debts: positions.borrows.iter().map(|b| (b.asset, b.scaled)).collect(),
-		}
+		Positions::<T>::get(who).unwrap_or_default().shares()
+	}
+
+	fn index_tag(who: &T::AccountId) -> TagOf<T> {
+		Positions::<T>::get(who).map(|p| p.tag).unwrap_or_default()
+	}
+
+	fn set_index_tag(who: &T::AccountId, tag: TagOf<T>) {
+		Positions::<T>::mutate_exists(who, |record| match record {
+			Some(positions) => {
+				positions.tag = tag;
+				if positions.is_removable() {
+					*record = None;
+				}
+			},
+			// (An account with no record has nothing for a hook to keep; kept all the same
+			// rather than lost.)
+			None if tag != TagOf::<T>::default() => {
+				*record = Some(PositionsOf::<T> { tag, ..Default::default() })
+			},
+			None => {},
+		})
 	}
 
 	fn indexes(asset: &T::AssetId) -> Option<(FixedU128, FixedU128)> {

@@ -112,7 +112,12 @@ pub mod pallet {
 
 	/// Supply and debt positions of one account.
 	pub type PositionsOf<T> =
-		AccountPositions<<T as Config>::AssetId, <T as Config>::MaxAssetsPerAccount>;
+		AccountPositions<<T as Config>::AssetId, <T as Config>::MaxAssetsPerAccount, TagOf<T>>;
+	/// What the position-change hook keeps in each account's record.
+	pub type TagOf<T> = <<T as Config>::OnPositionChanged as OnPositionChanged<
+		<T as frame_system::Config>::AccountId,
+		<T as Config>::AssetId,
+	>>::Tag;
 	type AccountIdLookupOf<T> = <<T as frame_system::Config>::Lookup as StaticLookup>::Source;
 
 	/// The in-code storage version.

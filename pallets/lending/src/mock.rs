@@ -83,11 +83,21 @@ thread_local! {
 	static GATES: RefCell<BTreeMap<AssetId, FixedU128>> = const { RefCell::new(BTreeMap::new()) };
 }
 
-/// Records every `on_position_changed`.
+/// Records every `on_position_changed`, and keeps in each account's record how many debts it
+/// has (none while it has none), as an index keeps where it filed an account.
 pub struct RecordChanges;
 impl OnPositionChanged<AccountId, AssetId> for RecordChanges {
-	fn on_position_changed(who: &AccountId, assets: &[AssetId], change: RiskChange) {
+	type Tag = Option<u32>;
+
+	fn on_position_changed(
+		who: &AccountId,
+		shares: &crate::AccountShares<AssetId>,
+		tag: &mut Option<u32>,
+		assets: &[AssetId],
+		change: RiskChange,
+	) {
 		CHANGES.with(|c| c.borrow_mut().push((*who, assets.to_vec(), change)));
+		*tag = u32::try_from(shares.debts.len()).ok().filter(|n| *n > 0);
 	}
 
 	fn weight(_: RiskChange) -> frame_support::weights::Weight {

@@ -1094,6 +1094,49 @@ mod rounding {
 mod lending_positions {
 	use super::*;
 
+	/// The hook's tag (the mock keeps the number of debts) lives in the account's record: the
+	/// hook sees the position before it is stored, `index_tag`/`set_index_tag` read and write
+	/// it without touching the markets, and a record goes only when it has no market left and
+	/// the default tag.
+	#[test]
+	fn the_hooks_tag_is_stored_with_the_position_and_goes_with_it() {
+		ExtBuilder::default().build_and_execute(|| {
+			let tag = |who| <Lending as LendingPositions<_>>::index_tag(&who);
+			let set = |who, t| <Lending as LendingPositions<_>>::set_index_tag(&who, t);
+			alice_has_collateral();
+			assert_eq!(tag(ALICE), None);
+			assert_ok!(Lending::borrow(signed(ALICE), USD, 5_000));
+			assert_eq!(tag(ALICE), Some(1));
+			assert_eq!(Positions::<Test>::get(ALICE).map(|p| p.tag), Some(Some(1)));
+
+			let before = Positions::<Test>::get(ALICE).unwrap();
+			set(ALICE, Some(7));
+			let after = Positions::<Test>::get(ALICE).unwrap();
+			assert_eq!((&after.supplies, &after.borrows), (&before.supplies, &before.borrows));
+			assert_eq!(after.tag, Some(7));
+			assert_ok!(Lending::repay(signed(ALICE), USD, Amount::All));
+			// The hook saw no debt left.
+			assert_eq!(tag(ALICE), None);
+			assert_ok!(Lending::withdraw(signed(ALICE), BTC, Amount::All));
+			assert!(!Positions::<Test>::contains_key(ALICE));
+
+			// A record with no market is kept while its tag is not the default.
+			assert_eq!(tag(DAVE), None);
+			set(DAVE, None);
+			assert!(!Positions::<Test>::contains_key(DAVE));
+			set(DAVE, Some(2));
+			assert_eq!(tag(DAVE), Some(2));
+			assert_ok!(Lending::supply(signed(DAVE), BTC, 10));
+			assert_ok!(Lending::withdraw(signed(DAVE), BTC, Amount::All));
+			// The hook reset the tag (no debt): the empty record went with the withdrawal.
+			assert!(!Positions::<Test>::contains_key(DAVE));
+			set(DAVE, Some(3));
+			set(DAVE, None);
+			assert!(!Positions::<Test>::contains_key(DAVE));
+			assert_ok!(Lending::do_try_state());
+		})
+	}
+
 	#[test]
 	fn seize_collateral_moves_supply_shares_not_cash() {
 		ExtBuilder::default().build_and_execute(|| {

@@ -1,7 +1,9 @@
 //! Traits at the lending pallet's boundaries: what it needs (prices, a position-change hook)
 //! and what it offers other pallets (positions, seizure and repayment for liquidation).
 
-use crate::types::{AccountAssets, AccountShares, Amount, Health, MarketParams, WriteOff};
+use crate::types::{
+	AccountAssets, AccountShares, Amount, Health, MarketParams, PositionTag, WriteOff,
+};
 use frame_support::{pallet_prelude::DispatchResult, weights::Weight};
 use sp_arithmetic::{traits::Zero, FixedU128};
 use sp_runtime::DispatchError;
@@ -191,13 +193,24 @@ impl<AssetId> BorrowBreaker<AssetId> for () {
 	}
 }
 
-/// Called after every change to an account's position, so an index of positions (the
-/// liquidation pallet's risk index) stays current without scanning.
+/// Called on every change to an account's position, before it is stored, so an index of
+/// positions (the liquidation pallet's risk index) stays current without scanning.
 pub trait OnPositionChanged<AccountId, AssetId> {
+	/// What the hook keeps in each account's position record (where the index filed it):
+	/// read and written with the position, so it costs no storage access of its own.
+	type Tag: PositionTag;
+
 	/// `who`'s supplies, debts or collateral flags in the markets of `assets` changed, moving
-	/// its risk as `change` says. An index may leave an entry in place when the risk fell (it
-	/// then over-reports, never misses).
-	fn on_position_changed(who: &AccountId, assets: &[AssetId], change: RiskChange);
+	/// its risk as `change` says; `shares` is its position now and `tag` what the hook kept,
+	/// stored with the position after the call. An index may leave an entry in place when
+	/// the risk fell (it then over-reports, never misses).
+	fn on_position_changed(
+		who: &AccountId,
+		shares: &AccountShares<AssetId>,
+		tag: &mut Self::Tag,
+		assets: &[AssetId],
+		change: RiskChange,
+	);
 
 	/// Weight of one [`Self::on_position_changed`] for `change` at its worst case: every call
 	/// that changes a position adds it to its own.
@@ -205,7 +218,16 @@ pub trait OnPositionChanged<AccountId, AssetId> {
 }
 
 impl<AccountId, AssetId> OnPositionChanged<AccountId, AssetId> for () {
-	fn on_position_changed(_: &AccountId, _: &[AssetId], _: RiskChange) {}
+	type Tag = ();
+
+	fn on_position_changed(
+		_: &AccountId,
+		_: &AccountShares<AssetId>,
+		_: &mut (),
+		_: &[AssetId],
+		_: RiskChange,
+	) {
+	}
 
 	fn weight(_: RiskChange) -> Weight {
 		Weight::zero()
@@ -217,6 +239,10 @@ impl<AccountId, AssetId> OnPositionChanged<AccountId, AssetId> for () {
 pub trait LendingPositions<AccountId> {
 	/// Asset ids of markets.
 	type AssetId;
+
+	/// What the position-change hook keeps in each account's record
+	/// ([`OnPositionChanged::Tag`]).
+	type Tag;
 
 	/// Health of `who`, with interest accrued to now and every price fresh (strict: what
 	/// borrowing and withdrawing use).
@@ -248,6 +274,15 @@ pub trait LendingPositions<AccountId> {
 	/// `who`'s position in shares (scaled units): the collateral supplies with shares and
 	/// every debt. Interest does not change it; one storage read.
 	fn account_shares(who: &AccountId) -> AccountShares<Self::AssetId>;
+
+	/// What the hook keeps for `who` (the default for an account with no record): read with
+	/// the position, the same storage read.
+	fn index_tag(who: &AccountId) -> Self::Tag;
+
+	/// Keeps `tag` for `who`, stored with its position (one write of the record the
+	/// liquidation that changed it wrote already). A record left with no market and the
+	/// default tag goes.
+	fn set_index_tag(who: &AccountId, tag: Self::Tag);
 
 	/// `asset`'s `(supply index, borrow index)` with interest accrued to now (not written):
 	/// what converts shares to underlying units.

@@ -236,6 +236,38 @@ pub struct BorrowPosition<AssetId> {
 	pub scaled: u128,
 }
 
+/// What a position-change hook keeps in each account's record ([`AccountPositions::tag`]):
+/// anything of a bounded encoding with a default (the default meaning "nothing kept").
+pub trait PositionTag:
+	Clone
+	+ Encode
+	+ Decode
+	+ DecodeWithMemTracking
+	+ MaxEncodedLen
+	+ TypeInfo
+	+ PartialEq
+	+ Eq
+	+ core::fmt::Debug
+	+ Default
+	+ 'static
+{
+}
+
+impl<T> PositionTag for T where
+	T: Clone
+		+ Encode
+		+ Decode
+		+ DecodeWithMemTracking
+		+ MaxEncodedLen
+		+ TypeInfo
+		+ PartialEq
+		+ Eq
+		+ core::fmt::Debug
+		+ Default
+		+ 'static
+{
+}
+
 /// Everything one account has in the money market: one storage read gives its health.
 #[derive(
 	CloneNoBound,
@@ -249,27 +281,37 @@ pub struct BorrowPosition<AssetId> {
 	DebugNoBound,
 )]
 #[scale_info(skip_type_params(Max))]
-#[codec(mel_bound(AssetId: MaxEncodedLen))]
-pub struct AccountPositions<AssetId, Max: Get<u32>>
+#[codec(mel_bound(AssetId: MaxEncodedLen, Tag: MaxEncodedLen))]
+pub struct AccountPositions<AssetId, Max: Get<u32>, Tag = ()>
 where
 	AssetId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Tag: PositionTag,
 {
 	/// Supplies, at most `Max` markets.
 	pub supplies: BoundedVec<SupplyPosition<AssetId>, Max>,
 	/// Debts, at most `Max` markets.
 	pub borrows: BoundedVec<BorrowPosition<AssetId>, Max>,
+	/// What the position-change hook keeps for the account (the liquidation pallet: where the
+	/// account is filed in its risk index). This pallet never reads it: it passes it to the
+	/// hook, stores it with the position (so keeping it costs the hook no storage access of
+	/// its own), and removes a record only when it is empty and the tag is the default.
+	pub tag: Tag,
 }
 
-impl<AssetId, Max: Get<u32>> Default for AccountPositions<AssetId, Max>
+impl<AssetId, Max: Get<u32>, Tag: PositionTag> Default for AccountPositions<AssetId, Max, Tag>
 where
 	AssetId: Clone + PartialEq + Eq + core::fmt::Debug,
 {
 	fn default() -> Self {
-		Self { supplies: BoundedVec::default(), borrows: BoundedVec::default() }
+		Self {
+			supplies: BoundedVec::default(),
+			borrows: BoundedVec::default(),
+			tag: Tag::default(),
+		}
 	}
 }
 
-impl<AssetId, Max: Get<u32>> AccountPositions<AssetId, Max>
+impl<AssetId, Max: Get<u32>, Tag: PositionTag> AccountPositions<AssetId, Max, Tag>
 where
 	AssetId: Clone + PartialEq + Eq + core::fmt::Debug,
 {
@@ -283,9 +325,27 @@ where
 		self.borrows.iter().find(|p| &p.asset == asset)
 	}
 
-	/// Whether the account has nothing left.
+	/// Whether the account has nothing left in the markets (its tag aside).
 	pub fn is_empty(&self) -> bool {
 		self.supplies.is_empty() && self.borrows.is_empty()
+	}
+
+	/// Whether the record can go: nothing in the markets and nothing kept by the hook.
+	pub fn is_removable(&self) -> bool {
+		self.is_empty() && self.tag == Tag::default()
+	}
+
+	/// The position in shares, as [`AccountShares`] gives it.
+	pub fn shares(&self) -> AccountShares<AssetId> {
+		AccountShares {
+			collateral: self
+				.supplies
+				.iter()
+				.filter(|s| s.collateral && s.scaled != 0)
+				.map(|s| (s.asset.clone(), s.scaled))
+				.collect(),
+			debts: self.borrows.iter().map(|b| (b.asset.clone(), b.scaled)).collect(),
+		}
 	}
 
 	/// The markets the account is in, supplies first then debts; an asset in both appears

@@ -8,8 +8,8 @@
 
 use super::*;
 use crate::pallet::{
-	AuctionParameters, Auctions, BorrowerAuction, Filed, Params, PreLiquidation,
-	PreLiquidationCaps, RiskRank, SaleQueue,
+	AuctionParameters, Auctions, BorrowerAuction, Params, PreLiquidation, PreLiquidationCaps,
+	RiskRank, SaleQueue,
 };
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
@@ -735,7 +735,7 @@ mod benchmarks {
 		let (collaterals, debts) = underwater::<T>(&who)?;
 		filed_in_epoch::<T>(core::slice::from_ref(&who));
 		let first = RiskEpoch::<T>::get().map(|e| e.id).ok_or(BenchmarkError::Weightless)?;
-		let before = Filed::<T>::get(&who);
+		let before = Pallet::<T>::filed(&who);
 		assert!(
 			matches!(before, Some(Filing::Entry(RiskKey::Wide { epoch, .. }, _)) if epoch == first)
 		);
@@ -746,7 +746,7 @@ mod benchmarks {
 			Pallet::<T>::file(&who);
 		}
 
-		let after = Filed::<T>::get(&who);
+		let after = Pallet::<T>::filed(&who);
 		assert!(all_moved::<T>(&before, &after), "{before:?} -> {after:?}");
 		let next = first.saturating_add(1);
 		assert!(
@@ -766,17 +766,17 @@ mod benchmarks {
 		<T as Config>::Assets::mint_into(collateral, &who, COLLATERAL.saturating_mul(3))?;
 		Lending::<T>::supply(RawOrigin::Signed(who.clone()).into(), collateral, COLLATERAL)?;
 		Lending::<T>::borrow(RawOrigin::Signed(who.clone()).into(), debt, DEBT)?;
-		let before = Filed::<T>::get(&who);
+		let before = Pallet::<T>::filed(&who);
 		// A fall in risk leaves the entry where it was.
 		Lending::<T>::supply(RawOrigin::Signed(who.clone()).into(), collateral, COLLATERAL)?;
-		assert_eq!(Filed::<T>::get(&who), before);
+		assert_eq!(Pallet::<T>::filed(&who), before);
 
 		#[block]
 		{
 			Pallet::<T>::file(&who);
 		}
 
-		assert!(all_moved::<T>(&before, &Filed::<T>::get(&who)));
+		assert!(all_moved::<T>(&before, &Pallet::<T>::filed(&who)));
 		Ok(())
 	}
 
@@ -815,7 +815,7 @@ mod benchmarks {
 			accounts.push(who);
 		}
 		filed_in_epoch::<T>(&accounts);
-		let before: Vec<_> = accounts.iter().map(Filed::<T>::get).collect();
+		let before: Vec<_> = accounts.iter().map(Pallet::<T>::filed).collect();
 		moved_to_new_epoch::<T>(&markets.0, &markets.1);
 		let caller: T::AccountId = whitelisted_caller();
 		let list: BoundedVec<_, _> =
@@ -825,7 +825,7 @@ mod benchmarks {
 		_(RawOrigin::Signed(caller), list);
 
 		for (who, before) in accounts.iter().zip(before) {
-			assert!(all_moved::<T>(&before, &Filed::<T>::get(who)));
+			assert!(all_moved::<T>(&before, &Pallet::<T>::filed(who)));
 		}
 		Ok(())
 	}

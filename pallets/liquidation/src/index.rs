@@ -6,6 +6,11 @@
 //! supply and repay pay nothing. Such entries are re-filed by [`Pallet::refile`] (anyone, or
 //! the offchain worker) and after every liquidation of the account.
 //!
+//! Where an account is filed (its [`Filing`]) is kept in the account's own record in the
+//! lending pallet ([`LendingPositions::index_tag`]): this pallet is the lending pallet's
+//! position-change hook, which sees each change before the record is stored and updates the
+//! filing in it, so keeping it costs no read or write of its own.
+//!
 //! Every account has one entry. A one-collateral, one-debt account's is exact under its pair's
 //! key. An account with several assets is filed at its health at the current epoch's reference
 //! variables, under a key of that epoch and its assets ([`RiskKey::Wide`]); a new epoch is
@@ -19,7 +24,7 @@ use alloc::{
 };
 use frame_support::{traits::Get, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
-use pallet_lending::{LendingPositions, OnPositionChanged, PriceSource, RiskChange};
+use pallet_lending::{AccountShares, LendingPositions, OnPositionChanged, PriceSource, RiskChange};
 use sp_arithmetic::{
 	traits::{Saturating, Zero},
 	FixedU128,
@@ -259,9 +264,18 @@ impl<T: Config> Pallet<T> {
 		count
 	}
 
+	/// Where `who` is filed in the index (`None`: nowhere, it has no debt).
+	pub fn filed(who: &T::AccountId) -> Option<FilingOf<T>> {
+		T::Lending::index_tag(who)
+	}
+
 	/// Where `who` belongs in the index now (`None` without debt).
 	pub fn filing_of(who: &T::AccountId) -> Option<FilingOf<T>> {
-		let shares = T::Lending::account_shares(who);
+		Self::filing_of_shares(&T::Lending::account_shares(who))
+	}
+
+	/// Where an account of position `shares` belongs in the index now (`None` without debt).
+	fn filing_of_shares(shares: &AccountShares<T::AssetId>) -> Option<FilingOf<T>> {
 		match (shares.collateral.as_slice(), shares.debts.as_slice()) {
 			(_, []) => None,
 			([], _) => Some(Filing::Watch),
@@ -311,16 +325,25 @@ impl<T: Config> Pallet<T> {
 
 	/// Whether filing `who` now would change where it is filed.
 	pub fn needs_refile(who: &T::AccountId) -> bool {
-		Self::filing_of(who) != Filed::<T>::get(who)
+		Self::filing_of(who) != Self::filed(who)
 	}
 
-	/// Files `who` where it belongs now, moving its entry if it changed.
+	/// Files `who` where it belongs now, moving its entry if it changed (and the filing kept
+	/// in its lending record with it: a write of the record a liquidation wrote already).
 	pub fn file(who: &T::AccountId) {
-		Self::file_as(who, Self::filing_of(who), Filed::<T>::get(who))
+		let new = Self::filing_of(who);
+		if Self::move_filing(who, &new, &Self::filed(who)) {
+			T::Lending::set_index_tag(who, new);
+		}
 	}
 
-	/// Files `who` as `new` ([`Self::filing_of`]), where it was filed as `old`.
-	fn file_as(who: &T::AccountId, new: Option<FilingOf<T>>, old: Option<FilingOf<T>>) {
+	/// Moves `who`'s entry from where it was filed, `old`, to `new` ([`Self::filing_of`]);
+	/// whether it moved (the caller then keeps `new` as its filing).
+	fn move_filing(
+		who: &T::AccountId,
+		new: &Option<FilingOf<T>>,
+		old: &Option<FilingOf<T>>,
+	) -> bool {
 		// An account with no debt left leaves pre-liquidation too: its opt-in would only cost
 		// keepers a read every block, and nothing deposited pays for its storage. (A read, and
 		// a write when it was there, on a path that writes no index entry: within the filing's
@@ -329,13 +352,13 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::PreLiquidationCleared { account: who.clone() });
 		}
 		if new == old {
-			return;
+			return false;
 		}
 		let entry = |f: &Option<FilingOf<T>>| match f {
 			Some(Filing::Entry(key, bucket)) => Some((*key, *bucket)),
 			_ => None,
 		};
-		match (entry(&old), entry(&new)) {
+		match (entry(old), entry(new)) {
 			// The common move (a position's ratio changed): within its key.
 			(Some((old_key, from)), Some((key, to))) if old_key == key => {
 				Self::move_entry(&key, from, to, who)
@@ -350,12 +373,12 @@ impl<T: Config> Pallet<T> {
 			},
 		}
 		let watched = |f: &Option<FilingOf<T>>| matches!(f, Some(Filing::Watch));
-		match (watched(&old), watched(&new)) {
+		match (watched(old), watched(new)) {
 			(false, true) => Watchlist::<T>::insert(who, ()),
 			(true, false) => Watchlist::<T>::remove(who),
 			_ => {},
 		}
-		Filed::<T>::set(who, new);
+		true
 	}
 
 	/// Moves `who`'s entry under `key` from bucket `from` to `to`: its count stays, its top is
@@ -647,13 +670,31 @@ impl<T: Config> Pallet<T> {
 
 	/// Index invariants: every entry is in its account's filing and back, the watch list is
 	/// the watched filings, every key's state counts its entries and bounds their buckets,
-	/// every epoch's key count is its keys, only live epochs keep variables, and every account
-	/// with debt is filed.
+	/// every epoch's key count is its keys, only live epochs keep variables, and an account
+	/// is filed exactly when it has debt.
 	#[cfg(any(test, feature = "std", feature = "try-runtime"))]
 	pub(crate) fn index_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::ensure;
 		let mut entries = 0usize;
-		for (who, filing) in Filed::<T>::iter() {
+		let mut filings = Vec::new();
+		let mut after = None;
+		loop {
+			let page = T::Lending::accounts(after.clone(), 1_000);
+			for who in &page {
+				let filing = Self::filed(who);
+				let indebted = !T::Lending::account_shares(who).debts.is_empty();
+				ensure!(!indebted || filing.is_some(), "an account with debt not in the index");
+				ensure!(indebted || filing.is_none(), "an account without debt in the index");
+				if let Some(filing) = filing {
+					filings.push((who.clone(), filing));
+				}
+			}
+			if page.len() < 1_000 {
+				break;
+			}
+			after = page.last().cloned();
+		}
+		for (who, filing) in filings {
 			match filing {
 				Filing::Watch => ensure!(
 					Watchlist::<T>::contains_key(&who),
@@ -705,22 +746,9 @@ impl<T: Config> Pallet<T> {
 		}
 		for who in Watchlist::<T>::iter_keys() {
 			ensure!(
-				matches!(Filed::<T>::get(&who), Some(Filing::Watch)),
+				matches!(Self::filed(&who), Some(Filing::Watch)),
 				"a watched account not filed as watched"
 			);
-		}
-		let mut after = None;
-		loop {
-			let page = T::Lending::accounts(after.clone(), 1_000);
-			for who in &page {
-				if !T::Lending::account_shares(who).debts.is_empty() {
-					ensure!(Filed::<T>::contains_key(who), "an account with debt not in the index");
-				}
-			}
-			if page.len() < 1_000 {
-				break;
-			}
-			after = page.last().cloned();
 		}
 		Ok(())
 	}
@@ -741,25 +769,34 @@ impl<T: Config> Pallet<T> {
 /// which lowers the risk, may make a one-collateral account hold two: its pair entry would no
 /// longer value what a liquidation values).
 impl<T: Config> OnPositionChanged<T::AccountId, T::AssetId> for Pallet<T> {
-	fn on_position_changed(who: &T::AccountId, _assets: &[T::AssetId], change: RiskChange) {
+	/// Where the account is filed.
+	type Tag = Option<FilingOf<T>>;
+
+	fn on_position_changed(
+		who: &T::AccountId,
+		shares: &AccountShares<T::AssetId>,
+		filed: &mut Option<FilingOf<T>>,
+		_assets: &[T::AssetId],
+		change: RiskChange,
+	) {
 		if Deferred::<T>::get() {
+			// (The liquidation files the account at its end, from the filing kept here.)
 			return;
 		}
-		match change {
-			RiskChange::Raised => Self::file(who),
-			RiskChange::Lowered => {
-				// Where the account is filed, less the bucket: a fall in risk alone leaves
-				// the entry where it was (it over-reports, never misses).
-				let shape = |f: &Option<FilingOf<T>>| match f {
-					Some(Filing::Entry(key, _)) => Some(Some(*key)),
-					Some(Filing::Watch) => Some(None),
-					None => None,
-				};
-				let (new, old) = (Self::filing_of(who), Filed::<T>::get(who));
-				if shape(&new) != shape(&old) {
-					Self::file_as(who, new, old);
-				}
-			},
+		let new = Self::filing_of_shares(shares);
+		// Where the account is filed, less the bucket: a fall in risk alone leaves the entry
+		// where it was (it over-reports, never misses).
+		let shape = |f: &Option<FilingOf<T>>| match f {
+			Some(Filing::Entry(key, _)) => Some(Some(*key)),
+			Some(Filing::Watch) => Some(None),
+			None => None,
+		};
+		let refile = match change {
+			RiskChange::Raised => true,
+			RiskChange::Lowered => shape(&new) != shape(filed),
+		};
+		if refile && Self::move_filing(who, &new, filed) {
+			*filed = new;
 		}
 	}
 

@@ -175,7 +175,7 @@ fn check(counts: &RefCell<Counts>, refiled: bool) -> Result<(), TestCaseError> {
 		!agreed || ASSETS.iter().any(|a| <Test as Config>::Prices::price(a).is_err());
 	if refiled && agreed {
 		for who in BORROWERS {
-			if let Some(Filing::Entry(key, bucket)) = Filed::<Test>::get(who) {
+			if let Some(Filing::Entry(key, bucket)) = Liquidation::filed(&who) {
 				if let (key @ RiskKey::Pair { .. }, bucket) = (&key, &bucket) {
 					if let (Some(level), Some(is_below)) = (Liquidation::level(key), unhealthy(who))
 					{

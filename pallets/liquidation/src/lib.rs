@@ -180,8 +180,14 @@ pub mod pallet {
 		type Assets: Inspect<Self::AccountId, AssetId = Self::AssetId, Balance = u128>
 			+ Mutate<Self::AccountId>;
 
-		/// The money market whose positions are liquidated.
-		type Lending: LendingPositions<Self::AccountId, AssetId = Self::AssetId>;
+		/// The money market whose positions are liquidated. It keeps where the risk index
+		/// filed each account in that account's record (this pallet is its position-change
+		/// hook, whose tag is the filing).
+		type Lending: LendingPositions<
+			Self::AccountId,
+			AssetId = Self::AssetId,
+			Tag = Option<Filing<Self::AssetId>>,
+		>;
 
 		/// Fresh prices or a refusal (the same source the lending pallet reads).
 		type Prices: PriceSource<Self::AssetId>;
@@ -409,11 +415,6 @@ pub mod pallet {
 	#[pallet::storage]
 	#[pallet::whitelist_storage]
 	pub(crate) type Deferred<T: Config> = StorageValue<_, bool, ValueQuery>;
-
-	/// Where each account is filed in the risk index.
-	#[pallet::storage]
-	pub type Filed<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, FilingOf<T>, OptionQuery>;
 
 	/// Per collateral, positions waiting for a DEX sale the circuit breaker held back (and the
 	/// backstop could not take), riskiest first: while it is not empty, a throttled sale of

@@ -12,7 +12,7 @@ fn read() -> Vec<AccountId> {
 }
 
 fn entries(who: AccountId) -> Vec<(RiskKey<AssetId>, i32)> {
-	match Filed::<Test>::get(who) {
+	match Liquidation::filed(&who) {
 		Some(Filing::Entry(key, bucket)) => vec![(key, bucket)],
 		other => panic!("{who} is filed as {other:?}"),
 	}
@@ -44,11 +44,16 @@ fn a_borrow_files_the_account_by_its_shares_and_a_fall_below_one_reaches_it() {
 		// variable is 75% × BTC's price: health 1 at BTC 93.33.
 		let entry = risk::stored(risk::bucket(FixedU128::from_u32(70)));
 		assert_eq!(entries(ALICE), vec![(PAIR, entry)]);
+		// Kept in her lending record, written with her position: no storage of its own.
+		assert_eq!(
+			pallet_lending::Positions::<Test>::get(ALICE).map(|p| p.tag),
+			Some(Some(Filing::Entry(PAIR, entry)))
+		);
 		assert!(RiskIndex::<Test>::contains_key((PAIR, entry, ALICE)));
 		assert_eq!(RiskKeys::<Test>::get(PAIR), Some(KeyState { top: entry, entries: 1 }));
 		assert_eq!(Liquidation::level(&PAIR), Some(risk::stored(risk::bucket(fx(75, 1)))));
 		// Dave only supplies: not in the index.
-		assert_eq!(Filed::<Test>::get(DAVE), None);
+		assert_eq!(Liquidation::filed(&DAVE), None);
 		assert!(read().is_empty());
 		assert_eq!(Liquidation::liquidatable(None, 100), (vec![], None));
 		// BTC 94 (health 1.007): in the boundary bucket, read, but not liquidatable.
@@ -91,7 +96,7 @@ fn a_fall_in_risk_moves_nothing_until_refiled_and_no_debt_leaves_the_index() {
 		// No debt: a refile takes it out of the index.
 		assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::All));
 		refile(vec![ALICE, BOB]);
-		assert_eq!(Filed::<Test>::get(ALICE), None);
+		assert_eq!(Liquidation::filed(&ALICE), None);
 		assert_eq!(RiskIndex::<Test>::iter_keys().count(), 0);
 		// Only signed origins; a refile of accounts not in the index changes nothing.
 		let accounts: BoundedVec<_, _> = vec![ALICE].try_into().unwrap();
@@ -190,7 +195,7 @@ fn a_new_epoch_refiles_through_the_worker_and_old_variables_go_with_their_last_k
 		refile(vec![ALICE]);
 		assert!(!EpochVariables::<Test>::contains_key(1));
 		assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::All));
-		assert_eq!(Filed::<Test>::get(ALICE), None);
+		assert_eq!(Liquidation::filed(&ALICE), None);
 		assert_eq!(EpochKeys::<Test>::get(2), 0);
 		Liquidation::new_epoch(303);
 		assert!(!EpochVariables::<Test>::contains_key(2));
@@ -205,15 +210,19 @@ fn debt_without_collateral_is_watched_until_the_waterfall_closes_it() {
 		assert_ok!(<Lending as LendingPositions<AccountId>>::seize_collateral(
 			&ALICE, &BTC, 10_000, &CHARLIE
 		));
-		assert_eq!(Filed::<Test>::get(ALICE), Some(Filing::Watch));
+		assert_eq!(Liquidation::filed(&ALICE), Some(Filing::Watch));
 		assert!(Watchlist::<Test>::contains_key(ALICE));
 		assert_eq!(RiskIndex::<Test>::iter_keys().count(), 0);
 		assert_eq!(read(), vec![ALICE]);
 		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(DAVE), ALICE));
 		assert_eq!(debt(ALICE, USD), 0);
-		assert_eq!(Filed::<Test>::get(ALICE), None);
+		assert_eq!(Liquidation::filed(&ALICE), None);
 		assert!(!Watchlist::<Test>::contains_key(ALICE));
 		assert!(read().is_empty());
+		// The filing is kept in ALICE's lending record: the settlement emptied the record
+		// while its filing was deferred (kept then, to find the entry), and it went when the
+		// settlement filed her nowhere.
+		assert!(!pallet_lending::Positions::<Test>::contains_key(ALICE));
 	})
 }
 

@@ -422,9 +422,10 @@ fn the_sweep_finds_what_the_index_misses() {
 	with_worker(|take| {
 		let accounts = borrowers(&[700_000]);
 		// Take the account out of the index by hand (what a bug would do).
-		let Some(Filing::Entry(key, bucket)) = Filed::<Test>::take(accounts[0]) else {
+		let Some(Filing::Entry(key, bucket)) = Liquidation::filed(&accounts[0]) else {
 			panic!("filed");
 		};
+		<Lending as LendingPositions<_>>::set_index_tag(&accounts[0], None);
 		RiskIndex::<Test>::remove((key, bucket, accounts[0]));
 		RiskKeys::<Test>::remove(key);
 		MockOracle::set(BTC, FixedU128::from_u32(90));
@@ -434,7 +435,7 @@ fn the_sweep_finds_what_the_index_misses() {
 		let calls = take();
 		assert_ok!(calls[0].clone().dispatch_bypass_filter(RuntimeOrigin::none()));
 		// The settlement filed it again.
-		assert!(Filed::<Test>::get(accounts[0]).is_some());
+		assert!(Liquidation::filed(&accounts[0]).is_some());
 	})
 }
 
@@ -530,7 +531,7 @@ fn the_worker_refiles_accounts_of_older_epochs_until_the_epoch_is_gone() {
 			assert_ok!(Lending::supply(RuntimeOrigin::signed(who), MEME, 20_000));
 			assert_ok!(Lending::borrow(RuntimeOrigin::signed(who), USD, 300_000));
 		}
-		let epoch_of = |who| match Filed::<Test>::get(who) {
+		let epoch_of = |who| match Liquidation::filed(&who) {
 			Some(Filing::Entry(RiskKey::Wide { epoch, .. }, _)) => epoch,
 			other => panic!("{other:?}"),
 		};
