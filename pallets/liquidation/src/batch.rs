@@ -54,21 +54,23 @@ pub(crate) struct Member<T: Config> {
 }
 
 /// The DEX's verdict on a pair's lot ([`Pallet::dex_verdict`]).
-pub(crate) struct PairVerdict {
+pub(crate) struct PairVerdict<AccountId> {
 	/// Per member (in order): why it is left out of the sale, or `None`.
 	pub(crate) out: Vec<Option<Skipped>>,
 	/// The sale of the members not left out, or why the DEX would not sell them.
-	pub(crate) sale: Result<PairSale, Skipped>,
+	pub(crate) sale: Result<PairSale<AccountId>, Skipped>,
 }
 
-/// A pair's DEX sale worked out: the members sold (indices), what they repay and the
-/// collateral it takes (each member's exact share and its charge rounded up), the lot's
-/// value at the oracle and whether the pool's depth cap counts it.
-pub(crate) struct PairSale {
+/// A pair's DEX sale worked out: what the members sold repay and the collateral it takes
+/// (each member's exact share and its charge rounded up), the lot the DEX route seizes
+/// ([`Pallet::lot`]), the lot's value at the oracle and whether the pool's depth cap counts
+/// it.
+pub(crate) struct PairSale<AccountId> {
 	pub(crate) total: u128,
 	pub(crate) input: u128,
 	pub(crate) exact: Vec<u128>,
 	pub(crate) charged: Vec<u128>,
+	pub(crate) lot: Vec<LotSeizure<AccountId>>,
 	pub(crate) value: u128,
 	pub(crate) depth_capped: bool,
 }
@@ -262,7 +264,7 @@ impl<T: Config> Pallet<T> {
 			} else {
 				report.narrow = report.narrow.saturating_add(1);
 			}
-			let (plan, tries, _) = Self::settle_plan_tried(borrower);
+			let (plan, tries, _) = Self::settle_plan_from(borrower, &assets);
 			report.extra_plans = report.extra_plans.saturating_add(tries.saturating_sub(1));
 			let plan = match plan {
 				Ok(plan) => plan,
@@ -327,7 +329,7 @@ impl<T: Config> Pallet<T> {
 		debt: T::AssetId,
 		members: &[Member<T>],
 		look: &mut crate::dex::QueueLook,
-	) -> Result<PairVerdict, DispatchError> {
+	) -> Result<PairVerdict<T::AccountId>, DispatchError> {
 		let mut out: Vec<Option<Skipped>> = vec![None; members.len()];
 		let refused = |out, why| Ok(PairVerdict { out, sale: Err(Skipped::Dex(why)) });
 		let cap = match Self::pair_gate(&collateral) {
@@ -380,17 +382,12 @@ impl<T: Config> Pallet<T> {
 				return refused(out, DexRefusal::SlippageExceeded { quote: input, max: input });
 			}
 		};
+		let sold: Vec<&Member<T>> = kept.iter().filter_map(|i| members.get(*i)).collect();
+		let lot = Self::lot(sold.iter().copied(), (&exact, &charged), true)?;
 		// The cash the lot pays out: its input, and the treasury's shares when they are paid
 		// in tokens ([`Self::seize_lot`]; found by review: a pair refused at the swap).
 		let needed = if Self::treasury_full(&collateral) {
-			kept.iter()
-				.filter_map(|i| members.get(*i))
-				.zip(exact.iter().zip(&charged))
-				.map(|(m, (share, charge))| {
-					let rounding = charge.saturating_sub(*share);
-					Self::split_penalty(&m.plan, *charge, &params).0.saturating_add(rounding)
-				})
-				.fold(input, |sum, rest| sum.saturating_add(rest))
+			lot.iter().fold(input, |sum, part| sum.saturating_add(part.rest))
 		} else {
 			input
 		};
@@ -409,7 +406,6 @@ impl<T: Config> Pallet<T> {
 			Self::depth_left((collateral, debt), (input, total), (price, debt_price), &params);
 		// (The queue is the breaker's: only its cap waits behind it, not the pool's depth cap.)
 		let queued = cap.is_some() && {
-			let sold: Vec<&Member<T>> = kept.iter().filter_map(|i| members.get(*i)).collect();
 			let sellers: Vec<T::AccountId> = sold.iter().map(|m| m.borrower.clone()).collect();
 			let health = sold.iter().map(|m| m.plan.health.factor).max().unwrap_or_default();
 			Self::waits_in_queue(&collateral, (&sellers, health), look)
@@ -420,7 +416,8 @@ impl<T: Config> Pallet<T> {
 				return refused(out, DexRefusal::Throttled { value, left });
 			}
 		}
-		let sale = PairSale { total, input, exact, charged, value, depth_capped: depth.is_some() };
+		let depth_capped = depth.is_some();
+		let sale = PairSale { total, input, exact, charged, lot, value, depth_capped };
 		Ok(PairVerdict { out, sale: Ok(sale) })
 	}
 
@@ -432,7 +429,7 @@ impl<T: Config> Pallet<T> {
 		caller: &T::AccountId,
 		(collateral, debt): (T::AssetId, T::AssetId),
 		members: Vec<Member<T>>,
-		verdict: PairVerdict,
+		verdict: PairVerdict<T::AccountId>,
 	) -> Result<Vec<(T::AccountId, Result<(), Skipped>)>, DispatchError> {
 		let mut outcomes = Vec::new();
 		let mut sold_members = Vec::new();
@@ -446,8 +443,7 @@ impl<T: Config> Pallet<T> {
 		let Ok(sale) = verdict.sale else { return Ok(outcomes) };
 		let members = sold_members;
 		let (total, input) = (sale.total, sale.input);
-		let lot = Self::lot(&members, (&sale.exact, &sale.charged), true)?;
-		let swap = Self::swap_pair(caller, (collateral, debt), &members, &lot, (total, input));
+		let swap = Self::swap_pair(caller, (collateral, debt), &members, &sale.lot, (total, input));
 		let (sold, seized) = match swap {
 			Ok(done) => done,
 			Err(e) => {
@@ -477,14 +473,17 @@ impl<T: Config> Pallet<T> {
 	/// when `sold`; else the buyers took it already) and the rest of its collateral due split
 	/// as `settle` splits it after the charge, rounded up (`charged`): the caller's tip, and the
 	/// treasury's share of the penalty plus the rounding.
-	pub(crate) fn lot(
-		members: &[Member<T>],
+	pub(crate) fn lot<'a>(
+		members: impl IntoIterator<Item = &'a Member<T>>,
 		(exact, charged): (&[u128], &[u128]),
 		sold: bool,
-	) -> Result<Vec<LotSeizure<T::AccountId>>, DispatchError> {
+	) -> Result<Vec<LotSeizure<T::AccountId>>, DispatchError>
+	where
+		T: 'a,
+	{
 		let params = Params::<T>::get();
 		members
-			.iter()
+			.into_iter()
 			.zip(exact.iter().zip(charged))
 			.map(|(member, (share, charge))| {
 				let (to_insurance, tip) = Self::split_penalty(&member.plan, *charge, &params);

@@ -243,7 +243,7 @@ impl<T: Config> Pallet<T> {
 		caller: &T::AccountId,
 		(collateral, debt): (T::AssetId, T::AssetId),
 		members: Vec<crate::batch::Member<T>>,
-		verdict: &crate::batch::PairVerdict,
+		verdict: &crate::batch::PairVerdict<T::AccountId>,
 		report: &mut crate::batch::BatchReport<T::AccountId>,
 	) -> Result<Result<Vec<T::AccountId>, Vec<crate::batch::Member<T>>>, DispatchError> {
 		let agreed =

@@ -4,7 +4,7 @@
 
 use crate::{math, pallet::*, types::*};
 use frame_support::{ensure, pallet_prelude::DispatchError};
-use pallet_lending::{Health, LendingPositions, PriceError, PriceSource};
+use pallet_lending::{AccountAssets, Health, LendingPositions, PriceError, PriceSource};
 use sp_arithmetic::{
 	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedPointNumber, FixedU128,
 	PerThing, Permill, Rounding,
@@ -242,7 +242,14 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn choose(
 		borrower: &T::AccountId,
 	) -> Result<(T::AssetId, alloc::vec::Vec<T::AssetId>), DispatchError> {
-		let assets = T::Lending::account_assets(borrower);
+		Self::choose_from(borrower, &T::Lending::account_assets(borrower))
+	}
+
+	/// [`Self::choose`] for a borrower in the markets of `assets` (read once by the caller).
+	fn choose_from(
+		borrower: &T::AccountId,
+		assets: &AccountAssets<T::AssetId>,
+	) -> Result<(T::AssetId, alloc::vec::Vec<T::AssetId>), DispatchError> {
 		let mut best: Option<(u128, T::AssetId)> = None;
 		let mut first_error = None;
 		for asset in &assets.debts {
@@ -288,7 +295,16 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn settle_plan_tried(
 		borrower: &T::AccountId,
 	) -> (Result<Plan<T::AssetId>, DispatchError>, u32, bool) {
-		let (debt, mut collaterals) = match Self::choose(borrower) {
+		Self::settle_plan_from(borrower, &T::Lending::account_assets(borrower))
+	}
+
+	/// [`Self::settle_plan_tried`] for a borrower in the markets of `assets` (read once by the
+	/// caller).
+	pub(crate) fn settle_plan_from(
+		borrower: &T::AccountId,
+		assets: &AccountAssets<T::AssetId>,
+	) -> (Result<Plan<T::AssetId>, DispatchError>, u32, bool) {
+		let (debt, mut collaterals) = match Self::choose_from(borrower, assets) {
 			Ok(chosen) => chosen,
 			Err(e) => return (Err(e), 0, false),
 		};
@@ -307,11 +323,9 @@ impl<T: Config> Pallet<T> {
 		// socialised). Nothing is swept here while a debt's price is disputed either (which
 		// debt is the largest is then uncertain); `settle`'s dust path, after a refused DEX
 		// sale, may sweep under a dispute, judged at the ends that favour the borrower.
-		let every_debt_priced = T::Lending::account_assets(borrower)
-			.debts
-			.iter()
-			.all(|d| Self::undisputed_price(d).is_ok());
-		let mut all_too_small = !collaterals.is_empty() && every_debt_priced;
+		// (Asked only when every collateral was too small: a plan made needs no answer.)
+		let every_debt_priced = || assets.debts.iter().all(|d| Self::undisputed_price(d).is_ok());
+		let mut all_too_small = !collaterals.is_empty();
 		// A plan whose repayment is worth less than a unit of its collateral (a unit or two
 		// left by a sale) sells nothing any route can make: the next collateral first, that
 		// plan only when no other can be made (so a unit of a volatile collateral cannot
@@ -336,6 +350,7 @@ impl<T: Config> Pallet<T> {
 		if let Some(plan) = unit_plan {
 			return (Ok(plan), tries, false);
 		}
+		let all_too_small = all_too_small && every_debt_priced();
 		(Err(first_error.unwrap_or_else(|| Error::<T>::NoCollateral.into())), tries, all_too_small)
 	}
 
