@@ -199,7 +199,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// `settle_batch` with the borrowers' index filing deferred to the end (each settled
-	/// borrower filed once).
+	/// borrower filed once, each key's top lowered once: [`Self::file_all`]).
 	pub(crate) fn settle_batch_filed(
 		caller: &T::AccountId,
 		borrowers: &[T::AccountId],
@@ -209,9 +209,7 @@ impl<T: Config> Pallet<T> {
 		let result = Self::do_settle_batch(caller, borrowers, witness);
 		Deferred::<T>::kill();
 		let report = result?;
-		for who in &report.settled {
-			Self::file(who);
-		}
+		Self::file_all(&report.settled);
 		Ok(report)
 	}
 

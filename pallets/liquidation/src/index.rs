@@ -71,6 +71,37 @@ struct Cache<T: Config> {
 	now: BTreeMap<T::AssetId, VariablesNow>,
 }
 
+/// When a key's top is lowered after a move or a removal empties its top bucket.
+pub(crate) enum TopCheck<AssetId: Ord> {
+	/// At once: a storage iteration (a read of the database) for each such move.
+	Now,
+	/// Once per key after a batch of filings ([`Pallet::lower_tops`]): the buckets entries
+	/// left, per key. Until then the top stays where it was, which a top may (it is an upper
+	/// bound).
+	Later(BTreeMap<RiskKey<AssetId>, BTreeSet<i32>>),
+}
+
+impl<AssetId: Ord + Copy> TopCheck<AssetId> {
+	/// Whether `bucket`, `key`'s top `top`, is empty now (`Now`), or noted to be looked at
+	/// later (`Later`: `false` for now).
+	fn emptied<T: Config<AssetId = AssetId>>(
+		&mut self,
+		key: &RiskKey<AssetId>,
+		bucket: i32,
+		top: i32,
+	) -> bool {
+		match self {
+			TopCheck::Now => Pallet::<T>::top_emptied(key, bucket, top),
+			TopCheck::Later(noted) => {
+				// Every bucket left, not only the top: the top stays put until the end, and
+				// may then go down through several of them.
+				noted.entry(*key).or_default().insert(bucket);
+				false
+			},
+		}
+	}
+}
+
 /// The bit of place `i` in a [`RiskKey::Wide`] mask.
 fn bit(i: usize) -> Option<u64> {
 	1u64.checked_shl(u32::try_from(i).ok()?)
@@ -331,9 +362,45 @@ impl<T: Config> Pallet<T> {
 	/// Files `who` where it belongs now, moving its entry if it changed (and the filing kept
 	/// in its lending record with it: a write of the record a liquidation wrote already).
 	pub fn file(who: &T::AccountId) {
+		Self::file_checked(who, &mut TopCheck::Now)
+	}
+
+	/// [`Self::file`] for each of `accounts`, a key's top lowered once at the end (a batch's
+	/// settled borrowers: most leave their key's top bucket, and looking whether each left it
+	/// empty would cost a read of the database each).
+	pub(crate) fn file_all(accounts: &[T::AccountId]) {
+		let mut check = TopCheck::Later(BTreeMap::new());
+		for who in accounts {
+			Self::file_checked(who, &mut check);
+		}
+		if let TopCheck::Later(noted) = check {
+			Self::lower_tops(noted);
+		}
+	}
+
+	fn file_checked(who: &T::AccountId, check: &mut TopCheck<T::AssetId>) {
 		let new = Self::filing_of(who);
-		if Self::move_filing(who, &new, &Self::filed(who)) {
+		if Self::move_filing(who, &new, &Self::filed(who), check) {
 			T::Lending::set_index_tag(who, new);
+		}
+	}
+
+	/// Lowers each key's top past the buckets `noted` for it that are empty now, from the
+	/// top down (each a read of the database), and writes the key's state once.
+	fn lower_tops(noted: BTreeMap<RiskKeyOf<T>, BTreeSet<i32>>) {
+		for (key, buckets) in noted {
+			let Some(mut state) = RiskKeys::<T>::get(key) else { continue };
+			let mut top = state.top;
+			while buckets.contains(&top) && Self::top_emptied(&key, top, top) {
+				match top.checked_sub(1) {
+					Some(lower) => top = lower,
+					None => break,
+				}
+			}
+			if top != state.top {
+				state.top = top;
+				RiskKeys::<T>::insert(key, state);
+			}
 		}
 	}
 
@@ -343,6 +410,7 @@ impl<T: Config> Pallet<T> {
 		who: &T::AccountId,
 		new: &Option<FilingOf<T>>,
 		old: &Option<FilingOf<T>>,
+		check: &mut TopCheck<T::AssetId>,
 	) -> bool {
 		// An account with no debt left leaves pre-liquidation too: its opt-in would only cost
 		// keepers a read every block, and nothing deposited pays for its storage. (A read, and
@@ -361,11 +429,11 @@ impl<T: Config> Pallet<T> {
 		match (entry(old), entry(new)) {
 			// The common move (a position's ratio changed): within its key.
 			(Some((old_key, from)), Some((key, to))) if old_key == key => {
-				Self::move_entry(&key, from, to, who)
+				Self::move_entry(&key, from, to, who, check)
 			},
 			(old, new) => {
 				if let Some((key, bucket)) = old {
-					Self::remove_entry(&key, bucket, who);
+					Self::remove_entry(&key, bucket, who, check);
 				}
 				if let Some((key, bucket)) = new {
 					Self::insert_entry(&key, bucket, who);
@@ -383,7 +451,13 @@ impl<T: Config> Pallet<T> {
 
 	/// Moves `who`'s entry under `key` from bucket `from` to `to`: its count stays, its top is
 	/// written only if it moves.
-	fn move_entry(key: &RiskKeyOf<T>, from: i32, to: i32, who: &T::AccountId) {
+	fn move_entry(
+		key: &RiskKeyOf<T>,
+		from: i32,
+		to: i32,
+		who: &T::AccountId,
+		check: &mut TopCheck<T::AssetId>,
+	) {
 		RiskIndex::<T>::remove((key, from, who));
 		RiskIndex::<T>::insert((key, to, who), ());
 		let Some(mut state) = RiskKeys::<T>::get(key) else {
@@ -396,7 +470,7 @@ impl<T: Config> Pallet<T> {
 		if state.entries == 1 {
 			// The key's only entry: its top is exact.
 			top = to;
-		} else if to < from && Self::top_emptied(key, from, top) {
+		} else if to < from && check.emptied::<T>(key, from, top) {
 			top = from.saturating_sub(1);
 		}
 		if top != state.top {
@@ -405,7 +479,12 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	fn remove_entry(key: &RiskKeyOf<T>, bucket: i32, who: &T::AccountId) {
+	fn remove_entry(
+		key: &RiskKeyOf<T>,
+		bucket: i32,
+		who: &T::AccountId,
+		check: &mut TopCheck<T::AssetId>,
+	) {
 		RiskIndex::<T>::remove((key, bucket, who));
 		let Some(mut state) = RiskKeys::<T>::get(key) else { return };
 		state.entries = state.entries.saturating_sub(1);
@@ -425,7 +504,7 @@ impl<T: Config> Pallet<T> {
 			}
 			return;
 		}
-		if Self::top_emptied(key, bucket, state.top) {
+		if check.emptied::<T>(key, bucket, state.top) {
 			state.top = bucket.saturating_sub(1);
 		}
 		RiskKeys::<T>::insert(key, state);
@@ -795,7 +874,7 @@ impl<T: Config> OnPositionChanged<T::AccountId, T::AssetId> for Pallet<T> {
 			RiskChange::Raised => true,
 			RiskChange::Lowered => shape(&new) != shape(filed),
 		};
-		if refile && Self::move_filing(who, &new, filed) {
+		if refile && Self::move_filing(who, &new, filed, &mut TopCheck::Now) {
 			*filed = new;
 		}
 	}

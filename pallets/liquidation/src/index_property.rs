@@ -44,6 +44,9 @@ enum Op {
 	/// Switches a supply's collateral flag.
 	Toggle(usize, usize),
 	Settle(usize),
+	/// A batch of every borrower (`settle_batch`: the settled filed together, each key's top
+	/// lowered once at the end).
+	SettleAll,
 	/// Governance moves a market's liquidation threshold (percent, above its collateral
 	/// factor).
 	Threshold(usize, u32),
@@ -67,6 +70,7 @@ fn op() -> impl Strategy<Value = Op> {
 		2 => (b.clone(), a.clone(), 1u32..=100).prop_map(|(b, a, p)| Op::Withdraw(b, a, p)),
 		1 => (b.clone(), a.clone()).prop_map(|(b, a)| Op::Toggle(b, a)),
 		4 => b.prop_map(Op::Settle),
+		2 => Just(Op::SettleAll),
 		1 => (a, 0u32..=15).prop_map(|(a, p)| Op::Threshold(a, p)),
 		2 => Just(Op::Refile),
 		1 => Just(Op::Epoch),
@@ -117,6 +121,8 @@ struct Counts {
 	candidates: u64,
 	pair_checked: u64,
 	settled: u64,
+	/// Positions settled by batches.
+	batched: u64,
 	/// Account-steps a liquidation may settle, found by `may_settle`.
 	settleable: u64,
 	/// Of those, steps with disagreeing feeds or a silent feed.
@@ -279,6 +285,18 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 						counts.borrow_mut().settled += 1;
 					}
 				},
+				Op::SettleAll => {
+					System::reset_events();
+					let borrowers = BORROWERS.to_vec().try_into().expect("within MaxSettleBatch");
+					let witness = BatchWitness { pairs: 2, wide: BORROWERS.len() as u32 };
+					if Liquidation::settle_batch(RuntimeOrigin::signed(DAVE), borrowers, witness)
+						.is_ok()
+					{
+						let settled =
+							events().iter().filter(|e| matches!(e, Event::Settled { .. })).count();
+						counts.borrow_mut().batched += settled as u64;
+					}
+				},
 				Op::Threshold(a, p) => {
 					let mut params = params_of(asset(a));
 					params.liquidation_threshold =
@@ -313,17 +331,22 @@ fn the_index_finds_every_account_a_full_scan_finds() {
 	println!(
 		"index property: {} steps, {} account-steps below health 1, {} a liquidation may \
 		 settle ({} of them with disagreeing or silent feeds), {} read by the index, {} pair \
-		 entries checked exact, {} settlements",
+		 entries checked exact, {} settlements, {} positions settled in batches",
 		c.steps,
 		c.unhealthy,
 		c.settleable,
 		c.settleable_unsettled_prices,
 		c.candidates,
 		c.pair_checked,
-		c.settled
+		c.settled,
+		c.batched
 	);
 	assert!(
-		c.unhealthy > 0 && c.pair_checked > 0 && c.settled > 0 && c.settleable_unsettled_prices > 0,
+		c.unhealthy > 0
+			&& c.pair_checked > 0
+			&& c.settled > 0
+			&& c.batched > 0
+			&& c.settleable_unsettled_prices > 0,
 		"{c:?}"
 	);
 }

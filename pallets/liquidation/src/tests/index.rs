@@ -514,3 +514,47 @@ fn an_epoch_taken_while_a_debt_feed_is_dead_keeps_its_reference_and_watches_no_o
 		assert!(matches!(Liquidation::reading(&key), Some(Reading::Level(_))));
 	})
 }
+
+/// A batch files its settled borrowers together (`file_all`): each key's top is lowered once
+/// at the end, past the buckets its entries left, instead of a storage iteration per move.
+/// The index ends as filing them one by one leaves it, its top no higher.
+#[test]
+fn filing_a_batch_together_ends_where_filing_it_one_by_one_does() {
+	ExtBuilder::default().build_and_execute(|| {
+		let accounts = borrowers(&[700_000, 670_000, 400_000]);
+		let (a, b, c) = (accounts[0], accounts[1], accounts[2]);
+		let bucket = |who| entries(who)[0].1;
+		let (top_before, lowest) = (bucket(a), bucket(c));
+		assert!(top_before > bucket(b) && bucket(b) > lowest);
+		assert_eq!(RiskKeys::<Test>::get(PAIR).map(|s| s.top), Some(top_before));
+		// Both repay most of their debt with the filing deferred, as in a batch.
+		Deferred::<Test>::put(true);
+		for who in [a, b] {
+			assert_ok!(Lending::repay(RuntimeOrigin::signed(who), USD, Amount::Exact(500_000)));
+		}
+		Deferred::<Test>::kill();
+		let index = || {
+			let entries: std::collections::BTreeSet<_> = RiskIndex::<Test>::iter_keys().collect();
+			(entries, accounts.iter().map(Liquidation::filed).collect::<Vec<_>>())
+		};
+		let (one_by_one, top_one_by_one) = frame_support::storage::with_transaction(|| {
+			Liquidation::file(&a);
+			Liquidation::file(&b);
+			let top = RiskKeys::<Test>::get(PAIR).map(|s| s.top);
+			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>((
+				index(),
+				top,
+			)))
+		})
+		.unwrap();
+		Liquidation::file_all(&[a, b]);
+		assert_eq!(index(), one_by_one);
+		let state = RiskKeys::<Test>::get(PAIR).unwrap();
+		assert_eq!(state.entries, 3);
+		let highest = accounts.iter().map(|who| bucket(*who)).max().unwrap();
+		assert!(state.top < top_before && state.top >= highest, "{state:?}, {highest}");
+		assert!(Some(state.top) <= top_one_by_one);
+		// Now the lowest, C is the riskiest: the index reads it first.
+		assert_eq!(highest, lowest);
+	})
+}
