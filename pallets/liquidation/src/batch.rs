@@ -194,6 +194,10 @@ impl<T: Config> Pallet<T> {
 			// Each pair's settled members out of its collateral's sale queue (`dequeue_all`).
 			.saturating_add(T::DbWeight::get().reads_writes(1, 1).saturating_mul(u64::from(pairs)))
 			.saturating_add(wide_weight)
+			// Each settled position's bucket looked at once when its key's top is lowered
+			// (`file_all`): a storage iteration, which `benchmark pallet` does not count as a
+			// read, and which its batches (every position in one bucket) make once.
+			.saturating_add(T::DbWeight::get().reads(u64::from(narrow.saturating_add(wide))))
 			.saturating_add(Self::extra_plans_weight(extra_plans))
 			.saturating_add(T::Lending::health_weight().saturating_mul(u64::from(unplanned)))
 	}
