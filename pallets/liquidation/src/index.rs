@@ -755,7 +755,6 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn index_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::ensure;
 		let mut entries = 0usize;
-		let mut filings = Vec::new();
 		let mut after = None;
 		loop {
 			let page = T::Lending::accounts(after.clone(), 1_000);
@@ -764,33 +763,29 @@ impl<T: Config> Pallet<T> {
 				let indebted = !T::Lending::account_shares(who).debts.is_empty();
 				ensure!(!indebted || filing.is_some(), "an account with debt not in the index");
 				ensure!(indebted || filing.is_none(), "an account without debt in the index");
-				if let Some(filing) = filing {
-					filings.push((who.clone(), filing));
+				match filing {
+					None => {},
+					Some(Filing::Watch) => ensure!(
+						Watchlist::<T>::contains_key(who),
+						"a watched filing off the watch list"
+					),
+					Some(Filing::Entry(key, bucket)) => {
+						ensure!(
+							!Watchlist::<T>::contains_key(who),
+							"a filed account on the watch list"
+						);
+						ensure!(
+							RiskIndex::<T>::contains_key((key, bucket, who)),
+							"a filing's entry missing from the index"
+						);
+						entries = entries.saturating_add(1);
+					},
 				}
 			}
 			if page.len() < 1_000 {
 				break;
 			}
 			after = page.last().cloned();
-		}
-		for (who, filing) in filings {
-			match filing {
-				Filing::Watch => ensure!(
-					Watchlist::<T>::contains_key(&who),
-					"a watched filing off the watch list"
-				),
-				Filing::Entry(key, bucket) => {
-					ensure!(
-						!Watchlist::<T>::contains_key(&who),
-						"a filed account on the watch list"
-					);
-					ensure!(
-						RiskIndex::<T>::contains_key((key, bucket, &who)),
-						"a filing's entry missing from the index"
-					);
-					entries = entries.saturating_add(1);
-				},
-			}
 		}
 		let mut per_key: BTreeMap<RiskKeyOf<T>, u32> = BTreeMap::new();
 		for (key, bucket, _) in RiskIndex::<T>::iter_keys() {
