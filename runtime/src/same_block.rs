@@ -75,7 +75,7 @@ pub fn plan_after(feeder: AccountId, nonce: Nonce, call: RuntimeCall) -> Vec<Unc
 	};
 	let planned = with_transaction(|| {
 		// As in the next block: a block's caps are new there, and the feed lands there.
-		System::set_block_number(at.saturating_add(One::one()));
+		Liquidation::dry_run_as_of(at.saturating_add(One::one()));
 		let before = combined();
 		// Through the runtime's call filter, as the feed's own dispatch goes.
 		if call.clone().dispatch(RuntimeOrigin::signed(feeder.clone())).is_err() {

@@ -2,11 +2,7 @@
 
 use crate::{index::RiskCursorOf, pallet::*, types::*};
 use alloc::vec::Vec;
-use frame_support::{
-	ensure,
-	pallet_prelude::DispatchError,
-	traits::{fungibles::Inspect, Get},
-};
+use frame_support::{pallet_prelude::DispatchError, traits::fungibles::Inspect};
 use pallet_lending::LendingPositions;
 
 impl<T: Config> Pallet<T> {
@@ -166,6 +162,7 @@ impl<T: Config> Pallet<T> {
 	/// other; the working account holds no lending position between calls.
 	#[cfg(any(test, feature = "std", feature = "try-runtime"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use frame_support::{ensure, traits::Get};
 		ensure!(
 			Params::<T>::get().validate(T::MaxDustValue::get()).is_ok(),
 			"liquidation parameters out of their bounds"

@@ -273,7 +273,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		let prints: BTreeMap<T::AccountId, u64> =
 			candidates.iter().map(|who| (who.clone(), Self::position_print(who))).collect();
 		with_transaction(|| {
-			frame_system::Pallet::<T>::set_block_number(now.saturating_add(One::one()));
+			Self::dry_run_as_of(now.saturating_add(One::one()));
 			let planner: Planner<'_, T> = Planner { now, prints: &prints, resend };
 			let unhandled = planner.plan_and_submit(candidates, sent, report);
 			TransactionOutcome::Rollback(Ok::<_, DispatchError>(unhandled))
@@ -544,6 +544,18 @@ impl<T: Config> Planner<'_, T> {
 }
 
 impl<T: Config> Pallet<T> {
+	/// Sets the block number the state reads as, for a dry run inside a layer that is rolled
+	/// back (the worker's and the same-block service's plans run as of the next block). Writes
+	/// `frame_system`'s `Number` by its storage key: `frame_system::Pallet::set_block_number`
+	/// exists only with `std` or `runtime-benchmarks`, so a production WASM has no other way
+	/// short of `initialize`, which also resets the block's weight and digest.
+	pub fn dry_run_as_of(n: BlockNumberFor<T>) {
+		use frame_support::traits::PalletInfoAccess;
+		let system = <frame_system::Pallet<T> as PalletInfoAccess>::name();
+		let key = frame_support::storage::storage_prefix(system.as_bytes(), b"Number");
+		frame_support::storage::unhashed::put(&key, &n);
+	}
+
 	/// Whether `settle_unsigned(borrower)` would succeed now: a dry run of the settlement
 	/// itself, rolled back. What the worker and the transaction validity both use.
 	pub fn can_settle(borrower: &T::AccountId) -> Result<(), DispatchError> {

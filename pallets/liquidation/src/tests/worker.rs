@@ -560,3 +560,19 @@ fn the_worker_refiles_accounts_of_older_epochs_until_the_epoch_is_gone() {
 		assert!(take().is_empty());
 	})
 }
+
+#[test]
+fn a_dry_run_reads_as_of_the_block_it_is_set_to_and_the_rollback_restores_it() {
+	ExtBuilder::default().build().execute_with(|| {
+		System::set_block_number(41);
+		let inside = frame_support::storage::with_transaction(|| {
+			Liquidation::dry_run_as_of(42);
+			let seen = System::block_number();
+			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(seen))
+		})
+		.unwrap();
+		// The key written is System's own `Number`: the pallet reads it back.
+		assert_eq!(inside, 42);
+		assert_eq!(System::block_number(), 41);
+	})
+}
