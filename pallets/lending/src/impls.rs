@@ -8,6 +8,7 @@ use crate::{
 		BorrowBreaker, LendingPositions, OnPositionChanged, PriceError, PriceSource, RiskChange,
 	},
 	types::*,
+	view::{Ends, LiquidationView, PlanReads, ViewError},
 	weights::WeightInfo,
 };
 use alloc::vec::Vec;
@@ -160,7 +161,7 @@ const MIN_SUPPLY_INDEX: FixedU128 = FixedU128::from_inner(1_000_000_000);
 
 /// Which prices a health computation accepts.
 #[derive(Clone, Copy)]
-enum Pricing<'a, AssetId> {
+pub(crate) enum Pricing<'a, AssetId> {
 	/// Every price fresh (at most `MaxPriceAge`), at the protocol's end of a two-ended price
 	/// (collateral low, debt high): views.
 	Strict,
@@ -183,7 +184,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Block time in ms; 0 at genesis (where the timestamp is not set yet).
-	fn now() -> u64 {
+	pub(crate) fn now() -> u64 {
 		if frame_system::Pallet::<T>::block_number().is_zero() {
 			return 0;
 		}
@@ -192,8 +193,15 @@ impl<T: Config> Pallet<T> {
 
 	/// A market accrued to now, with what the accrual added; reads only.
 	fn accrued(asset: &T::AssetId) -> Result<(Market, math::Accrual), Error<T>> {
+		Self::accrued_at(asset, Self::now())
+	}
+
+	/// [`Self::accrued`] to block time `now` (ms).
+	pub(crate) fn accrued_at(
+		asset: &T::AssetId,
+		now: u64,
+	) -> Result<(Market, math::Accrual), Error<T>> {
 		let mut market = Markets::<T>::get(asset).ok_or(Error::<T>::MarketNotFound)?;
-		let now = Self::now();
 		let elapsed = now.saturating_sub(market.state.last_accrued);
 		let accrual = math::accrue(&mut market.state, &market.params, elapsed).or_err::<T>()?;
 		market.state.last_accrued = market.state.last_accrued.max(now);
@@ -272,6 +280,16 @@ impl<T: Config> Pallet<T> {
 		positions: &PositionsOf<T>,
 		pricing: Pricing<'_, T::AssetId>,
 	) -> Result<Health, Error<T>> {
+		Self::health_with(positions, pricing, &mut PlanReads::default())
+	}
+
+	/// [`Self::health_of`] with the markets and prices `reads` holds, and those it reads kept
+	/// in it.
+	pub(crate) fn health_with(
+		positions: &PositionsOf<T>,
+		pricing: Pricing<'_, T::AssetId>,
+		reads: &mut PlanReads<T::AssetId>,
+	) -> Result<Health, Error<T>> {
 		let (mut collateral_value, mut borrow_limit, mut liquidation_value) = (0u128, 0u128, 0u128);
 		// Whether a liquidation may act reads each collateral the source gates (an accepted
 		// fall's wait, `PriceSource::liquidation_gate`) at its value divided by the gate, and a
@@ -286,40 +304,31 @@ impl<T: Config> Pallet<T> {
 		let borrowers_end = matches!(pricing, Pricing::Liquidation { .. } | Pricing::Grace);
 		// A liquidation reads the source's liquidation ends (the span, or the part of a held
 		// fall that the breaker's severity bound lets it act on); everything else the span.
-		let ends = |asset: &T::AssetId| {
-			if borrowers_end {
-				T::Prices::liquidation_bounds(asset)
-			} else {
-				T::Prices::bounds(asset)
-			}
-		};
-		let ends_within = |asset: &T::AssetId| {
-			if borrowers_end {
-				T::Prices::liquidation_bounds_within(asset, T::StalePriceGrace::get())
-			} else {
-				T::Prices::bounds_within(asset, T::StalePriceGrace::get())
-			}
+		let (fresh, within) = if borrowers_end {
+			(Ends::Liquidation, Ends::LiquidationWithin)
+		} else {
+			(Ends::Bounds, Ends::BoundsWithin)
 		};
 		for s in positions.supplies.iter().filter(|s| s.collateral) {
-			let market = Self::current(&s.asset)?;
+			let market = reads.market::<T>(&s.asset)?;
 			let amount =
 				math::mul(s.scaled, market.state.supply_index, Rounding::Down).or_err::<T>()?;
 			if amount.is_zero() {
 				continue;
 			}
 			let (low, high) = match pricing {
-				Pricing::Grace => match ends_within(&s.asset) {
+				Pricing::Grace => match reads.ends::<T>(&s.asset, within) {
 					Ok(ends) => ends,
 					Err(_) => continue,
 				},
 				Pricing::Liquidation { collateral, .. } if collateral != &s.asset => {
-					match ends_within(&s.asset) {
+					match reads.ends::<T>(&s.asset, within) {
 						Ok(ends) => ends,
 						// A dead feed: this collateral counts for nothing.
 						Err(_) => continue,
 					}
 				},
-				_ => ends(&s.asset)?,
+				_ => reads.ends::<T>(&s.asset, fresh)?,
 			};
 			let price = if borrowers_end { high } else { low };
 			let value = math::value(amount, price, Rounding::Down).or_err::<T>()?;
@@ -335,7 +344,7 @@ impl<T: Config> Pallet<T> {
 			let threshold = market.params.liquidation_threshold;
 			let counted = math::mul_permill(value, threshold, Rounding::Down)?;
 			liquidation_value = math::add(liquidation_value, counted).or_err::<T>()?;
-			let gate = if borrowers_end { T::Prices::liquidation_gate(&s.asset) } else { None };
+			let gate = if borrowers_end { reads.gate::<T>(&s.asset) } else { None };
 			let gated = match gate {
 				Some(gate) => {
 					gates.push((s.asset, gate));
@@ -349,15 +358,15 @@ impl<T: Config> Pallet<T> {
 		}
 		let mut debt_value = 0u128;
 		for b in positions.borrows.iter() {
-			let market = Self::current(&b.asset)?;
+			let market = reads.market::<T>(&b.asset)?;
 			let debt =
 				math::mul(b.scaled, market.state.borrow_index, Rounding::Up).or_err::<T>()?;
 			let (low, high) = match pricing {
-				Pricing::Grace => ends_within(&b.asset)?,
+				Pricing::Grace => reads.ends::<T>(&b.asset, within)?,
 				Pricing::Liquidation { debt: repaid, .. } if repaid != &b.asset => {
-					ends_within(&b.asset)?
+					reads.ends::<T>(&b.asset, within)?
 				},
-				_ => ends(&b.asset)?,
+				_ => reads.ends::<T>(&b.asset, fresh)?,
 			};
 			// An asset that is also the account's collateral has one price on both sides (the
 			// collateral's end): a looped position is neither helped nor hurt by the spread.
@@ -1283,6 +1292,15 @@ impl<T: Config> LendingPositions<T::AccountId> for Pallet<T> {
 		T::StalePriceGrace::get()
 	}
 
+	fn liquidation_view(
+		who: &T::AccountId,
+		debt_asset: &T::AssetId,
+		collateral_asset: &T::AssetId,
+		reads: &mut PlanReads<T::AssetId>,
+	) -> Result<LiquidationView, ViewError> {
+		Pallet::<T>::liquidation_view(who, debt_asset, collateral_asset, reads)
+	}
+
 	fn account_assets(who: &T::AccountId) -> AccountAssets<T::AssetId> {
 		let positions = Positions::<T>::get(who).unwrap_or_default();
 		AccountAssets {
@@ -1299,21 +1317,21 @@ impl<T: Config> LendingPositions<T::AccountId> for Pallet<T> {
 		Positions::<T>::get(who).map(|p| p.tag).unwrap_or_default()
 	}
 
-	fn set_index_tag(who: &T::AccountId, tag: TagOf<T>) {
-		Positions::<T>::mutate_exists(who, |record| match record {
-			Some(positions) => {
-				positions.tag = tag;
-				if positions.is_removable() {
-					*record = None;
-				}
-			},
-			// (An account with no record has nothing for a hook to keep; kept all the same
-			// rather than lost.)
-			None if tag != TagOf::<T>::default() => {
-				*record = Some(PositionsOf::<T> { tag, ..Default::default() })
-			},
-			None => {},
-		})
+	fn update_index_tag(
+		who: &T::AccountId,
+		f: impl FnOnce(&AccountShares<T::AssetId>, &mut TagOf<T>),
+	) {
+		let mut positions = Positions::<T>::get(who).unwrap_or_default();
+		let before = positions.tag.clone();
+		f(&positions.shares(), &mut positions.tag);
+		if positions.tag == before {
+			return;
+		}
+		if positions.is_removable() {
+			Positions::<T>::remove(who);
+		} else {
+			Positions::<T>::insert(who, positions);
+		}
 	}
 
 	fn indexes(asset: &T::AssetId) -> Option<(FixedU128, FixedU128)> {
@@ -1322,10 +1340,9 @@ impl<T: Config> LendingPositions<T::AccountId> for Pallet<T> {
 
 	fn repay_clears_share(asset: &T::AssetId, amount: u128, owed: u128) -> bool {
 		amount >= owed
-			|| Self::current(asset)
-				.ok()
-				.and_then(|m| math::div(amount, m.state.borrow_index, Rounding::Down).ok())
-				.is_some_and(|shares| !shares.is_zero())
+			|| Self::current(asset).is_ok_and(|m| {
+				crate::view::repay_clears_share_at(m.state.borrow_index, amount, owed)
+			})
 	}
 
 	fn market_params(asset: &T::AssetId) -> Option<MarketParams> {

@@ -58,6 +58,7 @@ extern crate alloc;
 pub mod math;
 pub mod traits;
 pub mod types;
+pub mod view;
 pub mod weights;
 
 mod impls;
@@ -76,6 +77,7 @@ pub use traits::{
 	RiskChange, TimestampedPrices,
 };
 pub use types::*;
+pub use view::{repay_clears_share_at, LiquidationView, PlanReads, ViewError};
 pub use weights::WeightInfo;
 
 /// Creates assets and fresh prices for the benchmarks.

@@ -1095,14 +1095,21 @@ mod lending_positions {
 	use super::*;
 
 	/// The hook's tag (the mock keeps the number of debts) lives in the account's record: the
-	/// hook sees the position before it is stored, `index_tag`/`set_index_tag` read and write
+	/// hook sees the position before it is stored, `index_tag`/`update_index_tag` read and write
 	/// it without touching the markets, and a record goes only when it has no market left and
 	/// the default tag.
 	#[test]
 	fn the_hooks_tag_is_stored_with_the_position_and_goes_with_it() {
 		ExtBuilder::default().build_and_execute(|| {
 			let tag = |who| <Lending as LendingPositions<_>>::index_tag(&who);
-			let set = |who, t| <Lending as LendingPositions<_>>::set_index_tag(&who, t);
+			// (The update is given the account's position in shares, as `account_shares` reads it.)
+			let set = |who, t| {
+				let shares = <Lending as LendingPositions<_>>::account_shares(&who);
+				<Lending as LendingPositions<_>>::update_index_tag(&who, |seen, tag| {
+					assert_eq!(seen, &shares);
+					*tag = t;
+				})
+			};
 			alice_has_collateral();
 			assert_eq!(tag(ALICE), None);
 			assert_ok!(Lending::borrow(signed(ALICE), USD, 5_000));
@@ -2241,6 +2248,79 @@ mod hardening {
 				Lending::liquidation_health(&ALICE, &USD, &MEME),
 				Error::<Test>::NotCollateral
 			);
+		})
+	}
+
+	/// `liquidation_view` gives what the reads it replaces give (the health, the debt and
+	/// supply with interest, the pair's liquidation ends, the borrow index), refuses in the
+	/// order a liquidation checks (a market, a price, the health), and takes markets and
+	/// prices from the reads it is given (what a batch relies on: nothing written between).
+	#[test]
+	fn the_liquidation_view_is_the_reads_it_replaces_in_their_order() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_borrows();
+			// Interest not written yet, and a gate on the collateral (a fall's wait).
+			advance(MILLIS_PER_YEAR as u64 / 12, true);
+			MockOracle::gate(BTC, Some(fx(9, 10)));
+			let mut reads = PlanReads::default();
+			let view = Lending::liquidation_view(&ALICE, &USD, &BTC, &mut reads).unwrap();
+			assert_eq!(view.health, Lending::liquidation_health(&ALICE, &USD, &BTC).unwrap());
+			let positions = <Lending as LendingPositions<_>>::debt(&ALICE, &USD).unwrap();
+			assert_eq!(view.owed, positions);
+			assert!(view.owed > 5_000, "with interest");
+			assert_eq!(
+				view.held,
+				<Lending as LendingPositions<_>>::supplied(&ALICE, &BTC).unwrap()
+			);
+			type Prices = <Test as Config>::Prices;
+			let usd = <Prices as PriceSource<_>>::liquidation_bounds(&USD).unwrap();
+			let btc = <Prices as PriceSource<_>>::liquidation_bounds(&BTC).unwrap();
+			assert_eq!(view.prices, (usd.0, btc.1));
+			assert_eq!(view.borrow_index, Lending::current(&USD).unwrap().state.borrow_index);
+			assert_eq!(Some(view.collateral_market), params_of(BTC));
+			assert_eq!(state(USD).last_accrued, T0, "nothing written");
+
+			// The reads it was given: a new price is not seen through them, a fresh set sees it.
+			MockOracle::set(BTC, FixedU128::from_u32(1));
+			let again = Lending::liquidation_view(&ALICE, &USD, &BTC, &mut reads).unwrap();
+			assert_eq!(again, view);
+			let fresh =
+				Lending::liquidation_view(&ALICE, &USD, &BTC, &mut PlanReads::default()).unwrap();
+			assert_eq!(fresh.prices.1, FixedU128::from_u32(1));
+			assert!(fresh.health.factor < view.health.factor);
+
+			// A price kept by the kind of read: MEME stale but within the grace is refused as a
+			// pair's price and still counted as another collateral, with the same reads.
+			MockOracle::set(BTC, FixedU128::from_u32(100));
+			assert_ok!(Lending::supply(signed(ALICE), MEME, 1_000));
+			let now = Timestamp::get();
+			MockOracle::set_at(
+				MEME,
+				MockOracle::timestamped_price(&MEME).unwrap().0,
+				now - MaxPriceAge::get() - 1,
+			);
+			let mut reads = PlanReads::default();
+			assert_eq!(
+				Lending::liquidation_view(&ALICE, &USD, &MEME, &mut reads),
+				Err(ViewError::Price(PriceError::Stale))
+			);
+			let with_meme = Lending::liquidation_view(&ALICE, &USD, &BTC, &mut reads).unwrap();
+			assert_eq!(with_meme.health, Lending::liquidation_health(&ALICE, &USD, &BTC).unwrap());
+
+			// The order of refusals: a market first, then a price, then the health.
+			let view = |debt, collateral| {
+				Lending::liquidation_view(&ALICE, &debt, &collateral, &mut PlanReads::default())
+			};
+			assert_eq!(view(NO_MARKET, BTC), Err(ViewError::UnknownMarket));
+			assert_eq!(view(USD, NO_MARKET), Err(ViewError::UnknownMarket));
+			MockOracle::remove(ETH);
+			// ALICE owes no ETH: the price is refused before the health would be.
+			assert_eq!(view(ETH, BTC), Err(ViewError::Price(PriceError::Missing)));
+			assert_eq!(view(USD, ETH), Err(ViewError::Price(PriceError::Missing)));
+			assert_eq!(view(USD, USD), Err(ViewError::Health(Error::<Test>::NoSupply.into())));
+			assert_eq!(view(BTC, BTC), Err(ViewError::Health(Error::<Test>::NoDebt.into())));
+			advance(MaxPriceAge::get() + 1, false);
+			assert_eq!(view(USD, BTC), Err(ViewError::Price(PriceError::Stale)));
 		})
 	}
 

@@ -1,8 +1,9 @@
 //! Traits at the lending pallet's boundaries: what it needs (prices, a position-change hook)
 //! and what it offers other pallets (positions, seizure and repayment for liquidation).
 
-use crate::types::{
-	AccountAssets, AccountShares, Amount, Health, MarketParams, PositionTag, WriteOff,
+use crate::{
+	types::{AccountAssets, AccountShares, Amount, Health, MarketParams, PositionTag, WriteOff},
+	view::{LiquidationView, PlanReads, ViewError},
 };
 use frame_support::{pallet_prelude::DispatchResult, weights::Weight};
 use sp_arithmetic::{traits::Zero, FixedU128};
@@ -268,6 +269,18 @@ pub trait LendingPositions<AccountId> {
 	/// nothing.
 	fn price_grace() -> u64;
 
+	/// What a liquidation of `who` repaying `debt_asset` and seizing `collateral_asset` reads:
+	/// the two markets, the pair's prices, `liquidation_health`, what it owes and holds, from
+	/// one read of its record. The markets and prices are taken from `reads` when it holds
+	/// them and kept in it (a batch plans all its positions with one: nothing is written
+	/// between). Refused in the order a liquidation checks: a market, a price, the health.
+	fn liquidation_view(
+		who: &AccountId,
+		debt_asset: &Self::AssetId,
+		collateral_asset: &Self::AssetId,
+		reads: &mut PlanReads<Self::AssetId>,
+	) -> Result<LiquidationView, ViewError>;
+
 	/// The markets `who` is in.
 	fn account_assets(who: &AccountId) -> AccountAssets<Self::AssetId>;
 
@@ -279,10 +292,13 @@ pub trait LendingPositions<AccountId> {
 	/// the position, the same storage read.
 	fn index_tag(who: &AccountId) -> Self::Tag;
 
-	/// Keeps `tag` for `who`, stored with its position (one write of the record the
-	/// liquidation that changed it wrote already). A record left with no market and the
-	/// default tag goes.
-	fn set_index_tag(who: &AccountId, tag: Self::Tag);
+	/// Lets `f` change what the hook keeps for `who`, given its position in shares, in one
+	/// read of its record (written again only when the tag changed; a record left with no
+	/// market and the default tag goes).
+	fn update_index_tag(
+		who: &AccountId,
+		f: impl FnOnce(&AccountShares<Self::AssetId>, &mut Self::Tag),
+	);
 
 	/// `asset`'s `(supply index, borrow index)` with interest accrued to now (not written):
 	/// what converts shares to underlying units.

@@ -240,6 +240,8 @@ impl<T: Config> Pallet<T> {
 		};
 		// Pairs in the order they first appear: the batch's outcome depends only on its input.
 		let mut groups: Vec<Group<T>> = Vec::new();
+		// Every position is planned before anything is sold: one read of each market and price.
+		let mut planning = crate::plan::Planning::default();
 		for borrower in borrowers {
 			let assets = T::Lending::account_assets(borrower);
 			let collaterals = assets.supplies.iter().filter(|(_, collateral)| *collateral).count();
@@ -266,7 +268,7 @@ impl<T: Config> Pallet<T> {
 			} else {
 				report.narrow = report.narrow.saturating_add(1);
 			}
-			let (plan, tries, _) = Self::settle_plan_from(borrower, &assets);
+			let (plan, tries, _) = Self::settle_plan_from(&mut planning, borrower, &assets);
 			report.extra_plans = report.extra_plans.saturating_add(tries.saturating_sub(1));
 			let plan = match plan {
 				Ok(plan) => plan,

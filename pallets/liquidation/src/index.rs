@@ -379,10 +379,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn file_checked(who: &T::AccountId, check: &mut TopCheck<T::AssetId>) {
-		let new = Self::filing_of(who);
-		if Self::move_filing(who, &new, &Self::filed(who), check) {
-			T::Lending::set_index_tag(who, new);
-		}
+		// One read of the account's record: its shares and where it is filed.
+		T::Lending::update_index_tag(who, |shares, filed| {
+			let new = Self::filing_of_shares(shares);
+			if Self::move_filing(who, &new, filed, check) {
+				*filed = new;
+			}
+		});
 	}
 
 	/// Lowers each key's top past the buckets `noted` for it that are empty now, from the

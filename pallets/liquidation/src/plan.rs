@@ -3,8 +3,11 @@
 //! route.
 
 use crate::{math, pallet::*, types::*};
+use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::DispatchError};
-use pallet_lending::{AccountAssets, Health, LendingPositions, PriceError, PriceSource};
+use pallet_lending::{
+	AccountAssets, Health, LendingPositions, PlanReads, PriceError, PriceSource, ViewError,
+};
 use sp_arithmetic::{
 	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedPointNumber, FixedU128,
 	PerThing, Permill, Rounding,
@@ -52,6 +55,47 @@ pub(crate) fn convert<T: Config>(
 /// The reference value of `amount` units at `price`, rounded down.
 pub(crate) fn value_of(amount: u128, price: FixedU128) -> u128 {
 	price.saturating_mul_int(amount)
+}
+
+/// A collateral's place in the risk order: `(measured volatility, governance rank)`.
+type Rank = (Option<FixedU128>, u8);
+
+/// What planning reads, kept for one call that plans many positions before it changes any (a
+/// batch plans all its positions, then sells): the lending pallet's markets and prices
+/// ([`PlanReads`]), the parameters, and each asset's price and rank for the choice of a pair.
+/// A fresh one (`default`) reads everything again.
+#[derive(frame_support::DefaultNoBound)]
+pub(crate) struct Planning<T: Config> {
+	lending: PlanReads<T::AssetId>,
+	params: Option<LiquidationParams>,
+	prices: Vec<(T::AssetId, Result<FixedU128, DispatchError>)>,
+	ranks: Vec<(T::AssetId, Rank)>,
+}
+
+impl<T: Config> Planning<T> {
+	fn params(&mut self) -> LiquidationParams {
+		*self.params.get_or_insert_with(Params::<T>::get)
+	}
+
+	/// [`Pallet::price`].
+	fn price(&mut self, asset: &T::AssetId) -> Result<FixedU128, DispatchError> {
+		if let Some((_, price)) = self.prices.iter().find(|(a, _)| a == asset) {
+			return *price;
+		}
+		let price = Pallet::<T>::price(asset);
+		self.prices.push((*asset, price));
+		price
+	}
+
+	/// A collateral's `(measured volatility, governance rank)`: its place in the risk order.
+	fn rank(&mut self, asset: &T::AssetId) -> Rank {
+		if let Some((_, rank)) = self.ranks.iter().find(|(a, _)| a == asset) {
+			return *rank;
+		}
+		let rank = (T::Breaker::volatility(asset), RiskRank::<T>::get(asset));
+		self.ranks.push((*asset, rank));
+		rank
+	}
 }
 
 impl<T: Config> Pallet<T> {
@@ -117,13 +161,34 @@ impl<T: Config> Pallet<T> {
 		collateral_asset: T::AssetId,
 		cap: Option<u128>,
 	) -> Result<Plan<T::AssetId>, DispatchError> {
-		ensure!(T::Lending::market_params(&debt_asset).is_some(), Error::<T>::UnknownMarket);
-		let market =
-			T::Lending::market_params(&collateral_asset).ok_or(Error::<T>::UnknownMarket)?;
-		let (debt_price, collateral_price) = Self::pair_prices(&debt_asset, &collateral_asset)?;
-		let health = T::Lending::liquidation_health(borrower, &debt_asset, &collateral_asset)?;
+		Self::plan_with(&mut Planning::default(), borrower, (debt_asset, collateral_asset), cap)
+	}
+
+	/// [`Self::plan`] with what `planning` holds of the state (read once for a batch).
+	pub(crate) fn plan_with(
+		planning: &mut Planning<T>,
+		borrower: &T::AccountId,
+		(debt_asset, collateral_asset): (T::AssetId, T::AssetId),
+		cap: Option<u128>,
+	) -> Result<Plan<T::AssetId>, DispatchError> {
+		// The markets, the pair's prices (the liquidation's ends: the debt's low, the
+		// collateral's high), the health and what is owed and held, in one read of the account.
+		let view = T::Lending::liquidation_view(
+			borrower,
+			&debt_asset,
+			&collateral_asset,
+			&mut planning.lending,
+		)
+		.map_err(|e| match e {
+			ViewError::UnknownMarket => Error::<T>::UnknownMarket.into(),
+			ViewError::Price(e) => Self::price_error(e),
+			ViewError::Health(e) => e,
+		})?;
+		let market = view.collateral_market;
+		let (debt_price, collateral_price) = view.prices;
+		let health = view.health;
 		ensure!(health.is_liquidatable(), Error::<T>::NotLiquidatable);
-		let params = Params::<T>::get();
+		let params = planning.params();
 		// A same-asset position is netted (its own supply repays its debt): nothing is sold,
 		// so there is no discount to pay.
 		let discount = if debt_asset == collateral_asset {
@@ -136,8 +201,7 @@ impl<T: Config> Pallet<T> {
 				health.factor,
 			)
 		};
-		let owed = T::Lending::debt(borrower, &debt_asset)?;
-		let held = T::Lending::supplied(borrower, &collateral_asset)?;
+		let (owed, held) = (view.owed, view.held);
 		ensure!(!owed.is_zero(), Error::<T>::NoDebt);
 		// Shares worth no unit (a supply index below 1 after a socialised loss): too small to
 		// pay for anything, so `settle` sweeps them and the loss waterfall runs.
@@ -215,7 +279,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(!collateral.is_zero(), Error::<T>::CollateralTooSmall);
 		// A partial repayment that clears no debt share cannot be made (the market refuses
 		// it): the collateral is too small, and `settle` goes on to the next (or sweeps).
-		ensure!(!Self::clears_no_share(&debt_asset, repay, owed), Error::<T>::CollateralTooSmall);
+		ensure!(
+			pallet_lending::repay_clears_share_at(view.borrow_index, repay, owed),
+			Error::<T>::CollateralTooSmall
+		);
 		let base =
 			convert::<T>(repay, debt_price, collateral_price, Rounding::Down)?.min(collateral);
 		Ok(Plan {
@@ -241,19 +308,25 @@ impl<T: Config> Pallet<T> {
 	/// and the collateral supplies, riskiest first.
 	pub(crate) fn choose(
 		borrower: &T::AccountId,
-	) -> Result<(T::AssetId, alloc::vec::Vec<T::AssetId>), DispatchError> {
-		Self::choose_from(borrower, &T::Lending::account_assets(borrower))
+	) -> Result<(T::AssetId, Vec<T::AssetId>), DispatchError> {
+		Self::choose_from(&mut Planning::default(), borrower, &T::Lending::account_assets(borrower))
 	}
 
 	/// [`Self::choose`] for a borrower in the markets of `assets` (read once by the caller).
 	fn choose_from(
+		planning: &mut Planning<T>,
 		borrower: &T::AccountId,
 		assets: &AccountAssets<T::AssetId>,
-	) -> Result<(T::AssetId, alloc::vec::Vec<T::AssetId>), DispatchError> {
+	) -> Result<(T::AssetId, Vec<T::AssetId>), DispatchError> {
 		let mut best: Option<(u128, T::AssetId)> = None;
 		let mut first_error = None;
+		let only = assets.debts.len() == 1;
 		for asset in &assets.debts {
-			let value = Self::price(asset).and_then(|price| {
+			// (A single debt is the largest whatever it owes: its price only must be fresh.)
+			let value = planning.price(asset).and_then(|price| {
+				if only {
+					return Ok(0);
+				}
 				T::Lending::debt(borrower, asset).map(|owed| value_of(owed, price))
 			});
 			match value {
@@ -272,11 +345,14 @@ impl<T: Config> Pallet<T> {
 			(None, Some(e)) => return Err(e),
 			(None, None) => return Err(Error::<T>::NoDebt.into()),
 		};
-		let mut collaterals: alloc::vec::Vec<(Option<FixedU128>, u8, T::AssetId)> = assets
+		let mut collaterals: Vec<(Option<FixedU128>, u8, T::AssetId)> = assets
 			.supplies
 			.iter()
 			.filter(|(_, collateral)| *collateral)
-			.map(|(asset, _)| (T::Breaker::volatility(asset), RiskRank::<T>::get(asset), *asset))
+			.map(|(asset, _)| {
+				let (volatility, rank) = planning.rank(asset);
+				(volatility, rank, *asset)
+			})
 			.collect();
 		// Most volatile first (measured; an asset not yet measured after every measured one),
 		// then the highest governance rank, then by asset id.
@@ -295,16 +371,18 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn settle_plan_tried(
 		borrower: &T::AccountId,
 	) -> (Result<Plan<T::AssetId>, DispatchError>, u32, bool) {
-		Self::settle_plan_from(borrower, &T::Lending::account_assets(borrower))
+		let assets = T::Lending::account_assets(borrower);
+		Self::settle_plan_from(&mut Planning::default(), borrower, &assets)
 	}
 
 	/// [`Self::settle_plan_tried`] for a borrower in the markets of `assets` (read once by the
-	/// caller).
+	/// caller), with what `planning` holds of the state.
 	pub(crate) fn settle_plan_from(
+		planning: &mut Planning<T>,
 		borrower: &T::AccountId,
 		assets: &AccountAssets<T::AssetId>,
 	) -> (Result<Plan<T::AssetId>, DispatchError>, u32, bool) {
-		let (debt, mut collaterals) = match Self::choose_from(borrower, assets) {
+		let (debt, mut collaterals) = match Self::choose_from(planning, borrower, assets) {
 			Ok(chosen) => chosen,
 			Err(e) => return (Err(e), 0, false),
 		};
@@ -333,7 +411,7 @@ impl<T: Config> Pallet<T> {
 		let mut unit_plan = None;
 		for collateral in collaterals {
 			tries = tries.saturating_add(1);
-			match Self::plan(borrower, debt, collateral, None) {
+			match Self::plan_with(planning, borrower, (debt, collateral), None) {
 				Ok(plan) if plan.base.is_zero() => {
 					all_too_small = false;
 					unit_plan.get_or_insert(plan);

@@ -18,6 +18,8 @@
 //!   route that succeeds in a dry run: `settle`, a keeper's `liquidate` on some pair, or a
 //!   `take` or `redo` of its auction;
 //! - the unsigned settlement's validity and its check at inclusion agree;
+//! - planning every borrower with one set of reads (as a batch does) gives each what planning
+//!   it alone gives;
 //! - the treasury's gain in a call is at most (the largest discount + the auction's buffer) ×
 //!   the value repaid, plus rounding (collateral swept from an insolvent account excepted).
 //!
@@ -1060,9 +1062,26 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 			prop_assert!(Lending::do_try_state().is_ok(), "{:?}", Lending::do_try_state());
 			prop_assert!(Liquidation::do_try_state().is_ok(), "{:?}", Liquidation::do_try_state());
 			check_liveness(counts)?;
+			check_shared_planning()?;
 		}
 		Ok(())
 	})
+}
+
+/// Planning every borrower with one set of reads, both ways round and each twice (as a batch
+/// plans its positions: [`crate::plan::Planning`]), gives each the plan, the plans tried and
+/// the dust verdict it gets planned alone.
+fn check_shared_planning() -> Result<(), TestCaseError> {
+	let alone: Vec<_> = BORROWERS.iter().map(Liquidation::settle_plan_tried).collect();
+	let mut planning = crate::plan::Planning::default();
+	let order = (0..BORROWERS.len()).chain((0..BORROWERS.len()).rev());
+	for i in order {
+		let who = BORROWERS[i];
+		let assets = <Lending as pallet_lending::LendingPositions<_>>::account_assets(&who);
+		let shared = Liquidation::settle_plan_from(&mut planning, &who, &assets);
+		prop_assert_eq!(&shared, &alone[i], "{:?} planned with shared reads", who);
+	}
+	Ok(())
 }
 
 /// The insurance treasury's tokens and lending supply of every asset, at the oracle.

@@ -132,7 +132,8 @@ impl<T: Config> Pallet<T> {
 			ensure!(!waiting || owed(borrower) < before, Error::<T>::ShortfallWaiting);
 			return Ok(Some(Self::shortfall_weight(debts)).into());
 		}
-		let (plan, tries, all_too_small) = Self::settle_plan_from(borrower, &assets);
+		let (plan, tries, all_too_small) =
+			Self::settle_plan_from(&mut Default::default(), borrower, &assets);
 		let plans_weight = Self::extra_plans_weight(tries.saturating_sub(1));
 		let plan = match plan {
 			Ok(plan) => plan,

@@ -425,7 +425,7 @@ fn the_sweep_finds_what_the_index_misses() {
 		let Some(Filing::Entry(key, bucket)) = Liquidation::filed(&accounts[0]) else {
 			panic!("filed");
 		};
-		<Lending as LendingPositions<_>>::set_index_tag(&accounts[0], None);
+		<Lending as LendingPositions<_>>::update_index_tag(&accounts[0], |_, tag| *tag = None);
 		RiskIndex::<Test>::remove((key, bucket, accounts[0]));
 		RiskKeys::<Test>::remove(key);
 		MockOracle::set(BTC, FixedU128::from_u32(90));
