@@ -89,7 +89,8 @@ pub struct BatchReport<AccountId> {
 	pub narrow: u32,
 	/// Wide positions planned.
 	pub wide: u32,
-	/// Pairs put up for sale.
+	/// Pairs planned (each a pair of the witness, taken by its first position planned, sold
+	/// or not: its markets and prices were read).
 	pub pairs: u32,
 	/// Plans tried beyond each position's first (wide positions whose riskiest collateral
 	/// could not be planned).
@@ -231,71 +232,8 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::DuplicateBorrower
 		);
 
-		let max_pairs = usize::try_from(witness.pairs.min(T::MaxBatchPairs::get())).unwrap_or(0);
-		let mut wide_left = witness.wide;
 		let mut report = BatchReport::default();
-		let skip = |report: &mut BatchReport<T::AccountId>, who: &T::AccountId, why| {
-			Self::deposit_event(Event::SettlementSkipped { borrower: who.clone(), reason: why });
-			report.skipped.push((who.clone(), why));
-		};
-		// Pairs in the order they first appear: the batch's outcome depends only on its input.
-		let mut groups: Vec<Group<T>> = Vec::new();
-		// Every position is planned before anything is sold: one read of each market and price.
-		let mut planning = crate::plan::Planning::default();
-		for borrower in borrowers {
-			let assets = T::Lending::account_assets(borrower);
-			let collaterals = assets.supplies.iter().filter(|(_, collateral)| *collateral).count();
-			let why = if assets.debts.is_empty() {
-				Some(Skipped::Healthy)
-			} else if collaterals == 0 {
-				Some(Skipped::NoPlan(Error::<T>::NoCollateral.into()))
-			} else {
-				None
-			};
-			if let Some(why) = why {
-				report.unplanned = report.unplanned.saturating_add(1);
-				skip(&mut report, borrower, why);
-				continue;
-			}
-			if collaterals > 1 || assets.debts.len() > 1 {
-				if wide_left.is_zero() {
-					report.unplanned = report.unplanned.saturating_add(1);
-					skip(&mut report, borrower, Skipped::OverWitness);
-					continue;
-				}
-				wide_left = wide_left.saturating_sub(1);
-				report.wide = report.wide.saturating_add(1);
-			} else {
-				report.narrow = report.narrow.saturating_add(1);
-			}
-			let (plan, tries, _) = Self::settle_plan_from(&mut planning, borrower, &assets);
-			report.extra_plans = report.extra_plans.saturating_add(tries.saturating_sub(1));
-			let plan = match plan {
-				Ok(plan) => plan,
-				Err(e) if e == Error::<T>::NotLiquidatable.into() => {
-					skip(&mut report, borrower, Skipped::Healthy);
-					continue;
-				},
-				Err(e) => {
-					skip(&mut report, borrower, Skipped::NoPlan(e));
-					continue;
-				},
-			};
-			if plan.collateral_asset == plan.debt_asset {
-				// Nothing to sell: `settle` nets it from the borrower's own supply.
-				skip(&mut report, borrower, Skipped::NoPlan(Error::<T>::SameAsset.into()));
-				continue;
-			}
-			let pair = (plan.collateral_asset, plan.debt_asset);
-			let member = Member { borrower: borrower.clone(), plan };
-			let count = groups.len();
-			match groups.iter_mut().find(|(p, _)| *p == pair) {
-				Some((_, members)) => members.push(member),
-				None if count < max_pairs => groups.push((pair, vec![member])),
-				None => skip(&mut report, borrower, Skipped::OverWitness),
-			}
-		}
-		report.pairs = u32::try_from(groups.len()).unwrap_or(u32::MAX);
+		let groups = Self::plan_batch(borrowers, witness, &mut report);
 		for ((collateral, debt), members) in groups {
 			// What the DEX would do with the pair's lot; standing bids first when they pay
 			// more for it, or settle what the DEX would not (#28).
@@ -316,11 +254,112 @@ impl<T: Config> Pallet<T> {
 			for (who, outcome) in Self::sell_pair(caller, (collateral, debt), members, verdict)? {
 				match outcome {
 					Ok(()) => report.settled.push(who),
-					Err(why) => skip(&mut report, &who, why),
+					Err(why) => Self::skip(&mut report, &who, why),
 				}
 			}
 		}
 		Ok(report)
+	}
+
+	/// `who` skipped for `why`: reported and its `SettlementSkipped`.
+	fn skip(report: &mut BatchReport<T::AccountId>, who: &T::AccountId, why: Skipped) {
+		Self::deposit_event(Event::SettlementSkipped { borrower: who.clone(), reason: why });
+		report.skipped.push((who.clone(), why));
+	}
+
+	/// Plans each of `borrowers` (skipping, with `SettlementSkipped`, what has no plan or is
+	/// beyond `witness`) and groups the plans by pair, pairs in the order they first appear
+	/// (the batch's outcome depends only on its input). Every position is planned before
+	/// anything is sold, on markets and prices read once ([`crate::plan::Planning`]).
+	///
+	/// A pair takes one of the witness's `pairs` when a position of it is first planned, sold
+	/// or not: a narrow position's pair is known before its plan, so one beyond the witness is
+	/// passed over unplanned, and the markets and prices a batch reads are those of its pairs
+	/// (each pair's weight measures its two markets read: found by review, a batch of
+	/// positions each healthy in markets of its own read them all at a position's cached rate).
+	fn plan_batch(
+		borrowers: &[T::AccountId],
+		witness: BatchWitness,
+		report: &mut BatchReport<T::AccountId>,
+	) -> Vec<Group<T>> {
+		let max_pairs = usize::try_from(witness.pairs.min(T::MaxBatchPairs::get())).unwrap_or(0);
+		let mut wide_left = witness.wide;
+		let skip = Self::skip;
+		let mut groups: Vec<Group<T>> = Vec::new();
+		// The pairs planned: those of `groups`, and those whose positions all failed.
+		let mut pairs: Vec<(T::AssetId, T::AssetId)> = Vec::new();
+		let mut planning = crate::plan::Planning::default();
+		for borrower in borrowers {
+			let assets = T::Lending::account_assets(borrower);
+			let mut collaterals =
+				assets.supplies.iter().filter(|(_, collateral)| *collateral).map(|(a, _)| *a);
+			let (first, more) = (collaterals.next(), collaterals.next().is_some());
+			let why = match (assets.debts.first(), first) {
+				(None, _) => Some(Skipped::Healthy),
+				(_, None) => Some(Skipped::NoPlan(Error::<T>::NoCollateral.into())),
+				(Some(debt), Some(collateral)) if !more && assets.debts.len() == 1 => {
+					// Narrow: its pair is `(collateral, debt)` (or one asset, netted).
+					let pair = (collateral, *debt);
+					let new = collateral != *debt && !pairs.contains(&pair);
+					if new && pairs.len() >= max_pairs {
+						Some(Skipped::OverWitness)
+					} else {
+						if new {
+							pairs.push(pair);
+						}
+						None
+					}
+				},
+				_ if wide_left.is_zero() => Some(Skipped::OverWitness),
+				_ => None,
+			};
+			if let Some(why) = why {
+				report.unplanned = report.unplanned.saturating_add(1);
+				skip(report, borrower, why);
+				continue;
+			}
+			if more || assets.debts.len() > 1 {
+				wide_left = wide_left.saturating_sub(1);
+				report.wide = report.wide.saturating_add(1);
+			} else {
+				report.narrow = report.narrow.saturating_add(1);
+			}
+			let (plan, tries, _) = Self::settle_plan_from(&mut planning, borrower, &assets);
+			report.extra_plans = report.extra_plans.saturating_add(tries.saturating_sub(1));
+			let plan = match plan {
+				Ok(plan) => plan,
+				Err(e) if e == Error::<T>::NotLiquidatable.into() => {
+					skip(report, borrower, Skipped::Healthy);
+					continue;
+				},
+				Err(e) => {
+					skip(report, borrower, Skipped::NoPlan(e));
+					continue;
+				},
+			};
+			if plan.collateral_asset == plan.debt_asset {
+				// Nothing to sell: `settle` nets it from the borrower's own supply.
+				skip(report, borrower, Skipped::NoPlan(Error::<T>::SameAsset.into()));
+				continue;
+			}
+			let pair = (plan.collateral_asset, plan.debt_asset);
+			let member = Member { borrower: borrower.clone(), plan };
+			if let Some((_, members)) = groups.iter_mut().find(|(p, _)| *p == pair) {
+				members.push(member);
+				continue;
+			}
+			// A narrow position's pair was taken above; a wide one's takes one now.
+			if !pairs.contains(&pair) {
+				if pairs.len() >= max_pairs {
+					skip(report, borrower, Skipped::OverWitness);
+					continue;
+				}
+				pairs.push(pair);
+			}
+			groups.push((pair, vec![member]));
+		}
+		report.pairs = u32::try_from(pairs.len()).unwrap_or(u32::MAX);
+		groups
 	}
 
 	/// The DEX's verdict on the lot of `members` (all of one pair), made without selling: the

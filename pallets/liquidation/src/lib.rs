@@ -189,7 +189,9 @@ pub mod pallet {
 			Tag = Option<Filing<Self::AssetId>>,
 		>;
 
-		/// Fresh prices or a refusal (the same source the lending pallet reads).
+		/// Fresh prices or a refusal: the lending pallet's own source (a plan takes the pair's
+		/// prices from the lending view its health is computed with, and every other route reads
+		/// this; two sources would size a liquidation at prices its health was not computed at).
 		type Prices: PriceSource<Self::AssetId>;
 
 		/// The DEX's name for an asset.

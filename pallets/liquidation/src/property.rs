@@ -1081,6 +1081,26 @@ fn check_shared_planning() -> Result<(), TestCaseError> {
 		let shared = Liquidation::settle_plan_from(&mut planning, &who, &assets);
 		prop_assert_eq!(&shared, &alone[i], "{:?} planned with shared reads", who);
 	}
+	// Every pair of every borrower, each planned alone (nothing shared) and with one set of
+	// reads for all of them (a pair of each kind of read: a market, a price fresh or within
+	// the grace, a gate, whatever asked for it before).
+	let mut planning = crate::plan::Planning::default();
+	for who in BORROWERS {
+		for debt in [USD, BTC, MEME, ETH] {
+			for collateral in [USD, BTC, MEME, ETH] {
+				let alone = Liquidation::plan(&who, debt, collateral, None);
+				let shared = Liquidation::plan_with(&mut planning, &who, (debt, collateral), None);
+				prop_assert_eq!(
+					shared,
+					alone,
+					"{:?} {}/{} with shared reads",
+					who,
+					collateral,
+					debt
+				);
+			}
+		}
+	}
 	Ok(())
 }
 

@@ -306,7 +306,8 @@ pub enum Skipped {
 	Debug,
 )]
 pub struct BatchWitness {
-	/// Distinct `(collateral, debt)` pairs the batch sells (at most `MaxBatchPairs` count).
+	/// Distinct `(collateral, debt)` pairs the batch plans, sold or not: a pair is taken by
+	/// the first of its positions planned (at most `MaxBatchPairs` count).
 	pub pairs: u32,
 	/// Positions with more than one collateral or more than one debt.
 	pub wide: u32,

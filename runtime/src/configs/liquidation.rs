@@ -1,7 +1,7 @@
 //! The liquidation engine: `pallet-liquidation` over the money market, the oracle and the DEX.
 
-use super::lending::{MaxPriceAge, MAX_ASSETS_PER_ACCOUNT};
-use crate::{governance, AssetConversion, AssetId, AssetKind, Assets, Lending, Runtime, Timestamp};
+use super::lending::MAX_ASSETS_PER_ACCOUNT;
+use crate::{governance, AssetConversion, AssetId, AssetKind, Assets, Lending, Runtime};
 use frame_support::{parameter_types, traits::ConstU32, PalletId};
 use pallet_liquidation::LiquidationParams;
 use sp_arithmetic::{FixedU128, Permill};
@@ -123,8 +123,9 @@ impl pallet_liquidation::Config for Runtime {
 	type AssetId = AssetId;
 	type Assets = Assets;
 	type Lending = Lending;
-	type Prices =
-		pallet_lending::OraclePrices<super::breaker::CheckedPrices, Timestamp, MaxPriceAge>;
+	// The lending pallet's source, by construction: a liquidation's plan takes the pair's
+	// prices from the lending view its health is computed with (`liquidation_view`).
+	type Prices = <Runtime as pallet_lending::Config>::Prices;
 	type DexAssetKind = AssetKind;
 	type ToDexAsset = DexAsset;
 	type Dex = AssetConversion;

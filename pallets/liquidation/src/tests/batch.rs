@@ -237,6 +237,44 @@ fn pairs_and_wide_positions_beyond_the_witness_are_skipped() {
 	});
 }
 
+/// A pair takes one of the witness's pairs when a position of it is first planned, sold or
+/// not (each pair's weight measures its two markets read, and planning reads them whatever the
+/// outcome): a narrow position healthy in a pair of its own takes it, and a position of a
+/// further pair is passed over unplanned. Declared, both are planned and both pairs charged.
+#[test]
+fn a_pair_is_taken_by_its_first_plan_sold_or_not() {
+	ExtBuilder::default().build_and_execute(|| {
+		let btc = borrowers(&[700_000])[0];
+		let meme = 11;
+		mint(MEME, meme, 4_000_000 + MIN);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(meme), MEME, 4_000_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(meme), USD, 780_000));
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		assert!(health(meme) >= FixedU128::one());
+		assert!(health(btc) < FixedU128::one());
+
+		let report = Liquidation::try_settle_batch(&[meme, btc], witness(1, 0)).unwrap();
+		assert!(report.settled.is_empty());
+		assert_eq!(report.skipped, vec![(meme, Skipped::Healthy), (btc, Skipped::OverWitness)]);
+		assert_eq!((report.narrow, report.unplanned, report.pairs), (1, 1, 1));
+		assert_nothing_settled(|| settle_batch(&[meme, btc], witness(1, 0)));
+
+		let report = Liquidation::try_settle_batch(&[meme, btc], witness(2, 0)).unwrap();
+		assert_eq!(report.settled, vec![btc]);
+		assert_eq!(report.skipped, vec![(meme, Skipped::Healthy)]);
+		assert_eq!((report.narrow, report.unplanned, report.pairs), (2, 0, 2));
+
+		// The other way round, one pair: BTC's is taken first and settles.
+		System::reset_events();
+		let before = (supplied(meme, MEME), debt(meme, USD));
+		assert_ok!(settle_batch(&[btc, meme], witness(1, 0)));
+		assert_eq!(settled().iter().map(|s| s.0).collect::<Vec<_>>(), vec![btc]);
+		assert!(events()
+			.contains(&Event::SettlementSkipped { borrower: meme, reason: Skipped::OverWitness }));
+		assert_eq!((supplied(meme, MEME), debt(meme, USD)), before);
+	});
+}
+
 #[test]
 fn a_pair_the_dex_cannot_sell_is_skipped_and_settle_takes_the_backstop() {
 	ExtBuilder::default().without_pools().build_and_execute(|| {
