@@ -36,7 +36,7 @@
 // --header
 // benchmarking/HEADER.txt
 // --output
-// /tmp/lending-weights2.rs
+// pallets/lending/src/weights.rs
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -81,8 +81,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `702`
 		//  Estimated: `3724`
-		// Minimum execution time: 35_082_000 picoseconds.
-		Weight::from_parts(37_936_000, 3724)
+		// Minimum execution time: 34_922_000 picoseconds.
+		Weight::from_parts(36_424_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -96,30 +96,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `806`
 		//  Estimated: `3724`
-		// Minimum execution time: 56_183_000 picoseconds.
-		Weight::from_parts(60_359_000, 3724)
+		// Minimum execution time: 42_233_000 picoseconds.
+		Weight::from_parts(75_813_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `GuardianMembership::Members` (r:1 w:0)
 	/// Proof: `GuardianMembership::Members` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	fn pause_market() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `941`
 		//  Estimated: `3724`
-		// Minimum execution time: 50_916_000 picoseconds.
-		Weight::from_parts(75_963_000, 3724)
+		// Minimum execution time: 42_033_000 picoseconds.
+		Weight::from_parts(60_890_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:1)
@@ -134,15 +134,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2892`
 		//  Estimated: `6208`
-		// Minimum execution time: 133_749_000 picoseconds.
-		Weight::from_parts(211_274_000, 6208)
+		// Minimum execution time: 126_338_000 picoseconds.
+		Weight::from_parts(145_226_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
-	/// Storage: `Lending::Markets` (r:16 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -163,15 +163,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8019`
 		//  Estimated: `44734`
-		// Minimum execution time: 320_887_000 picoseconds.
-		Weight::from_parts(334_928_000, 44734)
+		// Minimum execution time: 309_629_000 picoseconds.
+		Weight::from_parts(375_978_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(48_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
-	/// Storage: `Lending::Markets` (r:16 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Levels` (r:9 w:0)
@@ -192,15 +192,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8019`
 		//  Estimated: `44734`
-		// Minimum execution time: 363_060_000 picoseconds.
-		Weight::from_parts(425_973_000, 44734)
+		// Minimum execution time: 325_684_000 picoseconds.
+		Weight::from_parts(336_139_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(49_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -213,15 +213,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2892`
 		//  Estimated: `6208`
-		// Minimum execution time: 124_394_000 picoseconds.
-		Weight::from_parts(135_321_000, 6208)
+		// Minimum execution time: 103_494_000 picoseconds.
+		Weight::from_parts(123_693_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -234,8 +234,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2925`
 		//  Estimated: `6208`
-		// Minimum execution time: 124_445_000 picoseconds.
-		Weight::from_parts(182_400_000, 6208)
+		// Minimum execution time: 108_892_000 picoseconds.
+		Weight::from_parts(126_488_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -247,8 +247,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1545`
 		//  Estimated: `3870`
-		// Minimum execution time: 55_342_000 picoseconds.
-		Weight::from_parts(76_373_000, 3870)
+		// Minimum execution time: 35_803_000 picoseconds.
+		Weight::from_parts(46_609_000, 3870)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -270,15 +270,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6670`
 		//  Estimated: `44734`
-		// Minimum execution time: 256_631_000 picoseconds.
-		Weight::from_parts(361_637_000, 44734)
+		// Minimum execution time: 232_014_000 picoseconds.
+		Weight::from_parts(270_051_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(42_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -291,15 +291,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2117`
 		//  Estimated: `6208`
-		// Minimum execution time: 123_964_000 picoseconds.
-		Weight::from_parts(169_832_000, 6208)
+		// Minimum execution time: 116_654_000 picoseconds.
+		Weight::from_parts(125_577_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -310,30 +310,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2116`
 		//  Estimated: `6208`
-		// Minimum execution time: 121_520_000 picoseconds.
-		Weight::from_parts(167_538_000, 6208)
+		// Minimum execution time: 94_450_000 picoseconds.
+		Weight::from_parts(106_498_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:2 w:2)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	fn seize_collateral() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1792`
 		//  Estimated: `6750`
-		// Minimum execution time: 96_043_000 picoseconds.
-		Weight::from_parts(118_596_000, 6750)
+		// Minimum execution time: 52_838_000 picoseconds.
+		Weight::from_parts(60_410_000, 6750)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -346,15 +346,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2925`
 		//  Estimated: `6208`
-		// Minimum execution time: 189_521_000 picoseconds.
-		Weight::from_parts(209_311_000, 6208)
+		// Minimum execution time: 107_460_000 picoseconds.
+		Weight::from_parts(120_729_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:0)
@@ -363,17 +363,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2290`
 		//  Estimated: `3870`
-		// Minimum execution time: 59_688_000 picoseconds.
-		Weight::from_parts(63_264_000, 3870)
+		// Minimum execution time: 57_696_000 picoseconds.
+		Weight::from_parts(71_146_000, 3870)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
@@ -383,10 +383,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `486 + n * (780 ±0)`
 		//  Estimated: `3870 + n * (5468 ±0)`
-		// Minimum execution time: 38_588_000 picoseconds.
-		Weight::from_parts(29_498_710, 3870)
-			// Standard Error: 1_049_013
-			.saturating_add(Weight::from_parts(26_579_369, 0).saturating_mul(n.into()))
+		// Minimum execution time: 38_217_000 picoseconds.
+		Weight::from_parts(41_186_183, 3870)
+			// Standard Error: 442_520
+			.saturating_add(Weight::from_parts(23_383_805, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5468).saturating_mul(n.into()))
@@ -407,8 +407,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `702`
 		//  Estimated: `3724`
-		// Minimum execution time: 35_082_000 picoseconds.
-		Weight::from_parts(37_936_000, 3724)
+		// Minimum execution time: 34_922_000 picoseconds.
+		Weight::from_parts(36_424_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -422,30 +422,30 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `806`
 		//  Estimated: `3724`
-		// Minimum execution time: 56_183_000 picoseconds.
-		Weight::from_parts(60_359_000, 3724)
+		// Minimum execution time: 42_233_000 picoseconds.
+		Weight::from_parts(75_813_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `GuardianMembership::Members` (r:1 w:0)
 	/// Proof: `GuardianMembership::Members` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	fn pause_market() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `941`
 		//  Estimated: `3724`
-		// Minimum execution time: 50_916_000 picoseconds.
-		Weight::from_parts(75_963_000, 3724)
+		// Minimum execution time: 42_033_000 picoseconds.
+		Weight::from_parts(60_890_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:1)
@@ -460,15 +460,15 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2892`
 		//  Estimated: `6208`
-		// Minimum execution time: 133_749_000 picoseconds.
-		Weight::from_parts(211_274_000, 6208)
+		// Minimum execution time: 126_338_000 picoseconds.
+		Weight::from_parts(145_226_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}
-	/// Storage: `Lending::Markets` (r:16 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -489,15 +489,15 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8019`
 		//  Estimated: `44734`
-		// Minimum execution time: 320_887_000 picoseconds.
-		Weight::from_parts(334_928_000, 44734)
+		// Minimum execution time: 309_629_000 picoseconds.
+		Weight::from_parts(375_978_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(48_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
-	/// Storage: `Lending::Markets` (r:16 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
 	/// Proof: `Breaker::Emergency` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Levels` (r:9 w:0)
@@ -518,15 +518,15 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8019`
 		//  Estimated: `44734`
-		// Minimum execution time: 363_060_000 picoseconds.
-		Weight::from_parts(425_973_000, 44734)
+		// Minimum execution time: 325_684_000 picoseconds.
+		Weight::from_parts(336_139_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(49_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -539,15 +539,15 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2892`
 		//  Estimated: `6208`
-		// Minimum execution time: 124_394_000 picoseconds.
-		Weight::from_parts(135_321_000, 6208)
+		// Minimum execution time: 103_494_000 picoseconds.
+		Weight::from_parts(123_693_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -560,8 +560,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2925`
 		//  Estimated: `6208`
-		// Minimum execution time: 124_445_000 picoseconds.
-		Weight::from_parts(182_400_000, 6208)
+		// Minimum execution time: 108_892_000 picoseconds.
+		Weight::from_parts(126_488_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -573,8 +573,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1545`
 		//  Estimated: `3870`
-		// Minimum execution time: 55_342_000 picoseconds.
-		Weight::from_parts(76_373_000, 3870)
+		// Minimum execution time: 35_803_000 picoseconds.
+		Weight::from_parts(46_609_000, 3870)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -596,15 +596,15 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6670`
 		//  Estimated: `44734`
-		// Minimum execution time: 256_631_000 picoseconds.
-		Weight::from_parts(361_637_000, 44734)
+		// Minimum execution time: 232_014_000 picoseconds.
+		Weight::from_parts(270_051_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(42_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -617,15 +617,15 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2117`
 		//  Estimated: `6208`
-		// Minimum execution time: 123_964_000 picoseconds.
-		Weight::from_parts(169_832_000, 6208)
+		// Minimum execution time: 116_654_000 picoseconds.
+		Weight::from_parts(125_577_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -636,30 +636,30 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2116`
 		//  Estimated: `6208`
-		// Minimum execution time: 121_520_000 picoseconds.
-		Weight::from_parts(167_538_000, 6208)
+		// Minimum execution time: 94_450_000 picoseconds.
+		Weight::from_parts(106_498_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:2 w:2)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	fn seize_collateral() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1792`
 		//  Estimated: `6750`
-		// Minimum execution time: 96_043_000 picoseconds.
-		Weight::from_parts(118_596_000, 6750)
+		// Minimum execution time: 52_838_000 picoseconds.
+		Weight::from_parts(60_410_000, 6750)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -672,15 +672,15 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2925`
 		//  Estimated: `6208`
-		// Minimum execution time: 189_521_000 picoseconds.
-		Weight::from_parts(209_311_000, 6208)
+		// Minimum execution time: 107_460_000 picoseconds.
+		Weight::from_parts(120_729_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
-	/// Storage: `Lending::Markets` (r:1 w:1)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:1)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:0)
@@ -689,17 +689,17 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2290`
 		//  Estimated: `3870`
-		// Minimum execution time: 59_688_000 picoseconds.
-		Weight::from_parts(63_264_000, 3870)
+		// Minimum execution time: 57_696_000 picoseconds.
+		Weight::from_parts(71_146_000, 3870)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
@@ -709,10 +709,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `486 + n * (780 ±0)`
 		//  Estimated: `3870 + n * (5468 ±0)`
-		// Minimum execution time: 38_588_000 picoseconds.
-		Weight::from_parts(29_498_710, 3870)
-			// Standard Error: 1_049_013
-			.saturating_add(Weight::from_parts(26_579_369, 0).saturating_mul(n.into()))
+		// Minimum execution time: 38_217_000 picoseconds.
+		Weight::from_parts(41_186_183, 3870)
+			// Standard Error: 442_520
+			.saturating_add(Weight::from_parts(23_383_805, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5468).saturating_mul(n.into()))

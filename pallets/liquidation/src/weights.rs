@@ -78,14 +78,14 @@ pub trait WeightInfo {
 /// Weights for `pallet_liquidation` measured on the reference machine, using the runtime's DB weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	/// Storage: `Timestamp::Now` (r:1 w:0)
-	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:3 w:3)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -106,8 +106,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8263`
 		//  Estimated: `44734`
-		// Minimum execution time: 427_765_000 picoseconds.
-		Weight::from_parts(467_124_000, 44734)
+		// Minimum execution time: 380_996_000 picoseconds.
+		Weight::from_parts(428_286_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(45_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -141,8 +141,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8325`
 		//  Estimated: `44734`
-		// Minimum execution time: 553_832_000 picoseconds.
-		Weight::from_parts(585_079_000, 44734)
+		// Minimum execution time: 538_660_000 picoseconds.
+		Weight::from_parts(569_596_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(46_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -156,8 +156,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `987`
 		//  Estimated: `3870`
-		// Minimum execution time: 31_296_000 picoseconds.
-		Weight::from_parts(35_012_000, 3870)
+		// Minimum execution time: 30_996_000 picoseconds.
+		Weight::from_parts(38_598_000, 3870)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -169,17 +169,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_355_000 picoseconds.
-		Weight::from_parts(10_796_000, 3478)
+		// Minimum execution time: 10_085_000 picoseconds.
+		Weight::from_parts(11_558_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Lending::Positions` (r:4 w:4)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:2)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:2)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
@@ -220,8 +220,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12409`
 		//  Estimated: `44734`
-		// Minimum execution time: 854_088_000 picoseconds.
-		Weight::from_parts(1_129_468_000, 44734)
+		// Minimum execution time: 820_298_000 picoseconds.
+		Weight::from_parts(922_970_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(79_u64))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
 	}
@@ -233,12 +233,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:2 w:2)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:1 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:1 w:0)
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:2 w:2)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
@@ -272,10 +272,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3947 + n * (122 ±0)`
 		//  Estimated: `16644 + n * (2880 ±0)`
-		// Minimum execution time: 501_595_000 picoseconds.
-		Weight::from_parts(939_108_049, 16644)
-			// Standard Error: 607_519
-			.saturating_add(Weight::from_parts(90_687_415, 0).saturating_mul(n.into()))
+		// Minimum execution time: 467_985_000 picoseconds.
+		Weight::from_parts(452_851_291, 16644)
+			// Standard Error: 192_169
+			.saturating_add(Weight::from_parts(42_671_786, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
@@ -290,12 +290,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:16)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:16)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
@@ -329,10 +329,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1088 + p * (1964 ±0)`
 		//  Estimated: `6750 + p * (15654 ±0)`
-		// Minimum execution time: 497_899_000 picoseconds.
-		Weight::from_parts(28_912_782, 6750)
-			// Standard Error: 1_300_424
-			.saturating_add(Weight::from_parts(467_073_800, 0).saturating_mul(p.into()))
+		// Minimum execution time: 465_691_000 picoseconds.
+		Weight::from_parts(86_092_977, 6750)
+			// Standard Error: 2_060_487
+			.saturating_add(Weight::from_parts(452_041_545, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((28_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -382,10 +382,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9782 + n * (396 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 734_450_000 picoseconds.
-		Weight::from_parts(677_612_234, 44734)
-			// Standard Error: 612_628
-			.saturating_add(Weight::from_parts(262_841_558, 0).saturating_mul(n.into()))
+		// Minimum execution time: 734_611_000 picoseconds.
+		Weight::from_parts(556_155_775, 44734)
+			// Standard Error: 1_443_873
+			.saturating_add(Weight::from_parts(90_520_550, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(75_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(18_u64))
@@ -394,10 +394,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `Lending::Positions` (r:2 w:2)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:2)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:2)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
@@ -432,17 +432,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8849`
 		//  Estimated: `44734`
-		// Minimum execution time: 622_976_000 picoseconds.
-		Weight::from_parts(663_305_000, 44734)
+		// Minimum execution time: 573_562_000 picoseconds.
+		Weight::from_parts(662_414_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(70_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
@@ -481,8 +481,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11726`
 		//  Estimated: `44734`
-		// Minimum execution time: 465_942_000 picoseconds.
-		Weight::from_parts(515_766_000, 44734)
+		// Minimum execution time: 462_557_000 picoseconds.
+		Weight::from_parts(506_272_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -520,17 +520,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8579`
 		//  Estimated: `44734`
-		// Minimum execution time: 420_685_000 picoseconds.
-		Weight::from_parts(449_197_000, 44734)
+		// Minimum execution time: 443_078_000 picoseconds.
+		Weight::from_parts(506_292_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(47_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
@@ -543,17 +543,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6943`
 		//  Estimated: `44734`
-		// Minimum execution time: 277_372_000 picoseconds.
-		Weight::from_parts(287_978_000, 44734)
+		// Minimum execution time: 280_697_000 picoseconds.
+		Weight::from_parts(460_734_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
@@ -570,8 +570,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6959`
 		//  Estimated: `44734`
-		// Minimum execution time: 269_390_000 picoseconds.
-		Weight::from_parts(273_706_000, 44734)
+		// Minimum execution time: 283_551_000 picoseconds.
+		Weight::from_parts(462_346_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -583,8 +583,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_215_000 picoseconds.
-		Weight::from_parts(10_656_000, 3478)
+		// Minimum execution time: 9_944_000 picoseconds.
+		Weight::from_parts(14_972_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -592,10 +592,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:1)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:16)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:16)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:16 w:16)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:104 w:48)
@@ -627,10 +627,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8949 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 1_077_501_000 picoseconds.
-		Weight::from_parts(720_594_113, 76616)
-			// Standard Error: 10_881_868
-			.saturating_add(Weight::from_parts(645_831_623, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_099_913_000 picoseconds.
+		Weight::from_parts(918_641_018, 76616)
+			// Standard Error: 29_919_394
+			.saturating_add(Weight::from_parts(930_711_638, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(70_u64))
 			.saturating_add(T::DbWeight::get().reads((22_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -653,8 +653,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4184`
 		//  Estimated: `6030`
-		// Minimum execution time: 89_323_000 picoseconds.
-		Weight::from_parts(96_033_000, 6030)
+		// Minimum execution time: 78_426_000 picoseconds.
+		Weight::from_parts(98_086_000, 6030)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -668,8 +668,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `478`
 		//  Estimated: `3870`
-		// Minimum execution time: 28_713_000 picoseconds.
-		Weight::from_parts(30_015_000, 3870)
+		// Minimum execution time: 26_670_000 picoseconds.
+		Weight::from_parts(30_085_000, 3870)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -692,10 +692,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1375 + m * (379 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 123_643_000 picoseconds.
-		Weight::from_parts(102_538_165, 12660)
-			// Standard Error: 111_287
-			.saturating_add(Weight::from_parts(24_417_808, 0).saturating_mul(m.into()))
+		// Minimum execution time: 124_565_000 picoseconds.
+		Weight::from_parts(211_601_785, 12660)
+			// Standard Error: 837_141
+			.saturating_add(Weight::from_parts(25_510_874, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -717,11 +717,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2250 + n * (468 ±0)`
-		//  Estimated: `6137 + n * (2880 ±0)`
-		// Minimum execution time: 85_457_000 picoseconds.
-		Weight::from_parts(63_392_585, 6137)
-			// Standard Error: 613_251
-			.saturating_add(Weight::from_parts(41_355_694, 0).saturating_mul(n.into()))
+		//  Estimated: `6137 + n * (2880 ±156)`
+		// Minimum execution time: 79_388_000 picoseconds.
+		Weight::from_parts(75_328_646, 6137)
+			// Standard Error: 549_536
+			.saturating_add(Weight::from_parts(39_911_463, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -730,10 +730,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `Lending::Positions` (r:256 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
@@ -743,10 +743,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (388 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 228_159_000 picoseconds.
-		Weight::from_parts(150_885_053, 44734)
-			// Standard Error: 227_192
-			.saturating_add(Weight::from_parts(130_761_886, 0).saturating_mul(n.into()))
+		// Minimum execution time: 226_006_000 picoseconds.
+		Weight::from_parts(81_150_167, 44734)
+			// Standard Error: 430_033
+			.saturating_add(Weight::from_parts(128_307_249, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -755,10 +755,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:256 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
@@ -768,10 +768,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6543 + n * (389 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 222_781_000 picoseconds.
-		Weight::from_parts(226_096_000, 44734)
-			// Standard Error: 469_730
-			.saturating_add(Weight::from_parts(132_395_684, 0).saturating_mul(n.into()))
+		// Minimum execution time: 220_478_000 picoseconds.
+		Weight::from_parts(224_404_000, 44734)
+			// Standard Error: 442_942
+			.saturating_add(Weight::from_parts(134_426_059, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -787,10 +787,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1311 + n * (415 ±0)`
 		//  Estimated: `5911 + n * (2880 ±0)`
-		// Minimum execution time: 31_246_000 picoseconds.
-		Weight::from_parts(24_638_952, 5911)
-			// Standard Error: 210_963
-			.saturating_add(Weight::from_parts(12_431_665, 0).saturating_mul(n.into()))
+		// Minimum execution time: 30_515_000 picoseconds.
+		Weight::from_parts(37_225_435, 5911)
+			// Standard Error: 117_920
+			.saturating_add(Weight::from_parts(11_958_185, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -803,8 +803,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_027_000 picoseconds.
-		Weight::from_parts(11_677_000, 3478)
+		// Minimum execution time: 10_666_000 picoseconds.
+		Weight::from_parts(13_521_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -816,8 +816,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 15_773_000 picoseconds.
-		Weight::from_parts(16_455_000, 3724)
+		// Minimum execution time: 16_084_000 picoseconds.
+		Weight::from_parts(18_297_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -827,10 +827,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:2 w:0)
 	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:1 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -839,8 +839,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1280`
 		//  Estimated: `8817`
-		// Minimum execution time: 100_029_000 picoseconds.
-		Weight::from_parts(103_403_000, 8817)
+		// Minimum execution time: 99_729_000 picoseconds.
+		Weight::from_parts(108_340_000, 8817)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -848,14 +848,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 /// The same weights with RocksDB's DB weights, for tests and mocks.
 impl WeightInfo for () {
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Markets` (r:16 w:2)
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	/// Storage: `Timestamp::Now` (r:1 w:0)
-	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:3 w:3)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
@@ -876,8 +876,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8263`
 		//  Estimated: `44734`
-		// Minimum execution time: 427_765_000 picoseconds.
-		Weight::from_parts(467_124_000, 44734)
+		// Minimum execution time: 380_996_000 picoseconds.
+		Weight::from_parts(428_286_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(45_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -911,8 +911,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8325`
 		//  Estimated: `44734`
-		// Minimum execution time: 553_832_000 picoseconds.
-		Weight::from_parts(585_079_000, 44734)
+		// Minimum execution time: 538_660_000 picoseconds.
+		Weight::from_parts(569_596_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(46_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
@@ -926,8 +926,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `987`
 		//  Estimated: `3870`
-		// Minimum execution time: 31_296_000 picoseconds.
-		Weight::from_parts(35_012_000, 3870)
+		// Minimum execution time: 30_996_000 picoseconds.
+		Weight::from_parts(38_598_000, 3870)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -939,17 +939,17 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_355_000 picoseconds.
-		Weight::from_parts(10_796_000, 3478)
+		// Minimum execution time: 10_085_000 picoseconds.
+		Weight::from_parts(11_558_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Lending::Positions` (r:4 w:4)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:2)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:2)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
@@ -990,8 +990,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12409`
 		//  Estimated: `44734`
-		// Minimum execution time: 854_088_000 picoseconds.
-		Weight::from_parts(1_129_468_000, 44734)
+		// Minimum execution time: 820_298_000 picoseconds.
+		Weight::from_parts(922_970_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(79_u64))
 			.saturating_add(RocksDbWeight::get().writes(22_u64))
 	}
@@ -1003,12 +1003,12 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:2 w:2)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:1 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:1 w:0)
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:2 w:2)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
@@ -1042,10 +1042,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3947 + n * (122 ±0)`
 		//  Estimated: `16644 + n * (2880 ±0)`
-		// Minimum execution time: 501_595_000 picoseconds.
-		Weight::from_parts(939_108_049, 16644)
-			// Standard Error: 607_519
-			.saturating_add(Weight::from_parts(90_687_415, 0).saturating_mul(n.into()))
+		// Minimum execution time: 467_985_000 picoseconds.
+		Weight::from_parts(452_851_291, 16644)
+			// Standard Error: 192_169
+			.saturating_add(Weight::from_parts(42_671_786, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(35_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
@@ -1060,12 +1060,12 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:16)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Volatility` (r:8 w:0)
 	/// Proof: `Breaker::Volatility` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskRank` (r:8 w:0)
 	/// Proof: `Liquidation::RiskRank` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:16)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::Params` (r:1 w:0)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Emergency` (r:1 w:0)
@@ -1099,10 +1099,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1088 + p * (1964 ±0)`
 		//  Estimated: `6750 + p * (15654 ±0)`
-		// Minimum execution time: 497_899_000 picoseconds.
-		Weight::from_parts(28_912_782, 6750)
-			// Standard Error: 1_300_424
-			.saturating_add(Weight::from_parts(467_073_800, 0).saturating_mul(p.into()))
+		// Minimum execution time: 465_691_000 picoseconds.
+		Weight::from_parts(86_092_977, 6750)
+			// Standard Error: 2_060_487
+			.saturating_add(Weight::from_parts(452_041_545, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((28_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -1152,10 +1152,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9782 + n * (396 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 734_450_000 picoseconds.
-		Weight::from_parts(677_612_234, 44734)
-			// Standard Error: 612_628
-			.saturating_add(Weight::from_parts(262_841_558, 0).saturating_mul(n.into()))
+		// Minimum execution time: 734_611_000 picoseconds.
+		Weight::from_parts(556_155_775, 44734)
+			// Standard Error: 1_443_873
+			.saturating_add(Weight::from_parts(90_520_550, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(75_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(18_u64))
@@ -1164,10 +1164,10 @@ impl WeightInfo for () {
 	}
 	/// Storage: `Lending::Positions` (r:2 w:2)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:2)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:2)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
@@ -1202,17 +1202,17 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8849`
 		//  Estimated: `44734`
-		// Minimum execution time: 622_976_000 picoseconds.
-		Weight::from_parts(663_305_000, 44734)
+		// Minimum execution time: 573_562_000 picoseconds.
+		Weight::from_parts(662_414_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(70_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Lending::Positions` (r:2 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
@@ -1251,8 +1251,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `11726`
 		//  Estimated: `44734`
-		// Minimum execution time: 465_942_000 picoseconds.
-		Weight::from_parts(515_766_000, 44734)
+		// Minimum execution time: 462_557_000 picoseconds.
+		Weight::from_parts(506_272_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -1290,17 +1290,17 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8579`
 		//  Estimated: `44734`
-		// Minimum execution time: 420_685_000 picoseconds.
-		Weight::from_parts(449_197_000, 44734)
+		// Minimum execution time: 443_078_000 picoseconds.
+		Weight::from_parts(506_292_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(47_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
@@ -1313,17 +1313,17 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6943`
 		//  Estimated: `44734`
-		// Minimum execution time: 277_372_000 picoseconds.
-		Weight::from_parts(287_978_000, 44734)
+		// Minimum execution time: 280_697_000 picoseconds.
+		Weight::from_parts(460_734_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
 	/// Proof: `Liquidation::Auctions` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::AuctionParameters` (r:1 w:0)
@@ -1340,8 +1340,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6959`
 		//  Estimated: `44734`
-		// Minimum execution time: 269_390_000 picoseconds.
-		Weight::from_parts(273_706_000, 44734)
+		// Minimum execution time: 283_551_000 picoseconds.
+		Weight::from_parts(462_346_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1353,8 +1353,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_215_000 picoseconds.
-		Weight::from_parts(10_656_000, 3478)
+		// Minimum execution time: 9_944_000 picoseconds.
+		Weight::from_parts(14_972_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1362,10 +1362,10 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::ShortfallWaiting` (r:1 w:1)
 	/// Proof: `Liquidation::ShortfallWaiting` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:16)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:16)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:16 w:16)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:104 w:48)
@@ -1397,10 +1397,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8949 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 1_077_501_000 picoseconds.
-		Weight::from_parts(720_594_113, 76616)
-			// Standard Error: 10_881_868
-			.saturating_add(Weight::from_parts(645_831_623, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_099_913_000 picoseconds.
+		Weight::from_parts(918_641_018, 76616)
+			// Standard Error: 29_919_394
+			.saturating_add(Weight::from_parts(930_711_638, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(70_u64))
 			.saturating_add(RocksDbWeight::get().reads((22_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -1423,8 +1423,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4184`
 		//  Estimated: `6030`
-		// Minimum execution time: 89_323_000 picoseconds.
-		Weight::from_parts(96_033_000, 6030)
+		// Minimum execution time: 78_426_000 picoseconds.
+		Weight::from_parts(98_086_000, 6030)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -1438,8 +1438,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `478`
 		//  Estimated: `3870`
-		// Minimum execution time: 28_713_000 picoseconds.
-		Weight::from_parts(30_015_000, 3870)
+		// Minimum execution time: 26_670_000 picoseconds.
+		Weight::from_parts(30_085_000, 3870)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -1462,10 +1462,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1375 + m * (379 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 123_643_000 picoseconds.
-		Weight::from_parts(102_538_165, 12660)
-			// Standard Error: 111_287
-			.saturating_add(Weight::from_parts(24_417_808, 0).saturating_mul(m.into()))
+		// Minimum execution time: 124_565_000 picoseconds.
+		Weight::from_parts(211_601_785, 12660)
+			// Standard Error: 837_141
+			.saturating_add(Weight::from_parts(25_510_874, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(13_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -1487,11 +1487,11 @@ impl WeightInfo for () {
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2250 + n * (468 ±0)`
-		//  Estimated: `6137 + n * (2880 ±0)`
-		// Minimum execution time: 85_457_000 picoseconds.
-		Weight::from_parts(63_392_585, 6137)
-			// Standard Error: 613_251
-			.saturating_add(Weight::from_parts(41_355_694, 0).saturating_mul(n.into()))
+		//  Estimated: `6137 + n * (2880 ±156)`
+		// Minimum execution time: 79_388_000 picoseconds.
+		Weight::from_parts(75_328_646, 6137)
+			// Standard Error: 549_536
+			.saturating_add(Weight::from_parts(39_911_463, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -1500,10 +1500,10 @@ impl WeightInfo for () {
 	}
 	/// Storage: `Lending::Positions` (r:256 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
@@ -1513,10 +1513,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (388 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 228_159_000 picoseconds.
-		Weight::from_parts(150_885_053, 44734)
-			// Standard Error: 227_192
-			.saturating_add(Weight::from_parts(130_761_886, 0).saturating_mul(n.into()))
+		// Minimum execution time: 226_006_000 picoseconds.
+		Weight::from_parts(81_150_167, 44734)
+			// Standard Error: 430_033
+			.saturating_add(Weight::from_parts(128_307_249, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -1525,10 +1525,10 @@ impl WeightInfo for () {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:256 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:16 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:16 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
@@ -1538,10 +1538,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6543 + n * (389 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 222_781_000 picoseconds.
-		Weight::from_parts(226_096_000, 44734)
-			// Standard Error: 469_730
-			.saturating_add(Weight::from_parts(132_395_684, 0).saturating_mul(n.into()))
+		// Minimum execution time: 220_478_000 picoseconds.
+		Weight::from_parts(224_404_000, 44734)
+			// Standard Error: 442_942
+			.saturating_add(Weight::from_parts(134_426_059, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(35_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -1557,10 +1557,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1311 + n * (415 ±0)`
 		//  Estimated: `5911 + n * (2880 ±0)`
-		// Minimum execution time: 31_246_000 picoseconds.
-		Weight::from_parts(24_638_952, 5911)
-			// Standard Error: 210_963
-			.saturating_add(Weight::from_parts(12_431_665, 0).saturating_mul(n.into()))
+		// Minimum execution time: 30_515_000 picoseconds.
+		Weight::from_parts(37_225_435, 5911)
+			// Standard Error: 117_920
+			.saturating_add(Weight::from_parts(11_958_185, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -1573,8 +1573,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 11_027_000 picoseconds.
-		Weight::from_parts(11_677_000, 3478)
+		// Minimum execution time: 10_666_000 picoseconds.
+		Weight::from_parts(13_521_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1586,8 +1586,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 15_773_000 picoseconds.
-		Weight::from_parts(16_455_000, 3724)
+		// Minimum execution time: 16_084_000 picoseconds.
+		Weight::from_parts(18_297_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1597,10 +1597,10 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:2 w:0)
 	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Markets` (r:1 w:0)
-	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Lending::Markets` (r:1 w:0)
+	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:1 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -1609,8 +1609,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1280`
 		//  Estimated: `8817`
-		// Minimum execution time: 100_029_000 picoseconds.
-		Weight::from_parts(103_403_000, 8817)
+		// Minimum execution time: 99_729_000 picoseconds.
+		Weight::from_parts(108_340_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
