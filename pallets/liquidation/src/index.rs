@@ -368,13 +368,15 @@ impl<T: Config> Pallet<T> {
 	/// [`Self::file`] for each of `accounts`, a key's top lowered once at the end (a batch's
 	/// settled borrowers: most leave their key's top bucket, and looking whether each left it
 	/// empty would cost a read of the database each).
-	pub(crate) fn file_all(accounts: &[T::AccountId]) {
+	/// Returns the buckets looked at (each a storage iteration: at most one an account).
+	pub(crate) fn file_all(accounts: &[T::AccountId]) -> u32 {
 		let mut check = TopCheck::Later(BTreeMap::new());
 		for who in accounts {
 			Self::file_checked(who, &mut check);
 		}
-		if let TopCheck::Later(noted) = check {
-			Self::lower_tops(noted);
+		match check {
+			TopCheck::Later(noted) => Self::lower_tops(noted),
+			TopCheck::Now => 0,
 		}
 	}
 
@@ -389,12 +391,17 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Lowers each key's top past the buckets `noted` for it that are empty now, from the
-	/// top down (each a read of the database), and writes the key's state once.
-	fn lower_tops(noted: BTreeMap<RiskKeyOf<T>, BTreeSet<i32>>) {
+	/// top down (each a read of the database), and writes the key's state once. Returns the
+	/// buckets looked at: at most one a bucket noted.
+	fn lower_tops(noted: BTreeMap<RiskKeyOf<T>, BTreeSet<i32>>) -> u32 {
+		let mut looks = 0u32;
 		for (key, buckets) in noted {
 			let Some(mut state) = RiskKeys::<T>::get(key) else { continue };
 			let mut top = state.top;
-			while buckets.contains(&top) && Self::top_emptied(&key, top, top) {
+			while buckets.contains(&top) && {
+				looks = looks.saturating_add(1);
+				Self::top_emptied(&key, top, top)
+			} {
 				match top.checked_sub(1) {
 					Some(lower) => top = lower,
 					None => break,
@@ -405,6 +412,7 @@ impl<T: Config> Pallet<T> {
 				RiskKeys::<T>::insert(key, state);
 			}
 		}
+		looks
 	}
 
 	/// Moves `who`'s entry from where it was filed, `old`, to `new` ([`Self::filing_of`]);
