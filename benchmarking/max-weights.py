@@ -8,9 +8,10 @@ This VM's timings spread by up to 2x between runs minutes apart on the same bina
 file takes, for each weight function, every number of its formula (the base, each
 component's slope, the proof sizes, the reads and writes) as the larger of the two runs':
 a formula at least both runs' everywhere in its range. Where the two formulas differ in shape
-(a term one run has and the other has not), the whole function of the run with the larger
-weight at the top of its range is taken. Comments (the measured proof summary, the minimum
-execution time, the storage list) are run B's.
+(a term one run has and the other has not) no choice of either is safe everywhere: the script
+names those functions and exits with an error, to be merged by hand (none had so far).
+Comments (the measured proof summary, the minimum execution time, the storage list) are run
+B's.
 """
 
 import re
@@ -37,31 +38,12 @@ def shape(body):
     return [NUM.sub("#", l) for l in lines]
 
 
-def at_top(body, ranges):
-    """ref_time at the top of each component's range (pessimistic: every slope at its max)."""
-    total = 0
-    for line in body.split("\n"):
-        if line.strip().startswith("//"):
-            continue
-        m = re.search(r"Weight::from_parts\(([\d_]+),", line)
-        if not m:
-            continue
-        value = int(m.group(1).replace("_", ""))
-        c = re.search(r"saturating_mul\((\w+)\.into\(\)\)", line)
-        total += value * (ranges.get(c.group(1), 1) if c else 1)
-    return total
-
-
-def ranges_of(text):
-    return {m.group(1): int(m.group(3)) for m in re.finditer(r"range of component `(\w+)` is `\[(\d+), (\d+)\]`", text)}
-
-
 def merge(a_text, b_text):
-    ranges = ranges_of(b_text)
     a_fns = {}
     for m in FN.finditer(a_text):
         a_fns.setdefault(m.group(2), []).append(m.group(4))
     seen = {}
+    differ = []
     out = []
     last = 0
     for m in FN.finditer(b_text):
@@ -79,14 +61,20 @@ def merge(a_text, b_text):
                 if a_val > b_val:
                     body = body[:start] + f"{a_val:_}" + body[end:]
         else:
-            body = a_body if at_top(a_body, ranges) > at_top(b_body, ranges) else b_body
+            differ.append(name)
+            body = b_body
         out.append(b_text[last:m.start(4)])
         out.append(body)
         last = m.end(4)
     out.append(b_text[last:])
-    return "".join(out)
+    if len(a_fns) != len(set(seen)) or any(len(v) != seen.get(k, 0) for k, v in a_fns.items()):
+        differ.append("(the two runs have different functions)")
+    return "".join(out), differ
 
 
 if __name__ == "__main__":
     a, b = (open(p).read() for p in sys.argv[1:3])
-    sys.stdout.write(merge(a, b))
+    merged, differ = merge(a, b)
+    if differ:
+        sys.exit("formulas of different shape, merge by hand: " + ", ".join(sorted(set(differ))))
+    sys.stdout.write(merged)

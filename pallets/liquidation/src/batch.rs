@@ -171,7 +171,10 @@ impl<T: Config> Pallet<T> {
 		looks: u32,
 	) -> Weight {
 		// A wide position's slope, and once per batch with wide positions what their fixed cost
-		// exceeds a narrow batch's (their other markets and prices, read once).
+		// exceeds a narrow batch's (their other markets and prices, read once). Each settled
+		// wide position's index filing at its worst (`file_position`): `settle_batch_wide`'s
+		// chain has no risk epoch, so its positions stay on the watch list and move no entry,
+		// where a live chain's move theirs under their wide keys (found by review).
 		let wide_weight = if wide.is_zero() {
 			Weight::zero()
 		} else {
@@ -181,6 +184,7 @@ impl<T: Config> Pallet<T> {
 					T::WeightInfo::settle_batch_wide(0)
 						.saturating_sub(T::WeightInfo::settle_batch(0)),
 				)
+				.saturating_add(T::WeightInfo::file_position().saturating_mul(u64::from(wide)))
 		};
 		// A pair with its first position (`settle_batch_pairs`; the first pair at least what
 		// `settle_batch(0)` measured of it: two fits of one case), and each further position;
@@ -280,8 +284,9 @@ impl<T: Config> Pallet<T> {
 	/// anything is sold, on markets and prices read once ([`crate::plan::Planning`]).
 	///
 	/// A pair takes one of the witness's `pairs` when a position of it is first planned, sold
-	/// or not: a narrow position's pair is known before its plan, so one beyond the witness is
-	/// passed over unplanned, and the markets and prices a batch reads are those of its pairs
+	/// or not (one asset netted too): a narrow position's pair is known before its plan, so one
+	/// beyond the witness is passed over unplanned, and the markets and prices its narrow
+	/// positions read are those of its pairs
 	/// (each pair's weight measures its two markets read: found by review, a batch of
 	/// positions each healthy in markets of its own read them all at a position's cached rate).
 	fn plan_batch(
@@ -307,7 +312,8 @@ impl<T: Config> Pallet<T> {
 				(Some(debt), Some(collateral)) if !more && assets.debts.len() == 1 => {
 					// Narrow: its pair is `(collateral, debt)` (or one asset, netted).
 					let pair = (collateral, *debt);
-					let new = collateral != *debt && !pairs.contains(&pair);
+					// (One asset, netted, takes one too: its market and price are read.)
+					let new = !pairs.contains(&pair);
 					if new && pairs.len() >= max_pairs {
 						Some(Skipped::OverWitness)
 					} else {

@@ -61,6 +61,11 @@ fn one_swap_per_pair_pro_rata_shares_and_every_unit_accounted() {
 		let (ins_tokens, ins_supply, charlie_supply) =
 			(balance(BTC, insurance()), supplied(insurance(), BTC), supplied(CHARLIE, BTC));
 
+		// (A dry run: three entries of one key leave its top bucket, which is looked at and
+		// charged.)
+		let dry = Liquidation::try_settle_batch(&accounts, witness(1, 0)).unwrap();
+		assert_eq!(dry.settled.len(), 3);
+		assert!((1..=3).contains(&dry.looks), "{dry:?}");
 		assert_ok!(settle_batch(&accounts, witness(1, 0)));
 
 		// One sale for the pair.
@@ -261,6 +266,8 @@ fn a_pair_is_taken_by_its_first_plan_sold_or_not() {
 
 		let report = Liquidation::try_settle_batch(&[meme, btc], witness(2, 0)).unwrap();
 		assert_eq!(report.settled, vec![btc]);
+		// (BTC's key has one entry: its top is exact, no bucket looked at.)
+		assert_eq!(report.looks, 0);
 		assert_eq!(report.skipped, vec![(meme, Skipped::Healthy)]);
 		assert_eq!((report.narrow, report.unplanned, report.pairs), (2, 0, 2));
 

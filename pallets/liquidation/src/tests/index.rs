@@ -547,10 +547,13 @@ fn filing_a_batch_together_ends_where_filing_it_one_by_one_does() {
 			)))
 		})
 		.unwrap();
-		// The buckets it looked at (what the batch is charged): A's, the top, at least, and
-		// at most one a borrower.
+		// The buckets it looked at (what the batch is charged): A's, the top, left empty, and
+		// B's after it only when it is the bucket just below.
+		let b_before = Liquidation::filed(&b);
+		let Some(Filing::Entry(_, b_bucket)) = b_before else { panic!("{b_before:?}") };
+		let expected = if b_bucket == top_before - 1 { 2 } else { 1 };
 		let looks = Liquidation::file_all(&[a, b]);
-		assert!((1..=2).contains(&looks), "{looks}");
+		assert_eq!(looks, expected);
 		assert_eq!(index(), one_by_one);
 		let state = RiskKeys::<Test>::get(PAIR).unwrap();
 		assert_eq!(state.entries, 3);
@@ -559,5 +562,23 @@ fn filing_a_batch_together_ends_where_filing_it_one_by_one_does() {
 		assert!(Some(state.top) <= top_one_by_one);
 		// Now the lowest, C is the riskiest: the index reads it first.
 		assert_eq!(highest, lowest);
+	})
+}
+
+/// A batch that leaves its key's top bucket with an entry in it looks at that bucket once and
+/// keeps the top: what it is charged is the look it made.
+#[test]
+fn a_top_bucket_left_with_an_entry_is_looked_at_once_and_kept() {
+	ExtBuilder::default().build_and_execute(|| {
+		let accounts = borrowers(&[700_000, 700_000, 400_000]);
+		let (a, b) = (accounts[0], accounts[1]);
+		let top = entries(a)[0].1;
+		assert_eq!(entries(b)[0].1, top);
+		Deferred::<Test>::put(true);
+		assert_ok!(Lending::repay(RuntimeOrigin::signed(a), USD, Amount::Exact(500_000)));
+		Deferred::<Test>::kill();
+		assert_eq!(Liquidation::file_all(&[a]), 1);
+		assert!(entries(a)[0].1 < top);
+		assert_eq!(RiskKeys::<Test>::get(PAIR).map(|s| s.top), Some(top));
 	})
 }
