@@ -256,13 +256,24 @@ impl<T: Config> Pallet<T> {
 		collateral_asset: &T::AssetId,
 	) -> Result<Health, DispatchError> {
 		let positions = Positions::<T>::get(who).unwrap_or_default();
-		ensure!(positions.borrow(debt_asset).is_some(), Error::<T>::NoDebt);
-		let supply = positions.supply(collateral_asset).ok_or(Error::<T>::NoSupply)?;
-		ensure!(supply.collateral, Error::<T>::NotCollateral);
+		Self::liquidation_pair(&positions, debt_asset, collateral_asset)?;
 		Ok(Self::health_of(
 			&positions,
 			Pricing::Liquidation { debt: debt_asset, collateral: collateral_asset },
 		)?)
+	}
+
+	/// The scaled `(debt, collateral supply)` of a liquidation's pair in `positions`: refused
+	/// unless the account owes `debt_asset` and holds `collateral_asset` as collateral.
+	pub(crate) fn liquidation_pair(
+		positions: &PositionsOf<T>,
+		debt_asset: &T::AssetId,
+		collateral_asset: &T::AssetId,
+	) -> Result<(u128, u128), Error<T>> {
+		let borrow = positions.borrow(debt_asset).ok_or(Error::<T>::NoDebt)?;
+		let supply = positions.supply(collateral_asset).ok_or(Error::<T>::NoSupply)?;
+		ensure!(supply.collateral, Error::<T>::NotCollateral);
+		Ok((borrow.scaled, supply.scaled))
 	}
 
 	/// Health of `who` with every asset priced as [`Self::liquidation_health`] prices the

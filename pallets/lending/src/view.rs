@@ -147,13 +147,8 @@ impl<T: Config> Pallet<T> {
 		};
 		let health_error = |e: Error<T>| ViewError::Health(e.into());
 		let positions = Positions::<T>::get(who).unwrap_or_default();
-		let borrow = positions.borrow(debt_asset).ok_or(health_error(Error::<T>::NoDebt))?;
-		let supply =
-			positions.supply(collateral_asset).ok_or(health_error(Error::<T>::NoSupply))?;
-		if !supply.collateral {
-			return Err(health_error(Error::<T>::NotCollateral));
-		}
-		let (borrowed, supplied) = (borrow.scaled, supply.scaled);
+		let (borrowed, supplied) = Self::liquidation_pair(&positions, debt_asset, collateral_asset)
+			.map_err(health_error)?;
 		let pricing = Pricing::Liquidation { debt: debt_asset, collateral: collateral_asset };
 		let health = Self::health_with(&positions, pricing, reads).map_err(health_error)?;
 		let borrow_index = debt_market.state.borrow_index;

@@ -45,6 +45,15 @@ fn settled() -> Vec<(AccountId, u128, u128, u128, u128, u128, u128)> {
 		.collect()
 }
 
+/// `who` supplies 4,000,000 MEME (at 0.5, threshold 50%) and borrows 780,000 USD: below 1
+/// when MEME falls to 0.38.
+fn meme_borrower(who: AccountId) -> AccountId {
+	mint(MEME, who, 4_000_000 + MIN);
+	assert_ok!(Lending::supply(RuntimeOrigin::signed(who), MEME, 4_000_000));
+	assert_ok!(Lending::borrow(RuntimeOrigin::signed(who), USD, 780_000));
+	who
+}
+
 fn sales() -> Vec<Event<Test>> {
 	events().into_iter().filter(|e| matches!(e, Event::BatchSold { .. })).collect()
 }
@@ -197,12 +206,8 @@ fn bad_batches_are_refused_by_name_and_change_nothing() {
 fn pairs_and_wide_positions_beyond_the_witness_are_skipped() {
 	ExtBuilder::default().build_and_execute(|| {
 		let btc = borrowers(&[700_000])[0];
-		// 11: MEME only (4,000,000 at 0.5 backing 780,000 USD, threshold 50%): below 1
-		// when MEME falls to 0.38. 12: BTC and MEME, both collateral.
-		let meme = 11;
-		mint(MEME, meme, 4_000_000 + MIN);
-		assert_ok!(Lending::supply(RuntimeOrigin::signed(meme), MEME, 4_000_000));
-		assert_ok!(Lending::borrow(RuntimeOrigin::signed(meme), USD, 780_000));
+		// 11: MEME only (meme_borrower). 12: BTC and MEME, both collateral.
+		let meme = meme_borrower(11);
 		let wide = 12;
 		mint(BTC, wide, 5_000 + MIN);
 		mint(MEME, wide, 2_000_000 + MIN);
@@ -250,10 +255,7 @@ fn pairs_and_wide_positions_beyond_the_witness_are_skipped() {
 fn a_pair_is_taken_by_its_first_plan_sold_or_not() {
 	ExtBuilder::default().build_and_execute(|| {
 		let btc = borrowers(&[700_000])[0];
-		let meme = 11;
-		mint(MEME, meme, 4_000_000 + MIN);
-		assert_ok!(Lending::supply(RuntimeOrigin::signed(meme), MEME, 4_000_000));
-		assert_ok!(Lending::borrow(RuntimeOrigin::signed(meme), USD, 780_000));
+		let meme = meme_borrower(11);
 		MockOracle::set(BTC, FixedU128::from_u32(85));
 		assert!(health(meme) >= FixedU128::one());
 		assert!(health(btc) < FixedU128::one());
