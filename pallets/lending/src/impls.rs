@@ -42,7 +42,7 @@ impl<T: Config> From<MathError> for Error<T> {
 }
 
 /// Lifts pure math's errors into the pallet's, where `?` cannot (into `DispatchError`).
-trait OrErr<V> {
+pub(crate) trait OrErr<V> {
 	fn or_err<T: Config>(self) -> Result<V, Error<T>>;
 }
 
@@ -433,7 +433,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Pays `amount` of `asset` out of the market to `to`, never reaping the pallet account.
-	fn pay_out(asset: T::AssetId, to: &T::AccountId, amount: u128) -> DispatchResult {
+	pub(crate) fn pay_out(asset: T::AssetId, to: &T::AccountId, amount: u128) -> DispatchResult {
 		if amount.is_zero() {
 			return Ok(());
 		}
@@ -443,7 +443,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Adds `shares` to the supply in `asset` of `positions`, opening it (collateral or not as
 	/// `collateral_if_new` says) if there is none.
-	fn add_supply(
+	pub(crate) fn add_supply(
 		positions: &mut PositionsOf<T>,
 		asset: T::AssetId,
 		shares: u128,
@@ -461,7 +461,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Stores `who`'s changed `positions`, the hook having seen them first (it updates the
 	/// tag it keeps in them): a record with no market and the default tag goes.
-	fn changed(
+	pub(crate) fn changed(
 		who: &T::AccountId,
 		mut positions: PositionsOf<T>,
 		assets: &[T::AssetId],
@@ -839,7 +839,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The shares a seizure of `amount` takes from `position` (worth `balance`), as
 	/// [`Self::do_seize`] takes them: all of them for the whole balance, else rounded up.
-	fn seized_shares(
+	pub(crate) fn seized_shares(
 		position: &SupplyPosition<T::AssetId>,
 		amount: u128,
 		balance: u128,
@@ -855,7 +855,7 @@ impl<T: Config> Pallet<T> {
 	/// The debt shares a repayment of `amount` burns from `position` (owing `debt`), as
 	/// [`Self::do_repay`] burns them: all of them for the whole debt, else rounded down (a
 	/// partial repayment never clears more than paid), refusing one that clears none.
-	fn repaid_shares(
+	pub(crate) fn repaid_shares(
 		position: &BorrowPosition<T::AssetId>,
 		amount: u128,
 		debt: u128,
@@ -870,173 +870,6 @@ impl<T: Config> Pallet<T> {
 		// Paying less than one debt share would clear nothing.
 		ensure!(!shares.is_zero(), Error::<T>::ZeroAmount);
 		Ok(shares)
-	}
-
-	/// The seizures of a lot in one pass ([`LendingPositions::seize_lot`]): each borrower's
-	/// position read and written once, the market once, the receivers' positions once, one
-	/// payout for the sale and one for a rest paid in tokens.
-	pub(crate) fn do_seize_lot(
-		asset: T::AssetId,
-		lot: &[LotSeizure<T::AccountId>],
-		to: &T::AccountId,
-		(tip_to, rest_to): (&T::AccountId, &T::AccountId),
-		rest_paid: RestPaid,
-	) -> Result<Vec<(u128, u128)>, DispatchError> {
-		let mut market = Self::accrue(&asset)?;
-		let index = market.state.supply_index;
-		// The receivers, once for the lot (one position when they are the same account).
-		let same = tip_to == rest_to;
-		let mut tips = Positions::<T>::get(tip_to).unwrap_or_default();
-		let mut rests =
-			if same { None } else { Some(Positions::<T>::get(rest_to).unwrap_or_default()) };
-		let tip_room = Self::add_supply(&mut tips.clone(), asset, 0, false).is_ok();
-		let (mut sold, mut sold_shares, mut tip_shares) = (0u128, 0u128, 0u128);
-		let (mut rest_shares, mut rest_tokens, mut rest_burnt) = (0u128, 0u128, 0u128);
-		let mut seized = Vec::with_capacity(lot.len());
-		for part in lot {
-			ensure!(
-				part.who != *to && part.who != *tip_to && part.who != *rest_to,
-				Error::<T>::SeizeToSelf
-			);
-			let mut positions = Positions::<T>::get(&part.who).unwrap_or_default();
-			let Some(at) = positions.supplies.iter().position(|p| p.asset == asset) else {
-				// Nothing left to take a tip or a rest from (a sale that took it all before):
-				// none taken; a sale's piece must be there.
-				ensure!(part.sold.is_zero(), Error::<T>::NoSupply);
-				seized.push((0, 0));
-				continue;
-			};
-			let position = positions.supplies.get_mut(at).ok_or(Error::<T>::Defensive)?;
-			ensure!(position.collateral, Error::<T>::NotCollateral);
-			let before = position.scaled;
-			let balance = |p: &SupplyPosition<T::AssetId>| {
-				math::mul(p.scaled, index, Rounding::Down).or_err::<T>()
-			};
-			// The sale's piece: must be there.
-			if !part.sold.is_zero() {
-				let shares = Self::seized_shares(position, part.sold, balance(position)?, index)?;
-				position.scaled =
-					position.scaled.checked_sub(shares).ok_or(Error::<T>::Defensive)?;
-				sold = sold.checked_add(part.sold).ok_or(Error::<T>::Overflow)?;
-				sold_shares = sold_shares.checked_add(shares).ok_or(Error::<T>::Overflow)?;
-			}
-			// The tip: none for a receiver that cannot hold it, or when less is left.
-			let left = balance(position)?;
-			let tip = if tip_room && part.tip <= left { part.tip } else { 0 };
-			if !tip.is_zero() {
-				let shares = Self::seized_shares(position, tip, left, index)?;
-				position.scaled =
-					position.scaled.checked_sub(shares).ok_or(Error::<T>::Defensive)?;
-				tip_shares = tip_shares.checked_add(shares).ok_or(Error::<T>::Overflow)?;
-			}
-			// The rest: at most what is left.
-			let left = balance(position)?;
-			let rest = part.rest.min(left);
-			if !rest.is_zero() {
-				let shares = Self::seized_shares(position, rest, left, index)?;
-				position.scaled =
-					position.scaled.checked_sub(shares).ok_or(Error::<T>::Defensive)?;
-				match rest_paid {
-					RestPaid::Supply => {
-						rest_shares = rest_shares.checked_add(shares).ok_or(Error::<T>::Overflow)?
-					},
-					RestPaid::Tokens => {
-						rest_tokens = rest_tokens.checked_add(rest).ok_or(Error::<T>::Overflow)?;
-						rest_burnt = rest_burnt.checked_add(shares).ok_or(Error::<T>::Overflow)?;
-					},
-				}
-			}
-			let shares = before.checked_sub(position.scaled).ok_or(Error::<T>::Defensive)?;
-			if position.scaled.is_zero() {
-				positions.supplies.remove(at);
-			}
-			Self::changed(&part.who, positions, &[asset], RiskChange::Raised);
-			Self::deposit_event(Event::LotSeizure {
-				who: part.who.clone(),
-				asset,
-				sold: part.sold,
-				tip,
-				rest,
-				shares,
-			});
-			seized.push((tip, rest));
-		}
-		// The tokens: shares burnt, the cash paid out (rounded up against the borrowers).
-		let burnt = sold_shares.checked_add(rest_burnt).ok_or(Error::<T>::Overflow)?;
-		let paid = sold.checked_add(rest_tokens).ok_or(Error::<T>::Overflow)?;
-		ensure!(paid <= Self::available_cash(asset), Error::<T>::InsufficientLiquidity);
-		market.state.total_scaled_supply =
-			market.state.total_scaled_supply.checked_sub(burnt).ok_or(Error::<T>::Defensive)?;
-		Markets::<T>::insert(asset, market);
-		// The receivers' supply (a receiver of nothing is not written).
-		if !tip_shares.is_zero() || (same && !rest_shares.is_zero()) {
-			let both = if same { rest_shares } else { 0 };
-			let shares = tip_shares.checked_add(both).ok_or(Error::<T>::Overflow)?;
-			Self::add_supply(&mut tips, asset, shares, false)?;
-			Self::changed(tip_to, tips, &[asset], RiskChange::Lowered);
-		}
-		if let Some(mut rests) = rests.take() {
-			if !rest_shares.is_zero() {
-				Self::add_supply(&mut rests, asset, rest_shares, false)?;
-				Self::changed(rest_to, rests, &[asset], RiskChange::Lowered);
-			}
-		}
-		Self::pay_out(asset, to, sold)?;
-		Self::pay_out(asset, rest_to, rest_tokens)?;
-		Self::deposit_event(Event::LotSeized {
-			asset,
-			sold,
-			sold_shares,
-			to: to.clone(),
-			tip_shares,
-			tip_to: tip_to.clone(),
-			rest_shares,
-			rest_tokens,
-			rest_to: rest_to.clone(),
-		});
-		Ok(seized)
-	}
-
-	/// The repayments of a lot in one pass ([`LendingPositions::repay_lot`]): each borrower's
-	/// debt as [`Self::do_repay`] burns it, one transfer from `payer` for all.
-	pub(crate) fn do_repay_lot(
-		payer: &T::AccountId,
-		asset: T::AssetId,
-		lot: &[(T::AccountId, u128)],
-	) -> DispatchResult {
-		let mut market = Self::accrue(&asset)?;
-		let index = market.state.borrow_index;
-		let (mut total, mut burnt) = (0u128, 0u128);
-		for (who, amount) in lot {
-			let mut positions = Positions::<T>::get(who).unwrap_or_default();
-			let at = positions
-				.borrows
-				.iter()
-				.position(|p| p.asset == asset)
-				.ok_or(Error::<T>::NoDebt)?;
-			let position = positions.borrows.get_mut(at).ok_or(Error::<T>::Defensive)?;
-			let debt = math::mul(position.scaled, index, Rounding::Up).or_err::<T>()?;
-			let shares = Self::repaid_shares(position, *amount, debt, index)?;
-			position.scaled = position.scaled.checked_sub(shares).ok_or(Error::<T>::Defensive)?;
-			if position.scaled.is_zero() {
-				positions.borrows.remove(at);
-			}
-			total = total.checked_add(*amount).ok_or(Error::<T>::Overflow)?;
-			burnt = burnt.checked_add(shares).ok_or(Error::<T>::Overflow)?;
-			Self::changed(who, positions, &[asset], RiskChange::Lowered);
-			Self::deposit_event(Event::Repaid {
-				payer: payer.clone(),
-				borrower: who.clone(),
-				asset,
-				amount: *amount,
-				shares,
-			});
-		}
-		market.state.total_scaled_borrow =
-			market.state.total_scaled_borrow.checked_sub(burnt).ok_or(Error::<T>::Defensive)?;
-		T::Assets::transfer(asset, payer, &Self::account_id(), total, Preservation::Expendable)?;
-		Markets::<T>::insert(asset, market);
-		Ok(())
 	}
 
 	/// Forgives `amount` of `who`'s debt in `asset`: the market's reserves above their floor
@@ -1441,6 +1274,19 @@ impl<T: Config> LendingPositions<T::AccountId> for Pallet<T> {
 		lot: &[(T::AccountId, u128)],
 	) -> DispatchResult {
 		with_storage_layer(|| Self::do_repay_lot(payer, *asset, lot))
+	}
+
+	fn settle_lot<R>(
+		(collateral, debt): (&T::AssetId, &T::AssetId),
+		lot: (&[LotSeizure<T::AccountId>], &[u128]),
+		to_payer: (&T::AccountId, &T::AccountId),
+		receivers: (&T::AccountId, &T::AccountId),
+		rest_paid: RestPaid,
+		sell: impl FnOnce() -> Result<R, DispatchError>,
+	) -> Result<(Vec<(u128, u128)>, R), DispatchError> {
+		with_storage_layer(|| {
+			Self::do_settle_lot((*collateral, *debt), lot, to_payer, receivers, rest_paid, sell)
+		})
 	}
 
 	fn net(who: &T::AccountId, asset: &T::AssetId, amount: u128) -> DispatchResult {

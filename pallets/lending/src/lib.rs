@@ -35,6 +35,9 @@
 //!   they own.
 //! - **Seizure moves supply shares**, not cash (as Aave's aTokens and Compound's cTokens): a
 //!   lent-out market cannot block a liquidation.
+//! - **Lots** (`lot.rs`): a batched sale's positions seized, repaid, or both in one pass
+//!   ([`LendingPositions::settle_lot`]: each borrower's record read and written once, one event
+//!   each, the sale run between the seizure and the repayment).
 //! - **Bad debt** is written off against the market's reserves, then its suppliers through the
 //!   supply index, which may then fall ([`Event::DebtWrittenOff`]).
 //! - **Markets only for assets governance controls**: `create_market` refuses an asset whose
@@ -62,6 +65,7 @@ pub mod view;
 pub mod weights;
 
 mod impls;
+mod lot;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
@@ -400,6 +404,42 @@ pub mod pallet {
 			/// The rest's receiver.
 			rest_to: T::AccountId,
 		},
+		/// A borrower's part of a lot seized and repaid in one pass by a batched sale
+		/// ([`crate::LendingPositions::settle_lot`]): `sold` of its collateral paid out as tokens
+		/// for the sale, `tip` and `rest` moved to the lot's receivers ([`Event::LotSeized`]),
+		/// `repaid` of its debt paid by the lot's payer ([`Event::LotRepaid`]).
+		LotSettlement {
+			/// Whose position.
+			who: T::AccountId,
+			/// The collateral's market.
+			collateral_asset: T::AssetId,
+			/// Underlying units paid out for the sale.
+			sold: u128,
+			/// Underlying units moved to the tip's receiver.
+			tip: u128,
+			/// Underlying units to the rest's receiver.
+			rest: u128,
+			/// Supply shares `who` lost in all.
+			collateral_shares: u128,
+			/// The debt's market.
+			debt_asset: T::AssetId,
+			/// Underlying units of debt repaid.
+			repaid: u128,
+			/// Debt shares burnt.
+			debt_shares: u128,
+		},
+		/// A lot's debts were repaid ([`Event::LotSettlement`] for each borrower) in one
+		/// transfer from `payer`.
+		LotRepaid {
+			/// The debt's market.
+			asset: T::AssetId,
+			/// Who paid.
+			payer: T::AccountId,
+			/// Underlying units paid.
+			amount: u128,
+			/// Debt shares burnt.
+			shares: u128,
+		},
 		/// The first supply to a market (or the first after its reserves were used up) topped
 		/// its reserves up to the asset's minimum balance, which keeps the pallet account alive.
 		ReservesSeeded {
@@ -571,6 +611,9 @@ pub mod pallet {
 		/// Only root (the root track) may do this: open a market, move reserves out, turn
 		/// borrowing on.
 		RootOnly,
+		/// A lot's repayments do not match its seizures one for one, or its collateral is its
+		/// debt ([`crate::LendingPositions::settle_lot`]).
+		LotMismatch,
 	}
 
 	#[pallet::hooks]

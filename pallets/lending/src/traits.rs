@@ -380,6 +380,23 @@ pub trait LendingPositions<AccountId> {
 		lot: &[(AccountId, u128)],
 	) -> DispatchResult;
 
+	/// [`Self::seize_lot`] of `collateral` and [`Self::repay_lot`] of `debt` by `payer` in one
+	/// pass: each borrower's record read and written once (one event each), `repays[i]` repaid
+	/// for `lot[i].who`. `sell` runs between the seizure (the sale's tokens paid out to `to`)
+	/// and the repayment's transfer: it turns the one into the other; its result is returned
+	/// with each part's `(tip, rest)`. Fails, changing nothing, if the seizure or the
+	/// repayment would, if `sell` does, or if `repays` does not match `lot` or the collateral
+	/// is the debt.
+	#[allow(clippy::type_complexity)]
+	fn settle_lot<R>(
+		assets: (&Self::AssetId, &Self::AssetId),
+		lot: (&[crate::LotSeizure<AccountId>], &[u128]),
+		to_payer: (&AccountId, &AccountId),
+		receivers: (&AccountId, &AccountId),
+		rest_paid: crate::RestPaid,
+		sell: impl FnOnce() -> Result<R, DispatchError>,
+	) -> Result<(alloc::vec::Vec<(u128, u128)>, R), DispatchError>;
+
 	/// Whether `repay_debt` of `amount` against a debt of `owed` in `asset` would clear at least
 	/// one debt share, as it requires (a partial repayment burns shares rounded down; a
 	/// repayment of all of it always clears).

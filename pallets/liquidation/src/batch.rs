@@ -441,7 +441,7 @@ impl<T: Config> Pallet<T> {
 		let sold: Vec<&Member<T>> = kept.iter().filter_map(|i| members.get(*i)).collect();
 		let lot = Self::lot(sold.iter().copied(), (&exact, &charged), true)?;
 		// The cash the lot pays out: its input, and the treasury's shares when they are paid
-		// in tokens ([`Self::seize_lot`]; found by review: a pair refused at the swap).
+		// in tokens ([`Self::settle_lot`]; found by review: a pair refused at the swap).
 		let needed = if Self::treasury_full(&collateral) {
 			lot.iter().fold(input, |sum, part| sum.saturating_add(part.rest))
 		} else {
@@ -554,29 +554,38 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
-	/// Seizes `lot` of `collateral` in one pass of the lending pallet: the sale's pieces paid
-	/// out to the working account, tips to `caller` (who gets none when it cannot hold the
-	/// supply), the rest to the insurance treasury (as tokens when it holds supply in as many
-	/// markets as it may: [`Self::seize_to_treasury`]'s rule). Returns each `(tip, rest)` taken.
-	pub(crate) fn seize_lot(
+	/// Seizes `lot` of `collateral` and repays each of `members`' debt in one pass of the
+	/// lending pallet (`settle_lot`: each record read and written once): the sale's pieces
+	/// paid out to the working account, tips to `caller` (who gets none when it cannot hold
+	/// the supply), the rest to the insurance treasury (as tokens when it holds supply in as
+	/// many markets as it may: [`Self::treasury_full`]); `sell` runs between, and the working
+	/// account then repays. Returns each `(tip, rest)` taken, and what `sell` returned.
+	#[allow(clippy::type_complexity)]
+	pub(crate) fn settle_lot<R>(
 		caller: &T::AccountId,
-		collateral: T::AssetId,
+		(collateral, debt): (T::AssetId, T::AssetId),
+		members: &[Member<T>],
 		lot: &[LotSeizure<T::AccountId>],
-	) -> Result<Vec<(u128, u128)>, DispatchError> {
+		sell: impl FnOnce() -> Result<R, DispatchError>,
+	) -> Result<(Vec<(u128, u128)>, R), DispatchError> {
+		let account = Self::account_id();
 		let treasury = Self::insurance_account();
 		let paid =
 			if Self::treasury_full(&collateral) { RestPaid::Tokens } else { RestPaid::Supply };
-		T::Lending::seize_lot(&collateral, lot, &Self::account_id(), (caller, &treasury), paid)
-	}
-
-	/// What each of `members` repays, for [`LendingPositions::repay_lot`].
-	pub(crate) fn repayments(members: &[Member<T>]) -> Vec<(T::AccountId, u128)> {
-		members.iter().map(|m| (m.borrower.clone(), m.plan.repay)).collect()
+		let repays: Vec<u128> = members.iter().map(|m| m.plan.repay).collect();
+		T::Lending::settle_lot(
+			(&collateral, &debt),
+			(lot, &repays),
+			(&account, &account),
+			(caller, &treasury),
+			paid,
+			sell,
+		)
 	}
 
 	/// The settlement of each of `members` after their pair's lot was sold (`total` repaid,
 	/// `sold` collateral; each position's `exact` share of it, `charged` rounded up) and the
-	/// rest of it seized (`seized`: each `(tip, to the treasury)`, [`Self::seize_lot`]):
+	/// rest of it seized (`seized`: each `(tip, to the treasury)`, [`Self::settle_lot`]):
 	/// `Settled` by `route` for each, `BatchSold` for the pair, the members out of the sale
 	/// queue. Returns the borrowers settled.
 	pub(crate) fn settle_members(
@@ -632,11 +641,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The pair's sale, all or nothing: seizes the lot (each position's exact share paid out
-	/// to the working account with its tip and the treasury's share: [`Self::seize_lot`]),
-	/// buys exactly `total` of the debt with the shares' sum (`input`) and repays each
-	/// position, in one pass of the lending pallet each. Returns what the DEX took and each
-	/// position's `(tip, to the treasury)`. The working account ends with no tokens and no
-	/// position.
+	/// to the working account with its tip and the treasury's share), buys exactly `total` of
+	/// the debt with the shares' sum (`input`) and repays each position, in one pass of the
+	/// lending pallet ([`Self::settle_lot`]). Returns what the DEX took and each position's
+	/// `(tip, to the treasury)`. The working account ends with no tokens and no position.
 	#[allow(clippy::type_complexity)]
 	fn swap_pair(
 		caller: &T::AccountId,
@@ -652,19 +660,23 @@ impl<T: Config> Pallet<T> {
 				.try_fold(0u128, |sum, part| sum.checked_add(part.sold))
 				.ok_or_else(overflow::<T>)?;
 			ensure!(paid == input, Error::<T>::Overflow);
-			let seized = Self::seize_lot(caller, collateral, lot)?;
-			let sold = T::Dex::swap_tokens_for_exact_tokens(
-				account.clone(),
-				vec![Self::dex_asset(collateral), Self::dex_asset(debt)],
-				total,
-				Some(input),
-				account.clone(),
-				false,
-			)?;
-			// The quote is exact for this state: anything else is refused (an unspent rest
-			// below the minimum balance would be lost).
-			ensure!(sold == input, Error::<T>::Overflow);
-			T::Lending::repay_lot(&account, &debt, &Self::repayments(members))?;
+			// Each borrower's record read and written once: seized, then (after the sale)
+			// repaid.
+			let (seized, sold) =
+				Self::settle_lot(caller, (collateral, debt), members, lot, || {
+					let sold = T::Dex::swap_tokens_for_exact_tokens(
+						account.clone(),
+						vec![Self::dex_asset(collateral), Self::dex_asset(debt)],
+						total,
+						Some(input),
+						account.clone(),
+						false,
+					)?;
+					// The quote is exact for this state: anything else is refused (an unspent rest
+					// below the minimum balance would be lost).
+					ensure!(sold == input, Error::<T>::Overflow);
+					Ok(sold)
+				})?;
 			Ok((sold, seized))
 		})
 	}

@@ -313,8 +313,8 @@ impl<T: Config> Pallet<T> {
 	/// The pair's sale to `fills`, all or nothing: each bid's payment taken into the working
 	/// account, each position's `shares` seized straight to the bids' owners as lending supply
 	/// (the shares and the fills' collateral are two partitions of one lot: walked together,
-	/// each piece one seizure), the rest of the `lot` seized in one pass ([`Self::seize_lot`])
-	/// and the positions repaid from the working account in another. It ends with no tokens
+	/// each piece one seizure), the rest of the `lot` seized and the positions repaid from the
+	/// working account in one pass ([`Self::settle_lot`]). It ends with no tokens
 	/// and no position. Returns each position's `(tip, to the treasury)`.
 	#[allow(clippy::type_complexity)]
 	fn bids_buy_pair(
@@ -346,8 +346,8 @@ impl<T: Config> Pallet<T> {
 					}
 				}
 			}
-			let seized = Self::seize_lot(caller, collateral, lot)?;
-			T::Lending::repay_lot(&account, &debt, &Self::repayments(members))?;
+			let (seized, ()) =
+				Self::settle_lot(caller, (collateral, debt), members, lot, || Ok(()))?;
 			Ok(seized)
 		})
 	}

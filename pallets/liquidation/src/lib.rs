@@ -378,12 +378,15 @@ pub mod pallet {
 	pub type BadDebt<T: Config> = StorageMap<_, Blake2_128Concat, T::AssetId, u128, ValueQuery>;
 
 	/// The risk index: `(key, bucket, account)` for every entry of every account with debt
-	/// ([`crate::risk`] says what a key and a bucket are).
+	/// ([`crate::risk`] says what a key and a bucket are). A key is hashed with `Twox64Concat`:
+	/// it is made of governance's assets (a pair, or an epoch and a set of markets), so no
+	/// user can choose keys that unbalance the trie; the account, which a user chooses, keeps
+	/// `Blake2_128Concat`.
 	#[pallet::storage]
 	pub type RiskIndex<T: Config> = StorageNMap<
 		_,
 		(
-			NMapKey<Blake2_128Concat, RiskKeyOf<T>>,
+			NMapKey<Twox64Concat, RiskKeyOf<T>>,
 			NMapKey<Twox64Concat, i32>,
 			NMapKey<Blake2_128Concat, T::AccountId>,
 		),
@@ -394,8 +397,7 @@ pub mod pallet {
 	/// Every key of the risk index with entries: a bucket at or above its highest entry, and
 	/// how many it has.
 	#[pallet::storage]
-	pub type RiskKeys<T: Config> =
-		StorageMap<_, Blake2_128Concat, RiskKeyOf<T>, KeyState, OptionQuery>;
+	pub type RiskKeys<T: Config> = StorageMap<_, Twox64Concat, RiskKeyOf<T>, KeyState, OptionQuery>;
 
 	/// The risk index's current epoch (none before the first block's).
 	#[pallet::storage]

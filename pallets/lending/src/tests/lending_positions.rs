@@ -170,6 +170,99 @@ fn a_lot_is_seized_in_one_pass_and_passes_over_a_part_with_nothing_left() {
 }
 
 #[test]
+fn a_lot_is_seized_and_repaid_in_one_pass_with_the_sale_between() {
+	ExtBuilder::default().build_and_execute(|| {
+		alice_borrows();
+		assert_ok!(Lending::supply(signed(CHARLIE), BTC, 50));
+		assert_ok!(Lending::supply(signed(CHARLIE), USD, 10_000));
+		assert_ok!(Lending::borrow(signed(CHARLIE), USD, 1_000));
+		System::reset_events();
+		type L = Lending;
+		let part = |who, sold, tip, rest| LotSeizure { who, sold, tip, rest };
+		let lot = [part(ALICE, 10, 1, 2), part(CHARLIE, 20, 3, 60)];
+		let settle = |lot: &[LotSeizure<AccountId>], repays: &[u128], debt, fail: bool| {
+			<L as LendingPositions<_>>::settle_lot(
+				(&BTC, &debt),
+				(lot, repays),
+				(&GOV, &GOV),
+				(&BOB, &STEWARD),
+				RestPaid::Supply,
+				|| if fail { Err(DispatchError::Other("no sale")) } else { Ok(balance(BTC, GOV)) },
+			)
+		};
+		// Refused by name, nothing changed: repayments that do not match the lot, a lot whose
+		// collateral is its debt, a repayment of more than the debt, and a sale that fails
+		// after the seizure was made.
+		assert_noop!(settle(&lot, &[100], USD, false), Error::<Test>::LotMismatch);
+		assert_noop!(settle(&lot, &[100, 100], BTC, false), Error::<Test>::LotMismatch);
+		assert_noop!(settle(&lot, &[100, 1_001], USD, false), Error::<Test>::RepayExceedsDebt);
+		assert_noop!(settle(&lot, &[100, 100], USD, true), DispatchError::Other("no sale"));
+		let (btc, usd) = (balance(BTC, GOV), balance(USD, GOV));
+		let (cash, usd_cash) = (balance(BTC, pallet_account()), balance(USD, pallet_account()));
+		let borrowed = state(USD).total_scaled_borrow;
+		// The sale between sees the lot's 30 BTC paid out to GOV.
+		assert_eq!(
+			settle(&lot, &[2_000, 1_000], USD, false),
+			Ok((vec![(1, 2), (3, 27)], btc + 30))
+		);
+		// The seizure as `seize_lot` makes it (CHARLIE's rest what was left of its 50)...
+		assert_eq!(supply_of(ALICE, BTC).map(|p| p.scaled), Some(87));
+		assert_eq!(supply_of(CHARLIE, BTC), None);
+		assert_eq!(supply_of(BOB, BTC).map(|p| p.scaled), Some(4));
+		assert_eq!(supply_of(STEWARD, BTC).map(|p| p.scaled), Some(29));
+		assert_eq!(balance(BTC, GOV), btc + 30);
+		assert_eq!(balance(BTC, pallet_account()), cash - 30);
+		// ...and the repayment as `repay_lot` makes it: CHARLIE's whole debt, 2,000 of ALICE's
+		// 5,000, one transfer from GOV.
+		assert_eq!(debt_of(ALICE, USD).map(|p| p.scaled), Some(3_000));
+		assert_eq!(debt_of(CHARLIE, USD), None);
+		assert_eq!(state(USD).total_scaled_borrow, borrowed - 3_000);
+		assert_eq!(balance(USD, GOV), usd - 3_000);
+		assert_eq!(balance(USD, pallet_account()), usd_cash + 3_000);
+		assert_eq!(
+			lending_events(),
+			vec![
+				Event::LotSettlement {
+					who: ALICE,
+					collateral_asset: BTC,
+					sold: 10,
+					tip: 1,
+					rest: 2,
+					collateral_shares: 13,
+					debt_asset: USD,
+					repaid: 2_000,
+					debt_shares: 2_000
+				},
+				Event::LotSettlement {
+					who: CHARLIE,
+					collateral_asset: BTC,
+					sold: 20,
+					tip: 3,
+					rest: 27,
+					collateral_shares: 50,
+					debt_asset: USD,
+					repaid: 1_000,
+					debt_shares: 1_000
+				},
+				Event::LotSeized {
+					asset: BTC,
+					sold: 30,
+					sold_shares: 30,
+					to: GOV,
+					tip_shares: 4,
+					tip_to: BOB,
+					rest_shares: 29,
+					rest_tokens: 0,
+					rest_to: STEWARD
+				},
+				Event::LotRepaid { asset: USD, payer: GOV, amount: 3_000, shares: 3_000 },
+			]
+		);
+		assert_ok!(Lending::do_try_state());
+	})
+}
+
+#[test]
 fn seizure_works_when_the_market_is_lent_out() {
 	ExtBuilder::default().build_and_execute(|| {
 		alice_borrows();

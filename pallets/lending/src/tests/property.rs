@@ -33,6 +33,11 @@ enum Op {
 	SeizeLot(usize, Vec<(usize, u32, u32, u32)>, usize, usize, bool),
 	/// `payer` repays a lot of `asset`: per part `(who, % of its debt)`.
 	RepayLot(usize, usize, Vec<(usize, u32)>),
+	/// A lot seized and repaid in one pass (`settle_lot`): the collateral and the debt picked
+	/// as the two lots' are, per part `(who, sold %, tip %, rest %, repaid % of its debt)`,
+	/// the receivers, whether the rest is paid in tokens, the payer, and whether the sale
+	/// between fails.
+	SettleLot(usize, usize, Vec<(usize, u32, u32, u32, u32)>, (usize, usize, bool), usize, bool),
 }
 
 /// The account a lot's sale is paid out to (no position of its own, as the liquidation
@@ -91,6 +96,17 @@ fn op() -> impl Strategy<Value = Op> {
 			.prop_map(|(a, parts, t, r, k)| Op::SeizeLot(a, parts, t, r, k)),
 		2 => (w.clone(), a.clone(), prop::collection::vec((w.clone(), 1u32..=100), 1..4))
 			.prop_map(|(p, a, parts)| Op::RepayLot(p, a, parts)),
+		3 => (
+			(a.clone(), a.clone()),
+			prop::collection::vec(
+				(w.clone(), 0u32..=100, 0u32..=20, 0u32..=40, 1u32..=100),
+				1..4
+			),
+			(w.clone(), w.clone(), any::<bool>()),
+			w.clone(),
+			prop::bool::weighted(0.1)
+		)
+			.prop_map(|((a, d), parts, recv, p, fail)| Op::SettleLot(a, d, parts, recv, p, fail)),
 	]
 }
 
@@ -129,10 +145,20 @@ fn seize_lot_twin(
 	if lot.iter().any(|p| [SELLER, tip_to, rest_to].contains(&p.who)) {
 		return None;
 	}
+	// The sellers hold the asset's minimum balance while the twin runs: its single seizures
+	// pay each piece out on its own, where the lot pays their sum once (a piece below the
+	// minimum balance is not refused by the lot, a sum below it is).
+	let min = <Assets as frame_support::traits::fungibles::Inspect<_>>::minimum_balance(asset);
+	let precision = frame_support::traits::tokens::Precision::Exact;
+	let fortitude = frame_support::traits::tokens::Fortitude::Polite;
 	frame_support::storage::with_transaction(|| {
 		let books = (|| {
+			for seller in [SELLER, SELLER_TOO] {
+				Assets::mint_into(asset, &seller, min).ok()?;
+			}
 			// The lot accrues its market even when it takes nothing.
 			Lending::accrue(&asset).ok()?;
+			let mut rests = 0u128;
 			for part in lot {
 				if part.sold > 0 {
 					sell(&part.who, part.sold, SELLER)?;
@@ -143,7 +169,8 @@ fn seize_lot_twin(
 						&part.who, &asset, part.tip, &tip_to,
 					);
 				}
-				let rest = part.rest.min(supplied(&part.who)?);
+				// (A borrower with no supply left gives none: the lot passes it over.)
+				let rest = part.rest.min(supplied(&part.who).unwrap_or_default());
 				if rest > 0 {
 					match rest_paid {
 						RestPaid::Supply => {
@@ -154,17 +181,37 @@ fn seize_lot_twin(
 						},
 						RestPaid::Tokens => {
 							sell(&part.who, rest, SELLER_TOO)?;
-							<Assets as Mutate<_>>::transfer(
-								asset,
-								&SELLER_TOO,
-								&rest_to,
-								rest,
-								Preservation::Expendable,
-							)
-							.ok()?;
+							rests = rests.checked_add(rest)?;
 						},
 					}
 				}
+			}
+			// The lot pays the sale out in one transfer (refused below the minimum balance)...
+			let sold = balance(asset, SELLER).checked_sub(min)?;
+			if sold > 0 && sold < min {
+				return None;
+			}
+			// ...and the rest in tokens in one.
+			if rests > 0 {
+				<Assets as Mutate<_>>::transfer(
+					asset,
+					&SELLER_TOO,
+					&rest_to,
+					rests,
+					Preservation::Expendable,
+				)
+				.ok()?;
+			}
+			for seller in [SELLER, SELLER_TOO] {
+				Assets::burn_from(
+					asset,
+					&seller,
+					min,
+					Preservation::Expendable,
+					precision,
+					fortitude,
+				)
+				.ok()?;
 			}
 			Some(books())
 		})();
@@ -247,6 +294,7 @@ struct Reached {
 	/// Lots seized or repaid, and of them those checked against their single twin.
 	lots: Cell<u64>,
 	lot_twins: Cell<u64>,
+	settle_twins: Cell<u64>,
 	/// `(succeeded, failed)` per kind of call.
 	calls: std::cell::RefCell<BTreeMap<String, (u64, u64)>>,
 }
@@ -475,6 +523,109 @@ fn steps(ops: Vec<Op>, reached: &Reached) -> Result<(), TestCaseError> {
 				}
 				(r, None)
 			},
+			Op::SettleLot(a, d, parts, (t, r, tokens), p, fail) => {
+				let first = parts.first().map(|p| WHO[p.0]).unwrap_or(ALICE);
+				let collateral = if a == 0 { WHAT[t] } else { supply_pick(first, a).0 };
+				let debt = if d == 0 { WHAT[p] } else { debt_pick(first, d).0 };
+				// Mostly another debt than the collateral (refused: one market each).
+				let debt = if debt == collateral { debt_pick(first, d + 1).0 } else { debt };
+				// Mostly the parts that owe the debt and receive nothing, so that lots are
+				// made; all of them when none does (refused).
+				let owes = |w: usize| {
+					![t, r].contains(&w)
+						&& <Lending as LendingPositions<_>>::debt(&WHO[w], &debt)
+							.is_ok_and(|d| d > 0)
+				};
+				let owing: Vec<_> = parts.iter().filter(|p| owes(p.0)).cloned().collect();
+				let parts = if owing.is_empty() { parts } else { owing };
+				let of = |w: usize, pct: u32| {
+					part(
+						<Lending as LendingPositions<_>>::supplied(&WHO[w], &collateral)
+							.unwrap_or_default(),
+						pct,
+					)
+				};
+				let lot: Vec<LotSeizure<AccountId>> = parts
+					.iter()
+					.map(|(w, sold, tip, rest, _)| LotSeizure {
+						who: WHO[*w],
+						sold: of(*w, *sold),
+						tip: of(*w, *tip),
+						rest: of(*w, *rest),
+					})
+					.collect();
+				// Each part's repayment a share of its debt before the lot (the two lots'
+				// twins are asked the same).
+				let repays: Vec<u128> = parts
+					.iter()
+					.map(|(w, .., pct)| {
+						let owed = <Lending as LendingPositions<_>>::debt(&WHO[*w], &debt)
+							.unwrap_or_default();
+						part(owed, *pct)
+					})
+					.collect();
+				let paid = if tokens { RestPaid::Tokens } else { RestPaid::Supply };
+				let receivers = (&WHO[t], &WHO[r]);
+				// Its twin: the lot seized, then repaid, rolled back.
+				let twin = frame_support::storage::with_transaction(|| {
+					let done = <Lending as LendingPositions<_>>::seize_lot(
+						&collateral,
+						&lot,
+						&SELLER,
+						receivers,
+						paid,
+					)
+					.is_ok() && <Lending as LendingPositions<_>>::repay_lot(
+						&WHO[p],
+						&debt,
+						&lot.iter().map(|l| l.who).zip(repays.iter().copied()).collect::<Vec<_>>(),
+					)
+					.is_ok();
+					frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(
+						done.then(books),
+					))
+				})
+				.ok()
+				.flatten();
+				let sold_before = balance(collateral, SELLER);
+				let r = <Lending as LendingPositions<_>>::settle_lot(
+					(&collateral, &debt),
+					(&lot, &repays),
+					(&SELLER, &WHO[p]),
+					receivers,
+					paid,
+					|| {
+						// The sale between sees the seizure made: its tokens paid out.
+						let sold = balance(collateral, SELLER).saturating_sub(sold_before);
+						if fail {
+							Err(DispatchError::Other("the sale failed"))
+						} else {
+							Ok(sold)
+						}
+					},
+				);
+				let expected = twin.is_some() && !fail && collateral != debt;
+				prop_assert_eq!(r.is_ok(), expected, "{:?}: lot {:?}", op, r);
+				if let Ok((_, sold)) = r {
+					bump(&reached.lots);
+					let twin = twin
+						.ok_or_else(|| TestCaseError::fail(format!("{op:?}: its twin failed")))?;
+					prop_assert_eq!(&books(), &twin, "{:?} differs from seize_lot + repay_lot", op);
+					prop_assert_eq!(sold, lot.iter().map(|l| l.sold).sum::<u128>());
+					bump(&reached.settle_twins);
+					if sold > 0 {
+						assert_ok!(Assets::burn_from(
+							collateral,
+							&SELLER,
+							sold,
+							Preservation::Expendable,
+							frame_support::traits::tokens::Precision::Exact,
+							frame_support::traits::tokens::Fortitude::Polite,
+						));
+					}
+				}
+				(r.map(|_| ()), None)
+			},
 		};
 		{
 			let kind = format!("{op:?}");
@@ -583,5 +734,6 @@ fn invariants_hold_and_nothing_panics() {
 	assert!(reached.seized_from_unhealthy.get() > 0, "never seized from an unhealthy one");
 	assert!(reached.written_off.get() > 0, "never wrote a debt off");
 	assert!(reached.lot_twins.get() > 0, "never checked a lot against its twin");
+	assert!(reached.settle_twins.get() > 0, "never checked settle_lot against its twin");
 	assert_eq!(reached.bank_runs.get(), u64::from(cases), "a bank run did not complete");
 }

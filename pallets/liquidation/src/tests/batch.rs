@@ -123,6 +123,45 @@ fn one_swap_per_pair_pro_rata_shares_and_every_unit_accounted() {
 		assert_eq!(supplied(CHARLIE, BTC), charlie_supply + tip_sum);
 		let working = Liquidation::account_id();
 		assert_eq!((balance(USD, working), balance(BTC, working)), (0, 0));
+		// The lending pallet read and wrote each borrower's record once for the lot: one
+		// event a borrower (seized and repaid), one for the lot's seizure and one for its
+		// repayment; no single `Repaid` or `LotSeizure`.
+		let lending: Vec<pallet_lending::Event<Test>> = System::events()
+			.into_iter()
+			.filter_map(|r| if let RuntimeEvent::Lending(e) = r.event { Some(e) } else { None })
+			.collect();
+		assert_eq!(lending.len(), settled.len() + 2, "{lending:?}");
+		for (e, (who, r, _, share, ins, tip, _)) in lending.iter().zip(&settled) {
+			let pallet_lending::Event::LotSettlement {
+				who: w,
+				collateral_asset,
+				sold,
+				tip: t,
+				rest,
+				debt_asset,
+				repaid: paid,
+				..
+			} = e
+			else {
+				panic!("{e:?}")
+			};
+			assert_eq!(
+				(*w, *collateral_asset, *sold, *t, *rest, *debt_asset, *paid),
+				(*who, BTC, *share, *tip, *ins, USD, *r)
+			);
+		}
+		let n = settled.len();
+		assert!(
+			matches!(lending[n], pallet_lending::Event::LotSeized { sold: s, .. } if s == sold),
+			"{:?}",
+			lending[n]
+		);
+		assert!(
+			matches!(lending[n + 1], pallet_lending::Event::LotRepaid { amount, payer, .. }
+				if amount == repaid && payer == working),
+			"{:?}",
+			lending[n + 1]
+		);
 	});
 }
 
