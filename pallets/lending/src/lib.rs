@@ -381,7 +381,8 @@ pub mod pallet {
 			/// Supply shares `who` lost in all.
 			shares: u128,
 		},
-		/// A lot was seized ([`Event::LotSeizure`] for each borrower): `sold` paid out as tokens
+		/// A lot was seized ([`Event::LotSeizure`] for each borrower, or [`Event::LotSettlement`]
+		/// when it was repaid in the same pass): `sold` paid out as tokens
 		/// to `to` (`sold_shares` burnt), `tip_shares` credited to `tip_to`, the rest to
 		/// `rest_to` as `rest_shares` of supply and `rest_tokens` of tokens.
 		LotSeized {
@@ -403,42 +404,6 @@ pub mod pallet {
 			rest_tokens: u128,
 			/// The rest's receiver.
 			rest_to: T::AccountId,
-		},
-		/// A borrower's part of a lot seized and repaid in one pass by a batched sale
-		/// ([`crate::LendingPositions::settle_lot`]): `sold` of its collateral paid out as tokens
-		/// for the sale, `tip` and `rest` moved to the lot's receivers ([`Event::LotSeized`]),
-		/// `repaid` of its debt paid by the lot's payer ([`Event::LotRepaid`]).
-		LotSettlement {
-			/// Whose position.
-			who: T::AccountId,
-			/// The collateral's market.
-			collateral_asset: T::AssetId,
-			/// Underlying units paid out for the sale.
-			sold: u128,
-			/// Underlying units moved to the tip's receiver.
-			tip: u128,
-			/// Underlying units to the rest's receiver.
-			rest: u128,
-			/// Supply shares `who` lost in all.
-			collateral_shares: u128,
-			/// The debt's market.
-			debt_asset: T::AssetId,
-			/// Underlying units of debt repaid.
-			repaid: u128,
-			/// Debt shares burnt.
-			debt_shares: u128,
-		},
-		/// A lot's debts were repaid ([`Event::LotSettlement`] for each borrower) in one
-		/// transfer from `payer`.
-		LotRepaid {
-			/// The debt's market.
-			asset: T::AssetId,
-			/// Who paid.
-			payer: T::AccountId,
-			/// Underlying units paid.
-			amount: u128,
-			/// Debt shares burnt.
-			shares: u128,
 		},
 		/// The first supply to a market (or the first after its reserves were used up) topped
 		/// its reserves up to the asset's minimum balance, which keeps the pallet account alive.
@@ -498,6 +463,42 @@ pub mod pallet {
 			amount: u128,
 			/// Who received them.
 			to: T::AccountId,
+		},
+		/// A borrower's part of a lot seized and repaid in one pass by a batched sale
+		/// ([`crate::LendingPositions::settle_lot`]): `sold` of its collateral paid out as tokens
+		/// for the sale, `tip` and `rest` moved to the lot's receivers ([`Event::LotSeized`]),
+		/// `repaid` of its debt paid by the lot's payer ([`Event::LotRepaid`]).
+		LotSettlement {
+			/// Whose position.
+			who: T::AccountId,
+			/// The collateral's market.
+			collateral_asset: T::AssetId,
+			/// Underlying units paid out for the sale.
+			sold: u128,
+			/// Underlying units moved to the tip's receiver.
+			tip: u128,
+			/// Underlying units to the rest's receiver.
+			rest: u128,
+			/// Supply shares `who` lost in all.
+			collateral_shares: u128,
+			/// The debt's market.
+			debt_asset: T::AssetId,
+			/// Underlying units of debt repaid.
+			repaid: u128,
+			/// Debt shares burnt.
+			debt_shares: u128,
+		},
+		/// A lot's debts were repaid ([`Event::LotSettlement`] for each borrower) in one
+		/// transfer from `payer`.
+		LotRepaid {
+			/// The debt's market.
+			asset: T::AssetId,
+			/// Who paid.
+			payer: T::AccountId,
+			/// Underlying units paid.
+			amount: u128,
+			/// Debt shares burnt.
+			shares: u128,
 		},
 	}
 

@@ -384,9 +384,11 @@ pub trait LendingPositions<AccountId> {
 	/// pass: each borrower's record read and written once (one event each), `repays[i]` repaid
 	/// for `lot[i].who`. `sell` runs between the seizure (the sale's tokens paid out to `to`)
 	/// and the repayment's transfer: it turns the one into the other; its result is returned
-	/// with each part's `(tip, rest)`. Fails, changing nothing, if the seizure or the
-	/// repayment would, if `sell` does, or if `repays` does not match `lot` or the collateral
-	/// is the debt.
+	/// with each part's `(tip, rest)`. When `sell` runs, the borrowers' records and both
+	/// markets are written already and the repayment's cash has not arrived: `sell` must not
+	/// call into this pallet (the batch's DEX swap does not). Fails, changing nothing, if the
+	/// seizure or the repayment would, if `sell` does, or if `repays` does not match `lot` or
+	/// the collateral is the debt.
 	#[allow(clippy::type_complexity)]
 	fn settle_lot<R>(
 		assets: (&Self::AssetId, &Self::AssetId),

@@ -470,7 +470,8 @@ pub struct PositionInfo<AssetId> {
 	pub borrowed: u128,
 }
 
-/// One borrower's part of a lot's seizure ([`crate::LendingPositions::seize_lot`]), taken from
+/// One borrower's part of a lot's seizure ([`crate::LendingPositions::seize_lot`],
+/// [`crate::LendingPositions::settle_lot`]), taken from
 /// its collateral in this order, each piece as a single seizure would take it (shares rounded
 /// up, all of them when the piece is the whole balance).
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -486,7 +487,8 @@ pub struct LotSeizure<AccountId> {
 	pub rest: u128,
 }
 
-/// How a lot's rest is paid ([`crate::LendingPositions::seize_lot`]).
+/// How a lot's rest is paid ([`crate::LendingPositions::seize_lot`],
+/// [`crate::LendingPositions::settle_lot`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum RestPaid {
 	/// As supply shares (the receiver must be able to hold a supply of the asset).

@@ -461,8 +461,8 @@ mod benchmarks {
 
 	/// `settle_batch` of `n + 1` narrow positions of one pair (health 0.75: the whole bonus,
 	/// all the debt repaid that the collateral covers): every position's share, tip and the
-	/// treasury's share seized in one pass, its repayment in another, its filing moved; one
-	/// swap. Its slope is a batched position's weight.
+	/// treasury's share seized and its debt repaid in one pass of the lending pallet
+	/// (`settle_lot`), its filing moved; one swap. Its slope is a batched position's weight.
 	#[benchmark]
 	fn settle_batch(
 		n: Linear<0, { T::MaxSettleBatch::get().saturating_sub(1) }>,

@@ -36,7 +36,7 @@
 // --header
 // benchmarking/HEADER.txt
 // --output
-// pallets/liquidation/src/weights.rs
+// /tmp/liq-run2.rs
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -106,8 +106,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8263`
 		//  Estimated: `44734`
-		// Minimum execution time: 380_996_000 picoseconds.
-		Weight::from_parts(428_286_000, 44734)
+		// Minimum execution time: 379_614_000 picoseconds.
+		Weight::from_parts(397_310_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(45_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -141,8 +141,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8325`
 		//  Estimated: `44734`
-		// Minimum execution time: 538_660_000 picoseconds.
-		Weight::from_parts(569_596_000, 44734)
+		// Minimum execution time: 528_805_000 picoseconds.
+		Weight::from_parts(566_481_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(46_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -156,8 +156,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `987`
 		//  Estimated: `3870`
-		// Minimum execution time: 30_996_000 picoseconds.
-		Weight::from_parts(38_598_000, 3870)
+		// Minimum execution time: 30_706_000 picoseconds.
+		Weight::from_parts(38_207_000, 3870)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -169,8 +169,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_085_000 picoseconds.
-		Weight::from_parts(11_558_000, 3478)
+		// Minimum execution time: 10_165_000 picoseconds.
+		Weight::from_parts(10_846_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -220,8 +220,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12409`
 		//  Estimated: `44734`
-		// Minimum execution time: 820_298_000 picoseconds.
-		Weight::from_parts(922_970_000, 44734)
+		// Minimum execution time: 795_752_000 picoseconds.
+		Weight::from_parts(869_602_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(79_u64))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
 	}
@@ -264,18 +264,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `AssetsHolder::Holds` (r:2 w:2)
 	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:0 w:512)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 255]`.
 	fn settle_batch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3947 + n * (122 ±0)`
+		//  Measured:  `3928 + n * (122 ±0)`
 		//  Estimated: `16644 + n * (2880 ±0)`
-		// Minimum execution time: 467_985_000 picoseconds.
-		Weight::from_parts(452_851_291, 16644)
-			// Standard Error: 192_169
-			.saturating_add(Weight::from_parts(42_671_786, 0).saturating_mul(n.into()))
+		// Minimum execution time: 459_973_000 picoseconds.
+		Weight::from_parts(695_966_136, 16644)
+			// Standard Error: 86_480
+			.saturating_add(Weight::from_parts(32_578_256, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
@@ -321,18 +321,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `AssetsHolder::Holds` (r:16 w:16)
 	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:8 w:8)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:0 w:16)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch_pairs(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1088 + p * (1964 ±0)`
+		//  Measured:  `1055 + p * (1954 ±0)`
 		//  Estimated: `6750 + p * (15654 ±0)`
-		// Minimum execution time: 465_691_000 picoseconds.
-		Weight::from_parts(86_092_977, 6750)
-			// Standard Error: 2_060_487
-			.saturating_add(Weight::from_parts(452_041_545, 0).saturating_mul(p.into()))
+		// Minimum execution time: 456_849_000 picoseconds.
+		Weight::from_parts(462_658_000, 6750)
+			// Standard Error: 982_048
+			.saturating_add(Weight::from_parts(425_721_894, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((28_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -382,10 +382,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9782 + n * (396 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 734_611_000 picoseconds.
-		Weight::from_parts(556_155_775, 44734)
-			// Standard Error: 1_443_873
-			.saturating_add(Weight::from_parts(90_520_550, 0).saturating_mul(n.into()))
+		// Minimum execution time: 713_159_000 picoseconds.
+		Weight::from_parts(672_304_157, 44734)
+			// Standard Error: 337_050
+			.saturating_add(Weight::from_parts(78_281_211, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(75_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(18_u64))
@@ -432,8 +432,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8849`
 		//  Estimated: `44734`
-		// Minimum execution time: 573_562_000 picoseconds.
-		Weight::from_parts(662_414_000, 44734)
+		// Minimum execution time: 586_050_000 picoseconds.
+		Weight::from_parts(753_309_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(70_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -481,8 +481,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11726`
 		//  Estimated: `44734`
-		// Minimum execution time: 462_557_000 picoseconds.
-		Weight::from_parts(506_272_000, 44734)
+		// Minimum execution time: 459_352_000 picoseconds.
+		Weight::from_parts(521_745_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -520,8 +520,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8579`
 		//  Estimated: `44734`
-		// Minimum execution time: 443_078_000 picoseconds.
-		Weight::from_parts(506_292_000, 44734)
+		// Minimum execution time: 444_850_000 picoseconds.
+		Weight::from_parts(465_311_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(47_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -543,8 +543,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6943`
 		//  Estimated: `44734`
-		// Minimum execution time: 280_697_000 picoseconds.
-		Weight::from_parts(460_734_000, 44734)
+		// Minimum execution time: 286_355_000 picoseconds.
+		Weight::from_parts(368_678_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -570,8 +570,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6959`
 		//  Estimated: `44734`
-		// Minimum execution time: 283_551_000 picoseconds.
-		Weight::from_parts(462_346_000, 44734)
+		// Minimum execution time: 265_234_000 picoseconds.
+		Weight::from_parts(301_538_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -583,8 +583,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_944_000 picoseconds.
-		Weight::from_parts(14_972_000, 3478)
+		// Minimum execution time: 9_794_000 picoseconds.
+		Weight::from_parts(10_125_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -627,10 +627,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8949 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 1_099_913_000 picoseconds.
-		Weight::from_parts(918_641_018, 76616)
-			// Standard Error: 29_919_394
-			.saturating_add(Weight::from_parts(930_711_638, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_076_198_000 picoseconds.
+		Weight::from_parts(740_717_777, 76616)
+			// Standard Error: 7_465_119
+			.saturating_add(Weight::from_parts(633_902_687, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(70_u64))
 			.saturating_add(T::DbWeight::get().reads((22_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -644,32 +644,32 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::EpochVariables` (r:1 w:1)
 	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:2 w:2)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::EpochKeys` (r:2 w:2)
 	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:0 w:2)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	fn file_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4184`
-		//  Estimated: `6030`
-		// Minimum execution time: 78_426_000 picoseconds.
-		Weight::from_parts(98_086_000, 6030)
+		//  Measured:  `4298`
+		//  Estimated: `6014`
+		// Minimum execution time: 97_725_000 picoseconds.
+		Weight::from_parts(108_832_000, 6014)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:0 w:2)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	fn file_pair() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `478`
+		//  Measured:  `459`
 		//  Estimated: `3870`
-		// Minimum execution time: 26_670_000 picoseconds.
-		Weight::from_parts(30_085_000, 3870)
+		// Minimum execution time: 27_852_000 picoseconds.
+		Weight::from_parts(30_075_000, 3870)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -692,10 +692,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1375 + m * (379 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 124_565_000 picoseconds.
-		Weight::from_parts(211_601_785, 12660)
-			// Standard Error: 837_141
-			.saturating_add(Weight::from_parts(25_510_874, 0).saturating_mul(m.into()))
+		// Minimum execution time: 125_146_000 picoseconds.
+		Weight::from_parts(170_260_986, 12660)
+			// Standard Error: 384_170
+			.saturating_add(Weight::from_parts(24_155_826, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -708,20 +708,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Liquidation::EpochVariables` (r:1 w:1)
 	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:2 w:2)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:6 w:32)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::EpochKeys` (r:2 w:2)
 	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 16]`.
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2250 + n * (468 ±0)`
-		//  Estimated: `6137 + n * (2880 ±156)`
-		// Minimum execution time: 79_388_000 picoseconds.
-		Weight::from_parts(75_328_646, 6137)
-			// Standard Error: 549_536
-			.saturating_add(Weight::from_parts(39_911_463, 0).saturating_mul(n.into()))
+		//  Measured:  `2184 + n * (468 ±0)`
+		//  Estimated: `6120 + n * (2880 ±156)`
+		// Minimum execution time: 87_730_000 picoseconds.
+		Weight::from_parts(69_669_934, 6120)
+			// Standard Error: 822_731
+			.saturating_add(Weight::from_parts(38_466_879, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -743,10 +743,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (388 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 226_006_000 picoseconds.
-		Weight::from_parts(81_150_167, 44734)
-			// Standard Error: 430_033
-			.saturating_add(Weight::from_parts(128_307_249, 0).saturating_mul(n.into()))
+		// Minimum execution time: 221_118_000 picoseconds.
+		Weight::from_parts(173_354_275, 44734)
+			// Standard Error: 543_247
+			.saturating_add(Weight::from_parts(125_799_522, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -768,10 +768,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6543 + n * (389 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 220_478_000 picoseconds.
-		Weight::from_parts(224_404_000, 44734)
-			// Standard Error: 442_942
-			.saturating_add(Weight::from_parts(134_426_059, 0).saturating_mul(n.into()))
+		// Minimum execution time: 217_883_000 picoseconds.
+		Weight::from_parts(220_558_000, 44734)
+			// Standard Error: 385_485
+			.saturating_add(Weight::from_parts(124_093_339, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -787,10 +787,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1311 + n * (415 ±0)`
 		//  Estimated: `5911 + n * (2880 ±0)`
-		// Minimum execution time: 30_515_000 picoseconds.
-		Weight::from_parts(37_225_435, 5911)
-			// Standard Error: 117_920
-			.saturating_add(Weight::from_parts(11_958_185, 0).saturating_mul(n.into()))
+		// Minimum execution time: 37_525_000 picoseconds.
+		Weight::from_parts(31_188_900, 5911)
+			// Standard Error: 98_445
+			.saturating_add(Weight::from_parts(12_141_117, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -803,8 +803,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_666_000 picoseconds.
-		Weight::from_parts(13_521_000, 3478)
+		// Minimum execution time: 10_485_000 picoseconds.
+		Weight::from_parts(11_237_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -816,8 +816,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 16_084_000 picoseconds.
-		Weight::from_parts(18_297_000, 3724)
+		// Minimum execution time: 15_763_000 picoseconds.
+		Weight::from_parts(25_327_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -839,8 +839,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1280`
 		//  Estimated: `8817`
-		// Minimum execution time: 99_729_000 picoseconds.
-		Weight::from_parts(108_340_000, 8817)
+		// Minimum execution time: 99_077_000 picoseconds.
+		Weight::from_parts(100_839_000, 8817)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -876,8 +876,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8263`
 		//  Estimated: `44734`
-		// Minimum execution time: 380_996_000 picoseconds.
-		Weight::from_parts(428_286_000, 44734)
+		// Minimum execution time: 379_614_000 picoseconds.
+		Weight::from_parts(397_310_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(45_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -911,8 +911,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8325`
 		//  Estimated: `44734`
-		// Minimum execution time: 538_660_000 picoseconds.
-		Weight::from_parts(569_596_000, 44734)
+		// Minimum execution time: 528_805_000 picoseconds.
+		Weight::from_parts(566_481_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(46_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
@@ -926,8 +926,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `987`
 		//  Estimated: `3870`
-		// Minimum execution time: 30_996_000 picoseconds.
-		Weight::from_parts(38_598_000, 3870)
+		// Minimum execution time: 30_706_000 picoseconds.
+		Weight::from_parts(38_207_000, 3870)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -939,8 +939,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_085_000 picoseconds.
-		Weight::from_parts(11_558_000, 3478)
+		// Minimum execution time: 10_165_000 picoseconds.
+		Weight::from_parts(10_846_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -990,8 +990,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12409`
 		//  Estimated: `44734`
-		// Minimum execution time: 820_298_000 picoseconds.
-		Weight::from_parts(922_970_000, 44734)
+		// Minimum execution time: 795_752_000 picoseconds.
+		Weight::from_parts(869_602_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(79_u64))
 			.saturating_add(RocksDbWeight::get().writes(22_u64))
 	}
@@ -1034,18 +1034,18 @@ impl WeightInfo for () {
 	/// Storage: `AssetsHolder::Holds` (r:2 w:2)
 	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:0 w:512)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 255]`.
 	fn settle_batch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3947 + n * (122 ±0)`
+		//  Measured:  `3928 + n * (122 ±0)`
 		//  Estimated: `16644 + n * (2880 ±0)`
-		// Minimum execution time: 467_985_000 picoseconds.
-		Weight::from_parts(452_851_291, 16644)
-			// Standard Error: 192_169
-			.saturating_add(Weight::from_parts(42_671_786, 0).saturating_mul(n.into()))
+		// Minimum execution time: 459_973_000 picoseconds.
+		Weight::from_parts(695_966_136, 16644)
+			// Standard Error: 86_480
+			.saturating_add(Weight::from_parts(32_578_256, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(35_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
@@ -1091,18 +1091,18 @@ impl WeightInfo for () {
 	/// Storage: `AssetsHolder::Holds` (r:16 w:16)
 	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:8 w:8)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:0 w:16)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch_pairs(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1088 + p * (1964 ±0)`
+		//  Measured:  `1055 + p * (1954 ±0)`
 		//  Estimated: `6750 + p * (15654 ±0)`
-		// Minimum execution time: 465_691_000 picoseconds.
-		Weight::from_parts(86_092_977, 6750)
-			// Standard Error: 2_060_487
-			.saturating_add(Weight::from_parts(452_041_545, 0).saturating_mul(p.into()))
+		// Minimum execution time: 456_849_000 picoseconds.
+		Weight::from_parts(462_658_000, 6750)
+			// Standard Error: 982_048
+			.saturating_add(Weight::from_parts(425_721_894, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((28_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -1152,10 +1152,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9782 + n * (396 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 734_611_000 picoseconds.
-		Weight::from_parts(556_155_775, 44734)
-			// Standard Error: 1_443_873
-			.saturating_add(Weight::from_parts(90_520_550, 0).saturating_mul(n.into()))
+		// Minimum execution time: 713_159_000 picoseconds.
+		Weight::from_parts(672_304_157, 44734)
+			// Standard Error: 337_050
+			.saturating_add(Weight::from_parts(78_281_211, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(75_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(18_u64))
@@ -1202,8 +1202,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8849`
 		//  Estimated: `44734`
-		// Minimum execution time: 573_562_000 picoseconds.
-		Weight::from_parts(662_414_000, 44734)
+		// Minimum execution time: 586_050_000 picoseconds.
+		Weight::from_parts(753_309_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(70_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -1251,8 +1251,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `11726`
 		//  Estimated: `44734`
-		// Minimum execution time: 462_557_000 picoseconds.
-		Weight::from_parts(506_272_000, 44734)
+		// Minimum execution time: 459_352_000 picoseconds.
+		Weight::from_parts(521_745_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -1290,8 +1290,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8579`
 		//  Estimated: `44734`
-		// Minimum execution time: 443_078_000 picoseconds.
-		Weight::from_parts(506_292_000, 44734)
+		// Minimum execution time: 444_850_000 picoseconds.
+		Weight::from_parts(465_311_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(47_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
@@ -1313,8 +1313,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6943`
 		//  Estimated: `44734`
-		// Minimum execution time: 280_697_000 picoseconds.
-		Weight::from_parts(460_734_000, 44734)
+		// Minimum execution time: 286_355_000 picoseconds.
+		Weight::from_parts(368_678_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1340,8 +1340,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6959`
 		//  Estimated: `44734`
-		// Minimum execution time: 283_551_000 picoseconds.
-		Weight::from_parts(462_346_000, 44734)
+		// Minimum execution time: 265_234_000 picoseconds.
+		Weight::from_parts(301_538_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1353,8 +1353,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_944_000 picoseconds.
-		Weight::from_parts(14_972_000, 3478)
+		// Minimum execution time: 9_794_000 picoseconds.
+		Weight::from_parts(10_125_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1397,10 +1397,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8949 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 1_099_913_000 picoseconds.
-		Weight::from_parts(918_641_018, 76616)
-			// Standard Error: 29_919_394
-			.saturating_add(Weight::from_parts(930_711_638, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_076_198_000 picoseconds.
+		Weight::from_parts(740_717_777, 76616)
+			// Standard Error: 7_465_119
+			.saturating_add(Weight::from_parts(633_902_687, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(70_u64))
 			.saturating_add(RocksDbWeight::get().reads((22_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -1414,32 +1414,32 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::EpochVariables` (r:1 w:1)
 	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:2 w:2)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::EpochKeys` (r:2 w:2)
 	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:0 w:2)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	fn file_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4184`
-		//  Estimated: `6030`
-		// Minimum execution time: 78_426_000 picoseconds.
-		Weight::from_parts(98_086_000, 6030)
+		//  Measured:  `4298`
+		//  Estimated: `6014`
+		// Minimum execution time: 97_725_000 picoseconds.
+		Weight::from_parts(108_832_000, 6014)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Lending::Positions` (r:1 w:1)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:0 w:2)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	fn file_pair() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `478`
+		//  Measured:  `459`
 		//  Estimated: `3870`
-		// Minimum execution time: 26_670_000 picoseconds.
-		Weight::from_parts(30_085_000, 3870)
+		// Minimum execution time: 27_852_000 picoseconds.
+		Weight::from_parts(30_075_000, 3870)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -1462,10 +1462,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1375 + m * (379 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 124_565_000 picoseconds.
-		Weight::from_parts(211_601_785, 12660)
-			// Standard Error: 837_141
-			.saturating_add(Weight::from_parts(25_510_874, 0).saturating_mul(m.into()))
+		// Minimum execution time: 125_146_000 picoseconds.
+		Weight::from_parts(170_260_986, 12660)
+			// Standard Error: 384_170
+			.saturating_add(Weight::from_parts(24_155_826, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(13_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -1478,20 +1478,20 @@ impl WeightInfo for () {
 	/// Storage: `Liquidation::EpochVariables` (r:1 w:1)
 	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:2 w:2)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:6 w:32)
-	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::EpochKeys` (r:2 w:2)
 	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 16]`.
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2250 + n * (468 ±0)`
-		//  Estimated: `6137 + n * (2880 ±156)`
-		// Minimum execution time: 79_388_000 picoseconds.
-		Weight::from_parts(75_328_646, 6137)
-			// Standard Error: 549_536
-			.saturating_add(Weight::from_parts(39_911_463, 0).saturating_mul(n.into()))
+		//  Measured:  `2184 + n * (468 ±0)`
+		//  Estimated: `6120 + n * (2880 ±156)`
+		// Minimum execution time: 87_730_000 picoseconds.
+		Weight::from_parts(69_669_934, 6120)
+			// Standard Error: 822_731
+			.saturating_add(Weight::from_parts(38_466_879, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -1513,10 +1513,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (388 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 226_006_000 picoseconds.
-		Weight::from_parts(81_150_167, 44734)
-			// Standard Error: 430_033
-			.saturating_add(Weight::from_parts(128_307_249, 0).saturating_mul(n.into()))
+		// Minimum execution time: 221_118_000 picoseconds.
+		Weight::from_parts(173_354_275, 44734)
+			// Standard Error: 543_247
+			.saturating_add(Weight::from_parts(125_799_522, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -1538,10 +1538,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6543 + n * (389 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 220_478_000 picoseconds.
-		Weight::from_parts(224_404_000, 44734)
-			// Standard Error: 442_942
-			.saturating_add(Weight::from_parts(134_426_059, 0).saturating_mul(n.into()))
+		// Minimum execution time: 217_883_000 picoseconds.
+		Weight::from_parts(220_558_000, 44734)
+			// Standard Error: 385_485
+			.saturating_add(Weight::from_parts(124_093_339, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(35_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -1557,10 +1557,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1311 + n * (415 ±0)`
 		//  Estimated: `5911 + n * (2880 ±0)`
-		// Minimum execution time: 30_515_000 picoseconds.
-		Weight::from_parts(37_225_435, 5911)
-			// Standard Error: 117_920
-			.saturating_add(Weight::from_parts(11_958_185, 0).saturating_mul(n.into()))
+		// Minimum execution time: 37_525_000 picoseconds.
+		Weight::from_parts(31_188_900, 5911)
+			// Standard Error: 98_445
+			.saturating_add(Weight::from_parts(12_141_117, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -1573,8 +1573,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_666_000 picoseconds.
-		Weight::from_parts(13_521_000, 3478)
+		// Minimum execution time: 10_485_000 picoseconds.
+		Weight::from_parts(11_237_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1586,8 +1586,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 16_084_000 picoseconds.
-		Weight::from_parts(18_297_000, 3724)
+		// Minimum execution time: 15_763_000 picoseconds.
+		Weight::from_parts(25_327_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1609,8 +1609,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1280`
 		//  Estimated: `8817`
-		// Minimum execution time: 99_729_000 picoseconds.
-		Weight::from_parts(108_340_000, 8817)
+		// Minimum execution time: 99_077_000 picoseconds.
+		Weight::from_parts(100_839_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}

@@ -200,10 +200,22 @@ fn a_lot_is_seized_and_repaid_in_one_pass_with_the_sale_between() {
 		let (btc, usd) = (balance(BTC, GOV), balance(USD, GOV));
 		let (cash, usd_cash) = (balance(BTC, pallet_account()), balance(USD, pallet_account()));
 		let borrowed = state(USD).total_scaled_borrow;
+		take_changes();
 		// The sale between sees the lot's 30 BTC paid out to GOV.
 		assert_eq!(
 			settle(&lot, &[2_000, 1_000], USD, false),
 			Ok((vec![(1, 2), (3, 27)], btc + 30))
+		);
+		// The hook saw each borrower once, both assets, as a rise in risk (a seizure: the
+		// index refiles it), then the receivers of supply.
+		assert_eq!(
+			take_changes(),
+			vec![
+				(ALICE, vec![BTC, USD], RiskChange::Raised),
+				(CHARLIE, vec![BTC, USD], RiskChange::Raised),
+				(BOB, vec![BTC], RiskChange::Lowered),
+				(STEWARD, vec![BTC], RiskChange::Lowered),
+			]
 		);
 		// The seizure as `seize_lot` makes it (CHARLIE's rest what was left of its 50)...
 		assert_eq!(supply_of(ALICE, BTC).map(|p| p.scaled), Some(87));

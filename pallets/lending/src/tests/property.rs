@@ -145,23 +145,23 @@ fn seize_lot_twin(
 	if lot.iter().any(|p| [SELLER, tip_to, rest_to].contains(&p.who)) {
 		return None;
 	}
-	// The sellers hold the asset's minimum balance while the twin runs: its single seizures
-	// pay each piece out on its own, where the lot pays their sum once (a piece below the
-	// minimum balance is not refused by the lot, a sum below it is).
+	// The twin's single seizures pay each piece out on its own, where the lot pays the sale's
+	// sum once and the rest's once (a piece below the minimum balance is not refused by the
+	// lot, a sum below it is): the pieces gather in SELLER_TOO, which holds the minimum
+	// balance while the twin runs, and go on in one transfer each.
 	let min = <Assets as frame_support::traits::fungibles::Inspect<_>>::minimum_balance(asset);
 	let precision = frame_support::traits::tokens::Precision::Exact;
 	let fortitude = frame_support::traits::tokens::Fortitude::Polite;
 	frame_support::storage::with_transaction(|| {
 		let books = (|| {
-			for seller in [SELLER, SELLER_TOO] {
-				Assets::mint_into(asset, &seller, min).ok()?;
-			}
+			Assets::mint_into(asset, &SELLER_TOO, min).ok()?;
 			// The lot accrues its market even when it takes nothing.
 			Lending::accrue(&asset).ok()?;
-			let mut rests = 0u128;
+			let (mut sold, mut rests) = (0u128, 0u128);
 			for part in lot {
 				if part.sold > 0 {
-					sell(&part.who, part.sold, SELLER)?;
+					sell(&part.who, part.sold, SELLER_TOO)?;
+					sold = sold.checked_add(part.sold)?;
 				}
 				// The tip as the liquidation pallet paid it: tried, none on any refusal.
 				if part.tip > 0 {
@@ -186,33 +186,28 @@ fn seize_lot_twin(
 					}
 				}
 			}
-			// The lot pays the sale out in one transfer (refused below the minimum balance)...
-			let sold = balance(asset, SELLER).checked_sub(min)?;
-			if sold > 0 && sold < min {
-				return None;
+			// The lot pays the sale out in one transfer, and the rest in tokens in one.
+			for (amount, to) in [(sold, SELLER), (rests, rest_to)] {
+				if amount > 0 {
+					<Assets as Mutate<_>>::transfer(
+						asset,
+						&SELLER_TOO,
+						&to,
+						amount,
+						Preservation::Expendable,
+					)
+					.ok()?;
+				}
 			}
-			// ...and the rest in tokens in one.
-			if rests > 0 {
-				<Assets as Mutate<_>>::transfer(
-					asset,
-					&SELLER_TOO,
-					&rest_to,
-					rests,
-					Preservation::Expendable,
-				)
-				.ok()?;
-			}
-			for seller in [SELLER, SELLER_TOO] {
-				Assets::burn_from(
-					asset,
-					&seller,
-					min,
-					Preservation::Expendable,
-					precision,
-					fortitude,
-				)
-				.ok()?;
-			}
+			Assets::burn_from(
+				asset,
+				&SELLER_TOO,
+				min,
+				Preservation::Expendable,
+				precision,
+				fortitude,
+			)
+			.ok()?;
 			Some(books())
 		})();
 		frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(books))
