@@ -109,6 +109,10 @@ pub struct BatchReport<AccountId> {
 	/// Pairs whose lot a sale to the standing bids was tried for (their fills, each at most
 	/// `max_fills`; charged whether it was made or rolled back).
 	pub bids_sold: u32,
+	/// Pairs whose lot would pay the treasury's shares in tokens (the treasury full,
+	/// [`Pallet::treasury_full`]: a withdrawal's worth each, charged whether the pair sold or
+	/// not); the others pay them as supply, within the pair's measured weight.
+	pub token_rests: u32,
 }
 
 impl<T: Config> Pallet<T> {
@@ -119,7 +123,7 @@ impl<T: Config> Pallet<T> {
 		let wide = witness.wide.min(n);
 		let pairs = witness.pairs.min(T::MaxBatchPairs::get()).min(n).max(1);
 		let extra = wide.saturating_mul(T::MaxDebts::get().saturating_sub(1));
-		Self::batch_weight(n.saturating_sub(wide), wide, pairs, extra, 0, n)
+		Self::batch_weight(n.saturating_sub(wide), wide, (pairs, pairs), extra, 0, n)
 			.saturating_add(Self::queue_checks_weight(crate::dex::QUEUE_CHECKS))
 			.saturating_add(Self::batch_bids_weight(pairs, pairs))
 	}
@@ -141,7 +145,7 @@ impl<T: Config> Pallet<T> {
 		Self::batch_weight(
 			report.narrow,
 			report.wide,
-			report.pairs.max(1),
+			(report.pairs.max(1), report.token_rests),
 			report.extra_plans,
 			report.unplanned,
 			report.looks,
@@ -165,7 +169,7 @@ impl<T: Config> Pallet<T> {
 	fn batch_weight(
 		narrow: u32,
 		wide: u32,
-		pairs: u32,
+		(pairs, token_rests): (u32, u32),
 		extra_plans: u32,
 		unplanned: u32,
 		looks: u32,
@@ -188,7 +192,8 @@ impl<T: Config> Pallet<T> {
 		};
 		// A pair with its first position (`settle_batch_pairs`; the first pair at least what
 		// `settle_batch(0)` measured of it: two fits of one case), and each further position;
-		// per pair, the treasury's shares paid out in tokens when it is full (a withdrawal).
+		// per pair whose treasury's shares are paid out in tokens (it is full: a withdrawal;
+		// declared for every pair).
 		let first = T::WeightInfo::settle_batch_pairs(1);
 		let pair_weight =
 			T::WeightInfo::settle_batch_pairs(pairs)
@@ -200,7 +205,9 @@ impl<T: Config> Pallet<T> {
 				T::WeightInfo::settle_batch(narrow.saturating_sub(pairs))
 					.saturating_sub(T::WeightInfo::settle_batch(0)),
 			)
-			.saturating_add(T::Lending::withdraw_supply_weight().saturating_mul(u64::from(pairs)))
+			.saturating_add(
+				T::Lending::withdraw_supply_weight().saturating_mul(u64::from(token_rests)),
+			)
 			.saturating_add(Self::depth_cap_weight().saturating_mul(u64::from(pairs)))
 			// Each pair's settled members out of its collateral's sale queue (`dequeue_all`).
 			.saturating_add(T::DbWeight::get().reads_writes(1, 1).saturating_mul(u64::from(pairs)))
@@ -246,6 +253,9 @@ impl<T: Config> Pallet<T> {
 		let mut report = BatchReport::default();
 		let groups = Self::plan_batch(borrowers, witness, &mut report);
 		for ((collateral, debt), members) in groups {
+			if Self::treasury_full(&collateral) {
+				report.token_rests = report.token_rests.saturating_add(1);
+			}
 			// What the DEX would do with the pair's lot; standing bids first when they pay
 			// more for it, or settle what the DEX would not (#28).
 			let verdict = Self::dex_verdict(collateral, debt, &members, &mut report.queue)?;
@@ -568,10 +578,30 @@ impl<T: Config> Pallet<T> {
 		lot: &[LotSeizure<T::AccountId>],
 		sell: impl FnOnce() -> Result<R, DispatchError>,
 	) -> Result<(Vec<(u128, u128)>, R), DispatchError> {
+		use frame_support::traits::{
+			fungibles::Inspect,
+			tokens::{DepositConsequence, Provenance},
+		};
 		let account = Self::account_id();
 		let treasury = Self::insurance_account();
 		let paid =
 			if Self::treasury_full(&collateral) { RestPaid::Tokens } else { RestPaid::Supply };
+		// A rest in tokens the treasury cannot receive (less than the asset's minimum balance,
+		// the treasury holding none of it) is not taken: the borrowers keep it and the pair
+		// still sells. (Found in session 28: such a payout failed the pair's whole sale, so a
+		// full treasury sent every batch of a collateral it did not hold to single settlements.)
+		let rest = lot.iter().fold(0u128, |sum, part| sum.saturating_add(part.rest));
+		let kept: Vec<LotSeizure<T::AccountId>>;
+		let lot = if paid == RestPaid::Tokens
+			&& !rest.is_zero()
+			&& T::Assets::can_deposit(collateral, &treasury, rest, Provenance::Extant)
+				!= DepositConsequence::Success
+		{
+			kept = lot.iter().map(|part| LotSeizure { rest: 0, ..part.clone() }).collect();
+			&kept[..]
+		} else {
+			lot
+		};
 		let repays: Vec<u128> = members.iter().map(|m| m.plan.repay).collect();
 		T::Lending::settle_lot(
 			(&collateral, &debt),

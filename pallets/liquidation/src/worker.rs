@@ -282,8 +282,11 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 	}
 
 	/// How many of `candidates`, from the first, one batch takes within `budget` (at most
-	/// `MaxSettleBatch`, its declared weight within the budget with each position counted at
-	/// its worst: a pair of its own up to `MaxBatchPairs`), and the witness to dry-run it with.
+	/// `MaxSettleBatch`, its declared weight within the budget), and the witness to dry-run it
+	/// with: the pairs its narrow positions take (each position's one collateral and one debt,
+	/// read now) and one more for each wide position (its pair is chosen when it is planned),
+	/// up to `MaxBatchPairs`. The dry run, on the same state, takes no more; one whose
+	/// position moved to another pair since is passed over beyond the witness.
 	pub fn batch_prefix<'a>(
 		candidates: impl Iterator<Item = &'a T::AccountId>,
 		budget: Weight,
@@ -295,17 +298,38 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		let max_pairs = T::MaxBatchPairs::get();
 		let mut n = 0u32;
 		let mut wide = 0u32;
+		let mut pairs: Vec<(T::AssetId, T::AssetId)> = Vec::new();
+		let witness = |pairs: usize, wide: u32| BatchWitness {
+			pairs: u32::try_from(pairs).unwrap_or(u32::MAX).saturating_add(wide).min(max_pairs),
+			wide,
+		};
 		for who in candidates {
-			let w = wide.saturating_add(u32::from(Self::is_wide(who)));
+			let (is_wide, pair) = Self::shape(who);
+			let w = wide.saturating_add(u32::from(is_wide));
+			let new = pair.filter(|p| !pairs.contains(p));
 			let next = n.saturating_add(1);
-			let witness = BatchWitness { pairs: max_pairs, wide: w };
-			let declared = Self::settle_batch_unsigned_weight(next, &witness);
+			let count = pairs.len().saturating_add(usize::from(new.is_some()));
+			let declared = Self::settle_batch_unsigned_weight(next, &witness(count, w));
 			if next > max_batch || declared.any_gt(budget) {
 				break;
 			}
 			(n, wide) = (next, w);
+			pairs.extend(new);
 		}
-		(usize::try_from(n).unwrap_or(usize::MAX), BatchWitness { pairs: max_pairs, wide })
+		(usize::try_from(n).unwrap_or(usize::MAX), witness(pairs.len(), wide))
+	}
+
+	/// Whether `who` is wide (more than one collateral or more than one debt), and a narrow
+	/// position's pair `(collateral, debt)` (none without a debt or a collateral).
+	#[allow(clippy::type_complexity)]
+	fn shape(who: &T::AccountId) -> (bool, Option<(T::AssetId, T::AssetId)>) {
+		let assets = T::Lending::account_assets(who);
+		let mut collaterals = assets.supplies.iter().filter(|(_, c)| *c).map(|(a, _)| *a);
+		let (first, more) = (collaterals.next(), collaterals.next().is_some());
+		if more || assets.debts.len() > 1 {
+			return (true, None);
+		}
+		(false, first.zip(assets.debts.first().copied()))
 	}
 
 	/// The batches the accounts below 1 now (up to `limit` read from the risk index, riskiest
@@ -598,13 +622,6 @@ impl<T: Config> Pallet<T> {
 	/// Whether [`Self::liquidatable_health`] finds `borrower` liquidatable.
 	pub fn may_settle(borrower: &T::AccountId) -> bool {
 		Self::liquidatable_health(borrower).is_some()
-	}
-
-	/// Whether `who` has more than one collateral or more than one debt (a wide position for
-	/// `settle_batch`'s witness).
-	pub fn is_wide(who: &T::AccountId) -> bool {
-		let assets = T::Lending::account_assets(who);
-		assets.debts.len() > 1 || assets.supplies.iter().filter(|(_, c)| *c).count() > 1
 	}
 
 	/// One block's normal dispatch weight.

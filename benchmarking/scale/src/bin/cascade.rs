@@ -727,7 +727,10 @@ fn keep(events_before: usize) -> (Vec<(AccountId, f64, u128)>, Weight) {
 		if take == 0 {
 			break;
 		}
-		let chunk: Vec<AccountId> = queue.drain(..take).collect();
+		// In order, as the worker sends them (an unsigned batch's check at inclusion is charged
+		// up to its first due borrower, found by a binary search).
+		let mut chunk: Vec<AccountId> = queue.drain(..take).collect();
+		chunk.sort();
 		let Ok(dry) = Liquidation::try_settle_batch(&chunk, witness) else { continue };
 		for (who, _why) in dry.skipped {
 			if !single.all_lte(normal.saturating_sub(used)) {
@@ -751,8 +754,10 @@ fn keep(events_before: usize) -> (Vec<(AccountId, f64, u128)>, Weight) {
 		if !declared.all_lte(normal.saturating_sub(used)) {
 			break;
 		}
+		let mut borrowers = dry.settled;
+		borrowers.sort();
 		let call = RuntimeCall::Liquidation(pallet_liquidation::Call::settle_batch_unsigned {
-			borrowers: dry.settled.try_into().expect("within MaxSettleBatch"),
+			borrowers: borrowers.try_into().expect("within MaxSettleBatch"),
 			witness,
 			at: frame_system::Pallet::<Runtime>::block_number(),
 		});

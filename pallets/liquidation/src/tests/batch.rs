@@ -363,6 +363,103 @@ fn the_weight_is_declared_from_the_witness_and_refunded_to_what_was_done() {
 	});
 }
 
+/// The worker sizes a batch by the pairs its positions take (a narrow position's pair read
+/// before the dry run, one for each wide position), not `MaxBatchPairs` for every batch
+/// (session 28: the last batches of a block were sized at eight pairs each, and a block's
+/// share ended about 120 ms unfilled at 1M positions).
+#[test]
+fn a_batch_is_sized_by_the_pairs_its_positions_take() {
+	ExtBuilder::default().build_and_execute(|| {
+		let mut accounts = borrowers(&[700_000, 680_000, 660_000]);
+		let one = witness(1, 0);
+		assert_eq!(
+			Liquidation::batch_prefix(accounts.iter(), frame_support::weights::Weight::MAX),
+			(3, one)
+		);
+		// A share for exactly two of them at one pair: two taken, where the worst case of
+		// every pair takes fewer.
+		let budget = Liquidation::settle_batch_unsigned_weight(2, &one);
+		assert_eq!(Liquidation::batch_prefix(accounts.iter(), budget), (2, one));
+		let max_pairs = <Test as Config>::MaxBatchPairs::get();
+		assert!(Liquidation::settle_batch_unsigned_weight(2, &witness(max_pairs, 0)).any_gt(budget));
+		// A MEME borrower takes a second pair; a wide one a pair of its own, whichever.
+		accounts.push(meme_borrower(20));
+		let wide = 21;
+		mint(BTC, wide, 1_000 + MIN);
+		mint(MEME, wide, 1_000_000 + MIN);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(wide), BTC, 1_000));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(wide), MEME, 1_000_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(wide), USD, 1_000));
+		accounts.push(wide);
+		assert_eq!(
+			Liquidation::batch_prefix(accounts.iter(), frame_support::weights::Weight::MAX),
+			(5, witness(3.min(max_pairs), 1))
+		);
+		// The worker's dry run with it takes no more than sized.
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		let mut sorted = accounts.clone();
+		sorted.sort();
+		let dry = Liquidation::try_settle_batch(&sorted, witness(3, 1)).unwrap();
+		assert!(dry.pairs <= 3 && dry.wide <= 1, "{dry:?}");
+		assert!(!dry.skipped.iter().any(|(_, why)| matches!(why, Skipped::OverWitness)), "{dry:?}");
+	});
+}
+
+/// A pair pays the treasury's shares in tokens only when the treasury holds supply in as many
+/// markets as it may and none of the collateral: only such a pair is charged the withdrawal
+/// that payout costs (until session 28 every pair was, about 1 ms a batch).
+#[test]
+fn a_batch_is_charged_the_treasurys_token_payout_only_when_it_pays_one() {
+	ExtBuilder::default().build_and_execute(|| {
+		let accounts = borrowers(&[700_000, 680_000]);
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		let w = witness(1, 0);
+		let supply = Liquidation::try_settle_batch(&accounts, w).unwrap();
+		assert_eq!((supply.settled.len(), supply.token_rests), (2, 0));
+		// The treasury full: supply in four markets (as many as an account may here), no BTC.
+		super::correctness::fifth_market();
+		for asset in [USD, MEME, ETH, NO_MARKET] {
+			let amount = if asset == ETH { 10 * ETH_MIN } else { 10 * MIN };
+			mint(asset, insurance(), amount + if asset == ETH { ETH_MIN } else { MIN });
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(insurance()), asset, amount));
+		}
+		let tokens = Liquidation::try_settle_batch(&accounts, w).unwrap();
+		assert_eq!((tokens.settled.len(), tokens.token_rests), (2, 1), "{tokens:?}");
+		let withdrawal = <Test as Config>::Lending::withdraw_supply_weight();
+		assert_eq!(
+			Liquidation::batch_report_weight(&tokens),
+			Liquidation::batch_report_weight(&supply).saturating_add(withdrawal)
+		);
+		// Declared for every pair whatever the treasury holds; charged as it was.
+		// Holding no BTC, the treasury cannot receive its shares in tokens (less than the
+		// minimum balance): the borrowers keep them, and the pair still sells (before, the
+		// payout failed the sale: every such batch fell to single settlements).
+		let (sold, kept) = frame_support::storage::with_transaction(|| {
+			System::reset_events();
+			let sold = settle_batch(&accounts, w).is_ok();
+			let kept = settled();
+			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>((
+				sold, kept,
+			)))
+		})
+		.unwrap();
+		assert!(sold);
+		assert_eq!(kept.len(), 2);
+		assert!(kept.iter().all(|s| s.4 == 0 && s.6 > 0), "{kept:?}");
+		// Holding its minimum balance, it takes them as tokens, its positions unchanged.
+		mint(BTC, insurance(), MIN);
+		System::reset_events();
+		let post = settle_batch(&accounts, w).unwrap();
+		assert_eq!(post.actual_weight, Some(Liquidation::batch_report_weight(&tokens)));
+		assert!(Liquidation::batch_report_weight(&tokens)
+			.all_lte(Liquidation::settle_batch_weight(2, &w)));
+		let to_insurance: u128 = settled().iter().map(|s| s.4).sum();
+		assert!(to_insurance > 0);
+		assert_eq!(balance(BTC, insurance()), MIN + to_insurance);
+		assert_eq!(supplied(insurance(), BTC), 0);
+	});
+}
+
 /// The unsigned batch is charged its validity check at inclusion as that check ran: up to its
 /// first due borrower (not every borrower at its worst: session 22, the normal class was
 /// charged ≈ 145 µs a batched position it never spent).

@@ -669,7 +669,7 @@ fn a_repayment_that_clears_no_debt_share_passes_to_the_next_collateral() {
 // ---------------------------------------------------------------------------------------------
 
 /// A fifth market (the mock's accounts hold at most four): `NO_MARKET`'s asset, priced 1.
-fn fifth_market() {
+pub(super) fn fifth_market() {
 	assert_ok!(Lending::create_market(RuntimeOrigin::root(), NO_MARKET, btc_params()));
 	assert_ok!(Lending::add_reserves(RuntimeOrigin::signed(GOV), NO_MARKET, MIN));
 	// Dave supplies four markets already: LP supplies this one.
