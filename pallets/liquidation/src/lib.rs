@@ -668,7 +668,9 @@ pub mod pallet {
 		/// one DEX swap: the DEX took `sold` (the sum of the positions' `sold`) for exactly
 		/// `repaid` of the debt (the sum of theirs). Each position was charged its share rounded
 		/// up; the rounding, `remainder` in all (below a unit per position), is in the
-		/// positions' `to_insurance`. Each position has its own `Settled`.
+		/// positions' `to_insurance` (or kept by them when the treasury, full, could not
+		/// receive its share in tokens: below the minimum balance). Each position has its own
+		/// `Settled`.
 		BatchSold {
 			/// The collateral sold.
 			collateral_asset: T::AssetId,
@@ -680,7 +682,8 @@ pub mod pallet {
 			repaid: u128,
 			/// Collateral units the DEX took.
 			sold: u128,
-			/// Collateral units of rounding the positions paid to the insurance treasury.
+			/// Collateral units of rounding the positions paid to the insurance treasury (or
+			/// kept, as above).
 			remainder: u128,
 		},
 		/// `settle_batch` passed over a position (the rest of the batch went on).
