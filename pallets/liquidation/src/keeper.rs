@@ -96,9 +96,10 @@ impl<T: Config> Pallet<T> {
 		}
 		let left = T::Lending::supplied(borrower, &asset)?;
 		let amount = amount.min(left);
-		if !amount.is_zero() {
-			Self::seize_to_treasury(borrower, asset, amount)?;
+		if amount.is_zero() || Self::treasury_cannot_take(&asset, amount) {
+			return Ok(0);
 		}
+		Self::seize_to_treasury(borrower, asset, amount)?;
 		Ok(amount)
 	}
 }

@@ -48,6 +48,17 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
+	/// Whether the treasury, full ([`Self::treasury_full`]: it takes `asset` as tokens), could
+	/// not receive `amount` of it: less than its minimum balance, the treasury holding less
+	/// than that. Such a share is not taken (the borrower keeps it; found in session 28: the
+	/// payout failed the whole liquidation).
+	pub(crate) fn treasury_cannot_take(asset: &T::AssetId, amount: u128) -> bool {
+		let min = T::Assets::minimum_balance(*asset);
+		amount < min
+			&& T::Assets::balance(*asset, &Self::insurance_account()) < min
+			&& Self::treasury_full(asset)
+	}
+
 	/// Whether the treasury holds supply in as many markets as an account may, not `asset`'s.
 	pub(crate) fn treasury_full(asset: &T::AssetId) -> bool {
 		let supplies = T::Lending::account_assets(&Self::insurance_account()).supplies;

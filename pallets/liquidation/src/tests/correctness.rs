@@ -712,6 +712,38 @@ fn a_treasury_holding_supply_in_every_market_it_may_still_receives_seizures() {
 	});
 }
 
+/// Session 28 (found by review): with the treasury full and holding none of the collateral,
+/// its share of a single settlement's penalty below the minimum balance failed the whole
+/// settlement (its payout could not be deposited); the share is now left with the borrower.
+#[test]
+fn a_full_treasury_that_cannot_take_a_small_share_does_not_block_a_settlement() {
+	ExtBuilder::default().build_and_execute(|| {
+		let borrower = borrowers(&[700_000])[0];
+		fifth_market();
+		for asset in [USD, MEME, ETH, NO_MARKET] {
+			let amount = if asset == ETH { 10 * ETH_MIN } else { 10 * MIN };
+			mint(asset, insurance(), amount + if asset == ETH { ETH_MIN } else { MIN });
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(insurance()), asset, amount));
+		}
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		let held = supplied(borrower, BTC);
+		System::reset_events();
+		assert_ok!(Liquidation::settle(RuntimeOrigin::signed(CHARLIE), borrower));
+		let Some(Event::Settled {
+			route, sold, to_insurance, tip, returned, collateral_due, ..
+		}) = events().into_iter().find(|e| matches!(e, Event::Settled { .. }))
+		else {
+			panic!("a settlement")
+		};
+		assert_eq!(route, Route::Dex);
+		// Nothing reached the treasury; every unit of what was due is accounted for.
+		assert_eq!(balance(BTC, insurance()), 0);
+		assert_eq!(supplied(insurance(), BTC), 0);
+		assert_eq!(sold + to_insurance + tip + returned, collateral_due);
+		assert_eq!(supplied(borrower, BTC), held - sold - to_insurance - tip);
+	});
+}
+
 #[test]
 fn the_treasurys_supply_of_the_debt_funds_the_backstop_and_the_waterfall() {
 	ExtBuilder::default().build_and_execute(|| {
