@@ -578,26 +578,22 @@ impl<T: Config> Pallet<T> {
 		lot: &[LotSeizure<T::AccountId>],
 		sell: impl FnOnce() -> Result<R, DispatchError>,
 	) -> Result<(Vec<(u128, u128)>, R), DispatchError> {
-		use frame_support::traits::fungibles::Inspect;
 		let account = Self::account_id();
 		let treasury = Self::insurance_account();
 		let paid =
 			if Self::treasury_full(&collateral) { RestPaid::Tokens } else { RestPaid::Supply };
-		// A rest in tokens the treasury cannot receive (less than the asset's minimum balance,
-		// the treasury holding less than that of it) is not taken: the borrowers keep it and
-		// the pair still sells. (Found in session 28: such a payout failed the pair's whole
-		// sale, so a full treasury sent every batch of a collateral it did not hold to single
-		// settlements.) Each part may pay up to 2 units less than planned (the sale's and the
-		// tip's shares rounded up against it): a sum within that of the minimum is kept too.
-		// Any other refusal of the deposit still fails the sale, as before.
+		// A rest in tokens the treasury cannot receive ([`Self::treasury_cannot_take`]: below
+		// the minimum balance) is not taken: the borrowers keep it and the pair still sells.
+		// (Found in session 28: such a payout failed the pair's whole sale, so a full treasury
+		// sent every batch of a collateral it did not hold to single settlements.) Each part
+		// may pay up to 2 units less than planned (the sale's and the tip's shares rounded up
+		// against it): a sum within that of the minimum is kept too. Any other refusal of the
+		// deposit still fails the sale, as before.
 		let rest = lot.iter().fold(0u128, |sum, part| sum.saturating_add(part.rest));
-		let min = T::Assets::minimum_balance(collateral);
 		let slack = u128::try_from(lot.len()).unwrap_or(u128::MAX).saturating_mul(2);
 		let kept: Vec<LotSeizure<T::AccountId>>;
-		let lot = if paid == RestPaid::Tokens
-			&& !rest.is_zero()
-			&& T::Assets::balance(collateral, &treasury) < min
-			&& rest < min.saturating_add(slack)
+		let lot = if !rest.is_zero()
+			&& Self::treasury_cannot_take(&collateral, rest.saturating_sub(slack))
 		{
 			kept = lot.iter().map(|part| LotSeizure { rest: 0, ..part.clone() }).collect();
 			&kept[..]

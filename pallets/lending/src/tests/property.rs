@@ -270,6 +270,39 @@ fn debt_pick(who: AccountId, i: usize) -> (AssetId, u128) {
 	(asset, <Lending as LendingPositions<_>>::debt(&who, &asset).unwrap_or_default())
 }
 
+/// A lot of `asset`: per part `(who, sold %, tip %, rest %)` of that account's supply of it.
+fn lot_of(
+	asset: AssetId,
+	parts: impl Iterator<Item = (usize, u32, u32, u32)>,
+) -> Vec<LotSeizure<AccountId>> {
+	parts
+		.map(|(w, sold, tip, rest)| {
+			let held =
+				<Lending as LendingPositions<_>>::supplied(&WHO[w], &asset).unwrap_or_default();
+			LotSeizure {
+				who: WHO[w],
+				sold: part(held, sold),
+				tip: part(held, tip),
+				rest: part(held, rest),
+			}
+		})
+		.collect()
+}
+
+/// Burns the `sold` tokens a lot paid out to SELLER: the next lot starts clean.
+fn clear_seller(asset: AssetId, sold: u128) {
+	if sold > 0 {
+		assert_ok!(Assets::burn_from(
+			asset,
+			&SELLER,
+			sold,
+			Preservation::Expendable,
+			frame_support::traits::tokens::Precision::Exact,
+			frame_support::traits::tokens::Fortitude::Polite,
+		));
+	}
+}
+
 fn part(x: u128, pct: u32) -> u128 {
 	x.saturating_mul(u128::from(pct)) / 100
 }
@@ -440,22 +473,7 @@ fn steps(ops: Vec<Op>, reached: &Reached) -> Result<(), TestCaseError> {
 				// Mostly an asset the first part supplies, so that lots reach positions.
 				let first = parts.first().map(|p| WHO[p.0]).unwrap_or(ALICE);
 				let asset = if a == 0 { WHAT[t] } else { supply_pick(first, a).0 };
-				let of = |w: usize, pct: u32| {
-					part(
-						<Lending as LendingPositions<_>>::supplied(&WHO[w], &asset)
-							.unwrap_or_default(),
-						pct,
-					)
-				};
-				let lot: Vec<LotSeizure<AccountId>> = parts
-					.iter()
-					.map(|(w, sold, tip, rest)| LotSeizure {
-						who: WHO[*w],
-						sold: of(*w, *sold),
-						tip: of(*w, *tip),
-						rest: of(*w, *rest),
-					})
-					.collect();
+				let lot = lot_of(asset, parts.iter().copied());
 				let paid = if tokens { RestPaid::Tokens } else { RestPaid::Supply };
 				let twin = seize_lot_twin(asset, &lot, (WHO[t], WHO[r]), paid);
 				let r = <Lending as LendingPositions<_>>::seize_lot(
@@ -481,16 +499,7 @@ fn steps(ops: Vec<Op>, reached: &Reached) -> Result<(), TestCaseError> {
 						);
 						bump(&reached.lot_twins);
 					}
-					if sold > 0 {
-						assert_ok!(Assets::burn_from(
-							asset,
-							&SELLER,
-							sold,
-							Preservation::Expendable,
-							frame_support::traits::tokens::Precision::Exact,
-							frame_support::traits::tokens::Fortitude::Polite,
-						));
-					}
+					clear_seller(asset, sold);
 				}
 				(r.map(|_| ()), None)
 			},
@@ -533,22 +542,7 @@ fn steps(ops: Vec<Op>, reached: &Reached) -> Result<(), TestCaseError> {
 				};
 				let owing: Vec<_> = parts.iter().filter(|p| owes(p.0)).cloned().collect();
 				let parts = if owing.is_empty() { parts } else { owing };
-				let of = |w: usize, pct: u32| {
-					part(
-						<Lending as LendingPositions<_>>::supplied(&WHO[w], &collateral)
-							.unwrap_or_default(),
-						pct,
-					)
-				};
-				let lot: Vec<LotSeizure<AccountId>> = parts
-					.iter()
-					.map(|(w, sold, tip, rest, _)| LotSeizure {
-						who: WHO[*w],
-						sold: of(*w, *sold),
-						tip: of(*w, *tip),
-						rest: of(*w, *rest),
-					})
-					.collect();
+				let lot = lot_of(collateral, parts.iter().map(|&(w, s, t, r, _)| (w, s, t, r)));
 				// Each part's repayment a share of its debt before the lot (the two lots'
 				// twins are asked the same).
 				let repays: Vec<u128> = parts
@@ -608,16 +602,7 @@ fn steps(ops: Vec<Op>, reached: &Reached) -> Result<(), TestCaseError> {
 					prop_assert_eq!(&books(), &twin, "{:?} differs from seize_lot + repay_lot", op);
 					prop_assert_eq!(sold, lot.iter().map(|l| l.sold).sum::<u128>());
 					bump(&reached.settle_twins);
-					if sold > 0 {
-						assert_ok!(Assets::burn_from(
-							collateral,
-							&SELLER,
-							sold,
-							Preservation::Expendable,
-							frame_support::traits::tokens::Precision::Exact,
-							frame_support::traits::tokens::Fortitude::Polite,
-						));
-					}
+					clear_seller(collateral, sold);
 				}
 				(r.map(|_| ()), None)
 			},
