@@ -188,7 +188,7 @@ impl<T: Config> Pallet<T> {
 					T::WeightInfo::settle_batch_wide(0)
 						.saturating_sub(T::WeightInfo::settle_batch(0)),
 				)
-				.saturating_add(T::WeightInfo::file_position().saturating_mul(u64::from(wide)))
+				.saturating_add(Pallet::<T>::filing_weight().saturating_mul(u64::from(wide)))
 		};
 		// A pair with its first position (`settle_batch_pairs`; the first pair at least what
 		// `settle_batch(0)` measured of it: two fits of one case), and each further position;

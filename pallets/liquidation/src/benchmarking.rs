@@ -22,7 +22,9 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::RawOrigin;
-use pallet_lending::{BenchmarkHelper as _, MarketParams, MarketStatus, RateModel};
+use pallet_lending::{
+	BenchmarkHelper as _, MarketParams, MarketStatus, OnPositionChanged, RateModel, RiskChange,
+};
 use sp_arithmetic::{traits::Zero, FixedU128, Permill};
 use sp_runtime::traits::StaticLookup;
 
@@ -167,6 +169,41 @@ fn all_moved<T: Config>(before: &Option<FilingOf<T>>, after: &Option<FilingOf<T>
 		(Some(Filing::Entry(kb, bb)), Some(Filing::Entry(ka, ba))) => (kb, bb) != (ka, ba),
 		_ => false,
 	}
+}
+
+/// `n` keys with no entry, each the only key of an epoch older than the current one, whose
+/// variables hold as many markets as an epoch may.
+fn empty_keys_of_old_epochs<T>(
+	n: u32,
+) -> Result<BoundedVec<RiskKeyOf<T>, frame_support::traits::ConstU32<MAX_PRUNE>>, BenchmarkError>
+where
+	T: Config + pallet_lending::Config<AssetId = <T as Config>::AssetId>,
+{
+	start::<T>();
+	for i in 0..EPOCH_ASSETS {
+		if <T as Config>::Lending::markets().len() >= EPOCH_ASSETS as usize {
+			break;
+		}
+		market::<T>(i)?;
+	}
+	Pallet::<T>::new_epoch(1u32.into());
+	let variables = RiskEpoch::<T>::get()
+		.and_then(|e| EpochVariables::<T>::get(e.id))
+		.ok_or(BenchmarkError::Weightless)?;
+	let mut keys = Vec::new();
+	for epoch in 1..=n {
+		EpochVariables::<T>::insert(epoch, variables.clone());
+		let key = RiskKey::Wide { epoch, collateral: 1, debt: 2 };
+		RiskKeys::<T>::insert(Some(epoch), key, KeyState { top: 0 });
+		keys.push(key);
+	}
+	RiskEpoch::<T>::mutate(|e| {
+		if let Some(e) = e {
+			e.id = n.saturating_add(1);
+		}
+	});
+	EpochVariables::<T>::insert(n.saturating_add(1), variables);
+	BoundedVec::try_from(keys).map_err(|_| BenchmarkError::Weightless)
 }
 
 /// The risk index's epoch as of block 1, with `accounts` filed in it (wide accounts are
@@ -717,10 +754,13 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// The risk index's upkeep after a change of an account, at its worst: an account in
-	/// every market it may be in, filed in the last epoch, the only one under its key there:
-	/// its entry moves to a new key of the new epoch, and the old key, the old epoch's count
-	/// and its variables go. Epochs hold as many markets as they may.
+	/// The risk index's upkeep in a lending call, at its worst: the lending pallet's hook
+	/// (`OnPositionChanged`, given the account's record, which the call reads and writes
+	/// anyway) for an account in every market it may be in, filed in the last epoch, moving
+	/// to a new key of the new epoch: its entry out and in, the state of the key it enters
+	/// created (the key it leaves keeps its state until pruned). Epochs hold as many markets
+	/// as they may. A move within a key writes as much, and looks whether it left the top
+	/// bucket empty: a storage iteration the hook's weight adds as a read.
 	#[benchmark]
 	fn file_position() -> Result<(), BenchmarkError> {
 		start::<T>();
@@ -736,28 +776,40 @@ mod benchmarks {
 		filed_in_epoch::<T>(core::slice::from_ref(&who));
 		let first = RiskEpoch::<T>::get().map(|e| e.id).ok_or(BenchmarkError::Weightless)?;
 		let before = Pallet::<T>::filed(&who);
-		assert!(
-			matches!(before, Some(Filing::Entry(RiskKey::Wide { epoch, .. }, _)) if epoch == first)
-		);
+		let Some(Filing::Entry(old_key, _)) = before else {
+			return Err(BenchmarkError::Stop("not filed under a key"));
+		};
+		assert!(matches!(old_key, RiskKey::Wide { epoch, .. } if epoch == first));
 		moved_to_new_epoch::<T>(&collaterals, &debts);
+		let shares = <T as Config>::Lending::account_shares(&who);
+		let mut filed = before;
 
 		#[block]
 		{
-			Pallet::<T>::file(&who);
+			<Pallet<T> as OnPositionChanged<T::AccountId, <T as Config>::AssetId>>::on_position_changed(
+				&who,
+				&shares,
+				&mut filed,
+				&[],
+				RiskChange::Raised,
+			);
 		}
 
-		let after = Pallet::<T>::filed(&who);
-		assert!(all_moved::<T>(&before, &after), "{before:?} -> {after:?}");
-		let next = first.saturating_add(1);
-		assert!(
-			matches!(after, Some(Filing::Entry(RiskKey::Wide { epoch, .. }, _)) if epoch == next)
-		);
-		assert!(!EpochVariables::<T>::contains_key(first));
+		assert!(all_moved::<T>(&before, &filed), "{before:?} -> {filed:?}");
+		let Some(Filing::Entry(new_key, _)) = filed else {
+			return Err(BenchmarkError::Stop("not filed under a key"));
+		};
+		assert_eq!(new_key.epoch(), Some(first.saturating_add(1)));
+		assert!(RiskKeys::<T>::contains_key(new_key.epoch(), new_key));
+		// The key left keeps its state, and the old epoch its variables, until pruned.
+		assert!(RiskKeys::<T>::contains_key(old_key.epoch(), old_key));
+		assert!(EpochVariables::<T>::contains_key(first));
 		Ok(())
 	}
 
-	/// The common case, for comparison (not charged: `file_position` is): one collateral and
-	/// one debt, the entry moving (a refile after the account doubled its collateral).
+	/// The common case, for comparison (not charged: `file_position` is): the hook for one
+	/// collateral and one debt, the entry moving within its key (the account doubled its
+	/// collateral), the top looked at and lowered.
 	#[benchmark]
 	fn file_pair() -> Result<(), BenchmarkError> {
 		start::<T>();
@@ -770,13 +822,21 @@ mod benchmarks {
 		// A fall in risk leaves the entry where it was.
 		Lending::<T>::supply(RawOrigin::Signed(who.clone()).into(), collateral, COLLATERAL)?;
 		assert_eq!(Pallet::<T>::filed(&who), before);
+		let shares = <T as Config>::Lending::account_shares(&who);
+		let mut filed = before;
 
 		#[block]
 		{
-			Pallet::<T>::file(&who);
+			<Pallet<T> as OnPositionChanged<T::AccountId, <T as Config>::AssetId>>::on_position_changed(
+				&who,
+				&shares,
+				&mut filed,
+				&[],
+				RiskChange::Raised,
+			);
 		}
 
-		assert!(all_moved::<T>(&before, &Pallet::<T>::filed(&who)));
+		assert!(all_moved::<T>(&before, &filed));
 		Ok(())
 	}
 
@@ -923,6 +983,45 @@ mod benchmarks {
 			accounts: accounts.try_into().map_err(|_| BenchmarkError::Weightless)?,
 			at: frame_system::Pallet::<T>::block_number(),
 		};
+		let validity;
+
+		#[block]
+		{
+			validity = Pallet::<T>::validate_unsigned(TransactionSource::Local, &call);
+		}
+
+		assert!(validity.is_ok());
+		Ok(())
+	}
+
+	/// `prune_keys` of `n` keys at its worst: each the last key of an older epoch, whose
+	/// variables (as many markets as an epoch holds) go with it.
+	#[benchmark]
+	fn prune_keys(n: Linear<1, MAX_PRUNE>) -> Result<(), BenchmarkError> {
+		let keys = empty_keys_of_old_epochs::<T>(n)?;
+		let caller: T::AccountId = whitelisted_caller();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), keys.clone());
+
+		for key in &keys {
+			assert!(!RiskKeys::<T>::contains_key(key.epoch(), key));
+			assert!(!EpochVariables::<T>::contains_key(key.epoch().unwrap_or_default()));
+		}
+		Ok(())
+	}
+
+	/// Validating an unsigned `prune_keys_unsigned` of `n` keys at its worst: every key read
+	/// (each read, and its entries' prefix), only the last one prunable.
+	#[benchmark]
+	fn validate_prune(n: Linear<1, MAX_PRUNE>) -> Result<(), BenchmarkError> {
+		let keys = empty_keys_of_old_epochs::<T>(n)?;
+		let who: T::AccountId = account("borrower", 0, 0);
+		for key in keys.iter().take(keys.len().saturating_sub(1)) {
+			RiskIndex::<T>::insert((key, 0, &who), ());
+		}
+		let call =
+			Call::<T>::prune_keys_unsigned { keys, at: frame_system::Pallet::<T>::block_number() };
 		let validity;
 
 		#[block]

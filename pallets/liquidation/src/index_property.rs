@@ -7,14 +7,17 @@
 //! - reading the candidates in pages of three with the cursor gives the same accounts;
 //! - after a refile of every account, a one-collateral, one-debt account whose entry is two
 //!   buckets or more above its level is below health 1 (the pair entries are exact);
-//! - both pallets' `try_state` hold (the index's structure among them).
+//! - both pallets' `try_state` hold (the index's structure among them);
+//! - a prune (the worker's: every key with no entry left) is refused for every key that still
+//!   has an entry, and leaves no key without one (entries leave their keys lazily, session
+//!   29, so empty keys are made by every op that moves an account).
 //!
 //! It prints how selective the index was: accounts read vs accounts below health 1.
 //! `INDEX_PROPTEST_CASES` sets the number of sequences (default 100), `PROPTEST_SEED` which
 //! ones (default: a fixed seed, the same every run).
 
 use crate::{mock::*, *};
-use frame_support::assert_ok;
+use frame_support::{assert_noop, assert_ok};
 use pallet_lending::{PriceSource, TimestampedPrices};
 use proptest::prelude::*;
 use sp_arithmetic::{traits::Saturating, FixedU128, Permill};
@@ -53,6 +56,9 @@ enum Op {
 	Refile,
 	/// The risk index takes a new epoch.
 	Epoch,
+	/// Every key with no entry left is pruned (the worker's `prune_keys_unsigned`); each other
+	/// key, named alone, is refused.
+	Prune,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -74,6 +80,7 @@ fn op() -> impl Strategy<Value = Op> {
 		1 => (a, 0u32..=15).prop_map(|(a, p)| Op::Threshold(a, p)),
 		2 => Just(Op::Refile),
 		1 => Just(Op::Epoch),
+		1 => Just(Op::Prune),
 	]
 }
 
@@ -127,6 +134,8 @@ struct Counts {
 	settleable: u64,
 	/// Of those, steps with disagreeing feeds or a silent feed.
 	settleable_unsettled_prices: u64,
+	/// Keys pruned.
+	pruned: u64,
 }
 
 fn candidates() -> BTreeSet<AccountId> {
@@ -306,6 +315,23 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 				Op::Epoch => {
 					Liquidation::new_epoch(System::block_number());
 				},
+				Op::Prune => {
+					let empty = Liquidation::empty_keys(usize::MAX);
+					let keys: Vec<_> = RiskKeys::<Test>::iter_keys().map(|(_, k)| k).collect();
+					for key in keys.iter().filter(|k| !empty.contains(k)) {
+						let one = vec![*key].try_into().expect("one key");
+						assert_noop!(
+							Liquidation::prune_keys(RuntimeOrigin::signed(DAVE), one),
+							Error::<Test>::KeyNotPrunable
+						);
+					}
+					for chunk in empty.chunks(MAX_PRUNE as usize) {
+						let list = chunk.to_vec().try_into().expect("within MAX_PRUNE");
+						assert_ok!(Liquidation::prune_keys(RuntimeOrigin::signed(DAVE), list));
+						counts.borrow_mut().pruned += chunk.len() as u64;
+					}
+					prop_assert!(Liquidation::empty_keys(usize::MAX).is_empty());
+				},
 				Op::Refile => {
 					let accounts = BORROWERS.to_vec().try_into().expect("within MaxRefile");
 					assert_ok!(Liquidation::refile(RuntimeOrigin::signed(DAVE), accounts));
@@ -331,7 +357,7 @@ fn the_index_finds_every_account_a_full_scan_finds() {
 	println!(
 		"index property: {} steps, {} account-steps below health 1, {} a liquidation may \
 		 settle ({} of them with disagreeing or silent feeds), {} read by the index, {} pair \
-		 entries checked exact, {} settlements, {} positions settled in batches",
+		 entries checked exact, {} settlements, {} positions settled in batches, {} keys pruned",
 		c.steps,
 		c.unhealthy,
 		c.settleable,
@@ -339,13 +365,15 @@ fn the_index_finds_every_account_a_full_scan_finds() {
 		c.candidates,
 		c.pair_checked,
 		c.settled,
-		c.batched
+		c.batched,
+		c.pruned
 	);
 	assert!(
 		c.unhealthy > 0
 			&& c.pair_checked > 0
 			&& c.settled > 0
 			&& c.batched > 0
+			&& c.pruned > 0
 			&& c.settleable_unsettled_prices > 0,
 		"{c:?}"
 	);

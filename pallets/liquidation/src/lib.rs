@@ -394,10 +394,19 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
-	/// Every key of the risk index with entries: a bucket at or above its highest entry, and
-	/// how many it has.
+	/// Every key of the risk index that has had entries since it was last pruned: a bucket at
+	/// or above its highest entry. Keyed first by the key's epoch ([`RiskKey::epoch`]; `None`
+	/// for a pair), so that whether an epoch has keys left is one read of its prefix.
 	#[pallet::storage]
-	pub type RiskKeys<T: Config> = StorageMap<_, Twox64Concat, RiskKeyOf<T>, KeyState, OptionQuery>;
+	pub type RiskKeys<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		Option<u32>,
+		Twox64Concat,
+		RiskKeyOf<T>,
+		KeyState,
+		OptionQuery,
+	>;
 
 	/// The risk index's current epoch (none before the first block's).
 	#[pallet::storage]
@@ -408,10 +417,6 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type EpochVariables<T: Config> =
 		StorageMap<_, Twox64Concat, u32, EpochVariablesOf<T::AssetId>, OptionQuery>;
-
-	/// Keys of the risk index per epoch (`RiskKey::Wide` of it).
-	#[pallet::storage]
-	pub type EpochKeys<T: Config> = StorageMap<_, Twox64Concat, u32, u32, ValueQuery>;
 
 	/// Set only while one of this pallet's liquidations runs: the lending pallet's hook then
 	/// leaves the borrower's filing to the end of the call, which files it once. Set and
@@ -824,6 +829,14 @@ pub mod pallet {
 			/// The accounts.
 			accounts: alloc::vec::Vec<T::AccountId>,
 		},
+		/// Keys of the risk index with no entry left were removed (`prune_keys`), and with
+		/// them the variables of older epochs that had no key left.
+		KeysPruned {
+			/// The keys.
+			keys: alloc::vec::Vec<RiskKeyOf<T>>,
+			/// The epochs whose variables went.
+			epochs: alloc::vec::Vec<u32>,
+		},
 	}
 
 	/// Every refusal by name; a refused call changes nothing.
@@ -953,6 +966,9 @@ pub mod pallet {
 		NothingSettled,
 		/// `pool_block_share` below 0.5%.
 		PoolBlockShareOutOfRange,
+		/// A key named to `prune_keys` is not in the risk index, still has an entry, or is
+		/// named twice.
+		KeyNotPrunable,
 	}
 
 	#[pallet::hooks]
@@ -982,7 +998,9 @@ pub mod pallet {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			if Self::epoch_due(now) {
 				let markets = Self::new_epoch(now);
-				T::WeightInfo::new_epoch(markets)
+				// Whether the current and the previous epoch have keys: a storage iteration
+				// each, which `benchmark pallet` does not count as a read.
+				T::WeightInfo::new_epoch(markets).saturating_add(T::DbWeight::get().reads(2))
 			} else {
 				T::DbWeight::get().reads(1)
 			}
@@ -1002,11 +1020,12 @@ pub mod pallet {
 	/// network is refused before anything is read, so no one can make a validator validate,
 	/// include or propagate unsigned calls it did not make itself; the block's author
 	/// includes its own worker's settlements. Validity is the same cheap check
-	/// `pre_dispatch` makes at inclusion (a few reads per account: [`Pallet::may_settle`],
-	/// [`Pallet::needs_refile`], [`Pallet::redo_due`]), never a dry run of the call; the
+	/// `pre_dispatch` makes at inclusion (a few reads per account or key: [`Pallet::may_settle`],
+	/// [`Pallet::needs_refile`], [`Pallet::redo_due`], [`Pallet::any_prunable`]), never a dry
+	/// run of the call; the
 	/// worker dry-runs before it submits, and dispatch is charged its weight (refunded to what
-	/// it did). One tag per borrower, account or auction: two transactions naming the same
-	/// one cannot both be in the pool.
+	/// it did). One tag per borrower, account, auction or key: two transactions naming the
+	/// same one cannot both be in the pool.
 	#[pallet::validate_unsigned]
 	impl<T: Config> ValidateUnsigned for Pallet<T> {
 		type Call = Call<T>;
@@ -1023,6 +1042,7 @@ pub mod pallet {
 			}
 			let (prefix, priority) = match call {
 				Call::refile_unsigned { .. } => ("margincall-refile", 0),
+				Call::prune_keys_unsigned { .. } => ("margincall-prune", 0),
 				Call::redo_unsigned { .. } => ("margincall-auction", T::UnsignedPriority::get()),
 				_ => ("margincall-liquidation", T::UnsignedPriority::get()),
 			};
@@ -1035,6 +1055,9 @@ pub mod pallet {
 				},
 				Call::refile_unsigned { accounts, .. } => {
 					accounts.iter().fold(tx, |tx, account| tx.and_provides(account))
+				},
+				Call::prune_keys_unsigned { keys, .. } => {
+					keys.iter().fold(tx, |tx, key| tx.and_provides(key))
 				},
 				Call::redo_unsigned { id, .. } => tx.and_provides(id),
 				_ => return InvalidTransaction::Call.into(),
@@ -1131,6 +1154,7 @@ pub mod pallet {
 				Call::refile_unsigned { accounts, .. } => {
 					!accounts.is_empty() && accounts.iter().all(Self::needs_refile)
 				},
+				Call::prune_keys_unsigned { keys, .. } => Self::any_prunable(keys),
 				Call::redo_unsigned { id, .. } => Self::redo_due(*id),
 				_ => return Err(InvalidTransaction::Call.into()),
 			};
@@ -1181,6 +1205,7 @@ pub mod pallet {
 				| Call::settle_batch_unsigned { at, .. }
 				| Call::settle_after_feed { at, .. }
 				| Call::refile_unsigned { at, .. }
+				| Call::prune_keys_unsigned { at, .. }
 				| Call::redo_unsigned { at, .. } => Some(*at),
 				_ => None,
 			}
@@ -1288,7 +1313,7 @@ pub mod pallet {
 		/// above it after its risk fell is moved down; an account without debt leaves the
 		/// index). Anyone may; the offchain worker does it for accounts it found healthy.
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::refile(accounts.len().try_into().unwrap_or(u32::MAX)))]
+		#[pallet::weight(Pallet::<T>::refile_weight(accounts.len().try_into().unwrap_or(u32::MAX)))]
 		pub fn refile(
 			origin: OriginFor<T>,
 			accounts: BoundedVec<T::AccountId, T::MaxRefile>,
@@ -1304,7 +1329,7 @@ pub mod pallet {
 		#[pallet::call_index(7)]
 		#[pallet::weight({
 			let n = accounts.len().try_into().unwrap_or(u32::MAX);
-			T::WeightInfo::refile(n)
+			Pallet::<T>::refile_weight(n)
 				.saturating_add(Pallet::<T>::inclusion_check(T::WeightInfo::validate_refile(n)))
 		})]
 		pub fn refile_unsigned(
@@ -1513,6 +1538,43 @@ pub mod pallet {
 		pub fn set_auction_params(origin: OriginFor<T>, params: AuctionParams) -> DispatchResult {
 			let authority = T::RiskAdmin::ensure_origin(origin)?;
 			Self::do_set_auction_params(params, authority)
+		}
+
+		/// Removes each of `keys` from the risk index: every one must be a key with no entry
+		/// left (an entry leaving its key leaves its state behind: [`KeyState`]), else
+		/// `KeyNotPrunable` and nothing changes. An older epoch left with no key loses its
+		/// variables. Anyone may; the offchain worker does it for the empty keys it finds.
+		#[pallet::call_index(18)]
+		#[pallet::weight(Pallet::<T>::prune_weight(keys.len().try_into().unwrap_or(u32::MAX)))]
+		pub fn prune_keys(
+			origin: OriginFor<T>,
+			keys: BoundedVec<RiskKeyOf<T>, ConstU32<MAX_PRUNE>>,
+		) -> DispatchResult {
+			ensure_signed(origin)?;
+			ensure!(Self::prunable(&keys), Error::<T>::KeyNotPrunable);
+			Self::do_prune(keys);
+			Ok(())
+		}
+
+		/// `prune_keys(keys)` by the offchain worker: an unsigned transaction at the lowest
+		/// priority, valid while it names no key twice and some key it names may be pruned
+		/// (the others are skipped: a key an account enters meanwhile does not hold back the
+		/// rest). `at` as for `settle_unsigned`.
+		#[pallet::call_index(19)]
+		#[pallet::weight({
+			let n = keys.len().try_into().unwrap_or(u32::MAX);
+			Pallet::<T>::prune_weight(n)
+				.saturating_add(Pallet::<T>::inclusion_check(Pallet::<T>::validate_prune_weight(n)))
+		})]
+		pub fn prune_keys_unsigned(
+			origin: OriginFor<T>,
+			keys: BoundedVec<RiskKeyOf<T>, ConstU32<MAX_PRUNE>>,
+			at: BlockNumberFor<T>,
+		) -> DispatchResult {
+			ensure_none(origin)?;
+			let _ = at; // Checked at validation and inclusion (`check_unsigned`).
+			Self::do_prune(keys);
+			Ok(())
 		}
 	}
 

@@ -384,8 +384,21 @@ pub enum RiskKey<AssetId> {
 	},
 }
 
-/// A key of the risk index in use: the highest bucket any entry may be at (an upper bound) and
-/// how many entries it has (removed at none).
+impl<AssetId> RiskKey<AssetId> {
+	/// The epoch of a wide key (`None` for a pair's): the first part of its key in
+	/// `RiskKeys`, so that an epoch's keys are one prefix.
+	pub fn epoch(&self) -> Option<u32> {
+		match self {
+			RiskKey::Pair { .. } => None,
+			RiskKey::Wide { epoch, .. } => Some(*epoch),
+		}
+	}
+}
+
+/// A key of the risk index in use: the highest bucket any entry may be at (an upper bound).
+/// An entry leaving its key does not touch it (session 29: a lending call's filing writes
+/// only what it must, the entry out and in and the state of the key it enters); a key left
+/// with no entry is removed by `prune_keys` (the offchain worker's, or anyone's).
 #[derive(
 	Clone,
 	Copy,
@@ -401,12 +414,13 @@ pub enum RiskKey<AssetId> {
 pub struct KeyState {
 	/// At or above the highest entry's bucket.
 	pub top: i32,
-	/// Entries under the key.
-	pub entries: u32,
 }
 
 /// Most assets an epoch's reference variables hold (bits of a [`RiskKey::Wide`] mask).
 pub const EPOCH_ASSETS: u32 = 64;
+
+/// Most keys one `prune_keys` call removes.
+pub const MAX_PRUNE: u32 = 64;
 
 /// An epoch's reference variables, per market: `(asset, collateral variable, debt variable)`,
 /// each `None` without a price a liquidation could read then.

@@ -70,6 +70,8 @@ pub trait WeightInfo {
 	fn validate_settle_batch(n: u32, ) -> Weight;
 	fn validate_settle_after_feed(n: u32, ) -> Weight;
 	fn validate_refile(n: u32, ) -> Weight;
+	fn prune_keys(n: u32, ) -> Weight;
+	fn validate_prune(n: u32, ) -> Weight;
 	fn update_params() -> Weight;
 	fn set_risk_rank() -> Weight;
 	fn transfer_insurance() -> Weight;
@@ -794,6 +796,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
+	}
+	/// Placeholder until regenerated.
+	fn prune_keys(n: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 6000)
+			.saturating_add(Weight::from_parts(30_000_000, 2600).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+	}
+	/// Placeholder until regenerated.
+	fn validate_prune(n: u32, ) -> Weight {
+		Weight::from_parts(5_000_000, 0)
+			.saturating_add(Weight::from_parts(15_000_000, 2600).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:1)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
@@ -1564,6 +1580,20 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
+	}
+	/// Placeholder until regenerated.
+	fn prune_keys(n: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 6000)
+			.saturating_add(Weight::from_parts(30_000_000, 2600).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
+			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+	}
+	/// Placeholder until regenerated.
+	fn validate_prune(n: u32, ) -> Weight {
+		Weight::from_parts(5_000_000, 0)
+			.saturating_add(Weight::from_parts(15_000_000, 2600).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:1)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)

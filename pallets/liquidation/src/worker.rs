@@ -26,9 +26,9 @@
 //! `frame_system::AuthorizeCall` in the runtime's extension pipeline for the same result.
 
 use crate::{
-	index::RiskCursorOf,
+	index::{RiskCursorOf, RiskKeyOf},
 	pallet::*,
-	types::{BatchWitness, Skipped},
+	types::{BatchWitness, Skipped, MAX_PRUNE},
 };
 use alloc::{
 	collections::{BTreeMap, BTreeSet, VecDeque},
@@ -60,6 +60,9 @@ const LOCK: &[u8] = b"margincall/liquidation/worker-lock";
 const CURSOR: &[u8] = b"margincall/liquidation/cursor";
 const SWEEP: &[u8] = b"margincall/liquidation/sweep";
 const SENT: &[u8] = b"margincall/liquidation/sent";
+const PRUNE: &[u8] = b"margincall/liquidation/prune";
+/// Keys of the index a run looks at for `prune_keys_unsigned` (a read each).
+const PRUNE_EXAMINED: usize = 4 * MAX_PRUNE as usize;
 
 /// Accounts submitted lately: the block they were submitted at, and a fingerprint of their
 /// position then ([`Pallet::position_print`]).
@@ -104,6 +107,9 @@ pub struct RunReport<AccountId> {
 	pub to_refile: Vec<AccountId>,
 	/// Whether that refile was submitted.
 	pub refile_submitted: bool,
+	/// Keys of the index with no entry left a `prune_keys_unsigned` was submitted for (at
+	/// most `MAX_PRUNE`; 0: none found, or the pool refused it).
+	pub pruned: u32,
 	/// Auctions a `redo_unsigned` was submitted for (a reset due, or nothing left to do).
 	pub redos: Vec<u32>,
 }
@@ -172,7 +178,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		}
 		let unhandled = Self::submit_settlements(candidates, now, &resend, &mut sent, &mut report);
 		// Accounts of older epochs are refiled into the current one, where the index reads
-		// them most tightly (and an old epoch's keys and variables go with its last account).
+		// them most tightly (an old epoch's keys are then pruned, its variables with the last).
 		let max = usize::try_from(T::MaxRefile::get()).unwrap_or(usize::MAX);
 		for who in Self::in_old_epochs(max.saturating_sub(report.to_refile.len())) {
 			if !report.to_refile.contains(&who) {
@@ -183,6 +189,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		// handled: the next run reads this page again.
 		report.stopped_early = unhandled.iter().any(|who| from_index.contains(who));
 		Self::submit_refile(now, &mut report);
+		Self::submit_prune(now, &mut report);
 		Self::submit_redos(now, &mut report);
 		match sweep_next {
 			Some(after) => sweep_ref.set(&after),
@@ -208,6 +215,28 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		}
 		let xt = T::create_bare(Call::refile_unsigned { accounts, at: now }.into());
 		report.refile_submitted = SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_ok();
+	}
+
+	/// Submits one `prune_keys_unsigned` of the index's keys with no entry left, if any,
+	/// among the next `PRUNE_EXAMINED` keys (a cursor kept from run to run, so a run reads a
+	/// bounded part of the keys whatever their number).
+	fn submit_prune(now: BlockNumberFor<T>, report: &mut RunReport<T::AccountId>) {
+		let mut cursor_ref = StorageValueRef::persistent(PRUNE);
+		let after: Option<RiskKeyOf<T>> = cursor_ref.get().ok().flatten();
+		let (keys, next) = Self::empty_keys_from(after, PRUNE_EXAMINED, MAX_PRUNE as usize);
+		match next {
+			Some(key) => cursor_ref.set(&key),
+			None => cursor_ref.clear(),
+		}
+		let n = u32::try_from(keys.len()).unwrap_or(MAX_PRUNE);
+		let Ok(keys) = frame_support::BoundedVec::try_from(keys) else { return };
+		if n == 0 {
+			return;
+		}
+		let xt = T::create_bare(Call::prune_keys_unsigned { keys, at: now }.into());
+		if SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_ok() {
+			report.pruned = n;
+		}
 	}
 
 	/// Submits `redo_unsigned` for each live auction (at most `MaxAuctions`) a dry run shows

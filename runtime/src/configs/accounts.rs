@@ -83,6 +83,7 @@ impl InstanceFilter<RuntimeCall> for ProxyType {
 							| Liquidation::settle_batch { .. }
 							| Liquidation::redo { .. }
 							| Liquidation::refile { .. }
+							| Liquidation::prune_keys { .. }
 					) | RuntimeCall::Oracle(orml_oracle::Call::feed_values { .. })
 				)
 			},
@@ -98,6 +99,7 @@ impl InstanceFilter<RuntimeCall> for ProxyType {
 								| Liquidation::take { .. }
 								| Liquidation::redo { .. }
 								| Liquidation::refile { .. }
+								| Liquidation::prune_keys { .. }
 						) | RuntimeCall::Lending(Lending::withdraw { .. })
 					)
 			},

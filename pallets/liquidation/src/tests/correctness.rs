@@ -404,6 +404,14 @@ fn unsigned_calls_from_the_network_are_refused_before_anything_is_read() {
 			},
 			Call::refile_unsigned { accounts: list(vec![ALICE]), at: System::block_number() },
 			Call::redo_unsigned { id: 0, at: System::block_number() },
+			Call::prune_keys_unsigned {
+				keys: frame_support::BoundedVec::try_from(vec![RiskKey::Pair {
+					collateral: BTC,
+					debt: USD,
+				}])
+				.unwrap(),
+				at: System::block_number(),
+			},
 		];
 		for call in &calls {
 			assert_eq!(

@@ -50,7 +50,7 @@ fn a_borrow_files_the_account_by_its_shares_and_a_fall_below_one_reaches_it() {
 			Some(Some(Filing::Entry(PAIR, entry)))
 		);
 		assert!(RiskIndex::<Test>::contains_key((PAIR, entry, ALICE)));
-		assert_eq!(RiskKeys::<Test>::get(PAIR), Some(KeyState { top: entry, entries: 1 }));
+		assert_eq!(Liquidation::key_state(&PAIR), Some(KeyState { top: entry }));
 		assert_eq!(Liquidation::level(&PAIR), Some(risk::stored(risk::bucket(fx(75, 1)))));
 		// Dave only supplies: not in the index.
 		assert_eq!(Liquidation::filed(&DAVE), None);
@@ -90,8 +90,9 @@ fn a_fall_in_risk_moves_nothing_until_refiled_and_no_debt_leaves_the_index() {
 		let entry = risk::pair_bucket(699_000, 20_000);
 		assert_eq!(entries(ALICE), vec![(PAIR, entry)]);
 		assert!(read().is_empty());
-		// Her entry is the key's only one: its top follows it exactly; its count stayed.
-		assert_eq!(RiskKeys::<Test>::get(PAIR), Some(KeyState { top: entry, entries: 1 }));
+		// Her entry left the key's top bucket, empty now: the top went down past it (an
+		// upper bound: no count of entries is kept, so not to her own bucket).
+		assert_eq!(Liquidation::key_state(&PAIR), Some(KeyState { top: before[0].1 - 1 }));
 		assert!(entry < before[0].1 - 1);
 		// No debt: a refile takes it out of the index.
 		assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::All));
@@ -124,8 +125,8 @@ fn several_assets_file_one_entry_at_the_epoch_and_any_move_below_one_reaches_it(
 		};
 		let entry = -risk::stored(risk::bucket(fx(800_000, 600_002)));
 		assert_eq!(entries(ALICE), vec![(key, entry)]);
-		assert_eq!(RiskKeys::<Test>::get(key), Some(KeyState { top: entry, entries: 1 }));
-		assert_eq!(EpochKeys::<Test>::get(0), 1);
+		assert_eq!(Liquidation::key_state(&key), Some(KeyState { top: entry }));
+		assert!(Liquidation::epoch_has_keys(0));
 		assert!(read().is_empty());
 		// Each move alone that takes it below 1 reaches it: BTC −30%, ETH ×5.
 		let healthy = || {
@@ -159,9 +160,86 @@ fn several_assets_file_one_entry_at_the_epoch_and_any_move_below_one_reaches_it(
 				debt: mask(0, &[USD, ETH])
 			}
 		);
-		// The old key went with its only entry.
-		assert_eq!(RiskKeys::<Test>::get(key), None);
-		assert_eq!(EpochKeys::<Test>::get(0), 1);
+		// The old key keeps its state until pruned (a lending call writes only the state of
+		// the key it enters); it has no entry, so anyone may prune it, and only it.
+		assert_eq!(Liquidation::key_state(&key), Some(KeyState { top: entry }));
+		let new_key = entries(ALICE)[0].0;
+		// (Her key before she borrowed ETH, left with no entry then, is one too.)
+		let first =
+			RiskKey::Wide { epoch: 0, collateral: mask(0, &[BTC, MEME]), debt: mask(0, &[USD]) };
+		let mut empty = Liquidation::empty_keys(10);
+		empty.sort();
+		let mut expected = vec![key, first];
+		expected.sort();
+		assert_eq!(empty, expected);
+		let keys = |v: Vec<RiskKey<AssetId>>| frame_support::BoundedVec::try_from(v).unwrap();
+		for refused in [vec![new_key], vec![key, new_key], vec![key, key], vec![]] {
+			assert_noop!(
+				Liquidation::prune_keys(RuntimeOrigin::signed(BOB), keys(refused)),
+				Error::<Test>::KeyNotPrunable
+			);
+		}
+		assert_ok!(Liquidation::prune_keys(RuntimeOrigin::signed(BOB), keys(vec![key])));
+		assert_eq!(last_event(), Event::KeysPruned { keys: vec![key], epochs: vec![] });
+		assert_eq!(Liquidation::key_state(&key), None);
+		assert!(Liquidation::key_state(&new_key).is_some());
+		// Pruning is a refusal once done.
+		assert_noop!(
+			Liquidation::prune_keys(RuntimeOrigin::signed(BOB), keys(vec![key])),
+			Error::<Test>::KeyNotPrunable
+		);
+	})
+}
+
+/// The worker's prune is valid while some key it names may be pruned: a key an account enters
+/// between its validation and its inclusion is skipped, the rest pruned; a key named twice, or
+/// nothing left to prune, is refused.
+#[test]
+fn an_unsigned_prune_skips_a_key_entered_meanwhile_and_prunes_the_rest() {
+	use frame_support::{
+		pallet_prelude::{InvalidTransaction, TransactionSource, ValidateUnsigned},
+		traits::UnfilteredDispatchable,
+	};
+	ExtBuilder::default().build_and_execute(|| {
+		// Alice's wide key is left when she pledges ETH too; Bob's pair key when he repays.
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, 10_000));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), MEME, 200_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, 500_000));
+		let wide = entries(ALICE)[0].0;
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), ETH, 1_000));
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(BOB), BTC, 10_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(BOB), USD, 100_000));
+		assert_eq!(entries(BOB)[0].0, PAIR);
+		assert_ok!(Lending::repay(RuntimeOrigin::signed(BOB), USD, Amount::All));
+		let mut empty = Liquidation::empty_keys(10);
+		empty.sort();
+		let mut expected = vec![wide, PAIR];
+		expected.sort();
+		assert_eq!(empty, expected);
+		let call = |keys: Vec<RiskKey<AssetId>>| Call::<Test>::prune_keys_unsigned {
+			keys: BoundedVec::try_from(keys).unwrap(),
+			at: System::block_number(),
+		};
+		let validate = |c: &Call<Test>| {
+			<Liquidation as ValidateUnsigned>::validate_unsigned(TransactionSource::Local, c)
+		};
+		let prune = call(vec![PAIR, wide]);
+		let valid = validate(&prune).unwrap();
+		assert_eq!(valid.priority, 0);
+		assert_eq!(valid.provides.len(), 2, "one tag per key");
+		assert_eq!(validate(&call(vec![PAIR, PAIR])), InvalidTransaction::Stale.into());
+		// Bob borrows again before it is included: his pair key has an entry again.
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(BOB), USD, 100_000));
+		assert!(validate(&prune).is_ok());
+		assert_ok!(<Liquidation as ValidateUnsigned>::pre_dispatch(&prune));
+		assert_ok!(prune.clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+		assert_eq!(last_event(), Event::KeysPruned { keys: vec![wide], epochs: vec![] });
+		assert_eq!(Liquidation::key_state(&wide), None);
+		assert!(Liquidation::key_state(&PAIR).is_some());
+		assert!(read().is_empty());
+		// Nothing left to prune: refused.
+		assert_eq!(validate(&prune), InvalidTransaction::Stale.into());
+		assert!(Liquidation::empty_keys(10).is_empty());
 	})
 }
 
@@ -185,18 +263,33 @@ fn a_new_epoch_refiles_through_the_worker_and_old_variables_go_with_their_last_k
 		assert_eq!(Liquidation::in_old_epochs(16), vec![ALICE]);
 		refile(vec![ALICE]);
 		assert!(matches!(entries(ALICE)[0].0, RiskKey::Wide { epoch: 1, .. }));
-		assert!(!EpochVariables::<Test>::contains_key(0));
-		assert_eq!(EpochKeys::<Test>::get(0), 0);
+		// Her old key is left with no entry: epoch 0's variables go when it is pruned.
 		assert!(Liquidation::in_old_epochs(16).is_empty());
-		// Epoch 1 keeps its variables while her key is in it; a new epoch with no key left
-		// in the last removes them at once.
+		assert!(EpochVariables::<Test>::contains_key(0));
+		let prune = |key| {
+			let keys = frame_support::BoundedVec::try_from(vec![key]).unwrap();
+			assert_ok!(Liquidation::prune_keys(RuntimeOrigin::signed(BOB), keys));
+		};
+		prune(old.0);
+		assert_eq!(last_event(), Event::KeysPruned { keys: vec![old.0], epochs: vec![0] });
+		assert!(!EpochVariables::<Test>::contains_key(0));
+		assert!(!Liquidation::epoch_has_keys(0));
+		// Epoch 1 keeps its variables while a key of it is left (hers); a new epoch with no
+		// key left in the last removes them at once.
 		Liquidation::new_epoch(202);
 		assert!(EpochVariables::<Test>::contains_key(1));
+		let in_one = entries(ALICE)[0].0;
 		refile(vec![ALICE]);
+		prune(in_one);
 		assert!(!EpochVariables::<Test>::contains_key(1));
 		assert_ok!(Lending::repay(RuntimeOrigin::signed(ALICE), USD, Amount::All));
 		assert_eq!(Liquidation::filed(&ALICE), None);
-		assert_eq!(EpochKeys::<Test>::get(2), 0);
+		let in_two = Liquidation::empty_keys(10);
+		assert!(matches!(in_two[..], [RiskKey::Wide { epoch: 2, .. }]), "{in_two:?}");
+		prune(in_two[0]);
+		// The current epoch's variables stay with no key.
+		assert_eq!(last_event(), Event::KeysPruned { keys: in_two.clone(), epochs: vec![] });
+		assert!(EpochVariables::<Test>::contains_key(2));
 		Liquidation::new_epoch(303);
 		assert!(!EpochVariables::<Test>::contains_key(2));
 		assert!(EpochVariables::<Test>::contains_key(3));
@@ -467,7 +560,7 @@ fn blocks_take_epochs_and_an_incomplete_one_is_replaced_only_by_a_better_one() {
 		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), BTC, 10_000));
 		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), ETH, 10_000));
 		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, 300_000));
-		assert_eq!(EpochKeys::<Test>::get(1), 1);
+		assert!(Liquidation::epoch_has_keys(1));
 		// Compared with the markets again a block later: no better, so kept (no new epoch
 		// while the feed stays dead).
 		System::reset_events();
@@ -526,7 +619,7 @@ fn filing_a_batch_together_ends_where_filing_it_one_by_one_does() {
 		let bucket = |who| entries(who)[0].1;
 		let (top_before, lowest) = (bucket(a), bucket(c));
 		assert!(top_before > bucket(b) && bucket(b) > lowest);
-		assert_eq!(RiskKeys::<Test>::get(PAIR).map(|s| s.top), Some(top_before));
+		assert_eq!(Liquidation::key_state(&PAIR).map(|s| s.top), Some(top_before));
 		// Both repay most of their debt with the filing deferred, as in a batch.
 		Deferred::<Test>::put(true);
 		for who in [a, b] {
@@ -540,7 +633,7 @@ fn filing_a_batch_together_ends_where_filing_it_one_by_one_does() {
 		let (one_by_one, top_one_by_one) = frame_support::storage::with_transaction(|| {
 			Liquidation::file(&a);
 			Liquidation::file(&b);
-			let top = RiskKeys::<Test>::get(PAIR).map(|s| s.top);
+			let top = Liquidation::key_state(&PAIR).map(|s| s.top);
 			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>((
 				index(),
 				top,
@@ -555,8 +648,7 @@ fn filing_a_batch_together_ends_where_filing_it_one_by_one_does() {
 		let looks = Liquidation::file_all(&[a, b]);
 		assert_eq!(looks, expected);
 		assert_eq!(index(), one_by_one);
-		let state = RiskKeys::<Test>::get(PAIR).unwrap();
-		assert_eq!(state.entries, 3);
+		let state = Liquidation::key_state(&PAIR).unwrap();
 		let highest = accounts.iter().map(|who| bucket(*who)).max().unwrap();
 		assert!(state.top < top_before && state.top >= highest, "{state:?}, {highest}");
 		assert!(Some(state.top) <= top_one_by_one);
@@ -579,6 +671,6 @@ fn a_top_bucket_left_with_an_entry_is_looked_at_once_and_kept() {
 		Deferred::<Test>::kill();
 		assert_eq!(Liquidation::file_all(&[a]), 1);
 		assert!(entries(a)[0].1 < top);
-		assert_eq!(RiskKeys::<Test>::get(PAIR).map(|s| s.top), Some(top));
+		assert_eq!(Liquidation::key_state(&PAIR).map(|s| s.top), Some(top));
 	})
 }

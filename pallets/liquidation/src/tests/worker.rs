@@ -382,9 +382,15 @@ fn what_a_batch_passes_over_goes_as_a_single_settlement() {
 		));
 		let report = Liquidation::run_worker(1).unwrap();
 		assert_eq!((report.submitted.clone(), report.batches), (accounts.clone(), 0));
+		// With no collateral it is watched: the pair key it left has no entry, and is pruned.
+		let at = System::block_number();
+		let pair = RiskKey::Pair { collateral: BTC, debt: USD };
 		assert_eq!(
 			take(),
-			vec![Call::settle_unsigned { borrower: stripped, at: System::block_number() }]
+			vec![
+				Call::settle_unsigned { borrower: stripped, at },
+				Call::prune_keys_unsigned { keys: vec![pair].try_into().unwrap(), at },
+			]
 		);
 	})
 }
@@ -427,7 +433,7 @@ fn the_sweep_finds_what_the_index_misses() {
 		};
 		<Lending as LendingPositions<_>>::update_index_tag(&accounts[0], |_, tag| *tag = None);
 		RiskIndex::<Test>::remove((key, bucket, accounts[0]));
-		RiskKeys::<Test>::remove(key);
+		RiskKeys::<Test>::remove(key.epoch(), key);
 		MockOracle::set(BTC, FixedU128::from_u32(90));
 		assert!(Liquidation::run_worker(1).unwrap().submitted.is_empty());
 		SweepPerRun::set(100);
@@ -551,12 +557,24 @@ fn the_worker_refiles_accounts_of_older_epochs_until_the_epoch_is_gone() {
 		assert!(validate(&calls[0]).is_ok());
 		assert_ok!(calls[0].clone().dispatch_bypass_filter(RuntimeOrigin::none()));
 		assert_eq!((epoch_of(ALICE), epoch_of(BOB)), (1, 1));
-		assert!(!EpochVariables::<Test>::contains_key(0));
-		assert_eq!(EpochKeys::<Test>::get(0), 0);
-		// The next run has nothing to refile.
+		// Epoch 0's key is left with no entry: the next run has nothing to refile, and
+		// prunes it, and epoch 0's variables with it.
+		assert!(EpochVariables::<Test>::contains_key(0));
 		System::set_block_number(102);
 		let report = Liquidation::run_worker(102).unwrap();
 		assert!(report.to_refile.is_empty() && !report.refile_submitted);
+		assert_eq!(report.pruned, 1);
+		let calls = take();
+		assert!(matches!(&calls[..], [Call::prune_keys_unsigned { keys, .. }] if keys.len() == 1));
+		assert!(validate(&calls[0]).is_ok());
+		assert_ok!(calls[0].clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+		assert!(!EpochVariables::<Test>::contains_key(0));
+		assert!(!Liquidation::epoch_has_keys(0));
+		// Done: no longer valid (nothing to prune), and the next run has nothing to send.
+		assert!(validate(&calls[0]).is_err());
+		System::set_block_number(103);
+		let report = Liquidation::run_worker(103).unwrap();
+		assert!(report.to_refile.is_empty() && report.pruned == 0);
 		assert!(take().is_empty());
 	})
 }
