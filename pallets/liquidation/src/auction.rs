@@ -514,6 +514,8 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::take()
 			.saturating_add(Self::cover_shortfall_weight(T::MaxDebts::get()))
 			.saturating_add(Self::treasury_extra_weight())
+			// The borrower filed anew at the end ([`Self::deferring`]).
+			.saturating_add(Self::filing_weight())
 	}
 
 	/// `redo` at its worst: a reset or a close (each benchmarked).

@@ -176,7 +176,7 @@ impl<T: Config> Pallet<T> {
 	) -> Weight {
 		// A wide position's slope, and once per batch with wide positions what their fixed cost
 		// exceeds a narrow batch's (their other markets and prices, read once). Each settled
-		// wide position's index filing at its worst (`file_position`): `settle_batch_wide`'s
+		// wide position's index filing at its worst (`filing_weight`): `settle_batch_wide`'s
 		// chain has no risk epoch, so its positions stay on the watch list and move no entry,
 		// where a live chain's move theirs under their wide keys (found by review).
 		let wide_weight = if wide.is_zero() {

@@ -863,7 +863,9 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// `refile` of `n` accounts, each as in `file_position`.
+	/// `refile` of `n` accounts, each as in `file_position` (here every one enters the same new
+	/// key: [`Pallet::refile_weight`] adds a key's state for each), with its record read and
+	/// written.
 	#[benchmark]
 	fn refile(n: Linear<1, { T::MaxRefile::get() }>) -> Result<(), BenchmarkError> {
 		start::<T>();

@@ -21,6 +21,8 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(Self::cover_shortfall_weight(T::MaxDebts::get()))
 			.saturating_add(Self::treasury_extra_weight())
+			// The borrower filed anew at the end ([`Self::deferring`]).
+			.saturating_add(Self::filing_weight())
 	}
 
 	pub(crate) fn do_liquidate(

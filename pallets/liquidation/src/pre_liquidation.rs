@@ -53,6 +53,8 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::pre_liquidate()
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(Self::treasury_extra_weight())
+			// The borrower filed anew at the end ([`Self::deferring`]).
+			.saturating_add(Self::filing_weight())
 	}
 
 	pub(crate) fn do_set_pre_liquidation(

@@ -36,7 +36,7 @@
 // --header
 // benchmarking/HEADER.txt
 // --output
-// /tmp/liq-run2.rs
+// /work/notes/weights-run2.rs
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -94,7 +94,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BorrowerAuction` (r:1 w:0)
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Storage: `Assets::Asset` (r:2 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
@@ -106,11 +106,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8263`
+		//  Measured:  `8484`
 		//  Estimated: `44734`
-		// Minimum execution time: 379_614_000 picoseconds.
-		Weight::from_parts(397_310_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(45_u64))
+		// Minimum execution time: 374_066_000 picoseconds.
+		Weight::from_parts(389_428_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(46_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Liquidation::PreLiquidation` (r:1 w:1)
@@ -131,7 +131,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BorrowerAuction` (r:1 w:0)
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Storage: `Assets::Asset` (r:2 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
@@ -141,11 +141,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	fn pre_liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8325`
+		//  Measured:  `8546`
 		//  Estimated: `44734`
-		// Minimum execution time: 528_805_000 picoseconds.
-		Weight::from_parts(566_481_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(46_u64))
+		// Minimum execution time: 533_993_000 picoseconds.
+		Weight::from_parts(575_575_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(47_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `Liquidation::PreLiquidationCaps` (r:1 w:0)
@@ -158,8 +158,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `987`
 		//  Estimated: `3870`
-		// Minimum execution time: 30_706_000 picoseconds.
-		Weight::from_parts(38_207_000, 3870)
+		// Minimum execution time: 31_076_000 picoseconds.
+		Weight::from_parts(33_970_000, 3870)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -171,8 +171,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_165_000 picoseconds.
-		Weight::from_parts(10_846_000, 3478)
+		// Minimum execution time: 10_055_000 picoseconds.
+		Weight::from_parts(13_259_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -222,8 +222,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12409`
 		//  Estimated: `44734`
-		// Minimum execution time: 795_752_000 picoseconds.
-		Weight::from_parts(869_602_000, 44734)
+		// Minimum execution time: 801_680_000 picoseconds.
+		Weight::from_parts(877_283_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(79_u64))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
 	}
@@ -266,18 +266,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `AssetsHolder::Holds` (r:2 w:2)
 	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:0 w:512)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 255]`.
 	fn settle_batch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3928 + n * (122 ±0)`
+		//  Measured:  `3925 + n * (122 ±0)`
 		//  Estimated: `16644 + n * (2880 ±0)`
-		// Minimum execution time: 459_973_000 picoseconds.
-		Weight::from_parts(695_966_136, 16644)
-			// Standard Error: 86_480
-			.saturating_add(Weight::from_parts(32_578_256, 0).saturating_mul(n.into()))
+		// Minimum execution time: 463_308_000 picoseconds.
+		Weight::from_parts(369_015_182, 16644)
+			// Standard Error: 387_349
+			.saturating_add(Weight::from_parts(35_365_531, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
@@ -323,18 +323,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `AssetsHolder::Holds` (r:16 w:16)
 	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:8 w:8)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:0 w:16)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch_pairs(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1055 + p * (1954 ±0)`
+		//  Measured:  `1060 + p * (1946 ±0)`
 		//  Estimated: `6750 + p * (15654 ±0)`
-		// Minimum execution time: 456_849_000 picoseconds.
-		Weight::from_parts(462_658_000, 6750)
-			// Standard Error: 982_048
-			.saturating_add(Weight::from_parts(425_721_894, 0).saturating_mul(p.into()))
+		// Minimum execution time: 463_999_000 picoseconds.
+		Weight::from_parts(374_589_790, 6750)
+			// Standard Error: 17_683_201
+			.saturating_add(Weight::from_parts(474_266_556, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((28_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -384,10 +384,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9782 + n * (396 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 713_159_000 picoseconds.
-		Weight::from_parts(672_304_157, 44734)
-			// Standard Error: 337_050
-			.saturating_add(Weight::from_parts(78_281_211, 0).saturating_mul(n.into()))
+		// Minimum execution time: 755_973_000 picoseconds.
+		Weight::from_parts(1_219_147_418, 44734)
+			// Standard Error: 936_966
+			.saturating_add(Weight::from_parts(78_115_795, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(75_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(18_u64))
@@ -434,8 +434,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8849`
 		//  Estimated: `44734`
-		// Minimum execution time: 586_050_000 picoseconds.
-		Weight::from_parts(753_309_000, 44734)
+		// Minimum execution time: 619_280_000 picoseconds.
+		Weight::from_parts(961_318_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(70_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -483,8 +483,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11726`
 		//  Estimated: `44734`
-		// Minimum execution time: 459_352_000 picoseconds.
-		Weight::from_parts(521_745_000, 44734)
+		// Minimum execution time: 515_345_000 picoseconds.
+		Weight::from_parts(714_962_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -502,7 +502,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:3 w:3)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Storage: `Assets::Asset` (r:2 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
@@ -520,11 +520,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8579`
+		//  Measured:  `8800`
 		//  Estimated: `44734`
-		// Minimum execution time: 444_850_000 picoseconds.
-		Weight::from_parts(465_311_000, 44734)
-			.saturating_add(T::DbWeight::get().reads(47_u64))
+		// Minimum execution time: 469_798_000 picoseconds.
+		Weight::from_parts(662_584_000, 44734)
+			.saturating_add(T::DbWeight::get().reads(48_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -545,8 +545,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6943`
 		//  Estimated: `44734`
-		// Minimum execution time: 286_355_000 picoseconds.
-		Weight::from_parts(368_678_000, 44734)
+		// Minimum execution time: 287_667_000 picoseconds.
+		Weight::from_parts(360_746_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -572,8 +572,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6959`
 		//  Estimated: `44734`
-		// Minimum execution time: 265_234_000 picoseconds.
-		Weight::from_parts(301_538_000, 44734)
+		// Minimum execution time: 276_410_000 picoseconds.
+		Weight::from_parts(419_313_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -585,8 +585,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_794_000 picoseconds.
-		Weight::from_parts(10_125_000, 3478)
+		// Minimum execution time: 15_233_000 picoseconds.
+		Weight::from_parts(23_765_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -629,51 +629,45 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8949 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 1_076_198_000 picoseconds.
-		Weight::from_parts(740_717_777, 76616)
-			// Standard Error: 7_465_119
-			.saturating_add(Weight::from_parts(633_902_687, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_091_521_000 picoseconds.
+		Weight::from_parts(1_220_370_335, 76616)
+			// Standard Error: 23_018_516
+			.saturating_add(Weight::from_parts(657_067_112, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(70_u64))
 			.saturating_add(T::DbWeight::get().reads((22_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(T::DbWeight::get().writes((12_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 27664).saturating_mul(n.into()))
 	}
-	/// Storage: `Lending::Positions` (r:1 w:1)
-	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
 	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::EpochVariables` (r:1 w:1)
+	/// Storage: `Liquidation::EpochVariables` (r:1 w:0)
 	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:2 w:2)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::EpochKeys` (r:2 w:2)
-	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:0 w:2)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	fn file_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4298`
-		//  Estimated: `6014`
-		// Minimum execution time: 97_725_000 picoseconds.
-		Weight::from_parts(108_832_000, 6014)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
+		//  Measured:  `2508`
+		//  Estimated: `5911`
+		// Minimum execution time: 42_063_000 picoseconds.
+		Weight::from_parts(50_405_000, 5911)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
-	/// Storage: `Lending::Positions` (r:1 w:1)
-	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:0 w:2)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:2 w:2)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	fn file_pair() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `459`
-		//  Estimated: `3870`
-		// Minimum execution time: 27_852_000 picoseconds.
-		Weight::from_parts(30_075_000, 3870)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		//  Measured:  `326`
+		//  Estimated: `6118`
+		// Minimum execution time: 36_765_000 picoseconds.
+		Weight::from_parts(53_520_000, 6118)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:1)
 	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
@@ -687,17 +681,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::EpochKeys` (r:1 w:0)
-	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:1 w:0)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	/// The range of component `m` is `[1, 64]`.
 	fn new_epoch(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1375 + m * (379 ±0)`
+		//  Measured:  `1615 + m * (387 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 125_146_000 picoseconds.
-		Weight::from_parts(170_260_986, 12660)
-			// Standard Error: 384_170
-			.saturating_add(Weight::from_parts(24_155_826, 0).saturating_mul(m.into()))
+		// Minimum execution time: 128_491_000 picoseconds.
+		Weight::from_parts(231_661_686, 12660)
+			// Standard Error: 612_462
+			.saturating_add(Weight::from_parts(24_249_729, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -707,26 +701,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
 	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::EpochVariables` (r:1 w:1)
+	/// Storage: `Liquidation::EpochVariables` (r:1 w:0)
 	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:2 w:2)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:6 w:32)
+	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:0 w:32)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::EpochKeys` (r:2 w:2)
-	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 16]`.
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2184 + n * (468 ±0)`
-		//  Estimated: `6120 + n * (2880 ±156)`
-		// Minimum execution time: 87_730_000 picoseconds.
-		Weight::from_parts(69_669_934, 6120)
-			// Standard Error: 822_731
-			.saturating_add(Weight::from_parts(38_466_879, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		//  Measured:  `1400 + n * (415 ±0)`
+		//  Estimated: `5911 + n * (2880 ±0)`
+		// Minimum execution time: 70_715_000 picoseconds.
+		Weight::from_parts(74_559_720, 5911)
+			// Standard Error: 661_030
+			.saturating_add(Weight::from_parts(22_086_043, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
 	}
@@ -745,10 +737,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (388 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 221_118_000 picoseconds.
-		Weight::from_parts(173_354_275, 44734)
-			// Standard Error: 543_247
-			.saturating_add(Weight::from_parts(125_799_522, 0).saturating_mul(n.into()))
+		// Minimum execution time: 209_551_000 picoseconds.
+		Weight::from_parts(1_088_366_964, 44734)
+			// Standard Error: 2_697_471
+			.saturating_add(Weight::from_parts(126_813_381, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -770,10 +762,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6543 + n * (389 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 217_883_000 picoseconds.
-		Weight::from_parts(220_558_000, 44734)
-			// Standard Error: 385_485
-			.saturating_add(Weight::from_parts(124_093_339, 0).saturating_mul(n.into()))
+		// Minimum execution time: 232_024_000 picoseconds.
+		Weight::from_parts(234_488_000, 44734)
+			// Standard Error: 517_373
+			.saturating_add(Weight::from_parts(126_048_915, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -787,29 +779,53 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 16]`.
 	fn validate_refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1311 + n * (415 ±0)`
+		//  Measured:  `1274 + n * (415 ±0)`
 		//  Estimated: `5911 + n * (2880 ±0)`
-		// Minimum execution time: 37_525_000 picoseconds.
-		Weight::from_parts(31_188_900, 5911)
-			// Standard Error: 98_445
-			.saturating_add(Weight::from_parts(12_141_117, 0).saturating_mul(n.into()))
+		// Minimum execution time: 35_463_000 picoseconds.
+		Weight::from_parts(32_308_404, 5911)
+			// Standard Error: 254_055
+			.saturating_add(Weight::from_parts(12_375_620, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
 	}
-	/// Placeholder until regenerated.
+	/// Storage: `Liquidation::RiskKeys` (r:128 w:64)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:64 w:0)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochVariables` (r:0 w:64)
+	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 64]`.
 	fn prune_keys(n: u32, ) -> Weight {
-		Weight::from_parts(20_000_000, 6000)
-			.saturating_add(Weight::from_parts(30_000_000, 2600).saturating_mul(n.into()))
+		// Proof Size summary in bytes:
+		//  Measured:  `2544 + n * (92 ±0)`
+		//  Estimated: `1502 + n * (5042 ±0)`
+		// Minimum execution time: 86_248_000 picoseconds.
+		Weight::from_parts(82_322_000, 1502)
+			// Standard Error: 669_633
+			.saturating_add(Weight::from_parts(32_146_064, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5042).saturating_mul(n.into()))
 	}
-	/// Placeholder until regenerated.
+	/// Storage: `Liquidation::RiskKeys` (r:64 w:0)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:64 w:0)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 64]`.
 	fn validate_prune(n: u32, ) -> Weight {
-		Weight::from_parts(5_000_000, 0)
-			.saturating_add(Weight::from_parts(15_000_000, 2600).saturating_mul(n.into()))
+		// Proof Size summary in bytes:
+		//  Measured:  `1228 + n * (162 ±0)`
+		//  Estimated: `990 + n * (2564 ±0)`
+		// Minimum execution time: 32_228_000 picoseconds.
+		Weight::from_parts(49_486_653, 990)
+			// Standard Error: 110_791
+			.saturating_add(Weight::from_parts(10_686_325, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2564).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:1)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
@@ -819,8 +835,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_485_000 picoseconds.
-		Weight::from_parts(11_237_000, 3478)
+		// Minimum execution time: 10_505_000 picoseconds.
+		Weight::from_parts(11_317_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -832,8 +848,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 15_763_000 picoseconds.
-		Weight::from_parts(25_327_000, 3724)
+		// Minimum execution time: 16_214_000 picoseconds.
+		Weight::from_parts(24_907_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -855,8 +871,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1280`
 		//  Estimated: `8817`
-		// Minimum execution time: 99_077_000 picoseconds.
-		Weight::from_parts(100_839_000, 8817)
+		// Minimum execution time: 107_329_000 picoseconds.
+		Weight::from_parts(175_220_000, 8817)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -878,7 +894,7 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BorrowerAuction` (r:1 w:0)
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Storage: `Assets::Asset` (r:2 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
@@ -890,11 +906,11 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8263`
+		//  Measured:  `8484`
 		//  Estimated: `44734`
-		// Minimum execution time: 379_614_000 picoseconds.
-		Weight::from_parts(397_310_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(45_u64))
+		// Minimum execution time: 374_066_000 picoseconds.
+		Weight::from_parts(389_428_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(46_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Liquidation::PreLiquidation` (r:1 w:1)
@@ -915,7 +931,7 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::BorrowerAuction` (r:1 w:0)
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Storage: `Assets::Asset` (r:2 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
@@ -925,11 +941,11 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
 	fn pre_liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8325`
+		//  Measured:  `8546`
 		//  Estimated: `44734`
-		// Minimum execution time: 528_805_000 picoseconds.
-		Weight::from_parts(566_481_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(46_u64))
+		// Minimum execution time: 533_993_000 picoseconds.
+		Weight::from_parts(575_575_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(47_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
 	/// Storage: `Liquidation::PreLiquidationCaps` (r:1 w:0)
@@ -942,8 +958,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `987`
 		//  Estimated: `3870`
-		// Minimum execution time: 30_706_000 picoseconds.
-		Weight::from_parts(38_207_000, 3870)
+		// Minimum execution time: 31_076_000 picoseconds.
+		Weight::from_parts(33_970_000, 3870)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -955,8 +971,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_165_000 picoseconds.
-		Weight::from_parts(10_846_000, 3478)
+		// Minimum execution time: 10_055_000 picoseconds.
+		Weight::from_parts(13_259_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1006,8 +1022,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12409`
 		//  Estimated: `44734`
-		// Minimum execution time: 795_752_000 picoseconds.
-		Weight::from_parts(869_602_000, 44734)
+		// Minimum execution time: 801_680_000 picoseconds.
+		Weight::from_parts(877_283_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(79_u64))
 			.saturating_add(RocksDbWeight::get().writes(22_u64))
 	}
@@ -1050,18 +1066,18 @@ impl WeightInfo for () {
 	/// Storage: `AssetsHolder::Holds` (r:2 w:2)
 	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:0 w:512)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 255]`.
 	fn settle_batch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3928 + n * (122 ±0)`
+		//  Measured:  `3925 + n * (122 ±0)`
 		//  Estimated: `16644 + n * (2880 ±0)`
-		// Minimum execution time: 459_973_000 picoseconds.
-		Weight::from_parts(695_966_136, 16644)
-			// Standard Error: 86_480
-			.saturating_add(Weight::from_parts(32_578_256, 0).saturating_mul(n.into()))
+		// Minimum execution time: 463_308_000 picoseconds.
+		Weight::from_parts(369_015_182, 16644)
+			// Standard Error: 387_349
+			.saturating_add(Weight::from_parts(35_365_531, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(35_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
@@ -1107,18 +1123,18 @@ impl WeightInfo for () {
 	/// Storage: `AssetsHolder::Holds` (r:16 w:16)
 	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:8 w:8)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:0 w:16)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[1, 8]`.
 	fn settle_batch_pairs(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1055 + p * (1954 ±0)`
+		//  Measured:  `1060 + p * (1946 ±0)`
 		//  Estimated: `6750 + p * (15654 ±0)`
-		// Minimum execution time: 456_849_000 picoseconds.
-		Weight::from_parts(462_658_000, 6750)
-			// Standard Error: 982_048
-			.saturating_add(Weight::from_parts(425_721_894, 0).saturating_mul(p.into()))
+		// Minimum execution time: 463_999_000 picoseconds.
+		Weight::from_parts(374_589_790, 6750)
+			// Standard Error: 17_683_201
+			.saturating_add(Weight::from_parts(474_266_556, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((28_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -1168,10 +1184,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9782 + n * (396 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 713_159_000 picoseconds.
-		Weight::from_parts(672_304_157, 44734)
-			// Standard Error: 337_050
-			.saturating_add(Weight::from_parts(78_281_211, 0).saturating_mul(n.into()))
+		// Minimum execution time: 755_973_000 picoseconds.
+		Weight::from_parts(1_219_147_418, 44734)
+			// Standard Error: 936_966
+			.saturating_add(Weight::from_parts(78_115_795, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(75_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(18_u64))
@@ -1218,8 +1234,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8849`
 		//  Estimated: `44734`
-		// Minimum execution time: 586_050_000 picoseconds.
-		Weight::from_parts(753_309_000, 44734)
+		// Minimum execution time: 619_280_000 picoseconds.
+		Weight::from_parts(961_318_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(70_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -1267,8 +1283,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `11726`
 		//  Estimated: `44734`
-		// Minimum execution time: 459_352_000 picoseconds.
-		Weight::from_parts(521_745_000, 44734)
+		// Minimum execution time: 515_345_000 picoseconds.
+		Weight::from_parts(714_962_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -1286,7 +1302,7 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Markets` (`max_values`: None, `max_size`: Some(259), added: 2734, mode: `MaxEncodedLen`)
 	/// Storage: `Lending::Positions` (r:3 w:3)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Storage: `Assets::Asset` (r:2 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
@@ -1304,11 +1320,11 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::BorrowerAuction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn take() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8579`
+		//  Measured:  `8800`
 		//  Estimated: `44734`
-		// Minimum execution time: 444_850_000 picoseconds.
-		Weight::from_parts(465_311_000, 44734)
-			.saturating_add(RocksDbWeight::get().reads(47_u64))
+		// Minimum execution time: 469_798_000 picoseconds.
+		Weight::from_parts(662_584_000, 44734)
+			.saturating_add(RocksDbWeight::get().reads(48_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Liquidation::Auctions` (r:1 w:1)
@@ -1329,8 +1345,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6943`
 		//  Estimated: `44734`
-		// Minimum execution time: 286_355_000 picoseconds.
-		Weight::from_parts(368_678_000, 44734)
+		// Minimum execution time: 287_667_000 picoseconds.
+		Weight::from_parts(360_746_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1356,8 +1372,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6959`
 		//  Estimated: `44734`
-		// Minimum execution time: 265_234_000 picoseconds.
-		Weight::from_parts(301_538_000, 44734)
+		// Minimum execution time: 276_410_000 picoseconds.
+		Weight::from_parts(419_313_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1369,8 +1385,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 9_794_000 picoseconds.
-		Weight::from_parts(10_125_000, 3478)
+		// Minimum execution time: 15_233_000 picoseconds.
+		Weight::from_parts(23_765_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1413,51 +1429,45 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8949 + n * (954 ±0)`
 		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 1_076_198_000 picoseconds.
-		Weight::from_parts(740_717_777, 76616)
-			// Standard Error: 7_465_119
-			.saturating_add(Weight::from_parts(633_902_687, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_091_521_000 picoseconds.
+		Weight::from_parts(1_220_370_335, 76616)
+			// Standard Error: 23_018_516
+			.saturating_add(Weight::from_parts(657_067_112, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(70_u64))
 			.saturating_add(RocksDbWeight::get().reads((22_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 			.saturating_add(RocksDbWeight::get().writes((12_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 27664).saturating_mul(n.into()))
 	}
-	/// Storage: `Lending::Positions` (r:1 w:1)
-	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
 	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::EpochVariables` (r:1 w:1)
+	/// Storage: `Liquidation::EpochVariables` (r:1 w:0)
 	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:2 w:2)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::EpochKeys` (r:2 w:2)
-	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskIndex` (r:0 w:2)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	fn file_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4298`
-		//  Estimated: `6014`
-		// Minimum execution time: 97_725_000 picoseconds.
-		Weight::from_parts(108_832_000, 6014)
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
-			.saturating_add(RocksDbWeight::get().writes(8_u64))
+		//  Measured:  `2508`
+		//  Estimated: `5911`
+		// Minimum execution time: 42_063_000 picoseconds.
+		Weight::from_parts(50_405_000, 5911)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
-	/// Storage: `Lending::Positions` (r:1 w:1)
-	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:0 w:2)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:2 w:2)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	fn file_pair() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `459`
-		//  Estimated: `3870`
-		// Minimum execution time: 27_852_000 picoseconds.
-		Weight::from_parts(30_075_000, 3870)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().writes(4_u64))
+		//  Measured:  `326`
+		//  Estimated: `6118`
+		// Minimum execution time: 36_765_000 picoseconds.
+		Weight::from_parts(53_520_000, 6118)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:1)
 	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
@@ -1471,17 +1481,17 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::EpochKeys` (r:1 w:0)
-	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskKeys` (r:1 w:0)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
 	/// The range of component `m` is `[1, 64]`.
 	fn new_epoch(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1375 + m * (379 ±0)`
+		//  Measured:  `1615 + m * (387 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 125_146_000 picoseconds.
-		Weight::from_parts(170_260_986, 12660)
-			// Standard Error: 384_170
-			.saturating_add(Weight::from_parts(24_155_826, 0).saturating_mul(m.into()))
+		// Minimum execution time: 128_491_000 picoseconds.
+		Weight::from_parts(231_661_686, 12660)
+			// Standard Error: 612_462
+			.saturating_add(Weight::from_parts(24_249_729, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(13_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -1491,26 +1501,24 @@ impl WeightInfo for () {
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
 	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::EpochVariables` (r:1 w:1)
+	/// Storage: `Liquidation::EpochVariables` (r:1 w:0)
 	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskKeys` (r:2 w:2)
-	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:6 w:32)
+	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:0 w:32)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::EpochKeys` (r:2 w:2)
-	/// Proof: `Liquidation::EpochKeys` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 16]`.
 	fn refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2184 + n * (468 ±0)`
-		//  Estimated: `6120 + n * (2880 ±156)`
-		// Minimum execution time: 87_730_000 picoseconds.
-		Weight::from_parts(69_669_934, 6120)
-			// Standard Error: 822_731
-			.saturating_add(Weight::from_parts(38_466_879, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(8_u64))
+		//  Measured:  `1400 + n * (415 ±0)`
+		//  Estimated: `5911 + n * (2880 ±0)`
+		// Minimum execution time: 70_715_000 picoseconds.
+		Weight::from_parts(74_559_720, 5911)
+			// Standard Error: 661_030
+			.saturating_add(Weight::from_parts(22_086_043, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
 	}
@@ -1529,10 +1537,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6457 + n * (388 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 221_118_000 picoseconds.
-		Weight::from_parts(173_354_275, 44734)
-			// Standard Error: 543_247
-			.saturating_add(Weight::from_parts(125_799_522, 0).saturating_mul(n.into()))
+		// Minimum execution time: 209_551_000 picoseconds.
+		Weight::from_parts(1_088_366_964, 44734)
+			// Standard Error: 2_697_471
+			.saturating_add(Weight::from_parts(126_813_381, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -1554,10 +1562,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6543 + n * (389 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 217_883_000 picoseconds.
-		Weight::from_parts(220_558_000, 44734)
-			// Standard Error: 385_485
-			.saturating_add(Weight::from_parts(124_093_339, 0).saturating_mul(n.into()))
+		// Minimum execution time: 232_024_000 picoseconds.
+		Weight::from_parts(234_488_000, 44734)
+			// Standard Error: 517_373
+			.saturating_add(Weight::from_parts(126_048_915, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(35_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -1571,29 +1579,53 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 16]`.
 	fn validate_refile(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1311 + n * (415 ±0)`
+		//  Measured:  `1274 + n * (415 ±0)`
 		//  Estimated: `5911 + n * (2880 ±0)`
-		// Minimum execution time: 37_525_000 picoseconds.
-		Weight::from_parts(31_188_900, 5911)
-			// Standard Error: 98_445
-			.saturating_add(Weight::from_parts(12_141_117, 0).saturating_mul(n.into()))
+		// Minimum execution time: 35_463_000 picoseconds.
+		Weight::from_parts(32_308_404, 5911)
+			// Standard Error: 254_055
+			.saturating_add(Weight::from_parts(12_375_620, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
 	}
-	/// Placeholder until regenerated.
+	/// Storage: `Liquidation::RiskKeys` (r:128 w:64)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:64 w:0)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
+	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::EpochVariables` (r:0 w:64)
+	/// Proof: `Liquidation::EpochVariables` (`max_values`: None, `max_size`: Some(2446), added: 4921, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 64]`.
 	fn prune_keys(n: u32, ) -> Weight {
-		Weight::from_parts(20_000_000, 6000)
-			.saturating_add(Weight::from_parts(30_000_000, 2600).saturating_mul(n.into()))
+		// Proof Size summary in bytes:
+		//  Measured:  `2544 + n * (92 ±0)`
+		//  Estimated: `1502 + n * (5042 ±0)`
+		// Minimum execution time: 86_248_000 picoseconds.
+		Weight::from_parts(82_322_000, 1502)
+			// Standard Error: 669_633
+			.saturating_add(Weight::from_parts(32_146_064, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5042).saturating_mul(n.into()))
 	}
-	/// Placeholder until regenerated.
+	/// Storage: `Liquidation::RiskKeys` (r:64 w:0)
+	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
+	/// Storage: `Liquidation::RiskIndex` (r:64 w:0)
+	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 64]`.
 	fn validate_prune(n: u32, ) -> Weight {
-		Weight::from_parts(5_000_000, 0)
-			.saturating_add(Weight::from_parts(15_000_000, 2600).saturating_mul(n.into()))
+		// Proof Size summary in bytes:
+		//  Measured:  `1228 + n * (162 ±0)`
+		//  Estimated: `990 + n * (2564 ±0)`
+		// Minimum execution time: 32_228_000 picoseconds.
+		Weight::from_parts(49_486_653, 990)
+			// Standard Error: 110_791
+			.saturating_add(Weight::from_parts(10_686_325, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2564).saturating_mul(n.into()))
 	}
 	/// Storage: `Liquidation::Params` (r:1 w:1)
 	/// Proof: `Liquidation::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
@@ -1603,8 +1635,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_485_000 picoseconds.
-		Weight::from_parts(11_237_000, 3478)
+		// Minimum execution time: 10_505_000 picoseconds.
+		Weight::from_parts(11_317_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1616,8 +1648,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 15_763_000 picoseconds.
-		Weight::from_parts(25_327_000, 3724)
+		// Minimum execution time: 16_214_000 picoseconds.
+		Weight::from_parts(24_907_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1639,8 +1671,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1280`
 		//  Estimated: `8817`
-		// Minimum execution time: 99_077_000 picoseconds.
-		Weight::from_parts(100_839_000, 8817)
+		// Minimum execution time: 107_329_000 picoseconds.
+		Weight::from_parts(175_220_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}

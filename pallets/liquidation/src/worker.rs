@@ -61,7 +61,8 @@ const CURSOR: &[u8] = b"margincall/liquidation/cursor";
 const SWEEP: &[u8] = b"margincall/liquidation/sweep";
 const SENT: &[u8] = b"margincall/liquidation/sent";
 const PRUNE: &[u8] = b"margincall/liquidation/prune";
-/// Keys of the index a run looks at for `prune_keys_unsigned` (a read each).
+/// Keys of the index a run looks at for `prune_keys_unsigned` (a read each), and most it
+/// prunes: up to four transactions of `MAX_PRUNE`.
 const PRUNE_EXAMINED: usize = 4 * MAX_PRUNE as usize;
 
 /// Accounts submitted lately: the block they were submitted at, and a fingerprint of their
@@ -107,8 +108,8 @@ pub struct RunReport<AccountId> {
 	pub to_refile: Vec<AccountId>,
 	/// Whether that refile was submitted.
 	pub refile_submitted: bool,
-	/// Keys of the index with no entry left a `prune_keys_unsigned` was submitted for (at
-	/// most `MAX_PRUNE`; 0: none found, or the pool refused it).
+	/// Keys of the index with no entry left `prune_keys_unsigned` transactions were submitted
+	/// for (at most four of `MAX_PRUNE`; 0: none found, or the pool refused them).
 	pub pruned: u32,
 	/// Auctions a `redo_unsigned` was submitted for (a reset due, or nothing left to do).
 	pub redos: Vec<u32>,
@@ -217,25 +218,34 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		report.refile_submitted = SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_ok();
 	}
 
-	/// Submits one `prune_keys_unsigned` of the index's keys with no entry left, if any,
-	/// among the next `PRUNE_EXAMINED` keys (a cursor kept from run to run, so a run reads a
-	/// bounded part of the keys whatever their number).
+	/// Submits `prune_keys_unsigned` of the index's keys with no entry left among the next
+	/// `PRUNE_EXAMINED` keys, `MAX_PRUNE` a transaction (a cursor kept from run to run, so a
+	/// run reads a bounded part of the keys whatever their number). The cursor moves on only
+	/// when every one found was sent: keys of a transaction the pool refused (one of an
+	/// earlier run still in it names them) are looked at again.
 	fn submit_prune(now: BlockNumberFor<T>, report: &mut RunReport<T::AccountId>) {
 		let mut cursor_ref = StorageValueRef::persistent(PRUNE);
 		let after: Option<RiskKeyOf<T>> = cursor_ref.get().ok().flatten();
-		let (keys, next) = Self::empty_keys_from(after, PRUNE_EXAMINED, MAX_PRUNE as usize);
-		match next {
-			Some(key) => cursor_ref.set(&key),
-			None => cursor_ref.clear(),
+		let (keys, next) = Self::empty_keys_from(after, PRUNE_EXAMINED, PRUNE_EXAMINED);
+		let mut all_sent = true;
+		for chunk in keys.chunks(MAX_PRUNE as usize) {
+			let Ok(list) = frame_support::BoundedVec::try_from(chunk.to_vec()) else {
+				all_sent = false;
+				continue;
+			};
+			let xt = T::create_bare(Call::prune_keys_unsigned { keys: list, at: now }.into());
+			if SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_ok() {
+				let n = u32::try_from(chunk.len()).unwrap_or(MAX_PRUNE);
+				report.pruned = report.pruned.saturating_add(n);
+			} else {
+				all_sent = false;
+			}
 		}
-		let n = u32::try_from(keys.len()).unwrap_or(MAX_PRUNE);
-		let Ok(keys) = frame_support::BoundedVec::try_from(keys) else { return };
-		if n == 0 {
-			return;
-		}
-		let xt = T::create_bare(Call::prune_keys_unsigned { keys, at: now }.into());
-		if SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_ok() {
-			report.pruned = n;
+		if all_sent {
+			match next {
+				Some(key) => cursor_ref.set(&key),
+				None => cursor_ref.clear(),
+			}
 		}
 	}
 

@@ -36,13 +36,13 @@ pub enum ProxyType {
 	Any,
 	/// The account's own lending and governance, nothing that moves its tokens to another
 	/// account: lending (supply, withdraw, borrow, repay its own debt, collateral switches),
-	/// `settle`/`redo`/`refile` (no capital), referenda, votes, preimages, oracle feeds (a
+	/// `settle`/`redo`/`refile`/`prune_keys` (no capital), referenda, votes, preimages, oracle feeds (a
 	/// feeder's hot key), batches of these.
 	NonTransfer,
 	/// Governance: referenda, votes, preimages, batches of these.
 	Governance,
 	/// A keeper bot: liquidate with the account's funds, settle, buy from auctions, refile,
-	/// and withdraw supply (to the account itself); batches of these. `take` pays up to the
+	/// prune the risk index's empty keys, and withdraw supply (to the account itself); batches of these. `take` pays up to the
 	/// `max_price` the proxy names: the account trusts the bot with its prices.
 	Keeper,
 }

@@ -579,6 +579,42 @@ fn the_worker_refiles_accounts_of_older_epochs_until_the_epoch_is_gone() {
 	})
 }
 
+/// The worker prunes at most `4 × MAX_PRUNE` keys a run, `MAX_PRUNE` a transaction, among the
+/// next keys after its cursor: 300 empty keys take two runs, the second going on where the
+/// first stopped, and a run with none sends nothing.
+#[test]
+fn the_worker_prunes_empty_keys_in_bounded_runs_from_a_cursor() {
+	with_worker(|take| {
+		let keys: Vec<RiskKey<AssetId>> = (0..300u32)
+			.map(|i| RiskKey::Pair { collateral: 10_000 + i, debt: 20_000 + i })
+			.collect();
+		for key in &keys {
+			RiskKeys::<Test>::insert(key.epoch(), key, KeyState { top: 0 });
+		}
+		let mut pruned = Vec::new();
+		for (block, sent, txs) in [(1, 256, 4), (2, 44, 1), (3, 0, 0)] {
+			System::set_block_number(block);
+			let report = Liquidation::run_worker(block).unwrap();
+			assert_eq!(report.pruned, sent, "block {block}");
+			let calls = take();
+			assert_eq!(calls.len(), txs, "block {block}");
+			for call in calls {
+				let Call::prune_keys_unsigned { keys, .. } = &call else { panic!("{call:?}") };
+				assert!(keys.len() <= MAX_PRUNE as usize);
+				pruned.extend(keys.iter().copied());
+				assert!(validate(&call).is_ok());
+				assert_ok!(call.clone().dispatch_bypass_filter(RuntimeOrigin::none()));
+			}
+		}
+		// Each key once, every one of them.
+		pruned.sort();
+		let mut expected = keys.clone();
+		expected.sort();
+		assert_eq!(pruned, expected);
+		assert_eq!(RiskKeys::<Test>::iter().count(), 0);
+	})
+}
+
 #[test]
 fn a_dry_run_reads_as_of_the_block_it_is_set_to_and_the_rollback_restores_it() {
 	ExtBuilder::default().build().execute_with(|| {
