@@ -693,7 +693,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Runs a liquidation of `borrower` with the lending hook's filing deferred, then files the
-	/// borrower once, as it is after.
+	/// borrower once, as it is after. A weight the liquidation returns (what its route used)
+	/// gets the filing's added ([`Self::filing_weight`]): its declared weight holds it, and a
+	/// refund must not give it back (found by review).
 	pub(crate) fn deferring(
 		borrower: &T::AccountId,
 		f: impl FnOnce() -> frame_support::dispatch::DispatchResultWithPostInfo,
@@ -701,8 +703,10 @@ impl<T: Config> Pallet<T> {
 		Deferred::<T>::put(true);
 		let result = f();
 		Deferred::<T>::kill();
-		let result = result?;
+		let mut result = result?;
 		Self::file(borrower);
+		result.actual_weight =
+			result.actual_weight.map(|used| used.saturating_add(Self::filing_weight()));
 		Ok(result)
 	}
 

@@ -742,11 +742,14 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// How many single settlements through the DEX the unsigned share of one block holds: each
-	/// keeps of the share what it did (a DEX settlement and its checks) once the unused part
-	/// of its claim is returned (each must still fit its declared weight when it is claimed).
+	/// keeps of the share what it did (a DEX settlement, the borrower's filing at its end and
+	/// its checks) once the unused part of its claim is returned (each must still fit its
+	/// declared weight when it is claimed).
 	pub fn settlements_per_block() -> usize {
 		let budget = Self::unsigned_budget();
-		let one = Self::dex_weight().saturating_add(Self::unsigned_checks(1));
+		let one = Self::dex_weight()
+			.saturating_add(Self::filing_weight())
+			.saturating_add(Self::unsigned_checks(1));
 		let by_time = budget.ref_time().checked_div(one.ref_time()).unwrap_or(0);
 		let by_proof = budget.proof_size().checked_div(one.proof_size()).unwrap_or(u64::MAX);
 		usize::try_from(by_time.min(by_proof)).unwrap_or(usize::MAX)

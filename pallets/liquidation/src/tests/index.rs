@@ -674,3 +674,28 @@ fn a_top_bucket_left_with_an_entry_is_looked_at_once_and_kept() {
 		assert_eq!(Liquidation::key_state(&PAIR).map(|s| s.top), Some(top));
 	})
 }
+
+/// A liquidation files its borrower at its end, and is charged for it: the weight it returns
+/// (what its route used) keeps the filing's, which its declared weight holds (session 29: the
+/// refund gave it back).
+#[test]
+fn a_liquidations_refund_keeps_the_charge_of_its_last_filing() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Debt and no collateral: `settle` runs the loss waterfall for its one debt.
+		let stripped = borrowers(&[700_000])[0];
+		let all = supplied(stripped, BTC);
+		assert_ok!(<Lending as LendingPositions<AccountId>>::seize_collateral(
+			&stripped, &BTC, all, &BOB
+		));
+		let post = Liquidation::settle(RuntimeOrigin::signed(CHARLIE), stripped).unwrap();
+		assert_eq!(
+			post.actual_weight,
+			Some(Liquidation::shortfall_weight(1).saturating_add(Liquidation::filing_weight()))
+		);
+		assert!(Liquidation::filing_weight().all_gte(
+			<Liquidation as pallet_lending::OnPositionChanged<AccountId, AssetId>>::weight(
+				pallet_lending::RiskChange::Raised
+			)
+		));
+	})
+}
