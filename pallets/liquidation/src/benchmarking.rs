@@ -171,6 +171,21 @@ fn all_moved<T: Config>(before: &Option<FilingOf<T>>, after: &Option<FilingOf<T>
 	}
 }
 
+/// The lending hook for `who`'s position `shares` after its risk rose, `filed` its filing.
+fn raise<T: Config>(
+	who: &T::AccountId,
+	shares: &pallet_lending::AccountShares<<T as Config>::AssetId>,
+	filed: &mut Option<FilingOf<T>>,
+) {
+	<Pallet<T> as OnPositionChanged<T::AccountId, <T as Config>::AssetId>>::on_position_changed(
+		who,
+		shares,
+		filed,
+		&[],
+		RiskChange::Raised,
+	);
+}
+
 /// `n` keys with no entry, each the only key of an epoch older than the current one, whose
 /// variables hold as many markets as an epoch may.
 fn empty_keys_of_old_epochs<T>(
@@ -786,13 +801,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			<Pallet<T> as OnPositionChanged<T::AccountId, <T as Config>::AssetId>>::on_position_changed(
-				&who,
-				&shares,
-				&mut filed,
-				&[],
-				RiskChange::Raised,
-			);
+			raise::<T>(&who, &shares, &mut filed);
 		}
 
 		assert!(all_moved::<T>(&before, &filed), "{before:?} -> {filed:?}");
@@ -827,13 +836,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			<Pallet<T> as OnPositionChanged<T::AccountId, <T as Config>::AssetId>>::on_position_changed(
-				&who,
-				&shares,
-				&mut filed,
-				&[],
-				RiskChange::Raised,
-			);
+			raise::<T>(&who, &shares, &mut filed);
 		}
 
 		assert!(all_moved::<T>(&before, &filed));

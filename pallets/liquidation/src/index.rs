@@ -372,19 +372,22 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(T::DbWeight::get().reads_writes(1, 2))
 	}
 
-	/// Removes each of `keys` that has no entry left (all of them, when [`Self::prunable`]),
-	/// and the variables of an epoch older than the current one left with no key, with
-	/// `KeysPruned`.
+	/// Removes each of `keys` that may be pruned ([`Self::prunable_key`]; the others are
+	/// skipped) with [`Self::remove_keys`].
 	pub(crate) fn do_prune(
 		keys: BoundedVec<RiskKeyOf<T>, frame_support::traits::ConstU32<MAX_PRUNE>>,
 	) {
+		Self::remove_keys(keys.into_iter().filter(Self::prunable_key).collect());
+	}
+
+	/// Removes `keys` (each checked to be prunable: [`Self::prunable`] or [`Self::do_prune`]),
+	/// and the variables of an epoch older than the current one left with no key, with
+	/// `KeysPruned`.
+	pub(crate) fn remove_keys(keys: Vec<RiskKeyOf<T>>) {
 		let current = RiskEpoch::<T>::get().map(|e| e.id);
 		let mut pruned = Vec::new();
 		let mut epochs = Vec::new();
 		for key in keys {
-			if !RiskKeys::<T>::contains_key(key.epoch(), key) || !Self::key_empty(&key) {
-				continue;
-			}
 			RiskKeys::<T>::remove(key.epoch(), key);
 			if let Some(epoch) = key.epoch() {
 				if Some(epoch) != current

@@ -1552,7 +1552,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure_signed(origin)?;
 			ensure!(Self::prunable(&keys), Error::<T>::KeyNotPrunable);
-			Self::do_prune(keys);
+			Self::remove_keys(keys.into_inner());
 			Ok(())
 		}
 
