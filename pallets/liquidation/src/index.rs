@@ -84,10 +84,20 @@ pub(crate) enum TopCheck<AssetId: Ord> {
 	/// At once, for a move within the key: a storage iteration (a read of the database) for
 	/// each such move. An entry leaving the key leaves its top as it is.
 	Now,
-	/// Once per key after a batch of filings ([`Pallet::lower_tops`]): the buckets entries
-	/// left, per key. Until then the top stays where it was, which a top may (it is an upper
-	/// bound).
-	Later(BTreeMap<RiskKey<AssetId>, BTreeSet<i32>>),
+	/// Once per key after a batch of filings ([`Pallet::lower_tops`]).
+	Later(BatchFiling<AssetId>),
+}
+
+/// What a batch of filings keeps until its end: the buckets entries left, per key, and each
+/// key's state as read once (a batch's positions mostly share a key: its state is read from
+/// storage once, not once a position; every write goes to storage at once and here).
+#[derive(frame_support::DefaultNoBound)]
+pub(crate) struct BatchFiling<AssetId: Ord> {
+	/// The buckets entries left, per key. Until the end the key's top stays where it was,
+	/// which a top may (it is an upper bound).
+	noted: BTreeMap<RiskKey<AssetId>, BTreeSet<i32>>,
+	/// Each key's state as last read or written in the batch.
+	states: BTreeMap<RiskKey<AssetId>, Option<KeyState>>,
 }
 
 impl<AssetId: Ord + Copy> TopCheck<AssetId> {
@@ -101,12 +111,30 @@ impl<AssetId: Ord + Copy> TopCheck<AssetId> {
 	) -> bool {
 		match self {
 			TopCheck::Now => Pallet::<T>::top_emptied(key, bucket, top),
-			TopCheck::Later(noted) => {
+			TopCheck::Later(batch) => {
 				// Every bucket left, not only the top: the top stays put until the end, and
 				// may then go down through several of them.
-				noted.entry(*key).or_default().insert(bucket);
+				batch.noted.entry(*key).or_default().insert(bucket);
 				false
 			},
+		}
+	}
+
+	/// `key`'s state: from storage (`Now`), or as the batch last read or wrote it.
+	fn state<T: Config<AssetId = AssetId>>(&mut self, key: &RiskKey<AssetId>) -> Option<KeyState> {
+		match self {
+			TopCheck::Now => Pallet::<T>::key_state(key),
+			TopCheck::Later(batch) => {
+				*batch.states.entry(*key).or_insert_with(|| Pallet::<T>::key_state(key))
+			},
+		}
+	}
+
+	/// Writes `key`'s state (to storage, and to the batch's copy).
+	fn put_state<T: Config<AssetId = AssetId>>(&mut self, key: &RiskKey<AssetId>, state: KeyState) {
+		Pallet::<T>::put_key_state(key, state);
+		if let TopCheck::Later(batch) = self {
+			batch.states.insert(*key, Some(state));
 		}
 	}
 }
@@ -315,6 +343,11 @@ impl<T: Config> Pallet<T> {
 		RiskKeys::<T>::get(key.epoch(), key)
 	}
 
+	/// Writes `key`'s state.
+	fn put_key_state(key: &RiskKeyOf<T>, state: KeyState) {
+		RiskKeys::<T>::insert(key.epoch(), key, state);
+	}
+
 	/// Whether `key` has no entry (one read of its prefix).
 	fn key_empty(key: &RiskKeyOf<T>) -> bool {
 		RiskIndex::<T>::iter_key_prefix((key,)).next().is_none()
@@ -514,12 +547,12 @@ impl<T: Config> Pallet<T> {
 	/// empty would cost a read of the database each).
 	/// Returns the buckets looked at (each a storage iteration: at most one an account).
 	pub(crate) fn file_all(accounts: &[T::AccountId]) -> u32 {
-		let mut check = TopCheck::Later(BTreeMap::new());
+		let mut batch = TopCheck::Later(BatchFiling::default());
 		for who in accounts {
-			Self::file_checked(who, &mut check);
+			Self::file_checked(who, &mut batch);
 		}
-		match check {
-			TopCheck::Later(noted) => Self::lower_tops(noted),
+		match batch {
+			TopCheck::Later(batch) => Self::lower_tops(batch),
 			TopCheck::Now => 0,
 		}
 	}
@@ -534,13 +567,18 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Lowers each key's top past the buckets `noted` for it that are empty now, from the
-	/// top down (each a read of the database), and writes the key's state once. Returns the
+	/// Lowers each key's top past the buckets noted for it that are empty now, from the top
+	/// down (each a read of the database), and writes the key's state once. Returns the
 	/// buckets looked at: at most one a bucket noted.
-	fn lower_tops(noted: BTreeMap<RiskKeyOf<T>, BTreeSet<i32>>) -> u32 {
+	fn lower_tops(batch: BatchFiling<T::AssetId>) -> u32 {
+		let BatchFiling { noted, mut states } = batch;
 		let mut looks = 0u32;
 		for (key, buckets) in noted {
-			let Some(mut state) = Self::key_state(&key) else { continue };
+			let state = match states.remove(&key) {
+				Some(state) => state,
+				None => Self::key_state(&key),
+			};
+			let Some(mut state) = state else { continue };
 			let mut top = state.top;
 			while buckets.contains(&top) && {
 				looks = looks.saturating_add(1);
@@ -591,7 +629,7 @@ impl<T: Config> Pallet<T> {
 					Self::remove_entry(&key, bucket, who, check);
 				}
 				if let Some((key, bucket)) = new {
-					Self::insert_entry(&key, bucket, who);
+					Self::insert_entry(&key, bucket, who, check);
 				}
 			},
 		}
@@ -615,10 +653,10 @@ impl<T: Config> Pallet<T> {
 	) {
 		RiskIndex::<T>::remove((key, from, who));
 		RiskIndex::<T>::insert((key, to, who), ());
-		let Some(mut state) = Self::key_state(key) else {
+		let Some(mut state) = check.state::<T>(key) else {
 			// (Never: a filed entry's key has a state. Enter it anew.)
 			RiskIndex::<T>::remove((key, to, who));
-			Self::insert_entry(key, to, who);
+			Self::insert_entry(key, to, who, check);
 			return;
 		};
 		let mut top = state.top.max(to);
@@ -627,7 +665,7 @@ impl<T: Config> Pallet<T> {
 		}
 		if top != state.top {
 			state.top = top;
-			RiskKeys::<T>::insert(key.epoch(), key, state);
+			check.put_state::<T>(key, state);
 		}
 	}
 
@@ -642,18 +680,23 @@ impl<T: Config> Pallet<T> {
 		check: &mut TopCheck<T::AssetId>,
 	) {
 		RiskIndex::<T>::remove((key, bucket, who));
-		if let TopCheck::Later(noted) = check {
-			noted.entry(*key).or_default().insert(bucket);
+		if let TopCheck::Later(batch) = check {
+			batch.noted.entry(*key).or_default().insert(bucket);
 		}
 	}
 
 	/// Puts `who`'s entry under `key` at `bucket`; the key's state is written only when it is
 	/// new or its top rises.
-	fn insert_entry(key: &RiskKeyOf<T>, bucket: i32, who: &T::AccountId) {
+	fn insert_entry(
+		key: &RiskKeyOf<T>,
+		bucket: i32,
+		who: &T::AccountId,
+		check: &mut TopCheck<T::AssetId>,
+	) {
 		RiskIndex::<T>::insert((key, bucket, who), ());
-		match Self::key_state(key) {
+		match check.state::<T>(key) {
 			Some(state) if state.top >= bucket => {},
-			_ => RiskKeys::<T>::insert(key.epoch(), key, KeyState { top: bucket }),
+			_ => check.put_state::<T>(key, KeyState { top: bucket }),
 		}
 	}
 

@@ -147,7 +147,7 @@ impl pallet_liquidation::Config for Runtime {
 	type UnsignedShare = UnsignedShare;
 	type MaxChecksPerRun = ConstU32<5_000>;
 	type SweepPerRun = ConstU32<100>;
-	type MaxSettleBatch = ConstU32<256>;
+	type MaxSettleBatch = ConstU32<512>;
 	type MaxBatchPairs = ConstU32<{ MAX_ASSETS_PER_ACCOUNT }>;
 	type Breaker = super::breaker::BreakerEffects;
 	type Bids = super::bids::BidBook;
