@@ -15,6 +15,9 @@ number (the base, each component's slope, the proof sizes, the reads and writes)
 - `max` (sessions 27-29): each number the largest of the runs'; a formula at least every
   run's everywhere in its range.
 
+Counts of reads and writes are the largest of the runs' in either mode: a count is not a
+timing, and a run that counted one more saw a path the others did not.
+
 Where the formulas differ in shape (a term one run has and another has not) no choice is safe
 everywhere: the script names those functions and exits with an error, to be merged by hand
 (none had so far). Comments (the measured proof summary, the minimum execution time, the
@@ -29,13 +32,15 @@ NUM = re.compile(r"(?<![\w.])(\d[\d_]*)(_u64)?(?![\w])")
 
 
 def code_numbers(body):
-    """The numbers of the formula (not of comments), with where they are."""
+    """The numbers of the formula (not of comments), with where they are and whether they
+    count storage accesses (a `reads(..)` or `writes(..)` term)."""
     out = []
     offset = 0
     for line in body.split("\n"):
         if not line.strip().startswith("//"):
+            db = ".reads(" in line or ".writes(" in line
             for m in NUM.finditer(line):
-                out.append((offset + m.start(1), offset + m.end(1), int(m.group(1).replace("_", ""))))
+                out.append((offset + m.start(1), offset + m.end(1), int(m.group(1).replace("_", "")), db))
         offset += len(line) + 1
     return out
 
@@ -71,7 +76,7 @@ def merge(mode, texts):
         i = seen.get(name, 0)
         seen[name] = i + 1
         body = m.group(4)
-        bodies = [fns.get(name, [None] * (i + 1))[i] for fns in others_fns]
+        bodies = [(fns.get(name) or [])[i] if i < len(fns.get(name) or []) else None for fns in others_fns]
         if any(b is None for b in bodies):
             differ.append(name)
         elif any(shape(b) != shape(body) for b in bodies):
@@ -79,8 +84,10 @@ def merge(mode, texts):
         else:
             columns = [code_numbers(b) for b in bodies]
             merged = body
-            for j, (start, end, value) in reversed(list(enumerate(code_numbers(body)))):
-                chosen = pick(mode, [value] + [c[j][2] for c in columns])
+            for j, (start, end, value, db) in reversed(list(enumerate(code_numbers(body)))):
+                # A count of storage accesses is not a timing: the largest, whatever the mode
+                # (a run that counted one more read saw a path the others did not).
+                chosen = pick("max" if db else mode, [value] + [c[j][2] for c in columns])
                 if chosen != value:
                     merged = merged[:start] + f"{chosen:_}" + merged[end:]
             body = merged

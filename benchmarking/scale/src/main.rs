@@ -90,7 +90,7 @@ fn settle_in_blocks(candidates: Vec<AccountId>, price: u128) -> (u64, u64, f64, 
 			let mut chunk: Vec<AccountId> = queue.drain(..take).collect();
 			chunk.sort();
 			let dry = Liquidation::try_settle_batch(&chunk, witness).expect("the batch dry-runs");
-			let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide };
+			let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide, bids: dry.bids_members };
 			for (who, why) in dry.skipped {
 				// `settle` on its own (the waterfall, the backstop); counted, not batched.
 				let call = RuntimeCall::Liquidation(pallet_liquidation::Call::settle_unsigned {

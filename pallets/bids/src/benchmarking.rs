@@ -111,8 +111,8 @@ mod benchmarks {
 		// Each of the first `MaxFills` bids pays its share in full: every one of them read.
 		let repay = AMOUNT.saturating_mul(u128::from(T::MaxFills::get()));
 		// A batch's pair sells for all its members: each bid read is checked against each
-		// (256: the runtime's largest batch, `MaxSettleBatch`).
-		let sellers: Vec<T::AccountId> = (0..256).map(|i| account("borrower", i, 0)).collect();
+		// (512: the runtime's largest batch, `MaxSettleBatch`).
+		let sellers: Vec<T::AccountId> = (0..512).map(|i| account("borrower", i, 0)).collect();
 		let fills;
 
 		#[block]

@@ -109,6 +109,10 @@ pub struct BatchReport<AccountId> {
 	/// Pairs whose lot a sale to the standing bids was tried for (their fills, each at most
 	/// `max_fills`; charged whether it was made or rolled back).
 	pub bids_sold: u32,
+	/// Positions of those pairs (each seized to the bids' owners besides its lot's settlement:
+	/// a `seize_collateral` each, charged whether the sale was made or rolled back; at most
+	/// the witness's `bids`).
+	pub bids_members: u32,
 	/// Pairs whose lot would pay the treasury's shares in tokens (the treasury full,
 	/// [`Pallet::treasury_full`]: a withdrawal's worth each, charged whether the pair sold or
 	/// not); the others pay them as supply, within the pair's measured weight.
@@ -125,7 +129,13 @@ impl<T: Config> Pallet<T> {
 		let extra = wide.saturating_mul(T::MaxDebts::get().saturating_sub(1));
 		Self::batch_weight(n.saturating_sub(wide), wide, (pairs, pairs), extra, 0, n)
 			.saturating_add(Self::queue_checks_weight(crate::dex::QUEUE_CHECKS))
-			.saturating_add(Self::batch_bids_weight(pairs, pairs))
+			// Every pair's book asked; a sale to the bids tried for at most as many pairs as
+			// positions `bids` allows, and a seizure for each such position.
+			.saturating_add(Self::batch_bids_weight(
+				pairs,
+				pairs.min(witness.bids.min(n)),
+				witness.bids.min(n),
+			))
 	}
 
 	/// The weight `settle_batch_unsigned` reserves: the batch's, and its validity check at
@@ -151,16 +161,25 @@ impl<T: Config> Pallet<T> {
 			report.looks,
 		)
 		.saturating_add(Self::queue_checks_weight(report.queue.checked))
-		.saturating_add(Self::batch_bids_weight(report.bids_asked, report.bids_sold))
+		.saturating_add(Self::batch_bids_weight(
+			report.bids_asked,
+			report.bids_sold,
+			report.bids_members,
+		))
 	}
 
 	/// What asking the bid book for `asked` pairs' lots (a quote and the DEX's quote to
-	/// compare) and selling `sold` of them to the bids (every fill, a seizure into the working
-	/// account per position within the batch's measured work) costs.
-	pub(crate) fn batch_bids_weight(asked: u32, sold: u32) -> Weight {
+	/// compare) and selling `sold` of them, of `members` positions in all, to the bids costs:
+	/// every fill, and a seizure to the bids' owners per position (its lot's settlement, a
+	/// seizure into the working account, is within the batch's measured work; the seizures
+	/// to the owners are not: found by review, at `seize_collateral`'s measured weight).
+	pub(crate) fn batch_bids_weight(asked: u32, sold: u32, members: u32) -> Weight {
 		Self::bid_quote_weight()
 			.saturating_mul(u64::from(asked))
 			.saturating_add(Self::bid_fills_weight().saturating_mul(u64::from(sold)))
+			.saturating_add(
+				T::Lending::seize_collateral_weight().saturating_mul(u64::from(members)),
+			)
 	}
 
 	/// `settle_batch_pairs(p)` measures `p` pairs of one narrow position each, `settle_batch(n)`
@@ -252,6 +271,7 @@ impl<T: Config> Pallet<T> {
 
 		let mut report = BatchReport::default();
 		let groups = Self::plan_batch(borrowers, witness, &mut report);
+		let mut bids_left = witness.bids;
 		for ((collateral, debt), members) in groups {
 			if Self::treasury_full(&collateral) {
 				report.token_rests = report.token_rests.saturating_add(1);
@@ -264,7 +284,7 @@ impl<T: Config> Pallet<T> {
 				(collateral, debt),
 				members,
 				&verdict,
-				&mut report,
+				(&mut report, &mut bids_left),
 			)? {
 				Ok(outcomes) => {
 					report.settled.extend(outcomes);
@@ -283,7 +303,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// `who` skipped for `why`: reported and its `SettlementSkipped`.
-	fn skip(report: &mut BatchReport<T::AccountId>, who: &T::AccountId, why: Skipped) {
+	pub(crate) fn skip(report: &mut BatchReport<T::AccountId>, who: &T::AccountId, why: Skipped) {
 		Self::deposit_event(Event::SettlementSkipped { borrower: who.clone(), reason: why });
 		report.skipped.push((who.clone(), why));
 	}

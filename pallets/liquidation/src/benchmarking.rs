@@ -522,7 +522,11 @@ mod benchmarks {
 		let (caller, list, borrowers) = batch_of::<T>(n, 1)?;
 
 		#[extrinsic_call]
-		settle_batch(RawOrigin::Signed(caller), list, BatchWitness { pairs: 1, wide: 0 });
+		settle_batch(
+			RawOrigin::Signed(caller),
+			list,
+			BatchWitness { pairs: 1, wide: 0, bids: u32::MAX },
+		);
 
 		for (who, collateral) in &borrowers {
 			assert!(<T as Config>::Lending::supplied(who, collateral)? < COLLATERAL);
@@ -538,7 +542,11 @@ mod benchmarks {
 		let (caller, list, borrowers) = batch_of::<T>(0, p)?;
 
 		#[extrinsic_call]
-		settle_batch(RawOrigin::Signed(caller), list, BatchWitness { pairs: p, wide: 0 });
+		settle_batch(
+			RawOrigin::Signed(caller),
+			list,
+			BatchWitness { pairs: p, wide: 0, bids: u32::MAX },
+		);
 
 		for (who, collateral) in &borrowers {
 			assert!(<T as Config>::Lending::supplied(who, collateral)? < COLLATERAL);
@@ -572,7 +580,11 @@ mod benchmarks {
 			borrowers.clone().try_into().map_err(|_| BenchmarkError::Weightless)?;
 
 		#[extrinsic_call]
-		settle_batch(RawOrigin::Signed(caller), list, BatchWitness { pairs: 1, wide: n });
+		settle_batch(
+			RawOrigin::Signed(caller),
+			list,
+			BatchWitness { pairs: 1, wide: n, bids: u32::MAX },
+		);
 
 		for (who, owed) in borrowers.iter().zip(owed) {
 			assert!(<T as Config>::Lending::supplied(who, &collateral)? < COLLATERAL);
@@ -917,7 +929,7 @@ mod benchmarks {
 		assert!(borrowers.iter().filter(|who| Pallet::<T>::may_settle(who)).eq([&last]));
 		let call = Call::<T>::settle_batch_unsigned {
 			borrowers: borrowers.try_into().map_err(|_| BenchmarkError::Weightless)?,
-			witness: BatchWitness { pairs: 1, wide: n },
+			witness: BatchWitness { pairs: 1, wide: n, bids: u32::MAX },
 			at: frame_system::Pallet::<T>::block_number(),
 		};
 		let validity;
@@ -954,7 +966,7 @@ mod benchmarks {
 		frame_system::Pallet::<T>::inc_account_nonce(&feeder);
 		let call = Call::<T>::settle_after_feed {
 			borrowers: borrowers.try_into().map_err(|_| BenchmarkError::Weightless)?,
-			witness: BatchWitness { pairs: 1, wide: n },
+			witness: BatchWitness { pairs: 1, wide: n, bids: u32::MAX },
 			feed: (feeder, Default::default()),
 			at: frame_system::Pallet::<T>::block_number(),
 		};

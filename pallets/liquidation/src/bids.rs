@@ -51,6 +51,9 @@ pub trait StandingBids<AccountId, AssetId> {
 	fn take_weight() -> Weight;
 	/// Most fills one quote returns.
 	fn max_fills() -> u32;
+	/// Whether `(collateral, debt)`'s book holds a bid (active or not): a pair without one
+	/// sells nothing to the bids. For the offchain worker's sizing of a batch.
+	fn has_bids(collateral: AssetId, debt: AssetId) -> bool;
 }
 
 impl<AccountId, AssetId> StandingBids<AccountId, AssetId> for () {
@@ -75,6 +78,9 @@ impl<AccountId, AssetId> StandingBids<AccountId, AssetId> for () {
 	}
 	fn max_fills() -> u32 {
 		0
+	}
+	fn has_bids(_: AssetId, _: AssetId) -> bool {
+		false
 	}
 }
 
@@ -236,15 +242,18 @@ impl<T: Config> Pallet<T> {
 	/// their bound, the price it gives the rest), and each position's
 	/// pro-rata share stays within its own bound. No member's own bid fills (the book is asked
 	/// for bids of none of them). No cash, no breaker cap, no pool depth: nothing is sold into
-	/// the pool. Returns the borrowers settled, or the members back for the DEX (the book
-	/// untouched).
+	/// the pool. A sale for more positions than `bids_left` (the witness's `bids` not yet
+	/// taken by earlier pairs) is not made and its members are skipped
+	/// ([`Skipped::OverBids`]), not sold on the DEX: a caller cannot make the DEX's worse price
+	/// the borrowers' by declaring less. Returns the borrowers settled (none when skipped), or
+	/// the members back for the DEX (the book untouched).
 	#[allow(clippy::type_complexity)]
 	pub(crate) fn sell_pair_to_bids(
 		caller: &T::AccountId,
 		(collateral, debt): (T::AssetId, T::AssetId),
 		members: Vec<crate::batch::Member<T>>,
 		verdict: &crate::batch::PairVerdict<T::AccountId>,
-		report: &mut crate::batch::BatchReport<T::AccountId>,
+		(report, bids_left): (&mut crate::batch::BatchReport<T::AccountId>, &mut u32),
 	) -> Result<Result<Vec<T::AccountId>, Vec<crate::batch::Member<T>>>, DispatchError> {
 		let agreed =
 			!Self::pair_held(&collateral, &debt) && !Self::pair_disputed(&collateral, &debt);
@@ -286,8 +295,17 @@ impl<T: Config> Pallet<T> {
 		if members.iter().zip(&charged).any(|(m, c)| *c > Self::dex_bound(&m.plan, &params)) {
 			return Ok(Err(members));
 		}
+		let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
+		if count > *bids_left {
+			for member in &members {
+				Self::skip(report, &member.borrower, Skipped::OverBids);
+			}
+			return Ok(Ok(Vec::new()));
+		}
 		// Charged when tried: a sale that fails did its fills before it was rolled back.
 		report.bids_sold = report.bids_sold.saturating_add(1);
+		report.bids_members = report.bids_members.saturating_add(count);
+		*bids_left = bids_left.saturating_sub(count);
 		let lot = Self::lot(&members, (&exact, &charged), false)?;
 		let seized =
 			match Self::bids_buy_pair(caller, (collateral, debt), &members, (&exact, &lot), &fills)

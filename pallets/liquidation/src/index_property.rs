@@ -297,7 +297,8 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 				Op::SettleAll => {
 					System::reset_events();
 					let borrowers = BORROWERS.to_vec().try_into().expect("within MaxSettleBatch");
-					let witness = BatchWitness { pairs: 2, wide: BORROWERS.len() as u32 };
+					let witness =
+						BatchWitness { pairs: 2, wide: BORROWERS.len() as u32, bids: u32::MAX };
 					if Liquidation::settle_batch(RuntimeOrigin::signed(DAVE), borrowers, witness)
 						.is_ok()
 					{

@@ -187,6 +187,9 @@ impl StandingBids<AccountId, AssetId> for BidBook {
 	fn max_fills() -> u32 {
 		3
 	}
+	fn has_bids(collateral: AssetId, debt: AssetId) -> bool {
+		!pallet_bids::Book::<Test>::get((collateral, debt)).is_empty()
+	}
 }
 
 parameter_types! {

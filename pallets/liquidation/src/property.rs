@@ -308,7 +308,7 @@ fn batch_of_one(
 		let _ = Liquidation::settle_batch(
 			RuntimeOrigin::signed(caller),
 			vec![borrower].try_into().unwrap(),
-			BatchWitness { pairs: 1, wide: 1 },
+			BatchWitness { pairs: 1, wide: 1, bids: u32::MAX },
 		);
 		frame_support::storage::TransactionOutcome::Rollback(Ok::<_, sp_runtime::DispatchError>(
 			settled_route(),

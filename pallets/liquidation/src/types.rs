@@ -287,11 +287,19 @@ pub enum Skipped {
 	/// Beyond what the call's witness declared (its pairs or its wide positions), or beyond
 	/// `MaxBatchPairs` pairs.
 	OverWitness,
+	/// Its pair's lot would sell to the standing bids (they pay more than the DEX, or the DEX
+	/// would not take it) for more positions than the witness's `bids` has left: not sold on
+	/// the DEX instead (a caller may not choose the worse route by declaring less); `settle`
+	/// takes it, or a batch declaring them.
+	OverBids,
 }
 
 /// What the caller of `settle_batch` declares about its batch, for the call's weight: the
-/// number of distinct `(collateral, debt)` pairs, and of wide positions (anything but one
-/// collateral and one debt). Positions beyond it are skipped ([`Skipped::OverWitness`]).
+/// number of distinct `(collateral, debt)` pairs, of wide positions (anything but one
+/// collateral and one debt), and of positions it may sell to the standing bids. Positions
+/// beyond the pairs or the wide ones are skipped ([`Skipped::OverWitness`]); a pair whose lot
+/// would sell to the bids for more positions than `bids` has left is skipped too
+/// ([`Skipped::OverBids`]).
 #[derive(
 	Clone,
 	Copy,
@@ -311,6 +319,11 @@ pub struct BatchWitness {
 	pub pairs: u32,
 	/// Positions with more than one collateral or more than one debt.
 	pub wide: u32,
+	/// Positions whose collateral the batch may sell to the standing bids (#28), across its
+	/// pairs: each is seized to the bids' owners as well as settled as a lot member
+	/// (`seize_collateral`'s weight each, declared for this many). The offchain worker declares
+	/// the positions of its batch whose pair has a bid in the book.
+	pub bids: u32,
 }
 
 /// A dry run of a liquidation step: what `settle` would do now.

@@ -29,6 +29,7 @@ use crate::{
 	index::{RiskCursorOf, RiskKeyOf},
 	pallet::*,
 	types::{BatchWitness, Skipped, MAX_PRUNE},
+	StandingBids,
 };
 use alloc::{
 	collections::{BTreeMap, BTreeSet, VecDeque},
@@ -324,8 +325,11 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 	/// `MaxSettleBatch`, its declared weight within the budget), and the witness to dry-run it
 	/// with: the pairs its narrow positions take (each position's one collateral and one debt,
 	/// read now) and one more for each wide position (its pair is chosen when it is planned),
-	/// up to `MaxBatchPairs`. The dry run, on the same state, takes no more; one whose
-	/// position moved to another pair since is passed over beyond the witness.
+	/// up to `MaxBatchPairs`; and, as positions that may sell to the standing bids (each a
+	/// seizure more: [`BatchWitness::bids`]), those whose pair has a bid in the book and every
+	/// wide position (its pair is chosen when it is planned). The dry run, on the same state,
+	/// takes no more; one whose position moved to another pair since is passed over beyond the
+	/// witness. Its call declares what the dry run did.
 	pub fn batch_prefix<'a>(
 		candidates: impl Iterator<Item = &'a T::AccountId>,
 		budget: Weight,
@@ -337,25 +341,34 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		let max_pairs = T::MaxBatchPairs::get();
 		let mut n = 0u32;
 		let mut wide = 0u32;
-		let mut pairs: Vec<(T::AssetId, T::AssetId)> = Vec::new();
-		let witness = |pairs: usize, wide: u32| BatchWitness {
+		let mut bids = 0u32;
+		// Each pair taken, and whether its book holds a bid (read once a pair).
+		let mut pairs: Vec<((T::AssetId, T::AssetId), bool)> = Vec::new();
+		let witness = |pairs: usize, wide: u32, bids: u32| BatchWitness {
 			pairs: u32::try_from(pairs).unwrap_or(u32::MAX).saturating_add(wide).min(max_pairs),
 			wide,
+			bids,
 		};
 		for who in candidates {
 			let (is_wide, pair) = Self::shape(who);
 			let w = wide.saturating_add(u32::from(is_wide));
-			let new = pair.filter(|p| !pairs.contains(p));
+			let known = pair.and_then(|p| pairs.iter().find(|(q, _)| *q == p).map(|(_, b)| *b));
+			let new = match (pair, known) {
+				(Some(p), None) => Some((p, T::Bids::has_bids(p.0, p.1))),
+				_ => None,
+			};
+			let bid = is_wide || known.or(new.map(|(_, b)| b)).unwrap_or(false);
+			let b = bids.saturating_add(u32::from(bid));
 			let next = n.saturating_add(1);
 			let count = pairs.len().saturating_add(usize::from(new.is_some()));
-			let declared = Self::settle_batch_unsigned_weight(next, &witness(count, w));
+			let declared = Self::settle_batch_unsigned_weight(next, &witness(count, w, b));
 			if next > max_batch || declared.any_gt(budget) {
 				break;
 			}
-			(n, wide) = (next, w);
+			(n, wide, bids) = (next, w, b);
 			pairs.extend(new);
 		}
-		(usize::try_from(n).unwrap_or(usize::MAX), witness(pairs.len(), wide))
+		(usize::try_from(n).unwrap_or(usize::MAX), witness(pairs.len(), wide, bids))
 	}
 
 	/// Whether `who` is wide (more than one collateral or more than one debt), and a narrow
@@ -408,7 +421,8 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 						.filter(|(_, why)| matches!(why, Skipped::OverWitness))
 						.map(|(who, _)| who.clone()),
 				);
-				let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide };
+				let witness =
+					BatchWitness { pairs: dry.pairs, wide: dry.wide, bids: dry.bids_members };
 				// What it will use of the share once included (the rest of its claim is
 				// returned after dispatch).
 				let spent =
@@ -488,7 +502,11 @@ impl<T: Config> Planner<'_, T> {
 					Ok(dry) if !dry.settled.is_empty() => {
 						let mut borrowers = dry.settled.clone();
 						borrowers.sort();
-						let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide };
+						let witness = BatchWitness {
+							pairs: dry.pairs,
+							wide: dry.wide,
+							bids: dry.bids_members,
+						};
 						let call = BoundedVec::try_from(borrowers).map(|borrowers| {
 							Call::settle_batch_unsigned { borrowers, witness, at: now }
 						});

@@ -136,7 +136,7 @@ impl pallet_liquidation::StandingBids<AccountId, AssetId> for BidBook {
 	fn quote_weight() -> frame_support::weights::Weight {
 		use pallet_bids::WeightInfo;
 		// Measured in the runtime: `MaxFills` bids read, each owner's positions read
-		// (`BidMarkets::accepts`), each bid checked against 256 sellers (a batch's lot).
+		// (`BidMarkets::accepts`), each bid checked against 512 sellers (a batch's lot: `MaxSettleBatch`).
 		pallet_bids::weights::SubstrateWeight::<Runtime>::quote()
 	}
 	fn take_weight() -> frame_support::weights::Weight {
@@ -145,5 +145,8 @@ impl pallet_liquidation::StandingBids<AccountId, AssetId> for BidBook {
 	}
 	fn max_fills() -> u32 {
 		<Runtime as pallet_bids::Config>::MaxFills::get()
+	}
+	fn has_bids(collateral: AssetId, debt: AssetId) -> bool {
+		!pallet_bids::Book::<Runtime>::get((collateral, debt)).is_empty()
 	}
 }

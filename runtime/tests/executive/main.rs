@@ -1478,3 +1478,28 @@ fn a_feed_and_the_settlement_it_causes_land_in_the_same_block() {
 		assert!(!Lending::account_health(&eve).unwrap().is_liquidatable());
 	})
 }
+
+/// The largest batch the runtime takes, of narrow positions (one collateral, one debt: what a
+/// crash liquidates most) in the most pairs and every one sold to the standing bids, declares
+/// a weight one normal extrinsic may have, and the worker's unsigned share of a block holds
+/// it. A batch of wide positions (8 + 8) is bounded by weight before `MaxSettleBatch`: what
+/// fits is what the worker puts in one (`batch_prefix`), and the extrinsic limit refuses more.
+#[test]
+fn the_largest_narrow_batch_fits_one_extrinsic_and_the_unsigned_share() {
+	use frame_support::dispatch::DispatchClass;
+	use pallet_liquidation::{BatchWitness, Config};
+	type Liquidation = pallet_liquidation::Pallet<Runtime>;
+	genesis("development").execute_with(|| {
+		let n = <Runtime as Config>::MaxSettleBatch::get();
+		let pairs = <Runtime as Config>::MaxBatchPairs::get();
+		let witness = BatchWitness { pairs, wide: 0, bids: n };
+		let weights = <Runtime as frame_system::Config>::BlockWeights::get();
+		let max = weights.get(DispatchClass::Normal).max_extrinsic.expect("a normal limit");
+		let signed = Liquidation::settle_batch_weight(n, &witness);
+		let unsigned = Liquidation::settle_batch_unsigned_weight(n, &witness);
+		assert!(signed.all_lte(max), "{signed:?} > {max:?}");
+		assert!(unsigned.all_lte(max), "{unsigned:?} > {max:?}");
+		let share = Liquidation::unsigned_budget();
+		assert!(unsigned.all_lte(share), "{unsigned:?} > {share:?}");
+	});
+}

@@ -58,7 +58,7 @@ fn main() {
 		arbitrage_to(u128::from(XBTC_PRICE / 5 * 4));
 		feed(XBTC_PRICE / 5 * 4);
 		let max: u32 = <Runtime as pallet_liquidation::Config>::MaxSettleBatch::get();
-		let witness = BatchWitness { pairs: 1, wide: 0 };
+		let witness = BatchWitness { pairs: 1, wide: 0, bids: u32::MAX };
 		let chunks: Vec<&[_]> = borrowers.chunks(max as usize).collect();
 		let start = Instant::now();
 		let mut settled = 0usize;

@@ -749,7 +749,7 @@ fn keep(events_before: usize) -> (Vec<(AccountId, f64, u128)>, Weight) {
 		if dry.settled.is_empty() {
 			continue;
 		}
-		let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide };
+		let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide, bids: dry.bids_members };
 		let declared = Liquidation::settle_batch_weight(dry.settled.len() as u32, &witness);
 		if !declared.all_lte(normal.saturating_sub(used)) {
 			break;

@@ -269,7 +269,7 @@ fn batch(accounts: &[AccountId]) -> frame_support::dispatch::DispatchResultWithP
 	Liquidation::settle_batch(
 		RuntimeOrigin::signed(CHARLIE),
 		sorted.try_into().unwrap(),
-		BatchWitness { pairs: 1, wide: 0 },
+		BatchWitness { pairs: 1, wide: 0, bids: u32::MAX },
 	)
 }
 
@@ -327,6 +327,83 @@ fn a_batch_sells_a_pairs_lot_to_the_bids_when_they_pay_more() {
 		assert_eq!((balance(USD, working), balance(BTC, working)), (0, 0));
 		assert_eq!(supplied(working, BTC), 0);
 		assert!(accounts.iter().all(|a| health(*a) >= fx(1, 1)));
+	});
+}
+
+/// A batch sells a pair's lot to the bids only within its witness's `bids` (each such position
+/// seized to the bids' owners as well as settled, a `seize_collateral` more, declared from the
+/// witness): a lot the bids would buy for more positions is skipped (`OverBids`), not sold on
+/// the DEX at a worse price for the borrowers; within it, the lot goes to the bids and the
+/// weight the call returns counts a seizure per position sold. The worker declares the
+/// positions whose pair has a bid.
+#[test]
+fn a_batch_sells_to_the_bids_only_within_its_witness() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		create_pool(LP, USD, BTC, 90_000_000_000, 1_000_000_000);
+		let id = gov_bids(2_000_000, 1_000);
+		System::set_block_number(3);
+		let accounts = borrowers(&[700_000, 680_000]);
+		MockOracle::set(BTC, fx(90, 1));
+		let mut sorted = accounts.clone();
+		sorted.sort();
+		let witness = |bids| BatchWitness { pairs: 1, wide: 0, bids };
+		let seize = <Test as Config>::Lending::seize_collateral_weight();
+		// Declared: a seizure per position the witness allows, at most the batch's, and a
+		// sale's fills only when one may be tried.
+		assert_eq!(
+			Liquidation::settle_batch_weight(2, &witness(2)),
+			Liquidation::settle_batch_weight(2, &witness(1)).saturating_add(seize)
+		);
+		assert_eq!(
+			Liquidation::settle_batch_weight(2, &witness(1)),
+			Liquidation::settle_batch_weight(2, &witness(0))
+				.saturating_add(seize)
+				.saturating_add(Liquidation::bid_fills_weight())
+		);
+		assert_eq!(
+			Liquidation::settle_batch_weight(2, &witness(u32::MAX)),
+			Liquidation::settle_batch_weight(2, &witness(2))
+		);
+		// The worker's sizing: both positions' pair has a bid.
+		assert_eq!(
+			Liquidation::batch_prefix(sorted.iter(), frame_support::weights::Weight::MAX),
+			(2, witness(2))
+		);
+		// One position allowed, two in the lot the bids would buy: both skipped, nothing
+		// sold anywhere (the book asked, no sale tried).
+		let dry = Liquidation::try_settle_batch(&sorted, witness(1)).unwrap();
+		assert_eq!((dry.bids_asked, dry.bids_sold, dry.bids_members), (1, 0, 0));
+		assert_eq!(dry.skipped, sorted.iter().map(|a| (*a, Skipped::OverBids)).collect::<Vec<_>>());
+		let pool = pool_reserves(USD, BTC);
+		let positions = sorted.iter().map(|a| health(*a)).collect::<Vec<_>>();
+		assert!(Liquidation::settle_batch(
+			RuntimeOrigin::signed(CHARLIE),
+			sorted.clone().try_into().unwrap(),
+			witness(1),
+		)
+		.is_err());
+		assert_eq!(pool_reserves(USD, BTC), pool);
+		assert_eq!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining, 2_000_000);
+		assert_eq!(sorted.iter().map(|a| health(*a)).collect::<Vec<_>>(), positions);
+		// Two allowed: the lot to the bids, a seizure per position in the weight returned.
+		let dry = Liquidation::try_settle_batch(&sorted, witness(2)).unwrap();
+		assert_eq!((dry.bids_asked, dry.bids_sold, dry.bids_members), (1, 1, 2));
+		let without = BatchReport { bids_members: 0, ..dry.clone() };
+		assert_eq!(
+			Liquidation::batch_report_weight(&dry),
+			Liquidation::batch_report_weight(&without).saturating_add(seize.saturating_mul(2))
+		);
+		System::reset_events();
+		let post = Liquidation::settle_batch(
+			RuntimeOrigin::signed(CHARLIE),
+			sorted.try_into().unwrap(),
+			witness(2),
+		)
+		.unwrap();
+		assert_eq!(post.actual_weight, Some(Liquidation::batch_report_weight(&dry)));
+		assert_eq!(settled_routes(), vec![Route::Bids { fills: 1 }; 2]);
+		assert_eq!(pool_reserves(USD, BTC), pool);
+		assert!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining < 2_000_000);
 	});
 }
 

@@ -336,7 +336,7 @@ fn a_held_price_lets_the_dex_sell_within_its_bound_and_nothing_else() {
 		assert_ok!(bob_liquidates_alice(Amount::Exact(1_000)));
 		// Batches sell it too.
 		MockBreaker::hold(BTC);
-		let w = BatchWitness { pairs: 1, wide: 0 };
+		let w = BatchWitness { pairs: 1, wide: 0, bids: u32::MAX };
 		let report = Liquidation::try_settle_batch(&[ALICE], w).unwrap();
 		assert!(report.skipped.is_empty(), "{:?}", report.skipped);
 		assert_eq!(report.settled, vec![ALICE]);
@@ -440,7 +440,7 @@ fn a_queue_entry_no_longer_liquidatable_gives_way() {
 		assert_eq!(queue(BTC), vec![s3]);
 		next_block();
 		MockBreaker::throttle(BTC, u128::MAX);
-		let w = BatchWitness { pairs: 1, wide: 0 };
+		let w = BatchWitness { pairs: 1, wide: 0, bids: u32::MAX };
 		let report = Liquidation::try_settle_batch(&[batched], w).unwrap();
 		assert!(matches!(report.skipped[..], [(_, Skipped::Dex(DexRefusal::Throttled { .. }))]));
 		assert_eq!(report.queue.checked, 1);
@@ -523,7 +523,7 @@ fn a_batch_sells_a_throttled_pair_only_within_the_cap_and_never_a_halted_one() {
 		MockOracle::set(BTC, FixedU128::from_u32(85));
 		let list: frame_support::BoundedVec<AccountId, <Test as Config>::MaxSettleBatch> =
 			accounts.clone().try_into().unwrap();
-		let w = BatchWitness { pairs: 1, wide: 0 };
+		let w = BatchWitness { pairs: 1, wide: 0, bids: u32::MAX };
 		let batch = || Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list.clone(), w);
 		let lot = sale_value(accounts[0], 85) + sale_value(accounts[1], 85);
 		MockBreaker::halt(BTC);
@@ -663,7 +663,7 @@ fn a_batch_sells_a_disputed_pair_within_its_bound() {
 	ExtBuilder::default().build_and_execute(|| {
 		alice_underwater(90);
 		MockBreaker::dispute(USD);
-		let w = BatchWitness { pairs: 1, wide: 0 };
+		let w = BatchWitness { pairs: 1, wide: 0, bids: u32::MAX };
 		let report = Liquidation::try_settle_batch(&[ALICE], w).unwrap();
 		assert!(report.skipped.is_empty(), "{:?}", report.skipped);
 		assert_eq!(report.settled, vec![ALICE]);
@@ -805,7 +805,7 @@ fn a_batch_sells_a_pairs_lot_only_within_the_depth_cap() {
 		let accounts = borrowers(&[680_000, 690_000]);
 		MockOracle::set(BTC, FixedU128::from_u32(85));
 		create_pool(LP, USD, BTC, 34_000_000, 400_000);
-		let w = BatchWitness { pairs: 1, wide: 0 };
+		let w = BatchWitness { pairs: 1, wide: 0, bids: u32::MAX };
 		let lot: u128 =
 			accounts.iter().map(|who| Liquidation::preview(*who).unwrap().dex_input.unwrap()).sum();
 		// Room for one position's sale, not the lot.
@@ -917,7 +917,7 @@ fn a_lot_with_the_queues_head_still_waits_behind_a_riskier_entry() {
 		assert_eq!(queue(BTC), vec![head, riskier, safe]);
 		next_block();
 		MockBreaker::throttle(BTC, u128::MAX);
-		let w = BatchWitness { pairs: 1, wide: 0 };
+		let w = BatchWitness { pairs: 1, wide: 0, bids: u32::MAX };
 		let report = Liquidation::try_settle_batch(&[head, safe], w).unwrap();
 		assert!(report.settled.is_empty(), "{report:?}");
 		assert!(report

@@ -218,7 +218,10 @@ fn a_batch_passes_a_same_asset_position_to_settle() {
 	ExtBuilder::default().build_and_execute(|| {
 		alice_same_asset();
 		let borrowers = frame_support::BoundedVec::try_from(vec![ALICE]).unwrap();
-		let dry = Liquidation::try_settle_batch(&borrowers, BatchWitness { pairs: 1, wide: 0 });
+		let dry = Liquidation::try_settle_batch(
+			&borrowers,
+			BatchWitness { pairs: 1, wide: 0, bids: u32::MAX },
+		);
 		assert_eq!(
 			dry.unwrap().skipped,
 			vec![(ALICE, Skipped::NoPlan(Error::<Test>::SameAsset.into()))]
@@ -226,7 +229,7 @@ fn a_batch_passes_a_same_asset_position_to_settle() {
 		let result = Liquidation::settle_batch(
 			RuntimeOrigin::signed(CHARLIE),
 			borrowers,
-			BatchWitness { pairs: 1, wide: 0 },
+			BatchWitness { pairs: 1, wide: 0, bids: u32::MAX },
 		);
 		assert_eq!(result.unwrap_err().error, Error::<Test>::NothingSettled.into());
 	});
@@ -399,7 +402,7 @@ fn unsigned_calls_from_the_network_are_refused_before_anything_is_read() {
 			Call::settle_unsigned { borrower: ALICE, at: System::block_number() },
 			Call::settle_batch_unsigned {
 				borrowers: list(vec![ALICE]),
-				witness: BatchWitness { pairs: 1, wide: 0 },
+				witness: BatchWitness { pairs: 1, wide: 0, bids: u32::MAX },
 				at: System::block_number(),
 			},
 			Call::refile_unsigned { accounts: list(vec![ALICE]), at: System::block_number() },
@@ -473,7 +476,7 @@ fn an_unsigned_call_is_valid_for_its_longevity_from_the_block_it_names() {
 		for stale in [
 			Call::settle_batch_unsigned {
 				borrowers: list(vec![ALICE]),
-				witness: BatchWitness { pairs: 1, wide: 0 },
+				witness: BatchWitness { pairs: 1, wide: 0, bids: u32::MAX },
 				at: old,
 			},
 			Call::refile_unsigned { accounts: list(vec![ALICE]), at: old },
@@ -500,7 +503,7 @@ fn a_settlement_after_a_feed_waits_for_the_feed_and_then_checks_health() {
 		let nonce = System::account_nonce(feeder);
 		let call = |borrowers: Vec<AccountId>| Call::settle_after_feed {
 			borrowers: list(borrowers),
-			witness: BatchWitness { pairs: 1, wide: 0 },
+			witness: BatchWitness { pairs: 1, wide: 0, bids: u32::MAX },
 			feed: (feeder, nonce),
 			at: System::block_number(),
 		};

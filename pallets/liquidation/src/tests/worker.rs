@@ -137,7 +137,8 @@ fn after_a_drop_the_worker_settles_exactly_the_unhealthy() {
 			calls,
 			vec![Call::settle_batch_unsigned {
 				borrowers: list,
-				witness: BatchWitness { pairs: 1, wide: 0 },
+				// (What its dry run sold to the bids: none, there are no bids.)
+				witness: BatchWitness { pairs: 1, wide: 0, bids: 0 },
 				at: System::block_number(),
 			}]
 		);
@@ -147,7 +148,7 @@ fn after_a_drop_the_worker_settles_exactly_the_unhealthy() {
 			vec![accounts[1], accounts[0]].try_into().unwrap();
 		let unsorted = Call::settle_batch_unsigned {
 			borrowers: reversed,
-			witness: BatchWitness { pairs: 1, wide: 0 },
+			witness: BatchWitness { pairs: 1, wide: 0, bids: u32::MAX },
 			at: System::block_number(),
 		};
 		assert_eq!(validate(&unsorted), InvalidTransaction::Call.into());
