@@ -36,7 +36,7 @@
 // --header
 // benchmarking/HEADER.txt
 // --output
-// /work/notes/weights-run2.rs
+// /work/notes/s30-run3.rs
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -108,8 +108,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8484`
 		//  Estimated: `44734`
-		// Minimum execution time: 374_066_000 picoseconds.
-		Weight::from_parts(389_428_000, 44734)
+		// Minimum execution time: 390_540_000 picoseconds.
+		Weight::from_parts(588_003_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(46_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -143,8 +143,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8546`
 		//  Estimated: `44734`
-		// Minimum execution time: 533_993_000 picoseconds.
-		Weight::from_parts(575_575_000, 44734)
+		// Minimum execution time: 547_203_000 picoseconds.
+		Weight::from_parts(602_906_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(47_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -158,8 +158,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `987`
 		//  Estimated: `3870`
-		// Minimum execution time: 31_076_000 picoseconds.
-		Weight::from_parts(33_970_000, 3870)
+		// Minimum execution time: 34_101_000 picoseconds.
+		Weight::from_parts(53_429_000, 3870)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -171,8 +171,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_055_000 picoseconds.
-		Weight::from_parts(13_259_000, 3478)
+		// Minimum execution time: 10_395_000 picoseconds.
+		Weight::from_parts(16_635_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -222,12 +222,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `12409`
 		//  Estimated: `44734`
-		// Minimum execution time: 801_680_000 picoseconds.
-		Weight::from_parts(877_283_000, 44734)
+		// Minimum execution time: 890_142_000 picoseconds.
+		Weight::from_parts(1_271_809_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(79_u64))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
 	}
-	/// Storage: `Lending::Positions` (r:258 w:258)
+	/// Storage: `Lending::Positions` (r:514 w:514)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:2 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
@@ -267,17 +267,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
 	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:0 w:512)
+	/// Storage: `Liquidation::RiskIndex` (r:0 w:1024)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 255]`.
+	/// The range of component `n` is `[0, 511]`.
 	fn settle_batch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3925 + n * (122 ±0)`
+		//  Measured:  `4318 + n * (120 ±0)`
 		//  Estimated: `16644 + n * (2880 ±0)`
-		// Minimum execution time: 463_308_000 picoseconds.
-		Weight::from_parts(369_015_182, 16644)
-			// Standard Error: 387_349
-			.saturating_add(Weight::from_parts(35_365_531, 0).saturating_mul(n.into()))
+		// Minimum execution time: 478_541_000 picoseconds.
+		Weight::from_parts(487_554_000, 16644)
+			// Standard Error: 638_547
+			.saturating_add(Weight::from_parts(42_698_337, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
@@ -331,17 +331,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1060 + p * (1946 ±0)`
 		//  Estimated: `6750 + p * (15654 ±0)`
-		// Minimum execution time: 463_999_000 picoseconds.
-		Weight::from_parts(374_589_790, 6750)
-			// Standard Error: 17_683_201
-			.saturating_add(Weight::from_parts(474_266_556, 0).saturating_mul(p.into()))
+		// Minimum execution time: 461_255_000 picoseconds.
+		Weight::from_parts(478_931_000, 6750)
+			// Standard Error: 6_525_241
+			.saturating_add(Weight::from_parts(391_120_973, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((28_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 			.saturating_add(T::DbWeight::get().writes((20_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 15654).saturating_mul(p.into()))
 	}
-	/// Storage: `Lending::Positions` (r:258 w:258)
+	/// Storage: `Lending::Positions` (r:514 w:514)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
@@ -379,15 +379,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
 	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[1, 256]`.
+	/// The range of component `n` is `[1, 512]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9782 + n * (396 ±0)`
+		//  Measured:  `10148 + n * (393 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 755_973_000 picoseconds.
-		Weight::from_parts(1_219_147_418, 44734)
-			// Standard Error: 936_966
-			.saturating_add(Weight::from_parts(78_115_795, 0).saturating_mul(n.into()))
+		// Minimum execution time: 788_631_000 picoseconds.
+		Weight::from_parts(1_759_812_302, 44734)
+			// Standard Error: 506_580
+			.saturating_add(Weight::from_parts(82_965_511, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(75_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(18_u64))
@@ -434,8 +434,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8849`
 		//  Estimated: `44734`
-		// Minimum execution time: 619_280_000 picoseconds.
-		Weight::from_parts(961_318_000, 44734)
+		// Minimum execution time: 578_950_000 picoseconds.
+		Weight::from_parts(630_677_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(70_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -483,8 +483,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11726`
 		//  Estimated: `44734`
-		// Minimum execution time: 515_345_000 picoseconds.
-		Weight::from_parts(714_962_000, 44734)
+		// Minimum execution time: 470_138_000 picoseconds.
+		Weight::from_parts(498_120_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -522,8 +522,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8800`
 		//  Estimated: `44734`
-		// Minimum execution time: 469_798_000 picoseconds.
-		Weight::from_parts(662_584_000, 44734)
+		// Minimum execution time: 430_489_000 picoseconds.
+		Weight::from_parts(463_308_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(48_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -545,8 +545,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6943`
 		//  Estimated: `44734`
-		// Minimum execution time: 287_667_000 picoseconds.
-		Weight::from_parts(360_746_000, 44734)
+		// Minimum execution time: 278_144_000 picoseconds.
+		Weight::from_parts(293_837_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -572,8 +572,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6959`
 		//  Estimated: `44734`
-		// Minimum execution time: 276_410_000 picoseconds.
-		Weight::from_parts(419_313_000, 44734)
+		// Minimum execution time: 274_027_000 picoseconds.
+		Weight::from_parts(289_560_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -585,8 +585,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 15_233_000 picoseconds.
-		Weight::from_parts(23_765_000, 3478)
+		// Minimum execution time: 9_885_000 picoseconds.
+		Weight::from_parts(11_047_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -628,11 +628,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `8949 + n * (954 ±0)`
-		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 1_091_521_000 picoseconds.
-		Weight::from_parts(1_220_370_335, 76616)
-			// Standard Error: 23_018_516
-			.saturating_add(Weight::from_parts(657_067_112, 0).saturating_mul(n.into()))
+		//  Estimated: `76616 + n * (27664 ±496)`
+		// Minimum execution time: 1_085_873_000 picoseconds.
+		Weight::from_parts(735_008_085, 76616)
+			// Standard Error: 7_413_869
+			.saturating_add(Weight::from_parts(650_641_590, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(70_u64))
 			.saturating_add(T::DbWeight::get().reads((22_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -651,8 +651,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2508`
 		//  Estimated: `5911`
-		// Minimum execution time: 42_063_000 picoseconds.
-		Weight::from_parts(50_405_000, 5911)
+		// Minimum execution time: 35_123_000 picoseconds.
+		Weight::from_parts(45_618_000, 5911)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -664,8 +664,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `326`
 		//  Estimated: `6118`
-		// Minimum execution time: 36_765_000 picoseconds.
-		Weight::from_parts(53_520_000, 6118)
+		// Minimum execution time: 27_190_000 picoseconds.
+		Weight::from_parts(28_282_000, 6118)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -688,10 +688,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1615 + m * (387 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 128_491_000 picoseconds.
-		Weight::from_parts(231_661_686, 12660)
-			// Standard Error: 612_462
-			.saturating_add(Weight::from_parts(24_249_729, 0).saturating_mul(m.into()))
+		// Minimum execution time: 132_607_000 picoseconds.
+		Weight::from_parts(136_619_969, 12660)
+			// Standard Error: 214_654
+			.saturating_add(Weight::from_parts(24_860_155, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -712,17 +712,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1400 + n * (415 ±0)`
 		//  Estimated: `5911 + n * (2880 ±0)`
-		// Minimum execution time: 70_715_000 picoseconds.
-		Weight::from_parts(74_559_720, 5911)
-			// Standard Error: 661_030
-			.saturating_add(Weight::from_parts(22_086_043, 0).saturating_mul(n.into()))
+		// Minimum execution time: 59_218_000 picoseconds.
+		Weight::from_parts(50_730_756, 5911)
+			// Standard Error: 269_169
+			.saturating_add(Weight::from_parts(22_706_559, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
 	}
-	/// Storage: `Lending::Positions` (r:256 w:0)
+	/// Storage: `Lending::Positions` (r:512 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -732,22 +732,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[1, 256]`.
+	/// The range of component `n` is `[1, 512]`.
 	fn validate_settle_batch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6457 + n * (388 ±0)`
+		//  Measured:  `6471 + n * (388 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 209_551_000 picoseconds.
-		Weight::from_parts(1_088_366_964, 44734)
-			// Standard Error: 2_697_471
-			.saturating_add(Weight::from_parts(126_813_381, 0).saturating_mul(n.into()))
+		// Minimum execution time: 219_746_000 picoseconds.
+		Weight::from_parts(231_624_000, 44734)
+			// Standard Error: 195_839
+			.saturating_add(Weight::from_parts(129_934_535, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
 	}
 	/// Storage: `System::Account` (r:1 w:0)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Positions` (r:256 w:0)
+	/// Storage: `Lending::Positions` (r:512 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -757,15 +757,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[1, 256]`.
+	/// The range of component `n` is `[1, 512]`.
 	fn validate_settle_after_feed(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6543 + n * (389 ±0)`
+		//  Measured:  `6560 + n * (389 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 232_024_000 picoseconds.
-		Weight::from_parts(234_488_000, 44734)
-			// Standard Error: 517_373
-			.saturating_add(Weight::from_parts(126_048_915, 0).saturating_mul(n.into()))
+		// Minimum execution time: 233_908_000 picoseconds.
+		Weight::from_parts(530_911_213, 44734)
+			// Standard Error: 1_914_651
+			.saturating_add(Weight::from_parts(137_118_826, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -781,10 +781,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274 + n * (415 ±0)`
 		//  Estimated: `5911 + n * (2880 ±0)`
-		// Minimum execution time: 35_463_000 picoseconds.
-		Weight::from_parts(32_308_404, 5911)
-			// Standard Error: 254_055
-			.saturating_add(Weight::from_parts(12_375_620, 0).saturating_mul(n.into()))
+		// Minimum execution time: 40_750_000 picoseconds.
+		Weight::from_parts(31_717_665, 5911)
+			// Standard Error: 256_798
+			.saturating_add(Weight::from_parts(12_915_703, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -802,10 +802,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2544 + n * (92 ±0)`
 		//  Estimated: `1502 + n * (5042 ±0)`
-		// Minimum execution time: 86_248_000 picoseconds.
-		Weight::from_parts(82_322_000, 1502)
-			// Standard Error: 669_633
-			.saturating_add(Weight::from_parts(32_146_064, 0).saturating_mul(n.into()))
+		// Minimum execution time: 83_854_000 picoseconds.
+		Weight::from_parts(92_146_000, 1502)
+			// Standard Error: 498_651
+			.saturating_add(Weight::from_parts(27_161_248, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
@@ -820,10 +820,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1228 + n * (162 ±0)`
 		//  Estimated: `990 + n * (2564 ±0)`
-		// Minimum execution time: 32_228_000 picoseconds.
-		Weight::from_parts(49_486_653, 990)
-			// Standard Error: 110_791
-			.saturating_add(Weight::from_parts(10_686_325, 0).saturating_mul(n.into()))
+		// Minimum execution time: 55_843_000 picoseconds.
+		Weight::from_parts(23_398_888, 990)
+			// Standard Error: 353_969
+			.saturating_add(Weight::from_parts(14_062_383, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2564).saturating_mul(n.into()))
 	}
@@ -835,8 +835,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_505_000 picoseconds.
-		Weight::from_parts(11_317_000, 3478)
+		// Minimum execution time: 10_375_000 picoseconds.
+		Weight::from_parts(11_277_000, 3478)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -848,8 +848,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 16_214_000 picoseconds.
-		Weight::from_parts(24_907_000, 3724)
+		// Minimum execution time: 16_144_000 picoseconds.
+		Weight::from_parts(16_975_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -871,8 +871,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1280`
 		//  Estimated: `8817`
-		// Minimum execution time: 107_329_000 picoseconds.
-		Weight::from_parts(175_220_000, 8817)
+		// Minimum execution time: 162_080_000 picoseconds.
+		Weight::from_parts(171_475_000, 8817)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -908,8 +908,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8484`
 		//  Estimated: `44734`
-		// Minimum execution time: 374_066_000 picoseconds.
-		Weight::from_parts(389_428_000, 44734)
+		// Minimum execution time: 390_540_000 picoseconds.
+		Weight::from_parts(588_003_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(46_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -943,8 +943,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8546`
 		//  Estimated: `44734`
-		// Minimum execution time: 533_993_000 picoseconds.
-		Weight::from_parts(575_575_000, 44734)
+		// Minimum execution time: 547_203_000 picoseconds.
+		Weight::from_parts(602_906_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(47_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
@@ -958,8 +958,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `987`
 		//  Estimated: `3870`
-		// Minimum execution time: 31_076_000 picoseconds.
-		Weight::from_parts(33_970_000, 3870)
+		// Minimum execution time: 34_101_000 picoseconds.
+		Weight::from_parts(53_429_000, 3870)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -971,8 +971,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_055_000 picoseconds.
-		Weight::from_parts(13_259_000, 3478)
+		// Minimum execution time: 10_395_000 picoseconds.
+		Weight::from_parts(16_635_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1022,12 +1022,12 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `12409`
 		//  Estimated: `44734`
-		// Minimum execution time: 801_680_000 picoseconds.
-		Weight::from_parts(877_283_000, 44734)
+		// Minimum execution time: 890_142_000 picoseconds.
+		Weight::from_parts(1_271_809_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(79_u64))
 			.saturating_add(RocksDbWeight::get().writes(22_u64))
 	}
-	/// Storage: `Lending::Positions` (r:258 w:258)
+	/// Storage: `Lending::Positions` (r:514 w:514)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:2 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
@@ -1067,17 +1067,17 @@ impl WeightInfo for () {
 	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskKeys` (r:1 w:1)
 	/// Proof: `Liquidation::RiskKeys` (`max_values`: None, `max_size`: Some(46), added: 2521, mode: `MaxEncodedLen`)
-	/// Storage: `Liquidation::RiskIndex` (r:0 w:512)
+	/// Storage: `Liquidation::RiskIndex` (r:0 w:1024)
 	/// Proof: `Liquidation::RiskIndex` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 255]`.
+	/// The range of component `n` is `[0, 511]`.
 	fn settle_batch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3925 + n * (122 ±0)`
+		//  Measured:  `4318 + n * (120 ±0)`
 		//  Estimated: `16644 + n * (2880 ±0)`
-		// Minimum execution time: 463_308_000 picoseconds.
-		Weight::from_parts(369_015_182, 16644)
-			// Standard Error: 387_349
-			.saturating_add(Weight::from_parts(35_365_531, 0).saturating_mul(n.into()))
+		// Minimum execution time: 478_541_000 picoseconds.
+		Weight::from_parts(487_554_000, 16644)
+			// Standard Error: 638_547
+			.saturating_add(Weight::from_parts(42_698_337, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(35_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
@@ -1131,17 +1131,17 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1060 + p * (1946 ±0)`
 		//  Estimated: `6750 + p * (15654 ±0)`
-		// Minimum execution time: 463_999_000 picoseconds.
-		Weight::from_parts(374_589_790, 6750)
-			// Standard Error: 17_683_201
-			.saturating_add(Weight::from_parts(474_266_556, 0).saturating_mul(p.into()))
+		// Minimum execution time: 461_255_000 picoseconds.
+		Weight::from_parts(478_931_000, 6750)
+			// Standard Error: 6_525_241
+			.saturating_add(Weight::from_parts(391_120_973, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((28_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 			.saturating_add(RocksDbWeight::get().writes((20_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 15654).saturating_mul(p.into()))
 	}
-	/// Storage: `Lending::Positions` (r:258 w:258)
+	/// Storage: `Lending::Positions` (r:514 w:514)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::Quotes` (r:16 w:0)
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
@@ -1179,15 +1179,15 @@ impl WeightInfo for () {
 	/// Proof: `Liquidation::SaleQueue` (`max_values`: None, `max_size`: Some(3350), added: 5825, mode: `MaxEncodedLen`)
 	/// Storage: `Liquidation::RiskEpoch` (r:1 w:0)
 	/// Proof: `Liquidation::RiskEpoch` (`max_values`: Some(1), `max_size`: Some(17), added: 512, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[1, 256]`.
+	/// The range of component `n` is `[1, 512]`.
 	fn settle_batch_wide(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9782 + n * (396 ±0)`
+		//  Measured:  `10148 + n * (393 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 755_973_000 picoseconds.
-		Weight::from_parts(1_219_147_418, 44734)
-			// Standard Error: 936_966
-			.saturating_add(Weight::from_parts(78_115_795, 0).saturating_mul(n.into()))
+		// Minimum execution time: 788_631_000 picoseconds.
+		Weight::from_parts(1_759_812_302, 44734)
+			// Standard Error: 506_580
+			.saturating_add(Weight::from_parts(82_965_511, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(75_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(18_u64))
@@ -1234,8 +1234,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8849`
 		//  Estimated: `44734`
-		// Minimum execution time: 619_280_000 picoseconds.
-		Weight::from_parts(961_318_000, 44734)
+		// Minimum execution time: 578_950_000 picoseconds.
+		Weight::from_parts(630_677_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(70_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -1283,8 +1283,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `11726`
 		//  Estimated: `44734`
-		// Minimum execution time: 515_345_000 picoseconds.
-		Weight::from_parts(714_962_000, 44734)
+		// Minimum execution time: 470_138_000 picoseconds.
+		Weight::from_parts(498_120_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(66_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -1322,8 +1322,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8800`
 		//  Estimated: `44734`
-		// Minimum execution time: 469_798_000 picoseconds.
-		Weight::from_parts(662_584_000, 44734)
+		// Minimum execution time: 430_489_000 picoseconds.
+		Weight::from_parts(463_308_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(48_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
@@ -1345,8 +1345,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6943`
 		//  Estimated: `44734`
-		// Minimum execution time: 287_667_000 picoseconds.
-		Weight::from_parts(360_746_000, 44734)
+		// Minimum execution time: 278_144_000 picoseconds.
+		Weight::from_parts(293_837_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1372,8 +1372,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6959`
 		//  Estimated: `44734`
-		// Minimum execution time: 276_410_000 picoseconds.
-		Weight::from_parts(419_313_000, 44734)
+		// Minimum execution time: 274_027_000 picoseconds.
+		Weight::from_parts(289_560_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1385,8 +1385,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 15_233_000 picoseconds.
-		Weight::from_parts(23_765_000, 3478)
+		// Minimum execution time: 9_885_000 picoseconds.
+		Weight::from_parts(11_047_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1428,11 +1428,11 @@ impl WeightInfo for () {
 	fn cover_shortfall(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `8949 + n * (954 ±0)`
-		//  Estimated: `76616 + n * (27664 ±0)`
-		// Minimum execution time: 1_091_521_000 picoseconds.
-		Weight::from_parts(1_220_370_335, 76616)
-			// Standard Error: 23_018_516
-			.saturating_add(Weight::from_parts(657_067_112, 0).saturating_mul(n.into()))
+		//  Estimated: `76616 + n * (27664 ±496)`
+		// Minimum execution time: 1_085_873_000 picoseconds.
+		Weight::from_parts(735_008_085, 76616)
+			// Standard Error: 7_413_869
+			.saturating_add(Weight::from_parts(650_641_590, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(70_u64))
 			.saturating_add(RocksDbWeight::get().reads((22_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -1451,8 +1451,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2508`
 		//  Estimated: `5911`
-		// Minimum execution time: 42_063_000 picoseconds.
-		Weight::from_parts(50_405_000, 5911)
+		// Minimum execution time: 35_123_000 picoseconds.
+		Weight::from_parts(45_618_000, 5911)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1464,8 +1464,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `326`
 		//  Estimated: `6118`
-		// Minimum execution time: 36_765_000 picoseconds.
-		Weight::from_parts(53_520_000, 6118)
+		// Minimum execution time: 27_190_000 picoseconds.
+		Weight::from_parts(28_282_000, 6118)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -1488,10 +1488,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1615 + m * (387 ±0)`
 		//  Estimated: `12660 + m * (2698 ±7)`
-		// Minimum execution time: 128_491_000 picoseconds.
-		Weight::from_parts(231_661_686, 12660)
-			// Standard Error: 612_462
-			.saturating_add(Weight::from_parts(24_249_729, 0).saturating_mul(m.into()))
+		// Minimum execution time: 132_607_000 picoseconds.
+		Weight::from_parts(136_619_969, 12660)
+			// Standard Error: 214_654
+			.saturating_add(Weight::from_parts(24_860_155, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(13_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
@@ -1512,17 +1512,17 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1400 + n * (415 ±0)`
 		//  Estimated: `5911 + n * (2880 ±0)`
-		// Minimum execution time: 70_715_000 picoseconds.
-		Weight::from_parts(74_559_720, 5911)
-			// Standard Error: 661_030
-			.saturating_add(Weight::from_parts(22_086_043, 0).saturating_mul(n.into()))
+		// Minimum execution time: 59_218_000 picoseconds.
+		Weight::from_parts(50_730_756, 5911)
+			// Standard Error: 269_169
+			.saturating_add(Weight::from_parts(22_706_559, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
 	}
-	/// Storage: `Lending::Positions` (r:256 w:0)
+	/// Storage: `Lending::Positions` (r:512 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -1532,22 +1532,22 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[1, 256]`.
+	/// The range of component `n` is `[1, 512]`.
 	fn validate_settle_batch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6457 + n * (388 ±0)`
+		//  Measured:  `6471 + n * (388 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 209_551_000 picoseconds.
-		Weight::from_parts(1_088_366_964, 44734)
-			// Standard Error: 2_697_471
-			.saturating_add(Weight::from_parts(126_813_381, 0).saturating_mul(n.into()))
+		// Minimum execution time: 219_746_000 picoseconds.
+		Weight::from_parts(231_624_000, 44734)
+			// Standard Error: 195_839
+			.saturating_add(Weight::from_parts(129_934_535, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
 	}
 	/// Storage: `System::Account` (r:1 w:0)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Lending::Positions` (r:256 w:0)
+	/// Storage: `Lending::Positions` (r:512 w:0)
 	/// Proof: `Lending::Positions` (`max_values`: None, `max_size`: Some(405), added: 2880, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -1557,15 +1557,15 @@ impl WeightInfo for () {
 	/// Proof: `Breaker::Quotes` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// Storage: `Breaker::LevelParams` (r:1 w:0)
 	/// Proof: `Breaker::LevelParams` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[1, 256]`.
+	/// The range of component `n` is `[1, 512]`.
 	fn validate_settle_after_feed(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6543 + n * (389 ±0)`
+		//  Measured:  `6560 + n * (389 ±0)`
 		//  Estimated: `44734 + n * (2880 ±0)`
-		// Minimum execution time: 232_024_000 picoseconds.
-		Weight::from_parts(234_488_000, 44734)
-			// Standard Error: 517_373
-			.saturating_add(Weight::from_parts(126_048_915, 0).saturating_mul(n.into()))
+		// Minimum execution time: 233_908_000 picoseconds.
+		Weight::from_parts(530_911_213, 44734)
+			// Standard Error: 1_914_651
+			.saturating_add(Weight::from_parts(137_118_826, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(35_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -1581,10 +1581,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1274 + n * (415 ±0)`
 		//  Estimated: `5911 + n * (2880 ±0)`
-		// Minimum execution time: 35_463_000 picoseconds.
-		Weight::from_parts(32_308_404, 5911)
-			// Standard Error: 254_055
-			.saturating_add(Weight::from_parts(12_375_620, 0).saturating_mul(n.into()))
+		// Minimum execution time: 40_750_000 picoseconds.
+		Weight::from_parts(31_717_665, 5911)
+			// Standard Error: 256_798
+			.saturating_add(Weight::from_parts(12_915_703, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2880).saturating_mul(n.into()))
@@ -1602,10 +1602,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2544 + n * (92 ±0)`
 		//  Estimated: `1502 + n * (5042 ±0)`
-		// Minimum execution time: 86_248_000 picoseconds.
-		Weight::from_parts(82_322_000, 1502)
-			// Standard Error: 669_633
-			.saturating_add(Weight::from_parts(32_146_064, 0).saturating_mul(n.into()))
+		// Minimum execution time: 83_854_000 picoseconds.
+		Weight::from_parts(92_146_000, 1502)
+			// Standard Error: 498_651
+			.saturating_add(Weight::from_parts(27_161_248, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(n.into())))
@@ -1620,10 +1620,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1228 + n * (162 ±0)`
 		//  Estimated: `990 + n * (2564 ±0)`
-		// Minimum execution time: 32_228_000 picoseconds.
-		Weight::from_parts(49_486_653, 990)
-			// Standard Error: 110_791
-			.saturating_add(Weight::from_parts(10_686_325, 0).saturating_mul(n.into()))
+		// Minimum execution time: 55_843_000 picoseconds.
+		Weight::from_parts(23_398_888, 990)
+			// Standard Error: 353_969
+			.saturating_add(Weight::from_parts(14_062_383, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2564).saturating_mul(n.into()))
 	}
@@ -1635,8 +1635,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3478`
-		// Minimum execution time: 10_505_000 picoseconds.
-		Weight::from_parts(11_317_000, 3478)
+		// Minimum execution time: 10_375_000 picoseconds.
+		Weight::from_parts(11_277_000, 3478)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -1648,8 +1648,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `468`
 		//  Estimated: `3724`
-		// Minimum execution time: 16_214_000 picoseconds.
-		Weight::from_parts(24_907_000, 3724)
+		// Minimum execution time: 16_144_000 picoseconds.
+		Weight::from_parts(16_975_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -1671,8 +1671,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1280`
 		//  Estimated: `8817`
-		// Minimum execution time: 107_329_000 picoseconds.
-		Weight::from_parts(175_220_000, 8817)
+		// Minimum execution time: 162_080_000 picoseconds.
+		Weight::from_parts(171_475_000, 8817)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
