@@ -343,7 +343,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		let mut wide = 0u32;
 		let mut bids = 0u32;
 		// Each pair taken, and whether its book holds a bid (read once a pair).
-		let mut pairs: Vec<((T::AssetId, T::AssetId), bool)> = Vec::new();
+		let mut pairs: Vec<PairBids<T::AssetId>> = Vec::new();
 		let witness = |pairs: usize, wide: u32, bids: u32| BatchWitness {
 			pairs: u32::try_from(pairs).unwrap_or(u32::MAX).saturating_add(wide).min(max_pairs),
 			wide,
@@ -623,6 +623,9 @@ impl<T: Config> Planner<'_, T> {
 		}
 	}
 }
+
+/// A pair `(collateral, debt)` a batch takes, and whether its book holds a bid.
+type PairBids<AssetId> = ((AssetId, AssetId), bool);
 
 impl<T: Config> Pallet<T> {
 	/// Sets the block number the state reads as, for a dry run inside a layer that is rolled
