@@ -67,7 +67,6 @@ struct Row {
 /// Returns (settled in the first block, blocks, seconds of native execution, single
 /// settlements).
 fn settle_in_blocks(candidates: Vec<AccountId>, price: u128) -> (u64, u64, f64, u64) {
-	use pallet_liquidation::BatchWitness;
 	// The worker's share of the block (#26: unsigned calls take at most half the normal class).
 	let normal = Liquidation::unsigned_budget();
 	let mut queue: std::collections::VecDeque<AccountId> = candidates.into();
@@ -90,7 +89,7 @@ fn settle_in_blocks(candidates: Vec<AccountId>, price: u128) -> (u64, u64, f64, 
 			let mut chunk: Vec<AccountId> = queue.drain(..take).collect();
 			chunk.sort();
 			let dry = Liquidation::try_settle_batch(&chunk, witness).expect("the batch dry-runs");
-			let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide, bids: dry.bids_members };
+			let witness = Liquidation::sent_witness(&witness, &dry);
 			for (who, why) in dry.skipped {
 				// `settle` on its own (the waterfall, the backstop); counted, not batched.
 				let call = RuntimeCall::Liquidation(pallet_liquidation::Call::settle_unsigned {

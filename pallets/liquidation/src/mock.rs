@@ -188,7 +188,14 @@ impl StandingBids<AccountId, AssetId> for BidBook {
 		3
 	}
 	fn has_bids(collateral: AssetId, debt: AssetId) -> bool {
-		!pallet_bids::Book::<Test>::get((collateral, debt)).is_empty()
+		// As the runtime's: unexpired, active before the worker's call expires.
+		let now = System::block_number();
+		let longevity =
+			<<Test as crate::Config>::UnsignedLongevity as frame_support::traits::Get<u32>>::get();
+		let until = now.saturating_add(longevity.saturating_add(1).into());
+		pallet_bids::Book::<Test>::get((collateral, debt))
+			.iter()
+			.any(|entry| now < entry.expires_at && entry.active_from <= until)
 	}
 }
 

@@ -371,6 +371,21 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 		(usize::try_from(n).unwrap_or(usize::MAX), witness(pairs.len(), wide, bids))
 	}
 
+	/// The witness a batch the worker dry-ran with `sized` ([`Self::batch_prefix`]) is sent
+	/// with: the pairs and wide positions its dry run took, and the sales to the bids it was
+	/// sized for (at most its settled positions), not only those its dry run made: a pair
+	/// that dry-ran to the DEX may sell to the bids at inclusion (the pool or a bid moved
+	/// meanwhile), and a lot beyond the witness would then be skipped (`OverBids`), its
+	/// positions held until the call's longevity ends (found by review). What is not used of
+	/// the declared weight is returned after dispatch.
+	pub fn sent_witness(
+		sized: &BatchWitness,
+		dry: &crate::BatchReport<T::AccountId>,
+	) -> BatchWitness {
+		let settled = u32::try_from(dry.settled.len()).unwrap_or(u32::MAX);
+		BatchWitness { pairs: dry.pairs, wide: dry.wide, bids: sized.bids.min(settled) }
+	}
+
 	/// Whether `who` is wide (more than one collateral or more than one debt), and a narrow
 	/// position's pair `(collateral, debt)` (none without a debt or a collateral).
 	#[allow(clippy::type_complexity)]
@@ -421,8 +436,7 @@ impl<T: Config + CreateBare<Call<T>>> Pallet<T> {
 						.filter(|(_, why)| matches!(why, Skipped::OverWitness))
 						.map(|(who, _)| who.clone()),
 				);
-				let witness =
-					BatchWitness { pairs: dry.pairs, wide: dry.wide, bids: dry.bids_members };
+				let witness = Self::sent_witness(&witness, &dry);
 				// What it will use of the share once included (the rest of its claim is
 				// returned after dispatch).
 				let spent =
@@ -502,11 +516,7 @@ impl<T: Config> Planner<'_, T> {
 					Ok(dry) if !dry.settled.is_empty() => {
 						let mut borrowers = dry.settled.clone();
 						borrowers.sort();
-						let witness = BatchWitness {
-							pairs: dry.pairs,
-							wide: dry.wide,
-							bids: dry.bids_members,
-						};
+						let witness = Pallet::<T>::sent_witness(&witness, &dry);
 						let call = BoundedVec::try_from(borrowers).map(|borrowers| {
 							Call::settle_batch_unsigned { borrowers, witness, at: now }
 						});

@@ -147,6 +147,15 @@ impl pallet_liquidation::StandingBids<AccountId, AssetId> for BidBook {
 		<Runtime as pallet_bids::Config>::MaxFills::get()
 	}
 	fn has_bids(collateral: AssetId, debt: AssetId) -> bool {
-		!pallet_bids::Book::<Runtime>::get((collateral, debt)).is_empty()
+		// A bid unexpired that may fill before the worker's call expires (it names the block it
+		// was made at and lives `UnsignedLongevity` blocks more): an expired bid, or one placed
+		// now and active later, would only make the worker declare more than may be sold.
+		let now = frame_system::Pallet::<Runtime>::block_number();
+		let longevity: u32 =
+			<<Runtime as pallet_liquidation::Config>::UnsignedLongevity as Get<u32>>::get();
+		let until = now.saturating_add(longevity.saturating_add(1));
+		pallet_bids::Book::<Runtime>::get((collateral, debt))
+			.iter()
+			.any(|entry| now < entry.expires_at && entry.active_from <= until)
 	}
 }

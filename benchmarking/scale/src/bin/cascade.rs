@@ -53,7 +53,7 @@ use margincall_runtime::{
 };
 use margincall_scale_bench::*;
 use pallet_breaker::Level;
-use pallet_liquidation::{BatchWitness, WeightInfo as _};
+use pallet_liquidation::WeightInfo as _;
 use sp_runtime::traits::Dispatchable;
 use std::{collections::BTreeMap, fmt::Write as _};
 
@@ -732,6 +732,7 @@ fn keep(events_before: usize) -> (Vec<(AccountId, f64, u128)>, Weight) {
 		let mut chunk: Vec<AccountId> = queue.drain(..take).collect();
 		chunk.sort();
 		let Ok(dry) = Liquidation::try_settle_batch(&chunk, witness) else { continue };
+		let witness = Liquidation::sent_witness(&witness, &dry);
 		for (who, _why) in dry.skipped {
 			if !single.all_lte(normal.saturating_sub(used)) {
 				break;
@@ -749,7 +750,6 @@ fn keep(events_before: usize) -> (Vec<(AccountId, f64, u128)>, Weight) {
 		if dry.settled.is_empty() {
 			continue;
 		}
-		let witness = BatchWitness { pairs: dry.pairs, wide: dry.wide, bids: dry.bids_members };
 		let declared = Liquidation::settle_batch_weight(dry.settled.len() as u32, &witness);
 		if !declared.all_lte(normal.saturating_sub(used)) {
 			break;

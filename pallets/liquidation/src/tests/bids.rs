@@ -364,11 +364,20 @@ fn a_batch_sells_to_the_bids_only_within_its_witness() {
 			Liquidation::settle_batch_weight(2, &witness(u32::MAX)),
 			Liquidation::settle_batch_weight(2, &witness(2))
 		);
-		// The worker's sizing: both positions' pair has a bid.
+		// The worker's sizing: both positions' pair has a bid (one that may fill before its
+		// call expires: not one expired).
+		assert!(<Test as Config>::Bids::has_bids(BTC, USD));
+		assert!(!<Test as Config>::Bids::has_bids(USD, BTC));
 		assert_eq!(
 			Liquidation::batch_prefix(sorted.iter(), frame_support::weights::Weight::MAX),
 			(2, witness(2))
 		);
+		let expired = frame_support::storage::with_transaction(|| {
+			System::set_block_number(501);
+			let has = <Test as Config>::Bids::has_bids(BTC, USD);
+			frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(has))
+		});
+		assert_eq!(expired, Ok(false));
 		// One position allowed, two in the lot the bids would buy: both skipped, nothing
 		// sold anywhere (the book asked, no sale tried).
 		let dry = Liquidation::try_settle_batch(&sorted, witness(1)).unwrap();
@@ -401,6 +410,11 @@ fn a_batch_sells_to_the_bids_only_within_its_witness() {
 		)
 		.unwrap();
 		assert_eq!(post.actual_weight, Some(Liquidation::batch_report_weight(&dry)));
+		// The worker sends a batch with the sales it was sized for, not only those its dry run
+		// made (a pair that dry-ran to the DEX may sell to the bids at inclusion).
+		let dex_dry = BatchReport { bids_members: 0, ..dry.clone() };
+		assert_eq!(Liquidation::sent_witness(&witness(2), &dex_dry), witness(2));
+		assert_eq!(Liquidation::sent_witness(&witness(5), &dex_dry), witness(2));
 		assert_eq!(settled_routes(), vec![Route::Bids { fills: 1 }; 2]);
 		assert_eq!(pool_reserves(USD, BTC), pool);
 		assert!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining < 2_000_000);
