@@ -591,7 +591,7 @@ impl<T: Config> Pallet<T> {
 			}
 			if top != state.top {
 				state.top = top;
-				RiskKeys::<T>::insert(key.epoch(), key, state);
+				Self::put_key_state(&key, state);
 			}
 		}
 		looks

@@ -264,13 +264,32 @@ fn settled_routes() -> Vec<Route> {
 }
 
 fn batch(accounts: &[AccountId]) -> frame_support::dispatch::DispatchResultWithPostInfo {
+	batch_with(accounts, u32::MAX)
+}
+
+/// CHARLIE's `settle_batch` of `accounts` (one pair) declaring `bids` sales to the bids.
+fn batch_with(
+	accounts: &[AccountId],
+	bids: u32,
+) -> frame_support::dispatch::DispatchResultWithPostInfo {
 	let mut sorted = accounts.to_vec();
 	sorted.sort();
 	Liquidation::settle_batch(
 		RuntimeOrigin::signed(CHARLIE),
 		sorted.try_into().unwrap(),
-		BatchWitness { pairs: 1, wide: 0, bids: u32::MAX },
+		BatchWitness { pairs: 1, wide: 0, bids },
 	)
+}
+
+/// A BTC/USD pool at 90, GOV's bid of `bid` USD at 0.1% (active from block 3, the block set),
+/// and two borrowers of BTC for USD put below 1 by BTC at 90: returns the bid and them.
+fn a_lot_below_one(bid: u128) -> (u64, Vec<AccountId>) {
+	create_pool(LP, USD, BTC, 90_000_000_000, 1_000_000_000);
+	let id = gov_bids(bid, 1_000);
+	System::set_block_number(3);
+	let accounts = borrowers(&[700_000, 680_000]);
+	MockOracle::set(BTC, fx(90, 1));
+	(id, accounts)
 }
 
 /// A batch's pair: its whole lot to the bids when they pay more than the DEX for it, each
@@ -278,11 +297,7 @@ fn batch(accounts: &[AccountId]) -> frame_support::dispatch::DispatchResultWithP
 #[test]
 fn a_batch_sells_a_pairs_lot_to_the_bids_when_they_pay_more() {
 	ExtBuilder::default().without_pools().build_and_execute(|| {
-		create_pool(LP, USD, BTC, 90_000_000_000, 1_000_000_000);
-		let id = gov_bids(2_000_000, 1_000);
-		System::set_block_number(3);
-		let accounts = borrowers(&[700_000, 680_000]);
-		MockOracle::set(BTC, fx(90, 1));
+		let (id, accounts) = a_lot_below_one(2_000_000);
 		System::reset_events();
 		let pool = pool_reserves(USD, BTC);
 		assert_ok!(batch(&accounts));
@@ -339,11 +354,7 @@ fn a_batch_sells_a_pairs_lot_to_the_bids_when_they_pay_more() {
 #[test]
 fn a_batch_sells_to_the_bids_only_within_its_witness() {
 	ExtBuilder::default().without_pools().build_and_execute(|| {
-		create_pool(LP, USD, BTC, 90_000_000_000, 1_000_000_000);
-		let id = gov_bids(2_000_000, 1_000);
-		System::set_block_number(3);
-		let accounts = borrowers(&[700_000, 680_000]);
-		MockOracle::set(BTC, fx(90, 1));
+		let (id, accounts) = a_lot_below_one(2_000_000);
 		let mut sorted = accounts.clone();
 		sorted.sort();
 		let witness = |bids| BatchWitness { pairs: 1, wide: 0, bids };
@@ -385,12 +396,7 @@ fn a_batch_sells_to_the_bids_only_within_its_witness() {
 		assert_eq!(dry.skipped, sorted.iter().map(|a| (*a, Skipped::OverBids)).collect::<Vec<_>>());
 		let pool = pool_reserves(USD, BTC);
 		let positions = sorted.iter().map(|a| health(*a)).collect::<Vec<_>>();
-		assert!(Liquidation::settle_batch(
-			RuntimeOrigin::signed(CHARLIE),
-			sorted.clone().try_into().unwrap(),
-			witness(1),
-		)
-		.is_err());
+		assert!(batch_with(&sorted, 1).is_err());
 		assert_eq!(pool_reserves(USD, BTC), pool);
 		assert_eq!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining, 2_000_000);
 		assert_eq!(sorted.iter().map(|a| health(*a)).collect::<Vec<_>>(), positions);
@@ -403,12 +409,7 @@ fn a_batch_sells_to_the_bids_only_within_its_witness() {
 			Liquidation::batch_report_weight(&without).saturating_add(seize.saturating_mul(2))
 		);
 		System::reset_events();
-		let post = Liquidation::settle_batch(
-			RuntimeOrigin::signed(CHARLIE),
-			sorted.try_into().unwrap(),
-			witness(2),
-		)
-		.unwrap();
+		let post = batch_with(&sorted, 2).unwrap();
 		assert_eq!(post.actual_weight, Some(Liquidation::batch_report_weight(&dry)));
 		// The worker sends a batch with the sales it was sized for, not only those its dry run
 		// made (a pair that dry-ran to the DEX may sell to the bids at inclusion).
@@ -425,11 +426,7 @@ fn a_batch_sells_to_the_bids_only_within_its_witness() {
 #[test]
 fn a_batch_keeps_the_dex_when_the_bids_cover_part_of_the_lot() {
 	ExtBuilder::default().without_pools().build_and_execute(|| {
-		create_pool(LP, USD, BTC, 90_000_000_000, 1_000_000_000);
-		let id = gov_bids(100_000, 1_000);
-		System::set_block_number(3);
-		let accounts = borrowers(&[700_000, 680_000]);
-		MockOracle::set(BTC, fx(90, 1));
+		let (id, accounts) = a_lot_below_one(100_000);
 		System::reset_events();
 		assert_ok!(batch(&accounts));
 		assert!(events()
