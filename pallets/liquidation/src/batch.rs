@@ -11,7 +11,11 @@
 //!   the protocol's favour, deterministically.
 //! - Each share must be within the position's own oracle bound (the collateral worth its
 //!   repayment plus `max_slippage`) and what it owes; positions over it leave the sale and the
-//!   rest is quoted again. The rest of each position's collateral due is split as in `settle`
+//!   rest is quoted again. A lot worth more than the block's caps have left (the breaker's
+//!   throttle, shared by the pairs of a collateral and allotted across them riskiest first
+//!   before any is sold; the pool's depth cap) keeps its riskiest positions that fit and is
+//!   quoted again too; the others are skipped `Throttled`. Two quotes a pair at most. The
+//!   rest of each position's collateral due is split as in `settle`
 //!   (the treasury's share of the penalty, the caller's tip, the borrower's part), and each
 //!   position gets its own [`Event::Settled`], conserving value to the unit as `settle` does.
 //! - A position healthy by now, or without a plan (no collateral, only dust, a stale price), or
@@ -42,9 +46,10 @@ use frame_support::{
 };
 use pallet_asset_conversion::{QuotePrice, Swap};
 use pallet_lending::{LendingPositions, LotSeizure, RestPaid};
-use sp_arithmetic::traits::Zero;
+use sp_arithmetic::{traits::Zero, FixedU128};
 
-/// Quotes per pair: the lot, then the lot without the positions over their bound.
+/// Quotes per pair: the lot, then the lot without the positions over their bound or beyond
+/// the block's caps.
 const MAX_QUOTES: u32 = 2;
 
 /// A position planned for a batch.
@@ -73,6 +78,9 @@ pub(crate) struct PairSale<AccountId> {
 	pub(crate) lot: Vec<LotSeizure<AccountId>>,
 	pub(crate) value: u128,
 	pub(crate) depth_capped: bool,
+	/// Whether positions of the lot were left out for the block's caps
+	/// ([`Pallet::trim_to_cap`]): the DEX would not sell the whole lot now.
+	pub(crate) trimmed: bool,
 }
 
 /// The positions of one `(collateral, debt)` pair.
@@ -271,14 +279,16 @@ impl<T: Config> Pallet<T> {
 
 		let mut report = BatchReport::default();
 		let groups = Self::plan_batch(borrowers, witness, &mut report);
+		let outs = Self::over_breaker_caps(&groups)?;
 		let mut bids_left = witness.bids;
-		for ((collateral, debt), members) in groups {
+		for (((collateral, debt), members), (out, quoted)) in groups.into_iter().zip(outs) {
 			if Self::treasury_full(&collateral) {
 				report.token_rests = report.token_rests.saturating_add(1);
 			}
 			// What the DEX would do with the pair's lot; standing bids first when they pay
 			// more for it, or settle what the DEX would not (#28).
-			let verdict = Self::dex_verdict(collateral, debt, &members, &mut report.queue)?;
+			let verdict =
+				Self::dex_verdict((collateral, debt), &members, (out, quoted), &mut report.queue)?;
 			let members = match Self::sell_pair_to_bids(
 				caller,
 				(collateral, debt),
@@ -406,28 +416,37 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The DEX's verdict on the lot of `members` (all of one pair), made without selling: the
-	/// members it leaves out (over their own bound), and the sale of the rest, or why it would
-	/// not sell them (the one write: a throttled collateral's queue entries no longer
-	/// liquidatable leave it, as any look at the queue drops them). The one decision both the DEX's sale ([`Self::sell_pair`]) and the bids' route
-	/// ([`Self::sell_pair_to_bids`]) read, as `settle` reads `dex_sale`'s quote.
+	/// members it leaves out (`out`: those a throttled collateral's first quote left out
+	/// already, `quoted`, [`Self::over_breaker_caps`]; then those over their own bound, and the
+	/// least risky of a
+	/// lot over the block's caps, [`Self::trim_to_cap`]), and the sale of the rest, or why it
+	/// would not sell them (the one write: a throttled collateral's queue entries no longer
+	/// liquidatable leave it, as any look at the queue drops them). The one decision both the
+	/// DEX's sale ([`Self::sell_pair`]) and the bids' route ([`Self::sell_pair_to_bids`])
+	/// read, as `settle` reads `dex_sale`'s quote.
 	pub(crate) fn dex_verdict(
-		collateral: T::AssetId,
-		debt: T::AssetId,
+		(collateral, debt): (T::AssetId, T::AssetId),
 		members: &[Member<T>],
+		(mut out, quoted): (Vec<Option<Skipped>>, bool),
 		look: &mut crate::dex::QueueLook,
 	) -> Result<PairVerdict<T::AccountId>, DispatchError> {
-		let mut out: Vec<Option<Skipped>> = vec![None; members.len()];
+		out.resize(members.len(), None);
 		let refused = |out, why| Ok(PairVerdict { out, sale: Err(Skipped::Dex(why)) });
 		let cap = match Self::pair_gate(&collateral) {
 			Ok(cap) => cap,
 			Err(refusal) => return refused(out, refusal),
 		};
 		let params = Params::<T>::get();
-		// Quote the pair's total; positions whose share exceeds their own bound leave the sale
-		// and the rest is quoted again, once: a lot still over a bound then is not sold
-		// (bounded work: two quotes a pair, as the benchmarks assume at most).
-		let mut rounds = 0u32;
-		let (kept, total, input, exact, charged) = loop {
+		// Quote the pair's total; positions whose share exceeds their own bound leave the sale,
+		// and so do the least risky positions of a lot worth more than the block's caps have
+		// left ([`Self::trim_to_cap`]); the rest is quoted again, once: a lot still over a
+		// bound or a cap then is not sold (bounded work: two quotes a pair, as the benchmarks
+		// assume at most).
+		// (A throttled collateral's lot was quoted once already: [`Self::over_breaker_caps`].)
+		let mut rounds = u32::from(quoted);
+		let mut trimmed =
+			out.iter().any(|o| matches!(o, Some(Skipped::Dex(DexRefusal::Throttled { .. }))));
+		let (kept, total, input, exact, charged, value, depth) = loop {
 			let kept: Vec<usize> =
 				(0..members.len()).filter(|i| out.get(*i) == Some(&None)).collect();
 			if kept.is_empty() {
@@ -461,11 +480,43 @@ impl<T: Config> Pallet<T> {
 					dropped = true;
 				}
 			}
-			if !dropped {
-				break (kept, total, input, exact, charged);
+			// The lot's value at the oracle, and what the breaker's cap and the pool's depth
+			// cap leave of this block's sales (the depth cap's room does not depend on the
+			// lot; whether it binds does: a smaller lot is checked again).
+			let first = kept.first().and_then(|i| members.get(*i)).map(|m| m.plan);
+			let prices = first.map(|p| (p.collateral_price, p.debt_price)).unwrap_or_default();
+			let value = Self::sale_value(input, prices.0);
+			let depth = Self::depth_left((collateral, debt), (input, total), prices, &params);
+			let limit = crate::dex::tighter(cap, depth);
+			// With members dropped, what the rest would sell: their shares' value (a smaller
+			// lot's quote is no more), not the whole quote's.
+			let selling = if dropped {
+				kept.iter()
+					.zip(charged.iter())
+					.filter(|(i, _)| out.get(**i) == Some(&None))
+					.fold(0u128, |sum, (_, c)| sum.saturating_add(Self::sale_value(*c, prices.0)))
+			} else {
+				value
+			};
+			let over = limit.filter(|left| selling > *left);
+			if !dropped && over.is_none() {
+				break (kept, total, input, exact, charged, value, depth);
 			}
 			if rounds >= MAX_QUOTES {
-				return refused(out, DexRefusal::SlippageExceeded { quote: input, max: input });
+				return match over {
+					Some(left) if !dropped => refused(out, DexRefusal::Throttled { value, left }),
+					_ => refused(out, DexRefusal::SlippageExceeded { quote: input, max: input }),
+				};
+			}
+			if let Some(left) = over {
+				let before = out.clone();
+				let shares = (&kept[..], &charged[..], prices.0);
+				let (marked, any_left) =
+					Self::trim_to_cap(members, shares, &mut out, (selling, left));
+				if !any_left {
+					return refused(before, DexRefusal::Throttled { value: selling, left });
+				}
+				trimmed |= marked;
 			}
 		};
 		let sold: Vec<&Member<T>> = kept.iter().filter_map(|i| members.get(*i)).collect();
@@ -481,30 +532,143 @@ impl<T: Config> Pallet<T> {
 		if needed > available {
 			return refused(out, DexRefusal::NoCash { needed, available });
 		}
-		// A throttled collateral: the lot within the block's cap, and no liquidatable queue
-		// entry riskier than a member waiting (queued positions go first, one by one through
-		// `settle`, or in the lot when they are members).
-		let first = kept.first().and_then(|i| members.get(*i)).map(|m| m.plan);
-		let price = first.map(|p| p.collateral_price).unwrap_or_default();
-		let debt_price = first.map(|p| p.debt_price).unwrap_or_default();
-		let value = Self::sale_value(input, price);
-		let depth =
-			Self::depth_left((collateral, debt), (input, total), (price, debt_price), &params);
+		// A throttled collateral: no liquidatable queue entry riskier than a member waiting
+		// (queued positions go first, one by one through `settle`, or in the lot when they
+		// are members). The lot is within the block's caps (above).
 		// (The queue is the breaker's: only its cap waits behind it, not the pool's depth cap.)
+		// The sellers passed over in the queue are all the lot's members: one left out of the
+		// sale (less risky now than when it was queued, or over its bound) does not hold back
+		// the lot it was given in (found by review).
 		let queued = cap.is_some() && {
-			let sellers: Vec<T::AccountId> = sold.iter().map(|m| m.borrower.clone()).collect();
+			let sellers: Vec<T::AccountId> = members.iter().map(|m| m.borrower.clone()).collect();
 			let health = sold.iter().map(|m| m.plan.health.factor).max().unwrap_or_default();
 			Self::waits_in_queue(&collateral, (&sellers, health), look)
 		};
-		if let Some(left) = crate::dex::tighter(cap, depth) {
-			let left = if queued { 0 } else { left };
-			if value > left {
-				return refused(out, DexRefusal::Throttled { value, left });
-			}
+		if queued {
+			return refused(out, DexRefusal::Throttled { value, left: 0 });
 		}
 		let depth_capped = depth.is_some();
-		let sale = PairSale { total, input, exact, charged, lot, value, depth_capped };
+		let sale = PairSale { total, input, exact, charged, lot, value, depth_capped, trimmed };
 		Ok(PairVerdict { out, sale: Ok(sale) })
+	}
+
+	/// Leaves out of a lot that would sell `value` at the oracle, more than the `left` of this
+	/// block's caps, its least risky positions, as `Throttled { value, left }`: of the lot's
+	/// members still in (`kept`, with their `charged` shares of its quote, the collateral at
+	/// `price`), the riskiest that fit ([`math::riskiest_within`]), and from the first that
+	/// does not, the rest. What stays is quoted again for less: a pool's price per unit is no
+	/// worse for a smaller sale, so its new input is at most their shares' sum (checked against
+	/// the caps again, with the bounds). Returns whether any position was left out, and
+	/// whether any stays in.
+	fn trim_to_cap(
+		members: &[Member<T>],
+		(kept, charged, price): (&[usize], &[u128], FixedU128),
+		out: &mut [Option<Skipped>],
+		(value, left): (u128, u128),
+	) -> (bool, bool) {
+		let mut items: Vec<(FixedU128, usize, u128)> = kept
+			.iter()
+			.zip(charged)
+			.filter(|(i, _)| out.get(**i) == Some(&None))
+			.filter_map(|(i, c)| {
+				members.get(*i).map(|m| (m.plan.health.factor, *i, Self::sale_value(*c, price)))
+			})
+			.collect();
+		let fit = math::riskiest_within(&mut items, left);
+		for (_, i, _) in items.iter().skip(fit) {
+			if let Some(slot) = out.get_mut(*i) {
+				*slot = Some(Skipped::Dex(DexRefusal::Throttled { value, left }));
+			}
+		}
+		(items.len() > fit, fit > 0)
+	}
+
+	/// The breaker's cap on a collateral's sales in this block is shared by all the batch's
+	/// pairs of that collateral, sold one after the other: it is allotted across them before
+	/// any is sold. Each such pair's lot is quoted (its first quote, [`Self::dex_verdict`]
+	/// makes at most one more), its members over their bound leave it, and of the rest of
+	/// all its pairs the riskiest that fit in what the cap has left stay
+	/// ([`math::riskiest_within`], each at its share's value; a smaller lot's quote is no
+	/// more); the others are left out, `Throttled`. Returns, per pair (in order), each
+	/// member's verdict so far and whether the pair was quoted. So no pair's less risky
+	/// positions take the cap ahead of another's riskier ones (found by review: trimmed pair by
+	/// pair, a pair given first could). A collateral halted, or not throttled, is not looked at
+	/// here.
+	#[allow(clippy::type_complexity)]
+	fn over_breaker_caps(
+		groups: &[Group<T>],
+	) -> Result<Vec<(Vec<Option<Skipped>>, bool)>, DispatchError> {
+		let mut outs: Vec<(Vec<Option<Skipped>>, bool)> =
+			groups.iter().map(|(_, members)| (vec![None; members.len()], false)).collect();
+		let params = Params::<T>::get();
+		let mut seen: Vec<T::AssetId> = Vec::new();
+		for ((collateral, _), _) in groups {
+			if seen.contains(collateral) {
+				continue;
+			}
+			seen.push(*collateral);
+			let Ok(Some(left)) = Self::pair_gate(collateral) else { continue };
+			let mut items: Vec<(FixedU128, (usize, usize), u128)> = Vec::new();
+			for (g, ((c, debt), members)) in groups.iter().enumerate() {
+				let Some((out, quoted)) = outs.get_mut(g).filter(|_| c == collateral) else {
+					continue;
+				};
+				// No pool: the verdict says so.
+				let Some(charged) = Self::lot_charges((*collateral, *debt), members)? else {
+					continue;
+				};
+				*quoted = true;
+				for (i, (member, charge)) in members.iter().zip(charged).enumerate() {
+					let max = Self::dex_bound(&member.plan, &params);
+					if charge > max {
+						if let Some(slot) = out.get_mut(i) {
+							*slot = Some(Skipped::Dex(DexRefusal::SlippageExceeded {
+								quote: charge,
+								max,
+							}));
+						}
+						continue;
+					}
+					let value = Self::sale_value(charge, member.plan.collateral_price);
+					items.push((member.plan.health.factor, (g, i), value));
+				}
+			}
+			let value = items.iter().fold(0u128, |sum, (_, _, v)| sum.saturating_add(*v));
+			if value <= left {
+				continue;
+			}
+			let fit = math::riskiest_within(&mut items, left);
+			for (_, (g, i), _) in items.iter().skip(fit) {
+				if let Some(slot) = outs.get_mut(*g).and_then(|(out, _)| out.get_mut(*i)) {
+					*slot = Some(Skipped::Dex(DexRefusal::Throttled { value, left }));
+				}
+			}
+		}
+		Ok(outs)
+	}
+
+	/// What each of `members` (all of one pair) would be charged of its lot sold whole on the
+	/// DEX now: the quote for their repayments' sum, split pro rata and rounded up; `None`
+	/// when the DEX gives no quote.
+	fn lot_charges(
+		(collateral, debt): (T::AssetId, T::AssetId),
+		members: &[Member<T>],
+	) -> Result<Option<Vec<u128>>, DispatchError> {
+		let repays: Vec<u128> = members.iter().map(|m| m.plan.repay).collect();
+		let total = repays
+			.iter()
+			.try_fold(0u128, |sum, r| sum.checked_add(*r))
+			.ok_or_else(overflow::<T>)?;
+		let Some(input) = T::Dex::quote_price_tokens_for_exact_tokens(
+			Self::dex_asset(collateral),
+			Self::dex_asset(debt),
+			total,
+			true,
+		) else {
+			return Ok(None);
+		};
+		let (_, charged) = math::pro_rata(input, &repays).ok_or_else(overflow::<T>)?;
+		Ok(Some(charged))
 	}
 
 	/// Sells the seized collateral of `members` (all of one pair) in one DEX swap as

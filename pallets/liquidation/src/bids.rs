@@ -238,8 +238,9 @@ impl<T: Config> Pallet<T> {
 	/// A batch's pair sold to the standing bids (#28): the lot of `members` goes to the bids
 	/// when, on an agreed price of a collateral not halted, they pay the pair's whole
 	/// repayment, beat the DEX's `verdict` on the lot ([`Self::bids_beat`]: it would sell none
-	/// of it, or take more collateral for each unit repaid: when it leaves members out over
-	/// their bound, the price it gives the rest), and each position's
+	/// of it, or only part of it for the block's caps, or take more collateral for each unit
+	/// repaid: when it leaves members out over their bound, the price it gives the rest), and
+	/// each position's
 	/// pro-rata share stays within its own bound. No member's own bid fills (the book is asked
 	/// for bids of none of them). No cash, no breaker cap, no pool depth: nothing is sold into
 	/// the pool. A sale for more positions than `bids_left` (the witness's `bids` not yet
@@ -284,7 +285,14 @@ impl<T: Config> Pallet<T> {
 		if fills.is_empty() || paid != total || own {
 			return Ok(Err(members));
 		}
-		let dex = verdict.sale.as_ref().ok().map(|sale| (sale.input, sale.total));
+		// A lot the DEX would sell only in part for the block's caps counts as one it would
+		// not sell now: the bids may take it whole (as before the lot was trimmed).
+		let dex = verdict
+			.sale
+			.as_ref()
+			.ok()
+			.filter(|sale| !sale.trimmed)
+			.map(|sale| (sale.input, sale.total));
 		if !Self::bids_beat(input, total, dex) {
 			return Ok(Err(members));
 		}

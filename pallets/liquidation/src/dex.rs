@@ -322,7 +322,9 @@ impl<T: Config> Pallet<T> {
 
 	/// What the pool's depth cap adds to a DEX sale, not yet in the measured benchmarks: the
 	/// pool's two reserves and `PoolSold` read, `PoolSold` written (one sale of a `settle`,
-	/// one per pair of a batch, one per debt of the waterfall's treasury sales).
+	/// one per pair of a batch, one per debt of the waterfall's treasury sales). A second look
+	/// in the same call (a cut `settle`, a batch's second quote) reads the same three keys
+	/// again, from the overlay: no database read, as `benchmark pallet` counts them.
 	pub fn depth_cap_weight() -> Weight {
 		T::DbWeight::get().reads_writes(3, 1)
 	}

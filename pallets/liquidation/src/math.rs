@@ -160,9 +160,53 @@ pub fn pro_rata(
 	(remainder == 0).then_some((exact, charged))
 }
 
+/// Sorts `items` (each a position's health, its place in the call, and the value its sale would
+/// count against a cap) riskiest first (lowest health, then place) and returns how many of
+/// them, from the first, fit in `left` together: what a capped sale may take. The first that
+/// does not fit ends it, so none is sold ahead of a riskier one. A sum past `u128` fits
+/// nothing more.
+pub fn riskiest_within<K: Ord + Copy>(items: &mut [(FixedU128, K, u128)], left: u128) -> usize {
+	items.sort_by_key(|(health, place, _)| (*health, *place));
+	let mut used = 0u128;
+	items
+		.iter()
+		.take_while(|(_, _, value)| match used.checked_add(*value) {
+			Some(next) if next <= left => {
+				used = next;
+				true
+			},
+			_ => false,
+		})
+		.count()
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn the_riskiest_positions_that_fit_a_cap_are_taken_in_order() {
+		let h = |n: u128| FixedU128::from_rational(n, 100);
+		// Given out of order; two at the same health go by their place.
+		let mut items = [(h(97), 0u32, 30u128), (h(91), 1, 50), (h(95), 2, 10), (h(91), 3, 5)];
+		assert_eq!(riskiest_within(&mut items, 90), 3);
+		assert_eq!(
+			items.iter().map(|(_, place, _)| *place).collect::<alloc::vec::Vec<_>>(),
+			[1, 3, 2, 0]
+		);
+		// The first that does not fit ends it, though a later, smaller one would fit.
+		let mut items = [(h(80), 0u32, 60u128), (h(85), 1, 50), (h(90), 2, 10)];
+		assert_eq!(riskiest_within(&mut items, 100), 1);
+		// Exactly the cap fits; nothing fits a cap below the riskiest; all fit a large one.
+		let mut items = [(h(80), 0u32, 60u128), (h(85), 1, 40)];
+		assert_eq!(riskiest_within(&mut items, 100), 2);
+		assert_eq!(riskiest_within(&mut items, 59), 0);
+		assert_eq!(riskiest_within(&mut items, 0), 0);
+		// A sum past u128 fits nothing more.
+		let mut items = [(h(80), 0u32, u128::MAX), (h(85), 1, 1)];
+		assert_eq!(riskiest_within(&mut items, u128::MAX), 1);
+		assert_eq!(riskiest_within::<u32>(&mut [], 0), 0);
+	}
 
 	#[test]
 	fn the_offered_band_widens_with_volatility_within_its_bounds() {

@@ -476,6 +476,51 @@ fn a_batch_and_settle_both_sell_to_the_bids_when_the_dex_is_throttled() {
 	assert_eq!(batch_paid, single_paid, "the same repayments, whichever call");
 }
 
+/// The breaker's cap fits the riskier of two positions, not both: the DEX alone would sell the
+/// riskier (the lot trimmed to the cap) at a better price per unit than the bids pay (the
+/// pool prices BTC at 100, above the oracle's 90), and hold the other back a block. A lot the
+/// DEX would sell only in part counts as one it would not sell now: the bids take it whole,
+/// as when the cap fits neither (above).
+#[test]
+fn a_lot_the_dex_would_sell_only_in_part_goes_whole_to_the_bids() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = gov_bids(2_000_000, 20_000);
+		System::set_block_number(3);
+		let accounts = borrowers(&[700_000, 680_000]);
+		let [riskier, other] = accounts[..] else { unreachable!() };
+		MockOracle::set(BTC, fx(90, 1));
+		let value = |who| Liquidation::preview(who).unwrap().dex_input.unwrap() * 90;
+		MockBreaker::throttle(BTC, value(riskier) + value(other) / 2);
+		let mut sorted = accounts.clone();
+		sorted.sort();
+		let w = BatchWitness { pairs: 1, wide: 0, bids: u32::MAX };
+		// Without the bid: the riskier sold on the DEX, the other held back by the cap.
+		// (The mock breaker's tally of sales is not storage: restored with the rollback.)
+		let sold = MockBreaker::sold_tally();
+		let dex_only = frame_support::storage::with_transaction(|| {
+			assert_ok!(Bids::cancel_bid(RuntimeOrigin::signed(GOV), id));
+			let dry = Liquidation::try_settle_batch(&sorted, w);
+			frame_support::storage::TransactionOutcome::Rollback(dry)
+		})
+		.unwrap();
+		MockBreaker::restore_sold(sold);
+		assert_eq!(MockBreaker::sold(BTC), 0);
+		assert_eq!(dex_only.settled, vec![riskier]);
+		assert!(matches!(
+			dex_only.skipped[..],
+			[(who, Skipped::Dex(DexRefusal::Throttled { .. }))] if who == other
+		));
+		// With it: both to the bids, nothing sold into the pool.
+		let pool = pool_reserves(USD, BTC);
+		System::reset_events();
+		assert_ok!(batch(&accounts));
+		assert_eq!(settled_routes(), vec![Route::Bids { fills: 1 }; 2]);
+		assert!(events().iter().all(|e| !matches!(e, Event::SettlementSkipped { .. })));
+		assert_eq!(pool_reserves(USD, BTC), pool);
+		assert!(accounts.iter().all(|a| health(*a) >= fx(1, 1)));
+	});
+}
+
 /// A member of the batch (not the first) holds the best bid of the pair: it is passed over
 /// (no seizure to oneself) and the next bid buys the lot; before, any member's own bid in
 /// the fills sent the whole pair to the DEX, so a borrower could keep its pair off the bids.

@@ -777,6 +777,141 @@ fn the_pool_depth_cap_sells_at_most_its_share_of_the_reserve_per_block_the_rest_
 	});
 }
 
+/// The DEX's sales in `events()`: each `Settled` on the DEX route's borrower, and each
+/// `SettlementSkipped`'s borrower and reason.
+fn dex_outcomes() -> (Vec<AccountId>, Vec<(AccountId, Skipped)>) {
+	let mut settled = Vec::new();
+	let mut skipped = Vec::new();
+	for e in events() {
+		match e {
+			Event::Settled { borrower, route: Route::Dex, .. } => settled.push(borrower),
+			Event::SettlementSkipped { borrower, reason } => skipped.push((borrower, reason)),
+			_ => {},
+		}
+	}
+	(settled, skipped)
+}
+
+/// A lot worth more than the breaker's cap has left is trimmed, not refused whole: the DEX
+/// sells, in one swap within the cap, the lot's riskiest positions that fit, and the others
+/// are skipped `Throttled`, untouched (the next block's cap, or `settle`'s routes, take them).
+/// Before, one position too many refused the whole lot, so that a throttled collateral's
+/// batches of up to 512 sold nothing while the cap had room.
+#[test]
+fn a_batch_over_the_cap_sells_its_riskiest_positions_within_it() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Given in an order that is not their risk's.
+		let accounts = borrowers(&[660_000, 690_000, 680_000]);
+		let [least, most, mid] = accounts[..] else { unreachable!() };
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		assert!(health(most) < health(mid) && health(mid) < health(least));
+		assert!(health(least) < FixedU128::one());
+		let values: Vec<u128> = accounts.iter().map(|a| sale_value(*a, 85)).collect();
+		// Room for the two riskiest (sold together, each pays a little more than alone), not
+		// for the third.
+		let cap = values[1] + values[2] + values[0] / 2;
+		MockBreaker::throttle(BTC, cap);
+		let w = BatchWitness { pairs: 1, wide: 0, bids: u32::MAX };
+		let before = (debt(least, USD), supplied(least, BTC));
+		let list: frame_support::BoundedVec<AccountId, <Test as Config>::MaxSettleBatch> =
+			accounts.clone().try_into().unwrap();
+		System::reset_events();
+		assert_ok!(Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list, w));
+		let (settled, skipped) = dex_outcomes();
+		assert_eq!(settled, vec![most, mid]);
+		assert!(
+			matches!(
+				skipped[..],
+				[(who, Skipped::Dex(DexRefusal::Throttled { value, left }))]
+					if who == least && left == cap && value > cap
+			),
+			"{skipped:?}"
+		);
+		let sales: Vec<(u32, u128)> = events()
+			.iter()
+			.filter_map(|e| match e {
+				Event::BatchSold { positions, sold, .. } => Some((*positions, *sold)),
+				_ => None,
+			})
+			.collect();
+		let [(2, sold)] = sales[..] else { panic!("{sales:?}") };
+		assert_eq!(MockBreaker::sold(BTC), Liquidation::sale_value(sold, FixedU128::from_u32(85)));
+		assert!(MockBreaker::sold(BTC) <= cap);
+		assert_eq!((debt(least, USD), supplied(least, BTC)), before);
+		// The next block's cap takes the one left.
+		next_block();
+		let list: frame_support::BoundedVec<AccountId, <Test as Config>::MaxSettleBatch> =
+			vec![least].try_into().unwrap();
+		System::reset_events();
+		assert_ok!(Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list, w));
+		assert_eq!(dex_outcomes(), (vec![least], vec![]));
+	});
+}
+
+/// `try_settle_batch`, with the mock breaker's tally of sales (kept outside storage) rolled
+/// back with it.
+fn dry_batch(accounts: &[AccountId], w: BatchWitness) -> BatchReport<AccountId> {
+	let sold = MockBreaker::sold_tally();
+	let report = Liquidation::try_settle_batch(accounts, w).unwrap();
+	MockBreaker::restore_sold(sold);
+	report
+}
+
+/// A lot trimmed for the cap keeps the sale queue's order: with a riskier position queued
+/// ahead that is not in the batch, the lot waits (its turn is behind it), trimmed or not; a
+/// member left out of the sale does not hold back the lot it was given in; and a lot whose
+/// riskiest position alone exceeds the cap sells nothing (`settle` may cut it).
+#[test]
+fn a_trimmed_lot_waits_only_behind_a_riskier_position_not_in_it_and_none_fits_sells_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		let accounts = borrowers(&[660_000, 680_000, 690_000]);
+		let [low, mid, queued] = accounts[..] else { unreachable!() };
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		let (v_low, v_mid) = (sale_value(low, 85), sale_value(mid, 85));
+		// The riskiest waits in the queue (as when the cap had nothing left for it).
+		let enqueue = |who: AccountId, at: FixedU128| {
+			let mut plan = Liquidation::settle_plan_tried(&who).0.unwrap();
+			plan.health.factor = at;
+			assert_ok!(Liquidation::enqueue(&who, &plan));
+		};
+		enqueue(queued, health(queued));
+		MockBreaker::throttle(BTC, v_mid + v_low / 2);
+		let w = BatchWitness { pairs: 1, wide: 0, bids: u32::MAX };
+		let report = dry_batch(&[low, mid], w);
+		assert!(report.settled.is_empty());
+		assert!(matches!(
+			report.skipped[..],
+			[
+				(_, Skipped::Dex(DexRefusal::Throttled { .. })),
+				(_, Skipped::Dex(DexRefusal::Throttled { left: 0, .. }))
+			]
+		));
+		assert_eq!(report.queue.checked, 1);
+		// Not queued ahead: the riskier of the two sells, the other left out.
+		assert!(Liquidation::dequeue(&queued, BTC));
+		let report = dry_batch(&[low, mid], w);
+		assert_eq!(report.settled, vec![mid]);
+		// Queued itself at a health below the other's (an entry keeps the health it was queued
+		// at: the price has risen since), the member left out does not hold the lot back.
+		enqueue(low, health(queued));
+		let report = dry_batch(&[low, mid], w);
+		assert_eq!(report.settled, vec![mid]);
+		assert_eq!(report.queue.checked, 0);
+		// Less room than the riskiest alone: nothing sold, nothing changed.
+		MockBreaker::throttle(BTC, v_mid / 2);
+		let list: frame_support::BoundedVec<AccountId, <Test as Config>::MaxSettleBatch> =
+			vec![low, mid].try_into().unwrap();
+		System::reset_events();
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		assert_eq!(
+			Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list, w).unwrap_err().error,
+			Error::<Test>::NothingSettled.into()
+		);
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
+		assert_eq!(MockBreaker::sold(BTC), 0);
+	});
+}
+
 /// The cap is directional: a pool still above the oracle after the sale (one that lags a
 /// fall) takes the whole sale within the slippage bound, counted against nothing.
 #[test]
@@ -839,6 +974,42 @@ fn a_batch_sells_a_pairs_lot_only_within_the_depth_cap() {
 		assert!(sold > 0);
 		let now = System::block_number() as u32;
 		assert_eq!(PoolSold::<Test>::get((BTC, USD)), Some((now, sold)));
+	});
+}
+
+/// The pool's depth cap trims a lot as the breaker's does: room for the riskier of two
+/// positions sells it alone, counted against the pool's room; the other is skipped, untouched.
+#[test]
+fn a_batch_over_the_depth_cap_sells_its_riskiest_position_within_it() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		let accounts = borrowers(&[680_000, 690_000]);
+		let [other, riskier] = accounts[..] else { unreachable!() };
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		create_pool(LP, USD, BTC, 34_000_000, 400_000);
+		let input = |who| Liquidation::preview(who).unwrap().dex_input.unwrap();
+		let room = input(riskier) + input(other) / 2;
+		set_pool_share(Permill::from_rational(room, 400_000));
+		let before = (debt(other, USD), supplied(other, BTC));
+		let list: frame_support::BoundedVec<AccountId, <Test as Config>::MaxSettleBatch> =
+			accounts.clone().try_into().unwrap();
+		let w = BatchWitness { pairs: 1, wide: 0, bids: u32::MAX };
+		System::reset_events();
+		assert_ok!(Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list, w));
+		let (settled, skipped) = dex_outcomes();
+		assert_eq!(settled, vec![riskier]);
+		assert!(
+			matches!(skipped[..], [(who, Skipped::Dex(DexRefusal::Throttled { .. }))] if who == other),
+			"{skipped:?}"
+		);
+		let Some(Event::BatchSold { positions: 1, sold, .. }) =
+			events().into_iter().find(|e| matches!(e, Event::BatchSold { .. }))
+		else {
+			panic!("no sale")
+		};
+		let now = System::block_number() as u32;
+		assert_eq!(PoolSold::<Test>::get((BTC, USD)), Some((now, sold)));
+		assert!(sold <= Permill::from_rational(room, 400_000).mul_floor(400_000u128));
+		assert_eq!((debt(other, USD), supplied(other, BTC)), before);
 	});
 }
 
