@@ -89,7 +89,8 @@ type Group<T> = ((<T as Config>::AssetId, <T as Config>::AssetId), Vec<Member<T>
 /// What a batch did: its settled and skipped positions, and what its weight is made of.
 #[derive(Clone, PartialEq, Eq, Debug, frame_support::DefaultNoBound)]
 pub struct BatchReport<AccountId> {
-	/// Positions settled, pair by pair (pairs in the order their first position was given).
+	/// Positions settled, pair by pair (pairs riskiest first: by their riskiest position, ties
+	/// in the order their first position was given).
 	pub settled: Vec<AccountId>,
 	/// Positions skipped, and why.
 	pub skipped: Vec<(AccountId, Skipped)>,
@@ -278,7 +279,12 @@ impl<T: Config> Pallet<T> {
 		);
 
 		let mut report = BatchReport::default();
-		let groups = Self::plan_batch(borrowers, witness, &mut report);
+		let mut groups = Self::plan_batch(borrowers, witness, &mut report);
+		// Pairs riskiest first, by their riskiest position (stable: ties keep their order): a
+		// throttled collateral's queue then finds its riskiest members sold first, whichever
+		// pair they are in (found by review: a pair given first waited behind a queued member
+		// of a later pair and lost its share of the cap).
+		groups.sort_by_key(|(_, members)| members.iter().map(|m| m.plan.health.factor).min());
 		let outs = Self::over_breaker_caps(&groups)?;
 		let mut bids_left = witness.bids;
 		for (((collateral, debt), members), (out, quoted)) in groups.into_iter().zip(outs) {
@@ -536,11 +542,20 @@ impl<T: Config> Pallet<T> {
 		// (queued positions go first, one by one through `settle`, or in the lot when they
 		// are members). The lot is within the block's caps (above).
 		// (The queue is the breaker's: only its cap waits behind it, not the pool's depth cap.)
-		// The sellers passed over in the queue are all the lot's members: one left out of the
-		// sale (less risky now than when it was queued, or over its bound) does not hold back
-		// the lot it was given in (found by review).
+		// The sellers passed over in the queue are the lot's members sold and those left out
+		// for the caps (less risky now than the sold: an entry keeps the health it was queued
+		// at): one of them does not hold back the lot it was given in (found by review). One
+		// over its bound still does: a keeper could pad a lot to push a queued position over its
+		// bound and sell the others ahead of it (second review).
 		let queued = cap.is_some() && {
-			let sellers: Vec<T::AccountId> = members.iter().map(|m| m.borrower.clone()).collect();
+			let sellers: Vec<T::AccountId> = members
+				.iter()
+				.zip(out.iter())
+				.filter(|(_, o)| {
+					!matches!(o, Some(Skipped::Dex(DexRefusal::SlippageExceeded { .. })))
+				})
+				.map(|(m, _)| m.borrower.clone())
+				.collect();
 			let health = sold.iter().map(|m| m.plan.health.factor).max().unwrap_or_default();
 			Self::waits_in_queue(&collateral, (&sellers, health), look)
 		};
@@ -586,8 +601,9 @@ impl<T: Config> Pallet<T> {
 	/// The breaker's cap on a collateral's sales in this block is shared by all the batch's
 	/// pairs of that collateral, sold one after the other: it is allotted across them before
 	/// any is sold. Each such pair's lot is quoted (its first quote, [`Self::dex_verdict`]
-	/// makes at most one more), its members over their bound leave it, and of the rest of
-	/// all its pairs the riskiest that fit in what the cap has left stay
+	/// makes at most one more), its members over their bound leave it, it is trimmed to its
+	/// pool's depth cap riskiest first, and of the rest of all the collateral's pairs the
+	/// riskiest that fit in what the cap has left stay
 	/// ([`math::riskiest_within`], each at its share's value; a smaller lot's quote is no
 	/// more); the others are left out, `Throttled`. Returns, per pair (in order), each
 	/// member's verdict so far and whether the pair was quoted. So no pair's less risky
@@ -614,10 +630,13 @@ impl<T: Config> Pallet<T> {
 					continue;
 				};
 				// No pool: the verdict says so.
-				let Some(charged) = Self::lot_charges((*collateral, *debt), members)? else {
+				let Some((total, input, charged)) =
+					Self::lot_charges((*collateral, *debt), members)?
+				else {
 					continue;
 				};
 				*quoted = true;
+				let mut pair_items = Vec::new();
 				for (i, (member, charge)) in members.iter().zip(charged).enumerate() {
 					let max = Self::dex_bound(&member.plan, &params);
 					if charge > max {
@@ -630,8 +649,27 @@ impl<T: Config> Pallet<T> {
 						continue;
 					}
 					let value = Self::sale_value(charge, member.plan.collateral_price);
-					items.push((member.plan.health.factor, (g, i), value));
+					pair_items.push((member.plan.health.factor, (g, i), value));
 				}
+				// The pair's pool's depth cap, its own: the lot trimmed to it first, riskiest
+				// first (its room does not depend on the lot; whether it binds does, and a
+				// smaller lot binds no more).
+				let prices = members
+					.first()
+					.map(|m| (m.plan.collateral_price, m.plan.debt_price))
+					.unwrap_or_default();
+				let room = Self::depth_left((*collateral, *debt), (input, total), prices, &params);
+				let value = pair_items.iter().fold(0u128, |sum, (_, _, v)| sum.saturating_add(*v));
+				if let Some(left) = room.filter(|left| value > *left) {
+					let fit = math::riskiest_within(&mut pair_items, left);
+					for (_, (_, i), _) in pair_items.iter().skip(fit) {
+						if let Some(slot) = out.get_mut(*i) {
+							*slot = Some(Skipped::Dex(DexRefusal::Throttled { value, left }));
+						}
+					}
+					pair_items.truncate(fit);
+				}
+				items.extend(pair_items);
 			}
 			let value = items.iter().fold(0u128, |sum, (_, _, v)| sum.saturating_add(*v));
 			if value <= left {
@@ -647,13 +685,14 @@ impl<T: Config> Pallet<T> {
 		Ok(outs)
 	}
 
-	/// What each of `members` (all of one pair) would be charged of its lot sold whole on the
-	/// DEX now: the quote for their repayments' sum, split pro rata and rounded up; `None`
-	/// when the DEX gives no quote.
+	/// The lot of `members` (all of one pair) sold whole on the DEX now: their repayments'
+	/// sum, the quote for it, and what each would be charged of it (pro rata, rounded up);
+	/// `None` when the DEX gives no quote.
+	#[allow(clippy::type_complexity)]
 	fn lot_charges(
 		(collateral, debt): (T::AssetId, T::AssetId),
 		members: &[Member<T>],
-	) -> Result<Option<Vec<u128>>, DispatchError> {
+	) -> Result<Option<(u128, u128, Vec<u128>)>, DispatchError> {
 		let repays: Vec<u128> = members.iter().map(|m| m.plan.repay).collect();
 		let total = repays
 			.iter()
@@ -668,7 +707,7 @@ impl<T: Config> Pallet<T> {
 			return Ok(None);
 		};
 		let (_, charged) = math::pro_rata(input, &repays).ok_or_else(overflow::<T>)?;
-		Ok(Some(charged))
+		Ok(Some((total, input, charged)))
 	}
 
 	/// Sells the seized collateral of `members` (all of one pair) in one DEX swap as

@@ -857,6 +857,48 @@ fn dry_batch(accounts: &[AccountId], w: BatchWitness) -> BatchReport<AccountId> 
 	report
 }
 
+/// The breaker's cap is the collateral's, shared by its pairs: allotted riskiest first across
+/// them before any sale. A less risky BTC/USD position given first no longer takes the cap
+/// ahead of a riskier BTC/ETH one (found by review: trimmed pair by pair, it did).
+#[test]
+fn a_collaterals_cap_goes_to_its_riskiest_positions_whichever_pair_they_are_in() {
+	ExtBuilder::default().build_and_execute(|| {
+		// A BTC/ETH pool at the oracle (BTC 100, ETH 2).
+		mint(ETH, LP, 5_000_000_000);
+		mint(BTC, LP, 100_000_000);
+		create_pool(LP, ETH, BTC, 5_000_000_000, 100_000_000);
+		let [usd]: [AccountId; 1] = borrowers(&[660_000]).try_into().unwrap();
+		let eth: AccountId = 11;
+		// (ETH's minimum balance is 10⁶ units: the repayment bought must be above it.)
+		mint(BTC, eth, 80_000 + MIN);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(eth), BTC, 80_000));
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(eth), ETH, 2_760_000));
+		MockOracle::set(BTC, FixedU128::from_u32(85));
+		assert!(health(eth) < health(usd) && health(usd) < FixedU128::one());
+		let (v_eth, v_usd) = (sale_value(eth, 85), sale_value(usd, 85));
+		let cap = v_eth + v_usd / 2;
+		MockBreaker::throttle(BTC, cap);
+		// Given BTC/USD first.
+		let list: frame_support::BoundedVec<AccountId, <Test as Config>::MaxSettleBatch> =
+			vec![usd, eth].try_into().unwrap();
+		let w = BatchWitness { pairs: 2, wide: 0, bids: u32::MAX };
+		let before = (debt(usd, USD), supplied(usd, BTC));
+		System::reset_events();
+		assert_ok!(Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list, w));
+		let (settled, skipped) = dex_outcomes();
+		assert_eq!(settled, vec![eth]);
+		assert!(
+			matches!(
+				skipped[..],
+				[(who, Skipped::Dex(DexRefusal::Throttled { left, .. }))] if who == usd && left == cap
+			),
+			"{skipped:?}"
+		);
+		assert!(MockBreaker::sold(BTC) <= cap && MockBreaker::sold(BTC) > 0);
+		assert_eq!((debt(usd, USD), supplied(usd, BTC)), before);
+	});
+}
+
 /// A lot trimmed for the cap keeps the sale queue's order: with a riskier position queued
 /// ahead that is not in the batch, the lot waits (its turn is behind it), trimmed or not; a
 /// member left out of the sale does not hold back the lot it was given in; and a lot whose
@@ -979,9 +1021,20 @@ fn a_batch_sells_a_pairs_lot_only_within_the_depth_cap() {
 
 /// The pool's depth cap trims a lot as the breaker's does: room for the riskier of two
 /// positions sells it alone, counted against the pool's room; the other is skipped, untouched.
+/// So too on a throttled collateral whose cap has room (its lot quoted before any sale, and
+/// trimmed to the pool's room then: found by review, it was refused whole).
 #[test]
 fn a_batch_over_the_depth_cap_sells_its_riskiest_position_within_it() {
+	for throttled in [false, true] {
+		over_the_depth_cap(throttled);
+	}
+}
+
+fn over_the_depth_cap(throttled: bool) {
 	ExtBuilder::default().without_pools().build_and_execute(|| {
+		if throttled {
+			MockBreaker::throttle(BTC, u128::MAX / 2);
+		}
 		let accounts = borrowers(&[680_000, 690_000]);
 		let [other, riskier] = accounts[..] else { unreachable!() };
 		MockOracle::set(BTC, FixedU128::from_u32(85));
