@@ -36,7 +36,7 @@
 // --header
 // benchmarking/HEADER.txt
 // --output
-// pallets/lending/src/weights.rs
+// /work/notes/s31-lending3.rs
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -81,8 +81,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `702`
 		//  Estimated: `3724`
-		// Minimum execution time: 34_922_000 picoseconds.
-		Weight::from_parts(36_424_000, 3724)
+		// Minimum execution time: 35_092_000 picoseconds.
+		Weight::from_parts(35_874_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -96,8 +96,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `806`
 		//  Estimated: `3724`
-		// Minimum execution time: 42_233_000 picoseconds.
-		Weight::from_parts(75_813_000, 3724)
+		// Minimum execution time: 45_127_000 picoseconds.
+		Weight::from_parts(49_284_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -111,8 +111,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `941`
 		//  Estimated: `3724`
-		// Minimum execution time: 42_033_000 picoseconds.
-		Weight::from_parts(60_890_000, 3724)
+		// Minimum execution time: 42_343_000 picoseconds.
+		Weight::from_parts(46_549_000, 3724)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -134,8 +134,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2892`
 		//  Estimated: `6208`
-		// Minimum execution time: 126_338_000 picoseconds.
-		Weight::from_parts(145_226_000, 6208)
+		// Minimum execution time: 118_125_000 picoseconds.
+		Weight::from_parts(124_205_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -163,8 +163,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8019`
 		//  Estimated: `44734`
-		// Minimum execution time: 309_629_000 picoseconds.
-		Weight::from_parts(375_978_000, 44734)
+		// Minimum execution time: 312_274_000 picoseconds.
+		Weight::from_parts(322_900_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(48_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -192,8 +192,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `8019`
 		//  Estimated: `44734`
-		// Minimum execution time: 325_684_000 picoseconds.
-		Weight::from_parts(336_139_000, 44734)
+		// Minimum execution time: 323_120_000 picoseconds.
+		Weight::from_parts(329_759_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(49_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -213,8 +213,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2892`
 		//  Estimated: `6208`
-		// Minimum execution time: 103_494_000 picoseconds.
-		Weight::from_parts(123_693_000, 6208)
+		// Minimum execution time: 110_864_000 picoseconds.
+		Weight::from_parts(113_899_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -234,8 +234,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2925`
 		//  Estimated: `6208`
-		// Minimum execution time: 108_892_000 picoseconds.
-		Weight::from_parts(126_488_000, 6208)
+		// Minimum execution time: 107_580_000 picoseconds.
+		Weight::from_parts(114_340_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -247,8 +247,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1545`
 		//  Estimated: `3870`
-		// Minimum execution time: 35_803_000 picoseconds.
-		Weight::from_parts(46_609_000, 3870)
+		// Minimum execution time: 37_505_000 picoseconds.
+		Weight::from_parts(45_657_000, 3870)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -270,8 +270,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6670`
 		//  Estimated: `44734`
-		// Minimum execution time: 232_014_000 picoseconds.
-		Weight::from_parts(270_051_000, 44734)
+		// Minimum execution time: 234_819_000 picoseconds.
+		Weight::from_parts(246_787_000, 44734)
 			.saturating_add(T::DbWeight::get().reads(42_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -291,8 +291,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2117`
 		//  Estimated: `6208`
-		// Minimum execution time: 116_654_000 picoseconds.
-		Weight::from_parts(125_577_000, 6208)
+		// Minimum execution time: 107_941_000 picoseconds.
+		Weight::from_parts(113_488_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -310,8 +310,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2116`
 		//  Estimated: `6208`
-		// Minimum execution time: 94_450_000 picoseconds.
-		Weight::from_parts(106_498_000, 6208)
+		// Minimum execution time: 94_801_000 picoseconds.
+		Weight::from_parts(98_086_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -325,8 +325,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1792`
 		//  Estimated: `6750`
-		// Minimum execution time: 52_838_000 picoseconds.
-		Weight::from_parts(60_410_000, 6750)
+		// Minimum execution time: 52_598_000 picoseconds.
+		Weight::from_parts(60_299_000, 6750)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -346,8 +346,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2925`
 		//  Estimated: `6208`
-		// Minimum execution time: 107_460_000 picoseconds.
-		Weight::from_parts(120_729_000, 6208)
+		// Minimum execution time: 103_394_000 picoseconds.
+		Weight::from_parts(111_696_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -363,8 +363,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2290`
 		//  Estimated: `3870`
-		// Minimum execution time: 57_696_000 picoseconds.
-		Weight::from_parts(71_146_000, 3870)
+		// Minimum execution time: 56_534_000 picoseconds.
+		Weight::from_parts(61_371_000, 3870)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -383,10 +383,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `486 + n * (780 ±0)`
 		//  Estimated: `3870 + n * (5468 ±0)`
-		// Minimum execution time: 38_217_000 picoseconds.
-		Weight::from_parts(41_186_183, 3870)
-			// Standard Error: 442_520
-			.saturating_add(Weight::from_parts(23_383_805, 0).saturating_mul(n.into()))
+		// Minimum execution time: 37_156_000 picoseconds.
+		Weight::from_parts(15_836_817, 3870)
+			// Standard Error: 122_036
+			.saturating_add(Weight::from_parts(21_293_270, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5468).saturating_mul(n.into()))
@@ -407,8 +407,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `702`
 		//  Estimated: `3724`
-		// Minimum execution time: 34_922_000 picoseconds.
-		Weight::from_parts(36_424_000, 3724)
+		// Minimum execution time: 35_092_000 picoseconds.
+		Weight::from_parts(35_874_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -422,8 +422,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `806`
 		//  Estimated: `3724`
-		// Minimum execution time: 42_233_000 picoseconds.
-		Weight::from_parts(75_813_000, 3724)
+		// Minimum execution time: 45_127_000 picoseconds.
+		Weight::from_parts(49_284_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -437,8 +437,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `941`
 		//  Estimated: `3724`
-		// Minimum execution time: 42_033_000 picoseconds.
-		Weight::from_parts(60_890_000, 3724)
+		// Minimum execution time: 42_343_000 picoseconds.
+		Weight::from_parts(46_549_000, 3724)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -460,8 +460,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2892`
 		//  Estimated: `6208`
-		// Minimum execution time: 126_338_000 picoseconds.
-		Weight::from_parts(145_226_000, 6208)
+		// Minimum execution time: 118_125_000 picoseconds.
+		Weight::from_parts(124_205_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}
@@ -489,8 +489,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8019`
 		//  Estimated: `44734`
-		// Minimum execution time: 309_629_000 picoseconds.
-		Weight::from_parts(375_978_000, 44734)
+		// Minimum execution time: 312_274_000 picoseconds.
+		Weight::from_parts(322_900_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(48_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -518,8 +518,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `8019`
 		//  Estimated: `44734`
-		// Minimum execution time: 325_684_000 picoseconds.
-		Weight::from_parts(336_139_000, 44734)
+		// Minimum execution time: 323_120_000 picoseconds.
+		Weight::from_parts(329_759_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(49_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -539,8 +539,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2892`
 		//  Estimated: `6208`
-		// Minimum execution time: 103_494_000 picoseconds.
-		Weight::from_parts(123_693_000, 6208)
+		// Minimum execution time: 110_864_000 picoseconds.
+		Weight::from_parts(113_899_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -560,8 +560,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2925`
 		//  Estimated: `6208`
-		// Minimum execution time: 108_892_000 picoseconds.
-		Weight::from_parts(126_488_000, 6208)
+		// Minimum execution time: 107_580_000 picoseconds.
+		Weight::from_parts(114_340_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -573,8 +573,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1545`
 		//  Estimated: `3870`
-		// Minimum execution time: 35_803_000 picoseconds.
-		Weight::from_parts(46_609_000, 3870)
+		// Minimum execution time: 37_505_000 picoseconds.
+		Weight::from_parts(45_657_000, 3870)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -596,8 +596,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6670`
 		//  Estimated: `44734`
-		// Minimum execution time: 232_014_000 picoseconds.
-		Weight::from_parts(270_051_000, 44734)
+		// Minimum execution time: 234_819_000 picoseconds.
+		Weight::from_parts(246_787_000, 44734)
 			.saturating_add(RocksDbWeight::get().reads(42_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -617,8 +617,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2117`
 		//  Estimated: `6208`
-		// Minimum execution time: 116_654_000 picoseconds.
-		Weight::from_parts(125_577_000, 6208)
+		// Minimum execution time: 107_941_000 picoseconds.
+		Weight::from_parts(113_488_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -636,8 +636,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2116`
 		//  Estimated: `6208`
-		// Minimum execution time: 94_450_000 picoseconds.
-		Weight::from_parts(106_498_000, 6208)
+		// Minimum execution time: 94_801_000 picoseconds.
+		Weight::from_parts(98_086_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -651,8 +651,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1792`
 		//  Estimated: `6750`
-		// Minimum execution time: 52_838_000 picoseconds.
-		Weight::from_parts(60_410_000, 6750)
+		// Minimum execution time: 52_598_000 picoseconds.
+		Weight::from_parts(60_299_000, 6750)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -672,8 +672,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2925`
 		//  Estimated: `6208`
-		// Minimum execution time: 107_460_000 picoseconds.
-		Weight::from_parts(120_729_000, 6208)
+		// Minimum execution time: 103_394_000 picoseconds.
+		Weight::from_parts(111_696_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -689,8 +689,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2290`
 		//  Estimated: `3870`
-		// Minimum execution time: 57_696_000 picoseconds.
-		Weight::from_parts(71_146_000, 3870)
+		// Minimum execution time: 56_534_000 picoseconds.
+		Weight::from_parts(61_371_000, 3870)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -709,10 +709,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `486 + n * (780 ±0)`
 		//  Estimated: `3870 + n * (5468 ±0)`
-		// Minimum execution time: 38_217_000 picoseconds.
-		Weight::from_parts(41_186_183, 3870)
-			// Standard Error: 442_520
-			.saturating_add(Weight::from_parts(23_383_805, 0).saturating_mul(n.into()))
+		// Minimum execution time: 37_156_000 picoseconds.
+		Weight::from_parts(15_836_817, 3870)
+			// Standard Error: 122_036
+			.saturating_add(Weight::from_parts(21_293_270, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5468).saturating_mul(n.into()))
