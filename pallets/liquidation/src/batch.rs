@@ -286,15 +286,39 @@ impl<T: Config> Pallet<T> {
 		// of a later pair and lost its share of the cap).
 		groups.sort_by_key(|(_, members)| members.iter().map(|m| m.plan.health.factor).min());
 		let outs = Self::over_breaker_caps(&groups)?;
+		// Each collateral's members the batch may sell (all but those over their bound),
+		// whichever pair they are in: the sale queue passes over all of them (found by the
+		// third review: sorted pairs still waited behind a later pair's queued member when
+		// they sold a less risky one too).
+		let in_lots: Vec<(T::AssetId, T::AccountId)> = groups
+			.iter()
+			.zip(outs.iter())
+			.flat_map(|(((collateral, _), members), (out, _))| {
+				members
+					.iter()
+					.zip(out.iter())
+					.filter(|(_, o)| !Self::over_its_bound(o))
+					.map(move |(m, _)| (*collateral, m.borrower.clone()))
+			})
+			.collect();
 		let mut bids_left = witness.bids;
 		for (((collateral, debt), members), (out, quoted)) in groups.into_iter().zip(outs) {
+			let lots: Vec<T::AccountId> = in_lots
+				.iter()
+				.filter(|(c, _)| *c == collateral)
+				.map(|(_, who)| who.clone())
+				.collect();
 			if Self::treasury_full(&collateral) {
 				report.token_rests = report.token_rests.saturating_add(1);
 			}
 			// What the DEX would do with the pair's lot; standing bids first when they pay
 			// more for it, or settle what the DEX would not (#28).
-			let verdict =
-				Self::dex_verdict((collateral, debt), &members, (out, quoted), &mut report.queue)?;
+			let verdict = Self::dex_verdict(
+				(collateral, debt),
+				&members,
+				(out, quoted, &lots),
+				&mut report.queue,
+			)?;
 			let members = match Self::sell_pair_to_bids(
 				caller,
 				(collateral, debt),
@@ -423,17 +447,17 @@ impl<T: Config> Pallet<T> {
 
 	/// The DEX's verdict on the lot of `members` (all of one pair), made without selling: the
 	/// members it leaves out (`out`: those a throttled collateral's first quote left out
-	/// already, `quoted`, [`Self::over_breaker_caps`]; then those over their own bound, and the
-	/// least risky of a
-	/// lot over the block's caps, [`Self::trim_to_cap`]), and the sale of the rest, or why it
-	/// would not sell them (the one write: a throttled collateral's queue entries no longer
-	/// liquidatable leave it, as any look at the queue drops them). The one decision both the
-	/// DEX's sale ([`Self::sell_pair`]) and the bids' route ([`Self::sell_pair_to_bids`])
-	/// read, as `settle` reads `dex_sale`'s quote.
+	/// already, `quoted`, [`Self::over_breaker_caps`]; `lots`: the batch's members of the
+	/// collateral it may sell, which the sale queue passes over; then those over their own
+	/// bound, and the least risky of a lot over the block's caps, [`Self::trim_to_cap`]),
+	/// and the sale of the rest, or why it would not sell them (the one write: a throttled
+	/// collateral's queue entries no longer liquidatable leave it, as any look at the queue
+	/// drops them). The one decision both the DEX's sale ([`Self::sell_pair`]) and the bids'
+	/// route ([`Self::sell_pair_to_bids`]) read, as `settle` reads `dex_sale`'s quote.
 	pub(crate) fn dex_verdict(
 		(collateral, debt): (T::AssetId, T::AssetId),
 		members: &[Member<T>],
-		(mut out, quoted): (Vec<Option<Skipped>>, bool),
+		(mut out, quoted, lots): (Vec<Option<Skipped>>, bool, &[T::AccountId]),
 		look: &mut crate::dex::QueueLook,
 	) -> Result<PairVerdict<T::AccountId>, DispatchError> {
 		out.resize(members.len(), None);
@@ -544,18 +568,22 @@ impl<T: Config> Pallet<T> {
 		// (The queue is the breaker's: only its cap waits behind it, not the pool's depth cap.)
 		// The sellers passed over in the queue are the lot's members sold and those left out
 		// for the caps (less risky now than the sold: an entry keeps the health it was queued
-		// at): one of them does not hold back the lot it was given in (found by review). One
-		// over its bound still does: a keeper could pad a lot to push a queued position over its
-		// bound and sell the others ahead of it (second review).
+		// at), and the batch's other members of the collateral (`lots`, sold in their pairs'
+		// turns): one of them does not hold back the lot (found by review). One over its bound
+		// still does: a keeper could pad a lot to push a queued position over its bound and
+		// sell the others ahead of it (second review).
 		let queued = cap.is_some() && {
-			let sellers: Vec<T::AccountId> = members
+			let mut sellers: Vec<T::AccountId> = members
 				.iter()
 				.zip(out.iter())
-				.filter(|(_, o)| {
-					!matches!(o, Some(Skipped::Dex(DexRefusal::SlippageExceeded { .. })))
-				})
+				.filter(|(_, o)| !Self::over_its_bound(o))
 				.map(|(m, _)| m.borrower.clone())
 				.collect();
+			for who in lots {
+				if !sellers.contains(who) {
+					sellers.push(who.clone());
+				}
+			}
 			let health = sold.iter().map(|m| m.plan.health.factor).max().unwrap_or_default();
 			Self::waits_in_queue(&collateral, (&sellers, health), look)
 		};
@@ -565,6 +593,11 @@ impl<T: Config> Pallet<T> {
 		let depth_capped = depth.is_some();
 		let sale = PairSale { total, input, exact, charged, lot, value, depth_capped, trimmed };
 		Ok(PairVerdict { out, sale: Ok(sale) })
+	}
+
+	/// Whether a member's verdict `out` left it out for its share being over its own bound.
+	fn over_its_bound(out: &Option<Skipped>) -> bool {
+		matches!(out, Some(Skipped::Dex(DexRefusal::SlippageExceeded { .. })))
 	}
 
 	/// Leaves out of a lot that would sell `value` at the oracle, more than the `left` of this

@@ -858,8 +858,13 @@ fn dry_batch(accounts: &[AccountId], w: BatchWitness) -> BatchReport<AccountId> 
 }
 
 /// The breaker's cap is the collateral's, shared by its pairs: allotted riskiest first across
-/// them before any sale. A less risky BTC/USD position given first no longer takes the cap
-/// ahead of a riskier BTC/ETH one (found by review: trimmed pair by pair, it did).
+/// them before any sale, and the sale queue passes over all the batch's members of the
+/// collateral. BTC/USD holds the riskiest position and the least risky one, BTC/ETH one
+/// between them.
+/// - A cap with room for two: the riskiest of each pair sell, the least risky waits (trimmed
+///   pair by pair, BTC/USD took the cap for both of its positions first: first review).
+/// - The BTC/ETH position queued, a cap with room for all: all three sell (BTC/USD, sold
+///   first, waited behind it when it sold a position less risky than it: third review).
 #[test]
 fn a_collaterals_cap_goes_to_its_riskiest_positions_whichever_pair_they_are_in() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -867,35 +872,43 @@ fn a_collaterals_cap_goes_to_its_riskiest_positions_whichever_pair_they_are_in()
 		mint(ETH, LP, 5_000_000_000);
 		mint(BTC, LP, 100_000_000);
 		create_pool(LP, ETH, BTC, 5_000_000_000, 100_000_000);
-		let [usd]: [AccountId; 1] = borrowers(&[660_000]).try_into().unwrap();
-		let eth: AccountId = 11;
+		let [riskiest, least]: [AccountId; 2] = borrowers(&[690_000, 600_000]).try_into().unwrap();
+		let eth: AccountId = 12;
 		// (ETH's minimum balance is 10⁶ units: the repayment bought must be above it.)
 		mint(BTC, eth, 80_000 + MIN);
 		assert_ok!(Lending::supply(RuntimeOrigin::signed(eth), BTC, 80_000));
-		assert_ok!(Lending::borrow(RuntimeOrigin::signed(eth), ETH, 2_760_000));
-		MockOracle::set(BTC, FixedU128::from_u32(85));
-		assert!(health(eth) < health(usd) && health(usd) < FixedU128::one());
-		let (v_eth, v_usd) = (sale_value(eth, 85), sale_value(usd, 85));
-		let cap = v_eth + v_usd / 2;
-		MockBreaker::throttle(BTC, cap);
-		// Given BTC/USD first.
-		let list: frame_support::BoundedVec<AccountId, <Test as Config>::MaxSettleBatch> =
-			vec![usd, eth].try_into().unwrap();
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(eth), ETH, 2_650_000));
+		MockOracle::set(BTC, FixedU128::from_u32(75));
+		assert!(health(riskiest) < health(eth) && health(eth) < health(least));
+		assert!(health(least) < FixedU128::one());
+		let value = |who| sale_value(who, 75);
+		let (v_riskiest, v_eth, v_least) = (value(riskiest), value(eth), value(least));
 		let w = BatchWitness { pairs: 2, wide: 0, bids: u32::MAX };
-		let before = (debt(usd, USD), supplied(usd, BTC));
-		System::reset_events();
-		assert_ok!(Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list, w));
-		let (settled, skipped) = dex_outcomes();
-		assert_eq!(settled, vec![eth]);
+		// Given BTC/ETH first, then BTC/USD's least risky.
+		let given = [eth, least, riskiest];
+		let cap = v_riskiest + v_eth + v_least / 2;
+		MockBreaker::throttle(BTC, cap);
+		let report = dry_batch(&given, w);
+		assert_eq!(report.settled, vec![riskiest, eth]);
 		assert!(
 			matches!(
-				skipped[..],
-				[(who, Skipped::Dex(DexRefusal::Throttled { left, .. }))] if who == usd && left == cap
+				report.skipped[..],
+				[(who, Skipped::Dex(DexRefusal::Throttled { left, .. }))] if who == least && left == cap
 			),
-			"{skipped:?}"
+			"{:?}",
+			report.skipped
 		);
-		assert!(MockBreaker::sold(BTC) <= cap && MockBreaker::sold(BTC) > 0);
-		assert_eq!((debt(usd, USD), supplied(usd, BTC)), before);
+		// BTC/ETH's position queued; room for all.
+		let plan = Liquidation::settle_plan_tried(&eth).0.unwrap();
+		assert_ok!(Liquidation::enqueue(&eth, &plan));
+		MockBreaker::throttle(BTC, 2 * (v_riskiest + v_eth + v_least));
+		let list: frame_support::BoundedVec<AccountId, <Test as Config>::MaxSettleBatch> =
+			given.to_vec().try_into().unwrap();
+		System::reset_events();
+		assert_ok!(Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list, w));
+		// (BTC/USD first, its riskiest position; its members in the order given.)
+		assert_eq!(dex_outcomes(), (vec![least, riskiest, eth], vec![]));
+		assert!(queue(BTC).is_empty());
 	});
 }
 
