@@ -485,31 +485,12 @@ impl<T: Config> Pallet<T> {
 			rounds = rounds.saturating_add(1);
 			let repays: Vec<u128> =
 				kept.iter().filter_map(|i| members.get(*i).map(|m| m.plan.repay)).collect();
-			let total = repays
-				.iter()
-				.try_fold(0u128, |sum, r| sum.checked_add(*r))
-				.ok_or_else(overflow::<T>)?;
-			let Some(input) = T::Dex::quote_price_tokens_for_exact_tokens(
-				Self::dex_asset(collateral),
-				Self::dex_asset(debt),
-				total,
-				true,
-			) else {
+			let Some((total, input, exact, charged)) =
+				Self::quote_lot((collateral, debt), &repays)?
+			else {
 				return refused(out, DexRefusal::NoPool);
 			};
-			let (exact, charged) = math::pro_rata(input, &repays).ok_or_else(overflow::<T>)?;
-			let mut dropped = false;
-			for (i, charge) in kept.iter().zip(charged.iter()) {
-				let (Some(member), Some(slot)) = (members.get(*i), out.get_mut(*i)) else {
-					continue;
-				};
-				let max = Self::dex_bound(&member.plan, &params);
-				if *charge > max {
-					*slot =
-						Some(Skipped::Dex(DexRefusal::SlippageExceeded { quote: *charge, max }));
-					dropped = true;
-				}
-			}
+			let dropped = Self::drop_over_bounds(members, (&kept, &charged), &mut out, &params);
 			// The lot's value at the oracle, and what the breaker's cap and the pool's depth
 			// cap leave of this block's sales (the depth cap's room does not depend on the
 			// lot; whether it binds does: a smaller lot is checked again).
@@ -520,14 +501,8 @@ impl<T: Config> Pallet<T> {
 			let limit = crate::dex::tighter(cap, depth);
 			// With members dropped, what the rest would sell: their shares' value (a smaller
 			// lot's quote is no more), not the whole quote's.
-			let selling = if dropped {
-				kept.iter()
-					.zip(charged.iter())
-					.filter(|(i, _)| out.get(**i) == Some(&None))
-					.fold(0u128, |sum, (_, c)| sum.saturating_add(Self::sale_value(*c, prices.0)))
-			} else {
-				value
-			};
+			let selling =
+				if dropped { Self::shares_value((&kept, &charged), &out, prices.0) } else { value };
 			let over = limit.filter(|left| selling > *left);
 			if !dropped && over.is_none() {
 				break (kept, total, input, exact, charged, value, depth);
@@ -663,27 +638,15 @@ impl<T: Config> Pallet<T> {
 					continue;
 				};
 				// No pool: the verdict says so.
-				let Some((total, input, charged)) =
-					Self::lot_charges((*collateral, *debt), members)?
+				let all: Vec<usize> = (0..members.len()).collect();
+				let repays: Vec<u128> = members.iter().map(|m| m.plan.repay).collect();
+				let Some((total, input, _, charged)) =
+					Self::quote_lot((*collateral, *debt), &repays)?
 				else {
 					continue;
 				};
 				*quoted = true;
-				let mut pair_items = Vec::new();
-				for (i, (member, charge)) in members.iter().zip(charged).enumerate() {
-					let max = Self::dex_bound(&member.plan, &params);
-					if charge > max {
-						if let Some(slot) = out.get_mut(i) {
-							*slot = Some(Skipped::Dex(DexRefusal::SlippageExceeded {
-								quote: charge,
-								max,
-							}));
-						}
-						continue;
-					}
-					let value = Self::sale_value(charge, member.plan.collateral_price);
-					pair_items.push((member.plan.health.factor, (g, i), value));
-				}
+				Self::drop_over_bounds(members, (&all, &charged), out, &params);
 				// The pair's pool's depth cap, its own: the lot trimmed to it first, riskiest
 				// first (its room does not depend on the lot; whether it binds does, and a
 				// smaller lot binds no more).
@@ -692,17 +655,16 @@ impl<T: Config> Pallet<T> {
 					.map(|m| (m.plan.collateral_price, m.plan.debt_price))
 					.unwrap_or_default();
 				let room = Self::depth_left((*collateral, *debt), (input, total), prices, &params);
-				let value = pair_items.iter().fold(0u128, |sum, (_, _, v)| sum.saturating_add(*v));
-				if let Some(left) = room.filter(|left| value > *left) {
-					let fit = math::riskiest_within(&mut pair_items, left);
-					for (_, (_, i), _) in pair_items.iter().skip(fit) {
-						if let Some(slot) = out.get_mut(*i) {
-							*slot = Some(Skipped::Dex(DexRefusal::Throttled { value, left }));
-						}
-					}
-					pair_items.truncate(fit);
+				let selling = Self::shares_value((&all, &charged), out, prices.0);
+				if let Some(left) = room.filter(|left| selling > *left) {
+					Self::trim_to_cap(members, (&all, &charged, prices.0), out, (selling, left));
 				}
-				items.extend(pair_items);
+				for (i, (member, charge)) in members.iter().zip(&charged).enumerate() {
+					if out.get(i) == Some(&None) {
+						let value = Self::sale_value(*charge, prices.0);
+						items.push((member.plan.health.factor, (g, i), value));
+					}
+				}
 			}
 			let value = items.iter().fold(0u128, |sum, (_, _, v)| sum.saturating_add(*v));
 			if value <= left {
@@ -718,15 +680,14 @@ impl<T: Config> Pallet<T> {
 		Ok(outs)
 	}
 
-	/// The lot of `members` (all of one pair) sold whole on the DEX now: their repayments'
-	/// sum, the quote for it, and what each would be charged of it (pro rata, rounded up);
-	/// `None` when the DEX gives no quote.
+	/// The DEX's quote for a lot repaying `repays` of `pair` now: their sum, the collateral it
+	/// takes, and each part's exact and charged share of it ([`math::pro_rata`]); `None` when
+	/// the DEX gives no quote.
 	#[allow(clippy::type_complexity)]
-	fn lot_charges(
+	fn quote_lot(
 		(collateral, debt): (T::AssetId, T::AssetId),
-		members: &[Member<T>],
-	) -> Result<Option<(u128, u128, Vec<u128>)>, DispatchError> {
-		let repays: Vec<u128> = members.iter().map(|m| m.plan.repay).collect();
+		repays: &[u128],
+	) -> Result<Option<(u128, u128, Vec<u128>, Vec<u128>)>, DispatchError> {
 		let total = repays
 			.iter()
 			.try_fold(0u128, |sum, r| sum.checked_add(*r))
@@ -739,8 +700,44 @@ impl<T: Config> Pallet<T> {
 		) else {
 			return Ok(None);
 		};
-		let (_, charged) = math::pro_rata(input, &repays).ok_or_else(overflow::<T>)?;
-		Ok(Some((total, input, charged)))
+		let (exact, charged) = math::pro_rata(input, repays).ok_or_else(overflow::<T>)?;
+		Ok(Some((total, input, exact, charged)))
+	}
+
+	/// Leaves out (`out`, `SlippageExceeded`) those of `kept` (members' places, with their
+	/// `charged` shares of a quote) whose share is over their own bound ([`Self::dex_bound`]).
+	/// Returns whether any was.
+	fn drop_over_bounds(
+		members: &[Member<T>],
+		(kept, charged): (&[usize], &[u128]),
+		out: &mut [Option<Skipped>],
+		params: &LiquidationParams,
+	) -> bool {
+		let mut dropped = false;
+		for (i, charge) in kept.iter().zip(charged.iter()) {
+			let (Some(member), Some(slot)) = (members.get(*i), out.get_mut(*i)) else {
+				continue;
+			};
+			let max = Self::dex_bound(&member.plan, params);
+			if *charge > max {
+				*slot = Some(Skipped::Dex(DexRefusal::SlippageExceeded { quote: *charge, max }));
+				dropped = true;
+			}
+		}
+		dropped
+	}
+
+	/// The value at the oracle (`price`) of the `charged` shares of those of `kept` still in
+	/// (`out`): what they would sell, a smaller lot's quote being no more.
+	fn shares_value(
+		(kept, charged): (&[usize], &[u128]),
+		out: &[Option<Skipped>],
+		price: FixedU128,
+	) -> u128 {
+		kept.iter()
+			.zip(charged.iter())
+			.filter(|(i, _)| out.get(**i) == Some(&None))
+			.fold(0u128, |sum, (_, c)| sum.saturating_add(Self::sale_value(*c, price)))
 	}
 
 	/// Sells the seized collateral of `members` (all of one pair) in one DEX swap as

@@ -1073,26 +1073,12 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 						);
 					}
 					for (asset, before) in &collateral_before {
-						let gone = before - supplied(borrower, *asset);
 						let expected = taken.get(asset).copied().unwrap_or(0);
-						prop_assert!(
-							gone >= expected && gone <= expected + 2,
-							"collateral {} fell by {} for {} taken",
-							asset,
-							gone,
-							expected
-						);
+						check_collateral_taken(borrower, *asset, *before, expected)?;
 					}
 					for (asset, before) in &debts_before {
-						let gone = before - debt(borrower, *asset);
 						let expected = paid.get(asset).copied().unwrap_or(0);
-						prop_assert!(
-							gone + repayments >= expected && gone <= expected + repayments,
-							"debt {} fell by {} for {} accounted",
-							asset,
-							gone,
-							expected
-						);
+						check_debt_paid(borrower, *asset, *before, (expected, repayments))?;
 					}
 				},
 			}
@@ -1155,6 +1141,46 @@ fn treasury_value() -> u128 {
 			price.saturating_mul_int(balance(asset, insurance()) + supplied(insurance(), asset))
 		})
 		.sum()
+}
+
+/// `who`'s `asset` collateral fell by what its events say left it (`expected`, from `before`),
+/// to within the lending pallet's share rounding (at most two units, against the borrower).
+fn check_collateral_taken(
+	who: AccountId,
+	asset: AssetId,
+	before: u128,
+	expected: u128,
+) -> Result<(), TestCaseError> {
+	let gone = before - supplied(who, asset);
+	prop_assert!(
+		gone >= expected && gone <= expected + 2,
+		"{}'s collateral {} fell by {} for {} taken",
+		who,
+		asset,
+		gone,
+		expected
+	);
+	Ok(())
+}
+
+/// `who`'s `asset` debt fell by what its events say was repaid or covered (`expected`, from
+/// `before`), to within a unit of share rounding for each of its `repayments`.
+fn check_debt_paid(
+	who: AccountId,
+	asset: AssetId,
+	before: u128,
+	(expected, repayments): (u128, u128),
+) -> Result<(), TestCaseError> {
+	let gone = before - debt(who, asset);
+	prop_assert!(
+		gone + repayments >= expected && gone <= expected + repayments,
+		"{}'s debt {} fell by {} for {} accounted",
+		who,
+		asset,
+		gone,
+		expected
+	);
+	Ok(())
 }
 
 /// Both borrowers in one `settle_batch` by the LP (a keeper), and what it must keep: a call
@@ -1255,30 +1281,14 @@ fn check_batch(counts: &RefCell<Counts>) -> Result<(), TestCaseError> {
 		}
 	}
 	for ((who, asset), before) in &collateral_before {
-		let gone = before - supplied(*who, *asset);
 		let expected = taken.get(&(*who, *asset)).copied().unwrap_or(0);
-		prop_assert!(
-			gone >= expected && gone <= expected + 2,
-			"{}'s collateral {} fell by {} for {} taken",
-			who,
-			asset,
-			gone,
-			expected
-		);
+		check_collateral_taken(*who, *asset, *before, expected)?;
 	}
 	for (who, debts) in &debts_before {
 		let n = repayments.get(who).copied().unwrap_or(0);
 		for (asset, before) in debts {
-			let gone = before - debt(*who, *asset);
 			let expected = paid.get(&(*who, *asset)).copied().unwrap_or(0);
-			prop_assert!(
-				gone + n >= expected && gone <= expected + n,
-				"{}'s debt {} fell by {} for {} accounted",
-				who,
-				asset,
-				gone,
-				expected
-			);
+			check_debt_paid(*who, *asset, *before, (expected, n))?;
 		}
 	}
 	for (asset, left, sold_before) in caps {

@@ -1,18 +1,8 @@
 use super::*;
 
-fn list(accounts: &[AccountId]) -> frame_support::BoundedVec<AccountId, MaxBatch> {
-	accounts.to_vec().try_into().expect("within MaxSettleBatch")
-}
-type MaxBatch = <Test as Config>::MaxSettleBatch;
-
 fn witness(pairs: u32, wide: u32) -> BatchWitness {
 	BatchWitness { pairs, wide, bids: u32::MAX }
 }
-
-fn settle_batch(accounts: &[AccountId], w: BatchWitness) -> DispatchResultWithPostInfoOf {
-	Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list(accounts), w)
-}
-type DispatchResultWithPostInfoOf = frame_support::dispatch::DispatchResultWithPostInfo;
 
 /// `call` fails with `NothingSettled` (charged only what it checked) and changes nothing.
 fn assert_nothing_settled(call: impl FnOnce() -> DispatchResultWithPostInfoOf) {

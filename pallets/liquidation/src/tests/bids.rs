@@ -274,11 +274,7 @@ fn batch_with(
 ) -> frame_support::dispatch::DispatchResultWithPostInfo {
 	let mut sorted = accounts.to_vec();
 	sorted.sort();
-	Liquidation::settle_batch(
-		RuntimeOrigin::signed(CHARLIE),
-		sorted.try_into().unwrap(),
-		BatchWitness { pairs: 1, wide: 0, bids },
-	)
+	settle_batch(&sorted, BatchWitness { pairs: 1, wide: 0, bids })
 }
 
 /// A BTC/USD pool at 90, GOV's bid of `bid` USD at 0.1% (active from block 3, the block set),

@@ -813,10 +813,8 @@ fn a_batch_over_the_cap_sells_its_riskiest_positions_within_it() {
 		MockBreaker::throttle(BTC, cap);
 		let w = BatchWitness { pairs: 1, wide: 0, bids: u32::MAX };
 		let before = (debt(least, USD), supplied(least, BTC));
-		let list: frame_support::BoundedVec<AccountId, <Test as Config>::MaxSettleBatch> =
-			accounts.clone().try_into().unwrap();
 		System::reset_events();
-		assert_ok!(Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list, w));
+		assert_ok!(settle_batch(&accounts, w));
 		let (settled, skipped) = dex_outcomes();
 		assert_eq!(settled, vec![most, mid]);
 		assert!(
@@ -840,10 +838,8 @@ fn a_batch_over_the_cap_sells_its_riskiest_positions_within_it() {
 		assert_eq!((debt(least, USD), supplied(least, BTC)), before);
 		// The next block's cap takes the one left.
 		next_block();
-		let list: frame_support::BoundedVec<AccountId, <Test as Config>::MaxSettleBatch> =
-			vec![least].try_into().unwrap();
 		System::reset_events();
-		assert_ok!(Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list, w));
+		assert_ok!(settle_batch(&[least], w));
 		assert_eq!(dex_outcomes(), (vec![least], vec![]));
 	});
 }
@@ -902,10 +898,8 @@ fn a_collaterals_cap_goes_to_its_riskiest_positions_whichever_pair_they_are_in()
 		let plan = Liquidation::settle_plan_tried(&eth).0.unwrap();
 		assert_ok!(Liquidation::enqueue(&eth, &plan));
 		MockBreaker::throttle(BTC, 2 * (v_riskiest + v_eth + v_least));
-		let list: frame_support::BoundedVec<AccountId, <Test as Config>::MaxSettleBatch> =
-			given.to_vec().try_into().unwrap();
 		System::reset_events();
-		assert_ok!(Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list, w));
+		assert_ok!(settle_batch(&given, w));
 		// (BTC/USD first, its riskiest position; its members in the order given.)
 		assert_eq!(dex_outcomes(), (vec![least, riskiest, eth], vec![]));
 		assert!(queue(BTC).is_empty());
@@ -954,12 +948,10 @@ fn a_trimmed_lot_waits_only_behind_a_riskier_position_not_in_it_and_none_fits_se
 		assert_eq!(report.queue.checked, 0);
 		// Less room than the riskiest alone: nothing sold, nothing changed.
 		MockBreaker::throttle(BTC, v_mid / 2);
-		let list: frame_support::BoundedVec<AccountId, <Test as Config>::MaxSettleBatch> =
-			vec![low, mid].try_into().unwrap();
 		System::reset_events();
 		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
 		assert_eq!(
-			Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list, w).unwrap_err().error,
+			settle_batch(&[low, mid], w).unwrap_err().error,
 			Error::<Test>::NothingSettled.into()
 		);
 		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
@@ -1056,11 +1048,9 @@ fn over_the_depth_cap(throttled: bool) {
 		let room = input(riskier) + input(other) / 2;
 		set_pool_share(Permill::from_rational(room, 400_000));
 		let before = (debt(other, USD), supplied(other, BTC));
-		let list: frame_support::BoundedVec<AccountId, <Test as Config>::MaxSettleBatch> =
-			accounts.clone().try_into().unwrap();
 		let w = BatchWitness { pairs: 1, wide: 0, bids: u32::MAX };
 		System::reset_events();
-		assert_ok!(Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list, w));
+		assert_ok!(settle_batch(&accounts, w));
 		let (settled, skipped) = dex_outcomes();
 		assert_eq!(settled, vec![riskier]);
 		assert!(

@@ -45,6 +45,17 @@ fn lp_dumps_btc(amount: u128) {
 
 /// Borrowers 10.. with 10,000 BTC each, owing `owed[i]` USD (BTC at 100: health above 1 for
 /// up to 750,000).
+fn list(accounts: &[AccountId]) -> frame_support::BoundedVec<AccountId, MaxBatch> {
+	accounts.to_vec().try_into().expect("within MaxSettleBatch")
+}
+type MaxBatch = <Test as Config>::MaxSettleBatch;
+
+/// CHARLIE's `settle_batch` of `accounts`, in the order given, declaring `w`.
+fn settle_batch(accounts: &[AccountId], w: BatchWitness) -> DispatchResultWithPostInfoOf {
+	Liquidation::settle_batch(RuntimeOrigin::signed(CHARLIE), list(accounts), w)
+}
+type DispatchResultWithPostInfoOf = frame_support::dispatch::DispatchResultWithPostInfo;
+
 fn borrowers(owed: &[u128]) -> Vec<AccountId> {
 	owed.iter()
 		.enumerate()
