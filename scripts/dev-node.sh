@@ -11,4 +11,6 @@ cargo build --workspace --all-targets --locked
 # RPC on 9944 unless the arguments name a port (the node takes `--rpc-port` once).
 args=("$@")
 [[ " $* " == *" --rpc-port"* ]] || args=(--rpc-port 9944 "${args[@]}")
+# The scripts' instantiation strategy (env.sh) unless the arguments name one.
+[[ " $* " == *" --wasmtime-instantiation-strategy"* ]] || args=("${NODE_WASM[@]}" "${args[@]}")
 exec "$NODE_BIN" --dev --enable-offchain-indexing true "${args[@]}"

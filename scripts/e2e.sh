@@ -42,7 +42,7 @@ launch_node() {
   local rpc=$1 log=$2
   shift 2
   mark "starting a dev node (RPC $rpc) $*"
-  "$NODE_BIN" --dev --rpc-port "$rpc" --port 0 --no-telemetry "$@" >"$log" 2>&1 &
+  "$NODE_BIN" --dev --rpc-port "$rpc" --port 0 --no-telemetry "${NODE_WASM[@]}" "$@" >"$log" 2>&1 &
   pids+=("$!")
   echo "$!" >"$log.pid"
 }
@@ -72,6 +72,27 @@ keeper_log=$(mktemp -t margincall-e2e-node.XXXXXX.log)
 launch_node "$port" "$main_log" --prometheus-port "$prom_port"
 launch_node "$bids_port" "$bids_log" --offchain-worker never --no-prometheus
 launch_node "$keeper_port" "$keeper_log" --offchain-worker never --no-prometheus
+# A node whose genesis build failed only because the kernel refused to seal a memfd
+# (scripts/env.sh) is started again, at most twice; any other exit is wait_rpc's to report.
+relaunch_if_refused() {
+  local rpc=$1 log=$2 try
+  shift 2
+  for try in 1 2; do
+    for _ in $(seq 1 120); do
+      grep -q "Initializing Genesis" "$log" && return 0
+      kill -0 "$(cat "$log.pid")" 2>/dev/null || break
+      sleep 1
+    done
+    grep -q "$MEMFD_REFUSED" "$log" || return 0
+    mark "the node (RPC $rpc) could not seal a memfd: started again (retry $try of 2)"
+    kill "$(cat "$log.pid")" 2>/dev/null || true
+    wait "$(cat "$log.pid")" 2>/dev/null || true
+    launch_node "$rpc" "$log" "$@"
+  done
+}
+relaunch_if_refused "$port" "$main_log" --prometheus-port "$prom_port"
+relaunch_if_refused "$bids_port" "$bids_log" --offchain-worker never --no-prometheus
+relaunch_if_refused "$keeper_port" "$keeper_log" --offchain-worker never --no-prometheus
 
 # The keeper's check, and bids then pre-liquidation, in the background; their output kept
 # and shown at the end.

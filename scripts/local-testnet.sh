@@ -44,7 +44,7 @@ dave_key=0000000000000000000000000000000000000000000000000000000000000004
 alice_peer=$("$NODE_BIN" key inspect-node-key --file <(printf '%s' "$alice_key"))
 boot="/ip4/127.0.0.1/tcp/30333/p2p/$alice_peer"
 spec="$dir/local.json"
-"$NODE_BIN" build-spec --chain local --raw --disable-default-bootnode >"$spec" 2>"$dir/build-spec.log" ||
+retry_memfd "$NODE_BIN" build-spec --chain local --raw --disable-default-bootnode >"$spec" 2>"$dir/build-spec.log" ||
   { echo "build-spec --chain local failed:" >&2; tail -n 20 "$dir/build-spec.log" >&2; exit 1; }
 
 declare -A pid=()
@@ -58,7 +58,7 @@ trap cleanup EXIT
 start() { # name p2p-port rpc-port extra...
   local name=$1 port=$2 rpc=$3; shift 3
   "$NODE_BIN" --chain "$spec" "--$name" --base-path "$dir/$name" --port "$port" --rpc-port "$rpc" \
-    --no-prometheus --no-telemetry --no-mdns ${LOCAL_TESTNET_NODE_ARGS:-} "$@" >>"$dir/$name.log" 2>&1 &
+    --no-prometheus --no-telemetry --no-mdns "${NODE_WASM[@]}" ${LOCAL_TESTNET_NODE_ARGS:-} "$@" >>"$dir/$name.log" 2>&1 &
   pid[$name]=$!
 }
 start_charlie() { start charlie 30335 9946 --node-key "$charlie_key" --bootnodes "$boot"; }

@@ -18,7 +18,7 @@ cargo build --workspace --all-targets --locked
 step "cargo test --workspace"
 cargo test --workspace --locked
 step "the runtime's benchmarks are listed by the node"
-benchmarks=$("$NODE_BIN" benchmark pallet --list --chain dev)
+benchmarks=$(retry_memfd "$NODE_BIN" benchmark pallet --list --chain dev "${BENCH_WASM[@]}")
 for p in pallet_lending pallet_liquidation pallet_bids; do
   grep -q "$p" <<<"$benchmarks" \
     || { echo "benchmark pallet --list does not list $p" >&2; exit 1; }
@@ -30,8 +30,8 @@ step "every benchmark runs in the runtime (2 steps, 1 repeat: that they run, not
 # on blocks far more than they compute), niced, so that the nodes and the checks come first.
 wasm="$CARGO_TARGET_DIR/debug/wbuild/margincall-runtime/margincall_runtime.wasm"
 common=(--runtime "$wasm" --genesis-builder=runtime --genesis-builder-preset=development
-  --steps 2 --repeat 1 --wasm-execution compiled --heap-pages 4096)
-bench() { nice -n 10 "$NODE_BIN" benchmark pallet "${common[@]}" "$@"; }
+  --steps 2 --repeat 1 --wasm-execution compiled --heap-pages 4096 "${BENCH_WASM[@]}")
+bench() { retry_memfd nice -n 10 "$NODE_BIN" benchmark pallet "${common[@]}" "$@"; }
 failed() { tail -30 "$1" >&2; echo "a benchmark failed in the runtime ($1)" >&2; exit 1; }
 # Two processes, each compiling the runtime once (~40 s alone, ~110 s beside the e2e's
 # nodes): the three whose setup is up to 512 wide positions, run here to 64 (at 512 they took
