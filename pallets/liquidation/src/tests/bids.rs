@@ -619,3 +619,105 @@ fn a_cut_dex_sale_is_kept_when_the_bids_cover_only_part_of_the_plan() {
 		assert_eq!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining, 20_000);
 	});
 }
+
+/// Session 32 (found by review): the treasury full, a lot's rests are paid to it in tokens,
+/// from the collateral market's cash. A lot the DEX sells only in part (trimmed to the
+/// breaker's cap) needs less cash than the bids' rests of the whole lot. Before, the bids were
+/// tried all the same: their sale failed at its last step, after the lending pass over every
+/// member, was rolled back, and the DEX sold its part in a second pass the batch did not charge.
+/// Now the bids are not tried without that cash: the DEX sells its part, the book untouched,
+/// nothing charged for a sale to the bids.
+#[test]
+fn a_lot_whose_rests_the_market_cannot_pay_is_not_tried_on_the_bids() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = gov_bids(10_000_000, 20_000);
+		System::set_block_number(3);
+		// A small position, the riskier (its sale above the minimum balance), and a large one
+		// (its rest above it too).
+		let (small, large) = (10, 11);
+		for (who, btc, usd) in [(small, 6_000, 414_000), (large, 400_000, 27_400_000)] {
+			mint(BTC, who, btc + MIN);
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(who), BTC, btc));
+			assert_ok!(Lending::borrow(RuntimeOrigin::signed(who), USD, usd));
+		}
+		correctness::fifth_market();
+		for asset in [USD, MEME, ETH, NO_MARKET] {
+			let amount = if asset == ETH { 10 * ETH_MIN } else { 10 * MIN };
+			mint(asset, insurance(), amount + if asset == ETH { ETH_MIN } else { MIN });
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(insurance()), asset, amount));
+		}
+		assert!(Liquidation::treasury_full(&BTC));
+		MockOracle::set(BTC, fx(90, 1));
+		assert!(health(small) < health(large) && health(large) < fx(1, 1));
+		// The cap fits the small position's sale and half the large one's.
+		let value = |who| Liquidation::preview(who).unwrap().dex_input.unwrap() * 90;
+		MockBreaker::throttle(BTC, value(small) + value(large) / 2);
+		let accounts = [small, large];
+		let w = BatchWitness { pairs: 1, wide: 0, bids: u32::MAX };
+		// The batch made and rolled back (with the bid cancelled first, or not): each
+		// settlement's route, collateral sold and rest to the treasury.
+		let dry = |cancel: bool| {
+			let tally = MockBreaker::sold_tally();
+			let settled = frame_support::storage::with_transaction(|| {
+				if cancel {
+					assert_ok!(Bids::cancel_bid(RuntimeOrigin::signed(GOV), id));
+				}
+				System::reset_events();
+				assert_ok!(batch(&accounts));
+				let settled: Vec<(Route, u128, u128)> = events()
+					.into_iter()
+					.filter_map(|e| match e {
+						Event::Settled { route, sold, to_insurance, .. } => {
+							Some((route, sold, to_insurance))
+						},
+						_ => None,
+					})
+					.collect();
+				frame_support::storage::TransactionOutcome::Rollback(Ok::<_, DispatchError>(
+					settled,
+				))
+			})
+			.unwrap();
+			MockBreaker::restore_sold(tally);
+			settled
+		};
+		// With the market's cash: the bids take the whole lot, paying the treasury its rests.
+		let to_bids = dry(false);
+		assert!(matches!(to_bids[..], [(Route::Bids { .. }, ..), (Route::Bids { .. }, ..)]));
+		let bids_rests: u128 = to_bids.iter().map(|(_, _, rest)| rest).sum();
+		// Without the bid: the DEX sells the small position alone, for less cash.
+		let dex = dry(true);
+		let [(Route::Dex, dex_sold, dex_rest)] = dex[..] else { panic!("{dex:?}") };
+		let dex_cash = dex_sold + dex_rest;
+		assert!(dex_cash + 200 < bids_rests, "{dex_cash} {bids_rests}");
+		// The market keeps more than the DEX's cash (its sale and, counted, its rest), less than
+		// the bids' rests: Dave withdraws, Bob borrows the rest.
+		assert_ok!(Lending::withdraw(
+			RuntimeOrigin::signed(DAVE),
+			BTC,
+			Amount::Exact(100_000_000_000 - 200_000)
+		));
+		mint(USD, BOB, 1_000_000_000);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(BOB), USD, 1_000_000_000));
+		let cash = <Lending as LendingPositions<AccountId>>::available_cash(&BTC);
+		assert_ok!(Lending::borrow(
+			RuntimeOrigin::signed(BOB),
+			BTC,
+			cash - (dex_cash + bids_rests) / 2
+		));
+		assert!(<Lending as LendingPositions<AccountId>>::available_cash(&BTC) < bids_rests);
+		// The bids are asked, not tried: nothing charged for their sale.
+		let report = Liquidation::try_settle_batch(&accounts, w).unwrap();
+		assert_eq!(report.settled, vec![small]);
+		assert!(matches!(
+			report.skipped[..],
+			[(who, Skipped::Dex(DexRefusal::Throttled { .. }))] if who == large
+		));
+		assert_eq!((report.bids_asked, report.bids_sold, report.bids_members), (1, 0, 0));
+		// And made: the DEX sells the small position, the bid untouched.
+		System::reset_events();
+		assert_ok!(batch(&accounts));
+		assert_eq!(settled_routes(), vec![Route::Dex]);
+		assert_eq!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining, 10_000_000);
+	});
+}
