@@ -117,6 +117,10 @@ enum Op {
 	ThrottleLot(usize, u32),
 	/// Both borrowers in one `settle_batch` by the LP (a keeper): [`check_batch`].
 	Batch,
+	/// The LP opens a BTC/ETH pool at the oracle's price, this many BTC deep (once): a
+	/// borrower whose largest debt is ETH sells its BTC there, beside one selling BTC for USD
+	/// (two pairs of one collateral, sharing its cap).
+	CrossPool(u128),
 }
 
 /// The market makers.
@@ -258,6 +262,20 @@ fn edge_setup() -> impl Strategy<Value = Setup> {
 		.prop_map(|(positions, ranks)| Setup { positions, ranks })
 }
 
+/// [`edge_setup`] with Charlie's largest debt ETH (80% to 95% of its borrowing power, USD at
+/// most 10%) and no MEME (there is no MEME/ETH pool), and enough BTC that its repayment is
+/// above ETH's minimum balance (a swap paying less into the working account fails): with
+/// [`Op::CrossPool`], a fall of BTC puts Alice's BTC/USD and Charlie's BTC/ETH positions below 1
+/// together.
+fn cross_setup() -> impl Strategy<Value = Setup> {
+	(
+		(100u128..20_000, 0u128..2_000_000, 80u32..=95, 0u32..=10),
+		(70_000u128..200_000, Just(0u128), 0u32..=10, 80u32..=95),
+		(0u8..3, 0u8..3),
+	)
+		.prop_map(|(alice, charlie, ranks)| Setup { positions: vec![alice, charlie], ranks })
+}
+
 #[derive(Default, Debug)]
 struct Counts {
 	/// Operations run (every step of every sequence).
@@ -266,6 +284,10 @@ struct Counts {
 	/// sold only in part for the block's caps (a position sold, one of its pair left out).
 	batches: u32,
 	batch_trimmed: u32,
+	/// Batches whose DEX sold one collateral in two pairs (BTC for USD and for ETH: one cap
+	/// allotted across both), and trims compared across two such pairs.
+	batch_cross: u32,
+	cross_trimmed: u32,
 	keeper: u32,
 	dex: u32,
 	backstop: u32,
@@ -337,6 +359,40 @@ fn batch_of_one(
 	});
 	MockBreaker::restore_sold(sold);
 	(settled.ok().flatten(), planned)
+}
+
+/// The oracle's price of `asset` as a float (the arbitrageur's view), if fed.
+fn oracle_float(asset: AssetId) -> Option<f64> {
+	MockOracle::timestamped_price(&asset).map(|(p, _)| p.to_float())
+}
+
+/// Whether the BTC/ETH pool of [`Op::CrossPool`] is open.
+fn cross_pool_exists() -> bool {
+	AssetConversion::get_reserves(NativeOrWithId::WithId(BTC), NativeOrWithId::WithId(ETH)).is_ok()
+}
+
+/// An arbitrageur (the LP) brings the `a`/`b` pool to the oracle's price.
+fn arbitrage(a: AssetId, b: AssetId) {
+	let (Some(a_price), Some(b_price)) = (oracle_float(a), oracle_float(b)) else { return };
+	let (a_held, b_held) = pool_reserves(a, b);
+	let k = a_held as f64 * b_held as f64;
+	let target_a = (k * b_price / a_price).sqrt() as u128;
+	let target_b = (k * a_price / b_price).sqrt() as u128;
+	let (from, to, amount) = if target_a > a_held {
+		(a, b, target_a - a_held)
+	} else {
+		(b, a, target_b.saturating_sub(b_held))
+	};
+	if amount > 0 {
+		let _ = AssetConversion::swap_exact_tokens_for_tokens(
+			RuntimeOrigin::signed(LP),
+			vec![Box::new(NativeOrWithId::WithId(from)), Box::new(NativeOrWithId::WithId(to))],
+			amount,
+			1,
+			LP,
+			false,
+		);
+	}
 }
 
 fn debts_of(who: AccountId) -> BTreeMap<AssetId, u128> {
@@ -466,31 +522,19 @@ fn run(setup: Setup, ops: Vec<Op>, counts: &RefCell<Counts>) -> Result<(), TestC
 					None
 				},
 				Op::Arb => {
-					use pallet_lending::TimestampedPrices;
-					let price = |a| MockOracle::timestamped_price(&a).map(|(p, _)| p.to_float());
-					if let (Some(usd_price), Some(btc_price)) = (price(USD), price(BTC)) {
-						let (usd, btc) = pool_reserves(USD, BTC);
-						let k = usd as f64 * btc as f64;
-						let target_usd = (k * btc_price / usd_price).sqrt() as u128;
-						let target_btc = (k * usd_price / btc_price).sqrt() as u128;
-						let (from, to, amount) = if target_usd > usd {
-							(USD, BTC, target_usd - usd)
-						} else {
-							(BTC, USD, target_btc.saturating_sub(btc))
-						};
-						if amount > 0 {
-							let _ = AssetConversion::swap_exact_tokens_for_tokens(
-								RuntimeOrigin::signed(LP),
-								vec![
-									Box::new(NativeOrWithId::WithId(from)),
-									Box::new(NativeOrWithId::WithId(to)),
-								],
-								amount,
-								1,
-								LP,
-								false,
-							);
-						}
+					arbitrage(USD, BTC);
+					if cross_pool_exists() {
+						arbitrage(ETH, BTC);
+					}
+					None
+				},
+				Op::CrossPool(btc) => {
+					let prices = (oracle_float(BTC), oracle_float(ETH));
+					if let (false, Some(btc_price), Some(eth_price)) =
+						(cross_pool_exists(), prices.0, prices.1)
+					{
+						let eth = (btc as f64 * btc_price / eth_price) as u128;
+						create_pool(LP, BTC, ETH, btc, eth.max(1));
 					}
 					None
 				},
@@ -1295,10 +1339,15 @@ fn check_batch(counts: &RefCell<Counts>) -> Result<(), TestCaseError> {
 		let sold = MockBreaker::sold(asset) - sold_before;
 		prop_assert!(sold <= left, "sold {} of {} with {} left in its cap", sold, asset, left);
 	}
+	let mut sold_pairs: Vec<(AssetId, AssetId)> = dex_sold.iter().map(|(pair, _)| *pair).collect();
+	sold_pairs.dedup();
+	if sold_pairs.iter().any(|(c, d)| sold_pairs.iter().any(|(c2, d2)| c == c2 && d != d2)) {
+		counts.borrow_mut().batch_cross += 1;
+	}
 	for who in trimmed {
 		let Some(plan) = plans.get(&who).copied().flatten() else { continue };
 		let collateral = plan.collateral_asset;
-		for (_, health) in dex_sold.iter().filter(|((c, _), _)| *c == collateral) {
+		for ((_, debt), health) in dex_sold.iter().filter(|((c, _), _)| *c == collateral) {
 			prop_assert!(
 				*health <= plan.health.factor,
 				"the DEX sold a position of health {:?} and left out {} at {:?} for the cap",
@@ -1306,7 +1355,11 @@ fn check_batch(counts: &RefCell<Counts>) -> Result<(), TestCaseError> {
 				who,
 				plan.health.factor
 			);
-			counts.borrow_mut().batch_trimmed += 1;
+			let mut c = counts.borrow_mut();
+			c.batch_trimmed += 1;
+			if *debt != plan.debt_asset {
+				c.cross_trimmed += 1;
+			}
 		}
 	}
 	prop_assert!(Lending::do_try_state().is_ok(), "{:?}", Lending::do_try_state());
@@ -1604,6 +1657,15 @@ fn random_batches_under_a_throttle_sell_within_the_cap_riskiest_first() {
 	assert!(c.batches > 0, "no batch settled anything: {c:?}");
 	assert!(c.batch_trimmed > 0, "no lot trimmed to the cap: {c:?}");
 	assert!(c.dex > 0, "no DEX settlement: {c:?}");
+	// A second draw: a BTC/ETH pool beside USD/BTC, and Charlie's largest debt ETH, so BTC is
+	// sold in two pairs whose lots share its cap (allotted across both riskiest first).
+	let cross =
+		[Op::CrossPool(100_000_000), Op::Price(1, 70), Op::Arb, Op::ThrottleLot(0, 650), Op::Batch];
+	let Some(x) = run_draws(cross_setup(), batch_op(), 60, &cross) else {
+		return;
+	};
+	assert!(x.batch_cross > 0, "no batch sold BTC in two pairs: {x:?}");
+	assert!(x.cross_trimmed > 0, "no trim compared across two pairs: {x:?}");
 }
 
 /// The same properties with an accepted fall's wait gating liquidation (#26's wick): no
