@@ -243,9 +243,10 @@ impl<T: Config> Pallet<T> {
 	/// each position's
 	/// pro-rata share stays within its own bound. No member's own bid fills (the book is asked
 	/// for bids of none of them). No breaker cap, no pool depth: nothing is sold into the
-	/// pool; no cash but the treasury's rests when it is full (paid in tokens: without the
-	/// cash, the DEX's turn). A sale for more positions than `bids_left` (the witness's `bids` not yet
-	/// taken by earlier pairs) is not made and its members are skipped
+	/// pool; no cash but the treasury's rests when it is full ([`Self::rests_in_tokens`]:
+	/// without that cash the bids cannot buy the lot, and it is the DEX's, whatever the
+	/// witness). A sale the bids could make for more positions than `bids_left` (the witness's
+	/// `bids` not yet taken by earlier pairs) is not made and its members are skipped
 	/// ([`Skipped::OverBids`]), not sold on the DEX: a caller cannot make the DEX's worse price
 	/// the borrowers' by declaring less. Returns the borrowers settled (none when skipped), or
 	/// the members back for the DEX (the book untouched).
@@ -306,15 +307,12 @@ impl<T: Config> Pallet<T> {
 		}
 		let lot = Self::lot(&members, (&exact, &charged), false)?;
 		// The treasury full, the rests are paid in tokens, from the collateral market's cash
-		// ([`Self::settle_lot`]): without that cash the sale would fail at its last step, after
+		// ([`Self::rests_in_tokens`]): without that cash the sale would fail at its last step, after
 		// the lending pass over every member, and the DEX would then sell its part in a second
 		// pass, uncharged (found by review, session 32: a lot the DEX sells only in part needs
 		// less cash than the bids' rests of the whole). The DEX's verdict checks the same.
-		if Self::treasury_full(&collateral) {
-			let rests = lot.iter().fold(0u128, |sum, part| sum.saturating_add(part.rest));
-			if rests > T::Lending::available_cash(&collateral) {
-				return Ok(Err(members));
-			}
+		if Self::rests_in_tokens(&collateral, &lot) > T::Lending::available_cash(&collateral) {
+			return Ok(Err(members));
 		}
 		let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
 		if count > *bids_left {

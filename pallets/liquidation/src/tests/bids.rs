@@ -721,3 +721,57 @@ fn a_lot_whose_rests_the_market_cannot_pay_is_not_tried_on_the_bids() {
 		assert_eq!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining, 10_000_000);
 	});
 }
+
+/// Session 32 (second review): rests the treasury could not receive (below the collateral's
+/// minimum balance, the treasury holding none of it) are left with the borrowers and take no
+/// cash, so they do not keep a lot from the bids when the market's cash is all lent out. The
+/// first version of the cash check counted them: the bids were not tried, the DEX refused
+/// for cash, and nothing was settled.
+#[test]
+fn rests_left_with_the_borrowers_need_no_cash_and_the_bids_buy_the_lot() {
+	ExtBuilder::default().without_pools().build_and_execute(|| {
+		let (id, accounts) = a_lot_below_one(2_000_000);
+		correctness::fifth_market();
+		for asset in [USD, MEME, ETH, NO_MARKET] {
+			let amount = if asset == ETH { 10 * ETH_MIN } else { 10 * MIN };
+			mint(asset, insurance(), amount + if asset == ETH { ETH_MIN } else { MIN });
+			assert_ok!(Lending::supply(RuntimeOrigin::signed(insurance()), asset, amount));
+		}
+		assert!(Liquidation::treasury_full(&BTC));
+		assert_eq!(balance(BTC, insurance()), 0);
+		// A treasury's share of 1% of the penalty: each rest a few units, their sum far below
+		// BTC's minimum balance.
+		Params::<Test>::mutate(|p| p.insurance_share = Permill::from_percent(1));
+		// Every unit of BTC cash lent out: Dave withdraws, Bob borrows the rest.
+		assert_ok!(Lending::withdraw(
+			RuntimeOrigin::signed(DAVE),
+			BTC,
+			Amount::Exact(100_000_000_000 - 20_000)
+		));
+		mint(USD, BOB, 100_000_000);
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(BOB), USD, 100_000_000));
+		let cash = <Lending as LendingPositions<AccountId>>::available_cash(&BTC);
+		assert_ok!(Lending::borrow(RuntimeOrigin::signed(BOB), BTC, cash));
+		assert_eq!(<Lending as LendingPositions<AccountId>>::available_cash(&BTC), 0);
+		let remaining = pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining;
+		let held: Vec<u128> = accounts.iter().map(|a| supplied(*a, BTC)).collect();
+		System::reset_events();
+		assert_ok!(batch(&accounts));
+		assert_eq!(settled_routes(), vec![Route::Bids { fills: 1 }; 2]);
+		let paid: u128 = events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::Settled { repaid, to_insurance, .. } => {
+					assert_eq!(to_insurance, 0);
+					Some(repaid)
+				},
+				_ => None,
+			})
+			.sum();
+		assert_eq!(pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining, remaining - paid);
+		// Nothing reached the treasury; the borrowers kept their rests.
+		assert_eq!(balance(BTC, insurance()), 0);
+		assert_eq!(supplied(insurance(), BTC), 0);
+		assert!(accounts.iter().zip(held).all(|(a, before)| supplied(*a, BTC) < before));
+	});
+}
