@@ -1351,8 +1351,12 @@ fn check_batch(counts: &RefCell<Counts>) -> Result<(), TestCaseError> {
 		// Left out for the breaker's cap (the collateral's, allotted across its pairs), or
 		// for its own pool's depth cap (its pair's alone): only the first is compared across
 		// pairs (found by review: a less risky position of another pool may sell while one
-		// is left out for its pool's depth).
-		let breaker = caps.iter().any(|(a, cap_left, _)| *a == collateral && *cap_left == left);
+		// is left out for its pool's depth). With no depth cap every trim is the breaker's;
+		// with one, those whose room is the cap recorded before the batch (the allotment's;
+		// a later pair's verdict sees less, and is then compared within its pair only).
+		let no_depth_cap = Params::<Test>::get().pool_block_share == Permill::one();
+		let breaker = no_depth_cap
+			|| caps.iter().any(|(a, cap_left, _)| *a == collateral && *cap_left == left);
 		for ((_, debt), health) in dex_sold
 			.iter()
 			.filter(|((c, d), _)| *c == collateral && (breaker || *d == plan.debt_asset))
