@@ -410,12 +410,7 @@ fn a_batch_is_charged_the_treasurys_token_payout_only_when_it_pays_one() {
 		let supply = Liquidation::try_settle_batch(&accounts, w).unwrap();
 		assert_eq!((supply.settled.len(), supply.token_rests), (2, 0));
 		// The treasury full: supply in four markets (as many as an account may here), no BTC.
-		super::correctness::fifth_market();
-		for asset in [USD, MEME, ETH, NO_MARKET] {
-			let amount = if asset == ETH { 10 * ETH_MIN } else { 10 * MIN };
-			mint(asset, insurance(), amount + if asset == ETH { ETH_MIN } else { MIN });
-			assert_ok!(Lending::supply(RuntimeOrigin::signed(insurance()), asset, amount));
-		}
+		super::correctness::treasury_full_but_btc();
 		let tokens = Liquidation::try_settle_batch(&accounts, w).unwrap();
 		assert_eq!((tokens.settled.len(), tokens.token_rests), (2, 1), "{tokens:?}");
 		let withdrawal = <Test as Config>::Lending::withdraw_supply_weight();

@@ -620,6 +620,24 @@ fn a_cut_dex_sale_is_kept_when_the_bids_cover_only_part_of_the_plan() {
 	});
 }
 
+/// The BTC market's cash.
+fn btc_cash() -> u128 {
+	<Lending as LendingPositions<AccountId>>::available_cash(&BTC)
+}
+
+/// The BTC market's cash lent out but `left`: Dave withdraws all but 20,000 of his supply,
+/// Bob supplies USD and borrows the rest.
+fn lend_out_btc(left: u128) {
+	assert_ok!(Lending::withdraw(
+		RuntimeOrigin::signed(DAVE),
+		BTC,
+		Amount::Exact(100_000_000_000 - 20_000)
+	));
+	mint(USD, BOB, 1_000_000_000);
+	assert_ok!(Lending::supply(RuntimeOrigin::signed(BOB), USD, 1_000_000_000));
+	assert_ok!(Lending::borrow(RuntimeOrigin::signed(BOB), BTC, btc_cash() - left));
+}
+
 /// Session 32 (found by review): the treasury full, a lot's rests are paid to it in tokens,
 /// from the collateral market's cash. A lot the DEX sells only in part (trimmed to the
 /// breaker's cap) needs less cash than the bids' rests of the whole lot. Before, the bids were
@@ -640,12 +658,7 @@ fn a_lot_whose_rests_the_market_cannot_pay_is_not_tried_on_the_bids() {
 			assert_ok!(Lending::supply(RuntimeOrigin::signed(who), BTC, btc));
 			assert_ok!(Lending::borrow(RuntimeOrigin::signed(who), USD, usd));
 		}
-		correctness::fifth_market();
-		for asset in [USD, MEME, ETH, NO_MARKET] {
-			let amount = if asset == ETH { 10 * ETH_MIN } else { 10 * MIN };
-			mint(asset, insurance(), amount + if asset == ETH { ETH_MIN } else { MIN });
-			assert_ok!(Lending::supply(RuntimeOrigin::signed(insurance()), asset, amount));
-		}
+		correctness::treasury_full_but_btc();
 		assert!(Liquidation::treasury_full(&BTC));
 		MockOracle::set(BTC, fx(90, 1));
 		assert!(health(small) < health(large) && health(large) < fx(1, 1));
@@ -691,21 +704,9 @@ fn a_lot_whose_rests_the_market_cannot_pay_is_not_tried_on_the_bids() {
 		let dex_cash = dex_sold + dex_rest;
 		assert!(dex_cash + 200 < bids_rests, "{dex_cash} {bids_rests}");
 		// The market keeps more than the DEX's cash (its sale and, counted, its rest), less than
-		// the bids' rests: Dave withdraws, Bob borrows the rest.
-		assert_ok!(Lending::withdraw(
-			RuntimeOrigin::signed(DAVE),
-			BTC,
-			Amount::Exact(100_000_000_000 - 200_000)
-		));
-		mint(USD, BOB, 1_000_000_000);
-		assert_ok!(Lending::supply(RuntimeOrigin::signed(BOB), USD, 1_000_000_000));
-		let cash = <Lending as LendingPositions<AccountId>>::available_cash(&BTC);
-		assert_ok!(Lending::borrow(
-			RuntimeOrigin::signed(BOB),
-			BTC,
-			cash - (dex_cash + bids_rests) / 2
-		));
-		assert!(<Lending as LendingPositions<AccountId>>::available_cash(&BTC) < bids_rests);
+		// the bids' rests.
+		lend_out_btc((dex_cash + bids_rests) / 2);
+		assert!(btc_cash() < bids_rests);
 		// The bids are asked, not tried: nothing charged for their sale.
 		let report = Liquidation::try_settle_batch(&accounts, w).unwrap();
 		assert_eq!(report.settled, vec![small]);
@@ -731,28 +732,15 @@ fn a_lot_whose_rests_the_market_cannot_pay_is_not_tried_on_the_bids() {
 fn rests_left_with_the_borrowers_need_no_cash_and_the_bids_buy_the_lot() {
 	ExtBuilder::default().without_pools().build_and_execute(|| {
 		let (id, accounts) = a_lot_below_one(2_000_000);
-		correctness::fifth_market();
-		for asset in [USD, MEME, ETH, NO_MARKET] {
-			let amount = if asset == ETH { 10 * ETH_MIN } else { 10 * MIN };
-			mint(asset, insurance(), amount + if asset == ETH { ETH_MIN } else { MIN });
-			assert_ok!(Lending::supply(RuntimeOrigin::signed(insurance()), asset, amount));
-		}
+		correctness::treasury_full_but_btc();
 		assert!(Liquidation::treasury_full(&BTC));
 		assert_eq!(balance(BTC, insurance()), 0);
 		// A treasury's share of 1% of the penalty: each rest a few units, their sum far below
 		// BTC's minimum balance.
 		Params::<Test>::mutate(|p| p.insurance_share = Permill::from_percent(1));
-		// Every unit of BTC cash lent out: Dave withdraws, Bob borrows the rest.
-		assert_ok!(Lending::withdraw(
-			RuntimeOrigin::signed(DAVE),
-			BTC,
-			Amount::Exact(100_000_000_000 - 20_000)
-		));
-		mint(USD, BOB, 100_000_000);
-		assert_ok!(Lending::supply(RuntimeOrigin::signed(BOB), USD, 100_000_000));
-		let cash = <Lending as LendingPositions<AccountId>>::available_cash(&BTC);
-		assert_ok!(Lending::borrow(RuntimeOrigin::signed(BOB), BTC, cash));
-		assert_eq!(<Lending as LendingPositions<AccountId>>::available_cash(&BTC), 0);
+		// Every unit of BTC cash lent out.
+		lend_out_btc(0);
+		assert_eq!(btc_cash(), 0);
 		let remaining = pallet_bids::StandingBids::<Test>::get(id).unwrap().remaining;
 		let held: Vec<u128> = accounts.iter().map(|a| supplied(*a, BTC)).collect();
 		System::reset_events();

@@ -687,16 +687,28 @@ pub(super) fn fifth_market() {
 	assert_ok!(Lending::supply(RuntimeOrigin::signed(LP), NO_MARKET, 100_000_000_000));
 }
 
+/// The treasury supplies ten minimum balances of each of `assets`: as many markets as an
+/// account may here, so it is full for any other asset (it takes that one as tokens).
+pub(super) fn treasury_supplies(assets: [AssetId; 4]) {
+	for asset in assets {
+		let amount = if asset == ETH { 10 * ETH_MIN } else { 10 * MIN };
+		mint(asset, insurance(), amount + if asset == ETH { ETH_MIN } else { MIN });
+		assert_ok!(Lending::supply(RuntimeOrigin::signed(insurance()), asset, amount));
+	}
+}
+
+/// [`fifth_market`], and the treasury full for BTC: supply in USD, MEME, ETH and the fifth.
+pub(super) fn treasury_full_but_btc() {
+	fifth_market();
+	treasury_supplies([USD, MEME, ETH, NO_MARKET]);
+}
+
 #[test]
 fn a_treasury_holding_supply_in_every_market_it_may_still_receives_seizures() {
 	ExtBuilder::default().build_and_execute(|| {
 		fifth_market();
 		// The treasury holds supply in four markets (as many as an account may here).
-		for asset in [USD, BTC, MEME, ETH] {
-			let amount = if asset == ETH { 10 * ETH_MIN } else { 10 * MIN };
-			mint(asset, insurance(), amount + if asset == ETH { ETH_MIN } else { MIN });
-			assert_ok!(Lending::supply(RuntimeOrigin::signed(insurance()), asset, amount));
-		}
+		treasury_supplies([USD, BTC, MEME, ETH]);
 		// Alice borrows against the fifth asset, which then falls.
 		assert_ok!(Lending::supply(RuntimeOrigin::signed(ALICE), NO_MARKET, 1_000_000));
 		assert_ok!(Lending::borrow(RuntimeOrigin::signed(ALICE), USD, 700_000));
@@ -730,12 +742,7 @@ fn a_treasury_holding_supply_in_every_market_it_may_still_receives_seizures() {
 fn a_full_treasury_that_cannot_take_a_small_share_does_not_block_a_settlement() {
 	ExtBuilder::default().build_and_execute(|| {
 		let borrower = borrowers(&[700_000])[0];
-		fifth_market();
-		for asset in [USD, MEME, ETH, NO_MARKET] {
-			let amount = if asset == ETH { 10 * ETH_MIN } else { 10 * MIN };
-			mint(asset, insurance(), amount + if asset == ETH { ETH_MIN } else { MIN });
-			assert_ok!(Lending::supply(RuntimeOrigin::signed(insurance()), asset, amount));
-		}
+		treasury_full_but_btc();
 		MockOracle::set(BTC, FixedU128::from_u32(85));
 		let held = supplied(borrower, BTC);
 		System::reset_events();
